@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs the Debian packages the project needs, or prints the apt-get line when not root.
+set -e
+PKGS="build-essential pkg-config clang libclang-rt-14-dev libssl-dev libsrtp2-dev libuv1-dev
+libinih-dev libjansson-dev libsqlite3-dev libpcap-dev libcmocka-dev ike-scan tshark valgrind
+iproute2 util-linux"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "missing packages; run as root:" >&2
+	echo "  apt-get update && apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing
