@@ -1,0 +1,2 @@
+build/obj/gdoi/arena.o: gdoi/arena.c gdoi/arena.h
+gdoi/arena.h:

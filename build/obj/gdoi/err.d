@@ -1,0 +1,2 @@
+build/obj/gdoi/err.o: gdoi/err.c gdoi/err.h
+gdoi/err.h:

@@ -1,0 +1,2 @@
+build/obj/gdoi/names.o: gdoi/names.c gdoi/numbers.h
+gdoi/numbers.h:
