@@ -234,8 +234,8 @@ static int parse_body(struct codec_ctx *c, struct gdoi_reader *body, struct gdoi
 	}
 }
 
-int gdoi_msg_parse(const uint8_t *buf, size_t len, struct gdoi_msg **out,
-		   struct gdoi_parse_error *err)
+static int msg_parse(const uint8_t *buf, size_t len, bool decrypted, struct gdoi_msg **out,
+		     struct gdoi_parse_error *err)
 {
 	struct gdoi_parse_error local;
 	if (!err)
@@ -312,7 +312,8 @@ int gdoi_msg_parse(const uint8_t *buf, size_t len, struct gdoi_msg **out,
 	}
 	m->chain_end = gdoi_reader_offset(&r);
 	size_t pad = gdoi_reader_left(&r);
-	if (pad && (!(hdr.flags & GDOI_FLAG_ENC) || pad > MAX_CBC_PADDING)) {
+	bool padded = decrypted || (hdr.flags & GDOI_FLAG_ENC);
+	if (pad && (!padded || pad > MAX_CBC_PADDING)) {
 		rc = codec_fail(&c, GDOI_ERR_TRAILING, 0, m->chain_end,
 				"octets after the last payload");
 		goto fail;
@@ -322,6 +323,18 @@ int gdoi_msg_parse(const uint8_t *buf, size_t len, struct gdoi_msg **out,
 fail:
 	gdoi_msg_free(m);
 	return rc;
+}
+
+int gdoi_msg_parse(const uint8_t *buf, size_t len, struct gdoi_msg **out,
+		   struct gdoi_parse_error *err)
+{
+	return msg_parse(buf, len, false, out, err);
+}
+
+int gdoi_msg_parse_decrypted(const uint8_t *buf, size_t len, struct gdoi_msg **out,
+			     struct gdoi_parse_error *err)
+{
+	return msg_parse(buf, len, true, out, err);
 }
 
 void gdoi_msg_free(struct gdoi_msg *m)

@@ -37,6 +37,10 @@ int gdoi_hdr_parse(const uint8_t *buf, size_t len, struct gdoi_hdr *hdr,
  */
 int gdoi_msg_parse(const uint8_t *buf, size_t len, struct gdoi_msg **out,
 		   struct gdoi_parse_error *err);
+/* The same for a message the caller has just decrypted: padding after the
+ * chain is allowed whatever the E flag says (some implementations clear it). */
+int gdoi_msg_parse_decrypted(const uint8_t *buf, size_t len, struct gdoi_msg **out,
+			     struct gdoi_parse_error *err);
 void gdoi_msg_free(struct gdoi_msg *m);
 
 /* The first payload of a type at or after index *from (updated), or NULL. */
