@@ -1,0 +1,405 @@
+/* dh.c - MODP and ECP Diffie-Hellman over OpenSSL 3 EVP (see dh.h). */
+#include "dh.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/param_build.h>
+
+#include "err.h"
+
+struct group_info {
+	uint16_t id;
+	bool ecp;
+	/* OpenSSL group name; NULL for MODP-1024, which OpenSSL 3 does not name,
+	 * so it is built from its prime (p, g = 2, no q). */
+	const char *name;
+	size_t len;			/* prime length, or coordinate length */
+	BIGNUM *(*prime)(BIGNUM *);	/* MODP */
+	int nid;			/* ECP */
+};
+
+static const struct group_info groups[] = {
+	{ 2,  false, NULL,        128, BN_get_rfc2409_prime_1024, 0 },
+	{ 5,  false, "modp_1536", 192, BN_get_rfc3526_prime_1536, 0 },
+	{ 14, false, "modp_2048", 256, BN_get_rfc3526_prime_2048, 0 },
+	{ 15, false, "modp_3072", 384, BN_get_rfc3526_prime_3072, 0 },
+	{ 16, false, "modp_4096", 512, BN_get_rfc3526_prime_4096, 0 },
+	{ 19, true,  "P-256",      32, NULL, NID_X9_62_prime256v1 },
+	{ 20, true,  "P-384",      48, NULL, NID_secp384r1 },
+	{ 21, true,  "P-521",      66, NULL, NID_secp521r1 },
+};
+
+struct gdoi_dh {
+	const struct group_info *g;
+	EVP_PKEY *pkey;
+	size_t pub_len;
+	uint8_t pub[GDOI_DH_MAX_PUBLIC_LEN];
+};
+
+static const struct group_info *find_group(uint16_t id)
+{
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		if (groups[i].id == id)
+			return &groups[i];
+	return NULL;
+}
+
+bool gdoi_dh_supported(uint16_t group) { return find_group(group) != NULL; }
+
+bool gdoi_dh_is_ecp(uint16_t group)
+{
+	const struct group_info *g = find_group(group);
+	return g != NULL && g->ecp;
+}
+
+size_t gdoi_dh_public_len(uint16_t group)
+{
+	const struct group_info *g = find_group(group);
+	return g == NULL ? 0 : g->ecp ? 2 * g->len : g->len;
+}
+
+size_t gdoi_dh_secret_len(uint16_t group)
+{
+	const struct group_info *g = find_group(group);
+	return g == NULL ? 0 : g->len;
+}
+
+int gdoi_dh_prime(uint16_t group, uint8_t *out, size_t cap)
+{
+	const struct group_info *g = find_group(group);
+	BIGNUM *p;
+	int rc = GDOI_ERR_CRYPTO;
+
+	if (g == NULL || g->ecp)
+		return GDOI_ERR_UNSUPPORTED;
+	if (out == NULL || cap < g->len)
+		return GDOI_ERR_INVALID_ARG;
+	if ((p = g->prime(NULL)) != NULL && BN_bn2binpad(p, out, (int)g->len) == (int)g->len)
+		rc = GDOI_OK;
+	BN_free(p);
+	return rc;
+}
+
+/* --- building EVP_PKEYs ----------------------------------------------------- */
+
+/* Domain parameters: a group name, or p and g for MODP-1024. */
+static int push_domain(OSSL_PARAM_BLD *bld, const struct group_info *g, BIGNUM **p, BIGNUM **gen)
+{
+	if (g->name != NULL)
+		return OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, g->name, 0);
+	if ((*p = g->prime(NULL)) == NULL || (*gen = BN_new()) == NULL || !BN_set_word(*gen, 2))
+		return 0;
+	return OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_FFC_P, *p) &&
+	       OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_FFC_G, *gen);
+}
+
+/*
+ * An EVP_PKEY of the group from raw parts: pub is a BIGNUM (MODP) or an
+ * uncompressed point (ECP); priv is optional. selection is an EVP_PKEY_* value.
+ */
+static EVP_PKEY *pkey_fromdata(const struct group_info *g, const BIGNUM *pub_bn,
+			       const uint8_t *pub_pt, size_t pub_pt_len, const BIGNUM *priv,
+			       int selection)
+{
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	BIGNUM *p = NULL, *gen = NULL;
+	int ok;
+
+	ok = bld != NULL && push_domain(bld, g, &p, &gen);
+	if (ok && pub_bn != NULL)
+		ok = OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PUB_KEY, pub_bn);
+	if (ok && pub_pt != NULL)
+		ok = OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub_pt, pub_pt_len);
+	if (ok && priv != NULL)
+		ok = OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv);
+	ok = ok && (params = OSSL_PARAM_BLD_to_param(bld)) != NULL;
+	ok = ok && (ctx = EVP_PKEY_CTX_new_from_name(NULL, g->ecp ? "EC" : "DH", NULL)) != NULL;
+	ok = ok && EVP_PKEY_fromdata_init(ctx) == 1;
+	if (ok && EVP_PKEY_fromdata(ctx, &pkey, selection, params) != 1)
+		pkey = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);	/* a secure BN was copied to a block freed with secure_clear_free */
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(p);
+	BN_free(gen);
+	return pkey;
+}
+
+static EVP_PKEY *generate(const struct group_info *g)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *params = NULL, *pkey = NULL;
+
+	if (g->name != NULL) {
+		OSSL_PARAM p[2] = {
+			OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)g->name, 0),
+			OSSL_PARAM_construct_end(),
+		};
+		ctx = EVP_PKEY_CTX_new_from_name(NULL, g->ecp ? "EC" : "DH", NULL);
+		if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1 || EVP_PKEY_CTX_set_params(ctx, p) != 1 ||
+		    EVP_PKEY_generate(ctx, &pkey) != 1)
+			pkey = NULL;
+	} else {
+		/* MODP-1024: key generation from explicit domain parameters. */
+		params = pkey_fromdata(g, NULL, NULL, 0, NULL, EVP_PKEY_KEY_PARAMETERS);
+		if (params != NULL && (ctx = EVP_PKEY_CTX_new_from_pkey(NULL, params, NULL)) != NULL &&
+		    (EVP_PKEY_keygen_init(ctx) != 1 || EVP_PKEY_generate(ctx, &pkey) != 1))
+			pkey = NULL;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(params);
+	return pkey;
+}
+
+/* Our public value in KE encoding (padded integer, or x | y). */
+static int export_public(struct gdoi_dh *dh)
+{
+	const struct group_info *g = dh->g;
+	BIGNUM *a = NULL, *b = NULL;
+	int ok;
+
+	if (!g->ecp) {
+		ok = EVP_PKEY_get_bn_param(dh->pkey, OSSL_PKEY_PARAM_PUB_KEY, &a) == 1 &&
+		     BN_bn2binpad(a, dh->pub, (int)g->len) == (int)g->len;
+		dh->pub_len = g->len;
+	} else {
+		ok = EVP_PKEY_get_bn_param(dh->pkey, OSSL_PKEY_PARAM_EC_PUB_X, &a) == 1 &&
+		     EVP_PKEY_get_bn_param(dh->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &b) == 1 &&
+		     BN_bn2binpad(a, dh->pub, (int)g->len) == (int)g->len &&
+		     BN_bn2binpad(b, dh->pub + g->len, (int)g->len) == (int)g->len;
+		dh->pub_len = 2 * g->len;
+	}
+	BN_free(a);
+	BN_free(b);
+	return ok ? GDOI_OK : GDOI_ERR_CRYPTO;
+}
+
+static int wrap(const struct group_info *g, EVP_PKEY *pkey, struct gdoi_dh **out)
+{
+	struct gdoi_dh *dh;
+	int rc;
+
+	if (pkey == NULL)
+		return GDOI_ERR_CRYPTO;
+	if ((dh = calloc(1, sizeof(*dh))) == NULL) {
+		EVP_PKEY_free(pkey);
+		return GDOI_ERR_NOMEM;
+	}
+	dh->g = g;
+	dh->pkey = pkey;
+	if ((rc = export_public(dh)) != GDOI_OK) {
+		gdoi_dh_free(dh);
+		return rc;
+	}
+	*out = dh;
+	return GDOI_OK;
+}
+
+int gdoi_dh_new(uint16_t group, struct gdoi_dh **out)
+{
+	const struct group_info *g = find_group(group);
+
+	if (out == NULL)
+		return GDOI_ERR_INVALID_ARG;
+	*out = NULL;
+	if (g == NULL)
+		return GDOI_ERR_UNSUPPORTED;
+	return wrap(g, generate(g), out);
+}
+
+/* g^x mod p (MODP) or the point x*G as 04 | X | Y (ECP), for a given private value. */
+static int public_from_private(const struct group_info *g, const BIGNUM *x, BIGNUM **pub_bn,
+			       uint8_t *pt, size_t *pt_len)
+{
+	BN_CTX *bnctx = BN_CTX_new();
+	int ok = 0;
+
+	if (bnctx == NULL)
+		return 0;
+	if (!g->ecp) {
+		BIGNUM *p = g->prime(NULL), *gen = BN_new();
+		*pub_bn = BN_new();
+		ok = p != NULL && gen != NULL && *pub_bn != NULL && BN_set_word(gen, 2) &&
+		     BN_mod_exp(*pub_bn, gen, x, p, bnctx);
+		BN_free(p);
+		BN_free(gen);
+	} else {
+		EC_GROUP *grp = EC_GROUP_new_by_curve_name(g->nid);
+		EC_POINT *q = grp ? EC_POINT_new(grp) : NULL;
+		ok = q != NULL && EC_POINT_mul(grp, q, x, NULL, NULL, bnctx) &&
+		     (*pt_len = EC_POINT_point2oct(grp, q, POINT_CONVERSION_UNCOMPRESSED, pt,
+						   1 + 2 * g->len, bnctx)) == 1 + 2 * g->len;
+		EC_POINT_free(q);
+		EC_GROUP_free(grp);
+	}
+	BN_CTX_free(bnctx);
+	return ok;
+}
+
+int gdoi_dh_new_from_private(uint16_t group, gdoi_bytes priv, struct gdoi_dh **out)
+{
+	const struct group_info *g = find_group(group);
+	uint8_t pt[1 + 2 * 66];
+	size_t pt_len = 0;
+	BIGNUM *x = NULL, *pub = NULL;
+	EVP_PKEY *pkey = NULL;
+	int rc = GDOI_ERR_CRYPTO;
+
+	if (out == NULL)
+		return GDOI_ERR_INVALID_ARG;
+	*out = NULL;
+	if (g == NULL)
+		return GDOI_ERR_UNSUPPORTED;
+	if (priv.ptr == NULL || priv.len == 0 || priv.len > (g->ecp ? g->len : GDOI_DH_MAX_SECRET_LEN))
+		return GDOI_ERR_INVALID_ARG;
+	if ((x = BN_secure_new()) == NULL || BN_bin2bn(priv.ptr, (int)priv.len, x) == NULL)
+		goto out;
+	if (BN_is_zero(x) || BN_is_one(x)) {
+		rc = GDOI_ERR_INVALID_ARG;
+		goto out;
+	}
+	if (!public_from_private(g, x, &pub, pt, &pt_len))
+		goto out;
+	pkey = pkey_fromdata(g, g->ecp ? NULL : pub, g->ecp ? pt : NULL, pt_len, x, EVP_PKEY_KEYPAIR);
+	rc = wrap(g, pkey, out);
+out:
+	BN_clear_free(x);
+	BN_free(pub);
+	return rc;
+}
+
+void gdoi_dh_free(struct gdoi_dh *dh)
+{
+	if (dh == NULL)
+		return;
+	EVP_PKEY_free(dh->pkey);	/* clears the private key */
+	OPENSSL_cleanse(dh, sizeof(*dh));
+	free(dh);
+}
+
+uint16_t gdoi_dh_group(const struct gdoi_dh *dh) { return dh ? dh->g->id : 0; }
+
+gdoi_bytes gdoi_dh_public(const struct gdoi_dh *dh)
+{
+	return dh ? GDOI_BYTES(dh->pub, dh->pub_len) : GDOI_BYTES_NONE;
+}
+
+/* --- peer values ------------------------------------------------------------ */
+
+/* RFC 6989 §2.1: 1 < y < p-1. The subgroup test (y^q = 1) is left to
+ * EVP_PKEY_public_check, which knows q for the named RFC 3526 groups. */
+static int modp_range_ok(const struct group_info *g, const BIGNUM *y)
+{
+	BIGNUM *p = g->prime(NULL);
+	int ok = p != NULL && BN_sub_word(p, 1) &&	/* p := p - 1 */
+		 BN_cmp(y, BN_value_one()) > 0 && BN_cmp(y, p) < 0;
+	BN_free(p);
+	return ok;
+}
+
+/* Validates a peer KE body and returns it as an EVP_PKEY of the group. */
+static int peer_pkey(const struct group_info *g, gdoi_bytes peer, EVP_PKEY **out)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	BIGNUM *y = NULL;
+	uint8_t pt[1 + 2 * 66];
+	int rc = GDOI_ERR_DH_VALUE;
+
+	*out = NULL;
+	if (peer.ptr == NULL || peer.len != (g->ecp ? 2 * g->len : g->len))
+		return GDOI_ERR_DH_VALUE;
+	if (!g->ecp) {
+		if ((y = BN_bin2bn(peer.ptr, (int)peer.len, NULL)) == NULL)
+			return GDOI_ERR_NOMEM;
+		if (!modp_range_ok(g, y))
+			goto out;
+		pkey = pkey_fromdata(g, y, NULL, 0, NULL, EVP_PKEY_PUBLIC_KEY);
+	} else {
+		/* RFC 5903 x | y becomes SEC1 uncompressed; decoding checks it is on the curve. */
+		pt[0] = POINT_CONVERSION_UNCOMPRESSED;
+		memcpy(pt + 1, peer.ptr, peer.len);
+		pkey = pkey_fromdata(g, NULL, pt, 1 + peer.len, NULL, EVP_PKEY_PUBLIC_KEY);
+	}
+	if (pkey == NULL)
+		goto out;
+	/* Full check: on the curve / in the prime-order subgroup, not infinity. */
+	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||
+	    EVP_PKEY_public_check(ctx) != 1)
+		goto out;
+	*out = pkey;
+	pkey = NULL;
+	rc = GDOI_OK;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(pkey);
+	BN_free(y);
+	return rc;
+}
+
+int gdoi_dh_check_peer(uint16_t group, gdoi_bytes peer)
+{
+	const struct group_info *g = find_group(group);
+	EVP_PKEY *pkey;
+	int rc;
+
+	if (g == NULL)
+		return GDOI_ERR_UNSUPPORTED;
+	rc = peer_pkey(g, peer, &pkey);
+	EVP_PKEY_free(pkey);
+	return rc;
+}
+
+int gdoi_dh_derive(const struct gdoi_dh *dh, gdoi_bytes peer, uint8_t *out, size_t cap,
+		   size_t *len)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *peer_key = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (dh == NULL || out == NULL || len == NULL)
+		return GDOI_ERR_INVALID_ARG;
+	*len = 0;
+	if (cap < dh->g->len)
+		return GDOI_ERR_INVALID_ARG;
+	if ((rc = peer_pkey(dh->g, peer, &peer_key)) != GDOI_OK)
+		return rc;
+	rc = GDOI_ERR_CRYPTO;
+	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, dh->pkey, NULL)) == NULL ||
+	    EVP_PKEY_derive_init(ctx) != 1)
+		goto out;
+	/* IKE wants g^xy at full prime length, leading zeros kept. */
+	if (!dh->g->ecp) {
+		unsigned int pad = 1;
+		OSSL_PARAM params[2] = {
+			OSSL_PARAM_construct_uint(OSSL_EXCHANGE_PARAM_PAD, &pad),
+			OSSL_PARAM_construct_end(),
+		};
+		if (EVP_PKEY_CTX_set_params(ctx, params) != 1)
+			goto out;
+	}
+	if (EVP_PKEY_derive_set_peer(ctx, peer_key) != 1 ||
+	    EVP_PKEY_derive(ctx, NULL, &n) != 1 || n > cap)
+		goto out;
+	if (EVP_PKEY_derive(ctx, out, &n) != 1 || n != dh->g->len) {
+		OPENSSL_cleanse(out, cap);
+		goto out;
+	}
+	*len = n;
+	rc = GDOI_OK;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(peer_key);
+	return rc;
+}
