@@ -156,7 +156,7 @@ void print_text(json_t *o)
 		fprintf(out, "  decrypted with %s\n", json_string_value(v));
 	v = json_object_get(o, "not_decrypted");
 	if (json_is_true(json_object_get(o, "encrypted")) &&
-	    !json_is_true(json_object_get(o, "decrypted")))
+	    !json_is_true(json_object_get(o, "decrypted")) && !json_object_get(o, "error"))
 		fprintf(out, "  encrypted, %" JSON_INTEGER_FORMAT " octets of ciphertext%s%s\n",
 			json_integer_value(json_object_get(o, "ciphertext_length")),
 			v ? ": " : "", v ? json_string_value(v) : "");
@@ -167,6 +167,8 @@ void print_text(json_t *o)
 		node(out, p, 1);
 	if ((v = json_object_get(o, "padding")))
 		fprintf(out, "  padding %" JSON_INTEGER_FORMAT " octets\n", json_integer_value(v));
+	if ((v = json_object_get(o, "warning")))
+		fprintf(out, "  WARNING: %s\n", json_string_value(v));
 	json_t *err = json_object_get(o, "error");
 	if (err)
 		fprintf(out, "  ERROR: %s\n", json_string_value(json_object_get(err, "message")));
