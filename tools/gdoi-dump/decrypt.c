@@ -461,9 +461,14 @@ static void learn_phase1(struct dump_keys *k, const struct gdoi_msg *m, const st
 			sa->md = gdoi_md_from_ike((uint16_t)hash);
 			sa->have_xf = true;
 		} else if (p->type == GDOI_PL_KE && p->u.data.len > 0) {
-			bool from_init = f->have_addr && sa->have_initiator
-						 ? strcmp(f->src, sa->initiator) == 0
-						 : sa->gxi == NULL;
+			/* Direction from the addresses when known, else MM3 before MM4. */
+			bool from_init;
+			if (f->have_addr && sa->have_initiator)
+				from_init = strcmp(f->src, sa->initiator) == 0;
+			else if (!sa->gxi || !sa->gxr)
+				from_init = sa->gxi == NULL;
+			else
+				continue;	/* both known and no way to tell: keep them */
 			uint8_t **dst = from_init ? &sa->gxi : &sa->gxr;
 			size_t *dlen = from_init ? &sa->gxi_len : &sa->gxr_len;
 			uint8_t *copy = malloc(p->u.data.len);
