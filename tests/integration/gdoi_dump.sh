@@ -161,6 +161,11 @@ elif mode == "wrongkey":
             fail("error: %s" % m["error"]["message"])
         if "offset" not in m["error"] or "payload" not in m["error"]:
             fail("error without payload/offset")
+elif mode == "kekonly":
+    ps = [m for m in msgs if m["exchange"] == 33]
+    if len(ps) != 3 or not all(m.get("decrypted") for m in ps) or "--kek" not in ps[0]["key"]:
+        fail("pushes with --kek: %s" % [(m["frame"], m.get("key"), m.get("not_decrypted")) for m in ps])
+    no_errors()
 elif mode == "natt":
     if len(msgs) != 2 or msgs[0].get("exchange") != 2 or "skipped" not in msgs[1]:
         fail("NAT-T capture: %s" % msgs)
@@ -256,6 +261,16 @@ done
 d=$vec/gdoid-kek
 key=$(p1_key "$d/gm.log")
 ick=$(p1_icookie "$d/gm.log")
+
+# --- GROUPKEY-PUSH with --kek only (IV and key from the key server's log) ------------
+kek_iv=$(awk '/gdoi_set_kek_policy: KEK IV:/ { print $NF; exit }' "$d/ks.log")
+kek_key=$(awk '/gdoi_set_kek_policy: KEK Key:/ { print $NF; exit }' "$d/ks.log")
+kek_spi=$(awk '/gdoi_set_kek_policy: KEK SPI:/ { print $NF; exit }' "$d/ks.log")
+"$bin" --json --kek "$kek_spi=$kek_iv:$kek_key" "$d/wire.pcap" >"$tmp/kek.json" 2>"$tmp/kek.err"
+rc=$?
+check "gdoid-kek: --kek alone decrypts the three pushes (exit 0)" \
+	bash -c "[ $rc -eq 0 ] && python3 '$tmp/check.py' kekonly '$tmp/kek.json'"
+check "--kek: no sanitizer report" clean_stderr "$tmp/kek.err"
 
 # --- hex on stdin --------------------------------------------------------------
 python3 "$tmp/pcap.py" hex "$d/gm-clear.pcap" >"$tmp/clear.hex"
