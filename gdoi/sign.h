@@ -73,7 +73,7 @@ int gdoi_ike_verify(const struct gdoi_key *key, uint16_t auth_method, gdoi_bytes
  * "rekey" prefix is added here. sig_alg is the KEK SIG_ALGORITHM (1 RSA,
  * 4 ECDSA-256, 5 ECDSA-384, 6 ECDSA-521); md the SIG_HASH_ALGORITHM (SHA-1
  * or SHA-2; MD5 refused). For ECDSA md may be GDOI_MD_NONE (the curve's hash
- * is implied) and otherwise must equal it.
+ * is implied) and otherwise must equal it. At most 15 parts.
  */
 int gdoi_rekey_sign(const struct gdoi_key *key, uint16_t sig_alg, enum gdoi_md md,
 		    const gdoi_bytes *parts, size_t nparts, uint8_t *sig, size_t cap,

@@ -153,6 +153,23 @@ static void test_load_keys(void **state)
 		gdoi_key_free(pub);
 	}
 
+	/* DER private keys: type-specific (SEC1) and PKCS#8 */
+	unsigned char *der = NULL;
+	int dl = i2d_PrivateKey(p256, &der);
+	assert_true(dl > 0);
+	assert_int_equal(gdoi_key_load_private(GDOI_BYTES(der, (size_t)dl), &k), GDOI_OK);
+	assert_int_equal(gdoi_key_kind(k), GDOI_KEYKIND_EC_P256);
+	assert_true(gdoi_key_has_private(k));
+	gdoi_key_free(k);
+	OPENSSL_free(der);
+	BIO *b = BIO_new(BIO_s_mem());
+	assert_int_equal(i2d_PKCS8PrivateKey_bio(b, rsa, NULL, NULL, 0, NULL, NULL), 1);
+	struct blob p8 = bio_take(b);
+	assert_int_equal(gdoi_key_load_private(GDOI_BYTES(p8.p, p8.n), &k), GDOI_OK);
+	assert_int_equal(gdoi_key_kind(k), GDOI_KEYKIND_RSA);
+	gdoi_key_free(k);
+	free(p8.p);
+
 	/* garbage, small RSA, other curves and algorithms */
 	assert_int_equal(gdoi_key_load_private(GDOI_BYTES("not a key", 9), &k), GDOI_ERR_VALUE);
 	assert_int_equal(gdoi_key_load_public(GDOI_BYTES_NONE, &k), GDOI_ERR_INVALID_ARG);
