@@ -1,0 +1,24 @@
+/* certgen.h - test helper: keys and X.509 certificates made with OpenSSL EVP. */
+#ifndef TESTS_CERTGEN_H
+#define TESTS_CERTGEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+/* "rsa2048", "p256", "p384" or "p521"; NULL on failure. */
+EVP_PKEY *certgen_key(const char *kind);
+/* A certificate for key, signed by issuer_key (self-signed when issuer is NULL),
+ * valid from an hour ago for a day. san: "DNS:name", "email:x@y", "IP:1.2.3.4" or NULL. */
+X509 *certgen_cert(EVP_PKEY *key, EVP_PKEY *issuer_key, X509 *issuer, const char *cn,
+		   const char *san, bool ca);
+/* DER encodings in malloc'd buffers. */
+uint8_t *certgen_cert_der(X509 *x, size_t *len);
+uint8_t *certgen_key_der(EVP_PKEY *k, size_t *len);	/* PKCS#8 private key */
+/* The subject name as DER (an ID_DER_ASN1_DN value). */
+uint8_t *certgen_subject_der(X509 *x, size_t *len);
+
+#endif
