@@ -347,3 +347,31 @@ void gdoi_p1_iv_drop(struct gdoi_p1_sa *sa, uint32_t msgid)
 		if (sa->chains[i].used && sa->chains[i].msgid == msgid)
 			memset(&sa->chains[i], 0, sizeof(sa->chains[i]));
 }
+
+int gdoi_p1_sa_import(const struct gdoi_p1_config *cfg, const struct gdoi_p1_suite *suite,
+		      bool initiator, const uint8_t icookie[8], const uint8_t rcookie[8],
+		      const struct gdoi_ike_keys *keys, const uint8_t *last_block,
+		      const struct gdoi_addr *peer, uint64_t now, struct gdoi_p1_sa **out)
+{
+	struct gdoi_p1_result res = { 0 };
+	*out = NULL;
+	struct gdoi_p1_sa *sa = p1_sa_new(cfg, initiator, peer, now);
+	if (!sa)
+		return GDOI_ERR_NOMEM;
+	int rc = p1_apply_suite(sa, suite);
+	if (!rc && (keys->md != sa->md || keys->cipher != sa->cipher))
+		rc = GDOI_ERR_INVALID_ARG;
+	if (rc) {
+		gdoi_p1_free(sa);
+		return rc;
+	}
+	memcpy(sa->icookie, icookie, 8);
+	memcpy(sa->rcookie, rcookie, 8);
+	sa->keys = *keys;
+	sa->have_keys = true;
+	memcpy(sa->last_block, last_block, sa->blk);
+	memcpy(sa->iv, last_block, sa->blk);
+	p1_established(sa, now, &res);
+	*out = sa;
+	return 0;
+}

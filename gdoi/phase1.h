@@ -24,6 +24,7 @@
 
 struct gdoi_key;
 struct gdoi_trust;
+struct gdoi_ike_keys;
 
 /* A peer's transport address: 4 or 16 octets of IP address and a port. */
 struct gdoi_addr {
@@ -124,6 +125,16 @@ const struct gdoi_id *gdoi_p1_peer_id(const struct gdoi_p1_sa *sa);
 const struct gdoi_addr *gdoi_p1_peer_addr(const struct gdoi_p1_sa *sa);
 const struct gdoi_p1_suite *gdoi_p1_suite(const struct gdoi_p1_sa *sa);
 const struct gdoi_ike_keys *gdoi_p1_keys(const struct gdoi_p1_sa *sa);
+
+/*
+ * An established SA from keys derived elsewhere: known-answer tests against
+ * recorded exchanges, and tools. last_block is the last CBC block of Phase 1
+ * (the seed of Phase 2 IVs). cfg must outlive the SA.
+ */
+int gdoi_p1_sa_import(const struct gdoi_p1_config *cfg, const struct gdoi_p1_suite *suite,
+		      bool initiator, const uint8_t icookie[8], const uint8_t rcookie[8],
+		      const struct gdoi_ike_keys *keys, const uint8_t *last_block,
+		      const struct gdoi_addr *peer, uint64_t now, struct gdoi_p1_sa **out);
 
 /* Informational exchange under an established SA (HASH(1) protected, RFC 2409 §5.7). */
 int gdoi_p1_send_notify(struct gdoi_p1_sa *sa, uint16_t type, gdoi_bytes data,
