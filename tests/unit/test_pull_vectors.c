@@ -1,0 +1,283 @@
+/*
+ * test_pull_vectors.c - GROUPKEY-PULL against the reference implementation.
+ *
+ * The member side is given the reference member's Phase 1 keys (derived from
+ * its log), its PULL nonce and Message ID; it must then produce the very
+ * ciphertext the reference sent as messages 1 and 3 (byte for byte, which
+ * proves HASH(1), HASH(3) and the IV chain), accept the reference key
+ * server's messages 2 and 4 from wire.pcap (HASH(2), HASH(4), the 6-octet SA
+ * KEK trailer, the Protocol-ID 128 SRTP TEK) and install exactly the keys of
+ * the reference's plaintext message 4. The key server side accepts the
+ * reference member's message 1 (HASH(1)).
+ */
+#include "tests/lib/testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gdoi/err.h"
+#include "gdoi/phase1.h"
+#include "gdoi/pull.h"
+#include "gdoi/wire.h"
+#include "tests/lib/pcap_util.h"
+#include "tests/lib/vector_phase1.h"
+
+static const struct gdoi_p1_suite legacy = { GDOI_IKE_ENC_3DES, 0, GDOI_IKE_HASH_SHA1, 2,
+					     GDOI_IKE_AUTH_PSK, 60 };
+static const struct gdoi_addr ks_addr = { 4, { 127, 0, 0, 2 }, 848 };
+static const struct gdoi_addr gm_addr = { 4, { 127, 0, 0, 1 }, 1848 };
+
+struct pull_frames {
+	struct udp_capture wire, clear;
+	const struct udp_datagram *msg[5];	/* encrypted PULL messages 1..4 */
+	const struct udp_datagram *clear_msg[5];	/* the member's plaintext copies */
+};
+
+static void find_pull(const struct udp_capture *c, const struct udp_datagram **out)
+{
+	int k = 1;
+	for (size_t i = 0; i < c->n && k <= 4; i++)
+		if (c->d[i].len > 28 && c->d[i].data[18] == GDOI_EXCH_PULL)
+			out[k++] = &c->d[i];
+	assert_int_equal(k, 5);
+}
+
+static void load(const char *folder, struct pull_frames *f)
+{
+	char rel[128], path[512];
+	memset(f, 0, sizeof(*f));
+	snprintf(rel, sizeof(rel), "%s/wire.pcap", folder);
+	assert_int_equal(udp_capture_load(vector_path(path, sizeof(path), rel), &f->wire), 0);
+	snprintf(rel, sizeof(rel), "%s/gm-clear.pcap", folder);
+	assert_int_equal(udp_capture_load(vector_path(path, sizeof(path), rel), &f->clear), 0);
+	find_pull(&f->wire, f->msg);
+	find_pull(&f->clear, f->clear_msg);
+}
+
+static void unload(struct pull_frames *f)
+{
+	udp_capture_free(&f->wire);
+	udp_capture_free(&f->clear);
+}
+
+static struct gdoi_p1_config p1cfg;
+
+static struct gdoi_p1_sa *import_sa(const char *folder, int is_gm, uint8_t *ni, size_t *ni_len,
+				    uint32_t *msgid)
+{
+	static struct phase1 p;
+	struct vlog *log = vlog_load(folder, is_gm ? "gm.log" : "ks.log");
+	assert_non_null(log);
+	memset(&p, 0, sizeof(p));
+	read_phase1_keys(log, is_gm, &p);
+	uint8_t last[8], mid[4];
+	assert_int_equal(need_block(log, "gdoi_get_keystate: final phase 1 IV:", 0, last, 8), 8);
+	if (msgid) {
+		assert_int_equal(need_block(log, "gdoi_get_keystate: message ID:", 0, mid, 4), 4);
+		*msgid = gdoi_get_u32(mid);
+	}
+	if (ni) {
+		/* The PULL nonce: "payload 1 after HASH" of message 1 is the Nonce payload. */
+		uint8_t pl[200];
+		size_t n = need_block(log, "group_fill_in_hash: payload 1 after HASH:", 0, pl, sizeof(pl));
+		assert_true(n > 4);
+		*ni_len = n - 4;
+		memcpy(ni, pl + 4, n - 4);
+	}
+	vlog_free(log);
+	struct gdoi_p1_sa *sa = NULL;
+	assert_int_equal(gdoi_p1_sa_import(&p1cfg, &legacy, is_gm, p.cky_i, p.cky_r, &p.keys, last,
+					   is_gm ? &ks_addr : &gm_addr, 0, &sa), 0);
+	gdoi_ike_keys_clear(&p.keys);
+	return sa;
+}
+
+/* The KD of the reference member's plaintext copy of message 4. */
+static struct gdoi_msg *clear_msg4(const struct pull_frames *f)
+{
+	struct gdoi_msg *m = NULL;
+	assert_int_equal(gdoi_msg_parse_decrypted(f->clear_msg[4]->data, f->clear_msg[4]->len, &m,
+						  NULL), 0);
+	return m;
+}
+
+static struct gdoi_policy *member_run(const char *folder, struct pull_frames *f)
+{
+	uint8_t ni[128];
+	size_t ni_len;
+	uint32_t msgid;
+	load(folder, f);
+	struct gdoi_p1_sa *sa = import_sa(folder, 1, ni, &ni_len, &msgid);
+	struct gdoi_pull_member_cfg cfg = {
+		.group_id = 0xd2040000,	/* 1234 as the little-endian reference writes it */
+		.fixed_nonce = ni, .fixed_nonce_len = ni_len, .fixed_msgid = msgid,
+	};
+	struct gdoi_pull_member *pm = NULL;
+	struct gdoi_pull_result res = { 0 };
+	assert_int_equal(gdoi_pull_member_start(sa, &cfg, 0, &pm, &res), 0);
+	/* Message 1, byte for byte the reference's ciphertext. */
+	assert_bytes_equal(res.out, res.out_len, f->msg[1]->data, f->msg[1]->len);
+	gdoi_pull_result_clear(&res);
+	assert_int_equal(gdoi_pull_member_input(pm, f->msg[2]->data, f->msg[2]->len, 0, &res), 0);
+	/* Message 3 too: HASH(3) and the IV chain after a received message. */
+	assert_non_null(res.out);
+	assert_bytes_equal(res.out, res.out_len, f->msg[3]->data, f->msg[3]->len);
+	gdoi_pull_result_clear(&res);
+	assert_int_equal(gdoi_pull_member_input(pm, f->msg[4]->data, f->msg[4]->len, 0, &res), 0);
+	assert_int_equal(res.event, GDOI_PULL_EV_INSTALLED);
+	struct gdoi_policy *p = res.policy;
+	res.policy = NULL;
+	gdoi_pull_result_clear(&res);
+	gdoi_pull_member_free(pm);
+	gdoi_p1_free(sa);
+	return p;
+}
+
+/* Every TEK's keys equal the reference's KD, octet for octet. */
+static void assert_keys_match_kd(const struct gdoi_policy *p, const struct gdoi_kd *kd)
+{
+	size_t teks = 0;
+	for (size_t i = 0; i < kd->n; i++) {
+		const struct gdoi_kd_packet *k = &kd->pkts[i];
+		if (k->type != GDOI_KD_TEK)
+			continue;
+		uint32_t spi = 0;
+		for (size_t j = 0; j < k->spi.len; j++)
+			spi = spi << 8 | k->spi.ptr[j];
+		const struct gdoi_tek *t = gdoi_policy_find_tek(p, spi);
+		assert_non_null(t);
+		const struct gdoi_attr *a = gdoi_attr_find(&k->attrs, GDOI_KD_TEK_ALGORITHM_KEY);
+		assert_bytes_equal(t->key, t->key_len, a->value.ptr, a->value.len);
+		a = gdoi_attr_find(&k->attrs, GDOI_KD_TEK_INTEGRITY_KEY);
+		if (a)
+			assert_bytes_equal(t->integrity, t->integrity_len, a->value.ptr, a->value.len);
+		else
+			assert_int_equal(t->integrity_len, 0);
+		teks++;
+	}
+	assert_int_equal(teks, p->nteks);
+}
+
+static void test_member_pull(void **s)
+{
+	(void)s;
+	struct pull_frames f;
+	struct gdoi_policy *p = member_run("gdoid-pull", &f);
+	assert_false(p->has_kek);
+	assert_int_equal(p->nteks, 1);
+	assert_int_equal(p->teks[0].kind, GDOI_TEK_ESP);
+	assert_int_equal(p->teks[0].u.ipsec.transform_id, 3);	/* ESP_3DES */
+	assert_int_equal(p->teks[0].key_len, 24);
+	assert_int_equal(p->teks[0].integrity_len, 20);
+	struct gdoi_msg *m = clear_msg4(&f);
+	assert_keys_match_kd(p, &gdoi_msg_find(m, GDOI_PL_KD, NULL)->u.kd);
+	gdoi_msg_free(m);
+	gdoi_pull_policy_free(p);
+	unload(&f);
+}
+
+static void test_member_kek(void **s)
+{
+	(void)s;
+	struct pull_frames f;
+	struct gdoi_policy *p = member_run("gdoid-kek", &f);
+	assert_true(p->has_kek);
+	assert_int_equal(p->kek.trailer_len, 6);	/* the reference's SA KEK form */
+	assert_int_equal(p->kek.alg, 3);
+	assert_int_equal(p->kek.key_bits, 128);
+	assert_true(p->has_seq);
+	assert_int_equal(p->seq, 0);
+	assert_true(p->has_gap);
+	assert_int_equal(p->atd, 60);
+	assert_int_equal(p->dtd, 90);
+	struct gdoi_msg *m = clear_msg4(&f);
+	const struct gdoi_kd *kd = &gdoi_msg_find(m, GDOI_PL_KD, NULL)->u.kd;
+	assert_keys_match_kd(p, kd);
+	const struct gdoi_attr *ivkey = gdoi_attr_find(&kd->pkts[0].attrs, GDOI_KD_KEK_ALGORITHM_KEY);
+	assert_memory_equal(p->kek.iv, ivkey->value.ptr, 16);
+	assert_memory_equal(p->kek.key, ivkey->value.ptr + 16, 16);
+	const struct gdoi_attr *pub = gdoi_attr_find(&kd->pkts[0].attrs, GDOI_KD_SIG_ALGORITHM_KEY);
+	assert_bytes_equal(p->kek.rekey_pub, p->kek.rekey_pub_len, pub->value.ptr, pub->value.len);
+	assert_memory_equal(p->kek.spi, kd->pkts[0].spi.ptr, 16);
+	gdoi_msg_free(m);
+	gdoi_pull_policy_free(p);
+	unload(&f);
+}
+
+static void test_member_srtp(void **s)
+{
+	(void)s;
+	struct pull_frames f;
+	struct gdoi_policy *p = member_run("gdoid-srtp", &f);
+	assert_int_equal(p->nteks, 1);
+	assert_int_equal(p->teks[0].kind, GDOI_TEK_REF_SRTP);
+	assert_int_equal(p->teks[0].spi, 0x067e);
+	assert_int_equal(p->teks[0].u.srtp.profile, GDOI_SRTP_AES128_CM_SHA1_80);
+	assert_int_equal(p->teks[0].key_len, 30);
+	struct gdoi_msg *m = clear_msg4(&f);
+	assert_keys_match_kd(p, &gdoi_msg_find(m, GDOI_PL_KD, NULL)->u.kd);
+	gdoi_msg_free(m);
+	gdoi_pull_policy_free(p);
+	unload(&f);
+}
+
+/* The key server accepts the reference member's message 1 (HASH(1), group id). */
+static struct gdoi_policy ks_policy;
+static uint32_t looked_up_group;
+
+static int lookup(void *ctx, uint32_t group, const struct gdoi_id *member, const struct gdoi_addr *a,
+		  const struct gdoi_policy **p)
+{
+	(void)ctx; (void)member; (void)a;
+	looked_up_group = group;
+	*p = &ks_policy;
+	return 0;
+}
+
+static void test_ks_accepts_reference_msg1(void **s)
+{
+	(void)s;
+	static const char *folders[] = { "gdoid-pull", "gdoid-kek", "gdoid-srtp" };
+	for (size_t i = 0; i < 3; i++) {
+		struct pull_frames f;
+		load(folders[i], &f);
+		struct gdoi_p1_sa *sa = import_sa(folders[i], 0, NULL, NULL, NULL);
+		memset(&ks_policy, 0, sizeof(ks_policy));
+		ks_policy.nteks = 1;
+		ks_policy.teks[0] = (struct gdoi_tek){ .kind = GDOI_TEK_SRTP, .spi = 7,
+			.u.srtp = { .profile = GDOI_SRTP_AES128_CM_SHA1_80, .lifetime = 60 } };
+		assert_int_equal(gdoi_policy_generate_keys(&ks_policy), 0);
+		struct gdoi_pull_ks_cfg cfg = { .lookup = lookup };
+		struct gdoi_pull_ks *ks = gdoi_pull_ks_new(&cfg);
+		struct gdoi_pull_result res = { 0 };
+		looked_up_group = 0;
+		assert_int_equal(gdoi_pull_ks_input(ks, sa, f.msg[1]->data, f.msg[1]->len, 0, &res), 0);
+		assert_int_equal(looked_up_group, 0xd2040000);
+		assert_non_null(res.out);	/* our message 2 */
+		assert_int_equal(gdoi_pull_ks_exchanges(ks), 1);
+		gdoi_pull_result_clear(&res);
+		/* The reference's message 3 follows the reference's message 2, not ours: its
+		 * IV chain and HASH(3) differ, so it is dropped and nothing changes. */
+		assert_true(gdoi_pull_ks_input(ks, sa, f.msg[3]->data, f.msg[3]->len, 0, &res) < 0);
+		assert_null(res.out);
+		assert_int_not_equal(res.event, GDOI_PULL_EV_REGISTERED);
+		assert_int_equal(gdoi_pull_ks_exchanges(ks), 1);
+		gdoi_pull_result_clear(&res);
+		gdoi_pull_ks_free(ks);
+		gdoi_p1_free(sa);
+		gdoi_policy_clear(&ks_policy);
+		unload(&f);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_member_pull),
+		cmocka_unit_test(test_member_kek),
+		cmocka_unit_test(test_member_srtp),
+		cmocka_unit_test(test_ks_accepts_reference_msg1),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
