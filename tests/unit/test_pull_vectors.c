@@ -16,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gdoi/crypto.h"
 #include "gdoi/err.h"
 #include "gdoi/phase1.h"
 #include "gdoi/pull.h"
+#include "gdoi/push.h"
 #include "gdoi/wire.h"
 #include "tests/lib/pcap_util.h"
 #include "tests/lib/vector_phase1.h"
@@ -222,6 +224,77 @@ static void test_member_srtp(void **s)
 	unload(&f);
 }
 
+/*
+ * The three rekeys of gdoid-kek, as the reference key server sent them to
+ * 127.0.0.1:1849: each opens (cookies = KEK SPI, static IV, raw-hash RSA
+ * signature over the header with the unpadded Length), carries SEQ 1, 2, 3,
+ * and installs what the member's log shows; each one replayed is refused and
+ * changes nothing.
+ */
+static void test_member_reference_pushes(void **s)
+{
+	(void)s;
+	struct pull_frames f;
+	struct gdoi_policy *p = member_run("gdoid-kek", &f);
+	const struct udp_datagram *push[3];
+	size_t n = 0;
+	for (size_t i = 0; i < f.wire.n && n < 3; i++)
+		if (f.wire.d[i].len > 28 && f.wire.d[i].data[18] == GDOI_EXCH_PUSH)
+			push[n++] = &f.wire.d[i];
+	assert_int_equal(n, 3);
+	struct vlog *log = vlog_load("gdoid-kek", "gm.log");
+	for (unsigned k = 0; k < 3; k++) {
+		static struct gdoi_push_update u;
+		char why[200] = "";
+		int rc = gdoi_push_open(p, NULL, push[k]->data, push[k]->len, &u, why, sizeof(why));
+		if (rc)
+			print_error("push %u: %s\n", k + 1, why);
+		assert_int_equal(rc, 0);
+		assert_int_equal(u.seq, k + 1);
+		/* Our decryption equals the text the reference member logged, and the
+		 * keys we read are that text's KD. */
+		static uint8_t logged[4096], mine[4096];
+		long pl = vlog_block(log, "rekey_crypto_decrypt: after decryption:", k, logged + 28,
+				     sizeof(logged) - 28);
+		assert_true(pl > 0 && (size_t)pl == push[k]->len - 28);
+		assert_int_equal(gdoi_cbc_decrypt(GDOI_CIPHER_AES_128_CBC, GDOI_BYTES(p->kek.key, 16),
+						  GDOI_BYTES(p->kek.iv, 16), push[k]->data + 28,
+						  push[k]->len - 28, mine), 0);
+		assert_memory_equal(mine, logged + 28, (size_t)pl);
+		memcpy(logged, push[k]->data, 28);
+		struct gdoi_msg *lm = NULL;
+		assert_int_equal(gdoi_msg_parse_decrypted(logged, push[k]->len, &lm, NULL), 0);
+		const struct gdoi_payload *lkd = gdoi_msg_find(lm, GDOI_PL_KD, NULL);
+		if (k < 2) {
+			assert_true(u.has_sa);
+			assert_true(u.fresh.nteks >= 1);
+			assert_non_null(lkd);
+			assert_keys_match_kd(&u.fresh, &lkd->u.kd);
+		} else {
+			assert_false(u.has_sa);
+			assert_null(lkd);
+			assert_int_equal(u.ndeletes, 3);
+		}
+		gdoi_msg_free(lm);
+		struct gdoi_policy before;
+		memcpy(&before, p, sizeof(before));
+		assert_int_equal(gdoi_push_apply(p, &u), 0);
+		assert_int_equal(p->seq, k + 1);
+		gdoi_push_update_clear(&u);
+		/* Replayed: refused as stale, nothing changes. */
+		memcpy(&before, p, sizeof(before));
+		assert_int_equal(gdoi_push_open(p, NULL, push[k]->data, push[k]->len, &u, why, sizeof(why)),
+				 GDOI_ERR_REPLAY);
+		assert_memory_equal(&before, p, sizeof(before));
+		gdoi_policy_clear(&before);
+	}
+	/* After the third (delete-only) rekey, the deleted TEKs are gone. */
+	assert_int_equal(p->nteks, 0);
+	vlog_free(log);
+	gdoi_pull_policy_free(p);
+	unload(&f);
+}
+
 /* The key server accepts the reference member's message 1 (HASH(1), group id). */
 static struct gdoi_policy ks_policy;
 static uint32_t looked_up_group;
@@ -277,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_member_pull),
 		cmocka_unit_test(test_member_kek),
 		cmocka_unit_test(test_member_srtp),
+		cmocka_unit_test(test_member_reference_pushes),
 		cmocka_unit_test(test_ks_accepts_reference_msg1),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
