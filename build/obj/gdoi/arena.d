@@ -1,2 +1,0 @@
-build/obj/gdoi/arena.o: gdoi/arena.c gdoi/arena.h
-gdoi/arena.h:

@@ -1,2 +1,0 @@
-build/obj/gdoi/bytes.o: gdoi/bytes.c gdoi/bytes.h
-gdoi/bytes.h:

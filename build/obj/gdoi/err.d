@@ -1,2 +1,0 @@
-build/obj/gdoi/err.o: gdoi/err.c gdoi/err.h
-gdoi/err.h:

@@ -1,2 +1,0 @@
-build/obj/gdoi/names.o: gdoi/names.c gdoi/numbers.h
-gdoi/numbers.h:
