@@ -37,20 +37,42 @@ GDOI_SRC := $(sort $(wildcard gdoi/*.c))
 GDOI_OBJ := $(GDOI_SRC:%.c=$(BUILD)/obj/%.o)
 LIBGDOI  := $(BUILD)/lib/libgdoi.a
 
-# --- programs: one directory each under tools/ (more layers arrive later) --
-PROG_DIRS := $(sort $(dir $(wildcard tools/*/main.c)))
-PROGS     := $(foreach d,$(PROG_DIRS),$(BUILD)/bin/$(notdir $(patsubst %/,%,$(d))))
+# --- libgdoiipc: the sidecar <-> media process protocol (docs/ipc.md) -------
+IPC_SRC := $(sort $(wildcard ipc/*.c))
+IPC_OBJ := $(IPC_SRC:%.c=$(BUILD)/obj/%.o)
+LIBIPC  := $(BUILD)/lib/libgdoiipc.a
+
+# --- libgdoisrtp: what media processes link (bridge + IPC client), static and shared
+BRIDGE_SRC := $(sort $(wildcard srtp-bridge/*.c))
+BRIDGE_OBJ := $(BRIDGE_SRC:%.c=$(BUILD)/obj/%.o)
+BRIDGE_PIC := $(BRIDGE_SRC:%.c=$(BUILD)/pic/%.o) $(IPC_SRC:%.c=$(BUILD)/pic/%.o)
+LIBSRTPB   := $(if $(BRIDGE_SRC),$(BUILD)/lib/libgdoisrtp.a)
+LIBSRTPB_SO := $(if $(BRIDGE_SRC),$(BUILD)/lib/libgdoisrtp.so)
+BRIDGE_LIBS := $(shell pkg-config --libs libsrtp2 jansson 2>/dev/null)
+
+# --- programs: a directory with main.c under tools/ or demo-app/ is a program
+# of that name; keyserver/ is gdoi-ks and sidecar/ is gdoi-sidecar.
+PROG_DIRS := $(sort $(dir $(wildcard tools/*/main.c demo-app/*/main.c)))
+prog_name = $(notdir $(patsubst %/,%,$(1)))
+PROG_MAP  := $(foreach d,$(PROG_DIRS),$(call prog_name,$(d)):$(d)) \
+	     $(if $(wildcard keyserver/main.c),gdoi-ks:keyserver/) \
+	     $(if $(wildcard sidecar/main.c),gdoi-sidecar:sidecar/)
+PROGS     := $(foreach m,$(PROG_MAP),$(BUILD)/bin/$(word 1,$(subst :, ,$(m))))
+LIBS_ALL  := $(LIBSRTPB) $(LIBIPC) $(LIBGDOI)
 
 # --- tests -------------------------------------------------------------------
 TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# test drivers for the integration scripts: tests/tools/NAME.c -> $(BUILD)/tests/NAME
+TOOL_SRC    := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: all check deps fuzz clean install test-bins
-all: $(LIBGDOI) $(PROGS)
+all: $(LIBGDOI) $(LIBIPC) $(LIBSRTPB) $(LIBSRTPB_SO) $(if $(BRIDGE_SRC),$(BUILD)/lib/pkgconfig/gdoisrtp.pc) $(PROGS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -62,24 +84,51 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -c $< -o $@
 
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC -fPIC $<"
+	@$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+
 $(LIBGDOI): $(GDOI_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@
+	@rm -f $@
 	$(AR) rcs $@ $^
 
-# Each program links its own directory's objects against libgdoi.
+$(LIBIPC): $(IPC_OBJ)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/lib/libgdoisrtp.a: $(BRIDGE_OBJ) $(IPC_OBJ)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/lib/libgdoisrtp.so: $(BRIDGE_PIC)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libgdoisrtp.so.0 $(LDFLAGS_ALL) -o $@ $^ $(BRIDGE_LIBS)
+
+$(BUILD)/lib/pkgconfig/gdoisrtp.pc: srtp-bridge/gdoisrtp.pc.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
+
+# Each program links its own directory's objects against the project's libraries.
 define prog_rule
-$(BUILD)/bin/$(1): $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard tools/$(1)/*.c)) $(LIBGDOI)
+$(BUILD)/bin/$(1): $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard $(2)*.c)) $(LIBS_ALL)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(PKG_LIBS)
 endef
-$(foreach p,$(PROGS),$(eval $(call prog_rule,$(notdir $(p)))))
+$(foreach m,$(PROG_MAP),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(m))),$(word 2,$(subst :, ,$(m))))))
 
-$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(TESTLIB_OBJ) $(LIBGDOI)
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(TESTLIB_OBJ) $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 
-test-bins: all $(UNIT_BINS)
+$(TOOL_BINS): $(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+test-bins: all $(UNIT_BINS) $(TOOL_BINS)
 
 check: deps
 	$(MAKE) BUILD=build/asan SAN=1 test-bins
@@ -119,7 +168,16 @@ clean:
 	rm -rf build
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/doc/gdoi-srtp/examples
 	for p in $(PROGS); do install -m 0755 $$p $(DESTDIR)$(PREFIX)/bin/; done
+	for l in $(LIBSRTPB) $(LIBSRTPB_SO); do install -m 0644 $$l $(DESTDIR)$(PREFIX)/lib/; done
+	[ -z "$(LIBSRTPB)" ] || install -m 0644 srtp-bridge/gdoisrtp.h $(DESTDIR)$(PREFIX)/include/
+	[ -z "$(LIBSRTPB)" ] || install -m 0644 $(BUILD)/lib/pkgconfig/gdoisrtp.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	for m in $(wildcard docs/man/*.1); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done
+	for m in $(wildcard docs/man/*.8); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
+	for e in $(wildcard examples/*.conf); do install -m 0644 $$e $(DESTDIR)$(PREFIX)/share/doc/gdoi-srtp/examples/; done
+	[ ! -d examples/systemd ] || cp -r examples/systemd $(DESTDIR)$(PREFIX)/share/doc/gdoi-srtp/examples/
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
