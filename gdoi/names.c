@@ -25,6 +25,8 @@ const char *gdoi_payload_name(unsigned type)
 	case GDOI_PL_KD: return "KD";
 	case GDOI_PL_SEQ: return "SEQ";
 	case GDOI_PL_GAP: return "GAP";
+	case GDOI_PL_NAT_D: return "NAT-D";
+	case GDOI_PL_NAT_OA: return "NAT-OA";
 	}
 	return "UNKNOWN";
 }

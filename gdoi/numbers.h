@@ -52,6 +52,8 @@ enum gdoi_payload_type {
 	GDOI_PL_SAT = 16,
 	GDOI_PL_KD = 17,
 	GDOI_PL_SEQ = 18,
+	GDOI_PL_NAT_D = 20,	/* RFC 3947: carried, not acted on */
+	GDOI_PL_NAT_OA = 21,
 	GDOI_PL_GAP = 22,
 };
 

@@ -73,6 +73,8 @@ int codec_parse_simple(struct codec_ctx *c, struct gdoi_reader *r, struct gdoi_p
 	case GDOI_PL_SIG:
 	case GDOI_PL_NONCE:
 	case GDOI_PL_VID:
+	case GDOI_PL_NAT_D:
+	case GDOI_PL_NAT_OA:
 		return parse_data(c, r, p->type, &p->u.data);
 	case GDOI_PL_NOTIFY:
 		return parse_notify(c, r, &p->u.notify);
@@ -112,6 +114,8 @@ int codec_build_simple(struct gdoi_writer *w, const struct gdoi_payload *p)
 	case GDOI_PL_SIG:
 	case GDOI_PL_NONCE:
 	case GDOI_PL_VID:
+	case GDOI_PL_NAT_D:
+	case GDOI_PL_NAT_OA:
 		if (p->u.data.len == 0)
 			return GDOI_ERR_INVALID_ARG;
 		gdoi_write_bytes(w, p->u.data.ptr, p->u.data.len);

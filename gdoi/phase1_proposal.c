@@ -34,8 +34,10 @@ size_t gdoi_p1_suites_default(uint16_t auth, uint32_t lifetime, bool legacy,
 
 bool p1_suite_usable(const struct gdoi_p1_suite *s)
 {
+	/* MD5 stays refused even when configured: it is no longer a safe prf. */
 	return gdoi_cipher_from_ike(s->enc, s->key_bits) != GDOI_CIPHER_NONE &&
-	       gdoi_md_from_ike(s->hash) != GDOI_MD_NONE && gdoi_dh_supported(s->group) &&
+	       gdoi_md_from_ike(s->hash) != GDOI_MD_NONE && s->hash != GDOI_IKE_HASH_MD5 &&
+	       gdoi_dh_supported(s->group) &&
 	       (s->auth == GDOI_IKE_AUTH_PSK || p1_is_sig_auth(s->auth));
 }
 

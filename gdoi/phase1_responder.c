@@ -339,7 +339,8 @@ static int on_mm5(struct gdoi_p1_sa *sa, const uint8_t *msg, size_t len, uint64_
 		const struct gdoi_p1_psk *by_addr = p1_psk_by_addr(cfg, &sa->peer);
 		for (size_t i = 0; i < cfg->npsks + 1 && rc; i++) {
 			const struct gdoi_p1_psk *psk = i == 0 ? by_addr : &cfg->psks[i - 1];
-			if (!psk || (i > 0 && (psk->addr.len || psk->id.type == 0)))
+			/* After the address-bound key: keys bound to an identity, or to nobody. */
+			if (!psk || (i > 0 && psk->addr.len))
 				continue;
 			gdoi_msg_free(m);
 			gdoi_msg_plain_free(plain, len);

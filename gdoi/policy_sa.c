@@ -25,6 +25,16 @@ static int refuse(char *why, size_t len, int code, const char *fmt, ...)
 	return code;
 }
 
+/* RFC 6407 gives every attribute one meaning: a repeated one is ambiguous, so refused. */
+static bool repeated(const struct gdoi_attr_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		for (size_t j = i + 1; j < l->n; j++)
+			if (l->v[i].type == l->v[j].type)
+				return true;
+	return false;
+}
+
 static int selector_from_id(const struct gdoi_id *id, struct gdoi_selector *s, bool srtp)
 {
 	if (id->data.len > sizeof(s->addr))
@@ -54,6 +64,11 @@ static int kek_from_sak(struct gdoi_kek_policy *k, const struct gdoi_sak *sak, c
 	k->trailer_len = sak->trailer_len;
 	if (selector_from_id(&sak->src, &k->src, false) || selector_from_id(&sak->dst, &k->dst, false))
 		return refuse(why, wl, GDOI_ERR_VALUE, "SA KEK selector too long");
+	if (sak->protocol != 17)
+		return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "rekeys over IP protocol %u (only UDP)",
+			      sak->protocol);
+	if (repeated(&sak->attrs))
+		return refuse(why, wl, GDOI_ERR_VALUE, "KEK attribute repeated");
 	for (size_t i = 0; i < sak->attrs.n; i++) {
 		const struct gdoi_attr *a = &sak->attrs.v[i];
 		uint32_t v;
@@ -102,6 +117,8 @@ static int srtp_from_sat(struct gdoi_tek *t, const struct gdoi_tek_srtp *s, char
 	p->ssrc_assigned = true;
 	if (selector_from_id(&s->src, &t->src, true) || selector_from_id(&s->dst, &t->dst, true))
 		return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "SRTP TEK selector type not allowed");
+	if (repeated(&s->attrs))
+		return refuse(why, wl, GDOI_ERR_VALUE, "SRTP attribute repeated");
 	bool have_life = false;
 	for (size_t i = 0; i < s->attrs.n; i++) {
 		const struct gdoi_attr *a = &s->attrs.v[i];
@@ -116,14 +133,15 @@ static int srtp_from_sat(struct gdoi_tek *t, const struct gdoi_tek_srtp *s, char
 			have_life = true;
 			break;
 		case GDOI_SRTP_REPLAY_WINDOW:
-			if (v < 64 || v > 32767)
+			if (!a->tv || v < 64 || v > 32767)
 				return refuse(why, wl, GDOI_ERR_VALUE, "replay window %u outside 64..32767", v);
 			p->replay_window = (uint16_t)v;
 			break;
 		case GDOI_SRTP_SSRC_ASSIGNED:
 		case GDOI_SRTP_ALLOW_REPEAT_TX:
-			if (v > 1)
-				return refuse(why, wl, GDOI_ERR_VALUE, "SRTP attribute %u must be 0 or 1", a->type);
+			if (!a->tv || v > 1)
+				return refuse(why, wl, GDOI_ERR_VALUE, "SRTP attribute %u must be TV 0 or 1",
+					      a->type);
 			if (a->type == GDOI_SRTP_SSRC_ASSIGNED)
 				p->ssrc_assigned = v;
 			else
@@ -148,6 +166,8 @@ static int ipsec_from_sat(struct gdoi_tek *t, uint8_t proto_id, const struct gdo
 	p->transform_id = s->transform_id;
 	if (selector_from_id(&s->src, &t->src, false) || selector_from_id(&s->dst, &t->dst, false))
 		return refuse(why, wl, GDOI_ERR_VALUE, "TEK selector too long");
+	if (repeated(&s->attrs))
+		return refuse(why, wl, GDOI_ERR_VALUE, "IPsec attribute repeated");
 	uint32_t life_type = 1;
 	for (size_t i = 0; i < s->attrs.n; i++) {
 		const struct gdoi_attr *a = &s->attrs.v[i];
@@ -225,6 +245,10 @@ int gdoi_policy_from_sa(struct gdoi_policy *p, const struct gdoi_sa_gdoi *sa, ch
 			else
 				p->dtd = (uint16_t)v;
 		}
+		/* Old keys must outlive the activation of new ones (srtp-tek.md). */
+		if (repeated(sa->gap) || (p->dtd && p->dtd <= p->atd))
+			return refuse(why, wl, GDOI_ERR_VALUE, "GAP: repeated attribute or DTD %u <= ATD %u",
+				      p->dtd, p->atd);
 	}
 	if (sa->nsats > GDOI_MAX_TEKS)
 		return refuse(why, wl, GDOI_ERR_TOO_BIG, "%zu TEKs (at most %d)", sa->nsats, GDOI_MAX_TEKS);

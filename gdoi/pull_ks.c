@@ -159,14 +159,13 @@ static int on_msg1(struct gdoi_pull_ks *ks, struct gdoi_p1_sa *sa, const uint8_t
 
 	const struct gdoi_policy *pol = NULL;
 	rc = ks->cfg.lookup(ks->cfg.ctx, x->group_id, gdoi_p1_peer_id(sa), gdoi_p1_peer_addr(sa), &pol);
-	if (rc == 0 && pol && pol->has_kek && same_spki_as(ks->cfg.p1_key, &pol->kek))
-		rc = GDOI_ERR_INVALID_ARG;
-	if (rc || !pol) {
+	bool shared_key = rc == 0 && pol && pol->has_kek && same_spki_as(ks->cfg.p1_key, &pol->kek);
+	if (rc || !pol || shared_key) {
 		uint32_t g = x->group_id;
 		kx_free(x);
 		gdoi_p1_iv_drop(sa, msgid);
-		if (rc == GDOI_ERR_INVALID_ARG)
-			return refuse(sa, GDOI_N_INVALID_KEY_INFORMATION, rc, res,
+		if (shared_key)
+			return refuse(sa, GDOI_N_INVALID_KEY_INFORMATION, GDOI_ERR_INVALID_ARG, res,
 				      "the group's rekey key is the Phase 1 key: fix the configuration", g);
 		return refuse(sa, rc == GDOI_ERR_NOT_AUTHORIZED ? GDOI_N_AUTHENTICATION_FAILED
 								: GDOI_N_INVALID_ID_INFORMATION,
@@ -237,8 +236,17 @@ static int on_msg3(struct gdoi_pull_ks *ks, struct gdoi_p1_sa *sa, struct kx *x,
 	size_t nsids = 0;
 	if (want && ks->cfg.assign_sids) {
 		rc = ks->cfg.assign_sids(ks->cfg.ctx, x->group_id, gdoi_p1_peer_id(sa), want, sids, &nsids);
-		if (rc || nsids > want)
-			nsids = 0;
+		if (rc || nsids > want || nsids == 0) {
+			/* A sender without SSRCs must not get the keys (RFC 3711 §9.1): say so. */
+			uint32_t g = x->group_id;
+			gdoi_pull_policy_free(x->policy);
+			x->policy = NULL;
+			x->state = KX_DONE;
+			x->deadline = now + timeout(ks);
+			gdoi_p1_iv_drop(sa, x->msgid);
+			return refuse(sa, GDOI_N_INVALID_ID_INFORMATION, rc ? rc : GDOI_ERR_NOT_AUTHORIZED,
+				      res, "no Sender-IDs for this member", g);
+		}
 	}
 	const struct gdoi_policy *p = x->policy;
 	struct gdoi_arena *a = gdoi_arena_new();

@@ -216,7 +216,7 @@ static bool top_level_type(uint8_t t)
 	case GDOI_PL_SA: case GDOI_PL_KE: case GDOI_PL_ID: case GDOI_PL_CERT:
 	case GDOI_PL_CR: case GDOI_PL_HASH: case GDOI_PL_SIG: case GDOI_PL_NONCE:
 	case GDOI_PL_NOTIFY: case GDOI_PL_DELETE: case GDOI_PL_VID: case GDOI_PL_KD:
-	case GDOI_PL_SEQ: case GDOI_PL_GAP:
+	case GDOI_PL_SEQ: case GDOI_PL_GAP: case GDOI_PL_NAT_D: case GDOI_PL_NAT_OA:
 		return true;
 	}
 	return false;
