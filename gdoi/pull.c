@@ -25,6 +25,8 @@ void gdoi_pull_policy_free(struct gdoi_policy *p)
 }
 
 static void vreason(struct gdoi_pull_result *res, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void vreason(struct gdoi_pull_result *res, const char *fmt, va_list ap)
 {
 	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
 }
