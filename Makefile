@@ -45,7 +45,9 @@ LIBIPC  := $(BUILD)/lib/libgdoiipc.a
 # --- libgdoisrtp: what media processes link (bridge + IPC client), static and shared
 BRIDGE_SRC := $(sort $(wildcard srtp-bridge/*.c))
 BRIDGE_OBJ := $(BRIDGE_SRC:%.c=$(BUILD)/obj/%.o)
-BRIDGE_PIC := $(BRIDGE_SRC:%.c=$(BUILD)/pic/%.o) $(IPC_SRC:%.c=$(BUILD)/pic/%.o)
+# media processes get the IPC client half only: ipc/server.c needs libuv
+IPC_CLIENT_SRC := $(filter-out ipc/server.c,$(IPC_SRC))
+BRIDGE_PIC := $(BRIDGE_SRC:%.c=$(BUILD)/pic/%.o) $(IPC_CLIENT_SRC:%.c=$(BUILD)/pic/%.o)
 LIBSRTPB   := $(if $(BRIDGE_SRC),$(BUILD)/lib/libgdoisrtp.a)
 LIBSRTPB_SO := $(if $(BRIDGE_SRC),$(BUILD)/lib/libgdoisrtp.so)
 BRIDGE_LIBS := $(shell pkg-config --libs libsrtp2 jansson 2>/dev/null)
@@ -99,7 +101,7 @@ $(LIBIPC): $(IPC_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/lib/libgdoisrtp.a: $(BRIDGE_OBJ) $(IPC_OBJ)
+$(BUILD)/lib/libgdoisrtp.a: $(BRIDGE_OBJ) $(IPC_CLIENT_SRC:%.c=$(BUILD)/obj/%.o)
 	@mkdir -p $(dir $@)
 	@rm -f $@
 	$(AR) rcs $@ $^

@@ -1,0 +1,520 @@
+/*
+ * server.c - the libuv server half of docs/ipc.md (see server.h).
+ */
+#include "ipc/server.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ipc/snapshot.h"
+
+struct ipc_conn {
+	uv_pipe_t pipe;			/* first: the handle's address is the conn's */
+	struct ipc_server *srv;
+	struct ipc_conn *next, *prev;
+	struct ipc_peer peer;
+	bool closing;
+	bool discarding;		/* inside a line that was too long */
+	size_t inlen;
+	char in[IPC_MAX_LINE];
+	char rbuf[16384];
+	size_t nsubs;
+	uint32_t subs[IPC_MAX_SUBSCRIPTIONS];
+	unsigned long id;
+};
+
+struct ipc_server {
+	uv_pipe_t listen;
+	uv_loop_t *loop;
+	struct ipc_server_cfg cfg;
+	char *path;
+	struct ipc_conn *conns;
+	size_t nconns;
+	unsigned long next_id;
+	bool closing;
+};
+
+struct wreq {
+	uv_write_t req;
+	size_t len;
+	char data[];
+};
+
+static void logf_(struct ipc_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(struct ipc_server *s, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+
+	if (!s->cfg.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	s->cfg.log(s->cfg.ctx, msg);
+}
+
+bool ipc_peer_has_uid(const struct ipc_peer *p, uid_t uid)
+{
+	return p->uid == uid;
+}
+
+bool ipc_peer_has_gid(const struct ipc_peer *p, gid_t gid)
+{
+	if (p->gid == gid)
+		return true;
+	for (size_t i = 0; i < p->ngroups; i++)
+		if (p->groups[i] == gid)
+			return true;
+	return false;
+}
+
+const struct ipc_peer *ipc_conn_peer(const struct ipc_conn *c)
+{
+	return &c->peer;
+}
+
+/* ---- connections ---------------------------------------------------------- */
+
+static void conn_closed(uv_handle_t *h)
+{
+	struct ipc_conn *c = (struct ipc_conn *)h;
+
+	explicit_bzero(c->in, sizeof c->in);
+	explicit_bzero(c->rbuf, sizeof c->rbuf);
+	free(c);
+}
+
+static void conn_close(struct ipc_conn *c, const char *why)
+{
+	struct ipc_server *s = c->srv;
+
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (why)
+		logf_(s, "ipc: client %lu (pid %ld uid %ld) disconnected: %s", c->id, (long)c->peer.pid,
+		      (long)c->peer.uid, why);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	uv_close((uv_handle_t *)&c->pipe, conn_closed);
+}
+
+static void write_done(uv_write_t *req, int status)
+{
+	struct wreq *w = (struct wreq *)req;
+
+	(void)status;	/* a failed write shows up as a read error / EOF */
+	explicit_bzero(w->data, w->len);
+	free(w);
+}
+
+/* Queues one encoded line; disconnects a client whose unsent output would
+ * pass the bound. */
+static void conn_write(struct ipc_conn *c, const char *line, size_t len)
+{
+	struct ipc_server *s = c->srv;
+	struct wreq *w;
+	uv_buf_t b;
+	int rc;
+
+	if (c->closing)
+		return;
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) + len > s->cfg.max_output) {
+		conn_close(c, "too slow: output buffer full");
+		return;
+	}
+	w = malloc(sizeof *w + len);
+	if (!w) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	w->len = len;
+	memcpy(w->data, line, len);
+	b = uv_buf_init(w->data, (unsigned)len);
+	rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, write_done);
+	if (rc) {
+		explicit_bzero(w->data, len);
+		free(w);
+		conn_close(c, uv_strerror(rc));
+	}
+}
+
+void ipc_conn_send(struct ipc_conn *c, const json_t *msg)
+{
+	size_t len;
+	char *line = ipc_encode_line(msg, &len);
+
+	if (!line) {
+		json_t *e = ipc_reply_error(NULL, IPC_E_INTERNAL, "message could not be encoded");
+		line = e ? ipc_encode_line(e, &len) : NULL;
+		json_decref(e);
+		if (!line) {
+			conn_close(c, "out of memory");
+			return;
+		}
+	}
+	conn_write(c, line, len);
+	explicit_bzero(line, len);
+	free(line);
+}
+
+static void handle_line(struct ipc_conn *c, const char *line, size_t len)
+{
+	struct ipc_request req;
+	bool blank;
+	json_t *reply = ipc_request_parse(line, len, &req, &blank);
+
+	if (blank)
+		return;
+	if (!reply) {
+		reply = c->srv->cfg.handle(c->srv->cfg.ctx, c, &req);
+		if (!reply)
+			reply = ipc_reply_error(req.id, IPC_E_INTERNAL, "internal error");
+		ipc_request_free(&req);
+	}
+	if (reply) {
+		ipc_conn_send(c, reply);
+		json_decref(reply);
+	} else {
+		conn_close(c, "out of memory");
+	}
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct ipc_conn *c = (struct ipc_conn *)h;
+
+	(void)suggested;
+	*buf = uv_buf_init(c->rbuf, sizeof c->rbuf);
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+	struct ipc_conn *c = (struct ipc_conn *)st;
+	const char *p = buf->base, *end;
+
+	if (n < 0) {
+		conn_close(c, n == UV_EOF ? NULL : uv_strerror((int)n));
+		return;
+	}
+	end = p + n;
+	while (p < end && !c->closing) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t chunk = (size_t)((nl ? nl : end) - p);
+
+		if (!c->discarding) {
+			if (c->inlen + chunk > IPC_MAX_LINE - 1) {
+				json_t *e = ipc_reply_error(NULL, IPC_E_TOO_LONG,
+							    "line longer than %d octets", IPC_MAX_LINE);
+				c->discarding = true;
+				c->inlen = 0;
+				if (e) {
+					ipc_conn_send(c, e);
+					json_decref(e);
+				}
+			} else {
+				memcpy(c->in + c->inlen, p, chunk);
+				c->inlen += chunk;
+			}
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+		if (c->discarding) {
+			c->discarding = false;
+		} else {
+			size_t len = c->inlen;
+			c->inlen = 0;
+			handle_line(c, c->in, len);
+		}
+	}
+}
+
+static void read_peer(struct ipc_conn *c)
+{
+	uv_os_fd_t fd;
+	struct ucred cr;
+	socklen_t l = sizeof cr;
+	gid_t groups[256];
+
+	c->peer.uid = (uid_t)-1;
+	c->peer.gid = (gid_t)-1;
+	if (uv_fileno((uv_handle_t *)&c->pipe, &fd))
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) == 0) {
+		c->peer.pid = cr.pid;
+		c->peer.uid = cr.uid;
+		c->peer.gid = cr.gid;
+	}
+#ifdef SO_PEERGROUPS
+	l = sizeof groups;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &l) == 0) {
+		size_t n = l / sizeof(gid_t);
+		if (n > IPC_MAX_PEER_GROUPS)
+			n = IPC_MAX_PEER_GROUPS;
+		memcpy(c->peer.groups, groups, n * sizeof(gid_t));
+		c->peer.ngroups = n;
+	}
+#else
+	(void)groups;
+#endif
+}
+
+static void on_connection(uv_stream_t *ls, int status)
+{
+	struct ipc_server *s = (struct ipc_server *)ls;
+	struct ipc_conn *c;
+
+	if (status < 0) {
+		logf_(s, "ipc: accept: %s", uv_strerror(status));
+		return;
+	}
+	c = calloc(1, sizeof *c);
+	if (!c || uv_pipe_init(s->loop, &c->pipe, 0)) {
+		free(c);
+		return;
+	}
+	c->srv = s;
+	if (uv_accept(ls, (uv_stream_t *)&c->pipe)) {
+		uv_close((uv_handle_t *)&c->pipe, conn_closed);
+		return;
+	}
+	c->id = ++s->next_id;
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	read_peer(c);
+	if (s->nconns > s->cfg.max_clients) {
+		conn_close(c, "too many clients");
+		return;
+	}
+	if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read))
+		conn_close(c, "cannot read");
+}
+
+/* ---- subscriptions and fan-out ------------------------------------------------ */
+
+int ipc_conn_subscribe(struct ipc_conn *c, uint32_t group)
+{
+	if (ipc_conn_subscribed(c, group))
+		return 0;
+	if (c->nsubs == IPC_MAX_SUBSCRIPTIONS)
+		return -1;
+	c->subs[c->nsubs++] = group;
+	return 0;
+}
+
+void ipc_conn_unsubscribe(struct ipc_conn *c, uint32_t group)
+{
+	for (size_t i = 0; i < c->nsubs; i++)
+		if (c->subs[i] == group) {
+			c->subs[i] = c->subs[--c->nsubs];
+			return;
+		}
+}
+
+bool ipc_conn_subscribed(const struct ipc_conn *c, uint32_t group)
+{
+	for (size_t i = 0; i < c->nsubs; i++)
+		if (c->subs[i] == group)
+			return true;
+	return false;
+}
+
+void ipc_server_publish(struct ipc_server *s, uint32_t group, const json_t *msg)
+{
+	struct ipc_conn *c, *next;
+	size_t len;
+	char *line;
+
+	if (!ipc_server_subscribers(s, group))
+		return;
+	line = ipc_encode_line(msg, &len);
+	if (!line) {
+		logf_(s, "ipc: group %u: event could not be encoded", (unsigned)group);
+		return;
+	}
+	for (c = s->conns; c; c = next) {
+		next = c->next;	/* conn_write may unlink c */
+		if (ipc_conn_subscribed(c, group))
+			conn_write(c, line, len);
+	}
+	explicit_bzero(line, len);
+	free(line);
+}
+
+void ipc_server_forget_group(struct ipc_server *s, uint32_t group)
+{
+	for (struct ipc_conn *c = s->conns; c; c = c->next)
+		ipc_conn_unsubscribe(c, group);
+}
+
+size_t ipc_server_clients(const struct ipc_server *s)
+{
+	return s->nconns;
+}
+
+size_t ipc_server_subscribers(const struct ipc_server *s, uint32_t group)
+{
+	size_t n = 0;
+
+	for (const struct ipc_conn *c = s->conns; c; c = c->next)
+		n += ipc_conn_subscribed(c, group);
+	return n;
+}
+
+/* ---- the socket ------------------------------------------------------------------ */
+
+static int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (err && errlen)
+		vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Creates the socket's directory when missing (then with dir_mode and group). */
+static int make_dir(const struct ipc_server_cfg *cfg, char *err, size_t errlen)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof dir, "%s", cfg->path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (stat(dir, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : errf(err, errlen, "%s is not a directory", dir);
+	if (mkdir(dir, cfg->dir_mode) && errno != EEXIST)
+		return errf(err, errlen, "mkdir %s: %s", dir, strerror(errno));
+	if (chmod(dir, cfg->dir_mode))
+		return errf(err, errlen, "chmod %s: %s", dir, strerror(errno));
+	if (cfg->set_group && chown(dir, (uid_t)-1, cfg->gid))
+		return errf(err, errlen, "chown %s: %s", dir, strerror(errno));
+	return 0;
+}
+
+/* A stale socket (nobody listening) is removed; a live one is an error. */
+static int clear_stale(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, rc;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : errf(err, errlen, "%s: %s", path, strerror(errno));
+	if (!S_ISSOCK(st.st_mode))
+		return errf(err, errlen, "%s exists and is not a socket", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errf(err, errlen, "socket: %s", strerror(errno));
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+	close(fd);
+	if (rc == 0)
+		return errf(err, errlen, "%s: another process is listening there", path);
+	if (unlink(path))
+		return errf(err, errlen, "unlink %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int ipc_server_start(uv_loop_t *loop, const struct ipc_server_cfg *cfg, struct ipc_server **out,
+		     char *err, size_t errlen)
+{
+	struct ipc_server *s;
+	mode_t old;
+	int rc;
+
+	*out = NULL;
+	if (!cfg->path || !cfg->handle)
+		return errf(err, errlen, "no socket path or handler");
+	if (strlen(cfg->path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return errf(err, errlen, "socket path too long: %s", cfg->path);
+	s = calloc(1, sizeof *s);
+	if (!s)
+		return errf(err, errlen, "out of memory");
+	s->loop = loop;
+	s->cfg = *cfg;
+	if (!s->cfg.dir_mode)
+		s->cfg.dir_mode = 0750;
+	if (!s->cfg.sock_mode)
+		s->cfg.sock_mode = 0660;
+	if (!s->cfg.max_output)
+		s->cfg.max_output = IPC_DEFAULT_MAX_OUTPUT;
+	if (!s->cfg.max_clients)
+		s->cfg.max_clients = 256;
+	s->path = strdup(cfg->path);
+	s->cfg.path = s->path;
+	if (!s->path) {
+		free(s);
+		return errf(err, errlen, "out of memory");
+	}
+	if (make_dir(&s->cfg, err, errlen) || clear_stale(s->path, err, errlen)) {
+		free(s->path);
+		free(s);
+		return -1;
+	}
+	uv_pipe_init(loop, &s->listen, 0);
+	old = umask(0177);	/* nobody but us until the modes below are set */
+	rc = uv_pipe_bind(&s->listen, s->path);
+	umask(old);
+	if (!rc && chmod(s->path, s->cfg.sock_mode))
+		rc = uv_translate_sys_error(errno);
+	if (!rc && s->cfg.set_group && chown(s->path, (uid_t)-1, s->cfg.gid))
+		rc = uv_translate_sys_error(errno);
+	if (!rc)
+		rc = uv_listen((uv_stream_t *)&s->listen, 64, on_connection);
+	if (rc) {
+		errf(err, errlen, "%s: %s", s->path, uv_strerror(rc));
+		s->closing = true;
+		unlink(s->path);
+		uv_close((uv_handle_t *)&s->listen, NULL);
+		/* freed after the loop runs the close: keep it simple, leak-free */
+		uv_run(loop, UV_RUN_NOWAIT);
+		free(s->path);
+		free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+static void listen_closed(uv_handle_t *h)
+{
+	struct ipc_server *s = (struct ipc_server *)h;
+
+	free(s->path);
+	free(s);
+}
+
+void ipc_server_close(struct ipc_server *s)
+{
+	if (!s || s->closing)
+		return;
+	s->closing = true;
+	while (s->conns)
+		conn_close(s->conns, NULL);
+	unlink(s->path);
+	uv_close((uv_handle_t *)&s->listen, listen_closed);
+}
