@@ -31,6 +31,12 @@ static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
 X509 *certgen_cert(EVP_PKEY *key, EVP_PKEY *issuer_key, X509 *issuer, const char *cn,
 		   const char *san, bool ca)
 {
+	return certgen_cert_ex(key, issuer_key, issuer, cn, san, ca, 0);
+}
+
+X509 *certgen_cert_ex(EVP_PKEY *key, EVP_PKEY *issuer_key, X509 *issuer, const char *cn,
+		      const char *san, bool ca, unsigned flags)
+{
 	static long serial = 1;
 	X509 *x = X509_new();
 	if (!x)
@@ -47,8 +53,14 @@ X509 *certgen_cert(EVP_PKEY *key, EVP_PKEY *issuer_key, X509 *issuer, const char
 	int rc = add_ext(x, issuer, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE");
 	if (!rc && ca)
 		rc = add_ext(x, issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
+	if (!rc && !ca && (flags & CERTGEN_LEAF_KU))
+		rc = add_ext(x, issuer, NID_key_usage, "critical,digitalSignature");
 	if (!rc && san)
 		rc = add_ext(x, issuer, NID_subject_alt_name, san);
+	if (!rc && (flags & CERTGEN_KEY_IDS))
+		rc = add_ext(x, issuer, NID_subject_key_identifier, "hash");
+	if (!rc && (flags & CERTGEN_KEY_IDS) && issuer)
+		rc = add_ext(x, issuer, NID_authority_key_identifier, "keyid:always");
 	if (rc || !X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256())) {
 		X509_free(x);
 		return NULL;

@@ -20,13 +20,13 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "gdoi/bytes.h"
 #include "gdoi/cert.h"
 #include "gdoi/crypto.h"
 #include "gdoi/err.h"
 #include "gdoi/sign.h"
+#include "tests/lib/certgen.h"
 #include "tests/lib/vector_log.h"
 
 /* Generated once for the whole group (RSA key generation is slow under ASan). */
@@ -95,10 +95,10 @@ static struct gdoi_key *load_pub(EVP_PKEY *k)
 static int setup(void **state)
 {
 	(void)state;
-	rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	p256 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	p384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-	p521 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
+	rsa = certgen_key("rsa2048");
+	p256 = certgen_key("p256");
+	p384 = certgen_key("p384");
+	p521 = certgen_key("p521");
 	return rsa && p256 && p384 && p521 ? 0 : -1;
 }
 
@@ -154,14 +154,14 @@ static void test_load_keys(void **state)
 	}
 
 	/* DER private keys: type-specific (SEC1) and PKCS#8 */
-	unsigned char *der = NULL;
-	int dl = i2d_PrivateKey(p256, &der);
-	assert_true(dl > 0);
-	assert_int_equal(gdoi_key_load_private(GDOI_BYTES(der, (size_t)dl), &k), GDOI_OK);
+	size_t dl = 0;
+	uint8_t *der = certgen_key_der(p256, &dl);
+	assert_non_null(der);
+	assert_int_equal(gdoi_key_load_private(GDOI_BYTES(der, dl), &k), GDOI_OK);
 	assert_int_equal(gdoi_key_kind(k), GDOI_KEYKIND_EC_P256);
 	assert_true(gdoi_key_has_private(k));
 	gdoi_key_free(k);
-	OPENSSL_free(der);
+	free(der);
 	BIO *b = BIO_new(BIO_s_mem());
 	assert_int_equal(i2d_PKCS8PrivateKey_bio(b, rsa, NULL, NULL, 0, NULL, NULL), 1);
 	struct blob p8 = bio_take(b);
@@ -520,53 +520,22 @@ static void test_reference_rekey_signatures(void **state)
 
 /* --- X.509 ------------------------------------------------------------------------ */
 
+/* Certificates from tests/lib/certgen, with key identifiers (two CAs below share a name)
+ * and keyUsage digitalSignature on the leaves. */
 static X509 *make_cert(EVP_PKEY *key, EVP_PKEY *issuer_key, X509 *issuer, const char *cn,
 		       int ca, const char *san)
 {
-	static long serial = 1;
-	X509 *x = X509_new();
-	X509V3_CTX v3;
-
+	X509 *x = certgen_cert_ex(key, issuer_key, issuer, cn, san, ca,
+				  CERTGEN_KEY_IDS | CERTGEN_LEAF_KU);
 	assert_non_null(x);
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	X509_set_pubkey(x, key);
-	X509_NAME *name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"Example", -1, -1, 0);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
-	X509V3_set_ctx(&v3, issuer ? issuer : x, x, NULL, NULL, 0);
-
-	struct { int nid; const char *val; } ext[] = {
-		{ NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE" },
-		{ NID_key_usage, ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature" },
-		{ NID_subject_alt_name, san },
-		/* key identifiers tell apart CAs that share a name */
-		{ NID_subject_key_identifier, "hash" },
-		{ NID_authority_key_identifier, issuer ? "keyid:always" : NULL },
-	};
-	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-		if (ext[i].val == NULL)
-			continue;
-		X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &v3, ext[i].nid, ext[i].val);
-		assert_non_null(e);
-		X509_add_ext(x, e, -1);
-		X509_EXTENSION_free(e);
-	}
-	assert_true(X509_sign(x, issuer_key, EVP_sha256()) > 0);
 	return x;
 }
 
 static struct blob cert_der(X509 *x)
 {
-	unsigned char *der = NULL;
-	int n = i2d_X509(x, &der);
-	assert_true(n > 0);
-	struct blob out = { malloc((size_t)n), (size_t)n };
-	memcpy(out.p, der, (size_t)n);
-	OPENSSL_free(der);
+	struct blob out;
+	out.p = certgen_cert_der(x, &out.n);
+	assert_non_null(out.p);
 	return out;
 }
 
@@ -580,9 +549,9 @@ static struct blob cert_pem(X509 *x)
 static void test_cert_chain(void **state)
 {
 	(void)state;
-	EVP_PKEY *ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	EVP_PKEY *other_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	EVP_PKEY *int_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *ca_key = certgen_key("p256");
+	EVP_PKEY *other_key = certgen_key("p256");
+	EVP_PKEY *int_key = certgen_key("p256");
 	X509 *ca = make_cert(ca_key, ca_key, NULL, "Group CA", 1, NULL);
 	X509 *other = make_cert(other_key, other_key, NULL, "Group CA", 1, NULL);	/* same name! */
 	X509 *inter = make_cert(int_key, ca_key, ca, "Intermediate", 1, NULL);
@@ -631,11 +600,12 @@ static void test_cert_chain(void **state)
 	gdoi_bytes subj = gdoi_cert_subject_der(got);
 	assert_int_equal(subj.len, ids[0].data.len);
 	assert_memory_equal(subj.ptr, ids[0].data.ptr, subj.len);
-	unsigned char *dn = NULL;
-	int dn_len = i2d_X509_NAME(X509_get_subject_name(leaf), &dn);
-	assert_int_equal((size_t)dn_len, subj.len);
+	size_t dn_len = 0;
+	uint8_t *dn = certgen_subject_der(leaf, &dn_len);
+	assert_non_null(dn);
+	assert_int_equal(dn_len, subj.len);
 	assert_memory_equal(dn, subj.ptr, subj.len);
-	OPENSSL_free(dn);
+	free(dn);
 
 	uint8_t v4[4] = { 192, 0, 2, 7 }, v6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
 	v6[15] = 7;
