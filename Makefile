@@ -74,7 +74,7 @@ TOOL_BINS   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: all check deps fuzz clean install test-bins
-all: $(LIBGDOI) $(LIBIPC) $(LIBSRTPB) $(LIBSRTPB_SO) $(if $(BRIDGE_SRC),$(BUILD)/lib/pkgconfig/gdoisrtp.pc) $(PROGS)
+all: $(LIBGDOI) $(LIBIPC) $(LIBSRTPB) $(LIBSRTPB_SO) $(if $(wildcard srtp-bridge/gdoisrtp.pc.in),$(BUILD)/lib/pkgconfig/gdoisrtp.pc) $(PROGS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -115,8 +115,9 @@ $(BUILD)/lib/pkgconfig/gdoisrtp.pc: srtp-bridge/gdoisrtp.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
 
 # Each program links its own directory's objects against the project's libraries.
+# demo-app programs also share demo-app/common/.
 define prog_rule
-$(BUILD)/bin/$(1): $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard $(2)*.c)) $(LIBS_ALL)
+$(BUILD)/bin/$(1): $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard $(2)*.c) $$(if $$(filter demo-app/%,$(2)),$$(wildcard demo-app/common/*.c))) $(LIBS_ALL)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(PKG_LIBS)
 endef
