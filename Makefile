@@ -73,6 +73,10 @@ TOOL_BINS   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
+# --- benchmarks: bench/NAME.c -> $(BUILD)/bench/NAME (release flags) ----------
+BENCH_SRC  := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
 .PHONY: all check deps fuzz clean install test-bins
 all: $(LIBGDOI) $(LIBIPC) $(LIBSRTPB) $(LIBSRTPB_SO) $(if $(wildcard srtp-bridge/gdoisrtp.pc.in),$(BUILD)/lib/pkgconfig/gdoisrtp.pc) $(PROGS)
 
@@ -131,6 +135,17 @@ $(TOOL_BINS): $(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
+$(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+.PHONY: bench bench-bins
+bench-bins: all $(BENCH_BINS)
+
+bench: deps
+	$(MAKE) bench-bins
+	bench/run.sh build
+
 test-bins: all $(UNIT_BINS) $(TOOL_BINS)
 
 check: deps
@@ -143,7 +158,7 @@ deps:
 
 # --- fuzzing (clang + libFuzzer, ASan+UBSan) --------------------------------
 FUZZ_BUILD := build/fuzz
-FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -I. $(PKG_CFLAGS)
+FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -I. $(PKG_CFLAGS)
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_LIB_OBJ := $(GDOI_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
 

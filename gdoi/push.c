@@ -175,11 +175,11 @@ int gdoi_push_open(const struct gdoi_policy *cur, const struct gdoi_key *rekey_k
 		refuse(why, wl, rc, "GROUPKEY-PUSH does not decrypt to a valid message: %s", e);
 		goto out;
 	}
-	const struct gdoi_payload *sig = &m->pl[m->npl - 1];
-	if (m->npl < 2 || m->pl[0].type != GDOI_PL_SEQ || sig->type != GDOI_PL_SIG) {
+	if (m->npl < 2 || m->pl[0].type != GDOI_PL_SEQ || m->pl[m->npl - 1].type != GDOI_PL_SIG) {
 		rc = refuse(why, wl, GDOI_ERR_MISSING, "GROUPKEY-PUSH must be SEQ ... SIG");
 		goto out;
 	}
+	const struct gdoi_payload *sig = &m->pl[m->npl - 1];
 	u->seq = m->pl[0].u.seq;
 	if (cur->has_seq && u->seq <= cur->seq) {
 		rc = refuse(why, wl, GDOI_ERR_REPLAY, "SEQ %u not greater than %u: replay or stale",

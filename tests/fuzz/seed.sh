@@ -89,3 +89,9 @@ for folder in sorted(os.listdir(src)):
 PY
 	;;
 esac
+
+# Inputs that once crashed a target stay in its corpus for good.
+for f in "$top"/tests/fuzz/regressions/"$target"-*; do
+	[ -f "$f" ] && cp "$f" "$dir/"
+done
+exit 0

@@ -3,10 +3,11 @@
 # with KEK and SSRCs, SRTP alone, ESP+AH with KEK) and a GROUPKEY-PUSH, captured
 # to a pcap by the driver; gdoi-dump must decode and decrypt every message of it.
 set -u
-build=${GDOI_BUILD:-build}
 top=$(cd "$(dirname "$0")/../.." && pwd)
-driver=$top/$build/tests/pull-udp
-dump=$top/$build/bin/gdoi-dump
+build=${GDOI_BUILD:-$top/build}
+case $build in /*) ;; *) build=$top/$build ;; esac
+driver=$build/tests/pull-udp
+dump=$build/bin/gdoi-dump
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0 bad=0

@@ -1,0 +1,292 @@
+/*
+ * reg-load.c - registration load generator: plays many group members over
+ * loopback UDP against a key server (Phase 1 Main Mode with a pre-shared
+ * key, then GROUPKEY-PULL), closed loop: each finished registration starts
+ * the next one. One process, one socket per simulated member, poll().
+ *
+ *   reg-load --server ADDR:PORT --psk KEY --group ID [--group-dh N]
+ *            [--concurrency C] [--seconds S | --count N] [--first-ip A.B.C.D]
+ *            [--latency-out FILE]
+ *   reg-load --dh-baseline GROUP --seconds S
+ *
+ * Members bind 127.0.0.1 (or consecutive 127.x.y.z addresses from
+ * --first-ip, so that a key server with per-address keys sees distinct
+ * peers). Output: one JSON object on stdout.
+ * --dh-baseline measures, in this process, what a key server must do per
+ * registration with that group: one key pair generation and one derivation.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gdoi/dh.h"
+#include "gdoi/err.h"
+#include "gdoi/phase1.h"
+#include "gdoi/pull.h"
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int dh_baseline(uint16_t group, double seconds)
+{
+	struct gdoi_dh *peer = NULL;
+	if (gdoi_dh_new(group, &peer))
+		return 2;
+	gdoi_bytes peer_pub = gdoi_dh_public(peer);
+	uint8_t secret[GDOI_DH_MAX_SECRET_LEN];
+	size_t n, ops = 0;
+	uint64_t t0 = now_us(), end = t0 + (uint64_t)(seconds * 1e6);
+	while (now_us() < end) {
+		struct gdoi_dh *me = NULL;
+		if (gdoi_dh_new(group, &me) || gdoi_dh_derive(me, peer_pub, secret, sizeof(secret), &n))
+			return 2;
+		gdoi_dh_free(me);
+		ops++;
+	}
+	double dt = (double)(now_us() - t0) / 1e6;
+	printf("{\"group\":%u,\"pairs\":%zu,\"seconds\":%.3f,\"per_second\":%.1f}\n", group, ops, dt,
+	       (double)ops / dt);
+	gdoi_dh_free(peer);
+	return 0;
+}
+
+struct member {
+	int fd;
+	struct gdoi_addr self;
+	struct gdoi_p1_psk psk;
+	struct gdoi_p1_config cfg;
+	struct gdoi_p1_sa *sa;
+	struct gdoi_pull_member *pm;
+	uint64_t started;
+	bool busy;
+};
+
+static struct sockaddr_in server;
+static struct gdoi_addr server_addr;
+static struct gdoi_p1_suite suite;
+static struct gdoi_pull_member_cfg pull_cfg;
+static const char *psk_text;
+static uint64_t *lat;
+static size_t nlat, cap_lat, failures;
+
+static void send_out(struct member *m, uint8_t *out, size_t len)
+{
+	if (out)
+		sendto(m->fd, out, len, 0, (struct sockaddr *)&server, sizeof(server));
+}
+
+static void finish(struct member *m, bool ok)
+{
+	if (ok) {
+		if (nlat == cap_lat) {
+			cap_lat = cap_lat ? cap_lat * 2 : 4096;
+			lat = realloc(lat, cap_lat * sizeof(*lat));
+		}
+		lat[nlat++] = now_us() - m->started;
+	} else {
+		failures++;
+	}
+	gdoi_pull_member_free(m->pm);
+	gdoi_p1_free(m->sa);
+	m->pm = NULL;
+	m->sa = NULL;
+	m->busy = false;
+}
+
+static void start(struct member *m, uint64_t now)
+{
+	struct gdoi_p1_result r = { 0 };
+	m->started = now_us();
+	m->busy = true;
+	if (gdoi_p1_initiate(&m->cfg, &server_addr, now / 1000, &m->sa, &r)) {
+		finish(m, false);
+		return;
+	}
+	send_out(m, r.out, r.out_len);
+	gdoi_p1_result_clear(&r);
+}
+
+static void input(struct member *m, const uint8_t *buf, size_t len, uint64_t now)
+{
+	if (len > 18 && buf[18] == 32 && m->pm) {
+		struct gdoi_pull_result r = { 0 };
+		gdoi_pull_member_input(m->pm, buf, len, now / 1000, &r);
+		send_out(m, r.out, r.out_len);
+		if (r.event == GDOI_PULL_EV_INSTALLED || r.event == GDOI_PULL_EV_FAILED)
+			finish(m, r.event == GDOI_PULL_EV_INSTALLED);
+		gdoi_pull_result_clear(&r);
+		return;
+	}
+	struct gdoi_p1_result r = { 0 };
+	gdoi_p1_input(m->sa, buf, len, now / 1000, &r);
+	send_out(m, r.out, r.out_len);
+	if (r.event == GDOI_P1_EV_ESTABLISHED) {
+		struct gdoi_pull_result pr = { 0 };
+		if (gdoi_pull_member_start(m->sa, &pull_cfg, now / 1000, &m->pm, &pr) == 0)
+			send_out(m, pr.out, pr.out_len);
+		else
+			finish(m, false);
+		gdoi_pull_result_clear(&pr);
+	} else if (r.event == GDOI_P1_EV_FAILED) {
+		finish(m, false);
+	}
+	gdoi_p1_result_clear(&r);
+}
+
+int main(int argc, char **argv)
+{
+	const char *srv = NULL, *first_ip = "127.0.0.1", *lat_out = NULL;
+	long conc = 16, count = 0, group = 0, dh_group = 19, baseline = 0;
+	double seconds = 10;
+	static const struct option opts[] = {
+		{ "server", 1, 0, 's' }, { "psk", 1, 0, 'k' }, { "group", 1, 0, 'g' },
+		{ "group-dh", 1, 0, 'd' }, { "concurrency", 1, 0, 'c' }, { "seconds", 1, 0, 'S' },
+		{ "count", 1, 0, 'n' }, { "first-ip", 1, 0, 'f' }, { "latency-out", 1, 0, 'l' },
+		{ "dh-baseline", 1, 0, 'b' }, { 0, 0, 0, 0 } };
+	for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+		switch (c) {
+		case 's': srv = optarg; break;
+		case 'k': psk_text = optarg; break;
+		case 'g': group = strtol(optarg, NULL, 0); break;
+		case 'd': dh_group = strtol(optarg, NULL, 10); break;
+		case 'c': conc = strtol(optarg, NULL, 10); break;
+		case 'S': seconds = strtod(optarg, NULL); break;
+		case 'n': count = strtol(optarg, NULL, 10); break;
+		case 'f': first_ip = optarg; break;
+		case 'l': lat_out = optarg; break;
+		case 'b': baseline = strtol(optarg, NULL, 10); break;
+		default: return 2;
+		}
+	}
+	if (baseline)
+		return dh_baseline((uint16_t)baseline, seconds);
+	char host[64];
+	const char *colon = srv ? strrchr(srv, ':') : NULL;
+	if (!colon || !psk_text || !group || conc < 1 || (size_t)(colon - srv) >= sizeof(host)) {
+		fprintf(stderr, "usage: reg-load --server ADDR:PORT --psk KEY --group ID ...\n");
+		return 2;
+	}
+	memcpy(host, srv, (size_t)(colon - srv));
+	host[colon - srv] = 0;
+	server.sin_family = AF_INET;
+	server.sin_port = htons((uint16_t)atoi(colon + 1));
+	inet_pton(AF_INET, host, &server.sin_addr);
+	server_addr = (struct gdoi_addr){ .len = 4, .port = ntohs(server.sin_port) };
+	memcpy(server_addr.ip, &server.sin_addr, 4);
+	suite = (struct gdoi_p1_suite){ GDOI_IKE_ENC_AES, dh_group == 19 ? 256 : 128, GDOI_IKE_HASH_SHA256,
+					(uint16_t)dh_group, GDOI_IKE_AUTH_PSK, 86400 };
+	pull_cfg = (struct gdoi_pull_member_cfg){ .group_id = (uint32_t)group };
+	struct member *ms = calloc((size_t)conc, sizeof(*ms));
+	struct pollfd *pf = calloc((size_t)conc, sizeof(*pf));
+	struct in_addr base;
+	inet_pton(AF_INET, first_ip, &base);
+	for (long i = 0; i < conc; i++) {
+		struct member *m = &ms[i];
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+		sin.sin_addr.s_addr = htonl(ntohl(base.s_addr) + (uint32_t)i);
+		socklen_t sl = sizeof(sin);
+		m->fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (m->fd < 0 || bind(m->fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+		    getsockname(m->fd, (struct sockaddr *)&sin, &sl)) {
+			fprintf(stderr, "reg-load: socket %ld: %s\n", i, strerror(errno));
+			return 2;
+		}
+		int big = 1 << 20;
+		setsockopt(m->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+		m->self = (struct gdoi_addr){ .len = 4, .port = ntohs(sin.sin_port) };
+		memcpy(m->self.ip, &sin.sin_addr, 4);
+		m->psk = (struct gdoi_p1_psk){ .addr = server_addr,
+					       .key = GDOI_BYTES(psk_text, strlen(psk_text)) };
+		m->cfg = (struct gdoi_p1_config){ .suites = &suite, .nsuites = 1, .psks = &m->psk, .npsks = 1,
+			.local_id = { .type = GDOI_ID_IPV4_ADDR, .data = GDOI_BYTES(m->self.ip, 4) } };
+		pf[i] = (struct pollfd){ .fd = m->fd, .events = POLLIN };
+	}
+	uint64_t t0 = now_us(), end = t0 + (uint64_t)(seconds * 1e6);
+	size_t started = 0;
+	for (;;) {
+		uint64_t now = now_us();
+		bool any = false;
+		for (long i = 0; i < conc; i++) {
+			struct member *m = &ms[i];
+			if (!m->busy && now < end && (!count || started < (size_t)count)) {
+				start(m, now);
+				started++;
+			}
+			if (m->busy) {
+				any = true;
+				/* Retransmissions and timeouts of the core. */
+				uint64_t t = m->pm ? gdoi_pull_member_next_timer(m->pm) : gdoi_p1_next_timer(m->sa);
+				if (t && t <= now / 1000) {
+					if (m->pm) {
+						struct gdoi_pull_result r = { 0 };
+						gdoi_pull_member_timer(m->pm, now / 1000, &r);
+						send_out(m, r.out, r.out_len);
+						if (r.event == GDOI_PULL_EV_FAILED)
+							finish(m, false);
+						gdoi_pull_result_clear(&r);
+					} else {
+						struct gdoi_p1_result r = { 0 };
+						gdoi_p1_timer(m->sa, now / 1000, &r);
+						send_out(m, r.out, r.out_len);
+						if (r.event == GDOI_P1_EV_FAILED)
+							finish(m, false);
+						gdoi_p1_result_clear(&r);
+					}
+				}
+			}
+		}
+		if (!any)
+			break;
+		if (poll(pf, (nfds_t)conc, 50) <= 0)
+			continue;
+		for (long i = 0; i < conc; i++) {
+			if (!(pf[i].revents & POLLIN))
+				continue;
+			uint8_t buf[8192];
+			ssize_t n = recv(ms[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n > 0 && ms[i].busy)
+				input(&ms[i], buf, (size_t)n, now_us());
+		}
+	}
+	double dt = (double)(now_us() - t0) / 1e6;
+	qsort(lat, nlat, sizeof(*lat), cmp_u64);
+	double p50 = nlat ? (double)lat[nlat / 2] / 1000 : 0, p99 = nlat ? (double)lat[nlat * 99 / 100] / 1000 : 0;
+	printf("{\"registrations\":%zu,\"failures\":%zu,\"seconds\":%.3f,\"per_second\":%.1f,"
+	       "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f},\"concurrency\":%ld,\"dh_group\":%ld}\n",
+	       nlat, failures, dt, (double)nlat / dt, p50, p99, conc, dh_group);
+	if (lat_out) {
+		FILE *f = fopen(lat_out, "w");
+		for (size_t i = 0; f && i < nlat; i++)
+			fprintf(f, "%" PRIu64 "\n", lat[i]);
+		if (f)
+			fclose(f);
+	}
+	for (long i = 0; i < conc; i++) {
+		gdoi_pull_member_free(ms[i].pm);
+		gdoi_p1_free(ms[i].sa);
+		close(ms[i].fd);
+	}
+	free(ms);
+	free(pf);
+	free(lat);
+	return failures && !nlat ? 1 : 0;
+}
