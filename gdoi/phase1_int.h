@@ -61,6 +61,7 @@ struct gdoi_p1_sa {
 	uint8_t peer_id_buf[P1_MAX_ID];
 	struct gdoi_id peer_id;
 	bool peer_wants_cert;
+	bool initial_contact;	/* the peer's message 5 said INITIAL-CONTACT */
 	/* retransmission and timers */
 	uint8_t *last_out;
 	size_t last_out_len;

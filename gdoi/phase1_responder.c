@@ -371,6 +371,9 @@ static int on_mm5(struct gdoi_p1_sa *sa, const uint8_t *msg, size_t len, uint64_
 		p1_clear_notify(sa->icookie, sa->rcookie, n, res);
 		return rc;
 	}
+	for (size_t i = 0; i < m->npl; i++)
+		if (m->pl[i].type == GDOI_PL_NOTIFY && m->pl[i].u.notify.type == GDOI_N_INITIAL_CONTACT)
+			sa->initial_contact = true;
 	gdoi_msg_free(m);
 	gdoi_msg_plain_free(plain, len);
 	memcpy(sa->iv, next_iv, sa->blk);
@@ -433,6 +436,19 @@ int gdoi_p1_input(struct gdoi_p1_sa *sa, const uint8_t *msg, size_t len, uint64_
 			     : p1_responder_sa_input(sa, msg, len, now, res);
 }
 
+/* INITIAL-CONTACT (RFC 2407 §4.6.3.3): the peer has no memory of older SAs,
+ * so those of the same identity are deleted. */
+static void forget_peer(struct gdoi_p1_responder *r, const struct gdoi_p1_sa *fresh)
+{
+	const struct gdoi_id *id = &fresh->peer_id;
+	for (size_t i = 0; i < BUCKETS; i++)
+		for (struct gdoi_p1_sa *sa = r->buckets[i]; sa; sa = sa->bucket_next)
+			if (sa != fresh && sa->state == P1_ESTABLISHED && sa->peer_id.type == id->type &&
+			    sa->peer_id.data.len == id->data.len &&
+			    !memcmp(sa->peer_id.data.ptr, id->data.ptr, id->data.len))
+				sa->state = P1_DEAD;
+}
+
 int gdoi_p1_responder_input(struct gdoi_p1_responder *r, const uint8_t *msg, size_t len,
 			    const struct gdoi_addr *peer, uint64_t now,
 			    struct gdoi_p1_result *res, struct gdoi_p1_sa **sa_out)
@@ -464,7 +480,10 @@ int gdoi_p1_responder_input(struct gdoi_p1_responder *r, const uint8_t *msg, siz
 		*sa_out = sa;
 		if (hdr.exchange != GDOI_EXCH_IDENT_PROT && hdr.exchange != GDOI_EXCH_INFO)
 			return 0;	/* another layer's exchange (GROUPKEY-PULL) */
-		return p1_responder_sa_input(sa, msg, len, now, res);
+		rc = p1_responder_sa_input(sa, msg, len, now, res);
+		if (rc == 0 && res->event == GDOI_P1_EV_ESTABLISHED && sa->initial_contact)
+			forget_peer(r, sa);
+		return rc;
 	}
 	if (hdr.exchange != GDOI_EXCH_IDENT_PROT)
 		return p1_drop(res, GDOI_ERR_NOT_FOUND, "no SA for these cookies");

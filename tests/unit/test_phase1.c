@@ -684,6 +684,43 @@ static void test_informational(void **s)
 	run_free(&run);
 }
 
+/* A member that comes back with INITIAL-CONTACT replaces its older SA. */
+static void test_initial_contact(void **s)
+{
+	(void)s;
+	struct gdoi_p1_suite su[2];
+	gdoi_p1_suites_default(GDOI_IKE_AUTH_PSK, 3600, false, su, 2);
+	struct side gm, ks;
+	psk_side(&gm, true, "k", su, 2);
+	psk_side(&ks, false, "k", su, 2);
+	gm.cfg.initial_contact = false;
+	struct run first;
+	run_exchange(&first, &gm, &ks, 5);
+	assert_same_keys(&first);
+	/* Second Phase 1 through the same responder. */
+	struct gdoi_p1_result ri = { 0 }, rr = { 0 };
+	struct gdoi_p1_sa *again = NULL, *rsa = NULL, *sa = NULL;
+	gm.cfg.initial_contact = true;
+	assert_int_equal(gdoi_p1_initiate(&gm.cfg, &ks_addr, 6, &again, &ri), 0);
+	for (int i = 0; i < 3; i++) {
+		gdoi_p1_responder_input(first.resp, ri.out, ri.out_len, &gm_addr, 6, &rr, &sa);
+		if (sa)
+			rsa = sa;
+		gdoi_p1_result_clear(&ri);
+		gdoi_p1_input(again, rr.out, rr.out_len, 6, &ri);
+		gdoi_p1_result_clear(&rr);
+	}
+	gdoi_p1_result_clear(&ri);
+	assert_true(gdoi_p1_established(again));
+	assert_true(gdoi_p1_established(rsa));
+	assert_true(gdoi_p1_dead(first.r));
+	gdoi_p1_responder_expire(first.resp, 7);
+	assert_int_equal(gdoi_p1_responder_sa_count(first.resp), 1);
+	first.r = NULL;
+	gdoi_p1_free(again);
+	run_free(&first);
+}
+
 /* Arbitrary bytes at every state never crash or establish. */
 static void test_garbage_at_every_state(void **s)
 {
@@ -744,6 +781,7 @@ int main(void)
 		cmocka_unit_test(test_retransmission_and_timeout),
 		cmocka_unit_test(test_lifetimes),
 		cmocka_unit_test(test_informational),
+		cmocka_unit_test(test_initial_contact),
 		cmocka_unit_test(test_garbage_at_every_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
