@@ -1,0 +1,813 @@
+/*
+ * config.c - see config.h. inih reads the INI structure; every value is
+ * validated here. The line of each key is known because the file is fed to
+ * inih through a reader that counts lines, so that errors found after the
+ * whole file was read (a member naming an unknown group) still name a line.
+ */
+#include "keyserver/config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gdoi/crypto.h"
+#include "gdoi/numbers.h"
+
+struct parse {
+	struct ks_config *c;
+	FILE *f;
+	int line;
+	char err[400];
+	int err_line;
+	char section[128];
+	struct ks_group_cfg *group;	/* the section being read */
+	struct ks_member_cfg *member;
+	/* member "groups" values are resolved after the whole file is read */
+	struct { size_t member; int line; char value[400]; } *refs;
+	size_t nrefs;
+	bool suites_set;
+};
+
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
+	char *r = fgets(str, num, p->f);
+	if (r)
+		p->line++;
+	return r;
+}
+
+static int fail(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct parse *p, const char *fmt, ...)
+{
+	if (p->err_line)
+		return 0;	/* keep the first error */
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->err, sizeof(p->err), fmt, ap);
+	va_end(ap);
+	p->err_line = p->line;
+	return 0;
+}
+
+/* ---- value parsers ---------------------------------------------------- */
+
+static bool parse_bool(const char *v, bool *out)
+{
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "on"))
+		return *out = true, true;
+	if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "off"))
+		return *out = false, true;
+	return false;
+}
+
+static bool parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!*v || *v == '-')
+		return false;
+	unsigned long long x = strtoull(v, &end, 0);
+	if (errno || *end || x < min || x > max)
+		return false;
+	*out = (uint32_t)x;
+	return true;
+}
+
+int ks_parse_inet(const char *s, struct ks_inet *out, bool need_port)
+{
+	char buf[64];
+	const char *colon = strrchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+	if (n >= sizeof(buf) || (need_port && !colon))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	struct in_addr a;
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return -1;
+	memcpy(out->ip, &a, 4);
+	out->port = 0;
+	if (colon) {
+		uint32_t port;
+		if (!parse_u32(colon + 1, 0, 65535, &port))
+			return -1;
+		out->port = (uint16_t)port;
+	}
+	return 0;
+}
+
+static const struct { const char *name; uint8_t type; } id_types[] = {
+	{ "ipv4", GDOI_ID_IPV4_ADDR }, { "fqdn", GDOI_ID_FQDN }, { "user", GDOI_ID_USER_FQDN },
+	{ "user_fqdn", GDOI_ID_USER_FQDN }, { "keyid", GDOI_ID_KEY_ID }, { "ipv6", GDOI_ID_IPV6_ADDR },
+};
+
+int ks_parse_ident(const char *s, struct ks_ident *out)
+{
+	const char *colon = strchr(s, ':');
+	if (!colon || colon == s || !colon[1])
+		return -1;
+	size_t tn = (size_t)(colon - s);
+	const char *v = colon + 1;
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < sizeof(id_types) / sizeof(id_types[0]); i++) {
+		if (strlen(id_types[i].name) != tn || strncasecmp(s, id_types[i].name, tn))
+			continue;
+		out->type = id_types[i].type;
+		if (out->type == GDOI_ID_IPV4_ADDR)
+			return inet_pton(AF_INET, v, out->data) == 1 ? (out->len = 4, 0) : -1;
+		if (out->type == GDOI_ID_IPV6_ADDR)
+			return inet_pton(AF_INET6, v, out->data) == 1 ? (out->len = 16, 0) : -1;
+		size_t n = strlen(v);
+		if (n > KS_MAX_ID)
+			return -1;
+		memcpy(out->data, v, n);
+		out->len = n;
+		return 0;
+	}
+	return -1;
+}
+
+void ks_ident_format(uint8_t type, const uint8_t *data, size_t len, char *out, size_t cap)
+{
+	const char *tn = NULL;
+	for (size_t i = 0; i < sizeof(id_types) / sizeof(id_types[0]) && !tn; i++)
+		if (id_types[i].type == type)
+			tn = id_types[i].name;
+	if (type == GDOI_ID_IPV4_ADDR && len == 4) {
+		snprintf(out, cap, "ipv4:%u.%u.%u.%u", data[0], data[1], data[2], data[3]);
+		return;
+	}
+	if (type == GDOI_ID_IPV6_ADDR && len == 16) {
+		char b[INET6_ADDRSTRLEN];
+		inet_ntop(AF_INET6, data, b, sizeof(b));
+		snprintf(out, cap, "ipv6:%s", b);
+		return;
+	}
+	int n = snprintf(out, cap, "%s:", tn ? tn : "id");
+	if (!tn) {
+		n = snprintf(out, cap, "type%u:", type);
+	}
+	/* Printable text as is, anything else as hex. */
+	bool text = true;
+	for (size_t i = 0; i < len; i++)
+		if (!isprint(data[i]))
+			text = false;
+	for (size_t i = 0; i < len && n > 0 && (size_t)n + 3 < cap; i++)
+		n += text ? snprintf(out + n, cap - (size_t)n, "%c", data[i])
+			  : snprintf(out + n, cap - (size_t)n, "%02x", data[i]);
+}
+
+static const struct { const char *name; uint16_t profile; } profiles[] = {
+	{ "AES128_CM_SHA1_80", GDOI_SRTP_AES128_CM_SHA1_80 },
+	{ "AES128_CM_SHA1_32", GDOI_SRTP_AES128_CM_SHA1_32 },
+	{ "NULL_SHA1_80", GDOI_SRTP_NULL_SHA1_80 },
+	{ "NULL_SHA1_32", GDOI_SRTP_NULL_SHA1_32 },
+	{ "AEAD_AES_128_GCM", GDOI_SRTP_AEAD_AES_128_GCM },
+	{ "AEAD_AES_256_GCM", GDOI_SRTP_AEAD_AES_256_GCM },
+};
+
+int ks_parse_profile(const char *s, uint16_t *profile)
+{
+	if (!strncasecmp(s, "SRTP_", 5))
+		s += 5;
+	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
+		if (!strcasecmp(s, profiles[i].name)) {
+			*profile = profiles[i].profile;
+			return 0;
+		}
+	}
+	/* The long IANA names too (AES128_CM_HMAC_SHA1_80). */
+	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
+		const char *full = gdoi_srtp_profile_name(profiles[i].profile) + 5;
+		if (!strcasecmp(s, full)) {
+			*profile = profiles[i].profile;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *ks_profile_name(uint16_t profile)
+{
+	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
+		if (profiles[i].profile == profile)
+			return profiles[i].name;
+	return "UNKNOWN";
+}
+
+/* "aes256-sha256-ecp256" and friends. */
+static int parse_suite(const char *s, struct gdoi_p1_suite *out)
+{
+	char enc[16], hash[16], grp[16];
+	if (sscanf(s, "%15[^-]-%15[^-]-%15s", enc, hash, grp) != 3)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	if (!strcasecmp(enc, "aes128") || !strcasecmp(enc, "aes192") || !strcasecmp(enc, "aes256")) {
+		out->enc = GDOI_IKE_ENC_AES;
+		out->key_bits = (uint16_t)atoi(enc + 3);
+	} else if (!strcasecmp(enc, "3des")) {
+		out->enc = GDOI_IKE_ENC_3DES;
+	} else {
+		return -1;
+	}
+	static const struct { const char *n; uint16_t v; } hashes[] = {
+		{ "sha1", GDOI_IKE_HASH_SHA1 }, { "sha256", GDOI_IKE_HASH_SHA256 },
+		{ "sha384", GDOI_IKE_HASH_SHA384 }, { "sha512", GDOI_IKE_HASH_SHA512 },
+	}, groups[] = {
+		{ "modp1024", 2 }, { "modp1536", 5 }, { "modp2048", 14 }, { "modp3072", 15 },
+		{ "modp4096", 16 }, { "ecp256", 19 }, { "ecp384", 20 }, { "ecp521", 21 },
+	};
+	for (size_t i = 0; i < 4 && !out->hash; i++)
+		if (!strcasecmp(hash, hashes[i].n))
+			out->hash = hashes[i].v;
+	for (size_t i = 0; i < 8 && !out->group; i++)
+		if (!strcasecmp(grp, groups[i].n))
+			out->group = groups[i].v;
+	return out->hash && out->group ? 0 : -1;
+}
+
+static int parse_suites(struct parse *p, const char *v)
+{
+	struct ks_config *c = p->c;
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", v);
+	c->nsuites = 0;
+	for (char *save = NULL, *tok = strtok_r(buf, ", \t", &save); tok;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		if (!strcasecmp(tok, "default") || !strcasecmp(tok, "legacy")) {
+			struct gdoi_p1_suite tmp[KS_MAX_SUITES];
+			size_t n = gdoi_p1_suites_default(GDOI_IKE_AUTH_PSK, 0, false, tmp, KS_MAX_SUITES);
+			if (!strcasecmp(tok, "legacy")) {
+				/* only the legacy one: what the full list adds */
+				struct gdoi_p1_suite all[KS_MAX_SUITES];
+				size_t m = gdoi_p1_suites_default(GDOI_IKE_AUTH_PSK, 0, true, all, KS_MAX_SUITES);
+				n = 0;
+				for (size_t i = 0; i < m; i++)
+					if (all[i].enc == GDOI_IKE_ENC_3DES)
+						tmp[n++] = all[i];
+			}
+			for (size_t i = 0; i < n && c->nsuites < KS_MAX_SUITES; i++)
+				c->suites[c->nsuites++] = tmp[i];
+			continue;
+		}
+		if (c->nsuites >= KS_MAX_SUITES)
+			return fail(p, "at most %d Phase 1 suites", KS_MAX_SUITES);
+		if (parse_suite(tok, &c->suites[c->nsuites]))
+			return fail(p, "Phase 1 suite '%s': expected ENC-HASH-GROUP, e.g. aes256-sha256-ecp256 "
+				    "(aes128|aes192|aes256|3des, sha1|sha256|sha384|sha512, "
+				    "modp1024|modp1536|modp2048|modp3072|modp4096|ecp256|ecp384|ecp521), "
+				    "'default' or 'legacy'", tok);
+		c->nsuites++;
+	}
+	if (!c->nsuites)
+		return fail(p, "phase1: expected at least one suite");
+	p->suites_set = true;
+	return 1;
+}
+
+static int set_path(struct parse *p, char *dst, size_t cap, const char *v, const char *key)
+{
+	if (!*v || strlen(v) >= cap)
+		return fail(p, "%s: expected a path of 1..%zu characters", key, cap - 1);
+	snprintf(dst, cap, "%s", v);
+	return 1;
+}
+
+/* ---- sections ----------------------------------------------------------- */
+
+static int server_key(struct parse *p, const char *k, const char *v)
+{
+	struct ks_config *c = p->c;
+	uint32_t u;
+	if (!strcmp(k, "listen")) {
+		if (ks_parse_inet(v, &c->listen, false))
+			return fail(p, "listen: expected IPv4ADDR[:PORT], got '%s'", v);
+		if (!strchr(v, ':'))
+			c->listen.port = GDOI_PORT;
+		return 1;
+	}
+	if (!strcmp(k, "state"))
+		return set_path(p, c->state_dir, sizeof(c->state_dir), v, k);
+	if (!strcmp(k, "admin_socket"))
+		return set_path(p, c->admin_socket, sizeof(c->admin_socket), v, k);
+	if (!strcmp(k, "identity")) {
+		if (ks_parse_ident(v, &c->local_id))
+			return fail(p, "identity: expected TYPE:VALUE (ipv4, ipv6, fqdn, user, keyid)");
+		c->local_id_set = true;
+		return 1;
+	}
+	if (!strcmp(k, "phase1"))
+		return parse_suites(p, v);
+	if (!strcmp(k, "phase1_lifetime")) {
+		if (!parse_u32(v, 60, 86400 * 7, &u))
+			return fail(p, "phase1_lifetime: expected seconds in 60..604800");
+		c->p1_lifetime = u;
+		return 1;
+	}
+	if (!strcmp(k, "certificate"))
+		return set_path(p, c->cert_file, sizeof(c->cert_file), v, k);
+	if (!strcmp(k, "private_key"))
+		return set_path(p, c->key_file, sizeof(c->key_file), v, k);
+	if (!strcmp(k, "ca"))
+		return set_path(p, c->ca_file, sizeof(c->ca_file), v, k);
+	return fail(p, "unknown key '%s' in [server] (expected listen, state, admin_socket, identity, "
+		    "phase1, phase1_lifetime, certificate, private_key, ca)", k);
+}
+
+static int group_key(struct parse *p, const char *k, const char *v)
+{
+	struct ks_group_cfg *g = p->group;
+	uint32_t u;
+	if (!strcmp(k, "id")) {
+		if (!parse_u32(v, 1, UINT32_MAX, &u))
+			return fail(p, "id: expected a group id in 1..4294967295 (decimal or 0x hex)");
+		g->id = u;
+		return 1;
+	}
+	if (!strcmp(k, "tek")) {
+		if (g->nteks >= GDOI_MAX_TEKS / 2)
+			return fail(p, "tek: at most %d TEKs per group (old and new must fit in %d)",
+				    GDOI_MAX_TEKS / 2, GDOI_MAX_TEKS);
+		if (ks_parse_profile(v, &g->profiles[g->nteks]))
+			return fail(p, "tek: expected an SRTP profile (AES128_CM_SHA1_80, AES128_CM_SHA1_32, "
+				    "NULL_SHA1_80, NULL_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM), got '%s'", v);
+		g->nteks++;
+		return 1;
+	}
+	if (!strcmp(k, "destination")) {
+		if (ks_parse_inet(v, &g->dest, true))
+			return fail(p, "destination: expected IPv4ADDR:PORT of the media group");
+		return 1;
+	}
+	if (!strcmp(k, "tek_lifetime")) {
+		if (!parse_u32(v, 10, 86400 * 30, &u))
+			return fail(p, "tek_lifetime: expected seconds in 10..2592000");
+		g->tek_lifetime = u;
+		return 1;
+	}
+	if (!strcmp(k, "rekey_margin")) {
+		if (!parse_u32(v, 1, 86400 * 30, &u))
+			return fail(p, "rekey_margin: expected seconds in 1..2592000");
+		g->rekey_margin = u;
+		return 1;
+	}
+	if (!strcmp(k, "replay_window")) {
+		if (!parse_u32(v, 64, 32767, &u))
+			return fail(p, "replay_window: expected packets in 64..32767");
+		g->replay_window = (uint16_t)u;
+		return 1;
+	}
+	if (!strcmp(k, "atd") || !strcmp(k, "dtd")) {
+		if (!parse_u32(v, 0, 65535, &u))
+			return fail(p, "%s: expected seconds in 0..65535", k);
+		*(k[0] == 'a' ? &g->atd : &g->dtd) = (uint16_t)u;
+		return 1;
+	}
+	bool *flag = !strcmp(k, "srtcp") ? &g->srtcp : !strcmp(k, "mki") ? &g->mki
+		   : !strcmp(k, "ssrc_assigned") ? &g->ssrc_assigned
+		   : !strcmp(k, "allow_repeat_tx") ? &g->allow_repeat_tx
+		   : !strcmp(k, "rekey_unicast") ? &g->unicast : NULL;
+	if (flag == &g->unicast)
+		g->unicast_explicit = true;
+	if (flag) {
+		if (!parse_bool(v, flag))
+			return fail(p, "%s: expected yes or no", k);
+		return 1;
+	}
+	if (!strcmp(k, "kek")) {
+		static const struct { const char *n; uint16_t alg, bits; } keks[] = {
+			{ "none", 0, 0 }, { "aes128", GDOI_KEK_ALG_AES, 128 }, { "aes192", GDOI_KEK_ALG_AES, 192 },
+			{ "aes256", GDOI_KEK_ALG_AES, 256 }, { "3des", GDOI_KEK_ALG_3DES, 0 },
+		};
+		for (size_t i = 0; i < sizeof(keks) / sizeof(keks[0]); i++) {
+			if (!strcasecmp(v, keks[i].n)) {
+				g->kek_alg = keks[i].alg;
+				g->kek_bits = keks[i].bits;
+				return 1;
+			}
+		}
+		return fail(p, "kek: expected none, aes128, aes192, aes256 or 3des");
+	}
+	if (!strcmp(k, "kek_lifetime")) {
+		if (!parse_u32(v, 60, 86400 * 365, &u))
+			return fail(p, "kek_lifetime: expected seconds in 60..31536000");
+		g->kek_lifetime = u;
+		return 1;
+	}
+	if (!strcmp(k, "rekey_key"))
+		return set_path(p, g->rekey_key_file, sizeof(g->rekey_key_file), v, k);
+	if (!strcmp(k, "sig_hash")) {
+		g->sig_hash = !strcasecmp(v, "sha1") ? GDOI_MD_SHA1 : !strcasecmp(v, "sha256") ? GDOI_MD_SHA256
+			    : !strcasecmp(v, "sha384") ? GDOI_MD_SHA384 : !strcasecmp(v, "sha512") ? GDOI_MD_SHA512
+			    : GDOI_MD_NONE;
+		if (g->sig_hash == GDOI_MD_NONE)
+			return fail(p, "sig_hash: expected sha1, sha256, sha384 or sha512");
+		return 1;
+	}
+	if (!strcmp(k, "rekey_multicast")) {
+		if (ks_parse_inet(v, &g->mcast_addr, true) || (g->mcast_addr.ip[0] & 0xf0) != 0xe0 ||
+		    !g->mcast_addr.port)
+			return fail(p, "rekey_multicast: expected a multicast IPv4ADDR:PORT (224.0.0.0/4, port > 0)");
+		g->mcast = true;
+		return 1;
+	}
+	if (!strcmp(k, "rekey_ttl")) {
+		if (!parse_u32(v, 0, 255, &u))
+			return fail(p, "rekey_ttl: expected 0..255");
+		g->mcast_ttl = (uint8_t)u;
+		return 1;
+	}
+	if (!strcmp(k, "rekey_interface")) {
+		struct ks_inet a;
+		if (ks_parse_inet(v, &a, false) || a.port)
+			return fail(p, "rekey_interface: expected the IPv4 address of the interface");
+		memcpy(g->mcast_if, a.ip, 4);
+		return 1;
+	}
+	if (!strcmp(k, "compat")) {
+		if (!strcasecmp(v, "gdoid"))
+			g->compat_gdoid = true;
+		else if (!strcasecmp(v, "none"))
+			g->compat_gdoid = false;
+		else
+			return fail(p, "compat: expected gdoid or none");
+		return 1;
+	}
+	return fail(p, "unknown key '%s' in a [group] section", k);
+}
+
+static int member_key(struct parse *p, const char *k, const char *v)
+{
+	struct ks_member_cfg *m = p->member;
+	uint32_t u;
+	if (!strcmp(k, "id")) {
+		if (ks_parse_ident(v, &m->id))
+			return fail(p, "id: expected TYPE:VALUE (ipv4:ADDR, ipv6:ADDR, fqdn:NAME, user:NAME@DOMAIN, keyid:TEXT)");
+		return 1;
+	}
+	if (!strcmp(k, "psk") || !strcmp(k, "psk_hex")) {
+		if (m->psk) {
+			gdoi_wipe(m->psk, m->psk_len);
+			free(m->psk);
+			m->psk = NULL;
+		}
+		size_t n = strlen(v);
+		bool hex = k[3] == '_';
+		if (!n || (hex && n % 2))
+			return fail(p, "%s: expected %s", k, hex ? "an even number of hex digits" : "a non-empty key");
+		m->psk_len = hex ? n / 2 : n;
+		m->psk = malloc(m->psk_len);
+		if (!m->psk)
+			return fail(p, "out of memory");
+		for (size_t i = 0; i < m->psk_len; i++) {
+			unsigned x;
+			if (!hex) {
+				m->psk[i] = (uint8_t)v[i];
+			} else if (!isxdigit((unsigned char)v[2 * i]) || !isxdigit((unsigned char)v[2 * i + 1]) ||
+				   sscanf(v + 2 * i, "%2x", &x) != 1) {
+				return fail(p, "psk_hex: expected hex digits");
+			} else {
+				m->psk[i] = (uint8_t)x;
+			}
+		}
+		return 1;
+	}
+	if (!strcmp(k, "auth")) {
+		if (!strcasecmp(v, "psk"))
+			m->cert = false;
+		else if (!strcasecmp(v, "cert") || !strcasecmp(v, "certificate"))
+			m->cert = true;
+		else
+			return fail(p, "auth: expected psk or cert");
+		return 1;
+	}
+	if (!strcmp(k, "groups")) {
+		p->refs = realloc(p->refs, (p->nrefs + 1) * sizeof(*p->refs));
+		if (!p->refs)
+			return fail(p, "out of memory");
+		p->refs[p->nrefs].member = (size_t)(m - p->c->members);
+		p->refs[p->nrefs].line = p->line;
+		snprintf(p->refs[p->nrefs].value, sizeof(p->refs[0].value), "%s", v);
+		p->nrefs++;
+		return 1;
+	}
+	if (!strcmp(k, "may_send")) {
+		if (!parse_bool(v, &m->may_send))
+			return fail(p, "may_send: expected yes or no");
+		return 1;
+	}
+	if (!strcmp(k, "ssrcs")) {
+		if (!parse_u32(v, 1, GDOI_MAX_SIDS, &u))
+			return fail(p, "ssrcs: expected 1..%d", GDOI_MAX_SIDS);
+		m->max_ssrcs = u;
+		return 1;
+	}
+	if (!strcmp(k, "compat")) {
+		if (!strcasecmp(v, "gdoid"))
+			m->compat_gdoid = true;
+		else if (!strcasecmp(v, "none"))
+			m->compat_gdoid = false;
+		else
+			return fail(p, "compat: expected gdoid or none");
+		return 1;
+	}
+	return fail(p, "unknown key '%s' in a [member] section (expected id, psk, psk_hex, auth, groups, "
+		    "may_send, ssrcs, compat)", k);
+}
+
+static bool valid_name(const char *s)
+{
+	if (!*s || strlen(s) >= 64)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("-_.@", *s))
+			return false;
+	return true;
+}
+
+static int new_section(struct parse *p, const char *section)
+{
+	struct ks_config *c = p->c;
+	snprintf(p->section, sizeof(p->section), "%s", section);
+	p->group = NULL;
+	p->member = NULL;
+	if (!strcmp(section, "server"))
+		return 1;
+	bool is_group = !strncmp(section, "group ", 6), is_member = !strncmp(section, "member ", 7);
+	if (!is_group && !is_member)
+		return fail(p, "unknown section [%s] (expected [server], [group NAME] or [member NAME])", section);
+	const char *name = section + (is_group ? 6 : 7);
+	while (*name == ' ')
+		name++;
+	if (!valid_name(name))
+		return fail(p, "[%s]: expected a name of 1..63 letters, digits, '-', '_', '.', '@'", section);
+	if (is_group) {
+		for (size_t i = 0; i < c->ngroups; i++)
+			if (!strcmp(c->groups[i].name, name))
+				return fail(p, "group '%s' defined twice (first at line %d)", name, c->groups[i].line);
+		void *n = realloc(c->groups, (c->ngroups + 1) * sizeof(*c->groups));
+		if (!n)
+			return fail(p, "out of memory");
+		c->groups = n;
+		struct ks_group_cfg *g = &c->groups[c->ngroups++];
+		*g = (struct ks_group_cfg){ .line = p->line, .tek_lifetime = 3600, .replay_window = 128,
+			.srtcp = true, .mki = true, .ssrc_assigned = true, .atd = 5, .dtd = 30,
+			.kek_alg = GDOI_KEK_ALG_AES, .kek_bits = 256, .kek_lifetime = 86400, .mcast_ttl = 1,
+			.unicast = true };
+		snprintf(g->name, sizeof(g->name), "%s", name);
+		p->group = g;
+	} else {
+		for (size_t i = 0; i < c->nmembers; i++)
+			if (!strcmp(c->members[i].name, name))
+				return fail(p, "member '%s' defined twice (first at line %d)", name, c->members[i].line);
+		void *n = realloc(c->members, (c->nmembers + 1) * sizeof(*c->members));
+		if (!n)
+			return fail(p, "out of memory");
+		c->members = n;
+		struct ks_member_cfg *m = &c->members[c->nmembers++];
+		*m = (struct ks_member_cfg){ .line = p->line, .max_ssrcs = 4 };
+		snprintf(m->name, sizeof(m->name), "%s", name);
+		p->member = m;
+	}
+	return 1;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *p = user;
+	if (p->err_line)
+		return 0;
+	if (!*section)
+		return fail(p, "key '%s' outside a section (expected [server], [group NAME] or [member NAME] first)", name);
+	if (strcmp(section, p->section) || (!p->group && !p->member && strcmp(section, "server"))) {
+		if (!new_section(p, section))
+			return 0;
+	}
+	if (!strcmp(section, "server"))
+		return server_key(p, name, value);
+	return p->group ? group_key(p, name, value) : member_key(p, name, value);
+}
+
+/* ---- cross checks ------------------------------------------------------- */
+
+static int validate(struct parse *p)
+{
+	struct ks_config *c = p->c;
+	for (size_t i = 0; i < c->ngroups; i++) {
+		struct ks_group_cfg *g = &c->groups[i];
+		p->line = g->line;
+		if (!g->id)
+			return fail(p, "[group %s]: expected an id", g->name);
+		if (!g->nteks)
+			return fail(p, "[group %s]: expected at least one tek = PROFILE", g->name);
+		if (!g->dest.port && !g->dest.ip[0])
+			return fail(p, "[group %s]: expected destination = ADDR:PORT", g->name);
+		for (size_t j = 0; j < i; j++) {
+			uint32_t a = c->groups[j].id, b = g->id;
+			if (a == b || (g->compat_gdoid && __builtin_bswap32(b) == a) ||
+			    (c->groups[j].compat_gdoid && __builtin_bswap32(a) == b))
+				return fail(p, "[group %s]: id %u (or its byte-swapped form) is also group '%s'",
+					    g->name, b, c->groups[j].name);
+		}
+		if (!g->unicast_explicit)	/* unicast unless multicast is configured */
+			g->unicast = !g->mcast;
+		if (g->kek_alg && !g->mcast && !g->unicast)
+			return fail(p, "[group %s]: a KEK needs rekey_multicast and/or rekey_unicast = yes", g->name);
+		if (!g->rekey_margin)
+			g->rekey_margin = (uint32_t)g->atd + g->dtd + 5;
+		if (g->dtd && g->dtd <= g->atd)
+			return fail(p, "[group %s]: dtd (%u) must be greater than atd (%u)", g->name, g->dtd, g->atd);
+		if ((uint64_t)g->rekey_margin + g->dtd >= g->tek_lifetime)
+			return fail(p, "[group %s]: tek_lifetime (%u) must exceed rekey_margin (%u) + dtd (%u)",
+				    g->name, g->tek_lifetime, g->rekey_margin, g->dtd);
+		if (g->kek_alg && g->kek_lifetime <= g->rekey_margin)
+			return fail(p, "[group %s]: kek_lifetime must exceed rekey_margin", g->name);
+	}
+	for (size_t r = 0; r < p->nrefs; r++) {
+		struct ks_member_cfg *m = &c->members[p->refs[r].member];
+		p->line = p->refs[r].line;
+		char *save = NULL;
+		for (char *tok = strtok_r(p->refs[r].value, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+			if (!strcmp(tok, "*")) {
+				m->all_groups = true;
+				continue;
+			}
+			const struct ks_group_cfg *g = ks_config_group_by_ref(c, tok);
+			if (!g)
+				return fail(p, "groups: '%s' is not a group defined in this file", tok);
+			if (m->ngroups >= KS_MAX_MEMBER_GROUPS)
+				return fail(p, "groups: at most %d groups per member", KS_MAX_MEMBER_GROUPS);
+			m->groups[m->ngroups++] = g->id;
+		}
+	}
+	bool any_cert = false;
+	for (size_t i = 0; i < c->nmembers; i++) {
+		struct ks_member_cfg *m = &c->members[i];
+		p->line = m->line;
+		if (!m->id.type)
+			return fail(p, "[member %s]: expected id = TYPE:VALUE", m->name);
+		if (!m->cert && !m->psk)
+			return fail(p, "[member %s]: expected psk (or psk_hex, or auth = cert)", m->name);
+		if (!m->ngroups && !m->all_groups)
+			return fail(p, "[member %s]: expected groups = GROUP[, GROUP...] or *", m->name);
+		for (size_t j = 0; j < i; j++)
+			if (c->members[j].id.type == m->id.type && c->members[j].id.len == m->id.len &&
+			    !memcmp(c->members[j].id.data, m->id.data, m->id.len))
+				return fail(p, "[member %s]: same id as member '%s'", m->name, c->members[j].name);
+		any_cert |= m->cert;
+	}
+	if (any_cert && (!c->cert_file[0] || !c->key_file[0] || !c->ca_file[0])) {
+		p->line = 0;
+		return fail(p, "members with auth = cert need certificate, private_key and ca in [server]");
+	}
+	return 1;
+}
+
+int ks_config_load(const char *path, const struct ks_overrides *ov, struct ks_config **out,
+		   char *err, size_t errlen)
+{
+	struct parse p = { 0 };
+	struct ks_config *c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	c->listen = (struct ks_inet){ { 0, 0, 0, 0 }, GDOI_PORT };
+	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/gdoi-ks");
+	snprintf(c->admin_socket, sizeof(c->admin_socket), "/run/gdoi-ks/admin.sock");
+	c->p1_lifetime = 86400;
+	p.c = c;
+	p.f = fopen(path, "r");
+	if (!p.f) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		free(c);
+		return -1;
+	}
+	int rc = ini_parse_stream(reader, &p, handler, &p);
+	fclose(p.f);
+	if (rc < 0 && !p.err_line)
+		fail(&p, "cannot read the file");
+	else if (rc > 0 && !p.err_line) {
+		p.line = rc;
+		fail(&p, "expected [section], KEY = VALUE, a comment or an empty line");
+	}
+	if (!p.err_line)
+		validate(&p);
+	if (!p.err_line && !p.suites_set)
+		c->nsuites = gdoi_p1_suites_default(GDOI_IKE_AUTH_PSK, 0, false, c->suites, KS_MAX_SUITES);
+	if (!p.err_line && ov) {
+		if (ov->listen) {
+			if (ks_parse_inet(ov->listen, &c->listen, false)) {
+				snprintf(err, errlen, "--listen: expected IPv4ADDR[:PORT], got '%s'", ov->listen);
+				goto bad;
+			}
+			if (!strchr(ov->listen, ':'))
+				c->listen.port = GDOI_PORT;
+		}
+		if (ov->state_dir)
+			snprintf(c->state_dir, sizeof(c->state_dir), "%s", ov->state_dir);
+		if (ov->admin_socket)
+			snprintf(c->admin_socket, sizeof(c->admin_socket), "%s", ov->admin_socket);
+	}
+	if (!p.err_line && !c->local_id_set) {
+		if (memcmp(c->listen.ip, "\0\0\0\0", 4)) {
+			c->local_id.type = GDOI_ID_IPV4_ADDR;
+			c->local_id.len = 4;
+			memcpy(c->local_id.data, c->listen.ip, 4);
+		} else {
+			c->local_id.type = GDOI_ID_FQDN;
+			gethostname((char *)c->local_id.data, KS_MAX_ID - 1);
+			c->local_id.len = strlen((char *)c->local_id.data);
+		}
+	}
+	free(p.refs);
+	p.refs = NULL;
+	if (p.err_line) {
+		if (p.line || p.err_line)
+			snprintf(err, errlen, "%s:%d: %s", path, p.err_line ? p.err_line : p.line, p.err);
+		goto bad;
+	}
+	*out = c;
+	return 0;
+bad:
+	free(p.refs);
+	ks_config_free(c);
+	return -1;
+}
+
+void ks_config_free(struct ks_config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nmembers; i++) {
+		if (c->members[i].psk) {
+			gdoi_wipe(c->members[i].psk, c->members[i].psk_len);
+			free(c->members[i].psk);
+		}
+	}
+	free(c->members);
+	free(c->groups);
+	gdoi_wipe(c, sizeof(*c));
+	free(c);
+}
+
+const struct ks_group_cfg *ks_config_group(const struct ks_config *c, uint32_t id)
+{
+	for (size_t i = 0; i < c->ngroups; i++)
+		if (c->groups[i].id == id)
+			return &c->groups[i];
+	return NULL;
+}
+
+const struct ks_group_cfg *ks_config_group_by_ref(const struct ks_config *c, const char *ref)
+{
+	for (size_t i = 0; i < c->ngroups; i++)
+		if (!strcmp(c->groups[i].name, ref))
+			return &c->groups[i];
+	uint32_t id;
+	if (parse_u32(ref, 1, UINT32_MAX, &id))
+		return ks_config_group(c, id);
+	return NULL;
+}
+
+const struct ks_member_cfg *ks_config_member(const struct ks_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->nmembers; i++)
+		if (!strcmp(c->members[i].name, name))
+			return &c->members[i];
+	return NULL;
+}
+
+const struct ks_member_cfg *ks_config_member_by_id(const struct ks_config *c, uint8_t type,
+						    const uint8_t *data, size_t len)
+{
+	for (size_t i = 0; i < c->nmembers; i++) {
+		const struct ks_member_cfg *m = &c->members[i];
+		if (m->id.type != type || m->id.len != len)
+			continue;
+		bool eq = type == GDOI_ID_FQDN || type == GDOI_ID_USER_FQDN
+			  ? !strncasecmp((const char *)m->id.data, (const char *)data, len)
+			  : !memcmp(m->id.data, data, len);
+		if (eq)
+			return m;
+	}
+	return NULL;
+}
+
+bool ks_member_in_group(const struct ks_member_cfg *m, uint32_t gid)
+{
+	if (m->all_groups)
+		return true;
+	for (size_t i = 0; i < m->ngroups; i++)
+		if (m->groups[i] == gid)
+			return true;
+	return false;
+}

@@ -1,0 +1,123 @@
+/*
+ * config.h - gdoi-ks configuration (INI, parsed with inih, validated here).
+ * docs/keyserver.md is the reference for every key. Errors are reported as
+ * "FILE:LINE: what was expected" and make ks_config_load fail.
+ */
+#ifndef KS_CONFIG_H
+#define KS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gdoi/crypto.h"
+#include "gdoi/phase1.h"
+#include "gdoi/policy.h"
+
+#define KS_MAX_SUITES 16
+#define KS_MAX_ID 256
+#define KS_MAX_MEMBER_GROUPS 32
+
+/* An IPv4 transport address. */
+struct ks_inet {
+	uint8_t ip[4];
+	uint16_t port;
+};
+
+/* A Phase 1 identity as it travels in the ID payload. */
+struct ks_ident {
+	uint8_t type;		/* GDOI_ID_* */
+	size_t len;
+	uint8_t data[KS_MAX_ID];
+};
+
+struct ks_group_cfg {
+	int line;			/* of the [group ...] header */
+	char name[64];
+	uint32_t id;
+	bool compat_gdoid;		/* also the byte-swapped id; 6-octet SA KEK trailer */
+	/* TEKs (SRTP, docs/srtp-tek.md) */
+	size_t nteks;
+	uint16_t profiles[GDOI_MAX_TEKS];
+	struct ks_inet dest;		/* TEK DST selector: the media group */
+	uint32_t tek_lifetime;		/* seconds */
+	uint32_t rekey_margin;		/* push new TEKs this long before expiry */
+	uint16_t replay_window;
+	bool srtcp, mki, ssrc_assigned, allow_repeat_tx;
+	uint16_t atd, dtd;		/* GAP, seconds */
+	/* KEK and rekey */
+	uint16_t kek_alg;		/* GDOI_KEK_ALG_*, 0 = no KEK (no rekeys) */
+	uint16_t kek_bits;
+	uint32_t kek_lifetime;
+	char rekey_key_file[512];	/* empty = generated and kept in the state */
+	enum gdoi_md sig_hash;		/* RSA rekey keys; GDOI_MD_NONE = the default */
+	bool mcast;
+	struct ks_inet mcast_addr;
+	uint8_t mcast_ttl;
+	uint8_t mcast_if[4];
+	bool unicast;
+	bool unicast_explicit;
+};
+
+struct ks_member_cfg {
+	int line;
+	char name[64];
+	struct ks_ident id;
+	bool cert;			/* signature authentication */
+	uint8_t *psk;			/* wiped on free */
+	size_t psk_len;
+	bool all_groups;
+	size_t ngroups;
+	uint32_t groups[KS_MAX_MEMBER_GROUPS];
+	bool may_send;
+	unsigned max_ssrcs;
+	bool compat_gdoid;
+};
+
+struct ks_config {
+	char path[512];
+	struct ks_inet listen;
+	char state_dir[512];
+	char admin_socket[512];
+	struct ks_ident local_id;
+	bool local_id_set;
+	uint32_t p1_lifetime;
+	size_t nsuites;
+	struct gdoi_p1_suite suites[KS_MAX_SUITES];	/* auth filled at start-up */
+	char cert_file[512], key_file[512], ca_file[512];
+	size_t ngroups;
+	struct ks_group_cfg *groups;
+	size_t nmembers;
+	struct ks_member_cfg *members;
+};
+
+/* Overrides from the command line (NULL = keep the file's value). */
+struct ks_overrides {
+	const char *listen;
+	const char *state_dir;
+	const char *admin_socket;
+};
+
+/* Loads and validates path; 0 or -1 with the message in err. */
+int ks_config_load(const char *path, const struct ks_overrides *ov, struct ks_config **out,
+		   char *err, size_t errlen);
+void ks_config_free(struct ks_config *c);
+
+const struct ks_group_cfg *ks_config_group(const struct ks_config *c, uint32_t id);
+/* A group by decimal/hex id or by name. */
+const struct ks_group_cfg *ks_config_group_by_ref(const struct ks_config *c, const char *ref);
+const struct ks_member_cfg *ks_config_member(const struct ks_config *c, const char *name);
+/* The member with this Phase 1 identity (type and data). */
+const struct ks_member_cfg *ks_config_member_by_id(const struct ks_config *c, uint8_t type,
+						    const uint8_t *data, size_t len);
+bool ks_member_in_group(const struct ks_member_cfg *m, uint32_t gid);
+
+/* Parsers shared with the admin socket and the test probe. */
+int ks_parse_inet(const char *s, struct ks_inet *out, bool need_port);
+int ks_parse_ident(const char *s, struct ks_ident *out);
+/* "fqdn:x", "ipv4:1.2.3.4", ... for logs and the admin socket. */
+void ks_ident_format(uint8_t type, const uint8_t *data, size_t len, char *out, size_t cap);
+int ks_parse_profile(const char *s, uint16_t *profile);
+const char *ks_profile_name(uint16_t profile);
+
+#endif

@@ -1,0 +1,489 @@
+/*
+ * groups.c - group policies at run time: the rekey signing key, KEK and TEK
+ * generation (SPIs random, non-zero and never reused in a group: every SPI
+ * is claimed in the state first), SSRC allocation (random, unique per
+ * group, the same again for a member that registers anew), and the policy
+ * handed to registering members (gdoi/policy.h), rebuilt from the
+ * configuration and the durable record.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gdoi/crypto.h"
+#include "gdoi/err.h"
+#include "gdoi/numbers.h"
+#include "gdoi/sign.h"
+#include "keyserver/ks.h"
+#include "keyserver/log.h"
+
+int64_t ks_unix_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* ---- the rekey signing key ---------------------------------------------- */
+
+static int read_file(const char *path, uint8_t **buf, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat sb;
+	if (fstat(fd, &sb) || sb.st_size <= 0 || sb.st_size > 1 << 20) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	*buf = malloc((size_t)sb.st_size);
+	ssize_t n = *buf ? read(fd, *buf, (size_t)sb.st_size) : -1;
+	close(fd);
+	if (n != sb.st_size) {
+		free(*buf);
+		errno = EIO;
+		return -1;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+/* A new P-256 key pair as PKCS#8 DER (OpenSSL directly: gdoi/ only loads keys). */
+static int generate_sign_key(uint8_t *der, size_t cap, size_t *len)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	if (!k)
+		return -1;
+	unsigned char *p = NULL;
+	PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(k);
+	int n = p8 ? i2d_PKCS8_PRIV_KEY_INFO(p8, &p) : -1;
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	EVP_PKEY_free(k);
+	if (n <= 0 || (size_t)n > cap) {
+		OPENSSL_free(p);
+		return -1;
+	}
+	memcpy(der, p, (size_t)n);
+	OPENSSL_clear_free(p, (size_t)n);
+	*len = (size_t)n;
+	return 0;
+}
+
+static int load_sign_key(struct ks_group *g)
+{
+	const struct ks_group_cfg *c = g->cfg;
+	int rc;
+	if (c->rekey_key_file[0]) {
+		uint8_t *buf;
+		size_t len;
+		if (read_file(c->rekey_key_file, &buf, &len)) {
+			ks_log(KS_ERR, "group %s: rekey_key %s: %s", c->name, c->rekey_key_file, strerror(errno));
+			return -1;
+		}
+		rc = gdoi_key_load_private(GDOI_BYTES(buf, len), &g->sign_key);
+		gdoi_wipe(buf, len);
+		free(buf);
+		if (rc) {
+			ks_log(KS_ERR, "group %s: rekey_key %s: %s (expected an unencrypted RSA >= 2048 or EC "
+			       "P-256/384/521 private key, PEM or DER)", c->name, c->rekey_key_file, gdoi_strerror(rc));
+			return -1;
+		}
+		return 0;
+	}
+	if (!g->rec.sign_der_len) {
+		if (generate_sign_key(g->rec.sign_der, sizeof(g->rec.sign_der), &g->rec.sign_der_len)) {
+			ks_log(KS_ERR, "group %s: cannot generate a rekey key", c->name);
+			return -1;
+		}
+		ks_log(KS_INFO, "group %s: generated a P-256 rekey signing key (kept in the state)", c->name);
+	}
+	rc = gdoi_key_load_private(GDOI_BYTES(g->rec.sign_der, g->rec.sign_der_len), &g->sign_key);
+	if (rc)
+		ks_log(KS_ERR, "group %s: stored rekey key: %s", c->name, gdoi_strerror(rc));
+	return rc ? -1 : 0;
+}
+
+static void sig_params(const struct ks_group *g, uint16_t *alg, uint16_t *hash, uint16_t *bits)
+{
+	*bits = (uint16_t)gdoi_key_bits(g->sign_key);
+	switch (gdoi_key_kind(g->sign_key)) {
+	case GDOI_KEYKIND_EC_P256: *alg = GDOI_SIG_ALG_ECDSA_256; *hash = GDOI_SIG_HASH_SHA256; break;
+	case GDOI_KEYKIND_EC_P384: *alg = GDOI_SIG_ALG_ECDSA_384; *hash = GDOI_SIG_HASH_SHA384; break;
+	case GDOI_KEYKIND_EC_P521: *alg = GDOI_SIG_ALG_ECDSA_521; *hash = GDOI_SIG_HASH_SHA512; break;
+	default:
+		*alg = GDOI_SIG_ALG_RSA;
+		*hash = g->cfg->sig_hash ? gdoi_md_to_sig_hash(g->cfg->sig_hash) : GDOI_SIG_HASH_SHA256;
+		break;
+	}
+}
+
+/* ---- policy ------------------------------------------------------------- */
+
+static void kek_descriptor(const struct ks_group *g, struct gdoi_kek_policy *k, int64_t now)
+{
+	const struct ks_group_cfg *c = g->cfg;
+	const struct ks_config *kc = g->ks->cfg;
+	k->protocol = 17;
+	k->src = (struct gdoi_selector){ .id_type = GDOI_ID_IPV4_ADDR, .port = kc->listen.port, .addr_len = 4 };
+	memcpy(k->src.addr, kc->listen.ip, 4);
+	/* DST: the multicast rekey address, or 0.0.0.0 port 0 for unicast-only delivery
+	 * (each member then receives pushes on the address it registered from). */
+	k->dst = (struct gdoi_selector){ .id_type = GDOI_ID_IPV4_ADDR, .addr_len = 4 };
+	if (c->mcast) {
+		memcpy(k->dst.addr, c->mcast_addr.ip, 4);
+		k->dst.port = c->mcast_addr.port;
+	}
+	k->alg = g->rec.has_kek ? g->rec.kek_alg : c->kek_alg;
+	k->key_bits = g->rec.has_kek ? g->rec.kek_bits : c->kek_bits;
+	int64_t left = g->rec.kek_created ? g->rec.kek_created + c->kek_lifetime - now : c->kek_lifetime;
+	k->lifetime = left < 1 ? 1 : (uint32_t)left;
+	sig_params(g, &k->sig_alg, &k->sig_hash, &k->sig_key_bits);
+	k->trailer_len = c->compat_gdoid ? 6 : 4;
+	uint8_t *spki = NULL;
+	size_t n = 0;
+	if (!gdoi_key_to_spki(g->sign_key, &spki, &n) && n <= sizeof(k->rekey_pub)) {
+		memcpy(k->rekey_pub, spki, n);
+		k->rekey_pub_len = n;
+	}
+	free(spki);
+}
+
+static void tek_descriptor(const struct ks_group *g, struct gdoi_tek *t, uint32_t spi, uint16_t profile,
+			   uint32_t lifetime)
+{
+	const struct ks_group_cfg *c = g->cfg;
+	*t = (struct gdoi_tek){ .kind = GDOI_TEK_SRTP, .spi = spi,
+		.src = { .id_type = GDOI_ID_IPV4_ADDR_SUBNET, .addr_len = 8 },	/* any sender */
+		.dst = { .id_type = GDOI_ID_IPV4_ADDR, .port = c->dest.port, .addr_len = 4 },
+		.u.srtp = { .profile = profile,
+			    .flags = (uint8_t)((c->srtcp ? GDOI_SRTP_FLAG_SRTCP : 0) | (c->mki ? GDOI_SRTP_FLAG_MKI : 0)),
+			    .lifetime = lifetime ? lifetime : 1, .replay_window = c->replay_window,
+			    .ssrc_assigned = c->ssrc_assigned, .allow_repeat_tx = c->allow_repeat_tx } };
+	memcpy(t->dst.addr, c->dest.ip, 4);
+}
+
+void ks_group_build_policy(struct ks_group *g, int64_t now)
+{
+	const struct ks_group_cfg *c = g->cfg;
+	struct ks_group_rec *r = &g->rec;
+	gdoi_policy_clear(&g->pol);
+	memset(&g->pol, 0, sizeof(g->pol));
+	struct gdoi_policy *p = &g->pol;
+	p->group_id = g->id;
+	if (r->has_kek) {
+		p->has_kek = true;
+		kek_descriptor(g, &p->kek, now);
+		memcpy(p->kek.spi, r->kek_spi, GDOI_KEK_SPI_LEN);
+		memcpy(p->kek.iv, r->kek_iv, sizeof(p->kek.iv));
+		memcpy(p->kek.key, r->kek_key, sizeof(p->kek.key));
+		p->kek.have_keys = true;
+		p->has_seq = true;
+		p->seq = r->seq;
+	}
+	p->has_gap = true;
+	p->atd = c->atd;
+	p->dtd = c->dtd;
+	/* Drop the previous generation once its DTD is over. */
+	if (r->prev_until && now >= r->prev_until) {
+		size_t k = 0;
+		for (size_t i = 0; i < r->nteks; i++) {
+			if (r->teks[i].gen == 0)
+				r->teks[k++] = r->teks[i];
+			else
+				gdoi_wipe(&r->teks[i], sizeof(r->teks[i]));
+		}
+		r->nteks = k;
+		r->prev_until = 0;
+	}
+	for (size_t i = 0; i < r->nteks && p->nteks < GDOI_MAX_TEKS; i++) {
+		const struct ks_tek_rec *tr = &r->teks[i];
+		int64_t end = tr->gen ? r->prev_until : r->tek_created + c->tek_lifetime;
+		int64_t left = end - now;
+		struct gdoi_tek *t = &p->teks[p->nteks++];
+		tek_descriptor(g, t, tr->spi, tr->profile, left < 1 ? 1 : (uint32_t)left);
+		memcpy(t->key, tr->key, tr->key_len);
+		t->key_len = tr->key_len;
+		t->have_keys = true;
+	}
+}
+
+/* ---- generation ------------------------------------------------------------ */
+
+static int claim_spi(struct ks_group *g, uint32_t *spi)
+{
+	for (int tries = 0; tries < 64; tries++) {
+		uint32_t s;
+		if (gdoi_random((uint8_t *)&s, sizeof(s)))
+			return -1;
+		if (!s)
+			continue;
+		int rc = ks_state_spi_claim(g->ks->st, g->id, s);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			*spi = s;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int ks_group_new_teks(struct ks_group *g, int64_t now, struct gdoi_policy *update,
+		      struct gdoi_push_delete *dels, size_t *ndels)
+{
+	const struct ks_group_cfg *c = g->cfg;
+	struct ks_group_rec *r = &g->rec;
+	memset(update, 0, sizeof(*update));
+	update->group_id = g->id;
+	update->has_gap = true;
+	update->atd = c->atd;
+	update->dtd = c->dtd;
+	for (size_t i = 0; i < c->nteks; i++) {
+		uint32_t spi;
+		if (claim_spi(g, &spi)) {
+			ks_log(KS_ERR, "group %s: cannot claim a new TEK SPI", c->name);
+			return -1;
+		}
+		tek_descriptor(g, &update->teks[update->nteks++], spi, c->profiles[i], c->tek_lifetime);
+	}
+	int rc = gdoi_policy_generate_keys(update);
+	if (rc) {
+		ks_log(KS_ERR, "group %s: TEK generation: %s", c->name, gdoi_strerror(rc));
+		return -1;
+	}
+	/* previous generation: deleted now; current becomes previous for DTD seconds */
+	size_t nd = 0, k = 0;
+	for (size_t i = 0; i < r->nteks; i++) {
+		if (r->teks[i].gen) {
+			if (dels && nd < GDOI_PUSH_MAX_DELETES)
+				dels[nd++] = (struct gdoi_push_delete){ .proto = GDOI_TEK_PROTO_SRTP,
+									.spi = r->teks[i].spi };
+			gdoi_wipe(&r->teks[i], sizeof(r->teks[i]));
+			continue;
+		}
+		r->teks[k] = r->teks[i];
+		r->teks[k++].gen = 1;
+	}
+	r->nteks = k;
+	r->prev_until = k ? now + (c->dtd ? c->dtd : 1) : 0;
+	for (size_t i = 0; i < update->nteks && r->nteks < GDOI_MAX_TEKS; i++) {
+		struct ks_tek_rec *t = &r->teks[r->nteks++];
+		*t = (struct ks_tek_rec){ .spi = update->teks[i].spi, .profile = c->profiles[i], .gen = 0,
+					  .created = now, .key_len = update->teks[i].key_len };
+		memcpy(t->key, update->teks[i].key, t->key_len);
+	}
+	r->tek_created = now;
+	if (ndels)
+		*ndels = nd;
+	return 0;
+}
+
+int ks_group_new_kek(struct ks_group *g, int64_t now, struct gdoi_policy *update)
+{
+	const struct ks_group_cfg *c = g->cfg;
+	struct ks_group_rec *r = &g->rec;
+	memset(update, 0, sizeof(*update));
+	update->group_id = g->id;
+	update->has_kek = true;
+	r->has_kek = false;	/* descriptor from the configuration, not the old KEK */
+	r->kek_created = now;
+	kek_descriptor(g, &update->kek, now);
+	update->kek.lifetime = c->kek_lifetime;
+	if (gdoi_random(update->kek.spi, GDOI_KEK_SPI_LEN) || gdoi_policy_generate_keys(update)) {
+		ks_log(KS_ERR, "group %s: KEK generation failed", c->name);
+		return -1;
+	}
+	r->has_kek = true;
+	memcpy(r->kek_spi, update->kek.spi, GDOI_KEK_SPI_LEN);
+	r->kek_alg = c->kek_alg;
+	r->kek_bits = c->kek_bits;
+	memcpy(r->kek_iv, update->kek.iv, sizeof(r->kek_iv));
+	memcpy(r->kek_key, update->kek.key, sizeof(r->kek_key));
+	r->seq = 0;
+	return 0;
+}
+
+int ks_group_assign_ssrcs(struct ks_group *g, const char *member, unsigned count, uint32_t *sids,
+			  size_t *n)
+{
+	size_t have = 0;
+	if (ks_state_ssrc_list(g->ks->st, g->id, member, sids, GDOI_MAX_SIDS, &have))
+		return -1;
+	for (int tries = 0; have < count && tries < 1000; tries++) {
+		uint32_t s;
+		if (gdoi_random((uint8_t *)&s, sizeof(s)))
+			return -1;
+		if (!s)
+			continue;
+		int rc = ks_state_ssrc_add(g->ks->st, g->id, member, s);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			sids[have++] = s;
+	}
+	*n = have < count ? have : count;
+	return have < count ? -1 : 0;
+}
+
+/* ---- open / reconfigure / close -------------------------------------------- */
+
+static bool teks_match_cfg(const struct ks_group *g)
+{
+	size_t cur = 0;
+	for (size_t i = 0; i < g->rec.nteks; i++) {
+		if (g->rec.teks[i].gen)
+			continue;
+		if (cur >= g->cfg->nteks || g->rec.teks[i].profile != g->cfg->profiles[cur])
+			return false;
+		cur++;
+	}
+	return cur == g->cfg->nteks;
+}
+
+static void open_mcast(struct ks_group *g)
+{
+	const struct ks_group_cfg *c = g->cfg;
+	if (!c->mcast || g->mcast_open)
+		return;
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	memcpy(&any.sin_addr, c->mcast_if, 4);
+	char ifs[16];
+	snprintf(ifs, sizeof(ifs), "%u.%u.%u.%u", c->mcast_if[0], c->mcast_if[1], c->mcast_if[2], c->mcast_if[3]);
+	int rc = uv_udp_init(g->ks->loop, &g->mcast);
+	if (!rc)
+		g->mcast_open = true;
+	if (!rc)
+		rc = uv_udp_bind(&g->mcast, (const struct sockaddr *)&any, 0);
+	if (!rc && memcmp(c->mcast_if, "\0\0\0\0", 4))
+		rc = uv_udp_set_multicast_interface(&g->mcast, ifs);
+	if (!rc)
+		rc = uv_udp_set_multicast_ttl(&g->mcast, c->mcast_ttl);
+	if (!rc)
+		rc = uv_udp_set_multicast_loop(&g->mcast, 1);
+	if (rc)
+		ks_log(KS_ERR, "group %s: multicast sender (interface %s): %s", c->name, ifs, uv_strerror(rc));
+}
+
+int ks_group_open(struct ks *ks, const struct ks_group_cfg *cfg, struct ks_group **out)
+{
+	struct ks_group *g = calloc(1, sizeof(*g));
+	if (!g)
+		return -1;
+	g->ks = ks;
+	g->cfg = cfg;
+	g->id = cfg->id;
+	int64_t now = ks_unix_now();
+	int rc = ks_state_load_group(ks->st, g->id, &g->rec);
+	if (rc < 0)
+		goto fail;
+	bool fresh = rc == 1;
+	if (load_sign_key(g))
+		goto fail;
+	bool save = fresh;
+	if (fresh) {
+		struct gdoi_policy *u = calloc(1, sizeof(*u));
+		if (!u)
+			goto fail;
+		rc = ks_group_new_teks(g, now, u, NULL, NULL);
+		if (!rc && cfg->kek_alg)
+			rc = ks_group_new_kek(g, now, u);
+		gdoi_policy_clear(u);
+		free(u);
+		if (rc)
+			goto fail;
+		g->rec.prev_until = 0;
+		ks_log(KS_INFO, "group %s (id %u): first keys generated", cfg->name, cfg->id);
+	} else {
+		bool kek_ok = cfg->kek_alg ? g->rec.has_kek && g->rec.kek_alg == cfg->kek_alg &&
+					       g->rec.kek_bits == cfg->kek_bits
+					   : !g->rec.has_kek;
+		if (!kek_ok) {
+			ks_log(KS_WARN, "group %s: the KEK configuration changed: new KEK (members must register again)",
+			       cfg->name);
+			struct gdoi_policy *u = calloc(1, sizeof(*u));
+			if (!u)
+				goto fail;
+			rc = cfg->kek_alg ? ks_group_new_kek(g, now, u) : 0;
+			if (!cfg->kek_alg)
+				g->rec.has_kek = false;
+			gdoi_policy_clear(u);
+			free(u);
+			if (rc)
+				goto fail;
+			save = true;
+		}
+		ks_log(KS_INFO, "group %s (id %u): state loaded, SEQ %u, %zu TEK(s)", cfg->name, cfg->id,
+		       g->rec.seq, g->rec.nteks);
+	}
+	if (save && ks_state_save_group(ks->st, &g->rec))
+		goto fail;
+	ks_group_build_policy(g, now);
+	uv_timer_init(ks->loop, &g->timer);
+	g->timer.data = g;
+	open_mcast(g);
+	*out = g;
+	return 0;
+fail:
+	ks_log(KS_ERR, "group %s: cannot set up its keys", cfg->name);
+	gdoi_key_free(g->sign_key);
+	gdoi_wipe(&g->rec, sizeof(g->rec));
+	free(g);
+	return -1;
+}
+
+bool ks_group_reconfigure(struct ks_group *g, const struct ks_group_cfg *cfg)
+{
+	bool mcast_changed = cfg->mcast != g->cfg->mcast || memcmp(cfg->mcast_if, g->cfg->mcast_if, 4) ||
+			     cfg->mcast_ttl != g->cfg->mcast_ttl;
+	g->cfg = cfg;
+	if (mcast_changed && g->mcast_open) {
+		uv_udp_set_multicast_ttl(&g->mcast, cfg->mcast_ttl);
+	}
+	open_mcast(g);
+	ks_group_build_policy(g, ks_unix_now());
+	return !teks_match_cfg(g);
+}
+
+static void group_free_cb(uv_handle_t *h)
+{
+	struct ks_group *g = h->data;
+	if (g->mcast_open && !uv_is_closing((uv_handle_t *)&g->mcast)) {
+		g->mcast.data = g;
+		uv_close((uv_handle_t *)&g->mcast, group_free_cb);
+		return;
+	}
+	gdoi_key_free(g->sign_key);
+	gdoi_policy_clear(&g->pol);
+	gdoi_wipe(&g->rec, sizeof(g->rec));
+	free(g);
+}
+
+void ks_group_close(struct ks_group *g)
+{
+	uv_timer_stop(&g->timer);
+	uv_close((uv_handle_t *)&g->timer, group_free_cb);
+}
+
+struct ks_group *ks_find_group(struct ks *ks, uint32_t wire_id)
+{
+	for (size_t i = 0; i < ks->ngroups; i++)
+		if (ks->groups[i]->id == wire_id)
+			return ks->groups[i];
+	/* the reference implementation's little-endian group id */
+	for (size_t i = 0; i < ks->ngroups; i++)
+		if (ks->groups[i]->cfg->compat_gdoid && __builtin_bswap32(ks->groups[i]->id) == wire_id)
+			return ks->groups[i];
+	return NULL;
+}
+
+struct ks_group *ks_find_group_ref(struct ks *ks, const char *ref)
+{
+	const struct ks_group_cfg *c = ks_config_group_by_ref(ks->cfg, ref);
+	return c ? ks_find_group(ks, c->id) : NULL;
+}

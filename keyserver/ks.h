@@ -1,0 +1,108 @@
+/*
+ * ks.h - gdoi-ks internals shared by its files: the daemon context, groups,
+ * the registrar (Phase 1 + GROUPKEY-PULL), the rekey scheduler and the admin
+ * socket. Each .c owns one concern; protocol logic stays in gdoi/.
+ */
+#ifndef KS_KS_H
+#define KS_KS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "gdoi/phase1.h"
+#include "gdoi/policy.h"
+#include "gdoi/push.h"
+#include "keyserver/config.h"
+#include "keyserver/state.h"
+
+#define KS_VERSION "0.1.0"
+
+struct ks;
+
+/* One group at run time: configuration, durable record (keys), the policy
+ * handed to registering members, the rekey key and the rekey timer. */
+struct ks_group {
+	struct ks *ks;
+	const struct ks_group_cfg *cfg;
+	uint32_t id;
+	struct ks_group_rec rec;	/* mirror of the durable state (holds keys) */
+	struct gdoi_key *sign_key;
+	struct gdoi_policy pol;		/* current policy incl. keys, seq = rec.seq */
+	uv_timer_t timer;
+	uv_udp_t mcast;			/* multicast sender (when configured) */
+	bool mcast_open;
+	uint64_t pushes;		/* sent since start */
+};
+
+struct ks_registrar;
+struct ks_admin;
+
+struct ks {
+	uv_loop_t *loop;
+	struct ks_config *cfg;
+	struct ks_overrides ov;
+	const char *config_path;
+	struct ks_state *st;
+	size_t ngroups;
+	struct ks_group **groups;
+	struct ks_registrar *reg;
+	struct ks_admin *admin;
+	uv_udp_t udp;
+	uv_timer_t expire_timer;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	int64_t started;
+	uint64_t registrations, dropped;
+	bool stopping;
+};
+
+/* ---- groups.c ---- */
+int64_t ks_unix_now(void);
+/* Loads the group's state or creates its first keys; 0 or -1 (logged). */
+int ks_group_open(struct ks *ks, const struct ks_group_cfg *cfg, struct ks_group **out);
+void ks_group_close(struct ks_group *g);	/* async: handles closed, then freed */
+/* After a configuration reload: new cfg, same keys; true if the TEKs must be rekeyed
+ * (the set of profiles changed). */
+bool ks_group_reconfigure(struct ks_group *g, const struct ks_group_cfg *cfg);
+/* Rebuilds g->pol from cfg and rec (drops the previous TEK generation when due). */
+void ks_group_build_policy(struct ks_group *g, int64_t now);
+/* A new TEK generation into rec (current becomes previous); fills update with
+ * the new TEKs (keys included) and dels with the SPIs dropped for good. */
+int ks_group_new_teks(struct ks_group *g, int64_t now, struct gdoi_policy *update,
+		      struct gdoi_push_delete *dels, size_t *ndels);
+/* A new KEK into rec (SEQ restarts at 0); update gets the new KEK. */
+int ks_group_new_kek(struct ks_group *g, int64_t now, struct gdoi_policy *update);
+/* SSRCs for member (same ones again on re-registration). */
+int ks_group_assign_ssrcs(struct ks_group *g, const char *member, unsigned count, uint32_t *sids,
+			  size_t *n);
+struct ks_group *ks_find_group(struct ks *ks, uint32_t wire_id);
+struct ks_group *ks_find_group_ref(struct ks *ks, const char *ref);
+
+/* ---- registrar.c ---- */
+int ks_registrar_new(struct ks *ks, struct ks_registrar **out, char *err, size_t errlen);
+void ks_registrar_free(struct ks_registrar *r);
+void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *from);
+void ks_registrar_expire(struct ks *ks);
+size_t ks_registrar_sa_count(const struct ks_registrar *r);
+
+/* ---- rekey.c ---- */
+void ks_rekey_schedule(struct ks_group *g);
+/* On demand or scheduled: new TEKs pushed under the current KEK. */
+int ks_rekey_teks(struct ks_group *g, const char *why);
+/* New KEK pushed under the current one; unicast_only for evictions. */
+int ks_rekey_kek(struct ks_group *g, const char *why, bool unicast_only);
+/* Forward access control: every group the member is in. Returns the number of groups. */
+int ks_evict(struct ks *ks, const char *member);
+int ks_send_to(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *to);
+
+/* ---- admin.c ---- */
+int ks_admin_open(struct ks *ks, const char *path, struct ks_admin **out);
+void ks_admin_close(struct ks_admin *a);
+json_t *ks_status_json(struct ks *ks);
+json_t *ks_members_json(struct ks *ks, struct ks_group *g);
+
+/* ---- main.c ---- */
+void ks_shutdown(struct ks *ks);
+
+#endif

@@ -1,0 +1,327 @@
+/*
+ * main.c - gdoi-ks: arguments, configuration, state, the libuv loop (UDP,
+ * admin socket, timers, signals), reload and shutdown.
+ *
+ *   gdoi-ks -c FILE [--listen ADDR:PORT] [--state DIR] [--admin-socket PATH] [-v]...
+ *
+ * Exit status: 0 clean shutdown (SIGTERM/SIGINT), 1 run-time failure,
+ * 2 usage or configuration error.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "keyserver/ks.h"
+#include "keyserver/log.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: gdoi-ks -c FILE [options]\n"
+		"GDOI (RFC 6407) key server for SRTP groups.\n\n"
+		"  -c, --config FILE        configuration file (required)\n"
+		"      --listen ADDR:PORT   UDP address to serve (overrides [server] listen; default 0.0.0.0:848)\n"
+		"      --state DIR          state directory (overrides [server] state)\n"
+		"      --admin-socket PATH  admin Unix socket (overrides [server] admin_socket)\n"
+		"  -v, --verbose            more log output (repeatable)\n"
+		"  -h, --help               this text\n"
+		"  -V, --version            print the version\n\n"
+		"Signals: SIGTERM/SIGINT clean shutdown, SIGHUP reload groups and members.\n");
+}
+
+/* ---- UDP ---------------------------------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	static char slab[65536];
+	(void)h;
+	(void)suggested;
+	buf->base = slab;
+	buf->len = sizeof(slab);
+}
+
+static void on_udp(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
+		   unsigned flags)
+{
+	struct ks *ks = u->data;
+	if (nread < 0) {
+		ks_log(KS_WARN, "UDP receive: %s", uv_strerror((int)nread));
+		return;
+	}
+	if (!addr || nread == 0 || addr->sa_family != AF_INET)
+		return;
+	if (flags & UV_UDP_PARTIAL) {
+		ks->dropped++;
+		ks_log(KS_WARN, "truncated datagram dropped");
+		return;
+	}
+	ks_registrar_input(ks, (const uint8_t *)buf->base, (size_t)nread, (const struct sockaddr_in *)addr);
+}
+
+static void on_expire(uv_timer_t *t)
+{
+	ks_registrar_expire(t->data);
+}
+
+/* ---- groups ---------------------------------------------------------------------- */
+
+static int open_groups(struct ks *ks)
+{
+	ks->groups = calloc(ks->cfg->ngroups ? ks->cfg->ngroups : 1, sizeof(*ks->groups));
+	if (!ks->groups)
+		return -1;
+	for (size_t i = 0; i < ks->cfg->ngroups; i++) {
+		if (ks_group_open(ks, &ks->cfg->groups[i], &ks->groups[ks->ngroups]))
+			return -1;
+		ks->ngroups++;
+	}
+	for (size_t i = 0; i < ks->ngroups; i++) {
+		struct ks_group *g = ks->groups[i];
+		/* TEK set changed in the configuration while we were down */
+		if (ks_group_reconfigure(g, g->cfg))
+			ks_rekey_teks(g, "TEK configuration changed");
+		ks_rekey_schedule(g);
+	}
+	return 0;
+}
+
+struct stale_ctx {
+	struct ks *ks;
+	struct ks_group *g;
+	char names[64][64];
+	size_t n;
+};
+
+static void collect_stale(void *ctx, const struct ks_member_rec *m)
+{
+	struct stale_ctx *s = ctx;
+	const struct ks_member_cfg *mc = ks_config_member(s->ks->cfg, m->name);
+	if ((!mc || !ks_member_in_group(mc, s->g->id)) && s->n < 64)
+		snprintf(s->names[s->n++], sizeof(s->names[0]), "%s", m->name);
+}
+
+/* SIGHUP: groups and members from the file again; keys and SEQ stay. */
+static void reload(struct ks *ks)
+{
+	struct ks_config *nc = NULL;
+	char err[600];
+	if (ks_config_load(ks->config_path, &ks->ov, &nc, err, sizeof(err))) {
+		ks_log(KS_ERR, "reload refused, the running configuration stays: %s", err);
+		return;
+	}
+	if (memcmp(&nc->listen, &ks->cfg->listen, sizeof(nc->listen)) || strcmp(nc->state_dir, ks->cfg->state_dir) ||
+	    strcmp(nc->admin_socket, ks->cfg->admin_socket))
+		ks_log(KS_WARN, "reload: listen, state and admin_socket changes need a restart");
+	nc->listen = ks->cfg->listen;
+	struct ks_registrar *nr = NULL;
+	struct ks_config *old = ks->cfg;
+	ks->cfg = nc;
+	if (ks_registrar_new(ks, &nr, err, sizeof(err))) {
+		ks_log(KS_ERR, "reload refused: %s", err);
+		ks->cfg = old;
+		ks_config_free(nc);
+		return;
+	}
+	/* groups: keep the ones still configured, open new ones, close removed ones */
+	struct ks_group **ng = calloc(nc->ngroups ? nc->ngroups : 1, sizeof(*ng));
+	if (!ng) {
+		ks_registrar_free(nr);
+		ks->cfg = old;
+		ks_config_free(nc);
+		return;
+	}
+	size_t nn = 0;
+	bool *rekey = calloc(nc->ngroups ? nc->ngroups : 1, sizeof(bool));
+	for (size_t i = 0; i < nc->ngroups; i++) {
+		struct ks_group *g = NULL;
+		for (size_t j = 0; j < ks->ngroups; j++)
+			if (ks->groups[j] && ks->groups[j]->id == nc->groups[i].id)
+				g = ks->groups[j], ks->groups[j] = NULL;
+		if (g) {
+			if (rekey)
+				rekey[nn] = ks_group_reconfigure(g, &nc->groups[i]);
+			ng[nn++] = g;
+		} else if (!ks_group_open(ks, &nc->groups[i], &g)) {
+			ng[nn++] = g;
+			ks_log(KS_INFO, "reload: group %s added", g->cfg->name);
+		}
+	}
+	for (size_t j = 0; j < ks->ngroups; j++) {
+		if (ks->groups[j]) {
+			ks_log(KS_INFO, "reload: group %u removed from the configuration (its state is kept)",
+			       ks->groups[j]->id);
+			ks_group_close(ks->groups[j]);
+		}
+	}
+	free(ks->groups);
+	ks->groups = ng;
+	ks->ngroups = nn;
+	ks_registrar_free(ks->reg);
+	ks->reg = nr;
+	ks_config_free(old);
+	/* members no longer allowed in a group are evicted from it */
+	for (size_t i = 0; i < nn; i++) {
+		struct ks_group *g = ng[i];
+		struct stale_ctx *s = calloc(1, sizeof(*s));
+		if (!s)
+			continue;
+		s->ks = ks;
+		s->g = g;
+		ks_state_members(ks->st, g->id, collect_stale, s);
+		for (size_t k = 0; k < s->n; k++) {
+			ks_log(KS_INFO, "reload: member %s no longer in group %s", s->names[k], g->cfg->name);
+			ks_state_member_remove(ks->st, g->id, s->names[k]);
+		}
+		if (s->n && g->rec.has_kek) {
+			if (!ks_rekey_kek(g, "members removed by reload", true))
+				ks_rekey_teks(g, "members removed by reload");
+		} else if (rekey && rekey[i]) {
+			ks_rekey_teks(g, "TEK configuration changed");
+		}
+		free(s);
+		ks_rekey_schedule(g);
+	}
+	free(rekey);
+	ks_log(KS_INFO, "configuration reloaded: %zu group(s), %zu member(s)", nc->ngroups, nc->nmembers);
+}
+
+/* ---- signals and shutdown ------------------------------------------------------------ */
+
+static void on_close_noop(uv_handle_t *h)
+{
+	(void)h;
+}
+
+void ks_shutdown(struct ks *ks)
+{
+	if (ks->stopping)
+		return;
+	ks->stopping = true;
+	for (size_t i = 0; i < ks->ngroups; i++)
+		ks_group_close(ks->groups[i]);
+	ks->ngroups = 0;
+	ks_admin_close(ks->admin);
+	ks->admin = NULL;
+	uv_close((uv_handle_t *)&ks->udp, on_close_noop);
+	uv_close((uv_handle_t *)&ks->expire_timer, on_close_noop);
+	uv_close((uv_handle_t *)&ks->sig_term, on_close_noop);
+	uv_close((uv_handle_t *)&ks->sig_int, on_close_noop);
+	uv_close((uv_handle_t *)&ks->sig_hup, on_close_noop);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct ks *ks = s->data;
+	if (signum == SIGHUP) {
+		ks_log(KS_INFO, "SIGHUP: reloading %s", ks->config_path);
+		reload(ks);
+		return;
+	}
+	ks_log(KS_INFO, "%s: shutting down", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	ks_shutdown(ks);
+}
+
+/* ---- main -------------------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "state", required_argument, NULL, 's' },
+		{ "admin-socket", required_argument, NULL, 'a' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ks ks = { 0 };
+	int verbose = 0, c;
+	while ((c = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': ks.config_path = optarg; break;
+		case 'l': ks.ov.listen = optarg; break;
+		case 's': ks.ov.state_dir = optarg; break;
+		case 'a': ks.ov.admin_socket = optarg; break;
+		case 'v': verbose++; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("gdoi-ks %s\n", KS_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc || !ks.config_path) {
+		fprintf(stderr, "gdoi-ks: error: %s\n", optind != argc ? "unexpected argument" : "-c FILE is required");
+		usage(stderr);
+		return 2;
+	}
+	ks_log_set_level(KS_INFO + verbose);
+	signal(SIGPIPE, SIG_IGN);
+	char err[600];
+	if (ks_config_load(ks.config_path, &ks.ov, &ks.cfg, err, sizeof(err))) {
+		ks_log(KS_ERR, "%s", err);
+		return 2;
+	}
+	int status = 1;
+	ks.loop = uv_default_loop();
+	ks.started = ks_unix_now();
+	if (ks_state_open(ks.cfg->state_dir, &ks.st, err, sizeof(err))) {
+		ks_log(KS_ERR, "%s", err);
+		goto out;
+	}
+	uv_udp_init(ks.loop, &ks.udp);
+	ks.udp.data = &ks;
+	uv_timer_init(ks.loop, &ks.expire_timer);
+	ks.expire_timer.data = &ks;
+	uv_signal_init(ks.loop, &ks.sig_term);
+	uv_signal_init(ks.loop, &ks.sig_int);
+	uv_signal_init(ks.loop, &ks.sig_hup);
+	ks.sig_term.data = ks.sig_int.data = ks.sig_hup.data = &ks;
+	uv_signal_start(&ks.sig_term, on_signal, SIGTERM);
+	uv_signal_start(&ks.sig_int, on_signal, SIGINT);
+	uv_signal_start(&ks.sig_hup, on_signal, SIGHUP);
+	if (open_groups(&ks))
+		goto fail_loop;
+	if (ks_registrar_new(&ks, &ks.reg, err, sizeof(err))) {
+		ks_log(KS_ERR, "%s", err);
+		goto fail_loop;
+	}
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(ks.cfg->listen.port) };
+	memcpy(&sa.sin_addr, ks.cfg->listen.ip, 4);
+	int rc = uv_udp_bind(&ks.udp, (const struct sockaddr *)&sa, 0);
+	if (!rc)
+		rc = uv_udp_recv_start(&ks.udp, on_alloc, on_udp);
+	char la[64];
+	snprintf(la, sizeof(la), "%u.%u.%u.%u:%u", ks.cfg->listen.ip[0], ks.cfg->listen.ip[1],
+		 ks.cfg->listen.ip[2], ks.cfg->listen.ip[3], ks.cfg->listen.port);
+	if (rc) {
+		ks_log(KS_ERR, "cannot listen on UDP %s: %s", la, uv_strerror(rc));
+		goto fail_loop;
+	}
+	if (ks_admin_open(&ks, ks.cfg->admin_socket, &ks.admin))
+		goto fail_loop;
+	uv_timer_start(&ks.expire_timer, on_expire, 1000, 1000);
+	ks_log(KS_INFO, "gdoi-ks %s listening on UDP %s, %zu group(s), %zu member(s), state %s, admin socket %s",
+	       KS_VERSION, la, ks.ngroups, ks.cfg->nmembers, ks.cfg->state_dir, ks.cfg->admin_socket);
+	status = 0;
+	uv_run(ks.loop, UV_RUN_DEFAULT);
+	goto out;
+fail_loop:
+	status = 1;
+	ks_shutdown(&ks);
+	uv_run(ks.loop, UV_RUN_DEFAULT);
+out:
+	ks_registrar_free(ks.reg);
+	free(ks.groups);
+	ks_state_close(ks.st);
+	uv_loop_close(ks.loop);
+	ks_config_free(ks.cfg);
+	if (!status)
+		ks_log(KS_INFO, "stopped; state synced");
+	return status;
+}

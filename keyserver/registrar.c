@@ -1,0 +1,371 @@
+/*
+ * registrar.c - registration: the Phase 1 responder (gdoi/phase1.h) and the
+ * GROUPKEY-PULL key server (gdoi/pull.h) wired to the UDP socket, with the
+ * callbacks that make the decisions:
+ *   peer_allowed  the authenticated identity is a configured, non-evicted member;
+ *   lookup        the group exists and the member may join it; its policy, in
+ *                 the reference implementation's SA KEK form for compat members;
+ *   assign_sids   may_send members get their (persistent) SSRCs, others none.
+ * Each datagram gives at most one log line, with the core's reason.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gdoi/cert.h"
+#include "gdoi/err.h"
+#include "gdoi/numbers.h"
+#include "gdoi/pull.h"
+#include "gdoi/sign.h"
+#include "keyserver/ks.h"
+#include "keyserver/log.h"
+
+struct ks_registrar {
+	struct ks *ks;
+	struct gdoi_p1_config p1cfg;
+	struct gdoi_p1_suite suites[KS_MAX_SUITES * 2];
+	struct gdoi_p1_psk *psks;
+	struct gdoi_key *key;		/* Phase 1 signature key (certificates) */
+	uint8_t *cert_der;
+	size_t cert_len;
+	struct gdoi_cert *cert;
+	struct gdoi_trust *trust;
+	struct gdoi_p1_responder *resp;
+	struct gdoi_pull_ks *pks;
+	struct gdoi_policy scratch;	/* the policy lent to the PULL layer */
+};
+
+static uint64_t now_ms(struct ks *ks)
+{
+	uv_update_time(ks->loop);
+	return uv_now(ks->loop);
+}
+
+static const struct ks_member_cfg *member_of(struct ks *ks, const struct gdoi_id *id)
+{
+	return id ? ks_config_member_by_id(ks->cfg, id->type, id->data.ptr, id->data.len) : NULL;
+}
+
+static void fmt_id(const struct gdoi_id *id, char *out, size_t cap)
+{
+	if (!id) {
+		snprintf(out, cap, "(none)");
+		return;
+	}
+	ks_ident_format(id->type, id->data.ptr, id->data.len, out, cap);
+}
+
+static void fmt_addr(const struct gdoi_addr *a, char *out, size_t cap)
+{
+	if (a->len == 4)
+		snprintf(out, cap, "%u.%u.%u.%u:%u", a->ip[0], a->ip[1], a->ip[2], a->ip[3], a->port);
+	else
+		snprintf(out, cap, "?:%u", a->port);
+}
+
+/* ---- callbacks --------------------------------------------------------------- */
+
+static int64_t unix_now_cb(void *ctx)
+{
+	(void)ctx;
+	return ks_unix_now();
+}
+
+static bool peer_allowed(void *ctx, const struct gdoi_id *id, const struct gdoi_addr *addr)
+{
+	struct ks_registrar *r = ctx;
+	(void)addr;
+	const struct ks_member_cfg *m = member_of(r->ks, id);
+	if (!m)
+		return false;
+	return !ks_state_blocked(r->ks->st, m->name);
+}
+
+static int lookup(void *ctx, uint32_t group_id, const struct gdoi_id *member, const struct gdoi_addr *addr,
+		  const struct gdoi_policy **policy)
+{
+	struct ks_registrar *r = ctx;
+	(void)addr;
+	struct ks_group *g = ks_find_group(r->ks, group_id);
+	if (!g)
+		return GDOI_ERR_NOT_FOUND;
+	const struct ks_member_cfg *m = member_of(r->ks, member);
+	if (!m || !ks_member_in_group(m, g->id) || ks_state_blocked(r->ks->st, m->name))
+		return GDOI_ERR_NOT_AUTHORIZED;
+	ks_group_build_policy(g, ks_unix_now());	/* lifetimes as of now */
+	gdoi_policy_clear(&r->scratch);
+	memcpy(&r->scratch, &g->pol, sizeof(r->scratch));
+	if (m->compat_gdoid && r->scratch.has_kek)
+		r->scratch.kek.trailer_len = 6;
+	*policy = &r->scratch;
+	return 0;
+}
+
+static int assign_sids(void *ctx, uint32_t group_id, const struct gdoi_id *member, unsigned count,
+		       uint32_t *sids, size_t *n)
+{
+	struct ks_registrar *r = ctx;
+	struct ks_group *g = ks_find_group(r->ks, group_id);
+	const struct ks_member_cfg *m = member_of(r->ks, member);
+	*n = 0;
+	if (!g || !m)
+		return GDOI_ERR_NOT_FOUND;
+	if (!m->may_send) {
+		ks_log(KS_WARN, "group %s: member %s asked for %u SSRC(s) but may not send", g->cfg->name,
+		       m->name, count);
+		return GDOI_ERR_NOT_AUTHORIZED;
+	}
+	if (count > m->max_ssrcs)
+		count = m->max_ssrcs;
+	if (ks_group_assign_ssrcs(g, m->name, count, sids, n))
+		return GDOI_ERR_NOMEM;
+	return 0;
+}
+
+/* ---- set-up ------------------------------------------------------------------- */
+
+static int slurp(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	*buf = malloc(1 << 20);
+	*len = *buf ? fread(*buf, 1, 1 << 20, f) : 0;
+	fclose(f);
+	if (!*len) {
+		free(*buf);
+		snprintf(err, errlen, "%s: empty or unreadable", path);
+		return -1;
+	}
+	return 0;
+}
+
+static uint16_t sig_auth(const struct gdoi_key *k)
+{
+	switch (gdoi_key_kind(k)) {
+	case GDOI_KEYKIND_RSA: return GDOI_IKE_AUTH_RSA_SIG;
+	case GDOI_KEYKIND_EC_P256: return GDOI_IKE_AUTH_ECDSA_256;
+	case GDOI_KEYKIND_EC_P384: return GDOI_IKE_AUTH_ECDSA_384;
+	case GDOI_KEYKIND_EC_P521: return GDOI_IKE_AUTH_ECDSA_521;
+	default: return 0;
+	}
+}
+
+static int load_certs(struct ks_registrar *r, char *err, size_t errlen)
+{
+	const struct ks_config *c = r->ks->cfg;
+	uint8_t *buf;
+	size_t len;
+	if (slurp(c->key_file, &buf, &len, err, errlen))
+		return -1;
+	int rc = gdoi_key_load_private(GDOI_BYTES(buf, len), &r->key);
+	gdoi_wipe(buf, len);
+	free(buf);
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", c->key_file, gdoi_strerror(rc));
+		return -1;
+	}
+	if (slurp(c->cert_file, &buf, &len, err, errlen))
+		return -1;
+	rc = gdoi_cert_load(GDOI_BYTES(buf, len), &r->cert);
+	free(buf);
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", c->cert_file, gdoi_strerror(rc));
+		return -1;
+	}
+	gdoi_bytes der = gdoi_cert_der(r->cert);
+	r->cert_der = malloc(der.len);
+	if (!r->cert_der)
+		return -1;
+	memcpy(r->cert_der, der.ptr, der.len);
+	r->cert_len = der.len;
+	if (gdoi_trust_new(&r->trust))
+		return -1;
+	if (slurp(c->ca_file, &buf, &len, err, errlen))
+		return -1;
+	rc = gdoi_trust_add(r->trust, GDOI_BYTES(buf, len));
+	free(buf);
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", c->ca_file, gdoi_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int ks_registrar_new(struct ks *ks, struct ks_registrar **out, char *err, size_t errlen)
+{
+	const struct ks_config *c = ks->cfg;
+	struct ks_registrar *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -1;
+	r->ks = ks;
+	bool any_psk = false, any_cert = false;
+	r->psks = calloc(c->nmembers ? c->nmembers : 1, sizeof(*r->psks));
+	if (!r->psks)
+		goto fail;
+	size_t npsks = 0;
+	for (size_t i = 0; i < c->nmembers; i++) {
+		const struct ks_member_cfg *m = &c->members[i];
+		any_cert |= m->cert;
+		if (!m->psk)
+			continue;
+		any_psk = true;
+		r->psks[npsks++] = (struct gdoi_p1_psk){
+			.id = { .type = m->id.type, .data = GDOI_BYTES(m->id.data, m->id.len) },
+			.key = GDOI_BYTES(m->psk, m->psk_len) };
+	}
+	if (c->key_file[0] && load_certs(r, err, errlen))
+		goto fail;
+	size_t ns = 0;
+	for (size_t i = 0; i < c->nsuites; i++) {
+		struct gdoi_p1_suite s = c->suites[i];
+		s.lifetime = c->p1_lifetime;
+		if (any_psk) {
+			s.auth = GDOI_IKE_AUTH_PSK;
+			r->suites[ns++] = s;
+		}
+		if (r->key && (any_cert || !any_psk)) {
+			s.auth = sig_auth(r->key);
+			r->suites[ns++] = s;
+		}
+	}
+	r->p1cfg = (struct gdoi_p1_config){ .suites = r->suites, .nsuites = ns,
+		.local_id = { .type = c->local_id.type, .data = GDOI_BYTES(c->local_id.data, c->local_id.len) },
+		.psks = r->psks, .npsks = npsks, .key = r->key,
+		.cert = r->cert_der ? GDOI_BYTES(r->cert_der, r->cert_len) : GDOI_BYTES_NONE,
+		.trust = r->trust, .unix_now = unix_now_cb, .peer_allowed = peer_allowed, .ctx = r };
+	r->resp = gdoi_p1_responder_new(&r->p1cfg, now_ms(ks));
+	struct gdoi_pull_ks_cfg pc = { .lookup = lookup, .assign_sids = assign_sids, .ctx = r, .p1_key = r->key };
+	r->pks = gdoi_pull_ks_new(&pc);
+	if (!r->resp || !r->pks) {
+		snprintf(err, errlen, "cannot create the Phase 1 responder / PULL key server");
+		goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	ks_registrar_free(r);
+	return -1;
+}
+
+void ks_registrar_free(struct ks_registrar *r)
+{
+	if (!r)
+		return;
+	gdoi_pull_ks_free(r->pks);
+	gdoi_p1_responder_free(r->resp);
+	gdoi_key_free(r->key);
+	gdoi_cert_free(r->cert);
+	gdoi_trust_free(r->trust);
+	free(r->cert_der);
+	free(r->psks);	/* keys point into the configuration, which wipes them */
+	gdoi_policy_clear(&r->scratch);
+	free(r);
+}
+
+size_t ks_registrar_sa_count(const struct ks_registrar *r)
+{
+	return gdoi_p1_responder_sa_count(r->resp);
+}
+
+void ks_registrar_expire(struct ks *ks)
+{
+	uint64_t now = now_ms(ks);
+	gdoi_p1_responder_expire(ks->reg->resp, now);
+	gdoi_pull_ks_expire(ks->reg->pks, now);
+}
+
+/* ---- input ---------------------------------------------------------------------- */
+
+static void reply(struct ks *ks, uint8_t *out, size_t len, const struct sockaddr_in *to)
+{
+	if (out && len)
+		ks_send_to(ks, out, len, to);
+}
+
+static void registered(struct ks *ks, struct gdoi_p1_sa *sa, uint32_t wire_gid, const char *peer)
+{
+	struct ks_group *g = ks_find_group(ks, wire_gid);
+	const struct gdoi_id *id = gdoi_p1_peer_id(sa);
+	const struct ks_member_cfg *m = member_of(ks, id);
+	char ids[300];
+	fmt_id(id, ids, sizeof(ids));
+	if (!g || !m)
+		return;
+	ks->registrations++;
+	ks_state_member_seen(ks->st, g->id, m->name, ids, peer, ks_unix_now());
+	uint32_t ssrcs[GDOI_MAX_SIDS];
+	size_t n = 0;
+	ks_state_ssrc_list(ks->st, g->id, m->name, ssrcs, GDOI_MAX_SIDS, &n);
+	ks_log(KS_INFO, "group %s: member %s (%s) registered from %s%s, SEQ %u, %zu SSRC(s) on record",
+	       g->cfg->name, m->name, ids, peer, wire_gid != g->id ? " (byte-swapped group id)" : "",
+	       g->rec.seq, n);
+}
+
+void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *from)
+{
+	struct ks_registrar *r = ks->reg;
+	struct gdoi_addr peer = { .len = 4, .port = ntohs(from->sin_port) };
+	memcpy(peer.ip, &from->sin_addr, 4);
+	char ps[64];
+	fmt_addr(&peer, ps, sizeof(ps));
+	uint64_t now = now_ms(ks);
+	struct gdoi_p1_result res = { 0 };
+	struct gdoi_p1_sa *sa = NULL;
+	int rc = gdoi_p1_responder_input(r->resp, msg, len, &peer, now, &res, &sa);
+	reply(ks, res.out, res.out_len, from);
+	char ids[300];
+	switch (res.event) {
+	case GDOI_P1_EV_ESTABLISHED:
+		fmt_id(sa ? gdoi_p1_peer_id(sa) : NULL, ids, sizeof(ids));
+		ks_log(KS_INFO, "Phase 1 established with %s at %s", ids, ps);
+		break;
+	case GDOI_P1_EV_FAILED:
+		ks->dropped++;
+		ks_log(KS_WARN, "Phase 1 with %s failed: %s%s%s", ps, res.reason, res.notify ? ", sent " : "",
+		       res.notify ? gdoi_notify_name(res.notify) : "");
+		break;
+	case GDOI_P1_EV_DELETED:
+		ks_log(KS_INFO, "Phase 1 SA with %s deleted by the peer", ps);
+		break;
+	case GDOI_P1_EV_NOTIFY:
+		ks_log(KS_INFO, "notify %s from %s", gdoi_notify_name(res.notify), ps);
+		break;
+	default:
+		if (rc < 0) {
+			ks->dropped++;
+			ks_log(KS_WARN, "datagram of %zu octets from %s dropped: %s", len, ps,
+			       res.reason[0] ? res.reason : gdoi_strerror(rc));
+		}
+		break;
+	}
+	bool pull = rc == 0 && sa && !res.out && res.event == GDOI_P1_EV_NONE && len > 18 &&
+		    msg[18] == GDOI_EXCH_PULL;
+	gdoi_p1_result_clear(&res);
+	if (!pull)
+		return;
+	struct gdoi_pull_result pr = { 0 };
+	rc = gdoi_pull_ks_input(r->pks, sa, msg, len, now, &pr);
+	reply(ks, pr.out, pr.out_len, from);
+	if (pr.event == GDOI_PULL_EV_REGISTERED) {
+		registered(ks, sa, pr.group_id, ps);
+	} else if (pr.event == GDOI_PULL_EV_FAILED) {
+		fmt_id(gdoi_p1_peer_id(sa), ids, sizeof(ids));
+		ks_log(KS_WARN, "registration of %s at %s refused: %s%s%s", ids, ps, pr.reason,
+		       pr.notify ? ", sent " : "", pr.notify ? gdoi_notify_name(pr.notify) : "");
+	} else if (rc < 0) {
+		ks->dropped++;
+		ks_log(KS_WARN, "GROUPKEY-PULL datagram from %s dropped: %s", ps,
+		       pr.reason[0] ? pr.reason : gdoi_strerror(rc));
+	} else if (pr.out) {
+		ks_log(KS_DEBUG, "GROUPKEY-PULL from %s: %s", ps, pr.reason[0] ? pr.reason : "answered");
+	}
+	gdoi_pull_result_clear(&pr);
+}

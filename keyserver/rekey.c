@@ -1,0 +1,301 @@
+/*
+ * rekey.c - the rekey scheduler, GROUPKEY-PUSH building (gdoi_push_build)
+ * and delivery.
+ *
+ * Schedule (wall clock, so that it survives restarts): new TEKs are pushed
+ * rekey_margin seconds before the current ones expire (with the GAP's ATD /
+ * DTD: senders switch ATD seconds after receipt, receivers keep the old TEK
+ * DTD seconds); the KEK is rotated rekey_margin seconds before it expires.
+ * Each TEK push also deletes the generation before the one it replaces.
+ *
+ * Durability: the new keys and the push's SEQ are committed to the state
+ * (synchronously) before the push is built and sent, so a crash at any point
+ * never makes a later push reuse or go below a SEQ that members have seen.
+ *
+ * Eviction (forward access control, RFC 6407 §7.4): the KEK rotates in one
+ * push sent by unicast to each remaining registered member only - a
+ * multicast copy would reach the evicted member too - and new TEKs follow in
+ * a second push under the new KEK, delivered as configured.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gdoi/crypto.h"
+#include "gdoi/err.h"
+#include "gdoi/push.h"
+#include "keyserver/ks.h"
+#include "keyserver/log.h"
+
+int ks_send_to(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *to)
+{
+	uv_buf_t b = uv_buf_init((char *)msg, (unsigned)len);
+	int rc = uv_udp_try_send(&ks->udp, &b, 1, (const struct sockaddr *)to);
+	if (rc < 0) {
+		char a[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &to->sin_addr, a, sizeof(a));
+		ks_log(KS_WARN, "send to %s:%u failed: %s", a, ntohs(to->sin_port), uv_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- delivery ------------------------------------------------------------ */
+
+struct unicast_ctx {
+	struct ks_group *g;
+	const uint8_t *msg, *msg_compat;
+	size_t len, len_compat;
+	unsigned sent;
+};
+
+static void unicast_one(void *ctx, const struct ks_member_rec *m)
+{
+	struct unicast_ctx *u = ctx;
+	struct ks_inet a;
+	if (ks_parse_inet(m->addr, &a, true))
+		return;
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(a.port) };
+	memcpy(&to.sin_addr, a.ip, 4);
+	const struct ks_member_cfg *mc = ks_config_member(u->g->ks->cfg, m->name);
+	bool compat = mc && mc->compat_gdoid && u->msg_compat;
+	if (!ks_send_to(u->g->ks, compat ? u->msg_compat : u->msg, compat ? u->len_compat : u->len, &to))
+		u->sent++;
+}
+
+static void deliver(struct ks_group *g, const uint8_t *msg, size_t len, const uint8_t *msg_compat,
+		    size_t len_compat, bool unicast_only, uint32_t seq, const char *what)
+{
+	const struct ks_group_cfg *c = g->cfg;
+	bool mcast_sent = false;
+	if (c->mcast && !unicast_only && g->mcast_open) {
+		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(c->mcast_addr.port) };
+		memcpy(&to.sin_addr, c->mcast_addr.ip, 4);
+		uv_buf_t b = uv_buf_init((char *)msg, (unsigned)len);
+		int rc = uv_udp_try_send(&g->mcast, &b, 1, (const struct sockaddr *)&to);
+		if (rc < 0)
+			ks_log(KS_WARN, "group %s: multicast push failed: %s", c->name, uv_strerror(rc));
+		else
+			mcast_sent = true;
+	}
+	struct unicast_ctx u = { g, msg, msg_compat, len, len_compat, 0 };
+	if (c->unicast || unicast_only)
+		ks_state_members(g->ks->st, g->id, unicast_one, &u);
+	g->pushes++;
+	ks_log(KS_INFO, "group %s: push SEQ %u (%s, %zu octets) sent%s%u.%u.%u.%u:%u%s, unicast to %u member(s)",
+	       c->name, seq, what, len, mcast_sent ? " to " : "", mcast_sent ? c->mcast_addr.ip[0] : 0,
+	       c->mcast_addr.ip[1], c->mcast_addr.ip[2], c->mcast_addr.ip[3], c->mcast_addr.port,
+	       mcast_sent ? "" : " (no multicast)", u.sent);
+}
+
+/* ---- scheduler ------------------------------------------------------------ */
+
+static int64_t next_due(const struct ks_group *g)
+{
+	const struct ks_group_cfg *c = g->cfg;
+	const struct ks_group_rec *r = &g->rec;
+	if (r->tek_push_due)
+		return 0;
+	int64_t due = r->tek_created + c->tek_lifetime - c->rekey_margin;
+	if (r->has_kek) {
+		int64_t k = r->kek_created + c->kek_lifetime - c->rekey_margin;
+		if (k < due)
+			due = k;
+	}
+	if (r->prev_until && r->prev_until < due)
+		due = r->prev_until;
+	return due;
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct ks_group *g = t->data;
+	const struct ks_group_cfg *c = g->cfg;
+	struct ks_group_rec *r = &g->rec;
+	int64_t now = ks_unix_now();
+	if (r->tek_push_due) {
+		ks_rekey_teks(g, "new TEKs after a KEK rotation for eviction");
+	} else if (r->has_kek && now >= r->kek_created + c->kek_lifetime - c->rekey_margin) {
+		ks_rekey_kek(g, "KEK lifetime", false);
+	} else if (now >= r->tek_created + c->tek_lifetime - c->rekey_margin) {
+		ks_rekey_teks(g, "TEK lifetime");
+	} else {
+		/* previous generation's DTD over: registrations stop handing it out */
+		ks_group_build_policy(g, now);
+	}
+	ks_rekey_schedule(g);
+}
+
+void ks_rekey_schedule(struct ks_group *g)
+{
+	int64_t now = ks_unix_now(), due = next_due(g);
+	uint64_t ms = due <= now ? 0 : (uint64_t)(due - now) * 1000;
+	uv_timer_start(&g->timer, on_timer, ms, 0);
+	ks_log(KS_DEBUG, "group %s: next rekey event in %llu s", g->cfg->name, (unsigned long long)(ms / 1000));
+}
+
+/* ---- rekeys --------------------------------------------------------------- */
+
+static int build(struct ks_group *g, const struct gdoi_kek_policy *kek, uint32_t seq,
+		 const struct gdoi_policy *update, bool with_kek, const struct gdoi_push_delete *dels,
+		 size_t ndels, uint8_t **out, size_t *len)
+{
+	struct gdoi_push_params p = { .kek = kek, .sign_key = g->sign_key, .seq = seq, .deletes = dels,
+				      .ndeletes = ndels, .update = update, .with_kek = with_kek };
+	int rc = gdoi_push_build(&p, out, len);
+	if (rc)
+		ks_log(KS_ERR, "group %s: cannot build push SEQ %u: %s", g->cfg->name, seq, gdoi_strerror(rc));
+	return rc;
+}
+
+/* Restores the in-memory record from the state after a failed commit. */
+static void rollback(struct ks_group *g)
+{
+	ks_log(KS_ERR, "group %s: state commit failed: rekey abandoned, nothing sent", g->cfg->name);
+	gdoi_wipe(&g->rec, sizeof(g->rec));
+	ks_state_load_group(g->ks->st, g->id, &g->rec);
+	ks_group_build_policy(g, ks_unix_now());
+}
+
+int ks_rekey_teks(struct ks_group *g, const char *why)
+{
+	struct ks *ks = g->ks;
+	int64_t now = ks_unix_now();
+	struct gdoi_policy *u = calloc(1, sizeof(*u));
+	struct gdoi_kek_policy *kek = malloc(sizeof(*kek));
+	struct gdoi_push_delete dels[GDOI_PUSH_MAX_DELETES];
+	size_t ndels = 0;
+	uint8_t *msg = NULL;
+	size_t len = 0;
+	int rc = -1;
+	if (!u || !kek)
+		goto out;
+	memcpy(kek, &g->pol.kek, sizeof(*kek));	/* the KEK this push travels under */
+	if (ks_group_new_teks(g, now, u, dels, &ndels))
+		goto out_rollback;
+	g->rec.tek_push_due = false;
+	if (g->rec.has_kek)
+		g->rec.seq++;
+	/* durable before anything leaves */
+	if (ks_state_save_group(ks->st, &g->rec))
+		goto out_rollback;
+	ks_group_build_policy(g, now);
+	if (!g->rec.has_kek) {
+		ks_log(KS_INFO, "group %s: new TEKs (%s); no KEK, so no push: members get them when they "
+		       "register again", g->cfg->name, why);
+		rc = 0;
+		goto out;
+	}
+	if (build(g, kek, g->rec.seq, u, false, dels, ndels, &msg, &len))
+		goto out;
+	char what[160];
+	snprintf(what, sizeof(what), "%zu new TEK(s), %zu deleted: %s", u->nteks, ndels, why);
+	deliver(g, msg, len, NULL, 0, false, g->rec.seq, what);
+	rc = 0;
+	goto out;
+out_rollback:
+	rollback(g);
+out:
+	free(msg);
+	if (u)
+		gdoi_policy_clear(u);
+	free(u);
+	if (kek)
+		gdoi_wipe(kek, sizeof(*kek));
+	free(kek);
+	ks_rekey_schedule(g);
+	return rc;
+}
+
+int ks_rekey_kek(struct ks_group *g, const char *why, bool unicast_only)
+{
+	struct ks *ks = g->ks;
+	if (!g->rec.has_kek) {
+		ks_log(KS_WARN, "group %s: no KEK to rotate", g->cfg->name);
+		return -1;
+	}
+	int64_t now = ks_unix_now();
+	struct gdoi_policy *u = calloc(1, sizeof(*u));
+	struct gdoi_kek_policy *old = malloc(sizeof(*old));
+	uint8_t *msg = NULL, *msg6 = NULL;
+	size_t len = 0, len6 = 0;
+	int rc = -1;
+	if (!u || !old)
+		goto out;
+	memcpy(old, &g->pol.kek, sizeof(*old));
+	uint32_t seq = g->rec.seq + 1;	/* the old KEK's last push */
+	if (ks_group_new_kek(g, now, u))
+		goto out_rollback;
+	if (unicast_only)
+		g->rec.tek_push_due = true;	/* survives a crash before the TEK push */
+	if (ks_state_save_group(ks->st, &g->rec))
+		goto out_rollback;
+	ks_group_build_policy(g, now);
+	if (build(g, old, seq, u, true, NULL, 0, &msg, &len))
+		goto out;
+	/* the reference implementation's SA KEK form, for members that need it */
+	if (!g->cfg->compat_gdoid) {
+		u->kek.trailer_len = 6;
+		if (build(g, old, seq, u, true, NULL, 0, &msg6, &len6))
+			goto out;
+	}
+	char what[160];
+	snprintf(what, sizeof(what), "new KEK: %s", why);
+	deliver(g, msg, len, msg6, len6, unicast_only, seq, what);
+	rc = 0;
+	goto out;
+out_rollback:
+	rollback(g);
+out:
+	free(msg);
+	free(msg6);
+	if (u)
+		gdoi_policy_clear(u);
+	free(u);
+	if (old)
+		gdoi_wipe(old, sizeof(*old));
+	free(old);
+	ks_rekey_schedule(g);
+	return rc;
+}
+
+/* ---- eviction -------------------------------------------------------------- */
+
+struct find_ctx {
+	const char *name;
+	bool found;
+};
+
+static void find_member(void *ctx, const struct ks_member_rec *m)
+{
+	struct find_ctx *f = ctx;
+	if (!strcmp(m->name, f->name))
+		f->found = true;
+}
+
+int ks_evict(struct ks *ks, const char *member)
+{
+	if (ks_state_set_blocked(ks->st, member, true))
+		return -1;
+	int n = 0;
+	for (size_t i = 0; i < ks->ngroups; i++) {
+		struct ks_group *g = ks->groups[i];
+		struct find_ctx f = { member, false };
+		ks_state_members(ks->st, g->id, find_member, &f);
+		if (!f.found)
+			continue;
+		if (ks_state_member_remove(ks->st, g->id, member))
+			return -1;
+		n++;
+		ks_log(KS_INFO, "group %s: member %s evicted", g->cfg->name, member);
+		if (g->rec.has_kek) {
+			/* KEK by unicast to the remaining members, then TEKs under the new KEK */
+			if (ks_rekey_kek(g, "eviction", true) == 0)
+				ks_rekey_teks(g, "eviction");
+		} else {
+			ks_rekey_teks(g, "eviction");
+		}
+	}
+	return n;
+}

@@ -1,0 +1,95 @@
+/*
+ * state.h - the key server's durable state, behind one small interface so
+ * that another backend (a replicated store, for several key servers) can
+ * replace the SQLite one (state_sqlite.c) without touching the daemon.
+ *
+ * What is kept: per group the current KEK (keys), its SEQ, the current and
+ * previous TEK generation (keys), the rekey schedule, a generated rekey
+ * signing key; every TEK SPI ever used (never reused); SSRC assignments per
+ * member identity (unique per group); registered members and their address;
+ * blocked (evicted) members. Every write is durable when the call returns.
+ */
+#ifndef KS_STATE_H
+#define KS_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gdoi/crypto.h"
+#include "gdoi/numbers.h"
+#include "gdoi/policy.h"
+
+struct ks_state;
+
+struct ks_tek_rec {
+	uint32_t spi;
+	uint16_t profile;
+	uint8_t gen;		/* 0 = current generation, 1 = previous (kept for DTD) */
+	int64_t created;	/* Unix seconds */
+	size_t key_len;
+	uint8_t key[GDOI_MAX_TEK_KEY];
+};
+
+#define KS_MAX_KEY_DER 4096
+
+struct ks_group_rec {
+	uint32_t gid;
+	bool has_kek;
+	uint8_t kek_spi[GDOI_KEK_SPI_LEN];
+	uint16_t kek_alg, kek_bits;
+	uint8_t kek_iv[GDOI_CIPHER_MAX_BLOCK_LEN];
+	uint8_t kek_key[GDOI_CIPHER_MAX_KEY_LEN];
+	int64_t kek_created;
+	uint32_t seq;			/* last SEQ used (or handed out) under this KEK */
+	int64_t tek_created;		/* current TEK generation */
+	int64_t prev_until;		/* previous generation is dropped then */
+	bool tek_push_due;		/* a KEK rotation for eviction still owes its TEK push */
+	size_t nteks;
+	struct ks_tek_rec teks[GDOI_MAX_TEKS];
+	size_t sign_der_len;		/* generated rekey key (PKCS#8 DER), 0 = from a file */
+	uint8_t sign_der[KS_MAX_KEY_DER];
+};
+
+struct ks_member_rec {
+	char name[64];
+	char identity[300];
+	char addr[64];			/* "A.B.C.D:PORT" the member registered from */
+	int64_t registered;		/* Unix seconds */
+	size_t nssrcs;
+	uint32_t ssrcs[GDOI_MAX_SIDS];
+};
+
+/* Opens (creating) DIR/gdoi-ks.db, mode 0600. */
+int ks_state_open(const char *dir, struct ks_state **out, char *err, size_t errlen);
+void ks_state_close(struct ks_state *st);
+
+/* 0 found, 1 no such group yet, -1 error. */
+int ks_state_load_group(struct ks_state *st, uint32_t gid, struct ks_group_rec *rec);
+/* The whole record, atomically and durably. */
+int ks_state_save_group(struct ks_state *st, const struct ks_group_rec *rec);
+/* Just the SEQ (before a push leaves). */
+int ks_state_save_seq(struct ks_state *st, uint32_t gid, uint32_t seq);
+
+/* Records a TEK SPI as used: 0 claimed now, 1 used before (pick another), -1 error. */
+int ks_state_spi_claim(struct ks_state *st, uint32_t gid, uint32_t spi);
+
+/* SSRCs of a member in a group, in assignment order. */
+int ks_state_ssrc_list(struct ks_state *st, uint32_t gid, const char *member, uint32_t *out,
+		       size_t cap, size_t *n);
+/* 0 added, 1 taken by someone in this group, -1 error. */
+int ks_state_ssrc_add(struct ks_state *st, uint32_t gid, const char *member, uint32_t ssrc);
+
+/* Registered members: upsert on registration, removal on eviction. */
+int ks_state_member_seen(struct ks_state *st, uint32_t gid, const char *member,
+			 const char *identity, const char *addr, int64_t now);
+int ks_state_member_remove(struct ks_state *st, uint32_t gid, const char *member);
+/* Calls cb for each registered member of gid (SSRCs filled in). */
+int ks_state_members(struct ks_state *st, uint32_t gid,
+		     void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx);
+
+/* Evicted members stay out until admitted again. */
+int ks_state_set_blocked(struct ks_state *st, const char *member, bool blocked);
+bool ks_state_blocked(struct ks_state *st, const char *member);
+
+#endif

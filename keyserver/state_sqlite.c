@@ -1,0 +1,373 @@
+/*
+ * state_sqlite.c - state.h on SQLite 3.
+ *
+ * Durability: WAL journal with synchronous=FULL. In WAL mode FULL syncs the
+ * WAL at every commit, so a committed SEQ survives a power loss as well as a
+ * kill -9; NORMAL would only survive a process crash (a power loss could roll
+ * the last commits back, and a SEQ members have seen could be handed out
+ * again). One fsync per push is cheap next to a rekey's signature.
+ *
+ * The database holds keys: it is created 0600 (umask and chmod) in a
+ * directory the daemon owns; the WAL and SHM files inherit the mode.
+ */
+#include "keyserver/state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "keyserver/log.h"
+
+struct ks_state {
+	sqlite3 *db;
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS groups("
+	" gid INTEGER PRIMARY KEY, has_kek INTEGER, kek_spi BLOB, kek_alg INTEGER, kek_bits INTEGER,"
+	" kek_iv BLOB, kek_key BLOB, kek_created INTEGER, seq INTEGER, tek_created INTEGER,"
+	" prev_until INTEGER, tek_push_due INTEGER, sign_der BLOB);"
+	"CREATE TABLE IF NOT EXISTS teks(gid INTEGER, spi INTEGER, gen INTEGER, profile INTEGER,"
+	" created INTEGER, key BLOB, PRIMARY KEY(gid, spi));"
+	"CREATE TABLE IF NOT EXISTS used_spis(gid INTEGER, spi INTEGER, PRIMARY KEY(gid, spi));"
+	"CREATE TABLE IF NOT EXISTS ssrcs(gid INTEGER, ssrc INTEGER, member TEXT, seq INTEGER,"
+	" PRIMARY KEY(gid, ssrc));"
+	"CREATE INDEX IF NOT EXISTS ssrcs_member ON ssrcs(gid, member);"
+	"CREATE TABLE IF NOT EXISTS members(gid INTEGER, member TEXT, identity TEXT, addr TEXT,"
+	" registered INTEGER, PRIMARY KEY(gid, member));"
+	"CREATE TABLE IF NOT EXISTS blocked(member TEXT PRIMARY KEY);";
+
+static int db_err(struct ks_state *st, const char *what)
+{
+	ks_log(KS_ERR, "state: %s: %s", what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+int ks_state_open(const char *dir, struct ks_state **out, char *err, size_t errlen)
+{
+	char path[600];
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		snprintf(err, errlen, "state directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/gdoi-ks.db", dir);
+	/* Create the file 0600 before SQLite does, whatever the umask. */
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	fchmod(fd, 0600);
+	close(fd);
+	struct ks_state *st = calloc(1, sizeof(*st));
+	if (!st) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	mode_t old = umask(0077);
+	int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	char *msg = NULL;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+				  "PRAGMA busy_timeout=2000;", NULL, NULL, &msg);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(st->db, schema, NULL, NULL, &msg);
+	umask(old);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		sqlite3_close(st->db);
+		free(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+void ks_state_close(struct ks_state *st)
+{
+	if (!st)
+		return;
+	/* Fold the WAL back into the database: a clean shutdown leaves one file. */
+	sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+static sqlite3_stmt *prep(struct ks_state *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		db_err(st, "prepare");
+		return NULL;
+	}
+	return s;
+}
+
+static void blob_out(sqlite3_stmt *s, int col, uint8_t *dst, size_t cap, size_t *len)
+{
+	size_t n = (size_t)sqlite3_column_bytes(s, col);
+	const void *p = sqlite3_column_blob(s, col);
+	if (n > cap)
+		n = cap;
+	if (p && n)
+		memcpy(dst, p, n);
+	if (len)
+		*len = n;
+}
+
+int ks_state_load_group(struct ks_state *st, uint32_t gid, struct ks_group_rec *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->gid = gid;
+	sqlite3_stmt *s = prep(st, "SELECT has_kek, kek_spi, kek_alg, kek_bits, kek_iv, kek_key, kek_created,"
+			       " seq, tek_created, prev_until, tek_push_due, sign_der FROM groups WHERE gid=?");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, gid);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(s);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return db_err(st, "load group");
+	}
+	rec->has_kek = sqlite3_column_int(s, 0);
+	blob_out(s, 1, rec->kek_spi, sizeof(rec->kek_spi), NULL);
+	rec->kek_alg = (uint16_t)sqlite3_column_int(s, 2);
+	rec->kek_bits = (uint16_t)sqlite3_column_int(s, 3);
+	blob_out(s, 4, rec->kek_iv, sizeof(rec->kek_iv), NULL);
+	blob_out(s, 5, rec->kek_key, sizeof(rec->kek_key), NULL);
+	rec->kek_created = sqlite3_column_int64(s, 6);
+	rec->seq = (uint32_t)sqlite3_column_int64(s, 7);
+	rec->tek_created = sqlite3_column_int64(s, 8);
+	rec->prev_until = sqlite3_column_int64(s, 9);
+	rec->tek_push_due = sqlite3_column_int(s, 10);
+	blob_out(s, 11, rec->sign_der, sizeof(rec->sign_der), &rec->sign_der_len);
+	sqlite3_finalize(s);
+	s = prep(st, "SELECT spi, gen, profile, created, key FROM teks WHERE gid=? ORDER BY gen, rowid");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, gid);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && rec->nteks < GDOI_MAX_TEKS) {
+		struct ks_tek_rec *t = &rec->teks[rec->nteks++];
+		t->spi = (uint32_t)sqlite3_column_int64(s, 0);
+		t->gen = (uint8_t)sqlite3_column_int(s, 1);
+		t->profile = (uint16_t)sqlite3_column_int(s, 2);
+		t->created = sqlite3_column_int64(s, 3);
+		blob_out(s, 4, t->key, sizeof(t->key), &t->key_len);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int exec(struct ks_state *st, const char *sql)
+{
+	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : db_err(st, sql);
+}
+
+int ks_state_save_group(struct ks_state *st, const struct ks_group_rec *rec)
+{
+	if (exec(st, "BEGIN IMMEDIATE"))
+		return -1;
+	sqlite3_stmt *s = prep(st, "INSERT OR REPLACE INTO groups(gid, has_kek, kek_spi, kek_alg, kek_bits,"
+			       " kek_iv, kek_key, kek_created, seq, tek_created, prev_until, tek_push_due, sign_der)"
+			       " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	if (!s)
+		goto fail;
+	sqlite3_bind_int64(s, 1, rec->gid);
+	sqlite3_bind_int(s, 2, rec->has_kek);
+	sqlite3_bind_blob(s, 3, rec->kek_spi, sizeof(rec->kek_spi), SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 4, rec->kek_alg);
+	sqlite3_bind_int(s, 5, rec->kek_bits);
+	sqlite3_bind_blob(s, 6, rec->kek_iv, sizeof(rec->kek_iv), SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 7, rec->kek_key, sizeof(rec->kek_key), SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 8, rec->kek_created);
+	sqlite3_bind_int64(s, 9, rec->seq);
+	sqlite3_bind_int64(s, 10, rec->tek_created);
+	sqlite3_bind_int64(s, 11, rec->prev_until);
+	sqlite3_bind_int(s, 12, rec->tek_push_due);
+	if (rec->sign_der_len)
+		sqlite3_bind_blob(s, 13, rec->sign_der, (int)rec->sign_der_len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 13);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		goto fail_db;
+	s = prep(st, "DELETE FROM teks WHERE gid=?");
+	if (!s)
+		goto fail;
+	sqlite3_bind_int64(s, 1, rec->gid);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		goto fail_db;
+	for (size_t i = 0; i < rec->nteks; i++) {
+		const struct ks_tek_rec *t = &rec->teks[i];
+		s = prep(st, "INSERT INTO teks(gid, spi, gen, profile, created, key) VALUES(?,?,?,?,?,?)");
+		if (!s)
+			goto fail;
+		sqlite3_bind_int64(s, 1, rec->gid);
+		sqlite3_bind_int64(s, 2, t->spi);
+		sqlite3_bind_int(s, 3, t->gen);
+		sqlite3_bind_int(s, 4, t->profile);
+		sqlite3_bind_int64(s, 5, t->created);
+		sqlite3_bind_blob(s, 6, t->key, (int)t->key_len, SQLITE_TRANSIENT);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			goto fail_db;
+	}
+	return exec(st, "COMMIT");
+fail_db:
+	db_err(st, "save group");
+fail:
+	exec(st, "ROLLBACK");
+	return -1;
+}
+
+int ks_state_save_seq(struct ks_state *st, uint32_t gid, uint32_t seq)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE groups SET seq=? WHERE gid=?");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, seq);
+	sqlite3_bind_int64(s, 2, gid);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE && sqlite3_changes(st->db) == 1 ? 0 : db_err(st, "save SEQ");
+}
+
+/* An INSERT that may hit the primary key: 0 inserted, 1 conflict, -1 error. */
+static int insert_unique(struct ks_state *st, sqlite3_stmt *s, const char *what)
+{
+	if (!s)
+		return -1;
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc == SQLITE_CONSTRAINT)
+		return 1;
+	return db_err(st, what);
+}
+
+int ks_state_spi_claim(struct ks_state *st, uint32_t gid, uint32_t spi)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO used_spis(gid, spi) VALUES(?,?)");
+	if (s) {
+		sqlite3_bind_int64(s, 1, gid);
+		sqlite3_bind_int64(s, 2, spi);
+	}
+	return insert_unique(st, s, "claim SPI");
+}
+
+int ks_state_ssrc_list(struct ks_state *st, uint32_t gid, const char *member, uint32_t *out,
+		       size_t cap, size_t *n)
+{
+	*n = 0;
+	sqlite3_stmt *s = prep(st, "SELECT ssrc FROM ssrcs WHERE gid=? AND member=? ORDER BY seq");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, gid);
+	sqlite3_bind_text(s, 2, member, -1, SQLITE_TRANSIENT);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < cap)
+		out[(*n)++] = (uint32_t)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int ks_state_ssrc_add(struct ks_state *st, uint32_t gid, const char *member, uint32_t ssrc)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO ssrcs(gid, ssrc, member, seq) VALUES(?,?,?,"
+			       " (SELECT COALESCE(MAX(seq), 0) + 1 FROM ssrcs WHERE gid=?1 AND member=?3))");
+	if (s) {
+		sqlite3_bind_int64(s, 1, gid);
+		sqlite3_bind_int64(s, 2, ssrc);
+		sqlite3_bind_text(s, 3, member, -1, SQLITE_TRANSIENT);
+	}
+	return insert_unique(st, s, "add SSRC");
+}
+
+int ks_state_member_seen(struct ks_state *st, uint32_t gid, const char *member,
+			 const char *identity, const char *addr, int64_t now)
+{
+	sqlite3_stmt *s = prep(st, "INSERT OR REPLACE INTO members(gid, member, identity, addr, registered)"
+			       " VALUES(?,?,?,?,?)");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, gid);
+	sqlite3_bind_text(s, 2, member, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, identity, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 4, addr, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 5, now);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : db_err(st, "member registered");
+}
+
+int ks_state_member_remove(struct ks_state *st, uint32_t gid, const char *member)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM members WHERE gid=? AND member=?");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, gid);
+	sqlite3_bind_text(s, 2, member, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : db_err(st, "member removed");
+}
+
+int ks_state_members(struct ks_state *st, uint32_t gid,
+		     void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx)
+{
+	sqlite3_stmt *s = prep(st, "SELECT member, identity, addr, registered FROM members WHERE gid=?"
+			       " ORDER BY member");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, gid);
+	struct ks_member_rec m;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		memset(&m, 0, sizeof(m));
+		snprintf(m.name, sizeof(m.name), "%s", (const char *)sqlite3_column_text(s, 0));
+		snprintf(m.identity, sizeof(m.identity), "%s", (const char *)sqlite3_column_text(s, 1));
+		snprintf(m.addr, sizeof(m.addr), "%s", (const char *)sqlite3_column_text(s, 2));
+		m.registered = sqlite3_column_int64(s, 3);
+		ks_state_ssrc_list(st, gid, m.name, m.ssrcs, GDOI_MAX_SIDS, &m.nssrcs);
+		cb(ctx, &m);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int ks_state_set_blocked(struct ks_state *st, const char *member, bool blocked)
+{
+	sqlite3_stmt *s = prep(st, blocked ? "INSERT OR IGNORE INTO blocked(member) VALUES(?)"
+					   : "DELETE FROM blocked WHERE member=?");
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, member, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : db_err(st, "block member");
+}
+
+bool ks_state_blocked(struct ks_state *st, const char *member)
+{
+	sqlite3_stmt *s = prep(st, "SELECT 1 FROM blocked WHERE member=?");
+	if (!s)
+		return false;
+	sqlite3_bind_text(s, 1, member, -1, SQLITE_TRANSIENT);
+	bool b = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return b;
+}
