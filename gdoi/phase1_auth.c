@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cert.h"
+#include "msg_crypt.h"
 #include "sign.h"
 
 static bool addr_equal(const struct gdoi_addr *a, const struct gdoi_addr *b)
@@ -114,6 +115,29 @@ int p1_auth_payloads(struct gdoi_p1_sa *sa, struct gdoi_arena *a, struct gdoi_pa
 			.type = GDOI_N_INITIAL_CONTACT, .spi = GDOI_BYTES(spi, 16) } };
 	}
 	return 0;
+}
+
+int p1_send_auth(struct gdoi_p1_sa *sa, uint64_t now, bool retransmit, uint8_t *next_iv,
+		 struct gdoi_p1_result *res)
+{
+	struct gdoi_arena *a = gdoi_arena_new();
+	struct gdoi_payload pl[4];
+	size_t n = 0;
+	struct gdoi_hdr h;
+	struct gdoi_writer w;
+	gdoi_writer_init(&w);
+	int rc = a ? p1_auth_payloads(sa, a, pl, &n) : GDOI_ERR_NOMEM;
+	p1_header(&h, sa, GDOI_EXCH_IDENT_PROT, 0);
+	if (!rc)
+		rc = gdoi_msg_build(&w, &h, pl, n, NULL);
+	if (!rc)
+		rc = gdoi_msg_seal(sa->cipher, GDOI_BYTES(sa->keys.enc_key, sa->keys.enc_key_len),
+				   GDOI_BYTES(sa->iv, sa->blk), &w, 0, next_iv);
+	if (!rc)
+		rc = p1_send(sa, &w, now, retransmit, res);
+	gdoi_writer_free(&w);
+	gdoi_arena_free(a);
+	return rc;
 }
 
 static int check_signature(struct gdoi_p1_sa *sa, const struct gdoi_msg *m, const struct gdoi_id *id,

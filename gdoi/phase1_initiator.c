@@ -135,23 +135,7 @@ static int on_mm4(struct gdoi_p1_sa *sa, const struct gdoi_msg *m, uint64_t now,
 		return p1_fail(res, 0, rc, "key derivation failed");
 
 	/* MM5*: ID, HASH_I or [CERT] SIG_I [, N(INITIAL-CONTACT)] */
-	struct gdoi_arena *a = gdoi_arena_new();
-	struct gdoi_payload pl[4];
-	size_t n = 0;
-	struct gdoi_hdr h;
-	struct gdoi_writer w;
-	gdoi_writer_init(&w);
-	rc = a ? p1_auth_payloads(sa, a, pl, &n) : GDOI_ERR_NOMEM;
-	p1_header(&h, sa, GDOI_EXCH_IDENT_PROT, 0);
-	if (!rc)
-		rc = gdoi_msg_build(&w, &h, pl, n, NULL);
-	if (!rc)
-		rc = gdoi_msg_seal(sa->cipher, GDOI_BYTES(sa->keys.enc_key, sa->keys.enc_key_len),
-				   GDOI_BYTES(sa->iv, sa->blk), &w, 0, sa->iv);
-	if (!rc)
-		rc = p1_send(sa, &w, now, true, res);
-	gdoi_writer_free(&w);
-	gdoi_arena_free(a);
+	rc = p1_send_auth(sa, now, true, sa->iv, res);
 	if (rc)
 		return p1_fail(res, 0, rc, "cannot build message 5: %s", gdoi_strerror(rc));
 	sa->state = P1_I_MM5_SENT;

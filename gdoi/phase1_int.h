@@ -132,6 +132,9 @@ bool p1_is_sig_auth(uint16_t auth);
 /* Appends ID, [CERT], HASH_x or SIG_x (and [N(INITIAL-CONTACT)]) for message 5 / 6. */
 int p1_auth_payloads(struct gdoi_p1_sa *sa, struct gdoi_arena *a, struct gdoi_payload *pl,
 		     size_t *n);
+/* Builds, encrypts (on sa->iv; the last block goes to next_iv) and sends message 5 / 6. */
+int p1_send_auth(struct gdoi_p1_sa *sa, uint64_t now, bool retransmit, uint8_t *next_iv,
+		 struct gdoi_p1_result *res);
 /* Checks the peer's message 5 / 6 payloads: ID, HASH or CERT+SIG, authorization. */
 int p1_auth_check(struct gdoi_p1_sa *sa, const struct gdoi_msg *m, struct gdoi_p1_result *res);
 /* The PSK to use with the peer's address, or NULL (responder then tries ID-bound ones). */

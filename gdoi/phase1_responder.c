@@ -379,23 +379,7 @@ static int on_mm5(struct gdoi_p1_sa *sa, const uint8_t *msg, size_t len, uint64_
 	memcpy(sa->iv, next_iv, sa->blk);
 
 	/* MM6*: ID, HASH_R or [CERT] SIG_R */
-	struct gdoi_arena *a = gdoi_arena_new();
-	struct gdoi_payload pl[4];
-	size_t n = 0;
-	struct gdoi_hdr h;
-	struct gdoi_writer w;
-	gdoi_writer_init(&w);
-	rc = a ? p1_auth_payloads(sa, a, pl, &n) : GDOI_ERR_NOMEM;
-	p1_header(&h, sa, GDOI_EXCH_IDENT_PROT, 0);
-	if (!rc)
-		rc = gdoi_msg_build(&w, &h, pl, n, NULL);
-	if (!rc)
-		rc = gdoi_msg_seal(sa->cipher, GDOI_BYTES(sa->keys.enc_key, sa->keys.enc_key_len),
-				   GDOI_BYTES(sa->iv, sa->blk), &w, 0, sa->last_block);
-	if (!rc)
-		rc = p1_send(sa, &w, now, false, res);
-	gdoi_writer_free(&w);
-	gdoi_arena_free(a);
+	rc = p1_send_auth(sa, now, false, sa->last_block, res);
 	if (rc) {
 		sa->state = P1_DEAD;
 		return p1_fail(res, 0, rc, "cannot build message 6");
