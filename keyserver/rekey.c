@@ -83,10 +83,12 @@ static void deliver(struct ks_group *g, const uint8_t *msg, size_t len, const ui
 	if (c->unicast || unicast_only)
 		ks_state_members(g->ks->st, g->id, unicast_one, &u);
 	g->pushes++;
-	ks_log(KS_INFO, "group %s: push SEQ %u (%s, %zu octets) sent%s%u.%u.%u.%u:%u%s, unicast to %u member(s)",
-	       c->name, seq, what, len, mcast_sent ? " to " : "", mcast_sent ? c->mcast_addr.ip[0] : 0,
-	       c->mcast_addr.ip[1], c->mcast_addr.ip[2], c->mcast_addr.ip[3], c->mcast_addr.port,
-	       mcast_sent ? "" : " (no multicast)", u.sent);
+	char mc[40] = "no multicast";
+	if (mcast_sent)
+		snprintf(mc, sizeof(mc), "multicast to %u.%u.%u.%u:%u", c->mcast_addr.ip[0], c->mcast_addr.ip[1],
+			 c->mcast_addr.ip[2], c->mcast_addr.ip[3], c->mcast_addr.port);
+	ks_log(KS_INFO, "group %s: push SEQ %u (%s; %zu octets): %s, unicast to %u member(s)", c->name, seq,
+	       what, len, mc, u.sent);
 }
 
 /* ---- scheduler ------------------------------------------------------------ */

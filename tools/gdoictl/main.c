@@ -1,0 +1,226 @@
+/*
+ * gdoictl - admin tool for the gdoi-ks key server (its admin Unix socket,
+ * newline-delimited JSON; docs/keyserver.md). Tables by default, the
+ * server's JSON reply with --json.
+ *
+ *   gdoictl [--socket PATH] [--json] status
+ *   gdoictl [--socket PATH] [--json] members GROUP
+ *   gdoictl [--socket PATH] [--json] rekey GROUP [--kek]
+ *   gdoictl [--socket PATH] [--json] evict MEMBER
+ *   gdoictl [--socket PATH] [--json] admit MEMBER
+ *
+ * Exit: 0 ok, 1 the server answered with an error, 2 usage, 3 cannot connect.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define GDOICTL_VERSION "0.1.0"
+#define DEFAULT_SOCKET "/run/gdoi-ks/admin.sock"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: gdoictl [--socket PATH] [--json] COMMAND [ARGS]\n"
+		"Key server (gdoi-ks) commands:\n"
+		"  status              groups, KEK, TEKs, SEQ, member counts\n"
+		"  members GROUP       registered members of GROUP (name or id), their SSRCs\n"
+		"  rekey GROUP [--kek] push new TEKs now (or, with --kek, a new KEK)\n"
+		"  evict MEMBER        remove MEMBER from its groups (KEK rotation, then new TEKs)\n"
+		"  admit MEMBER        allow an evicted MEMBER to register again\n"
+		"Options:\n"
+		"  -s, --socket PATH   admin socket (default $GDOI_KS_SOCKET or " DEFAULT_SOCKET ")\n"
+		"  -j, --json          print the server's JSON reply\n"
+		"  -h, --help, -V, --version\n");
+}
+
+static json_t *request(const char *path, json_t *req)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "gdoictl: socket path too long\n");
+		exit(2);
+	}
+	strcpy(sun.sun_path, path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		fprintf(stderr, "gdoictl: cannot connect to %s: %s (is gdoi-ks running? --socket?)\n", path,
+			strerror(errno));
+		exit(3);
+	}
+	char *line = json_dumps(req, JSON_COMPACT);
+	size_t n = strlen(line);
+	line[n] = '\n';
+	ssize_t w = write(fd, line, n + 1);
+	free(line);
+	if (w != (ssize_t)n + 1) {
+		fprintf(stderr, "gdoictl: write: %s\n", strerror(errno));
+		exit(3);
+	}
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (len + 1 >= cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+		}
+		ssize_t r = read(fd, buf + len, cap - len - 1);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	close(fd);
+	buf[len] = 0;
+	json_error_t je;
+	json_t *reply = json_loads(buf, JSON_DISABLE_EOF_CHECK, &je);
+	free(buf);
+	if (!reply) {
+		fprintf(stderr, "gdoictl: bad reply from the key server: %s\n", je.text);
+		exit(3);
+	}
+	return reply;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "-";
+}
+
+static void when(json_int_t t, char *out, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!t || !gmtime_r(&tt, &tm))
+		snprintf(out, cap, "-");
+	else
+		strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void print_status(json_t *r)
+{
+	printf("gdoi-ks %s on %s, up %llds, %lld registration(s), %lld Phase 1 SA(s), %lld dropped\n",
+	       str(r, "version"), str(r, "listen"), (long long)json_integer_value(json_object_get(r, "uptime")),
+	       (long long)json_integer_value(json_object_get(r, "registrations")),
+	       (long long)json_integer_value(json_object_get(r, "phase1_sas")),
+	       (long long)json_integer_value(json_object_get(r, "dropped")));
+	printf("%-10s %-12s %-8s %-8s %-34s %-22s %s\n", "ID", "GROUP", "MEMBERS", "SEQ", "KEK SPI",
+	       "NEXT REKEY", "TEKS");
+	size_t i;
+	json_t *g;
+	json_array_foreach(json_object_get(r, "groups"), i, g) {
+		json_t *kek = json_object_get(g, "kek");
+		char next[32], seq[16];
+		when(json_integer_value(json_object_get(g, "next_rekey")), next, sizeof(next));
+		if (json_is_object(kek))
+			snprintf(seq, sizeof(seq), "%lld", (long long)json_integer_value(json_object_get(g, "seq")));
+		else
+			snprintf(seq, sizeof(seq), "-");
+		printf("%-10lld %-12s %-8lld %-8s %-34s %-22s", (long long)json_integer_value(json_object_get(g, "id")),
+		       str(g, "name"), (long long)json_integer_value(json_object_get(g, "members")), seq,
+		       json_is_object(kek) ? str(kek, "spi") : "(no KEK)", next);
+		size_t j;
+		json_t *t;
+		json_array_foreach(json_object_get(g, "teks"), j, t)
+			printf("%s%s %s%s", j ? ", " : "", str(t, "spi"), str(t, "profile"),
+			       !strcmp(str(t, "generation"), "previous") ? " (previous)" : "");
+		printf("\n");
+	}
+}
+
+static void print_members(json_t *r)
+{
+	printf("group %s (%lld)\n", str(r, "group"), (long long)json_integer_value(json_object_get(r, "id")));
+	printf("%-16s %-30s %-22s %-22s %-6s %s\n", "MEMBER", "IDENTITY", "ADDRESS", "REGISTERED", "SEND", "SSRCS");
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(r, "members"), i, m) {
+		char reg[32];
+		when(json_integer_value(json_object_get(m, "registered")), reg, sizeof(reg));
+		printf("%-16s %-30s %-22s %-22s %-6s ", str(m, "member"), str(m, "identity"), str(m, "address"), reg,
+		       json_is_true(json_object_get(m, "may_send")) ? "yes" : "no");
+		size_t j;
+		json_t *s;
+		json_array_foreach(json_object_get(m, "ssrcs"), j, s)
+			printf("%s%s", j ? "," : "", json_string_value(s));
+		printf("\n");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
+		{ "kek", no_argument, NULL, 'k' }, { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+	};
+	const char *path = getenv("GDOI_KS_SOCKET");
+	bool as_json = false, kek = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "s:jhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': path = optarg; break;
+		case 'j': as_json = true; break;
+		case 'k': kek = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("gdoictl %s\n", GDOICTL_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!path || !*path)
+		path = DEFAULT_SOCKET;
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[optind];
+	int nargs = argc - optind - 1;
+	const char *arg = nargs > 0 ? argv[optind + 1] : NULL;
+	json_t *req;
+	if (!strcmp(cmd, "status") && nargs == 0)
+		req = json_pack("{s:s}", "op", "status");
+	else if ((!strcmp(cmd, "members") || !strcmp(cmd, "rekey")) && nargs == 1)
+		req = json_pack("{s:s, s:s, s:b}", "op", cmd, "group", arg, "kek", kek);
+	else if ((!strcmp(cmd, "evict") || !strcmp(cmd, "admit")) && nargs == 1)
+		req = json_pack("{s:s, s:s}", "op", cmd, "member", arg);
+	else {
+		fprintf(stderr, "gdoictl: unknown command or wrong arguments: %s\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	json_t *reply = request(path, req);
+	json_decref(req);
+	int status = json_is_true(json_object_get(reply, "ok")) ? 0 : 1;
+	if (as_json) {
+		char *s = json_dumps(reply, JSON_COMPACT);
+		printf("%s\n", s);
+		free(s);
+	} else if (status) {
+		json_t *e = json_object_get(reply, "error");
+		fprintf(stderr, "gdoictl: %s: %s\n", str(e, "code"), str(e, "message"));
+	} else if (!strcmp(cmd, "status")) {
+		print_status(reply);
+	} else if (!strcmp(cmd, "members")) {
+		print_members(reply);
+	} else if (!strcmp(cmd, "rekey")) {
+		printf("group %s: %s rekey pushed, SEQ now %lld\n", str(reply, "group"), kek ? "KEK" : "TEK",
+		       (long long)json_integer_value(json_object_get(reply, "seq")));
+	} else if (!strcmp(cmd, "evict")) {
+		printf("member %s evicted from %lld group(s)\n", str(reply, "member"),
+		       (long long)json_integer_value(json_object_get(reply, "groups")));
+	} else {
+		printf("member %s admitted\n", str(reply, "member"));
+	}
+	json_decref(reply);
+	return status;
+}
