@@ -113,6 +113,7 @@ $(BUILD)/lib/libgdoisrtp.a: $(BRIDGE_OBJ) $(IPC_CLIENT_SRC:%.c=$(BUILD)/obj/%.o)
 $(BUILD)/lib/libgdoisrtp.so: $(BRIDGE_PIC)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-soname,libgdoisrtp.so.0 $(LDFLAGS_ALL) -o $@ $^ $(BRIDGE_LIBS)
+	ln -sf libgdoisrtp.so $(BUILD)/lib/libgdoisrtp.so.0
 
 $(BUILD)/lib/pkgconfig/gdoisrtp.pc: srtp-bridge/gdoisrtp.pc.in
 	@mkdir -p $(dir $@)
@@ -192,6 +193,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/doc/gdoi-srtp/examples
 	for p in $(PROGS); do install -m 0755 $$p $(DESTDIR)$(PREFIX)/bin/; done
 	for l in $(LIBSRTPB) $(LIBSRTPB_SO); do install -m 0644 $$l $(DESTDIR)$(PREFIX)/lib/; done
+	[ -z "$(LIBSRTPB_SO)" ] || ln -sf libgdoisrtp.so $(DESTDIR)$(PREFIX)/lib/libgdoisrtp.so.0
 	[ -z "$(LIBSRTPB)" ] || install -m 0644 srtp-bridge/gdoisrtp.h $(DESTDIR)$(PREFIX)/include/
 	[ -z "$(LIBSRTPB)" ] || install -m 0644 $(BUILD)/lib/pkgconfig/gdoisrtp.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	for m in $(wildcard docs/man/*.1); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done
