@@ -203,6 +203,12 @@ int main(int argc, char **argv)
 				r1.notify ? gdoi_notify_name(r1.notify) : "");
 			goto out;
 		}
+		if (!pol && (r1.event == GDOI_P1_EV_NOTIFY || r1.event == GDOI_P1_EV_DELETED)) {
+			fprintf(stderr, "gm-probe: registration refused: %s%s%s\n",
+				r1.event == GDOI_P1_EV_DELETED ? "Phase 1 SA deleted by the key server" : "notify",
+				r1.notify ? " " : "", r1.notify ? gdoi_notify_name(r1.notify) : "");
+			goto out;
+		}
 		if (r2.event == GDOI_PULL_EV_FAILED) {
 			fprintf(stderr, "gm-probe: registration failed: %s%s%s\n", r2.reason,
 				r2.notify ? "; notify " : "", r2.notify ? gdoi_notify_name(r2.notify) : "");
