@@ -10,9 +10,26 @@
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static srtp_err_status_t init_status;
 
+/* libsrtp2 refuses a second srtp_init() (bad_param) and has no "is it
+ * initialised" call, yet applications commonly initialise it themselves.
+ * So a refused init is accepted when a context can be created anyway. */
 static void do_init(void)
 {
 	init_status = srtp_init();
+	if (init_status == srtp_err_status_ok)
+		return;
+	static unsigned char key[30];
+	srtp_policy_t p;
+	srtp_t s = NULL;
+	memset(&p, 0, sizeof(p));
+	srtp_crypto_policy_set_rtp_default(&p.rtp);
+	srtp_crypto_policy_set_rtcp_default(&p.rtcp);
+	p.key = key;
+	p.ssrc.type = ssrc_any_inbound;
+	if (srtp_create(&s, &p) == srtp_err_status_ok) {
+		srtp_dealloc(s);
+		init_status = srtp_err_status_ok;
+	}
 }
 
 int gdoisrtp_srtp_init(void)
