@@ -1,0 +1,180 @@
+/* demo.c - see demo.h. */
+#include "demo.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *demo_prog = "demo";
+
+void demo_log(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", demo_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+bool demo_parse_addr(const char *s, struct sockaddr_in *sin)
+{
+	char host[64];
+	const char *colon = strrchr(s, ':');
+	if (!colon || (size_t)(colon - s) >= sizeof(host))
+		return false;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	char *end;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	return *end == '\0' && port > 0 && port < 65536 && inet_pton(AF_INET, host, &sin->sin_addr) == 1;
+}
+
+/* ITU-T G.711 µ-law, the classic segment encoder. */
+uint8_t demo_ulaw_encode(int16_t pcm)
+{
+	const int bias = 0x84, clip = 32635;
+	int sign = (pcm >> 8) & 0x80, x = sign ? -(int)pcm : pcm;
+	if (x > clip)
+		x = clip;
+	x += bias;
+	int exp = 7;
+	for (int mask = 0x4000; !(x & mask) && exp > 0; mask >>= 1)
+		exp--;
+	int mant = (x >> (exp + 3)) & 0x0f;
+	return (uint8_t)~(sign | exp << 4 | mant);
+}
+
+int16_t demo_ulaw_decode(uint8_t u)
+{
+	u = (uint8_t)~u;
+	int t = ((u & 0x0f) << 3) + 0x84;
+	t <<= (u & 0x70) >> 4;
+	return (int16_t)((u & 0x80) ? 0x84 - t : t - 0x84);
+}
+
+static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 1 << 16, n = 0;
+	uint8_t *b = malloc(cap);
+	size_t r;
+	while (b && (r = fread(b + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n == cap) {
+			uint8_t *nb = realloc(b, cap *= 2);
+			if (!nb) {
+				free(b);
+				b = NULL;
+			}
+			b = nb;
+		}
+	}
+	fclose(f);
+	*len = n;
+	return b;
+}
+
+uint8_t *demo_read_audio(const char *path, size_t *len)
+{
+	size_t n;
+	uint8_t *b = slurp(path, &n);
+	if (!b) {
+		demo_log("%s: cannot read", path);
+		return NULL;
+	}
+	size_t plen = strlen(path);
+	if (plen < 4 || strcmp(path + plen - 4, ".wav")) {
+		*len = n;	/* raw µ-law */
+		return b;
+	}
+	if (n < 12 || memcmp(b, "RIFF", 4) || memcmp(b + 8, "WAVE", 4)) {
+		demo_log("%s: not a RIFF/WAVE file", path);
+		free(b);
+		return NULL;
+	}
+	uint16_t fmt = 0, channels = 0, bits = 0;
+	uint32_t rate = 0;
+	for (size_t off = 12; off + 8 <= n;) {
+		uint32_t clen = le32(b + off + 4);
+		if (clen > n - off - 8)
+			break;
+		if (!memcmp(b + off, "fmt ", 4) && clen >= 16) {
+			fmt = le16(b + off + 8);
+			channels = le16(b + off + 10);
+			rate = le32(b + off + 12);
+			bits = le16(b + off + 22);
+		} else if (!memcmp(b + off, "data", 4)) {
+			if (channels != 1 || rate != 8000 || !((fmt == 1 && bits == 16) || (fmt == 7 && bits == 8))) {
+				demo_log("%s: need mono 8000 Hz PCM16 or mu-law (got fmt %u, %u ch, %u Hz, %u bits)",
+					 path, fmt, channels, rate, bits);
+				break;
+			}
+			const uint8_t *d = b + off + 8;
+			size_t samples = fmt == 7 ? clen : clen / 2;
+			uint8_t *u = malloc(samples ? samples : 1);
+			for (size_t i = 0; u && i < samples; i++)
+				u[i] = fmt == 7 ? d[i] : demo_ulaw_encode((int16_t)le16(d + 2 * i));
+			free(b);
+			*len = samples;
+			return u;
+		}
+		off += 8 + clen + (clen & 1);
+	}
+	demo_log("%s: no usable audio data", path);
+	free(b);
+	return NULL;
+}
+
+static void put_le32(FILE *f, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+	fwrite(b, 1, 4, f);
+}
+
+static void put_le16(FILE *f, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+	fwrite(b, 1, 2, f);
+}
+
+bool demo_write_wav(const char *path, const uint8_t *ulaw, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return false;
+	fwrite("RIFF", 1, 4, f);
+	put_le32(f, (uint32_t)(4 + 8 + 18 + 8 + len + (len & 1)));
+	fwrite("WAVEfmt ", 1, 8, f);
+	put_le32(f, 18);
+	put_le16(f, 7);		/* WAVE_FORMAT_MULAW */
+	put_le16(f, 1);
+	put_le32(f, 8000);
+	put_le32(f, 8000);
+	put_le16(f, 1);
+	put_le16(f, 8);
+	put_le16(f, 0);
+	fwrite("data", 1, 4, f);
+	put_le32(f, (uint32_t)len);
+	fwrite(ulaw, 1, len, f);
+	if (len & 1)
+		fputc(0, f);
+	return fclose(f) == 0;
+}
+
+int64_t demo_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,241 @@
+/*
+ * demo-receiver - joins the multicast group, unprotects the SRTP stream with
+ * keys obtained only from the local gdoi-sidecar (libgdoisrtp), writes the
+ * audio payload (raw µ-law and a WAV) and reports what it saw: packets,
+ * authentication failures, replays, losses, key changes (SPIs) and the ROC.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "demo-app/common/demo.h"
+#include "srtp-bridge/gdoisrtp.h"
+
+#define MAX_SPIS 64
+
+struct receiver {
+	gdoisrtp_session *session;
+	uint64_t snapshots;
+	struct { uint32_t spi; uint64_t packets; } spis[MAX_SPIS];
+	size_t nspis;
+	uint32_t last_spi;
+	uint64_t key_changes;
+};
+
+static void on_snapshot(const gdoisrtp_snapshot *snap, void *arg)
+{
+	struct receiver *r = arg;
+	int rc = gdoisrtp_session_update(r->session, snap, gdoisrtp_now_ms());
+	r->snapshots++;
+	if (rc < 0)
+		demo_log("snapshot not applied: %s", gdoisrtp_strerror(rc));
+	else
+		demo_log("keys updated (snapshot version %" PRIu64 ", %zu TEK(s))",
+			 gdoisrtp_snapshot_version(snap), gdoisrtp_snapshot_num_teks(snap));
+}
+
+static void count_spi(struct receiver *r, uint32_t spi)
+{
+	if (r->nspis && spi != r->last_spi)
+		r->key_changes++;
+	r->last_spi = spi;
+	for (size_t i = 0; i < r->nspis; i++)
+		if (r->spis[i].spi == spi) {
+			r->spis[i].packets++;
+			return;
+		}
+	if (r->nspis < MAX_SPIS) {
+		r->spis[r->nspis].spi = spi;
+		r->spis[r->nspis++].packets = 1;
+		demo_log("receiving with SPI %08x", spi);
+	}
+}
+
+static int usage(int rc)
+{
+	fprintf(rc ? stderr : stdout,
+		"usage: demo-receiver --group NAME [options]\n"
+		"  --socket PATH        sidecar socket (default " GDOISRTP_DEFAULT_SOCKET ")\n"
+		"  --listen ADDR:PORT   multicast group and port (default: the TEK's destination)\n"
+		"  --interface ADDR     interface address to join on (default 127.0.0.1)\n"
+		"  --seconds N          stop after N seconds (default 60)\n"
+		"  --idle N             stop when no packet came for N seconds after the first (default 3)\n"
+		"  --out-raw FILE       write the µ-law payload octets\n"
+		"  --out-wav FILE       write the audio as a µ-law WAV\n"
+		"  --report FILE        write a JSON report\n");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	demo_prog = "demo-receiver";
+	const char *sock = NULL, *group = NULL, *listen_at = NULL, *iface = "127.0.0.1";
+	const char *raw_path = NULL, *wav_path = NULL, *report = NULL;
+	long seconds = 60, idle = 3;
+	static const struct option opts[] = {
+		{ "socket", 1, 0, 's' }, { "group", 1, 0, 'g' }, { "listen", 1, 0, 'L' },
+		{ "interface", 1, 0, 'I' }, { "seconds", 1, 0, 'T' }, { "idle", 1, 0, 'i' },
+		{ "out-raw", 1, 0, 'o' }, { "out-wav", 1, 0, 'w' }, { "report", 1, 0, 'r' },
+		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+	for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
+		switch (c) {
+		case 's': sock = optarg; break;
+		case 'g': group = optarg; break;
+		case 'L': listen_at = optarg; break;
+		case 'I': iface = optarg; break;
+		case 'T': seconds = strtol(optarg, NULL, 10); break;
+		case 'i': idle = strtol(optarg, NULL, 10); break;
+		case 'o': raw_path = optarg; break;
+		case 'w': wav_path = optarg; break;
+		case 'r': report = optarg; break;
+		case 'h': return usage(0);
+		default: return usage(2);
+		}
+	}
+	if (!group || optind != argc || seconds < 1 || idle < 1)
+		return usage(2);
+
+	gdoisrtp_client *client = NULL;
+	gdoisrtp_snapshot *first = NULL;
+	int rc = gdoisrtp_client_open(sock, &client);
+	if (rc == 0)
+		rc = gdoisrtp_client_wait(client, group, 30000, &first);
+	if (rc < 0) {
+		const char *msg = "";
+		demo_log("no keys for group %s from the sidecar: %s %s", group, gdoisrtp_strerror(rc),
+			 client ? gdoisrtp_client_error(client, &msg) : "");
+		return 1;
+	}
+	struct receiver r = { 0 };
+	if ((rc = gdoisrtp_session_new(GDOISRTP_RECEIVER, NULL, &r.session)) < 0 ||
+	    (rc = gdoisrtp_session_update(r.session, first, gdoisrtp_now_ms())) < 0) {
+		demo_log("session: %s", gdoisrtp_strerror(rc));
+		return 1;
+	}
+	struct sockaddr_in at;
+	char buf[80];
+	if (!listen_at) {
+		struct gdoisrtp_tek_info ti;
+		gdoisrtp_snapshot_tek(first, 0, &ti);
+		snprintf(buf, sizeof(buf), "%s:%u", ti.dst_addr, ti.dst_port);
+		listen_at = buf;
+	}
+	gdoisrtp_snapshot_free(first);
+	if (!demo_parse_addr(listen_at, &at))
+		return usage(2);
+	if (gdoisrtp_client_subscribe(client, group, on_snapshot, &r) < 0)
+		demo_log("subscribe failed; keys will not follow rekeys");
+
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+	struct ip_mreq mreq = { .imr_multiaddr = at.sin_addr };
+	if (fd < 0 || inet_pton(AF_INET, iface, &mreq.imr_interface) != 1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&at, sizeof(at)) ||
+	    (IN_MULTICAST(ntohl(at.sin_addr.s_addr)) &&
+	     setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)))) {
+		demo_log("cannot listen on %s: %s", listen_at, strerror(errno));
+		return 1;
+	}
+	demo_log("listening on %s", listen_at);
+	size_t cap = 1 << 20, len = 0;
+	uint8_t *audio = malloc(cap);
+	uint64_t packets = 0, errors = 0, lost = 0;
+	int64_t first_ext = -1, last_ext = -1;
+	int64_t start = demo_mono_ms(), last_rx = 0;
+	while (audio && demo_mono_ms() - start < seconds * 1000 &&
+	       !(last_rx && demo_mono_ms() - last_rx > idle * 1000)) {
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+				       { .fd = gdoisrtp_client_fd(client), .events = POLLIN } };
+		if (poll(p, 2, 200) <= 0)
+			continue;
+		if ((p[1].revents & POLLIN) && gdoisrtp_client_process(client) == GDOISRTP_ERR_CLOSED) {
+			demo_log("sidecar closed the connection; continuing with the keys held");
+			p[1].fd = -1;
+		}
+		if (!(p[0].revents & POLLIN))
+			continue;
+		uint8_t pkt[2048];
+		ssize_t n = recv(fd, pkt, sizeof(pkt), 0);
+		if (n <= 0)
+			continue;
+		int plen = (int)n;
+		rc = gdoisrtp_session_unprotect(r.session, pkt, &plen, gdoisrtp_now_ms());
+		if (rc < 0) {
+			errors++;
+			if (errors < 10)
+				demo_log("unprotect: %s", gdoisrtp_strerror(rc));
+			continue;
+		}
+		if (plen != RTP_HDR_LEN + PCMU_FRAME || (pkt[1] & 0x7f) != PCMU_PT)
+			continue;
+		struct gdoisrtp_stats st;
+		gdoisrtp_session_stats(r.session, &st);
+		count_spi(&r, st.current_spi);
+		/* Extended sequence number: follows the wrap (the ROC) from the first packet on. */
+		uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
+		int64_t ext = last_ext < 0 ? seq : last_ext + (int16_t)(seq - (uint16_t)last_ext);
+		if (first_ext < 0)
+			first_ext = ext;
+		if (last_ext >= 0 && ext <= last_ext)
+			continue;	/* late or duplicate: libsrtp2's replay check lets no copy through */
+		if (last_ext >= 0 && ext > last_ext + 1) {
+			/* Missing frames are silence, so that the file stays aligned and the loss shows. */
+			lost += (uint64_t)(ext - last_ext - 1);
+			for (int64_t k = last_ext + 1; k < ext && len + PCMU_FRAME <= cap; k++, len += PCMU_FRAME)
+				memset(audio + len, 0xff, PCMU_FRAME);
+		}
+		last_ext = ext;
+		if (len + PCMU_FRAME > cap) {
+			uint8_t *nb = realloc(audio, cap *= 2);
+			if (!nb)
+				break;
+			audio = nb;
+		}
+		memcpy(audio + len, pkt + RTP_HDR_LEN, PCMU_FRAME);
+		len += PCMU_FRAME;
+		packets++;
+		last_rx = demo_mono_ms();
+	}
+	struct gdoisrtp_stats st;
+	gdoisrtp_session_stats(r.session, &st);
+	uint32_t roc = last_ext >= 0 ? (uint32_t)(last_ext >> 16) : 0;
+	demo_log("received %" PRIu64 " packets, %" PRIu64 " authentication failures, %" PRIu64
+		 " replays, %" PRIu64 " lost, %" PRIu64 " key changes, ROC %u", packets, st.auth_failures,
+		 st.replays, lost, r.key_changes, roc);
+	if (raw_path) {
+		FILE *f = fopen(raw_path, "wb");
+		if (f) {
+			fwrite(audio, 1, len, f);
+			fclose(f);
+		}
+	}
+	if (wav_path && !demo_write_wav(wav_path, audio, len))
+		demo_log("cannot write %s", wav_path);
+	if (report) {
+		FILE *f = fopen(report, "w");
+		if (f) {
+			fprintf(f, "{\"packets\":%" PRIu64 ",\"auth_failures\":%" PRIu64 ",\"replays\":%" PRIu64
+				",\"no_key\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"lost\":%" PRIu64
+				",\"first_seq\":%" PRId64 ",\"last_ext_seq\":%" PRId64 ",\"roc\":%u"
+				",\"roc_recoveries\":%" PRIu64 ",\"snapshots\":%" PRIu64 ",\"key_changes\":%" PRIu64
+				",\"octets\":%zu,\"spis\":[", packets, st.auth_failures, st.replays, st.no_key, errors,
+				lost, first_ext, last_ext, roc, st.roc_recoveries, r.snapshots, r.key_changes, len);
+			for (size_t i = 0; i < r.nspis; i++)
+				fprintf(f, "%s{\"spi\":\"%08x\",\"packets\":%" PRIu64 "}", i ? "," : "",
+					r.spis[i].spi, r.spis[i].packets);
+			fprintf(f, "]}\n");
+			fclose(f);
+		}
+	}
+	gdoisrtp_session_destroy(r.session);
+	gdoisrtp_client_close(client);
+	free(audio);
+	close(fd);
+	return packets ? 0 : 1;
+}

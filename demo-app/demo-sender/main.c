@@ -1,0 +1,221 @@
+/*
+ * demo-sender - sends G.711 µ-law audio as RTP (PT 0, 160-octet frames,
+ * 20 ms pacing) to a multicast group, SRTP-protected with the keys and the
+ * SSRC the key server assigned, obtained only from the local gdoi-sidecar
+ * through libgdoisrtp. Rekeys are applied as they arrive, without a gap.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "demo-app/common/demo.h"
+#include "srtp-bridge/gdoisrtp.h"
+
+#define MAX_SPIS 64
+
+struct sender {
+	gdoisrtp_session *session;
+	uint64_t snapshots;
+	struct { uint32_t spi; uint64_t packets; } spis[MAX_SPIS];
+	size_t nspis;
+};
+
+static void on_snapshot(const gdoisrtp_snapshot *snap, void *arg)
+{
+	struct sender *s = arg;
+	int rc = gdoisrtp_session_update(s->session, snap, gdoisrtp_now_ms());
+	s->snapshots++;
+	if (rc < 0)
+		demo_log("snapshot %" PRIu64 " not applied: %s", gdoisrtp_snapshot_version(snap),
+			 gdoisrtp_strerror(rc));
+	else
+		demo_log("keys updated (snapshot version %" PRIu64 ", %zu TEK(s))",
+			 gdoisrtp_snapshot_version(snap), gdoisrtp_snapshot_num_teks(snap));
+}
+
+static void count_spi(struct sender *s, uint32_t spi)
+{
+	for (size_t i = 0; i < s->nspis; i++)
+		if (s->spis[i].spi == spi) {
+			s->spis[i].packets++;
+			return;
+		}
+	if (s->nspis < MAX_SPIS) {
+		s->spis[s->nspis].spi = spi;
+		s->spis[s->nspis++].packets = 1;
+		demo_log("sending with SPI %08x", spi);
+	}
+}
+
+static int usage(int rc)
+{
+	fprintf(rc ? stderr : stdout,
+		"usage: demo-sender --group NAME --input FILE [options]\n"
+		"  --socket PATH      sidecar socket (default " GDOISRTP_DEFAULT_SOCKET ")\n"
+		"  --dest ADDR:PORT   destination (default: the TEK's destination)\n"
+		"  --interface ADDR   multicast interface address (default 127.0.0.1)\n"
+		"  --ttl N            multicast TTL (default 0: this host only)\n"
+		"  --seq-start N      first RTP sequence number (default random)\n"
+		"  --loops N          play the input N times (default 1)\n"
+		"  --sent FILE        write the µ-law payload octets sent\n"
+		"  --report FILE      write a JSON report\n");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	demo_prog = "demo-sender";
+	const char *sock = NULL, *group = NULL, *input = NULL, *dest = NULL, *iface = "127.0.0.1";
+	const char *sent_path = NULL, *report = NULL;
+	long ttl = 0, seq_start = -1, loops = 1;
+	static const struct option opts[] = {
+		{ "socket", 1, 0, 's' }, { "group", 1, 0, 'g' }, { "input", 1, 0, 'i' },
+		{ "dest", 1, 0, 'd' }, { "interface", 1, 0, 'I' }, { "ttl", 1, 0, 't' },
+		{ "seq-start", 1, 0, 'q' }, { "loops", 1, 0, 'l' }, { "sent", 1, 0, 'S' },
+		{ "report", 1, 0, 'r' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+	for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
+		switch (c) {
+		case 's': sock = optarg; break;
+		case 'g': group = optarg; break;
+		case 'i': input = optarg; break;
+		case 'd': dest = optarg; break;
+		case 'I': iface = optarg; break;
+		case 't': ttl = strtol(optarg, NULL, 10); break;
+		case 'q': seq_start = strtol(optarg, NULL, 10); break;
+		case 'l': loops = strtol(optarg, NULL, 10); break;
+		case 'S': sent_path = optarg; break;
+		case 'r': report = optarg; break;
+		case 'h': return usage(0);
+		default: return usage(2);
+		}
+	}
+	if (!group || !input || optind != argc || ttl < 0 || ttl > 255 || loops < 1)
+		return usage(2);
+	size_t audio_len;
+	uint8_t *audio = demo_read_audio(input, &audio_len);
+	if (!audio || audio_len < PCMU_FRAME)
+		return 1;
+
+	gdoisrtp_client *client = NULL;
+	gdoisrtp_snapshot *first = NULL;
+	int rc = gdoisrtp_client_open(sock, &client);
+	if (rc == 0)
+		rc = gdoisrtp_client_wait(client, group, 30000, &first);
+	if (rc < 0) {
+		const char *msg = "";
+		demo_log("no keys for group %s from the sidecar: %s %s", group, gdoisrtp_strerror(rc),
+			 client ? gdoisrtp_client_error(client, &msg) : "");
+		return 1;
+	}
+	if (gdoisrtp_snapshot_num_ssrcs(first) == 0) {
+		demo_log("the key server assigned no SSRC to this member: configure it to send");
+		return 1;
+	}
+	struct sender s = { 0 };
+	struct gdoisrtp_session_config cfg = { .ssrc = gdoisrtp_snapshot_ssrc(first, 0) };
+	if ((rc = gdoisrtp_session_new(GDOISRTP_SENDER, &cfg, &s.session)) < 0 ||
+	    (rc = gdoisrtp_session_update(s.session, first, gdoisrtp_now_ms())) < 0) {
+		demo_log("session: %s", gdoisrtp_strerror(rc));
+		return 1;
+	}
+	struct sockaddr_in to, ifa;
+	if (dest) {
+		if (!demo_parse_addr(dest, &to))
+			return usage(2);
+	} else {
+		struct gdoisrtp_tek_info ti;
+		char buf[80];
+		gdoisrtp_snapshot_tek(first, 0, &ti);
+		snprintf(buf, sizeof(buf), "%s:%u", ti.dst_addr, ti.dst_port);
+		if (!demo_parse_addr(buf, &to)) {
+			demo_log("the TEK's destination %s is not usable; give --dest", buf);
+			return 1;
+		}
+	}
+	gdoisrtp_snapshot_free(first);
+	if (gdoisrtp_client_subscribe(client, group, on_snapshot, &s) < 0)
+		demo_log("subscribe failed; keys will not follow rekeys");
+
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	unsigned char t = (unsigned char)ttl, loop = 1;
+	if (fd < 0 || inet_pton(AF_INET, iface, &ifa.sin_addr) != 1 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ifa.sin_addr, sizeof(ifa.sin_addr)) ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &t, 1) ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, 1)) {
+		demo_log("socket: %s", strerror(errno));
+		return 1;
+	}
+	FILE *sent = sent_path ? fopen(sent_path, "wb") : NULL;
+	uint16_t seq = seq_start >= 0 ? (uint16_t)seq_start : (uint16_t)(random() & 0xffff);
+	uint16_t first_seq = seq;
+	uint32_t ts = (uint32_t)random(), ssrc = cfg.ssrc;
+	uint64_t packets = 0, errors = 0;
+	size_t frames = audio_len / PCMU_FRAME;
+	int64_t next = demo_mono_ms();
+	demo_log("sending %zu frames x %ld to %s:%u, SSRC %08x", frames, loops,
+		 inet_ntoa(to.sin_addr), ntohs(to.sin_port), ssrc);
+	for (size_t f = 0; f < frames * (size_t)loops; f++) {
+		/* Between frames: apply any rekey the sidecar announces. */
+		for (int64_t left; (left = next - demo_mono_ms()) > 0;) {
+			struct pollfd p = { .fd = gdoisrtp_client_fd(client), .events = POLLIN };
+			if (poll(&p, 1, (int)left) > 0 && gdoisrtp_client_process(client) == GDOISRTP_ERR_CLOSED) {
+				demo_log("sidecar closed the connection; continuing with the keys held");
+				break;
+			}
+		}
+		next += 20;
+		uint8_t pkt[RTP_HDR_LEN + PCMU_FRAME + SRTP_MAX_TRAILER_LEN];
+		pkt[0] = 0x80;
+		pkt[1] = PCMU_PT | (f == 0 ? 0x80 : 0);	/* marker on the first packet */
+		pkt[2] = (uint8_t)(seq >> 8), pkt[3] = (uint8_t)seq;
+		pkt[4] = (uint8_t)(ts >> 24), pkt[5] = (uint8_t)(ts >> 16), pkt[6] = (uint8_t)(ts >> 8), pkt[7] = (uint8_t)ts;
+		pkt[8] = (uint8_t)(ssrc >> 24), pkt[9] = (uint8_t)(ssrc >> 16), pkt[10] = (uint8_t)(ssrc >> 8), pkt[11] = (uint8_t)ssrc;
+		memcpy(pkt + RTP_HDR_LEN, audio + (f % frames) * PCMU_FRAME, PCMU_FRAME);
+		int len = RTP_HDR_LEN + PCMU_FRAME;
+		rc = gdoisrtp_session_protect(s.session, pkt, &len, gdoisrtp_now_ms());
+		if (rc < 0) {
+			errors++;
+			demo_log("protect: %s", gdoisrtp_strerror(rc));
+		} else if (sendto(fd, pkt, (size_t)len, 0, (struct sockaddr *)&to, sizeof(to)) == len) {
+			struct gdoisrtp_stats st;
+			gdoisrtp_session_stats(s.session, &st);
+			count_spi(&s, st.current_spi);
+			if (sent)
+				fwrite(audio + (f % frames) * PCMU_FRAME, 1, PCMU_FRAME, sent);
+			packets++;
+		} else {
+			errors++;
+		}
+		seq++;
+		ts += PCMU_FRAME;
+	}
+	if (sent)
+		fclose(sent);
+	struct gdoisrtp_stats st;
+	gdoisrtp_session_stats(s.session, &st);
+	demo_log("sent %" PRIu64 " packets, %" PRIu64 " errors, %zu key(s) used", packets, errors, s.nspis);
+	if (report) {
+		FILE *r = fopen(report, "w");
+		if (r) {
+			fprintf(r, "{\"packets\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"ssrc\":%u,\"first_seq\":%u,"
+				"\"snapshots\":%" PRIu64 ",\"key_switches\":%" PRIu64 ",\"spis\":[",
+				packets, errors, ssrc, first_seq, s.snapshots, st.rekeys);
+			for (size_t i = 0; i < s.nspis; i++)
+				fprintf(r, "%s{\"spi\":\"%08x\",\"packets\":%" PRIu64 "}", i ? "," : "",
+					s.spis[i].spi, s.spis[i].packets);
+			fprintf(r, "]}\n");
+			fclose(r);
+		}
+	}
+	gdoisrtp_session_destroy(s.session);
+	gdoisrtp_client_close(client);
+	free(audio);
+	close(fd);
+	return errors ? 1 : 0;
+}
