@@ -5,10 +5,12 @@
  * one JSON line on stdout, then optionally waits for pushes and prints one
  * JSON line per push (applied or refused). Keys are never printed: only
  * fingerprints (SHA-256 of the key, first 8 octets, hex).
+ * --mcast also listens for pushes on a multicast group (joined on the
+ * loopback interface: for tests inside a private network namespace only).
  *
  *   gm-probe --server ADDR:PORT --id TYPE:VALUE --psk KEY --group ID
  *            [--ssrcs N] [--timeout S] [--pushes N] [--push-timeout S]
- *            [--bind ADDR:PORT] [--legacy]
+ *            [--bind ADDR:PORT] [--legacy] [--mcast GROUP:PORT]
  *
  * Exit: 0 done, 1 registration failed (reason on stderr), 2 usage,
  *       3 fewer pushes than asked for before --push-timeout.
@@ -103,6 +105,8 @@ static void print_policy(const char *event, const struct gdoi_policy *p, const c
 			printf("%02x", p->kek.spi[i]);
 		fp(p->kek.key, gdoi_cipher_key_len(gdoi_kek_cipher(&p->kek)), f);
 		printf("\",\"kek_fp\":\"%s\",\"kek_trailer\":%u,\"seq\":%u", f, p->kek.trailer_len, p->seq);
+		const uint8_t *a = p->kek.dst.addr;
+		printf(",\"kek_dst\":\"%u.%u.%u.%u:%u\"", a[0], a[1], a[2], a[3], p->kek.dst.port);
 	} else {
 		printf(",\"kek_spi\":null,\"seq\":null");
 	}
@@ -134,9 +138,10 @@ int main(int argc, char **argv)
 		{ "ssrcs", required_argument, NULL, 'n' }, { "timeout", required_argument, NULL, 't' },
 		{ "pushes", required_argument, NULL, 'p' }, { "push-timeout", required_argument, NULL, 'T' },
 		{ "bind", required_argument, NULL, 'b' }, { "legacy", no_argument, NULL, 'L' },
+		{ "mcast", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sockaddr_in server = { 0 }, local = { .sin_family = AF_INET };
+	struct sockaddr_in server = { 0 }, mcast = { 0 }, local = { .sin_family = AF_INET };
 	local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	struct gdoi_id id = { 0 };
 	uint8_t idbuf[256];
@@ -157,6 +162,7 @@ int main(int argc, char **argv)
 		case 'T': push_timeout = (unsigned)atoi(optarg); break;
 		case 'b': if (parse_inet(optarg, &local)) { usage(); return 2; } break;
 		case 'L': legacy = true; break;
+		case 'm': if (parse_inet(optarg, &mcast)) { usage(); return 2; } break;
 		default: usage(); return 2;
 		}
 	}
@@ -171,6 +177,20 @@ int main(int argc, char **argv)
 	    getsockname(fd, (struct sockaddr *)&local, &sl)) {
 		fprintf(stderr, "gm-probe: socket: %s\n", strerror(errno));
 		return 1;
+	}
+	int mfd = -1;
+	if (mcast.sin_port) {
+		struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = mcast.sin_port };
+		struct ip_mreq mr = { .imr_multiaddr = mcast.sin_addr };
+		mr.imr_interface.s_addr = htonl(INADDR_LOOPBACK);
+		int one = 1;
+		mfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (mfd < 0 || setsockopt(mfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+		    bind(mfd, (struct sockaddr *)&any, sizeof(any)) ||
+		    setsockopt(mfd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr))) {
+			fprintf(stderr, "gm-probe: multicast socket: %s\n", strerror(errno));
+			return 1;
+		}
 	}
 	struct gdoi_addr peer = { .len = 4, .port = ntohs(server.sin_port) };
 	memcpy(peer.ip, &server.sin_addr, 4);
@@ -257,8 +277,8 @@ int main(int argc, char **argv)
 			if (t && t < wake)
 				wake = t;
 		}
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		int n = poll(&pfd, 1, (int)(wake > now ? wake - now : 0));
+		struct pollfd pfd[2] = { { fd, POLLIN, 0 }, { mfd, POLLIN, 0 } };
+		int n = poll(pfd, mfd >= 0 ? 2 : 1, (int)(wake > now ? wake - now : 0));
 		now = now_ms();
 		if (n <= 0) {
 			if (!pol && !pm)
@@ -267,7 +287,8 @@ int main(int argc, char **argv)
 				gdoi_pull_member_timer(pm, now, &r2);
 			continue;
 		}
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		bool via_mcast = mfd >= 0 && (pfd[1].revents & POLLIN);
+		ssize_t len = recv(via_mcast ? mfd : fd, buf, sizeof(buf), 0);
 		if (len < 28)
 			continue;
 		uint8_t exch = buf[18];
@@ -278,12 +299,13 @@ int main(int argc, char **argv)
 			if (rc == 0)
 				rc = gdoi_push_apply(pol, u);
 			if (rc) {
-				printf("{\"event\":\"push_refused\",\"error\":\"%s\",\"reason\":\"%s\"}\n",
-				       gdoi_strerror(rc), why);
+				printf("{\"event\":\"push_refused\",\"via\":\"%s\",\"error\":\"%s\",\"reason\":\"%s\"}\n",
+				       via_mcast ? "multicast" : "unicast", gdoi_strerror(rc), why);
 				fflush(stdout);
 			} else {
 				char extra[400];
-				int o = snprintf(extra, sizeof(extra), ",\"new_kek\":%s,\"new_teks\":%zu,\"deleted\":[",
+				int o = snprintf(extra, sizeof(extra), ",\"via\":\"%s\",\"new_kek\":%s,\"new_teks\":%zu,\"deleted\":[",
+						 via_mcast ? "multicast" : "unicast",
 						 u->has_sa && u->fresh.has_kek ? "true" : "false",
 						 u->has_sa ? u->fresh.nteks : 0);
 				for (size_t i = 0; i < u->ndeletes && o < 300; i++)
@@ -313,5 +335,7 @@ out:
 	gdoi_pull_member_free(pm);
 	gdoi_p1_free(sa);
 	close(fd);
+	if (mfd >= 0)
+		close(mfd);
 	return status;
 }
