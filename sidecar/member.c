@@ -113,6 +113,8 @@ static void failed(struct sidecar *sc, const char *why)
 	       sc->ks[sc->ks_index].name, (double)delay / 1000);
 }
 
+static void group_refused(struct sidecar *sc, struct sc_group *g, const char *why);
+
 static void p1_start(struct sidecar *sc, bool renewal)
 {
 	struct gdoi_p1_result r = { 0 };
@@ -188,12 +190,46 @@ static void p1_result(struct sidecar *sc, struct gdoi_p1_sa *sa, struct gdoi_p1_
 		}
 		break;
 	case GDOI_P1_EV_NOTIFY:
-		sc_log("key server %s notified %u", name, (unsigned)r->notify);
+		/* Registrations run one at a time, so an error Notify under the SA while
+		 * one is in progress is the key server's answer to it. */
+		if (r->notify < 8192 && sa == sc->sa) {
+			for (size_t i = 0; i < sc->cfg.ngroups; i++)
+				if (sc->groups[i].pm) {
+					char why[120];
+					snprintf(why, sizeof why, "group %.63s: Notify %u from the key server",
+						 sc->groups[i].cfg->name, (unsigned)r->notify);
+					group_refused(sc, &sc->groups[i], why);
+					break;
+				}
+		} else {
+			sc_log("key server %s notified %u", name, (unsigned)r->notify);
+		}
 		break;
 	default:
 		break;
 	}
 	gdoi_p1_result_clear(r);
+}
+
+/* The key server answered and refused this group: back off this group only; the SA
+ * and the other groups carry on. */
+static void group_refused(struct sidecar *sc, struct sc_group *g, const char *why)
+{
+	unsigned shift = g->attempts < 20 ? g->attempts : 20;
+	uint64_t delay = (uint64_t)sc->cfg.retry_min_ms << shift;
+	char name[32];
+
+	ks_name(sc, name, sizeof name);
+	if (delay > sc->cfg.retry_max_ms)
+		delay = sc->cfg.retry_max_ms;
+	if (g->pm) {
+		gdoi_pull_member_free(g->pm);
+		g->pm = NULL;
+	}
+	g->attempts++;
+	g->retry_at = sc_mono() + delay;
+	sc_log("registration refused by %s: %s; group %s tries again in %.1f s", name, why,
+	       g->cfg->name, (double)delay / 1000);
 }
 
 static void pull_result(struct sidecar *sc, struct sc_group *g, struct gdoi_pull_result *r)
@@ -207,6 +243,8 @@ static void pull_result(struct sidecar *sc, struct sc_group *g, struct gdoi_pull
 		gdoi_pull_member_free(g->pm);
 		g->pm = NULL;
 		g->want_register = false;
+		g->attempts = 0;
+		g->retry_at = 0;
 		sc->attempt = 0;
 		sc->ks[sc->ks_index].last_ok = sc_wall();
 		sc->ks[sc->ks_index].last_error[0] = '\0';
@@ -218,8 +256,13 @@ static void pull_result(struct sidecar *sc, struct sc_group *g, struct gdoi_pull
 			 r->reason[0] ? r->reason : gdoi_strerror(r->err));
 		gdoi_pull_member_free(g->pm);
 		g->pm = NULL;
-		/* A key server that restarted has forgotten our SA: start afresh. */
-		failed(sc, why);
+		if (r->notify && !r->teardown) {
+			group_refused(sc, g, why);
+		} else {
+			/* No answer: a key server that restarted has forgotten our SA, or is
+			 * down. Start afresh (next key server, backoff). */
+			failed(sc, why);
+		}
 	}
 	gdoi_pull_result_clear(r);
 }
@@ -668,8 +711,14 @@ void sc_service(struct sidecar *sc)
 		if (sc->sa && gdoi_p1_established(sc->sa))
 			for (size_t i = 0; i < sc->cfg.ngroups && sc->sa; i++) {
 				struct sc_group *g = &sc->groups[i];
-				if (g->want_register && !g->pm)
-					pull_start(sc, g);
+				if (g->want_register && !g->pm) {
+					if (any_pull(sc))
+						break;	/* one registration at a time */
+					if (now >= g->retry_at)
+						pull_start(sc, g);
+					else
+						earliest(&next, g->retry_at);
+				}
 			}
 		if (!sc->sa)
 			earliest(&next, sc->retry_at > now ? sc->retry_at : now + 1);
@@ -684,5 +733,4 @@ void sc_service(struct sidecar *sc)
 	if (!next || next > now + 60000)
 		next = now + 60000;
 	uv_timer_start(&sc->timer, on_timer, next > now ? next - now : 0, 0);
-	(void)any_pull;
 }

@@ -92,7 +92,8 @@ struct sc_group {
 	struct gdoi_policy *pol;	/* NULL until the first registration */
 	struct gdoi_pull_member *pm;	/* registration in progress */
 	bool want_register;
-	uint64_t rereg_at;		/* monotonic ms; 0 = none */
+	unsigned attempts;		/* refusals in a row (key server answered "no") */
+	uint64_t retry_at;		/* no registration before (monotonic ms) */
 	int64_t kek_expires;		/* Unix seconds; 0 = no KEK */
 	size_t nlive;
 	struct ipc_tek live[IPC_MAX_TEKS];

@@ -169,6 +169,7 @@ int main(int argc, char **argv)
 		pol.kek.rekey_pub_len = n;
 		free(spki);
 	}
+	gdoi_random(pol.kek.spi, sizeof pol.kek.spi);	/* a new KEK SPI at every start */
 	pol.has_seq = true;
 	pol.seq = 0;
 	pol.nteks = 1;
