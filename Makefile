@@ -140,6 +140,11 @@ $(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
+.PHONY: demo
+demo: deps
+	$(MAKE) all
+	demo-app/run-demo.sh
+
 .PHONY: bench bench-bins
 bench-bins: all $(BENCH_BINS)
 
