@@ -3,7 +3,7 @@
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libssl-dev libsrtp2-dev libuv1-dev
 libinih-dev libjansson-dev libsqlite3-dev libpcap-dev libcmocka-dev ike-scan tshark valgrind
-iproute2 util-linux espeak-ng sox"
+iproute2 util-linux python3 espeak-ng sox"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
