@@ -15,15 +15,18 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 logdir="$build/test-logs"
 mkdir -p "$logdir"
-pass=0 fail=0
+pass=0 fail=0 skipped=0
 failed_names=()
 
 # count_tap LOG NAME RC: adds the log's TAP results (or the exit status) to the totals.
 count_tap() {
-	local log=$1 name=$2 rc=$3 ok notok
-	ok=$(grep -cE '^ok ' "$log")
+	local log=$1 name=$2 rc=$3 ok notok skip
+	# A skipped check is neither passed nor failed: it is counted apart and shown.
+	skip=$(grep -cE '^ok .*# SKIP|^1\.\.0 # SKIP' "$log")
+	ok=$(grep -E '^ok ' "$log" | grep -cv '# SKIP')
 	notok=$(grep -cE '^not ok ' "$log")
-	if [ $((ok + notok)) -eq 0 ]; then
+	skipped=$((skipped + skip))
+	if [ $((ok + notok + skip)) -eq 0 ]; then
 		if [ "$rc" -eq 0 ]; then ok=1; else notok=1; fi
 	elif [ "$rc" -ne 0 ] && [ "$notok" -eq 0 ]; then
 		notok=1	# crashed or exited non-zero after its last TAP line
@@ -34,7 +37,7 @@ count_tap() {
 		echo "FAIL $name (log: $log)"
 		grep -E '^not ok |ERROR|runtime error|Sanitizer|error:' "$log" | head -20 | sed 's/^/    /'
 	else
-		echo "ok   $name ($ok)"
+		echo "ok   $name ($ok)${skip:+$( [ "$skip" -gt 0 ] && echo ", $skip skipped")}"
 	fi
 }
 
@@ -66,5 +69,6 @@ if [ -n "$fuzz" ]; then
 fi
 
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
+[ "$skipped" -gt 0 ] && echo "($skipped checks skipped: see the lines above)"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
