@@ -23,6 +23,8 @@ struct parse {
 	struct ks_config *c;
 	FILE *f;
 	int line;
+	int section_line;	/* of the last [section] header */
+	bool header_seen;	/* a [section] line since the last key */
 	char err[400];
 	int err_line;
 	char section[128];
@@ -38,13 +40,19 @@ static char *reader(char *str, int num, void *stream)
 {
 	struct parse *p = stream;
 	char *r = fgets(str, num, p->f);
-	if (r)
+	if (r) {
 		p->line++;
+		const char *t = r + strspn(r, " \t");
+		if (*t == '[') {
+			p->section_line = p->line;
+			p->header_seen = true;
+		}
+	}
 	return r;
 }
 
-static int fail(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(struct parse *p, const char *fmt, ...)
+static int cfg_fail(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int cfg_fail(struct parse *p, const char *fmt, ...)
 {
 	if (p->err_line)
 		return 0;	/* keep the first error */
@@ -258,16 +266,16 @@ static int parse_suites(struct parse *p, const char *v)
 			continue;
 		}
 		if (c->nsuites >= KS_MAX_SUITES)
-			return fail(p, "at most %d Phase 1 suites", KS_MAX_SUITES);
+			return cfg_fail(p, "at most %d Phase 1 suites", KS_MAX_SUITES);
 		if (parse_suite(tok, &c->suites[c->nsuites]))
-			return fail(p, "Phase 1 suite '%s': expected ENC-HASH-GROUP, e.g. aes256-sha256-ecp256 "
+			return cfg_fail(p, "Phase 1 suite '%s': expected ENC-HASH-GROUP, e.g. aes256-sha256-ecp256 "
 				    "(aes128|aes192|aes256|3des, sha1|sha256|sha384|sha512, "
 				    "modp1024|modp1536|modp2048|modp3072|modp4096|ecp256|ecp384|ecp521), "
 				    "'default' or 'legacy'", tok);
 		c->nsuites++;
 	}
 	if (!c->nsuites)
-		return fail(p, "phase1: expected at least one suite");
+		return cfg_fail(p, "phase1: expected at least one suite");
 	p->suites_set = true;
 	return 1;
 }
@@ -275,7 +283,7 @@ static int parse_suites(struct parse *p, const char *v)
 static int set_path(struct parse *p, char *dst, size_t cap, const char *v, const char *key)
 {
 	if (!*v || strlen(v) >= cap)
-		return fail(p, "%s: expected a path of 1..%zu characters", key, cap - 1);
+		return cfg_fail(p, "%s: expected a path of 1..%zu characters", key, cap - 1);
 	snprintf(dst, cap, "%s", v);
 	return 1;
 }
@@ -288,7 +296,7 @@ static int server_key(struct parse *p, const char *k, const char *v)
 	uint32_t u;
 	if (!strcmp(k, "listen")) {
 		if (ks_parse_inet(v, &c->listen, false))
-			return fail(p, "listen: expected IPv4ADDR[:PORT], got '%s'", v);
+			return cfg_fail(p, "listen: expected IPv4ADDR[:PORT], got '%s'", v);
 		if (!strchr(v, ':'))
 			c->listen.port = GDOI_PORT;
 		return 1;
@@ -299,7 +307,7 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		return set_path(p, c->admin_socket, sizeof(c->admin_socket), v, k);
 	if (!strcmp(k, "identity")) {
 		if (ks_parse_ident(v, &c->local_id))
-			return fail(p, "identity: expected TYPE:VALUE (ipv4, ipv6, fqdn, user, keyid)");
+			return cfg_fail(p, "identity: expected TYPE:VALUE (ipv4, ipv6, fqdn, user, keyid)");
 		c->local_id_set = true;
 		return 1;
 	}
@@ -307,7 +315,7 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		return parse_suites(p, v);
 	if (!strcmp(k, "phase1_lifetime")) {
 		if (!parse_u32(v, 60, 86400 * 7, &u))
-			return fail(p, "phase1_lifetime: expected seconds in 60..604800");
+			return cfg_fail(p, "phase1_lifetime: expected seconds in 60..604800");
 		c->p1_lifetime = u;
 		return 1;
 	}
@@ -317,7 +325,7 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		return set_path(p, c->key_file, sizeof(c->key_file), v, k);
 	if (!strcmp(k, "ca"))
 		return set_path(p, c->ca_file, sizeof(c->ca_file), v, k);
-	return fail(p, "unknown key '%s' in [server] (expected listen, state, admin_socket, identity, "
+	return cfg_fail(p, "unknown key '%s' in [server] (expected listen, state, admin_socket, identity, "
 		    "phase1, phase1_lifetime, certificate, private_key, ca)", k);
 }
 
@@ -327,46 +335,46 @@ static int group_key(struct parse *p, const char *k, const char *v)
 	uint32_t u;
 	if (!strcmp(k, "id")) {
 		if (!parse_u32(v, 1, UINT32_MAX, &u))
-			return fail(p, "id: expected a group id in 1..4294967295 (decimal or 0x hex)");
+			return cfg_fail(p, "id: expected a group id in 1..4294967295 (decimal or 0x hex)");
 		g->id = u;
 		return 1;
 	}
 	if (!strcmp(k, "tek")) {
 		if (g->nteks >= GDOI_MAX_TEKS / 2)
-			return fail(p, "tek: at most %d TEKs per group (old and new must fit in %d)",
+			return cfg_fail(p, "tek: at most %d TEKs per group (old and new must fit in %d)",
 				    GDOI_MAX_TEKS / 2, GDOI_MAX_TEKS);
 		if (ks_parse_profile(v, &g->profiles[g->nteks]))
-			return fail(p, "tek: expected an SRTP profile (AES128_CM_SHA1_80, AES128_CM_SHA1_32, "
+			return cfg_fail(p, "tek: expected an SRTP profile (AES128_CM_SHA1_80, AES128_CM_SHA1_32, "
 				    "NULL_SHA1_80, NULL_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM), got '%s'", v);
 		g->nteks++;
 		return 1;
 	}
 	if (!strcmp(k, "destination")) {
 		if (ks_parse_inet(v, &g->dest, true))
-			return fail(p, "destination: expected IPv4ADDR:PORT of the media group");
+			return cfg_fail(p, "destination: expected IPv4ADDR:PORT of the media group");
 		return 1;
 	}
 	if (!strcmp(k, "tek_lifetime")) {
 		if (!parse_u32(v, 10, 86400 * 30, &u))
-			return fail(p, "tek_lifetime: expected seconds in 10..2592000");
+			return cfg_fail(p, "tek_lifetime: expected seconds in 10..2592000");
 		g->tek_lifetime = u;
 		return 1;
 	}
 	if (!strcmp(k, "rekey_margin")) {
 		if (!parse_u32(v, 1, 86400 * 30, &u))
-			return fail(p, "rekey_margin: expected seconds in 1..2592000");
+			return cfg_fail(p, "rekey_margin: expected seconds in 1..2592000");
 		g->rekey_margin = u;
 		return 1;
 	}
 	if (!strcmp(k, "replay_window")) {
 		if (!parse_u32(v, 64, 32767, &u))
-			return fail(p, "replay_window: expected packets in 64..32767");
+			return cfg_fail(p, "replay_window: expected packets in 64..32767");
 		g->replay_window = (uint16_t)u;
 		return 1;
 	}
 	if (!strcmp(k, "atd") || !strcmp(k, "dtd")) {
 		if (!parse_u32(v, 0, 65535, &u))
-			return fail(p, "%s: expected seconds in 0..65535", k);
+			return cfg_fail(p, "%s: expected seconds in 0..65535", k);
 		*(k[0] == 'a' ? &g->atd : &g->dtd) = (uint16_t)u;
 		return 1;
 	}
@@ -378,7 +386,7 @@ static int group_key(struct parse *p, const char *k, const char *v)
 		g->unicast_explicit = true;
 	if (flag) {
 		if (!parse_bool(v, flag))
-			return fail(p, "%s: expected yes or no", k);
+			return cfg_fail(p, "%s: expected yes or no", k);
 		return 1;
 	}
 	if (!strcmp(k, "kek")) {
@@ -393,11 +401,11 @@ static int group_key(struct parse *p, const char *k, const char *v)
 				return 1;
 			}
 		}
-		return fail(p, "kek: expected none, aes128, aes192, aes256 or 3des");
+		return cfg_fail(p, "kek: expected none, aes128, aes192, aes256 or 3des");
 	}
 	if (!strcmp(k, "kek_lifetime")) {
 		if (!parse_u32(v, 60, 86400 * 365, &u))
-			return fail(p, "kek_lifetime: expected seconds in 60..31536000");
+			return cfg_fail(p, "kek_lifetime: expected seconds in 60..31536000");
 		g->kek_lifetime = u;
 		return 1;
 	}
@@ -408,26 +416,26 @@ static int group_key(struct parse *p, const char *k, const char *v)
 			    : !strcasecmp(v, "sha384") ? GDOI_MD_SHA384 : !strcasecmp(v, "sha512") ? GDOI_MD_SHA512
 			    : GDOI_MD_NONE;
 		if (g->sig_hash == GDOI_MD_NONE)
-			return fail(p, "sig_hash: expected sha1, sha256, sha384 or sha512");
+			return cfg_fail(p, "sig_hash: expected sha1, sha256, sha384 or sha512");
 		return 1;
 	}
 	if (!strcmp(k, "rekey_multicast")) {
 		if (ks_parse_inet(v, &g->mcast_addr, true) || (g->mcast_addr.ip[0] & 0xf0) != 0xe0 ||
 		    !g->mcast_addr.port)
-			return fail(p, "rekey_multicast: expected a multicast IPv4ADDR:PORT (224.0.0.0/4, port > 0)");
+			return cfg_fail(p, "rekey_multicast: expected a multicast IPv4ADDR:PORT (224.0.0.0/4, port > 0)");
 		g->mcast = true;
 		return 1;
 	}
 	if (!strcmp(k, "rekey_ttl")) {
 		if (!parse_u32(v, 0, 255, &u))
-			return fail(p, "rekey_ttl: expected 0..255");
+			return cfg_fail(p, "rekey_ttl: expected 0..255");
 		g->mcast_ttl = (uint8_t)u;
 		return 1;
 	}
 	if (!strcmp(k, "rekey_interface")) {
 		struct ks_inet a;
 		if (ks_parse_inet(v, &a, false) || a.port)
-			return fail(p, "rekey_interface: expected the IPv4 address of the interface");
+			return cfg_fail(p, "rekey_interface: expected the IPv4 address of the interface");
 		memcpy(g->mcast_if, a.ip, 4);
 		return 1;
 	}
@@ -437,10 +445,10 @@ static int group_key(struct parse *p, const char *k, const char *v)
 		else if (!strcasecmp(v, "none"))
 			g->compat_gdoid = false;
 		else
-			return fail(p, "compat: expected gdoid or none");
+			return cfg_fail(p, "compat: expected gdoid or none");
 		return 1;
 	}
-	return fail(p, "unknown key '%s' in a [group] section", k);
+	return cfg_fail(p, "unknown key '%s' in a [group] section", k);
 }
 
 static int member_key(struct parse *p, const char *k, const char *v)
@@ -449,7 +457,7 @@ static int member_key(struct parse *p, const char *k, const char *v)
 	uint32_t u;
 	if (!strcmp(k, "id")) {
 		if (ks_parse_ident(v, &m->id))
-			return fail(p, "id: expected TYPE:VALUE (ipv4:ADDR, ipv6:ADDR, fqdn:NAME, user:NAME@DOMAIN, keyid:TEXT)");
+			return cfg_fail(p, "id: expected TYPE:VALUE (ipv4:ADDR, ipv6:ADDR, fqdn:NAME, user:NAME@DOMAIN, keyid:TEXT)");
 		return 1;
 	}
 	if (!strcmp(k, "psk") || !strcmp(k, "psk_hex")) {
@@ -461,18 +469,18 @@ static int member_key(struct parse *p, const char *k, const char *v)
 		size_t n = strlen(v);
 		bool hex = k[3] == '_';
 		if (!n || (hex && n % 2))
-			return fail(p, "%s: expected %s", k, hex ? "an even number of hex digits" : "a non-empty key");
+			return cfg_fail(p, "%s: expected %s", k, hex ? "an even number of hex digits" : "a non-empty key");
 		m->psk_len = hex ? n / 2 : n;
 		m->psk = malloc(m->psk_len);
 		if (!m->psk)
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		for (size_t i = 0; i < m->psk_len; i++) {
 			unsigned x;
 			if (!hex) {
 				m->psk[i] = (uint8_t)v[i];
 			} else if (!isxdigit((unsigned char)v[2 * i]) || !isxdigit((unsigned char)v[2 * i + 1]) ||
 				   sscanf(v + 2 * i, "%2x", &x) != 1) {
-				return fail(p, "psk_hex: expected hex digits");
+				return cfg_fail(p, "psk_hex: expected hex digits");
 			} else {
 				m->psk[i] = (uint8_t)x;
 			}
@@ -485,13 +493,13 @@ static int member_key(struct parse *p, const char *k, const char *v)
 		else if (!strcasecmp(v, "cert") || !strcasecmp(v, "certificate"))
 			m->cert = true;
 		else
-			return fail(p, "auth: expected psk or cert");
+			return cfg_fail(p, "auth: expected psk or cert");
 		return 1;
 	}
 	if (!strcmp(k, "groups")) {
 		p->refs = realloc(p->refs, (p->nrefs + 1) * sizeof(*p->refs));
 		if (!p->refs)
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		p->refs[p->nrefs].member = (size_t)(m - p->c->members);
 		p->refs[p->nrefs].line = p->line;
 		snprintf(p->refs[p->nrefs].value, sizeof(p->refs[0].value), "%s", v);
@@ -500,12 +508,12 @@ static int member_key(struct parse *p, const char *k, const char *v)
 	}
 	if (!strcmp(k, "may_send")) {
 		if (!parse_bool(v, &m->may_send))
-			return fail(p, "may_send: expected yes or no");
+			return cfg_fail(p, "may_send: expected yes or no");
 		return 1;
 	}
 	if (!strcmp(k, "ssrcs")) {
 		if (!parse_u32(v, 1, GDOI_MAX_SIDS, &u))
-			return fail(p, "ssrcs: expected 1..%d", GDOI_MAX_SIDS);
+			return cfg_fail(p, "ssrcs: expected 1..%d", GDOI_MAX_SIDS);
 		m->max_ssrcs = u;
 		return 1;
 	}
@@ -515,10 +523,10 @@ static int member_key(struct parse *p, const char *k, const char *v)
 		else if (!strcasecmp(v, "none"))
 			m->compat_gdoid = false;
 		else
-			return fail(p, "compat: expected gdoid or none");
+			return cfg_fail(p, "compat: expected gdoid or none");
 		return 1;
 	}
-	return fail(p, "unknown key '%s' in a [member] section (expected id, psk, psk_hex, auth, groups, "
+	return cfg_fail(p, "unknown key '%s' in a [member] section (expected id, psk, psk_hex, auth, groups, "
 		    "may_send, ssrcs, compat)", k);
 }
 
@@ -532,7 +540,18 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+static int new_section_at(struct parse *p, const char *section);
+/* Errors about a section name its header line, not the line of its first key. */
 static int new_section(struct parse *p, const char *section)
+{
+	int line = p->line;
+	p->line = p->section_line ? p->section_line : line;
+	int rc = new_section_at(p, section);
+	p->line = line;
+	return rc;
+}
+
+static int new_section_at(struct parse *p, const char *section)
 {
 	struct ks_config *c = p->c;
 	snprintf(p->section, sizeof(p->section), "%s", section);
@@ -542,19 +561,19 @@ static int new_section(struct parse *p, const char *section)
 		return 1;
 	bool is_group = !strncmp(section, "group ", 6), is_member = !strncmp(section, "member ", 7);
 	if (!is_group && !is_member)
-		return fail(p, "unknown section [%s] (expected [server], [group NAME] or [member NAME])", section);
+		return cfg_fail(p, "unknown section [%s] (expected [server], [group NAME] or [member NAME])", section);
 	const char *name = section + (is_group ? 6 : 7);
 	while (*name == ' ')
 		name++;
 	if (!valid_name(name))
-		return fail(p, "[%s]: expected a name of 1..63 letters, digits, '-', '_', '.', '@'", section);
+		return cfg_fail(p, "[%s]: expected a name of 1..63 letters, digits, '-', '_', '.', '@'", section);
 	if (is_group) {
 		for (size_t i = 0; i < c->ngroups; i++)
 			if (!strcmp(c->groups[i].name, name))
-				return fail(p, "group '%s' defined twice (first at line %d)", name, c->groups[i].line);
+				return cfg_fail(p, "group '%s' defined twice (first at line %d)", name, c->groups[i].line);
 		void *n = realloc(c->groups, (c->ngroups + 1) * sizeof(*c->groups));
 		if (!n)
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		c->groups = n;
 		struct ks_group_cfg *g = &c->groups[c->ngroups++];
 		*g = (struct ks_group_cfg){ .line = p->line, .tek_lifetime = 3600, .replay_window = 128,
@@ -566,10 +585,10 @@ static int new_section(struct parse *p, const char *section)
 	} else {
 		for (size_t i = 0; i < c->nmembers; i++)
 			if (!strcmp(c->members[i].name, name))
-				return fail(p, "member '%s' defined twice (first at line %d)", name, c->members[i].line);
+				return cfg_fail(p, "member '%s' defined twice (first at line %d)", name, c->members[i].line);
 		void *n = realloc(c->members, (c->nmembers + 1) * sizeof(*c->members));
 		if (!n)
-			return fail(p, "out of memory");
+			return cfg_fail(p, "out of memory");
 		c->members = n;
 		struct ks_member_cfg *m = &c->members[c->nmembers++];
 		*m = (struct ks_member_cfg){ .line = p->line, .max_ssrcs = 4 };
@@ -585,8 +604,9 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (p->err_line)
 		return 0;
 	if (!*section)
-		return fail(p, "key '%s' outside a section (expected [server], [group NAME] or [member NAME] first)", name);
-	if (strcmp(section, p->section) || (!p->group && !p->member && strcmp(section, "server"))) {
+		return cfg_fail(p, "key '%s' outside a section (expected [server], [group NAME] or [member NAME] first)", name);
+	if (p->header_seen || strcmp(section, p->section)) {
+		p->header_seen = false;
 		if (!new_section(p, section))
 			return 0;
 	}
@@ -604,31 +624,31 @@ static int validate(struct parse *p)
 		struct ks_group_cfg *g = &c->groups[i];
 		p->line = g->line;
 		if (!g->id)
-			return fail(p, "[group %s]: expected an id", g->name);
+			return cfg_fail(p, "[group %s]: expected an id", g->name);
 		if (!g->nteks)
-			return fail(p, "[group %s]: expected at least one tek = PROFILE", g->name);
+			return cfg_fail(p, "[group %s]: expected at least one tek = PROFILE", g->name);
 		if (!g->dest.port && !g->dest.ip[0])
-			return fail(p, "[group %s]: expected destination = ADDR:PORT", g->name);
+			return cfg_fail(p, "[group %s]: expected destination = ADDR:PORT", g->name);
 		for (size_t j = 0; j < i; j++) {
 			uint32_t a = c->groups[j].id, b = g->id;
 			if (a == b || (g->compat_gdoid && __builtin_bswap32(b) == a) ||
 			    (c->groups[j].compat_gdoid && __builtin_bswap32(a) == b))
-				return fail(p, "[group %s]: id %u (or its byte-swapped form) is also group '%s'",
+				return cfg_fail(p, "[group %s]: id %u (or its byte-swapped form) is also group '%s'",
 					    g->name, b, c->groups[j].name);
 		}
 		if (!g->unicast_explicit)	/* unicast unless multicast is configured */
 			g->unicast = !g->mcast;
 		if (g->kek_alg && !g->mcast && !g->unicast)
-			return fail(p, "[group %s]: a KEK needs rekey_multicast and/or rekey_unicast = yes", g->name);
+			return cfg_fail(p, "[group %s]: a KEK needs rekey_multicast and/or rekey_unicast = yes", g->name);
 		if (!g->rekey_margin)
 			g->rekey_margin = (uint32_t)g->atd + g->dtd + 5;
 		if (g->dtd && g->dtd <= g->atd)
-			return fail(p, "[group %s]: dtd (%u) must be greater than atd (%u)", g->name, g->dtd, g->atd);
+			return cfg_fail(p, "[group %s]: dtd (%u) must be greater than atd (%u)", g->name, g->dtd, g->atd);
 		if ((uint64_t)g->rekey_margin + g->dtd >= g->tek_lifetime)
-			return fail(p, "[group %s]: tek_lifetime (%u) must exceed rekey_margin (%u) + dtd (%u)",
+			return cfg_fail(p, "[group %s]: tek_lifetime (%u) must exceed rekey_margin (%u) + dtd (%u)",
 				    g->name, g->tek_lifetime, g->rekey_margin, g->dtd);
 		if (g->kek_alg && g->kek_lifetime <= g->rekey_margin)
-			return fail(p, "[group %s]: kek_lifetime must exceed rekey_margin", g->name);
+			return cfg_fail(p, "[group %s]: kek_lifetime must exceed rekey_margin", g->name);
 	}
 	for (size_t r = 0; r < p->nrefs; r++) {
 		struct ks_member_cfg *m = &c->members[p->refs[r].member];
@@ -641,9 +661,9 @@ static int validate(struct parse *p)
 			}
 			const struct ks_group_cfg *g = ks_config_group_by_ref(c, tok);
 			if (!g)
-				return fail(p, "groups: '%s' is not a group defined in this file", tok);
+				return cfg_fail(p, "groups: '%s' is not a group defined in this file", tok);
 			if (m->ngroups >= KS_MAX_MEMBER_GROUPS)
-				return fail(p, "groups: at most %d groups per member", KS_MAX_MEMBER_GROUPS);
+				return cfg_fail(p, "groups: at most %d groups per member", KS_MAX_MEMBER_GROUPS);
 			m->groups[m->ngroups++] = g->id;
 		}
 	}
@@ -652,20 +672,20 @@ static int validate(struct parse *p)
 		struct ks_member_cfg *m = &c->members[i];
 		p->line = m->line;
 		if (!m->id.type)
-			return fail(p, "[member %s]: expected id = TYPE:VALUE", m->name);
+			return cfg_fail(p, "[member %s]: expected id = TYPE:VALUE", m->name);
 		if (!m->cert && !m->psk)
-			return fail(p, "[member %s]: expected psk (or psk_hex, or auth = cert)", m->name);
+			return cfg_fail(p, "[member %s]: expected psk (or psk_hex, or auth = cert)", m->name);
 		if (!m->ngroups && !m->all_groups)
-			return fail(p, "[member %s]: expected groups = GROUP[, GROUP...] or *", m->name);
+			return cfg_fail(p, "[member %s]: expected groups = GROUP[, GROUP...] or *", m->name);
 		for (size_t j = 0; j < i; j++)
 			if (c->members[j].id.type == m->id.type && c->members[j].id.len == m->id.len &&
 			    !memcmp(c->members[j].id.data, m->id.data, m->id.len))
-				return fail(p, "[member %s]: same id as member '%s'", m->name, c->members[j].name);
+				return cfg_fail(p, "[member %s]: same id as member '%s'", m->name, c->members[j].name);
 		any_cert |= m->cert;
 	}
 	if (any_cert && (!c->cert_file[0] || !c->key_file[0] || !c->ca_file[0])) {
 		p->line = 0;
-		return fail(p, "members with auth = cert need certificate, private_key and ca in [server]");
+		return cfg_fail(p, "members with auth = cert need certificate, private_key and ca in [server]");
 	}
 	return 1;
 }
@@ -694,10 +714,10 @@ int ks_config_load(const char *path, const struct ks_overrides *ov, struct ks_co
 	int rc = ini_parse_stream(reader, &p, handler, &p);
 	fclose(p.f);
 	if (rc < 0 && !p.err_line)
-		fail(&p, "cannot read the file");
+		cfg_fail(&p, "cannot read the file");
 	else if (rc > 0 && !p.err_line) {
 		p.line = rc;
-		fail(&p, "expected [section], KEY = VALUE, a comment or an empty line");
+		cfg_fail(&p, "expected [section], KEY = VALUE, a comment or an empty line");
 	}
 	if (!p.err_line)
 		validate(&p);

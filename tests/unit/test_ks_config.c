@@ -1,0 +1,139 @@
+/*
+ * test_ks_config.c - gdoi-ks configuration: a valid file and its defaults, overrides,
+ * and errors that name FILE:LINE and what was expected (keyserver/config.c is compiled
+ * into this test: keyserver/ is not a library).
+ */
+#include "tests/lib/testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gdoi/numbers.h"
+#include "keyserver/config.c"
+#include "keyserver/log.c"
+
+static char path[64];
+
+static void write_file(const char *text)
+{
+	strcpy(path, "/tmp/test_ks_config.XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* Loads text; expects failure with "PATH:LINE: " followed by want (substring). */
+static void expect_error(const char *text, int line, const char *want)
+{
+	struct ks_config *c = NULL;
+	char err[600], prefix[128];
+	write_file(text);
+	assert_int_equal(ks_config_load(path, NULL, &c, err, sizeof(err)), -1);
+	snprintf(prefix, sizeof(prefix), "%s:%d: ", path, line);
+	if (strncmp(err, prefix, strlen(prefix)) || !strstr(err, want))
+		fail_msg("got '%s', want '%s...%s'", err, prefix, want);
+	unlink(path);
+}
+
+static const char good[] =
+	"[server]\n"
+	"listen = 127.0.0.1:8848\n"
+	"phase1 = aes128-sha256-ecp256, legacy\n"
+	"\n"
+	"[group media]\n"
+	"id = 0x4d2\n"
+	"tek = AES128_CM_SHA1_80\n"
+	"tek = SRTP_AEAD_AES_256_GCM\n"
+	"destination = 239.1.2.3:5004\n"
+	"kek = aes128\n"
+	"rekey_multicast = 239.1.2.4:1849\n"
+	"compat = gdoid\n"
+	"\n"
+	"[member alice]\n"
+	"id = fqdn:alice.example\n"
+	"psk_hex = 00ff10\n"
+	"groups = media\n"
+	"may_send = yes\n";
+
+static void test_good(void **s)
+{
+	(void)s;
+	struct ks_config *c = NULL;
+	char err[600] = "";
+	write_file(good);
+	struct ks_overrides ov = { .state_dir = "/tmp/x", .admin_socket = "/tmp/x.sock" };
+	assert_int_equal(ks_config_load(path, &ov, &c, err, sizeof(err)), 0);
+	assert_int_equal(c->listen.port, 8848);
+	assert_string_equal(c->state_dir, "/tmp/x");
+	assert_string_equal(c->admin_socket, "/tmp/x.sock");
+	assert_int_equal(c->nsuites, 2);
+	assert_int_equal(c->suites[1].enc, GDOI_IKE_ENC_3DES);
+	assert_int_equal(c->ngroups, 1);
+	const struct ks_group_cfg *g = ks_config_group_by_ref(c, "media");
+	assert_non_null(g);
+	assert_ptr_equal(g, ks_config_group_by_ref(c, "1234"));
+	assert_int_equal(g->nteks, 2);
+	assert_int_equal(g->profiles[1], GDOI_SRTP_AEAD_AES_256_GCM);
+	assert_true(g->mcast);
+	assert_false(g->unicast);	/* multicast configured, unicast not asked for */
+	assert_true(g->compat_gdoid);
+	assert_int_equal(g->rekey_margin, 5 + 30 + 5);
+	const struct ks_member_cfg *m = ks_config_member_by_id(c, GDOI_ID_FQDN, (const uint8_t *)"ALICE.example", 13);
+	assert_non_null(m);
+	assert_int_equal(m->psk_len, 3);
+	assert_int_equal(m->psk[1], 0xff);
+	assert_true(ks_member_in_group(m, 1234));
+	assert_false(ks_member_in_group(m, 1235));
+	assert_int_equal(c->local_id.type, GDOI_ID_IPV4_ADDR);
+	ks_config_free(c);
+	/* a bad override */
+	ov.listen = "nonsense";
+	assert_int_equal(ks_config_load(path, &ov, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--listen"));
+	unlink(path);
+}
+
+static void test_errors(void **s)
+{
+	(void)s;
+	expect_error("listen = 1.2.3.4\n", 1, "outside a section");
+	expect_error("[server]\nlisten = 1.2.3:848\n", 2, "listen: expected IPv4ADDR[:PORT]");
+	expect_error("[server]\nfoo = 1\n", 2, "unknown key 'foo' in [server]");
+	expect_error("[server]\nphase1 = aes512-sha1-modp1024\n", 2, "Phase 1 suite 'aes512-sha1-modp1024'");
+	expect_error("[srv]\nx = 1\n", 1, "unknown section [srv]");
+	expect_error("[group g]\nid = 5\ntek = AES999\n", 3, "tek: expected an SRTP profile");
+	expect_error("[group g]\nid = 0\n", 2, "id: expected a group id");
+	expect_error("[group g]\nid = 5\ndestination = 239.1.1.1\n", 3, "destination: expected IPv4ADDR:PORT");
+	expect_error("[group g]\nid = 5\nrekey_multicast = 10.0.0.1:5\n", 3, "rekey_multicast: expected a multicast");
+	expect_error("[group g]\nid = 5\nkek = rc4\n", 3, "kek: expected none, aes128");
+	expect_error("[group g]\nid = 5\nreplay_window = 10\n", 3, "replay_window: expected packets in 64..32767");
+	expect_error("[group g]\nid = 5\nsrtcp = maybe\n", 3, "srtcp: expected yes or no");
+	/* cross checks name the line of the section or key */
+	expect_error("\n[group g]\nid = 5\ndestination = 239.1.1.1:5\n", 2, "expected at least one tek");
+	expect_error("[group g]\nid = 5\ntek = NULL_SHA1_32\ndestination = 239.1.1.1:5\natd = 9\ndtd = 3\n", 1,
+		     "dtd (3) must be greater than atd (9)");
+	expect_error("[group g]\nid = 5\ntek = NULL_SHA1_32\ndestination = 239.1.1.1:5\n"
+		     "[group h]\nid = 5\ntek = NULL_SHA1_32\ndestination = 239.1.1.1:5\n", 5, "is also group 'g'");
+	expect_error("[group g]\nid = 5\ntek = NULL_SHA1_32\ndestination = 239.1.1.1:5\n"
+		     "[member m]\nid = fqdn:m\npsk = k\ngroups = g, nope\n", 8, "groups: 'nope' is not a group");
+	expect_error("[member m]\nid = fqdn:m\ngroups = *\n", 1, "expected psk");
+	expect_error("[member m]\nid = bogus\n", 2, "id: expected TYPE:VALUE");
+	expect_error("[member m]\nid = fqdn:m\npsk_hex = abc\n", 3, "psk_hex: expected an even number of hex digits");
+	expect_error("[member m]\nid = fqdn:m\npsk = k\ngroups = *\n[member n]\nid = fqdn:m\npsk = k\ngroups = *\n", 5,
+		     "same id as member 'm'");
+	expect_error("[group g]\nid = 5\n[group g]\nid = 6\n", 3, "group 'g' defined twice");
+	expect_error("[group g]\nthis line is not ini\n", 2, "expected [section], KEY = VALUE");
+}
+
+int main(void)
+{
+	ks_log_set_level(-1);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

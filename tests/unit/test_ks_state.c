@@ -1,0 +1,177 @@
+/*
+ * test_ks_state.c - the gdoi-ks state store on a real SQLite file: a group record
+ * (KEK, SEQ, TEK generations, keys) survives close and reopen byte for byte, SEQ only
+ * moves forward, TEK SPIs are never reused, SSRCs are unique per group and stable per
+ * member, members and evictions persist, the database is mode 0600.
+ * (keyserver/state_sqlite.c is compiled into this test.)
+ */
+#include "tests/lib/testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "keyserver/log.c"
+#include "keyserver/state_sqlite.c"
+
+static char dir[64];
+
+static struct ks_state *open_state(void)
+{
+	struct ks_state *st = NULL;
+	char err[300];
+	assert_int_equal(ks_state_open(dir, &st, err, sizeof(err)), 0);
+	return st;
+}
+
+static int setup(void **s)
+{
+	(void)s;
+	strcpy(dir, "/tmp/test_ks_state.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **s)
+{
+	(void)s;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "%s/gdoi-ks.db", dir);
+	unlink(cmd);
+	snprintf(cmd, sizeof(cmd), "%s/gdoi-ks.db-wal", dir);
+	unlink(cmd);
+	snprintf(cmd, sizeof(cmd), "%s/gdoi-ks.db-shm", dir);
+	unlink(cmd);
+	rmdir(dir);
+	return 0;
+}
+
+static void test_group_roundtrip(void **s)
+{
+	(void)s;
+	struct ks_state *st = open_state();
+	static struct ks_group_rec r, back;
+	memset(&r, 0, sizeof(r));
+	r.gid = 1234;
+	assert_int_equal(ks_state_load_group(st, r.gid, &back), 1);	/* not there yet */
+	r.has_kek = true;
+	for (int i = 0; i < 16; i++)
+		r.kek_spi[i] = (uint8_t)(i + 1), r.kek_iv[i] = (uint8_t)(0x40 + i);
+	memset(r.kek_key, 0x5a, sizeof(r.kek_key));
+	r.kek_alg = 3;
+	r.kek_bits = 256;
+	r.kek_created = 1700000000;
+	r.seq = 41;
+	r.tek_created = 1700000100;
+	r.prev_until = 1700000130;
+	r.tek_push_due = true;
+	r.nteks = 3;
+	for (size_t i = 0; i < 3; i++) {
+		r.teks[i] = (struct ks_tek_rec){ .spi = 0x1000 + (uint32_t)i, .profile = 1, .gen = i == 0,
+						 .created = 1700000000 + (int64_t)i, .key_len = 30 };
+		memset(r.teks[i].key, (int)(0x10 + i), 30);
+	}
+	r.sign_der_len = 5;
+	memcpy(r.sign_der, "\x30\x03\x02\x01\x01", 5);
+	assert_int_equal(ks_state_save_group(st, &r), 0);
+	ks_state_close(st);
+	st = open_state();
+	assert_int_equal(ks_state_load_group(st, r.gid, &back), 0);
+	/* same fields (TEKs come back ordered by generation, current first) */
+	assert_int_equal(back.seq, 41);
+	assert_true(back.tek_push_due);
+	assert_memory_equal(back.kek_spi, r.kek_spi, 16);
+	assert_memory_equal(back.kek_key, r.kek_key, sizeof(r.kek_key));
+	assert_memory_equal(back.kek_iv, r.kek_iv, sizeof(r.kek_iv));
+	assert_int_equal(back.kek_created, r.kek_created);
+	assert_int_equal(back.prev_until, r.prev_until);
+	assert_int_equal(back.nteks, 3);
+	assert_int_equal(back.teks[0].gen, 0);
+	assert_int_equal(back.teks[2].gen, 1);
+	assert_int_equal(back.teks[2].spi, 0x1000);
+	assert_memory_equal(back.teks[2].key, r.teks[0].key, 30);
+	assert_int_equal(back.sign_der_len, 5);
+	/* SEQ persisted on its own */
+	assert_int_equal(ks_state_save_seq(st, r.gid, 42), 0);
+	assert_int_equal(ks_state_save_seq(st, 999, 1), -1);	/* no such group */
+	ks_state_close(st);
+	st = open_state();
+	assert_int_equal(ks_state_load_group(st, r.gid, &back), 0);
+	assert_int_equal(back.seq, 42);
+	ks_state_close(st);
+	struct stat sb;
+	char p[128];
+	snprintf(p, sizeof(p), "%s/gdoi-ks.db", dir);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	snprintf(p, sizeof(p), "%s/gdoi-ks.db-wal", dir);
+	assert_true(stat(p, &sb) || sb.st_size == 0);	/* folded back at close */
+}
+
+static void test_spis_ssrcs_members(void **s)
+{
+	(void)s;
+	struct ks_state *st = open_state();
+	assert_int_equal(ks_state_spi_claim(st, 1, 0xabcdef), 0);
+	assert_int_equal(ks_state_spi_claim(st, 1, 0xabcdef), 1);	/* never twice in a group */
+	assert_int_equal(ks_state_spi_claim(st, 2, 0xabcdef), 0);	/* other group: fine */
+	assert_int_equal(ks_state_ssrc_add(st, 1, "alice", 7), 0);
+	assert_int_equal(ks_state_ssrc_add(st, 1, "alice", 3), 0);
+	assert_int_equal(ks_state_ssrc_add(st, 1, "bob", 7), 1);	/* unique per group */
+	assert_int_equal(ks_state_ssrc_add(st, 2, "bob", 7), 0);
+	ks_state_close(st);
+	st = open_state();
+	assert_int_equal(ks_state_spi_claim(st, 1, 0xabcdef), 1);	/* survives reopen */
+	uint32_t v[16];
+	size_t n;
+	assert_int_equal(ks_state_ssrc_list(st, 1, "alice", v, 16, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0], 7);	/* in assignment order */
+	assert_int_equal(v[1], 3);
+	assert_int_equal(ks_state_member_seen(st, 1, "alice", "fqdn:a", "127.0.0.1:1000", 5), 0);
+	assert_int_equal(ks_state_member_seen(st, 1, "alice", "fqdn:a", "127.0.0.1:2000", 6), 0);
+	assert_int_equal(ks_state_member_seen(st, 1, "bob", "fqdn:b", "127.0.0.1:3000", 7), 0);
+	assert_int_equal(ks_state_member_remove(st, 1, "bob"), 0);
+	assert_false(ks_state_blocked(st, "bob"));
+	assert_int_equal(ks_state_set_blocked(st, "bob", true), 0);
+	ks_state_close(st);
+	st = open_state();
+	assert_true(ks_state_blocked(st, "bob"));
+	assert_int_equal(ks_state_set_blocked(st, "bob", false), 0);
+	assert_false(ks_state_blocked(st, "bob"));
+	ks_state_close(st);
+}
+
+static struct ks_member_rec seen[4];
+static size_t nseen;
+static void collect(void *ctx, const struct ks_member_rec *m)
+{
+	(void)ctx;
+	if (nseen < 4)
+		seen[nseen++] = *m;
+}
+
+static void test_members_listing(void **s)
+{
+	(void)s;
+	struct ks_state *st = open_state();
+	nseen = 0;
+	assert_int_equal(ks_state_members(st, 1, collect, NULL), 0);
+	assert_int_equal(nseen, 1);	/* bob was removed, alice registered twice */
+	assert_string_equal(seen[0].name, "alice");
+	assert_string_equal(seen[0].addr, "127.0.0.1:2000");	/* the latest address */
+	assert_int_equal(seen[0].nssrcs, 2);
+	ks_state_close(st);
+}
+
+int main(void)
+{
+	ks_log_set_level(-1);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_group_roundtrip),
+		cmocka_unit_test(test_spis_ssrcs_members),
+		cmocka_unit_test(test_members_listing),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
