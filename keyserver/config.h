@@ -119,5 +119,9 @@ int ks_parse_ident(const char *s, struct ks_ident *out);
 void ks_ident_format(uint8_t type, const uint8_t *data, size_t len, char *out, size_t cap);
 int ks_parse_profile(const char *s, uint16_t *profile);
 const char *ks_profile_name(uint16_t profile);
+/* "aes256-sha256-ecp256": ENC-HASH-GROUP into a suite (auth and lifetime not set). */
+int ks_parse_suite(const char *s, struct gdoi_p1_suite *out);
+/* Decimal or 0x hex in min..max. */
+bool ks_parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "gdoi/numbers.h"
 #include "keyserver/config.c"
+#include "keyserver/config_values.c"
 #include "keyserver/log.c"
 
 static char path[64];
