@@ -32,7 +32,8 @@ struct parse {
 	struct ks_member_cfg *member;
 	/* member "groups" values are resolved after the whole file is read */
 	struct { size_t member; int line; char value[400]; } *refs;
-	size_t nrefs;
+	size_t nrefs, refs_cap;
+	size_t members_cap;
 	bool suites_set;
 };
 
@@ -332,9 +333,12 @@ static int member_key(struct parse *p, const char *k, const char *v)
 		return 1;
 	}
 	if (!strcmp(k, "groups")) {
-		p->refs = realloc(p->refs, (p->nrefs + 1) * sizeof(*p->refs));
-		if (!p->refs)
-			return cfg_fail(p, "out of memory");
+		if (p->nrefs == p->refs_cap) {
+			p->refs_cap = p->refs_cap ? p->refs_cap * 2 : 16;
+			p->refs = realloc(p->refs, p->refs_cap * sizeof(*p->refs));
+			if (!p->refs)
+				return cfg_fail(p, "out of memory");
+		}
 		p->refs[p->nrefs].member = (size_t)(m - p->c->members);
 		p->refs[p->nrefs].line = p->line;
 		snprintf(p->refs[p->nrefs].value, sizeof(p->refs[0].value), "%s", v);
@@ -352,6 +356,19 @@ static int member_key(struct parse *p, const char *k, const char *v)
 		m->max_ssrcs = u;
 		return 1;
 	}
+	if (!strcmp(k, "address")) {
+		char buf[400], *save = NULL;
+		snprintf(buf, sizeof(buf), "%s", v);
+		for (char *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+			struct in_addr a;
+			if (inet_pton(AF_INET, tok, &a) != 1)
+				return cfg_fail(p, "address: expected an IPv4 address A.B.C.D, got '%s'", tok);
+			if (m->naddrs >= KS_MAX_MEMBER_ADDRS)
+				return cfg_fail(p, "address: at most %d addresses per member", KS_MAX_MEMBER_ADDRS);
+			memcpy(m->addrs[m->naddrs++], &a, 4);
+		}
+		return 1;
+	}
 	if (!strcmp(k, "compat")) {
 		if (!strcasecmp(v, "gdoid"))
 			m->compat_gdoid = true;
@@ -362,7 +379,7 @@ static int member_key(struct parse *p, const char *k, const char *v)
 		return 1;
 	}
 	return cfg_fail(p, "unknown key '%s' in a [member] section (expected id, psk, psk_hex, auth, groups, "
-		    "may_send, ssrcs, compat)", k);
+		    "may_send, ssrcs, compat, address)", k);
 }
 
 static bool valid_name(const char *s)
@@ -418,13 +435,15 @@ static int new_section_at(struct parse *p, const char *section)
 		snprintf(g->name, sizeof(g->name), "%s", name);
 		p->group = g;
 	} else {
-		for (size_t i = 0; i < c->nmembers; i++)
-			if (!strcmp(c->members[i].name, name))
-				return cfg_fail(p, "member '%s' defined twice (first at line %d)", name, c->members[i].line);
-		void *n = realloc(c->members, (c->nmembers + 1) * sizeof(*c->members));
-		if (!n)
-			return cfg_fail(p, "out of memory");
-		c->members = n;
+		/* duplicate names are found by the index (validate): O(1) per member */
+		if (c->nmembers == p->members_cap) {
+			size_t cap = p->members_cap ? p->members_cap * 2 : 16;
+			void *n = realloc(c->members, cap * sizeof(*c->members));
+			if (!n)
+				return cfg_fail(p, "out of memory");
+			c->members = n;
+			p->members_cap = cap;
+		}
 		struct ks_member_cfg *m = &c->members[c->nmembers++];
 		*m = (struct ks_member_cfg){ .line = p->line, .max_ssrcs = 4 };
 		snprintf(m->name, sizeof(m->name), "%s", name);
@@ -512,11 +531,25 @@ static int validate(struct parse *p)
 			return cfg_fail(p, "[member %s]: expected psk (or psk_hex, or auth = cert)", m->name);
 		if (!m->ngroups && !m->all_groups)
 			return cfg_fail(p, "[member %s]: expected groups = GROUP[, GROUP...] or *", m->name);
-		for (size_t j = 0; j < i; j++)
-			if (c->members[j].id.type == m->id.type && c->members[j].id.len == m->id.len &&
-			    !memcmp(c->members[j].id.data, m->id.data, m->id.len))
-				return cfg_fail(p, "[member %s]: same id as member '%s'", m->name, c->members[j].name);
+		if (m->naddrs && !m->psk)
+			return cfg_fail(p, "[member %s]: address selects a pre-shared key: it needs psk or psk_hex",
+					m->name);
 		any_cert |= m->cert;
+	}
+	size_t dup, first;
+	int what;
+	int rc = ks_config_index_build(c, &dup, &first, &what);
+	if (rc < 0)
+		return cfg_fail(p, "out of memory");
+	if (rc > 0) {
+		const struct ks_member_cfg *m = &c->members[dup], *o = &c->members[first];
+		p->line = m->line;
+		if (what == 0)
+			return cfg_fail(p, "member '%s' defined twice (first at line %d)", m->name, o->line);
+		if (what == 1)
+			return cfg_fail(p, "[member %s]: same id as member '%s'", m->name, o->name);
+		return cfg_fail(p, "[member %s]: an address of member '%s' too (a pre-shared key is selected "
+				"by address, so each address belongs to one member)", m->name, o->name);
 	}
 	if (any_cert && (!c->cert_file[0] || !c->key_file[0] || !c->ca_file[0])) {
 		p->line = 0;
@@ -609,6 +642,7 @@ void ks_config_free(struct ks_config *c)
 		}
 	}
 	free(c->members);
+	ks_config_index_free(c->idx);
 	free(c->groups);
 	gdoi_wipe(c, sizeof(*c));
 	free(c);
@@ -633,29 +667,7 @@ const struct ks_group_cfg *ks_config_group_by_ref(const struct ks_config *c, con
 	return NULL;
 }
 
-const struct ks_member_cfg *ks_config_member(const struct ks_config *c, const char *name)
-{
-	for (size_t i = 0; i < c->nmembers; i++)
-		if (!strcmp(c->members[i].name, name))
-			return &c->members[i];
-	return NULL;
-}
-
-const struct ks_member_cfg *ks_config_member_by_id(const struct ks_config *c, uint8_t type,
-						    const uint8_t *data, size_t len)
-{
-	for (size_t i = 0; i < c->nmembers; i++) {
-		const struct ks_member_cfg *m = &c->members[i];
-		if (m->id.type != type || m->id.len != len)
-			continue;
-		bool eq = type == GDOI_ID_FQDN || type == GDOI_ID_USER_FQDN
-			  ? !strncasecmp((const char *)m->id.data, (const char *)data, len)
-			  : !memcmp(m->id.data, data, len);
-		if (eq)
-			return m;
-	}
-	return NULL;
-}
+/* ks_config_member, ks_config_member_by_id, ks_config_member_by_addr: config_index.c */
 
 bool ks_member_in_group(const struct ks_member_cfg *m, uint32_t gid)
 {

@@ -17,6 +17,7 @@
 #define KS_MAX_SUITES 16
 #define KS_MAX_ID 256
 #define KS_MAX_MEMBER_GROUPS 32
+#define KS_MAX_MEMBER_ADDRS 8
 
 /* An IPv4 transport address. */
 struct ks_inet {
@@ -72,7 +73,14 @@ struct ks_member_cfg {
 	bool may_send;
 	unsigned max_ssrcs;
 	bool compat_gdoid;
+	/* "address": the member's IPv4 addresses. With one, its PSK is selected by
+	 * the peer's address (no trial decryption of message 5) and the member is
+	 * refused from any other address. */
+	size_t naddrs;
+	uint8_t addrs[KS_MAX_MEMBER_ADDRS][4];
 };
+
+struct ks_config_index;
 
 struct ks_config {
 	char path[512];
@@ -89,6 +97,7 @@ struct ks_config {
 	struct ks_group_cfg *groups;
 	size_t nmembers;
 	struct ks_member_cfg *members;
+	struct ks_config_index *idx;	/* members by name, identity, address (config_index.c) */
 };
 
 /* Overrides from the command line (NULL = keep the file's value). */
@@ -110,7 +119,14 @@ const struct ks_member_cfg *ks_config_member(const struct ks_config *c, const ch
 /* The member with this Phase 1 identity (type and data). */
 const struct ks_member_cfg *ks_config_member_by_id(const struct ks_config *c, uint8_t type,
 						    const uint8_t *data, size_t len);
+/* The member one of whose addresses is ip (IPv4), or NULL. */
+const struct ks_member_cfg *ks_config_member_by_addr(const struct ks_config *c, const uint8_t ip[4]);
 bool ks_member_in_group(const struct ks_member_cfg *m, uint32_t gid);
+
+/* config_index.c: (re)builds c->idx. 0; 1 when member *dup has the same name (*what 0),
+ * identity (1) or address (2) as member *first; -1 out of memory. */
+int ks_config_index_build(struct ks_config *c, size_t *dup, size_t *first, int *what);
+void ks_config_index_free(struct ks_config_index *x);
 
 /* Parsers shared with the admin socket and the test probe. */
 int ks_parse_inet(const char *s, struct ks_inet *out, bool need_port);

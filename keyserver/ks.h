@@ -34,10 +34,27 @@ struct ks_group {
 	uv_udp_t mcast;			/* multicast sender (when configured) */
 	bool mcast_open;
 	uint64_t pushes;		/* sent since start */
+	/* The KEK before the last rotation and the last SEQ used under it (memory
+	 * only): a member that registered across the rotation holds that KEK. */
+	bool has_prev_kek;
+	struct gdoi_kek_policy prev_kek;
+	uint32_t prev_kek_seq;
 };
 
 struct ks_registrar;
 struct ks_admin;
+
+/* What a registering member was given at its message 1 (the PULL layer sends
+ * that copy at message 4): to detect a rekey in between. */
+struct ks_pending {
+	bool used;
+	bool has_kek;
+	uint32_t gid;
+	uint32_t seq;
+	uint8_t kek_spi[GDOI_KEK_SPI_LEN];
+	size_t nspis;
+	uint32_t spis[GDOI_MAX_TEKS];
+};
 
 struct ks {
 	uv_loop_t *loop;
@@ -94,6 +111,10 @@ int ks_rekey_teks(struct ks_group *g, const char *why);
 int ks_rekey_kek(struct ks_group *g, const char *why, bool unicast_only);
 /* Forward access control: every group the member is in. Returns the number of groups. */
 int ks_evict(struct ks *ks, const char *member);
+/* A member completed registration with what pe records: if the group was rekeyed since
+ * its message 1, one push (SEQ persisted first) brings it to the current keys. */
+int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const struct ks_pending *pe,
+		      const struct sockaddr_in *to);
 int ks_send_to(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *to);
 
 /* ---- admin.c ---- */

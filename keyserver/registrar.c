@@ -38,6 +38,8 @@ struct ks_registrar {
 	struct gdoi_p1_responder *resp;
 	struct gdoi_pull_ks *pks;
 	struct gdoi_policy scratch;	/* the policy lent to the PULL layer */
+	struct ks_pending *pend;	/* per configured member: what its message 1 got */
+	size_t npend;
 };
 
 static uint64_t now_ms(struct ks *ks)
@@ -102,6 +104,17 @@ static int lookup(void *ctx, uint32_t group_id, const struct gdoi_id *member, co
 	memcpy(&r->scratch, &g->pol, sizeof(r->scratch));
 	if (m->compat_gdoid && r->scratch.has_kek)
 		r->scratch.kek.trailer_len = 6;
+	/* What this member is being given, to catch it up at message 4 if the group
+	 * is rekeyed in between (the PULL layer sends this copy, not the group's). */
+	struct ks_pending *pe = &r->pend[m - r->ks->cfg->members];
+	pe->used = true;
+	pe->gid = g->id;
+	pe->has_kek = r->scratch.has_kek;
+	memcpy(pe->kek_spi, r->scratch.kek.spi, sizeof(pe->kek_spi));
+	pe->seq = r->scratch.seq;
+	pe->nspis = 0;
+	for (size_t i = 0; i < r->scratch.nteks && i < GDOI_MAX_TEKS; i++)
+		pe->spis[pe->nspis++] = r->scratch.teks[i].spi;
 	*policy = &r->scratch;
 	return 0;
 }
@@ -207,9 +220,14 @@ int ks_registrar_new(struct ks *ks, struct ks_registrar **out, char *err, size_t
 		return -1;
 	r->ks = ks;
 	bool any_psk = false, any_cert = false;
-	r->psks = calloc(c->nmembers ? c->nmembers : 1, sizeof(*r->psks));
-	if (!r->psks)
+	size_t cap = 1;
+	for (size_t i = 0; i < c->nmembers; i++)
+		cap += c->members[i].naddrs ? c->members[i].naddrs : 1;
+	r->psks = calloc(cap, sizeof(*r->psks));
+	r->pend = calloc(c->nmembers ? c->nmembers : 1, sizeof(*r->pend));
+	if (!r->psks || !r->pend)
 		goto fail;
+	r->npend = c->nmembers;
 	size_t npsks = 0;
 	for (size_t i = 0; i < c->nmembers; i++) {
 		const struct ks_member_cfg *m = &c->members[i];
@@ -217,9 +235,21 @@ int ks_registrar_new(struct ks *ks, struct ks_registrar **out, char *err, size_t
 		if (!m->psk)
 			continue;
 		any_psk = true;
-		r->psks[npsks++] = (struct gdoi_p1_psk){
-			.id = { .type = m->id.type, .data = GDOI_BYTES(m->id.data, m->id.len) },
-			.key = GDOI_BYTES(m->psk, m->psk_len) };
+		/* With addresses, one key per address (bound to the identity as well):
+		 * the responder selects it by the peer's address, and never tries it
+		 * from another address. Without, one identity-bound key, found by
+		 * trying each such key against message 5. */
+		size_t k = 0;
+		do {
+			struct gdoi_p1_psk *ps = &r->psks[npsks++];
+			*ps = (struct gdoi_p1_psk){
+				.id = { .type = m->id.type, .data = GDOI_BYTES(m->id.data, m->id.len) },
+				.key = GDOI_BYTES(m->psk, m->psk_len) };
+			if (m->naddrs) {
+				ps->addr.len = 4;
+				memcpy(ps->addr.ip, m->addrs[k], 4);
+			}
+		} while (++k < m->naddrs);
 	}
 	if (c->key_file[0] && load_certs(r, err, errlen))
 		goto fail;
@@ -265,6 +295,9 @@ void ks_registrar_free(struct ks_registrar *r)
 	gdoi_cert_free(r->cert);
 	gdoi_trust_free(r->trust);
 	free(r->cert_der);
+	if (r->pend)
+		gdoi_wipe(r->pend, sizeof(*r->pend) * r->npend);
+	free(r->pend);
 	free(r->psks);	/* keys point into the configuration, which wipes them */
 	gdoi_policy_clear(&r->scratch);
 	free(r);
@@ -290,7 +323,8 @@ static void reply(struct ks *ks, uint8_t *out, size_t len, const struct sockaddr
 		ks_send_to(ks, out, len, to);
 }
 
-static void registered(struct ks *ks, struct gdoi_p1_sa *sa, uint32_t wire_gid, const char *peer)
+static void registered(struct ks *ks, struct gdoi_p1_sa *sa, uint32_t wire_gid, const char *peer,
+		       const struct sockaddr_in *from)
 {
 	struct ks_group *g = ks_find_group(ks, wire_gid);
 	const struct gdoi_id *id = gdoi_p1_peer_id(sa);
@@ -299,6 +333,12 @@ static void registered(struct ks *ks, struct gdoi_p1_sa *sa, uint32_t wire_gid, 
 	fmt_id(id, ids, sizeof(ids));
 	if (!g || !m)
 		return;
+	if (ks_state_blocked(ks->st, m->name)) {
+		/* evicted between its message 1 and 4: it holds keys already rotated away */
+		ks_log(KS_WARN, "group %s: member %s (%s) completed a registration after its eviction: not recorded",
+		       g->cfg->name, m->name, ids);
+		return;
+	}
 	ks->registrations++;
 	ks_state_member_seen(ks->st, g->id, m->name, ids, peer, ks_unix_now());
 	uint32_t ssrcs[GDOI_MAX_SIDS];
@@ -307,6 +347,10 @@ static void registered(struct ks *ks, struct gdoi_p1_sa *sa, uint32_t wire_gid, 
 	ks_log(KS_INFO, "group %s: member %s (%s) registered from %s%s, SEQ %u, %zu SSRC(s) on record",
 	       g->cfg->name, m->name, ids, peer, wire_gid != g->id ? " (byte-swapped group id)" : "",
 	       g->rec.seq, n);
+	struct ks_pending *pe = &ks->reg->pend[m - ks->cfg->members];
+	if (pe->used && pe->gid == g->id)
+		ks_rekey_catch_up(g, m, pe, from);
+	pe->used = false;
 }
 
 void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *from)
@@ -355,7 +399,7 @@ void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const str
 	rc = gdoi_pull_ks_input(r->pks, sa, msg, len, now, &pr);
 	reply(ks, pr.out, pr.out_len, from);
 	if (pr.event == GDOI_PULL_EV_REGISTERED) {
-		registered(ks, sa, pr.group_id, ps);
+		registered(ks, sa, pr.group_id, ps, from);
 	} else if (pr.event == GDOI_PULL_EV_FAILED) {
 		fmt_id(gdoi_p1_peer_id(sa), ids, sizeof(ids));
 		ks_log(KS_WARN, "registration of %s at %s refused: %s%s%s", ids, ps, pr.reason,

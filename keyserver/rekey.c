@@ -220,6 +220,9 @@ int ks_rekey_kek(struct ks_group *g, const char *why, bool unicast_only)
 	int64_t now = ks_unix_now();
 	struct gdoi_policy *u = calloc(1, sizeof(*u));
 	struct gdoi_kek_policy *old = malloc(sizeof(*old));
+	struct gdoi_kek_policy *prev_save = NULL;
+	bool had_prev = false;
+	uint32_t prev_seq_save = 0;
 	uint8_t *msg = NULL, *msg6 = NULL;
 	size_t len = 0, len6 = 0;
 	int rc = -1;
@@ -227,6 +230,17 @@ int ks_rekey_kek(struct ks_group *g, const char *why, bool unicast_only)
 		goto out;
 	memcpy(old, &g->pol.kek, sizeof(*old));
 	uint32_t seq = g->rec.seq + 1;	/* the old KEK's last push */
+	had_prev = g->has_prev_kek;
+	prev_save = had_prev ? malloc(sizeof(*prev_save)) : NULL;
+	prev_seq_save = g->prev_kek_seq;
+	if (had_prev && !prev_save)
+		goto out;
+	if (prev_save)
+		memcpy(prev_save, &g->prev_kek, sizeof(*prev_save));
+	/* members registering across this rotation hold the old KEK (ks_rekey_catch_up) */
+	memcpy(&g->prev_kek, old, sizeof(g->prev_kek));
+	g->prev_kek_seq = seq;
+	g->has_prev_kek = true;
 	if (ks_group_new_kek(g, now, u))
 		goto out_rollback;
 	if (unicast_only)
@@ -249,7 +263,16 @@ int ks_rekey_kek(struct ks_group *g, const char *why, bool unicast_only)
 	goto out;
 out_rollback:
 	rollback(g);
+	g->has_prev_kek = had_prev;
+	g->prev_kek_seq = prev_seq_save;
+	if (prev_save)
+		memcpy(&g->prev_kek, prev_save, sizeof(g->prev_kek));
+	else
+		gdoi_wipe(&g->prev_kek, sizeof(g->prev_kek));
 out:
+	if (prev_save)
+		gdoi_wipe(prev_save, sizeof(*prev_save));
+	free(prev_save);
 	free(msg);
 	free(msg6);
 	if (u)
@@ -259,6 +282,94 @@ out:
 		gdoi_wipe(old, sizeof(*old));
 	free(old);
 	ks_rekey_schedule(g);
+	return rc;
+}
+
+/* ---- registration overlapping a rekey ---------------------------------------- */
+
+/*
+ * The PULL key server copies the policy at message 1 and sends it at message 4,
+ * and the member is on the unicast list only from message 4 on: a push in between
+ * passes it by. This builds one fresh push for that member alone, by unicast:
+ * every TEK a member registering now would get (update), Deletes for the TEKs it
+ * got that are gone, and the new KEK when the KEK rotated in between. It travels
+ * under the KEK the member holds:
+ *   - the current KEK: SEQ = the group's SEQ + 1, committed before the push is
+ *     built (like every push; the other members just see a gap in SEQ);
+ *   - the KEK before the last rotation (kept in memory): SEQ = its last SEQ + 1.
+ *     That KEK pushes nothing else any more, and after a restart it is forgotten,
+ *     so its SEQ never repeats. After an eviction's rotation this is what the
+ *     eviction push itself was: the new KEK under the old one, by unicast to a
+ *     member that is not evicted (registered() drops blocked members). Two
+ *     rotations back, the member is told in the log to register again.
+ * Re-sending the pushes it missed would need every one of them kept (a burst of
+ * rekeys during one registration is several), and still not cover a KEK rotation
+ * whose push was built for the old KEK's holders.
+ */
+int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const struct ks_pending *pe,
+		      const struct sockaddr_in *to)
+{
+	if (!g->rec.has_kek || !pe->has_kek)
+		return 0;	/* no KEK: nothing can be pushed (a KEK-less group re-registers) */
+	bool same_kek = !memcmp(pe->kek_spi, g->rec.kek_spi, GDOI_KEK_SPI_LEN);
+	if (same_kek && pe->seq == g->rec.seq)
+		return 0;	/* nothing happened in between */
+	bool prev_kek = !same_kek && g->has_prev_kek &&
+			!memcmp(pe->kek_spi, g->prev_kek.spi, GDOI_KEK_SPI_LEN);
+	if (!same_kek && !prev_kek) {
+		ks_log(KS_WARN, "group %s: member %s registered with a KEK that is no longer current and cannot "
+		       "be caught up: it must register again", g->cfg->name, m->name);
+		return -1;
+	}
+	int64_t now = ks_unix_now();
+	struct gdoi_policy *u = calloc(1, sizeof(*u));
+	struct gdoi_kek_policy *kek = malloc(sizeof(*kek));
+	uint8_t *msg = NULL;
+	size_t len = 0;
+	int rc = -1;
+	if (!u || !kek)
+		goto out;
+	uint32_t seq;
+	if (same_kek) {
+		seq = g->rec.seq + 1;
+		if (ks_state_save_seq(g->ks->st, g->id, seq))
+			goto out;	/* nothing sent: the member keeps its keys until the next push */
+		g->rec.seq = seq;
+		ks_group_build_policy(g, now);
+		memcpy(kek, &g->pol.kek, sizeof(*kek));
+	} else {
+		seq = ++g->prev_kek_seq;
+		memcpy(kek, &g->prev_kek, sizeof(*kek));
+	}
+	memcpy(u, &g->pol, sizeof(*u));
+	if (m->compat_gdoid && !same_kek)
+		u->kek.trailer_len = 6;
+	struct gdoi_push_delete dels[GDOI_PUSH_MAX_DELETES];
+	size_t ndels = 0;
+	for (size_t i = 0; i < pe->nspis && ndels < GDOI_PUSH_MAX_DELETES; i++) {
+		bool kept = false;
+		for (size_t j = 0; j < u->nteks; j++)
+			kept |= u->teks[j].spi == pe->spis[i];
+		if (!kept)
+			dels[ndels++] = (struct gdoi_push_delete){ .proto = GDOI_TEK_PROTO_SRTP, .spi = pe->spis[i] };
+	}
+	if (build(g, kek, seq, u, !same_kek, dels, ndels, &msg, &len))
+		goto out;
+	if (ks_send_to(g->ks, msg, len, to))
+		goto out;
+	g->pushes++;
+	ks_log(KS_INFO, "group %s: push SEQ %u (catch-up for member %s, whose registration began at SEQ %u%s; "
+	       "%zu TEK(s), %zu deleted; %zu octets): unicast to 1 member", g->cfg->name, seq, m->name, pe->seq,
+	       same_kek ? "" : " under the previous KEK, new KEK included", u->nteks, ndels, len);
+	rc = 0;
+out:
+	free(msg);
+	if (u)
+		gdoi_policy_clear(u);
+	free(u);
+	if (kek)
+		gdoi_wipe(kek, sizeof(*kek));
+	free(kek);
 	return rc;
 }
 

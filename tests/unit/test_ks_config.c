@@ -12,6 +12,7 @@
 
 #include "gdoi/numbers.h"
 #include "keyserver/config.c"
+#include "keyserver/config_index.c"
 #include "keyserver/config_values.c"
 #include "keyserver/log.c"
 
@@ -97,6 +98,43 @@ static void test_good(void **s)
 	unlink(path);
 }
 
+/* The indexes: many members, found by name, identity and address. */
+static void test_index(void **s)
+{
+	(void)s;
+	enum { N = 3000 };
+	char *text = malloc(N * 120 + 200), *w = text;
+	w += sprintf(w, "[group g]\nid = 5\ntek = NULL_SHA1_32\ndestination = 239.1.1.1:5\n");
+	for (int i = 0; i < N; i++)
+		w += sprintf(w, "[member m%d]\nid = ipv4:10.1.%d.%d\naddress = 10.1.%d.%d, 10.2.%d.%d\npsk = k%d\n"
+			     "groups = g\n", i, i / 256, i % 256, i / 256, i % 256, i / 256, i % 256, i);
+	write_file(text);
+	free(text);
+	struct ks_config *c = NULL;
+	char err[600] = "";
+	assert_int_equal(ks_config_load(path, NULL, &c, err, sizeof(err)), 0);
+	assert_int_equal(c->nmembers, N);
+	for (int i = 0; i < N; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "m%d", i);
+		const struct ks_member_cfg *m = ks_config_member(c, name);
+		assert_non_null(m);
+		assert_string_equal(m->name, name);
+		uint8_t ip[4] = { 10, 1, (uint8_t)(i / 256), (uint8_t)(i % 256) };
+		assert_ptr_equal(ks_config_member_by_id(c, GDOI_ID_IPV4_ADDR, ip, 4), m);
+		assert_ptr_equal(ks_config_member_by_addr(c, ip), m);
+		ip[1] = 2;
+		assert_ptr_equal(ks_config_member_by_addr(c, ip), m);
+		assert_int_equal(m->naddrs, 2);
+	}
+	uint8_t none[4] = { 10, 3, 0, 0 };
+	assert_null(ks_config_member_by_addr(c, none));
+	assert_null(ks_config_member(c, "nobody"));
+	assert_null(ks_config_member_by_id(c, GDOI_ID_IPV4_ADDR, none, 4));
+	ks_config_free(c);
+	unlink(path);
+}
+
 static void test_errors(void **s)
 {
 	(void)s;
@@ -126,6 +164,15 @@ static void test_errors(void **s)
 	expect_error("[member m]\nid = fqdn:m\npsk = k\ngroups = *\n[member n]\nid = fqdn:m\npsk = k\ngroups = *\n", 5,
 		     "same id as member 'm'");
 	expect_error("[group g]\nid = 5\n[group g]\nid = 6\n", 3, "group 'g' defined twice");
+	expect_error("[member m]\nid = fqdn:m\npsk = k\ngroups = *\n[member m]\nid = fqdn:n\npsk = k\ngroups = *\n", 5,
+		     "member 'm' defined twice (first at line 1)");
+	expect_error("[member m]\nid = fqdn:m\npsk = k\ngroups = *\naddress = 10.0.0.300\n", 5,
+		     "address: expected an IPv4 address A.B.C.D, got '10.0.0.300'");
+	expect_error("[member m]\nid = fqdn:m\npsk = k\ngroups = *\naddress = 10.0.0.1\n"
+		     "[member n]\nid = fqdn:n\npsk = k\ngroups = *\naddress = 10.0.0.2, 10.0.0.1\n", 6,
+		     "[member n]: an address of member 'm' too");
+	expect_error("[member m]\nid = fqdn:M\npsk = k\ngroups = *\n[member n]\nid = fqdn:m\npsk = k\ngroups = *\n", 5,
+		     "same id as member 'm'");
 	expect_error("[group g]\nthis line is not ini\n", 2, "expected [section], KEY = VALUE");
 }
 
@@ -135,6 +182,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
