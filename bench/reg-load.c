@@ -8,6 +8,13 @@
  *            [--concurrency C] [--seconds S | --count N] [--first-ip A.B.C.D]
  *            [--latency-out FILE]
  *   reg-load --dh-baseline GROUP --seconds S
+ *   reg-load ... --count N --hold [--mcast GROUP:PORT] -- TRIGGER-COMMAND ARGS...
+ *
+ * --hold keeps the N registered members (each with its own policy and
+ * socket), then runs the trigger command (e.g. gdoictl rekey) and measures,
+ * per member, the time from the trigger to having applied the push (opened,
+ * verified, applied), p50/p99; --mcast also joins each member to the rekey
+ * multicast group on 127.0.0.1 (use in a private network namespace only).
  *
  * Members bind 127.0.0.1 (or consecutive 127.x.y.z addresses from
  * --first-ip, so that a key server with per-address keys sees distinct
@@ -24,7 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +41,7 @@
 #include "gdoi/err.h"
 #include "gdoi/phase1.h"
 #include "gdoi/pull.h"
+#include "gdoi/push.h"
 
 static uint64_t now_us(void)
 {
@@ -78,7 +88,13 @@ struct member {
 	struct gdoi_pull_member *pm;
 	uint64_t started;
 	bool busy;
+	bool done;			/* --hold: registered, waiting for the push */
+	struct gdoi_policy *policy;	/* --hold */
+	int mfd;			/* --hold --mcast */
+	uint64_t applied;
 };
+
+static bool hold;
 
 static struct sockaddr_in server;
 static struct gdoi_addr server_addr;
@@ -96,6 +112,7 @@ static void send_out(struct member *m, uint8_t *out, size_t len)
 
 static void finish(struct member *m, bool ok)
 {
+	m->done = hold;
 	if (ok) {
 		if (nlat == cap_lat) {
 			cap_lat = cap_lat ? cap_lat * 2 : 4096;
@@ -131,6 +148,10 @@ static void input(struct member *m, const uint8_t *buf, size_t len, uint64_t now
 		struct gdoi_pull_result r = { 0 };
 		gdoi_pull_member_input(m->pm, buf, len, now / 1000, &r);
 		send_out(m, r.out, r.out_len);
+		if (r.event == GDOI_PULL_EV_INSTALLED && hold) {
+			m->policy = r.policy;
+			r.policy = NULL;
+		}
 		if (r.event == GDOI_PULL_EV_INSTALLED || r.event == GDOI_PULL_EV_FAILED)
 			finish(m, r.event == GDOI_PULL_EV_INSTALLED);
 		gdoi_pull_result_clear(&r);
@@ -152,6 +173,91 @@ static void input(struct member *m, const uint8_t *buf, size_t len, uint64_t now
 	gdoi_p1_result_clear(&r);
 }
 
+/* --hold: trigger one rekey and time, per member, trigger -> push applied. */
+static int fanout(struct member *ms, long nm, struct pollfd *pf, const char *mcast, char **cmd)
+{
+	size_t registered = 0, applied = 0, refused = 0;
+	struct sockaddr_in grp = { .sin_family = AF_INET };
+	if (mcast) {
+		char h[64];
+		const char *c = strrchr(mcast, ':');
+		if (!c || (size_t)(c - mcast) >= sizeof(h))
+			return 2;
+		memcpy(h, mcast, (size_t)(c - mcast));
+		h[c - mcast] = 0;
+		inet_pton(AF_INET, h, &grp.sin_addr);
+		grp.sin_port = htons((uint16_t)atoi(c + 1));
+	}
+	for (long i = 0; i < nm; i++) {
+		registered += ms[i].policy != NULL;
+		if (!mcast || !ms[i].policy)
+			continue;
+		int one = 1, fd = socket(AF_INET, SOCK_DGRAM, 0);
+		struct ip_mreq mr = { .imr_multiaddr = grp.sin_addr, .imr_interface = { htonl(INADDR_LOOPBACK) } };
+		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+		    bind(fd, (struct sockaddr *)&grp, sizeof(grp)) ||
+		    setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr))) {
+			fprintf(stderr, "reg-load: multicast socket: %s\n", strerror(errno));
+			return 2;
+		}
+		ms[i].mfd = fd;
+		pf[nm + i] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	}
+	uint64_t t0 = now_us(), verify_us = 0;
+	pid_t pid = fork();
+	if (pid == 0) {
+		execvp(cmd[0], cmd);
+		_exit(127);
+	}
+	while (applied + refused < registered && now_us() - t0 < 20000000) {
+		if (poll(pf, (nfds_t)(2 * nm), 100) <= 0)
+			continue;
+		for (long k = 0; k < 2 * nm; k++) {
+			if (!(pf[k].revents & POLLIN))
+				continue;
+			struct member *m = &ms[k % nm];
+			uint8_t buf[8192];
+			ssize_t n = recv(pf[k].fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n < 28 || buf[18] != 33 || !m->policy || m->applied)
+				continue;
+			static struct gdoi_push_update u;
+			char why[160];
+			uint64_t v0 = now_us();
+			int rc = gdoi_push_open(m->policy, NULL, buf, (size_t)n, &u, why, sizeof(why));
+			if (rc == 0)
+				rc = gdoi_push_apply(m->policy, &u);
+			gdoi_push_update_clear(&u);
+			verify_us += now_us() - v0;
+			if (rc) {
+				refused++;
+				continue;
+			}
+			m->applied = now_us() - t0;
+			applied++;
+		}
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	uint64_t *t = calloc((size_t)nm + 1, sizeof(*t));
+	size_t k = 0;
+	for (long i = 0; i < nm; i++)
+		if (ms[i].applied)
+			t[k++] = ms[i].applied;
+	qsort(t, k, sizeof(*t), cmp_u64);
+	printf("{\"members\":%zu,\"applied\":%zu,\"refused\":%zu,\"delivery\":\"%s\","
+	       "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"open_apply_us_each\":%.1f}\n",
+	       registered, applied, refused, mcast ? "multicast" : "unicast",
+	       k ? (double)t[k / 2] / 1000 : -1, k ? (double)t[(k - 1) * 99 / 100] / 1000 : -1,
+	       k ? (double)t[k - 1] / 1000 : -1, applied ? (double)verify_us / (double)(applied + refused) : 0);
+	free(t);
+	for (long i = 0; i < nm; i++) {
+		gdoi_pull_policy_free(ms[i].policy);
+		if (ms[i].mfd >= 0)
+			close(ms[i].mfd);
+	}
+	return applied == registered && registered ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *srv = NULL, *first_ip = "127.0.0.1", *lat_out = NULL;
@@ -161,7 +267,9 @@ int main(int argc, char **argv)
 		{ "server", 1, 0, 's' }, { "psk", 1, 0, 'k' }, { "group", 1, 0, 'g' },
 		{ "group-dh", 1, 0, 'd' }, { "concurrency", 1, 0, 'c' }, { "seconds", 1, 0, 'S' },
 		{ "count", 1, 0, 'n' }, { "first-ip", 1, 0, 'f' }, { "latency-out", 1, 0, 'l' },
-		{ "dh-baseline", 1, 0, 'b' }, { 0, 0, 0, 0 } };
+		{ "dh-baseline", 1, 0, 'b' }, { "hold", 0, 0, 'H' }, { "mcast", 1, 0, 'm' },
+		{ 0, 0, 0, 0 } };
+	const char *mcast = NULL;
 	for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
 		switch (c) {
 		case 's': srv = optarg; break;
@@ -174,6 +282,8 @@ int main(int argc, char **argv)
 		case 'f': first_ip = optarg; break;
 		case 'l': lat_out = optarg; break;
 		case 'b': baseline = strtol(optarg, NULL, 10); break;
+		case 'H': hold = true; break;
+		case 'm': mcast = optarg; break;
 		default: return 2;
 		}
 	}
@@ -181,7 +291,8 @@ int main(int argc, char **argv)
 		return dh_baseline((uint16_t)baseline, seconds);
 	char host[64];
 	const char *colon = srv ? strrchr(srv, ':') : NULL;
-	if (!colon || !psk_text || !group || conc < 1 || (size_t)(colon - srv) >= sizeof(host)) {
+	if (!colon || !psk_text || !group || conc < 1 || (size_t)(colon - srv) >= sizeof(host) ||
+	    (hold && (count < 1 || optind >= argc))) {
 		fprintf(stderr, "usage: reg-load --server ADDR:PORT --psk KEY --group ID ...\n");
 		return 2;
 	}
@@ -195,13 +306,20 @@ int main(int argc, char **argv)
 	suite = (struct gdoi_p1_suite){ GDOI_IKE_ENC_AES, dh_group == 19 ? 256 : 128, GDOI_IKE_HASH_SHA256,
 					(uint16_t)dh_group, GDOI_IKE_AUTH_PSK, 86400 };
 	pull_cfg = (struct gdoi_pull_member_cfg){ .group_id = (uint32_t)group };
-	struct member *ms = calloc((size_t)conc, sizeof(*ms));
-	struct pollfd *pf = calloc((size_t)conc, sizeof(*pf));
+	long nm = conc;
+	if (hold) {
+		nm = count;	/* every member stays, with its socket */
+		struct rlimit rl = { 2 * (rlim_t)count + 64, 2 * (rlim_t)count + 64 };
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	struct member *ms = calloc((size_t)nm, sizeof(*ms));
+	struct pollfd *pf = calloc((size_t)nm * 2, sizeof(*pf));
 	struct in_addr base;
 	inet_pton(AF_INET, first_ip, &base);
-	for (long i = 0; i < conc; i++) {
+	for (long i = 0; i < nm; i++) {
 		struct member *m = &ms[i];
 		struct sockaddr_in sin = { .sin_family = AF_INET };
+		m->mfd = -1;
 		sin.sin_addr.s_addr = htonl(ntohl(base.s_addr) + (uint32_t)i);
 		socklen_t sl = sizeof(sin);
 		m->fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -219,15 +337,22 @@ int main(int argc, char **argv)
 		m->cfg = (struct gdoi_p1_config){ .suites = &suite, .nsuites = 1, .psks = &m->psk, .npsks = 1,
 			.local_id = { .type = GDOI_ID_IPV4_ADDR, .data = GDOI_BYTES(m->self.ip, 4) } };
 		pf[i] = (struct pollfd){ .fd = m->fd, .events = POLLIN };
+		pf[nm + i] = (struct pollfd){ .fd = -1 };
 	}
 	uint64_t t0 = now_us(), end = t0 + (uint64_t)(seconds * 1e6);
 	size_t started = 0;
+	size_t inflight = 0;
 	for (;;) {
 		uint64_t now = now_us();
 		bool any = false;
-		for (long i = 0; i < conc; i++) {
+		inflight = 0;
+		for (long i = 0; i < nm; i++)
+			inflight += ms[i].busy;
+		for (long i = 0; i < nm; i++) {
 			struct member *m = &ms[i];
-			if (!m->busy && now < end && (!count || started < (size_t)count)) {
+			if (!m->busy && !m->done && now < end && (!count || started < (size_t)count) &&
+			    (!hold || inflight < (size_t)conc)) {
+				inflight++;
 				start(m, now);
 				started++;
 			}
@@ -256,9 +381,9 @@ int main(int argc, char **argv)
 		}
 		if (!any)
 			break;
-		if (poll(pf, (nfds_t)conc, 50) <= 0)
+		if (poll(pf, (nfds_t)nm, 50) <= 0)
 			continue;
-		for (long i = 0; i < conc; i++) {
+		for (long i = 0; i < nm; i++) {
 			if (!(pf[i].revents & POLLIN))
 				continue;
 			uint8_t buf[8192];
@@ -268,6 +393,12 @@ int main(int argc, char **argv)
 		}
 	}
 	double dt = (double)(now_us() - t0) / 1e6;
+	if (hold) {
+		int rc = fanout(ms, nm, pf, mcast, argv + optind);
+		qsort(lat, nlat, sizeof(*lat), cmp_u64);
+		free(lat);
+		return rc;
+	}
 	qsort(lat, nlat, sizeof(*lat), cmp_u64);
 	double p50 = nlat ? (double)lat[nlat / 2] / 1000 : 0, p99 = nlat ? (double)lat[nlat * 99 / 100] / 1000 : 0;
 	printf("{\"registrations\":%zu,\"failures\":%zu,\"seconds\":%.3f,\"per_second\":%.1f,"
@@ -280,7 +411,7 @@ int main(int argc, char **argv)
 		if (f)
 			fclose(f);
 	}
-	for (long i = 0; i < conc; i++) {
+	for (long i = 0; i < nm; i++) {
 		gdoi_pull_member_free(ms[i].pm);
 		gdoi_p1_free(ms[i].sa);
 		close(ms[i].fd);

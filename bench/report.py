@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Collects bench/run.sh's measurements into results.json and prints the table.
+
+Every figure is reported with the baseline measured in the same run and their
+ratio; repeated measurements give the median and the spread (min..max).
+"""
+import glob
+import json
+import os
+import statistics
+import sys
+
+parts, out, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+
+def load(name):
+    with open(os.path.join(parts, name)) as f:
+        return json.load(f)
+
+
+def series(pattern, key):
+    vals = [json.load(open(p))[key] for p in sorted(glob.glob(os.path.join(parts, pattern)))]
+    return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
+
+
+res = {"goals": {}, "figures": {}}
+rows = []
+
+
+def row(what, value, baseline, ratio, goal, met):
+    rows.append((what, value, baseline, ratio, goal, "yes" if met else "NO"))
+    res["goals"][what] = {"goal": goal, "met": met}
+
+
+# 1. registration throughput
+for dh in (19, 14):
+    reg = series("reg%d.*.json" % dh, "per_second")
+    bound = series("dh%d.*.json" % dh, "per_second")
+    fails = sum(json.load(open(p))["failures"] for p in glob.glob(os.path.join(parts, "reg%d.*.json" % dh)))
+    ratio = reg["median"] / bound["median"]
+    res["figures"]["registration_group%d" % dh] = {"registrations_per_s": reg, "dh_bound_per_s": bound,
+                                                   "ratio": ratio, "failures": fails}
+    row("registrations/s, group %d" % dh, "%.0f (%.0f..%.0f)" % (reg["median"], reg["min"], reg["max"]),
+        "%.0f DH pairs/s" % bound["median"], "%.2f" % ratio, ">= 0.8 of bound", ratio >= 0.8)
+
+# 2. latency
+lat, base = load("latency.json"), load("latency-baseline.json")
+res["figures"]["sidecar_first_key"] = {"sidecar": lat, "registration_alone": base,
+                                       "ratio_p50": lat["p50_ms"] / base["latency_ms"]["p50"]}
+row("sidecar start -> first key, p50/p99 ms", "%.2f / %.2f" % (lat["p50_ms"], lat["p99_ms"]),
+    "registration alone %.2f / %.2f" % (base["latency_ms"]["p50"], base["latency_ms"]["p99"]),
+    "%.2f" % (lat["p50_ms"] / base["latency_ms"]["p50"]), "p50 < 5 ms", lat["p50_ms"] < 5)
+
+# 3. rekey fan-out
+for mode in ("multicast", "unicast"):
+    one, many = load("fan-%s-1.json" % mode), load("fan-%s-1000.json" % mode)
+    res["figures"]["fanout_" + mode] = {"members_1000": many, "member_1": one}
+    row("push to %d members by %s, p50/p99 ms" % (many["members"], mode),
+        "%.1f / %.1f (%d applied)" % (many["p50_ms"], many["p99_ms"], many["applied"]),
+        "1 member %.2f ms" % one["p50_ms"], "%.1f" % (many["p99_ms"] / max(one["p50_ms"], 0.001)),
+        "p99 < 50 ms", many["applied"] == many["members"] == 1000 and many["p99_ms"] < 50)
+
+# 4. IPC
+ipc = load("ipc.json")
+res["figures"]["ipc"] = ipc
+row("IPC get round trip p50/p99 us", "%.1f / %.1f" % (ipc["get"]["p50_us"], ipc["get"]["p99_us"]),
+    "socketpair %.1f / %.1f" % (ipc["baseline_socketpair"]["p50_us"], ipc["baseline_socketpair"]["p99_us"]),
+    "%.1f" % (ipc["get"]["p50_us"] / max(ipc["baseline_socketpair"]["p50_us"], 0.001)), "p50 < 50 us",
+    ipc["get"]["p50_us"] < 50)
+if "fanout" in ipc:
+    f = ipc["fanout"]
+    row("snapshot to %d subscribers, ms" % f["subscribers"], "%.3f (%d got it)" % (f["first_to_last_ms"], f["received"]),
+        "first subscriber = 0", "-", "< 2 ms", f["received"] == f["subscribers"] and f["first_to_last_ms"] < 2)
+
+# 5. media path
+media = load("media.json")
+res["figures"]["media"] = media
+for c in media["cases"]:
+    worst = min(c["ratio_protect"], c["ratio_unprotect"])
+    row("SRTP profile %d, %d octets: bridge/raw" % (c["profile"], c["payload"]),
+        "protect %.2f, unprotect %.2f" % (c["ratio_protect"], c["ratio_unprotect"]),
+        "raw %.0f / %.0f pkt/s" % (c["raw_protect_pps"]["median"], c["raw_unprotect_pps"]["median"]),
+        "%.2f" % worst, ">= 0.95", worst >= 0.95)
+
+# 6. memory
+mem, rest, load_ = load("mem.json"), load("rest.json"), load("mem-load.json")
+per = (mem["rss_after_kib"] - mem["rss_before_kib"]) * 1024 / max(load_["registrations"], 1)
+res["figures"]["memory"] = {**mem, **rest, "registered": load_["registrations"], "bytes_per_member": per}
+row("key server bytes per registered member", "%.0f (%d registered)" % (per, load_["registrations"]),
+    "RSS at start %d KiB" % mem["rss_before_kib"], "-", "< 4096", per < 4096 and load_["registrations"] == 10000)
+row("sidecar RSS at rest, KiB", "%d" % rest["sidecar_rss_kib"], "key server at rest %d KiB" % rest["keyserver_rss_kib"],
+    "%.2f" % (rest["sidecar_rss_kib"] / rest["keyserver_rss_kib"]), "< 10 MiB", rest["sidecar_rss_kib"] < 10240)
+
+res["repetitions"] = reps
+with open(out, "w") as f:
+    json.dump(res, f, indent=2)
+w = [max(len(str(r[i])) for r in rows + [("figure", "value", "baseline", "ratio", "goal", "met")]) for i in range(6)]
+for r in [("figure", "value", "baseline", "ratio", "goal", "met")] + rows:
+    print("  ".join(str(v).ljust(w[i]) for i, v in enumerate(r)))
+print("results: " + out)

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# make bench: how fast, how big, against what limit (docs/performance.md).
+# Every figure comes with a baseline measured in the same run, as a ratio, with
+# the median and spread of several repetitions: machines here are noisy.
+# Runs in a private network namespace (loopback only). Writes BUILD/bench/results.json
+# and prints a table.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-build}
+case $build in /*) ;; *) build=$top/$build ;; esac
+if [ -z "${GDOI_BENCH_NETNS:-}" ]; then
+	if [ "$(id -u)" = 0 ]; then ns=(unshare -n); else ns=(unshare -rn); fi
+	exec env GDOI_BENCH_NETNS=1 "${ns[@]}" "$0" "$@"
+fi
+ip link set lo up
+ip route add 224.0.0.0/4 dev lo 2>/dev/null
+bin=$build/bin bb=$build/bench
+out=$bb/results.json work=$bb/work
+rm -rf "$work"; mkdir -p "$work"
+reps=${BENCH_REPS:-3}
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
+trap cleanup EXIT
+cpu0=() cpu1=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then cpu0=(taskset -c 0) cpu1=(taskset -c 1); fi
+psk=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+
+# A key server config: group "bench" (SRTP TEK, KEK) and N members 127.1.x.y with
+# address-bound keys (docs/keyserver.md: the scalable way to select a PSK).
+ks_conf() {	# ks_conf FILE PORT NMEMBERS DHGROUP
+	local f=$1 port=$2 n=$3 dh=$4
+	local suite=aes256-sha256-ecp256
+	[ "$dh" = 14 ] && suite=aes128-sha256-modp2048
+	{
+		printf '[server]\nlisten = 127.0.0.1:%s\nstate = %s\nadmin_socket = %s\nphase1 = %s\n\n' \
+			"$port" "$f.state" "$f.sock" "$suite"
+		printf '[group bench]\nid = 4711\ntek = AES128_CM_SHA1_80\ndestination = 239.1.2.3:5004\n'
+		printf 'tek_lifetime = 3600\nkek = aes256\nkek_lifetime = 86400\nrekey_unicast = yes\n\n'
+		python3 - "$n" "$psk" <<'PY'
+import sys
+n, psk = int(sys.argv[1]), sys.argv[2]
+for i in range(n):
+    ip = "127.1.%d.%d" % ((i + 1) // 256, (i + 1) % 256)
+    print("[member m%d]\nid = ipv4:%s\naddress = %s\npsk = %s\ngroups = bench\n" % (i, ip, ip, psk))
+PY
+	} >"$f"
+}
+start_ks() {	# start_ks CONF -> $ks_pid
+	rm -rf "$1.state"
+	"${cpu0[@]}" "$bin/gdoi-ks" -c "$1" >"$1.log" 2>&1 &
+	ks_pid=$!
+	pids+=($ks_pid)
+	for _ in $(seq 100); do [ -S "$1.sock" ] && return 0; sleep 0.05; done
+	echo "bench: gdoi-ks did not start: $(tail -3 "$1.log")" >&2
+	return 1
+}
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+results=$work/parts
+mkdir -p "$results"
+
+# ---- 1. registration throughput (one key server core) vs the DH bound ----
+for dh in 19 14; do
+	for r in $(seq "$reps"); do
+		"${cpu0[@]}" "$bb/reg-load" --dh-baseline $dh --seconds 2 >"$results/dh$dh.$r.json"
+	done
+	ks_conf "$work/ks$dh.conf" 18480 256 $dh
+	start_ks "$work/ks$dh.conf" || exit 1
+	for r in $(seq "$reps"); do
+		"${cpu1[@]}" "$bb/reg-load" --server 127.0.0.1:18480 --psk "$psk" --group 4711 --group-dh $dh \
+			--concurrency 32 --seconds 5 --first-ip 127.1.0.1 >"$results/reg$dh.$r.json"
+	done
+	kill "$ks_pid"; wait "$ks_pid" 2>/dev/null
+done
+
+# ---- 3. rekey fan-out: one push to 1000 members (multicast and unicast) ----
+for mode in multicast unicast; do
+	for n in 1 1000; do
+		ks_conf "$work/ks-fan.conf" 18483 1000 19
+		if [ $mode = multicast ]; then
+			sed -i 's/^rekey_unicast = yes/rekey_unicast = no\nrekey_multicast = 239.1.2.4:1849\nrekey_interface = 127.0.0.1\nrekey_ttl = 0/' "$work/ks-fan.conf"
+			extra=(--mcast 239.1.2.4:1849)
+		else
+			extra=()
+		fi
+		start_ks "$work/ks-fan.conf" || exit 1
+		"${cpu1[@]}" "$bb/reg-load" --server 127.0.0.1:18483 --psk "$psk" --group 4711 --group-dh 19 \
+			--concurrency 32 --count $n --first-ip 127.1.0.1 --seconds 120 --hold "${extra[@]}" -- \
+			"$bin/gdoictl" --socket "$work/ks-fan.conf.sock" rekey bench >"$results/fan-$mode-$n.json"
+		kill "$ks_pid"; wait "$ks_pid" 2>/dev/null
+	done
+done
+
+# ---- 2. latency: sidecar start to first key on its socket (group 19) ----
+ks_conf "$work/ks-lat.conf" 18481 8 19
+start_ks "$work/ks-lat.conf" || exit 1
+cat >"$work/sidecar.conf" <<CONF
+[sidecar]
+keyserver = 127.0.0.1:18481
+local = 127.1.0.1
+identity = ipv4:127.1.0.1
+psk = $psk
+socket = $work/sidecar.sock
+
+[group bench]
+id = 4711
+rekey = unicast
+allow = uid:$(id -u)
+CONF
+python3 - "$bin/gdoi-sidecar" "$work/sidecar.conf" "$work/sidecar.sock" 30 >"$results/latency.json" <<'PY'
+import json, os, socket, subprocess, sys, time
+exe, conf, path, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+lat = []
+for i in range(n):
+    try: os.unlink(path)
+    except FileNotFoundError: pass
+    t0 = time.monotonic()
+    p = subprocess.Popen([exe, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    got = None
+    while time.monotonic() - t0 < 10:
+        try:
+            s = socket.socket(socket.AF_UNIX); s.connect(path)
+            f = s.makefile("rw")
+            while True:
+                f.write('{"op":"get","group":"bench"}\n'); f.flush()
+                r = json.loads(f.readline())
+                if r.get("ok"):
+                    got = time.monotonic() - t0; break
+                time.sleep(0.0005)
+            break
+        except (FileNotFoundError, ConnectionRefusedError):
+            time.sleep(0.0005)
+    p.terminate(); p.wait()
+    if got is not None: lat.append(got * 1000)
+lat.sort()
+print(json.dumps({"runs": n, "ok": len(lat), "p50_ms": lat[len(lat) // 2], "p99_ms": lat[(len(lat) - 1) * 99 // 100]}))
+PY
+"$bb/reg-load" --server 127.0.0.1:18481 --psk "$psk" --group 4711 --group-dh 19 --concurrency 1 --count 30 \
+	--first-ip 127.1.0.2 >"$results/latency-baseline.json"
+
+# ---- 4. IPC: get round trip, snapshot to 100 subscribers ----
+"$bin/gdoi-sidecar" -c "$work/sidecar.conf" >"$work/sidecar.log" 2>&1 &
+sc_pid=$!
+pids+=($sc_pid)
+for _ in $(seq 100); do [ -S "$work/sidecar.sock" ] && break; sleep 0.05; done
+sleep 1
+"$bb/ipc-load" --socket "$work/sidecar.sock" --group bench --gets 5000 --subscribers 100 \
+	--ks-socket "$work/ks-lat.conf.sock" --gdoictl "$bin/gdoictl" >"$results/ipc.json"
+# ---- 6b. sidecar RSS at rest (next to the key server's at rest) ----
+echo "{\"sidecar_rss_kib\":$(rss_kib $sc_pid),\"keyserver_rss_kib\":$(rss_kib $ks_pid)}" >"$results/rest.json"
+kill "$sc_pid" "$ks_pid"; wait 2>/dev/null
+
+# ---- 5. media path: libgdoisrtp against raw libsrtp2 ----
+"${cpu1[@]}" "$bb/media" --packets 20000 --reps $((reps * 2 + 1)) >"$results/media.json"
+
+# ---- 6. key server memory per registered member at 10,000 members ----
+ks_conf "$work/ks-mem.conf" 18482 10000 19
+start_ks "$work/ks-mem.conf" || exit 1
+sleep 0.5
+rss0=$(rss_kib $ks_pid)
+"${cpu1[@]}" "$bb/reg-load" --server 127.0.0.1:18482 --psk "$psk" --group 4711 --group-dh 19 --concurrency 64 \
+	--count 10000 --first-ip 127.1.0.1 --seconds 300 >"$results/mem-load.json"
+sleep 0.5
+rss1=$(rss_kib $ks_pid)
+echo "{\"members\":10000,\"rss_before_kib\":$rss0,\"rss_after_kib\":$rss1}" >"$results/mem.json"
+kill "$ks_pid"; wait 2>/dev/null
+
+python3 "$top/bench/report.py" "$results" "$out" "$reps"
