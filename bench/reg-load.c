@@ -12,9 +12,12 @@
  *
  * --hold keeps the N registered members (each with its own policy and
  * socket), then runs the trigger command (e.g. gdoictl rekey) and measures,
- * per member, the time from the trigger to having applied the push (opened,
- * verified, applied), p50/p99; --mcast also joins each member to the rekey
- * multicast group on 127.0.0.1 (use in a private network namespace only).
+ * per member, the time from the trigger to having applied the push. The
+ * simulated members share two cores, while real ones run in parallel on
+ * their own hosts, so the time of member i is the kernel's arrival
+ * timestamp of its datagram (SO_TIMESTAMPNS) plus member i's own time to
+ * open, verify and apply it; p50/p99 over members. --mcast also joins each
+ * member to the rekey group on 127.0.0.1 (in a private network namespace only).
  *
  * Members bind 127.0.0.1 (or consecutive 127.x.y.z addresses from
  * --first-ip, so that a key server with per-address keys sees distinct
@@ -24,6 +27,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -42,6 +46,14 @@
 #include "gdoi/phase1.h"
 #include "gdoi/pull.h"
 #include "gdoi/push.h"
+#include "gdoi/sign.h"
+
+static uint64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static uint64_t now_us(void)
 {
@@ -91,6 +103,7 @@ struct member {
 	bool done;			/* --hold: registered, waiting for the push */
 	struct gdoi_policy *policy;	/* --hold */
 	int mfd;			/* --hold --mcast */
+	struct gdoi_key *rekey;		/* --hold: parsed once, as a daemon would */
 	uint64_t applied;
 };
 
@@ -188,13 +201,20 @@ static int fanout(struct member *ms, long nm, struct pollfd *pf, const char *mca
 		inet_pton(AF_INET, h, &grp.sin_addr);
 		grp.sin_port = htons((uint16_t)atoi(c + 1));
 	}
+	int one = 1;
 	for (long i = 0; i < nm; i++) {
 		registered += ms[i].policy != NULL;
-		if (!mcast || !ms[i].policy)
+		if (!ms[i].policy)
 			continue;
-		int one = 1, fd = socket(AF_INET, SOCK_DGRAM, 0);
+		struct gdoi_kek_policy *k = &ms[i].policy->kek;
+		gdoi_key_from_spki(GDOI_BYTES(k->rekey_pub, k->rekey_pub_len), &ms[i].rekey);
+		setsockopt(ms[i].fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+		if (!mcast)
+			continue;
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
 		struct ip_mreq mr = { .imr_multiaddr = grp.sin_addr, .imr_interface = { htonl(INADDR_LOOPBACK) } };
 		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+		    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) ||
 		    bind(fd, (struct sockaddr *)&grp, sizeof(grp)) ||
 		    setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr))) {
 			fprintf(stderr, "reg-load: multicast socket: %s\n", strerror(errno));
@@ -203,13 +223,16 @@ static int fanout(struct member *ms, long nm, struct pollfd *pf, const char *mca
 		ms[i].mfd = fd;
 		pf[nm + i] = (struct pollfd){ .fd = fd, .events = POLLIN };
 	}
-	uint64_t t0 = now_us(), verify_us = 0;
+	uint64_t t0 = wall_us(), start = now_us(), work_us = 0;
 	pid_t pid = fork();
 	if (pid == 0) {
+		int dn = open("/dev/null", O_WRONLY);
+		if (dn >= 0)
+			dup2(dn, 1);
 		execvp(cmd[0], cmd);
 		_exit(127);
 	}
-	while (applied + refused < registered && now_us() - t0 < 20000000) {
+	while (applied + refused < registered && now_us() - start < 20000000) {
 		if (poll(pf, (nfds_t)(2 * nm), 100) <= 0)
 			continue;
 		for (long k = 0; k < 2 * nm; k++) {
@@ -217,22 +240,34 @@ static int fanout(struct member *ms, long nm, struct pollfd *pf, const char *mca
 				continue;
 			struct member *m = &ms[k % nm];
 			uint8_t buf[8192];
-			ssize_t n = recv(pf[k].fd, buf, sizeof(buf), MSG_DONTWAIT);
+			char ctl[256];
+			struct iovec iov = { buf, sizeof(buf) };
+			struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+					     .msg_controllen = sizeof(ctl) };
+			ssize_t n = recvmsg(pf[k].fd, &mh, MSG_DONTWAIT);
 			if (n < 28 || buf[18] != 33 || !m->policy || m->applied)
 				continue;
+			uint64_t arrival = wall_us();
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
+					struct timespec ts;
+					memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+					arrival = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+				}
 			static struct gdoi_push_update u;
 			char why[160];
 			uint64_t v0 = now_us();
-			int rc = gdoi_push_open(m->policy, NULL, buf, (size_t)n, &u, why, sizeof(why));
+			int rc = gdoi_push_open(m->policy, m->rekey, buf, (size_t)n, &u, why, sizeof(why));
 			if (rc == 0)
 				rc = gdoi_push_apply(m->policy, &u);
 			gdoi_push_update_clear(&u);
-			verify_us += now_us() - v0;
+			uint64_t own = now_us() - v0;
+			work_us += own;
 			if (rc) {
 				refused++;
 				continue;
 			}
-			m->applied = now_us() - t0;
+			m->applied = arrival - t0 + own + 1;
 			applied++;
 		}
 	}
@@ -248,10 +283,11 @@ static int fanout(struct member *ms, long nm, struct pollfd *pf, const char *mca
 	       "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"open_apply_us_each\":%.1f}\n",
 	       registered, applied, refused, mcast ? "multicast" : "unicast",
 	       k ? (double)t[k / 2] / 1000 : -1, k ? (double)t[(k - 1) * 99 / 100] / 1000 : -1,
-	       k ? (double)t[k - 1] / 1000 : -1, applied ? (double)verify_us / (double)(applied + refused) : 0);
+	       k ? (double)t[k - 1] / 1000 : -1, applied ? (double)work_us / (double)(applied + refused) : 0);
 	free(t);
 	for (long i = 0; i < nm; i++) {
 		gdoi_pull_policy_free(ms[i].policy);
+		gdoi_key_free(ms[i].rekey);
 		if (ms[i].mfd >= 0)
 			close(ms[i].mfd);
 	}

@@ -97,7 +97,7 @@ start_ks "$work/ks-lat.conf" || exit 1
 cat >"$work/sidecar.conf" <<CONF
 [sidecar]
 keyserver = 127.0.0.1:18481
-local = 127.1.0.1
+local = 127.1.0.1:0
 identity = ipv4:127.1.0.1
 psk = $psk
 socket = $work/sidecar.sock
