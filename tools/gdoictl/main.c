@@ -9,6 +9,9 @@
  *   gdoictl [--socket PATH] [--json] evict MEMBER
  *   gdoictl [--socket PATH] [--json] admit MEMBER
  *
+ * The sidecar commands (get, watch, sidecar-status, over --sidecar PATH) are
+ * in sidecar_cmds.c; main() hands them over first.
+ *
  * Exit: 0 ok, 1 the server answered with an error, 2 usage, 3 cannot connect.
  */
 #include <errno.h>
@@ -22,6 +25,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "tools/gdoictl/gdoictl.h"
 
 #define GDOICTL_VERSION "0.1.0"
 #define DEFAULT_SOCKET "/run/gdoi-ks/admin.sock"
@@ -39,7 +44,8 @@ static void usage(FILE *f)
 		"Options:\n"
 		"  -s, --socket PATH   admin socket (default $GDOI_KS_SOCKET or " DEFAULT_SOCKET ")\n"
 		"  -j, --json          print the server's JSON reply\n"
-		"  -h, --help, -V, --version\n");
+		"  -h, --help, -V, --version\n"
+		GDOICTL_SIDECAR_USAGE);
 }
 
 static json_t *request(const char *path, json_t *req)
@@ -162,14 +168,19 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
 		{ "kek", no_argument, NULL, 'k' }, { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+		{ "version", no_argument, NULL, 'V' }, { "sidecar", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = getenv("GDOI_KS_SOCKET");
 	bool as_json = false, kek = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "s:jhV", opts, NULL)) != -1) {
+	int c = gdoictl_sidecar_main(argc, argv);
+	if (c >= 0)
+		return c;
+	bool sidecar_opt = false;
+	while ((c = getopt_long(argc, argv, "s:S:jhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': path = optarg; break;
+		case 'S': sidecar_opt = true; break;
 		case 'j': as_json = true; break;
 		case 'k': kek = true; break;
 		case 'h': usage(stdout); return 0;
@@ -184,6 +195,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = argv[optind];
+	if (sidecar_opt) {
+		fprintf(stderr, "gdoictl: --sidecar goes with get, watch and sidecar-status; %s talks to the key "
+			"server (--socket)\n", cmd);
+		return 2;
+	}
 	int nargs = argc - optind - 1;
 	const char *arg = nargs > 0 ? argv[optind + 1] : NULL;
 	json_t *req;
