@@ -56,6 +56,12 @@ psk = bob-secret
 groups = media, private
 may_send = yes
 
+[member dave]
+id = fqdn:dave.example
+psk = dave-secret
+address = 127.0.0.2, 127.0.0.5
+groups = media
+
 [member carol]
 id = user:carol@example.org
 psk_hex = 6361726f6c2d736563726574   ; carol-secret
@@ -108,6 +114,18 @@ r1=$(probe "${A[@]}" --group 0xe1100000 2>>"$tmp/probe.err")
 check "compat = gdoid: byte-swapped group id registers, SA KEK with the 6-octet trailer" \
 	test "$(jget "$r1" '[d["group"], d["kek_trailer"]]')" = "[3775922176, 6]"
 
+# --- address-bound PSK: selected by the peer's address, refused from any other
+d1=$(probe --id fqdn:dave.example --psk dave-secret --group 1234 --bind 127.0.0.2:0 2>>"$tmp/probe.err")
+check "dave (address = 127.0.0.2) registers from 127.0.0.2" test "$(jget "${d1:-null}" 'd is not None and len(d["teks"]) == 4')" = true
+d2=$(probe --id fqdn:dave.example --psk dave-secret --group 1234 --bind 127.0.0.5:0 2>>"$tmp/probe.err")
+check "dave registers from his second address 127.0.0.5" test "$(jget "${d2:-null}" 'd is not None')" = true
+probe --id fqdn:dave.example --psk dave-secret --group 1234 --bind 127.0.0.3:0 >/dev/null 2>"$tmp/e7"; rc=$?
+check "dave from 127.0.0.3 (not his address) refused (exit $rc): $(head -c 100 "$tmp/e7")" bash -c "[ $rc = 1 ] && grep -q AUTHENTICATION-FAILED '$tmp/e7'"
+probe --id fqdn:alice.example --psk alice-secret --group 1234 --bind 127.0.0.2:0 >/dev/null 2>"$tmp/e8"; rc=$?
+check "alice (no address: identity-bound key) still registers from dave's address (exit $rc)" test $rc = 0
+probe --id fqdn:dave.example --psk wrong --group 1234 --bind 127.0.0.2:0 >/dev/null 2>"$tmp/e9"; rc=$?
+check "dave from his address with a wrong PSK refused (exit $rc)" bash -c "[ $rc = 1 ] && grep -q AUTHENTICATION-FAILED '$tmp/e9'"
+
 # --- refusals (the probe exits non-zero and says why)
 probe --id fqdn:mallory.example --psk alice-secret --group 1234 >/dev/null 2>"$tmp/e1"; rc=$?
 check "unknown identity refused (exit $rc): $(head -c 120 "$tmp/e1")" bash -c "[ $rc = 1 ] && grep -q AUTHENTICATION-FAILED '$tmp/e1'"
@@ -123,8 +141,8 @@ ctl() { "$CTL" --socket "$tmp/admin.sock" "$@"; }
 st=$(ctl status)
 check "gdoictl status prints a table with the groups" bash -c "grep -q '^ID ' <<<'$st' && grep -q ' media ' <<<'$st' && grep -q ' nokek ' <<<'$st'"
 sj=$(ctl --json status)
-check "gdoictl --json status: 4 groups, media has 3 members and SEQ 0" \
-	test "$(jget "$sj" '[d["ok"], len(d["groups"]), [g["members"] for g in d["groups"] if g["name"]=="media"][0], [g["seq"] for g in d["groups"] if g["name"]=="media"][0]]')" = "[true, 4, 3, 0]"
+check "gdoictl --json status: 4 groups, media has 4 members and SEQ 0" \
+	test "$(jget "$sj" '[d["ok"], len(d["groups"]), [g["members"] for g in d["groups"] if g["name"]=="media"][0], [g["seq"] for g in d["groups"] if g["name"]=="media"][0]]')" = "[true, 4, 4, 0]"
 check "gdoictl status shows no key material" bash -c "! grep -qi '$(jget "$a1" 'd["kek_fp"]')' <<<'$sj' && ! grep -qi '\"key\"' <<<'$sj'"
 mj=$(ctl --json members media)
 check "gdoictl --json members media: alice's SSRCs as the probe got them" \
@@ -199,7 +217,7 @@ drops=$(( $(grep -c "dropped" "$log") - drops_before ))
 check "4 malformed datagrams: $drops log lines with the reason" test "$drops" -ge 4
 check "the log names the parse problem" bash -c "grep 'dropped' '$log' | grep -qiE 'length|header|truncated|cookie|SA'"
 check "registration still works after junk" bash -c "'$PROBE' --server $S --timeout 10 ${A[*]} --group 1234 >/dev/null 2>>'$tmp/probe.err'"
-check "no secret in the log" bash -c "! grep -qE 'alice-secret|bob-secret|carol-secret|6361726f6c' '$log'"
+check "no secret in the log" bash -c "! grep -qE 'alice-secret|bob-secret|carol-secret|dave-secret|6361726f6c' '$log'"
 
 # --- SIGTERM
 ks_stop; rc=$?

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# keyserver_rekey_race.sh - registrations that overlap rekeys. The PULL key server
+# copies the group policy at message 1 and sends its keys at message 4, and a member
+# is on the unicast list only from then on, so a push in between would pass it by.
+# gdoi-ks catches such a member up with one push of its own (keyserver/rekey.c,
+# ks_rekey_catch_up). Each round starts 20 members registering at once and runs
+# `gdoictl rekey` (every second one --kek) in a loop until all have registered; then every member
+# must hold the group's current TEKs and KEK, and every push it got must have been accepted.
+# The window (PULL message 1 to 3 of one member) is short and cannot be forced from
+# outside, so a run may not hit it: the catch-up check is then skipped, not passed
+# (ASan builds, being slower, hit it on most runs). TAP output.
+set -u
+. "$(dirname "$0")/lib/ks.sh"
+
+port=$(free_port)
+conf=$tmp/ks.conf
+log=$tmp/ks.log
+S="127.0.0.1:$port"
+N=${N:-20}
+ROUNDS=${ROUNDS:-9}
+{
+	printf '[server]\nlisten = 127.0.0.1:%s\n\n' "$port"
+	printf '[group media]\nid = 1234\ntek = AES128_CM_SHA1_80\ndestination = 239.1.2.3:5004\nkek = aes256\n'
+	printf 'rekey_unicast = yes\n\n'
+	for i in $(seq 0 $((N - 1))); do
+		printf '[member m%d]\nid = keyid:m%d\npsk = secret-%d\ngroups = media\n\n' "$i" "$i" "$i"
+	done
+} >"$conf"
+chmod 600 "$conf"
+check "gdoi-ks starts" ks_start "$conf" "$log"
+ctl() { "$CTL" --socket "$tmp/admin.sock" "$@"; }
+
+bad=0
+for r in $(seq 1 "$ROUNDS"); do
+	pids=()
+	for i in $(seq 0 $((N - 1))); do
+		"$PROBE" --server "$S" --timeout 20 --id "keyid:m$i" --psk "secret-$i" --group 1234 \
+			--pushes 100000 --push-timeout 2 >"$tmp/r$r.m$i" 2>>"$tmp/probe.err" &
+		pids+=($!)
+	done
+	# rekeys (every second one rotates the KEK) until every member has registered
+	rekeys=0
+	while :; do
+		kek=; [ $((rekeys % 2)) = 1 ] && kek=--kek
+		ctl rekey media $kek >/dev/null 2>&1 && rekeys=$((rekeys + 1))
+		done_n=0
+		for i in $(seq 0 $((N - 1))); do [ -s "$tmp/r$r.m$i" ] && done_n=$((done_n + 1)); done
+		[ $done_n = $N ] || [ $rekeys -gt 500 ] && break
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
+	cur=$(ctl --json status)
+	res=$(python3 - "$cur" "$tmp" "$r" "$N" <<'PY'
+import json, sys
+st = json.loads(sys.argv[1]); tmp, r, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
+g = [g for g in st["groups"] if g["name"] == "media"][0]
+cur = {int(t["spi"], 16) for t in g["teks"] if t["generation"] == 0}
+bad = []
+for i in range(n):
+    lines = [json.loads(l) for l in open(f"{tmp}/r{r}.m{i}") if l.strip()]
+    withteks = [l for l in lines if "teks" in l]
+    refused = [l for l in lines if l.get("event") == "push_refused"]
+    have = {t["spi"] for t in withteks[-1]["teks"]} if withteks else set()
+    kek = withteks[-1].get("kek_spi") if withteks else None
+    if not cur <= have or refused or kek != g["kek"]["spi"]:
+        bad.append(f"m{i}: has {sorted(have)} want {sorted(cur)}, KEK {kek} want {g['kek']['spi']}, refused {len(refused)}")
+print("; ".join(bad) if bad else "ok")
+PY
+)
+	echo "# round $r: $rekeys rekey(s) during $N registrations: $res"
+	[ "$res" = ok ] || bad=$((bad + 1))
+done
+catchups=$(grep -c 'catch-up for member' "$log")
+check "every member of every round ends with the group's current TEKs ($bad bad round(s))" test $bad = 0
+if [ "$catchups" -gt 0 ]; then
+	ok "registrations overlapped rekeys and were caught up ($catchups catch-up push(es))"
+else
+	tap_n=$((tap_n + 1)); echo "ok $tap_n - registrations overlapped rekeys and were caught up # SKIP the race was not hit in this run"
+fi
+check "no catch-up was impossible" bash -c "! grep -q 'cannot be caught up' '$log'"
+ks_stop; rc=$?
+check "SIGTERM: clean exit (status $rc)" test $rc = 0
+echo "1..$tap_n"
+[ "$tap_fail" = 0 ]
