@@ -38,10 +38,11 @@ for r in $(seq 1 "$ROUNDS"); do
 			--pushes 100000 --push-timeout 2 >"$tmp/r$r.m$i" 2>>"$tmp/probe.err" &
 		pids+=($!)
 	done
-	# rekeys (every second one rotates the KEK) until every member has registered
+	# rekeys (every second one, the first in even rounds, rotates the KEK) until every member has registered
 	rekeys=0
+	sleep "0.$((r % 3))"	# the first rekey early, or among the GROUPKEY-PULLs
 	while :; do
-		kek=; [ $((rekeys % 2)) = 1 ] && kek=--kek
+		kek=; [ $(( (rekeys + r) % 2 )) = 0 ] && kek=--kek
 		ctl rekey media $kek >/dev/null 2>&1 && rekeys=$((rekeys + 1))
 		done_n=0
 		for i in $(seq 0 $((N - 1))); do [ -s "$tmp/r$r.m$i" ] && done_n=$((done_n + 1)); done
