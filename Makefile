@@ -78,6 +78,8 @@ BENCH_SRC  := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all check deps fuzz clean install test-bins
+# Objects of tests and tools are not intermediate files to delete after linking.
+.SECONDARY:
 all: $(LIBGDOI) $(LIBIPC) $(LIBSRTPB) $(LIBSRTPB_SO) $(if $(wildcard srtp-bridge/gdoisrtp.pc.in),$(BUILD)/lib/pkgconfig/gdoisrtp.pc) $(PROGS)
 
 $(BUILD)/obj/%.o: %.c
@@ -154,10 +156,17 @@ bench: deps
 
 test-bins: all $(UNIT_BINS) $(TOOL_BINS)
 
+# Unit tests that also run under valgrind (a plain build: valgrind cannot run ASan binaries).
+VALGRIND_TESTS := test_wire_vectors test_wire_malformed test_wire_roundtrip test_crypto \
+	test_ike_keys test_phase1 test_pull test_pull_vectors test_push test_policy \
+	test_ipc_snapshot test_ipc_proto test_bridge_policy test_ks_state test_ks_config
+
 check: deps
 	$(MAKE) BUILD=build/asan SAN=1 test-bins
+	$(MAKE) BUILD=build/vg CFLAGS="-O1 -g" $(VALGRIND_TESTS:%=build/vg/tests/%)
 	$(MAKE) BUILD=build/fuzz fuzz-bins
-	FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) tests/run-all.sh build/asan build/fuzz
+	FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) VALGRIND_BUILD=build/vg VALGRIND_TESTS="$(VALGRIND_TESTS)" \
+		tests/run-all.sh build/asan build/fuzz
 
 deps:
 	@sh tests/deps.sh

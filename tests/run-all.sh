@@ -48,6 +48,23 @@ for t in "$build"/tests/test_*; do
 	count_tap "$logdir/$name.log" "$name" $?
 done
 
+# The same unit tests once more under valgrind (memory errors, definite leaks).
+if [ -n "${VALGRIND_BUILD:-}" ] && command -v valgrind >/dev/null; then
+	for name in ${VALGRIND_TESTS:-}; do
+		t=$VALGRIND_BUILD/tests/$name
+		[ -x "$t" ] || { echo "FAIL valgrind:$name (not built)"; fail=$((fail + 1)); continue; }
+		timeout 600 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+			"$t" >"$logdir/valgrind-$name.log" 2>&1
+		rc=$?
+		if [ $rc -eq 0 ]; then
+			pass=$((pass + 1)); echo "ok   valgrind:$name"
+		else
+			fail=$((fail + 1)); failed_names+=("valgrind:$name")
+			echo "FAIL valgrind:$name (rc $rc, log: $logdir/valgrind-$name.log)"
+		fi
+	done
+fi
+
 for s in tests/integration/*.sh; do
 	[ -f "$s" ] || continue
 	name=$(basename "$s" .sh)
