@@ -4,6 +4,7 @@
 #include <limits.h>
 
 #include <openssl/core_names.h>
+#include <pthread.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
@@ -80,11 +81,14 @@ uint16_t gdoi_md_to_sig_hash(enum gdoi_md md)
 	return i ? i->sig_hash : 0;
 }
 
+static const EVP_MD *md_evp(enum gdoi_md md);
+static EVP_MAC *hmac_evp(void);
+
 int gdoi_hash(enum gdoi_md md, const gdoi_bytes *parts, size_t nparts, uint8_t *out)
 {
 	const struct md_info *i = md_info(md);
 	EVP_MD_CTX *ctx;
-	EVP_MD *evp;
+	const EVP_MD *evp;
 	unsigned int olen = 0;
 	int rc = GDOI_ERR_CRYPTO;
 
@@ -92,7 +96,7 @@ int gdoi_hash(enum gdoi_md md, const gdoi_bytes *parts, size_t nparts, uint8_t *
 		return GDOI_ERR_UNSUPPORTED;
 	if (out == NULL || (nparts > 0 && parts == NULL))
 		return GDOI_ERR_INVALID_ARG;
-	evp = EVP_MD_fetch(NULL, i->name, NULL);
+	evp = md_evp(md);
 	ctx = EVP_MD_CTX_new();
 	if (evp == NULL || ctx == NULL)
 		goto out;
@@ -106,7 +110,6 @@ int gdoi_hash(enum gdoi_md md, const gdoi_bytes *parts, size_t nparts, uint8_t *
 	rc = GDOI_OK;
 out:
 	EVP_MD_CTX_free(ctx);
-	EVP_MD_free(evp);
 	return rc;
 }
 
@@ -125,7 +128,7 @@ int gdoi_prf(enum gdoi_md md, gdoi_bytes key, const gdoi_bytes *parts, size_t np
 		return GDOI_ERR_UNSUPPORTED;
 	if (out == NULL || (nparts > 0 && parts == NULL) || (key.len > 0 && key.ptr == NULL))
 		return GDOI_ERR_INVALID_ARG;
-	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	mac = hmac_evp();
 	if (mac == NULL || (ctx = EVP_MAC_CTX_new(mac)) == NULL)
 		goto out;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)i->name, 0);
@@ -141,7 +144,6 @@ int gdoi_prf(enum gdoi_md md, gdoi_bytes key, const gdoi_bytes *parts, size_t np
 	rc = GDOI_OK;
 out:
 	EVP_MAC_CTX_free(ctx);	/* clears the keyed HMAC state */
-	EVP_MAC_free(mac);
 	return rc;
 }
 
@@ -158,6 +160,43 @@ static const struct cipher_info cipher_table[] = {
 	[GDOI_CIPHER_AES_192_CBC] = { "AES-192-CBC", 24, 16 },
 	[GDOI_CIPHER_AES_256_CBC] = { "AES-256-CBC", 32, 16 },
 };
+
+/*
+ * OpenSSL 3 looks algorithms up by name (locks, hash tables, string compares)
+ * on every fetch; a registration runs dozens of hashes, HMACs and CBC
+ * operations, so each algorithm is fetched once per process and kept.
+ */
+static EVP_MD *md_cache[GDOI_MD_SHA512 + 1];
+static EVP_CIPHER *cipher_cache[GDOI_CIPHER_AES_256_CBC + 1];
+static EVP_MAC *hmac_cache;
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_all(void)
+{
+	for (int m = GDOI_MD_MD5; m <= GDOI_MD_SHA512; m++)
+		md_cache[m] = EVP_MD_fetch(NULL, md_table[m].name, NULL);
+	for (int c = GDOI_CIPHER_3DES_CBC; c <= GDOI_CIPHER_AES_256_CBC; c++)
+		cipher_cache[c] = EVP_CIPHER_fetch(NULL, cipher_table[c].name, NULL);
+	hmac_cache = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+static const EVP_MD *md_evp(enum gdoi_md md)
+{
+	pthread_once(&fetch_once, fetch_all);
+	return md_cache[md];
+}
+
+static const EVP_CIPHER *cipher_evp(enum gdoi_cipher c)
+{
+	pthread_once(&fetch_once, fetch_all);
+	return cipher_cache[c];
+}
+
+static EVP_MAC *hmac_evp(void)
+{
+	pthread_once(&fetch_once, fetch_all);
+	return hmac_cache;
+}
 
 static const struct cipher_info *cipher_info(enum gdoi_cipher c)
 {
@@ -222,7 +261,7 @@ static int cbc(enum gdoi_cipher c, gdoi_bytes key, gdoi_bytes iv,
 	       const uint8_t *in, size_t len, uint8_t *out, int enc)
 {
 	const struct cipher_info *i = cipher_info(c);
-	EVP_CIPHER *evp;
+	const EVP_CIPHER *evp;
 	EVP_CIPHER_CTX *ctx = NULL;
 	int olen = 0, flen = 0;
 	int rc = GDOI_ERR_CRYPTO;
@@ -239,7 +278,7 @@ static int cbc(enum gdoi_cipher c, gdoi_bytes key, gdoi_bytes iv,
 		return GDOI_OK;
 	if (in == NULL || out == NULL)
 		return GDOI_ERR_INVALID_ARG;
-	evp = EVP_CIPHER_fetch(NULL, i->name, NULL);
+	evp = cipher_evp(c);
 	if (evp == NULL || (ctx = EVP_CIPHER_CTX_new()) == NULL)
 		goto out;
 	if (!EVP_CipherInit_ex2(ctx, evp, key.ptr, iv.ptr, enc, NULL))
@@ -254,7 +293,6 @@ static int cbc(enum gdoi_cipher c, gdoi_bytes key, gdoi_bytes iv,
 	rc = GDOI_OK;
 out:
 	EVP_CIPHER_CTX_free(ctx);	/* wipes the key schedule */
-	EVP_CIPHER_free(evp);
 	return rc;
 }
 
