@@ -58,6 +58,10 @@ struct gdoi_p1_sa *p1_sa_new(const struct gdoi_p1_config *cfg, bool initiator,
 			     const struct gdoi_addr *peer, uint64_t now)
 {
 	struct gdoi_p1_sa *sa = calloc(1, sizeof(*sa));
+	if (sa && !(sa->n = calloc(1, sizeof(*sa->n)))) {
+		free(sa);
+		sa = NULL;
+	}
 	if (!sa)
 		return NULL;
 	sa->cfg = cfg;
@@ -72,14 +76,25 @@ void gdoi_p1_free(struct gdoi_p1_sa *sa)
 {
 	if (!sa)
 		return;
-	gdoi_dh_free(sa->dh);
+	p1_nego_free(sa);
 	gdoi_ike_keys_clear(&sa->keys);
-	if (sa->sai_b)
-		free(sa->sai_b);
 	free(sa->last_out);
-	/* Wipes nonces, g^xy, IVs and everything else secret in one go. */
+	free(sa->peer_id_buf);
+	/* Wipes IVs and everything else secret in one go. */
 	gdoi_wipe(sa, sizeof(*sa));
 	free(sa);
+}
+
+void p1_nego_free(struct gdoi_p1_sa *sa)
+{
+	if (!sa->n)
+		return;
+	gdoi_dh_free(sa->n->dh);
+	free(sa->n->sai_b);
+	/* Nonces, g^xy and the DH values: SKEYID* now hold all the SA uses. */
+	gdoi_wipe(sa->n, sizeof(*sa->n));
+	free(sa->n);
+	sa->n = NULL;
 }
 
 void p1_header(struct gdoi_hdr *h, const struct gdoi_p1_sa *sa, uint8_t exchange, uint32_t msgid)
@@ -177,9 +192,14 @@ int p1_clear_notify(const uint8_t icookie[8], const uint8_t rcookie[8], uint16_t
 
 int p1_set_peer_id(struct gdoi_p1_sa *sa, const struct gdoi_id *id)
 {
-	if (id->data.len > sizeof(sa->peer_id_buf))
+	if (id->data.len > P1_MAX_ID)
 		return GDOI_ERR_TOO_BIG;
-	memcpy(sa->peer_id_buf, id->data.ptr, id->data.len);
+	uint8_t *copy = malloc(id->data.len ? id->data.len : 1);
+	if (!copy)
+		return GDOI_ERR_NOMEM;
+	memcpy(copy, id->data.ptr, id->data.len);
+	free(sa->peer_id_buf);
+	sa->peer_id_buf = copy;
 	sa->peer_id = *id;
 	sa->peer_id.data = GDOI_BYTES(sa->peer_id_buf, id->data.len);
 	return 0;
@@ -206,13 +226,13 @@ int p1_store_ke(struct gdoi_p1_sa *sa, const struct gdoi_payload *ke, uint8_t *d
 
 int p1_derive_gxy(struct gdoi_p1_sa *sa, const uint8_t *peer_pub, struct gdoi_p1_result *res)
 {
-	int rc = gdoi_dh_derive(sa->dh, GDOI_BYTES(peer_pub, sa->gx_len), sa->gxy,
-				sizeof(sa->gxy), &sa->gxy_len);
+	int rc = gdoi_dh_derive(sa->n->dh, GDOI_BYTES(peer_pub, sa->n->gx_len), sa->n->gxy,
+				sizeof(sa->n->gxy), &sa->n->gxy_len);
 	if (rc)
 		return p1_fail(res, GDOI_N_INVALID_KEY_INFORMATION, rc, "Diffie-Hellman failed");
 	/* The private value has done its job. */
-	gdoi_dh_free(sa->dh);
-	sa->dh = NULL;
+	gdoi_dh_free(sa->n->dh);
+	sa->n->dh = NULL;
 	return 0;
 }
 
@@ -225,10 +245,7 @@ void p1_established(struct gdoi_p1_sa *sa, uint64_t now, struct gdoi_p1_result *
 	sa->soft_at = now + life_ms * pct / 100;
 	sa->exchange_deadline = 0;
 	sa->retransmit_at = 0;
-	/* g^xy and the nonces are no longer needed: SKEYID* hold all we use. */
-	gdoi_wipe(sa->gxy, sizeof(sa->gxy));
-	gdoi_wipe(sa->ni, sizeof(sa->ni));
-	gdoi_wipe(sa->nr, sizeof(sa->nr));
+	p1_nego_free(sa);
 	res->event = GDOI_P1_EV_ESTABLISHED;
 	p1_note(res, "Phase 1 established (%s, %s, group %u, %s)", gdoi_cipher_name(sa->cipher),
 		gdoi_md_name(sa->md), sa->suite.group,

@@ -33,8 +33,8 @@ const struct gdoi_p1_psk *p1_psk_by_addr(const struct gdoi_p1_config *cfg,
 
 int p1_derive_keys(struct gdoi_p1_sa *sa, const struct gdoi_p1_psk *psk)
 {
-	gdoi_bytes ni = GDOI_BYTES(sa->ni, sa->ni_len), nr = GDOI_BYTES(sa->nr, sa->nr_len);
-	gdoi_bytes gxy = GDOI_BYTES(sa->gxy, sa->gxy_len);
+	gdoi_bytes ni = GDOI_BYTES(sa->n->ni, sa->n->ni_len), nr = GDOI_BYTES(sa->n->nr, sa->n->nr_len);
+	gdoi_bytes gxy = GDOI_BYTES(sa->n->gxy, sa->n->gxy_len);
 	int rc = psk ? gdoi_ike_keys_derive_psk(&sa->keys, sa->md, sa->cipher, psk->key, ni, nr,
 						gxy, sa->icookie, sa->rcookie)
 		     : gdoi_ike_keys_derive_sig(&sa->keys, sa->md, sa->cipher, ni, nr, gxy,
@@ -42,8 +42,8 @@ int p1_derive_keys(struct gdoi_p1_sa *sa, const struct gdoi_p1_psk *psk)
 	if (rc)
 		return rc;
 	sa->have_keys = true;
-	return gdoi_ike_phase1_iv(sa->md, sa->cipher, GDOI_BYTES(sa->gxi, sa->gx_len),
-				  GDOI_BYTES(sa->gxr, sa->gx_len), sa->iv);
+	return gdoi_ike_phase1_iv(sa->md, sa->cipher, GDOI_BYTES(sa->n->gxi, sa->n->gx_len),
+				  GDOI_BYTES(sa->n->gxr, sa->n->gx_len), sa->iv);
 }
 
 /* ID payload body as hashed: type | protocol | port | data. */
@@ -62,8 +62,8 @@ static gdoi_bytes id_body(struct gdoi_arena *a, const struct gdoi_id *id)
 /* HASH_I when we are (or the peer is) the initiator: who = the ID's owner. */
 static int auth_hash(const struct gdoi_p1_sa *sa, bool of_initiator, gdoi_bytes idb, uint8_t *out)
 {
-	gdoi_bytes gxi = GDOI_BYTES(sa->gxi, sa->gx_len), gxr = GDOI_BYTES(sa->gxr, sa->gx_len);
-	gdoi_bytes sai = GDOI_BYTES(sa->sai_b, sa->sai_b_len);
+	gdoi_bytes gxi = GDOI_BYTES(sa->n->gxi, sa->n->gx_len), gxr = GDOI_BYTES(sa->n->gxr, sa->n->gx_len);
+	gdoi_bytes sai = GDOI_BYTES(sa->n->sai_b, sa->n->sai_b_len);
 	return of_initiator
 	       ? gdoi_ike_hash_i(&sa->keys, gxi, gxr, sa->icookie, sa->rcookie, sai, idb, out)
 	       : gdoi_ike_hash_r(&sa->keys, gxi, gxr, sa->icookie, sa->rcookie, sai, idb, out);

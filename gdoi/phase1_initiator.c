@@ -36,13 +36,13 @@ int gdoi_p1_initiate(const struct gdoi_p1_config *cfg, const struct gdoi_addr *p
 	if ((rc = gdoi_msg_build(&w, &h, &sa_pl, 1, offs)))
 		goto fail;
 	/* SAi_b: the SA body as sent, hashed into HASH_I / HASH_R. */
-	sa->sai_b_len = offs[1] - offs[0] - GDOI_GENERIC_HDR_LEN;
-	sa->sai_b = malloc(sa->sai_b_len);
-	if (!sa->sai_b) {
+	sa->n->sai_b_len = offs[1] - offs[0] - GDOI_GENERIC_HDR_LEN;
+	sa->n->sai_b = malloc(sa->n->sai_b_len);
+	if (!sa->n->sai_b) {
 		rc = GDOI_ERR_NOMEM;
 		goto fail;
 	}
-	memcpy(sa->sai_b, w.buf + offs[0] + GDOI_GENERIC_HDR_LEN, sa->sai_b_len);
+	memcpy(sa->n->sai_b, w.buf + offs[0] + GDOI_GENERIC_HDR_LEN, sa->n->sai_b_len);
 	if ((rc = p1_send(sa, &w, now, true, res)))
 		goto fail;
 	sa->state = P1_I_MM1_SENT;
@@ -85,16 +85,16 @@ static int on_mm2(struct gdoi_p1_sa *sa, const struct gdoi_msg *m, uint64_t now,
 	memcpy(sa->rcookie, m->hdr.rcookie, 8);
 
 	/* MM3: KE, Ni [, CR] */
-	if ((rc = gdoi_dh_new(s.group, &sa->dh)))
+	if ((rc = gdoi_dh_new(s.group, &sa->n->dh)))
 		return p1_fail(res, 0, rc, "DH key generation failed");
-	gdoi_bytes pub = gdoi_dh_public(sa->dh);
-	memcpy(sa->gxi, pub.ptr, pub.len);
-	sa->ni_len = nonce_len(sa->cfg);
-	if ((rc = gdoi_random(sa->ni, sa->ni_len)))
+	gdoi_bytes pub = gdoi_dh_public(sa->n->dh);
+	memcpy(sa->n->gxi, pub.ptr, pub.len);
+	sa->n->ni_len = nonce_len(sa->cfg);
+	if ((rc = gdoi_random(sa->n->ni, sa->n->ni_len)))
 		return p1_fail(res, 0, rc, "no randomness");
 	struct gdoi_payload pl[3] = {
 		{ .type = GDOI_PL_KE, .u.data = pub },
-		{ .type = GDOI_PL_NONCE, .u.data = GDOI_BYTES(sa->ni, sa->ni_len) },
+		{ .type = GDOI_PL_NONCE, .u.data = GDOI_BYTES(sa->n->ni, sa->n->ni_len) },
 		{ .type = GDOI_PL_CR, .u.cert = { GDOI_CERT_X509_SIG, GDOI_BYTES_NONE } },
 	};
 	struct gdoi_hdr h;
@@ -120,12 +120,12 @@ static int on_mm4(struct gdoi_p1_sa *sa, const struct gdoi_msg *m, uint64_t now,
 	if (!ke || !nr)
 		return p1_fail(res, GDOI_N_PAYLOAD_MALFORMED, GDOI_ERR_MISSING,
 			       "message 4 lacks KE or Nonce");
-	if ((rc = p1_check_nonce(nr->u.data.len, res)) || (rc = p1_store_ke(sa, ke, sa->gxr, res)))
+	if ((rc = p1_check_nonce(nr->u.data.len, res)) || (rc = p1_store_ke(sa, ke, sa->n->gxr, res)))
 		return rc;
-	memcpy(sa->nr, nr->u.data.ptr, nr->u.data.len);
-	sa->nr_len = nr->u.data.len;
+	memcpy(sa->n->nr, nr->u.data.ptr, nr->u.data.len);
+	sa->n->nr_len = nr->u.data.len;
 	sa->peer_wants_cert = gdoi_msg_find(m, GDOI_PL_CR, NULL) != NULL;
-	if ((rc = p1_derive_gxy(sa, sa->gxr, res)))
+	if ((rc = p1_derive_gxy(sa, sa->n->gxr, res)))
 		return rc;
 	const struct gdoi_p1_psk *psk = NULL;
 	if (sa->suite.auth == GDOI_IKE_AUTH_PSK)

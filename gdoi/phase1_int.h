@@ -32,6 +32,20 @@ struct p1_iv_chain {
 	uint8_t iv[GDOI_CIPHER_MAX_BLOCK_LEN];
 };
 
+/* What only Main Mode itself needs: kept apart so that an established SA
+ * (one per registered member at the key server) stays small. */
+struct p1_nego {
+	uint8_t *sai_b;				/* body of the initiator's SA payload */
+	size_t sai_b_len;
+	struct gdoi_dh *dh;
+	uint8_t gxi[GDOI_DH_MAX_PUBLIC_LEN], gxr[GDOI_DH_MAX_PUBLIC_LEN];
+	size_t gx_len;
+	uint8_t gxy[GDOI_DH_MAX_SECRET_LEN];
+	size_t gxy_len;
+	uint8_t ni[P1_MAX_NONCE], nr[P1_MAX_NONCE];
+	size_t ni_len, nr_len;
+};
+
 struct gdoi_p1_sa {
 	const struct gdoi_p1_config *cfg;
 	struct gdoi_p1_sa *bucket_next;		/* responder table */
@@ -43,22 +57,14 @@ struct gdoi_p1_sa {
 	enum gdoi_md md;
 	enum gdoi_cipher cipher;
 	size_t blk;
-	uint8_t *sai_b;				/* body of the initiator's SA payload */
-	size_t sai_b_len;
-	struct gdoi_dh *dh;
-	uint8_t gxi[GDOI_DH_MAX_PUBLIC_LEN], gxr[GDOI_DH_MAX_PUBLIC_LEN];
-	size_t gx_len;
-	uint8_t gxy[GDOI_DH_MAX_SECRET_LEN];
-	size_t gxy_len;
-	uint8_t ni[P1_MAX_NONCE], nr[P1_MAX_NONCE];
-	size_t ni_len, nr_len;
+	struct p1_nego *n;			/* until established, then wiped and freed */
 	struct gdoi_ike_keys keys;
 	bool have_keys;
 	uint8_t iv[GDOI_CIPHER_MAX_BLOCK_LEN];		/* Main Mode CBC chain */
 	uint8_t last_block[GDOI_CIPHER_MAX_BLOCK_LEN];	/* seed of Phase 2 IVs */
 	struct p1_iv_chain chains[P1_IV_CHAINS];
 	uint64_t chain_clock;
-	uint8_t peer_id_buf[P1_MAX_ID];
+	uint8_t *peer_id_buf;			/* exactly the peer ID's data */
 	struct gdoi_id peer_id;
 	bool peer_wants_cert;
 	bool initial_contact;	/* the peer's message 5 said INITIAL-CONTACT */
@@ -99,6 +105,7 @@ int p1_clear_notify(const uint8_t icookie[8], const uint8_t rcookie[8], uint16_t
 /* Copies id into sa->peer_id. */
 int p1_set_peer_id(struct gdoi_p1_sa *sa, const struct gdoi_id *id);
 void p1_established(struct gdoi_p1_sa *sa, uint64_t now, struct gdoi_p1_result *res);
+void p1_nego_free(struct gdoi_p1_sa *sa);
 int p1_check_nonce(size_t len, struct gdoi_p1_result *res);
 int p1_store_ke(struct gdoi_p1_sa *sa, const struct gdoi_payload *ke, uint8_t *dst,
 		struct gdoi_p1_result *res);

@@ -207,8 +207,8 @@ int p1_apply_suite(struct gdoi_p1_sa *sa, const struct gdoi_p1_suite *s)
 	sa->md = gdoi_md_from_ike(s->hash);
 	sa->cipher = gdoi_cipher_from_ike(s->enc, s->key_bits);
 	sa->blk = gdoi_cipher_block_len(sa->cipher);
-	sa->gx_len = gdoi_dh_public_len(s->group);
-	if (sa->md == GDOI_MD_NONE || sa->cipher == GDOI_CIPHER_NONE || !sa->gx_len)
+	sa->n->gx_len = gdoi_dh_public_len(s->group);
+	if (sa->md == GDOI_MD_NONE || sa->cipher == GDOI_CIPHER_NONE || !sa->n->gx_len)
 		return GDOI_ERR_UNSUPPORTED;
 	return 0;
 }

@@ -248,27 +248,27 @@ static int on_mm3(struct gdoi_p1_responder *r, struct p1_pending *p, const uint8
 	if (!rc)
 		rc = p1_check_nonce(ni->u.data.len, res);
 	if (!rc)
-		rc = p1_store_ke(sa, ke, sa->gxi, res);
+		rc = p1_store_ke(sa, ke, sa->n->gxi, res);
 	if (!rc)
-		rc = gdoi_dh_new(sa->suite.group, &sa->dh);
+		rc = gdoi_dh_new(sa->suite.group, &sa->n->dh);
 	if (!rc) {
-		memcpy(sa->ni, ni->u.data.ptr, ni->u.data.len);
-		sa->ni_len = ni->u.data.len;
+		memcpy(sa->n->ni, ni->u.data.ptr, ni->u.data.len);
+		sa->n->ni_len = ni->u.data.len;
 		sa->peer_wants_cert = gdoi_msg_find(m, GDOI_PL_CR, NULL) != NULL;
-		gdoi_bytes pub = gdoi_dh_public(sa->dh);
-		memcpy(sa->gxr, pub.ptr, pub.len);
-		rc = p1_derive_gxy(sa, sa->gxi, res);
+		gdoi_bytes pub = gdoi_dh_public(sa->n->dh);
+		memcpy(sa->n->gxr, pub.ptr, pub.len);
+		rc = p1_derive_gxy(sa, sa->n->gxi, res);
 	}
 	if (!rc) {
-		sa->nr_len = r->cfg->nonce_len ? r->cfg->nonce_len : 32;
-		if (sa->nr_len < P1_MIN_NONCE || sa->nr_len > P1_MAX_NONCE)
-			sa->nr_len = 32;
-		rc = gdoi_random(sa->nr, sa->nr_len);
+		sa->n->nr_len = r->cfg->nonce_len ? r->cfg->nonce_len : 32;
+		if (sa->n->nr_len < P1_MIN_NONCE || sa->n->nr_len > P1_MAX_NONCE)
+			sa->n->nr_len = 32;
+		rc = gdoi_random(sa->n->nr, sa->n->nr_len);
 	}
 	if (!rc) {
 		struct gdoi_payload pl[3] = {
-			{ .type = GDOI_PL_KE, .u.data = GDOI_BYTES(sa->gxr, sa->gx_len) },
-			{ .type = GDOI_PL_NONCE, .u.data = GDOI_BYTES(sa->nr, sa->nr_len) },
+			{ .type = GDOI_PL_KE, .u.data = GDOI_BYTES(sa->n->gxr, sa->n->gx_len) },
+			{ .type = GDOI_PL_NONCE, .u.data = GDOI_BYTES(sa->n->nr, sa->n->nr_len) },
 			{ .type = GDOI_PL_CR, .u.cert = { GDOI_CERT_X509_SIG, GDOI_BYTES_NONE } },
 		};
 		struct gdoi_hdr h;
@@ -288,8 +288,8 @@ static int on_mm3(struct gdoi_p1_responder *r, struct p1_pending *p, const uint8
 		return rc;
 	}
 	/* The offer moves from the ring into the SA. */
-	sa->sai_b = p->sai_b;
-	sa->sai_b_len = p->sai_b_len;
+	sa->n->sai_b = p->sai_b;
+	sa->n->sai_b_len = p->sai_b_len;
 	p->sai_b = NULL;
 	pending_clear(p);
 	sa->state = P1_R_MM4_SENT;
