@@ -168,6 +168,9 @@ int ks_state_load_group(struct ks_state *st, uint32_t gid, struct ks_group_rec *
 	return 0;
 }
 
+static int member_seen(struct ks_state *st, uint32_t gid, const char *member,
+		       const char *identity, const char *addr, int64_t now);
+
 static int exec(struct ks_state *st, const char *sql)
 {
 	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : db_err(st, sql);
@@ -298,8 +301,25 @@ int ks_state_ssrc_add(struct ks_state *st, uint32_t gid, const char *member, uin
 	return insert_unique(st, s, "add SSRC");
 }
 
+/*
+ * Who registered when is bookkeeping, not a safety property (a member whose
+ * record is lost to a power cut registers again): it is committed without a
+ * sync (synchronous=NORMAL for this one statement), so a registration costs
+ * no fsync. The next FULL commit (SEQ, keys, SSRCs) syncs it along.
+ */
 int ks_state_member_seen(struct ks_state *st, uint32_t gid, const char *member,
 			 const char *identity, const char *addr, int64_t now)
+{
+	if (exec(st, "PRAGMA synchronous=NORMAL"))
+		return -1;
+	int rc = member_seen(st, gid, member, identity, addr, now);
+	if (exec(st, "PRAGMA synchronous=FULL"))
+		return -1;
+	return rc;
+}
+
+static int member_seen(struct ks_state *st, uint32_t gid, const char *member,
+		       const char *identity, const char *addr, int64_t now)
 {
 	sqlite3_stmt *s = prep(st, "INSERT OR REPLACE INTO members(gid, member, identity, addr, registered)"
 			       " VALUES(?,?,?,?,?)");
