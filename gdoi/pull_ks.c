@@ -37,6 +37,8 @@ struct kx {
 
 struct gdoi_pull_ks {
 	struct gdoi_pull_ks_cfg cfg;
+	uint8_t *p1_spki;	/* the Phase 1 key's public half, encoded once */
+	size_t p1_spki_len;
 	struct kx *buckets[BUCKETS];
 	size_t count;
 };
@@ -46,8 +48,13 @@ struct gdoi_pull_ks *gdoi_pull_ks_new(const struct gdoi_pull_ks_cfg *cfg)
 	if (!cfg->lookup)
 		return NULL;
 	struct gdoi_pull_ks *ks = calloc(1, sizeof(*ks));
-	if (ks)
-		ks->cfg = *cfg;
+	if (!ks)
+		return NULL;
+	ks->cfg = *cfg;
+	if (cfg->p1_key && gdoi_key_to_spki(cfg->p1_key, &ks->p1_spki, &ks->p1_spki_len)) {
+		free(ks);
+		return NULL;
+	}
 	return ks;
 }
 
@@ -68,6 +75,7 @@ void gdoi_pull_ks_free(struct gdoi_pull_ks *ks)
 			n = x->next;
 			kx_free(x);
 		}
+	free(ks->p1_spki);
 	free(ks);
 }
 
@@ -109,14 +117,10 @@ static int refuse(struct gdoi_p1_sa *sa, uint16_t type, int err, struct gdoi_pul
 			 group, gdoi_notify_name(type), gdoi_id_type_name(id->type), what);
 }
 
-static bool same_spki_as(const struct gdoi_key *k, const struct gdoi_kek_policy *kek)
+static bool same_spki_as(const struct gdoi_pull_ks *ks, const struct gdoi_kek_policy *kek)
 {
-	uint8_t *der = NULL;
-	size_t len = 0;
-	bool same = k && kek->rekey_pub_len && gdoi_key_to_spki(k, &der, &len) == 0 &&
-		    len == kek->rekey_pub_len && !memcmp(der, kek->rekey_pub, len);
-	free(der);
-	return same;
+	return ks->p1_spki && kek->rekey_pub_len == ks->p1_spki_len &&
+	       !memcmp(ks->p1_spki, kek->rekey_pub, ks->p1_spki_len);
 }
 
 static int on_msg1(struct gdoi_pull_ks *ks, struct gdoi_p1_sa *sa, const uint8_t *msg, size_t len,
@@ -159,7 +163,7 @@ static int on_msg1(struct gdoi_pull_ks *ks, struct gdoi_p1_sa *sa, const uint8_t
 
 	const struct gdoi_policy *pol = NULL;
 	rc = ks->cfg.lookup(ks->cfg.ctx, x->group_id, gdoi_p1_peer_id(sa), gdoi_p1_peer_addr(sa), &pol);
-	bool shared_key = rc == 0 && pol && pol->has_kek && same_spki_as(ks->cfg.p1_key, &pol->kek);
+	bool shared_key = rc == 0 && pol && pol->has_kek && same_spki_as(ks, &pol->kek);
 	if (rc || !pol || shared_key) {
 		uint32_t g = x->group_id;
 		kx_free(x);

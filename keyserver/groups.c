@@ -75,7 +75,24 @@ static int generate_sign_key(uint8_t *der, size_t cap, size_t *len)
 	return 0;
 }
 
+static int load_sign_key_only(struct ks_group *g);
+
+/* Loads the rekey key and encodes its public half once: every registration
+ * hands it out, and OpenSSL's encoder is costly. */
 static int load_sign_key(struct ks_group *g)
+{
+	if (load_sign_key_only(g))
+		return -1;
+	free(g->sign_spki);
+	g->sign_spki = NULL;
+	if (gdoi_key_to_spki(g->sign_key, &g->sign_spki, &g->sign_spki_len)) {
+		ks_log(KS_ERR, "group %s: cannot encode the rekey public key", g->cfg->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int load_sign_key_only(struct ks_group *g)
 {
 	const struct ks_group_cfg *c = g->cfg;
 	int rc;
@@ -145,13 +162,10 @@ static void kek_descriptor(const struct ks_group *g, struct gdoi_kek_policy *k, 
 	k->lifetime = left < 1 ? 1 : (uint32_t)left;
 	sig_params(g, &k->sig_alg, &k->sig_hash, &k->sig_key_bits);
 	k->trailer_len = c->compat_gdoid ? 6 : 4;
-	uint8_t *spki = NULL;
-	size_t n = 0;
-	if (!gdoi_key_to_spki(g->sign_key, &spki, &n) && n <= sizeof(k->rekey_pub)) {
-		memcpy(k->rekey_pub, spki, n);
-		k->rekey_pub_len = n;
+	if (g->sign_spki_len <= sizeof(k->rekey_pub)) {
+		memcpy(k->rekey_pub, g->sign_spki, g->sign_spki_len);
+		k->rekey_pub_len = g->sign_spki_len;
 	}
-	free(spki);
 }
 
 static void tek_descriptor(const struct ks_group *g, struct gdoi_tek *t, uint32_t spi, uint16_t profile,
@@ -432,6 +446,8 @@ int ks_group_open(struct ks *ks, const struct ks_group_cfg *cfg, struct ks_group
 fail:
 	ks_log(KS_ERR, "group %s: cannot set up its keys", cfg->name);
 	gdoi_key_free(g->sign_key);
+	free(g->sign_spki);
+	g->sign_spki = NULL;
 	gdoi_wipe(&g->rec, sizeof(g->rec));
 	free(g);
 	return -1;
@@ -459,6 +475,8 @@ static void group_free_cb(uv_handle_t *h)
 		return;
 	}
 	gdoi_key_free(g->sign_key);
+	free(g->sign_spki);
+	g->sign_spki = NULL;
 	gdoi_policy_clear(&g->pol);
 	gdoi_wipe(&g->rec, sizeof(g->rec));
 	free(g);

@@ -29,6 +29,8 @@ struct ks_group {
 	uint32_t id;
 	struct ks_group_rec rec;	/* mirror of the durable state (holds keys) */
 	struct gdoi_key *sign_key;
+	uint8_t *sign_spki;		/* its public half, encoded once (DER SPKI) */
+	size_t sign_spki_len;
 	struct gdoi_policy pol;		/* current policy incl. keys, seq = rec.seq */
 	uv_timer_t timer;
 	uv_udp_t mcast;			/* multicast sender (when configured) */
