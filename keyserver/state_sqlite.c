@@ -23,8 +23,13 @@
 
 #include "keyserver/log.h"
 
+#define STMT_CACHE 32
+
+/* Prepared statements are kept, keyed by their SQL text's address (all are
+ * literals): parsing SQL on every registration cost more than running it. */
 struct ks_state {
 	sqlite3 *db;
+	struct { const char *sql; sqlite3_stmt *stmt; } cache[STMT_CACHE];
 };
 
 static const char schema[] =
@@ -94,19 +99,45 @@ void ks_state_close(struct ks_state *st)
 	if (!st)
 		return;
 	/* Fold the WAL back into the database: a clean shutdown leaves one file. */
+	for (size_t i = 0; i < STMT_CACHE; i++)
+		sqlite3_finalize(st->cache[i].stmt);
 	sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	sqlite3_close(st->db);
 	free(st);
 }
 
+/* A ready statement for sql; callers sqlite3_reset() it when done, never finalize. */
 static sqlite3_stmt *prep(struct ks_state *st, const char *sql)
 {
+	size_t i = 0;
+	for (; i < STMT_CACHE && st->cache[i].sql; i++) {
+		if (st->cache[i].sql == sql) {
+			sqlite3_reset(st->cache[i].stmt);
+			sqlite3_clear_bindings(st->cache[i].stmt);
+			return st->cache[i].stmt;
+		}
+	}
 	sqlite3_stmt *s = NULL;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		db_err(st, "prepare");
 		return NULL;
 	}
+	if (i < STMT_CACHE) {
+		st->cache[i].sql = sql;
+		st->cache[i].stmt = s;
+	}
 	return s;
+}
+
+/* Ends a use of a statement from prep(). */
+static void done(struct ks_state *st, sqlite3_stmt *s)
+{
+	for (size_t i = 0; i < STMT_CACHE && st->cache[i].sql; i++)
+		if (st->cache[i].stmt == s) {
+			sqlite3_reset(s);
+			return;
+		}
+	sqlite3_finalize(s);	/* the cache was full: this one was not kept */
 }
 
 static void blob_out(sqlite3_stmt *s, int col, uint8_t *dst, size_t cap, size_t *len)
@@ -132,11 +163,11 @@ int ks_state_load_group(struct ks_state *st, uint32_t gid, struct ks_group_rec *
 	sqlite3_bind_int64(s, 1, gid);
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
-		sqlite3_finalize(s);
+		done(st, s);
 		return 1;
 	}
 	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(s);
+		done(st, s);
 		return db_err(st, "load group");
 	}
 	rec->has_kek = sqlite3_column_int(s, 0);
@@ -151,7 +182,7 @@ int ks_state_load_group(struct ks_state *st, uint32_t gid, struct ks_group_rec *
 	rec->prev_until = sqlite3_column_int64(s, 9);
 	rec->tek_push_due = sqlite3_column_int(s, 10);
 	blob_out(s, 11, rec->sign_der, sizeof(rec->sign_der), &rec->sign_der_len);
-	sqlite3_finalize(s);
+	done(st, s);
 	s = prep(st, "SELECT spi, gen, profile, created, key FROM teks WHERE gid=? ORDER BY gen, rowid");
 	if (!s)
 		return -1;
@@ -164,7 +195,7 @@ int ks_state_load_group(struct ks_state *st, uint32_t gid, struct ks_group_rec *
 		t->created = sqlite3_column_int64(s, 3);
 		blob_out(s, 4, t->key, sizeof(t->key), &t->key_len);
 	}
-	sqlite3_finalize(s);
+	done(st, s);
 	return 0;
 }
 
@@ -202,7 +233,7 @@ int ks_state_save_group(struct ks_state *st, const struct ks_group_rec *rec)
 	else
 		sqlite3_bind_null(s, 13);
 	int rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	done(st, s);
 	if (rc != SQLITE_DONE)
 		goto fail_db;
 	s = prep(st, "DELETE FROM teks WHERE gid=?");
@@ -210,7 +241,7 @@ int ks_state_save_group(struct ks_state *st, const struct ks_group_rec *rec)
 		goto fail;
 	sqlite3_bind_int64(s, 1, rec->gid);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	done(st, s);
 	if (rc != SQLITE_DONE)
 		goto fail_db;
 	for (size_t i = 0; i < rec->nteks; i++) {
@@ -225,7 +256,7 @@ int ks_state_save_group(struct ks_state *st, const struct ks_group_rec *rec)
 		sqlite3_bind_int64(s, 5, t->created);
 		sqlite3_bind_blob(s, 6, t->key, (int)t->key_len, SQLITE_TRANSIENT);
 		rc = sqlite3_step(s);
-		sqlite3_finalize(s);
+		done(st, s);
 		if (rc != SQLITE_DONE)
 			goto fail_db;
 	}
@@ -245,7 +276,7 @@ int ks_state_save_seq(struct ks_state *st, uint32_t gid, uint32_t seq)
 	sqlite3_bind_int64(s, 1, seq);
 	sqlite3_bind_int64(s, 2, gid);
 	int rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	done(st, s);
 	return rc == SQLITE_DONE && sqlite3_changes(st->db) == 1 ? 0 : db_err(st, "save SEQ");
 }
 
@@ -255,7 +286,7 @@ static int insert_unique(struct ks_state *st, sqlite3_stmt *s, const char *what)
 	if (!s)
 		return -1;
 	int rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	done(st, s);
 	if (rc == SQLITE_DONE)
 		return 0;
 	if (rc == SQLITE_CONSTRAINT)
@@ -285,7 +316,7 @@ int ks_state_ssrc_list(struct ks_state *st, uint32_t gid, const char *member, ui
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < cap)
 		out[(*n)++] = (uint32_t)sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	done(st, s);
 	return 0;
 }
 
@@ -310,11 +341,16 @@ int ks_state_ssrc_add(struct ks_state *st, uint32_t gid, const char *member, uin
 int ks_state_member_seen(struct ks_state *st, uint32_t gid, const char *member,
 			 const char *identity, const char *addr, int64_t now)
 {
-	if (exec(st, "PRAGMA synchronous=NORMAL"))
-		return -1;
+	static const char normal[] = "PRAGMA synchronous=NORMAL", full[] = "PRAGMA synchronous=FULL";
+	sqlite3_stmt *s = prep(st, normal);
+	if (!s || sqlite3_step(s) != SQLITE_DONE)
+		return db_err(st, normal);
+	done(st, s);
 	int rc = member_seen(st, gid, member, identity, addr, now);
-	if (exec(st, "PRAGMA synchronous=FULL"))
-		return -1;
+	s = prep(st, full);
+	if (!s || sqlite3_step(s) != SQLITE_DONE)
+		return db_err(st, full);
+	done(st, s);
 	return rc;
 }
 
@@ -331,7 +367,7 @@ static int member_seen(struct ks_state *st, uint32_t gid, const char *member,
 	sqlite3_bind_text(s, 4, addr, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 5, now);
 	int rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	done(st, s);
 	return rc == SQLITE_DONE ? 0 : db_err(st, "member registered");
 }
 
@@ -343,7 +379,7 @@ int ks_state_member_remove(struct ks_state *st, uint32_t gid, const char *member
 	sqlite3_bind_int64(s, 1, gid);
 	sqlite3_bind_text(s, 2, member, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	done(st, s);
 	return rc == SQLITE_DONE ? 0 : db_err(st, "member removed");
 }
 
@@ -365,7 +401,7 @@ int ks_state_members(struct ks_state *st, uint32_t gid,
 		ks_state_ssrc_list(st, gid, m.name, m.ssrcs, GDOI_MAX_SIDS, &m.nssrcs);
 		cb(ctx, &m);
 	}
-	sqlite3_finalize(s);
+	done(st, s);
 	return 0;
 }
 
@@ -377,7 +413,7 @@ int ks_state_set_blocked(struct ks_state *st, const char *member, bool blocked)
 		return -1;
 	sqlite3_bind_text(s, 1, member, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	done(st, s);
 	return rc == SQLITE_DONE ? 0 : db_err(st, "block member");
 }
 
@@ -388,6 +424,6 @@ bool ks_state_blocked(struct ks_state *st, const char *member)
 		return false;
 	sqlite3_bind_text(s, 1, member, -1, SQLITE_TRANSIENT);
 	bool b = sqlite3_step(s) == SQLITE_ROW;
-	sqlite3_finalize(s);
+	done(st, s);
 	return b;
 }
