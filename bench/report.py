@@ -35,12 +35,14 @@ def row(what, value, baseline, ratio, goal, met):
 # 1. registration throughput
 for dh in (19, 14):
     reg = series("reg%d.*.json" % dh, "per_second")
+    cpu = series("reg%d.*.json" % dh, "per_ks_cpu_s")
     bound = series("dh%d.*.json" % dh, "per_second")
     fails = sum(json.load(open(p))["failures"] for p in glob.glob(os.path.join(parts, "reg%d.*.json" % dh)))
-    ratio = reg["median"] / bound["median"]
-    res["figures"]["registration_group%d" % dh] = {"registrations_per_s": reg, "dh_bound_per_s": bound,
-                                                   "ratio": ratio, "failures": fails}
-    row("registrations/s, group %d" % dh, "%.0f (%.0f..%.0f)" % (reg["median"], reg["min"], reg["max"]),
+    ratio = cpu["median"] / bound["median"]
+    res["figures"]["registration_group%d" % dh] = {"registrations_per_s": reg, "per_ks_cpu_second": cpu,
+                                                   "dh_bound_per_s": bound, "ratio": ratio, "failures": fails}
+    row("registrations, group %d: per s / per key-server CPU s" % dh,
+        "%.0f (%.0f..%.0f) / %.0f (%.0f..%.0f)" % (reg["median"], reg["min"], reg["max"], cpu["median"], cpu["min"], cpu["max"]),
         "%.0f DH pairs/s" % bound["median"], "%.2f" % ratio, ">= 0.8 of bound", ratio >= 0.8)
 
 # 2. latency
