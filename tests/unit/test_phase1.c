@@ -684,6 +684,29 @@ static void test_informational(void **s)
 	run_free(&run);
 }
 
+/* RFC 6989: a KE that is no point on the curve is refused, and no SA comes of it. */
+static void test_invalid_ke(void **s)
+{
+	(void)s;
+	struct stepper st;
+	struct gdoi_p1_result res = { 0 };
+	stepper_init(&st);
+	to_resp(&st, st.msg[1], st.len[1], &res);
+	st.msg[2] = take(&res, &st.len[2]);
+	gdoi_p1_input(st.i, st.msg[2], st.len[2], 0, &res);
+	st.msg[3] = take(&res, &st.len[3]);
+	/* MM3 = header, KE (group 19: 64 octets of x | y), Nonce: zero the point. */
+	assert_int_equal(st.msg[3][28], GDOI_PL_NONCE);
+	assert_int_equal(gdoi_get_u16(st.msg[3] + 30), 4 + 64);
+	memset(st.msg[3] + 32, 0, 64);
+	to_resp(&st, st.msg[3], st.len[3], &res);
+	assert_int_equal(res.err, GDOI_ERR_DH_VALUE);
+	assert_null(res.out);
+	assert_int_equal(gdoi_p1_responder_sa_count(st.resp), 0);
+	gdoi_p1_result_clear(&res);
+	stepper_free(&st);
+}
+
 /* A member that comes back with INITIAL-CONTACT replaces its older SA. */
 static void test_initial_contact(void **s)
 {
@@ -782,6 +805,7 @@ int main(void)
 		cmocka_unit_test(test_lifetimes),
 		cmocka_unit_test(test_informational),
 		cmocka_unit_test(test_initial_contact),
+		cmocka_unit_test(test_invalid_ke),
 		cmocka_unit_test(test_garbage_at_every_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
