@@ -1,6 +1,10 @@
 /* demo.c - see demo.h. */
 #include "demo.h"
 
+#include <inttypes.h>
+
+#include "srtp-bridge/gdoisrtp.h"
+
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -177,4 +181,43 @@ int64_t demo_mono_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void demo_on_snapshot(const gdoisrtp_snapshot *snap, void *arg)
+{
+	struct demo_keys *k = arg;
+	int rc = gdoisrtp_session_update(k->session, snap, gdoisrtp_now_ms());
+	k->snapshots++;
+	if (rc < 0)
+		demo_log("snapshot version %" PRIu64 " not applied: %s", gdoisrtp_snapshot_version(snap),
+			 gdoisrtp_strerror(rc));
+	else
+		demo_log("keys updated (snapshot version %" PRIu64 ", %zu TEK(s))",
+			 gdoisrtp_snapshot_version(snap), gdoisrtp_snapshot_num_teks(snap));
+}
+
+void demo_count_spi(struct demo_keys *k, uint32_t spi)
+{
+	if (k->nspis && spi != k->last_spi)
+		k->key_changes++;
+	k->last_spi = spi;
+	for (size_t i = 0; i < k->nspis; i++)
+		if (k->spis[i].spi == spi) {
+			k->spis[i].packets++;
+			return;
+		}
+	if (k->nspis < DEMO_MAX_SPIS) {
+		k->spis[k->nspis].spi = spi;
+		k->spis[k->nspis++].packets = 1;
+		demo_log("%s with SPI %08x", k->verb, spi);
+	}
+}
+
+void demo_print_spis(FILE *f, const struct demo_keys *k)
+{
+	fprintf(f, "\"spis\":[");
+	for (size_t i = 0; i < k->nspis; i++)
+		fprintf(f, "%s{\"spi\":\"%08x\",\"packets\":%" PRIu64 "}", i ? "," : "", k->spis[i].spi,
+			k->spis[i].packets);
+	fprintf(f, "]");
 }

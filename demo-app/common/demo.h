@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "srtp-bridge/gdoisrtp.h"
+
 #define RTP_HDR_LEN 12
 #define PCMU_FRAME 160		/* 20 ms at 8 kHz */
 #define PCMU_PT 0
@@ -27,6 +29,25 @@ int16_t demo_ulaw_decode(uint8_t u);
 uint8_t *demo_read_audio(const char *path, size_t *len);
 /* Writes µ-law octets as a µ-law WAV (format 7, 8000 Hz mono). */
 bool demo_write_wav(const char *path, const uint8_t *ulaw, size_t len);
+
+/* The keys side of a demo program: its libgdoisrtp session, snapshots applied,
+ * and which SPIs carried how many packets (the demo's report). */
+#define DEMO_MAX_SPIS 64
+struct demo_keys {
+	gdoisrtp_session *session;
+	uint64_t snapshots;
+	struct { uint32_t spi; uint64_t packets; } spis[DEMO_MAX_SPIS];
+	size_t nspis;
+	uint32_t last_spi;
+	uint64_t key_changes;
+	const char *verb;		/* "sending" / "receiving", for the log */
+};
+/* gdoisrtp_snapshot_cb: applies a snapshot to k->session (arg is the demo_keys). */
+void demo_on_snapshot(const gdoisrtp_snapshot *snap, void *arg);
+/* Counts one packet under spi; logs the first packet of each SPI. */
+void demo_count_spi(struct demo_keys *k, uint32_t spi);
+/* Writes "spis":[{"spi":"..","packets":N},...] to f. */
+void demo_print_spis(FILE *f, const struct demo_keys *k);
 
 /* Monotonic milliseconds. */
 int64_t demo_mono_ms(void);

@@ -17,46 +17,6 @@
 #include "demo-app/common/demo.h"
 #include "srtp-bridge/gdoisrtp.h"
 
-#define MAX_SPIS 64
-
-struct receiver {
-	gdoisrtp_session *session;
-	uint64_t snapshots;
-	struct { uint32_t spi; uint64_t packets; } spis[MAX_SPIS];
-	size_t nspis;
-	uint32_t last_spi;
-	uint64_t key_changes;
-};
-
-static void on_snapshot(const gdoisrtp_snapshot *snap, void *arg)
-{
-	struct receiver *r = arg;
-	int rc = gdoisrtp_session_update(r->session, snap, gdoisrtp_now_ms());
-	r->snapshots++;
-	if (rc < 0)
-		demo_log("snapshot not applied: %s", gdoisrtp_strerror(rc));
-	else
-		demo_log("keys updated (snapshot version %" PRIu64 ", %zu TEK(s))",
-			 gdoisrtp_snapshot_version(snap), gdoisrtp_snapshot_num_teks(snap));
-}
-
-static void count_spi(struct receiver *r, uint32_t spi)
-{
-	if (r->nspis && spi != r->last_spi)
-		r->key_changes++;
-	r->last_spi = spi;
-	for (size_t i = 0; i < r->nspis; i++)
-		if (r->spis[i].spi == spi) {
-			r->spis[i].packets++;
-			return;
-		}
-	if (r->nspis < MAX_SPIS) {
-		r->spis[r->nspis].spi = spi;
-		r->spis[r->nspis++].packets = 1;
-		demo_log("receiving with SPI %08x", spi);
-	}
-}
-
 static int usage(int rc)
 {
 	fprintf(rc ? stderr : stdout,
@@ -112,7 +72,7 @@ int main(int argc, char **argv)
 			 client ? gdoisrtp_client_error(client, &msg) : "");
 		return 1;
 	}
-	struct receiver r = { 0 };
+	struct demo_keys r = { .verb = "receiving" };
 	if ((rc = gdoisrtp_session_new(GDOISRTP_RECEIVER, NULL, &r.session)) < 0 ||
 	    (rc = gdoisrtp_session_update(r.session, first, gdoisrtp_now_ms())) < 0) {
 		demo_log("session: %s", gdoisrtp_strerror(rc));
@@ -129,7 +89,7 @@ int main(int argc, char **argv)
 	gdoisrtp_snapshot_free(first);
 	if (!demo_parse_addr(listen_at, &at))
 		return usage(2);
-	if (gdoisrtp_client_subscribe(client, group, on_snapshot, &r) < 0)
+	if (gdoisrtp_client_subscribe(client, group, demo_on_snapshot, &r) < 0)
 		demo_log("subscribe failed; keys will not follow rekeys");
 
 	int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
@@ -176,7 +136,7 @@ int main(int argc, char **argv)
 			continue;
 		struct gdoisrtp_stats st;
 		gdoisrtp_session_stats(r.session, &st);
-		count_spi(&r, st.current_spi);
+		demo_count_spi(&r, st.current_spi);
 		/* Extended sequence number: follows the wrap (the ROC) from the first packet on. */
 		uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
 		int64_t ext = last_ext < 0 ? seq : last_ext + (int16_t)(seq - (uint16_t)last_ext);
@@ -224,12 +184,10 @@ int main(int argc, char **argv)
 				",\"no_key\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"lost\":%" PRIu64
 				",\"first_seq\":%" PRId64 ",\"last_ext_seq\":%" PRId64 ",\"roc\":%u"
 				",\"roc_recoveries\":%" PRIu64 ",\"snapshots\":%" PRIu64 ",\"key_changes\":%" PRIu64
-				",\"octets\":%zu,\"spis\":[", packets, st.auth_failures, st.replays, st.no_key, errors,
+				",\"octets\":%zu,", packets, st.auth_failures, st.replays, st.no_key, errors,
 				lost, first_ext, last_ext, roc, st.roc_recoveries, r.snapshots, r.key_changes, len);
-			for (size_t i = 0; i < r.nspis; i++)
-				fprintf(f, "%s{\"spi\":\"%08x\",\"packets\":%" PRIu64 "}", i ? "," : "",
-					r.spis[i].spi, r.spis[i].packets);
-			fprintf(f, "]}\n");
+			demo_print_spis(f, &r);
+			fprintf(f, "}\n");
 			fclose(f);
 		}
 	}

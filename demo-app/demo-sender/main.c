@@ -17,42 +17,6 @@
 #include "demo-app/common/demo.h"
 #include "srtp-bridge/gdoisrtp.h"
 
-#define MAX_SPIS 64
-
-struct sender {
-	gdoisrtp_session *session;
-	uint64_t snapshots;
-	struct { uint32_t spi; uint64_t packets; } spis[MAX_SPIS];
-	size_t nspis;
-};
-
-static void on_snapshot(const gdoisrtp_snapshot *snap, void *arg)
-{
-	struct sender *s = arg;
-	int rc = gdoisrtp_session_update(s->session, snap, gdoisrtp_now_ms());
-	s->snapshots++;
-	if (rc < 0)
-		demo_log("snapshot %" PRIu64 " not applied: %s", gdoisrtp_snapshot_version(snap),
-			 gdoisrtp_strerror(rc));
-	else
-		demo_log("keys updated (snapshot version %" PRIu64 ", %zu TEK(s))",
-			 gdoisrtp_snapshot_version(snap), gdoisrtp_snapshot_num_teks(snap));
-}
-
-static void count_spi(struct sender *s, uint32_t spi)
-{
-	for (size_t i = 0; i < s->nspis; i++)
-		if (s->spis[i].spi == spi) {
-			s->spis[i].packets++;
-			return;
-		}
-	if (s->nspis < MAX_SPIS) {
-		s->spis[s->nspis].spi = spi;
-		s->spis[s->nspis++].packets = 1;
-		demo_log("sending with SPI %08x", spi);
-	}
-}
-
 static int usage(int rc)
 {
 	fprintf(rc ? stderr : stdout,
@@ -117,7 +81,7 @@ int main(int argc, char **argv)
 		demo_log("the key server assigned no SSRC to this member: configure it to send");
 		return 1;
 	}
-	struct sender s = { 0 };
+	struct demo_keys s = { .verb = "sending" };
 	struct gdoisrtp_session_config cfg = { .ssrc = gdoisrtp_snapshot_ssrc(first, 0) };
 	if ((rc = gdoisrtp_session_new(GDOISRTP_SENDER, &cfg, &s.session)) < 0 ||
 	    (rc = gdoisrtp_session_update(s.session, first, gdoisrtp_now_ms())) < 0) {
@@ -139,7 +103,7 @@ int main(int argc, char **argv)
 		}
 	}
 	gdoisrtp_snapshot_free(first);
-	if (gdoisrtp_client_subscribe(client, group, on_snapshot, &s) < 0)
+	if (gdoisrtp_client_subscribe(client, group, demo_on_snapshot, &s) < 0)
 		demo_log("subscribe failed; keys will not follow rekeys");
 
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -185,7 +149,7 @@ int main(int argc, char **argv)
 		} else if (sendto(fd, pkt, (size_t)len, 0, (struct sockaddr *)&to, sizeof(to)) == len) {
 			struct gdoisrtp_stats st;
 			gdoisrtp_session_stats(s.session, &st);
-			count_spi(&s, st.current_spi);
+			demo_count_spi(&s, st.current_spi);
 			if (sent)
 				fwrite(audio + (f % frames) * PCMU_FRAME, 1, PCMU_FRAME, sent);
 			packets++;
@@ -204,12 +168,10 @@ int main(int argc, char **argv)
 		FILE *r = fopen(report, "w");
 		if (r) {
 			fprintf(r, "{\"packets\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"ssrc\":%u,\"first_seq\":%u,"
-				"\"snapshots\":%" PRIu64 ",\"key_switches\":%" PRIu64 ",\"spis\":[",
+				"\"snapshots\":%" PRIu64 ",\"key_switches\":%" PRIu64 ",",
 				packets, errors, ssrc, first_seq, s.snapshots, st.rekeys);
-			for (size_t i = 0; i < s.nspis; i++)
-				fprintf(r, "%s{\"spi\":\"%08x\",\"packets\":%" PRIu64 "}", i ? "," : "",
-					s.spis[i].spi, s.spis[i].packets);
-			fprintf(r, "]}\n");
+			demo_print_spis(r, &s);
+			fprintf(r, "}\n");
 			fclose(r);
 		}
 	}
