@@ -2,6 +2,7 @@
 #include "crypto.h"
 
 #include <limits.h>
+#include <stdlib.h>
 
 #include <openssl/core_names.h>
 #include <pthread.h>
@@ -337,4 +338,10 @@ void gdoi_wipe(void *p, size_t len)
 {
 	if (p != NULL && len > 0)
 		OPENSSL_cleanse(p, len);
+}
+
+void gdoi_wipe_free(void *p, size_t len)
+{
+	gdoi_wipe(p, len);
+	free(p);
 }

@@ -91,5 +91,7 @@ bool gdoi_ct_equal(const void *a, const void *b, size_t len);
 
 /* Wipes a secret in a way the compiler cannot drop. */
 void gdoi_wipe(void *p, size_t len);
+/* gdoi_wipe then free; p may be NULL */
+void gdoi_wipe_free(void *p, size_t len);
 
 #endif

@@ -60,8 +60,5 @@ int gdoi_msg_open(enum gdoi_cipher c, gdoi_bytes key, gdoi_bytes iv, const uint8
 
 void gdoi_msg_plain_free(uint8_t *plain, size_t len)
 {
-	if (!plain)
-		return;
-	gdoi_wipe(plain, len);
-	free(plain);
+	gdoi_wipe_free(plain, len);
 }

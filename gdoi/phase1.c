@@ -81,8 +81,7 @@ void gdoi_p1_free(struct gdoi_p1_sa *sa)
 	free(sa->last_out);
 	free(sa->peer_id_buf);
 	/* Wipes IVs and everything else secret in one go. */
-	gdoi_wipe(sa, sizeof(*sa));
-	free(sa);
+	gdoi_wipe_free(sa, sizeof(*sa));
 }
 
 void p1_nego_free(struct gdoi_p1_sa *sa)
@@ -92,8 +91,7 @@ void p1_nego_free(struct gdoi_p1_sa *sa)
 	gdoi_dh_free(sa->n->dh);
 	free(sa->n->sai_b);
 	/* Nonces, g^xy and the DH values: SKEYID* now hold all the SA uses. */
-	gdoi_wipe(sa->n, sizeof(*sa->n));
-	free(sa->n);
+	gdoi_wipe_free(sa->n, sizeof(*sa->n));
 	sa->n = NULL;
 }
 

@@ -62,8 +62,7 @@ static void kx_free(struct kx *x)
 {
 	gdoi_pull_policy_free(x->policy);
 	free(x->last_out);
-	gdoi_wipe(x, sizeof(*x));
-	free(x);
+	gdoi_wipe_free(x, sizeof(*x));
 }
 
 void gdoi_pull_ks_free(struct gdoi_pull_ks *ks)

@@ -255,6 +255,5 @@ void gdoi_pull_member_free(struct gdoi_pull_member *pm)
 		return;
 	gdoi_pull_policy_free(pm->policy);
 	free(pm->last_out);
-	gdoi_wipe(pm, sizeof(*pm));
-	free(pm);
+	gdoi_wipe_free(pm, sizeof(*pm));
 }

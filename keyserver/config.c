@@ -297,11 +297,8 @@ static int member_key(struct parse *p, const char *k, const char *v)
 		return 1;
 	}
 	if (!strcmp(k, "psk") || !strcmp(k, "psk_hex")) {
-		if (m->psk) {
-			gdoi_wipe(m->psk, m->psk_len);
-			free(m->psk);
-			m->psk = NULL;
-		}
+		gdoi_wipe_free(m->psk, m->psk_len);
+		m->psk = NULL;
 		size_t n = strlen(v);
 		bool hex = k[3] == '_';
 		if (!n || (hex && n % 2))
@@ -635,17 +632,12 @@ void ks_config_free(struct ks_config *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->nmembers; i++) {
-		if (c->members[i].psk) {
-			gdoi_wipe(c->members[i].psk, c->members[i].psk_len);
-			free(c->members[i].psk);
-		}
-	}
+	for (size_t i = 0; i < c->nmembers; i++)
+		gdoi_wipe_free(c->members[i].psk, c->members[i].psk_len);
 	free(c->members);
 	ks_config_index_free(c->idx);
 	free(c->groups);
-	gdoi_wipe(c, sizeof(*c));
-	free(c);
+	gdoi_wipe_free(c, sizeof(*c));
 }
 
 const struct ks_group_cfg *ks_config_group(const struct ks_config *c, uint32_t id)

@@ -104,8 +104,7 @@ static int load_sign_key_only(struct ks_group *g)
 			return -1;
 		}
 		rc = gdoi_key_load_private(GDOI_BYTES(buf, len), &g->sign_key);
-		gdoi_wipe(buf, len);
-		free(buf);
+		gdoi_wipe_free(buf, len);
 		if (rc) {
 			ks_log(KS_ERR, "group %s: rekey_key %s: %s (expected an unencrypted RSA >= 2048 or EC "
 			       "P-256/384/521 private key, PEM or DER)", c->name, c->rekey_key_file, gdoi_strerror(rc));
@@ -407,8 +406,7 @@ int ks_group_open(struct ks *ks, const struct ks_group_cfg *cfg, struct ks_group
 		rc = ks_group_new_teks(g, now, u, NULL, NULL);
 		if (!rc && cfg->kek_alg)
 			rc = ks_group_new_kek(g, now, u);
-		gdoi_policy_clear(u);
-		free(u);
+		gdoi_wipe_free(u, sizeof(*u));
 		if (rc)
 			goto fail;
 		g->rec.prev_until = 0;
@@ -426,8 +424,7 @@ int ks_group_open(struct ks *ks, const struct ks_group_cfg *cfg, struct ks_group
 			rc = cfg->kek_alg ? ks_group_new_kek(g, now, u) : 0;
 			if (!cfg->kek_alg)
 				g->rec.has_kek = false;
-			gdoi_policy_clear(u);
-			free(u);
+			gdoi_wipe_free(u, sizeof(*u));
 			if (rc)
 				goto fail;
 			save = true;

@@ -179,8 +179,7 @@ static int load_certs(struct ks_registrar *r, char *err, size_t errlen)
 	if (slurp(c->key_file, &buf, &len, err, errlen))
 		return -1;
 	int rc = gdoi_key_load_private(GDOI_BYTES(buf, len), &r->key);
-	gdoi_wipe(buf, len);
-	free(buf);
+	gdoi_wipe_free(buf, len);
 	if (rc) {
 		snprintf(err, errlen, "%s: %s", c->key_file, gdoi_strerror(rc));
 		return -1;
@@ -295,9 +294,7 @@ void ks_registrar_free(struct ks_registrar *r)
 	gdoi_cert_free(r->cert);
 	gdoi_trust_free(r->trust);
 	free(r->cert_der);
-	if (r->pend)
-		gdoi_wipe(r->pend, sizeof(*r->pend) * r->npend);
-	free(r->pend);
+	gdoi_wipe_free(r->pend, sizeof(*r->pend) * r->npend);
 	free(r->psks);	/* keys point into the configuration, which wipes them */
 	gdoi_policy_clear(&r->scratch);
 	free(r);

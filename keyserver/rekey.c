@@ -200,12 +200,8 @@ out_rollback:
 	rollback(g);
 out:
 	free(msg);
-	if (u)
-		gdoi_policy_clear(u);
-	free(u);
-	if (kek)
-		gdoi_wipe(kek, sizeof(*kek));
-	free(kek);
+	gdoi_wipe_free(u, sizeof(*u));
+	gdoi_wipe_free(kek, sizeof(*kek));
 	ks_rekey_schedule(g);
 	return rc;
 }
@@ -270,17 +266,11 @@ out_rollback:
 	else
 		gdoi_wipe(&g->prev_kek, sizeof(g->prev_kek));
 out:
-	if (prev_save)
-		gdoi_wipe(prev_save, sizeof(*prev_save));
-	free(prev_save);
+	gdoi_wipe_free(prev_save, sizeof(*prev_save));
 	free(msg);
 	free(msg6);
-	if (u)
-		gdoi_policy_clear(u);
-	free(u);
-	if (old)
-		gdoi_wipe(old, sizeof(*old));
-	free(old);
+	gdoi_wipe_free(u, sizeof(*u));
+	gdoi_wipe_free(old, sizeof(*old));
 	ks_rekey_schedule(g);
 	return rc;
 }
@@ -364,12 +354,8 @@ int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const s
 	rc = 0;
 out:
 	free(msg);
-	if (u)
-		gdoi_policy_clear(u);
-	free(u);
-	if (kek)
-		gdoi_wipe(kek, sizeof(*kek));
-	free(kek);
+	gdoi_wipe_free(u, sizeof(*u));
+	gdoi_wipe_free(kek, sizeof(*kek));
 	return rc;
 }
 

@@ -425,10 +425,7 @@ void keys_decrypt(struct dump_keys *k, const uint8_t *data, size_t len,
 
 void keys_free_plain(struct dec_result *r)
 {
-	if (r->plain) {
-		gdoi_wipe(r->plain, r->plain_len);
-		free(r->plain);
-	}
+	gdoi_wipe_free(r->plain, r->plain_len);
 	r->plain = NULL;
 }
 
