@@ -5,6 +5,7 @@
 # Runs in a private network namespace (loopback only). Writes BUILD/bench/results.json
 # and prints a table.
 set -u
+umask 077	# the configurations hold pre-shared keys (the daemons refuse them open to others)
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
 case $build in /*) ;; *) build=$top/$build ;; esac

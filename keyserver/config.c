@@ -9,11 +9,13 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gdoi/crypto.h"
@@ -26,6 +28,7 @@ struct parse {
 	int section_line;	/* of the last [section] header */
 	bool header_seen;	/* a [section] line since the last key */
 	char err[400];
+	bool failed;
 	int err_line;
 	char section[128];
 	struct ks_group_cfg *group;	/* the section being read */
@@ -35,6 +38,13 @@ struct parse {
 	size_t nrefs, refs_cap;
 	size_t members_cap;
 	bool suites_set;
+	/* keys given in the section being read: a second one is an error, not last-wins */
+	struct { char key[24], as[24]; int line; } seen[32];
+	size_t nseen;
+	int server_line;	/* of the first [server] header */
+	int psk_line;		/* of the first psk or psk_hex */
+	char psk_key[8];
+	mode_t mode;		/* of the file, checked when it holds pre-shared keys */
 };
 
 static char *reader(char *str, int num, void *stream)
@@ -55,13 +65,14 @@ static char *reader(char *str, int num, void *stream)
 static int cfg_fail(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int cfg_fail(struct parse *p, const char *fmt, ...)
 {
-	if (p->err_line)
+	if (p->failed)
 		return 0;	/* keep the first error */
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(p->err, sizeof(p->err), fmt, ap);
 	va_end(ap);
-	p->err_line = p->line;
+	p->failed = true;
+	p->err_line = p->line > 0 ? p->line : 1;
 	return 0;
 }
 
@@ -124,6 +135,47 @@ static int set_path(struct parse *p, char *dst, size_t cap, const char *v, const
 	return 1;
 }
 
+/* A file named by the configuration must exist and be a regular file now, so that a
+ * typo is reported with its line rather than at start-up or reload. Its contents are
+ * read and checked by whoever uses it. */
+static int set_file(struct parse *p, char *dst, size_t cap, const char *v, const char *key)
+{
+	if (!set_path(p, dst, cap, v, key))
+		return 0;
+	int fd = open(v, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return cfg_fail(p, "%s: cannot open %s: %s", key, v, strerror(errno));
+	struct stat st;
+	int rc = fstat(fd, &st);
+	close(fd);
+	if (rc || !S_ISREG(st.st_mode))
+		return cfg_fail(p, "%s: %s is not a regular file", key, v);
+	return 1;
+}
+
+/* A key given twice in one section is an error naming both lines; tek and address add
+ * to a list and may repeat. psk and psk_hex set the same key. */
+static bool key_repeated(struct parse *p, const char *k)
+{
+	if (!strcmp(k, "tek") || !strcmp(k, "address"))
+		return false;
+	const char *as = !strcmp(k, "psk_hex") ? "psk" : k;
+	for (size_t i = 0; i < p->nseen; i++) {
+		if (strcmp(p->seen[i].as, as))
+			continue;
+		bool other = strcmp(p->seen[i].key, k) != 0;
+		cfg_fail(p, "%s given twice (first at line %d%s%s)", k, p->seen[i].line,
+			 other ? ", as " : "", other ? p->seen[i].key : "");
+		return true;
+	}
+	if (p->nseen < sizeof(p->seen) / sizeof(p->seen[0]) && strlen(k) < sizeof(p->seen[0].key)) {
+		snprintf(p->seen[p->nseen].key, sizeof(p->seen[0].key), "%s", k);
+		snprintf(p->seen[p->nseen].as, sizeof(p->seen[0].as), "%s", as);
+		p->seen[p->nseen++].line = p->line;
+	}
+	return false;
+}
+
 /* ---- sections ----------------------------------------------------------- */
 
 static int server_key(struct parse *p, const char *k, const char *v)
@@ -156,11 +208,11 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		return 1;
 	}
 	if (!strcmp(k, "certificate"))
-		return set_path(p, c->cert_file, sizeof(c->cert_file), v, k);
+		return set_file(p, c->cert_file, sizeof(c->cert_file), v, k);
 	if (!strcmp(k, "private_key"))
-		return set_path(p, c->key_file, sizeof(c->key_file), v, k);
+		return set_file(p, c->key_file, sizeof(c->key_file), v, k);
 	if (!strcmp(k, "ca"))
-		return set_path(p, c->ca_file, sizeof(c->ca_file), v, k);
+		return set_file(p, c->ca_file, sizeof(c->ca_file), v, k);
 	return cfg_fail(p, "unknown key '%s' in [server] (expected listen, state, admin_socket, identity, "
 		    "phase1, phase1_lifetime, certificate, private_key, ca)", k);
 }
@@ -246,7 +298,7 @@ static int group_key(struct parse *p, const char *k, const char *v)
 		return 1;
 	}
 	if (!strcmp(k, "rekey_key"))
-		return set_path(p, g->rekey_key_file, sizeof(g->rekey_key_file), v, k);
+		return set_file(p, g->rekey_key_file, sizeof(g->rekey_key_file), v, k);
 	if (!strcmp(k, "sig_hash")) {
 		g->sig_hash = !strcasecmp(v, "sha1") ? GDOI_MD_SHA1 : !strcasecmp(v, "sha256") ? GDOI_MD_SHA256
 			    : !strcasecmp(v, "sha384") ? GDOI_MD_SHA384 : !strcasecmp(v, "sha512") ? GDOI_MD_SHA512
@@ -299,6 +351,10 @@ static int member_key(struct parse *p, const char *k, const char *v)
 	if (!strcmp(k, "psk") || !strcmp(k, "psk_hex")) {
 		gdoi_wipe_free(m->psk, m->psk_len);
 		m->psk = NULL;
+		if (!p->psk_line) {
+			p->psk_line = p->line;
+			snprintf(p->psk_key, sizeof(p->psk_key), "%s", k);
+		}
 		size_t n = strlen(v);
 		bool hex = k[3] == '_';
 		if (!n || (hex && n % 2))
@@ -324,7 +380,7 @@ static int member_key(struct parse *p, const char *k, const char *v)
 		if (!strcasecmp(v, "psk"))
 			m->cert = false;
 		else if (!strcasecmp(v, "cert") || !strcasecmp(v, "certificate"))
-			m->cert = true;
+			m->cert = true, m->auth_line = p->line;
 		else
 			return cfg_fail(p, "auth: expected psk or cert");
 		return 1;
@@ -406,8 +462,13 @@ static int new_section_at(struct parse *p, const char *section)
 	snprintf(p->section, sizeof(p->section), "%s", section);
 	p->group = NULL;
 	p->member = NULL;
-	if (!strcmp(section, "server"))
+	p->nseen = 0;
+	if (!strcmp(section, "server")) {
+		if (p->server_line)
+			return cfg_fail(p, "[server] given twice (first at line %d)", p->server_line);
+		p->server_line = p->line;
 		return 1;
+	}
 	bool is_group = !strncmp(section, "group ", 6), is_member = !strncmp(section, "member ", 7);
 	if (!is_group && !is_member)
 		return cfg_fail(p, "unknown section [%s] (expected [server], [group NAME] or [member NAME])", section);
@@ -452,7 +513,7 @@ static int new_section_at(struct parse *p, const char *section)
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
-	if (p->err_line)
+	if (p->failed)
 		return 0;
 	if (!*section)
 		return cfg_fail(p, "key '%s' outside a section (expected [server], [group NAME] or [member NAME] first)", name);
@@ -461,6 +522,8 @@ static int handler(void *user, const char *section, const char *name, const char
 		if (!new_section(p, section))
 			return 0;
 	}
+	if (key_repeated(p, name))
+		return 0;
 	if (!strcmp(section, "server"))
 		return server_key(p, name, value);
 	return p->group ? group_key(p, name, value) : member_key(p, name, value);
@@ -518,7 +581,7 @@ static int validate(struct parse *p)
 			m->groups[m->ngroups++] = g->id;
 		}
 	}
-	bool any_cert = false;
+	const struct ks_member_cfg *cert_member = NULL;
 	for (size_t i = 0; i < c->nmembers; i++) {
 		struct ks_member_cfg *m = &c->members[i];
 		p->line = m->line;
@@ -531,7 +594,8 @@ static int validate(struct parse *p)
 		if (m->naddrs && !m->psk)
 			return cfg_fail(p, "[member %s]: address selects a pre-shared key: it needs psk or psk_hex",
 					m->name);
-		any_cert |= m->cert;
+		if (m->cert && !cert_member)
+			cert_member = m;
 	}
 	size_t dup, first;
 	int what;
@@ -548,9 +612,14 @@ static int validate(struct parse *p)
 		return cfg_fail(p, "[member %s]: an address of member '%s' too (a pre-shared key is selected "
 				"by address, so each address belongs to one member)", m->name, o->name);
 	}
-	if (any_cert && (!c->cert_file[0] || !c->key_file[0] || !c->ca_file[0])) {
-		p->line = 0;
-		return cfg_fail(p, "members with auth = cert need certificate, private_key and ca in [server]");
+	if (cert_member && (!c->cert_file[0] || !c->key_file[0] || !c->ca_file[0])) {
+		p->line = cert_member->auth_line;
+		return cfg_fail(p, "[member %s]: auth = cert needs certificate, private_key and ca in [server]",
+				cert_member->name);
+	}
+	if (!c->ngroups) {
+		p->line = 1;
+		return cfg_fail(p, "expected at least one [group NAME] section (members register to groups)");
 	}
 	return 1;
 }
@@ -576,19 +645,27 @@ int ks_config_load(const char *path, const struct ks_overrides *ov, struct ks_co
 		free(c);
 		return -1;
 	}
+	struct stat st;
+	if (fstat(fileno(p.f), &st) == 0)
+		p.mode = st.st_mode & 07777;
 	int rc = ini_parse_stream(reader, &p, handler, &p);
 	fclose(p.f);
-	if (rc < 0 && !p.err_line)
+	if (rc < 0 && !p.failed)
 		cfg_fail(&p, "cannot read the file");
-	else if (rc > 0 && !p.err_line) {
+	else if (rc > 0 && !p.failed) {
 		p.line = rc;
 		cfg_fail(&p, "expected [section], KEY = VALUE, a comment or an empty line");
 	}
-	if (!p.err_line)
+	if (!p.failed && p.psk_line && (p.mode & 077)) {
+		p.line = p.psk_line;
+		cfg_fail(&p, "%s: %s holds pre-shared keys but its mode is %04o (group or others have access): "
+			 "expected 0600 or stricter", p.psk_key, path, (unsigned)p.mode);
+	}
+	if (!p.failed)
 		validate(&p);
-	if (!p.err_line && !p.suites_set)
+	if (!p.failed && !p.suites_set)
 		c->nsuites = gdoi_p1_suites_default(GDOI_IKE_AUTH_PSK, 0, false, c->suites, KS_MAX_SUITES);
-	if (!p.err_line && ov) {
+	if (!p.failed && ov) {
 		if (ov->listen) {
 			if (ks_parse_inet(ov->listen, &c->listen, false)) {
 				snprintf(err, errlen, "--listen: expected IPv4ADDR[:PORT], got '%s'", ov->listen);
@@ -602,7 +679,7 @@ int ks_config_load(const char *path, const struct ks_overrides *ov, struct ks_co
 		if (ov->admin_socket)
 			snprintf(c->admin_socket, sizeof(c->admin_socket), "%s", ov->admin_socket);
 	}
-	if (!p.err_line && !c->local_id_set) {
+	if (!p.failed && !c->local_id_set) {
 		if (memcmp(c->listen.ip, "\0\0\0\0", 4)) {
 			c->local_id.type = GDOI_ID_IPV4_ADDR;
 			c->local_id.len = 4;
@@ -615,9 +692,8 @@ int ks_config_load(const char *path, const struct ks_overrides *ov, struct ks_co
 	}
 	free(p.refs);
 	p.refs = NULL;
-	if (p.err_line) {
-		if (p.line || p.err_line)
-			snprintf(err, errlen, "%s:%d: %s", path, p.err_line ? p.err_line : p.line, p.err);
+	if (p.failed) {
+		snprintf(err, errlen, "%s:%d: %s", path, p.err_line, p.err);
 		goto bad;
 	}
 	*out = c;

@@ -65,6 +65,7 @@ struct ks_member_cfg {
 	char name[64];
 	struct ks_ident id;
 	bool cert;			/* signature authentication */
+	int auth_line;			/* of "auth = cert" */
 	uint8_t *psk;			/* wiped on free */
 	size_t psk_len;
 	bool all_groups;

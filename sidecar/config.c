@@ -1,6 +1,9 @@
 /*
  * config.c - gdoi-sidecar configuration: INI read with inih, every key
- * checked here (docs/sidecar.md). Errors name the file and line.
+ * checked here (docs/sidecar.md). Errors are "FILE:LINE: what was expected".
+ * inih as Debian builds it gives handlers no line numbers, so the file is fed
+ * to it through a reader that counts lines; the lines of keys checked after
+ * the whole file was read are kept for their errors.
  */
 #include "sidecar.h"
 
@@ -15,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "gdoi/numbers.h"
 
@@ -23,10 +27,35 @@ struct ctx {
 	struct sc_group_cfg *group;	/* inside a [group NAME] section */
 	char section[80];
 	char err[480];
-	const char *key;
-	bool have_psk_inline, have_psk_file;
+	FILE *f;
+	int line;			/* of the line inih is handling */
+	int section_line;		/* of the last [section] header */
+	bool header_seen;		/* a [section] line since the last key */
+	int sidecar_line;		/* of the [sidecar] header */
+	/* keys given in the section being read: a second one is an error, not last-wins */
+	struct { char key[24], as[24]; int line; } seen[24];
+	size_t nseen;
+	/* lines of what is checked once the whole file is read */
+	int psk_line, cert_line, retry_min_line;
+	int group_line[SC_MAX_GROUPS], id_line[SC_MAX_GROUPS];
 };
 
+static char *reader(char *str, int num, void *stream)
+{
+	struct ctx *x = stream;
+	char *r = fgets(str, num, x->f);
+
+	if (r) {
+		x->line++;
+		if (r[strspn(r, " \t")] == '[') {
+			x->section_line = x->line;
+			x->header_seen = true;
+		}
+	}
+	return r;
+}
+
+/* Records the first error, "FILE:LINE: message"; line 0 = the current line. */
 static int bad(struct ctx *x, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int bad(struct ctx *x, int line, const char *fmt, ...)
 {
@@ -38,10 +67,35 @@ static int bad(struct ctx *x, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	(void)line;
-	snprintf(x->err, sizeof x->err, "%.180s: [%.60s] %.40s: %.150s", x->cfg->path, x->section,
-		 x->key ? x->key : "", msg);
+	if (!line)
+		line = x->line > 0 ? x->line : 1;
+	snprintf(x->err, sizeof x->err, "%.180s:%d: %.280s", x->cfg->path, line, msg);
 	return 0;
+}
+
+/* A key given twice in one section is an error naming both lines; keyserver and
+ * allow add to a list and may repeat. psk and psk_file set the same key. */
+static bool key_repeated(struct ctx *x, const char *k)
+{
+	const char *as = !strcmp(k, "psk_file") ? "psk" : !strcmp(k, "keyservers") ? "keyserver" : k;
+
+	if (!strcmp(as, "keyserver") || !strcmp(as, "allow"))
+		return false;
+	for (size_t i = 0; i < x->nseen; i++) {
+		bool other;
+		if (strcmp(x->seen[i].as, as))
+			continue;
+		other = strcmp(x->seen[i].key, k) != 0;
+		bad(x, 0, "%s given twice (first at line %d%s%s)", k, x->seen[i].line,
+		    other ? ", as " : "", other ? x->seen[i].key : "");
+		return true;
+	}
+	if (x->nseen < sizeof x->seen / sizeof x->seen[0] && strlen(k) < sizeof x->seen[0].key) {
+		snprintf(x->seen[x->nseen].key, sizeof x->seen[0].key, "%s", k);
+		snprintf(x->seen[x->nseen].as, sizeof x->seen[0].as, "%s", as);
+		x->seen[x->nseen++].line = x->line;
+	}
+	return false;
 }
 
 int sc_parse_inet(const char *s, uint16_t defport, struct sockaddr_in *out)
@@ -178,7 +232,7 @@ static int parse_allow(struct ctx *x, struct sc_group_cfg *g, const char *value,
 		struct sc_allow a = { 0 };
 		unsigned long n;
 		if (g->nallow == SC_MAX_ALLOW)
-			return bad(x, line, "more than %d allow entries", SC_MAX_ALLOW);
+			return bad(x, line, "allow: more than %d entries", SC_MAX_ALLOW);
 		if (!strncmp(tok, "uid:", 4)) {
 			if (parse_uint(tok + 4, UINT32_MAX - 1, &n) == 0) {
 				a.id = (uint32_t)n;
@@ -215,6 +269,7 @@ static int group_key(struct ctx *x, const char *name, const char *value, int lin
 		if (parse_uint(value, UINT32_MAX, &n))
 			return bad(x, line, "id: expected a group number");
 		g->id = (uint32_t)n;
+		x->id_line[g - x->cfg->groups] = line;
 	} else if (!strcmp(name, "send")) {
 		if (parse_bool(value, &g->send))
 			return bad(x, line, "send: expected yes or no");
@@ -253,7 +308,7 @@ static int sidecar_key(struct ctx *x, const char *name, const char *value, int l
 		snprintf(buf, sizeof buf, "%s", value);
 		for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
 			if (cfg->nks == SC_MAX_KS)
-				return bad(x, line, "more than %d key servers", SC_MAX_KS);
+				return bad(x, line, "keyserver: more than %d key servers", SC_MAX_KS);
 			if (sc_parse_inet(tok, 848, &cfg->ks[cfg->nks]))
 				return bad(x, line, "keyserver: expected ADDR[:PORT], got \"%s\"", tok);
 			cfg->nks++;
@@ -265,14 +320,16 @@ static int sidecar_key(struct ctx *x, const char *name, const char *value, int l
 		if (parse_identity(cfg, value))
 			return bad(x, line, "identity: expected ipv4:ADDR, ipv6:ADDR, fqdn:NAME or ufqdn:USER@NAME");
 	} else if (!strcmp(name, "psk")) {
-		x->have_psk_inline = true;
-		if (!*value || set_psk(cfg, (const uint8_t *)value, strlen(value)))
-			return bad(x, line, "psk: empty");
+		x->psk_line = line;
+		if (!*value)
+			return bad(x, line, "psk: expected a non-empty key");
+		if (set_psk(cfg, (const uint8_t *)value, strlen(value)))
+			return bad(x, line, "out of memory");
 	} else if (!strcmp(name, "psk_file")) {
-		x->have_psk_file = true;
 		if (read_psk_file(cfg, value, why, sizeof why))
 			return bad(x, line, "%s", why);
 	} else if (!strcmp(name, "certificate")) {
+		x->cert_line = line;
 		snprintf(cfg->cert_file, sizeof cfg->cert_file, "%s", value);
 	} else if (!strcmp(name, "private_key")) {
 		snprintf(cfg->key_file, sizeof cfg->key_file, "%s", value);
@@ -306,6 +363,8 @@ static int sidecar_key(struct ctx *x, const char *name, const char *value, int l
 	} else if (!strcmp(name, "retry_min") || !strcmp(name, "retry_max")) {
 		if (parse_uint(value, 3600000, &n) || n == 0)
 			return bad(x, line, "%s: expected milliseconds (1..3600000)", name);
+		if (!strcmp(name, "retry_min"))
+			x->retry_min_line = line;
 		*(!strcmp(name, "retry_min") ? &cfg->retry_min_ms : &cfg->retry_max_ms) =
 			(unsigned)n;
 	} else if (!strcmp(name, "retransmit")) {
@@ -322,45 +381,99 @@ static int sidecar_key(struct ctx *x, const char *name, const char *value, int l
 	return 1;
 }
 
+/* A section begins (seen at its first key); errors name its header line. */
+static int new_section(struct ctx *x, const char *section)
+{
+	int line = x->section_line ? x->section_line : x->line;
+
+	snprintf(x->section, sizeof x->section, "%s", section);
+	x->group = NULL;
+	x->nseen = 0;
+	if (!strcmp(section, "sidecar")) {
+		if (x->sidecar_line)
+			return bad(x, line, "[sidecar] given twice (first at line %d)", x->sidecar_line);
+		x->sidecar_line = line;
+		return 1;
+	}
+	if (strncmp(section, "group ", 6))
+		return bad(x, line, "unknown section [%s] (expected [sidecar] or [group NAME])", section);
+	const char *gname = section + 6;
+	while (*gname == ' ')
+		gname++;
+	if (!*gname || strlen(gname) >= 64)
+		return bad(x, line, "[%s]: expected a group name of 1..63 characters", section);
+	for (size_t i = 0; i < x->cfg->ngroups; i++)
+		if (!strcmp(x->cfg->groups[i].name, gname))
+			return bad(x, line, "[group %s] given twice (first at line %d)", gname,
+				   x->group_line[i]);
+	if (x->cfg->ngroups == SC_MAX_GROUPS)
+		return bad(x, line, "at most %d [group NAME] sections", SC_MAX_GROUPS);
+	x->group_line[x->cfg->ngroups] = line;
+	x->group = &x->cfg->groups[x->cfg->ngroups++];
+	memset(x->group, 0, sizeof *x->group);
+	snprintf(x->group->name, sizeof x->group->name, "%s", gname);
+	x->group->ssrcs = 1;
+	return 1;
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct ctx *x = user;
-	int line = 0;	/* inih as Debian builds it reports no line numbers to handlers */
 
 	if (x->err[0])
 		return 0;
-	x->key = name;
-	if (!name) {	/* a new section (inih >= 46 with INI_CALL_HANDLER_ON_NEW_SECTION) */
+	if (!name)	/* a new section (inih >= 46 with INI_CALL_HANDLER_ON_NEW_SECTION) */
 		return 1;
+	if (!*section)
+		return bad(x, 0, "key \"%s\" outside a section (expected [sidecar] or [group NAME] first)", name);
+	if (x->header_seen || strcmp(section, x->section) != 0) {
+		x->header_seen = false;
+		if (!new_section(x, section))
+			return 0;
 	}
-	if (strcmp(section, x->section) != 0) {
-		snprintf(x->section, sizeof x->section, "%s", section);
-		x->group = NULL;
-		if (!strncmp(section, "group ", 6)) {
-			const char *gname = section + 6;
-			while (*gname == ' ')
-				gname++;
-			if (!*gname || strlen(gname) >= 64)
-				return bad(x, line, "[group NAME]: name missing or too long");
-			for (size_t i = 0; i < x->cfg->ngroups; i++)
-				if (!strcmp(x->cfg->groups[i].name, gname))
-					return bad(x, line, "[group %s] appears twice", gname);
-			if (x->cfg->ngroups == SC_MAX_GROUPS)
-				return bad(x, line, "more than %d groups", SC_MAX_GROUPS);
-			x->group = &x->cfg->groups[x->cfg->ngroups++];
-			memset(x->group, 0, sizeof *x->group);
-			snprintf(x->group->name, sizeof x->group->name, "%s", gname);
-			x->group->ssrcs = 1;
-		} else if (strcmp(section, "sidecar") != 0) {
-			return bad(x, line, "unknown section [%s]", section);
-		}
+	if (key_repeated(x, name))
+		return 0;
+	return x->group ? group_key(x, name, value, x->line) : sidecar_key(x, name, value, x->line);
+}
+
+/* What can only be checked once the whole file is read. */
+static int validate(struct ctx *x, mode_t mode)
+{
+	struct sc_config *cfg = x->cfg;
+
+	/* the key is in this file: nobody but its owner may read it (a psk_file is
+	 * checked where it is read) */
+	if (x->psk_line && (mode & 077))
+		return bad(x, x->psk_line, "psk: %s holds a pre-shared key but its mode is %04o (group or "
+			   "others have access): expected 0600 or stricter", cfg->path, (unsigned)mode);
+	if (!cfg->psk && !cfg->cert_file[0])
+		return bad(x, 1, "expected psk, psk_file or certificate in [sidecar]");
+	if (cfg->cert_file[0] && (!cfg->key_file[0] || !cfg->ca_file[0]))
+		return bad(x, x->cert_line, "certificate: expected private_key and ca too");
+	if (!cfg->id_type)
+		return bad(x, 1, "expected identity = TYPE:VALUE in [sidecar] (e.g. identity = ipv4:127.0.0.1)");
+	if (cfg->retry_min_ms > cfg->retry_max_ms)
+		return bad(x, x->retry_min_line, "retry_min (%u) must not exceed retry_max (%u)",
+			   cfg->retry_min_ms, cfg->retry_max_ms);
+	if (!cfg->ngroups)
+		return bad(x, 1, "expected at least one [group NAME] section");
+	for (size_t i = 0; i < cfg->ngroups; i++) {
+		if (!cfg->groups[i].id)
+			return bad(x, x->group_line[i], "[group %s]: expected id = GROUP-ID", cfg->groups[i].name);
+		for (size_t j = 0; j < i; j++)
+			if (cfg->groups[j].id == cfg->groups[i].id)
+				return bad(x, x->id_line[i], "[group %s]: id %u is also group %s (line %d)",
+					   cfg->groups[i].name, (unsigned)cfg->groups[i].id,
+					   cfg->groups[j].name, x->id_line[j]);
 	}
-	return x->group ? group_key(x, name, value, line) : sidecar_key(x, name, value, line);
+	return 1;
 }
 
 int sc_config_load(const char *path, struct sc_config *cfg, char *err, size_t errlen)
 {
 	struct ctx x = { .cfg = cfg };
+	struct stat st;
+	mode_t mode = 0;
 	int rc;
 
 	memset(cfg, 0, sizeof *cfg);
@@ -372,55 +485,24 @@ int sc_config_load(const char *path, struct sc_config *cfg, char *err, size_t er
 	cfg->retry_max_ms = 60000;
 	cfg->exchange_ms = 1000;
 	cfg->unknown_kek_rereg_s = 30;
-	rc = ini_parse(path, handler, &x);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+	x.f = fopen(path, "re");
+	if (!x.f) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		goto fail;
 	}
+	if (fstat(fileno(x.f), &st) == 0)
+		mode = st.st_mode & 07777;
+	rc = ini_parse_stream(reader, &x, handler, &x);
+	fclose(x.f);
+	if (rc < 0 && !x.err[0])
+		bad(&x, 0, "cannot read the file");
+	else if (rc > 0 && !x.err[0])
+		bad(&x, rc, "expected [section], KEY = VALUE, a comment or an empty line");
+	if (!x.err[0])
+		validate(&x, mode);
 	if (x.err[0]) {
 		snprintf(err, errlen, "%s", x.err);
 		goto fail;
-	}
-	if (rc > 0) {
-		snprintf(err, errlen, "%s:%d: not INI syntax", path, rc);
-		goto fail;
-	}
-	if (x.have_psk_inline && x.have_psk_file) {
-		snprintf(err, errlen, "%s: psk and psk_file both given; keep one", path);
-		goto fail;
-	}
-	if (!cfg->psk && !cfg->cert_file[0]) {
-		snprintf(err, errlen, "%s: no psk, psk_file or certificate", path);
-		goto fail;
-	}
-	if (cfg->cert_file[0] && (!cfg->key_file[0] || !cfg->ca_file[0])) {
-		snprintf(err, errlen, "%s: certificate needs private_key and ca", path);
-		goto fail;
-	}
-	if (!cfg->id_type) {
-		snprintf(err, errlen, "%s: identity missing (e.g. identity = ipv4:127.0.0.1)", path);
-		goto fail;
-	}
-	if (cfg->retry_min_ms > cfg->retry_max_ms) {
-		snprintf(err, errlen, "%s: retry_min is greater than retry_max", path);
-		goto fail;
-	}
-	if (!cfg->ngroups) {
-		snprintf(err, errlen, "%s: no [group NAME] section", path);
-		goto fail;
-	}
-	for (size_t i = 0; i < cfg->ngroups; i++) {
-		if (!cfg->groups[i].id) {
-			snprintf(err, errlen, "%s: [group %s] has no id", path, cfg->groups[i].name);
-			goto fail;
-		}
-		for (size_t j = 0; j < i; j++)
-			if (cfg->groups[j].id == cfg->groups[i].id) {
-				snprintf(err, errlen, "%s: groups %s and %s share id %u", path,
-					 cfg->groups[j].name, cfg->groups[i].name,
-					 (unsigned)cfg->groups[i].id);
-				goto fail;
-			}
 	}
 	return 0;
 fail:

@@ -66,6 +66,7 @@ allow = uid:65534
 id = 4712
 allow = uid:1000, gid:4242
 CONF
+chmod 600 "$dir/sidecar.conf"	# it holds the PSK: gdoi-sidecar refuses it open to others
 
 start_ks() { "$ks" -p 848 -m 239.1.2.4:1849 -a 1 -d 3 -s "$1" >"$dir/ks$1.out" 2>&1 & kspid=$!; }
 start_ks 256

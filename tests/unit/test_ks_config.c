@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gdoi/numbers.h"
@@ -176,6 +177,77 @@ static void test_errors(void **s)
 	expect_error("[group g]\nthis line is not ini\n", 2, "expected [section], KEY = VALUE");
 }
 
+#define GROUP_G "[group g]\nid = 5\ntek = NULL_SHA1_32\ndestination = 239.1.1.1:5\n"
+
+/* A key given twice is an error naming both lines (tek and address may repeat), and so is
+ * a section given twice. */
+static void test_repeated(void **s)
+{
+	(void)s;
+	expect_error("[server]\nlisten = 127.0.0.1:1\n\nlisten = 127.0.0.1:2\n" GROUP_G, 4,
+		     "listen given twice (first at line 2)");
+	expect_error(GROUP_G "id = 6\n", 5, "id given twice (first at line 2)");
+	expect_error(GROUP_G "kek = aes128\nkek = none\n", 6, "kek given twice (first at line 5)");
+	expect_error(GROUP_G "[member m]\nid = fqdn:m\npsk = a\ngroups = g\npsk_hex = 00\n", 9,
+		     "psk_hex given twice (first at line 7, as psk)");
+	expect_error(GROUP_G "[member m]\nid = fqdn:m\npsk = a\ngroups = g\ngroups = *\n", 9,
+		     "groups given twice (first at line 8)");
+	expect_error("[server]\nlisten = 127.0.0.1\n" GROUP_G "[server]\nstate = /x\n", 7,
+		     "[server] given twice (first at line 1)");
+	/* the same key in two sections is fine, tek and address repeat */
+	struct ks_config *c = NULL;
+	char err[600] = "";
+	write_file(GROUP_G "tek = AES128_CM_SHA1_80\n[group h]\nid = 6\ntek = NULL_SHA1_32\n"
+		   "destination = 239.1.1.1:6\n[member m]\nid = fqdn:m\npsk = a\ngroups = g\n"
+		   "address = 10.0.0.1\naddress = 10.0.0.2\n");
+	if (ks_config_load(path, NULL, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c->groups[0].nteks, 2);
+	assert_int_equal(c->members[0].naddrs, 2);
+	ks_config_free(c);
+	unlink(path);
+}
+
+/* Errors found after the file was read still name a line. */
+static void test_whole_file(void **s)
+{
+	(void)s;
+	expect_error("", 1, "expected at least one [group NAME] section");
+	expect_error("# nothing\n[server]\nlisten = 127.0.0.1\n", 1, "expected at least one [group NAME] section");
+	expect_error(GROUP_G "rekey_key = /nonexistent/rekey.pem\n", 5,
+		     "rekey_key: cannot open /nonexistent/rekey.pem: No such file or directory");
+	expect_error("[server]\ncertificate = /nonexistent/c.pem\n" GROUP_G, 2,
+		     "certificate: cannot open /nonexistent/c.pem");
+	expect_error(GROUP_G "rekey_key = /tmp\n", 5, "rekey_key: /tmp is not a regular file");
+	expect_error(GROUP_G "[member m]\nid = fqdn:m\ngroups = g\nauth = cert\n", 8,
+		     "[member m]: auth = cert needs certificate, private_key and ca in [server]");
+}
+
+/* A file holding pre-shared keys must be closed to group and others. */
+static void test_psk_file_mode(void **s)
+{
+	(void)s;
+	static const mode_t modes[] = { 0640, 0604, 0620, 0644 };
+	char want[400], err[600] = "";
+	struct ks_config *c = NULL;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		write_file(GROUP_G "[member m]\nid = fqdn:m\npsk_hex = 0011\ngroups = g\n");
+		assert_int_equal(chmod(path, modes[i]), 0);
+		assert_int_equal(ks_config_load(path, NULL, &c, err, sizeof(err)), -1);
+		snprintf(want, sizeof(want), "%s:7: psk_hex: %s holds pre-shared keys but its mode is %04o "
+			 "(group or others have access): expected 0600 or stricter", path, path, (unsigned)modes[i]);
+		assert_string_equal(err, want);
+		unlink(path);
+	}
+	/* without a pre-shared key (auth = cert only) the mode is the operator's choice */
+	write_file(GROUP_G);
+	assert_int_equal(chmod(path, 0644), 0);
+	if (ks_config_load(path, NULL, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	ks_config_free(c);
+	unlink(path);
+}
+
 int main(void)
 {
 	ks_log_set_level(-1);
@@ -183,6 +255,9 @@ int main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_index),
+		cmocka_unit_test(test_repeated),
+		cmocka_unit_test(test_whole_file),
+		cmocka_unit_test(test_psk_file_mode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

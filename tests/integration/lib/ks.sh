@@ -23,6 +23,7 @@ for b in "$KS" "$CTL" "$PROBE"; do
 	fi
 done
 
+umask 077	# the configurations hold pre-shared keys: gdoi-ks refuses them open to others
 tmp=$(mktemp -d /tmp/gdoi-ks-test.XXXXXX)
 ks_pid=
 cleanup() {

@@ -1,0 +1,133 @@
+/*
+ * test_sc_config.c - gdoi-sidecar configuration: a valid file, and errors that
+ * name FILE:LINE and what was expected, also for problems found after the whole
+ * file was read; keys given twice; a file holding a PSK open to others.
+ * (sidecar/config.c is compiled into this test: sidecar/ is not a library.)
+ */
+#include "tests/lib/testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sidecar/config.c"
+
+static char path[64];
+
+static void write_file(const char *text)
+{
+	strcpy(path, "/tmp/test_sc_config.XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* Loads text; expects failure with "PATH:LINE: " followed by want (substring). */
+static void expect_error(const char *text, int line, const char *want)
+{
+	struct sc_config c;
+	char err[600], prefix[128];
+	write_file(text);
+	assert_int_equal(sc_config_load(path, &c, err, sizeof(err)), -1);
+	snprintf(prefix, sizeof(prefix), "%s:%d: ", path, line);
+	if (strncmp(err, prefix, strlen(prefix)) || !strstr(err, want))
+		fail_msg("got '%s', want '%s...%s'", err, prefix, want);
+	unlink(path);
+}
+
+#define SIDECAR "[sidecar]\nkeyserver = 127.0.0.1\nidentity = ipv4:127.0.0.1\npsk = k\n"
+#define GROUP "[group audio]\nid = 4711\n"
+
+static void test_good(void **s)
+{
+	(void)s;
+	struct sc_config c;
+	char err[600] = "";
+	write_file("[sidecar]\nkeyserver = 127.0.0.1:8848, 127.0.0.2\nkeyserver = 127.0.0.3\n"
+		   "identity = fqdn:gm.example\npsk = secret\nretry_min = 100\n\n"
+		   GROUP "send = yes\nssrcs = 2\nrekey = 239.1.2.4:1849\nallow = uid:0\nallow = gid:0, uid:1\n"
+		   "[group video]\nid = 4712\n");
+	if (sc_config_load(path, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c.nks, 3);
+	assert_int_equal(ntohs(c.ks[0].sin_port), 8848);
+	assert_int_equal(ntohs(c.ks[1].sin_port), 848);
+	assert_int_equal(c.psk_len, 6);
+	assert_memory_equal(c.psk, "secret", 6);
+	assert_int_equal(c.retry_min_ms, 100);
+	assert_int_equal(c.ngroups, 2);
+	assert_int_equal(c.groups[0].id, 4711);
+	assert_true(c.groups[0].send);
+	assert_int_equal(c.groups[0].nallow, 3);	/* allow adds to the list */
+	assert_true(c.groups[0].rekey_mcast);
+	assert_int_equal(c.groups[1].id, 4712);
+	sc_config_free(&c);
+	unlink(path);
+}
+
+/* Every error names the line. */
+static void test_lines(void **s)
+{
+	(void)s;
+	expect_error("[sidecar]\nkeyserver = 1.2.3\n", 2, "keyserver: expected ADDR[:PORT], got \"1.2.3\"");
+	expect_error(SIDECAR "bogus = 1\n", 5, "unknown key \"bogus\" in [sidecar]");
+	expect_error(SIDECAR GROUP "ssrcs = 99\n", 7, "ssrcs: expected 1..16");
+	expect_error(SIDECAR "[grup x]\nid = 1\n", 5, "unknown section [grup x]");
+	expect_error(SIDECAR GROUP "allow = uid:1, pid:2\n", 7, "allow: \"pid:2\" is neither uid:USER nor gid:GROUP");
+	expect_error(SIDECAR "this is not ini\n", 5, "expected [section], KEY = VALUE");
+	/* found after the whole file was read */
+	expect_error(SIDECAR "psk_file = /dev/null\n" GROUP, 5, "psk_file");
+	expect_error("[sidecar]\nkeyserver = 127.0.0.1\nidentity = ipv4:127.0.0.1\n" GROUP, 1,
+		     "expected psk, psk_file or certificate");
+	expect_error(SIDECAR "certificate = /c.pem\n" GROUP, 5, "certificate: expected private_key and ca too");
+	expect_error("[sidecar]\nkeyserver = 127.0.0.1\npsk = k\n" GROUP, 1, "expected identity = TYPE:VALUE");
+	expect_error(SIDECAR "retry_min = 5000\nretry_max = 1000\n" GROUP, 5,
+		     "retry_min (5000) must not exceed retry_max (1000)");
+	expect_error(SIDECAR, 1, "expected at least one [group NAME] section");
+	expect_error(SIDECAR "\n[group audio]\nsend = yes\n", 6, "[group audio]: expected id = GROUP-ID");
+	expect_error(SIDECAR GROUP "[group video]\nid = 4711\n", 8,
+		     "[group video]: id 4711 is also group audio (line 6)");
+}
+
+static void test_repeated(void **s)
+{
+	(void)s;
+	expect_error(SIDECAR "identity = ipv4:127.0.0.2\n" GROUP, 5, "identity given twice (first at line 3)");
+	expect_error(SIDECAR "psk = other\n" GROUP, 5, "psk given twice (first at line 4)");
+	expect_error(SIDECAR "psk_file = /nonexistent\n" GROUP, 5, "psk_file given twice (first at line 4, as psk)");
+	expect_error(SIDECAR GROUP "send = yes\nsend = no\n", 8, "send given twice (first at line 7)");
+	expect_error(SIDECAR GROUP "[group audio]\nid = 4712\n", 7, "[group audio] given twice (first at line 5)");
+	expect_error(SIDECAR GROUP "[sidecar]\nretry_min = 5\n", 7, "[sidecar] given twice (first at line 1)");
+}
+
+/* A file holding a pre-shared key must be closed to group and others. */
+static void test_psk_mode(void **s)
+{
+	(void)s;
+	static const mode_t modes[] = { 0640, 0604, 0620, 0644 };
+	char want[400], err[600] = "";
+	struct sc_config c;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		write_file(SIDECAR GROUP);
+		assert_int_equal(chmod(path, modes[i]), 0);
+		assert_int_equal(sc_config_load(path, &c, err, sizeof(err)), -1);
+		snprintf(want, sizeof(want), "%s:4: psk: %s holds a pre-shared key but its mode is %04o "
+			 "(group or others have access): expected 0600 or stricter", path, path, (unsigned)modes[i]);
+		assert_string_equal(err, want);
+		unlink(path);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_repeated),
+		cmocka_unit_test(test_psk_mode),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
