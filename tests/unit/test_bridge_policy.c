@@ -95,17 +95,27 @@ static void roundtrip(uint16_t profile, bool mki)
 	assert_int_equal(srtp_protect_rtcp_mki(stx, r, &rl, mki, 0), srtp_err_status_ok);
 	if (mki)
 		assert_int_equal(bu_be32(r + rl - gdoisrtp_profile_tag_len(profile, 1) - 4), spi);
-	srtp_err_status_t st = srtp_unprotect_rtcp_mki(srx, r, &rl, mki);
-	if (mki && (profile == 2 || profile == 6) && st == srtp_err_status_bad_mki) {
+	if (mki && (profile == 2 || profile == 6)) {
 		/* libsrtp2 2.5 looks for the SRTCP MKI with the SRTP tag length (4, not
-		 * 10): a bare libsrtp2 receiver cannot read SRTCP with MKI under the _32
-		 * profiles. The session helper works around it (test_bridge_session). */
-		srtp_dealloc(stx);
-		srtp_dealloc(srx);
-		gdoisrtp_snapshot_free(snap);
-		return;
+		 * 10), so it reads 4 octets of the tag as the MKI: a bare libsrtp2
+		 * receiver cannot read SRTCP with MKI under the _32 profiles
+		 * (docs/bridge.md). Asserted, so that a libsrtp2 that fixes it fails here
+		 * and the documentation is revisited. The packet is left as it was. */
+		uint8_t sent[sizeof(r)];
+		int sl = rl;
+		memcpy(sent, r, (size_t)rl);
+		assert_int_equal(srtp_unprotect_rtcp_mki(srx, r, &rl, mki), srtp_err_status_bad_mki);
+		assert_int_equal(rl, sl);
+		assert_memory_equal(r, sent, (size_t)sl);
+		/* What the session helper does (srtp-bridge/session.c, attempt): take the
+		 * MKI out (it is not authenticated) and unprotect under the only key. */
+		int rtcp_tag = gdoisrtp_profile_tag_len(profile, 1);
+		assert_int_equal(rtcp_tag, 10);
+		memmove(r + rl - rtcp_tag - 4, r + rl - rtcp_tag, (size_t)rtcp_tag);
+		rl -= 4;
 	}
-	assert_int_equal(st, srtp_err_status_ok);
+	assert_int_equal(srtp_unprotect_rtcp_mki(srx, r, &rl, mki && profile != 2 && profile != 6),
+			 srtp_err_status_ok);
 	assert_int_equal(rl, rn);
 	assert_memory_equal(r, rp, (size_t)rn);
 
