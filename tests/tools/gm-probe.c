@@ -10,7 +10,10 @@
  *
  *   gm-probe --server ADDR:PORT --id TYPE:VALUE --psk KEY --group ID
  *            [--ssrcs N] [--timeout S] [--pushes N] [--push-timeout S]
- *            [--bind ADDR:PORT] [--legacy] [--mcast GROUP:PORT]
+ *            [--bind ADDR:PORT] [--legacy] [--mcast GROUP:PORT] [--pull-hold MS]
+ * --pull-hold holds GROUPKEY-PULL message 3 back for MS milliseconds after
+ * message 2 arrived, printing {"event":"pull_held"} first: a test can then run
+ * a rekey between the key server's message 2 and message 4, deterministically.
  *
  * Exit: 0 done, 1 registration failed (reason on stderr), 2 usage,
  *       3 fewer pushes than asked for before --push-timeout.
@@ -127,7 +130,8 @@ static void print_policy(const char *event, const struct gdoi_policy *p, const c
 static void usage(void)
 {
 	fprintf(stderr, "usage: gm-probe --server ADDR:PORT --id TYPE:VALUE --psk KEY --group ID [--ssrcs N]\n"
-			"                [--timeout S] [--pushes N] [--push-timeout S] [--bind ADDR:PORT] [--legacy]\n");
+			"                [--timeout S] [--pushes N] [--push-timeout S] [--bind ADDR:PORT] [--legacy]\n"
+			"                [--mcast GROUP:PORT] [--pull-hold MS]\n");
 }
 
 int main(int argc, char **argv)
@@ -138,7 +142,7 @@ int main(int argc, char **argv)
 		{ "ssrcs", required_argument, NULL, 'n' }, { "timeout", required_argument, NULL, 't' },
 		{ "pushes", required_argument, NULL, 'p' }, { "push-timeout", required_argument, NULL, 'T' },
 		{ "bind", required_argument, NULL, 'b' }, { "legacy", no_argument, NULL, 'L' },
-		{ "mcast", required_argument, NULL, 'm' },
+		{ "mcast", required_argument, NULL, 'm' }, { "pull-hold", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sockaddr_in server = { 0 }, mcast = { 0 }, local = { .sin_family = AF_INET };
@@ -147,7 +151,7 @@ int main(int argc, char **argv)
 	uint8_t idbuf[256];
 	const char *psk = NULL;
 	uint32_t group = 0;
-	unsigned ssrcs = 0, pushes = 0, timeout = 10, push_timeout = 30;
+	unsigned ssrcs = 0, pushes = 0, timeout = 10, push_timeout = 30, pull_hold_ms = 0;
 	bool legacy = false, have_server = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -163,6 +167,7 @@ int main(int argc, char **argv)
 		case 'b': if (parse_inet(optarg, &local)) { usage(); return 2; } break;
 		case 'L': legacy = true; break;
 		case 'm': if (parse_inet(optarg, &mcast)) { usage(); return 2; } break;
+		case 'H': pull_hold_ms = (unsigned)atoi(optarg); break;
 		default: usage(); return 2;
 		}
 	}
@@ -323,6 +328,13 @@ int main(int argc, char **argv)
 			}
 		} else if (exch == GDOI_EXCH_PULL && pm && !pol) {
 			gdoi_pull_member_input(pm, buf, (size_t)len, now, &r2);
+			if (pull_hold_ms && r2.out) {
+				printf("{\"event\":\"pull_held\",\"ms\":%u}\n", pull_hold_ms);
+				fflush(stdout);
+				struct timespec ts = { pull_hold_ms / 1000, (long)(pull_hold_ms % 1000) * 1000000L };
+				nanosleep(&ts, NULL);
+				pull_hold_ms = 0;	/* message 3 once; retransmissions as usual */
+			}
 		} else if (exch == GDOI_EXCH_IDENT_PROT || exch == GDOI_EXCH_INFO) {
 			gdoi_p1_input(sa, buf, (size_t)len, now, &r1);
 		}
