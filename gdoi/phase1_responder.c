@@ -119,7 +119,12 @@ static int make_cookie(const uint8_t secret[32], const uint8_t icookie[8],
 			       GDOI_BYTES(port, 2), GDOI_BYTES(offer, 32) };
 	if (!rc)
 		rc = gdoi_prf(GDOI_MD_SHA256, GDOI_BYTES(secret, 32), parts, 4, mac);
-	memcpy(out, mac, 8);
+	/* on failure mac was never written: give no cookie rather than stack contents */
+	if (rc)
+		memset(out, 0, 8);
+	else
+		memcpy(out, mac, 8);
+	gdoi_wipe(mac, sizeof(mac));
 	return rc;
 }
 
