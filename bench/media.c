@@ -48,7 +48,7 @@ static const char *snapshot_json(uint16_t profile, const char *key_b64, const ch
 {
 	snprintf(out, len,
 		 "{\"group\":1,\"name\":\"bench\",\"version\":1,\"keyserver\":\"127.0.0.1:848\",\"seq\":0,"
-		 "\"updated\":\"2026-01-01T00:00:00Z\",\"atd\":0,\"dtd\":1,\"ssrcs\":[305419896],"
+		 "\"updated\":\"2026-01-01T00:00:00Z\",\"atd\":0,\"dtd\":1,\"ssrcs\":[305419896],\"leases\":[305419896],"
 		 "\"teks\":[{\"spi\":1,\"spi_hex\":\"00000001\",\"profile\":\"%s\",\"profile_id\":%u,"
 		 "\"master_key\":\"%s\",\"master_salt\":\"%s\",\"mki\":null,\"srtcp\":true,"
 		 "\"destination\":{\"address\":\"239.1.2.3\",\"port\":5004},"

@@ -17,6 +17,7 @@ static const char *const op_names[] = {
 	[IPC_OP_SUBSCRIBE] = "subscribe",
 	[IPC_OP_UNSUBSCRIBE] = "unsubscribe",
 	[IPC_OP_STATUS] = "status",
+	[IPC_OP_LEASE] = "lease",
 };
 
 const char *ipc_op_name(enum ipc_op op)
@@ -122,7 +123,8 @@ json_t *ipc_request_parse(const char *line, size_t len, struct ipc_request *req,
 	}
 	req->op = (enum ipc_op)i;
 	g = json_object_get(root, "group");
-	if (req->op == IPC_OP_GET || req->op == IPC_OP_SUBSCRIBE || req->op == IPC_OP_UNSUBSCRIBE) {
+	if (req->op == IPC_OP_GET || req->op == IPC_OP_SUBSCRIBE || req->op == IPC_OP_UNSUBSCRIBE ||
+	    req->op == IPC_OP_LEASE) {
 		const char *why = NULL;
 		if (!g)
 			why = "\"group\" missing";

@@ -19,6 +19,7 @@ enum ipc_op {
 	IPC_OP_SUBSCRIBE,
 	IPC_OP_UNSUBSCRIBE,
 	IPC_OP_STATUS,
+	IPC_OP_LEASE,			/* protocol 2 */
 };
 
 /* Error codes of docs/ipc.md. */
@@ -30,6 +31,7 @@ enum ipc_op {
 #define IPC_E_NOT_AUTHORIZED "not_authorized"
 #define IPC_E_NOT_REGISTERED "not_registered"
 #define IPC_E_INTERNAL "internal"
+#define IPC_E_NO_SSRC "no_ssrc"		/* protocol 2: no SSRC free to lease */
 
 /* A group reference: the numeric GDOI group id or the configured name. */
 struct ipc_group_ref {

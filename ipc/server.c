@@ -81,6 +81,11 @@ const struct ipc_peer *ipc_conn_peer(const struct ipc_conn *c)
 	return &c->peer;
 }
 
+uint64_t ipc_conn_id(const struct ipc_conn *c)
+{
+	return c->id;
+}
+
 /* ---- connections ---------------------------------------------------------- */
 
 static void conn_closed(uv_handle_t *h)
@@ -99,6 +104,8 @@ static void conn_close(struct ipc_conn *c, const char *why)
 	if (c->closing)
 		return;
 	c->closing = true;
+	if (s->cfg.closed)
+		s->cfg.closed(s->cfg.ctx, c);
 	if (why)
 		logf_(s, "ipc: client %lu (pid %ld uid %ld) disconnected: %s", c->id, (long)c->peer.pid,
 		      (long)c->peer.uid, why);

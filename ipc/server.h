@@ -47,6 +47,8 @@ struct ipc_server_cfg {
 	size_t max_clients;		/* 0 = 256 */
 	/* The reply to one request (new reference); NULL = internal error. */
 	json_t *(*handle)(void *ctx, struct ipc_conn *c, const struct ipc_request *req);
+	/* A connection is going away (optional): what it held is released. */
+	void (*closed)(void *ctx, struct ipc_conn *c);
 	/* One line for the log (no secrets ever reach it). */
 	void (*log)(void *ctx, const char *msg);
 	void *ctx;
@@ -65,6 +67,8 @@ size_t ipc_server_clients(const struct ipc_server *s);
 size_t ipc_server_subscribers(const struct ipc_server *s, uint32_t group);
 
 const struct ipc_peer *ipc_conn_peer(const struct ipc_conn *c);
+/* Unique for the server's life, never 0. */
+uint64_t ipc_conn_id(const struct ipc_conn *c);
 /* 0, or -1 when the connection holds IPC_MAX_SUBSCRIPTIONS already. Idempotent. */
 int ipc_conn_subscribe(struct ipc_conn *c, uint32_t group);
 void ipc_conn_unsubscribe(struct ipc_conn *c, uint32_t group);

@@ -361,10 +361,32 @@ static int tek_from_json(struct rd *rd, const json_t *o, struct ipc_tek *t)
 	return 0;
 }
 
+/* An array of at most IPC_MAX_SSRCS SSRCs; an optional one may be absent. */
+static int ssrc_array(struct rd *rd, const json_t *obj, const char *name, bool required,
+		      uint32_t *out, size_t *n)
+{
+	const json_t *a = json_object_get(obj, name), *v;
+	size_t i;
+
+	if (!a && !required)
+		return 0;
+	if (!json_is_array(a))
+		return fail(rd, "\"%s\" missing or not an array", name);
+	if (json_array_size(a) > IPC_MAX_SSRCS)
+		return fail(rd, "more than %d %s", IPC_MAX_SSRCS, name);
+	json_array_foreach(a, i, v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > (json_int_t)UINT32_MAX)
+			return fail(rd, "%s[%zu] is not a 32-bit unsigned integer", name, i);
+		out[(*n)++] = (uint32_t)json_integer_value(v);
+	}
+	return 0;
+}
+
 int ipc_snapshot_from_json(const json_t *obj, struct ipc_snapshot *s, char *err, size_t errlen)
 {
 	struct rd rd = { .err = err, .errlen = errlen, .where = "" };
-	const json_t *ssrcs, *teks, *v;
+	const json_t *teks, *v;
 	uint64_t u;
 	size_t i;
 
@@ -395,23 +417,9 @@ int ipc_snapshot_from_json(const json_t *obj, struct ipc_snapshot *s, char *err,
 	if (get_uint(&rd, obj, "dtd", UINT16_MAX, &u))
 		goto bad;
 	s->dtd = (uint16_t)u;
-	ssrcs = json_object_get(obj, "ssrcs");
-	if (!json_is_array(ssrcs)) {
-		fail(&rd, "\"ssrcs\" missing or not an array");
+	if (ssrc_array(&rd, obj, "ssrcs", true, s->ssrcs, &s->nssrcs) ||
+	    ssrc_array(&rd, obj, "leases", false, s->leases, &s->nleases))
 		goto bad;
-	}
-	if (json_array_size(ssrcs) > IPC_MAX_SSRCS) {
-		fail(&rd, "more than %d ssrcs", IPC_MAX_SSRCS);
-		goto bad;
-	}
-	json_array_foreach(ssrcs, i, v) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > (json_int_t)UINT32_MAX) {
-			fail(&rd, "ssrcs[%zu] is not a 32-bit unsigned integer", i);
-			goto bad;
-		}
-		s->ssrcs[s->nssrcs++] = (uint32_t)json_integer_value(v);
-	}
 	teks = json_object_get(obj, "teks");
 	if (!json_is_array(teks)) {
 		fail(&rd, "\"teks\" missing or not an array");

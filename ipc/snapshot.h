@@ -15,7 +15,8 @@
 
 #include <jansson.h>
 
-#define IPC_PROTOCOL_VERSION 1
+#define IPC_PROTOCOL_VERSION 2
+#define IPC_PROTOCOL_MIN 1		/* the oldest version the server still speaks */
 #define IPC_MAX_LINE 65536
 #define IPC_MAX_TEKS 16
 #define IPC_MAX_SSRCS 16
@@ -50,6 +51,10 @@ struct ipc_snapshot {
 	uint16_t atd, dtd;
 	size_t nssrcs;
 	uint32_t ssrcs[IPC_MAX_SSRCS];
+	/* protocol 2: the SSRCs leased to the connection that read this snapshot
+	 * ("leases"): libgdoisrtp fills it from its lease replies; never sent by the sidecar */
+	size_t nleases;
+	uint32_t leases[IPC_MAX_SSRCS];
 	size_t nteks;
 	struct ipc_tek teks[IPC_MAX_TEKS];
 };

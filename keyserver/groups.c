@@ -2,7 +2,7 @@
  * groups.c - group policies at run time: the rekey signing key, KEK and TEK
  * generation (SPIs random, non-zero and never reused in a group: every SPI
  * is claimed in the state first), SSRC allocation (random, unique per
- * group, the same again for a member that registers anew), and the policy
+ * group, fresh at every registration, never given twice), and the policy
  * handed to registering members (gdoi/policy.h), rebuilt from the
  * configuration and the durable record.
  */
@@ -326,8 +326,11 @@ int ks_group_assign_ssrcs(struct ks_group *g, const char *member, unsigned count
 			  size_t *n)
 {
 	size_t have = 0;
-	if (ks_state_ssrc_list(g->ks->st, g->id, member, sids, GDOI_MAX_SIDS, &have))
-		return -1;
+	/* Fresh ones every time, never one given before in this group (the table's key):
+	 * a sender's restarted sidecar must not get an SSRC it may have used under a
+	 * TEK still in use (docs/bridge.md, "Keystream uniqueness"). */
+	if (count > GDOI_MAX_SIDS)
+		count = GDOI_MAX_SIDS;
 	for (int tries = 0; have < count && tries < 1000; tries++) {
 		uint32_t s;
 		if (gdoi_random((uint8_t *)&s, sizeof(s)))

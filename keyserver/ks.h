@@ -92,7 +92,7 @@ int ks_group_new_teks(struct ks_group *g, int64_t now, struct gdoi_policy *updat
 		      struct gdoi_push_delete *dels, size_t *ndels);
 /* A new KEK into rec (SEQ restarts at 0); update gets the new KEK. */
 int ks_group_new_kek(struct ks_group *g, int64_t now, struct gdoi_policy *update);
-/* SSRCs for member (same ones again on re-registration). */
+/* count fresh SSRCs for member: never given to anyone in the group before. */
 int ks_group_assign_ssrcs(struct ks_group *g, const char *member, unsigned count, uint32_t *sids,
 			  size_t *n);
 struct ks_group *ks_find_group(struct ks *ks, uint32_t wire_id);

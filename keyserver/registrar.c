@@ -5,7 +5,7 @@
  *   peer_allowed  the authenticated identity is a configured, non-evicted member;
  *   lookup        the group exists and the member may join it; its policy, in
  *                 the reference implementation's SA KEK form for compat members;
- *   assign_sids   may_send members get their (persistent) SSRCs, others none.
+ *   assign_sids   may_send members get fresh SSRCs at each registration, others none.
  * Each datagram gives at most one log line, with the core's reason.
  */
 #include <arpa/inet.h>

@@ -74,7 +74,7 @@ int ks_state_save_seq(struct ks_state *st, uint32_t gid, uint32_t seq);
 /* Records a TEK SPI as used: 0 claimed now, 1 used before (pick another), -1 error. */
 int ks_state_spi_claim(struct ks_state *st, uint32_t gid, uint32_t spi);
 
-/* SSRCs of a member in a group, in assignment order. */
+/* The newest cap SSRCs of a member in a group, in assignment order. */
 int ks_state_ssrc_list(struct ks_state *st, uint32_t gid, const char *member, uint32_t *out,
 		       size_t cap, size_t *n);
 /* 0 added, 1 taken by someone in this group, -1 error. */

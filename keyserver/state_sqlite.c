@@ -308,11 +308,14 @@ int ks_state_ssrc_list(struct ks_state *st, uint32_t gid, const char *member, ui
 		       size_t cap, size_t *n)
 {
 	*n = 0;
-	sqlite3_stmt *s = prep(st, "SELECT ssrc FROM ssrcs WHERE gid=? AND member=? ORDER BY seq");
+	/* the newest cap of them (every registration adds fresh ones), oldest first */
+	sqlite3_stmt *s = prep(st, "SELECT ssrc FROM (SELECT ssrc, seq FROM ssrcs WHERE gid=? AND member=?"
+			       " ORDER BY seq DESC LIMIT ?) ORDER BY seq");
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, gid);
 	sqlite3_bind_text(s, 2, member, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)cap);
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < cap)
 		out[(*n)++] = (uint32_t)sqlite3_column_int64(s, 0);

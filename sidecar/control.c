@@ -1,7 +1,8 @@
 /*
  * control.c - what IPC requests mean in the sidecar (docs/ipc.md):
- * hello, groups, get, subscribe, unsubscribe, status, with the per-group
- * allow lists checked against the peer's credentials.
+ * hello, groups, get, subscribe, unsubscribe, status, lease, with the per-group
+ * allow lists checked against the peer's credentials. A lease lasts as long as
+ * the connection; its SSRC is burned when the connection closes (lease.h).
  */
 #include "sidecar.h"
 
@@ -100,6 +101,66 @@ static json_t *status(struct sidecar *sc, const struct ipc_peer *peer)
 			 (json_int_t)ipc_server_clients(sc->ipc));
 }
 
+#define SSRC_REREG_MIN_MS 1000	/* re-registrations for fresh SSRCs, at most one per second */
+
+/* Out of free SSRCs (or about to be): register again for fresh ones, rate-limited. */
+static void want_fresh_ssrcs(struct sidecar *sc, struct sc_group *g)
+{
+	uint64_t now = sc_mono();
+
+	if (g->want_register || g->pm || now < g->ssrc_rereg_at)
+		return;
+	g->ssrc_rereg_at = now + SSRC_REREG_MIN_MS;
+	g->want_register = true;
+	sc_log("group %s: re-registering for fresh SSRCs (%zu leased, %zu burned)", g->cfg->name,
+	       sc_leases_count(&g->leases, SC_SSRC_LEASED), sc_leases_count(&g->leases, SC_SSRC_BURNED));
+	sc_service(sc);
+}
+
+static json_t *lease(struct sidecar *sc, struct ipc_conn *c, struct sc_group *g,
+		     const struct ipc_request *req, const char *ref)
+{
+	const struct ipc_peer *peer = ipc_conn_peer(c);
+	uint32_t ssrc;
+	json_t *reply;
+
+	if (!g->cfg->send)
+		return ipc_reply_error(req->id, IPC_E_NO_SSRC,
+				       "group %s: this sidecar does not send (send = no)", ref);
+	if (sc_leases_count(&g->leases, SC_SSRC_LEASED) >= IPC_MAX_SSRCS)
+		return ipc_reply_error(req->id, IPC_E_NO_SSRC, "group %s: %d SSRCs leased already", ref,
+				       IPC_MAX_SSRCS);
+	if (sc_leases_take(&g->leases, ipc_conn_id(c), &ssrc)) {
+		want_fresh_ssrcs(sc, g);
+		return ipc_reply_error(req->id, IPC_E_NO_SSRC,
+				       "group %s: no unused SSRC; registering for fresh ones, retry", ref);
+	}
+	sc_log("group %s: SSRC %08x leased to client %llu (pid %ld uid %ld)", g->cfg->name, ssrc,
+	       (unsigned long long)ipc_conn_id(c), (long)peer->pid, (long)peer->uid);
+	if (sc_leases_count(&g->leases, SC_SSRC_FREE) == 0)
+		want_fresh_ssrcs(sc, g);	/* so that the next sender need not wait */
+	reply = ipc_reply_ok(req->id);
+	json_object_set_new(reply, "group", json_integer(g->cfg->id));
+	json_object_set_new(reply, "ssrc", json_integer(ssrc));
+	return reply;
+}
+
+void sc_control_closed(void *ctx, struct ipc_conn *c)
+{
+	struct sidecar *sc = ctx;
+
+	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
+		struct sc_group *g = &sc->groups[i];
+		size_t n = sc_leases_release(&g->leases, ipc_conn_id(c));
+		if (!n)
+			continue;
+		sc_log("group %s: client %llu gone: %zu SSRC(s) burned, never leased again",
+		       g->cfg->name, (unsigned long long)ipc_conn_id(c), n);
+		if (!sc->stopping)
+			sc_group_ssrcs_changed(g, sc_wall());
+	}
+}
+
 json_t *sc_control_handle(void *ctx, struct ipc_conn *c, const struct ipc_request *req)
 {
 	struct sidecar *sc = ctx;
@@ -121,7 +182,11 @@ json_t *sc_control_handle(void *ctx, struct ipc_conn *c, const struct ipc_reques
 	switch (req->op) {
 	case IPC_OP_HELLO:
 		reply = ipc_reply_ok(req->id);
-		json_object_set_new(reply, "protocol", json_integer(IPC_PROTOCOL_VERSION));
+		/* a client of an older version gets its own (no lease then) */
+		json_object_set_new(reply, "protocol",
+				    json_integer(req->protocol >= IPC_PROTOCOL_MIN &&
+						 req->protocol < IPC_PROTOCOL_VERSION ?
+						 req->protocol : IPC_PROTOCOL_VERSION));
 		json_object_set_new(reply, "server", json_string("gdoi-sidecar " SC_VERSION));
 		return reply;
 	case IPC_OP_GROUPS: {
@@ -150,6 +215,8 @@ json_t *sc_control_handle(void *ctx, struct ipc_conn *c, const struct ipc_reques
 	case IPC_OP_UNSUBSCRIBE:
 		ipc_conn_unsubscribe(c, g->cfg->id);
 		return ipc_reply_ok(req->id);
+	case IPC_OP_LEASE:
+		return lease(sc, c, g, req, ref);
 	case IPC_OP_STATUS:
 		reply = ipc_reply_ok(req->id);
 		json_object_set_new(reply, "status", status(sc, peer));

@@ -167,6 +167,24 @@ static void changed(struct sc_group *g, int64_t now)
 	sc_publish(g);
 }
 
+/* g->ssrcs from the lease table; true when it changed. */
+static bool usable_ssrcs(struct sc_group *g)
+{
+	uint32_t now[IPC_MAX_SSRCS];
+	size_t n = sc_leases_usable(&g->leases, now, IPC_MAX_SSRCS);
+	bool ch = n != g->nssrcs || memcmp(now, g->ssrcs, n * sizeof now[0]);
+
+	g->nssrcs = n;
+	memcpy(g->ssrcs, now, n * sizeof now[0]);
+	return ch;
+}
+
+void sc_group_ssrcs_changed(struct sc_group *g, int64_t now)
+{
+	if (usable_ssrcs(g) && g->version)
+		changed(g, now);
+}
+
 void sc_group_registered(struct sc_group *g, struct gdoi_policy *p, const char *ks, int64_t now)
 {
 	bool ch = g->version == 0;
@@ -182,10 +200,9 @@ void sc_group_registered(struct sc_group *g, struct gdoi_policy *p, const char *
 			ch |= add_live(g, &p->teks[i], now, now);
 			n++;
 		}
-	if (g->nssrcs != p->nsids || memcmp(g->ssrcs, p->sids, p->nsids * sizeof p->sids[0]))
-		ch = true;
-	g->nssrcs = p->nsids < IPC_MAX_SSRCS ? p->nsids : IPC_MAX_SSRCS;
-	memcpy(g->ssrcs, p->sids, g->nssrcs * sizeof g->ssrcs[0]);
+	/* fresh SSRCs join the lease table; ones leased or burned before keep their state */
+	sc_leases_add(&g->leases, p->sids, p->nsids);
+	ch |= usable_ssrcs(g);
 	if (g->pol)
 		gdoi_pull_policy_free(g->pol);
 	g->pol = p;

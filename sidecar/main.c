@@ -190,6 +190,7 @@ int main(int argc, char **argv)
 		.set_group = sc.cfg.socket_group_set,
 		.gid = sc.cfg.socket_gid,
 		.handle = sc_control_handle,
+		.closed = sc_control_closed,
 		.log = ipc_log,
 		.ctx = &sc,
 	};

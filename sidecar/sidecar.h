@@ -21,6 +21,7 @@
 #include "gdoi/push.h"
 #include "ipc/server.h"
 #include "ipc/snapshot.h"
+#include "sidecar/lease.h"
 
 #define SC_VERSION "0.1.0"
 #define SC_MAX_KS 8
@@ -98,7 +99,9 @@ struct sc_group {
 	size_t nlive;
 	struct ipc_tek live[IPC_MAX_TEKS];
 	size_t nssrcs;
-	uint32_t ssrcs[IPC_MAX_SSRCS];
+	uint32_t ssrcs[IPC_MAX_SSRCS];	/* the usable ones of leases (snapshot "ssrcs") */
+	struct sc_leases leases;	/* every SSRC the key server gave, and who holds it */
+	uint64_t ssrc_rereg_at;		/* no re-registration for SSRCs before (monotonic ms) */
 	uint64_t version;
 	int64_t updated, registered_at, last_rekey;
 	uint32_t seq;
@@ -124,6 +127,8 @@ int64_t sc_group_expire(struct sc_group *g, int64_t now);
 /* When to register again without a push: monotonic ms, 0 = not needed. */
 uint64_t sc_group_rereg_deadline(const struct sc_group *g, int64_t now_wall, uint64_t now_mono);
 json_t *sc_group_snapshot(const struct sc_group *g);
+/* The usable SSRCs of g->leases changed (a lease ended): new snapshot when registered. */
+void sc_group_ssrcs_changed(struct sc_group *g, int64_t now);
 void sc_group_free(struct sc_group *g);
 
 /* ---- the daemon (main.c, member.c, control.c) ---- */
@@ -170,6 +175,7 @@ void sc_service(struct sidecar *sc);
 /* A datagram that might be a push (multicast socket or registration socket). */
 void sc_handle_push(struct sidecar *sc, const uint8_t *msg, size_t len, const char *via);
 
+void sc_control_closed(void *ctx, struct ipc_conn *c);
 json_t *sc_control_handle(void *ctx, struct ipc_conn *c, const struct ipc_request *req);
 void sc_publish(struct sc_group *g);
 

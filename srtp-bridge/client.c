@@ -1,7 +1,8 @@
 /*
  * client.c - the public sidecar client of libgdoisrtp, on top of the IPC
  * client half (ipc/client.c): hello, subscribe, snapshot events to
- * callbacks, and a blocking wait for simple programs.
+ * callbacks, a blocking wait for simple programs, and SSRC leases for
+ * senders (the client stamps them into the snapshots it delivers).
  */
 #include "srtp-bridge/internal.h"
 #include "ipc/client.h"
@@ -15,6 +16,8 @@
 #include <time.h>
 
 #define MAX_SUBS 16
+#define MAX_LEASES 16
+#define LEASE_RETRY_MS 100
 #define REPLY_TIMEOUT_MS 5000
 
 struct sub {
@@ -31,6 +34,9 @@ struct gdoisrtp_client {
 	struct ipc_client *ic;
 	size_t nsubs;
 	struct sub subs[MAX_SUBS];
+	long protocol;			/* the sidecar's answer to hello */
+	size_t nleases;
+	struct { uint32_t group, ssrc; } leases[MAX_LEASES];
 	char code[32];
 	char message[256];
 };
@@ -98,9 +104,11 @@ int gdoisrtp_client_open(const char *path, gdoisrtp_client **out)
 		if (!json_is_true(json_object_get(reply, "ok"))) {
 			set_error(c, reply);
 			rc = GDOISRTP_ERR_SERVER;
-		} else if (json_integer_value(json_object_get(reply, "protocol")) !=
-			   IPC_PROTOCOL_VERSION) {
-			rc = GDOISRTP_ERR_PROTO;
+		} else {
+			/* a protocol 1 sidecar still serves keys, only no leases */
+			c->protocol = (long)json_integer_value(json_object_get(reply, "protocol"));
+			if (c->protocol < IPC_PROTOCOL_MIN || c->protocol > IPC_PROTOCOL_VERSION)
+				rc = GDOISRTP_ERR_PROTO;
 		}
 	}
 	json_decref(reply);
@@ -148,13 +156,23 @@ static struct sub *sub_for(gdoisrtp_client *c, const struct ipc_snapshot *s)
 	return NULL;
 }
 
+/* The SSRCs this connection leased in snap's group. */
+static void stamp_leases(const gdoisrtp_client *c, struct ipc_snapshot *snap)
+{
+	snap->nleases = 0;
+	for (size_t i = 0; i < c->nleases && snap->nleases < IPC_MAX_SSRCS; i++)
+		if (c->leases[i].group == snap->group)
+			snap->leases[snap->nleases++] = c->leases[i].ssrc;
+}
+
 /* A snapshot for a subscription: keep it for wait() and call the callback. */
-static int deliver(struct sub *u, const struct ipc_snapshot *s)
+static int deliver(gdoisrtp_client *c, struct sub *u, const struct ipc_snapshot *s)
 {
 	gdoisrtp_snapshot *copy;
 	int rc = gdoisrtp_snapshot_from_ipc(s, &copy);
 	if (rc)
 		return rc;
+	stamp_leases(c, &copy->s);
 	u->have_id = true;
 	u->id = s->group;
 	/* versions only grow; an older one (a sidecar restart) still replaces it */
@@ -179,7 +197,7 @@ static int handle(gdoisrtp_client *c, json_t *m)
 	int rc = ipc_client_event_snapshot(m, snap, err, sizeof(err));
 	json_decref(m);
 	struct sub *u = rc == 1 ? sub_for(c, snap) : NULL;
-	int drc = u ? deliver(u, snap) : 0;
+	int drc = u ? deliver(c, u, snap) : 0;
 	ipc_snapshot_clear(snap);
 	free(snap);
 	if (rc < 0)
@@ -250,7 +268,7 @@ static int subscribe(gdoisrtp_client *c, const char *group, gdoisrtp_snapshot_cb
 	json_decref(reply);
 	if (rc == 0) {
 		c->nsubs++;
-		rc = deliver(u, snap);
+		rc = deliver(c, u, snap);
 	} else {
 		rc = GDOISRTP_ERR_PROTO;
 	}
@@ -293,6 +311,7 @@ int gdoisrtp_client_wait(gdoisrtp_client *c, const char *group, int timeout_ms,
 	for (;;) {
 		if (u->fresh && u->latest && u->latest->s.nteks > 0) {
 			u->fresh = false;
+			stamp_leases(c, &u->latest->s);	/* leases taken since it came */
 			return gdoisrtp_snapshot_copy(u->latest, out);
 		}
 		int wait = timeout_ms < 0 ? -1 : (int)(deadline - mono_ms());
@@ -301,6 +320,60 @@ int gdoisrtp_client_wait(gdoisrtp_client *c, const char *group, int timeout_ms,
 		json_t *m = NULL;
 		/* block in the IPC client for one message */
 		rc = ipc_client_read(c->ic, &m, wait);
+		if (rc < 0)
+			return from_errno(-rc);
+		if (rc > 0 && (rc = handle(c, m)) < 0)
+			return rc;
+	}
+}
+
+/* One lease request: 1 leased, 0 none free now (retry), or an error. */
+static int lease_once(gdoisrtp_client *c, const char *group, uint32_t *ssrc)
+{
+	json_t *reply = NULL;
+	int rc = request(c, json_pack("{s:s, s:o, s:s}", "op", "lease", "group",
+				      ipc_group_json(group), "id", "gdoisrtp-lease"), &reply);
+	if (rc)
+		return rc;
+	json_int_t g = json_integer_value(json_object_get(reply, "group"));
+	json_int_t v = json_integer_value(json_object_get(reply, "ssrc"));
+	if (json_is_true(json_object_get(reply, "ok"))) {
+		json_decref(reply);
+		if (v <= 0 || v > (json_int_t)UINT32_MAX || g < 0 || g > (json_int_t)UINT32_MAX)
+			return GDOISRTP_ERR_PROTO;
+		c->leases[c->nleases].group = (uint32_t)g;
+		c->leases[c->nleases].ssrc = (uint32_t)v;
+		c->nleases++;
+		*ssrc = (uint32_t)v;
+		return 1;
+	}
+	set_error(c, reply);
+	json_decref(reply);
+	if (strcmp(c->code, "no_ssrc") == 0)
+		return 0;
+	return error_rc(c);
+}
+
+int gdoisrtp_client_lease(gdoisrtp_client *c, const char *group, int timeout_ms, uint32_t *ssrc)
+{
+	if (!c || !group || !*group || !ssrc)
+		return GDOISRTP_ERR_INVAL;
+	*ssrc = 0;
+	if (c->protocol < 2)
+		return GDOISRTP_ERR_PROTO;
+	if (c->nleases == MAX_LEASES)
+		return GDOISRTP_ERR_NO_SSRC;
+	int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	for (;;) {
+		int rc = lease_once(c, group, ssrc);
+		if (rc)
+			return rc < 0 ? rc : 0;
+		int64_t left = deadline - mono_ms();
+		if (left <= 0)
+			return GDOISRTP_ERR_NO_SSRC;
+		/* the sidecar is registering for fresh SSRCs: take events meanwhile */
+		json_t *m = NULL;
+		rc = ipc_client_read(c->ic, &m, (int)(left < LEASE_RETRY_MS ? left : LEASE_RETRY_MS));
 		if (rc < 0)
 			return from_errno(-rc);
 		if (rc > 0 && (rc = handle(c, m)) < 0)

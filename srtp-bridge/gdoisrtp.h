@@ -54,12 +54,16 @@ enum gdoisrtp_error {
 	GDOISRTP_ERR_SSRC = -17,	/* the SSRC was not assigned to this member */
 	GDOISRTP_ERR_EXPIRED = -18,	/* the key is past its not_after */
 	GDOISRTP_ERR_TOO_BIG = -19,	/* packet longer than the session's maximum */
+	GDOISRTP_ERR_NO_SSRC = -20,	/* no SSRC could be leased (see gdoisrtp_client_lease) */
 };
 
 const char *gdoisrtp_strerror(int err);
 
 /* Wall clock, milliseconds since the Unix epoch. */
 int64_t gdoisrtp_now_ms(void);
+/* len octets from the kernel CSPRNG (getrandom): e.g. the first RTP sequence number
+ * and timestamp (RFC 3550 §5.1). 0 or GDOISRTP_ERR_IO. */
+int gdoisrtp_random(void *buf, size_t len);
 
 /* ---- snapshots: one group's keys (docs/ipc.md "The snapshot") ------------ */
 
@@ -92,6 +96,8 @@ size_t gdoisrtp_snapshot_num_teks(const gdoisrtp_snapshot *s);
 int gdoisrtp_snapshot_tek(const gdoisrtp_snapshot *s, size_t i, struct gdoisrtp_tek_info *out);
 size_t gdoisrtp_snapshot_num_ssrcs(const gdoisrtp_snapshot *s);
 uint32_t gdoisrtp_snapshot_ssrc(const gdoisrtp_snapshot *s, size_t i);
+/* 1 when ssrc is leased to the connection this snapshot came from. */
+int gdoisrtp_snapshot_leased(const gdoisrtp_snapshot *s, uint32_t ssrc);
 /* Index of the TEK a sender uses at now_ms: the latest not_before <= now that
  * is not past not_after; negative GDOISRTP_ERR_NO_KEY when there is none. */
 int gdoisrtp_snapshot_active_tek(const gdoisrtp_snapshot *s, int64_t now_ms);
@@ -126,6 +132,17 @@ int gdoisrtp_client_process(gdoisrtp_client *c);
 int gdoisrtp_client_wait(gdoisrtp_client *c, const char *group, int timeout_ms,
 			 gdoisrtp_snapshot **out);
 /* The last error reply: its code ("not_authorized", ...) and message; "" if none. */
+/*
+ * Leases an SSRC of group for one sender session (protocol 2, docs/ipc.md): the
+ * SSRC is this connection's alone, and burned (never handed out again) when the
+ * connection closes. Waits up to timeout_ms while the sidecar registers for fresh
+ * SSRCs. Snapshots this client delivers afterwards list it (gdoisrtp_snapshot_leased),
+ * and a sender session refuses an assigned-SSRC TEK for an SSRC it was not leased.
+ * GDOISRTP_ERR_NO_SSRC: none free in time (or the sidecar does not send);
+ * GDOISRTP_ERR_PROTO: the sidecar speaks protocol 1 (no leases).
+ */
+int gdoisrtp_client_lease(gdoisrtp_client *c, const char *group, int timeout_ms,
+			  uint32_t *ssrc);
 const char *gdoisrtp_client_error(const gdoisrtp_client *c, const char **message);
 void gdoisrtp_client_close(gdoisrtp_client *c);
 
@@ -159,7 +176,7 @@ typedef struct gdoisrtp_session gdoisrtp_session;
 enum gdoisrtp_role { GDOISRTP_SENDER = 1, GDOISRTP_RECEIVER = 2 };
 
 struct gdoisrtp_session_config {
-	uint32_t ssrc;			/* sender: the SSRC it sends with */
+	uint32_t ssrc;			/* sender: the SSRC it sends with, from gdoisrtp_client_lease */
 	size_t max_packet;		/* largest protected packet; 0 = 8192 */
 	size_t max_streams;		/* receiver: SSRCs tracked; 0 = 64 */
 	uint32_t roc_max;		/* receiver: ROC recovery tries 1..roc_max; 0 = 4096 */

@@ -55,7 +55,8 @@ struct gdoisrtp_session {
 	srtp_t tx;
 	bool tx_keyed;
 	struct ipc_tek tx_tek;		/* the TEK installed in tx (keys wiped after install) */
-	struct ipc_snapshot ssrcs;	/* only nssrcs/ssrcs used: the assigned SSRCs */
+	bool leased;			/* cfg.ssrc was leased to this session (sticky: it stays
+				 * this session's for its life, never anyone else's) */
 	/* receiver */
 	struct stream *streams;
 	uint8_t *scratch;
@@ -284,8 +285,9 @@ int gdoisrtp_session_update(gdoisrtp_session *s, const gdoisrtp_snapshot *snap, 
 		k->used = true;
 		changed = true;
 	}
-	s->ssrcs.nssrcs = in->nssrcs;
-	memcpy(s->ssrcs.ssrcs, in->ssrcs, sizeof(in->ssrcs));
+	if (s->role == GDOISRTP_SENDER && !s->leased && gdoisrtp_snapshot_leased(snap, s->cfg.ssrc))
+		for (size_t i = 0; i < in->nssrcs; i++)
+			s->leased |= in->ssrcs[i] == s->cfg.ssrc;
 	if (changed && s->role == GDOISRTP_RECEIVER)
 		s->st.rekeys++;
 	return rc;
@@ -318,13 +320,9 @@ static int sender_key(gdoisrtp_session *s, int64_t now_ms)
 	const struct ipc_tek *t = &s->slots[a].tek;
 	if (s->tx_keyed && s->tx_tek.spi == t->spi)
 		return 0;
-	if (t->ssrc_assigned) {
-		size_t i;
-		for (i = 0; i < s->ssrcs.nssrcs && s->ssrcs.ssrcs[i] != s->cfg.ssrc; i++)
-			;
-		if (i == s->ssrcs.nssrcs)
-			return GDOISRTP_ERR_SSRC;
-	}
+	/* an assigned SSRC only ever in one session: no (key, SSRC, index) twice */
+	if (t->ssrc_assigned && !s->leased)
+		return GDOISRTP_ERR_SSRC;
 	srtp_policy_t p;
 	struct gdoisrtp_key_storage ks;
 	int rc = gdoisrtp_policy_from_tek(t, &p, &ks);

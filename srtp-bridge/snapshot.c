@@ -4,6 +4,9 @@
  */
 #include "srtp-bridge/internal.h"
 
+#include <errno.h>
+#include <sys/random.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,7 +37,8 @@ const char *gdoisrtp_strerror(int err)
 	case GDOISRTP_ERR_SRTP: return "libsrtp2 error";
 	case GDOISRTP_ERR_PARSE: return "malformed packet or snapshot";
 	case GDOISRTP_ERR_ROLE: return "operation not for this session's role";
-	case GDOISRTP_ERR_SSRC: return "SSRC not assigned to this member";
+	case GDOISRTP_ERR_SSRC: return "SSRC not assigned to this member or not leased to this session";
+	case GDOISRTP_ERR_NO_SSRC: return "no SSRC free to lease";
 	case GDOISRTP_ERR_EXPIRED: return "key expired";
 	case GDOISRTP_ERR_TOO_BIG: return "packet too big for this session";
 	default: return "unknown error";
@@ -48,9 +52,26 @@ int64_t gdoisrtp_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int gdoisrtp_random(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = getrandom(p, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return GDOISRTP_ERR_IO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int gdoisrtp_snapshot_from_ipc(const struct ipc_snapshot *in, gdoisrtp_snapshot **out)
 {
-	if (!in || !out || in->nteks > IPC_MAX_TEKS || in->nssrcs > IPC_MAX_SSRCS)
+	if (!in || !out || in->nteks > IPC_MAX_TEKS || in->nssrcs > IPC_MAX_SSRCS ||
+	    in->nleases > IPC_MAX_SSRCS)
 		return GDOISRTP_ERR_INVAL;
 	gdoisrtp_snapshot *s = malloc(sizeof(*s));
 	if (!s)
@@ -106,6 +127,14 @@ size_t gdoisrtp_snapshot_num_ssrcs(const gdoisrtp_snapshot *s) { return s ? s->s
 uint32_t gdoisrtp_snapshot_ssrc(const gdoisrtp_snapshot *s, size_t i)
 {
 	return s && i < s->s.nssrcs ? s->s.ssrcs[i] : 0;
+}
+
+int gdoisrtp_snapshot_leased(const gdoisrtp_snapshot *s, uint32_t ssrc)
+{
+	for (size_t i = 0; s && i < s->s.nleases; i++)
+		if (s->s.leases[i] == ssrc)
+			return 1;
+	return 0;
 }
 
 int gdoisrtp_snapshot_tek(const gdoisrtp_snapshot *s, size_t i, struct gdoisrtp_tek_info *out)

@@ -1,8 +1,10 @@
 /*
  * demo-sender - sends G.711 µ-law audio as RTP (PT 0, 160-octet frames,
- * 20 ms pacing) to a multicast group, SRTP-protected with the keys and the
- * SSRC the key server assigned, obtained only from the local gdoi-sidecar
- * through libgdoisrtp. Rekeys are applied as they arrive, without a gap.
+ * 20 ms pacing) to a multicast group, SRTP-protected with the keys and an
+ * SSRC the key server assigned and the sidecar leased to this run alone,
+ * obtained only from the local gdoi-sidecar through libgdoisrtp. The first
+ * sequence number and timestamp come from the CSPRNG. Rekeys are applied as
+ * they arrive, without a gap.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -68,21 +70,21 @@ int main(int argc, char **argv)
 
 	gdoisrtp_client *client = NULL;
 	gdoisrtp_snapshot *first = NULL;
+	uint32_t leased = 0;
+	/* this run's own SSRC: never used before under these keys, never again after */
 	int rc = gdoisrtp_client_open(sock, &client);
+	if (rc == 0)
+		rc = gdoisrtp_client_lease(client, group, 30000, &leased);
 	if (rc == 0)
 		rc = gdoisrtp_client_wait(client, group, 30000, &first);
 	if (rc < 0) {
 		const char *msg = "";
-		demo_log("no keys for group %s from the sidecar: %s %s", group, gdoisrtp_strerror(rc),
-			 client ? gdoisrtp_client_error(client, &msg) : "");
-		return 1;
-	}
-	if (gdoisrtp_snapshot_num_ssrcs(first) == 0) {
-		demo_log("the key server assigned no SSRC to this member: configure it to send");
+		demo_log("no keys or no SSRC for group %s from the sidecar: %s %s", group,
+			 gdoisrtp_strerror(rc), client ? gdoisrtp_client_error(client, &msg) : "");
 		return 1;
 	}
 	struct demo_keys s = { .verb = "sending" };
-	struct gdoisrtp_session_config cfg = { .ssrc = gdoisrtp_snapshot_ssrc(first, 0) };
+	struct gdoisrtp_session_config cfg = { .ssrc = leased };
 	if ((rc = gdoisrtp_session_new(GDOISRTP_SENDER, &cfg, &s.session)) < 0 ||
 	    (rc = gdoisrtp_session_update(s.session, first, gdoisrtp_now_ms())) < 0) {
 		demo_log("session: %s", gdoisrtp_strerror(rc));
@@ -116,9 +118,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	FILE *sent = sent_path ? fopen(sent_path, "wb") : NULL;
-	uint16_t seq = seq_start >= 0 ? (uint16_t)seq_start : (uint16_t)(random() & 0xffff);
+	uint16_t seq;
+	uint32_t ts, ssrc = cfg.ssrc;
+	if (gdoisrtp_random(&seq, sizeof(seq)) || gdoisrtp_random(&ts, sizeof(ts))) {
+		demo_log("no random numbers");
+		return 1;
+	}
+	if (seq_start >= 0)
+		seq = (uint16_t)seq_start;
 	uint16_t first_seq = seq;
-	uint32_t ts = (uint32_t)random(), ssrc = cfg.ssrc;
 	uint64_t packets = 0, errors = 0;
 	size_t frames = audio_len / PCMU_FRAME;
 	int64_t next = demo_mono_ms();

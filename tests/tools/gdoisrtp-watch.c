@@ -40,12 +40,6 @@ static void on_snapshot(const gdoisrtp_snapshot *snap, void *arg)
 		fprintf(stderr, " spi %08x profile %u%s", t.spi, t.profile, t.mki ? " mki" : "");
 	}
 	fprintf(stderr, "\n");
-	if (!a->tx && gdoisrtp_snapshot_num_ssrcs(snap) > 0) {
-		struct gdoisrtp_session_config cfg = { .ssrc = gdoisrtp_snapshot_ssrc(snap, 0) };
-		a->ssrc = cfg.ssrc;
-		if (gdoisrtp_session_new(GDOISRTP_SENDER, &cfg, &a->tx) != 0)
-			a->tx = NULL;
-	}
 	int rc;
 	if (a->tx && (rc = gdoisrtp_session_update(a->tx, snap, a->now)) != 0)
 		fprintf(stderr, "gdoisrtp-watch: sender update: %s\n", gdoisrtp_strerror(rc));
@@ -69,6 +63,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (gdoisrtp_session_new(GDOISRTP_RECEIVER, NULL, &a.rx) != 0)
+		return 1;
+	/* the sender's own SSRC, leased before the snapshots come so that they list it */
+	if ((rc = gdoisrtp_client_lease(c, argv[2], 10000, &a.ssrc)) != 0) {
+		const char *msg;
+		const char *code = gdoisrtp_client_error(c, &msg);
+		fprintf(stderr, "gdoisrtp-watch: lease %s: %s (%s %s)\n", argv[2],
+			gdoisrtp_strerror(rc), code, msg);
+		return 1;
+	}
+	struct gdoisrtp_session_config cfg = { .ssrc = a.ssrc };
+	if (gdoisrtp_session_new(GDOISRTP_SENDER, &cfg, &a.tx) != 0)
 		return 1;
 	rc = gdoisrtp_client_subscribe(c, argv[2], on_snapshot, &a);
 	if (rc) {

@@ -32,6 +32,8 @@ static void snap_base(struct ipc_snapshot *s, uint64_t version)
 	s->dtd = DTD;
 	s->nssrcs = 1;
 	s->ssrcs[0] = SSRC;
+	s->nleases = 1;		/* as libgdoisrtp stamps it after gdoisrtp_client_lease */
+	s->leases[0] = SSRC;
 }
 
 /* The key server's snapshots: gen 0 at T0; rekey g at T0 + 60 g (old TEK kept
@@ -396,6 +398,55 @@ static void test_sender_rules(void **state)
 	gdoisrtp_session_destroy(tx);
 }
 
+/* An assigned SSRC is used only by the session it was leased to (docs/bridge.md,
+ * "Keystream uniqueness"): assigned but not leased, or "leased" but not assigned,
+ * is refused; once leased, the session keeps it across snapshots that no longer list
+ * the lease (a new connection after a sidecar restart) and across rekeys. */
+static void test_sender_needs_lease(void **state)
+{
+	(void)state;
+	struct gdoisrtp_session_config scfg = { .ssrc = SSRC };
+	gdoisrtp_session *tx;
+	uint8_t pkt[PAYLOAD + 12 + SRTP_MAX_TRAILER_LEN];
+	gdoisrtp_snapshot *sn = snap_at(1, true, 0, false);
+
+	sn->s.nleases = 0;				/* assigned, not leased */
+	assert_int_equal(gdoisrtp_session_new(GDOISRTP_SENDER, &scfg, &tx), 0);
+	assert_int_equal(gdoisrtp_session_update(tx, sn, T0 * 1000), 0);
+	int len = bu_rtp(pkt, SSRC, 1, 1, PAYLOAD, 1);
+	assert_int_equal(gdoisrtp_session_protect(tx, pkt, &len, T0 * 1000), GDOISRTP_ERR_SSRC);
+	gdoisrtp_session_destroy(tx);
+
+	sn->s.nleases = 1;				/* "leased", not assigned */
+	sn->s.leases[0] = 0xdead;
+	scfg.ssrc = 0xdead;
+	assert_int_equal(gdoisrtp_session_new(GDOISRTP_SENDER, &scfg, &tx), 0);
+	assert_int_equal(gdoisrtp_session_update(tx, sn, T0 * 1000), 0);
+	len = bu_rtp(pkt, 0xdead, 1, 1, PAYLOAD, 1);
+	assert_int_equal(gdoisrtp_session_protect(tx, pkt, &len, T0 * 1000), GDOISRTP_ERR_SSRC);
+	assert_int_equal(gdoisrtp_snapshot_leased(sn, 0xdead), 1);
+	assert_int_equal(gdoisrtp_snapshot_leased(sn, SSRC), 0);
+	gdoisrtp_session_destroy(tx);
+	gdoisrtp_snapshot_free(sn);
+
+	scfg.ssrc = SSRC;				/* leased: sticky across rekeys */
+	sn = snap_at(1, true, 0, false);
+	assert_int_equal(gdoisrtp_session_new(GDOISRTP_SENDER, &scfg, &tx), 0);
+	assert_int_equal(gdoisrtp_session_update(tx, sn, T0 * 1000), 0);
+	len = bu_rtp(pkt, SSRC, 1, 1, PAYLOAD, 1);
+	assert_int_equal(gdoisrtp_session_protect(tx, pkt, &len, T0 * 1000), 0);
+	gdoisrtp_snapshot_free(sn);
+	sn = snap_at(1, true, 1, true);
+	sn->s.nleases = 0;
+	sn->s.nssrcs = 0;
+	assert_int_equal(gdoisrtp_session_update(tx, sn, T0 * 1000), 0);
+	len = bu_rtp(pkt, SSRC, 2, 1, PAYLOAD, 1);
+	assert_int_equal(gdoisrtp_session_protect(tx, pkt, &len, (T0 + 62) * 1000), 0);
+	assert_int_equal(bu_be32(pkt + len - 14), spi_of(1));
+	gdoisrtp_session_destroy(tx);
+	gdoisrtp_snapshot_free(sn);
+}
+
 static void test_rtcp_across_rekey(void **state)
 {
 	(void)state;
@@ -458,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_mki_and_garbage),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_sender_rules),
+		cmocka_unit_test(test_sender_needs_lease),
 		cmocka_unit_test(test_rtcp_across_rekey),
 		cmocka_unit_test(test_destroy_wipes),
 	};
