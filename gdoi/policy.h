@@ -90,6 +90,16 @@ struct gdoi_kek_policy {
 	uint8_t rekey_pub[GDOI_MAX_REKEY_PUB];
 };
 
+/* A KEK a push replaced: kept so that its pushes replayed are told from
+ * pushes under a KEK the member never had. */
+struct gdoi_kek_prev {
+	uint8_t spi[GDOI_KEK_SPI_LEN];
+	uint16_t alg, key_bits;
+	uint8_t iv[GDOI_CIPHER_MAX_BLOCK_LEN];
+	uint8_t key[GDOI_CIPHER_MAX_KEY_LEN];
+	uint32_t seq;			/* the SEQ of the push that replaced it */
+};
+
 struct gdoi_policy {
 	uint32_t group_id;
 	bool has_kek;
@@ -104,6 +114,8 @@ struct gdoi_policy {
 	uint32_t sids[GDOI_MAX_SIDS];
 	bool has_seq;
 	uint32_t seq;
+	bool has_prev_kek;
+	struct gdoi_kek_prev prev_kek;
 };
 
 /* Wipes every key in p. */
@@ -137,6 +149,17 @@ int gdoi_policy_from_sa(struct gdoi_policy *p, const struct gdoi_sa_gdoi *sa, ch
  */
 int gdoi_policy_apply_kd(struct gdoi_policy *p, const struct gdoi_kd *kd, char *why,
 			 size_t why_len);
+/*
+ * The same for a GROUPKEY-PUSH opened under the KEK whose SPI is hdr_spi.
+ * The GDOI reference implementation rotates its KEK with a push whose SA KEK
+ * names the new SPI while the KD's KEK key packet, carrying the new IV and
+ * key, names the outgoing one (hdr_spi). A push holds at most one SA KEK
+ * (the codec refuses a second) and one KEK key packet (a second is refused),
+ * so that packet can only be the new KEK's key: it is taken as such and
+ * *renamed is set. Any other SPI is still an unknown KEK.
+ */
+int gdoi_policy_apply_push_kd(struct gdoi_policy *p, const struct gdoi_kd *kd,
+			      const uint8_t *hdr_spi, bool *renamed, char *why, size_t why_len);
 
 /*
  * Payloads from a policy (the arena owns what they point to):

@@ -132,7 +132,15 @@ static int sid_values(struct gdoi_policy *p, const struct gdoi_kd_packet *pk, ch
 	return 0;
 }
 
-int gdoi_policy_apply_kd(struct gdoi_policy *p, const struct gdoi_kd *kd, char *why, size_t wl)
+static bool names_kek(const struct gdoi_policy *p, const struct gdoi_kd_packet *k,
+		      const uint8_t *spi)
+{
+	return p->has_kek && k->spi.len == GDOI_KEK_SPI_LEN &&
+	       memcmp(k->spi.ptr, spi, GDOI_KEK_SPI_LEN) == 0;
+}
+
+static int apply_kd(struct gdoi_policy *p, const struct gdoi_kd *kd, const uint8_t *hdr_spi,
+		    bool *renamed, char *why, size_t wl)
 {
 	int rc = 0;
 	bool seen_sid = false;
@@ -146,11 +154,15 @@ int gdoi_policy_apply_kd(struct gdoi_policy *p, const struct gdoi_kd *kd, char *
 			       : refuse(why, wl, GDOI_ERR_NOT_FOUND, "key packet for an unknown TEK SPI");
 			break;
 		case GDOI_KD_KEK:
-			if (!p->has_kek || k->spi.len != GDOI_KEK_SPI_LEN ||
-			    memcmp(k->spi.ptr, p->kek.spi, GDOI_KEK_SPI_LEN))
-				rc = refuse(why, wl, GDOI_ERR_NOT_FOUND, "key packet for an unknown KEK");
-			else
+			if (names_kek(p, k, p->kek.spi)) {
 				rc = kek_keys(&p->kek, k, why, wl);
+			} else if (hdr_spi && names_kek(p, k, hdr_spi)) {
+				/* the reference's KEK rotation (policy.h) */
+				rc = kek_keys(&p->kek, k, why, wl);
+				*renamed = rc == 0;
+			} else {
+				rc = refuse(why, wl, GDOI_ERR_NOT_FOUND, "key packet for an unknown KEK");
+			}
 			break;
 		case GDOI_KD_SID:
 			rc = seen_sid ? refuse(why, wl, GDOI_ERR_VALUE, "two SID packets")
@@ -171,6 +183,18 @@ int gdoi_policy_apply_kd(struct gdoi_policy *p, const struct gdoi_kd *kd, char *
 	if (p->has_kek && !p->kek.have_keys)
 		return refuse(why, wl, GDOI_ERR_MISSING, "KD lacks the KEK");
 	return 0;
+}
+
+int gdoi_policy_apply_kd(struct gdoi_policy *p, const struct gdoi_kd *kd, char *why, size_t wl)
+{
+	return apply_kd(p, kd, NULL, NULL, why, wl);
+}
+
+int gdoi_policy_apply_push_kd(struct gdoi_policy *p, const struct gdoi_kd *kd,
+			      const uint8_t *hdr_spi, bool *renamed, char *why, size_t wl)
+{
+	*renamed = false;
+	return apply_kd(p, kd, hdr_spi, renamed, why, wl);
 }
 
 int gdoi_policy_to_kd(const struct gdoi_policy *p, bool with_kek, const uint32_t *sids,

@@ -146,13 +146,36 @@ static int collect_delete(struct gdoi_push_update *u, const struct gdoi_delete *
 	return 0;
 }
 
+static bool names(const uint8_t *msg, size_t len, const uint8_t *spi)
+{
+	return len >= GDOI_HDR_LEN && memcmp(msg, spi, GDOI_KEK_SPI_LEN) == 0;
+}
+
+bool gdoi_push_names_kek(const struct gdoi_policy *cur, const uint8_t *msg, size_t len)
+{
+	return (cur->has_kek && names(msg, len, cur->kek.spi)) ||
+	       (cur->has_prev_kek && names(msg, len, cur->prev_kek.spi));
+}
+
 int gdoi_push_open(const struct gdoi_policy *cur, const struct gdoi_key *rekey_key,
 		   const uint8_t *msg, size_t len, struct gdoi_push_update *u, char *why, size_t wl)
 {
 	memset(u, 0, sizeof(*u));
-	if (!cur->has_kek || !cur->kek.have_keys || len < GDOI_HDR_LEN ||
-	    memcmp(msg, cur->kek.spi, GDOI_KEK_SPI_LEN))
+	bool under_prev = false;
+	enum gdoi_cipher c;
+	const uint8_t *key, *iv;
+	if (cur->has_kek && cur->kek.have_keys && names(msg, len, cur->kek.spi)) {
+		c = gdoi_kek_cipher(&cur->kek);
+		key = cur->kek.key;
+		iv = cur->kek.iv;
+	} else if (cur->has_prev_kek && names(msg, len, cur->prev_kek.spi)) {
+		under_prev = true;
+		c = gdoi_cipher_from_kek(cur->prev_kek.alg, cur->prev_kek.key_bits);
+		key = cur->prev_kek.key;
+		iv = cur->prev_kek.iv;
+	} else {
 		return refuse(why, wl, GDOI_ERR_NOT_FOUND, "cookies name no KEK of this group");
+	}
 	struct gdoi_hdr h;
 	struct gdoi_parse_error perr;
 	int rc = gdoi_hdr_parse(msg, len, &h, &perr);
@@ -160,12 +183,11 @@ int gdoi_push_open(const struct gdoi_policy *cur, const struct gdoi_key *rekey_k
 		return refuse(why, wl, rc ? rc : GDOI_ERR_VALUE,
 			      "not a GROUPKEY-PUSH header (exchange %u, flags %#x, M-ID %u)",
 			      h.exchange, h.flags, h.msgid);
-	enum gdoi_cipher c = gdoi_kek_cipher(&cur->kek);
 	uint8_t *plain = NULL;
 	struct gdoi_msg *m = NULL;
 	struct gdoi_key *own_key = NULL;
-	rc = gdoi_msg_open(c, GDOI_BYTES(cur->kek.key, gdoi_cipher_key_len(c)),
-			   GDOI_BYTES(cur->kek.iv, gdoi_cipher_block_len(c)), msg, len, &plain, NULL);
+	rc = gdoi_msg_open(c, GDOI_BYTES(key, gdoi_cipher_key_len(c)),
+			   GDOI_BYTES(iv, gdoi_cipher_block_len(c)), msg, len, &plain, NULL);
 	if (rc)
 		return refuse(why, wl, rc, "GROUPKEY-PUSH is not a whole number of cipher blocks");
 	rc = gdoi_msg_parse_decrypted(plain, len, &m, &perr);
@@ -181,6 +203,15 @@ int gdoi_push_open(const struct gdoi_policy *cur, const struct gdoi_key *rekey_k
 	}
 	const struct gdoi_payload *sig = &m->pl[m->npl - 1];
 	u->seq = m->pl[0].u.seq;
+	if (under_prev) {
+		/* Never applied: that KEK was replaced at prev_kek.seq. */
+		rc = u->seq <= cur->prev_kek.seq ?
+		     refuse(why, wl, GDOI_ERR_REPLAY, "SEQ %u not greater than %u: replay under "
+			    "the replaced KEK", u->seq, cur->prev_kek.seq) :
+		     refuse(why, wl, GDOI_ERR_NOT_FOUND, "SEQ %u under the KEK replaced at SEQ %u",
+			    u->seq, cur->prev_kek.seq);
+		goto out;
+	}
 	if (cur->has_seq && u->seq <= cur->seq) {
 		rc = refuse(why, wl, GDOI_ERR_REPLAY, "SEQ %u not greater than %u: replay or stale",
 			    u->seq, cur->seq);
@@ -226,7 +257,8 @@ int gdoi_push_open(const struct gdoi_policy *cur, const struct gdoi_key *rekey_k
 		u->has_sa = true;
 		rc = gdoi_policy_from_sa(&u->fresh, &sa->u.sa, why, wl);
 		if (!rc)
-			rc = gdoi_policy_apply_kd(&u->fresh, &kd->u.kd, why, wl);
+			rc = gdoi_policy_apply_push_kd(&u->fresh, &kd->u.kd, cur->kek.spi,
+						       &u->kek_renamed, why, wl);
 		if (!rc && u->fresh.nsids)
 			rc = refuse(why, wl, GDOI_ERR_VALUE, "Sender-IDs in a push (RFC 6407 §5.6.4)");
 		if (!rc && !u->fresh.has_kek && !u->fresh.nteks)
@@ -284,6 +316,16 @@ int gdoi_push_apply(struct gdoi_policy *cur, const struct gdoi_push_update *u)
 	cur->has_seq = true;
 	if (f->has_kek) {
 		bool new_spi = !cur->has_kek || memcmp(cur->kek.spi, f->kek.spi, GDOI_KEK_SPI_LEN);
+		if (cur->has_kek && new_spi) {
+			struct gdoi_kek_prev *pk = &cur->prev_kek;
+			memcpy(pk->spi, cur->kek.spi, GDOI_KEK_SPI_LEN);
+			pk->alg = cur->kek.alg;
+			pk->key_bits = cur->kek.key_bits;
+			memcpy(pk->iv, cur->kek.iv, sizeof(pk->iv));
+			memcpy(pk->key, cur->kek.key, sizeof(pk->key));
+			pk->seq = u->seq;
+			cur->has_prev_kek = true;
+		}
 		size_t pub_len = cur->kek.rekey_pub_len;
 		uint8_t pub[GDOI_MAX_REKEY_PUB];
 		memcpy(pub, cur->kek.rekey_pub, pub_len);
@@ -293,7 +335,7 @@ int gdoi_push_apply(struct gdoi_policy *cur, const struct gdoi_push_update *u)
 			cur->kek.rekey_pub_len = pub_len;
 		}
 		cur->has_kek = true;
-		if (new_spi)
+		if (new_spi && !u->kek_renamed)
 			cur->seq = 0;	/* a new KEK starts its own sequence (RFC 6407 §5.7) */
 	}
 	if (f->has_gap) {

@@ -57,13 +57,23 @@ struct gdoi_push_update {
 	struct gdoi_push_delete deletes[GDOI_PUSH_MAX_DELETES];
 	bool has_sa;
 	struct gdoi_policy fresh;	/* from SA + KD: new KEK (has_kek), GAP, new TEKs */
+	/* The new KEK's key came in a key packet naming the outgoing KEK (the
+	 * reference implementation's rotation, policy.h): its SEQ carries on. */
+	bool kek_renamed;
 };
+
+/* Whether the cookies of msg name cur's KEK, or the KEK a push replaced:
+ * a push gdoi_push_open answers for rather than one for another group. */
+bool gdoi_push_names_kek(const struct gdoi_policy *cur, const uint8_t *msg, size_t len);
 
 /*
  * Opens a push for the group whose current state is cur (its KEK, SEQ and
  * rekey key). rekey_key may be NULL: it is then parsed from
- * cur->kek.rekey_pub. Returns 0 and fills u, or:
- *   GDOI_ERR_NOT_FOUND  cookies name no KEK of ours,
+ * cur->kek.rekey_pub. A push under the KEK that cur->prev_kek replaced is
+ * decrypted only to tell a replay (GDOI_ERR_REPLAY) from a push that KEK
+ * should no longer carry (GDOI_ERR_NOT_FOUND); it is never applied.
+ * Returns 0 and fills u, or:
+ *   GDOI_ERR_NOT_FOUND  cookies name no KEK of ours (or the replaced one),
  *   GDOI_ERR_VALUE / _LENGTH / parse errors  malformed or not decryptable,
  *   GDOI_ERR_REPLAY     SEQ not greater than cur->seq,
  *   GDOI_ERR_AUTH       signature does not verify,
@@ -76,8 +86,9 @@ int gdoi_push_open(const struct gdoi_policy *cur, const struct gdoi_key *rekey_k
 
 /*
  * Applies a verified update to cur: Deletes first, then the new KEK (a KEK
- * with a new SPI restarts SEQ at 0), then the new TEKs (replacing those with
- * the same SPI). GDOI_ERR_TOO_BIG when more than GDOI_MAX_TEKS would remain.
+ * with a new SPI restarts SEQ at 0, unless kek_renamed; the KEK it replaces
+ * goes to cur->prev_kek), then the new TEKs (replacing those with the same
+ * SPI). GDOI_ERR_TOO_BIG when more than GDOI_MAX_TEKS would remain.
  */
 int gdoi_push_apply(struct gdoi_policy *cur, const struct gdoi_push_update *u);
 

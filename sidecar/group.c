@@ -159,6 +159,18 @@ static bool phase_out(struct sc_group *g, struct ipc_tek *t, int64_t until)
 	return true;
 }
 
+/* Whether a Delete payload of u names the SRTP TEK spi (either SRTP Protocol-ID:
+ * the snapshot keeps no kind, and a group holds one of them). */
+static bool push_deletes(const struct gdoi_push_update *u, uint32_t spi)
+{
+	for (size_t d = 0; d < u->ndeletes; d++)
+		if ((u->deletes[d].proto == GDOI_TEK_PROTO_SRTP ||
+		     u->deletes[d].proto == GDOI_TEK_PROTO_REF_SRTP) &&
+		    (u->deletes[d].all || u->deletes[d].spi == spi))
+			return true;
+	return false;
+}
+
 static void changed(struct sc_group *g, int64_t now)
 {
 	qsort(g->live, g->nlive, sizeof g->live[0], by_not_before);
@@ -221,10 +233,10 @@ int sc_group_push(struct sc_group *g, const uint8_t *msg, size_t len, int64_t no
 		  size_t wl)
 {
 	struct gdoi_push_update *u;
-	bool ch = false, fresh_srtp = false;
+	bool ch = false, fresh_srtp = false, new_kek = false;
 	int rc;
 
-	if (!g->pol || !g->pol->has_kek)
+	if (!g->pol || !gdoi_push_names_kek(g->pol, msg, len))
 		return GDOI_ERR_NOT_FOUND;
 	u = calloc(1, sizeof *u);
 	if (!u)
@@ -232,6 +244,8 @@ int sc_group_push(struct sc_group *g, const uint8_t *msg, size_t len, int64_t no
 	rc = gdoi_push_open(g->pol, NULL, msg, len, u, why, wl);
 	if (rc)
 		goto out;
+	new_kek = u->has_sa && u->fresh.has_kek &&
+		  memcmp(u->fresh.kek.spi, g->pol->kek.spi, GDOI_KEK_SPI_LEN) != 0;
 	rc = gdoi_push_apply(g->pol, u);
 	if (rc) {
 		snprintf(why, wl, "cannot apply: %s", gdoi_strerror(rc));
@@ -250,12 +264,14 @@ int sc_group_push(struct sc_group *g, const uint8_t *msg, size_t len, int64_t no
 				ch |= add_live(g, &u->fresh.teks[i], now + atd, now);
 			}
 	}
-	/* Replaced: TEKs the push deleted, and older TEKs for the same destination as a new
-	 * one. They stay until receipt + DTD, unless the push only deletes (then at once). */
+	/* Replaced: TEKs a Delete payload of this push names, and older TEKs for the same
+	 * destination as a new one. They stay until receipt + DTD, unless the push only
+	 * deletes (then at once). A push without a Delete deletes nothing: TEKs phased out
+	 * earlier keep their not_after (they are no longer in the policy). */
 	for (size_t i = 0; i < g->nlive;) {
 		struct ipc_tek *t = &g->live[i];
 		bool in_fresh = u->has_sa && gdoi_policy_find_tek(&u->fresh, t->spi);
-		bool deleted = !gdoi_policy_find_tek(g->pol, t->spi);
+		bool deleted = push_deletes(u, t->spi);
 		bool same_dst = false;
 		for (size_t k = 0; fresh_srtp && !in_fresh && k < u->fresh.nteks; k++) {
 			struct ipc_tek tmp;
@@ -297,7 +313,8 @@ int sc_group_push(struct sc_group *g, const uint8_t *msg, size_t len, int64_t no
 	}
 	sc_log("group %s: rekey SEQ %u applied: %zu new TEK(s), %zu delete(s)%s; ATD %u s, DTD %u s",
 	       g->cfg->name, (unsigned)u->seq, u->has_sa ? u->fresh.nteks : 0, u->ndeletes,
-	       u->has_sa && u->fresh.has_kek ? ", new KEK" : "", atd, dtd);
+	       !new_kek ? "" : u->kek_renamed ? ", new KEK (key named by the old SPI, SEQ goes on)" :
+	       ", new KEK", atd, dtd);
 	if (ch)
 		changed(g, now);
 out:

@@ -300,10 +300,12 @@ void sc_handle_push(struct sidecar *sc, const uint8_t *msg, size_t len, const ch
 	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
 		struct sc_group *g = &sc->groups[i];
 		int rc;
+		/* Ours when the cookies name its KEK (or the one it replaced): any refusal
+		 * after that is this group's, logged with the core's reason. */
+		if (!g->pol || !gdoi_push_names_kek(g->pol, msg, len))
+			continue;
 		why[0] = '\0';
 		rc = sc_group_push(g, msg, len, now, why, sizeof why);
-		if (rc == GDOI_ERR_NOT_FOUND)
-			continue;
 		if (rc) {
 			snprintf(key, sizeof key, "push %s %d", g->cfg->name, rc);
 			sc_log_limited(key, "group %s: push via %s refused: %s%s%s", g->cfg->name, via,

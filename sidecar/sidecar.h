@@ -117,8 +117,9 @@ uint64_t sc_mono(void);
 
 /* A registration delivered policy p (taken over) at wall time now. */
 void sc_group_registered(struct sc_group *g, struct gdoi_policy *p, const char *ks, int64_t now);
-/* Tries a push on g: GDOI_ERR_NOT_FOUND when it is not for g, 0 when applied, other
- * negative when refused (why set). */
+/* Tries a push on g: GDOI_ERR_NOT_FOUND with why empty when its cookies name no KEK
+ * of g (current or replaced), 0 when applied, other negative (or GDOI_ERR_NOT_FOUND
+ * from the core) when refused, why set. */
 int sc_group_push(struct sc_group *g, const uint8_t *msg, size_t len, int64_t now, char *why,
 		  size_t wl);
 /* Removes expired TEKs (publishes when something changed); returns the next expiry

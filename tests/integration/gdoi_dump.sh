@@ -166,6 +166,24 @@ elif mode == "kekonly":
     if len(ps) != 3 or not all(m.get("decrypted") for m in ps) or "--kek" not in ps[0]["key"]:
         fail("pushes with --kek: %s" % [(m["frame"], m.get("key"), m.get("not_decrypted")) for m in ps])
     no_errors()
+elif mode in ("rotation", "rotation-kek"):
+    # gdoid-kek-rotation: 15 frames; pushes SEQ 1..5, the third rotates the KEK
+    # (its KD names the old SPI), the last two are under the new KEK.
+    no_errors()
+    if len(msgs) != 15:
+        fail("want 15 frames, got %d" % len(msgs))
+    ps = [m for m in msgs if m["exchange"] == 33]
+    if len(ps) != 5:
+        fail("want 5 GROUPKEY-PUSH messages, got %d" % len(ps))
+    if mode == "rotation":
+        all_decrypted()
+    for i, m in enumerate(ps, 1):
+        if not m.get("decrypted") or "payloads" not in m:
+            fail("push %d (frame %s) not decrypted: %s" % (i, m["frame"], m.get("not_decrypted")))
+        if m["payloads"][0]["seq"] != i:
+            fail("push %d SEQ %d" % (i, m["payloads"][0]["seq"]))
+    if ps[3]["key"] == ps[1]["key"] or "KD of frame %s" % ps[2]["frame"] not in ps[3]["key"]:
+        fail("push 4 not under the KEK of the rotation push: %s" % ps[3]["key"])
 elif mode == "natt":
     if len(msgs) != 2 or msgs[0].get("exchange") != 2 or "skipped" not in msgs[1]:
         fail("NAT-T capture: %s" % msgs)
@@ -271,6 +289,24 @@ rc=$?
 check "gdoid-kek: --kek alone decrypts the three pushes (exit 0)" \
 	bash -c "[ $rc -eq 0 ] && python3 '$tmp/check.py' kekonly '$tmp/kek.json'"
 check "--kek: no sanitizer report" clean_stderr "$tmp/kek.err"
+
+# --- gdoid-kek-rotation: all 15 frames, across the KEK rotation (frame 13) ---------
+d=$vec/gdoid-kek-rotation
+rkey=$(p1_key "$d/gm.log")
+rick=$(p1_icookie "$d/gm.log")
+"$bin" --json --ike-key "$rick=$rkey" "$d/wire.pcap" >"$tmp/rot.json" 2>"$tmp/rot.err"
+rc=$?
+check "gdoid-kek-rotation: every frame decrypts, pushes 4 and 5 under the rotated KEK (exit 0)" \
+	bash -c "[ $rc -eq 0 ] && python3 '$tmp/check.py' rotation '$tmp/rot.json'"
+rkek_iv=$(awk '/gdoi_set_kek_policy: KEK IV:/ { print $NF; exit }' "$d/ks.log")
+rkek_key=$(awk '/gdoi_set_kek_policy: KEK Key:/ { print $NF; exit }' "$d/ks.log")
+rkek_spi=$(awk '/gdoi_set_kek_policy: KEK SPI:/ { print $NF; exit }' "$d/ks.log")
+"$bin" --json --kek "$rkek_spi=$rkek_iv:$rkek_key" "$d/wire.pcap" >"$tmp/rotk.json" 2>>"$tmp/rot.err"
+rc=$?
+check "gdoid-kek-rotation: --kek with the first KEK alone decrypts all five pushes (exit 0)" \
+	bash -c "[ $rc -eq 0 ] && python3 '$tmp/check.py' rotation-kek '$tmp/rotk.json'"
+check "gdoid-kek-rotation: no sanitizer report" clean_stderr "$tmp/rot.err"
+d=$vec/gdoid-kek
 
 # --- hex on stdin --------------------------------------------------------------
 python3 "$tmp/pcap.py" hex "$d/gm-clear.pcap" >"$tmp/clear.hex"

@@ -23,6 +23,7 @@
 #include "gdoi/push.h"
 #include "gdoi/wire.h"
 #include "tests/lib/pcap_util.h"
+#include "tests/lib/vector_log.h"
 #include "tests/lib/vector_phase1.h"
 
 static const struct gdoi_p1_suite legacy = { GDOI_IKE_ENC_3DES, 0, GDOI_IKE_HASH_SHA1, 2,
@@ -136,28 +137,34 @@ static struct gdoi_policy *member_run(const char *folder, struct pull_frames *f)
 	return p;
 }
 
-/* Every TEK's keys equal the reference's KD, octet for octet. */
+/* The TEK of p that a KD TEK packet names; its keys equal the packet's, octet for octet. */
+static const struct gdoi_tek *assert_tek_keys(const struct gdoi_policy *p,
+					      const struct gdoi_kd_packet *k)
+{
+	uint32_t spi = 0;
+	for (size_t j = 0; j < k->spi.len; j++)
+		spi = spi << 8 | k->spi.ptr[j];
+	const struct gdoi_tek *t = gdoi_policy_find_tek(p, spi);
+	assert_non_null(t);
+	const struct gdoi_attr *a = gdoi_attr_find(&k->attrs, GDOI_KD_TEK_ALGORITHM_KEY);
+	assert_bytes_equal(t->key, t->key_len, a->value.ptr, a->value.len);
+	a = gdoi_attr_find(&k->attrs, GDOI_KD_TEK_INTEGRITY_KEY);
+	if (a)
+		assert_bytes_equal(t->integrity, t->integrity_len, a->value.ptr, a->value.len);
+	else
+		assert_int_equal(t->integrity_len, 0);
+	return t;
+}
+
+/* Every TEK's keys equal the reference's KD, and p holds no other TEK. */
 static void assert_keys_match_kd(const struct gdoi_policy *p, const struct gdoi_kd *kd)
 {
 	size_t teks = 0;
-	for (size_t i = 0; i < kd->n; i++) {
-		const struct gdoi_kd_packet *k = &kd->pkts[i];
-		if (k->type != GDOI_KD_TEK)
-			continue;
-		uint32_t spi = 0;
-		for (size_t j = 0; j < k->spi.len; j++)
-			spi = spi << 8 | k->spi.ptr[j];
-		const struct gdoi_tek *t = gdoi_policy_find_tek(p, spi);
-		assert_non_null(t);
-		const struct gdoi_attr *a = gdoi_attr_find(&k->attrs, GDOI_KD_TEK_ALGORITHM_KEY);
-		assert_bytes_equal(t->key, t->key_len, a->value.ptr, a->value.len);
-		a = gdoi_attr_find(&k->attrs, GDOI_KD_TEK_INTEGRITY_KEY);
-		if (a)
-			assert_bytes_equal(t->integrity, t->integrity_len, a->value.ptr, a->value.len);
-		else
-			assert_int_equal(t->integrity_len, 0);
-		teks++;
-	}
+	for (size_t i = 0; i < kd->n; i++)
+		if (kd->pkts[i].type == GDOI_KD_TEK) {
+			assert_tek_keys(p, &kd->pkts[i]);
+			teks++;
+		}
 	assert_int_equal(teks, p->nteks);
 }
 
@@ -295,6 +302,129 @@ static void test_member_reference_pushes(void **s)
 	unload(&f);
 }
 
+/* Every TEK key packet of kd is installed in p with exactly its key (30 octets:
+ * master key 16 + salt 14, quirk 5). */
+static void assert_kd_installed(const struct gdoi_policy *p, const struct gdoi_kd *kd)
+{
+	for (size_t i = 0; i < kd->n; i++)
+		if (kd->pkts[i].type == GDOI_KD_TEK)
+			assert_int_equal(assert_tek_keys(p, &kd->pkts[i])->key_len, 30);
+}
+
+/*
+ * gdoid-kek-rotation: registration (TEK 0xb06f, the first KEK), two TEK
+ * pushes, the KEK rotation push (frame 13: SA KEK with the new SPI, its key
+ * in a KEK key packet naming the old one), two TEK pushes under the new KEK.
+ * Each opens, verifies (raw-hash RSA) and applies with SEQ 1..5; our
+ * plaintext equals both logs'; every installed key equals the logged KDs';
+ * the rotation push replayed is refused as a replay.
+ */
+static void test_member_kek_rotation(void **s)
+{
+	(void)s;
+	const char *dir = "gdoid-kek-rotation";
+	struct pull_frames f;
+	struct gdoi_policy *p = member_run(dir, &f);
+	struct vlog *gm = vlog_load(dir, "gm.log"), *ks = vlog_load(dir, "ks.log");
+	assert_non_null(gm);
+	assert_non_null(ks);
+	/* The registration: one SRTP TEK, the KEK the key server logged
+	 * ("gdoi_set_kek_policy: KEK SPI: ...", "KEK IV:", "KEK Key:"). */
+	uint8_t spi[16], iv[16], key[16];
+	assert_int_equal(vlog_inline(ks, "SPI:", 0, spi, 16), 16);
+	assert_int_equal(vlog_inline(ks, "IV:", 0, iv, 16), 16);
+	assert_int_equal(vlog_inline(ks, "Key:", 0, key, 16), 16);
+	assert_memory_equal(p->kek.spi, spi, 16);
+	assert_memory_equal(p->kek.iv, iv, 16);
+	assert_memory_equal(p->kek.key, key, 16);
+	assert_int_equal(p->nteks, 1);
+	assert_int_equal(p->teks[0].kind, GDOI_TEK_REF_SRTP);
+	assert_int_equal(p->teks[0].spi, 0xb06f);
+	struct gdoi_msg *m4 = clear_msg4(&f);
+	assert_kd_installed(p, &gdoi_msg_find(m4, GDOI_PL_KD, NULL)->u.kd);
+	gdoi_msg_free(m4);
+
+	const struct udp_datagram *push[5], *rotation = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < f.wire.n && n < 5; i++)
+		if (f.wire.d[i].len > 28 && f.wire.d[i].data[18] == GDOI_EXCH_PUSH)
+			push[n++] = &f.wire.d[i];
+	assert_int_equal(n, 5);
+	for (unsigned k = 0; k < 5; k++) {
+		static struct gdoi_push_update u;
+		static uint8_t logged[4096], sent[4096], mine[4096];
+		char why[200] = "";
+		const struct udp_datagram *d = push[k];
+		uint8_t old_spi[16];
+		memcpy(old_spi, p->kek.spi, 16);
+		/* Under the KEK we hold (the header names it), our plaintext is both logs'. */
+		assert_memory_equal(d->data, p->kek.spi, 16);
+		long pl = vlog_block(gm, "rekey_crypto_decrypt: after decryption:", k, logged + 28,
+				     sizeof(logged) - 28);
+		assert_true(pl > 0 && (size_t)pl == d->len - 28);
+		assert_int_equal(vlog_block(ks, "rekey_crypto_encrypt: before encryption:", k, sent,
+					    sizeof(sent)), pl);
+		assert_memory_equal(sent, logged + 28, (size_t)pl);
+		assert_int_equal(gdoi_cbc_decrypt(GDOI_CIPHER_AES_128_CBC, GDOI_BYTES(p->kek.key, 16),
+						  GDOI_BYTES(p->kek.iv, 16), d->data + 28, d->len - 28,
+						  mine), 0);
+		assert_memory_equal(mine, logged + 28, (size_t)pl);
+		memcpy(logged, d->data, 28);
+		struct gdoi_msg *lm = NULL;
+		assert_int_equal(gdoi_msg_parse_decrypted(logged, d->len, &lm, NULL), 0);
+		const struct gdoi_sa_gdoi *lsa = &gdoi_msg_find(lm, GDOI_PL_SA, NULL)->u.sa;
+		const struct gdoi_kd *lkd = &gdoi_msg_find(lm, GDOI_PL_KD, NULL)->u.kd;
+
+		int rc = gdoi_push_open(p, NULL, d->data, d->len, &u, why, sizeof(why));
+		if (rc)
+			print_error("push %u: %s\n", k + 1, why);
+		assert_int_equal(rc, 0);
+		assert_int_equal(u.seq, k + 1);
+		assert_true(u.has_sa && u.fresh.has_kek);
+		/* The KEK after this push: the SA KEK's SPI (the one the member logged), the
+		 * IV and key of the KD's one KEK key packet. */
+		uint8_t got_spi[16];
+		assert_int_equal(vlog_inline(gm, "SPI:", k + 1,	/* "Got New KEK SPI:" */
+					     got_spi, 16), 16);
+		assert_memory_equal(lsa->sak->spi, got_spi, 16);
+		assert_memory_equal(u.fresh.kek.spi, got_spi, 16);
+		assert_int_equal(lkd->pkts[0].type, GDOI_KD_KEK);
+		assert_bytes_equal(lkd->pkts[0].spi.ptr, lkd->pkts[0].spi.len, old_spi, 16);
+		const struct gdoi_attr *ivkey = gdoi_attr_find(&lkd->pkts[0].attrs,
+							       GDOI_KD_KEK_ALGORITHM_KEY);
+		assert_int_equal(ivkey->value.len, 32);
+		assert_memory_equal(u.fresh.kek.iv, ivkey->value.ptr, 16);
+		assert_memory_equal(u.fresh.kek.key, ivkey->value.ptr + 16, 16);
+		bool rotates = memcmp(got_spi, old_spi, 16) != 0;
+		assert_int_equal(rotates, k == 2);	/* frame 13 only */
+		assert_int_equal(u.fresh.nteks, k == 2 ? 0 : k == 0 ? 2 : 1);
+		assert_int_equal(gdoi_push_apply(p, &u), 0);
+		gdoi_push_update_clear(&u);
+		assert_int_equal(p->seq, k + 1);	/* 3 -> 4 across the rotation */
+		assert_memory_equal(p->kek.spi, got_spi, 16);
+		assert_memory_equal(p->kek.iv, ivkey->value.ptr, 16);
+		assert_memory_equal(p->kek.key, ivkey->value.ptr + 16, 16);
+		assert_kd_installed(p, lkd);
+		gdoi_msg_free(lm);
+		if (rotates)
+			rotation = d;
+		/* Replayed (the rotation push too, under the KEK it replaced): refused, no change. */
+		static struct gdoi_policy before;
+		memcpy(&before, p, sizeof(before));
+		const struct udp_datagram *r = rotation ? rotation : d;
+		assert_int_equal(gdoi_push_open(p, NULL, r->data, r->len, &u, why, sizeof(why)),
+				 GDOI_ERR_REPLAY);
+		assert_memory_equal(&before, p, sizeof(before));
+		gdoi_policy_clear(&before);
+	}
+	/* No push carried a Delete: all five TEKs are held. */
+	assert_int_equal(p->nteks, 5);
+	vlog_free(gm);
+	vlog_free(ks);
+	gdoi_pull_policy_free(p);
+	unload(&f);
+}
+
 /* The key server accepts the reference member's message 1 (HASH(1), group id). */
 static struct gdoi_policy ks_policy;
 static uint32_t looked_up_group;
@@ -351,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_member_kek),
 		cmocka_unit_test(test_member_srtp),
 		cmocka_unit_test(test_member_reference_pushes),
+		cmocka_unit_test(test_member_kek_rotation),
 		cmocka_unit_test(test_ks_accepts_reference_msg1),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

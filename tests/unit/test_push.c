@@ -15,92 +15,7 @@
 #include "gdoi/push.h"
 #include "gdoi/sign.h"
 #include "tests/lib/certgen.h"
-
-struct group {
-	struct gdoi_policy ks;		/* the key server's view, keys included */
-	struct gdoi_policy member;	/* what the member holds */
-	struct gdoi_key *sign;		/* rekey key pair */
-	struct gdoi_key *other;		/* someone else's key */
-	uint32_t seq;
-};
-
-static struct gdoi_key *load_key(const char *kind)
-{
-	EVP_PKEY *k = certgen_key(kind);
-	size_t n;
-	uint8_t *der = certgen_key_der(k, &n);
-	struct gdoi_key *key = NULL;
-	assert_int_equal(gdoi_key_load_private(GDOI_BYTES(der, n), &key), 0);
-	free(der);
-	EVP_PKEY_free(k);
-	return key;
-}
-
-static void tek(struct gdoi_policy *p, uint32_t spi, uint16_t profile)
-{
-	struct gdoi_tek *t = &p->teks[p->nteks++];
-	*t = (struct gdoi_tek){ .kind = GDOI_TEK_SRTP, .spi = spi,
-		.src = { .id_type = GDOI_ID_IPV4_ADDR_SUBNET, .addr_len = 8 },
-		.dst = { .id_type = GDOI_ID_IPV4_ADDR, .port = 5004, .addr_len = 4, .addr = { 239, 0, 0, 1 } },
-		.u.srtp = { .profile = profile, .lifetime = 60, .replay_window = 128, .ssrc_assigned = true } };
-}
-
-static void new_kek(struct group *g, uint16_t sig_alg, uint16_t sig_hash, uint16_t bits)
-{
-	struct gdoi_kek_policy *k = &g->ks.kek;
-	uint8_t *spki;
-	size_t n;
-	*k = (struct gdoi_kek_policy){ .protocol = 17, .alg = GDOI_KEK_ALG_AES, .key_bits = bits,
-		.lifetime = 3600, .sig_alg = sig_alg, .sig_hash = sig_hash,
-		.src = { .id_type = GDOI_ID_IPV4_ADDR, .addr_len = 4, .addr = { 127, 0, 0, 2 } },
-		.dst = { .id_type = GDOI_ID_IPV4_ADDR, .port = 1849, .addr_len = 4, .addr = { 239, 0, 0, 9 } } };
-	assert_int_equal(gdoi_random(k->spi, 16), 0);
-	assert_int_equal(gdoi_key_to_spki(g->sign, &spki, &n), 0);
-	memcpy(k->rekey_pub, spki, n);
-	k->rekey_pub_len = n;
-	free(spki);
-	g->ks.has_kek = true;
-}
-
-/* A group as after registration: the member holds the same policy, SEQ 0. */
-static void group_init(struct group *g, const char *kind, uint16_t sig_alg, uint16_t sig_hash)
-{
-	memset(g, 0, sizeof(*g));
-	g->sign = load_key(kind);
-	g->other = load_key(kind);
-	new_kek(g, sig_alg, sig_hash, 128);
-	tek(&g->ks, 0x1001, GDOI_SRTP_AES128_CM_SHA1_80);
-	g->ks.has_gap = true;
-	g->ks.atd = 2;
-	g->ks.dtd = 10;
-	assert_int_equal(gdoi_policy_generate_keys(&g->ks), 0);
-	g->ks.has_seq = true;
-	memcpy(&g->member, &g->ks, sizeof(g->member));
-}
-
-static void group_free(struct group *g)
-{
-	gdoi_key_free(g->sign);
-	gdoi_key_free(g->other);
-	gdoi_policy_clear(&g->ks);
-	gdoi_policy_clear(&g->member);
-}
-
-static uint8_t *push(struct group *g, const struct gdoi_policy *update, bool with_kek,
-		     const struct gdoi_push_delete *del, size_t ndel, size_t *len)
-{
-	struct gdoi_push_params p = { .kek = &g->ks.kek, .sign_key = g->sign, .seq = ++g->seq,
-				      .deletes = del, .ndeletes = ndel, .update = update,
-				      .with_kek = with_kek };
-	uint8_t *out = NULL;
-	assert_int_equal(gdoi_push_build(&p, &out, len), 0);
-	assert_int_equal(out[18], GDOI_EXCH_PUSH);
-	assert_int_equal(out[19], GDOI_FLAG_ENC);
-	assert_memory_equal(out, g->ks.kek.spi, 16);
-	assert_int_equal(gdoi_get_u32(out + 20), 0);
-	assert_int_equal((*len - 28) % 16, 0);
-	return out;
-}
+#include "tests/lib/push_group.h"
 
 static int deliver(struct group *g, const uint8_t *msg, size_t len)
 {
@@ -176,9 +91,9 @@ static void test_forward_access_control(void **s)
 	rot->has_kek = true;
 	rot->kek = next.ks.kek;
 	assert_int_equal(gdoi_policy_generate_keys(rot), 0);
-	size_t len;
-	uint8_t *m = push(&g, rot, true, NULL, 0, &len);
-	assert_int_equal(deliver(&g, m, len), 0);
+	size_t len, rot_len;
+	uint8_t *m = push(&g, rot, true, NULL, 0, &rot_len);
+	assert_int_equal(deliver(&g, m, rot_len), 0);
 	assert_memory_equal(g.member.kek.spi, rot->kek.spi, 16);
 	assert_memory_equal(g.member.kek.key, rot->kek.key, 32);
 	assert_int_equal(g.member.kek.key_bits, 256);
@@ -188,6 +103,8 @@ static void test_forward_access_control(void **s)
 	uint8_t *stale = push(&g, NULL, false, &(struct gdoi_push_delete){ .proto = GDOI_TEK_PROTO_SRTP, .all = true }, 1, &len);
 	assert_refused(&g, stale, len, GDOI_ERR_NOT_FOUND);
 	free(stale);
+	/* The rotation push itself, replayed under the KEK it replaced: a replay. */
+	assert_refused(&g, m, rot_len, GDOI_ERR_REPLAY);
 	free(m);
 	/* The key server moves to the new KEK; SEQ restarts at 1 with new TEKs. */
 	g.ks.kek = rot->kek;
@@ -289,6 +206,110 @@ static void test_refusals(void **s)
 	group_free(&g);
 }
 
+/* The push is refused with code want, a reason containing what, and no change. */
+static void assert_refused_why(struct group *g, const uint8_t *msg, size_t len, int want,
+			       const char *what)
+{
+	static struct gdoi_push_update u;
+	static struct gdoi_policy before;
+	char why[200] = "";
+	memcpy(&before, &g->member, sizeof(before));
+	assert_int_equal(gdoi_push_open(&g->member, NULL, msg, len, &u, why, sizeof(why)), want);
+	if (!strstr(why, what))
+		print_error("reason \"%s\" lacks \"%s\"\n", why, what);
+	assert_non_null(strstr(why, what));
+	assert_memory_equal(&before, &g->member, sizeof(before));
+	gdoi_policy_clear(&before);
+}
+
+/* A group (RSA, SHA-1, as the reference) and next, the same with a new KEK and keys. */
+static void rotation_init(struct group *g, struct group *next)
+{
+	group_init(g, "rsa2048", GDOI_SIG_ALG_RSA, GDOI_SIG_HASH_SHA1);
+	*next = *g;
+	next->ks.nteks = 0;
+	new_kek(next, GDOI_SIG_ALG_RSA, GDOI_SIG_HASH_SHA1, 128);
+	assert_int_equal(gdoi_policy_generate_keys(&next->ks), 0);
+}
+
+/*
+ * The reference implementation's KEK rotation (vectors/README.md): the SA KEK
+ * names the new SPI, the one KEK key packet names the outgoing (header) SPI
+ * and carries the new IV and key. It installs the new KEK, SEQ carries on
+ * (3 -> 4 in the capture), and later pushes under the new KEK apply.
+ */
+static void test_reference_rotation(void **s)
+{
+	(void)s;
+	struct group g, next;
+	rotation_init(&g, &next);
+	size_t len, len2;
+	g.seq = 2;
+	uint8_t *rot = ref_rotation_push(&g, &next.ks.kek, g.ks.kek.spi, REF_ROT_PLAIN, &len);
+	assert_int_equal(deliver(&g, rot, len), 0);
+	assert_memory_equal(g.member.kek.spi, next.ks.kek.spi, 16);
+	assert_memory_equal(g.member.kek.iv, next.ks.kek.iv, 16);
+	assert_memory_equal(g.member.kek.key, next.ks.kek.key, 16);
+	assert_int_equal(g.member.seq, 3);	/* carried, not restarted */
+	assert_int_equal(g.member.nteks, 1);	/* no Delete: the TEK stays */
+	/* Replayed after the rotation: SEQ 3 is not greater than 3. */
+	assert_refused_why(&g, rot, len, GDOI_ERR_REPLAY, "SEQ 3 not greater than 3");
+	/* Under the new KEK SEQ goes on: 3 again is a replay, 4 applies. */
+	uint32_t at = g.seq;
+	g.ks.kek = next.ks.kek;
+	g.seq = at - 1;
+	struct gdoi_policy *upd = calloc(1, sizeof(*upd));
+	tek(upd, 0x4001, GDOI_SRTP_AES128_CM_SHA1_80);
+	assert_int_equal(gdoi_policy_generate_keys(upd), 0);
+	uint8_t *again = push(&g, upd, false, NULL, 0, &len2);
+	assert_refused_why(&g, again, len2, GDOI_ERR_REPLAY, "not greater than 3");
+	free(again);
+	uint8_t *m = push(&g, upd, false, NULL, 0, &len2);
+	assert_int_equal(deliver(&g, m, len2), 0);
+	assert_int_equal(g.member.seq, 4);
+	const struct gdoi_tek *t = gdoi_policy_find_tek(&g.member, 0x4001);
+	assert_non_null(t);
+	assert_bytes_equal(t->key, t->key_len, upd->teks[0].key, upd->teks[0].key_len);
+	free(m);
+	/* The rotation push once more, after a push under the new KEK: still a replay. */
+	assert_refused_why(&g, rot, len, GDOI_ERR_REPLAY, "not greater than");
+	free(rot);
+	gdoi_policy_clear(upd);
+	free(upd);
+	gdoi_policy_clear(&next.ks);	/* next shares g's key pairs */
+	group_free(&g);
+}
+
+/* The rotation rule applies only when it is unambiguous; otherwise a reason. */
+static void test_reference_rotation_refusals(void **s)
+{
+	(void)s;
+	struct group g, next;
+	rotation_init(&g, &next);
+	size_t len;
+	/* A KEK key packet naming an SPI that is neither the SA KEK's nor the header's. */
+	uint8_t other[16];
+	assert_int_equal(gdoi_random(other, sizeof(other)), 0);
+	uint8_t *m = ref_rotation_push(&g, &next.ks.kek, other, REF_ROT_PLAIN, &len);
+	assert_refused_why(&g, m, len, GDOI_ERR_NOT_FOUND, "unknown KEK");
+	free(m);
+	/* Two SA KEKs in the SA: which one would the key be for? */
+	m = ref_rotation_push(&g, &next.ks.kek, g.ks.kek.spi, REF_ROT_TWO_SAKS, &len);
+	assert_refused_why(&g, m, len, GDOI_ERR_PAYLOAD_TYPE, "payload SAK (15)");
+	free(m);
+	/* Two KEK key packets, one naming the new SPI and one the old. */
+	m = ref_rotation_push(&g, &next.ks.kek, g.ks.kek.spi, REF_ROT_TWO_PACKETS, &len);
+	assert_refused_why(&g, m, len, GDOI_ERR_VALUE, "two KEK key packets");
+	free(m);
+	/* Nothing of that changed the member: the genuine form still applies once. */
+	m = ref_rotation_push(&g, &next.ks.kek, g.ks.kek.spi, REF_ROT_PLAIN, &len);
+	assert_int_equal(deliver(&g, m, len), 0);
+	assert_memory_equal(g.member.kek.spi, next.ks.kek.spi, 16);
+	free(m);
+	gdoi_policy_clear(&next.ks);	/* next shares g's key pairs */
+	group_free(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +318,8 @@ int main(void)
 		cmocka_unit_test(test_ecdsa_p256),
 		cmocka_unit_test(test_forward_access_control),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_reference_rotation),
+		cmocka_unit_test(test_reference_rotation_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

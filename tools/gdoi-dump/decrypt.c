@@ -9,7 +9,8 @@
  *   Phase 2 / Informational: IV = hash(last Phase 1 block | M-ID), then chained
  *   per (cookie pair, M-ID) in either direction.
  *   GROUPKEY-PUSH: the KEK (--kek, or learnt from a decrypted KD), the IV
- *   delivered with it for every push (what the reference implementation does).
+ *   delivered with it for every push (what the reference implementation does);
+ *   its KEK rotation files the key under the new SA KEK's SPI (renamed_kek).
  *
  * Byte-identical retransmissions are decrypted with the IV they had the first
  * time and advance nothing. Secrets are wiped when freed.
@@ -479,7 +480,34 @@ static void learn_phase1(struct dump_keys *k, const struct gdoi_msg *m, const st
 	}
 }
 
-static void learn_kd(struct dump_keys *k, const struct gdoi_kd *kd, const struct dump_frame *f)
+/*
+ * The SPI a push's KEK key packet is for. The reference implementation rotates
+ * its KEK with a push whose SA KEK names the new SPI and whose one KEK key
+ * packet names the outgoing (header) SPI: that key is the new KEK's, as the
+ * member reads it (gdoi_policy_apply_push_kd). NULL for no rotation.
+ */
+static const uint8_t *renamed_kek(const struct gdoi_msg *m, const struct gdoi_sak *sak,
+				  const struct gdoi_kd *kd)
+{
+	uint8_t hdr_spi[16];
+	size_t keks = 0, named_hdr = 0;
+	if (m->hdr.exchange != GDOI_EXCH_PUSH || !sak || !kd)
+		return NULL;
+	memcpy(hdr_spi, m->hdr.icookie, 8);
+	memcpy(hdr_spi + 8, m->hdr.rcookie, 8);
+	if (memcmp(sak->spi, hdr_spi, 16) == 0)
+		return NULL;
+	for (size_t i = 0; i < kd->n; i++)
+		if (kd->pkts[i].type == GDOI_KD_KEK) {
+			keks++;
+			named_hdr += kd->pkts[i].spi.len == 16 &&
+				     memcmp(kd->pkts[i].spi.ptr, hdr_spi, 16) == 0;
+		}
+	return keks == 1 && named_hdr == 1 ? sak->spi : NULL;
+}
+
+static void learn_kd(struct dump_keys *k, const struct gdoi_kd *kd, const uint8_t *renamed,
+		     const struct dump_frame *f)
 {
 	for (size_t i = 0; i < kd->n; i++) {
 		const struct gdoi_kd_packet *pk = &kd->pkts[i];
@@ -487,8 +515,9 @@ static void learn_kd(struct dump_keys *k, const struct gdoi_kd *kd, const struct
 		if (pk->type != GDOI_KD_KEK || pk->spi.len != 16 ||
 		    !(a = gdoi_attr_find(&pk->attrs, GDOI_KD_KEK_ALGORITHM_KEY)) || a->tv)
 			continue;
+		const uint8_t *spi = renamed ? renamed : pk->spi.ptr;
 		size_t n = a->value.len;
-		const struct kek_alg *al = find_alg(k, pk->spi.ptr);
+		const struct kek_alg *al = find_alg(k, spi);
 		enum gdoi_cipher c = GDOI_CIPHER_NONE;
 		if (al) {
 			/* IV | key: the IV is one block, the key the rest. */
@@ -507,13 +536,14 @@ static void learn_kd(struct dump_keys *k, const struct gdoi_kd *kd, const struct
 		struct kek *e = grow(&k->kek, &k->nkek, sizeof(*e));
 		if (!e)
 			return;
-		memcpy(e->spi, pk->spi.ptr, 16);
+		memcpy(e->spi, spi, 16);
 		e->cipher = c;
 		e->ivlen = bl;
 		memcpy(e->iv, a->value.ptr, bl);
 		e->keylen = n - bl;
 		memcpy(e->key, a->value.ptr + bl, e->keylen);
-		snprintf(e->source, sizeof(e->source), "from the KD of frame %lu", f->number);
+		snprintf(e->source, sizeof(e->source), "from the KD of frame %lu%s", f->number,
+			 renamed ? " (KEK rotation)" : "");
 	}
 }
 
@@ -525,6 +555,7 @@ void keys_learn(struct dump_keys *k, const struct gdoi_msg *m, const struct dump
 	}
 	if (m->hdr.exchange != GDOI_EXCH_PULL && m->hdr.exchange != GDOI_EXCH_PUSH)
 		return;
+	const struct gdoi_sak *sak = NULL;
 	for (size_t i = 0; i < m->npl; i++) {
 		const struct gdoi_payload *p = &m->pl[i];
 		if (p->type == GDOI_PL_SA && p->u.sa.sak) {
@@ -537,8 +568,9 @@ void keys_learn(struct dump_keys *k, const struct gdoi_msg *m, const struct dump
 				return;
 			memcpy(e->spi, p->u.sa.sak->spi, 16);
 			e->alg = alg;
+			sak = p->u.sa.sak;
 		} else if (p->type == GDOI_PL_KD) {
-			learn_kd(k, &p->u.kd, f);
+			learn_kd(k, &p->u.kd, renamed_kek(m, sak, &p->u.kd), f);
 		}
 	}
 }
