@@ -12,6 +12,7 @@
 #include "gdoi/crypto.h"
 #include "gdoi/err.h"
 #include "sidecar/group.c"
+#include "sidecar/lease.c"
 #include "sidecar/log.c"
 #include "tests/lib/push_group.h"
 
