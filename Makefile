@@ -52,6 +52,18 @@ LIBSRTPB   := $(if $(BRIDGE_SRC),$(BUILD)/lib/libgdoisrtp.a)
 LIBSRTPB_SO := $(if $(BRIDGE_SRC),$(BUILD)/lib/libgdoisrtp.so)
 BRIDGE_LIBS := $(shell pkg-config --libs libsrtp2 jansson 2>/dev/null)
 
+# --- the GStreamer plugin (gst/: gdoisrtpdec, gdoisrtpenc) with libgdoisrtp linked in.
+# Always built without sanitizers: gst-launch-1.0 and the other hosts that load
+# it are not ASan programs.
+GST_PKGS   := gstreamer-1.0 gstreamer-base-1.0
+GST_SRC    := $(sort $(wildcard gst/*.c))
+GST_FOUND  := $(shell pkg-config --exists $(GST_PKGS) 2>/dev/null && echo yes)
+GST_PLUGIN := $(if $(and $(GST_SRC),$(GST_FOUND)),$(BUILD)/lib/gstreamer-1.0/libgstgdoisrtp.so)
+GST_PLUGINDIR := $(shell pkg-config --variable=pluginsdir gstreamer-1.0 2>/dev/null)
+GST_PIC    := $(GST_SRC:%.c=$(BUILD)/gstpic/%.o) $(BRIDGE_SRC:%.c=$(BUILD)/gstpic/%.o) \
+	      $(IPC_CLIENT_SRC:%.c=$(BUILD)/gstpic/%.o)
+GST_CFLAGS := $(CSTD) $(WARN) -O2 -g -fPIC -I. $(PKG_CFLAGS) $(shell pkg-config --cflags $(GST_PKGS) 2>/dev/null) -MMD -MP
+
 # --- programs: a directory with main.c under tools/ or demo-app/ is a program
 # of that name; keyserver/ is gdoi-ks and sidecar/ is gdoi-sidecar.
 PROG_DIRS := $(sort $(dir $(wildcard tools/*/main.c demo-app/*/main.c)))
@@ -80,7 +92,11 @@ BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 .PHONY: all check deps fuzz clean install test-bins
 # Objects of tests and tools are not intermediate files to delete after linking.
 .SECONDARY:
-all: $(LIBGDOI) $(LIBIPC) $(LIBSRTPB) $(LIBSRTPB_SO) $(if $(wildcard srtp-bridge/gdoisrtp.pc.in),$(BUILD)/lib/pkgconfig/gdoisrtp.pc) $(PROGS)
+all: $(LIBGDOI) $(LIBIPC) $(LIBSRTPB) $(LIBSRTPB_SO) $(if $(wildcard srtp-bridge/gdoisrtp.pc.in),$(BUILD)/lib/pkgconfig/gdoisrtp.pc) $(PROGS) \
+	$(GST_PLUGIN)
+ifeq ($(GST_FOUND),)
+  $(info note: GStreamer development packages missing (make deps): the gdoisrtp plugin is not built)
+endif
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -116,6 +132,15 @@ $(BUILD)/lib/libgdoisrtp.so: $(BRIDGE_PIC)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-soname,libgdoisrtp.so.0 $(LDFLAGS_ALL) -o $@ $^ $(BRIDGE_LIBS)
 	ln -sf libgdoisrtp.so $(BUILD)/lib/libgdoisrtp.so.0
+
+$(BUILD)/gstpic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC -fPIC $< (gst)"
+	@$(CC) $(GST_CFLAGS) -c $< -o $@
+
+$(BUILD)/lib/gstreamer-1.0/libgstgdoisrtp.so: $(GST_PIC)
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(BRIDGE_LIBS) $(shell pkg-config --libs $(GST_PKGS) 2>/dev/null)
 
 $(BUILD)/lib/pkgconfig/gdoisrtp.pc: srtp-bridge/gdoisrtp.pc.in
 	@mkdir -p $(dir $@)
@@ -213,6 +238,8 @@ install: all
 	for m in $(wildcard docs/man/*.1); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done
 	for m in $(wildcard docs/man/*.8); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
 	for e in $(wildcard examples/*.conf); do install -m 0644 $$e $(DESTDIR)$(PREFIX)/share/doc/gdoi-srtp/examples/; done
+	[ -z "$(GST_PLUGIN)" ] || { install -d $(DESTDIR)$(GST_PLUGINDIR) && \
+		install -m 0644 $(GST_PLUGIN) $(DESTDIR)$(GST_PLUGINDIR)/; }
 	[ ! -d examples/systemd ] || cp -r examples/systemd $(DESTDIR)$(PREFIX)/share/doc/gdoi-srtp/examples/
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

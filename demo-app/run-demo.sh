@@ -4,7 +4,8 @@
 # Inside a private network namespace (never in the root one: multicast stays on
 # its loopback), it starts the key server gdoi-ks, one gdoi-sidecar for the sending
 # "host" and one per receiving "host", one demo-sender and two demo-receivers, the
-# second of which joins late, after the RTP sequence number wrapped (ROC 1). TEK
+# second of which joins late, after the RTP sequence number wrapped (ROC 1), and a
+# GStreamer pipeline (gdoisrtpdec) as a third receiver. TEK
 # lifetimes are short so that rekeys happen while the audio plays. Then it checks
 # what arrived and prints it; any failure exits non-zero with the reason.
 #
@@ -27,6 +28,10 @@ ip link set lo up && ip route add 224.0.0.0/4 dev lo || { echo "demo: cannot set
 for p in gdoi-ks gdoi-sidecar gdoictl demo-sender demo-receiver; do
 	[ -x "$bin/$p" ] || { echo "demo: $bin/$p is missing: run make first" >&2; exit 1; }
 done
+# The third receiver is GStreamer with the gdoisrtpdec element of this build.
+export GST_PLUGIN_PATH=$build/lib/gstreamer-1.0
+command -v gst-launch-1.0 >/dev/null && [ -f "$GST_PLUGIN_PATH/libgstgdoisrtp.so" ] ||
+	{ echo "demo: gst-launch-1.0 or $GST_PLUGIN_PATH/libgstgdoisrtp.so is missing: make deps; make" >&2; exit 1; }
 
 if [ $short = 1 ]; then
 	seconds=14 lifetime=10 wrap_at=4 late_at=6 out=$build/demo-short
@@ -145,6 +150,14 @@ done
 "$bin/demo-receiver" --socket "$run/rx1.sock" --group audio --seconds $((seconds + 20)) --idle 3 \
 	--out-raw "$out/rx1.ulaw" --out-wav "$out/rx1.wav" --report "$out/rx1.json" >"$run/rx1.log" 2>&1 &
 rx1=$!
+# receiver 3: a GStreamer pipeline keyed by rx1's sidecar through gdoisrtpdec
+gst-launch-1.0 -q -e udpsrc address=239.1.2.3 port=5004 \
+	caps="application/x-srtp,media=audio,clock-rate=8000,encoding-name=PCMU,payload=0" \
+	! gdoisrtpdec socket="$run/rx1.sock" group=audio ! rtppcmudepay ! tee name=t \
+	! queue ! filesink location="$out/rx-gst.ulaw" t. ! queue ! mulawdec ! wavenc ! filesink location="$out/rx-gst.wav" \
+	>"$run/rx-gst.log" 2>&1 &
+gstrx=$!
+pids+=($gstrx)
 sleep 1
 "$bin/demo-sender" --socket "$run/sender.sock" --group audio --input "$run/audio.wav" --loops $loops \
 	--seq-start $((65536 - wrap_at * 50)) --sent "$out/sent.ulaw" --report "$out/sender.json" \
@@ -157,6 +170,7 @@ rx2=$!
 wait $tx || fail "demo-sender failed"
 wait $rx1 || fail "demo-receiver 1 failed"
 wait $rx2 || fail "demo-receiver 2 failed"
+kill -INT $gstrx; wait $gstrx
 "$bin/gdoictl" --socket "$run/ks.sock" --json status >"$out/ks-status.json" 2>"$run/gdoictl.log" || true
 
 # ---- verification ----
@@ -192,6 +206,14 @@ for name in ("rx1", "rx2"):
         check(rx["first_seq"] < tx["first_seq"] and rx["roc_recoveries"] >= 1,
               "rx2 joined late, after the wrap (ROC 1 recovered)")
     print("  audio:  %s" % os.path.join(out, name + ".wav"))
+# receiver 3, GStreamer (gdoisrtpdec): started before the sender, so it has every packet
+sent_len, got = os.path.getsize(sent), os.path.getsize(os.path.join(out, "rx-gst.ulaw"))
+print("gst:      %d of %d packets decoded, %d lost, across %d rekeys (gdoisrtpdec)" % (got // 160, sent_len // 160,
+      (sent_len - got) // 160, rekeys))
+check(got == sent_len and got > 0, "gst: zero lost packets")
+r = subprocess.run(["cmp", sent, os.path.join(out, "rx-gst.ulaw")])
+check(r.returncode == 0, "gst: payload equals what was sent (cmp, %d octets)" % got)
+print("  audio:  %s" % os.path.join(out, "rx-gst.wav"))
 sys.exit(0 if ok else 1)
 PY
 echo "demo: audio source: $src; key server status in $out/ks-status.json; logs in $run"

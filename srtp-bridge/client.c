@@ -84,6 +84,12 @@ static int request(gdoisrtp_client *c, json_t *req, json_t **reply)
 	return 0;
 }
 
+const char *gdoisrtp_default_socket(void)
+{
+	const char *env = getenv(GDOISRTP_SOCKET_ENV);
+	return env && *env ? env : GDOISRTP_DEFAULT_SOCKET;
+}
+
 int gdoisrtp_client_open(const char *path, gdoisrtp_client **out)
 {
 	if (!out)
@@ -92,7 +98,7 @@ int gdoisrtp_client_open(const char *path, gdoisrtp_client **out)
 	gdoisrtp_client *c = calloc(1, sizeof(*c));
 	if (!c)
 		return GDOISRTP_ERR_NOMEM;
-	int rc = ipc_client_connect(path ? path : GDOISRTP_DEFAULT_SOCKET, &c->ic);
+	int rc = ipc_client_connect(path && *path ? path : gdoisrtp_default_socket(), &c->ic);
 	if (rc) {
 		free(c);
 		return from_errno(-rc);

@@ -32,6 +32,9 @@ extern "C" {
 
 #define GDOISRTP_VERSION "0.1.0"
 #define GDOISRTP_DEFAULT_SOCKET "/run/gdoi-sidecar/sidecar.sock"
+/* Environment variable naming the sidecar socket when a program passes no path
+ * (the same one gdoictl reads). */
+#define GDOISRTP_SOCKET_ENV "GDOI_SIDECAR_SOCKET"
 
 enum gdoisrtp_error {
 	GDOISRTP_OK = 0,
@@ -111,8 +114,11 @@ typedef struct gdoisrtp_client gdoisrtp_client;
  * gdoisrtp_snapshot_copy() or apply it with gdoisrtp_session_update(). */
 typedef void (*gdoisrtp_snapshot_cb)(const gdoisrtp_snapshot *snap, void *arg);
 
-/* Connects (path NULL = GDOISRTP_DEFAULT_SOCKET) and checks the protocol
- * version with "hello". Blocks for at most 5 s. */
+/* The socket a NULL path means: $GDOI_SIDECAR_SOCKET when set and not
+ * empty, else GDOISRTP_DEFAULT_SOCKET. */
+const char *gdoisrtp_default_socket(void);
+/* Connects (path NULL or "" = gdoisrtp_default_socket()) and checks the
+ * protocol version with "hello". Blocks for at most 5 s. */
 int gdoisrtp_client_open(const char *path, gdoisrtp_client **out);
 /* Subscribes to a group by name or decimal id. Waits (at most 5 s) for the
  * reply; the snapshot in it, if any, goes to cb before this returns. A group

@@ -105,7 +105,8 @@ int main(int argc, char **argv)
 	demo_log("listening on %s", listen_at);
 	size_t cap = 1 << 20, len = 0;
 	uint8_t *audio = malloc(cap);
-	uint64_t packets = 0, errors = 0, lost = 0;
+	uint64_t packets = 0, errors = 0, lost = 0, other = 0;
+	uint32_t first_ssrc = 0;
 	int64_t first_ext = -1, last_ext = -1;
 	int64_t start = demo_mono_ms(), last_rx = 0;
 	while (audio && demo_mono_ms() - start < seconds * 1000 &&
@@ -132,16 +133,25 @@ int main(int argc, char **argv)
 				demo_log("unprotect: %s", gdoisrtp_strerror(rc));
 			continue;
 		}
-		if (plen != RTP_HDR_LEN + PCMU_FRAME || (pkt[1] & 0x7f) != PCMU_PT)
+		if (plen != RTP_HDR_LEN + PCMU_FRAME || (pkt[1] & 0x7f) != PCMU_PT) {
+			/* authentic but not the demo's format: counted and reported, not played */
+			if (++other <= 10)
+				demo_log("not played: %d-octet RTP packet, payload type %u (the demo plays "
+					 "PT %u with %u octets of payload)", plen, pkt[1] & 0x7f, PCMU_PT,
+					 (unsigned)PCMU_FRAME);
 			continue;
+		}
 		struct gdoisrtp_stats st;
 		gdoisrtp_session_stats(r.session, &st);
 		demo_count_spi(&r, st.current_spi);
 		/* Extended sequence number: follows the wrap (the ROC) from the first packet on. */
 		uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
 		int64_t ext = last_ext < 0 ? seq : last_ext + (int16_t)(seq - (uint16_t)last_ext);
-		if (first_ext < 0)
+		if (first_ext < 0) {
 			first_ext = ext;
+			first_ssrc = (uint32_t)pkt[8] << 24 | (uint32_t)pkt[9] << 16 | (uint32_t)pkt[10] << 8 | pkt[11];
+			demo_log("first packet: SSRC %08x, seq %u", first_ssrc, seq);
+		}
 		if (last_ext >= 0 && ext <= last_ext)
 			continue;	/* late or duplicate: libsrtp2's replay check lets no copy through */
 		if (last_ext >= 0 && ext > last_ext + 1) {
@@ -166,8 +176,8 @@ int main(int argc, char **argv)
 	gdoisrtp_session_stats(r.session, &st);
 	uint32_t roc = last_ext >= 0 ? (uint32_t)(last_ext >> 16) : 0;
 	demo_log("received %" PRIu64 " packets, %" PRIu64 " authentication failures, %" PRIu64
-		 " replays, %" PRIu64 " lost, %" PRIu64 " key changes, ROC %u", packets, st.auth_failures,
-		 st.replays, lost, r.key_changes, roc);
+		 " replays, %" PRIu64 " lost, %" PRIu64 " not played (other format), %" PRIu64
+		 " key changes, ROC %u", packets, st.auth_failures, st.replays, lost, other, r.key_changes, roc);
 	if (raw_path) {
 		FILE *f = fopen(raw_path, "wb");
 		if (f) {
@@ -184,8 +194,9 @@ int main(int argc, char **argv)
 				",\"no_key\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"lost\":%" PRIu64
 				",\"first_seq\":%" PRId64 ",\"last_ext_seq\":%" PRId64 ",\"roc\":%u"
 				",\"roc_recoveries\":%" PRIu64 ",\"snapshots\":%" PRIu64 ",\"key_changes\":%" PRIu64
-				",\"octets\":%zu,", packets, st.auth_failures, st.replays, st.no_key, errors,
-				lost, first_ext, last_ext, roc, st.roc_recoveries, r.snapshots, r.key_changes, len);
+				",\"octets\":%zu,\"other_format\":%" PRIu64 ",\"ssrc\":%" PRIu32 ",", packets,
+				st.auth_failures, st.replays, st.no_key, errors, lost, first_ext, last_ext, roc,
+				st.roc_recoveries, r.snapshots, r.key_changes, len, other, first_ssrc);
 			demo_print_spis(f, &r);
 			fprintf(f, "}\n");
 			fclose(f);

@@ -128,12 +128,16 @@ elif mode == "sdes":
             fail("MKI without mki: " + l)
 elif mode == "gst":
     cip = {"SRTP_AES128_CM_HMAC_SHA1_80": ("aes-128-icm", "hmac-sha1-80"), "SRTP_AEAD_AES_256_GCM": ("aes-256-gcm", "null")}
-    want = []
-    for t in teks:
-        if t["ssrc_assigned"] and snap["ssrcs"]:
-            want += [(t, s) for s in snap["ssrcs"]]
-        else:
-            want.append((t, None))
+    # one caps per assigned SSRC carrying every key srtpdec can hold: the active TEK
+    # (latest not_before now) as srtp-key/mki, the others of its profile with MKI as srtp-keyN/mkiN
+    import datetime
+    when = lambda v: datetime.datetime.strptime(v, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+    now = datetime.datetime.now(datetime.timezone.utc).timestamp()
+    live = [t for t in teks if when(t["not_before"]) <= now < when(t["not_after"])]
+    act = max(live, key=lambda t: when(t["not_before"])) if live else teks[0]
+    keys = [act] + [t for t in teks if t is not act and act["mki"] and t["mki"] and t["profile"] == act["profile"]]
+    t = act
+    want = [(t, s) for s in snap["ssrcs"]] if t["ssrc_assigned"] and snap["ssrcs"] else [(t, None)]
     if len(lines) != len(want):
         fail("%d lines, want %d" % (len(lines), len(want)))
     for (t, ssrc), l in zip(want, lines):
@@ -142,7 +146,7 @@ elif mode == "gst":
             fail("media type: " + parts[0])
         f = {}
         for p in parts[1:]:
-            m = re.fullmatch(r"([a-z-]+)=\((int|uint|string|buffer)\)([A-Za-z0-9-]+)", p)
+            m = re.fullmatch(r"([a-z0-9-]+)=\((int|uint|string|buffer)\)([A-Za-z0-9-]+)", p)
             if not m or m.group(1) in f:
                 fail("field: " + p)
             f[m.group(1)] = (m.group(2), m.group(3))
@@ -152,8 +156,11 @@ elif mode == "gst":
                "srtcp-cipher": ("string", c), "srtcp-auth": ("string", a), "roc": ("uint", "0")}
         if ssrc is not None:
             exp["ssrc"] = ("uint", str(ssrc))
-        if t["mki"]:
-            exp["mki"] = ("buffer", t["spi_hex"])
+        for n, k in enumerate(keys):
+            sfx = str(n + 1) if n else ""
+            exp["srtp-key" + sfx] = ("buffer", keysalt(k).hex())
+            if k["mki"]:
+                exp["mki" + sfx] = ("buffer", k["spi_hex"])
         if f != exp:
             fail("caps %r != %r" % (sorted(f), sorted(exp)))
 elif mode == "ffmpeg":
@@ -188,9 +195,19 @@ fi
 fmt_check "get (table): SPI, profile, MKI, destination, times, window, SSRCs; no key material" table media
 fmt_check "get --format sdes: a=crypto line, inline key||salt = snapshot, MKI = SPI:4 (AES_CM_128_HMAC_SHA1_80)" sdes media --format sdes
 fmt_check "get --format sdes: AEAD_AES_256_GCM, 44-octet key||salt, no MKI" sdes gcm --format sdes
-fmt_check "get --format gst-caps: one caps per TEK and assigned SSRC, srtpdec fields" gst media --format gst-caps --payload 96
+fmt_check "get --format gst-caps: one caps per assigned SSRC with every current key, srtpdec fields" gst media --format gst-caps --payload 96
 fmt_check "get --format gst-caps: receive-only group: no ssrc, aes-256-gcm with auth null" gst gcm --format gst-caps --payload 96
-fmt_check "get --format ffmpeg: -srtp_in_suite/-srtp_in_params = snapshot key||salt" ffmpeg media --format ffmpeg
+sc get media --format ffmpeg >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && [ ! -s "$tmp/out" ] && grep -q "MKI, which FFmpeg" "$tmp/err"; then
+	ok "get --format ffmpeg refuses a TEK with MKI (FFmpeg would output ciphertext)"
+else
+	notok "get --format ffmpeg refuses a TEK with MKI (rc $rc)"
+fi
+check "get --format sdp refuses AEAD_AES_256_GCM (FFmpeg, VLC), exit 1" \
+	sh -c "! sc_out=\$('$BIN/gdoictl' --sidecar '$SC_SOCK' get gcm --format sdp 2>'$tmp/err') && [ -z \"\$sc_out\" ] && grep -q 'supports only AES_CM' '$tmp/err'"
+check "get --format srtpenc: srtpenc key=HEX rtp-cipher= ... mki=SPI" \
+	sh -c "'$BIN/gdoictl' --sidecar '$SC_SOCK' get media --format srtpenc 2>/dev/null | grep -Eq '^srtpenc key=[0-9a-f]{60} rtp-cipher=aes-128-icm rtp-auth=hmac-sha1-80 rtcp-cipher=aes-128-icm rtcp-auth=hmac-sha1-80 mki=[0-9a-f]{8}\$'"
 sc get gcm --format ffmpeg >"$tmp/out" 2>"$tmp/err"
 rc=$?
 if [ $rc -eq 1 ] && [ ! -s "$tmp/out" ] && grep -q "FFmpeg.*AES_CM_128_HMAC_SHA1_80" "$tmp/err"; then

@@ -7,7 +7,8 @@
 
 #define GDOICTL_SIDECAR_USAGE                                                                   \
 	"Sidecar (gdoi-sidecar) commands, over --sidecar PATH:\n"                               \
-	"  get GROUP [--format json|sdes|gst-caps|ffmpeg] [--payload PT] [--ssrc SSRC]\n"       \
+	"  get GROUP [--format json|sdes|gst-caps|srtpenc|sdp|ffmpeg] [--payload PT]\n"        \
+	"            [--ssrc SSRC]\n"                                                     \
 	"                      the group's TEKs (a table without key material by default)\n"     \
 	"  watch GROUP         one line per new snapshot until interrupted\n"                    \
 	"  sidecar-status      key servers and groups as the sidecar sees them\n"                \

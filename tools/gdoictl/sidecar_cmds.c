@@ -2,13 +2,14 @@
  * sidecar_cmds.c - gdoictl's commands over the gdoi-sidecar IPC socket
  * (docs/ipc.md), through the plain-socket client of ipc/client.h:
  *
- *   gdoictl [--sidecar PATH] [--json] get GROUP [--format json|sdes|gst-caps|ffmpeg]
+ *   gdoictl [--sidecar PATH] [--json] get GROUP
+ *           [--format json|sdes|gst-caps|srtpenc|sdp|ffmpeg]
  *           [--payload PT] [--ssrc SSRC]
  *   gdoictl [--sidecar PATH] [--json] watch GROUP
  *   gdoictl [--sidecar PATH] [--json] sidecar-status
  *
  * The key server's --socket is refused here, so a path never means two things.
- * Key material is printed only by `get --format json|sdes|gst-caps|ffmpeg` and
+ * Key material is printed only by `get --format json|sdes|gst-caps|srtpenc|sdp|ffmpeg` and
  * `get --json`; the table, watch and sidecar-status never print it.
  *
  * Exit: 0 ok, 1 the sidecar answered with an error (code and message on
@@ -33,7 +34,7 @@
 
 #define REPLY_TIMEOUT_MS 10000
 
-enum fmt { FMT_TABLE, FMT_JSON, FMT_SDES, FMT_GST, FMT_FFMPEG };
+enum fmt { FMT_TABLE, FMT_JSON, FMT_SDES, FMT_GST, FMT_FFMPEG, FMT_SDP, FMT_SRTPENC };
 
 struct opts {
 	const char *sidecar;
@@ -242,28 +243,102 @@ static void sdes_line(const struct ipc_tek *t, int tag, json_t *lines)
 	explicit_bzero(line, sizeof line);
 }
 
-static void gst_line(const struct ipc_tek *t, const uint32_t *ssrc, long payload, json_t *lines)
+/* The TEK a sender uses now: the latest not_before <= now not past not_after; else the first. */
+static size_t active_tek(const struct ipc_snapshot *s)
 {
-	char hx[2 * 46 + 1], line[512], ss[32] = "";
+	int64_t now = (int64_t)time(NULL);
+	size_t best = 0;
+	bool found = false;
+	for (size_t i = 0; i < s->nteks; i++) {
+		const struct ipc_tek *t = &s->teks[i];
+		if (t->not_before <= now && now < t->not_after &&
+		    (!found || t->not_before > s->teks[best].not_before)) {
+			best = i;
+			found = true;
+		}
+	}
+	return best;
+}
+
+/* srtpdec and srtpenc have no NULL cipher: refused rather than printed. */
+static int gst_refuses(const struct ipc_tek *t)
+{
+	if (strcmp(suites[suite_index(t->profile_id)].gst_cipher, "null") != 0)
+		return 0;
+	fprintf(stderr, "gdoictl: TEK %08" PRIx32 ": GStreamer's srtpdec/srtpenc refuse the NULL cipher of %s; "
+		"use gdoisrtpdec/gdoisrtpenc (keys from the sidecar)\n", t->spi, ipc_profile_name(t->profile_id));
+	return 1;
+}
+
+/* The keys srtpdec can hold at once: with MKI every TEK of the active one's
+ * profile (active first), without MKI the active one only. */
+static size_t gst_keys(const struct ipc_snapshot *s, size_t *order)
+{
+	size_t a = active_tek(s), n = 0;
+	order[n++] = a;
+	for (size_t i = 0; i < s->nteks && s->teks[a].mki; i++)
+		if (i != a && s->teks[i].mki && s->teks[i].profile_id == s->teks[a].profile_id)
+			order[n++] = i;
+	if (n < s->nteks)
+		fprintf(stderr, "gdoictl: warning: %zu of %zu TEKs left out (%s): this srtpdec stops decoding at "
+			"the next rekey; gdoisrtpdec follows rekeys\n", s->nteks - n, s->nteks,
+			s->teks[a].mki ? "another profile" : "without MKI srtpdec holds one key");
+	return n;
+}
+
+static void gst_line(const struct ipc_snapshot *s, const size_t *order, size_t nkeys, const uint32_t *ssrc,
+		     long payload, json_t *lines)
+{
+	const struct ipc_tek *t = &s->teks[order[0]];
+	char hx[2 * 46 + 1], line[2048], ss[32] = "";
 	int i = suite_index(t->profile_id);
-	key_salt(t, NULL, hx);
+	size_t n;
 	if (ssrc)
 		snprintf(ss, sizeof ss, ", ssrc=(uint)%" PRIu32, *ssrc);
-	int n = snprintf(line, sizeof line,
-			 "application/x-srtp, payload=(int)%ld%s, srtp-key=(buffer)%s, srtp-cipher=(string)%s, "
-			 "srtp-auth=(string)%s, srtcp-cipher=(string)%s, srtcp-auth=(string)%s, roc=(uint)0",
-			 payload, ss, hx, suites[i].gst_cipher, suites[i].gst_auth,
-			 t->srtcp ? suites[i].gst_cipher : "null", t->srtcp ? suites[i].gst_rtcp_auth : "null");
-	if (t->mki)
-		snprintf(line + n, sizeof line - (size_t)n, ", mki=(buffer)%08" PRIx32, t->spi);
+	n = (size_t)snprintf(line, sizeof line,
+			     "application/x-srtp, payload=(int)%ld%s, srtp-cipher=(string)%s, "
+			     "srtp-auth=(string)%s, srtcp-cipher=(string)%s, srtcp-auth=(string)%s, roc=(uint)0",
+			     payload, ss, suites[i].gst_cipher, suites[i].gst_auth,
+			     t->srtcp ? suites[i].gst_cipher : "null", t->srtcp ? suites[i].gst_rtcp_auth : "null");
+	for (size_t k = 0; k < nkeys && n < sizeof line; k++) {
+		const struct ipc_tek *tk = &s->teks[order[k]];
+		char num[24] = "";
+		if (k)
+			snprintf(num, sizeof num, "%zu", k + 1);
+		key_salt(tk, NULL, hx);
+		n += (size_t)snprintf(line + n, sizeof line - n, ", srtp-key%s=(buffer)%s", num, hx);
+		if (tk->mki && n < sizeof line)
+			n += (size_t)snprintf(line + n, sizeof line - n, ", mki%s=(buffer)%08" PRIx32, num, tk->spi);
+	}
 	emit(lines, t, ssrc, line);
 	explicit_bzero(hx, sizeof hx);
 	explicit_bzero(line, sizeof line);
 }
 
-static int ffmpeg_line(const struct ipc_tek *t, json_t *lines)
+/* srtpenc properties for gst-launch-1.0: the active TEK (a sender switches at the next one's not_before). */
+static void srtpenc_line(const struct ipc_snapshot *s, json_t *lines)
 {
-	char b64[IPC_B64_LEN(46) + 1], line[256];
+	const struct ipc_tek *t = &s->teks[active_tek(s)];
+	char hx[2 * 46 + 1], line[512];
+	int i = suite_index(t->profile_id);
+	key_salt(t, NULL, hx);
+	int n = snprintf(line, sizeof line, "srtpenc key=%s rtp-cipher=%s rtp-auth=%s rtcp-cipher=%s rtcp-auth=%s",
+			 hx, suites[i].gst_cipher, suites[i].gst_auth, t->srtcp ? suites[i].gst_cipher : "null",
+			 t->srtcp ? suites[i].gst_rtcp_auth : "null");
+	if (t->mki)
+		snprintf(line + n, sizeof line - (size_t)n, " mki=%08" PRIx32, t->spi);
+	emit(lines, t, NULL, line);
+	if (t->ssrc_assigned)
+		fprintf(stderr, "gdoictl: note: send with an SSRC the key server assigned (%s), e.g. the payloader's "
+			"ssrc=%" PRIu32 "\n", s->nssrcs ? "this member's" : "none assigned to this member",
+			s->nssrcs ? s->ssrcs[0] : 0);
+	explicit_bzero(hx, sizeof hx);
+	explicit_bzero(line, sizeof line);
+}
+
+/* FFmpeg (and VLC) take AES-CM only, without MKI: anything else is refused, never printed. */
+static int ffmpeg_refuses(const struct ipc_tek *t)
+{
 	int i = suite_index(t->profile_id);
 	if (!suites[i].ffmpeg) {
 		fprintf(stderr,
@@ -271,9 +346,49 @@ static int ffmpeg_line(const struct ipc_tek *t, json_t *lines)
 			"AES_CM_128_HMAC_SHA1_32, not %s\n", t->spi, ipc_profile_name(t->profile_id));
 		return 1;
 	}
-	if (t->mki)
-		fprintf(stderr, "gdoictl: warning: TEK %08" PRIx32 " carries a 4-octet MKI, which FFmpeg's SRTP "
-			"does not understand (set mki = no for the group on the key server)\n", t->spi);
+	if (t->mki) {
+		fprintf(stderr, "gdoictl: TEK %08" PRIx32 " carries a 4-octet MKI, which FFmpeg's SRTP does not "
+			"understand (it would output ciphertext): set mki = no for the group on the key server\n",
+			t->spi);
+		return 1;
+	}
+	return 0;
+}
+
+/* A complete SDP file for one RTP stream on the TEK's destination, keyed by the active TEK. */
+static int sdp_text(const struct ipc_snapshot *s, long payload, json_t *lines)
+{
+	const struct ipc_tek *t = &s->teks[active_tek(s)];
+	char b64[IPC_B64_LEN(46) + 1], text[1024];
+	const char *enc = payload == 0 ? "PCMU/8000" : payload == 8 ? "PCMA/8000" : payload == 9 ? "G722/8000" :
+			  payload == 10 ? "L16/44100/2" : payload == 11 ? "L16/44100" : NULL;
+	bool v6 = strchr(t->dst_addr, ':') != NULL;
+	if (ffmpeg_refuses(t))
+		return 1;
+	if (!enc) {
+		fprintf(stderr, "gdoictl: --format sdp: payload type %ld has no static rtpmap; use 0, 8, 9, 10 or 11\n",
+			payload);
+		return 2;
+	}
+	key_salt(t, b64, NULL);
+	snprintf(text, sizeof text,
+		 "v=0\no=- %" PRIu64 " %" PRIu64 " IN IP%c %s\ns=gdoi group %s\nc=IN IP%c %s%s\nt=0 0\n"
+		 "m=audio %u RTP/SAVP %ld\na=rtpmap:%ld %s\na=recvonly\na=crypto:1 %s inline:%s",
+		 s->version, s->version, v6 ? '6' : '4', t->dst_addr, s->name[0] ? s->name : "-", v6 ? '6' : '4',
+		 t->dst_addr, v6 ? "" : "/1", (unsigned)t->dst_port, payload, payload, enc,
+		 suites[suite_index(t->profile_id)].sdes, b64);
+	emit(lines, t, NULL, text);
+	explicit_bzero(b64, sizeof b64);
+	explicit_bzero(text, sizeof text);
+	return 0;
+}
+
+static int ffmpeg_line(const struct ipc_tek *t, json_t *lines)
+{
+	char b64[IPC_B64_LEN(46) + 1], line[256];
+	int i = suite_index(t->profile_id);
+	if (ffmpeg_refuses(t))
+		return 1;
 	key_salt(t, b64, NULL);
 	snprintf(line, sizeof line, "-srtp_in_suite %s -srtp_in_params %s", suites[i].sdes, b64);
 	emit(lines, t, NULL, line);
@@ -285,6 +400,7 @@ static int ffmpeg_line(const struct ipc_tek *t, json_t *lines)
 static int print_format(const struct ipc_snapshot *s, const struct opts *o)
 {
 	json_t *lines = o->json ? json_array() : NULL;
+	size_t order[IPC_MAX_TEKS];
 	int rc = 0;
 
 	for (size_t i = 0; i < s->nteks && !rc; i++) {
@@ -293,19 +409,31 @@ static int print_format(const struct ipc_snapshot *s, const struct opts *o)
 			fprintf(stderr, "gdoictl: TEK %08" PRIx32 ": unknown profile %u\n", t->spi,
 				(unsigned)t->profile_id);
 			rc = 1;
-			break;
-		}
-		if (o->fmt == FMT_SDES) {
+		} else if (o->fmt == FMT_SDES) {
 			sdes_line(t, (int)i + 1, lines);
 		} else if (o->fmt == FMT_FFMPEG) {
 			rc = ffmpeg_line(t, lines);
-		} else if (o->have_ssrc) {
-			gst_line(t, &o->ssrc, o->payload, lines);
+		}
+	}
+	if (!rc && !s->nteks && o->fmt != FMT_SDES && o->fmt != FMT_FFMPEG) {
+		fprintf(stderr, "gdoictl: the group holds no keys yet\n");
+		rc = 1;
+	} else if (!rc && (o->fmt == FMT_GST || o->fmt == FMT_SRTPENC) && gst_refuses(&s->teks[active_tek(s)])) {
+		rc = 1;
+	} else if (!rc && o->fmt == FMT_SDP) {
+		rc = sdp_text(s, o->payload, lines);
+	} else if (!rc && o->fmt == FMT_SRTPENC) {
+		srtpenc_line(s, lines);
+	} else if (!rc && o->fmt == FMT_GST) {
+		size_t n = gst_keys(s, order);
+		const struct ipc_tek *t = &s->teks[order[0]];
+		if (o->have_ssrc) {
+			gst_line(s, order, n, &o->ssrc, o->payload, lines);
 		} else if (t->ssrc_assigned && s->nssrcs) {
 			for (size_t k = 0; k < s->nssrcs; k++)
-				gst_line(t, &s->ssrcs[k], o->payload, lines);
+				gst_line(s, order, n, &s->ssrcs[k], o->payload, lines);
 		} else {
-			gst_line(t, NULL, o->payload, lines);
+			gst_line(s, order, n, NULL, o->payload, lines);
 		}
 	}
 	if (lines && !rc)
@@ -530,9 +658,12 @@ int gdoictl_sidecar_main(int argc, char **argv)
 			else if (!strcmp(optarg, "sdes")) o.fmt = FMT_SDES;
 			else if (!strcmp(optarg, "gst-caps")) o.fmt = FMT_GST;
 			else if (!strcmp(optarg, "ffmpeg")) o.fmt = FMT_FFMPEG;
+			else if (!strcmp(optarg, "sdp")) o.fmt = FMT_SDP;
+			else if (!strcmp(optarg, "srtpenc")) o.fmt = FMT_SRTPENC;
 			else if (!strcmp(optarg, "table")) o.fmt = FMT_TABLE;
 			else {
-				fprintf(stderr, "gdoictl: --format: json, sdes, gst-caps or ffmpeg, not '%s'\n", optarg);
+				fprintf(stderr, "gdoictl: --format: table, json, sdes, gst-caps, srtpenc, sdp or ffmpeg, "
+					"not '%s'\n", optarg);
 				return 2;
 			}
 			break;
@@ -568,8 +699,8 @@ int gdoictl_sidecar_main(int argc, char **argv)
 		fprintf(stderr, "gdoictl: --format, --payload and --ssrc are options of get\n");
 		return 2;
 	}
-	if ((have_pt || o.have_ssrc) && o.fmt != FMT_GST) {
-		fprintf(stderr, "gdoictl: --payload and --ssrc go with --format gst-caps\n");
+	if ((have_pt && o.fmt != FMT_GST && o.fmt != FMT_SDP) || (o.have_ssrc && o.fmt != FMT_GST)) {
+		fprintf(stderr, "gdoictl: --payload goes with --format gst-caps or sdp, --ssrc with gst-caps\n");
 		return 2;
 	}
 	struct ipc_client *cl;
