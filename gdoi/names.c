@@ -60,6 +60,8 @@ const char *gdoi_notify_name(unsigned type)
 	};
 	if (type > 0 && type < sizeof(errors) / sizeof(errors[0]))
 		return errors[type];
+	if (type == GDOI_N_PRIVATE_UNAVAILABLE)
+		return "UNAVAILABLE (private use)";
 	if (type == GDOI_N_CONNECTED)
 		return "CONNECTED";
 	if (type == GDOI_N_INITIAL_CONTACT)

@@ -136,6 +136,9 @@ enum gdoi_notify_type {
 	GDOI_N_CERTIFICATE_UNAVAILABLE = 28,
 	GDOI_N_UNSUPPORTED_EXCHANGE_TYPE = 29,
 	GDOI_N_UNEQUAL_PAYLOAD_LENGTHS = 30,
+	/* Private use (8192-16383): this implementation's "cannot serve you now" (the key
+	 * server could not record the registration, e.g. its disk is full): try later. */
+	GDOI_N_PRIVATE_UNAVAILABLE = 8192,
 	GDOI_N_CONNECTED = 16384,
 	GDOI_N_INITIAL_CONTACT = 24578,
 };

@@ -89,6 +89,17 @@ struct gdoi_pull_ks_cfg {
 	 */
 	int (*assign_sids)(void *ctx, uint32_t group_id, const struct gdoi_id *member,
 			   unsigned count, uint32_t *sids, size_t *n);
+	/*
+	 * Optional. Called once per registration after message 3 proved the nonce
+	 * (after assign_sids), before message 4 with the keys is built: the key
+	 * server records the member here. Nonzero refuses the registration and no
+	 * keys leave: GDOI_ERR_NOT_AUTHORIZED with AUTHENTICATION-FAILED, anything
+	 * else (the record could not be written) with GDOI_N_PRIVATE_UNAVAILABLE.
+	 * A storage failure in assign_sids (not GDOI_ERR_NOT_AUTHORIZED) is refused
+	 * the same way.
+	 */
+	int (*admit)(void *ctx, uint32_t group_id, const struct gdoi_id *member,
+		     const struct gdoi_addr *addr);
 	void *ctx;
 	/* The Phase 1 authentication key, so that it is never also the rekey key. */
 	const struct gdoi_key *p1_key;

@@ -237,19 +237,37 @@ static int on_msg3(struct gdoi_pull_ks *ks, struct gdoi_p1_sa *sa, struct kx *x,
 	pull_digest(msg, len, x->last_in);
 	uint32_t sids[GDOI_MAX_SIDS];
 	size_t nsids = 0;
+	uint16_t refusal = 0;
+	const char *why = NULL;
 	if (want && ks->cfg.assign_sids) {
 		rc = ks->cfg.assign_sids(ks->cfg.ctx, x->group_id, gdoi_p1_peer_id(sa), want, sids, &nsids);
-		if (rc || nsids > want || nsids == 0) {
+		if (rc && rc != GDOI_ERR_NOT_AUTHORIZED) {
+			refusal = GDOI_N_PRIVATE_UNAVAILABLE;
+			why = "the key server cannot assign Sender-IDs now";
+		} else if (rc || nsids > want || nsids == 0) {
 			/* A sender without SSRCs must not get the keys (RFC 3711 §9.1): say so. */
-			uint32_t g = x->group_id;
-			gdoi_pull_policy_free(x->policy);
-			x->policy = NULL;
-			x->state = KX_DONE;
-			x->deadline = now + timeout(ks);
-			gdoi_p1_iv_drop(sa, x->msgid);
-			return refuse(sa, GDOI_N_INVALID_ID_INFORMATION, rc ? rc : GDOI_ERR_NOT_AUTHORIZED,
-				      res, "no Sender-IDs for this member", g);
+			refusal = GDOI_N_INVALID_ID_INFORMATION;
+			why = "no Sender-IDs for this member";
+			rc = rc ? rc : GDOI_ERR_NOT_AUTHORIZED;
 		}
+	}
+	if (!refusal && ks->cfg.admit) {
+		rc = ks->cfg.admit(ks->cfg.ctx, x->group_id, gdoi_p1_peer_id(sa), gdoi_p1_peer_addr(sa));
+		if (rc) {
+			refusal = rc == GDOI_ERR_NOT_AUTHORIZED ? GDOI_N_AUTHENTICATION_FAILED
+								: GDOI_N_PRIVATE_UNAVAILABLE;
+			why = rc == GDOI_ERR_NOT_AUTHORIZED ? "member not admitted"
+							    : "the key server cannot record the registration now";
+		}
+	}
+	if (refusal) {
+		uint32_t g = x->group_id;
+		gdoi_pull_policy_free(x->policy);
+		x->policy = NULL;
+		x->state = KX_DONE;
+		x->deadline = now + timeout(ks);
+		gdoi_p1_iv_drop(sa, x->msgid);
+		return refuse(sa, refusal, rc, res, why, g);
 	}
 	const struct gdoi_policy *p = x->policy;
 	struct gdoi_arena *a = gdoi_arena_new();

@@ -349,6 +349,33 @@ int ks_group_assign_ssrcs(struct ks_group *g, const char *member, unsigned count
 
 /* ---- open / reconfigure / close -------------------------------------------- */
 
+/*
+ * The state of this group was lost or rolled back: its KEK, or the last SEQ
+ * used under it, is unknown. A new KEK epoch: new TEKs and a new KEK (a fresh
+ * random SPI, SEQ from 0: members holding the old KEK never see one of its
+ * SEQs again, because a SEQ counts per KEK), pushed at once under the new KEK
+ * (tek_push_due). That push cannot be read by members of the old epoch; the
+ * sidecar re-registers on a push under an unknown KEK, and any member
+ * re-registers before its TEKs expire (docs/keyserver.md, "State loss").
+ */
+static int start_epoch(struct ks_group *g, int64_t now, const char *why)
+{
+	const struct ks_group_cfg *c = g->cfg;
+	ks_log(KS_WARN, "group %s (id %u): %s: new KEK epoch: new TEKs%s, pushed at once; members of the old "
+	       "epoch must register again", c->name, c->id, why, c->kek_alg ? " and a new KEK" : "");
+	struct gdoi_policy *u = calloc(1, sizeof(*u));
+	if (!u)
+		return -1;
+	int rc = ks_group_new_teks(g, now, u, NULL, NULL);
+	if (!rc && c->kek_alg)
+		rc = ks_group_new_kek(g, now, u);
+	if (!c->kek_alg)
+		g->rec.has_kek = false;
+	gdoi_wipe_free(u, sizeof(*u));
+	g->rec.tek_push_due = g->rec.has_kek;
+	return rc;
+}
+
 static bool teks_match_cfg(const struct ks_group *g)
 {
 	size_t cur = 0;
@@ -398,11 +425,22 @@ int ks_group_open(struct ks *ks, const struct ks_group_cfg *cfg, struct ks_group
 	int rc = ks_state_load_group(ks->st, g->id, &g->rec);
 	if (rc < 0)
 		goto fail;
+	char why[700];
+	enum ks_state_verdict v = ks_state_verify_group(ks->st, rc, &g->rec, why, sizeof(why));
 	bool fresh = rc == 1;
 	if (load_sign_key(g))
 		goto fail;
 	bool save = fresh;
-	if (fresh) {
+	if (v == KS_STATE_LOST) {
+		if (start_epoch(g, now, why))
+			goto fail;
+		save = true;
+	} else if (v == KS_STATE_BEHIND) {
+		ks_log(KS_WARN, "group %s: %s: SEQ continues at %u under the same KEK and new TEKs are pushed "
+		       "at once", cfg->name, why, g->rec.seq);
+		g->rec.tek_push_due = true;
+		save = true;
+	} else if (fresh) {
 		struct gdoi_policy *u = calloc(1, sizeof(*u));
 		if (!u)
 			goto fail;

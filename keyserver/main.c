@@ -285,22 +285,27 @@ int main(int argc, char **argv)
 	uv_signal_start(&ks.sig_term, on_signal, SIGTERM);
 	uv_signal_start(&ks.sig_int, on_signal, SIGINT);
 	uv_signal_start(&ks.sig_hup, on_signal, SIGHUP);
+	/* Bound before the groups open: a rekey at start (TEK set changed) is pushed
+	 * from this socket, and an unbound one would be bound to an ephemeral port. */
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(ks.cfg->listen.port) };
+	memcpy(&sa.sin_addr, ks.cfg->listen.ip, 4);
+	int rc = uv_udp_bind(&ks.udp, (const struct sockaddr *)&sa, 0);
+	char la[64];
+	snprintf(la, sizeof(la), "%u.%u.%u.%u:%u", ks.cfg->listen.ip[0], ks.cfg->listen.ip[1],
+		 ks.cfg->listen.ip[2], ks.cfg->listen.ip[3], ks.cfg->listen.port);
+	if (rc) {
+		ks_log(KS_ERR, "cannot listen on UDP %s: %s", la, uv_strerror(rc));
+		goto fail_loop;
+	}
 	if (open_groups(&ks))
 		goto fail_loop;
 	if (ks_registrar_new(&ks, &ks.reg, err, sizeof(err))) {
 		ks_log(KS_ERR, "%s", err);
 		goto fail_loop;
 	}
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(ks.cfg->listen.port) };
-	memcpy(&sa.sin_addr, ks.cfg->listen.ip, 4);
-	int rc = uv_udp_bind(&ks.udp, (const struct sockaddr *)&sa, 0);
-	if (!rc)
-		rc = uv_udp_recv_start(&ks.udp, on_alloc, on_udp);
-	char la[64];
-	snprintf(la, sizeof(la), "%u.%u.%u.%u:%u", ks.cfg->listen.ip[0], ks.cfg->listen.ip[1],
-		 ks.cfg->listen.ip[2], ks.cfg->listen.ip[3], ks.cfg->listen.port);
+	rc = uv_udp_recv_start(&ks.udp, on_alloc, on_udp);
 	if (rc) {
-		ks_log(KS_ERR, "cannot listen on UDP %s: %s", la, uv_strerror(rc));
+		ks_log(KS_ERR, "cannot receive on UDP %s: %s", la, uv_strerror(rc));
 		goto fail_loop;
 	}
 	if (ks_admin_open(&ks, ks.cfg->admin_socket, &ks.admin))

@@ -5,7 +5,10 @@
  *   peer_allowed  the authenticated identity is a configured, non-evicted member;
  *   lookup        the group exists and the member may join it; its policy, in
  *                 the reference implementation's SA KEK form for compat members;
- *   assign_sids   may_send members get fresh SSRCs at each registration, others none.
+ *   assign_sids   may_send members get fresh SSRCs at each registration, others none;
+ *   admit         the member is recorded (for unicast rekeys) before its keys
+ *                 leave: a member that cannot be recorded would miss every
+ *                 rekey, so a storage failure refuses the registration.
  * Each datagram gives at most one log line, with the core's reason.
  */
 #include <arpa/inet.h>
@@ -135,8 +138,36 @@ static int assign_sids(void *ctx, uint32_t group_id, const struct gdoi_id *membe
 	}
 	if (count > m->max_ssrcs)
 		count = m->max_ssrcs;
-	if (ks_group_assign_ssrcs(g, m->name, count, sids, n))
-		return GDOI_ERR_NOMEM;
+	if (ks_group_assign_ssrcs(g, m->name, count, sids, n)) {
+		ks_log(KS_ERR, "group %s: member %s: cannot assign its SSRCs (state storage failed): "
+		       "registration refused", g->cfg->name, m->name);
+		return GDOI_ERR_STATE;
+	}
+	return 0;
+}
+
+static int admit(void *ctx, uint32_t group_id, const struct gdoi_id *member, const struct gdoi_addr *addr)
+{
+	struct ks_registrar *r = ctx;
+	struct ks_group *g = ks_find_group(r->ks, group_id);
+	const struct ks_member_cfg *m = member_of(r->ks, member);
+	if (!g || !m)
+		return GDOI_ERR_NOT_FOUND;
+	char ids[300], peer[64];
+	fmt_id(member, ids, sizeof(ids));
+	if (ks_state_blocked(r->ks->st, m->name)) {
+		/* evicted between its message 1 and 3: its keys are already rotated away */
+		ks_log(KS_WARN, "group %s: member %s (%s) evicted during its registration: refused", g->cfg->name,
+		       m->name, ids);
+		return GDOI_ERR_NOT_AUTHORIZED;
+	}
+	fmt_addr(addr, peer, sizeof(peer));
+	if (ks_state_member_seen(r->ks->st, g->id, m->name, ids, peer, ks_unix_now())) {
+		ks_log(KS_ERR, "group %s: member %s (%s) at %s: cannot record the registration (state storage "
+		       "failed): refused, since an unrecorded member would miss every rekey", g->cfg->name,
+		       m->name, ids, peer);
+		return GDOI_ERR_STATE;
+	}
 	return 0;
 }
 
@@ -271,7 +302,7 @@ int ks_registrar_new(struct ks *ks, struct ks_registrar **out, char *err, size_t
 		.cert = r->cert_der ? GDOI_BYTES(r->cert_der, r->cert_len) : GDOI_BYTES_NONE,
 		.trust = r->trust, .unix_now = unix_now_cb, .peer_allowed = peer_allowed, .ctx = r };
 	r->resp = gdoi_p1_responder_new(&r->p1cfg, now_ms(ks));
-	struct gdoi_pull_ks_cfg pc = { .lookup = lookup, .assign_sids = assign_sids, .ctx = r, .p1_key = r->key };
+	struct gdoi_pull_ks_cfg pc = { .lookup = lookup, .assign_sids = assign_sids, .admit = admit, .ctx = r, .p1_key = r->key };
 	r->pks = gdoi_pull_ks_new(&pc);
 	if (!r->resp || !r->pks) {
 		snprintf(err, errlen, "cannot create the Phase 1 responder / PULL key server");
@@ -330,14 +361,7 @@ static void registered(struct ks *ks, struct gdoi_p1_sa *sa, uint32_t wire_gid, 
 	fmt_id(id, ids, sizeof(ids));
 	if (!g || !m)
 		return;
-	if (ks_state_blocked(ks->st, m->name)) {
-		/* evicted between its message 1 and 4: it holds keys already rotated away */
-		ks_log(KS_WARN, "group %s: member %s (%s) completed a registration after its eviction: not recorded",
-		       g->cfg->name, m->name, ids);
-		return;
-	}
-	ks->registrations++;
-	ks_state_member_seen(ks->st, g->id, m->name, ids, peer, ks_unix_now());
+	ks->registrations++;	/* recorded by admit() */
 	uint32_t ssrcs[GDOI_MAX_SIDS];
 	size_t n = 0;
 	ks_state_ssrc_list(ks->st, g->id, m->name, ssrcs, GDOI_MAX_SIDS, &n);

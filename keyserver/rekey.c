@@ -9,8 +9,9 @@
  * Each TEK push also deletes the generation before the one it replaces.
  *
  * Durability: the new keys and the push's SEQ are committed to the state
- * (synchronously) before the push is built and sent, so a crash at any point
- * never makes a later push reuse or go below a SEQ that members have seen.
+ * (synchronously, the SEQ mark first) before the push is built and sent, so a
+ * crash at any point never makes a later push reuse or go below a SEQ that
+ * members have seen; a state that lost commits is caught at start (state.h).
  *
  * Eviction (forward access control, RFC 6407 §7.4): the KEK rotates in one
  * push sent by unicast to each remaining registered member only - a
@@ -117,7 +118,7 @@ static void on_timer(uv_timer_t *t)
 	struct ks_group_rec *r = &g->rec;
 	int64_t now = ks_unix_now();
 	if (r->tek_push_due) {
-		ks_rekey_teks(g, "new TEKs after a KEK rotation for eviction");
+		ks_rekey_teks(g, "new TEKs owed after a KEK change (eviction or new KEK epoch)");
 	} else if (r->has_kek && now >= r->kek_created + c->kek_lifetime - c->rekey_margin) {
 		ks_rekey_kek(g, "KEK lifetime", false);
 	} else if (now >= r->tek_created + c->tek_lifetime - c->rekey_margin) {

@@ -8,6 +8,12 @@
  * signing key; every TEK SPI ever used (never reused); SSRC assignments per
  * member identity (unique per group); registered members and their address;
  * blocked (evicted) members. Every write is durable when the call returns.
+ *
+ * Loss: a KEK and the last SEQ used under it are also kept apart from the
+ * store (the SQLite backend's SEQ mark, state_mark.h), written first, so that
+ * a store that lost its last commits or a group is detected at start
+ * (ks_state_verify_group) and never makes a SEQ repeat under a KEK members
+ * hold. A store that fails its integrity check is refused at open.
  */
 #ifndef KS_STATE_H
 #define KS_STATE_H
@@ -60,12 +66,24 @@ struct ks_member_rec {
 	uint32_t ssrcs[GDOI_MAX_SIDS];
 };
 
-/* Opens (creating) DIR/gdoi-ks.db, mode 0600. */
+/* Opens (creating) DIR/gdoi-ks.db, mode 0600, and refuses a damaged one (err names
+ * the file). */
 int ks_state_open(const char *dir, struct ks_state **out, char *err, size_t errlen);
 void ks_state_close(struct ks_state *st);
 
 /* 0 found, 1 no such group yet, -1 error. */
 int ks_state_load_group(struct ks_state *st, uint32_t gid, struct ks_group_rec *rec);
+
+enum ks_state_verdict {
+	KS_STATE_OK = 0,	/* as loaded (or a new group) */
+	KS_STATE_BEHIND,	/* same KEK, but the store lost commits: rec->seq raised to the last
+				 * SEQ used; new TEKs must be pushed at once (members may hold newer) */
+	KS_STATE_LOST,		/* the group's KEK or record is gone: a new KEK epoch is due */
+};
+/* At start, after ks_state_load_group returned load_rc (0 or 1): checks rec against
+ * the SEQ mark; why says what was found (for the log). */
+enum ks_state_verdict ks_state_verify_group(struct ks_state *st, int load_rc, struct ks_group_rec *rec,
+					    char *why, size_t whylen);
 /* The whole record, atomically and durably. */
 int ks_state_save_group(struct ks_state *st, const struct ks_group_rec *rec);
 /* Just the SEQ (before a push leaves). */

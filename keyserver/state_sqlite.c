@@ -8,7 +8,15 @@
  * again). One fsync per push is cheap next to a rekey's signature.
  *
  * The database holds keys: it is created 0600 (umask and chmod) in a
- * directory the daemon owns; the WAL and SHM files inherit the mode.
+ * directory the daemon owns; SQLite gives the WAL and SHM files the
+ * database's mode.
+ *
+ * Loss: WAL frames that fail their checksum (a WAL cut short or garbled) are
+ * dropped by SQLite without a word, and an emptied file is a new database;
+ * both would rewind a SEQ. Every commit that moves a KEK or a SEQ therefore
+ * writes the SEQ mark first (state_mark.h), and ks_state_verify_group
+ * compares each group with it at start. Damage SQLite can see
+ * (PRAGMA quick_check) is refused at open.
  */
 #include "keyserver/state.h"
 
@@ -22,6 +30,7 @@
 #include <unistd.h>
 
 #include "keyserver/log.h"
+#include "keyserver/state_mark.h"
 
 #define STMT_CACHE 32
 
@@ -30,6 +39,7 @@
 struct ks_state {
 	sqlite3 *db;
 	struct { const char *sql; sqlite3_stmt *stmt; } cache[STMT_CACHE];
+	struct ks_marks marks;
 };
 
 static const char schema[] =
@@ -53,6 +63,25 @@ static int db_err(struct ks_state *st, const char *what)
 	return -1;
 }
 
+/* PRAGMA quick_check: 0 ok, else err says what is wrong. */
+static int quick_check(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &s, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	const char *r = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
+	int bad = !r || strcmp(r, "ok");
+	if (bad)
+		snprintf(err, errlen, "%s: the database is damaged (quick_check: %s)", path,
+			 r ? r : sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+	return bad ? -1 : 0;
+}
+
+#define RECOVERY_HINT "; to recover, stop, move gdoi-ks.db* aside and start: every group then starts " \
+		      "a new KEK epoch (docs/keyserver.md, \"State loss\")"
+
 int ks_state_open(const char *dir, struct ks_state **out, char *err, size_t errlen)
 {
 	char path[600];
@@ -62,7 +91,7 @@ int ks_state_open(const char *dir, struct ks_state **out, char *err, size_t errl
 	}
 	snprintf(path, sizeof(path), "%s/gdoi-ks.db", dir);
 	/* Create the file 0600 before SQLite does, whatever the umask. */
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
@@ -84,14 +113,66 @@ int ks_state_open(const char *dir, struct ks_state **out, char *err, size_t errl
 		rc = sqlite3_exec(st->db, schema, NULL, NULL, &msg);
 	umask(old);
 	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(st->db));
-		sqlite3_free(msg);
-		sqlite3_close(st->db);
-		free(st);
-		return -1;
+		bool damaged = rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
+		snprintf(err, errlen, "%s: %s%s%s", path, damaged ? "the database is damaged: " : "",
+			 msg ? msg : sqlite3_errmsg(st->db), damaged ? RECOVERY_HINT : "");
+		goto fail;
 	}
+	if (quick_check(st->db, path, err, errlen)) {
+		size_t n = strlen(err);
+		snprintf(err + n, errlen - n, "%s", RECOVERY_HINT);
+		goto fail;
+	}
+	if (ks_marks_load(&st->marks, dir, err, errlen))
+		goto fail;
+	if (st->marks.damaged)
+		ks_log(KS_WARN, "state: %s is damaged: every group with a KEK starts a new KEK epoch",
+		       st->marks.path);
 	*out = st;
 	return 0;
+fail:
+	sqlite3_free(msg);
+	sqlite3_close(st->db);
+	free(st);
+	return -1;
+}
+
+enum ks_state_verdict ks_state_verify_group(struct ks_state *st, int load_rc, struct ks_group_rec *rec,
+					    char *why, size_t whylen)
+{
+	const struct ks_marks *m = &st->marks;
+	const struct ks_mark *k = ks_marks_find(m, rec->gid);
+	bool in_db = load_rc == 0;
+	why[0] = '\0';
+	if (m->damaged) {
+		snprintf(why, whylen, "%s is damaged", m->path);
+		return in_db && !rec->has_kek ? KS_STATE_OK : KS_STATE_LOST;
+	}
+	if (!k) {
+		if (in_db && rec->has_kek) {
+			snprintf(why, whylen, "%s has no SEQ for this group (lost, or state from an older version)",
+				 m->path);
+			return KS_STATE_LOST;
+		}
+		return KS_STATE_OK;	/* a new group, or one without a KEK */
+	}
+	if (!in_db) {
+		snprintf(why, whylen, "the database has lost this group (%s has it, SEQ %u)", m->path, k->seq);
+		return KS_STATE_LOST;
+	}
+	if (k->has_kek != rec->has_kek ||
+	    (k->has_kek && memcmp(k->kek_spi, rec->kek_spi, GDOI_KEK_SPI_LEN))) {
+		snprintf(why, whylen, "the database holds another KEK than %s (its last commits are lost)",
+			 m->path);
+		return KS_STATE_LOST;
+	}
+	if (k->has_kek && rec->seq < k->seq) {
+		snprintf(why, whylen, "the database is at SEQ %u, %s at %u (its last commits are lost)",
+			 rec->seq, m->path, k->seq);
+		rec->seq = k->seq;
+		return KS_STATE_BEHIND;
+	}
+	return KS_STATE_OK;
 }
 
 void ks_state_close(struct ks_state *st)
@@ -103,6 +184,7 @@ void ks_state_close(struct ks_state *st)
 		sqlite3_finalize(st->cache[i].stmt);
 	sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	sqlite3_close(st->db);
+	ks_marks_free(&st->marks);
 	free(st);
 }
 
@@ -209,6 +291,9 @@ static int exec(struct ks_state *st, const char *sql)
 
 int ks_state_save_group(struct ks_state *st, const struct ks_group_rec *rec)
 {
+	/* the mark first: never behind what a push may carry */
+	if (ks_marks_set(&st->marks, rec->gid, rec->has_kek, rec->kek_spi, rec->seq))
+		return -1;
 	if (exec(st, "BEGIN IMMEDIATE"))
 		return -1;
 	sqlite3_stmt *s = prep(st, "INSERT OR REPLACE INTO groups(gid, has_kek, kek_spi, kek_alg, kek_bits,"
@@ -270,6 +355,13 @@ fail:
 
 int ks_state_save_seq(struct ks_state *st, uint32_t gid, uint32_t seq)
 {
+	const struct ks_mark *k = ks_marks_find(&st->marks, gid);
+	if (!k || !k->has_kek) {
+		ks_log(KS_ERR, "state: SEQ of group %u saved before its KEK", gid);
+		return -1;
+	}
+	if (ks_marks_set(&st->marks, gid, true, k->kek_spi, seq))
+		return -1;
 	sqlite3_stmt *s = prep(st, "UPDATE groups SET seq=? WHERE gid=?");
 	if (!s)
 		return -1;

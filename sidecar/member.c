@@ -192,7 +192,7 @@ static void p1_result(struct sidecar *sc, struct gdoi_p1_sa *sa, struct gdoi_p1_
 	case GDOI_P1_EV_NOTIFY:
 		/* Registrations run one at a time, so an error Notify under the SA while
 		 * one is in progress is the key server's answer to it. */
-		if (r->notify < 8192 && sa == sc->sa) {
+		if (r->notify < GDOI_N_CONNECTED && sa == sc->sa) {	/* 1..16383: errors */
 			for (size_t i = 0; i < sc->cfg.ngroups; i++)
 				if (sc->groups[i].pm) {
 					char why[120];

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "keyserver/log.c"
+#include "keyserver/state_mark.c"
 #include "keyserver/state_sqlite.c"
 
 static char dir[64];
@@ -42,6 +43,8 @@ static int teardown(void **s)
 	snprintf(cmd, sizeof(cmd), "%s/gdoi-ks.db-wal", dir);
 	unlink(cmd);
 	snprintf(cmd, sizeof(cmd), "%s/gdoi-ks.db-shm", dir);
+	unlink(cmd);
+	snprintf(cmd, sizeof(cmd), "%s/gdoi-ks.seq", dir);
 	unlink(cmd);
 	rmdir(dir);
 	return 0;
@@ -165,6 +168,122 @@ static void test_members_listing(void **s)
 	ks_state_close(st);
 }
 
+static void path_in(char *p, size_t cap, const char *name)
+{
+	snprintf(p, cap, "%s/%s", dir, name);
+}
+
+static void sql(const char *stmt)
+{
+	char p[128];
+	sqlite3 *db = NULL;
+	path_in(p, sizeof(p), "gdoi-ks.db");
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, stmt, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void kek_group(struct ks_group_rec *r, uint32_t gid, uint8_t spi, uint32_t seq)
+{
+	memset(r, 0, sizeof(*r));
+	r->gid = gid;
+	r->has_kek = true;
+	memset(r->kek_spi, spi, sizeof(r->kek_spi));
+	r->seq = seq;
+}
+
+static enum ks_state_verdict reopen_verify(struct ks_state **st, uint32_t gid, struct ks_group_rec *back)
+{
+	char why[700];
+	ks_state_close(*st);
+	*st = open_state();
+	int rc = ks_state_load_group(*st, gid, back);
+	assert_true(rc == 0 || rc == 1);
+	return ks_state_verify_group(*st, rc, back, why, sizeof(why));
+}
+
+/* The SEQ mark catches a database that went back: rows, KEK or SEQ lost. */
+static void test_loss_detected(void **s)
+{
+	(void)s;
+	struct ks_state *st = open_state();
+	static struct ks_group_rec r, back;
+	kek_group(&r, 77, 0x11, 5);
+	assert_int_equal(ks_state_save_group(st, &r), 0);
+	assert_int_equal(ks_state_save_seq(st, 77, 6), 0);
+	assert_int_equal(reopen_verify(&st, 77, &back), KS_STATE_OK);	/* intact: as it was */
+	assert_int_equal(back.seq, 6);
+	char p[128];
+	struct stat sb;
+	path_in(p, sizeof(p), "gdoi-ks.seq");
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	ks_state_close(st);
+	/* the last SEQ commits lost (as with a WAL cut short): SEQ raised to the mark */
+	sql("UPDATE groups SET seq=2 WHERE gid=77");
+	st = open_state();
+	assert_int_equal(reopen_verify(&st, 77, &back), KS_STATE_BEHIND);
+	assert_int_equal(back.seq, 6);
+	/* a KEK rotation lost: the database holds the old KEK */
+	kek_group(&r, 77, 0x22, 0);
+	assert_int_equal(ks_state_save_group(st, &r), 0);
+	ks_state_close(st);
+	sql("UPDATE groups SET kek_spi=zeroblob(16) WHERE gid=77");
+	st = open_state();
+	assert_int_equal(reopen_verify(&st, 77, &back), KS_STATE_LOST);
+	ks_state_close(st);
+	/* the row deleted, or the whole database emptied */
+	sql("DELETE FROM groups");
+	st = open_state();
+	assert_int_equal(reopen_verify(&st, 77, &back), KS_STATE_LOST);
+	assert_int_equal(reopen_verify(&st, 78, &back), KS_STATE_OK);	/* never seen: a new group */
+	/* the mark deleted while the database holds a KEK */
+	kek_group(&r, 77, 0x33, 1);
+	assert_int_equal(ks_state_save_group(st, &r), 0);
+	ks_state_close(st);
+	unlink(p);
+	st = open_state();
+	assert_int_equal(reopen_verify(&st, 77, &back), KS_STATE_LOST);
+	/* the mark garbled: one octet changed */
+	assert_int_equal(ks_state_save_group(st, &r), 0);
+	ks_state_close(st);
+	FILE *f = fopen(p, "r+b");
+	assert_non_null(f);
+	fseek(f, 20, SEEK_SET);
+	int c = fgetc(f);
+	fseek(f, 20, SEEK_SET);
+	fputc(c ^ 1, f);
+	fclose(f);
+	st = open_state();
+	assert_int_equal(reopen_verify(&st, 77, &back), KS_STATE_LOST);
+	ks_state_close(st);
+}
+
+/* A database SQLite finds damaged is refused, with an error naming it. */
+static void test_damaged_refused(void **s)
+{
+	(void)s;
+	struct ks_state *st = open_state();
+	static struct ks_group_rec r;
+	for (uint32_t g = 1; g < 200; g++) {
+		kek_group(&r, g, (uint8_t)g, g);
+		r.nteks = 1;
+		r.teks[0] = (struct ks_tek_rec){ .spi = g, .key_len = 30 };
+		assert_int_equal(ks_state_save_group(st, &r), 0);
+	}
+	ks_state_close(st);	/* checkpointed: all in the database file */
+	char p[128];
+	path_in(p, sizeof(p), "gdoi-ks.db");
+	assert_int_equal(truncate(p, 4096), 0);
+	char err[700] = "";
+	st = NULL;
+	assert_int_equal(ks_state_open(dir, &st, err, sizeof(err)), -1);
+	assert_null(st);
+	assert_non_null(strstr(err, p));
+	assert_non_null(strstr(err, "damaged"));
+	unlink(p);
+}
+
 int main(void)
 {
 	ks_log_set_level(-1);
@@ -172,6 +291,8 @@ int main(void)
 		cmocka_unit_test(test_group_roundtrip),
 		cmocka_unit_test(test_spis_ssrcs_members),
 		cmocka_unit_test(test_members_listing),
+		cmocka_unit_test(test_loss_detected),
+		cmocka_unit_test(test_damaged_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -64,3 +64,10 @@ ks_stop() {
 jget() {
 	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); r=eval(sys.argv[2]); print(json.dumps(r) if isinstance(r,(list,dict,bool)) or r is None else r)' "$1" "$2"
 }
+
+# members_alice_bob: the two [member] sections most scripts use, in group media
+# (alice may send, bob only receives)
+members_alice_bob() {
+	printf '%s\n' '[member alice]' 'id = fqdn:alice.example' 'psk = alice-secret' 'groups = media' \
+		'may_send = yes' '' '[member bob]' 'id = fqdn:bob.example' 'psk = bob-secret' 'groups = media'
+}
