@@ -36,10 +36,14 @@ struct ks_group_cfg {
 	int line;			/* of the [group ...] header */
 	char name[64];
 	uint32_t id;
-	bool compat_gdoid;		/* also the byte-swapped id; 6-octet SA KEK trailer */
+	/* the GDOI reference implementation's forms (docs/protocol.md): the byte-swapped
+	 * id too, 6-octet SA KEK trailer, Protocol-ID 128 SRTP TEKs, raw-hash RSA pushes */
+	bool compat_gdoid;
+	int compat_line;
 	/* TEKs (SRTP, docs/srtp-tek.md) */
 	size_t nteks;
 	uint16_t profiles[GDOI_MAX_TEKS];
+	int tek_lines[GDOI_MAX_TEKS];
 	struct ks_inet dest;		/* TEK DST selector: the media group */
 	uint32_t tek_lifetime;		/* seconds */
 	uint32_t rekey_margin;		/* push new TEKs this long before expiry */
@@ -49,6 +53,7 @@ struct ks_group_cfg {
 	/* KEK and rekey */
 	uint16_t kek_alg;		/* GDOI_KEK_ALG_*, 0 = no KEK (no rekeys) */
 	uint16_t kek_bits;
+	bool kek_explicit;		/* "kek" given (else compat = gdoid takes aes128) */
 	uint32_t kek_lifetime;
 	char rekey_key_file[512];	/* empty = generated and kept in the state */
 	enum gdoi_md sig_hash;		/* RSA rekey keys; GDOI_MD_NONE = the default */
@@ -58,6 +63,9 @@ struct ks_group_cfg {
 	uint8_t mcast_if[4];
 	bool unicast;
 	bool unicast_explicit;
+	/* members receive unicast pushes on this port (SA KEK DST 0.0.0.0:port);
+	 * 0 = on the address and port they registered from */
+	uint16_t rekey_port;
 };
 
 struct ks_member_cfg {

@@ -8,6 +8,7 @@ set -u
 . "$(dirname "$0")/lib/ks.sh"
 
 port=$(free_port)
+rport=$(free_port)
 conf=$tmp/ks.conf
 log=$tmp/ks.log
 S="127.0.0.1:$port"
@@ -38,6 +39,7 @@ id = 4321
 tek = AES128_CM_SHA1_80
 destination = 239.1.2.5:5008
 compat = gdoid
+rekey_port = $rport
 
 [group private]
 id = 99
@@ -113,6 +115,17 @@ check "group without KEK: no KEK, no SEQ, NULL_SHA1_80 TEK" \
 r1=$(probe "${A[@]}" --group 0xe1100000 2>>"$tmp/probe.err")
 check "compat = gdoid: byte-swapped group id registers, SA KEK with the 6-octet trailer" \
 	test "$(jget "$r1" '[d["group"], d["kek_trailer"]]')" = "[3775922176, 6]"
+check "compat = gdoid: the reference's Protocol-ID 128 TEK (2-octet SPI, 30-octet key), SA KEK DST port = rekey_port" \
+	test "$(jget "$r1" 'all(t["kind"] == "ref_srtp" and 0 < t["spi"] < 65536 and t["key_len"] == 30 for t in d["teks"]) and d["kek_dst"] == "0.0.0.0:'"$rport"'"')" = true
+# a member listening on rekey_port gets the compat push (raw-hash RSA, SA KEK + KEK packet, no Delete)
+probe "${A[@]}" --group 0xe1100000 --bind 127.0.0.1:$rport --pushes 1 --push-timeout 10 >"$tmp/pr.out" 2>>"$tmp/probe.err" &
+pr=$!
+for _ in $(seq 1 100); do [ -s "$tmp/pr.out" ] && break; sleep 0.05; done
+rkr=$("$CTL" --socket "$tmp/admin.sock" --json rekey ref)
+wait $pr; rc=$?
+rr=$(sed -n 1p "$tmp/pr.out"); rp=$(sed -n 2p "$tmp/pr.out")
+check "compat = gdoid: rekey pushed to the member's address at rekey_port and applied (exit $rc)" \
+	test "$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); p=json.loads(sys.argv[2]); print(p["event"]=="push" and p["seq"]==r["seq"]+1 and p["kek_spi"]==r["kek_spi"] and p["new_teks"]==1 and p["deleted"]==[] and all(t["kind"]=="ref_srtp" for t in p["teks"]))' "${rr:-null}" "${rp:-null}")" = True
 
 # --- address-bound PSK: selected by the peer's address, refused from any other
 d1=$(probe --id fqdn:dave.example --psk dave-secret --group 1234 --bind 127.0.0.2:0 2>>"$tmp/probe.err")

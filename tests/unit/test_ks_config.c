@@ -52,7 +52,13 @@ static const char good[] =
 	"destination = 239.1.2.3:5004\n"
 	"kek = aes128\n"
 	"rekey_multicast = 239.1.2.4:1849\n"
+	"\n"
+	"[group ref]\n"
+	"id = 99\n"
 	"compat = gdoid\n"
+	"tek = AES128_CM_HMAC_SHA1_80\n"
+	"destination = 239.1.2.5:5004\n"
+	"rekey_port = 1849\n"
 	"\n"
 	"[member alice]\n"
 	"id = fqdn:alice.example\n"
@@ -73,7 +79,7 @@ static void test_good(void **s)
 	assert_string_equal(c->admin_socket, "/tmp/x.sock");
 	assert_int_equal(c->nsuites, 2);
 	assert_int_equal(c->suites[1].enc, GDOI_IKE_ENC_3DES);
-	assert_int_equal(c->ngroups, 1);
+	assert_int_equal(c->ngroups, 2);
 	const struct ks_group_cfg *g = ks_config_group_by_ref(c, "media");
 	assert_non_null(g);
 	assert_ptr_equal(g, ks_config_group_by_ref(c, "1234"));
@@ -81,7 +87,12 @@ static void test_good(void **s)
 	assert_int_equal(g->profiles[1], GDOI_SRTP_AEAD_AES_256_GCM);
 	assert_true(g->mcast);
 	assert_false(g->unicast);	/* multicast configured, unicast not asked for */
-	assert_true(g->compat_gdoid);
+	assert_false(g->compat_gdoid);
+	const struct ks_group_cfg *ref = ks_config_group_by_ref(c, "ref");
+	assert_true(ref->compat_gdoid);
+	assert_int_equal(ref->rekey_port, 1849);
+	assert_int_equal(ref->kek_alg, GDOI_KEK_ALG_AES);
+	assert_int_equal(ref->kek_bits, 128);	/* the compat default: its member has no AES-256 */
 	assert_int_equal(g->rekey_margin, 5 + 30 + 5);
 	const struct ks_member_cfg *m = ks_config_member_by_id(c, GDOI_ID_FQDN, (const uint8_t *)"ALICE.example", 13);
 	assert_non_null(m);
@@ -174,6 +185,18 @@ static void test_errors(void **s)
 	expect_error("[member m]\nid = fqdn:M\npsk = k\ngroups = *\n[member n]\nid = fqdn:m\npsk = k\ngroups = *\n", 5,
 		     "same id as member 'm'");
 	expect_error("[group g]\nthis line is not ini\n", 2, "expected [section], KEY = VALUE");
+	/* compat = gdoid: the reference member's limits, at the line that breaks them */
+	expect_error("[group g]\nid = 5\ncompat = gdoid\ntek = AES128_CM_SHA1_80\ntek = AEAD_AES_128_GCM\n"
+		     "destination = 239.1.1.1:5\nrekey_port = 1849\n", 5,
+		     "tek: with compat = gdoid (line 3) only AES128_CM_SHA1_80");
+	expect_error("[group g]\nid = 5\ntek = AES128_CM_SHA1_32\ndestination = 239.1.1.1:5\nrekey_port = 9\n"
+		     "compat = gdoid\n", 3, "only AES128_CM_SHA1_80 (the reference's Protocol-ID 128 TEK), got "
+		     "AES128_CM_SHA1_32");
+	expect_error("[group g]\nid = 5\ntek = AES128_CM_SHA1_80\ndestination = 239.1.1.1:5\ncompat = gdoid\n", 5,
+		     "unicast rekeys need rekey_port");
+	expect_error("[group g]\nid = 5\ntek = AES128_CM_SHA1_80\ndestination = 239.1.1.1:5\nkek = aes256\n"
+		     "rekey_port = 9\ncompat = gdoid\n", 7, "kek = aes128 or 3des only");
+	expect_error("[group g]\nid = 5\nrekey_port = 0\n", 3, "rekey_port: expected a UDP port");
 }
 
 int main(void)
