@@ -181,7 +181,11 @@ static int group_key(struct parse *p, const char *k, const char *v)
 				    GDOI_MAX_TEKS / 2, GDOI_MAX_TEKS);
 		if (ks_parse_profile(v, &g->profiles[g->nteks]))
 			return cfg_fail(p, "tek: expected an SRTP profile (AES128_CM_SHA1_80, AES128_CM_SHA1_32, "
-				    "NULL_SHA1_80, NULL_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM), got '%s'", v);
+				    "NULL_SHA1_80, NULL_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM) or esp:SUITE "
+				    "(esp:aes128-cbc-sha1, esp:aes256-cbc-sha256, esp:3des-cbc-sha1), got '%s'", v);
+		if (g->nteks && !ks_esp_suite(g->profiles[0]) != !ks_esp_suite(g->profiles[g->nteks]))
+			return cfg_fail(p, "tek: a group's TEKs are all SRTP or all ESP (line %d is %s)",
+				    g->tek_lines[0], ks_profile_name(g->profiles[0]));
 		g->tek_lines[g->nteks++] = p->line;
 		return 1;
 	}
@@ -485,11 +489,13 @@ static int handler(void *user, const char *section, const char *name, const char
 static int validate_compat(struct parse *p, const struct ks_group_cfg *g)
 {
 	for (size_t i = 0; i < g->nteks; i++) {
-		if (g->profiles[i] == GDOI_SRTP_AES128_CM_SHA1_80)
+		/* its member takes ESP TEKs (Protocol-ID 1) as they are */
+		if (g->profiles[i] == GDOI_SRTP_AES128_CM_SHA1_80 || ks_esp_suite(g->profiles[i]))
 			continue;
 		p->line = g->tek_lines[i];
 		cfg_fail(p, "tek: with compat = gdoid (line %d) only AES128_CM_SHA1_80 (the reference's "
-			 "Protocol-ID 128 TEK), got %s", g->compat_line, ks_profile_name(g->profiles[i]));
+			 "Protocol-ID 128 TEK) or esp:SUITE, got %s", g->compat_line,
+			 ks_profile_name(g->profiles[i]));
 		return -1;
 	}
 	p->line = g->compat_line;

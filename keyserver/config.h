@@ -15,6 +15,22 @@
 #include "gdoi/policy.h"
 
 #define KS_MAX_SUITES 16
+
+/* ESP TEK suites, stored where SRTP profiles are (IANA SRTP profiles are < 0x100). */
+#define KS_TEK_ESP_AES128_CBC_SHA1	0xe001
+#define KS_TEK_ESP_AES256_CBC_SHA256	0xe002
+#define KS_TEK_ESP_3DES_CBC_SHA1	0xe003
+
+struct ks_esp_suite {
+	const char *name;		/* after "esp:" */
+	uint16_t code;			/* KS_TEK_ESP_* */
+	uint8_t transform_id;		/* ESP transform (RFC 2407 §4.4.4) */
+	uint16_t key_bits;		/* Key Length attribute, 0 = none (3DES) */
+	uint16_t auth_alg;		/* Authentication Algorithm (RFC 2407 §4.5, RFC 4868) */
+};
+
+/* The ESP suite of a TEK code, NULL for an SRTP profile. */
+const struct ks_esp_suite *ks_esp_suite(uint16_t profile);
 #define KS_MAX_ID 256
 #define KS_MAX_MEMBER_GROUPS 32
 #define KS_MAX_MEMBER_ADDRS 8
@@ -141,6 +157,7 @@ int ks_parse_inet(const char *s, struct ks_inet *out, bool need_port);
 int ks_parse_ident(const char *s, struct ks_ident *out);
 /* "fqdn:x", "ipv4:1.2.3.4", ... for logs and the admin socket. */
 void ks_ident_format(uint8_t type, const uint8_t *data, size_t len, char *out, size_t cap);
+/* A TEK line: an SRTP profile (IANA DTLS-SRTP number) or "esp:SUITE" (a KS_TEK_ESP_* code). */
 int ks_parse_profile(const char *s, uint16_t *profile);
 const char *ks_profile_name(uint16_t profile);
 /* "aes256-sha256-ecp256": ENC-HASH-GROUP into a suite (auth and lifetime not set). */

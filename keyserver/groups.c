@@ -184,7 +184,8 @@ static void tek_descriptor(const struct ks_group *g, struct gdoi_tek *t, uint32_
 	const struct ks_group_cfg *c = g->cfg;
 	/* compat = gdoid: the reference's Protocol-ID 128 TEK (config allows only
 	 * AES128_CM_SHA1_80 there, and claim_spi gives 16-bit SPIs) */
-	*t = (struct gdoi_tek){ .kind = c->compat_gdoid ? GDOI_TEK_REF_SRTP : GDOI_TEK_SRTP, .spi = spi,
+	*t = (struct gdoi_tek){ .kind = ks_group_tek_proto(g) == GDOI_TEK_PROTO_REF_SRTP ? GDOI_TEK_REF_SRTP
+										  : GDOI_TEK_SRTP, .spi = spi,
 		.src = { .id_type = GDOI_ID_IPV4_ADDR_SUBNET, .addr_len = 8 },	/* any sender */
 		.dst = { .id_type = GDOI_ID_IPV4_ADDR, .port = c->dest.port, .addr_len = 4 },
 		.u.srtp = { .profile = profile,
@@ -192,6 +193,34 @@ static void tek_descriptor(const struct ks_group *g, struct gdoi_tek *t, uint32_
 			    .lifetime = lifetime ? lifetime : 1, .replay_window = c->replay_window,
 			    .ssrc_assigned = c->ssrc_assigned, .allow_repeat_tx = c->allow_repeat_tx } };
 	memcpy(t->dst.addr, c->dest.ip, 4);
+	const struct ks_esp_suite *e = ks_esp_suite(profile);
+	if (e) {	/* ESP TEK (RFC 6407 §5.5.1): tunnel mode, UDP to the destination */
+		t->kind = GDOI_TEK_ESP;
+		t->u.ipsec = (struct gdoi_tek_ipsec_policy){ .protocol = c->dest.port ? 17 : 0,
+			.transform_id = e->transform_id, .key_bits = e->key_bits, .auth_alg = e->auth_alg,
+			.encap_mode = 1, .lifetime = lifetime ? lifetime : 1 };
+	}
+}
+
+/* The state keeps a TEK's keys as one string: cipher key, then integrity key (ESP). */
+static void tek_keys_from_rec(struct gdoi_tek *t, const struct ks_tek_rec *tr)
+{
+	size_t k, ik;
+	if (gdoi_tek_key_lengths(t, &k, &ik) || k + ik != tr->key_len) {
+		k = tr->key_len;
+		ik = 0;
+	}
+	memcpy(t->key, tr->key, k);
+	memcpy(t->integrity, tr->key + k, ik);
+	t->key_len = k;
+	t->integrity_len = ik;
+}
+
+static void tek_keys_to_rec(struct ks_tek_rec *tr, const struct gdoi_tek *t)
+{
+	memcpy(tr->key, t->key, t->key_len);
+	memcpy(tr->key + t->key_len, t->integrity, t->integrity_len);
+	tr->key_len = t->key_len + t->integrity_len;
 }
 
 void ks_group_build_policy(struct ks_group *g, int64_t now)
@@ -233,13 +262,20 @@ void ks_group_build_policy(struct ks_group *g, int64_t now)
 		int64_t left = end - now;
 		struct gdoi_tek *t = &p->teks[p->nteks++];
 		tek_descriptor(g, t, tr->spi, tr->profile, left < 1 ? 1 : (uint32_t)left);
-		memcpy(t->key, tr->key, tr->key_len);
-		t->key_len = tr->key_len;
+		tek_keys_from_rec(t, tr);
 		t->have_keys = true;
 	}
 }
 
 /* ---- generation ------------------------------------------------------------ */
+
+uint8_t ks_group_tek_proto(const struct ks_group *g)
+{
+	/* a group's TEKs are all SRTP or all ESP (config.c) */
+	if (g->cfg->nteks && ks_esp_suite(g->cfg->profiles[0]))
+		return GDOI_TEK_PROTO_ESP;
+	return g->cfg->compat_gdoid ? GDOI_TEK_PROTO_REF_SRTP : GDOI_TEK_PROTO_SRTP;
+}
 
 static int claim_spi(struct ks_group *g, uint32_t *spi)
 {
@@ -247,7 +283,7 @@ static int claim_spi(struct ks_group *g, uint32_t *spi)
 		uint32_t s;
 		if (gdoi_random((uint8_t *)&s, sizeof(s)))
 			return -1;
-		if (g->cfg->compat_gdoid)
+		if (ks_group_tek_proto(g) == GDOI_TEK_PROTO_REF_SRTP)
 			s &= 0xffff;	/* the reference's TEK SPI field is 2 octets */
 		if (!s)
 			continue;
@@ -290,7 +326,7 @@ int ks_group_new_teks(struct ks_group *g, int64_t now, struct gdoi_policy *updat
 	for (size_t i = 0; i < r->nteks; i++) {
 		if (r->teks[i].gen) {
 			if (dels && nd < GDOI_PUSH_MAX_DELETES)
-				dels[nd++] = (struct gdoi_push_delete){ .proto = GDOI_TEK_PROTO_SRTP,
+				dels[nd++] = (struct gdoi_push_delete){ .proto = ks_group_tek_proto(g),
 									.spi = r->teks[i].spi };
 			gdoi_wipe(&r->teks[i], sizeof(r->teks[i]));
 			continue;
@@ -303,8 +339,8 @@ int ks_group_new_teks(struct ks_group *g, int64_t now, struct gdoi_policy *updat
 	for (size_t i = 0; i < update->nteks && r->nteks < GDOI_MAX_TEKS; i++) {
 		struct ks_tek_rec *t = &r->teks[r->nteks++];
 		*t = (struct ks_tek_rec){ .spi = update->teks[i].spi, .profile = c->profiles[i], .gen = 0,
-					  .created = now, .key_len = update->teks[i].key_len };
-		memcpy(t->key, update->teks[i].key, t->key_len);
+					  .created = now };
+		tek_keys_to_rec(t, &update->teks[i]);
 	}
 	r->tek_created = now;
 	if (ndels)

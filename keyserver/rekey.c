@@ -193,13 +193,15 @@ int ks_rekey_teks(struct ks_group *g, const char *why)
 		goto out;
 	}
 	/* compat = gdoid: like the reference, every push carries the current SA KEK and
-	 * its key packet, and no Delete (it deletes no SRTP TEKs; they expire) */
+	 * its key packet, and no Delete of its SRTP TEKs (it deletes none; its member
+	 * deletes by 4-octet SPI only) */
 	bool ref = g->cfg->compat_gdoid;
 	if (ref) {
 		u->has_kek = true;
 		memcpy(&u->kek, &g->pol.kek, sizeof(u->kek));
-		ndels = 0;
 	}
+	if (ks_group_tek_proto(g) == GDOI_TEK_PROTO_REF_SRTP)
+		ndels = 0;
 	if (build(g, kek, g->rec.seq, u, ref, dels, ndels, &msg, &len))
 		goto out;
 	char what[160];
@@ -357,10 +359,10 @@ int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const s
 		for (size_t j = 0; j < u->nteks; j++)
 			kept |= u->teks[j].spi == pe->spis[i];
 		if (!kept)
-			dels[ndels++] = (struct gdoi_push_delete){ .proto = GDOI_TEK_PROTO_SRTP, .spi = pe->spis[i] };
+			dels[ndels++] = (struct gdoi_push_delete){ .proto = ks_group_tek_proto(g), .spi = pe->spis[i] };
 	}
-	if (g->cfg->compat_gdoid)
-		ndels = 0;	/* no Deletes in the reference's form (see ks_rekey_teks) */
+	if (ks_group_tek_proto(g) == GDOI_TEK_PROTO_REF_SRTP)
+		ndels = 0;	/* no Deletes of its SRTP TEKs (see ks_rekey_teks) */
 	if (build(g, kek, seq, u, !same_kek || g->cfg->compat_gdoid, dels, ndels, &msg, &len))
 		goto out;
 	struct sockaddr_in dest = *to;
