@@ -4,9 +4,10 @@
  * key, then GROUPKEY-PULL), closed loop: each finished registration starts
  * the next one. One process, one socket per simulated member, poll().
  *
- *   reg-load --server ADDR:PORT --psk KEY --group ID [--group-dh N]
- *            [--concurrency C] [--seconds S | --count N] [--first-ip A.B.C.D]
+ *   reg-load --server ADDR:PORT --psk KEY --group ID [--suite NAME] [--group-dh N]
+ *            [--concurrency C] [--seconds S] [--count N] [--first-ip A.B.C.D]
  *            [--latency-out FILE]
+ *   reg-load --help
  *   reg-load --dh-baseline GROUP --seconds S
  *   reg-load ... --count N --hold [--mcast GROUP:PORT] -- TRIGGER-COMMAND ARGS...
  *
@@ -21,7 +22,11 @@
  *
  * Members bind 127.0.0.1 (or consecutive 127.x.y.z addresses from
  * --first-ip, so that a key server with per-address keys sees distinct
- * peers). Output: one JSON object on stdout.
+ * peers), never the key server's own address. --count alone runs until N
+ * registrations are done (no time limit); with --seconds, whichever comes
+ * first. --suite picks the Phase 1 suite, so that any GDOI key server can be
+ * driven (the reference implementation offers only "legacy").
+ * Output: one JSON object on stdout.
  * --dh-baseline measures, in this process, what a key server must do per
  * registration with that group: one key pair generation and one derivation.
  */
@@ -294,16 +299,77 @@ static int fanout(struct member *ms, long nm, struct pollfd *pf, const char *mca
 	return applied == registered && registered ? 0 : 1;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: reg-load --server ADDR:PORT --psk KEY --group ID [options]\n"
+		"       reg-load ... --count N --hold [--mcast GROUP:PORT] -- TRIGGER-COMMAND ARGS...\n"
+		"       reg-load --dh-baseline GROUP [--seconds S]\n"
+		"\n"
+		"Plays group members (Phase 1 Main Mode with a pre-shared key, then GROUPKEY-PULL)\n"
+		"against a GDOI key server, closed loop, and prints one JSON line.\n"
+		"\n"
+		"  --server ADDR:PORT   key server (IPv4)\n"
+		"  --psk KEY            pre-shared key (text)\n"
+		"  --group ID           group id, decimal or 0x hex, sent as is (a little-endian\n"
+		"                       reference key server configured with 1234 wants 0xd2040000)\n"
+		"  --suite NAME         Phase 1 suite: default (AES-256/SHA-256/ECP-256, or\n"
+		"                       AES-128/SHA-256 with --group-dh other than 19),\n"
+		"                       modern2048 (AES-128/SHA-256/MODP-2048), or legacy\n"
+		"                       (3DES/SHA-1/MODP-1024, lifetime 60 s: the reference's)\n"
+		"  --group-dh N         DH group of the default suite (19 ECP-256, 14 MODP-2048, ...)\n"
+		"  --lifetime S         Phase 1 lifetime in seconds (default 86400, legacy 60)\n"
+		"  --concurrency C      registrations in flight (default 16)\n"
+		"  --seconds S          run for S seconds (default 10 without --count)\n"
+		"  --count N            stop after N registrations; alone, no time limit\n"
+		"  --first-ip A.B.C.D   members bind consecutive addresses from here (default\n"
+		"                       127.0.0.1), skipping the key server's address\n"
+		"  --latency-out FILE   every registration time in microseconds, one per line\n"
+		"  --hold               keep N members registered, run the trigger, time the push\n"
+		"  --mcast GROUP:PORT   --hold: also join the rekey multicast group (netns only)\n"
+		"  --dh-baseline GROUP  time one key pair + one derivation of GROUP in-process\n"
+		"  --help               this text\n");
+}
+
+/* The Phase 1 suite by name; false if unknown. */
+static bool pick_suite(const char *name, long dh_group, long lifetime, struct gdoi_p1_suite *s)
+{
+	if (!strcmp(name, "default"))
+		*s = (struct gdoi_p1_suite){ GDOI_IKE_ENC_AES, dh_group == 19 ? 256 : 128, GDOI_IKE_HASH_SHA256,
+					     (uint16_t)dh_group, GDOI_IKE_AUTH_PSK, 86400 };
+	else if (!strcmp(name, "modern2048"))
+		*s = (struct gdoi_p1_suite){ GDOI_IKE_ENC_AES, 128, GDOI_IKE_HASH_SHA256, 14,
+					     GDOI_IKE_AUTH_PSK, 86400 };
+	else if (!strcmp(name, "legacy"))
+		*s = (struct gdoi_p1_suite){ GDOI_IKE_ENC_3DES, 0, GDOI_IKE_HASH_SHA1, 2, GDOI_IKE_AUTH_PSK, 60 };
+	else
+		return false;
+	if (lifetime)
+		s->lifetime = (uint32_t)lifetime;
+	return true;
+}
+
+/* The i-th member address from base, stepping over the key server's own address. */
+static uint32_t member_ip(uint32_t base, long i, uint32_t server_ip)
+{
+	uint32_t a = base + (uint32_t)i;
+	if (base <= server_ip && a >= server_ip)
+		a++;
+	return a;
+}
+
 int main(int argc, char **argv)
 {
-	const char *srv = NULL, *first_ip = "127.0.0.1", *lat_out = NULL;
-	long conc = 16, count = 0, group = 0, dh_group = 19, baseline = 0;
-	double seconds = 10;
+	const char *srv = NULL, *first_ip = "127.0.0.1", *lat_out = NULL, *suite_name = "default";
+	long conc = 16, count = 0, group = 0, dh_group = 19, baseline = 0, lifetime = 0;
+	double seconds = 0;
+	bool seconds_set = false;
 	static const struct option opts[] = {
 		{ "server", 1, 0, 's' }, { "psk", 1, 0, 'k' }, { "group", 1, 0, 'g' },
 		{ "group-dh", 1, 0, 'd' }, { "concurrency", 1, 0, 'c' }, { "seconds", 1, 0, 'S' },
 		{ "count", 1, 0, 'n' }, { "first-ip", 1, 0, 'f' }, { "latency-out", 1, 0, 'l' },
 		{ "dh-baseline", 1, 0, 'b' }, { "hold", 0, 0, 'H' }, { "mcast", 1, 0, 'm' },
+		{ "suite", 1, 0, 'u' }, { "lifetime", 1, 0, 'L' }, { "help", 0, 0, 'h' },
 		{ 0, 0, 0, 0 } };
 	const char *mcast = NULL;
 	for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
@@ -313,23 +379,32 @@ int main(int argc, char **argv)
 		case 'g': group = strtol(optarg, NULL, 0); break;
 		case 'd': dh_group = strtol(optarg, NULL, 10); break;
 		case 'c': conc = strtol(optarg, NULL, 10); break;
-		case 'S': seconds = strtod(optarg, NULL); break;
+		case 'S': seconds = strtod(optarg, NULL); seconds_set = true; break;
 		case 'n': count = strtol(optarg, NULL, 10); break;
 		case 'f': first_ip = optarg; break;
 		case 'l': lat_out = optarg; break;
 		case 'b': baseline = strtol(optarg, NULL, 10); break;
 		case 'H': hold = true; break;
 		case 'm': mcast = optarg; break;
-		default: return 2;
+		case 'u': suite_name = optarg; break;
+		case 'L': lifetime = strtol(optarg, NULL, 10); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
+	if (!seconds_set)
+		seconds = count ? 0 : 10;	/* --count alone: until N are done */
 	if (baseline)
-		return dh_baseline((uint16_t)baseline, seconds);
+		return dh_baseline((uint16_t)baseline, seconds ? seconds : 10);
 	char host[64];
 	const char *colon = srv ? strrchr(srv, ':') : NULL;
 	if (!colon || !psk_text || !group || conc < 1 || (size_t)(colon - srv) >= sizeof(host) ||
 	    (hold && (count < 1 || optind >= argc))) {
-		fprintf(stderr, "usage: reg-load --server ADDR:PORT --psk KEY --group ID ...\n");
+		usage(stderr);
+		return 2;
+	}
+	if (!pick_suite(suite_name, dh_group, lifetime, &suite)) {
+		fprintf(stderr, "reg-load: --suite: expected default, modern2048 or legacy, got '%s'\n", suite_name);
 		return 2;
 	}
 	memcpy(host, srv, (size_t)(colon - srv));
@@ -339,8 +414,6 @@ int main(int argc, char **argv)
 	inet_pton(AF_INET, host, &server.sin_addr);
 	server_addr = (struct gdoi_addr){ .len = 4, .port = ntohs(server.sin_port) };
 	memcpy(server_addr.ip, &server.sin_addr, 4);
-	suite = (struct gdoi_p1_suite){ GDOI_IKE_ENC_AES, dh_group == 19 ? 256 : 128, GDOI_IKE_HASH_SHA256,
-					(uint16_t)dh_group, GDOI_IKE_AUTH_PSK, 86400 };
 	pull_cfg = (struct gdoi_pull_member_cfg){ .group_id = (uint32_t)group };
 	long nm = conc;
 	if (hold) {
@@ -356,7 +429,7 @@ int main(int argc, char **argv)
 		struct member *m = &ms[i];
 		struct sockaddr_in sin = { .sin_family = AF_INET };
 		m->mfd = -1;
-		sin.sin_addr.s_addr = htonl(ntohl(base.s_addr) + (uint32_t)i);
+		sin.sin_addr.s_addr = htonl(member_ip(ntohl(base.s_addr), i, ntohl(server.sin_addr.s_addr)));
 		socklen_t sl = sizeof(sin);
 		m->fd = socket(AF_INET, SOCK_DGRAM, 0);
 		if (m->fd < 0 || bind(m->fd, (struct sockaddr *)&sin, sizeof(sin)) ||
@@ -375,7 +448,7 @@ int main(int argc, char **argv)
 		pf[i] = (struct pollfd){ .fd = m->fd, .events = POLLIN };
 		pf[nm + i] = (struct pollfd){ .fd = -1 };
 	}
-	uint64_t t0 = now_us(), end = t0 + (uint64_t)(seconds * 1e6);
+	uint64_t t0 = now_us(), end = seconds > 0 ? t0 + (uint64_t)(seconds * 1e6) : UINT64_MAX;
 	size_t started = 0;
 	size_t inflight = 0;
 	for (;;) {
@@ -438,8 +511,9 @@ int main(int argc, char **argv)
 	qsort(lat, nlat, sizeof(*lat), cmp_u64);
 	double p50 = nlat ? (double)lat[nlat / 2] / 1000 : 0, p99 = nlat ? (double)lat[nlat * 99 / 100] / 1000 : 0;
 	printf("{\"registrations\":%zu,\"failures\":%zu,\"seconds\":%.3f,\"per_second\":%.1f,"
-	       "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f},\"concurrency\":%ld,\"dh_group\":%ld}\n",
-	       nlat, failures, dt, (double)nlat / dt, p50, p99, conc, dh_group);
+	       "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f},\"concurrency\":%ld,\"dh_group\":%u,"
+	       "\"suite\":\"%s\"}\n",
+	       nlat, failures, dt, (double)nlat / dt, p50, p99, conc, suite.group, suite_name);
 	if (lat_out) {
 		FILE *f = fopen(lat_out, "w");
 		for (size_t i = 0; f && i < nlat; i++)

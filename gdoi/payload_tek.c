@@ -2,7 +2,7 @@
  * payload_tek.c - SA TEK payload bodies (RFC 6407 §5.5):
  *   ESP / AH (Protocol-ID 1, 2; RFC 6407 §5.5.1),
  *   the project's SRTP TEK (Protocol-ID 0xF5; docs/srtp-tek.md),
- *   the reference implementation's SRTP TEK (Protocol-ID 128; receive only),
+ *   the reference implementation's SRTP TEK (Protocol-ID 128; docs/protocol.md),
  *   any other Protocol-ID kept as opaque bytes for the policy layer to refuse.
  */
 #include "codec.h"

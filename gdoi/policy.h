@@ -36,7 +36,7 @@ enum gdoi_tek_kind {
 	GDOI_TEK_SRTP = 1,	/* Protocol-ID 0xF5, docs/srtp-tek.md */
 	GDOI_TEK_ESP,
 	GDOI_TEK_AH,
-	GDOI_TEK_REF_SRTP,	/* the reference implementation's Protocol-ID 128 (receive only) */
+	GDOI_TEK_REF_SRTP,	/* the reference implementation's Protocol-ID 128 (compat = gdoid) */
 };
 
 struct gdoi_tek_srtp_policy {

@@ -232,7 +232,11 @@ int gdoi_policy_to_kd(const struct gdoi_policy *p, bool with_kek, const uint32_t
 		uint8_t *spi = gdoi_arena_alloc(a, 4);
 		if (!v || !spi)
 			return GDOI_ERR_NOMEM;
-		if (!t->have_keys || t->kind == GDOI_TEK_REF_SRTP)
+		if (!t->have_keys)
+			return GDOI_ERR_INVALID_ARG;
+		/* the reference implementation's SRTP TEK has a 2-octet SPI */
+		size_t spi_len = t->kind == GDOI_TEK_REF_SRTP ? 2 : 4;
+		if (spi_len == 2 && t->spi > 0xffff)
 			return GDOI_ERR_INVALID_ARG;
 		gdoi_put_u32(spi, t->spi);
 		size_t nv = 0;
@@ -240,7 +244,7 @@ int gdoi_policy_to_kd(const struct gdoi_policy *p, bool with_kek, const uint32_t
 			v[nv++] = gdoi_attr_var(GDOI_KD_TEK_ALGORITHM_KEY, t->key, t->key_len);
 		if (t->integrity_len)
 			v[nv++] = gdoi_attr_var(GDOI_KD_TEK_INTEGRITY_KEY, t->integrity, t->integrity_len);
-		pk[np++] = (struct gdoi_kd_packet){ .type = GDOI_KD_TEK, .spi = GDOI_BYTES(spi, 4),
+		pk[np++] = (struct gdoi_kd_packet){ .type = GDOI_KD_TEK, .spi = GDOI_BYTES(spi + 4 - spi_len, spi_len),
 						    .attrs = { v, nv } };
 	}
 	if (nsids) {

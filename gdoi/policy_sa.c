@@ -315,6 +315,32 @@ static int sak_from_kek(const struct gdoi_kek_policy *k, struct gdoi_arena *a, s
 	return 0;
 }
 
+/*
+ * The reference implementation's SRTP TEK (Protocol-ID 128), as its key server
+ * sends it (quirk 5; docs/protocol.md): its fixed one-octet fields with the
+ * values it hard-codes, a 2-octet SPI, and the three cipher attributes as zero.
+ * Its member assumes AES128_CM_HMAC_SHA1_80 keys whatever they say.
+ */
+static int ref_srtp_sat(const struct gdoi_tek *t, struct gdoi_arena *a, struct gdoi_attr *v,
+			struct gdoi_sat *s)
+{
+	uint8_t *spi = gdoi_arena_alloc(a, 2);
+	if (!spi)
+		return GDOI_ERR_NOMEM;
+	if (t->spi == 0 || t->spi > 0xffff || t->u.srtp.profile != GDOI_SRTP_AES128_CM_SHA1_80)
+		return GDOI_ERR_INVALID_ARG;
+	spi[0] = (uint8_t)(t->spi >> 8);
+	spi[1] = (uint8_t)t->spi;
+	for (uint16_t i = 0; i < 3; i++)	/* CIPHER, CIPHER_MODE, CIPHER_KEY_LENGTH */
+		v[i] = gdoi_attr_basic((uint16_t)(i + 1), 0);
+	s->protocol_id = GDOI_TEK_PROTO_REF_SRTP;
+	s->u.ref_srtp = (struct gdoi_tek_ref_srtp){ .src = selector_to_id(&t->src),
+		.dst = selector_to_id(&t->dst), .replay_window = 16, .kd_rate = 1,
+		.srtp_lifetime = 16, .srtcp_lifetime = 16, .spi = GDOI_BYTES(spi, 2),
+		.attrs = { v, 3 } };
+	return 0;
+}
+
 static int sat_from_tek(const struct gdoi_tek *t, struct gdoi_arena *a, struct gdoi_sat *s)
 {
 	struct gdoi_attr *v = attrs_new(a, 8);
@@ -362,7 +388,7 @@ static int sat_from_tek(const struct gdoi_tek *t, struct gdoi_arena *a, struct g
 		return 0;
 	}
 	case GDOI_TEK_REF_SRTP:
-		break;	/* receive only: never sent */
+		return ref_srtp_sat(t, a, v, s);
 	}
 	return GDOI_ERR_UNSUPPORTED;
 }

@@ -83,6 +83,9 @@ int gdoi_push_build(const struct gdoi_push_params *p, uint8_t **out, size_t *len
 		rc = gdoi_policy_to_sa(p->update, p->with_kek, a, &pl[n++]);
 		if (!rc)
 			rc = gdoi_policy_to_kd(p->update, p->with_kek, NULL, 0, a, &pl[n++]);
+		/* gdoi_policy_to_kd puts the KEK packet first */
+		if (!rc && p->ref_form && p->with_kek && p->update->has_kek)
+			pl[n - 1].u.kd.pkts[0].spi = GDOI_BYTES(p->kek->spi, GDOI_KEK_SPI_LEN);
 	}
 	if (!rc) {
 		pl[n++] = (struct gdoi_payload){ .type = GDOI_PL_SIG, .u.data = GDOI_BYTES(sig, sig_len) };
@@ -96,9 +99,10 @@ int gdoi_push_build(const struct gdoi_push_params *p, uint8_t **out, size_t *len
 		/* Signed: "rekey" | header (Length unpadded, SIG included) | payloads before SIG. */
 		gdoi_bytes part = GDOI_BYTES(w.buf, offs[n - 1]);
 		size_t got;
-		rc = gdoi_rekey_sign(p->sign_key, p->kek->sig_alg,
-				     gdoi_md_from_sig_hash(p->kek->sig_hash), &part, 1,
-				     w.buf + offs[n - 1] + GDOI_GENERIC_HDR_LEN, sig_len, &got);
+		rc = gdoi_rekey_sign_flags(p->sign_key, p->kek->sig_alg,
+					   gdoi_md_from_sig_hash(p->kek->sig_hash), &part, 1,
+					   p->ref_form ? GDOI_REKEY_RAW_RSA : 0,
+					   w.buf + offs[n - 1] + GDOI_GENERIC_HDR_LEN, sig_len, &got);
 		if (!rc && got != sig_len)
 			rc = GDOI_ERR_CRYPTO;
 	}

@@ -45,6 +45,10 @@ struct gdoi_push_params {
 	 * every TEK of update. NULL for a push that only deletes. */
 	const struct gdoi_policy *update;
 	bool with_kek;
+	/* The GDOI reference implementation's form (compat = gdoid; docs/protocol.md):
+	 * an RSA signature over the raw hash (its quirk 3), and a KEK key packet that
+	 * names the KEK the push travels under, which is what its member looks up. */
+	bool ref_form;
 };
 
 /* Builds, signs and encrypts; *out is malloc'd. */

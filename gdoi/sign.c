@@ -425,9 +425,9 @@ static int rekey_digest(const struct gdoi_key *key, uint16_t sig_alg, enum gdoi_
 	return gdoi_hash(*md, all, nparts + 1, d);
 }
 
-int gdoi_rekey_sign(const struct gdoi_key *key, uint16_t sig_alg, enum gdoi_md md,
-		    const gdoi_bytes *parts, size_t nparts, uint8_t *sig, size_t cap,
-		    size_t *sig_len)
+int gdoi_rekey_sign_flags(const struct gdoi_key *key, uint16_t sig_alg, enum gdoi_md md,
+			  const gdoi_bytes *parts, size_t nparts, unsigned flags, uint8_t *sig,
+			  size_t cap, size_t *sig_len)
 {
 	uint8_t d[GDOI_MD_MAX_LEN];
 	int rc;
@@ -436,7 +436,16 @@ int gdoi_rekey_sign(const struct gdoi_key *key, uint16_t sig_alg, enum gdoi_md m
 		return GDOI_ERR_INVALID_ARG;
 	if ((rc = rekey_digest(key, sig_alg, &md, parts, nparts, d)) != GDOI_OK)
 		return rc;
-	return sign_digest(key, md, GDOI_BYTES(d, gdoi_md_len(md)), sig, cap, sig_len);
+	bool raw = (flags & GDOI_REKEY_RAW_RSA) && key->kind == GDOI_KEYKIND_RSA;
+	return sign_digest(key, raw ? GDOI_MD_NONE : md, GDOI_BYTES(d, gdoi_md_len(md)), sig, cap,
+			   sig_len);
+}
+
+int gdoi_rekey_sign(const struct gdoi_key *key, uint16_t sig_alg, enum gdoi_md md,
+		    const gdoi_bytes *parts, size_t nparts, uint8_t *sig, size_t cap,
+		    size_t *sig_len)
+{
+	return gdoi_rekey_sign_flags(key, sig_alg, md, parts, nparts, 0, sig, cap, sig_len);
 }
 
 int gdoi_rekey_verify(const struct gdoi_key *key, uint16_t sig_alg, enum gdoi_md md,

@@ -78,6 +78,12 @@ int gdoi_ike_verify(const struct gdoi_key *key, uint16_t auth_method, gdoi_bytes
 int gdoi_rekey_sign(const struct gdoi_key *key, uint16_t sig_alg, enum gdoi_md md,
 		    const gdoi_bytes *parts, size_t nparts, uint8_t *sig, size_t cap,
 		    size_t *sig_len);
+/* The same, with flags: GDOI_REKEY_RAW_RSA signs RSA over the raw digest (the
+ * reference implementation's form, quirk 3); ECDSA is unaffected. */
+#define GDOI_REKEY_RAW_RSA 0x1u
+int gdoi_rekey_sign_flags(const struct gdoi_key *key, uint16_t sig_alg, enum gdoi_md md,
+			  const gdoi_bytes *parts, size_t nparts, unsigned flags, uint8_t *sig,
+			  size_t cap, size_t *sig_len);
 int gdoi_rekey_verify(const struct gdoi_key *key, uint16_t sig_alg, enum gdoi_md md,
 		      const gdoi_bytes *parts, size_t nparts, gdoi_bytes sig, unsigned flags);
 

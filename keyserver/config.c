@@ -233,8 +233,12 @@ static int group_key(struct parse *p, const char *k, const char *v)
 				    GDOI_MAX_TEKS / 2, GDOI_MAX_TEKS);
 		if (ks_parse_profile(v, &g->profiles[g->nteks]))
 			return cfg_fail(p, "tek: expected an SRTP profile (AES128_CM_SHA1_80, AES128_CM_SHA1_32, "
-				    "NULL_SHA1_80, NULL_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM), got '%s'", v);
-		g->nteks++;
+				    "NULL_SHA1_80, NULL_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM) or esp:SUITE "
+				    "(esp:aes128-cbc-sha1, esp:aes256-cbc-sha256, esp:3des-cbc-sha1), got '%s'", v);
+		if (g->nteks && !ks_esp_suite(g->profiles[0]) != !ks_esp_suite(g->profiles[g->nteks]))
+			return cfg_fail(p, "tek: a group's TEKs are all SRTP or all ESP (line %d is %s)",
+				    g->tek_lines[0], ks_profile_name(g->profiles[0]));
+		g->tek_lines[g->nteks++] = p->line;
 		return 1;
 	}
 	if (!strcmp(k, "destination")) {
@@ -286,6 +290,7 @@ static int group_key(struct parse *p, const char *k, const char *v)
 			if (!strcasecmp(v, keks[i].n)) {
 				g->kek_alg = keks[i].alg;
 				g->kek_bits = keks[i].bits;
+				g->kek_explicit = true;
 				return 1;
 			}
 		}
@@ -334,6 +339,13 @@ static int group_key(struct parse *p, const char *k, const char *v)
 			g->compat_gdoid = false;
 		else
 			return cfg_fail(p, "compat: expected gdoid or none");
+		g->compat_line = p->line;
+		return 1;
+	}
+	if (!strcmp(k, "rekey_port")) {
+		if (!ks_parse_u32(v, 1, 65535, &u))
+			return cfg_fail(p, "rekey_port: expected a UDP port in 1..65535");
+		g->rekey_port = (uint16_t)u;
 		return 1;
 	}
 	return cfg_fail(p, "unknown key '%s' in a [group] section", k);
@@ -531,6 +543,38 @@ static int handler(void *user, const char *section, const char *name, const char
 
 /* ---- cross checks ------------------------------------------------------- */
 
+/*
+ * What a reference member (gdoid) can take (docs/protocol.md): its SRTP TEK
+ * carries AES128_CM_HMAC_SHA1_80 keys only, its KEK is AES-128 or 3DES, and it
+ * receives rekeys on a socket bound to the SA KEK's DST port, which must not be 0.
+ * Returns 0, or -1 after cfg_fail.
+ */
+static int validate_compat(struct parse *p, const struct ks_group_cfg *g)
+{
+	for (size_t i = 0; i < g->nteks; i++) {
+		/* its member takes ESP TEKs (Protocol-ID 1) as they are */
+		if (g->profiles[i] == GDOI_SRTP_AES128_CM_SHA1_80 || ks_esp_suite(g->profiles[i]))
+			continue;
+		p->line = g->tek_lines[i];
+		cfg_fail(p, "tek: with compat = gdoid (line %d) only AES128_CM_SHA1_80 (the reference's "
+			 "Protocol-ID 128 TEK) or esp:SUITE, got %s", g->compat_line,
+			 ks_profile_name(g->profiles[i]));
+		return -1;
+	}
+	p->line = g->compat_line;
+	if (g->kek_alg && !((g->kek_alg == GDOI_KEK_ALG_AES && g->kek_bits == 128) ||
+			    g->kek_alg == GDOI_KEK_ALG_3DES)) {
+		cfg_fail(p, "compat = gdoid: the reference member takes kek = aes128 or 3des only");
+		return -1;
+	}
+	if (g->kek_alg && g->unicast && !g->rekey_port) {
+		cfg_fail(p, "compat = gdoid: unicast rekeys need rekey_port = PORT (the reference member "
+			 "listens on the SA KEK's DST port and refuses port 0)");
+		return -1;
+	}
+	return 0;
+}
+
 static int validate(struct parse *p)
 {
 	struct ks_config *c = p->c;
@@ -561,8 +605,12 @@ static int validate(struct parse *p)
 		if ((uint64_t)g->rekey_margin + g->dtd >= g->tek_lifetime)
 			return cfg_fail(p, "[group %s]: tek_lifetime (%u) must exceed rekey_margin (%u) + dtd (%u)",
 				    g->name, g->tek_lifetime, g->rekey_margin, g->dtd);
+		if (g->compat_gdoid && !g->kek_explicit)
+			g->kek_bits = 128;	/* the reference member has AES-128 and 3DES only */
 		if (g->kek_alg && g->kek_lifetime <= g->rekey_margin)
 			return cfg_fail(p, "[group %s]: kek_lifetime must exceed rekey_margin", g->name);
+		if (g->compat_gdoid && validate_compat(p, g))
+			return 0;
 	}
 	for (size_t r = 0; r < p->nrefs; r++) {
 		struct ks_member_cfg *m = &c->members[p->refs[r].member];

@@ -15,6 +15,22 @@
 #include "gdoi/policy.h"
 
 #define KS_MAX_SUITES 16
+
+/* ESP TEK suites, stored where SRTP profiles are (IANA SRTP profiles are < 0x100). */
+#define KS_TEK_ESP_AES128_CBC_SHA1	0xe001
+#define KS_TEK_ESP_AES256_CBC_SHA256	0xe002
+#define KS_TEK_ESP_3DES_CBC_SHA1	0xe003
+
+struct ks_esp_suite {
+	const char *name;		/* after "esp:" */
+	uint16_t code;			/* KS_TEK_ESP_* */
+	uint8_t transform_id;		/* ESP transform (RFC 2407 §4.4.4) */
+	uint16_t key_bits;		/* Key Length attribute, 0 = none (3DES) */
+	uint16_t auth_alg;		/* Authentication Algorithm (RFC 2407 §4.5, RFC 4868) */
+};
+
+/* The ESP suite of a TEK code, NULL for an SRTP profile. */
+const struct ks_esp_suite *ks_esp_suite(uint16_t profile);
 #define KS_MAX_ID 256
 #define KS_MAX_MEMBER_GROUPS 32
 #define KS_MAX_MEMBER_ADDRS 8
@@ -36,10 +52,14 @@ struct ks_group_cfg {
 	int line;			/* of the [group ...] header */
 	char name[64];
 	uint32_t id;
-	bool compat_gdoid;		/* also the byte-swapped id; 6-octet SA KEK trailer */
+	/* the GDOI reference implementation's forms (docs/protocol.md): the byte-swapped
+	 * id too, 6-octet SA KEK trailer, Protocol-ID 128 SRTP TEKs, raw-hash RSA pushes */
+	bool compat_gdoid;
+	int compat_line;
 	/* TEKs (SRTP, docs/srtp-tek.md) */
 	size_t nteks;
 	uint16_t profiles[GDOI_MAX_TEKS];
+	int tek_lines[GDOI_MAX_TEKS];
 	struct ks_inet dest;		/* TEK DST selector: the media group */
 	uint32_t tek_lifetime;		/* seconds */
 	uint32_t rekey_margin;		/* push new TEKs this long before expiry */
@@ -49,6 +69,7 @@ struct ks_group_cfg {
 	/* KEK and rekey */
 	uint16_t kek_alg;		/* GDOI_KEK_ALG_*, 0 = no KEK (no rekeys) */
 	uint16_t kek_bits;
+	bool kek_explicit;		/* "kek" given (else compat = gdoid takes aes128) */
 	uint32_t kek_lifetime;
 	char rekey_key_file[512];	/* empty = generated and kept in the state */
 	enum gdoi_md sig_hash;		/* RSA rekey keys; GDOI_MD_NONE = the default */
@@ -58,6 +79,9 @@ struct ks_group_cfg {
 	uint8_t mcast_if[4];
 	bool unicast;
 	bool unicast_explicit;
+	/* members receive unicast pushes on this port (SA KEK DST 0.0.0.0:port);
+	 * 0 = on the address and port they registered from */
+	uint16_t rekey_port;
 };
 
 struct ks_member_cfg {
@@ -134,6 +158,7 @@ int ks_parse_inet(const char *s, struct ks_inet *out, bool need_port);
 int ks_parse_ident(const char *s, struct ks_ident *out);
 /* "fqdn:x", "ipv4:1.2.3.4", ... for logs and the admin socket. */
 void ks_ident_format(uint8_t type, const uint8_t *data, size_t len, char *out, size_t cap);
+/* A TEK line: an SRTP profile (IANA DTLS-SRTP number) or "esp:SUITE" (a KS_TEK_ESP_* code). */
 int ks_parse_profile(const char *s, uint16_t *profile);
 const char *ks_profile_name(uint16_t profile);
 /* "aes256-sha256-ecp256": ENC-HASH-GROUP into a suite (auth and lifetime not set). */

@@ -120,8 +120,31 @@ static const struct { const char *name; uint16_t profile; } profiles[] = {
 	{ "AEAD_AES_256_GCM", GDOI_SRTP_AEAD_AES_256_GCM },
 };
 
+/* ESP TEKs (RFC 6407 §5.5.1), "esp:" and the suite; codes outside the SRTP range. */
+static const struct ks_esp_suite esp_suites[] = {
+	{ "aes128-cbc-sha1", KS_TEK_ESP_AES128_CBC_SHA1, 12, 128, 2 },		/* ESP_AES, HMAC-SHA1 */
+	{ "aes256-cbc-sha256", KS_TEK_ESP_AES256_CBC_SHA256, 12, 256, 5 },	/* ESP_AES, HMAC-SHA2-256 */
+	{ "3des-cbc-sha1", KS_TEK_ESP_3DES_CBC_SHA1, 3, 0, 2 },		/* ESP_3DES, HMAC-SHA1 */
+};
+
+const struct ks_esp_suite *ks_esp_suite(uint16_t profile)
+{
+	for (size_t i = 0; i < sizeof(esp_suites) / sizeof(esp_suites[0]); i++)
+		if (esp_suites[i].code == profile)
+			return &esp_suites[i];
+	return NULL;
+}
+
 int ks_parse_profile(const char *s, uint16_t *profile)
 {
+	if (!strncasecmp(s, "esp:", 4)) {
+		for (size_t i = 0; i < sizeof(esp_suites) / sizeof(esp_suites[0]); i++)
+			if (!strcasecmp(s + 4, esp_suites[i].name)) {
+				*profile = esp_suites[i].code;
+				return 0;
+			}
+		return -1;
+	}
 	if (!strncasecmp(s, "SRTP_", 5))
 		s += 5;
 	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
@@ -143,6 +166,10 @@ int ks_parse_profile(const char *s, uint16_t *profile)
 
 const char *ks_profile_name(uint16_t profile)
 {
+	static const char *esp_names[] = { "esp:aes128-cbc-sha1", "esp:aes256-cbc-sha256", "esp:3des-cbc-sha1" };
+	const struct ks_esp_suite *e = ks_esp_suite(profile);
+	if (e)
+		return esp_names[e - esp_suites];
 	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
 		if (profiles[i].profile == profile)
 			return profiles[i].name;

@@ -54,10 +54,12 @@ static int read_file(const char *path, uint8_t **buf, size_t *len)
 	return 0;
 }
 
-/* A new P-256 key pair as PKCS#8 DER (OpenSSL directly: gdoi/ only loads keys). */
-static int generate_sign_key(uint8_t *der, size_t cap, size_t *len)
+/* A new P-256 key pair (RSA-2048 for compat = gdoid: the reference member verifies
+ * RSA only) as PKCS#8 DER (OpenSSL directly: gdoi/ only loads keys). */
+static int generate_sign_key(bool rsa, uint8_t *der, size_t cap, size_t *len)
 {
-	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *k = rsa ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048)
+			  : EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	if (!k)
 		return -1;
 	unsigned char *p = NULL;
@@ -83,6 +85,11 @@ static int load_sign_key(struct ks_group *g)
 {
 	if (load_sign_key_only(g))
 		return -1;
+	if (g->cfg->compat_gdoid && gdoi_key_kind(g->sign_key) != GDOI_KEYKIND_RSA) {
+		ks_log(KS_ERR, "group %s: compat = gdoid needs an RSA rekey key (the reference member "
+		       "verifies RSA signatures only); set rekey_key to an RSA key", g->cfg->name);
+		return -1;
+	}
 	free(g->sign_spki);
 	g->sign_spki = NULL;
 	if (gdoi_key_to_spki(g->sign_key, &g->sign_spki, &g->sign_spki_len)) {
@@ -113,11 +120,13 @@ static int load_sign_key_only(struct ks_group *g)
 		return 0;
 	}
 	if (!g->rec.sign_der_len) {
-		if (generate_sign_key(g->rec.sign_der, sizeof(g->rec.sign_der), &g->rec.sign_der_len)) {
+		if (generate_sign_key(c->compat_gdoid, g->rec.sign_der, sizeof(g->rec.sign_der),
+				      &g->rec.sign_der_len)) {
 			ks_log(KS_ERR, "group %s: cannot generate a rekey key", c->name);
 			return -1;
 		}
-		ks_log(KS_INFO, "group %s: generated a P-256 rekey signing key (kept in the state)", c->name);
+		ks_log(KS_INFO, "group %s: generated a %s rekey signing key (kept in the state)", c->name,
+		       c->compat_gdoid ? "RSA-2048" : "P-256");
 	}
 	rc = gdoi_key_load_private(GDOI_BYTES(g->rec.sign_der, g->rec.sign_der_len), &g->sign_key);
 	if (rc)
@@ -148,9 +157,11 @@ static void kek_descriptor(const struct ks_group *g, struct gdoi_kek_policy *k, 
 	k->protocol = 17;
 	k->src = (struct gdoi_selector){ .id_type = GDOI_ID_IPV4_ADDR, .port = kc->listen.port, .addr_len = 4 };
 	memcpy(k->src.addr, kc->listen.ip, 4);
-	/* DST: the multicast rekey address, or 0.0.0.0 port 0 for unicast-only delivery
-	 * (each member then receives pushes on the address it registered from). */
-	k->dst = (struct gdoi_selector){ .id_type = GDOI_ID_IPV4_ADDR, .addr_len = 4 };
+	/* DST: the multicast rekey address, or for unicast-only delivery 0.0.0.0 and
+	 * rekey_port (pushes go to each member's address at that port; the reference
+	 * member binds its rekey socket there), or port 0 without it (each member then
+	 * receives pushes on the address and port it registered from). */
+	k->dst = (struct gdoi_selector){ .id_type = GDOI_ID_IPV4_ADDR, .addr_len = 4, .port = c->rekey_port };
 	if (c->mcast) {
 		memcpy(k->dst.addr, c->mcast_addr.ip, 4);
 		k->dst.port = c->mcast_addr.port;
@@ -171,7 +182,10 @@ static void tek_descriptor(const struct ks_group *g, struct gdoi_tek *t, uint32_
 			   uint32_t lifetime)
 {
 	const struct ks_group_cfg *c = g->cfg;
-	*t = (struct gdoi_tek){ .kind = GDOI_TEK_SRTP, .spi = spi,
+	/* compat = gdoid: the reference's Protocol-ID 128 TEK (config allows only
+	 * AES128_CM_SHA1_80 there, and claim_spi gives 16-bit SPIs) */
+	*t = (struct gdoi_tek){ .kind = ks_group_tek_proto(g) == GDOI_TEK_PROTO_REF_SRTP ? GDOI_TEK_REF_SRTP
+										  : GDOI_TEK_SRTP, .spi = spi,
 		.src = { .id_type = GDOI_ID_IPV4_ADDR_SUBNET, .addr_len = 8 },	/* any sender */
 		.dst = { .id_type = GDOI_ID_IPV4_ADDR, .port = c->dest.port, .addr_len = 4 },
 		.u.srtp = { .profile = profile,
@@ -179,6 +193,34 @@ static void tek_descriptor(const struct ks_group *g, struct gdoi_tek *t, uint32_
 			    .lifetime = lifetime ? lifetime : 1, .replay_window = c->replay_window,
 			    .ssrc_assigned = c->ssrc_assigned, .allow_repeat_tx = c->allow_repeat_tx } };
 	memcpy(t->dst.addr, c->dest.ip, 4);
+	const struct ks_esp_suite *e = ks_esp_suite(profile);
+	if (e) {	/* ESP TEK (RFC 6407 §5.5.1): tunnel mode, UDP to the destination */
+		t->kind = GDOI_TEK_ESP;
+		t->u.ipsec = (struct gdoi_tek_ipsec_policy){ .protocol = c->dest.port ? 17 : 0,
+			.transform_id = e->transform_id, .key_bits = e->key_bits, .auth_alg = e->auth_alg,
+			.encap_mode = 1, .lifetime = lifetime ? lifetime : 1 };
+	}
+}
+
+/* The state keeps a TEK's keys as one string: cipher key, then integrity key (ESP). */
+static void tek_keys_from_rec(struct gdoi_tek *t, const struct ks_tek_rec *tr)
+{
+	size_t k, ik;
+	if (gdoi_tek_key_lengths(t, &k, &ik) || k + ik != tr->key_len) {
+		k = tr->key_len;
+		ik = 0;
+	}
+	memcpy(t->key, tr->key, k);
+	memcpy(t->integrity, tr->key + k, ik);
+	t->key_len = k;
+	t->integrity_len = ik;
+}
+
+static void tek_keys_to_rec(struct ks_tek_rec *tr, const struct gdoi_tek *t)
+{
+	memcpy(tr->key, t->key, t->key_len);
+	memcpy(tr->key + t->key_len, t->integrity, t->integrity_len);
+	tr->key_len = t->key_len + t->integrity_len;
 }
 
 void ks_group_build_policy(struct ks_group *g, int64_t now)
@@ -220,13 +262,20 @@ void ks_group_build_policy(struct ks_group *g, int64_t now)
 		int64_t left = end - now;
 		struct gdoi_tek *t = &p->teks[p->nteks++];
 		tek_descriptor(g, t, tr->spi, tr->profile, left < 1 ? 1 : (uint32_t)left);
-		memcpy(t->key, tr->key, tr->key_len);
-		t->key_len = tr->key_len;
+		tek_keys_from_rec(t, tr);
 		t->have_keys = true;
 	}
 }
 
 /* ---- generation ------------------------------------------------------------ */
+
+uint8_t ks_group_tek_proto(const struct ks_group *g)
+{
+	/* a group's TEKs are all SRTP or all ESP (config.c) */
+	if (g->cfg->nteks && ks_esp_suite(g->cfg->profiles[0]))
+		return GDOI_TEK_PROTO_ESP;
+	return g->cfg->compat_gdoid ? GDOI_TEK_PROTO_REF_SRTP : GDOI_TEK_PROTO_SRTP;
+}
 
 static int claim_spi(struct ks_group *g, uint32_t *spi)
 {
@@ -234,6 +283,8 @@ static int claim_spi(struct ks_group *g, uint32_t *spi)
 		uint32_t s;
 		if (gdoi_random((uint8_t *)&s, sizeof(s)))
 			return -1;
+		if (ks_group_tek_proto(g) == GDOI_TEK_PROTO_REF_SRTP)
+			s &= 0xffff;	/* the reference's TEK SPI field is 2 octets */
 		if (!s)
 			continue;
 		int rc = ks_state_spi_claim(g->ks->st, g->id, s);
@@ -275,7 +326,7 @@ int ks_group_new_teks(struct ks_group *g, int64_t now, struct gdoi_policy *updat
 	for (size_t i = 0; i < r->nteks; i++) {
 		if (r->teks[i].gen) {
 			if (dels && nd < GDOI_PUSH_MAX_DELETES)
-				dels[nd++] = (struct gdoi_push_delete){ .proto = GDOI_TEK_PROTO_SRTP,
+				dels[nd++] = (struct gdoi_push_delete){ .proto = ks_group_tek_proto(g),
 									.spi = r->teks[i].spi };
 			gdoi_wipe(&r->teks[i], sizeof(r->teks[i]));
 			continue;
@@ -288,8 +339,8 @@ int ks_group_new_teks(struct ks_group *g, int64_t now, struct gdoi_policy *updat
 	for (size_t i = 0; i < update->nteks && r->nteks < GDOI_MAX_TEKS; i++) {
 		struct ks_tek_rec *t = &r->teks[r->nteks++];
 		*t = (struct ks_tek_rec){ .spi = update->teks[i].spi, .profile = c->profiles[i], .gen = 0,
-					  .created = now, .key_len = update->teks[i].key_len };
-		memcpy(t->key, update->teks[i].key, t->key_len);
+					  .created = now };
+		tek_keys_to_rec(t, &update->teks[i]);
 	}
 	r->tek_created = now;
 	if (ndels)
@@ -495,13 +546,15 @@ bool ks_group_reconfigure(struct ks_group *g, const struct ks_group_cfg *cfg)
 {
 	bool mcast_changed = cfg->mcast != g->cfg->mcast || memcmp(cfg->mcast_if, g->cfg->mcast_if, 4) ||
 			     cfg->mcast_ttl != g->cfg->mcast_ttl;
+	/* compat changes the TEK form and the SPI size: new TEKs */
+	bool form_changed = cfg->compat_gdoid != g->cfg->compat_gdoid;
 	g->cfg = cfg;
 	if (mcast_changed && g->mcast_open) {
 		uv_udp_set_multicast_ttl(&g->mcast, cfg->mcast_ttl);
 	}
 	open_mcast(g);
 	ks_group_build_policy(g, ks_unix_now());
-	return !teks_match_cfg(g);
+	return form_changed || !teks_match_cfg(g);
 }
 
 static void group_free_cb(uv_handle_t *h)

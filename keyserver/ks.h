@@ -96,6 +96,8 @@ int ks_group_new_kek(struct ks_group *g, int64_t now, struct gdoi_policy *update
 int ks_group_assign_ssrcs(struct ks_group *g, const char *member, unsigned count, uint32_t *sids,
 			  size_t *n);
 struct ks_group *ks_find_group(struct ks *ks, uint32_t wire_id);
+/* The Protocol-ID of the group's TEKs (Deletes name it). */
+uint8_t ks_group_tek_proto(const struct ks_group *g);
 struct ks_group *ks_find_group_ref(struct ks *ks, const char *ref);
 
 /* ---- registrar.c ---- */

@@ -57,7 +57,9 @@ static void unicast_one(void *ctx, const struct ks_member_rec *m)
 	struct ks_inet a;
 	if (ks_parse_inet(m->addr, &a, true))
 		return;
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(a.port) };
+	/* rekey_port: the SA KEK's DST port, where the member listens for pushes */
+	uint16_t port = u->g->cfg->rekey_port ? u->g->cfg->rekey_port : a.port;
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
 	memcpy(&to.sin_addr, a.ip, 4);
 	const struct ks_member_cfg *mc = ks_config_member(u->g->ks->cfg, m->name);
 	bool compat = mc && mc->compat_gdoid && u->msg_compat;
@@ -145,7 +147,8 @@ static int build(struct ks_group *g, const struct gdoi_kek_policy *kek, uint32_t
 		 size_t ndels, uint8_t **out, size_t *len)
 {
 	struct gdoi_push_params p = { .kek = kek, .sign_key = g->sign_key, .seq = seq, .deletes = dels,
-				      .ndeletes = ndels, .update = update, .with_kek = with_kek };
+				      .ndeletes = ndels, .update = update, .with_kek = with_kek,
+				      .ref_form = g->cfg->compat_gdoid };
 	int rc = gdoi_push_build(&p, out, len);
 	if (rc)
 		ks_log(KS_ERR, "group %s: cannot build push SEQ %u: %s", g->cfg->name, seq, gdoi_strerror(rc));
@@ -190,7 +193,17 @@ int ks_rekey_teks(struct ks_group *g, const char *why)
 		rc = 0;
 		goto out;
 	}
-	if (build(g, kek, g->rec.seq, u, false, dels, ndels, &msg, &len))
+	/* compat = gdoid: like the reference, every push carries the current SA KEK and
+	 * its key packet, and no Delete of its SRTP TEKs (it deletes none; its member
+	 * deletes by 4-octet SPI only) */
+	bool ref = g->cfg->compat_gdoid;
+	if (ref) {
+		u->has_kek = true;
+		memcpy(&u->kek, &g->pol.kek, sizeof(u->kek));
+	}
+	if (ks_group_tek_proto(g) == GDOI_TEK_PROTO_REF_SRTP)
+		ndels = 0;
+	if (build(g, kek, g->rec.seq, u, ref, dels, ndels, &msg, &len))
 		goto out;
 	char what[160];
 	snprintf(what, sizeof(what), "%zu new TEK(s), %zu deleted: %s", u->nteks, ndels, why);
@@ -240,6 +253,11 @@ int ks_rekey_kek(struct ks_group *g, const char *why, bool unicast_only)
 	g->has_prev_kek = true;
 	if (ks_group_new_kek(g, now, u))
 		goto out_rollback;
+	if (g->cfg->compat_gdoid) {	/* the reference's rotation push carries the GAP too */
+		u->has_gap = true;
+		u->atd = g->cfg->atd;
+		u->dtd = g->cfg->dtd;
+	}
 	if (unicast_only)
 		g->rec.tek_push_due = true;	/* survives a crash before the TEK push */
 	if (ks_state_save_group(ks->st, &g->rec))
@@ -342,11 +360,16 @@ int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const s
 		for (size_t j = 0; j < u->nteks; j++)
 			kept |= u->teks[j].spi == pe->spis[i];
 		if (!kept)
-			dels[ndels++] = (struct gdoi_push_delete){ .proto = GDOI_TEK_PROTO_SRTP, .spi = pe->spis[i] };
+			dels[ndels++] = (struct gdoi_push_delete){ .proto = ks_group_tek_proto(g), .spi = pe->spis[i] };
 	}
-	if (build(g, kek, seq, u, !same_kek, dels, ndels, &msg, &len))
+	if (ks_group_tek_proto(g) == GDOI_TEK_PROTO_REF_SRTP)
+		ndels = 0;	/* no Deletes of its SRTP TEKs (see ks_rekey_teks) */
+	if (build(g, kek, seq, u, !same_kek || g->cfg->compat_gdoid, dels, ndels, &msg, &len))
 		goto out;
-	if (ks_send_to(g->ks, msg, len, to))
+	struct sockaddr_in dest = *to;
+	if (g->cfg->rekey_port)
+		dest.sin_port = htons(g->cfg->rekey_port);
+	if (ks_send_to(g->ks, msg, len, &dest))
 		goto out;
 	g->pushes++;
 	ks_log(KS_INFO, "group %s: push SEQ %u (catch-up for member %s, whose registration began at SEQ %u%s; "

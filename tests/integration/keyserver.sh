@@ -8,6 +8,7 @@ set -u
 . "$(dirname "$0")/lib/ks.sh"
 
 port=$(free_port)
+rport=$(free_port)
 conf=$tmp/ks.conf
 log=$tmp/ks.log
 S="127.0.0.1:$port"
@@ -38,6 +39,13 @@ id = 4321
 tek = AES128_CM_SHA1_80
 destination = 239.1.2.5:5008
 compat = gdoid
+rekey_port = $rport
+
+[group ipsec]
+id = 4400
+tek = esp:aes128-cbc-sha1
+tek = esp:aes256-cbc-sha256
+destination = 239.1.2.7:5012
 
 [group private]
 id = 99
@@ -47,7 +55,7 @@ destination = 239.1.2.6:5010
 [member alice]
 id = fqdn:alice.example
 psk = alice-secret
-groups = media, nokek, ref
+groups = media, nokek, ref, ipsec
 may_send = yes
 
 [member bob]
@@ -114,6 +122,67 @@ check "group without KEK: no KEK, no SEQ, NULL_SHA1_80 TEK" \
 r1=$(probe "${A[@]}" --group 0xe1100000 2>>"$tmp/probe.err")
 check "compat = gdoid: byte-swapped group id registers, SA KEK with the 6-octet trailer" \
 	test "$(jget "$r1" '[d["group"], d["kek_trailer"]]')" = "[3775922176, 6]"
+check "compat = gdoid: the reference's Protocol-ID 128 TEK (2-octet SPI, 30-octet key), SA KEK DST port = rekey_port" \
+	test "$(jget "$r1" 'all(t["kind"] == "ref_srtp" and 0 < t["spi"] < 65536 and t["key_len"] == 30 for t in d["teks"]) and d["kek_dst"] == "0.0.0.0:'"$rport"'"')" = true
+# a member listening on rekey_port gets the compat push (raw-hash RSA, SA KEK + KEK packet, no Delete)
+probe "${A[@]}" --group 0xe1100000 --bind 127.0.0.1:$rport --pushes 1 --push-timeout 10 >"$tmp/pr.out" 2>>"$tmp/probe.err" &
+pr=$!
+for _ in $(seq 1 100); do [ -s "$tmp/pr.out" ] && break; sleep 0.05; done
+rkr=$("$CTL" --socket "$tmp/admin.sock" --json rekey ref)
+wait $pr; rc=$?
+rr=$(sed -n 1p "$tmp/pr.out"); rp=$(sed -n 2p "$tmp/pr.out")
+check "compat = gdoid: rekey pushed to the member's address at rekey_port and applied (exit $rc)" \
+	test "$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); p=json.loads(sys.argv[2]); print(p["event"]=="push" and p["seq"]==r["seq"]+1 and p["kek_spi"]==r["kek_spi"] and p["new_teks"]==1 and p["deleted"]==[] and all(t["kind"]=="ref_srtp" for t in p["teks"]))' "${rr:-null}" "${rp:-null}")" = True
+
+# --- ESP TEKs: the keys the member installs are the keys gdoi-ks holds in its state
+e1=$(probe "${A[@]}" --group 4400 2>>"$tmp/probe.err")
+check "ESP group: two ESP TEKs, AES-128 + HMAC-SHA1 and AES-256 + HMAC-SHA2-256 key lengths" \
+	test "$(jget "${e1:-null}" '[[t["kind"], t["key_len"], t["integrity_len"]] for t in d["teks"]]')" = '[["esp", 16, 20], ["esp", 32, 32]]'
+check "ESP group: every key octet equals the key server's state (fingerprints of cipher and integrity keys)" \
+	test "$(python3 - "$tmp/state/gdoi-ks.db" "${e1:-null}" <<'PY'
+import hashlib, json, sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+fp = lambda b: hashlib.sha256(b).hexdigest()[:16]
+ks = {spi: (fp(k[:16]), fp(k[16:])) if p == 0xe001 else (fp(k[:32]), fp(k[32:]))
+      for spi, p, k in db.execute("SELECT spi, profile, key FROM teks WHERE gid = 4400 AND gen = 0")}
+m = {t["spi"]: (t["key_fp"], t["integrity_fp"]) for t in json.loads(sys.argv[2])["teks"]}
+print(len(ks) == 2 and ks == m)
+PY
+)" = True
+probe "${A[@]}" --group 4400 --pushes 1 --push-timeout 10 >"$tmp/pe.out" 2>>"$tmp/probe.err" &
+pe=$!
+for _ in $(seq 1 100); do [ -s "$tmp/pe.out" ] && break; sleep 0.05; done
+"$CTL" --socket "$tmp/admin.sock" --json rekey ipsec >/dev/null
+wait $pe; rc=$?
+ep=$(sed -n 2p "$tmp/pe.out")
+check "ESP group rekeyed like SRTP: a push with 2 new ESP TEKs under the KEK (exit $rc)" \
+	test "$(jget "${ep:-null}" 'd is not None and d["new_teks"] == 2 and [t["kind"] for t in d["teks"]] == ["esp"] * 4')" = true
+# a real gdoi-sidecar in the ESP group: it registers and reports each ESP TEK gdoi-ks holds
+# (both generations, within DTD; it serves SRTP keys only, so ESP TEKs are reported by SPI in
+# its log, not handed out)
+SC=$B/bin/gdoi-sidecar
+if [ -x "$SC" ]; then
+	cat >"$tmp/sc.conf" <<SCC
+[sidecar]
+keyserver = $S
+local = 127.0.0.1:0
+identity = fqdn:alice.example
+psk = alice-secret
+socket = $tmp/sc/sidecar.sock
+
+[group ipsec]
+id = 4400
+SCC
+	"$SC" -c "$tmp/sc.conf" 2>"$tmp/sc.log" &
+	scp=$!
+	for _ in $(seq 1 100); do [ "$(grep -c 'is not SRTP (ESP)' "$tmp/sc.log")" -ge 2 ] && break; sleep 0.1; done
+	kill -TERM "$scp"; wait "$scp" 2>/dev/null
+	want=$(python3 -c 'import sqlite3,sys; db=sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True); print(" ".join(sorted("0x%08x" % r[0] for r in db.execute("SELECT spi FROM teks WHERE gid = 4400"))))' "$tmp/state/gdoi-ks.db")
+	got=$(grep -o 'TEK SPI 0x[0-9a-f]* is not SRTP (ESP)' "$tmp/sc.log" | awk '{print $3}' | sort -u | tr '\n' ' ' | sed 's/ $//')
+	check "gdoi-sidecar registers to the ESP group and reports its ESP TEKs ($got; gdoi-ks: $want)" test -n "$want" -a "$got" = "$want"
+else
+	ok "# SKIP gdoi-sidecar not built"
+fi
 
 # --- address-bound PSK: selected by the peer's address, refused from any other
 d1=$(probe --id fqdn:dave.example --psk dave-secret --group 1234 --bind 127.0.0.2:0 2>>"$tmp/probe.err")
@@ -142,8 +211,8 @@ ctl() { "$CTL" --socket "$tmp/admin.sock" "$@"; }
 st=$(ctl status)
 check "gdoictl status prints a table with the groups" bash -c "grep -q '^ID ' <<<'$st' && grep -q ' media ' <<<'$st' && grep -q ' nokek ' <<<'$st'"
 sj=$(ctl --json status)
-check "gdoictl --json status: 4 groups, media has 4 members and SEQ 0" \
-	test "$(jget "$sj" '[d["ok"], len(d["groups"]), [g["members"] for g in d["groups"] if g["name"]=="media"][0], [g["seq"] for g in d["groups"] if g["name"]=="media"][0]]')" = "[true, 4, 4, 0]"
+check "gdoictl --json status: 5 groups, media has 4 members and SEQ 0" \
+	test "$(jget "$sj" '[d["ok"], len(d["groups"]), [g["members"] for g in d["groups"] if g["name"]=="media"][0], [g["seq"] for g in d["groups"] if g["name"]=="media"][0]]')" = "[true, 5, 4, 0]"
 check "gdoictl status shows no key material" bash -c "! grep -qi '$(jget "$a1" 'd["kek_fp"]')' <<<'$sj' && ! grep -qi '\"key\"' <<<'$sj'"
 mj=$(ctl --json members media)
 check "gdoictl --json members media: alice's SSRCs as the probe got them" \

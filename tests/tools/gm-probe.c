@@ -116,9 +116,18 @@ static void print_policy(const char *event, const struct gdoi_policy *p, const c
 	printf(",\"atd\":%u,\"dtd\":%u,\"teks\":[", p->atd, p->dtd);
 	for (size_t i = 0; i < p->nteks; i++) {
 		const struct gdoi_tek *t = &p->teks[i];
+		char fi[17] = "";
 		fp(t->key, t->key_len, f);
-		printf("%s{\"spi\":%u,\"profile\":%u,\"lifetime\":%u,\"key_fp\":\"%s\",\"key_len\":%zu}",
-		       i ? "," : "", t->spi, t->u.srtp.profile, t->u.srtp.lifetime, f, t->key_len);
+		if (t->integrity_len)
+			fp(t->integrity, t->integrity_len, fi);
+		static const char *kinds[] = { [GDOI_TEK_SRTP] = "srtp", [GDOI_TEK_ESP] = "esp",
+					       [GDOI_TEK_AH] = "ah", [GDOI_TEK_REF_SRTP] = "ref_srtp" };
+		printf("%s{\"spi\":%u,\"kind\":\"%s\",\"profile\":%u,\"lifetime\":%u,\"key_fp\":\"%s\","
+		       "\"key_len\":%zu,\"integrity_len\":%zu,\"integrity_fp\":\"%s\"}", i ? "," : "", t->spi,
+		       kinds[t->kind],
+		       t->kind == GDOI_TEK_ESP || t->kind == GDOI_TEK_AH ? 0 : t->u.srtp.profile,
+		       t->kind == GDOI_TEK_ESP || t->kind == GDOI_TEK_AH ? t->u.ipsec.lifetime : t->u.srtp.lifetime,
+		       f, t->key_len, t->integrity_len, fi);
 	}
 	printf("],\"ssrcs\":[");
 	for (size_t i = 0; i < p->nsids; i++)

@@ -53,7 +53,19 @@ static const char good[] =
 	"destination = 239.1.2.3:5004\n"
 	"kek = aes128\n"
 	"rekey_multicast = 239.1.2.4:1849\n"
+	"\n"
+	"[group ipsec]\n"
+	"id = 100\n"
+	"tek = esp:aes128-cbc-sha1\n"
+	"tek = ESP:AES256-CBC-SHA256\n"
+	"destination = 239.1.2.6:5004\n"
+	"\n"
+	"[group ref]\n"
+	"id = 99\n"
 	"compat = gdoid\n"
+	"tek = AES128_CM_HMAC_SHA1_80\n"
+	"destination = 239.1.2.5:5004\n"
+	"rekey_port = 1849\n"
 	"\n"
 	"[member alice]\n"
 	"id = fqdn:alice.example\n"
@@ -74,7 +86,14 @@ static void test_good(void **s)
 	assert_string_equal(c->admin_socket, "/tmp/x.sock");
 	assert_int_equal(c->nsuites, 2);
 	assert_int_equal(c->suites[1].enc, GDOI_IKE_ENC_3DES);
-	assert_int_equal(c->ngroups, 1);
+	assert_int_equal(c->ngroups, 3);
+	const struct ks_group_cfg *esp = ks_config_group_by_ref(c, "ipsec");
+	assert_int_equal(esp->nteks, 2);
+	assert_int_equal(esp->profiles[0], KS_TEK_ESP_AES128_CBC_SHA1);
+	assert_int_equal(esp->profiles[1], KS_TEK_ESP_AES256_CBC_SHA256);
+	assert_string_equal(ks_profile_name(esp->profiles[1]), "esp:aes256-cbc-sha256");
+	assert_int_equal(ks_esp_suite(esp->profiles[1])->auth_alg, 5);
+	assert_null(ks_esp_suite(GDOI_SRTP_AES128_CM_SHA1_80));
 	const struct ks_group_cfg *g = ks_config_group_by_ref(c, "media");
 	assert_non_null(g);
 	assert_ptr_equal(g, ks_config_group_by_ref(c, "1234"));
@@ -82,7 +101,12 @@ static void test_good(void **s)
 	assert_int_equal(g->profiles[1], GDOI_SRTP_AEAD_AES_256_GCM);
 	assert_true(g->mcast);
 	assert_false(g->unicast);	/* multicast configured, unicast not asked for */
-	assert_true(g->compat_gdoid);
+	assert_false(g->compat_gdoid);
+	const struct ks_group_cfg *ref = ks_config_group_by_ref(c, "ref");
+	assert_true(ref->compat_gdoid);
+	assert_int_equal(ref->rekey_port, 1849);
+	assert_int_equal(ref->kek_alg, GDOI_KEK_ALG_AES);
+	assert_int_equal(ref->kek_bits, 128);	/* the compat default: its member has no AES-256 */
 	assert_int_equal(g->rekey_margin, 5 + 30 + 5);
 	const struct ks_member_cfg *m = ks_config_member_by_id(c, GDOI_ID_FQDN, (const uint8_t *)"ALICE.example", 13);
 	assert_non_null(m);
@@ -175,6 +199,22 @@ static void test_errors(void **s)
 	expect_error("[member m]\nid = fqdn:M\npsk = k\ngroups = *\n[member n]\nid = fqdn:m\npsk = k\ngroups = *\n", 5,
 		     "same id as member 'm'");
 	expect_error("[group g]\nthis line is not ini\n", 2, "expected [section], KEY = VALUE");
+	/* compat = gdoid: the reference member's limits, at the line that breaks them */
+	expect_error("[group g]\nid = 5\ncompat = gdoid\ntek = AES128_CM_SHA1_80\ntek = AEAD_AES_128_GCM\n"
+		     "destination = 239.1.1.1:5\nrekey_port = 1849\n", 5,
+		     "tek: with compat = gdoid (line 3) only AES128_CM_SHA1_80");
+	expect_error("[group g]\nid = 5\ntek = AES128_CM_SHA1_32\ndestination = 239.1.1.1:5\nrekey_port = 9\n"
+		     "compat = gdoid\n", 3, "only AES128_CM_SHA1_80 (the reference's Protocol-ID 128 TEK) or esp:SUITE, got "
+		     "AES128_CM_SHA1_32");
+	expect_error("[group g]\nid = 5\ntek = AES128_CM_SHA1_80\ndestination = 239.1.1.1:5\ncompat = gdoid\n", 5,
+		     "unicast rekeys need rekey_port");
+	expect_error("[group g]\nid = 5\ntek = AES128_CM_SHA1_80\ndestination = 239.1.1.1:5\nkek = aes256\n"
+		     "rekey_port = 9\ncompat = gdoid\n", 7, "kek = aes128 or 3des only");
+	expect_error("[group g]\nid = 5\nrekey_port = 0\n", 3, "rekey_port: expected a UDP port");
+	/* ESP TEKs */
+	expect_error("[group g]\nid = 5\ntek = esp:aes128-cbc-md5\n", 3, "or esp:SUITE (esp:aes128-cbc-sha1");
+	expect_error("[group g]\nid = 5\ntek = esp:aes128-cbc-sha1\ntek = AES128_CM_SHA1_80\n", 4,
+		     "all SRTP or all ESP (line 3 is esp:aes128-cbc-sha1)");
 }
 
 #define GROUP_G "[group g]\nid = 5\ntek = NULL_SHA1_32\ndestination = 239.1.1.1:5\n"
