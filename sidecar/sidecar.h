@@ -170,7 +170,7 @@ void sc_service(struct sidecar *sc);
 /* A datagram that might be a push (multicast socket or registration socket). */
 void sc_handle_push(struct sidecar *sc, const uint8_t *msg, size_t len, const char *via);
 
-json_t *sc_control_handle(void *ctx, struct ipc_conn *c, const struct ipc_request *req);
+json_t *sc_control_handle(void *ctx, struct ipc_conn *c, const struct ipc_message *msg);
 void sc_publish(struct sc_group *g);
 
 #endif
