@@ -14,12 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RBUF (IPC_MAX_LINE + 4096)
+#define READ_CHUNK 4096
 
 struct ipc_client {
 	int fd;
-	size_t len;
-	char buf[RBUF];
+	size_t max_line;	/* longest line accepted from the server */
+	size_t len, cap;
+	char *buf;		/* max_line + READ_CHUNK octets */
 	json_t *queue;		/* events read while waiting for a reply */
 };
 
@@ -37,6 +38,11 @@ int ipc_client_connect(const char *path, struct ipc_client **out)
 	c = calloc(1, sizeof *c);
 	if (!c)
 		return -ENOMEM;
+	c->fd = -1;
+	if ((e = ipc_client_set_max_line(c, IPC_MAX_LINE))) {
+		ipc_client_close(c);
+		return e;
+	}
 	c->queue = json_array();
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0 || !c->queue) {
@@ -61,8 +67,31 @@ void ipc_client_close(struct ipc_client *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	json_decref(c->queue);
-	explicit_bzero(c->buf, sizeof c->buf);
+	if (c->buf)
+		explicit_bzero(c->buf, c->cap);
+	free(c->buf);
 	free(c);
+}
+
+int ipc_client_set_max_line(struct ipc_client *c, size_t max_line)
+{
+	size_t cap = max_line + READ_CHUNK;
+	char *nb;
+
+	if (max_line < IPC_MAX_LINE || max_line > IPC_CLIENT_MAX_LINE || c->len > max_line)
+		return -EINVAL;
+	nb = malloc(cap);	/* not realloc: what the old buffer held is wiped */
+	if (!nb)
+		return -ENOMEM;
+	if (c->buf) {
+		memcpy(nb, c->buf, c->len);
+		explicit_bzero(c->buf, c->cap);
+		free(c->buf);
+	}
+	c->buf = nb;
+	c->cap = cap;
+	c->max_line = max_line;
+	return 0;
 }
 
 int ipc_client_fd(const struct ipc_client *c)
@@ -114,9 +143,11 @@ static int take_line(struct ipc_client *c, json_t **msg)
 	json_t *j;
 
 	if (!nl)
-		return c->len >= IPC_MAX_LINE ? -EPROTO : 0;
+		return c->len >= c->max_line ? -EPROTO : 0;
 	n = (size_t)(nl - c->buf);
-	j = json_loadb(c->buf, n, 0, NULL);
+	if (n + 1 > c->max_line)
+		return -EPROTO;
+	j = json_loadb(c->buf, n, JSON_REJECT_DUPLICATES, NULL);
 	explicit_bzero(c->buf, n + 1);
 	memmove(c->buf, nl + 1, c->len - n - 1);
 	c->len -= n + 1;
@@ -149,7 +180,7 @@ static int read_raw(struct ipc_client *c, json_t **msg, int timeout_ms)
 		}
 		if (rc == 0)
 			return 0;
-		n = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, MSG_DONTWAIT);
+		n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
 		if (n == 0)
 			return -EPIPE;
 		if (n < 0) {
@@ -178,8 +209,18 @@ int ipc_client_request(struct ipc_client *c, const json_t *req, json_t **reply, 
 	int rc;
 
 	*reply = NULL;
-	if ((rc = ipc_client_send(c, req)))
+	if ((rc = ipc_client_send(c, req))) {
+		/* a server refusing us may have said why before closing: read it */
+		json_t *m;
+		if ((rc == -EPIPE || rc == -ECONNRESET) && read_raw(c, &m, 0) == 1) {
+			if (json_object_get(m, "error") && !json_object_get(m, "event")) {
+				*reply = m;
+				return 1;
+			}
+			json_decref(m);
+		}
 		return rc;
+	}
 	for (;;) {
 		json_t *m;
 		int wait = timeout_ms <= 0 ? timeout_ms : (int)(deadline - now_ms());
@@ -191,6 +232,12 @@ int ipc_client_request(struct ipc_client *c, const json_t *req, json_t **reply, 
 		if (json_object_get(m, "event")) {
 			json_array_append_new(c->queue, m);
 			continue;
+		}
+		/* requests are answered in order: a reply to another id is not ours */
+		if (json_object_get(req, "id") &&
+		    !json_equal(json_object_get(m, "id"), json_object_get(req, "id"))) {
+			json_decref(m);
+			return -EPROTO;
 		}
 		*reply = m;
 		return 1;

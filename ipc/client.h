@@ -19,12 +19,17 @@
 #include "ipc/snapshot.h"
 
 #define IPC_DEFAULT_SOCKET "/run/gdoi-sidecar/sidecar.sock"
+/* The most a client may accept as one line (gdoi-ks's admin replies). */
+#define IPC_CLIENT_MAX_LINE (16 * 1024 * 1024)
 
 struct ipc_client;
 
 /* Connects (blocking). Returns 0 or -errno. path NULL = IPC_DEFAULT_SOCKET. */
 int ipc_client_connect(const char *path, struct ipc_client **out);
 void ipc_client_close(struct ipc_client *c);
+/* Accepts server lines up to max_line octets (IPC_MAX_LINE by default, at
+ * most IPC_CLIENT_MAX_LINE): the admin socket's replies can be longer. 0 or -errno. */
+int ipc_client_set_max_line(struct ipc_client *c, size_t max_line);
 int ipc_client_fd(const struct ipc_client *c);
 
 /* Sends one message as a line (blocking until written). 0 or -errno. */
@@ -38,7 +43,8 @@ int ipc_client_send(struct ipc_client *c, const json_t *msg);
 int ipc_client_read(struct ipc_client *c, json_t **msg, int timeout_ms);
 /*
  * Sends req and waits for its reply (a message without "event"), queueing
- * events that arrive before it. 1 and *reply, 0 on timeout, or -errno.
+ * events that arrive before it. 1 and *reply, 0 on timeout, or -errno
+ * (-EPROTO also when req has an "id" and the reply echoes another).
  */
 int ipc_client_request(struct ipc_client *c, const json_t *req, json_t **reply, int timeout_ms);
 

@@ -81,20 +81,20 @@ static bool is_blank(const char *s, size_t n)
 	return true;
 }
 
-json_t *ipc_request_parse(const char *line, size_t len, struct ipc_request *req, bool *blank)
+json_t *ipc_message_parse(const char *line, size_t len, struct ipc_message *msg, bool *blank)
 {
 	json_error_t jerr;
-	json_t *root, *op, *g, *v;
-	const char *name;
-	size_t i;
+	json_t *root, *op;
 
-	memset(req, 0, sizeof *req);
-	req->protocol = -1;
+	memset(msg, 0, sizeof *msg);
 	*blank = false;
 	if (is_blank(line, len)) {
 		*blank = true;
 		return NULL;
 	}
+	if (memchr(line, '\0', len))
+		return ipc_reply_error(NULL, IPC_E_BAD_JSON, "a NUL octet at column %zu",
+				       (size_t)((const char *)memchr(line, '\0', len) - line) + 1);
 	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
 		return ipc_reply_error(NULL, IPC_E_BAD_JSON, "not JSON: %s (column %d)", jerr.text,
@@ -103,61 +103,87 @@ json_t *ipc_request_parse(const char *line, size_t len, struct ipc_request *req,
 		json_decref(root);
 		return ipc_reply_error(NULL, IPC_E_BAD_JSON, "not a JSON object");
 	}
-	req->root = root;
-	req->id = json_object_get(root, "id");
+	msg->root = root;
+	msg->id = json_object_get(root, "id");
 	op = json_object_get(root, "op");
 	if (!op || !json_is_string(op)) {
-		json_t *e = ipc_reply_error(req->id, IPC_E_BAD_REQUEST, "\"op\" %s",
+		json_t *e = ipc_reply_error(msg->id, IPC_E_BAD_REQUEST, "\"op\" %s",
 					    op ? "is not a string" : "missing");
-		ipc_request_free(req);
+		ipc_message_free(msg);
 		return e;
 	}
-	name = json_string_value(op);
+	msg->op = json_string_value(op);
+	return NULL;
+}
+
+void ipc_message_free(struct ipc_message *msg)
+{
+	json_decref(msg->root);
+	memset(msg, 0, sizeof *msg);
+}
+
+static const char *group_ref(const json_t *g, struct ipc_group_ref *ref)
+{
+	if (!g)
+		return "\"group\" missing";
+	if (json_is_integer(g)) {
+		if (json_integer_value(g) < 0 || json_integer_value(g) > (json_int_t)UINT32_MAX)
+			return "\"group\" out of range";
+		ref->id = (uint32_t)json_integer_value(g);
+		return NULL;
+	}
+	if (json_is_string(g)) {
+		ref->by_name = true;
+		ref->name = json_string_value(g);
+		return *ref->name ? NULL : "\"group\" is empty";
+	}
+	return "\"group\" is neither a number nor a name";
+}
+
+json_t *ipc_request_from_message(const struct ipc_message *msg, struct ipc_request *req)
+{
+	const json_t *v;
+	size_t i;
+
+	memset(req, 0, sizeof *req);
+	req->protocol = -1;
 	for (i = 1; i < sizeof op_names / sizeof op_names[0]; i++)
-		if (strcmp(op_names[i], name) == 0)
+		if (op_names[i] && strcmp(op_names[i], msg->op) == 0)
 			break;
-	if (i == sizeof op_names / sizeof op_names[0]) {
-		json_t *e = ipc_reply_error(req->id, IPC_E_UNKNOWN_OP, "unknown op \"%.64s\"", name);
-		ipc_request_free(req);
-		return e;
-	}
+	if (i == sizeof op_names / sizeof op_names[0])
+		return ipc_reply_error(msg->id, IPC_E_UNKNOWN_OP, "unknown op \"%.64s\"", msg->op);
 	req->op = (enum ipc_op)i;
-	g = json_object_get(root, "group");
+	req->id = msg->id;
 	if (req->op == IPC_OP_GET || req->op == IPC_OP_SUBSCRIBE || req->op == IPC_OP_UNSUBSCRIBE ||
 	    req->op == IPC_OP_LEASE) {
-		const char *why = NULL;
-		if (!g)
-			why = "\"group\" missing";
-		else if (json_is_integer(g)) {
-			if (json_integer_value(g) < 0 || json_integer_value(g) > (json_int_t)UINT32_MAX)
-				why = "\"group\" out of range";
-			req->group.id = (uint32_t)json_integer_value(g);
-		} else if (json_is_string(g)) {
-			req->group.by_name = true;
-			req->group.name = json_string_value(g);
-			if (!*req->group.name)
-				why = "\"group\" is empty";
-		} else {
-			why = "\"group\" is neither a number nor a name";
-		}
-		if (why) {
-			json_t *e = ipc_reply_error(req->id, IPC_E_BAD_REQUEST, "%s", why);
-			ipc_request_free(req);
-			return e;
-		}
+		const char *why = group_ref(json_object_get(msg->root, "group"), &req->group);
+		if (why)
+			return ipc_reply_error(msg->id, IPC_E_BAD_REQUEST, "%s", why);
 		req->has_group = true;
 	}
-	if (req->op == IPC_OP_HELLO && (v = json_object_get(root, "protocol"))) {
+	if (req->op == IPC_OP_HELLO && (v = json_object_get(msg->root, "protocol"))) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > 65535) {
-			json_t *e = ipc_reply_error(req->id, IPC_E_BAD_REQUEST,
-						    "\"protocol\" is not a version number");
-			ipc_request_free(req);
-			return e;
-		}
+		    json_integer_value(v) > 65535)
+			return ipc_reply_error(msg->id, IPC_E_BAD_REQUEST,
+					       "\"protocol\" is not a version number");
 		req->protocol = (long)json_integer_value(v);
 	}
+	req->root = json_incref(msg->root);
 	return NULL;
+}
+
+json_t *ipc_request_parse(const char *line, size_t len, struct ipc_request *req, bool *blank)
+{
+	struct ipc_message msg;
+	json_t *e = ipc_message_parse(line, len, &msg, blank);
+
+	memset(req, 0, sizeof *req);
+	req->protocol = -1;
+	if (e || *blank)
+		return e;
+	e = ipc_request_from_message(&msg, req);
+	ipc_message_free(&msg);
+	return e;
 }
 
 void ipc_request_free(struct ipc_request *req)
@@ -168,13 +194,18 @@ void ipc_request_free(struct ipc_request *req)
 
 char *ipc_encode_line(const json_t *msg, size_t *len)
 {
+	return ipc_encode_line_max(msg, IPC_MAX_LINE, len);
+}
+
+char *ipc_encode_line_max(const json_t *msg, size_t max, size_t *len)
+{
 	char *s = json_dumps(msg, JSON_COMPACT), *line;
 	size_t n;
 
 	if (!s)
 		return NULL;
 	n = strlen(s);
-	if (n + 1 > IPC_MAX_LINE) {
+	if (n + 1 > max) {
 		explicit_bzero(s, n);
 		free(s);
 		return NULL;

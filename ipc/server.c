@@ -15,16 +15,22 @@
 
 #include "ipc/snapshot.h"
 
+#define READ_CHUNK 16384
+
 struct ipc_conn {
 	uv_pipe_t pipe;			/* first: the handle's address is the conn's */
+	uv_shutdown_t shutdown;
 	struct ipc_server *srv;
 	struct ipc_conn *next, *prev;
 	struct ipc_peer peer;
 	bool closing;
 	bool discarding;		/* inside a line that was too long */
-	size_t inlen;
-	char in[IPC_MAX_LINE];
-	char rbuf[16384];
+	bool paused;			/* output queue past max_output: not reading */
+	bool pause_logged;		/* once per connection: a slow reader pauses often */
+	bool eof;			/* the peer sent EOF: answer what is buffered, then close */
+	bool draining;			/* uv_shutdown issued: no more writes */
+	size_t inoff, inlen;		/* unparsed input: in[inoff..inlen) */
+	char in[IPC_MAX_LINE + READ_CHUNK];
 	size_t nsubs;
 	uint32_t subs[IPC_MAX_SUBSCRIPTIONS];
 	unsigned long id;
@@ -93,7 +99,6 @@ static void conn_closed(uv_handle_t *h)
 	struct ipc_conn *c = (struct ipc_conn *)h;
 
 	explicit_bzero(c->in, sizeof c->in);
-	explicit_bzero(c->rbuf, sizeof c->rbuf);
 	free(c);
 }
 
@@ -119,27 +124,39 @@ static void conn_close(struct ipc_conn *c, const char *why)
 	uv_close((uv_handle_t *)&c->pipe, conn_closed);
 }
 
+static void conn_process(struct ipc_conn *c);
+static void conn_resume(struct ipc_conn *c);
+
+static size_t conn_queued(struct ipc_conn *c)
+{
+	return uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
+}
+
 static void write_done(uv_write_t *req, int status)
 {
 	struct wreq *w = (struct wreq *)req;
+	struct ipc_conn *c = req->data;
 
 	(void)status;	/* a failed write shows up as a read error / EOF */
 	explicit_bzero(w->data, w->len);
 	free(w);
+	if (c->paused && !c->closing && conn_queued(c) <= c->srv->cfg.max_output / 2)
+		conn_resume(c);
 }
 
-/* Queues one encoded line; disconnects a client whose unsent output would
- * pass the bound. */
-static void conn_write(struct ipc_conn *c, const char *line, size_t len)
+/* Queues one encoded line. Replies are never dropped (reading stops instead,
+ * see conn_process); an event that would pass the bound disconnects the
+ * client, which fell behind. */
+static void conn_write(struct ipc_conn *c, const char *line, size_t len, bool event)
 {
 	struct ipc_server *s = c->srv;
 	struct wreq *w;
 	uv_buf_t b;
 	int rc;
 
-	if (c->closing)
+	if (c->closing || c->draining)
 		return;
-	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) + len > s->cfg.max_output) {
+	if (event && conn_queued(c) + len > s->cfg.max_output) {
 		conn_close(c, "too slow: output buffer full");
 		return;
 	}
@@ -149,6 +166,7 @@ static void conn_write(struct ipc_conn *c, const char *line, size_t len)
 		return;
 	}
 	w->len = len;
+	w->req.data = c;
 	memcpy(w->data, line, len);
 	b = uv_buf_init(w->data, (unsigned)len);
 	rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, write_done);
@@ -159,13 +177,15 @@ static void conn_write(struct ipc_conn *c, const char *line, size_t len)
 	}
 }
 
-void ipc_conn_send(struct ipc_conn *c, const json_t *msg)
+static void conn_send(struct ipc_conn *c, const json_t *msg, bool event)
 {
 	size_t len;
-	char *line = ipc_encode_line(msg, &len);
+	char *line = ipc_encode_line_max(msg, c->srv->cfg.max_line_out, &len);
 
 	if (!line) {
-		json_t *e = ipc_reply_error(NULL, IPC_E_INTERNAL, "message could not be encoded");
+		json_t *e = ipc_reply_error(json_object_get(msg, "id"), IPC_E_INTERNAL,
+					    "the reply could not be encoded (over %zu octets?)",
+					    c->srv->cfg.max_line_out);
 		line = e ? ipc_encode_line(e, &len) : NULL;
 		json_decref(e);
 		if (!line) {
@@ -173,31 +193,123 @@ void ipc_conn_send(struct ipc_conn *c, const json_t *msg)
 			return;
 		}
 	}
-	conn_write(c, line, len);
+	conn_write(c, line, len, event);
 	explicit_bzero(line, len);
 	free(line);
 }
 
+void ipc_conn_send(struct ipc_conn *c, const json_t *msg)
+{
+	conn_send(c, msg, false);
+}
+
 static void handle_line(struct ipc_conn *c, const char *line, size_t len)
 {
-	struct ipc_request req;
+	struct ipc_server *s = c->srv;
+	struct ipc_message msg;
 	bool blank;
-	json_t *reply = ipc_request_parse(line, len, &req, &blank);
+	json_t *reply = ipc_message_parse(line, len, &msg, &blank);
 
 	if (blank)
 		return;
 	if (!reply) {
-		reply = c->srv->cfg.handle(c->srv->cfg.ctx, c, &req);
+		reply = s->cfg.handle(s->cfg.ctx, c, &msg);
 		if (!reply)
-			reply = ipc_reply_error(req.id, IPC_E_INTERNAL, "internal error");
-		ipc_request_free(&req);
+			reply = ipc_reply_error(msg.id, IPC_E_INTERNAL, "internal error");
+		ipc_message_free(&msg);
 	}
 	if (reply) {
-		ipc_conn_send(c, reply);
+		conn_send(c, reply, false);
 		json_decref(reply);
 	} else {
 		conn_close(c, "out of memory");
 	}
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	struct ipc_conn *c = req->data;
+
+	(void)status;
+	conn_close(c, NULL);
+}
+
+/* After the peer's EOF: once every complete line is answered, the queued
+ * replies are flushed (uv_shutdown completes after the pending writes) and
+ * the connection closed. A last line without its newline is not a request. */
+static void conn_finish(struct ipc_conn *c)
+{
+	if (c->draining || c->closing)
+		return;
+	c->draining = true;
+	c->shutdown.data = c;
+	if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->pipe, on_shutdown))
+		conn_close(c, NULL);
+}
+
+static void too_long(struct ipc_conn *c)
+{
+	json_t *e = ipc_reply_error(NULL, IPC_E_TOO_LONG, "line longer than %d octets", IPC_MAX_LINE);
+
+	c->discarding = true;
+	if (e) {
+		conn_send(c, e, false);
+		json_decref(e);
+	}
+}
+
+/*
+ * Answers the complete lines buffered, in order. The 65536-octet limit is per
+ * line: any number of lines may come in one read. While the client's unsent
+ * replies pass max_output, the rest waits in the buffer and reading stops
+ * (the client's writes then block in its kernel): a client that never reads
+ * costs at most max_output plus one reply.
+ */
+static void conn_process(struct ipc_conn *c)
+{
+	while (!c->closing && !c->draining && c->inoff < c->inlen) {
+		char *p = c->in + c->inoff;
+		size_t avail = c->inlen - c->inoff;
+		char *nl = memchr(p, '\n', avail);
+
+		if (conn_queued(c) > c->srv->cfg.max_output) {
+			if (!c->paused) {
+				if (!c->pause_logged)
+					logf_(c->srv, "ipc: client %lu (pid %ld uid %ld): output queue at %zu "
+					      "octets: reading paused until it reads", c->id,
+					      (long)c->peer.pid, (long)c->peer.uid, conn_queued(c));
+				c->pause_logged = true;
+				c->paused = true;
+				uv_read_stop((uv_stream_t *)&c->pipe);
+			}
+			return;
+		}
+		if (!nl) {
+			if (avail >= IPC_MAX_LINE && !c->discarding)
+				too_long(c);
+			if (c->discarding)
+				c->inoff = c->inlen;
+			break;
+		}
+		c->inoff += (size_t)(nl - p) + 1;
+		if (c->discarding)
+			c->discarding = false;
+		else if ((size_t)(nl - p) + 1 > IPC_MAX_LINE) {
+			too_long(c);
+			c->discarding = false;	/* the line is complete: nothing more to skip */
+		} else
+			handle_line(c, p, (size_t)(nl - p));
+	}
+	if (c->closing)
+		return;
+	/* keep the unparsed tail at the front: on_alloc hands out what follows it */
+	if (c->inoff) {
+		memmove(c->in, c->in + c->inoff, c->inlen - c->inoff);
+		c->inlen -= c->inoff;
+		c->inoff = 0;
+	}
+	if (c->eof && !c->paused)
+		conn_finish(c);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -205,49 +317,33 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	struct ipc_conn *c = (struct ipc_conn *)h;
 
 	(void)suggested;
-	*buf = uv_buf_init(c->rbuf, sizeof c->rbuf);
+	*buf = uv_buf_init(c->in + c->inlen, (unsigned)(sizeof c->in - c->inlen));
 }
 
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
 	struct ipc_conn *c = (struct ipc_conn *)st;
-	const char *p = buf->base, *end;
 
-	if (n < 0) {
-		conn_close(c, n == UV_EOF ? NULL : uv_strerror((int)n));
+	(void)buf;
+	if (n == UV_EOF) {
+		c->eof = true;
+		uv_read_stop(st);
+	} else if (n < 0) {
+		conn_close(c, uv_strerror((int)n));
 		return;
+	} else {
+		c->inlen += (size_t)n;
 	}
-	end = p + n;
-	while (p < end && !c->closing) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t chunk = (size_t)((nl ? nl : end) - p);
+	conn_process(c);
+}
 
-		if (!c->discarding) {
-			if (c->inlen + chunk > IPC_MAX_LINE - 1) {
-				json_t *e = ipc_reply_error(NULL, IPC_E_TOO_LONG,
-							    "line longer than %d octets", IPC_MAX_LINE);
-				c->discarding = true;
-				c->inlen = 0;
-				if (e) {
-					ipc_conn_send(c, e);
-					json_decref(e);
-				}
-			} else {
-				memcpy(c->in + c->inlen, p, chunk);
-				c->inlen += chunk;
-			}
-		}
-		if (!nl)
-			break;
-		p = nl + 1;
-		if (c->discarding) {
-			c->discarding = false;
-		} else {
-			size_t len = c->inlen;
-			c->inlen = 0;
-			handle_line(c, c->in, len);
-		}
-	}
+static void conn_resume(struct ipc_conn *c)
+{
+	c->paused = false;
+	conn_process(c);
+	if (!c->paused && !c->eof && !c->closing && !c->draining &&
+	    uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read))
+		conn_close(c, "cannot read");
 }
 
 static void read_peer(struct ipc_conn *c)
@@ -280,6 +376,21 @@ static void read_peer(struct ipc_conn *c)
 #endif
 }
 
+/* A peer the owner does not accept: told why, logged, closed once told. */
+static void refuse(struct ipc_conn *c)
+{
+	json_t *e = ipc_reply_error(NULL, IPC_E_NOT_AUTHORIZED, "uid %ld may not use this socket",
+				    (long)c->peer.uid);
+
+	logf_(c->srv, "ipc: client %lu (pid %ld uid %ld gid %ld): not allowed on %s", c->id,
+	      (long)c->peer.pid, (long)c->peer.uid, (long)c->peer.gid, c->srv->path);
+	if (e) {
+		conn_send(c, e, false);
+		json_decref(e);
+	}
+	conn_finish(c);
+}
+
 static void on_connection(uv_stream_t *ls, int status)
 {
 	struct ipc_server *s = (struct ipc_server *)ls;
@@ -308,6 +419,10 @@ static void on_connection(uv_stream_t *ls, int status)
 	read_peer(c);
 	if (s->nconns > s->cfg.max_clients) {
 		conn_close(c, "too many clients");
+		return;
+	}
+	if (s->cfg.accept && !s->cfg.accept(s->cfg.ctx, &c->peer)) {
+		refuse(c);
 		return;
 	}
 	if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read))
@@ -359,7 +474,7 @@ void ipc_server_publish(struct ipc_server *s, uint32_t group, const json_t *msg)
 	for (c = s->conns; c; c = next) {
 		next = c->next;	/* conn_write may unlink c */
 		if (ipc_conn_subscribed(c, group))
-			conn_write(c, line, len);
+			conn_write(c, line, len, true);
 	}
 	explicit_bzero(line, len);
 	free(line);
@@ -471,6 +586,8 @@ int ipc_server_start(uv_loop_t *loop, const struct ipc_server_cfg *cfg, struct i
 		s->cfg.max_output = IPC_DEFAULT_MAX_OUTPUT;
 	if (!s->cfg.max_clients)
 		s->cfg.max_clients = 256;
+	if (!s->cfg.max_line_out)
+		s->cfg.max_line_out = IPC_MAX_LINE;
 	s->path = strdup(cfg->path);
 	s->cfg.path = s->path;
 	if (!s->path) {
@@ -491,7 +608,7 @@ int ipc_server_start(uv_loop_t *loop, const struct ipc_server_cfg *cfg, struct i
 	if (!rc && s->cfg.set_group && chown(s->path, (uid_t)-1, s->cfg.gid))
 		rc = uv_translate_sys_error(errno);
 	if (!rc)
-		rc = uv_listen((uv_stream_t *)&s->listen, 64, on_connection);
+		rc = uv_listen((uv_stream_t *)&s->listen, SOMAXCONN, on_connection);
 	if (rc) {
 		errf(err, errlen, "%s: %s", s->path, uv_strerror(rc));
 		s->closing = true;

@@ -1,13 +1,19 @@
 /*
- * server.h - the sidecar's half of docs/ipc.md on a libuv loop: the Unix
- * socket (directory and socket modes), accepting, peer credentials
- * (SO_PEERCRED, SO_PEERGROUPS), line framing with the 65536-octet limit,
- * subscriptions, and fan-out of events with a bounded output buffer per
- * client (a client that falls behind is disconnected, never waited for).
+ * server.h - the server half of docs/ipc.md on a libuv loop, the one
+ * transport of both daemons (gdoi-sidecar's key socket, gdoi-ks's admin
+ * socket): the Unix socket (directory and socket modes, a stale socket
+ * removed, a live one refused), accepting with a SOMAXCONN backlog, peer
+ * credentials (SO_PEERCRED, SO_PEERGROUPS) and an optional accept check,
+ * line framing with the 65536-octet limit per request line, requests
+ * answered in order, a bounded output queue per client (past max_output
+ * the server stops reading that client until it reads its replies; an
+ * event that would pass it disconnects the client, never waited for), and
+ * every reply flushed before closing after the client's EOF.
  *
- * What requests mean is the owner's business: every parsed request goes to
- * cfg->handle, which returns the reply. Media processes do not link this
- * file (it needs libuv); they use client.h.
+ * What requests mean is the owner's business: every well-formed message
+ * (a JSON object with a string "op") goes to cfg->handle, which returns the
+ * reply. Media processes do not link this file (it needs libuv); they use
+ * client.h.
  */
 #ifndef IPC_SERVER_H
 #define IPC_SERVER_H
@@ -45,8 +51,12 @@ struct ipc_server_cfg {
 	gid_t gid;
 	size_t max_output;		/* per client; 0 = IPC_DEFAULT_MAX_OUTPUT */
 	size_t max_clients;		/* 0 = 256 */
+	size_t max_line_out;		/* longest reply line; 0 = IPC_MAX_LINE */
+	/* Whether a peer may talk at all (NULL = everyone the socket mode lets
+	 * in); a refused one gets not_authorized and is closed. */
+	bool (*accept)(void *ctx, const struct ipc_peer *peer);
 	/* The reply to one request (new reference); NULL = internal error. */
-	json_t *(*handle)(void *ctx, struct ipc_conn *c, const struct ipc_request *req);
+	json_t *(*handle)(void *ctx, struct ipc_conn *c, const struct ipc_message *msg);
 	/* A connection is going away (optional): what it held is released. */
 	void (*closed)(void *ctx, struct ipc_conn *c);
 	/* One line for the log (no secrets ever reach it). */

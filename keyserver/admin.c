@@ -1,13 +1,14 @@
 /*
- * admin.c - the admin Unix socket (mode 0600): newline-delimited JSON.
+ * admin.c - the admin socket of gdoi-ks: the ops of docs/keyserver.md over
+ * the one transport of ipc/server.h (framing, ids, the error shape, peer
+ * credentials, output bounds are all there).
  *   {"op":"status"}                      -> {"ok":true,"version":...,"groups":[...]}
  *   {"op":"members","group":"G"}         -> {"ok":true,"group":...,"members":[...]}
  *   {"op":"rekey","group":"G"[,"kek":true]} -> {"ok":true,"group":...,"seq":N}
  *   {"op":"evict","member":"M"}          -> {"ok":true,"member":"M","groups":N}
  *   {"op":"admit","member":"M"}          -> {"ok":true,"member":"M"}
- * Errors: {"ok":false,"error":{"code":"...","message":"..."}}; an optional
- * "id" is echoed. The connection stays usable after an error. No key ever
- * appears in a reply: SPIs, fingerprints-free summaries only.
+ * Only root, the daemon's own uid and [server] admin_allow may connect. No
+ * key ever appears in a reply: SPIs and summaries only.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -18,26 +19,12 @@
 #include <unistd.h>
 
 #include "gdoi/numbers.h"
+#include "ipc/server.h"
 #include "keyserver/ks.h"
 #include "keyserver/log.h"
 
-#define ADMIN_MAX_LINE 65536
-
-struct client {
-	uv_pipe_t pipe;
-	struct ks *ks;
-	struct ks_admin *admin;
-	struct client *next, **prevp;
-	char *buf;
-	size_t len;
-};
-
-struct ks_admin {
-	struct ks *ks;
-	uv_pipe_t server;
-	char path[512];
-	struct client *clients;
-};
+/* status and members of large groups pass the 64 KiB of a request line */
+#define ADMIN_MAX_REPLY (16 * 1024 * 1024)
 
 static void hex(const uint8_t *p, size_t n, char *out)
 {
@@ -168,238 +155,159 @@ json_t *ks_members_json(struct ks *ks, struct ks_group *g)
 	return o;
 }
 
-static json_t *error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static json_t *error(const char *code, const char *fmt, ...)
+static json_t *group_arg(struct ks *ks, const struct ipc_message *m, struct ks_group **g)
 {
-	char msg[300];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "code", code, "message", msg);
+	json_t *gv = json_object_get(m->root, "group");
+	char ref[32];
+	const char *gs = json_string_value(gv);
+
+	if (json_is_integer(gv)) {
+		snprintf(ref, sizeof(ref), "%lld", (long long)json_integer_value(gv));
+		gs = ref;
+	}
+	if (!gs)
+		return ipc_reply_error(NULL, IPC_E_BAD_REQUEST, "%s: expected \"group\" (name or id)", m->op);
+	*g = ks_find_group_ref(ks, gs);
+	if (!*g)
+		return ipc_reply_error(NULL, IPC_E_UNKNOWN_GROUP, "no group '%.64s'", gs);
+	return NULL;
 }
 
-static json_t *dispatch(struct ks *ks, json_t *req)
+static json_t *op_status(struct ks *ks, const struct ipc_message *m)
 {
-	const char *op = json_string_value(json_object_get(req, "op"));
-	if (!op)
-		return error("bad_request", "expected an object with \"op\"");
-	if (!strcmp(op, "status"))
-		return ks_status_json(ks);
-	if (!strcmp(op, "members") || !strcmp(op, "rekey")) {
-		json_t *gv = json_object_get(req, "group");
-		char ref[32];
-		const char *gs = json_string_value(gv);
-		if (json_is_integer(gv)) {
-			snprintf(ref, sizeof(ref), "%lld", (long long)json_integer_value(gv));
-			gs = ref;
-		}
-		if (!gs)
-			return error("bad_request", "%s: expected \"group\" (name or id)", op);
-		struct ks_group *g = ks_find_group_ref(ks, gs);
-		if (!g)
-			return error("no_such_group", "no group '%s'", gs);
-		if (op[0] == 'm')
-			return ks_members_json(ks, g);
-		bool kek = json_is_true(json_object_get(req, "kek"));
-		ks_log(KS_INFO, "group %s: %s rekey requested on the admin socket", g->cfg->name, kek ? "KEK" : "TEK");
-		int rc = kek ? ks_rekey_kek(g, "admin request", false) : ks_rekey_teks(g, "admin request");
-		if (rc)
-			return error("rekey_failed", "rekey of group '%s' failed (see the log)", g->cfg->name);
-		return json_pack("{s:b, s:s, s:I, s:I, s:b}", "ok", 1, "group", g->cfg->name, "id",
-				 (json_int_t)g->id, "seq", (json_int_t)g->rec.seq, "kek", kek);
-	}
-	if (!strcmp(op, "evict") || !strcmp(op, "admit")) {
-		const char *name = json_string_value(json_object_get(req, "member"));
-		if (!name)
-			return error("bad_request", "%s: expected \"member\"", op);
-		if (!ks_config_member(ks->cfg, name))
-			return error("no_such_member", "no member '%s' in the configuration", name);
-		if (op[0] == 'a') {
-			if (ks_state_set_blocked(ks->st, name, false))
-				return error("state", "cannot update the state");
-			ks_log(KS_INFO, "member %s admitted again", name);
-			return json_pack("{s:b, s:s}", "ok", 1, "member", name);
-		}
-		ks_log(KS_INFO, "eviction of %s requested on the admin socket", name);
-		int n = ks_evict(ks, name);
-		if (n < 0)
-			return error("evict_failed", "eviction of '%s' failed (see the log)", name);
-		return json_pack("{s:b, s:s, s:i}", "ok", 1, "member", name, "groups", n);
-	}
-	return error("unknown_op", "unknown op '%s' (expected status, members, rekey, evict, admit)", op);
+	(void)m;
+	return ks_status_json(ks);
 }
 
-/* ---- plumbing ------------------------------------------------------------------ */
-
-static void on_client_close(uv_handle_t *h)
+static json_t *op_members(struct ks *ks, const struct ipc_message *m)
 {
-	struct client *c = h->data;
-	if (c->next)
-		c->next->prevp = c->prevp;
-	*c->prevp = c->next;
-	free(c->buf);
-	free(c);
+	struct ks_group *g;
+	json_t *e = group_arg(ks, m, &g);
+
+	return e ? e : ks_members_json(ks, g);
 }
 
-static void on_write(uv_write_t *w, int status)
+static json_t *op_rekey(struct ks *ks, const struct ipc_message *m)
 {
-	(void)status;
-	free(w->data);
-	free(w);
+	struct ks_group *g;
+	json_t *e = group_arg(ks, m, &g);
+	bool kek = json_is_true(json_object_get(m->root, "kek"));
+
+	if (e)
+		return e;
+	ks_log(KS_INFO, "group %s: %s rekey requested on the admin socket", g->cfg->name, kek ? "KEK" : "TEK");
+	if (kek ? ks_rekey_kek(g, "admin request", false) : ks_rekey_teks(g, "admin request"))
+		return ipc_reply_error(NULL, IPC_E_FAILED, "rekey of group '%s' failed (see the log)", g->cfg->name);
+	return json_pack("{s:b, s:s, s:I, s:I, s:b}", "ok", 1, "group", g->cfg->name, "id",
+			 (json_int_t)g->id, "seq", (json_int_t)g->rec.seq, "kek", kek);
 }
 
-static void send_json(struct client *c, json_t *reply, json_t *id)
+static json_t *member_arg(struct ks *ks, const struct ipc_message *m, const char **name)
 {
-	if (id)
-		json_object_set(reply, "id", id);
-	char *s = json_dumps(reply, JSON_COMPACT);
-	json_decref(reply);
-	if (!s)
-		return;
-	size_t n = strlen(s);
-	char *line = realloc(s, n + 2);
-	if (!line) {
-		free(s);
-		return;
-	}
-	line[n] = '\n';
-	line[n + 1] = 0;
-	uv_write_t *w = malloc(sizeof(*w));
-	if (!w) {
-		free(line);
-		return;
-	}
-	w->data = line;
-	uv_buf_t b = uv_buf_init(line, (unsigned)n + 1);
-	if (uv_write(w, (uv_stream_t *)&c->pipe, &b, 1, on_write)) {
-		free(line);
-		free(w);
-	}
+	*name = json_string_value(json_object_get(m->root, "member"));
+	if (!*name)
+		return ipc_reply_error(NULL, IPC_E_BAD_REQUEST, "%s: expected \"member\"", m->op);
+	if (!ks_config_member(ks->cfg, *name))
+		return ipc_reply_error(NULL, IPC_E_UNKNOWN_MEMBER, "no member '%.64s' in the configuration",
+				       *name);
+	return NULL;
 }
 
-static void handle_line(struct client *c, char *line)
+static json_t *op_evict(struct ks *ks, const struct ipc_message *m)
 {
-	json_error_t je;
-	if (!*line)
-		return;
-	json_t *req = json_loads(line, 0, &je);
-	if (!req || !json_is_object(req)) {
-		send_json(c, error("bad_json", "expected one JSON object per line: %s", req ? "not an object" : je.text), NULL);
-		json_decref(req);
-		return;
-	}
-	json_t *reply = dispatch(c->ks, req);
-	send_json(c, reply, json_object_get(req, "id"));
-	json_decref(req);
+	const char *name;
+	json_t *e = member_arg(ks, m, &name);
+	int n;
+
+	if (e)
+		return e;
+	ks_log(KS_INFO, "eviction of %s requested on the admin socket", name);
+	n = ks_evict(ks, name);
+	if (n < 0)
+		return ipc_reply_error(NULL, IPC_E_FAILED, "eviction of '%s' failed (see the log)", name);
+	return json_pack("{s:b, s:s, s:i}", "ok", 1, "member", name, "groups", n);
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static json_t *op_admit(struct ks *ks, const struct ipc_message *m)
 {
-	(void)h;
-	buf->base = malloc(suggested);
-	buf->len = buf->base ? suggested : 0;
+	const char *name;
+	json_t *e = member_arg(ks, m, &name);
+
+	if (e)
+		return e;
+	if (ks_state_set_blocked(ks->st, name, false))
+		return ipc_reply_error(NULL, IPC_E_FAILED, "cannot update the state (see the log)");
+	ks_log(KS_INFO, "member %s admitted again", name);
+	return json_pack("{s:b, s:s}", "ok", 1, "member", name);
 }
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+static const struct {
+	const char *name;
+	json_t *(*run)(struct ks *ks, const struct ipc_message *m);
+} ops[] = {
+	{ "status", op_status }, { "members", op_members }, { "rekey", op_rekey },
+	{ "evict", op_evict },	 { "admit", op_admit },
+};
+
+static json_t *handle(void *ctx, struct ipc_conn *c, const struct ipc_message *m)
 {
-	struct client *c = s->data;
-	if (nread < 0) {
-		free(buf->base);
-		if (!uv_is_closing((uv_handle_t *)s))
-			uv_close((uv_handle_t *)s, on_client_close);
-		return;
-	}
-	if (c->len + (size_t)nread > ADMIN_MAX_LINE) {
-		free(buf->base);
-		send_json(c, error("too_long", "a request line is limited to %d octets", ADMIN_MAX_LINE), NULL);
-		uv_close((uv_handle_t *)s, on_client_close);
-		return;
-	}
-	char *nb = realloc(c->buf, c->len + (size_t)nread + 1);
-	if (!nb) {
-		free(buf->base);
-		uv_close((uv_handle_t *)s, on_client_close);
-		return;
-	}
-	c->buf = nb;
-	memcpy(c->buf + c->len, buf->base, (size_t)nread);
-	c->len += (size_t)nread;
-	c->buf[c->len] = 0;
-	free(buf->base);
-	char *nl;
-	while ((nl = memchr(c->buf, '\n', c->len))) {
-		*nl = 0;
-		handle_line(c, c->buf);
-		size_t used = (size_t)(nl - c->buf) + 1;
-		memmove(c->buf, nl + 1, c->len - used + 1);
-		c->len -= used;
-	}
+	json_t *reply = NULL;
+
+	(void)c;
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]) && !reply; i++)
+		if (!strcmp(ops[i].name, m->op))
+			reply = ops[i].run(ctx, m);
+	if (!reply)
+		reply = ipc_reply_error(NULL, IPC_E_UNKNOWN_OP,
+					"unknown op '%.64s' (expected status, members, rekey, evict, admit)", m->op);
+	if (reply && m->id)
+		json_object_set(reply, "id", (json_t *)m->id);
+	return reply;
 }
 
-static void on_connection(uv_stream_t *server, int status)
+/* Root, our own uid, and [server] admin_allow. */
+static bool accept_peer(void *ctx, const struct ipc_peer *p)
 {
-	struct ks_admin *a = server->data;
-	if (status < 0)
-		return;
-	struct client *c = calloc(1, sizeof(*c));
-	if (!c)
-		return;
-	c->ks = a->ks;
-	c->admin = a;
-	c->next = a->clients;
-	if (c->next)
-		c->next->prevp = &c->next;
-	c->prevp = &a->clients;
-	a->clients = c;
-	uv_pipe_init(a->ks->loop, &c->pipe, 0);
-	c->pipe.data = c;
-	if (uv_accept(server, (uv_stream_t *)&c->pipe) || uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read))
-		uv_close((uv_handle_t *)&c->pipe, on_client_close);
+	const struct ks_config *cfg = ((struct ks *)ctx)->cfg;
+
+	if (p->uid == 0 || p->uid == geteuid())
+		return true;
+	for (size_t i = 0; i < cfg->nadmin_allow; i++) {
+		const struct ks_admin_allow *a = &cfg->admin_allow[i];
+		if (a->is_gid ? ipc_peer_has_gid(p, a->gid) : ipc_peer_has_uid(p, a->uid))
+			return true;
+	}
+	return false;
 }
 
-static void on_admin_close(uv_handle_t *h)
+static void log_line(void *ctx, const char *msg)
 {
-	free(h->data);
+	(void)ctx;
+	ks_log(KS_WARN, "admin socket: %s", msg);
 }
 
-int ks_admin_open(struct ks *ks, const char *path, struct ks_admin **out)
+int ks_admin_open(struct ks *ks, const char *path, struct ipc_server **out)
 {
-	struct ks_admin *a = calloc(1, sizeof(*a));
-	if (!a)
-		return -1;
-	a->ks = ks;
-	snprintf(a->path, sizeof(a->path), "%s", path);
-	/* A stale socket from a crash: remove it only if it is a socket. */
-	struct stat sb;
-	if (!lstat(path, &sb) && S_ISSOCK(sb.st_mode))
-		unlink(path);
-	uv_pipe_init(ks->loop, &a->server, 0);
-	a->server.data = a;
-	mode_t old = umask(0177);
-	int rc = uv_pipe_bind(&a->server, path);
-	umask(old);
-	if (!rc)
-		rc = chmod(path, 0600) ? uv_translate_sys_error(errno) : 0;
-	if (!rc)
-		rc = uv_listen((uv_stream_t *)&a->server, 16, on_connection);
-	if (rc) {
-		ks_log(KS_ERR, "admin socket %s: %s", path, uv_strerror(rc));
-		uv_close((uv_handle_t *)&a->server, on_admin_close);
-		*out = NULL;
+	struct ipc_server_cfg cfg = {
+		.path = path,
+		.dir_mode = 0700,
+		.sock_mode = 0600,
+		.max_line_out = ADMIN_MAX_REPLY,
+		.accept = accept_peer,
+		.handle = handle,
+		.log = log_line,
+		.ctx = ks,
+	};
+	char err[256];
+
+	if (ipc_server_start(ks->loop, &cfg, out, err, sizeof(err))) {
+		ks_log(KS_ERR, "admin socket %s", err);
 		return -1;
 	}
-	*out = a;
 	return 0;
 }
 
-void ks_admin_close(struct ks_admin *a)
+void ks_admin_close(struct ipc_server *a)
 {
-	if (!a)
-		return;
-	unlink(a->path);
-	for (struct client *c = a->clients; c; c = c->next)
-		if (!uv_is_closing((uv_handle_t *)&c->pipe))
-			uv_close((uv_handle_t *)&c->pipe, on_client_close);
-	uv_close((uv_handle_t *)&a->server, on_admin_close);
+	ipc_server_close(a);
 }

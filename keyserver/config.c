@@ -10,7 +10,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <ini.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +178,44 @@ static bool key_repeated(struct parse *p, const char *k)
 	return false;
 }
 
+
+/* "uid:USER, gid:GROUP, ..." (names or numbers): who besides root and our own
+ * uid may use the admin socket. */
+static int parse_admin_allow(struct parse *p, const char *v)
+{
+	struct ks_config *c = p->c;
+	char buf[512], *save = NULL;
+	uint32_t n;
+
+	if (strlen(v) >= sizeof(buf))
+		return cfg_fail(p, "admin_allow: longer than %zu characters", sizeof(buf) - 1);
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		struct ks_admin_allow a = { .is_gid = !strncmp(tok, "gid:", 4) };
+		const char *name = tok + 4;
+		if (strncmp(tok, "uid:", 4) && !a.is_gid)
+			return cfg_fail(p, "admin_allow: expected uid:USER or gid:GROUP, got '%s'", tok);
+		if (c->nadmin_allow == KS_MAX_ADMIN_ALLOW)
+			return cfg_fail(p, "admin_allow: more than %d entries", KS_MAX_ADMIN_ALLOW);
+		if (ks_parse_u32(name, 0, UINT32_MAX - 1, &n)) {
+			a.uid = (uid_t)n;
+			a.gid = (gid_t)n;
+		} else if (a.is_gid) {
+			struct group *gr = getgrnam(name);
+			if (!gr)
+				return cfg_fail(p, "admin_allow: no group '%s'", name);
+			a.gid = gr->gr_gid;
+		} else {
+			struct passwd *pw = getpwnam(name);
+			if (!pw)
+				return cfg_fail(p, "admin_allow: no user '%s'", name);
+			a.uid = pw->pw_uid;
+		}
+		c->admin_allow[c->nadmin_allow++] = a;
+	}
+	return 1;
+}
+
 /* ---- sections ----------------------------------------------------------- */
 
 static int server_key(struct parse *p, const char *k, const char *v)
@@ -193,6 +233,8 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		return set_path(p, c->state_dir, sizeof(c->state_dir), v, k);
 	if (!strcmp(k, "admin_socket"))
 		return set_path(p, c->admin_socket, sizeof(c->admin_socket), v, k);
+	if (!strcmp(k, "admin_allow"))
+		return parse_admin_allow(p, v);
 	if (!strcmp(k, "identity")) {
 		if (ks_parse_ident(v, &c->local_id))
 			return cfg_fail(p, "identity: expected TYPE:VALUE (ipv4, ipv6, fqdn, user, keyid)");
@@ -213,7 +255,7 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		return set_file(p, c->key_file, sizeof(c->key_file), v, k);
 	if (!strcmp(k, "ca"))
 		return set_file(p, c->ca_file, sizeof(c->ca_file), v, k);
-	return cfg_fail(p, "unknown key '%s' in [server] (expected listen, state, admin_socket, identity, "
+	return cfg_fail(p, "unknown key '%s' in [server] (expected listen, state, admin_socket, admin_allow, identity, "
 		    "phase1, phase1_lifetime, certificate, private_key, ca)", k);
 }
 

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "gdoi/crypto.h"
 #include "gdoi/phase1.h"
@@ -107,11 +108,22 @@ struct ks_member_cfg {
 
 struct ks_config_index;
 
+#define KS_MAX_ADMIN_ALLOW 16
+
+/* One [server] admin_allow entry: a uid, or a gid (primary or supplementary). */
+struct ks_admin_allow {
+	bool is_gid;
+	uid_t uid;
+	gid_t gid;
+};
+
 struct ks_config {
 	char path[512];
 	struct ks_inet listen;
 	char state_dir[512];
 	char admin_socket[512];
+	size_t nadmin_allow;
+	struct ks_admin_allow admin_allow[KS_MAX_ADMIN_ALLOW];
 	struct ks_ident local_id;
 	bool local_id_set;
 	uint32_t p1_lifetime;

@@ -44,7 +44,7 @@ struct ks_group {
 };
 
 struct ks_registrar;
-struct ks_admin;
+struct ipc_server;
 
 /* What a registering member was given at its message 1 (the PULL layer sends
  * that copy at message 4): to detect a rekey in between. */
@@ -67,7 +67,7 @@ struct ks {
 	size_t ngroups;
 	struct ks_group **groups;
 	struct ks_registrar *reg;
-	struct ks_admin *admin;
+	struct ipc_server *admin;	/* the admin socket (admin.c) */
 	uv_udp_t udp;
 	uv_timer_t expire_timer;
 	uv_signal_t sig_term, sig_int, sig_hup;
@@ -122,8 +122,8 @@ int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const s
 int ks_send_to(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *to);
 
 /* ---- admin.c ---- */
-int ks_admin_open(struct ks *ks, const char *path, struct ks_admin **out);
-void ks_admin_close(struct ks_admin *a);
+int ks_admin_open(struct ks *ks, const char *path, struct ipc_server **out);
+void ks_admin_close(struct ipc_server *a);
 json_t *ks_status_json(struct ks *ks);
 json_t *ks_members_json(struct ks *ks, struct ks_group *g);
 

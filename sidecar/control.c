@@ -161,9 +161,8 @@ void sc_control_closed(void *ctx, struct ipc_conn *c)
 	}
 }
 
-json_t *sc_control_handle(void *ctx, struct ipc_conn *c, const struct ipc_request *req)
+static json_t *handle_request(struct sidecar *sc, struct ipc_conn *c, const struct ipc_request *req)
 {
-	struct sidecar *sc = ctx;
 	const struct ipc_peer *peer = ipc_conn_peer(c);
 	struct sc_group *g = NULL;
 	json_t *reply;
@@ -223,6 +222,18 @@ json_t *sc_control_handle(void *ctx, struct ipc_conn *c, const struct ipc_reques
 		return reply;
 	}
 	return ipc_reply_error(req->id, IPC_E_INTERNAL, "unhandled op");
+}
+
+json_t *sc_control_handle(void *ctx, struct ipc_conn *c, const struct ipc_message *msg)
+{
+	struct ipc_request req;
+	json_t *reply = ipc_request_from_message(msg, &req);
+
+	if (reply)
+		return reply;
+	reply = handle_request(ctx, c, &req);
+	ipc_request_free(&req);
+	return reply;
 }
 
 void sc_publish(struct sc_group *g)

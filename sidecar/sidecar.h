@@ -177,7 +177,7 @@ void sc_service(struct sidecar *sc);
 void sc_handle_push(struct sidecar *sc, const uint8_t *msg, size_t len, const char *via);
 
 void sc_control_closed(void *ctx, struct ipc_conn *c);
-json_t *sc_control_handle(void *ctx, struct ipc_conn *c, const struct ipc_request *req);
+json_t *sc_control_handle(void *ctx, struct ipc_conn *c, const struct ipc_message *msg);
 void sc_publish(struct sc_group *g);
 
 #endif

@@ -220,7 +220,7 @@ check "gdoictl --json members media: alice's SSRCs as the probe got them" \
 mt=$(ctl members 1234)
 check "gdoictl members (table) lists alice, bob, carol" bash -c "grep -q '^alice ' <<<'$mt' && grep -q '^bob ' <<<'$mt' && grep -q '^carol ' <<<'$mt'"
 ctl members nosuch >/dev/null 2>"$tmp/e5"; rc=$?
-check "gdoictl members of an unknown group: exit 1, no_such_group" bash -c "[ $rc = 1 ] && grep -q no_such_group '$tmp/e5'"
+check "gdoictl members of an unknown group: exit 1, unknown_group" bash -c "[ $rc = 1 ] && grep -q unknown_group '$tmp/e5'"
 
 # --- on-demand rekey, by unicast, SEQ + 1
 probe "${A[@]}" --group 1234 --ssrcs 2 --pushes 1 --push-timeout 10 >"$tmp/p1.out" 2>>"$tmp/probe.err" &

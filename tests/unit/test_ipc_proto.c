@@ -93,6 +93,39 @@ static void refusals(void **state)
 	json_decref(e);
 }
 
+/* The transport layer takes any op (gdoi-ks's admin ops too); the sidecar layer refuses
+ * what it does not know, keeping the id. */
+static void messages(void **state)
+{
+	struct ipc_message m;
+	struct ipc_request r;
+	bool blank;
+	(void)state;
+	assert_null(ipc_message_parse("{\"op\":\"evict\",\"id\":[1]}", 23, &m, &blank));
+	assert_false(blank);
+	assert_string_equal(m.op, "evict");
+	assert_true(json_is_array(m.id));
+	json_t *e = ipc_request_from_message(&m, &r);
+	assert_non_null(e);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(e, "error"), "code")),
+			    "unknown_op");
+	assert_true(json_equal(json_object_get(e, "id"), m.id));
+	json_decref(e);
+	ipc_message_free(&m);
+	assert_null(ipc_message_parse("{\"op\":\"get\",\"group\":7}", 22, &m, &blank));
+	assert_null(ipc_request_from_message(&m, &r));
+	ipc_message_free(&m);	/* the request holds its own reference */
+	assert_int_equal(r.op, IPC_OP_GET);
+	assert_int_equal(r.group.id, 7);
+	ipc_request_free(&r);
+	e = ipc_message_parse("{\"op\":\"status\"}\0{\"op\":\"evict\"}", 30, &m, &blank);
+	assert_non_null(e);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(e, "error"), "code")),
+			    "bad_json");
+	assert_null(m.root);
+	json_decref(e);
+}
+
 static void lines(void **state)
 {
 	size_t len;
@@ -118,6 +151,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ok_requests),
+		cmocka_unit_test(messages),
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(lines),
 	};

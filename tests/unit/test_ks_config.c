@@ -44,6 +44,7 @@ static void expect_error(const char *text, int line, const char *want)
 static const char good[] =
 	"[server]\n"
 	"listen = 127.0.0.1:8848\n"
+	"admin_allow = uid:1000, gid:0\n"
 	"phase1 = aes128-sha256-ecp256, legacy\n"
 	"\n"
 	"[group media]\n"
@@ -84,6 +85,11 @@ static void test_good(void **s)
 	assert_int_equal(c->listen.port, 8848);
 	assert_string_equal(c->state_dir, "/tmp/x");
 	assert_string_equal(c->admin_socket, "/tmp/x.sock");
+	assert_int_equal(c->nadmin_allow, 2);
+	assert_false(c->admin_allow[0].is_gid);
+	assert_int_equal(c->admin_allow[0].uid, 1000);
+	assert_true(c->admin_allow[1].is_gid);
+	assert_int_equal(c->admin_allow[1].gid, 0);
 	assert_int_equal(c->nsuites, 2);
 	assert_int_equal(c->suites[1].enc, GDOI_IKE_ENC_3DES);
 	assert_int_equal(c->ngroups, 3);
@@ -166,6 +172,9 @@ static void test_errors(void **s)
 	expect_error("listen = 1.2.3.4\n", 1, "outside a section");
 	expect_error("[server]\nlisten = 1.2.3:848\n", 2, "listen: expected IPv4ADDR[:PORT]");
 	expect_error("[server]\nfoo = 1\n", 2, "unknown key 'foo' in [server]");
+	expect_error("[server]\nadmin_allow = 1000\n", 2, "admin_allow: expected uid:USER or gid:GROUP, got '1000'");
+	expect_error("[server]\nadmin_allow = uid:0, gid:no-such-group-x\n", 2, "admin_allow: no group 'no-such-group-x'");
+	expect_error("[server]\nadmin_allow = uid:no-such-user-x\n", 2, "admin_allow: no user 'no-such-user-x'");
 	expect_error("[server]\nphase1 = aes512-sha1-modp1024\n", 2, "Phase 1 suite 'aes512-sha1-modp1024'");
 	expect_error("[srv]\nx = 1\n", 1, "unknown section [srv]");
 	expect_error("[group g]\nid = 5\ntek = AES999\n", 3, "tek: expected an SRTP profile");

@@ -12,7 +12,11 @@
  * The sidecar commands (get, watch, sidecar-status, over --sidecar PATH) are
  * in sidecar_cmds.c; main() hands them over first.
  *
- * Exit: 0 ok, 1 the server answered with an error, 2 usage, 3 cannot connect.
+ * The transport is ipc/client.h (docs/ipc.md), as for the sidecar commands.
+ *
+ * Exit: 0 ok, 1 the server answered with an error (its code and message on
+ * stderr: unknown_group, unknown_member, failed, not_authorized, ...), 2 usage,
+ * 3 cannot connect or no valid reply.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,15 +25,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "ipc/client.h"
 #include "tools/gdoictl/gdoictl.h"
 
 #define GDOICTL_VERSION "0.1.0"
 #define DEFAULT_SOCKET "/run/gdoi-ks/admin.sock"
+#define REPLY_TIMEOUT_MS 60000	/* a rekey or an eviction pushes before it answers */
 
 static void usage(FILE *f)
 {
@@ -48,53 +51,30 @@ static void usage(FILE *f)
 		GDOICTL_SIDECAR_USAGE);
 }
 
-static json_t *request(const char *path, json_t *req)
+/* One request over ipc/client.h: 0 and *reply, or the exit status (3) with
+ * the reason on stderr. */
+static int request(const char *path, const json_t *req, json_t **reply)
 {
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "gdoictl: socket path too long\n");
-		exit(2);
-	}
-	strcpy(sun.sun_path, path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+	struct ipc_client *c;
+	int rc = ipc_client_connect(path, &c);
+
+	*reply = NULL;
+	if (rc) {
 		fprintf(stderr, "gdoictl: cannot connect to %s: %s (is gdoi-ks running? --socket?)\n", path,
-			strerror(errno));
-		exit(3);
+			strerror(-rc));
+		return 3;
 	}
-	char *line = json_dumps(req, JSON_COMPACT);
-	size_t n = strlen(line);
-	line[n] = '\n';
-	ssize_t w = write(fd, line, n + 1);
-	free(line);
-	if (w != (ssize_t)n + 1) {
-		fprintf(stderr, "gdoictl: write: %s\n", strerror(errno));
-		exit(3);
+	rc = ipc_client_set_max_line(c, IPC_CLIENT_MAX_LINE);
+	if (!rc)
+		rc = ipc_client_request(c, req, reply, REPLY_TIMEOUT_MS);
+	ipc_client_close(c);
+	if (rc <= 0) {
+		fprintf(stderr, "gdoictl: %s\n", rc == 0 ? "no reply from the key server" :
+			rc == -EPIPE ? "the key server closed the connection" :
+			rc == -EPROTO ? "bad reply from the key server" : strerror(-rc));
+		return 3;
 	}
-	size_t cap = 65536, len = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (len + 1 >= cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-		}
-		ssize_t r = read(fd, buf + len, cap - len - 1);
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		if (memchr(buf, '\n', len))
-			break;
-	}
-	close(fd);
-	buf[len] = 0;
-	json_error_t je;
-	json_t *reply = json_loads(buf, JSON_DISABLE_EOF_CHECK, &je);
-	free(buf);
-	if (!reply) {
-		fprintf(stderr, "gdoictl: bad reply from the key server: %s\n", je.text);
-		exit(3);
-	}
-	return reply;
+	return 0;
 }
 
 static const char *str(json_t *o, const char *k)
@@ -214,8 +194,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	json_t *reply = request(path, req);
+	if (!req) {
+		fprintf(stderr, "gdoictl: out of memory\n");
+		return 3;
+	}
+	json_t *reply;
+	c = request(path, req, &reply);
 	json_decref(req);
+	if (c)
+		return c;
 	int status = json_is_true(json_object_get(reply, "ok")) ? 0 : 1;
 	if (as_json) {
 		char *s = json_dumps(reply, JSON_COMPACT);
