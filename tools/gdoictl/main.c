@@ -57,6 +57,8 @@ static json_t *request(const char *path, json_t *req)
 		exit(2);
 	}
 	strcpy(sun.sun_path, path);
+	if (gdoictl_socket_trusted(path))
+		exit(3);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
 		fprintf(stderr, "gdoictl: cannot connect to %s: %s (is gdoi-ks running? --socket?)\n", path,
 			strerror(errno));
