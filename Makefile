@@ -64,6 +64,12 @@ GST_PIC    := $(GST_SRC:%.c=$(BUILD)/gstpic/%.o) $(BRIDGE_SRC:%.c=$(BUILD)/gstpi
 	      $(IPC_CLIENT_SRC:%.c=$(BUILD)/gstpic/%.o)
 GST_CFLAGS := $(CSTD) $(WARN) -O2 -g -fPIC -I. $(PKG_CFLAGS) $(shell pkg-config --cflags $(GST_PKGS) 2>/dev/null) -MMD -MP
 
+# --- libgdoidaemon: the toolkit gdoi-ks and gdoi-sidecar share (logging, files,
+# directories, credentials, readiness, core dumps); gdoictl takes its directory check.
+DAEMON_SRC := $(sort $(wildcard daemon/*.c))
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)
+LIBDAEMON  := $(BUILD)/lib/libgdoidaemon.a
+
 # --- programs: a directory with main.c under tools/ or demo-app/ is a program
 # of that name; keyserver/ is gdoi-ks and sidecar/ is gdoi-sidecar.
 PROG_DIRS := $(sort $(dir $(wildcard tools/*/main.c demo-app/*/main.c)))
@@ -118,6 +124,11 @@ $(LIBGDOI): $(GDOI_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+$(LIBDAEMON): $(DAEMON_OBJ)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
 $(LIBIPC): $(IPC_OBJ)
 	@mkdir -p $(dir $@)
 	@rm -f $@
@@ -149,13 +160,13 @@ $(BUILD)/lib/pkgconfig/gdoisrtp.pc: srtp-bridge/gdoisrtp.pc.in
 # Each program links its own directory's objects against the project's libraries.
 # demo-app programs also share demo-app/common/.
 define prog_rule
-$(BUILD)/bin/$(1): $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard $(2)*.c) $$(if $$(filter demo-app/%,$(2)),$$(wildcard demo-app/common/*.c))) $(LIBS_ALL)
+$(BUILD)/bin/$(1): $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard $(2)*.c) $$(if $$(filter demo-app/%,$(2)),$$(wildcard demo-app/common/*.c))) $$(if $$(filter keyserver/ sidecar/ tools/gdoictl/,$(2)),$(LIBDAEMON)) $(LIBS_ALL)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(PKG_LIBS)
 endef
 $(foreach m,$(PROG_MAP),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(m))),$(word 2,$(subst :, ,$(m))))))
 
-$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(TESTLIB_OBJ) $(LIBS_ALL)
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(TESTLIB_OBJ) $(LIBDAEMON) $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 

@@ -354,6 +354,17 @@ static int ike_method(const struct gdoi_key *key, uint16_t auth_method, enum gdo
 	return key->kind == need ? GDOI_OK : GDOI_ERR_VALUE;
 }
 
+uint16_t gdoi_key_ike_auth(const struct gdoi_key *key)
+{
+	switch (key ? key->kind : GDOI_KEYKIND_NONE) {
+	case GDOI_KEYKIND_RSA: return 3;
+	case GDOI_KEYKIND_EC_P256: return 9;
+	case GDOI_KEYKIND_EC_P384: return 10;
+	case GDOI_KEYKIND_EC_P521: return 11;
+	default: return 0;
+	}
+}
+
 int gdoi_ike_sign(const struct gdoi_key *key, uint16_t auth_method, gdoi_bytes hash,
 		  uint8_t *sig, size_t cap, size_t *sig_len)
 {

@@ -59,6 +59,9 @@ bool gdoi_key_public_equal(const struct gdoi_key *a, const struct gdoi_key *b);
  * The key must match the method (GDOI_ERR_VALUE otherwise). sig receives
  * gdoi_key_sig_len octets. Verify returns 0 or GDOI_ERR_AUTH.
  */
+/* The IKE Authentication Method a key's type calls for (3 RSA, 9/10/11 ECDSA-256/384/521),
+ * 0 when none does. */
+uint16_t gdoi_key_ike_auth(const struct gdoi_key *key);
 int gdoi_ike_sign(const struct gdoi_key *key, uint16_t auth_method, gdoi_bytes hash,
 		  uint8_t *sig, size_t cap, size_t *sig_len);
 int gdoi_ike_verify(const struct gdoi_key *key, uint16_t auth_method, gdoi_bytes hash,

@@ -22,6 +22,7 @@
 #include "gdoi/numbers.h"
 #include "gdoi/sign.h"
 #include "keyserver/ks.h"
+#include "daemon/file.h"
 #include "keyserver/log.h"
 
 int64_t ks_unix_now(void)
@@ -30,29 +31,6 @@ int64_t ks_unix_now(void)
 }
 
 /* ---- the rekey signing key ---------------------------------------------- */
-
-static int read_file(const char *path, uint8_t **buf, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	struct stat sb;
-	if (fstat(fd, &sb) || sb.st_size <= 0 || sb.st_size > 1 << 20) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	*buf = malloc((size_t)sb.st_size);
-	ssize_t n = *buf ? read(fd, *buf, (size_t)sb.st_size) : -1;
-	close(fd);
-	if (n != sb.st_size) {
-		free(*buf);
-		errno = EIO;
-		return -1;
-	}
-	*len = (size_t)n;
-	return 0;
-}
 
 /* A new P-256 key pair (RSA-2048 for compat = gdoid: the reference member verifies
  * RSA only) as PKCS#8 DER (OpenSSL directly: gdoi/ only loads keys). */
@@ -106,12 +84,14 @@ static int load_sign_key_only(struct ks_group *g)
 	if (c->rekey_key_file[0]) {
 		uint8_t *buf;
 		size_t len;
-		if (read_file(c->rekey_key_file, &buf, &len)) {
-			ks_log(KS_ERR, "group %s: rekey_key %s: %s", c->name, c->rekey_key_file, strerror(errno));
+		char why[600];
+		if (dm_file_load(c->rekey_key_file, DM_FILE_SECRET, DM_FILE_MAX, &buf, &len, why,
+				 sizeof(why))) {
+			ks_log(KS_ERR, "group %s: rekey_key %s", c->name, why);
 			return -1;
 		}
 		rc = gdoi_key_load_private(GDOI_BYTES(buf, len), &g->sign_key);
-		gdoi_wipe_free(buf, len);
+		dm_file_free(buf, len);
 		if (rc) {
 			ks_log(KS_ERR, "group %s: rekey_key %s: %s (expected an unencrypted RSA >= 2048 or EC "
 			       "P-256/384/521 private key, PEM or DER)", c->name, c->rekey_key_file, gdoi_strerror(rc));

@@ -1,12 +1,15 @@
-/* log.h - gdoi-ks logging: one line per event on stderr, "gdoi-ks: <level>: <message>". */
+/* log.h - gdoi-ks logging: the daemon toolkit's (daemon/log.h) under the key server's names. */
 #ifndef KS_LOG_H
 #define KS_LOG_H
 
-enum ks_level { KS_ERR = 0, KS_WARN, KS_INFO, KS_DEBUG };
+#include "daemon/log.h"
 
-/* Messages above this level are dropped (default KS_INFO; -v raises it). */
+enum ks_level { KS_ERR = DM_ERR, KS_WARN = DM_WARN, KS_INFO = DM_INFO, KS_DEBUG = DM_DEBUG };
+
+/* Lines above level are dropped (-1: none printed, for tests). */
 void ks_log_set_level(int level);
-int ks_log_level(void);
-void ks_log(enum ks_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define ks_log(level, ...) dm_log((enum dm_level)(level), __VA_ARGS__)
+/* For events a peer can repeat at will: key names the reason, never the peer. */
+#define ks_log_limited(level, key, ...) dm_log_limited((enum dm_level)(level), key, __VA_ARGS__)
 
 #endif

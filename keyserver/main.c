@@ -17,6 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/dir.h"
+#include "daemon/harden.h"
+#include "daemon/notify.h"
 #include "keyserver/ks.h"
 #include "keyserver/log.h"
 
@@ -58,7 +61,7 @@ static void on_udp(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf, const struct
 		return;
 	if (flags & UV_UDP_PARTIAL) {
 		ks->dropped++;
-		ks_log(KS_WARN, "truncated datagram dropped");
+		ks_log_limited(KS_WARN, "truncated datagram", "truncated datagram dropped");
 		return;
 	}
 	ks_registrar_input(ks, (const uint8_t *)buf->base, (size_t)nread, (const struct sockaddr_in *)addr);
@@ -203,6 +206,7 @@ void ks_shutdown(struct ks *ks)
 	if (ks->stopping)
 		return;
 	ks->stopping = true;
+	dm_notify("STOPPING=1");
 	for (size_t i = 0; i < ks->ngroups; i++)
 		ks_group_close(ks->groups[i]);
 	ks->ngroups = 0;
@@ -260,7 +264,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	ks_log_set_level(KS_INFO + verbose);
+	dm_log_init("gdoi-ks");
+	dm_log_set_verbosity(verbose);
+	dm_no_core_dumps();
+	dm_json_wipe_on_free();
 	signal(SIGPIPE, SIG_IGN);
 	char err[600];
 	if (ks_config_load(ks.config_path, &ks.ov, &ks.cfg, err, sizeof(err))) {
@@ -270,7 +277,11 @@ int main(int argc, char **argv)
 	int status = 1;
 	ks.loop = uv_default_loop();
 	ks.started = ks_unix_now();
-	if (ks_state_open(ks.cfg->state_dir, &ks.st, err, sizeof(err))) {
+	/* a directory another uid planted (or can write) would hand it the database and
+	 * the admin socket: refused, like symlinks anywhere on the way */
+	if (dm_dir_secure(ks.cfg->state_dir, 0700, (gid_t)-1, err, sizeof(err)) ||
+	    dm_dir_secure_parent(ks.cfg->admin_socket, 0750, (gid_t)-1, err, sizeof(err)) ||
+	    ks_state_open(ks.cfg->state_dir, &ks.st, err, sizeof(err))) {
 		ks_log(KS_ERR, "%s", err);
 		goto out;
 	}
@@ -314,6 +325,7 @@ int main(int argc, char **argv)
 	ks_log(KS_INFO, "gdoi-ks %s listening on UDP %s, %zu group(s), %zu member(s), state %s, admin socket %s",
 	       KS_VERSION, la, ks.ngroups, ks.cfg->nmembers, ks.cfg->state_dir, ks.cfg->admin_socket);
 	status = 0;
+	dm_notify("READY=1");
 	uv_run(ks.loop, UV_RUN_DEFAULT);
 	goto out;
 fail_loop:
@@ -326,6 +338,7 @@ out:
 	ks_state_close(ks.st);
 	uv_loop_close(ks.loop);
 	ks_config_free(ks.cfg);
+	dm_log_flush();
 	if (!status)
 		ks_log(KS_INFO, "stopped; state synced");
 	return status;

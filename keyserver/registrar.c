@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/cred.h"
 #include "gdoi/cert.h"
 #include "gdoi/err.h"
 #include "gdoi/numbers.h"
@@ -36,7 +37,6 @@ struct ks_registrar {
 	struct gdoi_key *key;		/* Phase 1 signature key (certificates) */
 	uint8_t *cert_der;
 	size_t cert_len;
-	struct gdoi_cert *cert;
 	struct gdoi_trust *trust;
 	struct gdoi_p1_responder *resp;
 	struct gdoi_pull_ks *pks;
@@ -173,72 +173,18 @@ static int admit(void *ctx, uint32_t group_id, const struct gdoi_id *member, con
 
 /* ---- set-up ------------------------------------------------------------------- */
 
-static int slurp(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	*buf = malloc(1 << 20);
-	*len = *buf ? fread(*buf, 1, 1 << 20, f) : 0;
-	fclose(f);
-	if (!*len) {
-		free(*buf);
-		snprintf(err, errlen, "%s: empty or unreadable", path);
-		return -1;
-	}
-	return 0;
-}
-
-static uint16_t sig_auth(const struct gdoi_key *k)
-{
-	switch (gdoi_key_kind(k)) {
-	case GDOI_KEYKIND_RSA: return GDOI_IKE_AUTH_RSA_SIG;
-	case GDOI_KEYKIND_EC_P256: return GDOI_IKE_AUTH_ECDSA_256;
-	case GDOI_KEYKIND_EC_P384: return GDOI_IKE_AUTH_ECDSA_384;
-	case GDOI_KEYKIND_EC_P521: return GDOI_IKE_AUTH_ECDSA_521;
-	default: return 0;
-	}
-}
-
+/* The certificate credentials (daemon/cred.c); the registrar takes them over. */
 static int load_certs(struct ks_registrar *r, char *err, size_t errlen)
 {
 	const struct ks_config *c = r->ks->cfg;
-	uint8_t *buf;
-	size_t len;
-	if (slurp(c->key_file, &buf, &len, err, errlen))
+	struct dm_cred cred;
+
+	if (dm_cred_load(&cred, c->key_file, c->cert_file, c->ca_file, err, errlen))
 		return -1;
-	int rc = gdoi_key_load_private(GDOI_BYTES(buf, len), &r->key);
-	gdoi_wipe_free(buf, len);
-	if (rc) {
-		snprintf(err, errlen, "%s: %s", c->key_file, gdoi_strerror(rc));
-		return -1;
-	}
-	if (slurp(c->cert_file, &buf, &len, err, errlen))
-		return -1;
-	rc = gdoi_cert_load(GDOI_BYTES(buf, len), &r->cert);
-	free(buf);
-	if (rc) {
-		snprintf(err, errlen, "%s: %s", c->cert_file, gdoi_strerror(rc));
-		return -1;
-	}
-	gdoi_bytes der = gdoi_cert_der(r->cert);
-	r->cert_der = malloc(der.len);
-	if (!r->cert_der)
-		return -1;
-	memcpy(r->cert_der, der.ptr, der.len);
-	r->cert_len = der.len;
-	if (gdoi_trust_new(&r->trust))
-		return -1;
-	if (slurp(c->ca_file, &buf, &len, err, errlen))
-		return -1;
-	rc = gdoi_trust_add(r->trust, GDOI_BYTES(buf, len));
-	free(buf);
-	if (rc) {
-		snprintf(err, errlen, "%s: %s", c->ca_file, gdoi_strerror(rc));
-		return -1;
-	}
+	r->key = cred.key;
+	r->cert_der = cred.cert_der;
+	r->cert_len = cred.cert_len;
+	r->trust = cred.trust;
 	return 0;
 }
 
@@ -292,7 +238,7 @@ int ks_registrar_new(struct ks *ks, struct ks_registrar **out, char *err, size_t
 			r->suites[ns++] = s;
 		}
 		if (r->key && (any_cert || !any_psk)) {
-			s.auth = sig_auth(r->key);
+			s.auth = gdoi_key_ike_auth(r->key);
 			r->suites[ns++] = s;
 		}
 	}
@@ -322,7 +268,6 @@ void ks_registrar_free(struct ks_registrar *r)
 	gdoi_pull_ks_free(r->pks);
 	gdoi_p1_responder_free(r->resp);
 	gdoi_key_free(r->key);
-	gdoi_cert_free(r->cert);
 	gdoi_trust_free(r->trust);
 	free(r->cert_der);
 	gdoi_wipe_free(r->pend, sizeof(*r->pend) * r->npend);
@@ -394,7 +339,7 @@ void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const str
 		break;
 	case GDOI_P1_EV_FAILED:
 		ks->dropped++;
-		ks_log(KS_WARN, "Phase 1 with %s failed: %s%s%s", ps, res.reason, res.notify ? ", sent " : "",
+		ks_log_limited(KS_WARN, res.reason, "Phase 1 with %s failed: %s%s%s", ps, res.reason, res.notify ? ", sent " : "",
 		       res.notify ? gdoi_notify_name(res.notify) : "");
 		break;
 	case GDOI_P1_EV_DELETED:
@@ -406,8 +351,9 @@ void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const str
 	default:
 		if (rc < 0) {
 			ks->dropped++;
-			ks_log(KS_WARN, "datagram of %zu octets from %s dropped: %s", len, ps,
-			       res.reason[0] ? res.reason : gdoi_strerror(rc));
+			const char *why = res.reason[0] ? res.reason : gdoi_strerror(rc);
+			ks_log_limited(KS_WARN, why, "datagram of %zu octets from %s dropped: %s", len, ps,
+				       why);
 		}
 		break;
 	}
@@ -427,8 +373,8 @@ void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const str
 		       pr.notify ? ", sent " : "", pr.notify ? gdoi_notify_name(pr.notify) : "");
 	} else if (rc < 0) {
 		ks->dropped++;
-		ks_log(KS_WARN, "GROUPKEY-PULL datagram from %s dropped: %s", ps,
-		       pr.reason[0] ? pr.reason : gdoi_strerror(rc));
+		const char *why = pr.reason[0] ? pr.reason : gdoi_strerror(rc);
+		ks_log_limited(KS_WARN, why, "GROUPKEY-PULL datagram from %s dropped: %s", ps, why);
 	} else if (pr.out) {
 		ks_log(KS_DEBUG, "GROUPKEY-PULL from %s: %s", ps, pr.reason[0] ? pr.reason : "answered");
 	}

@@ -7,6 +7,8 @@
  */
 #include "sidecar.h"
 
+#include "daemon/file.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -194,31 +196,30 @@ static int set_psk(struct sc_config *cfg, const uint8_t *k, size_t n)
 	return 0;
 }
 
-/* The first line of the file, without its newline; "0x..." is hex. */
+/* The first line of the file, without its newline; "0x..." is hex. A secret file
+ * (daemon/file.h): owner and mode are checked. */
 static int read_psk_file(struct sc_config *cfg, const char *path, char *why, size_t wl)
 {
-	FILE *f = fopen(path, "re");
-	char buf[512];
-	size_t n;
+	uint8_t *buf;
+	size_t len, n;
 	int rc = -1;
 
-	if (!f) {
-		snprintf(why, wl, "psk_file %s: %s", path, strerror(errno));
+	if (dm_file_load(path, DM_FILE_SECRET, 4096, &buf, &len, why, wl)) {
+		char e[200];
+		snprintf(e, sizeof e, "%.190s", why);
+		snprintf(why, wl, "psk_file %s", e);
 		return -1;
 	}
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	n = strlen(buf);
+	buf[strcspn((char *)buf, "\r\n")] = '\0';
+	n = strlen((char *)buf);
 	if (n == 0) {
 		snprintf(why, wl, "psk_file %s is empty", path);
 	} else {
-		rc = set_psk(cfg, (const uint8_t *)buf, n);
+		rc = set_psk(cfg, buf, n);
 		if (rc)
 			snprintf(why, wl, "out of memory");
 	}
-	explicit_bzero(buf, sizeof buf);
+	dm_file_free(buf, len);
 	return rc;
 }
 

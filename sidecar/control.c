@@ -242,13 +242,13 @@ void sc_publish(struct sc_group *g)
 
 	sc_log("group %s: snapshot version %llu: %zu TEK(s)", g->cfg->name,
 	       (unsigned long long)g->version, g->nlive);
-	if (!sc_self || !sc_self->ipc)
+	if (!g->sc || !g->sc->ipc)
 		return;
 	snap = sc_group_snapshot(g);
 	ev = snap ? json_pack("{s:s, s:I, s:o}", "event", "snapshot", "group",
 			      (json_int_t)g->cfg->id, "snapshot", snap) : NULL;
 	if (ev)
-		ipc_server_publish(sc_self->ipc, g->cfg->id, ev);
+		ipc_server_publish(g->sc->ipc, g->cfg->id, ev);
 	else
 		sc_log("group %s: snapshot could not be built", g->cfg->name);
 	json_decref(ev);

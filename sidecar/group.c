@@ -88,10 +88,10 @@ static struct ipc_tek *find_live(struct sc_group *g, uint32_t spi)
 
 static void remove_live(struct sc_group *g, size_t i)
 {
-	explicit_bzero(&g->live[i], sizeof g->live[i]);
+	gdoi_wipe(&g->live[i], sizeof g->live[i]);
 	memmove(&g->live[i], &g->live[i + 1], (g->nlive - i - 1) * sizeof g->live[0]);
 	g->nlive--;
-	explicit_bzero(&g->live[g->nlive], sizeof g->live[0]);
+	gdoi_wipe(&g->live[g->nlive], sizeof g->live[0]);
 }
 
 static int by_not_before(const void *a, const void *b)
@@ -125,7 +125,7 @@ static bool add_live(struct sc_group *g, const struct gdoi_tek *t, int64_t nb, i
 	if (cur && cur->profile_id == n.profile_id && cur->master_key_len == n.master_key_len &&
 	    !memcmp(cur->master_key, n.master_key, n.master_key_len) &&
 	    !memcmp(cur->master_salt, n.master_salt, n.master_salt_len)) {
-		explicit_bzero(&n, sizeof n);
+		gdoi_wipe(&n, sizeof n);
 		return false;	/* the same key again: its times stand */
 	}
 	n.not_before = nb;
@@ -144,7 +144,7 @@ static bool add_live(struct sc_group *g, const struct gdoi_tek *t, int64_t nb, i
 		cur = &g->live[g->nlive++];
 	}
 	*cur = n;
-	explicit_bzero(&n, sizeof n);
+	gdoi_wipe(&n, sizeof n);
 	return true;
 }
 
@@ -279,7 +279,7 @@ int sc_group_push(struct sc_group *g, const uint8_t *msg, size_t len, int64_t no
 				same_dst |= !strcmp(tmp.dst_addr, t->dst_addr) &&
 					    tmp.dst_port == t->dst_port;
 			}
-			explicit_bzero(&tmp, sizeof tmp);
+			gdoi_wipe(&tmp, sizeof tmp);
 		}
 		if (in_fresh || (!deleted && !same_dst)) {
 			i++;
@@ -306,7 +306,7 @@ int sc_group_push(struct sc_group *g, const uint8_t *msg, size_t len, int64_t no
 			i++;
 			continue;
 		}
-		explicit_bzero(&g->pol->teks[i], sizeof g->pol->teks[i]);
+		gdoi_wipe(&g->pol->teks[i], sizeof g->pol->teks[i]);
 		memmove(&g->pol->teks[i], &g->pol->teks[i + 1],
 			(g->pol->nteks - i - 1) * sizeof g->pol->teks[0]);
 		g->pol->nteks--;
@@ -335,7 +335,7 @@ int64_t sc_group_expire(struct sc_group *g, int64_t now)
 			if (g->pol) {
 				for (size_t k = 0; k < g->pol->nteks; k++)
 					if (g->pol->teks[k].spi == g->live[i].spi) {
-						explicit_bzero(&g->pol->teks[k], sizeof g->pol->teks[k]);
+						gdoi_wipe(&g->pol->teks[k], sizeof g->pol->teks[k]);
 						memmove(&g->pol->teks[k], &g->pol->teks[k + 1],
 							(g->pol->nteks - k - 1) * sizeof g->pol->teks[0]);
 						g->pol->nteks--;
@@ -416,6 +416,6 @@ void sc_group_free(struct sc_group *g)
 		gdoi_pull_policy_free(g->pol);
 	g->pm = NULL;
 	g->pol = NULL;
-	explicit_bzero(g->live, sizeof g->live);
+	gdoi_wipe(g->live, sizeof g->live);
 	g->nlive = 0;
 }

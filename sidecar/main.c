@@ -5,9 +5,12 @@
  */
 #include "sidecar.h"
 
+#include "daemon/dir.h"
+#include "daemon/harden.h"
+#include "daemon/notify.h"
+
 #include <errno.h>
 #include <getopt.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +18,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-struct sidecar *sc_self;
 
 static void usage(FILE *f)
 {
@@ -35,44 +36,6 @@ static void usage(FILE *f)
 		"Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the allow lists.\n");
 }
 
-/* Keys pass through jansson as base64 strings: wipe every block it frees. */
-static void *wipe_malloc(size_t n)
-{
-	return malloc(n);
-}
-
-static void wipe_free(void *p)
-{
-	if (p) {
-		explicit_bzero(p, malloc_usable_size(p));
-		free(p);
-	}
-}
-
-static void notify_systemd(const char *msg)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t n;
-	int fd;
-
-	if (!path || !*path || (path[0] != '/' && path[0] != '@'))
-		return;
-	n = strlen(path);
-	if (n >= sizeof sa.sun_path)
-		return;
-	memcpy(sa.sun_path, path, n);
-	if (sa.sun_path[0] == '@')
-		sa.sun_path[0] = '\0';	/* abstract namespace */
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
-		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
-		sc_log("NOTIFY_SOCKET %s: %s", path, strerror(errno));
-	close(fd);
-}
-
 static void ipc_log(void *ctx, const char *msg)
 {
 	(void)ctx;
@@ -87,7 +50,7 @@ static void stop(struct sidecar *sc, const char *why)
 	if (sc->stopping)
 		return;
 	sc_log("stopping (%s)", why);
-	notify_systemd("STOPPING=1");
+	dm_notify("STOPPING=1");
 	sc_member_stop(sc);
 	ipc_server_close(sc->ipc);
 	sc->ipc = NULL;
@@ -141,14 +104,14 @@ int main(int argc, char **argv)
 	static struct sidecar sc;
 	const char *server = NULL, *sock = NULL;
 	char err[400];
-	int c, rc;
+	int c, rc, verbose = 0;
 
 	while ((c = getopt_long(argc, argv, "c:s:S:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfg_path = optarg; break;
 		case 's': server = optarg; break;
 		case 'S': sock = optarg; break;
-		case 'v': sc_verbose++; break;
+		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("gdoi-sidecar " SC_VERSION "\n"); return 0;
 		default: usage(stderr); return 2;
@@ -158,7 +121,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	json_set_alloc_funcs(wipe_malloc, wipe_free);
+	dm_log_init("gdoi-sidecar");
+	dm_log_set_verbosity(verbose);
+	dm_no_core_dumps();
+	dm_dontdump(&sc, sizeof sc);	/* the live TEKs */
+	dm_json_wipe_on_free();
 	signal(SIGPIPE, SIG_IGN);
 	if (sc_config_load(cfg_path, &sc.cfg, err, sizeof err)) {
 		fprintf(stderr, "gdoi-sidecar: %s\n", err);
@@ -180,11 +147,12 @@ int main(int argc, char **argv)
 		}
 		snprintf(sc.cfg.socket, sizeof sc.cfg.socket, "%s", sock);
 	}
-	sc_self = &sc;
 	sc.loop = uv_default_loop();
 	sc.started = sc_wall();
-	for (size_t i = 0; i < sc.cfg.ngroups; i++)
+	for (size_t i = 0; i < sc.cfg.ngroups; i++) {
+		sc.groups[i].sc = &sc;
 		sc.groups[i].cfg = &sc.cfg.groups[i];
+	}
 	struct ipc_server_cfg icfg = {
 		.path = sc.cfg.socket,
 		.set_group = sc.cfg.socket_group_set,
@@ -194,7 +162,9 @@ int main(int argc, char **argv)
 		.log = ipc_log,
 		.ctx = &sc,
 	};
-	if (ipc_server_start(sc.loop, &icfg, &sc.ipc, err, sizeof err)) {
+	if (dm_dir_secure_parent(sc.cfg.socket, 0750,
+				 sc.cfg.socket_group_set ? sc.cfg.socket_gid : (gid_t)-1, err, sizeof err) ||
+	    ipc_server_start(sc.loop, &icfg, &sc.ipc, err, sizeof err)) {
 		fprintf(stderr, "gdoi-sidecar: IPC socket: %s\n", err);
 		sc_config_free(&sc.cfg);
 		return 1;
@@ -216,10 +186,11 @@ int main(int argc, char **argv)
 	uv_signal_start(&sig_term, on_signal, SIGTERM);
 	uv_signal_start(&sig_int, on_signal, SIGINT);
 	uv_signal_start(&sig_hup, on_signal, SIGHUP);
-	notify_systemd("READY=1");
+	dm_notify("READY=1");
 	rc = uv_run(sc.loop, UV_RUN_DEFAULT);
 	uv_loop_close(sc.loop);
 	sc_config_free(&sc.cfg);
+	dm_log_flush();
 	sc_log("stopped");
 	return rc ? 1 : 0;
 }

@@ -443,8 +443,7 @@ static void on_mcast(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct s
 		junk(from, "not a GROUPKEY-PUSH on the rekey group");
 		return;
 	}
-	(void)g;
-	sc_handle_push(sc_self, m, (size_t)n, "multicast");
+	sc_handle_push(g->sc, m, (size_t)n, "multicast");
 }
 
 static int join_mcast(struct sidecar *sc, struct sc_group *g, char *err, size_t errlen)
@@ -486,86 +485,22 @@ static void on_timer(uv_timer_t *t)
 	sc_service(t->data);
 }
 
-static int read_file(const char *path, uint8_t **buf, size_t *len)
-{
-	FILE *f = fopen(path, "rbe");
-	long n;
-
-	if (!f)
-		return -1;
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > 1 << 20 || fseek(f, 0, SEEK_SET)) {
-		fclose(f);
-		return -1;
-	}
-	*buf = malloc((size_t)n + 1);
-	if (!*buf || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
-		free(*buf);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return 0;
-}
-
 static int64_t unix_now(void *ctx)
 {
 	(void)ctx;
 	return sc_wall();
 }
 
+/* Certificate credentials when configured (the key type picks the IKE method), else PSK. */
 static int load_credentials(struct sidecar *sc, uint16_t *auth, char *err, size_t errlen)
 {
-	uint8_t *b = NULL;
-	size_t n;
-	struct gdoi_cert *cert = NULL;
-
 	*auth = GDOI_IKE_AUTH_PSK;
 	if (!sc->cfg.cert_file[0])
 		return 0;
-	if (read_file(sc->cfg.key_file, &b, &n) || gdoi_key_load_private(GDOI_BYTES(b, n), &sc->key)) {
-		snprintf(err, errlen, "private_key %s: cannot load", sc->cfg.key_file);
-		goto fail;
-	}
-	explicit_bzero(b, n);
-	free(b);
-	b = NULL;
-	if (read_file(sc->cfg.cert_file, &b, &n) || gdoi_cert_load(GDOI_BYTES(b, n), &cert)) {
-		snprintf(err, errlen, "certificate %s: cannot load", sc->cfg.cert_file);
-		goto fail;
-	}
-	free(b);
-	b = NULL;
-	gdoi_bytes der = gdoi_cert_der(cert);
-	sc->cert_der = malloc(der.len);
-	if (!sc->cert_der)
-		goto fail;
-	memcpy(sc->cert_der, der.ptr, der.len);
-	sc->cert_len = der.len;
-	gdoi_cert_free(cert);
-	cert = NULL;
-	if (read_file(sc->cfg.ca_file, &b, &n) || gdoi_trust_new(&sc->trust) ||
-	    gdoi_trust_add(sc->trust, GDOI_BYTES(b, n))) {
-		snprintf(err, errlen, "ca %s: cannot load", sc->cfg.ca_file);
-		goto fail;
-	}
-	free(b);
-	switch (gdoi_key_kind(sc->key)) {
-	case GDOI_KEYKIND_RSA: *auth = GDOI_IKE_AUTH_RSA_SIG; break;
-	case GDOI_KEYKIND_EC_P256: *auth = GDOI_IKE_AUTH_ECDSA_256; break;
-	case GDOI_KEYKIND_EC_P384: *auth = GDOI_IKE_AUTH_ECDSA_384; break;
-	case GDOI_KEYKIND_EC_P521: *auth = GDOI_IKE_AUTH_ECDSA_521; break;
-	default:
-		snprintf(err, errlen, "private_key %s: unsupported key type", sc->cfg.key_file);
+	if (dm_cred_load(&sc->cred, sc->cfg.key_file, sc->cfg.cert_file, sc->cfg.ca_file, err, errlen))
 		return -1;
-	}
+	*auth = sc->cred.auth;
 	return 0;
-fail:
-	if (!err[0])
-		snprintf(err, errlen, "out of memory");
-	free(b);
-	gdoi_cert_free(cert);
-	return -1;
 }
 
 int sc_member_start(struct sidecar *sc, char *err, size_t errlen)
@@ -588,7 +523,8 @@ int sc_member_start(struct sidecar *sc, char *err, size_t errlen)
 		.local_id = { .type = sc->cfg.id_type,
 			      .data = GDOI_BYTES(sc->cfg.id_data, sc->cfg.id_len) },
 		.psks = sc->cfg.psk ? &sc->psk : NULL, .npsks = sc->cfg.psk ? 1 : 0,
-		.key = sc->key, .cert = GDOI_BYTES(sc->cert_der, sc->cert_len), .trust = sc->trust,
+		.key = sc->cred.key, .cert = GDOI_BYTES(sc->cred.cert_der, sc->cred.cert_len),
+		.trust = sc->cred.trust,
 		.unix_now = unix_now, .ctx = sc,
 		.retransmit_ms = sc->cfg.exchange_ms, .max_transmits = 4,
 		.initial_contact = true,
@@ -643,12 +579,7 @@ void sc_member_stop(struct sidecar *sc)
 			uv_close((uv_handle_t *)&sc->groups[i].mcast, NULL);
 		sc_group_free(&sc->groups[i]);
 	}
-	gdoi_key_free(sc->key);
-	gdoi_trust_free(sc->trust);
-	free(sc->cert_der);
-	sc->key = NULL;
-	sc->trust = NULL;
-	sc->cert_der = NULL;
+	dm_cred_free(&sc->cred);
 }
 
 static void earliest(uint64_t *next, uint64_t t)

@@ -15,6 +15,8 @@
 
 #include <uv.h>
 
+#include "daemon/cred.h"
+#include "daemon/log.h"
 #include "gdoi/phase1.h"
 #include "gdoi/policy.h"
 #include "gdoi/pull.h"
@@ -80,15 +82,17 @@ int sc_parse_inet(const char *s, uint16_t defport, struct sockaddr_in *out);
 
 /* ---- logging (log.c) ---- */
 
-extern int sc_verbose;
 void sc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sc_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Like sc_log, but the same key logged again within 10 s is counted, not printed. */
-void sc_log_limited(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define sc_log_limited(key, ...) dm_log_limited(DM_WARN, key, __VA_ARGS__)
 
 /* ---- per-group key state (group.c) ---- */
 
+struct sidecar;
+
 struct sc_group {
+	struct sidecar *sc;		/* the daemon this group belongs to */
 	const struct sc_group_cfg *cfg;
 	struct gdoi_policy *pol;	/* NULL until the first registration */
 	struct gdoi_pull_member *pm;	/* registration in progress */
@@ -152,10 +156,7 @@ struct sidecar {
 	struct gdoi_p1_config p1cfg;
 	struct gdoi_p1_suite suites[SC_MAX_SUITES];
 	struct gdoi_p1_psk psk;
-	struct gdoi_key *key;
-	uint8_t *cert_der;
-	size_t cert_len;
-	struct gdoi_trust *trust;
+	struct dm_cred cred;
 	size_t ks_index;
 	struct gdoi_addr ks_addr;
 	struct gdoi_p1_sa *sa;		/* current (or being negotiated when !established) */
@@ -166,8 +167,6 @@ struct sidecar {
 	struct sc_ks_state ks[SC_MAX_KS];
 	bool stopping;
 };
-
-extern struct sidecar *sc_self;
 
 int sc_member_start(struct sidecar *sc, char *err, size_t errlen);
 void sc_member_stop(struct sidecar *sc);

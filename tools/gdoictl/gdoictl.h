@@ -22,5 +22,7 @@
  * for any other command, which main.c then handles.
  */
 int gdoictl_sidecar_main(int argc, char **argv);
+/* 0 when the socket's directories and owner may be trusted (trust.c); else says why. */
+int gdoictl_socket_trusted(const char *path);
 
 #endif

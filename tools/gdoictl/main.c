@@ -56,9 +56,12 @@ static void usage(FILE *f)
 static int request(const char *path, const json_t *req, json_t **reply)
 {
 	struct ipc_client *c;
-	int rc = ipc_client_connect(path, &c);
+	int rc;
 
 	*reply = NULL;
+	if (gdoictl_socket_trusted(path))
+		return 3;
+	rc = ipc_client_connect(path, &c);
 	if (rc) {
 		fprintf(stderr, "gdoictl: cannot connect to %s: %s (is gdoi-ks running? --socket?)\n", path,
 			strerror(-rc));

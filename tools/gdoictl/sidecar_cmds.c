@@ -121,7 +121,11 @@ static void print_json(const json_t *j, size_t flags)
 
 static int connect_sidecar(const char *path, struct ipc_client **c)
 {
-	int rc = ipc_client_connect(path, c);
+	int rc;
+
+	if (gdoictl_socket_trusted(path))
+		return 3;
+	rc = ipc_client_connect(path, c);
 	if (rc) {
 		fprintf(stderr, "gdoictl: cannot connect to %s: %s (is gdoi-sidecar running? --sidecar?)\n", path,
 			strerror(-rc));

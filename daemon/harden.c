@@ -1,0 +1,78 @@
+/* harden.c - see harden.h. */
+#include "daemon/harden.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <malloc.h>
+
+#include "daemon/log.h"
+#include "gdoi/crypto.h"
+
+int dm_no_core_dumps(void)
+{
+	const char *keep = getenv("GDOI_CORE_DUMPS");
+	struct rlimit none = { 0, 0 };
+	int rc = 0, fd;
+
+	if (keep && !strcmp(keep, "1")) {
+		dm_log(DM_WARN, "GDOI_CORE_DUMPS=1: core dumps stay enabled and will hold keys");
+		return 0;
+	}
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)) {
+		dm_log(DM_WARN, "prctl(PR_SET_DUMPABLE, 0): %s", strerror(errno));
+		rc = -1;
+	}
+	if (setrlimit(RLIMIT_CORE, &none)) {
+		dm_log(DM_WARN, "setrlimit(RLIMIT_CORE, 0): %s", strerror(errno));
+		rc = -1;
+	}
+	fd = open("/proc/self/coredump_filter", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0\n", 2) != 2) {
+		dm_log(DM_WARN, "/proc/self/coredump_filter: %s", strerror(errno));
+		rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static void *json_malloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void json_wipe_free(void *p)
+{
+	if (p)
+		gdoi_wipe_free(p, malloc_usable_size(p));
+}
+
+void dm_json_wipe_on_free(void)
+{
+	json_set_alloc_funcs(json_malloc, json_wipe_free);
+}
+
+int dm_dontdump(void *p, size_t len)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t start, end;
+
+	if (!p || !len || pg <= 0)
+		return 0;
+	start = (uintptr_t)p & ~((uintptr_t)pg - 1);
+	end = ((uintptr_t)p + len + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+	if (madvise((void *)start, end - start, MADV_DONTDUMP)) {
+		dm_log(DM_WARN, "madvise(MADV_DONTDUMP): %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
