@@ -497,7 +497,12 @@ static int read_file(const char *path, uint8_t **buf, size_t *len)
 	}
 	*buf = malloc((size_t)n + 1);
 	if (!*buf || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
+		/* a short read (sysfs, a file shrinking): the caller frees *buf, so it
+		 * must not point at what is freed here; what was read may be a key */
+		if (*buf)
+			explicit_bzero(*buf, (size_t)n + 1);
 		free(*buf);
+		*buf = NULL;
 		fclose(f);
 		return -1;
 	}
