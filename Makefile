@@ -3,6 +3,7 @@
 #   make check      installs missing packages, builds with ASan+UBSan into build/asan/,
 #                   runs every test, ends with "N passed, M failed"
 #   make fuzz       builds the libFuzzer targets (clang) and runs each for FUZZ_SECONDS
+#   make analyze    scan-build + cppcheck, fails on a finding not triaged (docs/static-analysis.md)
 #   make deps       installs missing Debian packages (root) or prints the apt-get line
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -95,7 +96,7 @@ FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BENCH_SRC  := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all check deps fuzz clean install test-bins
+.PHONY: all check deps fuzz clean install test-bins analyze
 # Objects of tests and tools are not intermediate files to delete after linking.
 .SECONDARY:
 all: $(LIBGDOI) $(LIBIPC) $(LIBSRTPB) $(LIBSRTPB_SO) $(if $(wildcard srtp-bridge/gdoisrtp.pc.in),$(BUILD)/lib/pkgconfig/gdoisrtp.pc) $(PROGS) \
@@ -207,6 +208,11 @@ check: deps
 
 deps:
 	@sh tests/deps.sh
+
+# scan-build + cppcheck over everything (docs/static-analysis.md); fails on a
+# finding not triaged in tests/analyze/. Builds into build/sb. Not part of check.
+analyze:
+	tests/analyze/run.sh
 
 # --- fuzzing (clang + libFuzzer, ASan+UBSan) --------------------------------
 FUZZ_BUILD := build/fuzz

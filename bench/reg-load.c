@@ -133,8 +133,14 @@ static void finish(struct member *m, bool ok)
 	m->done = hold;
 	if (ok) {
 		if (nlat == cap_lat) {
-			cap_lat = cap_lat ? cap_lat * 2 : 4096;
-			lat = realloc(lat, cap_lat * sizeof(*lat));
+			size_t ncap = cap_lat ? cap_lat * 2 : 4096;
+			uint64_t *nl = realloc(lat, ncap * sizeof(*lat));
+			if (!nl) {
+				fprintf(stderr, "reg-load: out of memory for latencies\n");
+				exit(2);
+			}
+			lat = nl;
+			cap_lat = ncap;
 		}
 		lat[nlat++] = now_us() - m->started;
 	} else {

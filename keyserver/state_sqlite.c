@@ -278,6 +278,9 @@ int ks_state_load_group(struct ks_state *st, uint32_t gid, struct ks_group_rec *
 		blob_out(s, 4, t->key, sizeof(t->key), &t->key_len);
 	}
 	done(st, s);
+	/* a row that fails (a corrupt page) must not leave a shorter TEK list */
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_err(st, "load TEKs");
 	return 0;
 }
 
@@ -412,6 +415,8 @@ int ks_state_ssrc_list(struct ks_state *st, uint32_t gid, const char *member, ui
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < cap)
 		out[(*n)++] = (uint32_t)sqlite3_column_int64(s, 0);
 	done(st, s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_err(st, "list SSRCs");
 	return 0;
 }
 

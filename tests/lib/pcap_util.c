@@ -47,18 +47,28 @@ int udp_capture_load(const char *path, struct udp_capture *out)
 		if (ulen < 8 || ulen > iplen - ihl)
 			continue;
 		struct udp_datagram *nd = realloc(out->d, (out->n + 1) * sizeof(*nd));
-		if (!nd)
+		if (!nd) {
+			rc = -1;
 			break;
+		}
 		out->d = nd;
 		struct udp_datagram *d = &out->d[out->n++];
 		d->sport = (uint16_t)(udp[0] << 8 | udp[1]);
 		d->dport = (uint16_t)(udp[2] << 8 | udp[3]);
 		d->len = ulen - 8;
 		d->data = malloc(d->len ? d->len : 1);
+		if (!d->data) {
+			out->n--;
+			rc = -1;
+			break;
+		}
 		memcpy(d->data, udp + 8, d->len);
 	}
+	/* -2 is the end of the file; -1 a read error or truncated capture */
+	if (rc == -1)
+		fprintf(stderr, "%s: %s\n", path, pcap_geterr(p));
 	pcap_close(p);
-	return 0;
+	return rc == -1 ? -1 : 0;
 }
 
 void udp_capture_free(struct udp_capture *c)

@@ -284,6 +284,42 @@ static void test_damaged_refused(void **s)
 	unlink(p);
 }
 
+/* A row that fails half way through a listing (a corrupt page does this; here a view
+ * whose second row overflows) is an error, not a shorter list returned as complete. */
+static void test_step_error_is_an_error(void **s)
+{
+	(void)s;
+	struct ks_state *st = open_state();
+	static struct ks_group_rec r, back;
+	uint32_t v[16];
+	size_t n;
+
+	memset(&r, 0, sizeof(r));
+	r.gid = 77;
+	r.nteks = 2;
+	for (size_t i = 0; i < 2; i++) {
+		r.teks[i] = (struct ks_tek_rec){ .spi = 0x2000 + (uint32_t)i, .profile = 1,
+						 .gen = (uint8_t)i, .key_len = 30 };
+		memset(r.teks[i].key, 0x33, 30);
+	}
+	assert_int_equal(ks_state_save_group(st, &r), 0);
+	assert_int_equal(ks_state_ssrc_add(st, 77, "carol", 0x111), 0);
+	assert_int_equal(ks_state_ssrc_add(st, 77, "carol", 0x222), 0);
+	assert_int_equal(sqlite3_exec(st->db,
+		"ALTER TABLE teks RENAME TO teks_ok;"
+		"CREATE TEMP VIEW teks AS SELECT rowid AS rowid, gid, spi, gen, profile, created,"
+		" CASE WHEN gen = 1 THEN abs(-9223372036854775807 - 1) ELSE key END AS key FROM teks_ok;"
+		"ALTER TABLE ssrcs RENAME TO ssrcs_ok;"
+		"CREATE TEMP VIEW ssrcs AS SELECT gid, member, seq,"
+		" CASE WHEN seq = 2 THEN abs(-9223372036854775807 - 1) ELSE ssrc END AS ssrc FROM ssrcs_ok;",
+		NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(ks_state_load_group(st, 77, &back), -1);
+	assert_int_equal(ks_state_ssrc_list(st, 77, "carol", v, 16, &n), -1);
+	sqlite3_exec(st->db, "DROP VIEW teks; DROP VIEW ssrcs; ALTER TABLE teks_ok RENAME TO teks;"
+		     "ALTER TABLE ssrcs_ok RENAME TO ssrcs;", NULL, NULL, NULL);
+	ks_state_close(st);
+}
+
 int main(void)
 {
 	ks_log_set_level(-1);
@@ -293,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_members_listing),
 		cmocka_unit_test(test_loss_detected),
 		cmocka_unit_test(test_damaged_refused),
+		cmocka_unit_test(test_step_error_is_an_error),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -111,8 +111,14 @@ static uint8_t *make(const struct mutation *mu, size_t *len)
 {
 	size_t blen;
 	uint8_t *b = hex_alloc(bases[mu->base], &blen);
-	b = realloc(b, blen + mu->append);
-	assert_non_null(b);
+	uint8_t *nb = realloc(b, blen + mu->append);
+	if (!nb) {
+		free(b);
+		*len = 0;
+		fail_msg("out of memory");
+		return NULL;	/* not reached: fail_msg ends the test */
+	}
+	b = nb;
 	memset(b + blen, 0, mu->append);
 	blen += mu->append;
 	for (int i = 0; i < 2 && mu->set[i].hex; i++) {
