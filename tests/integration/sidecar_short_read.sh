@@ -33,4 +33,4 @@ timeout 20 "$build/bin/gdoi-sidecar" -c "$dir/sidecar.conf" 2>"$dir/err" >/dev/n
 rc=$?
 check "exits with an error status (not a signal or timeout): $rc" '[ "$rc" -ne 0 ] && [ "$rc" -lt 124 ]'
 check "no heap error reported" '! grep -q -e AddressSanitizer -e "double free" "$dir/err"'
-check "the error names the private_key file" 'grep -q "private_key $short: cannot load" "$dir/err"'
+check "the error names the file" 'grep -q "$short" "$dir/err"'
