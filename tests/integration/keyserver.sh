@@ -142,8 +142,10 @@ ctl() { "$CTL" --socket "$tmp/admin.sock" "$@"; }
 st=$(ctl status)
 check "gdoictl status prints a table with the groups" bash -c "grep -q '^ID ' <<<'$st' && grep -q ' media ' <<<'$st' && grep -q ' nokek ' <<<'$st'"
 sj=$(ctl --json status)
-check "gdoictl --json status: 4 groups, media has 4 members and SEQ 0" \
-	test "$(jget "$sj" '[d["ok"], len(d["groups"]), [g["members"] for g in d["groups"] if g["name"]=="media"][0], [g["seq"] for g in d["groups"] if g["name"]=="media"][0]]')" = "[true, 4, 4, 0]"
+# SEQ 3: each registration that got SSRCs (alice twice, bob) was followed by a sender-list push
+check "gdoictl --json status: 4 groups, media has 4 members and SEQ 3 (3 sender-list pushes)" \
+	test "$(jget "$sj" '[d["ok"], len(d["groups"]), [g["members"] for g in d["groups"] if g["name"]=="media"][0], [g["seq"] for g in d["groups"] if g["name"]=="media"][0]]')" = "[true, 4, 4, 3]"
+check "the key server logged 3 sender-list pushes" test "$(grep -c 'sender list of' "$log")" = 3
 check "gdoictl status shows no key material" bash -c "! grep -qi '$(jget "$a1" 'd["kek_fp"]')' <<<'$sj' && ! grep -qi '\"key\"' <<<'$sj'"
 mj=$(ctl --json members media)
 check "gdoictl --json members media: alice's SSRCs as the probe got them" \
@@ -154,13 +156,14 @@ ctl members nosuch >/dev/null 2>"$tmp/e5"; rc=$?
 check "gdoictl members of an unknown group: exit 1, no_such_group" bash -c "[ $rc = 1 ] && grep -q no_such_group '$tmp/e5'"
 
 # --- on-demand rekey, by unicast, SEQ + 1
-probe "${A[@]}" --group 1234 --ssrcs 2 --pushes 1 --push-timeout 10 >"$tmp/p1.out" 2>>"$tmp/probe.err" &
+# (no SSRCs asked: a sender's registration would bring a sender-list push first)
+probe "${A[@]}" --group 1234 --pushes 1 --push-timeout 10 >"$tmp/p1.out" 2>>"$tmp/probe.err" &
 pp=$!
 for _ in $(seq 1 100); do [ -s "$tmp/p1.out" ] && break; sleep 0.05; done
 rk=$(ctl --json rekey media)
 wait $pp; rc=$?
 reg=$(sed -n 1p "$tmp/p1.out"); push=$(sed -n 2p "$tmp/p1.out")
-check "gdoictl rekey media: ok, SEQ 1" test "$(jget "$rk" '[d["ok"], d["seq"]]')" = "[true, 1]"
+check "gdoictl rekey media: ok, SEQ 4" test "$(jget "$rk" '[d["ok"], d["seq"]]')" = "[true, 4]"
 check "waiting probe received the rekey by unicast (exit $rc)" test "$rc" = 0
 check "push SEQ = registration SEQ + 1, 4 new TEKs under the same KEK" \
 	test "$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); p=json.loads(sys.argv[2]); print(p["seq"]==r["seq"]+1 and p["new_teks"]==4 and p["kek_spi"]==r["kek_spi"] and len(p["teks"])==8)' "$reg" "${push:-null}")" = True
