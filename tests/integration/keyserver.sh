@@ -101,6 +101,8 @@ check "SSRCs are unique across alice and bob" \
 a2=$(probe "${A[@]}" --group 1234 --ssrcs 2 2>>"$tmp/probe.err")
 check "alice re-registers: 2 fresh SSRCs, none given before (to her or bob)" \
 	test "$(python3 -c 'import json,sys; a,b,c=(json.loads(x)["ssrcs"] for x in sys.argv[1:]); print(len(c)==2 and not set(c)&set(a+b))' "$a1" "$b1" "$a2")" = True
+check "alice's second registration lists her first SSRCs and bob's as the group's senders, sorted" \
+	test "$(python3 -c 'import json,sys; a,b,c=(json.loads(x) for x in sys.argv[1:]); s=c["senders"]; print(s==sorted(s) and set(a["ssrcs"]+b["ssrcs"])==set(s))' "$a1" "$b1" "$a2")" = True
 check "alice re-registers: the same TEK keys and KEK" \
 	test "$(jget "$a1" '[[t["spi"],t["key_fp"]] for t in d["teks"]]+[d["kek_fp"]]')" = "$(jget "$a2" '[[t["spi"],t["key_fp"]] for t in d["teks"]]+[d["kek_fp"]]')"
 C=(--id user:carol@example.org --psk carol-secret)
@@ -112,8 +114,8 @@ n1=$(probe "${A[@]}" --group 77 2>>"$tmp/probe.err")
 check "group without KEK: no KEK, no SEQ, NULL_SHA1_80 TEK" \
 	test "$(jget "$n1" '[d["kek_spi"], d["seq"], [t["profile"] for t in d["teks"]]]')" = "[null, null, [5]]"
 r1=$(probe "${A[@]}" --group 0xe1100000 2>>"$tmp/probe.err")
-check "compat = gdoid: byte-swapped group id registers, SA KEK with the 6-octet trailer" \
-	test "$(jget "$r1" '[d["group"], d["kek_trailer"]]')" = "[3775922176, 6]"
+check "compat = gdoid: byte-swapped group id registers, SA KEK with the 6-octet trailer, no sender list" \
+	test "$(jget "$r1" '[d["group"], d["kek_trailer"], d["senders"]]')" = "[3775922176, 6, null]"
 
 # --- address-bound PSK: selected by the peer's address, refused from any other
 d1=$(probe --id fqdn:dave.example --psk dave-secret --group 1234 --bind 127.0.0.2:0 2>>"$tmp/probe.err")
