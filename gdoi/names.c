@@ -99,6 +99,7 @@ const char *gdoi_kd_type_name(unsigned type)
 	case GDOI_KD_KEK: return "KEK";
 	case GDOI_KD_LKH: return "LKH";
 	case GDOI_KD_SID: return "SID";
+	case GDOI_KD_SRTP_SENDERS: return "SRTP_SENDERS";
 	}
 	return "UNKNOWN";
 }

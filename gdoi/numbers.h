@@ -223,6 +223,12 @@ enum gdoi_kek_attr {
 #define GDOI_KD_SIG_ALGORITHM_KEY	2
 #define GDOI_KD_SID_NUMBER_OF_BITS	1
 #define GDOI_KD_SID_VALUE		2
+/* Project extension (private-use KD type, RFC 6407 §5.6: 128-255; docs/srtp-tek.md §10):
+ * the group's assigned sender SSRCs, for receivers that accept only those. */
+#define GDOI_KD_SRTP_SENDERS		0xF5
+#define GDOI_KD_SENDERS_NUMBER		1	/* TV: how many SSRCs follow, 0..256 */
+#define GDOI_KD_SENDERS_SSRCS		2	/* TLV: that many 4-octet SSRCs, ascending */
+#define GDOI_KD_PRIVATE_MIN		128
 
 /* Names for logs and tools; never NULL ("UNKNOWN" or a number string is not returned). */
 const char *gdoi_payload_name(unsigned type);

@@ -1,6 +1,7 @@
 /*
  * payload_kd.c - Key Download payload (RFC 6407 §5.6): key packets for TEKs,
- * the KEK, Sender-IDs; LKH packets are carried opaquely.
+ * the KEK, Sender-IDs, the group's sender list (SRTP_SENDERS, a private-use
+ * type of this project); LKH and other types are carried opaquely.
  */
 #include "codec.h"
 
@@ -24,9 +25,10 @@ static int parse_packet(struct codec_ctx *c, struct gdoi_reader *r, struct gdoi_
 		return codec_fail(c, GDOI_ERR_TRUNCATED, GDOI_PL_KD, at + 4, "key packet SPI");
 	switch (k->type) {
 	case GDOI_KD_SID:
+	case GDOI_KD_SRTP_SENDERS:
 		if (spi_size != 0)
 			return codec_fail(c, GDOI_ERR_VALUE, GDOI_PL_KD, at + 4,
-					  "SID key packet with an SPI");
+					  "SID or SRTP_SENDERS key packet with an SPI");
 		/* fall through */
 	case GDOI_KD_TEK:
 	case GDOI_KD_KEK:
@@ -83,7 +85,8 @@ int codec_build_kd(struct gdoi_writer *w, const struct gdoi_kd *kd)
 		gdoi_write_u16(w, 0);
 		gdoi_write_u8(w, (uint8_t)k->spi.len);
 		gdoi_write_bytes(w, k->spi.ptr, k->spi.len);
-		if (k->type == GDOI_KD_TEK || k->type == GDOI_KD_KEK || k->type == GDOI_KD_SID)
+		if (k->type == GDOI_KD_TEK || k->type == GDOI_KD_KEK || k->type == GDOI_KD_SID ||
+		    k->type == GDOI_KD_SRTP_SENDERS)
 			codec_build_attrs(w, &k->attrs);
 		else
 			gdoi_write_bytes(w, k->opaque.ptr, k->opaque.len);

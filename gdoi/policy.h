@@ -21,6 +21,9 @@
 
 #define GDOI_MAX_TEKS 16
 #define GDOI_MAX_SIDS 16
+/* Sender SSRCs a group lists to its members (SRTP_SENDERS key packet): the
+ * most recent ones; 256 x 4 octets keep a push well inside one datagram. */
+#define GDOI_MAX_SENDERS 256
 #define GDOI_MAX_TEK_KEY 64
 #define GDOI_MAX_REKEY_PUB 1024
 
@@ -112,6 +115,11 @@ struct gdoi_policy {
 	uint8_t sid_bits;
 	size_t nsids;
 	uint32_t sids[GDOI_MAX_SIDS];
+	/* From the KD's SRTP_SENDERS packet: every sender SSRC the group has
+	 * assigned (to anyone), ascending; has_senders = the packet was there. */
+	bool has_senders;
+	size_t nsenders;
+	uint32_t senders[GDOI_MAX_SENDERS];
 	bool has_seq;
 	uint32_t seq;
 	bool has_prev_kek;
@@ -145,7 +153,8 @@ int gdoi_policy_from_sa(struct gdoi_policy *p, const struct gdoi_sa_gdoi *sa, ch
 /*
  * Keys from a KD: every TEK of the policy needs its keys, the KEK its IV and
  * key when present; the lengths must be what the algorithms require. Packets
- * for SPIs the policy does not hold are an error. SID packets fill sids.
+ * for SPIs the policy does not hold are an error. SID packets fill sids, an
+ * SRTP_SENDERS packet senders; other private-use key packets (128-255) are skipped.
  */
 int gdoi_policy_apply_kd(struct gdoi_policy *p, const struct gdoi_kd *kd, char *why,
 			 size_t why_len);
@@ -164,8 +173,8 @@ int gdoi_policy_apply_push_kd(struct gdoi_policy *p, const struct gdoi_kd *kd,
 /*
  * Payloads from a policy (the arena owns what they point to):
  * an SA payload (SAK if has_kek and with_kek, GAP if has_gap, every TEK),
- * and a KD payload (KEK packet if has_kek and with_kek, TEK packets, and a
- * SID packet when nsids > 0).
+ * and a KD payload (KEK packet if has_kek and with_kek, TEK packets, a
+ * SID packet when nsids > 0, and an SRTP_SENDERS packet when has_senders).
  */
 int gdoi_policy_to_sa(const struct gdoi_policy *p, bool with_kek, struct gdoi_arena *a,
 		      struct gdoi_payload *out);

@@ -132,6 +132,44 @@ static int sid_values(struct gdoi_policy *p, const struct gdoi_kd_packet *pk, ch
 	return 0;
 }
 
+/* The SRTP_SENDERS packet: NUMBER (TV) and, when it is not 0, SSRCS (TLV) holding
+ * exactly that many SSRCs in ascending order (so no SSRC twice). */
+static int sender_values(struct gdoi_policy *p, const struct gdoi_kd_packet *pk, char *why,
+			 size_t wl)
+{
+	const struct gdoi_attr *num = NULL, *list = NULL;
+	for (size_t i = 0; i < pk->attrs.n; i++) {
+		const struct gdoi_attr *a = &pk->attrs.v[i];
+		const struct gdoi_attr **slot = a->type == GDOI_KD_SENDERS_NUMBER && a->tv ? &num
+					      : a->type == GDOI_KD_SENDERS_SSRCS && !a->tv ? &list
+											   : NULL;
+		if (!slot)
+			return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "SRTP_SENDERS attribute %u not supported",
+				      a->type);
+		if (*slot)
+			return refuse(why, wl, GDOI_ERR_VALUE, "SRTP_SENDERS attribute %u twice", a->type);
+		*slot = a;
+	}
+	if (!num)
+		return refuse(why, wl, GDOI_ERR_MISSING, "SRTP_SENDERS without NUMBER_OF_SENDERS");
+	size_t n = num->basic;
+	if (n > GDOI_MAX_SENDERS)
+		return refuse(why, wl, GDOI_ERR_TOO_BIG, "%zu senders (at most %d)", n, GDOI_MAX_SENDERS);
+	if ((n == 0) != (list == NULL) || (list && list->value.len != 4 * n))
+		return refuse(why, wl, GDOI_ERR_VALUE, "SRTP_SENDERS: %zu senders announced, %zu octets given",
+			      n, list ? list->value.len : 0);
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *b = list->value.ptr + 4 * i;
+		uint32_t v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+		if (i && v <= p->senders[i - 1])
+			return refuse(why, wl, GDOI_ERR_VALUE, "SRTP_SENDERS not in ascending order");
+		p->senders[i] = v;
+	}
+	p->nsenders = n;
+	p->has_senders = true;
+	return 0;
+}
+
 static bool names_kek(const struct gdoi_policy *p, const struct gdoi_kd_packet *k,
 		      const uint8_t *spi)
 {
@@ -143,7 +181,7 @@ static int apply_kd(struct gdoi_policy *p, const struct gdoi_kd *kd, const uint8
 		    bool *renamed, char *why, size_t wl)
 {
 	int rc = 0;
-	bool seen_sid = false;
+	bool seen_sid = false, seen_senders = false;
 	for (size_t i = 0; i < kd->n && !rc; i++) {
 		const struct gdoi_kd_packet *k = &kd->pkts[i];
 		struct gdoi_tek *t;
@@ -169,7 +207,16 @@ static int apply_kd(struct gdoi_policy *p, const struct gdoi_kd *kd, const uint8
 				      : sid_values(p, k, why, wl);
 			seen_sid = true;
 			break;
+		case GDOI_KD_SRTP_SENDERS:
+			rc = seen_senders ? refuse(why, wl, GDOI_ERR_VALUE, "two SRTP_SENDERS packets")
+					  : sender_values(p, k, why, wl);
+			seen_senders = true;
+			break;
 		default:
+			/* Private use (RFC 6407 §5.6): another implementation's extension,
+			 * which names no key we need (those are checked below). */
+			if (k->type >= GDOI_KD_PRIVATE_MIN)
+				break;
 			rc = refuse(why, wl, GDOI_ERR_UNSUPPORTED, "key packet type %u (%s) not supported",
 				    k->type, gdoi_kd_type_name(k->type));
 		}
@@ -200,7 +247,7 @@ int gdoi_policy_apply_push_kd(struct gdoi_policy *p, const struct gdoi_kd *kd,
 int gdoi_policy_to_kd(const struct gdoi_policy *p, bool with_kek, const uint32_t *sids,
 		      size_t nsids, struct gdoi_arena *a, struct gdoi_payload *out)
 {
-	size_t n = p->nteks + 2;
+	size_t n = p->nteks + 3;
 	struct gdoi_kd_packet *pk = gdoi_arena_calloc(a, n, sizeof(*pk));
 	size_t np = 0;
 	if (!pk)
@@ -258,6 +305,21 @@ int gdoi_policy_to_kd(const struct gdoi_policy *p, bool with_kek, const uint32_t
 			v[i + 1] = gdoi_attr_var(GDOI_KD_SID_VALUE, vals + 4 * i, 4);
 		}
 		pk[np++] = (struct gdoi_kd_packet){ .type = GDOI_KD_SID, .attrs = { v, nsids + 1 } };
+	}
+	if (p->has_senders) {
+		if (p->nsenders > GDOI_MAX_SENDERS)
+			return GDOI_ERR_INVALID_ARG;
+		struct gdoi_attr *v = gdoi_arena_calloc(a, 2, sizeof(*v));
+		uint8_t *vals = gdoi_arena_alloc(a, 4 * p->nsenders + 1);
+		if (!v || !vals)
+			return GDOI_ERR_NOMEM;
+		v[0] = gdoi_attr_basic(GDOI_KD_SENDERS_NUMBER, (uint16_t)p->nsenders);
+		for (size_t i = 0; i < p->nsenders; i++)
+			gdoi_put_u32(vals + 4 * i, p->senders[i]);
+		if (p->nsenders)
+			v[1] = gdoi_attr_var(GDOI_KD_SENDERS_SSRCS, vals, 4 * p->nsenders);
+		pk[np++] = (struct gdoi_kd_packet){ .type = GDOI_KD_SRTP_SENDERS,
+						    .attrs = { v, p->nsenders ? 2 : 1 } };
 	}
 	if (np == 0)
 		return GDOI_ERR_INVALID_ARG;

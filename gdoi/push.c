@@ -347,6 +347,11 @@ int gdoi_push_apply(struct gdoi_policy *cur, const struct gdoi_push_update *u)
 		cur->atd = f->atd;
 		cur->dtd = f->dtd;
 	}
+	if (f->has_senders) {	/* the whole list, replacing the one held */
+		cur->has_senders = true;
+		cur->nsenders = f->nsenders;
+		memcpy(cur->senders, f->senders, f->nsenders * sizeof(f->senders[0]));
+	}
 	for (size_t i = 0; i < f->nteks; i++) {
 		size_t j = 0;
 		while (j < cur->nteks && cur->teks[j].spi != f->teks[i].spi)

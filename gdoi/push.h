@@ -92,7 +92,7 @@ int gdoi_push_open(const struct gdoi_policy *cur, const struct gdoi_key *rekey_k
  * Applies a verified update to cur: Deletes first, then the new KEK (a KEK
  * with a new SPI restarts SEQ at 0, unless kek_renamed; the KEK it replaces
  * goes to cur->prev_kek), then the new TEKs (replacing those with the same
- * SPI). GDOI_ERR_TOO_BIG when more than GDOI_MAX_TEKS would remain.
+ * SPI) and the sender list (SRTP_SENDERS, replacing the one held). GDOI_ERR_TOO_BIG when more than GDOI_MAX_TEKS would remain.
  */
 int gdoi_push_apply(struct gdoi_policy *cur, const struct gdoi_push_update *u);
 

@@ -166,6 +166,12 @@ json_t *ipc_snapshot_to_json(const struct ipc_snapshot *s)
 	}
 	r |= json_object_set_new(o, "ssrcs", ssrcs);
 	ssrcs = NULL;
+	if (s->has_senders) {
+		json_t *a = json_array();
+		for (size_t i = 0; a && i < s->nsenders && i < IPC_MAX_SENDERS; i++)
+			r |= json_array_append_new(a, json_integer(s->senders[i]));
+		r |= set(o, "senders", a);
+	}
 	r |= json_object_set_new(o, "teks", teks);
 	teks = NULL;
 	if (r)
@@ -363,7 +369,7 @@ static int tek_from_json(struct rd *rd, const json_t *o, struct ipc_tek *t)
 
 /* An array of at most IPC_MAX_SSRCS SSRCs; an optional one may be absent. */
 static int ssrc_array(struct rd *rd, const json_t *obj, const char *name, bool required,
-		      uint32_t *out, size_t *n)
+		      size_t cap, uint32_t *out, size_t *n)
 {
 	const json_t *a = json_object_get(obj, name), *v;
 	size_t i;
@@ -372,8 +378,8 @@ static int ssrc_array(struct rd *rd, const json_t *obj, const char *name, bool r
 		return 0;
 	if (!json_is_array(a))
 		return fail(rd, "\"%s\" missing or not an array", name);
-	if (json_array_size(a) > IPC_MAX_SSRCS)
-		return fail(rd, "more than %d %s", IPC_MAX_SSRCS, name);
+	if (json_array_size(a) > cap)
+		return fail(rd, "more than %zu %s", cap, name);
 	json_array_foreach(a, i, v) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > (json_int_t)UINT32_MAX)
@@ -417,9 +423,11 @@ int ipc_snapshot_from_json(const json_t *obj, struct ipc_snapshot *s, char *err,
 	if (get_uint(&rd, obj, "dtd", UINT16_MAX, &u))
 		goto bad;
 	s->dtd = (uint16_t)u;
-	if (ssrc_array(&rd, obj, "ssrcs", true, s->ssrcs, &s->nssrcs) ||
-	    ssrc_array(&rd, obj, "leases", false, s->leases, &s->nleases))
+	if (ssrc_array(&rd, obj, "ssrcs", true, IPC_MAX_SSRCS, s->ssrcs, &s->nssrcs) ||
+	    ssrc_array(&rd, obj, "leases", false, IPC_MAX_SSRCS, s->leases, &s->nleases) ||
+	    ssrc_array(&rd, obj, "senders", false, IPC_MAX_SENDERS, s->senders, &s->nsenders))
 		goto bad;
+	s->has_senders = json_object_get(obj, "senders") != NULL;
 	teks = json_object_get(obj, "teks");
 	if (!json_is_array(teks)) {
 		fail(&rd, "\"teks\" missing or not an array");

@@ -20,6 +20,7 @@
 #define IPC_MAX_LINE 65536
 #define IPC_MAX_TEKS 16
 #define IPC_MAX_SSRCS 16
+#define IPC_MAX_SENDERS 256		/* = GDOI_MAX_SENDERS */
 
 struct ipc_tek {
 	uint32_t spi;
@@ -55,6 +56,11 @@ struct ipc_snapshot {
 	 * ("leases"): libgdoisrtp fills it from its lease replies; never sent by the sidecar */
 	size_t nleases;
 	uint32_t leases[IPC_MAX_SSRCS];
+	/* "senders": every sender SSRC the key server assigned in the group, ascending
+	 * (absent, has_senders false, when the key server sent no list) */
+	bool has_senders;
+	size_t nsenders;
+	uint32_t senders[IPC_MAX_SENDERS];
 	size_t nteks;
 	struct ipc_tek teks[IPC_MAX_TEKS];
 };

@@ -224,6 +224,7 @@ void ks_group_build_policy(struct ks_group *g, int64_t now)
 	p->has_gap = true;
 	p->atd = c->atd;
 	p->dtd = c->dtd;
+	ks_group_senders_to(g, p);
 	/* Drop the previous generation once its DTD is over. */
 	if (r->prev_until && now >= r->prev_until) {
 		size_t k = 0;
@@ -353,6 +354,83 @@ int ks_group_new_kek(struct ks_group *g, int64_t now, struct gdoi_policy *update
 	return 0;
 }
 
+/* ---- the sender list ------------------------------------------------------- */
+
+struct sender_rec {
+	int64_t registered;
+	uint32_t ssrc;
+};
+
+struct senders_ctx {
+	struct sender_rec *v;
+	size_t n, cap;
+};
+
+static void collect_senders(void *ctx, const struct ks_member_rec *m)
+{
+	struct senders_ctx *c = ctx;
+	for (size_t i = 0; i < m->nssrcs && c->n < c->cap; i++)
+		c->v[c->n++] = (struct sender_rec){ m->registered, m->ssrcs[i] };
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct sender_rec *x = a, *y = b;
+	return x->registered != y->registered ? (x->registered < y->registered ? 1 : -1)
+					      : (x->ssrc > y->ssrc) - (x->ssrc < y->ssrc);
+}
+
+static int ascending(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* A gdoid member fails a whole KD with a key packet type it does not know. */
+static bool senders_ok(const struct ks_group *g)
+{
+	const struct ks_config *kc = g->ks->cfg;
+	if (g->cfg->compat_gdoid)
+		return false;
+	for (size_t i = 0; i < kc->nmembers; i++)
+		if (kc->members[i].compat_gdoid && ks_member_in_group(&kc->members[i], g->id))
+			return false;
+	return true;
+}
+
+void ks_group_load_senders(struct ks_group *g)
+{
+	g->nsenders = 0;
+	g->senders_ok = senders_ok(g);
+	if (!g->senders_ok)
+		return;
+	/* every registered member's newest SSRCs (at most GDOI_MAX_SIDS each: what its
+	 * sidecar may still have leased); past GDOI_MAX_SENDERS, the most recently
+	 * registered members' */
+	size_t cap = g->ks->cfg->nmembers * GDOI_MAX_SIDS;
+	struct senders_ctx c = { calloc(cap ? cap : 1, sizeof(*c.v)), 0, cap };
+	if (!c.v) {
+		ks_log(KS_ERR, "group %s: no memory for the sender list", g->cfg->name);
+		return;
+	}
+	ks_state_members(g->ks->st, g->id, collect_senders, &c);
+	qsort(c.v, c.n, sizeof(*c.v), newest_first);
+	if (c.n > GDOI_MAX_SENDERS)
+		ks_log(KS_WARN, "group %s: %zu sender SSRCs on record, members are told of the newest %d",
+		       g->cfg->name, c.n, GDOI_MAX_SENDERS);
+	for (size_t i = 0; i < c.n && g->nsenders < GDOI_MAX_SENDERS; i++)
+		g->senders[g->nsenders++] = c.v[i].ssrc;
+	free(c.v);
+	qsort(g->senders, g->nsenders, sizeof(g->senders[0]), ascending);
+}
+
+void ks_group_senders_to(const struct ks_group *g, struct gdoi_policy *p)
+{
+	p->has_senders = g->senders_ok;
+	p->nsenders = g->senders_ok ? g->nsenders : 0;
+	memcpy(p->senders, g->senders, p->nsenders * sizeof(p->senders[0]));
+}
+
 int ks_group_assign_ssrcs(struct ks_group *g, const char *member, unsigned count, uint32_t *sids,
 			  size_t *n)
 {
@@ -375,6 +453,7 @@ int ks_group_assign_ssrcs(struct ks_group *g, const char *member, unsigned count
 			sids[have++] = s;
 	}
 	*n = have < count ? have : count;
+	g->senders_changed |= have > 0;
 	return have < count ? -1 : 0;
 }
 
@@ -506,6 +585,7 @@ int ks_group_open(struct ks *ks, const struct ks_group_cfg *cfg, struct ks_group
 	}
 	if (save && ks_state_save_group(ks->st, &g->rec))
 		goto fail;
+	ks_group_load_senders(g);
 	ks_group_build_policy(g, now);
 	uv_timer_init(ks->loop, &g->timer);
 	g->timer.data = g;
@@ -533,6 +613,7 @@ bool ks_group_reconfigure(struct ks_group *g, const struct ks_group_cfg *cfg)
 		uv_udp_set_multicast_ttl(&g->mcast, cfg->mcast_ttl);
 	}
 	open_mcast(g);
+	ks_group_load_senders(g);
 	ks_group_build_policy(g, ks_unix_now());
 	return form_changed || !teks_match_cfg(g);
 }

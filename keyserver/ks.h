@@ -41,6 +41,12 @@ struct ks_group {
 	bool has_prev_kek;
 	struct gdoi_kek_policy prev_kek;
 	uint32_t prev_kek_seq;
+	/* The sender SSRCs members are told of (SRTP_SENDERS, docs/srtp-tek.md §10):
+	 * none in groups where a gdoid-compat member could get them (it refuses
+	 * unknown key packets). senders_changed: a registration assigned new ones. */
+	bool senders_ok, senders_changed;
+	size_t nsenders;
+	uint32_t senders[GDOI_MAX_SENDERS];
 };
 
 struct ks_registrar;
@@ -93,6 +99,10 @@ int ks_group_new_teks(struct ks_group *g, int64_t now, struct gdoi_policy *updat
 /* A new KEK into rec (SEQ restarts at 0); update gets the new KEK. */
 int ks_group_new_kek(struct ks_group *g, int64_t now, struct gdoi_policy *update);
 /* count fresh SSRCs for member: never given to anyone in the group before. */
+/* Re-reads the sender list from the state (the newest SSRCs of registered members). */
+void ks_group_load_senders(struct ks_group *g);
+/* Puts the sender list into p (has_senders only in groups that send it). */
+void ks_group_senders_to(const struct ks_group *g, struct gdoi_policy *p);
 int ks_group_assign_ssrcs(struct ks_group *g, const char *member, unsigned count, uint32_t *sids,
 			  size_t *n);
 struct ks_group *ks_find_group(struct ks *ks, uint32_t wire_id);
@@ -117,6 +127,8 @@ int ks_rekey_kek(struct ks_group *g, const char *why, bool unicast_only);
 int ks_evict(struct ks *ks, const char *member);
 /* A member completed registration with what pe records: if the group was rekeyed since
  * its message 1, one push (SEQ persisted first) brings it to the current keys. */
+/* Pushes the current TEKs with the new sender list (after a sender registered). */
+int ks_rekey_senders(struct ks_group *g);
 int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const struct ks_pending *pe,
 		      const struct sockaddr_in *to);
 int ks_send_to(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *to);

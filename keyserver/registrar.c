@@ -317,6 +317,8 @@ static void registered(struct ks *ks, struct gdoi_p1_sa *sa, uint32_t wire_gid, 
 	if (pe->used && pe->gid == g->id)
 		ks_rekey_catch_up(g, m, pe, from);
 	pe->used = false;
+	if (g->senders_changed)
+		ks_rekey_senders(g);	/* right after message 4: receivers learn the new sender */
 }
 
 void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *from)

@@ -180,6 +180,7 @@ int ks_rekey_teks(struct ks_group *g, const char *why)
 	memcpy(kek, &g->pol.kek, sizeof(*kek));	/* the KEK this push travels under */
 	if (ks_group_new_teks(g, now, u, dels, &ndels))
 		goto out_rollback;
+	ks_group_senders_to(g, u);	/* repeated in every TEK push: a lost list push heals */
 	g->rec.tek_push_due = false;
 	if (g->rec.has_kek)
 		g->rec.seq++;
@@ -383,6 +384,44 @@ out:
 	return rc;
 }
 
+/* ---- the sender list ------------------------------------------------------- */
+
+/*
+ * After a registration that assigned SSRCs: every member learns the new list
+ * right away, so that receivers accepting only assigned senders do not drop the
+ * new sender's first packets. The SA re-announces the current TEKs (members
+ * holding them keep their times); SEQ is committed first, as for every push.
+ */
+int ks_rekey_senders(struct ks_group *g)
+{
+	g->senders_changed = false;
+	ks_group_load_senders(g);
+	if (!g->senders_ok || !g->rec.has_kek || !g->pol.nteks)
+		return 0;	/* nothing to push with: members get the list when they register */
+	uint32_t seq = g->rec.seq + 1;
+	if (ks_state_save_seq(g->ks->st, g->id, seq))
+		return -1;
+	g->rec.seq = seq;
+	ks_group_build_policy(g, ks_unix_now());
+	struct gdoi_policy *u = malloc(sizeof(*u));
+	uint8_t *msg = NULL;
+	size_t len = 0;
+	int rc = -1;
+	if (!u)
+		return -1;
+	memcpy(u, &g->pol, sizeof(*u));
+	if (!build(g, &g->pol.kek, seq, u, false, NULL, 0, &msg, &len)) {
+		char what[80];
+		snprintf(what, sizeof(what), "sender list of %zu SSRC(s), %zu TEK(s) again", u->nsenders,
+			 u->nteks);
+		deliver(g, msg, len, NULL, 0, false, seq, what);
+		rc = 0;
+	}
+	free(msg);
+	gdoi_wipe_free(u, sizeof(*u));
+	return rc;
+}
+
 /* ---- eviction -------------------------------------------------------------- */
 
 struct find_ctx {
@@ -412,6 +451,7 @@ int ks_evict(struct ks *ks, const char *member)
 			return -1;
 		n++;
 		ks_log(KS_INFO, "group %s: member %s evicted", g->cfg->name, member);
+		ks_group_load_senders(g);	/* its SSRCs leave the list the TEK push carries */
 		if (g->rec.has_kek) {
 			/* KEK by unicast to the remaining members, then TEKs under the new KEK */
 			if (ks_rekey_kek(g, "eviction", true) == 0)

@@ -191,6 +191,16 @@ static bool usable_ssrcs(struct sc_group *g)
 	return ch;
 }
 
+/* Whether policy p lists other senders than old (NULL: none known). */
+static bool senders_differ(const struct gdoi_policy *old, const struct gdoi_policy *p)
+{
+	bool had = old && old->has_senders;
+	if (had != p->has_senders)
+		return true;
+	return had && (old->nsenders != p->nsenders ||
+		       memcmp(old->senders, p->senders, p->nsenders * sizeof p->senders[0]));
+}
+
 void sc_group_ssrcs_changed(struct sc_group *g, int64_t now)
 {
 	if (usable_ssrcs(g) && g->version)
@@ -215,6 +225,7 @@ void sc_group_registered(struct sc_group *g, struct gdoi_policy *p, const char *
 	/* fresh SSRCs join the lease table; ones leased or burned before keep their state */
 	sc_leases_add(&g->leases, p->sids, p->nsids);
 	ch |= usable_ssrcs(g);
+	ch |= senders_differ(g->pol, p);
 	if (g->pol)
 		gdoi_pull_policy_free(g->pol);
 	g->pol = p;
@@ -246,6 +257,7 @@ int sc_group_push(struct sc_group *g, const uint8_t *msg, size_t len, int64_t no
 		goto out;
 	new_kek = u->has_sa && u->fresh.has_kek &&
 		  memcmp(u->fresh.kek.spi, g->pol->kek.spi, GDOI_KEK_SPI_LEN) != 0;
+	ch = u->fresh.has_senders && senders_differ(g->pol, &u->fresh);
 	rc = gdoi_push_apply(g->pol, u);
 	if (rc) {
 		snprintf(why, wl, "cannot apply: %s", gdoi_strerror(rc));
@@ -311,8 +323,9 @@ int sc_group_push(struct sc_group *g, const uint8_t *msg, size_t len, int64_t no
 			(g->pol->nteks - i - 1) * sizeof g->pol->teks[0]);
 		g->pol->nteks--;
 	}
-	sc_log("group %s: rekey SEQ %u applied: %zu new TEK(s), %zu delete(s)%s; ATD %u s, DTD %u s",
+	sc_log("group %s: rekey SEQ %u applied: %zu TEK(s), %zu delete(s)%s%s; ATD %u s, DTD %u s",
 	       g->cfg->name, (unsigned)u->seq, u->has_sa ? u->fresh.nteks : 0, u->ndeletes,
+	       u->fresh.has_senders ? ", sender list" : "",
 	       !new_kek ? "" : u->kek_renamed ? ", new KEK (key named by the old SPI, SEQ goes on)" :
 	       ", new KEK", atd, dtd);
 	if (ch)
@@ -400,6 +413,11 @@ json_t *sc_group_snapshot(const struct sc_group *g)
 	s->dtd = g->pol ? g->pol->dtd : 0;
 	s->nssrcs = g->nssrcs;
 	memcpy(s->ssrcs, g->ssrcs, sizeof s->ssrcs);
+	if (g->pol && g->pol->has_senders && g->pol->nsenders <= IPC_MAX_SENDERS) {
+		s->has_senders = true;
+		s->nsenders = g->pol->nsenders;
+		memcpy(s->senders, g->pol->senders, s->nsenders * sizeof s->senders[0]);
+	}
 	s->nteks = g->nlive;
 	memcpy(s->teks, g->live, sizeof s->teks);
 	j = ipc_snapshot_to_json(s);

@@ -58,6 +58,8 @@ enum gdoisrtp_error {
 	GDOISRTP_ERR_EXPIRED = -18,	/* the key is past its not_after */
 	GDOISRTP_ERR_TOO_BIG = -19,	/* packet longer than the session's maximum */
 	GDOISRTP_ERR_NO_SSRC = -20,	/* no SSRC could be leased (see gdoisrtp_client_lease) */
+	GDOISRTP_ERR_NOT_SENDER = -21,	/* receiver with GDOISRTP_RECV_ASSIGNED_ONLY: the packet's
+					 * SSRC is not in the group's sender list (dropped unread) */
 };
 
 const char *gdoisrtp_strerror(int err);
@@ -98,6 +100,10 @@ uint64_t gdoisrtp_snapshot_version(const gdoisrtp_snapshot *s);
 size_t gdoisrtp_snapshot_num_teks(const gdoisrtp_snapshot *s);
 int gdoisrtp_snapshot_tek(const gdoisrtp_snapshot *s, size_t i, struct gdoisrtp_tek_info *out);
 size_t gdoisrtp_snapshot_num_ssrcs(const gdoisrtp_snapshot *s);
+/* The group's sender list (every SSRC the key server assigned, ascending; docs/ipc.md
+ * "senders"): -1 when the snapshot carries none, else how many; sender(i) is 0 past it. */
+int gdoisrtp_snapshot_num_senders(const gdoisrtp_snapshot *s);
+uint32_t gdoisrtp_snapshot_sender(const gdoisrtp_snapshot *s, size_t i);
 uint32_t gdoisrtp_snapshot_ssrc(const gdoisrtp_snapshot *s, size_t i);
 /* 1 when ssrc is leased to the connection this snapshot came from. */
 int gdoisrtp_snapshot_leased(const gdoisrtp_snapshot *s, uint32_t ssrc);
@@ -181,12 +187,25 @@ typedef struct gdoisrtp_session gdoisrtp_session;
 
 enum gdoisrtp_role { GDOISRTP_SENDER = 1, GDOISRTP_RECEIVER = 2 };
 
+/*
+ * Receiver flag: accept only packets whose SSRC is in the group's sender list
+ * (the SSRCs the key server assigned, from the last snapshot applied). Others
+ * are dropped before libsrtp2 sees them: unprotect returns GDOISRTP_ERR_NOT_SENDER,
+ * counted in stats.not_sender. While the snapshot carries no list (a key server
+ * without it, or a group with gdoid-compat members) every packet is dropped so.
+ * Off by default: a key holder then decrypts any SSRC (RFC 3711 gives a group
+ * key no source authentication, and this flag does not either: it stops senders
+ * the key server never assigned, e.g. a second process reusing the key).
+ */
+#define GDOISRTP_RECV_ASSIGNED_ONLY 0x1u
+
 struct gdoisrtp_session_config {
 	uint32_t ssrc;			/* sender: the SSRC it sends with, from gdoisrtp_client_lease */
 	size_t max_packet;		/* largest protected packet; 0 = 8192 */
 	size_t max_streams;		/* receiver: SSRCs tracked; 0 = 64 */
 	uint32_t roc_max;		/* receiver: ROC recovery tries 1..roc_max; 0 = 4096 */
 	uint32_t roc_retry_ms;		/* receiver: per-SSRC pause between recoveries; 0 = 1000 */
+	unsigned flags;			/* receiver: GDOISRTP_RECV_ASSIGNED_ONLY; 0 = none */
 };
 
 struct gdoisrtp_stats {
@@ -201,9 +220,11 @@ struct gdoisrtp_stats {
 	uint64_t rekeys;		/* key switches (sender) / snapshots applied */
 	uint32_t current_spi;		/* sender: the SPI in use; receiver: of the last packet */
 	uint32_t num_keys;		/* keys held now */
+	uint64_t not_sender;		/* receiver: dropped, SSRC not in the sender list */
 };
 
-/* cfg may be NULL for a receiver. The session holds no key until
+/* cfg may be NULL for a receiver. GDOISRTP_ERR_INVAL for flags a role does not
+ * know (GDOISRTP_RECV_ASSIGNED_ONLY is for receivers). The session holds no key until
  * gdoisrtp_session_update(). */
 int gdoisrtp_session_new(enum gdoisrtp_role role, const struct gdoisrtp_session_config *cfg,
 			 gdoisrtp_session **out);

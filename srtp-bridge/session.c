@@ -61,6 +61,8 @@ struct gdoisrtp_session {
 	struct stream *streams;
 	uint8_t *scratch;
 	int last_slot;
+	size_t nsenders;		/* the sender list of the last snapshot (ascending) */
+	uint32_t senders[IPC_MAX_SENDERS];
 	struct gdoisrtp_stats st;
 };
 
@@ -133,6 +135,9 @@ int gdoisrtp_session_new(enum gdoisrtp_role role, const struct gdoisrtp_session_
 {
 	if (!out || (role != GDOISRTP_SENDER && role != GDOISRTP_RECEIVER) ||
 	    (role == GDOISRTP_SENDER && !cfg))
+		return GDOISRTP_ERR_INVAL;
+	if (cfg && (cfg->flags & ~GDOISRTP_RECV_ASSIGNED_ONLY ||
+		    (role == GDOISRTP_SENDER && cfg->flags)))
 		return GDOISRTP_ERR_INVAL;
 	int rc = gdoisrtp_srtp_init();
 	if (rc)
@@ -290,6 +295,9 @@ int gdoisrtp_session_update(gdoisrtp_session *s, const gdoisrtp_snapshot *snap, 
 			s->leased |= in->ssrcs[i] == s->cfg.ssrc;
 	if (changed && s->role == GDOISRTP_RECEIVER)
 		s->st.rekeys++;
+	/* no list = nobody (fail closed when the option is on) */
+	s->nsenders = in->has_senders && in->nsenders <= IPC_MAX_SENDERS ? in->nsenders : 0;
+	memcpy(s->senders, in->senders, s->nsenders * sizeof(s->senders[0]));
 	return rc;
 }
 
@@ -506,6 +514,21 @@ static int roc_recover(gdoisrtp_session *s, int slot, uint8_t *buf, int len0, in
 	return GDOISRTP_ERR_AUTH;
 }
 
+static bool listed_sender(const gdoisrtp_session *s, uint32_t ssrc)
+{
+	size_t lo = 0, hi = s->nsenders;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->senders[mid] == ssrc)
+			return true;
+		if (s->senders[mid] < ssrc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 static int unprotect(gdoisrtp_session *s, void *vbuf, int *len, int64_t now_ms, bool rtcp)
 {
 	if (!s || !vbuf || !len)
@@ -520,6 +543,10 @@ static int unprotect(gdoisrtp_session *s, void *vbuf, int *len, int64_t now_ms, 
 		return count(s, GDOISRTP_ERR_TOO_BIG);
 	uint32_t ssrc = bu32(buf + (rtcp ? 4 : 8));
 	uint16_t seq = (uint16_t)(buf[2] << 8 | buf[3]);
+	if ((s->cfg.flags & GDOISRTP_RECV_ASSIGNED_ONLY) && !listed_sender(s, ssrc)) {
+		s->st.not_sender++;
+		return GDOISRTP_ERR_NOT_SENDER;
+	}
 
 	int cand[NSLOTS + 1];
 	bool expired;

@@ -41,6 +41,7 @@ const char *gdoisrtp_strerror(int err)
 	case GDOISRTP_ERR_NO_SSRC: return "no SSRC free to lease";
 	case GDOISRTP_ERR_EXPIRED: return "key expired";
 	case GDOISRTP_ERR_TOO_BIG: return "packet too big for this session";
+	case GDOISRTP_ERR_NOT_SENDER: return "SSRC not among the group's assigned senders";
 	default: return "unknown error";
 	}
 }
@@ -71,7 +72,7 @@ int gdoisrtp_random(void *buf, size_t len)
 int gdoisrtp_snapshot_from_ipc(const struct ipc_snapshot *in, gdoisrtp_snapshot **out)
 {
 	if (!in || !out || in->nteks > IPC_MAX_TEKS || in->nssrcs > IPC_MAX_SSRCS ||
-	    in->nleases > IPC_MAX_SSRCS)
+	    in->nleases > IPC_MAX_SSRCS || in->nsenders > IPC_MAX_SENDERS)
 		return GDOISRTP_ERR_INVAL;
 	gdoisrtp_snapshot *s = malloc(sizeof(*s));
 	if (!s)
@@ -123,6 +124,16 @@ const char *gdoisrtp_snapshot_name(const gdoisrtp_snapshot *s) { return s ? s->s
 uint64_t gdoisrtp_snapshot_version(const gdoisrtp_snapshot *s) { return s ? s->s.version : 0; }
 size_t gdoisrtp_snapshot_num_teks(const gdoisrtp_snapshot *s) { return s ? s->s.nteks : 0; }
 size_t gdoisrtp_snapshot_num_ssrcs(const gdoisrtp_snapshot *s) { return s ? s->s.nssrcs : 0; }
+
+int gdoisrtp_snapshot_num_senders(const gdoisrtp_snapshot *s)
+{
+	return s && s->s.has_senders ? (int)s->s.nsenders : -1;
+}
+
+uint32_t gdoisrtp_snapshot_sender(const gdoisrtp_snapshot *s, size_t i)
+{
+	return s && s->s.has_senders && i < s->s.nsenders ? s->s.senders[i] : 0;
+}
 
 uint32_t gdoisrtp_snapshot_ssrc(const gdoisrtp_snapshot *s, size_t i)
 {

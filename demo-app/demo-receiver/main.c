@@ -28,7 +28,9 @@ static int usage(int rc)
 		"  --idle N             stop when no packet came for N seconds after the first (default 3)\n"
 		"  --out-raw FILE       write the µ-law payload octets\n"
 		"  --out-wav FILE       write the audio as a µ-law WAV\n"
-		"  --report FILE        write a JSON report\n");
+		"  --report FILE        write a JSON report\n"
+		"  --assigned-only      drop packets from SSRCs the key server did not assign\n"
+		"                       (GDOISRTP_RECV_ASSIGNED_ONLY)\n");
 	return rc;
 }
 
@@ -38,11 +40,12 @@ int main(int argc, char **argv)
 	const char *sock = NULL, *group = NULL, *listen_at = NULL, *iface = "127.0.0.1";
 	const char *raw_path = NULL, *wav_path = NULL, *report = NULL;
 	long seconds = 60, idle = 3;
+	struct gdoisrtp_session_config cfg = { 0 };
 	static const struct option opts[] = {
 		{ "socket", 1, 0, 's' }, { "group", 1, 0, 'g' }, { "listen", 1, 0, 'L' },
 		{ "interface", 1, 0, 'I' }, { "seconds", 1, 0, 'T' }, { "idle", 1, 0, 'i' },
 		{ "out-raw", 1, 0, 'o' }, { "out-wav", 1, 0, 'w' }, { "report", 1, 0, 'r' },
-		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+		{ "assigned-only", 0, 0, 'A' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
 	for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
 		switch (c) {
 		case 's': sock = optarg; break;
@@ -54,6 +57,7 @@ int main(int argc, char **argv)
 		case 'o': raw_path = optarg; break;
 		case 'w': wav_path = optarg; break;
 		case 'r': report = optarg; break;
+		case 'A': cfg.flags |= GDOISRTP_RECV_ASSIGNED_ONLY; break;
 		case 'h': return usage(0);
 		default: return usage(2);
 		}
@@ -73,7 +77,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct demo_keys r = { .verb = "receiving" };
-	if ((rc = gdoisrtp_session_new(GDOISRTP_RECEIVER, NULL, &r.session)) < 0 ||
+	if ((rc = gdoisrtp_session_new(GDOISRTP_RECEIVER, &cfg, &r.session)) < 0 ||
 	    (rc = gdoisrtp_session_update(r.session, first, gdoisrtp_now_ms())) < 0) {
 		demo_log("session: %s", gdoisrtp_strerror(rc));
 		return 1;
@@ -194,9 +198,9 @@ int main(int argc, char **argv)
 				",\"no_key\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"lost\":%" PRIu64
 				",\"first_seq\":%" PRId64 ",\"last_ext_seq\":%" PRId64 ",\"roc\":%u"
 				",\"roc_recoveries\":%" PRIu64 ",\"snapshots\":%" PRIu64 ",\"key_changes\":%" PRIu64
-				",\"octets\":%zu,\"other_format\":%" PRIu64 ",\"ssrc\":%" PRIu32 ",", packets,
-				st.auth_failures, st.replays, st.no_key, errors, lost, first_ext, last_ext, roc,
-				st.roc_recoveries, r.snapshots, r.key_changes, len, other, first_ssrc);
+				",\"not_sender\":%" PRIu64 ",\"octets\":%zu,\"other_format\":%" PRIu64 ",\"ssrc\":%" PRIu32 ",",
+				packets, st.auth_failures, st.replays, st.no_key, errors, lost, first_ext, last_ext, roc,
+				st.roc_recoveries, r.snapshots, r.key_changes, st.not_sender, len, other, first_ssrc);
 			demo_print_spis(f, &r);
 			fprintf(f, "}\n");
 			fclose(f);

@@ -109,6 +109,8 @@ check "SSRCs are unique across alice and bob" \
 a2=$(probe "${A[@]}" --group 1234 --ssrcs 2 2>>"$tmp/probe.err")
 check "alice re-registers: 2 fresh SSRCs, none given before (to her or bob)" \
 	test "$(python3 -c 'import json,sys; a,b,c=(json.loads(x)["ssrcs"] for x in sys.argv[1:]); print(len(c)==2 and not set(c)&set(a+b))' "$a1" "$b1" "$a2")" = True
+check "alice's second registration lists her first SSRCs and bob's as the group's senders, sorted" \
+	test "$(python3 -c 'import json,sys; a,b,c=(json.loads(x) for x in sys.argv[1:]); s=c["senders"]; print(s==sorted(s) and set(a["ssrcs"]+b["ssrcs"])==set(s))' "$a1" "$b1" "$a2")" = True
 check "alice re-registers: the same TEK keys and KEK" \
 	test "$(jget "$a1" '[[t["spi"],t["key_fp"]] for t in d["teks"]]+[d["kek_fp"]]')" = "$(jget "$a2" '[[t["spi"],t["key_fp"]] for t in d["teks"]]+[d["kek_fp"]]')"
 C=(--id user:carol@example.org --psk carol-secret)
@@ -120,8 +122,8 @@ n1=$(probe "${A[@]}" --group 77 2>>"$tmp/probe.err")
 check "group without KEK: no KEK, no SEQ, NULL_SHA1_80 TEK" \
 	test "$(jget "$n1" '[d["kek_spi"], d["seq"], [t["profile"] for t in d["teks"]]]')" = "[null, null, [5]]"
 r1=$(probe "${A[@]}" --group 0xe1100000 2>>"$tmp/probe.err")
-check "compat = gdoid: byte-swapped group id registers, SA KEK with the 6-octet trailer" \
-	test "$(jget "$r1" '[d["group"], d["kek_trailer"]]')" = "[3775922176, 6]"
+check "compat = gdoid: byte-swapped group id registers, SA KEK with the 6-octet trailer, no sender list" \
+	test "$(jget "$r1" '[d["group"], d["kek_trailer"], d["senders"]]')" = "[3775922176, 6, null]"
 check "compat = gdoid: the reference's Protocol-ID 128 TEK (2-octet SPI, 30-octet key), SA KEK DST port = rekey_port" \
 	test "$(jget "$r1" 'all(t["kind"] == "ref_srtp" and 0 < t["spi"] < 65536 and t["key_len"] == 30 for t in d["teks"]) and d["kek_dst"] == "0.0.0.0:'"$rport"'"')" = true
 # a member listening on rekey_port gets the compat push (raw-hash RSA, SA KEK + KEK packet, no Delete)
@@ -211,8 +213,10 @@ ctl() { "$CTL" --socket "$tmp/admin.sock" "$@"; }
 st=$(ctl status)
 check "gdoictl status prints a table with the groups" bash -c "grep -q '^ID ' <<<'$st' && grep -q ' media ' <<<'$st' && grep -q ' nokek ' <<<'$st'"
 sj=$(ctl --json status)
-check "gdoictl --json status: 5 groups, media has 4 members and SEQ 0" \
-	test "$(jget "$sj" '[d["ok"], len(d["groups"]), [g["members"] for g in d["groups"] if g["name"]=="media"][0], [g["seq"] for g in d["groups"] if g["name"]=="media"][0]]')" = "[true, 5, 4, 0]"
+# SEQ 3: each registration that got SSRCs (alice twice, bob) was followed by a sender-list push
+check "gdoictl --json status: 5 groups, media has 4 members and SEQ 3 (3 sender-list pushes)" \
+	test "$(jget "$sj" '[d["ok"], len(d["groups"]), [g["members"] for g in d["groups"] if g["name"]=="media"][0], [g["seq"] for g in d["groups"] if g["name"]=="media"][0]]')" = "[true, 5, 4, 3]"
+check "the key server logged 3 sender-list pushes" test "$(grep -c 'sender list of' "$log")" = 3
 check "gdoictl status shows no key material" bash -c "! grep -qi '$(jget "$a1" 'd["kek_fp"]')' <<<'$sj' && ! grep -qi '\"key\"' <<<'$sj'"
 mj=$(ctl --json members media)
 check "gdoictl --json members media: alice's SSRCs as the probe got them" \
@@ -223,13 +227,14 @@ ctl members nosuch >/dev/null 2>"$tmp/e5"; rc=$?
 check "gdoictl members of an unknown group: exit 1, unknown_group" bash -c "[ $rc = 1 ] && grep -q unknown_group '$tmp/e5'"
 
 # --- on-demand rekey, by unicast, SEQ + 1
-probe "${A[@]}" --group 1234 --ssrcs 2 --pushes 1 --push-timeout 10 >"$tmp/p1.out" 2>>"$tmp/probe.err" &
+# (no SSRCs asked: a sender's registration would bring a sender-list push first)
+probe "${A[@]}" --group 1234 --pushes 1 --push-timeout 10 >"$tmp/p1.out" 2>>"$tmp/probe.err" &
 pp=$!
 for _ in $(seq 1 100); do [ -s "$tmp/p1.out" ] && break; sleep 0.05; done
 rk=$(ctl --json rekey media)
 wait $pp; rc=$?
 reg=$(sed -n 1p "$tmp/p1.out"); push=$(sed -n 2p "$tmp/p1.out")
-check "gdoictl rekey media: ok, SEQ 1" test "$(jget "$rk" '[d["ok"], d["seq"]]')" = "[true, 1]"
+check "gdoictl rekey media: ok, SEQ 4" test "$(jget "$rk" '[d["ok"], d["seq"]]')" = "[true, 4]"
 check "waiting probe received the rekey by unicast (exit $rc)" test "$rc" = 0
 check "push SEQ = registration SEQ + 1, 4 new TEKs under the same KEK" \
 	test "$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); p=json.loads(sys.argv[2]); print(p["seq"]==r["seq"]+1 and p["new_teks"]==4 and p["kek_spi"]==r["kek_spi"] and len(p["teks"])==8)' "$reg" "${push:-null}")" = True

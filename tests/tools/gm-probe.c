@@ -132,7 +132,10 @@ static void print_policy(const char *event, const struct gdoi_policy *p, const c
 	printf("],\"ssrcs\":[");
 	for (size_t i = 0; i < p->nsids; i++)
 		printf("%s%u", i ? "," : "", p->sids[i]);
-	printf("]%s}\n", extra ? extra : "");
+	printf("],\"senders\":%s", p->has_senders ? "[" : "null");
+	for (size_t i = 0; p->has_senders && i < p->nsenders; i++)
+		printf("%s%u", i ? "," : "", p->senders[i]);
+	printf("%s%s}\n", p->has_senders ? "]" : "", extra ? extra : "");
 	fflush(stdout);
 }
 

@@ -447,6 +447,105 @@ static void test_sender_needs_lease(void **state)
 	gdoisrtp_snapshot_free(sn);
 }
 
+/* The key holder "rogue" sends with SSRC 12345, which the key server never assigned:
+ * a receiver with GDOISRTP_RECV_ASSIGNED_ONLY drops it before libsrtp2 (its packet is
+ * left as it was), one without decodes it, as before. The list comes from the JSON
+ * snapshot ("senders"); without one the option drops every sender. */
+#define ROGUE 12345u
+static void test_assigned_senders_only(void **state)
+{
+	(void)state;
+	static const char json_fmt[] =
+		"{\"group\":4711,\"name\":\"audio\",\"version\":%d,\"keyserver\":\"ks\",\"seq\":1,"
+		"\"updated\":\"2027-01-15T08:00:00Z\",\"atd\":2,\"dtd\":10,\"ssrcs\":[%u]%s,"
+		"\"teks\":[%s]}";
+	/* the TEK of snap_at(1, true, 0), in JSON as the sidecar sends it */
+	gdoisrtp_snapshot *base = snap_at(1, true, 0, false);
+	json_t *tj = ipc_snapshot_to_json(&base->s);
+	char *tek = json_dumps(json_array_get(json_object_get(tj, "teks"), 0), JSON_COMPACT);
+	char buf[4096], senders[64];
+	snprintf(senders, sizeof(senders), ",\"senders\":[%u,%u]", 7u, SSRC);
+	gdoisrtp_snapshot *listed, *unlisted;
+	snprintf(buf, sizeof(buf), json_fmt, 1, SSRC, senders, tek);
+	assert_int_equal(gdoisrtp_snapshot_parse(buf, strlen(buf), &listed), 0);
+	snprintf(buf, sizeof(buf), json_fmt, 2, SSRC, "", tek);
+	assert_int_equal(gdoisrtp_snapshot_parse(buf, strlen(buf), &unlisted), 0);
+	assert_int_equal(gdoisrtp_snapshot_num_senders(listed), 2);
+	assert_int_equal(gdoisrtp_snapshot_sender(listed, 1), SSRC);
+	assert_int_equal(gdoisrtp_snapshot_num_senders(unlisted), -1);
+	free(tek);
+	json_decref(tj);
+
+	struct gdoisrtp_session_config strict = { .flags = GDOISRTP_RECV_ASSIGNED_ONLY };
+	gdoisrtp_session *on, *off, *bad;
+	gdoisrtp_session *tx = pair(1, true, &on, &strict);
+	assert_int_equal(gdoisrtp_session_new(GDOISRTP_RECEIVER, NULL, &off), 0);
+	assert_int_equal(gdoisrtp_session_update(on, listed, T0 * 1000), 0);
+	assert_int_equal(gdoisrtp_session_update(off, listed, T0 * 1000), 0);
+	/* the flag is a receiver's; unknown flags are refused */
+	struct gdoisrtp_session_config sflag = { .ssrc = SSRC, .flags = GDOISRTP_RECV_ASSIGNED_ONLY };
+	assert_int_equal(gdoisrtp_session_new(GDOISRTP_SENDER, &sflag, &bad), GDOISRTP_ERR_INVAL);
+	strict.flags = 0x80;
+	assert_int_equal(gdoisrtp_session_new(GDOISRTP_RECEIVER, &strict, &bad), GDOISRTP_ERR_INVAL);
+
+	/* the rogue: same key, an SSRC of its own choosing (TEK without SSRC assignment) */
+	struct ipc_snapshot rs = base->s;
+	rs.ssrcs[0] = rs.leases[0] = ROGUE;
+	rs.teks[0].ssrc_assigned = false;
+	gdoisrtp_snapshot *rsn = bu_snap(&rs);
+	explicit_bzero(&rs, sizeof(rs));
+	struct gdoisrtp_session_config rcfg = { .ssrc = ROGUE };
+	gdoisrtp_session *rogue;
+	assert_int_equal(gdoisrtp_session_new(GDOISRTP_SENDER, &rcfg, &rogue), 0);
+	assert_int_equal(gdoisrtp_session_update(rogue, rsn, T0 * 1000), 0);
+
+	uint8_t pkt[PAYLOAD + 12 + SRTP_MAX_TRAILER_LEN], copy[sizeof(pkt)], plain[sizeof(pkt)];
+	int64_t now = T0 * 1000;
+	for (uint16_t seq = 1; seq <= 20; seq++) {
+		int len = send_one(tx, seq, pkt, now), l = len;
+		memcpy(copy, pkt, (size_t)len);
+		assert_int_equal(gdoisrtp_session_unprotect(on, pkt, &l, now), 0);
+		l = len;
+		assert_int_equal(gdoisrtp_session_unprotect(off, copy, &l, now), 0);
+
+		len = bu_rtp(pkt, ROGUE, seq, seq * 160u, PAYLOAD, seq);
+		memcpy(plain, pkt, (size_t)len);
+		assert_int_equal(gdoisrtp_session_protect(rogue, pkt, &len, now), 0);
+		memcpy(copy, pkt, (size_t)len);
+		l = len;
+		assert_int_equal(gdoisrtp_session_unprotect(on, pkt, &l, now), GDOISRTP_ERR_NOT_SENDER);
+		assert_int_equal(l, len);
+		assert_memory_equal(pkt, copy, (size_t)len);	/* untouched */
+		l = len;
+		assert_int_equal(gdoisrtp_session_unprotect(off, copy, &l, now), 0);
+		assert_memory_equal(copy + 12, plain + 12, PAYLOAD);	/* decoded without the flag */
+	}
+	struct gdoisrtp_stats st;
+	gdoisrtp_session_stats(on, &st);
+	assert_int_equal(st.packets, 20);
+	assert_int_equal(st.not_sender, 20);
+	assert_int_equal(st.auth_failures + st.other_errors + st.no_key, 0);
+	gdoisrtp_session_stats(off, &st);
+	assert_int_equal(st.packets, 40);
+	assert_int_equal(st.not_sender, 0);
+
+	/* a snapshot without a list: the strict receiver drops even the assigned sender */
+	assert_int_equal(gdoisrtp_session_update(on, unlisted, now), 0);
+	int len = send_one(tx, 21, pkt, now);
+	assert_int_equal(gdoisrtp_session_unprotect(on, pkt, &len, now), GDOISRTP_ERR_NOT_SENDER);
+	assert_string_equal(gdoisrtp_strerror(GDOISRTP_ERR_NOT_SENDER),
+			    "SSRC not among the group's assigned senders");
+
+	gdoisrtp_snapshot_free(base);
+	gdoisrtp_snapshot_free(listed);
+	gdoisrtp_snapshot_free(unlisted);
+	gdoisrtp_snapshot_free(rsn);
+	gdoisrtp_session_destroy(rogue);
+	gdoisrtp_session_destroy(on);
+	gdoisrtp_session_destroy(off);
+	gdoisrtp_session_destroy(tx);
+}
+
 static void test_rtcp_across_rekey(void **state)
 {
 	(void)state;
@@ -510,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_sender_rules),
 		cmocka_unit_test(test_sender_needs_lease),
+		cmocka_unit_test(test_assigned_senders_only),
 		cmocka_unit_test(test_rtcp_across_rekey),
 		cmocka_unit_test(test_destroy_wipes),
 	};

@@ -69,6 +69,35 @@ static void round_trip(void **state)
 	assert_int_equal(b.teks[0].master_key[1], 0);
 }
 
+/* "senders": absent stays absent, [] is a list, up to IPC_MAX_SENDERS round-trip, one more
+ * is refused. */
+static void senders(void **state)
+{
+	static struct ipc_snapshot a, b;
+	char err[200];
+	(void)state;
+	sample(&a);
+	for (int k = 0; k < 3; k++) {
+		a.has_senders = k > 0;
+		a.nsenders = k == 2 ? IPC_MAX_SENDERS : 0;
+		for (size_t i = 0; i < a.nsenders; i++)
+			a.senders[i] = 4000000000u - (uint32_t)(IPC_MAX_SENDERS - i);
+		json_t *j = ipc_snapshot_to_json(&a);
+		assert_non_null(j);
+		assert_int_equal(json_object_get(j, "senders") != NULL, k > 0);
+		assert_int_equal(ipc_snapshot_from_json(j, &b, err, sizeof err), 0);
+		assert_memory_equal(&a, &b, sizeof a);
+		if (k == 2) {
+			json_array_append_new(json_object_get(j, "senders"), json_integer(1));
+			assert_int_equal(ipc_snapshot_from_json(j, &b, err, sizeof err), -1);
+			assert_non_null(strstr(err, "more than 256 senders"));
+		}
+		json_decref(j);
+	}
+	ipc_snapshot_clear(&a);
+	ipc_snapshot_clear(&b);
+}
+
 static void profiles(void **state)
 {
 	(void)state;
@@ -197,6 +226,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
+		cmocka_unit_test(senders),
 		cmocka_unit_test(profiles),
 		cmocka_unit_test(base64),
 		cmocka_unit_test(refuse),

@@ -7,8 +7,10 @@
 
 #include <string.h>
 
+#include "gdoi/bytes.h"
 #include "gdoi/err.h"
 #include "gdoi/policy.h"
+#include "gdoi/wire.h"
 
 static struct gdoi_policy base;
 
@@ -168,12 +170,176 @@ static void test_kd_refusals(void **s)
 	}
 }
 
+/* A KD payload built, encoded and parsed again, as a member receives it. */
+static struct gdoi_msg *kd_on_wire(const struct gdoi_payload *kd, struct gdoi_writer *w)
+{
+	struct gdoi_hdr h = { .version = 0x10, .exchange = GDOI_EXCH_PULL };
+	struct gdoi_msg *m = NULL;
+	struct gdoi_parse_error err;
+	gdoi_writer_init(w);
+	assert_int_equal(gdoi_msg_build(w, &h, kd, 1, NULL), 0);
+	assert_int_equal(gdoi_msg_parse(w->buf, w->len, &m, &err), 0);
+	assert_int_equal(m->npl, 1);
+	return m;
+}
+
+/* The SRTP_SENDERS key packet (docs/srtp-tek.md §10): every octet, and back. */
+static void test_senders_packet(void **s)
+{
+	(void)s;
+	static struct gdoi_policy p, got;
+	memcpy(&p, &base, sizeof(p));
+	p.has_senders = true;
+	p.nsenders = 2;
+	p.senders[0] = 12345;
+	p.senders[1] = 0x5eed0001;
+	struct gdoi_arena *a = gdoi_arena_new();
+	struct gdoi_payload sa, kd;
+	struct gdoi_writer w;
+	assert_int_equal(gdoi_policy_to_sa(&p, true, a, &sa), 0);
+	assert_int_equal(gdoi_policy_to_kd(&p, true, NULL, 0, a, &kd), 0);
+	struct gdoi_msg *m = kd_on_wire(&kd, &w);
+	static const uint8_t want[] = {
+		0xf5, 0x00, 0x00, 0x15,		/* SRTP_SENDERS, length 21 */
+		0x00,				/* SPI size 0 */
+		0x80, 0x01, 0x00, 0x02,		/* NUMBER_OF_SENDERS (TV) = 2 */
+		0x00, 0x02, 0x00, 0x08,		/* SENDER_SSRCS (TLV), 8 octets */
+		0x00, 0x00, 0x30, 0x39, 0x5e, 0xed, 0x00, 0x01,
+	};
+	/* the last key packet ends the message */
+	assert_true(w.len > sizeof(want));
+	assert_memory_equal(w.buf + w.len - sizeof(want), want, sizeof(want));
+	char why[128] = "";
+	assert_int_equal(from(&sa, &got), 0);
+	assert_int_equal(gdoi_policy_apply_kd(&got, &m->pl[0].u.kd, why, sizeof(why)), 0);
+	assert_true(got.has_senders);
+	assert_int_equal(got.nsenders, 2);
+	assert_int_equal(got.senders[0], 12345);
+	assert_int_equal(got.senders[1], 0x5eed0001);
+	gdoi_msg_free(m);
+	gdoi_writer_free(&w);
+	/* an empty list is a list: NUMBER 0 and no SSRCS attribute */
+	p.nsenders = 0;
+	gdoi_policy_clear(&got);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(gdoi_policy_to_kd(&p, true, NULL, 0, a, &kd), 0);
+	m = kd_on_wire(&kd, &w);
+	static const uint8_t empty[] = { 0xf5, 0x00, 0x00, 0x09, 0x00, 0x80, 0x01, 0x00, 0x00 };
+	assert_memory_equal(w.buf + w.len - sizeof(empty), empty, sizeof(empty));
+	assert_int_equal(from(&sa, &got), 0);
+	assert_int_equal(gdoi_policy_apply_kd(&got, &m->pl[0].u.kd, why, sizeof(why)), 0);
+	assert_true(got.has_senders);
+	assert_int_equal(got.nsenders, 0);
+	/* without the packet, a member knows no list */
+	gdoi_policy_clear(&got);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(gdoi_policy_to_kd(&base, true, NULL, 0, a, &kd), 0);
+	assert_int_equal(from(&sa, &got), 0);
+	assert_int_equal(gdoi_policy_apply_kd(&got, &kd.u.kd, why, sizeof(why)), 0);
+	assert_false(got.has_senders);
+	gdoi_msg_free(m);
+	gdoi_writer_free(&w);
+	gdoi_policy_clear(&got);
+	gdoi_policy_clear(&p);
+	gdoi_arena_free(a);
+}
+
+static void test_senders_refusals(void **s)
+{
+	(void)s;
+	static struct gdoi_policy p, got;
+	char why[128];
+	for (int k = 0; k < 5; k++) {
+		memcpy(&p, &base, sizeof(p));
+		p.has_senders = true;
+		p.nsenders = 2;
+		p.senders[0] = 7;
+		p.senders[1] = 9;
+		struct gdoi_arena *a = gdoi_arena_new();
+		struct gdoi_payload sa, kd;
+		assert_int_equal(gdoi_policy_to_sa(&p, true, a, &sa), 0);
+		assert_int_equal(gdoi_policy_to_kd(&p, true, NULL, 0, a, &kd), 0);
+		struct gdoi_kd *d = &kd.u.kd;
+		struct gdoi_kd_packet *pk = &d->pkts[d->n - 1];
+		assert_int_equal(pk->type, GDOI_KD_SRTP_SENDERS);
+		uint8_t *v = (uint8_t *)pk->attrs.v[1].value.ptr;
+		int want;
+		switch (k) {
+		case 0:	/* not ascending (also: the same SSRC twice) */
+			v[7] = 7;
+			want = GDOI_ERR_VALUE;
+			break;
+		case 1:	/* NUMBER says 3, SSRCS holds 2 */
+			pk->attrs.v[0].basic = 3;
+			want = GDOI_ERR_VALUE;
+			break;
+		case 2:	/* more than the bound */
+			pk->attrs.v[0].basic = GDOI_MAX_SENDERS + 1;
+			want = GDOI_ERR_TOO_BIG;
+			break;
+		case 3:	/* an attribute this version does not define */
+			pk->attrs.v[1].type = 3;
+			want = GDOI_ERR_UNSUPPORTED;
+			break;
+		default:	/* two lists */
+			d->pkts[d->n++] = *pk;
+			want = GDOI_ERR_VALUE;
+			break;
+		}
+		memset(&got, 0, sizeof(got));
+		assert_int_equal(from(&sa, &got), 0);
+		assert_int_equal(gdoi_policy_apply_kd(&got, d, why, sizeof(why)), want);
+		gdoi_policy_clear(&got);
+		gdoi_policy_clear(&p);
+		gdoi_arena_free(a);
+	}
+}
+
+/* Another implementation's private-use key packet (128-255) is carried by the codec as
+ * opaque bytes and skipped by the policy; an unassigned standard type (5) is refused. */
+static void test_unknown_key_packet(void **s)
+{
+	(void)s;
+	static struct gdoi_policy got;
+	char why[128];
+	for (int k = 0; k < 2; k++) {
+		struct gdoi_arena *a = gdoi_arena_new();
+		struct gdoi_payload sa, kd;
+		struct gdoi_writer w;
+		assert_int_equal(gdoi_policy_to_sa(&base, true, a, &sa), 0);
+		assert_int_equal(gdoi_policy_to_kd(&base, true, NULL, 0, a, &kd), 0);
+		struct gdoi_kd_packet *pk = gdoi_arena_calloc(a, kd.u.kd.n + 1, sizeof(*pk));
+		memcpy(pk, kd.u.kd.pkts, kd.u.kd.n * sizeof(*pk));
+		pk[kd.u.kd.n] = (struct gdoi_kd_packet){ .type = k ? 5 : 0xf0,
+			.opaque = GDOI_BYTES("\x80\x01\x00\x01", 4) };
+		kd.u.kd.pkts = pk;
+		kd.u.kd.n++;
+		struct gdoi_msg *m = kd_on_wire(&kd, &w);
+		const struct gdoi_kd_packet *back = &m->pl[0].u.kd.pkts[m->pl[0].u.kd.n - 1];
+		assert_int_equal(back->type, k ? 5 : 0xf0);
+		assert_bytes_equal(back->opaque.ptr, back->opaque.len, (const uint8_t *)"\x80\x01\x00\x01", 4);
+		memset(&got, 0, sizeof(got));
+		assert_int_equal(from(&sa, &got), 0);
+		assert_int_equal(gdoi_policy_apply_kd(&got, &m->pl[0].u.kd, why, sizeof(why)),
+				 k ? GDOI_ERR_UNSUPPORTED : 0);
+		if (!k)
+			assert_memory_equal(got.teks[0].key, base.teks[0].key, 30);
+		gdoi_msg_free(m);
+		gdoi_writer_free(&w);
+		gdoi_policy_clear(&got);
+		gdoi_arena_free(a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_sa_refusals),
 		cmocka_unit_test(test_kd_refusals),
+		cmocka_unit_test(test_senders_packet),
+		cmocka_unit_test(test_senders_refusals),
+		cmocka_unit_test(test_unknown_key_packet),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -79,6 +79,46 @@ static void test_rsa_sha1(void **s) { (void)s; rekey_roundtrip("rsa2048", GDOI_S
 static void test_ecdsa_p256(void **s) { (void)s; rekey_roundtrip("p256", GDOI_SIG_ALG_ECDSA_256, GDOI_SIG_HASH_SHA256); }
 
 /* RFC 6407 §7.4: the KEK rotates first, the new TEKs come in a later push under it. */
+/* The sender list rides in a push (re-announcing a TEK the member has) and replaces
+ * the member's whole list; a push without it leaves the list alone. */
+static void test_senders_list(void **s)
+{
+	(void)s;
+	struct group g;
+	group_init(&g, "p256", GDOI_SIG_ALG_ECDSA_256, GDOI_SIG_HASH_SHA256);
+	struct gdoi_policy *upd = calloc(1, sizeof(*upd));
+	memcpy(upd, &g.member, sizeof(*upd));
+	upd->has_kek = false;
+	upd->has_senders = true;
+	upd->nsenders = 2;
+	upd->senders[0] = 0x11;
+	upd->senders[1] = 0x22;
+	size_t len;
+	uint8_t *m = push(&g, upd, false, NULL, 0, &len);
+	assert_int_equal(deliver(&g, m, len), 0);
+	free(m);
+	assert_true(g.member.has_senders);
+	assert_int_equal(g.member.nsenders, 2);
+	assert_int_equal(g.member.senders[1], 0x22);
+	assert_int_equal(g.member.nteks, 1);
+	upd->nsenders = 1;
+	upd->senders[0] = 0x33;
+	m = push(&g, upd, false, NULL, 0, &len);
+	assert_int_equal(deliver(&g, m, len), 0);
+	free(m);
+	assert_int_equal(g.member.nsenders, 1);
+	assert_int_equal(g.member.senders[0], 0x33);
+	upd->has_senders = false;
+	m = push(&g, upd, false, NULL, 0, &len);
+	assert_int_equal(deliver(&g, m, len), 0);
+	free(m);
+	assert_true(g.member.has_senders);
+	assert_int_equal(g.member.senders[0], 0x33);
+	gdoi_policy_clear(upd);
+	free(upd);
+	group_free(&g);
+}
+
 static void test_forward_access_control(void **s)
 {
 	(void)s;
@@ -316,6 +356,7 @@ int main(void)
 		cmocka_unit_test(test_rsa_sha256),
 		cmocka_unit_test(test_rsa_sha1),
 		cmocka_unit_test(test_ecdsa_p256),
+		cmocka_unit_test(test_senders_list),
 		cmocka_unit_test(test_forward_access_control),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_reference_rotation),

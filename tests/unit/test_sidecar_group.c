@@ -129,10 +129,80 @@ static void test_push_without_delete_deletes_nothing(void **s)
 	group_free(&pg);
 }
 
+/* The senders of a snapshot's JSON as "a,b,..", "" when the member is absent. */
+static void json_senders(const struct sc_group *g, char *out, size_t cap)
+{
+	json_t *j = sc_group_snapshot(g), *a = json_object_get(j, "senders"), *v;
+	size_t i, n = 0;
+	out[0] = 0;
+	assert_true(a == NULL || json_is_array(a));
+	json_array_foreach(a, i, v)
+		n += (size_t)snprintf(out + n, cap - n, "%s%lld", i ? "," : "", (long long)json_integer_value(v));
+	if (a && !json_array_size(a))
+		snprintf(out, cap, "[]");
+	json_decref(j);
+}
+
+/* The key server's sender list reaches the snapshot ("senders"), from the
+ * registration and from each push that carries one; a push that carries none
+ * leaves it; a change publishes a new snapshot. */
+static void test_senders_in_snapshot(void **s)
+{
+	(void)s;
+	struct group pg;
+	char got[256];
+	group_init(&pg, "p256", GDOI_SIG_ALG_ECDSA_256, 0);
+	struct sc_group g;
+	int64_t t0 = 1000000;
+	registered(&g, &pg, t0);
+	json_senders(&g, got, sizeof(got));
+	assert_string_equal(got, "");	/* no list from the key server: no member */
+	sc_group_free(&g);
+
+	pg.member.has_senders = true;
+	pg.member.nsenders = 1;
+	pg.member.senders[0] = 777;
+	registered(&g, &pg, t0);
+	json_senders(&g, got, sizeof(got));
+	assert_string_equal(got, "777");
+
+	struct gdoi_policy *upd = calloc(1, sizeof(*upd));
+	memcpy(upd, &pg.member, sizeof(*upd));
+	upd->has_kek = false;
+	upd->nsenders = 2;
+	upd->senders[0] = 12345;
+	upd->senders[1] = 3000000000u;
+	size_t len;
+	unsigned before = published;
+	uint8_t *m = push(&pg, upd, false, NULL, 0, &len);
+	apply(&g, m, len, t0 + 1);
+	free(m);
+	assert_int_equal(published, before + 1);
+	json_senders(&g, got, sizeof(got));
+	assert_string_equal(got, "12345,3000000000");
+	/* the same list again (the same TEK too): nothing new to publish */
+	m = push(&pg, upd, false, NULL, 0, &len);
+	apply(&g, m, len, t0 + 2);
+	free(m);
+	assert_int_equal(published, before + 1);
+	/* a push without a list keeps it */
+	upd->has_senders = false;
+	m = push(&pg, upd, false, NULL, 0, &len);
+	apply(&g, m, len, t0 + 3);
+	free(m);
+	json_senders(&g, got, sizeof(got));
+	assert_string_equal(got, "12345,3000000000");
+	gdoi_policy_clear(upd);
+	free(upd);
+	sc_group_free(&g);
+	group_free(&pg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_push_without_delete_deletes_nothing),
+		cmocka_unit_test(test_senders_in_snapshot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,7 +24,7 @@ static void test_one_holder_each(void **state)
 	assert_int_equal(b, 22);
 	assert_int_equal(sc_leases_take(&l, 3, &c), -1);
 	assert_int_equal(sc_leases_take(&l, 0, &c), -1);	/* holder 0 is no holder */
-	uint32_t mine[4];
+	uint32_t mine[4] = { 0 };
 	assert_int_equal(sc_leases_of(&l, 2, mine, 4), 1);
 	assert_int_equal(mine[0], 22);
 	assert_int_equal(sc_leases_count(&l, SC_SSRC_LEASED), 2);
