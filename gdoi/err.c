@@ -27,6 +27,7 @@ const char *gdoi_strerror(int err)
 	case GDOI_ERR_NOT_AUTHORIZED: return "not authorized";
 	case GDOI_ERR_NOT_FOUND: return "not found";
 	case GDOI_ERR_MISSING: return "required item missing";
+	case GDOI_ERR_LIMIT: return "over a flood limit";
 	}
 	return "unknown error";
 }

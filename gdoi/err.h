@@ -35,6 +35,7 @@ typedef enum gdoi_err {
 	GDOI_ERR_NOT_AUTHORIZED = -20,	/* identity not allowed */
 	GDOI_ERR_NOT_FOUND = -21,	/* unknown group, SPI, cookie, ... */
 	GDOI_ERR_MISSING = -22,		/* a required payload or attribute is absent */
+	GDOI_ERR_LIMIT = -23,		/* over a flood limit: dropped unread */
 } gdoi_err;
 
 /* A short English description; never NULL. */

@@ -350,7 +350,11 @@ int ks_group_new_kek(struct ks_group *g, int64_t now, struct gdoi_policy *update
 	r->kek_bits = c->kek_bits;
 	memcpy(r->kek_iv, update->kek.iv, sizeof(r->kek_iv));
 	memcpy(r->kek_key, update->kek.key, sizeof(r->kek_key));
-	r->seq = 0;
+	/* compat = gdoid: the reference's member keeps one replay counter per group
+	 * and its key server continues SEQ across a rotation; RFC 6407 §5.7: a new
+	 * KEK starts its own sequence */
+	if (!c->compat_gdoid)
+		r->seq = 0;
 	return 0;
 }
 
@@ -463,7 +467,9 @@ int ks_group_assign_ssrcs(struct ks_group *g, const char *member, unsigned count
  * The state of this group was lost or rolled back: its KEK, or the last SEQ
  * used under it, is unknown. A new KEK epoch: new TEKs and a new KEK (a fresh
  * random SPI, SEQ from 0: members holding the old KEK never see one of its
- * SEQs again, because a SEQ counts per KEK), pushed at once under the new KEK
+ * SEQs again, because a SEQ counts per KEK; compat = gdoid groups continue
+ * from the last SEQ the mark knows, for the reference member's one replay
+ * counter), pushed at once under the new KEK
  * (tek_push_due). That push cannot be read by members of the old epoch; the
  * sidecar re-registers on a push under an unknown KEK, and any member
  * re-registers before its TEKs expire (docs/keyserver.md, "State loss").

@@ -96,7 +96,8 @@ void ks_group_build_policy(struct ks_group *g, int64_t now);
  * the new TEKs (keys included) and dels with the SPIs dropped for good. */
 int ks_group_new_teks(struct ks_group *g, int64_t now, struct gdoi_policy *update,
 		      struct gdoi_push_delete *dels, size_t *ndels);
-/* A new KEK into rec (SEQ restarts at 0); update gets the new KEK. */
+/* A new KEK into rec (SEQ restarts at 0, or continues for compat = gdoid); update gets
+ * the new KEK. */
 int ks_group_new_kek(struct ks_group *g, int64_t now, struct gdoi_policy *update);
 /* count fresh SSRCs for member: never given to anyone in the group before. */
 /* Re-reads the sender list from the state (the newest SSRCs of registered members). */

@@ -1,7 +1,7 @@
 /*
- * registrar.c - registration: the Phase 1 responder (gdoi/phase1.h) and the
- * GROUPKEY-PULL key server (gdoi/pull.h) wired to the UDP socket, with the
- * callbacks that make the decisions:
+ * registrar.c - registration: the key-server engine (gdoi/gcks.h, which owns
+ * the Phase 1 SA table, the GROUPKEY-PULL exchanges, routing and flood
+ * limits) wired to the UDP socket, with the callbacks that make the decisions:
  *   peer_allowed  the authenticated identity is a configured, non-evicted member;
  *   lookup        the group exists and the member may join it; its policy, in
  *                 the reference implementation's SA KEK form for compat members;
@@ -9,7 +9,8 @@
  *   admit         the member is recorded (for unicast rekeys) before its keys
  *                 leave: a member that cannot be recorded would miss every
  *                 rekey, so a storage failure refuses the registration.
- * Each datagram gives at most one log line, with the core's reason.
+ * The engine's events become log lines (rate-limited where a peer can repeat
+ * them), with the core's reason; a registration event may owe a catch-up push.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include "daemon/cred.h"
 #include "gdoi/cert.h"
 #include "gdoi/err.h"
+#include "gdoi/gcks.h"
 #include "gdoi/numbers.h"
 #include "gdoi/pull.h"
 #include "gdoi/sign.h"
@@ -38,17 +40,16 @@ struct ks_registrar {
 	uint8_t *cert_der;
 	size_t cert_len;
 	struct gdoi_trust *trust;
-	struct gdoi_p1_responder *resp;
-	struct gdoi_pull_ks *pks;
+	struct gdoi_gcks *engine;
 	struct gdoi_policy scratch;	/* the policy lent to the PULL layer */
 	struct ks_pending *pend;	/* per configured member: what its message 1 got */
 	size_t npend;
 };
 
-static uint64_t now_ms(struct ks *ks)
+static struct gdoi_now now_of(struct ks *ks)
 {
 	uv_update_time(ks->loop);
-	return uv_now(ks->loop);
+	return (struct gdoi_now){ .mono_ms = uv_now(ks->loop), .unix_s = ks_unix_now() };
 }
 
 static const struct ks_member_cfg *member_of(struct ks *ks, const struct gdoi_id *id)
@@ -74,12 +75,6 @@ static void fmt_addr(const struct gdoi_addr *a, char *out, size_t cap)
 }
 
 /* ---- callbacks --------------------------------------------------------------- */
-
-static int64_t unix_now_cb(void *ctx)
-{
-	(void)ctx;
-	return ks_unix_now();
-}
 
 static bool peer_allowed(void *ctx, const struct gdoi_id *id, const struct gdoi_addr *addr)
 {
@@ -246,12 +241,13 @@ int ks_registrar_new(struct ks *ks, struct ks_registrar **out, char *err, size_t
 		.local_id = { .type = c->local_id.type, .data = GDOI_BYTES(c->local_id.data, c->local_id.len) },
 		.psks = r->psks, .npsks = npsks, .key = r->key,
 		.cert = r->cert_der ? GDOI_BYTES(r->cert_der, r->cert_len) : GDOI_BYTES_NONE,
-		.trust = r->trust, .unix_now = unix_now_cb, .peer_allowed = peer_allowed, .ctx = r };
-	r->resp = gdoi_p1_responder_new(&r->p1cfg, now_ms(ks));
-	struct gdoi_pull_ks_cfg pc = { .lookup = lookup, .assign_sids = assign_sids, .admit = admit, .ctx = r, .p1_key = r->key };
-	r->pks = gdoi_pull_ks_new(&pc);
-	if (!r->resp || !r->pks) {
-		snprintf(err, errlen, "cannot create the Phase 1 responder / PULL key server");
+		.trust = r->trust, .peer_allowed = peer_allowed, .ctx = r };
+	struct gdoi_gcks_cfg ec = { .p1 = &r->p1cfg,
+		.pull = { .lookup = lookup, .assign_sids = assign_sids, .admit = admit, .ctx = r,
+			  .p1_key = r->key } };
+	r->engine = gdoi_gcks_new(&ec);
+	if (!r->engine) {
+		snprintf(err, errlen, "cannot create the key-server engine");
 		goto fail;
 	}
 	*out = r;
@@ -265,8 +261,7 @@ void ks_registrar_free(struct ks_registrar *r)
 {
 	if (!r)
 		return;
-	gdoi_pull_ks_free(r->pks);
-	gdoi_p1_responder_free(r->resp);
+	gdoi_gcks_free(r->engine);
 	gdoi_key_free(r->key);
 	gdoi_trust_free(r->trust);
 	free(r->cert_der);
@@ -278,29 +273,32 @@ void ks_registrar_free(struct ks_registrar *r)
 
 size_t ks_registrar_sa_count(const struct ks_registrar *r)
 {
-	return gdoi_p1_responder_sa_count(r->resp);
+	return gdoi_gcks_sa_count(r->engine);
 }
+
+static void drain(struct ks *ks, size_t len);
 
 void ks_registrar_expire(struct ks *ks)
 {
-	uint64_t now = now_ms(ks);
-	gdoi_p1_responder_expire(ks->reg->resp, now);
-	gdoi_pull_ks_expire(ks->reg->pks, now);
+	gdoi_gcks_timer(ks->reg->engine, now_of(ks));
+	drain(ks, 0);
 }
 
-/* ---- input ---------------------------------------------------------------------- */
+/* ---- output and events ------------------------------------------------------------ */
 
-static void reply(struct ks *ks, uint8_t *out, size_t len, const struct sockaddr_in *to)
+static void to_sockaddr(const struct gdoi_addr *a, struct sockaddr_in *sin)
 {
-	if (out && len)
-		ks_send_to(ks, out, len, to);
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(a->port);
+	memcpy(&sin->sin_addr, a->ip, 4);
 }
 
-static void registered(struct ks *ks, struct gdoi_p1_sa *sa, uint32_t wire_gid, const char *peer,
-		       const struct sockaddr_in *from)
+static void registered(struct ks *ks, const struct gdoi_gcks_event *ev, const char *peer)
 {
-	struct ks_group *g = ks_find_group(ks, wire_gid);
-	const struct gdoi_id *id = gdoi_p1_peer_id(sa);
+	struct ks_group *g = ks_find_group(ks, ev->group_id);
+	struct gdoi_id idv = gdoi_gcks_event_id(ev);
+	const struct gdoi_id *id = ev->has_id ? &idv : NULL;
 	const struct ks_member_cfg *m = member_of(ks, id);
 	char ids[300];
 	fmt_id(id, ids, sizeof(ids));
@@ -311,74 +309,87 @@ static void registered(struct ks *ks, struct gdoi_p1_sa *sa, uint32_t wire_gid, 
 	size_t n = 0;
 	ks_state_ssrc_list(ks->st, g->id, m->name, ssrcs, GDOI_MAX_SIDS, &n);
 	ks_log(KS_INFO, "group %s: member %s (%s) registered from %s%s, SEQ %u, %zu SSRC(s) on record",
-	       g->cfg->name, m->name, ids, peer, wire_gid != g->id ? " (byte-swapped group id)" : "",
+	       g->cfg->name, m->name, ids, peer, ev->group_id != g->id ? " (byte-swapped group id)" : "",
 	       g->rec.seq, n);
 	struct ks_pending *pe = &ks->reg->pend[m - ks->cfg->members];
+	struct sockaddr_in from;
+	to_sockaddr(&ev->peer, &from);
 	if (pe->used && pe->gid == g->id)
-		ks_rekey_catch_up(g, m, pe, from);
+		ks_rekey_catch_up(g, m, pe, &from);
 	pe->used = false;
 	if (g->senders_changed)
 		ks_rekey_senders(g);	/* right after message 4: receivers learn the new sender */
 }
 
-void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *from)
+/* One log line per event; what a peer can repeat at will is rate-limited by reason. */
+static void on_event(struct ks *ks, const struct gdoi_gcks_event *ev, size_t len)
 {
-	struct ks_registrar *r = ks->reg;
-	struct gdoi_addr peer = { .len = 4, .port = ntohs(from->sin_port) };
-	memcpy(peer.ip, &from->sin_addr, 4);
-	char ps[64];
-	fmt_addr(&peer, ps, sizeof(ps));
-	uint64_t now = now_ms(ks);
-	struct gdoi_p1_result res = { 0 };
-	struct gdoi_p1_sa *sa = NULL;
-	int rc = gdoi_p1_responder_input(r->resp, msg, len, &peer, now, &res, &sa);
-	reply(ks, res.out, res.out_len, from);
-	char ids[300];
-	switch (res.event) {
-	case GDOI_P1_EV_ESTABLISHED:
-		fmt_id(sa ? gdoi_p1_peer_id(sa) : NULL, ids, sizeof(ids));
+	char ps[64], ids[300];
+	fmt_addr(&ev->peer, ps, sizeof(ps));
+	struct gdoi_id idv = gdoi_gcks_event_id(ev);
+	fmt_id(ev->has_id ? &idv : NULL, ids, sizeof(ids));
+	const char *why = ev->reason[0] ? ev->reason : gdoi_strerror(ev->err);
+	switch (ev->type) {
+	case GDOI_GCKS_EV_P1_ESTABLISHED:
 		ks_log(KS_INFO, "Phase 1 established with %s at %s", ids, ps);
 		break;
-	case GDOI_P1_EV_FAILED:
+	case GDOI_GCKS_EV_P1_FAILED:
 		ks->dropped++;
-		ks_log_limited(KS_WARN, res.reason, "Phase 1 with %s failed: %s%s%s", ps, res.reason, res.notify ? ", sent " : "",
-		       res.notify ? gdoi_notify_name(res.notify) : "");
+		ks_log_limited(KS_WARN, ev->reason, "Phase 1 with %s failed: %s%s%s", ps, ev->reason,
+			       ev->notify ? ", sent " : "", ev->notify ? gdoi_notify_name(ev->notify) : "");
 		break;
-	case GDOI_P1_EV_DELETED:
+	case GDOI_GCKS_EV_P1_DELETED:
 		ks_log(KS_INFO, "Phase 1 SA with %s deleted by the peer", ps);
 		break;
-	case GDOI_P1_EV_NOTIFY:
-		ks_log(KS_INFO, "notify %s from %s", gdoi_notify_name(res.notify), ps);
+	case GDOI_GCKS_EV_P1_NOTIFY:
+		ks_log(KS_INFO, "notify %s from %s", gdoi_notify_name(ev->notify), ps);
 		break;
-	default:
-		if (rc < 0) {
-			ks->dropped++;
-			const char *why = res.reason[0] ? res.reason : gdoi_strerror(rc);
+	case GDOI_GCKS_EV_REGISTERED:
+		registered(ks, ev, ps);
+		break;
+	case GDOI_GCKS_EV_REFUSED:
+		ks_log(KS_WARN, "registration of %s at %s refused: %s%s%s", ids, ps, ev->reason,
+		       ev->notify ? ", sent " : "", ev->notify ? gdoi_notify_name(ev->notify) : "");
+		break;
+	case GDOI_GCKS_EV_PULL_ANSWERED:
+		ks_log(KS_DEBUG, "GROUPKEY-PULL from %s: %s", ps, ev->reason[0] ? ev->reason : "answered");
+		break;
+	case GDOI_GCKS_EV_DROPPED:
+		ks->dropped++;
+		if (ev->pull)
+			ks_log_limited(KS_WARN, why, "GROUPKEY-PULL datagram from %s dropped: %s", ps, why);
+		else
 			ks_log_limited(KS_WARN, why, "datagram of %zu octets from %s dropped: %s", len, ps,
 				       why);
-		}
+		break;
+	default:
 		break;
 	}
-	bool pull = rc == 0 && sa && !res.out && res.event == GDOI_P1_EV_NONE && len > 18 &&
-		    msg[18] == GDOI_EXCH_PULL;
-	gdoi_p1_result_clear(&res);
-	if (!pull)
-		return;
-	struct gdoi_pull_result pr = { 0 };
-	rc = gdoi_pull_ks_input(r->pks, sa, msg, len, now, &pr);
-	reply(ks, pr.out, pr.out_len, from);
-	if (pr.event == GDOI_PULL_EV_REGISTERED) {
-		registered(ks, sa, pr.group_id, ps, from);
-	} else if (pr.event == GDOI_PULL_EV_FAILED) {
-		fmt_id(gdoi_p1_peer_id(sa), ids, sizeof(ids));
-		ks_log(KS_WARN, "registration of %s at %s refused: %s%s%s", ids, ps, pr.reason,
-		       pr.notify ? ", sent " : "", pr.notify ? gdoi_notify_name(pr.notify) : "");
-	} else if (rc < 0) {
-		ks->dropped++;
-		const char *why = pr.reason[0] ? pr.reason : gdoi_strerror(rc);
-		ks_log_limited(KS_WARN, why, "GROUPKEY-PULL datagram from %s dropped: %s", ps, why);
-	} else if (pr.out) {
-		ks_log(KS_DEBUG, "GROUPKEY-PULL from %s: %s", ps, pr.reason[0] ? pr.reason : "answered");
+}
+
+/* Replies first (in the order the engine queued them), then what they mean;
+ * len: of the datagram being served (0 from the timer). */
+static void drain(struct ks *ks, size_t len)
+{
+	struct gdoi_gcks *e = ks->reg->engine;
+	struct gdoi_out o;
+	while (gdoi_gcks_next_out(e, &o)) {
+		struct sockaddr_in to;
+		to_sockaddr(&o.to, &to);
+		ks_send_to(ks, o.buf, o.len, &to);
 	}
-	gdoi_pull_result_clear(&pr);
+	struct gdoi_gcks_event ev;
+	while (gdoi_gcks_next_event(e, &ev))
+		on_event(ks, &ev, len);
+	gdoi_wipe(&ev, sizeof(ev));
+}
+
+/* ---- input ---------------------------------------------------------------------- */
+
+void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *from)
+{
+	struct gdoi_addr peer = { .len = 4, .port = ntohs(from->sin_port) };
+	memcpy(peer.ip, &from->sin_addr, 4);
+	gdoi_gcks_input(ks->reg->engine, msg, len, &peer, now_of(ks));
+	drain(ks, len);
 }

@@ -8,6 +8,11 @@
  * DTD seconds); the KEK is rotated rekey_margin seconds before it expires.
  * Each TEK push also deletes the generation before the one it replaces.
  *
+ * SEQ: each KEK starts its own sequence (RFC 6407 §5.7), except in
+ * compat = gdoid groups, where SEQ continues across a rotation as the
+ * reference implementation's key server does and its member expects (one
+ * replay counter per group): rotation push N under the old KEK, N + 1 next.
+ *
  * Durability: the new keys and the push's SEQ are committed to the state
  * (synchronously, the SEQ mark first) before the push is built and sent, so a
  * crash at any point never makes a later push reuse or go below a SEQ that
@@ -254,7 +259,9 @@ int ks_rekey_kek(struct ks_group *g, const char *why, bool unicast_only)
 	g->has_prev_kek = true;
 	if (ks_group_new_kek(g, now, u))
 		goto out_rollback;
-	if (g->cfg->compat_gdoid) {	/* the reference's rotation push carries the GAP too */
+	if (g->cfg->compat_gdoid) {
+		g->rec.seq = seq;	/* its SEQ continues under the new KEK (groups.c) */
+		/* the reference's rotation push carries the GAP too */
 		u->has_gap = true;
 		u->atd = g->cfg->atd;
 		u->dtd = g->cfg->dtd;
@@ -308,7 +315,8 @@ out:
  *     built (like every push; the other members just see a gap in SEQ);
  *   - the KEK before the last rotation (kept in memory): SEQ = its last SEQ + 1.
  *     That KEK pushes nothing else any more, and after a restart it is forgotten,
- *     so its SEQ never repeats. After an eviction's rotation this is what the
+ *     so its SEQ never repeats. In compat = gdoid groups SEQ is one sequence
+ *     across KEKs: the group's SEQ + 1, committed first, as above. After an eviction's rotation this is what the
  *     eviction push itself was: the new KEK under the old one, by unicast to a
  *     member that is not evicted (registered() drops blocked members). Two
  *     rotations back, the member is told in the log to register again.
@@ -340,17 +348,18 @@ int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const s
 	if (!u || !kek)
 		goto out;
 	uint32_t seq;
-	if (same_kek) {
+	/* compat = gdoid: one SEQ across KEKs, so a push under the replaced KEK takes
+	 * the group's next SEQ too (the reference's member keeps one replay counter) */
+	if (same_kek || g->cfg->compat_gdoid) {
 		seq = g->rec.seq + 1;
 		if (ks_state_save_seq(g->ks->st, g->id, seq))
 			goto out;	/* nothing sent: the member keeps its keys until the next push */
 		g->rec.seq = seq;
 		ks_group_build_policy(g, now);
-		memcpy(kek, &g->pol.kek, sizeof(*kek));
 	} else {
 		seq = ++g->prev_kek_seq;
-		memcpy(kek, &g->prev_kek, sizeof(*kek));
 	}
+	memcpy(kek, same_kek ? &g->pol.kek : &g->prev_kek, sizeof(*kek));
 	memcpy(u, &g->pol, sizeof(*u));
 	if (m->compat_gdoid && !same_kek)
 		u->kek.trailer_len = 6;

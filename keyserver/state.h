@@ -78,7 +78,8 @@ enum ks_state_verdict {
 	KS_STATE_OK = 0,	/* as loaded (or a new group) */
 	KS_STATE_BEHIND,	/* same KEK, but the store lost commits: rec->seq raised to the last
 				 * SEQ used; new TEKs must be pushed at once (members may hold newer) */
-	KS_STATE_LOST,		/* the group's KEK or record is gone: a new KEK epoch is due */
+	KS_STATE_LOST,		/* the group's KEK or record is gone: a new KEK epoch is due; rec->seq
+				 * holds the last SEQ the mark knows (compat groups continue it) */
 };
 /* At start, after ks_state_load_group returned load_rc (0 or 1): checks rec against
  * the SEQ mark; why says what was found (for the log). */

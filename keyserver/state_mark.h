@@ -1,7 +1,8 @@
 /*
  * state_mark.h - the SEQ mark (part of the SQLite backend): a small file
  * beside the database, DIR/gdoi-ks.seq, holding per group the SPI of the
- * current KEK and the last SEQ used under it. It is rewritten and synced
+ * current KEK and the last SEQ used under it (in compat = gdoid groups, where
+ * SEQ continues across rotations, the last SEQ of the group). It is rewritten and synced
  * (temporary file, fsync, rename, fsync of the directory) before every
  * database commit that moves a KEK or a SEQ, so it is never behind what
  * members hold. At start a database behind its mark - a WAL cut short or

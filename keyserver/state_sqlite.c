@@ -156,14 +156,19 @@ enum ks_state_verdict ks_state_verify_group(struct ks_state *st, int load_rc, st
 		}
 		return KS_STATE_OK;	/* a new group, or one without a KEK */
 	}
+	/* Lost, but the last SEQ is known: rec->seq carries it, for groups whose SEQ
+	 * continues across KEKs (compat = gdoid; a new KEK restarts it otherwise). */
 	if (!in_db) {
 		snprintf(why, whylen, "the database has lost this group (%s has it, SEQ %u)", m->path, k->seq);
+		rec->seq = k->seq;
 		return KS_STATE_LOST;
 	}
 	if (k->has_kek != rec->has_kek ||
 	    (k->has_kek && memcmp(k->kek_spi, rec->kek_spi, GDOI_KEK_SPI_LEN))) {
 		snprintf(why, whylen, "the database holds another KEK than %s (its last commits are lost)",
 			 m->path);
+		if (k->seq > rec->seq)
+			rec->seq = k->seq;
 		return KS_STATE_LOST;
 	}
 	if (k->has_kek && rec->seq < k->seq) {

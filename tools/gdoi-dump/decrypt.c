@@ -8,6 +8,8 @@
  *   block (RFC 2409 App. B).
  *   Phase 2 / Informational: IV = hash(last Phase 1 block | M-ID), then chained
  *   per (cookie pair, M-ID) in either direction.
+ *   The IVs and the decryption are the core's (gdoi/ike_keys.h, msg_crypt.h):
+ *   this file only keeps the chains a passive observer has to follow.
  *   GROUPKEY-PUSH: the KEK (--kek, or learnt from a decrypted KD), the IV
  *   delivered with it for every push (what the reference implementation does);
  *   its KEK rotation files the key under the new SA KEK's SPI (renamed_kek).
@@ -22,6 +24,9 @@
 #include <string.h>
 
 #include "gdoi/crypto.h"
+#include "gdoi/err.h"
+#include "gdoi/ike_keys.h"
+#include "gdoi/msg_crypt.h"
 
 #define MAX_BLOCK GDOI_CIPHER_MAX_BLOCK_LEN
 #define MAX_KEY GDOI_CIPHER_MAX_KEY_LEN
@@ -331,11 +336,12 @@ static bool ike_params(struct dump_keys *k, const struct gdoi_hdr *hdr, bool rep
 		*chain_out = NULL;
 		return true;
 	}
-	uint8_t cookies[16], h[GDOI_MD_MAX_LEN];
+	uint8_t cookies[16], h[MAX_BLOCK];
 	memcpy(cookies, hdr->icookie, 8);
 	memcpy(cookies + 8, hdr->rcookie, 8);
 	struct iv_chain *ch = find_chain(k, cookies, hdr->msgid);
 	if (!ch) {
+		/* the first IV of a chain: the core's key schedule (gdoi/ike_keys.h) */
 		if (hdr->msgid == 0) {
 			if (!sa->gxi || !sa->gxr) {
 				snprintf(out->reason, sizeof(out->reason),
@@ -343,9 +349,8 @@ static bool ike_params(struct dump_keys *k, const struct gdoi_hdr *hdr, bool rep
 					 "capture", hex);
 				return false;
 			}
-			gdoi_bytes parts[2] = { GDOI_BYTES(sa->gxi, sa->gxi_len),
-						GDOI_BYTES(sa->gxr, sa->gxr_len) };
-			if (gdoi_hash(sa->md, parts, 2, h) != 0)
+			if (gdoi_ike_phase1_iv(sa->md, *c, GDOI_BYTES(sa->gxi, sa->gxi_len),
+					       GDOI_BYTES(sa->gxr, sa->gxr_len), h) != 0)
 				goto crypto_fail;
 		} else {
 			const struct iv_chain *p1 = find_chain(k, cookies, 0);
@@ -355,10 +360,7 @@ static bool ike_params(struct dump_keys *k, const struct gdoi_hdr *hdr, bool rep
 					 "the capture", hex);
 				return false;
 			}
-			uint8_t mid[4];
-			gdoi_put_u32(mid, hdr->msgid);
-			gdoi_bytes parts[2] = { GDOI_BYTES(p1->iv, bl), GDOI_BYTES(mid, 4) };
-			if (gdoi_hash(sa->md, parts, 2, h) != 0)
+			if (gdoi_ike_phase2_iv(sa->md, *c, GDOI_BYTES(p1->iv, bl), hdr->msgid, h) != 0)
 				goto crypto_fail;
 		}
 		ch = grow(&k->chain, &k->nchain, sizeof(*ch));
@@ -392,25 +394,17 @@ void keys_decrypt(struct dump_keys *k, const uint8_t *data, size_t len,
 	if (!ok)
 		return;
 	size_t bl = gdoi_cipher_block_len(c), blen = len - GDOI_HDR_LEN;
-	if (blen == 0 || blen % bl) {
+	uint8_t *plain = NULL, next_iv[MAX_BLOCK];
+	int rc = gdoi_msg_open(c, key, GDOI_BYTES(iv, bl), data, len, &plain, next_iv);
+	if (rc) {
 		out->status = DEC_FAIL;
-		snprintf(out->reason, sizeof(out->reason),
-			 "ciphertext of %zu octets is not a whole number of %zu-octet blocks",
-			 blen, bl);
-		return;
-	}
-	uint8_t *plain = malloc(len);
-	if (!plain) {
-		out->status = DEC_FAIL;
-		snprintf(out->reason, sizeof(out->reason), "out of memory");
-		return;
-	}
-	memcpy(plain, data, GDOI_HDR_LEN);
-	if (gdoi_cbc_decrypt(c, key, GDOI_BYTES(iv, bl), data + GDOI_HDR_LEN, blen,
-			     plain + GDOI_HDR_LEN) != 0) {
-		free(plain);
-		out->status = DEC_FAIL;
-		snprintf(out->reason, sizeof(out->reason), "CBC decryption failed");
+		if (rc == GDOI_ERR_LENGTH)
+			snprintf(out->reason, sizeof(out->reason),
+				 "ciphertext of %zu octets is not a whole number of %zu-octet blocks",
+				 blen, bl);
+		else
+			snprintf(out->reason, sizeof(out->reason), "%s",
+				 rc == GDOI_ERR_NOMEM ? "out of memory" : "CBC decryption failed");
 		return;
 	}
 	if (!repeat && k->cur != (size_t)-1) {
@@ -418,7 +412,7 @@ void keys_decrypt(struct dump_keys *k, const uint8_t *data, size_t len,
 		memcpy(k->seen[k->cur].iv, iv, bl);
 	}
 	if (!repeat && chain)
-		memcpy(chain->iv, data + len - bl, bl);
+		memcpy(chain->iv, next_iv, bl);
 	out->status = DEC_OK;
 	out->plain = plain;
 	out->plain_len = len;
@@ -426,7 +420,7 @@ void keys_decrypt(struct dump_keys *k, const uint8_t *data, size_t len,
 
 void keys_free_plain(struct dec_result *r)
 {
-	gdoi_wipe_free(r->plain, r->plain_len);
+	gdoi_msg_plain_free(r->plain, r->plain_len);
 	r->plain = NULL;
 }
 

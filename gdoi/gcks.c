@@ -1,0 +1,275 @@
+/*
+ * gcks.c - the key-server engine (gcks.h): routing, the queues, the events.
+ *
+ * Route of one datagram: flood limits of its source (gcks_limit.c), then the
+ * Phase 1 responder, which answers Main Mode and Informational itself and
+ * hands back the established SA a GROUPKEY-PULL datagram arrived under; then,
+ * for exchange type 32 (GROUPKEY-PULL, RFC 6407 §3), the PULL key server.
+ * Every reply is queued for gdoi_gcks_next_out, every outcome worth a log line
+ * for gdoi_gcks_next_event.
+ */
+#include "gcks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "err.h"
+#include "gcks_int.h"
+#include "numbers.h"
+
+#define EXCH_OFF 18
+
+static int64_t engine_unix_now(void *ctx)
+{
+	const struct gdoi_gcks *k = ctx;
+	return k->now.unix_s;
+}
+
+static bool engine_peer_allowed(void *ctx, const struct gdoi_id *id, const struct gdoi_addr *addr)
+{
+	const struct gdoi_gcks *k = ctx;
+	return !k->user_peer_allowed || k->user_peer_allowed(k->user_ctx, id, addr);
+}
+
+struct gdoi_gcks *gdoi_gcks_new(const struct gdoi_gcks_cfg *cfg)
+{
+	if (!cfg || !cfg->p1)
+		return NULL;
+	struct gdoi_gcks *k = calloc(1, sizeof(*k));
+	if (!k)
+		return NULL;
+	k->p1cfg = *cfg->p1;
+	k->user_peer_allowed = cfg->p1->peer_allowed;
+	k->user_ctx = cfg->p1->ctx;
+	k->p1cfg.unix_now = engine_unix_now;
+	k->p1cfg.peer_allowed = engine_peer_allowed;
+	k->p1cfg.ctx = k;
+	gcks_limits_init(&k->lim, &cfg->limits);
+	k->resp = gdoi_p1_responder_new(&k->p1cfg, 0);
+	k->pks = gdoi_pull_ks_new(&cfg->pull);
+	if (!k->resp || !k->pks) {
+		gdoi_gcks_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+void gdoi_gcks_free(struct gdoi_gcks *k)
+{
+	if (!k)
+		return;
+	gdoi_pull_ks_free(k->pks);
+	gdoi_p1_responder_free(k->resp);
+	for (size_t i = k->out_head; i < k->nout; i++)
+		free(k->out[i].buf);
+	free(k->out);
+	free(k->lent);
+	gdoi_wipe_free(k->ev, k->evcap * sizeof(*k->ev));
+	free(k);
+}
+
+/* ---- queues -------------------------------------------------------------- */
+
+static void queue_out(struct gdoi_gcks *k, uint8_t **buf, size_t len, const struct gdoi_addr *to)
+{
+	if (!*buf || !len)
+		return;
+	if (k->out_head == k->nout)
+		k->out_head = k->nout = 0;
+	if (k->nout == k->outcap) {
+		size_t cap = k->outcap ? k->outcap * 2 : 4;
+		struct gcks_out *v = realloc(k->out, cap * sizeof(*v));
+		if (!v) {
+			k->stats.dropped++;	/* the peer retransmits */
+			return;
+		}
+		k->out = v;
+		k->outcap = cap;
+	}
+	k->out[k->nout++] = (struct gcks_out){ .to = *to, .buf = *buf, .len = len };
+	*buf = NULL;	/* the queue owns it */
+}
+
+static struct gdoi_gcks_event *queue_event(struct gdoi_gcks *k, enum gdoi_gcks_event_type type,
+					   const struct gdoi_addr *peer, const struct gdoi_id *id)
+{
+	if (k->ev_head == k->nev)
+		k->ev_head = k->nev = 0;
+	if (k->nev == k->evcap) {
+		size_t cap = k->evcap ? k->evcap * 2 : 4;
+		struct gdoi_gcks_event *v = calloc(cap, sizeof(*v));
+		if (!v)
+			return NULL;
+		if (k->ev)
+			memcpy(v, k->ev, k->nev * sizeof(*v));
+		gdoi_wipe_free(k->ev, k->evcap * sizeof(*k->ev));
+		k->ev = v;
+		k->evcap = cap;
+	}
+	struct gdoi_gcks_event *ev = &k->ev[k->nev++];
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->peer = *peer;
+	if (id && id->data.len <= sizeof(ev->id_data)) {
+		ev->has_id = true;
+		ev->id_type = id->type;
+		ev->id_len = id->data.len;
+		if (id->data.len)
+			memcpy(ev->id_data, id->data.ptr, id->data.len);
+	}
+	return ev;
+}
+
+bool gdoi_gcks_next_out(struct gdoi_gcks *k, struct gdoi_out *out)
+{
+	free(k->lent);
+	k->lent = NULL;
+	if (k->out_head == k->nout)
+		return false;
+	struct gcks_out *o = &k->out[k->out_head++];
+	k->lent = o->buf;
+	*out = (struct gdoi_out){ .to = o->to, .buf = o->buf, .len = o->len };
+	return true;
+}
+
+bool gdoi_gcks_next_event(struct gdoi_gcks *k, struct gdoi_gcks_event *ev)
+{
+	if (k->ev_head == k->nev)
+		return false;
+	*ev = k->ev[k->ev_head];
+	gdoi_wipe(&k->ev[k->ev_head++], sizeof(*ev));
+	return true;
+}
+
+/* ---- input ----------------------------------------------------------------- */
+
+static void dropped(struct gdoi_gcks *k, const struct gdoi_addr *from, const struct gdoi_id *id, int rc,
+		    const char *reason, bool pull)
+{
+	k->stats.dropped++;
+	gcks_limit_junk(&k->lim, from, k->now.mono_ms);
+	struct gdoi_gcks_event *ev = queue_event(k, GDOI_GCKS_EV_DROPPED, from, id);
+	if (!ev)
+		return;
+	ev->err = rc;
+	ev->pull = pull;
+	snprintf(ev->reason, sizeof(ev->reason), "%s", reason && reason[0] ? reason : gdoi_strerror(rc));
+}
+
+static int pull_input(struct gdoi_gcks *k, struct gdoi_p1_sa *sa, const uint8_t *msg, size_t len,
+		      const struct gdoi_addr *from)
+{
+	struct gdoi_pull_result pr = { 0 };
+	int rc = gdoi_pull_ks_input(k->pks, sa, msg, len, k->now.mono_ms, &pr);
+	queue_out(k, &pr.out, pr.out_len, from);
+	const struct gdoi_id *id = gdoi_p1_peer_id(sa);
+	struct gdoi_gcks_event *ev = NULL;
+	if (pr.event == GDOI_PULL_EV_REGISTERED) {
+		k->stats.registrations++;
+		ev = queue_event(k, GDOI_GCKS_EV_REGISTERED, from, id);
+		if (ev)
+			ev->group_id = pr.group_id;
+	} else if (pr.event == GDOI_PULL_EV_FAILED) {
+		ev = queue_event(k, GDOI_GCKS_EV_REFUSED, from, id);
+	} else if (rc < 0) {
+		dropped(k, from, id, rc, pr.reason, true);
+	} else if (pr.out_len) {
+		ev = queue_event(k, GDOI_GCKS_EV_PULL_ANSWERED, from, id);
+	}
+	if (ev) {
+		ev->notify = pr.notify;
+		ev->err = pr.err;
+		ev->pull = true;
+		snprintf(ev->reason, sizeof(ev->reason), "%s", pr.reason);
+	}
+	gdoi_pull_result_clear(&pr);
+	return rc;
+}
+
+int gdoi_gcks_input(struct gdoi_gcks *k, const uint8_t *msg, size_t len, const struct gdoi_addr *from,
+		    struct gdoi_now now)
+{
+	k->now = now;
+	k->stats.datagrams++;
+	const char *limit = gcks_limit_check(&k->lim, msg, len, from, now.mono_ms, &k->stats);
+	if (limit) {
+		k->stats.dropped++;
+		struct gdoi_gcks_event *ev = queue_event(k, GDOI_GCKS_EV_DROPPED, from, NULL);
+		if (ev) {
+			ev->err = GDOI_ERR_LIMIT;
+			ev->limited = true;
+			snprintf(ev->reason, sizeof(ev->reason), "%s", limit);
+		}
+		return GDOI_ERR_LIMIT;
+	}
+	if (gdoi_engine_classify(msg, len) == GDOI_FE_IKEV2) {
+		dropped(k, from, NULL, GDOI_ERR_UNSUPPORTED, "IKEv2 header (G-IKEv2 is not served)", false);
+		return GDOI_ERR_UNSUPPORTED;
+	}
+	struct gdoi_p1_result res = { 0 };
+	struct gdoi_p1_sa *sa = NULL;
+	int rc = gdoi_p1_responder_input(k->resp, msg, len, from, now.mono_ms, &res, &sa);
+	bool answered = res.out != NULL;
+	queue_out(k, &res.out, res.out_len, from);
+	const struct gdoi_id *id = sa ? gdoi_p1_peer_id(sa) : NULL;
+	enum gdoi_gcks_event_type t = GDOI_GCKS_EV_NONE;
+	switch (res.event) {
+	case GDOI_P1_EV_ESTABLISHED:
+		t = GDOI_GCKS_EV_P1_ESTABLISHED;
+		break;
+	case GDOI_P1_EV_FAILED:
+		k->stats.dropped++;
+		gcks_limit_junk(&k->lim, from, now.mono_ms);
+		t = GDOI_GCKS_EV_P1_FAILED;
+		break;
+	case GDOI_P1_EV_DELETED:
+		t = GDOI_GCKS_EV_P1_DELETED;
+		break;
+	case GDOI_P1_EV_NOTIFY:
+		t = GDOI_GCKS_EV_P1_NOTIFY;
+		break;
+	default:
+		if (rc < 0)
+			dropped(k, from, id, rc, res.reason, false);
+		break;
+	}
+	if (t != GDOI_GCKS_EV_NONE) {
+		struct gdoi_gcks_event *ev = queue_event(k, t, from, id);
+		if (ev) {
+			ev->notify = res.notify;
+			ev->err = res.err;
+			snprintf(ev->reason, sizeof(ev->reason), "%s", res.reason);
+		}
+	}
+	bool pull = rc == 0 && sa && !answered && res.event == GDOI_P1_EV_NONE && len > EXCH_OFF &&
+		    msg[EXCH_OFF] == GDOI_EXCH_PULL;
+	gdoi_p1_result_clear(&res);
+	return pull ? pull_input(k, sa, msg, len, from) : rc;
+}
+
+/* ---- time -------------------------------------------------------------------- */
+
+void gdoi_gcks_timer(struct gdoi_gcks *k, struct gdoi_now now)
+{
+	k->now = now;
+	uint64_t a = gdoi_p1_responder_expire(k->resp, now.mono_ms);
+	uint64_t b = gdoi_pull_ks_expire(k->pks, now.mono_ms);
+	k->deadline = !a ? b : !b ? a : a < b ? a : b;
+}
+
+uint64_t gdoi_gcks_deadline(const struct gdoi_gcks *k)
+{
+	return k->deadline;
+}
+
+const struct gdoi_gcks_stats *gdoi_gcks_stats(const struct gdoi_gcks *k)
+{
+	return &k->stats;
+}
+
+size_t gdoi_gcks_sa_count(const struct gdoi_gcks *k)
+{
+	return gdoi_p1_responder_sa_count(k->resp);
+}

@@ -1,0 +1,111 @@
+/*
+ * gcks.h - the key-server engine (the group controller / key server role),
+ * on the contract of engine.h: whole datagrams with their peer and the time
+ * in; datagrams to send, events and the next deadline out.
+ *
+ * It owns what registration needs on the wire: routing by exchange type
+ * (Main Mode and Informational to the Phase 1 responder and its SA table,
+ * GROUPKEY-PULL under an established SA to the PULL key server and its
+ * per-exchange state), the expiry of both, and per-source flood limits
+ * (new Phase 1 exchanges, and datagrams dropped as junk), with counters.
+ * The key server keeps the sockets, the timer, the configuration and the
+ * group / member policy and storage, which the engine reaches through the
+ * callbacks of gdoi_p1_config (peer_allowed) and gdoi_pull_ks_cfg (lookup,
+ * assign_sids, admit); everything worth a log line comes out as an event.
+ * Pushes are built by the application with gdoi_push_build (push.h).
+ */
+#ifndef GDOI_GCKS_H
+#define GDOI_GCKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "phase1.h"
+#include "pull.h"
+
+/* Per source address: a token bucket each (rate per second, burst). 0 = default. */
+struct gdoi_gcks_limits {
+	uint32_t mm1_per_s;	/* Main Mode message 1 (a new exchange); default 100 */
+	uint32_t mm1_burst;	/* default 4 * rate */
+	uint32_t junk_per_s;	/* datagrams dropped undecoded or refused; default 100 */
+	uint32_t junk_burst;	/* default 4 * rate; a source over it is not even parsed */
+};
+
+struct gdoi_gcks_cfg {
+	/* Phase 1 responder: suites, credentials, peer_allowed. Its unix_now is
+	 * ignored (the engine answers with the now of each call). Copied. */
+	const struct gdoi_p1_config *p1;
+	struct gdoi_pull_ks_cfg pull;	/* copied */
+	struct gdoi_gcks_limits limits;
+};
+
+enum gdoi_gcks_event_type {
+	GDOI_GCKS_EV_NONE = 0,
+	GDOI_GCKS_EV_P1_ESTABLISHED,	/* id: the authenticated peer */
+	GDOI_GCKS_EV_P1_FAILED,		/* reason, notify (sent, if any) */
+	GDOI_GCKS_EV_P1_DELETED,	/* the peer deleted its Phase 1 SA */
+	GDOI_GCKS_EV_P1_NOTIFY,		/* an authenticated Notify arrived */
+	GDOI_GCKS_EV_REGISTERED,	/* id completed GROUPKEY-PULL for group_id */
+	GDOI_GCKS_EV_REFUSED,		/* a registration refused: reason, notify sent */
+	GDOI_GCKS_EV_PULL_ANSWERED,	/* a PULL message answered (debug) */
+	GDOI_GCKS_EV_DROPPED,		/* datagram dropped: reason (pull: in a PULL exchange;
+					 * limited: by a flood limit, reason names which) */
+};
+
+#define GDOI_GCKS_ID_MAX 256
+
+struct gdoi_gcks_event {
+	enum gdoi_gcks_event_type type;
+	struct gdoi_addr peer;
+	bool has_id;			/* the Phase 1 peer's identity */
+	uint8_t id_type;
+	size_t id_len;
+	uint8_t id_data[GDOI_GCKS_ID_MAX];
+	uint32_t group_id;		/* REGISTERED: as the member sent it */
+	uint16_t notify;
+	int err;
+	bool pull;
+	bool limited;
+	char reason[192];		/* for the log; never holds keys */
+};
+
+/* The identity of an event as the core's type (points into ev). */
+static inline struct gdoi_id gdoi_gcks_event_id(const struct gdoi_gcks_event *ev)
+{
+	struct gdoi_id id = { .type = ev->id_type, .data = { ev->id_data, ev->id_len } };
+	return id;
+}
+
+struct gdoi_gcks_stats {
+	uint64_t datagrams;		/* handed to gdoi_gcks_input */
+	uint64_t dropped;		/* of those, dropped (limits included) */
+	uint64_t mm1_limited;		/* Main Mode message 1 over its source's limit */
+	uint64_t junk_limited;		/* from a source over its junk limit, not parsed */
+	uint64_t registrations;
+};
+
+struct gdoi_gcks;
+
+struct gdoi_gcks *gdoi_gcks_new(const struct gdoi_gcks_cfg *cfg);
+void gdoi_gcks_free(struct gdoi_gcks *k);
+
+/* One datagram from peer. 0, or a negative gdoi_err when it was dropped
+ * (the reason is in a DROPPED / *_FAILED event). */
+int gdoi_gcks_input(struct gdoi_gcks *k, const uint8_t *dgram, size_t len,
+		    const struct gdoi_addr *from, struct gdoi_now now);
+/* Expires Phase 1 SAs, pending offers and PULL exchanges. */
+void gdoi_gcks_timer(struct gdoi_gcks *k, struct gdoi_now now);
+/* When gdoi_gcks_timer is next due (monotonic ms; 0 = nothing pending). */
+uint64_t gdoi_gcks_deadline(const struct gdoi_gcks *k);
+
+/* The next datagram to send (true), valid until the next call or free. */
+bool gdoi_gcks_next_out(struct gdoi_gcks *k, struct gdoi_out *out);
+/* The next event (true); copied into ev. */
+bool gdoi_gcks_next_event(struct gdoi_gcks *k, struct gdoi_gcks_event *ev);
+
+const struct gdoi_gcks_stats *gdoi_gcks_stats(const struct gdoi_gcks *k);
+size_t gdoi_gcks_sa_count(const struct gdoi_gcks *k);
+
+#endif
