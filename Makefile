@@ -81,6 +81,25 @@ PROG_MAP  := $(foreach d,$(PROG_DIRS),$(call prog_name,$(d)):$(d)) \
 PROGS     := $(foreach m,$(PROG_MAP),$(BUILD)/bin/$(word 1,$(subst :, ,$(m))))
 LIBS_ALL  := $(LIBSRTPB) $(LIBIPC) $(LIBGDOI)
 
+# What each program links: the project's archives (in link order) and the pkg-config
+# packages it calls into, nothing more, so that its NEEDED list and its resident pages
+# are only its own (tests/integration/linkage.sh checks the NEEDED lists). A program
+# not listed here links everything.
+PROG_LIBS_gdoi-ks      := $(LIBDAEMON) $(LIBIPC) $(LIBGDOI)
+PROG_PKGS_gdoi-ks      := libcrypto libuv inih jansson sqlite3
+PROG_LIBS_gdoi-sidecar := $(LIBDAEMON) $(LIBIPC) $(LIBGDOI)
+PROG_PKGS_gdoi-sidecar := libcrypto libuv inih jansson
+PROG_LIBS_gdoictl      := $(LIBDAEMON) $(LIBIPC)
+PROG_PKGS_gdoictl      := jansson
+PROG_LIBS_gdoi-dump    := $(LIBGDOI)
+PROG_PKGS_gdoi-dump    := libcrypto jansson libpcap
+PROG_LIBS_demo-sender  := $(LIBSRTPB)
+PROG_PKGS_demo-sender  := libsrtp2 jansson
+PROG_LIBS_demo-receiver := $(LIBSRTPB)
+PROG_PKGS_demo-receiver := libsrtp2 jansson
+prog_libs = $(if $(filter undefined,$(origin PROG_LIBS_$(1))),$(LIBDAEMON) $(LIBS_ALL),$(PROG_LIBS_$(1)))
+prog_pkg_libs = $(if $(filter undefined,$(origin PROG_PKGS_$(1))),$(PKG_LIBS),$(shell pkg-config --libs $(PROG_PKGS_$(1)) 2>/dev/null))
+
 # --- tests -------------------------------------------------------------------
 TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -158,12 +177,12 @@ $(BUILD)/lib/pkgconfig/gdoisrtp.pc: srtp-bridge/gdoisrtp.pc.in
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
 
-# Each program links its own directory's objects against the project's libraries.
-# demo-app programs also share demo-app/common/.
+# Each program links its own directory's objects against its libraries (PROG_LIBS_*,
+# PROG_PKGS_* above). demo-app programs also share demo-app/common/.
 define prog_rule
-$(BUILD)/bin/$(1): $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard $(2)*.c) $$(if $$(filter demo-app/%,$(2)),$$(wildcard demo-app/common/*.c))) $$(if $$(filter keyserver/ sidecar/ tools/gdoictl/,$(2)),$(LIBDAEMON)) $(LIBS_ALL)
+$(BUILD)/bin/$(1): $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard $(2)*.c) $$(if $$(filter demo-app/%,$(2)),$$(wildcard demo-app/common/*.c))) $(call prog_libs,$(1))
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(PKG_LIBS)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $(call prog_pkg_libs,$(1))
 endef
 $(foreach m,$(PROG_MAP),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(m))),$(word 2,$(subst :, ,$(m))))))
 
@@ -194,16 +213,19 @@ bench: deps
 test-bins: all $(UNIT_BINS) $(TOOL_BINS)
 
 # Unit tests that also run under valgrind (a plain build: valgrind cannot run ASan binaries).
+# The plain daemons there are what daemon_hardening.sh takes core dumps of (GDOI_PLAIN_BUILD).
 VALGRIND_TESTS := test_wire_vectors test_wire_malformed test_wire_roundtrip test_crypto \
 	test_ike_keys test_phase1 test_pull test_pull_vectors test_push test_policy \
 	test_ipc_snapshot test_ipc_proto test_bridge_policy test_ks_state test_ks_config test_sc_config \
-	test_compat_gdoid test_sidecar_group
+	test_compat_gdoid test_sidecar_group test_daemon_opts
 
 check: deps
 	$(MAKE) BUILD=build/asan SAN=1 test-bins
-	$(MAKE) BUILD=build/vg CFLAGS="-O1 -g" $(VALGRIND_TESTS:%=build/vg/tests/%)
+	$(MAKE) BUILD=build/vg CFLAGS="-O1 -g" $(VALGRIND_TESTS:%=build/vg/tests/%) \
+		build/vg/bin/gdoi-ks build/vg/bin/gdoi-sidecar
 	$(MAKE) BUILD=build/fuzz fuzz-bins
 	FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) VALGRIND_BUILD=build/vg VALGRIND_TESTS="$(VALGRIND_TESTS)" \
+		GDOI_PLAIN_BUILD=build/vg \
 		tests/run-all.sh build/asan build/fuzz
 
 deps:

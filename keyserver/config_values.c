@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "daemon/addr.h"
 #include "gdoi/numbers.h"
 
 bool ks_parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
@@ -29,24 +30,12 @@ bool ks_parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
 
 int ks_parse_inet(const char *s, struct ks_inet *out, bool need_port)
 {
-	char buf[64];
-	const char *colon = strrchr(s, ':');
-	size_t n = colon ? (size_t)(colon - s) : strlen(s);
-	if (n >= sizeof(buf) || (need_port && !colon))
+	struct dm_addr a;
+
+	if (dm_addr_parse(s, 0, need_port ? DM_ADDR_NEED_PORT : 0, &a) || a.family != AF_INET)
 		return -1;
-	memcpy(buf, s, n);
-	buf[n] = 0;
-	struct in_addr a;
-	if (inet_pton(AF_INET, buf, &a) != 1)
-		return -1;
-	memcpy(out->ip, &a, 4);
-	out->port = 0;
-	if (colon) {
-		uint32_t port;
-		if (!ks_parse_u32(colon + 1, 0, 65535, &port))
-			return -1;
-		out->port = (uint16_t)port;
-	}
+	memcpy(out->ip, a.ip, sizeof out->ip);
+	out->port = a.port;
 	return 0;
 }
 

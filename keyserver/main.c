@@ -9,7 +9,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,22 +19,41 @@
 #include "daemon/dir.h"
 #include "daemon/harden.h"
 #include "daemon/notify.h"
+#include "daemon/opts.h"
 #include "keyserver/ks.h"
 #include "keyserver/log.h"
 
-static void usage(FILE *f)
+enum { OPT_LISTEN = DM_OPT_LONG_ONLY, OPT_STATE, OPT_ADMIN_SOCKET };
+
+static const struct dm_opt ks_opts[] = {
+	{ "config", 'c', "FILE", "configuration file (required)" },
+	{ "listen", OPT_LISTEN, "ADDR:PORT",
+	  "UDP address to serve (overrides [server] listen; default 0.0.0.0:848)" },
+	{ "state", OPT_STATE, "DIR", "state directory (overrides [server] state)" },
+	{ "admin-socket", OPT_ADMIN_SOCKET, "PATH", "admin Unix socket (overrides [server] admin_socket)" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct dm_prog ks_prog = {
+	.name = "gdoi-ks",
+	.version = KS_VERSION,
+	.synopsis = "-c FILE [options]",
+	.about = "GDOI (RFC 6407) key server for SRTP groups.",
+	.footer = "Signals: SIGTERM/SIGINT clean shutdown, SIGHUP reload groups and members.",
+	.opts = ks_opts,
+};
+
+static int ks_opt(void *ctx, int key, const char *arg)
 {
-	fprintf(f,
-		"usage: gdoi-ks -c FILE [options]\n"
-		"GDOI (RFC 6407) key server for SRTP groups.\n\n"
-		"  -c, --config FILE        configuration file (required)\n"
-		"      --listen ADDR:PORT   UDP address to serve (overrides [server] listen; default 0.0.0.0:848)\n"
-		"      --state DIR          state directory (overrides [server] state)\n"
-		"      --admin-socket PATH  admin Unix socket (overrides [server] admin_socket)\n"
-		"  -v, --verbose            more log output (repeatable)\n"
-		"  -h, --help               this text\n"
-		"  -V, --version            print the version\n\n"
-		"Signals: SIGTERM/SIGINT clean shutdown, SIGHUP reload groups and members.\n");
+	struct ks *ks = ctx;
+
+	switch (key) {
+	case 'c': ks->config_path = arg; break;
+	case OPT_LISTEN: ks->ov.listen = arg; break;
+	case OPT_STATE: ks->ov.state_dir = arg; break;
+	case OPT_ADMIN_SOCKET: ks->ov.admin_socket = arg; break;
+	}
+	return 0;
 }
 
 /* ---- UDP ---------------------------------------------------------------------- */
@@ -235,33 +253,14 @@ static void on_signal(uv_signal_t *s, int signum)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "state", required_argument, NULL, 's' },
-		{ "admin-socket", required_argument, NULL, 'a' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ks ks = { 0 };
-	int verbose = 0, c;
-	while ((c = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': ks.config_path = optarg; break;
-		case 'l': ks.ov.listen = optarg; break;
-		case 's': ks.ov.state_dir = optarg; break;
-		case 'a': ks.ov.admin_socket = optarg; break;
-		case 'v': verbose++; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("gdoi-ks %s\n", KS_VERSION); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind != argc || !ks.config_path) {
-		fprintf(stderr, "gdoi-ks: error: %s\n", optind != argc ? "unexpected argument" : "-c FILE is required");
-		usage(stderr);
+	int verbose = 0, rc;
+
+	if ((rc = dm_opts_parse(&ks_prog, argc, argv, ks_opt, &ks, &verbose)))
+		return rc == 1 ? 0 : 2;
+	if (!ks.config_path) {
+		fprintf(stderr, "gdoi-ks: error: -c FILE is required\n");
+		dm_opts_usage(&ks_prog, stderr);
 		return 2;
 	}
 	dm_log_init("gdoi-ks");
@@ -300,7 +299,7 @@ int main(int argc, char **argv)
 	 * from this socket, and an unbound one would be bound to an ephemeral port. */
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(ks.cfg->listen.port) };
 	memcpy(&sa.sin_addr, ks.cfg->listen.ip, 4);
-	int rc = uv_udp_bind(&ks.udp, (const struct sockaddr *)&sa, 0);
+	rc = uv_udp_bind(&ks.udp, (const struct sockaddr *)&sa, 0);
 	char la[64];
 	snprintf(la, sizeof(la), "%u.%u.%u.%u:%u", ks.cfg->listen.ip[0], ks.cfg->listen.ip[1],
 		 ks.cfg->listen.ip[2], ks.cfg->listen.ip[3], ks.cfg->listen.port);

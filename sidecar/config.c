@@ -7,6 +7,7 @@
  */
 #include "sidecar.h"
 
+#include "daemon/addr.h"
 #include "daemon/file.h"
 
 #include <arpa/inet.h>
@@ -102,29 +103,11 @@ static bool key_repeated(struct ctx *x, const char *k)
 
 int sc_parse_inet(const char *s, uint16_t defport, struct sockaddr_in *out)
 {
-	char host[64];
-	const char *colon = strrchr(s, ':');
-	size_t hl = colon ? (size_t)(colon - s) : strlen(s);
-	unsigned long port = defport;
-	char *end;
+	struct dm_addr a;
 
 	memset(out, 0, sizeof *out);
-	out->sin_family = AF_INET;
-	if (hl == 0 || hl >= sizeof host)
+	if (dm_addr_parse(s, defport, defport ? 0 : DM_ADDR_NEED_PORT, &a) || dm_addr_sin(&a, out))
 		return -1;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	if (inet_pton(AF_INET, host, &out->sin_addr) != 1)
-		return -1;
-	if (colon) {
-		errno = 0;
-		port = strtoul(colon + 1, &end, 10);
-		if (!colon[1] || *end || errno || port > 65535)
-			return -1;
-	} else if (!defport) {
-		return -1;
-	}
-	out->sin_port = htons((uint16_t)port);
 	return 0;
 }
 

@@ -8,9 +8,9 @@
 #include "daemon/dir.h"
 #include "daemon/harden.h"
 #include "daemon/notify.h"
+#include "daemon/opts.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,22 +19,22 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: gdoi-sidecar [-c FILE] [--server ADDR:PORT] [--socket PATH] [-v]\n"
-		"GDOI (RFC 6407) group member: registers with a key server, follows rekeys,\n"
-		"and hands SRTP keys to local media processes over a Unix socket (docs/ipc.md).\n"
-		"\n"
-		"  -c, --config FILE     configuration (default /etc/gdoi/sidecar.conf)\n"
-		"  -s, --server ADDR:PORT  key server, replacing the configured list\n"
-		"  -S, --socket PATH     IPC socket (default /run/gdoi-sidecar/sidecar.sock)\n"
-		"  -v, --verbose         more log lines\n"
-		"  -h, --help            this text\n"
-		"  -V, --version         print the version\n"
-		"\n"
-		"Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the allow lists.\n");
-}
+static const struct dm_opt sc_opts[] = {
+	{ "config", 'c', "FILE", "configuration (default /etc/gdoi/sidecar.conf)" },
+	{ "server", 's', "ADDR:PORT", "key server, replacing the configured list" },
+	{ "socket", 'S', "PATH", "IPC socket (default /run/gdoi-sidecar/sidecar.sock)" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct dm_prog sc_prog = {
+	.name = "gdoi-sidecar",
+	.version = SC_VERSION,
+	.synopsis = "[-c FILE] [--server ADDR:PORT] [--socket PATH] [-v]",
+	.about = "GDOI (RFC 6407) group member: registers with a key server, follows rekeys,\n"
+		 "and hands SRTP keys to local media processes over a Unix socket (docs/ipc.md).",
+	.footer = "Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the allow lists.",
+	.opts = sc_opts,
+};
 
 static void ipc_log(void *ctx, const char *msg)
 {
@@ -90,37 +90,34 @@ static void on_signal(uv_signal_t *h, int signum)
 		stop(sc, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
+struct sc_args {
+	const char *server, *sock;
+};
+
+static int sc_opt(void *ctx, int key, const char *arg)
+{
+	struct sc_args *args = ctx;
+
+	switch (key) {
+	case 'c': cfg_path = arg; break;
+	case 's': args->server = arg; break;
+	case 'S': args->sock = arg; break;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "server", required_argument, NULL, 's' },
-		{ "socket", required_argument, NULL, 'S' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static struct sidecar sc;
-	const char *server = NULL, *sock = NULL;
+	struct sc_args args = { NULL, NULL };
+	const char *server, *sock;
 	char err[400];
-	int c, rc, verbose = 0;
+	int rc, verbose = 0;
 
-	while ((c = getopt_long(argc, argv, "c:s:S:vhV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': cfg_path = optarg; break;
-		case 's': server = optarg; break;
-		case 'S': sock = optarg; break;
-		case 'v': verbose++; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("gdoi-sidecar " SC_VERSION "\n"); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind < argc) {
-		usage(stderr);
-		return 2;
-	}
+	if ((rc = dm_opts_parse(&sc_prog, argc, argv, sc_opt, &args, &verbose)))
+		return rc == 1 ? 0 : 2;
+	server = args.server;
+	sock = args.sock;
 	dm_log_init("gdoi-sidecar");
 	dm_log_set_verbosity(verbose);
 	dm_no_core_dumps();

@@ -3,8 +3,8 @@
 # (a sysfs file whose size is not what read returns, a FIFO, a symlink, a key
 # readable by others), 10,000 junk datagrams (a bounded number of log lines, the key
 # server still serves), state and socket directories pre-created by another uid
-# (setpriv to 65534), gdoictl refusing a socket in such a directory, and no TEK key
-# bytes in a gcore dump of a sidecar holding keys.
+# (setpriv to 65534), gdoictl refusing a socket in such a directory, and core dumps of
+# a sidecar holding keys (none by default; with GDOI_CORE_DUMPS=1 no key in them).
 set -u
 . "$(dirname "$0")/lib/stack.sh"
 stack_need gdoi-ks gdoi-sidecar gdoictl
@@ -40,7 +40,7 @@ ca = $tmp/a.crt"; rc=$?
 	check "a key file shorter than its reported size is refused with its path, no crash" \
 		refused $rc "$sysfile"
 else
-	skip "no $sysfile to play a short-reading key file"
+	skip "a key file shorter than its reported size is refused" "no $sysfile"
 fi
 mkfifo "$tmp/fifo.key"
 sc_try "private_key = $tmp/fifo.key
@@ -108,7 +108,7 @@ PY
 		sh -c "[ $rc -eq 3 ] && grep -q 'owned by uid $nobody' '$tmp/ctl.err'"
 	kill "$fake" 2>/dev/null; wait "$fake" 2>/dev/null
 else
-	skip "not root: no second uid for the planted directories"
+	skip "directories pre-created by another uid are refused" "not root: no second uid"
 fi
 
 # ---- a real stack: junk flood, core dumps ------------------------------------------
@@ -149,13 +149,66 @@ check "10,000 junk datagrams make at most 20 log lines (got $lines)" test "$line
 check "gdoi-ks still answers its admin socket after the flood" "$CTL" --socket "$KS_SOCK" status
 check "... and registers: the sidecar still gets keys" get
 
-if ! command -v gcore >/dev/null; then
-	skip "no gcore"
-else
-	pid=$SC_PID
-	check "the sidecar's coredump_filter excludes all memory" \
-		test "$(cat /proc/$pid/coredump_filter 2>/dev/null)" = 00000000
-	get >"$tmp/snap.json"
+# ---- core dumps ----------------------------------------------------------------------
+# The dumps are taken of a plain build (an ASan process's dump holds its shadow maps,
+# and gdb reads little of it): $GDOI_PLAIN_BUILD (make check: build/vg), else
+# $GDOI_BUILD or build/ when they are not sanitizer builds. Each dump is searched for
+# every TEK key and salt (raw, hex, base64) and for a marker string in the daemon's
+# environment, which proves the dump holds memory at all.
+is_plain() { [ -x "$1/bin/gdoi-sidecar" ] && ! readelf -d "$1/bin/gdoi-sidecar" 2>/dev/null | grep -q libasan; }
+plain=
+for d in ${GDOI_PLAIN_BUILD:-} "$B" "$top/build/vg" "$top/build"; do
+	case $d in /*) ;; *) d=$top/$d ;; esac
+	is_plain "$d" && { plain=$d; break; }
+done
+# key_table PID BINARY: "START END N": the address range of the sidecar's key table (its
+# static struct sidecar, the region it marks MADV_DONTDUMP) in the live process PID, and
+# how many of the keys in $tmp/keys that range holds now (read from /proc/PID/mem)
+key_table() {
+	python3 - "$1" "$2" "$tmp/keys" <<'PY'
+import subprocess, sys
+pid, exe, keys = sys.argv[1], sys.argv[2], sys.argv[3]
+sym = [l.split() for l in subprocess.run(["nm", "-S", exe], capture_output=True, text=True).stdout.splitlines()]
+sym = [l for l in sym if len(l) == 4 and l[2] in "bBdD" and l[3].split(".")[0] == "sc"]
+base = None
+for l in open(f"/proc/{pid}/maps"):
+    f = l.split()
+    if len(f) >= 6 and f[5] == exe and int(f[2], 16) == 0:
+        base = int(f[0].split("-")[0], 16)
+        break
+start = base + int(sym[0][0], 16)
+end = start + int(sym[0][1], 16)
+with open(f"/proc/{pid}/mem", "rb") as m:
+    m.seek(start)
+    table = m.read(end - start)
+n = sum(1 for k in open(keys) if bytes.fromhex(k.strip()) in table)
+print(hex(start), hex(end), n)
+PY
+}
+# dump_has DUMP START END: "DUMPED KEYS MARKER": octets of [START, END) the dump holds, how
+# many key forms (raw, hex, base64) it holds anywhere, whether it holds the marker
+dump_has() {
+	python3 - "$1" "$2" "$3" "$tmp/keys" "$marker" <<'PY'
+import base64, struct, sys
+core = open(sys.argv[1], "rb").read()
+lo, hi = int(sys.argv[2], 16), int(sys.argv[3], 16)
+phoff = struct.unpack_from("<Q", core, 0x20)[0]
+phentsize, phnum = struct.unpack_from("<HH", core, 0x36)
+dumped = 0
+for i in range(phnum):
+    typ, _, off, va, _, filesz, _, _ = struct.unpack_from("<IIQQQQQQ", core, phoff + i * phentsize)
+    if typ == 1 and filesz:
+        dumped += max(0, min(hi, va + filesz) - max(lo, va))
+n = 0
+for line in open(sys.argv[4]):
+    k = bytes.fromhex(line.strip())
+    n += sum(1 for form in (k, k.hex().encode(), base64.b64encode(k)) if form in core)
+print(dumped, n, int(sys.argv[5].encode() in core))
+PY
+}
+# snapshot_keys SOCKET: the master keys and salts the sidecar on SOCKET hands out, in $tmp/keys
+snapshot_keys() {
+	"$CTL" --sidecar "$1" get media --format json >"$tmp/snap.json" &&
 	python3 - "$tmp/snap.json" >"$tmp/keys" <<'PY'
 import base64, json, sys
 s = json.load(open(sys.argv[1]))
@@ -164,26 +217,80 @@ for t in s["teks"]:
     for k in ("master_key", "master_salt"):
         print(base64.b64decode(t[k]).hex())
 PY
-	check "the snapshot gave key material to look for" test -s "$tmp/keys"
-	timeout 60 gcore -o "$tmp/core" "$pid" >/dev/null 2>&1
-	core=$(ls "$tmp"/core.* 2>/dev/null | head -1)
-	check "gcore wrote a dump of the sidecar" test -n "$core"
-	if [ -n "$core" ]; then
-		found=$(python3 - "$core" "$tmp/keys" <<'PY'
-import base64, sys
-core = open(sys.argv[1], "rb").read()
-n = 0
-for line in open(sys.argv[2]):
-    k = bytes.fromhex(line.strip())
-    for form in (k, k.hex().encode(), base64.b64encode(k)):
-        if form in core:
-            n += 1
-print(n)
-PY
-)
-		echo "# key forms found in the dump: $found"
-		check "no TEK key or salt (raw, hex or base64) in the sidecar's dump" test "$found" = 0
+	[ -s "$tmp/keys" ]
+}
+# filtered_gcore PID FILE: a gcore that honours coredump_filter and MADV_DONTDUMP, as the
+# kernel does (gdb 13: use-coredump-filter on, dump-excluded-mappings off)
+filtered_gcore() {
+	timeout 60 gdb -nx -batch -p "$1" -ex "set use-coredump-filter on" \
+		-ex "set dump-excluded-mappings off" -ex "gcore $2" >"$tmp/gdb.log" 2>&1 && [ -s "$2" ]
+}
+marker=gdoi-dump-marker-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
+
+if ! command -v gdb >/dev/null; then
+	skip "core dumps: a filtered gcore of the sidecar holds no key" "no gdb"
+elif [ -z "$plain" ]; then
+	skip "core dumps: a filtered gcore of the sidecar holds no key" \
+		"no plain (non-ASan) build: set GDOI_PLAIN_BUILD (make check builds build/vg)"
+else
+	echo "# core dumps of $plain/bin/gdoi-sidecar"
+	# 1. As the daemon starts by default: non-dumpable, coredump_filter 0.
+	mkdir -p "$tmp/cores" "$tmp/run2" "$tmp/run3"; chmod 0700 "$tmp/run2" "$tmp/run3"
+	sc2_conf() { # sc2_conf NAME SOCKET
+		(umask 077; printf '[sidecar]\nkeyserver = 127.0.0.1:%s\nsocket = %s\nidentity = fqdn:alice.example\npsk = %s\nretry_min = 200\n\n[group media]\nid = 1234\nallow = uid:%s\n' \
+			"$port" "$2" "$psk" "$me" >"$tmp/$1.conf")
+	}
+	sc2_conf plain "$tmp/run2/s.sock"
+	(ulimit -c unlimited; cd "$tmp/cores" && exec env GDOI_MARKER="$marker" "$plain/bin/gdoi-sidecar" -c "$tmp/plain.conf" \
+		>"$tmp/plain.log" 2>&1) & ppid=$!
+	stack_pids+=("$ppid")
+	if stack_wait 15 snapshot_keys "$tmp/run2/s.sock"; then
+		check "the sidecar's coredump_filter is 0 by default" \
+			test "$(cat /proc/$ppid/coredump_filter 2>/dev/null)" = 00000000
+		check "the sidecar is not dumpable by default (no core on SIGQUIT)" sh -c \
+			"grep -q '^0' /proc/sys/fs/suid_dumpable && kill -QUIT $ppid && sleep 1 && ! ls '$tmp/cores' | grep -q ."
+		kill -TERM "$ppid" 2>/dev/null; wait "$ppid" 2>/dev/null
+	else
+		notok "a plain-build sidecar gets keys"; tail -5 "$tmp/plain.log" | sed 's/^/# /'
 	fi
+	# 2. GDOI_CORE_DUMPS=1 (debugging): dumps hold memory, but never the pages of the key
+	#    table, which are MADV_DONTDUMP.
+	sc2_conf dumps "$tmp/run3/s.sock"
+	(ulimit -c unlimited; cd "$tmp/cores" && exec env GDOI_CORE_DUMPS=1 GDOI_MARKER="$marker" \
+		"$plain/bin/gdoi-sidecar" -c "$tmp/dumps.conf" >"$tmp/dumps.log" 2>&1) & dpid=$!
+	stack_pids+=("$dpid")
+	if stack_wait 15 snapshot_keys "$tmp/run3/s.sock"; then
+		read -r lo hi live < <(key_table "$dpid" "$plain/bin/gdoi-sidecar" || echo "0x0 0x0 0")
+		echo "# key table $lo-$hi holds $live of $(wc -l <"$tmp/keys") key/salt values"
+		check "the sidecar's key table holds every key and salt it hands out" \
+			test "$live" -eq "$(wc -l <"$tmp/keys")"
+		check "with GDOI_CORE_DUMPS=1 a filtered gcore of the sidecar is written" \
+			filtered_gcore "$dpid" "$tmp/gcore.dumps"
+		read -r dumped found has_marker < <(dump_has "$tmp/gcore.dumps" "$lo" "$hi" 2>/dev/null || echo "- - 0")
+		# Copies outside the table (the group's policy on the heap, the reply line just
+		# written) are counted here but not yet kept out of dumps.
+		echo "# gcore: $dumped octets of the key table, $found key form(s) anywhere, marker $has_marker"
+		check "... it holds the process's memory (the marker from its environment)" test "$has_marker" = 1
+		check "... but no page of the key table, which is MADV_DONTDUMP" test "$dumped" = 0
+		case $(cat /proc/sys/kernel/core_pattern) in
+		'|'*) skip "a kernel core dump (SIGQUIT) of the sidecar holds no page of the key table" \
+			"core_pattern is a pipe" ;;
+		*)
+			kill -QUIT "$dpid"; wait "$dpid" 2>/dev/null
+			core=$(ls "$tmp"/cores/core* 2>/dev/null | head -1)
+			check "with GDOI_CORE_DUMPS=1 the kernel writes a core on SIGQUIT" test -n "$core"
+			if [ -n "$core" ]; then
+				read -r dumped found has_marker < <(dump_has "$core" "$lo" "$hi")
+				echo "# kernel core: $dumped octets of the key table, $found key form(s) anywhere, marker $has_marker"
+				check "... the core holds the process's memory but no page of the key table" \
+					test "$has_marker" = 1 -a "$dumped" = 0
+			fi
+			;;
+		esac
+	else
+		notok "a plain-build sidecar with GDOI_CORE_DUMPS=1 gets keys"; tail -5 "$tmp/dumps.log" | sed 's/^/# /'
+	fi
+	kill -TERM "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null
 fi
 
 kill -TERM "$SC_PID" "$KS_PID"

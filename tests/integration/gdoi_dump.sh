@@ -12,12 +12,7 @@ vec=${GDOI_VECTORS:-$top/tests/vectors}
 bin=$build/bin/gdoi-dump
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-# check NAME COMMAND...: one TAP line from the command's status.
-check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; fi; }
+. "$top/tests/integration/lib/tap.sh"
 
 # Sanitizer reports or crashes in any stderr we collected.
 clean_stderr() { ! grep -qE 'Sanitizer|runtime error|LeakSanitizer' "$1"; }
@@ -397,5 +392,4 @@ check "--version prints 0.1.0" [ "$out" = "gdoi-dump 0.1.0" ]
 "$bin" --help >/dev/null
 check "--help exits 0" [ $? -eq 0 ]
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_plan_end

@@ -22,11 +22,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; fi; }
+. "$top/tests/integration/lib/tap.sh"
 clean_stderr() { ! grep -qE 'Sanitizer|runtime error' "$1"; }
 
 for need in "$drv" ike-scan; do
@@ -124,5 +120,4 @@ check "driver exits cleanly on SIGTERM (-m)" stop
 cat "$tmp/modern.err"
 check "no sanitizer report (modern run)" clean_stderr "$tmp/modern.err"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_plan_end

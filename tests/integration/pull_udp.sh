@@ -10,26 +10,24 @@ driver=$build/tests/pull-udp
 dump=$build/bin/gdoi-dump
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-no() { n=$((n + 1)); bad=$((bad + 1)); echo "not ok $n - $1"; }
+. "$top/tests/integration/lib/tap.sh"
 
 if "$driver" "$tmp/pull.pcap" >"$tmp/keys" 2>"$tmp/driver.err"; then
 	ok "member and key server registered three times over UDP and applied a push"
 else
-	no "pull-udp driver failed: $(cat "$tmp/driver.err")"
+	notok "pull-udp driver failed: $(cat "$tmp/driver.err")"
 fi
-[ "$(grep -c '^ike-key ' "$tmp/keys")" -eq 3 ] && ok "three Phase 1 keys for gdoi-dump" || no "Phase 1 keys missing"
+[ "$(grep -c '^ike-key ' "$tmp/keys")" -eq 3 ] && ok "three Phase 1 keys for gdoi-dump" || notok "Phase 1 keys missing"
 
 args=()
 while read -r _ kv; do args+=(--ike-key "$kv"); done <"$tmp/keys"
 if "$dump" --json "${args[@]}" "$tmp/pull.pcap" >"$tmp/dump.json" 2>"$tmp/dump.err"; then
 	ok "gdoi-dump exits 0 on the capture"
 else
-	no "gdoi-dump failed: $(head -3 "$tmp/dump.err")"
+	notok "gdoi-dump failed: $(head -3 "$tmp/dump.err")"
 fi
 
-python3 - "$tmp/dump.json" <<'PY' && ok "every message decoded and decrypted, payload sequences as expected" || no "gdoi-dump output does not match the exchanges"
+python3 - "$tmp/dump.json" <<'PY' && ok "every message decoded and decrypted, payload sequences as expected" || notok "gdoi-dump output does not match the exchanges"
 import json, sys
 msgs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 assert len(msgs) == 31, len(msgs)
@@ -54,5 +52,4 @@ push = [m for m in msgs if m["exchange"] == 33]
 assert len(push) == 1 and types(push[0]) == ["SEQ", "DELETE", "SA", "KD", "SIG"], types(push[0])
 PY
 
-echo "1..$n"
-[ "$bad" -eq 0 ]
+tap_plan_end

@@ -22,9 +22,9 @@ sc=$build/bin/gdoi-sidecar ks=$build/tests/ks-lite cl=$build/tests/ipc-client-te
 dir=$(mktemp -d /tmp/sidecar-test.XXXXXX)
 chmod 0755 "$dir"
 sock=$dir/run/sidecar.sock
-n=0 fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; [ $# -gt 1 ] && echo "# $2" | head -c 2000 && echo; }
+. "$top/tests/integration/lib/tap.sh"
+# nok NAME [OUTPUT]: notok, then the output that failed it as a TAP comment
+nok() { notok "$1"; [ $# -gt 1 ] && echo "# $2" | head -c 2000 && echo; }
 check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d" "${out:-}"; fi; }
 has() { grep -q -- "$1" <<<"$out"; }
 wait_log() { # FILE PATTERN SECONDS
@@ -204,5 +204,4 @@ out=$(grep -E "ERROR: AddressSanitizer|runtime error|LeakSanitizer" "$dir/sideca
 check "no sanitizer report from the sidecar" test -z "$out"
 out=$(grep -ciE "master_key|inline:" "$dir/sidecar.log")
 check "sidecar log holds no keys" test "$out" -eq 0
-echo "1..$n"
-exit $((fails > 0))
+tap_plan_end

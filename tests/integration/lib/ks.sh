@@ -9,12 +9,7 @@ CTL=$B/bin/gdoictl
 PROBE=$B/tests/gm-probe
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 
-tap_n=0
-tap_fail=0
-ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
-notok() { tap_n=$((tap_n + 1)); tap_fail=$((tap_fail + 1)); echo "not ok $tap_n - $*"; }
-# check DESCRIPTION COMMAND...: one TAP line from a command's status
-check() { local d=$1; shift; if "$@"; then ok "$d"; else notok "$d"; fi; }
+. "$top/tests/integration/lib/tap.sh"
 
 for b in "$KS" "$CTL" "$PROBE"; do
 	if [ ! -x "$b" ]; then

@@ -7,7 +7,7 @@
 #   stack_wait SECONDS CMD...     retries CMD every 0.1 s until it succeeds
 #
 # After sourcing: $tmp (removed on exit unless KEEP is set), $port, $psk, $KS_SOCK (admin),
-# $SC_SOCK (IPC, in $tmp/run), $BIN. TAP helpers: ok, notok, check, skip, tap_plan_end.
+# $SC_SOCK (IPC, in $tmp/run), $BIN. TAP helpers (lib/tap.sh): ok, notok, check, skip, tap_plan_end.
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 B=${GDOI_BUILD:-$top/build}
@@ -15,14 +15,7 @@ case $B in /*) ;; *) B=$top/$B ;; esac
 BIN=$B/bin
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 
-tap_n=0
-tap_fail=0
-ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
-notok() { tap_n=$((tap_n + 1)); tap_fail=$((tap_fail + 1)); echo "not ok $tap_n - $*"; }
-skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n # SKIP $*"; }
-# check DESCRIPTION COMMAND...: one TAP line from a command's status
-check() { local d=$1; shift; if "$@"; then ok "$d"; else notok "$d"; fi; }
-tap_plan_end() { echo "1..$tap_n"; [ "$tap_fail" -eq 0 ]; }
+. "$top/tests/integration/lib/tap.sh"
 
 stack_need() {
 	local p

@@ -1,0 +1,90 @@
+/* addr.c - see addr.h. */
+#include "daemon/addr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Splits S into HOST (a copy, brackets removed) and PORT (NULL when none). */
+static int split(const char *s, char *host, size_t hostlen, const char **port)
+{
+	const char *h = s, *end, *colon;
+
+	*port = NULL;
+	if (*s == '[') {
+		h = s + 1;
+		end = strchr(h, ']');
+		if (!end || (end[1] && end[1] != ':'))
+			return -EINVAL;
+		if (end[1] == ':')
+			*port = end + 2;
+	} else {
+		colon = strchr(s, ':');
+		if (colon && !strchr(colon + 1, ':')) { /* one colon: ADDR:PORT */
+			end = colon;
+			*port = colon + 1;
+		} else { /* none, or a bare IPv6 address */
+			end = s + strlen(s);
+		}
+	}
+	if (end == h)
+		return -EINVAL;
+	if ((size_t)(end - h) >= hostlen)
+		return -ENAMETOOLONG;
+	memcpy(host, h, (size_t)(end - h));
+	host[end - h] = '\0';
+	return 0;
+}
+
+static int parse_port(const char *s, uint16_t *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 65535)
+		return -EINVAL;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+int dm_addr_parse(const char *s, uint16_t default_port, unsigned flags, struct dm_addr *out)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = split(s, host, sizeof host, &port)))
+		return rc;
+	if (inet_pton(AF_INET, host, out->ip) == 1 && *s != '[')
+		out->family = AF_INET;
+	else if (inet_pton(AF_INET6, host, out->ip) == 1)
+		out->family = AF_INET6;
+	else
+		return -EINVAL;
+	out->port = default_port;
+	if (port) {
+		if ((rc = parse_port(port, &out->port)))
+			return rc;
+		out->has_port = true;
+	} else if (flags & DM_ADDR_NEED_PORT) {
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int dm_addr_sin(const struct dm_addr *a, struct sockaddr_in *out)
+{
+	if (a->family != AF_INET)
+		return -EAFNOSUPPORT;
+	memset(out, 0, sizeof *out);
+	out->sin_family = AF_INET;
+	memcpy(&out->sin_addr, a->ip, 4);
+	out->sin_port = htons(a->port);
+	return 0;
+}
