@@ -8,8 +8,9 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 log=$(mktemp "${TMPDIR:-/tmp}/gdoi-demo-short.XXXXXX")
 trap 'rm -f "$log"' EXIT
-# sender: no errors, rekeys; per receiver: auth, loss, payload; rx2: the late join
-DEMO_CHECKS=9
+# sender: no errors, rekeys; rx1, rx2: auth, loss, payload; rx2: the late join;
+# gst (gdoisrtpdec): loss, payload
+DEMO_CHECKS=11
 "$top/demo-app/run-demo.sh" --short >"$log" 2>&1
 rc=$?
 n=0 fails=0
