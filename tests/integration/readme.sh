@@ -89,7 +89,8 @@ nwav=0 short=
 for w in "$work"/*.wav; do
 	[ -f "$w" ] || continue
 	nwav=$((nwav + 1))
-	[ "$(stat -c %s "$w")" -ge 64000 ] || short="$short $(basename "$w")"	# 4 s of 8 kHz s16
+	size=$(stat -c %s "$w")
+	[ "$size" -ge 64000 ] || short="$short $(basename "$w") ($size octets)"	# 4 s of 8 kHz s16
 done
 check "the README's receivers each wrote 4 s or more of audio ($nwav WAV files;${short:- none} short)" \
 	test "$nwav" -ge 2 -a -z "$short"
