@@ -3,13 +3,24 @@
  * local gdoi-sidecar through libgdoisrtp. The sender switches to a new TEK at
  * its activation time (the key server's ATD), so receivers already hold it.
  *
- * SSRC: members that share a group key must never share an SSRC (RFC 3711
- * §9.1), so the key server assigns them. This element overwrites the SSRC
- * field of every packet with the one assigned to this member: the
- * payloader's own SSRC (random, or its ssrc property) never reaches the
- * wire. The output caps carry ssrc=(uint)ASSIGNED.
+ * SSRC: members that share a group key must never share an SSRC, and one SSRC
+ * must never serve two sender sessions (RFC 3711 §9.1, docs/bridge.md
+ * "Keystream uniqueness"). So each run (READY -> PAUSED) leases an SSRC from
+ * the sidecar for itself alone (gdoisrtp_client_lease) and keeps it across
+ * rekeys and sidecar reconnects until the element stops; the sidecar then
+ * burns it, and the next run leases another. This element overwrites the
+ * SSRC field of every packet with the leased one: the payloader's own SSRC
+ * (random, or its ssrc property) never reaches the wire. The output caps
+ * carry ssrc=(uint)LEASED.
+ *
+ * Sequence numbers: the payloader's first one comes from GLib's PRNG (or its
+ * seqnum-offset property). Each run adds an offset from the kernel CSPRNG
+ * (gdoisrtp_random, RFC 3550 §5.1) to every RTP sequence number, so gaps and
+ * order are kept and the wire's first number is unpredictable.
  */
 #include "gst/gdoisrtpenc.h"
+
+#include <errno.h>
 
 #include "gst/gdoisrtpkeys.h"
 
@@ -23,6 +34,7 @@ struct _GstGdoiSrtpEnc {
 	GstBaseTransform parent;
 	struct gdoi_keys keys;
 	gboolean rtcp, have_ssrc;
+	guint16 seq_offset;		/* this run's, added to every RTP sequence number */
 	gint timeout_ms;
 };
 
@@ -57,16 +69,32 @@ static void enc_finalize(GObject *o)
 	G_OBJECT_CLASS(gst_gdoi_srtp_enc_parent_class)->finalize(o);
 }
 
-/*
- * The SSRC this sender uses: the first the key server assigned to this
- * member, as the snapshot lists it. The one place that picks it.
- */
-static int enc_assigned_ssrc(const gdoisrtp_snapshot *snap, guint32 *ssrc)
+/* This run's SSRC, leased from the sidecar before the first snapshot is read so
+ * that the snapshot lists it; FALSE with an error message posted. */
+static gboolean enc_lease_ssrc(GstGdoiSrtpEnc *self, guint32 *ssrc)
 {
-	if (gdoisrtp_snapshot_num_ssrcs(snap) == 0)
-		return GDOISRTP_ERR_SSRC;
-	*ssrc = gdoisrtp_snapshot_ssrc(snap, 0);
-	return 0;
+	int wait_ms = self->timeout_ms < 0 ? G_MAXINT : self->timeout_ms;	/* the library's < 0 is "once" */
+	int rc = gdoisrtp_client_lease(self->keys.client, self->keys.group, wait_ms, ssrc);
+	int saved_errno = errno;
+	const char *msg = "";
+
+	if (rc == 0)
+		return TRUE;
+	gdoisrtp_client_error(self->keys.client, &msg);
+	if (rc == GDOISRTP_ERR_NO_SSRC)
+		GST_ELEMENT_ERROR(self, RESOURCE, NOT_AUTHORIZED,
+				  ("could not lease an SSRC of group '%s' from the gdoi-sidecar at %s: %s",
+				   self->keys.group, gdoi_keys_socket(&self->keys),
+				   *msg ? msg : "none free in time"),
+				  ("a sender needs may_send = yes on the key server and send = yes in the sidecar"));
+	else if (rc == GDOISRTP_ERR_PROTO)
+		GST_ELEMENT_ERROR(self, RESOURCE, FAILED,
+				  ("the gdoi-sidecar at %s speaks IPC protocol 1: it leases no SSRCs, so it "
+				   "cannot key a sender", gdoi_keys_socket(&self->keys)),
+				  ("upgrade gdoi-sidecar (docs/ipc.md, protocol 2)"));
+	else
+		gdoi_keys_post_error(&self->keys, rc, saved_errno);
+	return FALSE;
 }
 
 static gboolean enc_start(GstBaseTransform *bt)
@@ -75,20 +103,15 @@ static gboolean enc_start(GstBaseTransform *bt)
 	struct gdoisrtp_session_config cfg = { 0 };
 	gdoisrtp_snapshot *first = NULL;
 	gdoisrtp_session *tx = NULL;
+	guint16 seq_offset;
 	int rc;
 
 	if (!gdoi_keys_open(&self->keys))
 		return FALSE;
-	if (!gdoi_keys_first(&self->keys, self->timeout_ms, &first))
+	if (!enc_lease_ssrc(self, &cfg.ssrc) || !gdoi_keys_first(&self->keys, self->timeout_ms, &first))
 		goto fail;
-	if (enc_assigned_ssrc(first, &cfg.ssrc) < 0) {
-		GST_ELEMENT_ERROR(self, RESOURCE, NOT_AUTHORIZED,
-				  ("the key server assigned no SSRC to this member for group '%s': it may not send",
-				   self->keys.group),
-				  ("the member needs may_send = yes on the key server and send = yes in the sidecar"));
-		goto fail;
-	}
-	if ((rc = gdoisrtp_session_new(GDOISRTP_SENDER, &cfg, &tx)) < 0 ||
+	if ((rc = gdoisrtp_random(&seq_offset, sizeof(seq_offset))) < 0 ||
+	    (rc = gdoisrtp_session_new(GDOISRTP_SENDER, &cfg, &tx)) < 0 ||
 	    (rc = gdoisrtp_session_update(tx, first, gdoisrtp_now_ms())) < 0) {
 		GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("libgdoisrtp: %s", gdoisrtp_strerror(rc)), (NULL));
 		gdoisrtp_session_destroy(tx);
@@ -99,8 +122,9 @@ static gboolean enc_start(GstBaseTransform *bt)
 	g_mutex_lock(&self->keys.lock);
 	self->keys.ssrc = cfg.ssrc;
 	g_mutex_unlock(&self->keys.lock);
+	self->seq_offset = seq_offset;
 	self->have_ssrc = TRUE;
-	GST_INFO_OBJECT(self, "sending with the assigned SSRC %08x", cfg.ssrc);
+	GST_INFO_OBJECT(self, "sending with the leased SSRC %08x", cfg.ssrc);
 	if (!gdoi_keys_run(&self->keys, tx))
 		goto fail;
 	return TRUE;
@@ -125,12 +149,16 @@ static GstCaps *enc_transform_caps(GstBaseTransform *bt, GstPadDirection dir, Gs
 	out = gst_caps_make_writable(out);
 	for (guint i = 0; i < gst_caps_get_size(out); i++) {
 		GstStructure *s = gst_caps_get_structure(out, i);
-		if (dir == GST_PAD_SRC)
-			gst_structure_remove_field(s, "ssrc");	/* any payloader SSRC: it is overwritten */
-		else if (self->have_ssrc)
-			gst_structure_set(s, "ssrc", G_TYPE_UINT, self->keys.ssrc, NULL);
-		else
-			gst_structure_remove_field(s, "ssrc");
+		guint seqnum_offset;
+		if (dir == GST_PAD_SRC || !self->have_ssrc) {
+			/* any payloader SSRC or first sequence number: both are rewritten */
+			gst_structure_remove_fields(s, "ssrc", "seqnum-offset", NULL);
+			continue;
+		}
+		gst_structure_set(s, "ssrc", G_TYPE_UINT, self->keys.ssrc, NULL);
+		if (gst_structure_get_uint(s, "seqnum-offset", &seqnum_offset))
+			gst_structure_set(s, "seqnum-offset", G_TYPE_UINT,
+					  (guint)(guint16)(seqnum_offset + self->seq_offset), NULL);
 	}
 	if (filter) {
 		GstCaps *x = gst_caps_intersect_full(filter, out, GST_CAPS_INTERSECT_FIRST);
@@ -160,6 +188,13 @@ static void put_be32(guint8 *p, guint32 v)
 	p[0] = (guint8)(v >> 24), p[1] = (guint8)(v >> 16), p[2] = (guint8)(v >> 8), p[3] = (guint8)v;
 }
 
+/* RTP: the run's CSPRNG offset added to the sequence number (mod 2^16). */
+static void add_seq_offset(guint8 *rtp, guint16 offset)
+{
+	guint16 seq = (guint16)((rtp[2] << 8 | rtp[3]) + offset);
+	rtp[2] = (guint8)(seq >> 8), rtp[3] = (guint8)seq;
+}
+
 static GstFlowReturn enc_transform(GstBaseTransform *bt, GstBuffer *inbuf, GstBuffer *outbuf)
 {
 	GstGdoiSrtpEnc *self = GST_GDOI_SRTP_ENC(bt);
@@ -179,6 +214,8 @@ static GstFlowReturn enc_transform(GstBaseTransform *bt, GstBuffer *inbuf, GstBu
 	    out.size >= in.size + SRTP_MAX_TRAILER_LEN) {
 		memcpy(out.data, in.data, in.size);
 		put_be32(out.data + (self->rtcp ? 4 : 8), self->keys.ssrc);
+		if (!self->rtcp)
+			add_seq_offset(out.data, self->seq_offset);
 		g_mutex_lock(&self->keys.lock);
 		rc = self->rtcp ? gdoisrtp_session_protect_rtcp(self->keys.session, out.data, &len, gdoisrtp_now_ms())
 				: gdoisrtp_session_protect(self->keys.session, out.data, &len, gdoisrtp_now_ms());
@@ -205,19 +242,21 @@ static void gst_gdoi_srtp_enc_class_init(GstGdoiSrtpEncClass *klass)
 	oc->finalize = enc_finalize;
 	gdoi_keys_install_properties(oc);
 	g_object_class_install_property(oc, PROP_TIMEOUT,
-		g_param_spec_int("timeout", "Timeout", "ms to wait at start for the group's keys (-1: forever)",
+		g_param_spec_int("timeout", "Timeout", "ms to wait at start for an SSRC lease and for the group's keys (-1: forever)",
 				 -1, G_MAXINT, DEFAULT_TIMEOUT_MS,
 				 G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 	gst_element_class_add_static_pad_template(ec, &sink_template);
 	gst_element_class_add_static_pad_template(ec, &src_template);
 	gst_element_class_set_static_metadata(ec, "GDOI SRTP encoder", "Filter/Network/SRTP",
 		"Protects RTP/RTCP with the group keys of the local gdoi-sidecar (libgdoisrtp), switching "
-		"to each new key at its activation time. SSRC: the SSRC field of every packet is "
-		"overwritten with the SSRC the key server assigned to this member (the payloader's own "
-		"SSRC, random or set by its ssrc property, never reaches the wire); the output caps "
-		"carry ssrc=ASSIGNED. Waits at most timeout ms at start for keys. Errors name the "
-		"cause: no sidecar at the socket, not authorized for the group, unknown group, no SSRC "
-		"assigned (the member may not send).",
+		"to each new key at its activation time. SSRC: each run leases one of the SSRCs the key "
+		"server assigned to this member, for itself alone, and keeps it across rekeys and "
+		"sidecar reconnects; the SSRC field of every packet is overwritten with it (the "
+		"payloader's own SSRC, random or set by its ssrc property, never reaches the wire) and "
+		"the output caps carry ssrc=LEASED. Every RTP sequence number gets a per-run offset "
+		"from the kernel CSPRNG added (gaps and order kept). Waits at most timeout ms at start "
+		"for an SSRC and keys. Errors name the cause: no sidecar at the socket, not authorized "
+		"for the group, unknown group, no SSRC could be leased (the member may not send).",
 		"gdoi-srtp");
 	bc->start = enc_start;
 	bc->stop = enc_stop;

@@ -31,13 +31,13 @@ void gdoi_keys_finalize(struct gdoi_keys *k)
 	g_mutex_clear(&k->lock);
 }
 
-static const char *socket_path(const struct gdoi_keys *k)
+const char *gdoi_keys_socket(const struct gdoi_keys *k)
 {
 	return k->socket && *k->socket ? k->socket : gdoisrtp_default_socket();
 }
 
 /* One GStreamer error per failure, saying what is wrong and what to check. */
-static void post_error(struct gdoi_keys *k, int rc, int saved_errno)
+void gdoi_keys_post_error(struct gdoi_keys *k, int rc, int saved_errno)
 {
 	const char *code = "", *msg = "";
 	if (k->client)
@@ -46,32 +46,32 @@ static void post_error(struct gdoi_keys *k, int rc, int saved_errno)
 	case GDOISRTP_ERR_NOT_AUTHORIZED:
 		GST_ELEMENT_ERROR(k->owner, RESOURCE, NOT_AUTHORIZED,
 				  ("not authorized to read the keys of group '%s' from the gdoi-sidecar at %s",
-				   k->group, socket_path(k)),
+				   k->group, gdoi_keys_socket(k)),
 				  ("%s: %s (the group's allow = in the sidecar configuration lists who may)",
 				   code, msg));
 		break;
 	case GDOISRTP_ERR_UNKNOWN_GROUP:
 		GST_ELEMENT_ERROR(k->owner, RESOURCE, NOT_FOUND,
 				  ("unknown group '%s': the gdoi-sidecar at %s has no such group", k->group,
-				   socket_path(k)),
+				   gdoi_keys_socket(k)),
 				  ("%s: %s", code, msg));
 		break;
 	case GDOISRTP_ERR_TIMEOUT:
 		GST_ELEMENT_ERROR(k->owner, RESOURCE, READ,
 				  ("no keys for group '%s' yet: the gdoi-sidecar at %s is not registered with "
-				   "the key server", k->group, socket_path(k)),
+				   "the key server", k->group, gdoi_keys_socket(k)),
 				  ("gdoictl sidecar-status shows why"));
 		break;
 	case GDOISRTP_ERR_IO:
 	case GDOISRTP_ERR_CLOSED:
 		GST_ELEMENT_ERROR(k->owner, RESOURCE, OPEN_READ_WRITE,
-				  ("no gdoi-sidecar at %s: %s", socket_path(k),
+				  ("no gdoi-sidecar at %s: %s", gdoi_keys_socket(k),
 				   rc == GDOISRTP_ERR_IO ? g_strerror(saved_errno) : "connection closed"),
 				  ("is gdoi-sidecar running? set the socket property or $" GDOISRTP_SOCKET_ENV));
 		break;
 	default:
 		GST_ELEMENT_ERROR(k->owner, RESOURCE, FAILED,
-				  ("gdoi-sidecar at %s, group '%s': %s", socket_path(k), k->group,
+				  ("gdoi-sidecar at %s, group '%s': %s", gdoi_keys_socket(k), k->group,
 				   gdoisrtp_strerror(rc)),
 				  ("%s%s%s", code, *msg ? ": " : "", msg));
 		break;
@@ -87,7 +87,7 @@ gboolean gdoi_keys_open(struct gdoi_keys *k)
 	}
 	int rc = gdoisrtp_client_open(k->socket, &k->client);
 	if (rc < 0) {
-		post_error(k, rc, errno);
+		gdoi_keys_post_error(k, rc, errno);
 		return FALSE;
 	}
 	return TRUE;
@@ -97,7 +97,7 @@ gboolean gdoi_keys_first(struct gdoi_keys *k, int timeout_ms, gdoisrtp_snapshot 
 {
 	int rc = gdoisrtp_client_wait(k->client, k->group, timeout_ms, out);
 	if (rc < 0) {
-		post_error(k, rc, errno);
+		gdoi_keys_post_error(k, rc, errno);
 		return FALSE;
 	}
 	return TRUE;
@@ -131,7 +131,7 @@ static gboolean reconnect(struct gdoi_keys *k)
 	}
 	k->client = c;
 	GST_ELEMENT_INFO(k->owner, RESOURCE, OPEN_READ_WRITE,
-			 ("reconnected to the gdoi-sidecar at %s", socket_path(k)), (NULL));
+			 ("reconnected to the gdoi-sidecar at %s", gdoi_keys_socket(k)), (NULL));
 	return TRUE;
 }
 
@@ -153,7 +153,7 @@ static gpointer keys_thread(gpointer arg)
 		if (rc < 0) {
 			GST_ELEMENT_WARNING(k->owner, RESOURCE, READ,
 					    ("lost the gdoi-sidecar at %s (%s): keeping the keys held, reconnecting",
-					     socket_path(k), gdoisrtp_strerror(rc)), (NULL));
+					     gdoi_keys_socket(k), gdoisrtp_strerror(rc)), (NULL));
 			gdoisrtp_client_close(k->client);
 			k->client = NULL;
 		}
@@ -169,7 +169,7 @@ gboolean gdoi_keys_run(struct gdoi_keys *k, gdoisrtp_session *session)
 	g_mutex_unlock(&k->lock);
 	int rc = gdoisrtp_client_subscribe(k->client, k->group, on_snapshot, k);
 	if (rc < 0) {
-		post_error(k, rc, errno);
+		gdoi_keys_post_error(k, rc, errno);
 		return FALSE;
 	}
 	g_atomic_int_set(&k->stop, 0);

@@ -18,7 +18,7 @@ struct gdoi_keys {
 	GMutex lock;			/* session and counters below */
 	gdoisrtp_session *session;
 	guint64 snapshots, dropped;
-	guint32 ssrc;			/* sender: the assigned SSRC in use */
+	guint32 ssrc;			/* sender: the leased SSRC in use */
 	gdoisrtp_client *client;	/* the thread's once it runs */
 	GThread *thread;
 	gint stop;
@@ -26,6 +26,11 @@ struct gdoi_keys {
 
 void gdoi_keys_init(struct gdoi_keys *k, GstElement *owner);
 void gdoi_keys_finalize(struct gdoi_keys *k);
+/* The socket in use: the property, else $GDOI_SIDECAR_SOCKET, else the default. */
+const char *gdoi_keys_socket(const struct gdoi_keys *k);
+/* Posts the GStreamer error for a libgdoisrtp error rc (NOT_AUTHORIZED,
+ * UNKNOWN_GROUP, TIMEOUT, IO with saved_errno, ...), naming group and socket. */
+void gdoi_keys_post_error(struct gdoi_keys *k, int rc, int saved_errno);
 /* Connects to the sidecar; FALSE with an error message posted. */
 gboolean gdoi_keys_open(struct gdoi_keys *k);
 /* Blocks until the group has keys (sender: for its SSRC); FALSE with an error posted. */
