@@ -85,12 +85,42 @@ static void drop_sa(struct sidecar *sc, struct gdoi_p1_sa **sa, bool send_delete
 	*sa = NULL;
 }
 
+/* Near expiry (docs/sidecar.md): while a group that needs keys still holds a valid
+ * one, no wait (retry delay, retransmission spacing) exceeds an eighth of the time left
+ * before its last valid key ends, 250 ms at least, so that a key server coming back is
+ * found before the keys run out. Returns that cap in ms, 0 when no group is in that state. */
+#define NEAR_EXPIRY_FLOOR_MS 250
+static uint64_t near_expiry_cap(const struct sidecar *sc, int64_t wall)
+{
+	uint64_t cap = 0;
+
+	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
+		const struct sc_group *g = &sc->groups[i];
+		int64_t last = 0;
+		uint64_t c;
+		if (!g->want_register && !g->pm)
+			continue;
+		for (size_t k = 0; k < g->nlive; k++)
+			if (g->live[k].not_after > last)
+				last = g->live[k].not_after;
+		if (last <= wall)
+			continue;
+		c = (uint64_t)(last - wall) * 1000 / 8;
+		if (c < NEAR_EXPIRY_FLOOR_MS)
+			c = NEAR_EXPIRY_FLOOR_MS;
+		if (!cap || c < cap)
+			cap = c;
+	}
+	return cap;
+}
+
 /* A failed attempt with the current key server: the next one at once, or, after a
- * whole round, the first one again after a capped exponential backoff with jitter. */
+ * whole round, the first one again after a capped exponential backoff with jitter
+ * (no longer than the near-expiry cap allows). */
 static void failed(struct sidecar *sc, const char *why)
 {
 	char name[32];
-	uint64_t delay = 0;
+	uint64_t delay = 0, cap;
 
 	ks_name(sc, name, sizeof name);
 	snprintf(sc->ks[sc->ks_index].last_error, sizeof sc->ks[0].last_error, "%.150s", why);
@@ -104,6 +134,9 @@ static void failed(struct sidecar *sc, const char *why)
 		delay = (uint64_t)sc->cfg.retry_min_ms << shift;
 		if (delay > sc->cfg.retry_max_ms)
 			delay = sc->cfg.retry_max_ms;
+		cap = near_expiry_cap(sc, sc_wall());
+		if (cap && delay > cap)
+			delay = cap;
 		if (gdoi_random((uint8_t *)&r, sizeof r))
 			r = 0x80000000u;
 		delay = delay * 3 / 4 + (uint64_t)((double)delay / 2 * ((double)r / 4294967296.0));
@@ -590,7 +623,7 @@ static void earliest(uint64_t *next, uint64_t t)
 
 void sc_service(struct sidecar *sc)
 {
-	uint64_t now = sc_mono(), next = 0;
+	uint64_t now = sc_mono(), next = 0, cap;
 	int64_t wall = sc_wall();
 	bool want = false;
 
@@ -634,6 +667,9 @@ void sc_service(struct sidecar *sc)
 		}
 		want |= g->want_register;
 	}
+	cap = near_expiry_cap(sc, wall);
+	if (cap && sc->retry_at > now + cap)
+		sc->retry_at = now + cap;
 	if (want) {
 		if (!sc->sa) {
 			if (now >= sc->retry_at)
@@ -656,6 +692,17 @@ void sc_service(struct sidecar *sc)
 		if (!sc->sa)
 			earliest(&next, sc->retry_at > now ? sc->retry_at : now + 1);
 	}
+	/* what was started or re-armed above, near expiry too */
+	cap = near_expiry_cap(sc, wall);
+	if (cap > UINT32_MAX)
+		cap = UINT32_MAX;
+	if (sc->sa)
+		gdoi_p1_cap_retransmit(sc->sa, now, (uint32_t)cap);
+	if (sc->sa_next)
+		gdoi_p1_cap_retransmit(sc->sa_next, now, (uint32_t)cap);
+	for (size_t i = 0; i < sc->cfg.ngroups; i++)
+		if (sc->groups[i].pm)
+			gdoi_pull_member_cap_retransmit(sc->groups[i].pm, now, (uint32_t)cap);
 	if (sc->sa)
 		earliest(&next, gdoi_p1_next_timer(sc->sa));
 	if (sc->sa_next)
