@@ -96,13 +96,10 @@ static uint64_t near_expiry_cap(const struct sidecar *sc, int64_t wall)
 
 	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
 		const struct sc_group *g = &sc->groups[i];
-		int64_t last = 0;
+		int64_t last = gdoi_member_teks_last_valid(&g->keys);
 		uint64_t c;
 		if (!g->want_register && !g->pm)
 			continue;
-		for (size_t k = 0; k < g->nlive; k++)
-			if (g->live[k].not_after > last)
-				last = g->live[k].not_after;
 		if (last <= wall)
 			continue;
 		c = (uint64_t)(last - wall) * 1000 / 8;
@@ -335,10 +332,10 @@ void sc_handle_push(struct sidecar *sc, const uint8_t *msg, size_t len, const ch
 		int rc;
 		/* Ours when the cookies name its KEK (or the one it replaced): any refusal
 		 * after that is this group's, logged with the core's reason. */
-		if (!g->pol || !gdoi_push_names_kek(g->pol, msg, len))
-			continue;
 		why[0] = '\0';
 		rc = sc_group_push(g, msg, len, now, why, sizeof why);
+		if (rc == GDOI_ERR_NOT_FOUND && !why[0])
+			continue;
 		if (rc) {
 			snprintf(key, sizeof key, "push %s %d", g->cfg->name, rc);
 			sc_log_limited(key, "group %s: push via %s refused: %s%s%s", g->cfg->name, via,
@@ -353,7 +350,7 @@ void sc_handle_push(struct sidecar *sc, const uint8_t *msg, size_t len, const ch
 	if (now - sc->last_unknown_kek_rereg >= (int64_t)sc->cfg.unknown_kek_rereg_s) {
 		bool any = false;
 		for (size_t i = 0; i < sc->cfg.ngroups; i++)
-			if (sc->groups[i].pol && sc->groups[i].pol->has_kek) {
+			if (sc->groups[i].keys.pol && sc->groups[i].keys.pol->has_kek) {
 				sc->groups[i].want_register = true;
 				any = true;
 			}
@@ -655,7 +652,7 @@ void sc_service(struct sidecar *sc)
 		int64_t exp = sc_group_expire(g, wall);
 		if (exp)
 			earliest(&next, now + (uint64_t)(exp - wall) * 1000);
-		if (g->pol && !g->want_register && !g->pm) {
+		if (g->keys.pol && !g->want_register && !g->pm) {
 			uint64_t d = sc_group_rereg_deadline(g, wall, now);
 			if (d && d <= now) {
 				sc_log("group %s: re-registering: keys run out soon and no push renewed them",
