@@ -15,10 +15,9 @@
 
 #include "gdoi/cert.h"
 #include "gdoi/err.h"
+#include "gdoi/member_route.h"
 #include "gdoi/numbers.h"
 #include "gdoi/sign.h"
-
-#define HDR_LEN 28
 
 static void ks_name(const struct sidecar *sc, char *buf, size_t len)
 {
@@ -377,23 +376,19 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)rxbuf, sizeof rxbuf);
 }
 
-static void junk(const struct sockaddr *from, const char *why)
+/* A datagram no part of the member takes: one rate-limited line, with the header
+ * field and offset when the header itself was wrong. */
+static void junk(const struct sockaddr *from, const struct gdoi_member_route *r)
 {
 	char a[INET_ADDRSTRLEN] = "?";
 
 	if (from && from->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr, a, sizeof a);
-	sc_log_limited("junk", "ignored a datagram from %s: %s", a, why);
-}
-
-static bool cookies_match(struct gdoi_p1_sa *sa, const uint8_t *msg)
-{
-	uint8_t ic[8], rc[8];
-
-	if (!sa)
-		return false;
-	gdoi_p1_cookies(sa, ic, rc);
-	return memcmp(ic, msg, 8) == 0;
+	if (r->err.code)
+		sc_log_limited("junk", "ignored a datagram from %s: %s: %s at offset %zu", a, r->why,
+			       r->err.what, r->err.offset);
+	else
+		sc_log_limited("junk", "ignored a datagram from %s: %s", a, r->why);
 }
 
 static void on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
@@ -403,30 +398,22 @@ static void on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct soc
 	const uint8_t *m = (const uint8_t *)buf->base;
 	const struct sockaddr_in *ks = &sc->cfg.ks[sc->ks_index];
 	const struct sockaddr_in *f = (const struct sockaddr_in *)from;
-	uint8_t exch;
+	struct gdoi_member_route rt;
+	bool from_ks;
 
 	(void)flags;
 	if (n <= 0 || !from)
 		return;
-	if (n < HDR_LEN) {
-		junk(from, "shorter than an ISAKMP header");
-		return;
-	}
-	exch = m[18];
-	if (exch == GDOI_EXCH_PUSH) {
+	from_ks = from->sa_family == AF_INET && f->sin_addr.s_addr == ks->sin_addr.s_addr &&
+		  f->sin_port == ks->sin_port;
+	switch (gdoi_member_route(m, (size_t)n, false, from_ks, &rt)) {
+	case GDOI_MEMBER_PUSH:
 		sc_handle_push(sc, m, (size_t)n, "unicast");
 		return;
-	}
-	if (from->sa_family != AF_INET || f->sin_addr.s_addr != ks->sin_addr.s_addr ||
-	    f->sin_port != ks->sin_port) {
-		junk(from, "not from the current key server");
-		return;
-	}
-	if (exch == GDOI_EXCH_PULL) {
-		uint32_t msgid = (uint32_t)m[20] << 24 | (uint32_t)m[21] << 16 | (uint32_t)m[22] << 8 | m[23];
+	case GDOI_MEMBER_PULL:
 		for (size_t i = 0; i < sc->cfg.ngroups; i++) {
 			struct sc_group *g = &sc->groups[i];
-			if (g->pm && gdoi_pull_member_msgid(g->pm) == msgid) {
+			if (g->pm && gdoi_pull_member_msgid(g->pm) == rt.hdr.msgid) {
 				struct gdoi_pull_result r = { 0 };
 				int rc = gdoi_pull_member_input(g->pm, m, (size_t)n, sc_mono(), &r);
 				if (rc && r.event == GDOI_PULL_EV_NONE) {
@@ -438,18 +425,18 @@ static void on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct soc
 				return;
 			}
 		}
-		junk(from, "GROUPKEY-PULL for no exchange of ours");
-		return;
-	}
-	if (exch == GDOI_EXCH_IDENT_PROT || exch == GDOI_EXCH_INFO) {
-		struct gdoi_p1_sa *sa = cookies_match(sc->sa, m) ? sc->sa :
-					cookies_match(sc->sa_next, m) ? sc->sa_next : NULL;
-		if (!sa) {
-			junk(from, "cookies of no SA of ours");
-			return;
-		}
+		rt.why = "GROUPKEY-PULL for no exchange of ours";
+		break;
+	case GDOI_MEMBER_PHASE1: {
+		struct gdoi_p1_sa *const sas[2] = { sc->sa, sc->sa_next };
+		struct gdoi_p1_sa *sa = gdoi_member_route_sa(sas, 2, &rt.hdr);
 		struct gdoi_p1_result r = { 0 };
-		int rc = gdoi_p1_input(sa, m, (size_t)n, sc_mono(), &r);
+		int rc;
+		if (!sa) {
+			rt.why = "cookies of no SA of ours";
+			break;
+		}
+		rc = gdoi_p1_input(sa, m, (size_t)n, sc_mono(), &r);
 		if (rc && r.event == GDOI_P1_EV_NONE)
 			sc_log_limited("p1 input", "phase 1 message refused: %s",
 				       r.reason[0] ? r.reason : gdoi_strerror(rc));
@@ -457,7 +444,10 @@ static void on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct soc
 		sc_service(sc);
 		return;
 	}
-	junk(from, "exchange type we do not take");
+	case GDOI_MEMBER_DROP:
+		break;
+	}
+	junk(from, &rt);
 }
 
 static void on_mcast(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
@@ -465,12 +455,13 @@ static void on_mcast(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct s
 {
 	struct sc_group *g = h->data;
 	const uint8_t *m = (const uint8_t *)buf->base;
+	struct gdoi_member_route rt;
 
 	(void)flags;
 	if (n <= 0 || !from)
 		return;
-	if (n < HDR_LEN || m[18] != GDOI_EXCH_PUSH) {
-		junk(from, "not a GROUPKEY-PUSH on the rekey group");
+	if (gdoi_member_route(m, (size_t)n, true, false, &rt) != GDOI_MEMBER_PUSH) {
+		junk(from, &rt);
 		return;
 	}
 	sc_handle_push(g->sc, m, (size_t)n, "multicast");
