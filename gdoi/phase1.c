@@ -122,7 +122,7 @@ int p1_send(struct gdoi_p1_sa *sa, struct gdoi_writer *w, uint64_t now, bool ret
 	sa->last_out = copy;
 	sa->last_out_len = len;
 	sa->transmits = 1;
-	sa->rto = cfg_rto(sa->cfg);
+	sa->rto = gdoi_rto_capped(cfg_rto(sa->cfg), sa->rto_cap);
 	sa->retransmit_at = retransmit ? now + sa->rto : 0;
 	free(res->out);
 	res->out = msg;
@@ -302,10 +302,18 @@ void gdoi_p1_timer(struct gdoi_p1_sa *sa, uint64_t now, struct gdoi_p1_result *r
 			res->out_len = sa->last_out_len;
 		}
 		sa->transmits++;
-		sa->rto *= 2;
+		sa->rto = gdoi_rto_capped(sa->rto * 2, sa->rto_cap);
 		sa->retransmit_at = now + sa->rto;
 		p1_note(res, "retransmission %u", sa->transmits - 1);
 	}
+}
+
+void gdoi_p1_cap_retransmit(struct gdoi_p1_sa *sa, uint64_t now, uint32_t cap_ms)
+{
+	sa->rto_cap = cap_ms;
+	sa->rto = gdoi_rto_capped(sa->rto, cap_ms);
+	if (cap_ms && sa->retransmit_at > now + cap_ms)
+		sa->retransmit_at = now + cap_ms;
 }
 
 bool gdoi_p1_established(const struct gdoi_p1_sa *sa) { return sa->state == P1_ESTABLISHED; }

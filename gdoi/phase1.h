@@ -116,6 +116,14 @@ int gdoi_p1_input(struct gdoi_p1_sa *sa, const uint8_t *msg, size_t len, uint64_
 /* Next deadline (retransmission, exchange timeout, soft or hard expiry); 0 = none. */
 uint64_t gdoi_p1_next_timer(const struct gdoi_p1_sa *sa);
 void gdoi_p1_timer(struct gdoi_p1_sa *sa, uint64_t now, struct gdoi_p1_result *res);
+/* The retransmission interval rto, at most cap_ms (0 = no cap). */
+static inline uint32_t gdoi_rto_capped(uint32_t rto, uint32_t cap_ms)
+{
+	return cap_ms && rto > cap_ms ? cap_ms : rto;
+}
+/* Retransmissions of this SA's exchange at most cap_ms apart from now on (the
+ * doubling stops there; a pending one moves earlier); 0 lifts the cap. */
+void gdoi_p1_cap_retransmit(struct gdoi_p1_sa *sa, uint64_t now, uint32_t cap_ms);
 void gdoi_p1_free(struct gdoi_p1_sa *sa);
 
 bool gdoi_p1_established(const struct gdoi_p1_sa *sa);

@@ -75,6 +75,7 @@ struct gdoi_p1_sa {
 	bool have_last_in;
 	unsigned transmits;
 	uint32_t rto;
+	uint32_t rto_cap;	/* 0 = none (gdoi_p1_cap_retransmit) */
 	uint64_t retransmit_at;
 	uint64_t exchange_deadline;
 	uint64_t soft_at, hard_at;

@@ -70,6 +70,8 @@ uint32_t gdoi_pull_member_msgid(const struct gdoi_pull_member *pm);
 bool gdoi_pull_member_done(const struct gdoi_pull_member *pm);
 uint64_t gdoi_pull_member_next_timer(const struct gdoi_pull_member *pm);
 void gdoi_pull_member_timer(struct gdoi_pull_member *pm, uint64_t now, struct gdoi_pull_result *res);
+/* As gdoi_p1_cap_retransmit, for this exchange. */
+void gdoi_pull_member_cap_retransmit(struct gdoi_pull_member *pm, uint64_t now, uint32_t cap_ms);
 void gdoi_pull_member_free(struct gdoi_pull_member *pm);
 
 /* ---- key server --------------------------------------------------------- */

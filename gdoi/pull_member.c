@@ -27,6 +27,7 @@ struct gdoi_pull_member {
 	bool have_last_in;
 	unsigned transmits;
 	uint32_t rto;
+	uint32_t rto_cap;	/* 0 = none */
 	uint64_t retransmit_at;
 };
 
@@ -42,7 +43,7 @@ static int send_msg(struct gdoi_pull_member *pm, struct gdoi_payload *pl, size_t
 		rc = pull_emit(&w, &pm->last_out, &pm->last_out_len, res);
 	gdoi_writer_free(&w);
 	pm->transmits = 1;
-	pm->rto = cfg_rto(&pm->cfg);
+	pm->rto = gdoi_rto_capped(cfg_rto(&pm->cfg), pm->rto_cap);
 	pm->retransmit_at = now + pm->rto;
 	return rc;
 }
@@ -245,8 +246,16 @@ void gdoi_pull_member_timer(struct gdoi_pull_member *pm, uint64_t now, struct gd
 		res->out_len = pm->last_out_len;
 	}
 	pm->transmits++;
-	pm->rto *= 2;
+	pm->rto = gdoi_rto_capped(pm->rto * 2, pm->rto_cap);
 	pm->retransmit_at = now + pm->rto;
+}
+
+void gdoi_pull_member_cap_retransmit(struct gdoi_pull_member *pm, uint64_t now, uint32_t cap_ms)
+{
+	pm->rto_cap = cap_ms;
+	pm->rto = gdoi_rto_capped(pm->rto, cap_ms);
+	if (cap_ms && pm->retransmit_at > now + cap_ms)
+		pm->retransmit_at = now + cap_ms;
 }
 
 void gdoi_pull_member_free(struct gdoi_pull_member *pm)

@@ -49,7 +49,7 @@ static json_t *time_or_null(int64_t t)
 static json_t *group_summary(const struct sc_group *g)
 {
 	return json_pack("{s:I, s:s, s:b, s:I}", "group", (json_int_t)g->cfg->id, "name",
-			 g->cfg->name, "registered", g->pol != NULL, "version",
+			 g->cfg->name, "registered", g->keys.pol != NULL, "version",
 			 (json_int_t)g->version);
 }
 
@@ -60,20 +60,20 @@ static json_t *group_status(struct sidecar *sc, const struct sc_group *g)
 	int64_t wall = sc_wall();
 	uint64_t d = sc_group_rereg_deadline(g, wall, now);
 	const char *state = g->pm ? "registering" : g->want_register ? "waiting" :
-			    g->pol ? "registered" : "unregistered";
+			    g->keys.pol ? "registered" : "unregistered";
 
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "state", json_string(state));
 	json_object_set_new(o, "keyserver", g->keyserver[0] ? json_string(g->keyserver) : json_null());
-	json_object_set_new(o, "seq", json_integer(g->seq));
-	json_object_set_new(o, "teks", json_integer((json_int_t)g->nlive));
+	json_object_set_new(o, "seq", json_integer(g->keys.seq));
+	json_object_set_new(o, "teks", json_integer((json_int_t)g->keys.nlive));
 	json_object_set_new(o, "ssrcs", json_integer((json_int_t)g->nssrcs));
-	json_object_set_new(o, "last_registration", time_or_null(g->registered_at));
-	json_object_set_new(o, "last_rekey", time_or_null(g->last_rekey));
+	json_object_set_new(o, "last_registration", time_or_null(g->keys.registered_at));
+	json_object_set_new(o, "last_rekey", time_or_null(g->keys.last_rekey));
 	json_object_set_new(o, "next_registration",
 			    d && !g->want_register ? time_or_null(wall + (int64_t)((d - now) / 1000)) : json_null());
-	json_object_set_new(o, "kek_expires", time_or_null(g->kek_expires));
+	json_object_set_new(o, "kek_expires", time_or_null(g->keys.kek_expires));
 	json_object_set_new(o, "rekey", json_string(g->cfg->rekey_mcast ? "multicast" : "unicast"));
 	json_object_set_new(o, "subscribers",
 			    json_integer((json_int_t)ipc_server_subscribers(sc->ipc, g->cfg->id)));
@@ -241,7 +241,7 @@ void sc_publish(struct sc_group *g)
 	json_t *snap, *ev;
 
 	sc_log("group %s: snapshot version %llu: %zu TEK(s)", g->cfg->name,
-	       (unsigned long long)g->version, g->nlive);
+	       (unsigned long long)g->version, g->keys.nlive);
 	if (!g->sc || !g->sc->ipc)
 		return;
 	snap = sc_group_snapshot(g);

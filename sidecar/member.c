@@ -15,10 +15,9 @@
 
 #include "gdoi/cert.h"
 #include "gdoi/err.h"
+#include "gdoi/member_route.h"
 #include "gdoi/numbers.h"
 #include "gdoi/sign.h"
-
-#define HDR_LEN 28
 
 static void ks_name(const struct sidecar *sc, char *buf, size_t len)
 {
@@ -85,12 +84,39 @@ static void drop_sa(struct sidecar *sc, struct gdoi_p1_sa **sa, bool send_delete
 	*sa = NULL;
 }
 
+/* Near expiry (docs/sidecar.md): while a group that needs keys still holds a valid
+ * one, no wait (retry delay, retransmission spacing) exceeds an eighth of the time left
+ * before its last valid key ends, 250 ms at least, so that a key server coming back is
+ * found before the keys run out. Returns that cap in ms, 0 when no group is in that state. */
+#define NEAR_EXPIRY_FLOOR_MS 250
+static uint64_t near_expiry_cap(const struct sidecar *sc, int64_t wall)
+{
+	uint64_t cap = 0;
+
+	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
+		const struct sc_group *g = &sc->groups[i];
+		int64_t last = gdoi_member_teks_last_valid(&g->keys);
+		uint64_t c;
+		if (!g->want_register && !g->pm)
+			continue;
+		if (last <= wall)
+			continue;
+		c = (uint64_t)(last - wall) * 1000 / 8;
+		if (c < NEAR_EXPIRY_FLOOR_MS)
+			c = NEAR_EXPIRY_FLOOR_MS;
+		if (!cap || c < cap)
+			cap = c;
+	}
+	return cap;
+}
+
 /* A failed attempt with the current key server: the next one at once, or, after a
- * whole round, the first one again after a capped exponential backoff with jitter. */
+ * whole round, the first one again after a capped exponential backoff with jitter
+ * (no longer than the near-expiry cap allows). */
 static void failed(struct sidecar *sc, const char *why)
 {
 	char name[32];
-	uint64_t delay = 0;
+	uint64_t delay = 0, cap;
 
 	ks_name(sc, name, sizeof name);
 	snprintf(sc->ks[sc->ks_index].last_error, sizeof sc->ks[0].last_error, "%.150s", why);
@@ -104,6 +130,9 @@ static void failed(struct sidecar *sc, const char *why)
 		delay = (uint64_t)sc->cfg.retry_min_ms << shift;
 		if (delay > sc->cfg.retry_max_ms)
 			delay = sc->cfg.retry_max_ms;
+		cap = near_expiry_cap(sc, sc_wall());
+		if (cap && delay > cap)
+			delay = cap;
 		if (gdoi_random((uint8_t *)&r, sizeof r))
 			r = 0x80000000u;
 		delay = delay * 3 / 4 + (uint64_t)((double)delay / 2 * ((double)r / 4294967296.0));
@@ -302,10 +331,10 @@ void sc_handle_push(struct sidecar *sc, const uint8_t *msg, size_t len, const ch
 		int rc;
 		/* Ours when the cookies name its KEK (or the one it replaced): any refusal
 		 * after that is this group's, logged with the core's reason. */
-		if (!g->pol || !gdoi_push_names_kek(g->pol, msg, len))
-			continue;
 		why[0] = '\0';
 		rc = sc_group_push(g, msg, len, now, why, sizeof why);
+		if (rc == GDOI_ERR_NOT_FOUND && !why[0])
+			continue;
 		if (rc) {
 			snprintf(key, sizeof key, "push %s %d", g->cfg->name, rc);
 			sc_log_limited(key, "group %s: push via %s refused: %s%s%s", g->cfg->name, via,
@@ -320,7 +349,7 @@ void sc_handle_push(struct sidecar *sc, const uint8_t *msg, size_t len, const ch
 	if (now - sc->last_unknown_kek_rereg >= (int64_t)sc->cfg.unknown_kek_rereg_s) {
 		bool any = false;
 		for (size_t i = 0; i < sc->cfg.ngroups; i++)
-			if (sc->groups[i].pol && sc->groups[i].pol->has_kek) {
+			if (sc->groups[i].keys.pol && sc->groups[i].keys.pol->has_kek) {
 				sc->groups[i].want_register = true;
 				any = true;
 			}
@@ -347,23 +376,19 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)rxbuf, sizeof rxbuf);
 }
 
-static void junk(const struct sockaddr *from, const char *why)
+/* A datagram no part of the member takes: one rate-limited line, with the header
+ * field and offset when the header itself was wrong. */
+static void junk(const struct sockaddr *from, const struct gdoi_member_route *r)
 {
 	char a[INET_ADDRSTRLEN] = "?";
 
 	if (from && from->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr, a, sizeof a);
-	sc_log_limited("junk", "ignored a datagram from %s: %s", a, why);
-}
-
-static bool cookies_match(struct gdoi_p1_sa *sa, const uint8_t *msg)
-{
-	uint8_t ic[8], rc[8];
-
-	if (!sa)
-		return false;
-	gdoi_p1_cookies(sa, ic, rc);
-	return memcmp(ic, msg, 8) == 0;
+	if (r->err.code)
+		sc_log_limited("junk", "ignored a datagram from %s: %s: %s at offset %zu", a, r->why,
+			       r->err.what, r->err.offset);
+	else
+		sc_log_limited("junk", "ignored a datagram from %s: %s", a, r->why);
 }
 
 static void on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
@@ -373,30 +398,22 @@ static void on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct soc
 	const uint8_t *m = (const uint8_t *)buf->base;
 	const struct sockaddr_in *ks = &sc->cfg.ks[sc->ks_index];
 	const struct sockaddr_in *f = (const struct sockaddr_in *)from;
-	uint8_t exch;
+	struct gdoi_member_route rt;
+	bool from_ks;
 
 	(void)flags;
 	if (n <= 0 || !from)
 		return;
-	if (n < HDR_LEN) {
-		junk(from, "shorter than an ISAKMP header");
-		return;
-	}
-	exch = m[18];
-	if (exch == GDOI_EXCH_PUSH) {
+	from_ks = from->sa_family == AF_INET && f->sin_addr.s_addr == ks->sin_addr.s_addr &&
+		  f->sin_port == ks->sin_port;
+	switch (gdoi_member_route(m, (size_t)n, false, from_ks, &rt)) {
+	case GDOI_MEMBER_PUSH:
 		sc_handle_push(sc, m, (size_t)n, "unicast");
 		return;
-	}
-	if (from->sa_family != AF_INET || f->sin_addr.s_addr != ks->sin_addr.s_addr ||
-	    f->sin_port != ks->sin_port) {
-		junk(from, "not from the current key server");
-		return;
-	}
-	if (exch == GDOI_EXCH_PULL) {
-		uint32_t msgid = (uint32_t)m[20] << 24 | (uint32_t)m[21] << 16 | (uint32_t)m[22] << 8 | m[23];
+	case GDOI_MEMBER_PULL:
 		for (size_t i = 0; i < sc->cfg.ngroups; i++) {
 			struct sc_group *g = &sc->groups[i];
-			if (g->pm && gdoi_pull_member_msgid(g->pm) == msgid) {
+			if (g->pm && gdoi_pull_member_msgid(g->pm) == rt.hdr.msgid) {
 				struct gdoi_pull_result r = { 0 };
 				int rc = gdoi_pull_member_input(g->pm, m, (size_t)n, sc_mono(), &r);
 				if (rc && r.event == GDOI_PULL_EV_NONE) {
@@ -408,18 +425,18 @@ static void on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct soc
 				return;
 			}
 		}
-		junk(from, "GROUPKEY-PULL for no exchange of ours");
-		return;
-	}
-	if (exch == GDOI_EXCH_IDENT_PROT || exch == GDOI_EXCH_INFO) {
-		struct gdoi_p1_sa *sa = cookies_match(sc->sa, m) ? sc->sa :
-					cookies_match(sc->sa_next, m) ? sc->sa_next : NULL;
-		if (!sa) {
-			junk(from, "cookies of no SA of ours");
-			return;
-		}
+		rt.why = "GROUPKEY-PULL for no exchange of ours";
+		break;
+	case GDOI_MEMBER_PHASE1: {
+		struct gdoi_p1_sa *const sas[2] = { sc->sa, sc->sa_next };
+		struct gdoi_p1_sa *sa = gdoi_member_route_sa(sas, 2, &rt.hdr);
 		struct gdoi_p1_result r = { 0 };
-		int rc = gdoi_p1_input(sa, m, (size_t)n, sc_mono(), &r);
+		int rc;
+		if (!sa) {
+			rt.why = "cookies of no SA of ours";
+			break;
+		}
+		rc = gdoi_p1_input(sa, m, (size_t)n, sc_mono(), &r);
 		if (rc && r.event == GDOI_P1_EV_NONE)
 			sc_log_limited("p1 input", "phase 1 message refused: %s",
 				       r.reason[0] ? r.reason : gdoi_strerror(rc));
@@ -427,7 +444,10 @@ static void on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct soc
 		sc_service(sc);
 		return;
 	}
-	junk(from, "exchange type we do not take");
+	case GDOI_MEMBER_DROP:
+		break;
+	}
+	junk(from, &rt);
 }
 
 static void on_mcast(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
@@ -435,12 +455,13 @@ static void on_mcast(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct s
 {
 	struct sc_group *g = h->data;
 	const uint8_t *m = (const uint8_t *)buf->base;
+	struct gdoi_member_route rt;
 
 	(void)flags;
 	if (n <= 0 || !from)
 		return;
-	if (n < HDR_LEN || m[18] != GDOI_EXCH_PUSH) {
-		junk(from, "not a GROUPKEY-PUSH on the rekey group");
+	if (gdoi_member_route(m, (size_t)n, true, false, &rt) != GDOI_MEMBER_PUSH) {
+		junk(from, &rt);
 		return;
 	}
 	sc_handle_push(g->sc, m, (size_t)n, "multicast");
@@ -590,7 +611,7 @@ static void earliest(uint64_t *next, uint64_t t)
 
 void sc_service(struct sidecar *sc)
 {
-	uint64_t now = sc_mono(), next = 0;
+	uint64_t now = sc_mono(), next = 0, cap;
 	int64_t wall = sc_wall();
 	bool want = false;
 
@@ -622,7 +643,7 @@ void sc_service(struct sidecar *sc)
 		int64_t exp = sc_group_expire(g, wall);
 		if (exp)
 			earliest(&next, now + (uint64_t)(exp - wall) * 1000);
-		if (g->pol && !g->want_register && !g->pm) {
+		if (g->keys.pol && !g->want_register && !g->pm) {
 			uint64_t d = sc_group_rereg_deadline(g, wall, now);
 			if (d && d <= now) {
 				sc_log("group %s: re-registering: keys run out soon and no push renewed them",
@@ -634,6 +655,9 @@ void sc_service(struct sidecar *sc)
 		}
 		want |= g->want_register;
 	}
+	cap = near_expiry_cap(sc, wall);
+	if (cap && sc->retry_at > now + cap)
+		sc->retry_at = now + cap;
 	if (want) {
 		if (!sc->sa) {
 			if (now >= sc->retry_at)
@@ -656,6 +680,17 @@ void sc_service(struct sidecar *sc)
 		if (!sc->sa)
 			earliest(&next, sc->retry_at > now ? sc->retry_at : now + 1);
 	}
+	/* what was started or re-armed above, near expiry too */
+	cap = near_expiry_cap(sc, wall);
+	if (cap > UINT32_MAX)
+		cap = UINT32_MAX;
+	if (sc->sa)
+		gdoi_p1_cap_retransmit(sc->sa, now, (uint32_t)cap);
+	if (sc->sa_next)
+		gdoi_p1_cap_retransmit(sc->sa_next, now, (uint32_t)cap);
+	for (size_t i = 0; i < sc->cfg.ngroups; i++)
+		if (sc->groups[i].pm)
+			gdoi_pull_member_cap_retransmit(sc->groups[i].pm, now, (uint32_t)cap);
 	if (sc->sa)
 		earliest(&next, gdoi_p1_next_timer(sc->sa));
 	if (sc->sa_next)

@@ -17,6 +17,7 @@
 
 #include "daemon/cred.h"
 #include "daemon/log.h"
+#include "gdoi/member_teks.h"
 #include "gdoi/phase1.h"
 #include "gdoi/policy.h"
 #include "gdoi/pull.h"
@@ -94,25 +95,20 @@ struct sidecar;
 struct sc_group {
 	struct sidecar *sc;		/* the daemon this group belongs to */
 	const struct sc_group_cfg *cfg;
-	struct gdoi_policy *pol;	/* NULL until the first registration */
+	struct gdoi_member_teks keys;	/* policy and live TEKs (keys.pol NULL until registered) */
 	struct gdoi_pull_member *pm;	/* registration in progress */
 	bool want_register;
 	unsigned attempts;		/* refusals in a row (key server answered "no") */
 	uint64_t retry_at;		/* no registration before (monotonic ms) */
-	int64_t kek_expires;		/* Unix seconds; 0 = no KEK */
-	size_t nlive;
-	struct ipc_tek live[IPC_MAX_TEKS];
 	size_t nssrcs;
 	uint32_t ssrcs[IPC_MAX_SSRCS];	/* the usable ones of leases (snapshot "ssrcs") */
 	struct sc_leases leases;	/* every SSRC the key server gave, and who holds it */
 	uint64_t ssrc_rereg_at;		/* no re-registration for SSRCs before (monotonic ms) */
 	uint64_t version;
-	int64_t updated, registered_at, last_rekey;
-	uint32_t seq;
+	int64_t updated;
 	char keyserver[64];
 	bool mcast_open;
 	uv_udp_t mcast;
-	bool warned_kinds;
 };
 
 /* Wall clock (Unix seconds) and monotonic milliseconds. */

@@ -1,56 +1,50 @@
 /*
- * test_sidecar_group.c - the sidecar's per-group key state (sidecar/group.c,
- * compiled into this test) under pushes from our key server side: TEKs leave
- * the snapshot only by a Delete payload or at their own not_after (phased out
- * at receipt + DTD when replaced); a push without a Delete deletes nothing.
+ * test_member_teks.c - the member engine's TEK lifecycle (gdoi/member_teks.c)
+ * under pushes from our key server side: TEKs leave the live table only by a
+ * Delete payload or at their own not_after (phased out at receipt + DTD when
+ * replaced); a push without a Delete deletes nothing.
  */
 #include "tests/lib/testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gdoi/crypto.h"
 #include "gdoi/err.h"
-#include "sidecar/group.c"
-#include "sidecar/lease.c"
-#include "sidecar/log.c"
+#include "gdoi/member_teks.h"
 #include "tests/lib/push_group.h"
 
-static unsigned published;
-
-void sc_publish(struct sc_group *g)
-{
-	(void)g;
-	published++;
-}
-
-static const struct sc_group_cfg cfg = { .name = "g", .id = 1 };
-
-/* g registered with the member's policy of pg at time now. */
-static void registered(struct sc_group *g, const struct group *pg, int64_t now)
+/* t registered with the member's policy of pg at time now. */
+static void registered(struct gdoi_member_teks *t, const struct group *pg, int64_t now)
 {
 	struct gdoi_policy *p = malloc(sizeof(*p));
+	struct gdoi_notes notes = { 0 };
 	assert_non_null(p);
 	memcpy(p, &pg->member, sizeof(*p));
-	memset(g, 0, sizeof(*g));
-	g->cfg = &cfg;
-	sc_group_registered(g, p, "127.0.0.2:848", now);
+	memset(t, 0, sizeof(*t));
+	assert_true(gdoi_member_teks_registered(t, p, now, &notes));
+	assert_int_equal(notes.n, 0);
 }
 
-static void apply(struct sc_group *g, const uint8_t *m, size_t len, int64_t now)
+static void apply(struct gdoi_member_teks *t, const uint8_t *m, size_t len, int64_t now)
 {
 	char why[200] = "";
-	int rc = sc_group_push(g, m, len, now, why, sizeof(why));
+	struct gdoi_notes notes = { 0 };
+	bool changed;
+	int rc = gdoi_member_teks_push(t, m, len, now, &changed, why, sizeof(why), &notes);
 	if (rc)
 		print_error("push refused: %s\n", why);
 	assert_int_equal(rc, 0);
+	assert_true(notes.n >= 1);
+	assert_non_null(strstr(notes.line[notes.n - 1], "applied"));
 }
 
-static const struct ipc_tek *live(const struct sc_group *g, uint32_t spi)
+static const struct gdoi_live_tek *live(const struct gdoi_member_teks *t, uint32_t spi)
 {
-	for (size_t i = 0; i < g->nlive; i++)
-		if (g->live[i].spi == spi)
-			return &g->live[i];
+	for (size_t i = 0; i < t->nlive; i++)
+		if (t->live[i].tek.spi == spi)
+			return &t->live[i];
 	return NULL;
 }
 
@@ -65,7 +59,7 @@ static void test_push_without_delete_deletes_nothing(void **s)
 	(void)s;
 	struct group pg;
 	group_init(&pg, "p256", GDOI_SIG_ALG_ECDSA_256, 0);
-	struct sc_group g;
+	struct gdoi_member_teks g;
 	int64_t t0 = 1000000;
 	registered(&g, &pg, t0);
 	assert_int_equal(g.nlive, 1);
@@ -77,7 +71,7 @@ static void test_push_without_delete_deletes_nothing(void **s)
 	uint8_t *m = push(&pg, upd, false, NULL, 0, &len);
 	apply(&g, m, len, t0 + 1);
 	free(m);
-	const struct ipc_tek *old = live(&g, 0x1001);
+	const struct gdoi_live_tek *old = live(&g, 0x1001);
 	assert_non_null(old);
 	assert_int_equal(old->not_after, t0 + 1 + pg.ks.dtd);	/* phased out */
 	assert_non_null(live(&g, 0x1002));
@@ -106,7 +100,16 @@ static void test_push_without_delete_deletes_nothing(void **s)
 	assert_int_equal(live(&g, 0x1001)->not_after, t0 + 1 + pg.ks.dtd);
 
 	/* Its own lifecycle: gone at not_after. */
-	sc_group_expire(&g, t0 + 1 + pg.ks.dtd);
+	bool changed;
+	struct gdoi_notes notes = { 0 };
+	assert_int_equal(gdoi_member_teks_expire(&g, t0 + pg.ks.dtd, &changed, &notes),
+			 t0 + 1 + pg.ks.dtd);
+	assert_false(changed);
+	assert_int_equal(gdoi_member_teks_expire(&g, t0 + 1 + pg.ks.dtd, &changed, &notes),
+			 live(&g, 0x1002)->not_after < live(&g, 0x1003)->not_after ?
+			 live(&g, 0x1002)->not_after : live(&g, 0x1003)->not_after);
+	assert_true(changed);
+	assert_string_equal(notes.line[0], "TEK SPI 0x00001001 expired");
 	assert_null(live(&g, 0x1001));
 	assert_int_equal(g.nlive, 2);
 
@@ -125,45 +128,53 @@ static void test_push_without_delete_deletes_nothing(void **s)
 	free(upd);
 	free(kek_only);
 	free(elsewhere);
-	sc_group_free(&g);
+	gdoi_member_teks_clear(&g);
 	group_free(&pg);
 }
 
-/* The senders of a snapshot's JSON as "a,b,..", "" when the member is absent. */
-static void json_senders(const struct sc_group *g, char *out, size_t cap)
+/* The senders t holds as "a,b,..", "" when the key server sent no list. */
+static void senders_of(const struct gdoi_member_teks *t, char *out, size_t cap)
 {
-	json_t *j = sc_group_snapshot(g), *a = json_object_get(j, "senders"), *v;
-	size_t i, n = 0;
+	size_t n = 0;
 	out[0] = 0;
-	assert_true(a == NULL || json_is_array(a));
-	json_array_foreach(a, i, v)
-		n += (size_t)snprintf(out + n, cap - n, "%s%lld", i ? "," : "", (long long)json_integer_value(v));
-	if (a && !json_array_size(a))
+	if (!t->pol || !t->pol->has_senders)
+		return;
+	if (!t->pol->nsenders)
 		snprintf(out, cap, "[]");
-	json_decref(j);
+	for (size_t i = 0; i < t->pol->nsenders; i++)
+		n += (size_t)snprintf(out + n, cap - n, "%s%u", i ? "," : "", (unsigned)t->pol->senders[i]);
 }
 
-/* The key server's sender list reaches the snapshot ("senders"), from the
+static bool apply_changed(struct gdoi_member_teks *t, const uint8_t *m, size_t len, int64_t now)
+{
+	char why[200] = "";
+	struct gdoi_notes notes = { 0 };
+	bool changed;
+	assert_int_equal(gdoi_member_teks_push(t, m, len, now, &changed, why, sizeof(why), &notes), 0);
+	return changed;
+}
+
+/* The key server's sender list (the snapshot's "senders") comes from the
  * registration and from each push that carries one; a push that carries none
- * leaves it; a change publishes a new snapshot. */
-static void test_senders_in_snapshot(void **s)
+ * leaves it; only a change reports the group changed (a new snapshot). */
+static void test_senders_follow_registration_and_pushes(void **s)
 {
 	(void)s;
 	struct group pg;
 	char got[256];
 	group_init(&pg, "p256", GDOI_SIG_ALG_ECDSA_256, 0);
-	struct sc_group g;
+	struct gdoi_member_teks g;
 	int64_t t0 = 1000000;
 	registered(&g, &pg, t0);
-	json_senders(&g, got, sizeof(got));
-	assert_string_equal(got, "");	/* no list from the key server: no member */
-	sc_group_free(&g);
+	senders_of(&g, got, sizeof(got));
+	assert_string_equal(got, "");	/* no list from the key server */
+	gdoi_member_teks_clear(&g);
 
 	pg.member.has_senders = true;
 	pg.member.nsenders = 1;
 	pg.member.senders[0] = 777;
 	registered(&g, &pg, t0);
-	json_senders(&g, got, sizeof(got));
+	senders_of(&g, got, sizeof(got));
 	assert_string_equal(got, "777");
 
 	struct gdoi_policy *upd = calloc(1, sizeof(*upd));
@@ -173,28 +184,25 @@ static void test_senders_in_snapshot(void **s)
 	upd->senders[0] = 12345;
 	upd->senders[1] = 3000000000u;
 	size_t len;
-	unsigned before = published;
 	uint8_t *m = push(&pg, upd, false, NULL, 0, &len);
-	apply(&g, m, len, t0 + 1);
+	assert_true(apply_changed(&g, m, len, t0 + 1));
 	free(m);
-	assert_int_equal(published, before + 1);
-	json_senders(&g, got, sizeof(got));
+	senders_of(&g, got, sizeof(got));
 	assert_string_equal(got, "12345,3000000000");
-	/* the same list again (the same TEK too): nothing new to publish */
+	/* the same list again (the same TEK too): nothing changed */
 	m = push(&pg, upd, false, NULL, 0, &len);
-	apply(&g, m, len, t0 + 2);
+	assert_false(apply_changed(&g, m, len, t0 + 2));
 	free(m);
-	assert_int_equal(published, before + 1);
 	/* a push without a list keeps it */
 	upd->has_senders = false;
 	m = push(&pg, upd, false, NULL, 0, &len);
 	apply(&g, m, len, t0 + 3);
 	free(m);
-	json_senders(&g, got, sizeof(got));
+	senders_of(&g, got, sizeof(got));
 	assert_string_equal(got, "12345,3000000000");
 	gdoi_policy_clear(upd);
 	free(upd);
-	sc_group_free(&g);
+	gdoi_member_teks_clear(&g);
 	group_free(&pg);
 }
 
@@ -202,7 +210,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_push_without_delete_deletes_nothing),
-		cmocka_unit_test(test_senders_in_snapshot),
+		cmocka_unit_test(test_senders_follow_registration_and_pushes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
