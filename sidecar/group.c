@@ -14,61 +14,13 @@
 
 #include "gdoi/err.h"
 #include "gdoi/numbers.h"
+#include "srtp-bridge/describe.h"
 
 #define REF_SRTP_LIFETIME 3600	/* the reference's TEK carries none we read */
 
 static bool is_srtp(const struct gdoi_tek *t)
 {
 	return t->kind == GDOI_TEK_SRTP || t->kind == GDOI_TEK_REF_SRTP;
-}
-
-static void selector(const struct gdoi_selector *s, char *addr, uint8_t *prefix, uint16_t *port)
-{
-	int af = (s->id_type == GDOI_ID_IPV6_ADDR || s->id_type == GDOI_ID_IPV6_ADDR_SUBNET) ?
-		 AF_INET6 : AF_INET;
-	size_t alen = af == AF_INET ? 4 : 16;
-	uint8_t a[16] = { 0 };
-
-	*port = s->port;
-	if (s->addr_len >= alen)
-		memcpy(a, s->addr, alen);
-	inet_ntop(af, a, addr, 46);
-	if (prefix) {
-		*prefix = (uint8_t)(alen * 8);
-		if ((s->id_type == GDOI_ID_IPV4_ADDR_SUBNET || s->id_type == GDOI_ID_IPV6_ADDR_SUBNET) &&
-		    s->addr_len >= 2 * alen) {
-			unsigned bits = 0;
-			for (size_t i = 0; i < alen; i++)
-				bits += (unsigned)__builtin_popcount(s->addr[alen + i]);
-			*prefix = (uint8_t)bits;
-		}
-	}
-}
-
-/* The ipc_tek of a GDOI SRTP TEK; -1 when its keys do not fit the profile. */
-static int to_ipc(const struct gdoi_tek *t, struct ipc_tek *o)
-{
-	uint16_t profile = t->kind == GDOI_TEK_REF_SRTP ? 1 : t->u.srtp.profile;
-	size_t kl, sl;
-
-	memset(o, 0, sizeof *o);
-	if (!gdoi_srtp_key_lengths(profile, &kl, &sl) || !t->have_keys || t->key_len != kl + sl ||
-	    kl > sizeof o->master_key || sl > sizeof o->master_salt || !ipc_profile_name(profile))
-		return -1;
-	o->spi = t->spi;
-	o->profile_id = profile;
-	o->master_key_len = kl;
-	memcpy(o->master_key, t->key, kl);
-	o->master_salt_len = sl;
-	memcpy(o->master_salt, t->key + kl, sl);
-	o->mki = t->u.srtp.flags & GDOI_SRTP_FLAG_MKI;
-	o->srtcp = t->u.srtp.flags & GDOI_SRTP_FLAG_SRTCP;
-	selector(&t->dst, o->dst_addr, NULL, &o->dst_port);
-	selector(&t->src, o->src_addr, &o->src_prefix, &o->src_port);
-	o->replay_window = t->u.srtp.replay_window ? t->u.srtp.replay_window : 128;
-	o->allow_repeat_tx = t->u.srtp.allow_repeat_tx;
-	o->ssrc_assigned = t->kind == GDOI_TEK_SRTP ? t->u.srtp.ssrc_assigned : false;
-	return 0;
 }
 
 static uint32_t lifetime(const struct gdoi_tek *t)
@@ -117,7 +69,7 @@ static bool add_live(struct sc_group *g, const struct gdoi_tek *t, int64_t nb, i
 {
 	struct ipc_tek n, *cur = find_live(g, t->spi);
 
-	if (to_ipc(t, &n)) {
+	if (bridge_describe_tek(t, &n)) {
 		sc_log("group %s: TEK SPI 0x%08x: keys do not fit profile %u: ignored", g->cfg->name,
 		       (unsigned)t->spi, (unsigned)t->u.srtp.profile);
 		return false;
@@ -275,7 +227,7 @@ int sc_group_push(struct sc_group *g, const uint8_t *msg, size_t len, int64_t no
 		bool same_dst = false;
 		for (size_t k = 0; fresh_srtp && !in_fresh && k < u->fresh.nteks; k++) {
 			struct ipc_tek tmp;
-			if (is_srtp(&u->fresh.teks[k]) && !to_ipc(&u->fresh.teks[k], &tmp)) {
+			if (is_srtp(&u->fresh.teks[k]) && !bridge_describe_tek(&u->fresh.teks[k], &tmp)) {
 				same_dst |= !strcmp(tmp.dst_addr, t->dst_addr) &&
 					    tmp.dst_port == t->dst_port;
 			}
