@@ -38,19 +38,31 @@ GDOI_SRC := $(sort $(wildcard gdoi/*.c))
 GDOI_OBJ := $(GDOI_SRC:%.c=$(BUILD)/obj/%.o)
 LIBGDOI  := $(BUILD)/lib/libgdoi.a
 
-# --- libgdoiipc: the sidecar <-> media process protocol (docs/ipc.md) -------
+# --- the SRTP profile table: in libgdoi, and compiled into both IPC halves
+# (media processes get this one file of gdoi/, not the core).
+PROFILES_SRC := $(wildcard gdoi/srtp_profiles.c)
+
+# --- libgdoiipc: the sidecar <-> media process protocol (docs/ipc.md), with the
+# sidecar side of the bridge (srtp-bridge/describe.c: TEK -> SRTP policy description)
+BRIDGE_SIDE_SRC := $(wildcard srtp-bridge/describe.c)
 IPC_SRC := $(sort $(wildcard ipc/*.c))
-IPC_OBJ := $(IPC_SRC:%.c=$(BUILD)/obj/%.o)
+IPC_OBJ := $(IPC_SRC:%.c=$(BUILD)/obj/%.o) $(BRIDGE_SIDE_SRC:%.c=$(BUILD)/obj/%.o) \
+	   $(PROFILES_SRC:%.c=$(BUILD)/obj/%.o)
 LIBIPC  := $(BUILD)/lib/libgdoiipc.a
 
 # --- libgdoisrtp: what media processes link (bridge + IPC client), static and shared
-BRIDGE_SRC := $(sort $(wildcard srtp-bridge/*.c))
+BRIDGE_SRC := $(filter-out $(BRIDGE_SIDE_SRC),$(sort $(wildcard srtp-bridge/*.c)))
 BRIDGE_OBJ := $(BRIDGE_SRC:%.c=$(BUILD)/obj/%.o)
 # media processes get the IPC client half only: ipc/server.c needs libuv
-IPC_CLIENT_SRC := $(filter-out ipc/server.c,$(IPC_SRC))
+IPC_CLIENT_SRC := $(filter-out ipc/server.c,$(IPC_SRC)) $(PROFILES_SRC)
 BRIDGE_PIC := $(BRIDGE_SRC:%.c=$(BUILD)/pic/%.o) $(IPC_CLIENT_SRC:%.c=$(BUILD)/pic/%.o)
 LIBSRTPB   := $(if $(BRIDGE_SRC),$(BUILD)/lib/libgdoisrtp.a)
-LIBSRTPB_SO := $(if $(BRIDGE_SRC),$(BUILD)/lib/libgdoisrtp.so)
+# the shared library is libgdoisrtp.so.$(GDOISRTP_VERSION) (the header's GDOISRTP_VERSION),
+# soname libgdoisrtp.so.0, with the .so.0 and .so links pointing at it; it exports
+# exactly what gdoisrtp.h declares (-fvisibility=hidden, tests/integration/bridge_exports.sh)
+GDOISRTP_VERSION := $(shell sed -n 's/^\#define GDOISRTP_VERSION "\(.*\)"/\1/p' srtp-bridge/gdoisrtp.h 2>/dev/null)
+GDOISRTP_SONAME  := libgdoisrtp.so.$(firstword $(subst ., ,$(GDOISRTP_VERSION)))
+LIBSRTPB_SO := $(if $(BRIDGE_SRC),$(BUILD)/lib/libgdoisrtp.so.$(GDOISRTP_VERSION))
 BRIDGE_LIBS := $(shell pkg-config --libs libsrtp2 jansson 2>/dev/null)
 
 # --- the GStreamer plugin (gst/: gdoisrtpdec, gdoisrtpenc) with libgdoisrtp linked in.
@@ -118,7 +130,7 @@ BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 .PHONY: all check deps fuzz clean install test-bins analyze
 # Objects of tests and tools are not intermediate files to delete after linking.
 .SECONDARY:
-all: $(LIBGDOI) $(LIBIPC) $(LIBSRTPB) $(LIBSRTPB_SO) $(if $(wildcard srtp-bridge/gdoisrtp.pc.in),$(BUILD)/lib/pkgconfig/gdoisrtp.pc) $(PROGS) \
+all: $(LIBGDOI) $(LIBIPC) $(LIBSRTPB) $(LIBSRTPB_SO) $(PROGS) \
 	$(GST_PLUGIN)
 ifeq ($(GST_FOUND),)
   $(info note: GStreamer development packages missing (make deps): the gdoisrtp plugin is not built)
@@ -137,7 +149,7 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC -fPIC $<"
-	@$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+	@$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(LIBGDOI): $(GDOI_OBJ)
 	@mkdir -p $(dir $@)
@@ -159,10 +171,11 @@ $(BUILD)/lib/libgdoisrtp.a: $(BRIDGE_OBJ) $(IPC_CLIENT_SRC:%.c=$(BUILD)/obj/%.o)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/lib/libgdoisrtp.so: $(BRIDGE_PIC)
+$(BUILD)/lib/libgdoisrtp.so.$(GDOISRTP_VERSION): $(BRIDGE_PIC)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,libgdoisrtp.so.0 $(LDFLAGS_ALL) -o $@ $^ $(BRIDGE_LIBS)
-	ln -sf libgdoisrtp.so $(BUILD)/lib/libgdoisrtp.so.0
+	$(CC) -shared -Wl,-soname,$(GDOISRTP_SONAME) -Wl,-z,defs $(LDFLAGS_ALL) -o $@ $^ $(BRIDGE_LIBS)
+	ln -sf $(notdir $@) $(BUILD)/lib/$(GDOISRTP_SONAME)
+	ln -sf $(GDOISRTP_SONAME) $(BUILD)/lib/libgdoisrtp.so
 
 $(BUILD)/gstpic/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -172,10 +185,6 @@ $(BUILD)/gstpic/%.o: %.c
 $(BUILD)/lib/gstreamer-1.0/libgstgdoisrtp.so: $(GST_PIC)
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(BRIDGE_LIBS) $(shell pkg-config --libs $(GST_PKGS) 2>/dev/null)
-
-$(BUILD)/lib/pkgconfig/gdoisrtp.pc: srtp-bridge/gdoisrtp.pc.in
-	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
 
 # Each program links its own directory's objects against its libraries (PROG_LIBS_*,
 # PROG_PKGS_* above). demo-app programs also share demo-app/common/.
@@ -271,10 +280,15 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
 		$(DESTDIR)$(PREFIX)/share/doc/gdoi-srtp/examples
 	for p in $(PROGS); do install -m 0755 $$p $(DESTDIR)$(PREFIX)/bin/; done
-	for l in $(LIBSRTPB) $(LIBSRTPB_SO); do install -m 0644 $$l $(DESTDIR)$(PREFIX)/lib/; done
-	[ -z "$(LIBSRTPB_SO)" ] || ln -sf libgdoisrtp.so $(DESTDIR)$(PREFIX)/lib/libgdoisrtp.so.0
+	[ -z "$(LIBSRTPB)" ] || install -m 0644 $(LIBSRTPB) $(DESTDIR)$(PREFIX)/lib/
+	[ -z "$(LIBSRTPB_SO)" ] || { install -m 0755 $(LIBSRTPB_SO) $(DESTDIR)$(PREFIX)/lib/ && \
+		ln -sf $(notdir $(LIBSRTPB_SO)) $(DESTDIR)$(PREFIX)/lib/$(GDOISRTP_SONAME) && \
+		ln -sf $(GDOISRTP_SONAME) $(DESTDIR)$(PREFIX)/lib/libgdoisrtp.so; }
 	[ -z "$(LIBSRTPB)" ] || install -m 0644 srtp-bridge/gdoisrtp.h $(DESTDIR)$(PREFIX)/include/
-	[ -z "$(LIBSRTPB)" ] || install -m 0644 $(BUILD)/lib/pkgconfig/gdoisrtp.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	# the .pc names the prefix of this install (PREFIX here, not at build time)
+	[ -z "$(LIBSRTPB)" ] || { sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(GDOISRTP_VERSION)|g' \
+		srtp-bridge/gdoisrtp.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/gdoisrtp.pc && \
+		chmod 0644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/gdoisrtp.pc; }
 	for m in $(wildcard docs/man/*.1); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done
 	for m in $(wildcard docs/man/*.8); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
 	for e in $(wildcard examples/*.conf); do install -m 0644 $$e $(DESTDIR)$(PREFIX)/share/doc/gdoi-srtp/examples/; done

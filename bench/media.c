@@ -145,8 +145,8 @@ static struct pass bridge_pass(const gdoisrtp_snapshot *snap, size_t payload, si
 	uint64_t t2 = now_ns();
 	p.protect = (double)n / ((double)(t1 - t0) / 1e9);
 	p.unprotect = (double)n / ((double)(t2 - t1) / 1e9);
-	gdoisrtp_session_destroy(tx);
-	gdoisrtp_session_destroy(rx);
+	gdoisrtp_session_free(tx);
+	gdoisrtp_session_free(rx);
 	return p;
 }
 

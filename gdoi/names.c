@@ -2,6 +2,7 @@
 #include <stddef.h>
 
 #include "numbers.h"
+#include "srtp_profiles.h"
 
 const char *gdoi_payload_name(unsigned type)
 {
@@ -106,18 +107,13 @@ const char *gdoi_kd_type_name(unsigned type)
 
 const char *gdoi_srtp_profile_name(unsigned profile)
 {
-	switch (profile) {
-	case GDOI_SRTP_AES128_CM_SHA1_80: return "SRTP_AES128_CM_HMAC_SHA1_80";
-	case GDOI_SRTP_AES128_CM_SHA1_32: return "SRTP_AES128_CM_HMAC_SHA1_32";
-	case GDOI_SRTP_NULL_SHA1_80: return "SRTP_NULL_HMAC_SHA1_80";
-	case GDOI_SRTP_NULL_SHA1_32: return "SRTP_NULL_HMAC_SHA1_32";
-	case GDOI_SRTP_AEAD_AES_128_GCM: return "SRTP_AEAD_AES_128_GCM";
-	case GDOI_SRTP_AEAD_AES_256_GCM: return "SRTP_AEAD_AES_256_GCM";
-	}
-	return "UNKNOWN";
+	const struct gdoi_srtp_profile *sp =
+		profile <= UINT16_MAX ? gdoi_srtp_profile((uint16_t)profile) : NULL;
+
+	return sp ? sp->name : "UNKNOWN";
 }
 
 int gdoi_srtp_profile_known(unsigned profile)
 {
-	return gdoi_srtp_profile_name(profile)[0] != 'U';
+	return profile <= UINT16_MAX && gdoi_srtp_profile((uint16_t)profile) != NULL;
 }

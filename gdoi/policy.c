@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "numbers.h"
+#include "srtp_profiles.h"
 
 void gdoi_policy_clear(struct gdoi_policy *p)
 {
@@ -17,22 +18,12 @@ void gdoi_policy_clear(struct gdoi_policy *p)
 
 bool gdoi_srtp_key_lengths(uint16_t profile, size_t *key, size_t *salt)
 {
-	/* RFC 3711, RFC 5764 §4.1.2, RFC 7714 §14.2 (libsrtp2's srtp_profile_get_master_*). */
-	switch (profile) {
-	case GDOI_SRTP_AES128_CM_SHA1_80:
-	case GDOI_SRTP_AES128_CM_SHA1_32:
-	case GDOI_SRTP_NULL_SHA1_80:
-	case GDOI_SRTP_NULL_SHA1_32:
-		*key = 16, *salt = 14;
-		return true;
-	case GDOI_SRTP_AEAD_AES_128_GCM:
-		*key = 16, *salt = 12;
-		return true;
-	case GDOI_SRTP_AEAD_AES_256_GCM:
-		*key = 32, *salt = 12;
-		return true;
-	}
-	return false;
+	const struct gdoi_srtp_profile *sp = gdoi_srtp_profile(profile);
+
+	if (!sp)
+		return false;
+	*key = sp->key_len, *salt = sp->salt_len;
+	return true;
 }
 
 /* IPsec registry numbers (RFC 2407 §4.4.3/§4.4.4, RFC 4106, RFC 4868). */

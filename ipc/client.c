@@ -148,8 +148,9 @@ static int take_line(struct ipc_client *c, json_t **msg)
 	if (n + 1 > c->max_line)
 		return -EPROTO;
 	j = json_loadb(c->buf, n, JSON_REJECT_DUPLICATES, NULL);
-	explicit_bzero(c->buf, n + 1);
 	memmove(c->buf, nl + 1, c->len - n - 1);
+	/* the line read and the copy the move leaves past the new end */
+	explicit_bzero(c->buf + c->len - n - 1, n + 1);
 	c->len -= n + 1;
 	if (!j || !json_is_object(j)) {
 		json_decref(j);
@@ -291,6 +292,7 @@ int ipc_client_get(struct ipc_client *c, const char *group, bool subscribe,
 		return -1;
 	}
 	rc = ipc_snapshot_from_json(json_object_get(reply, "snapshot"), snap, err, errlen);
+	ipc_snapshot_json_wipe(reply);
 	json_decref(reply);
 	return rc;
 }

@@ -197,27 +197,33 @@ char *ipc_encode_line(const json_t *msg, size_t *len)
 	return ipc_encode_line_max(msg, IPC_MAX_LINE, len);
 }
 
+/* json_dumps' text goes back to jansson's allocator (an application may have
+ * installed its own: json_set_alloc_funcs), wiped: it may hold keys. */
+static void dumps_free(char *s, size_t n)
+{
+	json_malloc_t m;
+	json_free_t f;
+
+	explicit_bzero(s, n);
+	json_get_alloc_funcs(&m, &f);
+	f(s);
+}
+
 char *ipc_encode_line_max(const json_t *msg, size_t max, size_t *len)
 {
-	char *s = json_dumps(msg, JSON_COMPACT), *line;
+	char *s = json_dumps(msg, JSON_COMPACT), *line = NULL;
 	size_t n;
 
 	if (!s)
 		return NULL;
 	n = strlen(s);
-	if (n + 1 > max) {
-		explicit_bzero(s, n);
-		free(s);
-		return NULL;
+	/* not realloc: the copy it would leave behind is not wiped */
+	if (n + 1 <= max && (line = malloc(n + 2)) != NULL) {
+		memcpy(line, s, n);
+		line[n] = '\n';
+		line[n + 1] = '\0';
+		*len = n + 1;
 	}
-	line = realloc(s, n + 2);
-	if (!line) {
-		explicit_bzero(s, n);
-		free(s);
-		return NULL;
-	}
-	line[n] = '\n';
-	line[n + 1] = '\0';
-	*len = n + 1;
+	dumps_free(s, n);
 	return line;
 }

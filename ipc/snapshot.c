@@ -11,49 +11,21 @@
 #include <string.h>
 #include <time.h>
 
+#include "gdoi/srtp_profiles.h"
 #include "ipc/base64.h"
-
-static const struct {
-	uint16_t id;
-	const char *name;
-	size_t key, salt;
-} profiles[] = {
-	{ 0x0001, "SRTP_AES128_CM_HMAC_SHA1_80", 16, 14 },
-	{ 0x0002, "SRTP_AES128_CM_HMAC_SHA1_32", 16, 14 },
-	{ 0x0005, "SRTP_NULL_HMAC_SHA1_80", 16, 14 },
-	{ 0x0006, "SRTP_NULL_HMAC_SHA1_32", 16, 14 },
-	{ 0x0007, "SRTP_AEAD_AES_128_GCM", 16, 12 },
-	{ 0x0008, "SRTP_AEAD_AES_256_GCM", 32, 12 },
-};
-#define NPROFILES (sizeof(profiles) / sizeof(profiles[0]))
 
 const char *ipc_profile_name(uint16_t profile_id)
 {
-	for (size_t i = 0; i < NPROFILES; i++)
-		if (profiles[i].id == profile_id)
-			return profiles[i].name;
-	return NULL;
+	const struct gdoi_srtp_profile *sp = gdoi_srtp_profile(profile_id);
+
+	return sp ? sp->name : NULL;
 }
 
 uint16_t ipc_profile_from_name(const char *name)
 {
-	if (!name)
-		return 0;
-	for (size_t i = 0; i < NPROFILES; i++)
-		if (strcmp(profiles[i].name, name) == 0)
-			return profiles[i].id;
-	return 0;
-}
+	const struct gdoi_srtp_profile *sp = gdoi_srtp_profile_by_name(name);
 
-static int profile_lengths(uint16_t id, size_t *key, size_t *salt)
-{
-	for (size_t i = 0; i < NPROFILES; i++)
-		if (profiles[i].id == id) {
-			*key = profiles[i].key;
-			*salt = profiles[i].salt;
-			return 0;
-		}
-	return -1;
+	return sp ? sp->id : 0;
 }
 
 /* --- times: RFC 3339, UTC, whole seconds ("2026-11-23T23:42:22Z") -------- */
@@ -297,6 +269,7 @@ static int get_key(struct rd *rd, const json_t *o, const char *k, uint8_t *buf, 
 static int tek_from_json(struct rd *rd, const json_t *o, struct ipc_tek *t)
 {
 	const json_t *dst, *src, *mki;
+	const struct gdoi_srtp_profile *sp;
 	const char *pname, *spi_hex;
 	char hex[9];
 	uint64_t v;
@@ -315,8 +288,9 @@ static int tek_from_json(struct rd *rd, const json_t *o, struct ipc_tek *t)
 	if (get_str(rd, o, "profile", &pname) || get_uint(rd, o, "profile_id", UINT16_MAX, &v))
 		return -1;
 	t->profile_id = (uint16_t)v;
-	if (profile_lengths(t->profile_id, &klen, &slen))
+	if (!(sp = gdoi_srtp_profile(t->profile_id)))
 		return fail(rd, "unknown profile_id %u", (unsigned)t->profile_id);
+	klen = sp->key_len, slen = sp->salt_len;
 	if (ipc_profile_from_name(pname) != t->profile_id)
 		return fail(rd, "\"profile\" does not match \"profile_id\"");
 	if (get_key(rd, o, "master_key", t->master_key, klen, &t->master_key_len) ||
@@ -447,6 +421,28 @@ int ipc_snapshot_from_json(const json_t *obj, struct ipc_snapshot *s, char *err,
 bad:
 	ipc_snapshot_clear(s);
 	return -1;
+}
+
+static void wipe_string(json_t *v)
+{
+	/* json_string_value() is const for readers; the buffer is jansson's
+	 * heap copy, ours until the object is freed */
+	if (json_is_string(v))
+		explicit_bzero((char *)json_string_value(v), json_string_length(v));
+}
+
+void ipc_snapshot_json_wipe(json_t *obj)
+{
+	json_t *teks, *t;
+	size_t i;
+
+	if (json_is_object(json_object_get(obj, "snapshot")))
+		obj = json_object_get(obj, "snapshot");
+	teks = json_object_get(obj, "teks");
+	json_array_foreach(teks, i, t) {
+		wipe_string(json_object_get(t, "master_key"));
+		wipe_string(json_object_get(t, "master_salt"));
+	}
 }
 
 void ipc_snapshot_clear(struct ipc_snapshot *s)

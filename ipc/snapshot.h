@@ -74,6 +74,10 @@ json_t *ipc_snapshot_to_json(const struct ipc_snapshot *s);
 /* Strict reading: every member docs/ipc.md marks as present must be, with its type and
  * range; key lengths must match the profile. err gets a reason. Returns 0 or -1. */
 int ipc_snapshot_from_json(const json_t *obj, struct ipc_snapshot *s, char *err, size_t errlen);
+/* Zeroes in place the base64 master_key and master_salt strings of a snapshot
+ * object (or of a message's "snapshot" member) once they are read, so that
+ * jansson frees no copy of a key. NULL and other shapes are ignored. */
+void ipc_snapshot_json_wipe(json_t *obj);
 /* Wipes the whole structure (keys included); it reads as an empty snapshot afterwards. */
 void ipc_snapshot_clear(struct ipc_snapshot *s);
 

@@ -119,14 +119,14 @@ int gdoisrtp_client_open(const char *path, gdoisrtp_client **out)
 	}
 	json_decref(reply);
 	if (rc) {
-		gdoisrtp_client_close(c);
+		gdoisrtp_client_free(c);
 		return rc;
 	}
 	*out = c;
 	return 0;
 }
 
-void gdoisrtp_client_close(gdoisrtp_client *c)
+void gdoisrtp_client_free(gdoisrtp_client *c)
 {
 	if (!c)
 		return;
@@ -135,6 +135,11 @@ void gdoisrtp_client_close(gdoisrtp_client *c)
 		gdoisrtp_snapshot_free(c->subs[i].latest);
 	gdoisrtp_wipe(c, sizeof(*c));
 	free(c);
+}
+
+void gdoisrtp_client_close(gdoisrtp_client *c)
+{
+	gdoisrtp_client_free(c);
 }
 
 int gdoisrtp_client_fd(const gdoisrtp_client *c)
@@ -194,18 +199,19 @@ static int deliver(gdoisrtp_client *c, struct sub *u, const struct ipc_snapshot 
  * snapshot for a subscription, 0 if something else, or an error. */
 static int handle(gdoisrtp_client *c, json_t *m)
 {
-	struct ipc_snapshot *snap = calloc(1, sizeof(*snap));
+	struct ipc_snapshot *snap = gdoisrtp_secmem_alloc(sizeof(*snap));
 	char err[128];
 	if (!snap) {
+		ipc_snapshot_json_wipe(m);
 		json_decref(m);
 		return GDOISRTP_ERR_NOMEM;
 	}
 	int rc = ipc_client_event_snapshot(m, snap, err, sizeof(err));
+	ipc_snapshot_json_wipe(m);
 	json_decref(m);
 	struct sub *u = rc == 1 ? sub_for(c, snap) : NULL;
 	int drc = u ? deliver(c, u, snap) : 0;
-	ipc_snapshot_clear(snap);
-	free(snap);
+	gdoisrtp_secmem_free(snap);
 	if (rc < 0)
 		return GDOISRTP_ERR_PROTO;
 	return drc ? drc : u != NULL;
@@ -264,13 +270,15 @@ static int subscribe(gdoisrtp_client *c, const char *group, gdoisrtp_snapshot_cb
 		*out = u;
 		return gdoisrtp_client_process(c) < 0 ? GDOISRTP_ERR_CLOSED : 0;
 	}
-	struct ipc_snapshot *snap = calloc(1, sizeof(*snap));
+	struct ipc_snapshot *snap = gdoisrtp_secmem_alloc(sizeof(*snap));
 	char err[128];
 	if (!snap) {
+		ipc_snapshot_json_wipe(reply);
 		json_decref(reply);
 		return GDOISRTP_ERR_NOMEM;
 	}
 	rc = ipc_snapshot_from_json(json_object_get(reply, "snapshot"), snap, err, sizeof(err));
+	ipc_snapshot_json_wipe(reply);
 	json_decref(reply);
 	if (rc == 0) {
 		c->nsubs++;
@@ -278,8 +286,7 @@ static int subscribe(gdoisrtp_client *c, const char *group, gdoisrtp_snapshot_cb
 	} else {
 		rc = GDOISRTP_ERR_PROTO;
 	}
-	ipc_snapshot_clear(snap);
-	free(snap);
+	gdoisrtp_secmem_free(snap);
 	if (rc)
 		return rc;
 	*out = u;

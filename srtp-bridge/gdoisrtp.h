@@ -12,7 +12,13 @@
  *     not_before), and recovers the ROC of a stream joined late.
  *
  * Every function returning int returns 0 (or a count) on success and a
- * negative GDOISRTP_ERR_* on failure; gdoisrtp_strerror() names it.
+ * negative GDOISRTP_ERR_* on failure; gdoisrtp_strerror() names it. Each
+ * declaration lists the codes it can return ("Returns: ..."); INVAL (a NULL
+ * or out-of-range argument) is among them wherever a pointer is taken.
+ * Every object is released with its *_free function (NULL is fine); key
+ * material is wiped first. Keys live in library-owned pages, mlock'ed where
+ * the process may lock memory and left out of core dumps (MADV_DONTDUMP);
+ * no public structure holds key bytes.
  * Times ("now") are passed in by the caller, in milliseconds since the Unix
  * epoch (gdoisrtp_now_ms() reads the wall clock), so tests are deterministic.
  * Objects are not thread-safe: use one from one thread at a time.
@@ -28,6 +34,12 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* The shared library is built with -fvisibility=hidden: what this header
+ * declares is exactly what it exports. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
 #endif
 
 #define GDOISRTP_VERSION "0.1.0"
@@ -67,7 +79,7 @@ const char *gdoisrtp_strerror(int err);
 /* Wall clock, milliseconds since the Unix epoch. */
 int64_t gdoisrtp_now_ms(void);
 /* len octets from the kernel CSPRNG (getrandom): e.g. the first RTP sequence number
- * and timestamp (RFC 3550 §5.1). 0 or GDOISRTP_ERR_IO. */
+ * and timestamp (RFC 3550 §5.1). Returns: 0, IO. */
 int gdoisrtp_random(void *buf, size_t len);
 
 /* ---- snapshots: one group's keys (docs/ipc.md "The snapshot") ------------ */
@@ -88,8 +100,11 @@ struct gdoisrtp_tek_info {
 	uint16_t dst_port;
 };
 
-/* Parses the JSON snapshot object (strictly, as docs/ipc.md says). */
+/* Parses the JSON snapshot object (strictly, as docs/ipc.md says). The key
+ * strings jansson decoded are wiped; json itself is the caller's to wipe.
+ * Returns: 0, INVAL, NOMEM, PARSE. */
 int gdoisrtp_snapshot_parse(const char *json, size_t len, gdoisrtp_snapshot **out);
+/* Returns: 0, INVAL, NOMEM. */
 int gdoisrtp_snapshot_copy(const gdoisrtp_snapshot *s, gdoisrtp_snapshot **out);
 /* Wipes the keys and frees. NULL is fine. */
 void gdoisrtp_snapshot_free(gdoisrtp_snapshot *s);
@@ -98,6 +113,7 @@ uint32_t gdoisrtp_snapshot_group(const gdoisrtp_snapshot *s);
 const char *gdoisrtp_snapshot_name(const gdoisrtp_snapshot *s);
 uint64_t gdoisrtp_snapshot_version(const gdoisrtp_snapshot *s);
 size_t gdoisrtp_snapshot_num_teks(const gdoisrtp_snapshot *s);
+/* Returns: 0, INVAL (i >= gdoisrtp_snapshot_num_teks()). */
 int gdoisrtp_snapshot_tek(const gdoisrtp_snapshot *s, size_t i, struct gdoisrtp_tek_info *out);
 size_t gdoisrtp_snapshot_num_ssrcs(const gdoisrtp_snapshot *s);
 /* The group's sender list (every SSRC the key server assigned, ascending; docs/ipc.md
@@ -108,7 +124,7 @@ uint32_t gdoisrtp_snapshot_ssrc(const gdoisrtp_snapshot *s, size_t i);
 /* 1 when ssrc is leased to the connection this snapshot came from. */
 int gdoisrtp_snapshot_leased(const gdoisrtp_snapshot *s, uint32_t ssrc);
 /* Index of the TEK a sender uses at now_ms: the latest not_before <= now that
- * is not past not_after; negative GDOISRTP_ERR_NO_KEY when there is none. */
+ * is not past not_after. Returns: the index, INVAL, NO_KEY (none usable now). */
 int gdoisrtp_snapshot_active_tek(const gdoisrtp_snapshot *s, int64_t now_ms);
 
 /* ---- client of the sidecar socket ----------------------------------------- */
@@ -124,26 +140,31 @@ typedef void (*gdoisrtp_snapshot_cb)(const gdoisrtp_snapshot *snap, void *arg);
  * empty, else GDOISRTP_DEFAULT_SOCKET. */
 const char *gdoisrtp_default_socket(void);
 /* Connects (path NULL or "" = gdoisrtp_default_socket()) and checks the
- * protocol version with "hello". Blocks for at most 5 s. */
+ * protocol version with "hello". Blocks for at most 5 s.
+ * Returns: 0, INVAL (path too long), NOMEM, IO (errno kept), CLOSED, TIMEOUT,
+ * SERVER (hello refused), PROTO (a protocol this library does not speak). */
 int gdoisrtp_client_open(const char *path, gdoisrtp_client **out);
 /* Subscribes to a group by name or decimal id. Waits (at most 5 s) for the
  * reply; the snapshot in it, if any, goes to cb before this returns. A group
- * configured but not registered yet is no error: its first snapshot comes later. */
+ * configured but not registered yet is no error: its first snapshot comes later.
+ * Returns: 0, INVAL, NOMEM (16 groups already), IO, CLOSED, TIMEOUT, PROTO,
+ * NOT_AUTHORIZED, UNKNOWN_GROUP, SERVER. */
 int gdoisrtp_client_subscribe(gdoisrtp_client *c, const char *group,
 			      gdoisrtp_snapshot_cb cb, void *arg);
 /* The socket, for poll/epoll/libuv/glib: call gdoisrtp_client_process() when
- * it is readable. */
+ * it is readable. -1 for a NULL client. */
 int gdoisrtp_client_fd(const gdoisrtp_client *c);
 /* Reads what is there without blocking and calls the callbacks. Returns the
  * number of snapshots delivered, or an error (GDOISRTP_ERR_CLOSED: reconnect
- * with a new client and subscribe again). */
+ * with a new client and subscribe again).
+ * Returns: the count, INVAL, NOMEM, IO, CLOSED, PROTO. */
 int gdoisrtp_client_process(gdoisrtp_client *c);
 /* For simple programs: subscribes if needed and blocks until the group has a
  * snapshot with at least one TEK newer than the last one this function
- * returned. timeout_ms < 0 waits forever. *out is the caller's (free it). */
+ * returned. timeout_ms < 0 waits forever. *out is the caller's (free it).
+ * Returns: 0, the codes of gdoisrtp_client_subscribe(), TIMEOUT. */
 int gdoisrtp_client_wait(gdoisrtp_client *c, const char *group, int timeout_ms,
 			 gdoisrtp_snapshot **out);
-/* The last error reply: its code ("not_authorized", ...) and message; "" if none. */
 /*
  * Leases an SSRC of group for one sender session (protocol 2, docs/ipc.md): the
  * SSRC is this connection's alone, and burned (never handed out again) when the
@@ -152,33 +173,42 @@ int gdoisrtp_client_wait(gdoisrtp_client *c, const char *group, int timeout_ms,
  * and a sender session refuses an assigned-SSRC TEK for an SSRC it was not leased.
  * GDOISRTP_ERR_NO_SSRC: none free in time (or the sidecar does not send);
  * GDOISRTP_ERR_PROTO: the sidecar speaks protocol 1 (no leases).
+ * Returns: 0, INVAL, NO_SSRC, PROTO, IO, CLOSED, TIMEOUT, NOT_AUTHORIZED,
+ * UNKNOWN_GROUP, SERVER.
  */
 int gdoisrtp_client_lease(gdoisrtp_client *c, const char *group, int timeout_ms,
 			  uint32_t *ssrc);
+/* The last error reply: its code ("not_authorized", ...) and message; "" if none. */
 const char *gdoisrtp_client_error(const gdoisrtp_client *c, const char **message);
+/* Closes the connection and frees the client and the snapshots it kept. */
+void gdoisrtp_client_free(gdoisrtp_client *c);
+/* The name gdoisrtp_client_free() had before 0.1.0's single teardown verb. */
 void gdoisrtp_client_close(gdoisrtp_client *c);
 
 /* ---- policies ---------------------------------------------------------------
  * Build an srtp_policy_t from TEK number tek of a snapshot. The policy points
- * into *ks (key, salt, MKI): keep ks alive while libsrtp2 reads the policy
- * (srtp_create/srtp_add_stream copy what they need) and wipe it after. */
-struct gdoisrtp_key_storage {
-	unsigned char key[64];		/* master key || master salt */
-	unsigned char mki[4];		/* the SPI, network order */
-	srtp_master_key_t mk;
-	srtp_master_key_t *mkp[1];
-};
+ * into ks (key, salt, MKI), an opaque storage in library-owned memory: keep it
+ * while libsrtp2 reads the policy (srtp_create/srtp_add_stream copy what they
+ * need), then wipe it (to reuse it) or free it. */
+typedef struct gdoisrtp_key_storage gdoisrtp_key_storage;
+
+/* Returns: 0, INVAL, NOMEM. */
+int gdoisrtp_key_storage_new(gdoisrtp_key_storage **out);
+/* Wipes the keys it holds; the storage stays usable. */
+void gdoisrtp_key_storage_wipe(gdoisrtp_key_storage *ks);
+/* Wipes and frees. */
+void gdoisrtp_key_storage_free(gdoisrtp_key_storage *ks);
 
 /* A sender's policy: ssrc_specific with ssrc, which must be assigned to this
- * member when the TEK says ssrc_assigned. */
+ * member when the TEK says ssrc_assigned.
+ * Returns: 0, INVAL, SRTP (libsrtp2 would not initialise), SSRC, PROFILE. */
 int gdoisrtp_policy_sender(const gdoisrtp_snapshot *s, size_t tek, uint32_t ssrc,
-			   srtp_policy_t *out, struct gdoisrtp_key_storage *ks);
-/* A receiver's policy: ssrc_any_inbound. */
+			   srtp_policy_t *out, gdoisrtp_key_storage *ks);
+/* A receiver's policy: ssrc_any_inbound. Returns: 0, INVAL, SRTP, PROFILE. */
 int gdoisrtp_policy_receiver(const gdoisrtp_snapshot *s, size_t tek,
-			     srtp_policy_t *out, struct gdoisrtp_key_storage *ks);
-void gdoisrtp_key_storage_wipe(struct gdoisrtp_key_storage *ks);
+			     srtp_policy_t *out, gdoisrtp_key_storage *ks);
 /* Master key and salt lengths of a profile (also profile 6, which libsrtp2's
- * own helpers do not know); 0 on success. */
+ * own helpers do not know). Returns: 0, PROFILE. */
 int gdoisrtp_profile_lengths(uint16_t profile, size_t *key_len, size_t *salt_len);
 
 /* ---- sessions ------------------------------------------------------------- */
@@ -223,24 +253,35 @@ struct gdoisrtp_stats {
 	uint64_t not_sender;		/* receiver: dropped, SSRC not in the sender list */
 };
 
-/* cfg may be NULL for a receiver. GDOISRTP_ERR_INVAL for flags a role does not
- * know (GDOISRTP_RECV_ASSIGNED_ONLY is for receivers). The session holds no key until
- * gdoisrtp_session_update(). */
+/* cfg may be NULL for a receiver. The session holds no key until
+ * gdoisrtp_session_update(). Returns: 0, INVAL (also for flags a role does not know:
+ * GDOISRTP_RECV_ASSIGNED_ONLY is for receivers), NOMEM, SRTP. */
 int gdoisrtp_session_new(enum gdoisrtp_role role, const struct gdoisrtp_session_config *cfg,
 			 gdoisrtp_session **out);
 /* Applies a snapshot (a full one: TEKs absent from it are dropped). Receivers
- * accept every TEK at once; senders keep every TEK and pick at protect time. */
+ * accept every TEK at once; senders keep every TEK and pick at protect time.
+ * Returns: 0, INVAL, NOMEM, PROFILE, SRTP. */
 int gdoisrtp_session_update(gdoisrtp_session *s, const gdoisrtp_snapshot *snap, int64_t now_ms);
 /* In place. protect: buf must have room for *len + SRTP_MAX_TRAILER_LEN octets.
- * No allocation on the packet path except the first packet of a key switch. */
+ * No allocation on the packet path except the first packet of a key switch.
+ * Returns (protect): 0, INVAL, ROLE, PARSE, TOO_BIG, NO_KEY, SSRC, EXPIRED, NOMEM, SRTP.
+ * Returns (unprotect): 0, INVAL, ROLE, PARSE, TOO_BIG, NO_KEY, AUTH, REPLAY,
+ * EXPIRED, NOMEM, SRTP. */
 int gdoisrtp_session_protect(gdoisrtp_session *s, void *buf, int *len, int64_t now_ms);
 int gdoisrtp_session_unprotect(gdoisrtp_session *s, void *buf, int *len, int64_t now_ms);
-/* RTCP: the sender protects its reports, receivers unprotect them (TEKs with srtcp). */
+/* RTCP: the sender protects its reports, receivers unprotect them (TEKs with
+ * srtcp). Returns: as protect/unprotect above. */
 int gdoisrtp_session_protect_rtcp(gdoisrtp_session *s, void *buf, int *len, int64_t now_ms);
 int gdoisrtp_session_unprotect_rtcp(gdoisrtp_session *s, void *buf, int *len, int64_t now_ms);
 void gdoisrtp_session_stats(const gdoisrtp_session *s, struct gdoisrtp_stats *out);
-/* Deallocates the libsrtp2 contexts and wipes every key copy. NULL is fine. */
+/* Deallocates the libsrtp2 contexts, wipes every key copy and frees. */
+void gdoisrtp_session_free(gdoisrtp_session *s);
+/* The name gdoisrtp_session_free() had before 0.1.0's single teardown verb. */
 void gdoisrtp_session_destroy(gdoisrtp_session *s);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -30,6 +30,19 @@ int gdoisrtp_profile_tag_len(uint16_t profile, int rtcp);
 
 void gdoisrtp_wipe(void *p, size_t n);
 
+/* Zeroed memory for key material (secmem.c): own pages, mlock'ed where the
+ * process may, MADV_DONTDUMP; wiped and unmapped by gdoisrtp_secmem_free. */
+void *gdoisrtp_secmem_alloc(size_t n);
+void gdoisrtp_secmem_free(void *p);
+
+/* What a policy points into (key, salt, MKI). */
+struct gdoisrtp_key_storage {
+	unsigned char key[64];		/* master key || master salt */
+	unsigned char mki[4];		/* the SPI, network order */
+	srtp_master_key_t mk;
+	srtp_master_key_t *mkp[1];
+};
+
 /* For the tests: drops every key as destroy does (the session stays usable,
  * keyless), and counts the non-zero octets of key material still held. */
 void gdoisrtp_session_wipe_keys(gdoisrtp_session *s);

@@ -3,6 +3,7 @@
  * MKI = SPI (network order) when the TEK carries it, replay window.
  */
 #include "srtp-bridge/internal.h"
+#include "gdoi/srtp_profiles.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -58,42 +59,35 @@ int gdoisrtp_err_from_srtp(srtp_err_status_t st)
 	}
 }
 
-/* The profiles of docs/srtp-tek.md. libsrtp2 2.5's profile helpers do not
- * know NULL_HMAC_SHA1_32 (6); RFC 5764 §4.1.2 gives it 128+112 bits and a
- * 32-bit SRTP tag (SRTCP keeps 80 bits), which we build from profile 5. */
+/* The profiles of docs/srtp-tek.md (gdoi/srtp_profiles.c). */
 int gdoisrtp_profile_lengths(uint16_t profile, size_t *key_len, size_t *salt_len)
 {
-	size_t k, s;
-	switch (profile) {
-	case srtp_profile_aes128_cm_sha1_80:
-	case srtp_profile_aes128_cm_sha1_32:
-	case srtp_profile_null_sha1_80:
-	case srtp_profile_null_sha1_32: k = 16; s = 14; break;
-	case srtp_profile_aead_aes_128_gcm: k = 16; s = 12; break;
-	case srtp_profile_aead_aes_256_gcm: k = 32; s = 12; break;
-	default: return GDOISRTP_ERR_PROFILE;
-	}
+	const struct gdoi_srtp_profile *sp = gdoi_srtp_profile(profile);
+
+	if (!sp)
+		return GDOISRTP_ERR_PROFILE;
 	if (key_len)
-		*key_len = k;
+		*key_len = sp->key_len;
 	if (salt_len)
-		*salt_len = s;
+		*salt_len = sp->salt_len;
 	return 0;
 }
 
 int gdoisrtp_profile_tag_len(uint16_t profile, int rtcp)
 {
-	switch (profile) {
-	case srtp_profile_aes128_cm_sha1_80:
-	case srtp_profile_null_sha1_80: return 10;
-	case srtp_profile_aes128_cm_sha1_32:
-	case srtp_profile_null_sha1_32: return rtcp ? 10 : 4;
+	const struct gdoi_srtp_profile *sp = gdoi_srtp_profile(profile);
+
+	if (!sp)
+		return -1;
 	/* libsrtp2 puts the MKI after the GCM tag: for locating it, the tag is 0 */
-	case srtp_profile_aead_aes_128_gcm:
-	case srtp_profile_aead_aes_256_gcm: return 0;
-	default: return -1;
-	}
+	if (sp->aead)
+		return 0;
+	return rtcp ? sp->rtcp_tag_len : sp->rtp_tag_len;
 }
 
+/* libsrtp2 2.5's profile helpers do not know NULL_HMAC_SHA1_32 (6); RFC 5764
+ * §4.1.2 gives it 128+112 bits and a 32-bit SRTP tag (SRTCP keeps 80 bits),
+ * which we build from profile 5. */
 static int crypto_policies(uint16_t profile, srtp_policy_t *p)
 {
 	srtp_profile_t base = profile == srtp_profile_null_sha1_32 ? srtp_profile_null_sha1_80
@@ -181,7 +175,20 @@ int gdoisrtp_policy_receiver(const gdoisrtp_snapshot *s, size_t tek,
 	return 0;
 }
 
-void gdoisrtp_key_storage_wipe(struct gdoisrtp_key_storage *ks)
+int gdoisrtp_key_storage_new(gdoisrtp_key_storage **out)
+{
+	if (!out)
+		return GDOISRTP_ERR_INVAL;
+	*out = gdoisrtp_secmem_alloc(sizeof(**out));
+	return *out ? 0 : GDOISRTP_ERR_NOMEM;
+}
+
+void gdoisrtp_key_storage_wipe(gdoisrtp_key_storage *ks)
 {
 	gdoisrtp_wipe(ks, sizeof(*ks));
+}
+
+void gdoisrtp_key_storage_free(gdoisrtp_key_storage *ks)
+{
+	gdoisrtp_secmem_free(ks);
 }

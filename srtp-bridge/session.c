@@ -142,7 +142,7 @@ int gdoisrtp_session_new(enum gdoisrtp_role role, const struct gdoisrtp_session_
 	int rc = gdoisrtp_srtp_init();
 	if (rc)
 		return rc;
-	gdoisrtp_session *s = calloc(1, sizeof(*s));
+	gdoisrtp_session *s = gdoisrtp_secmem_alloc(sizeof(*s));
 	if (!s)
 		return GDOISRTP_ERR_NOMEM;
 	s->role = role;
@@ -161,7 +161,7 @@ int gdoisrtp_session_new(enum gdoisrtp_role role, const struct gdoisrtp_session_
 		s->streams = calloc(s->cfg.max_streams, sizeof(*s->streams));
 		s->scratch = malloc(s->cfg.max_packet + SRTP_MAX_TRAILER_LEN);
 		if (!s->streams || !s->scratch) {
-			gdoisrtp_session_destroy(s);
+			gdoisrtp_session_free(s);
 			return GDOISRTP_ERR_NOMEM;
 		}
 	}
@@ -200,15 +200,19 @@ size_t gdoisrtp_session_secret_octets(const gdoisrtp_session *s)
 	return n;
 }
 
-void gdoisrtp_session_destroy(gdoisrtp_session *s)
+void gdoisrtp_session_free(gdoisrtp_session *s)
 {
 	if (!s)
 		return;
 	gdoisrtp_session_wipe_keys(s);
 	free(s->streams);
 	free(s->scratch);
-	gdoisrtp_wipe(s, sizeof(*s));
-	free(s);
+	gdoisrtp_secmem_free(s);
+}
+
+void gdoisrtp_session_destroy(gdoisrtp_session *s)
+{
+	gdoisrtp_session_free(s);
 }
 
 void gdoisrtp_session_stats(const gdoisrtp_session *s, struct gdoisrtp_stats *out)

@@ -74,7 +74,7 @@ int gdoisrtp_snapshot_from_ipc(const struct ipc_snapshot *in, gdoisrtp_snapshot 
 	if (!in || !out || in->nteks > IPC_MAX_TEKS || in->nssrcs > IPC_MAX_SSRCS ||
 	    in->nleases > IPC_MAX_SSRCS || in->nsenders > IPC_MAX_SENDERS)
 		return GDOISRTP_ERR_INVAL;
-	gdoisrtp_snapshot *s = malloc(sizeof(*s));
+	gdoisrtp_snapshot *s = gdoisrtp_secmem_alloc(sizeof(*s));
 	if (!s)
 		return GDOISRTP_ERR_NOMEM;
 	memcpy(&s->s, in, sizeof(*in));
@@ -90,13 +90,15 @@ int gdoisrtp_snapshot_parse(const char *json, size_t len, gdoisrtp_snapshot **ou
 	json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!o)
 		return GDOISRTP_ERR_PARSE;
-	gdoisrtp_snapshot *s = calloc(1, sizeof(*s));
+	gdoisrtp_snapshot *s = gdoisrtp_secmem_alloc(sizeof(*s));
 	if (!s) {
+		ipc_snapshot_json_wipe(o);
 		json_decref(o);
 		return GDOISRTP_ERR_NOMEM;
 	}
 	char err[128];
 	int rc = ipc_snapshot_from_json(o, &s->s, err, sizeof(err));
+	ipc_snapshot_json_wipe(o);
 	json_decref(o);
 	if (rc != 0) {
 		gdoisrtp_snapshot_free(s);
@@ -115,8 +117,7 @@ void gdoisrtp_snapshot_free(gdoisrtp_snapshot *s)
 {
 	if (!s)
 		return;
-	gdoisrtp_wipe(s, sizeof(*s));
-	free(s);
+	gdoisrtp_secmem_free(s);
 }
 
 uint32_t gdoisrtp_snapshot_group(const gdoisrtp_snapshot *s) { return s ? s->s.group : 0; }

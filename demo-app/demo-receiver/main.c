@@ -206,8 +206,8 @@ int main(int argc, char **argv)
 			fclose(f);
 		}
 	}
-	gdoisrtp_session_destroy(r.session);
-	gdoisrtp_client_close(client);
+	gdoisrtp_session_free(r.session);
+	gdoisrtp_client_free(client);
 	free(audio);
 	close(fd);
 	return packets ? 0 : 1;

@@ -183,8 +183,8 @@ int main(int argc, char **argv)
 			fclose(r);
 		}
 	}
-	gdoisrtp_session_destroy(s.session);
-	gdoisrtp_client_close(client);
+	gdoisrtp_session_free(s.session);
+	gdoisrtp_client_free(client);
 	free(audio);
 	close(fd);
 	return errors ? 1 : 0;

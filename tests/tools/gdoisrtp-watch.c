@@ -146,8 +146,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)rs.replays);
 	bool ok = a.snapshots >= min && sent > 0 && received == sent && failed == 0 &&
 		  (min < 2 || ts.rekeys >= 1);
-	gdoisrtp_session_destroy(a.tx);
-	gdoisrtp_session_destroy(a.rx);
-	gdoisrtp_client_close(c);
+	gdoisrtp_session_free(a.tx);
+	gdoisrtp_session_free(a.rx);
+	gdoisrtp_client_free(c);
 	return ok ? 0 : 1;
 }

@@ -46,16 +46,18 @@ int main(int argc, char **argv)
 	struct gdoisrtp_tek_info ti;
 	gdoisrtp_snapshot_tek(snap, (size_t)tek, &ti);
 	srtp_policy_t p;
-	struct gdoisrtp_key_storage ks;
+	gdoisrtp_key_storage *ks = NULL;
 	srtp_t ctx = NULL;
 	srtp_init();
-	rc = gdoisrtp_policy_receiver(snap, (size_t)tek, &p, &ks);
+	rc = gdoisrtp_key_storage_new(&ks);
+	if (!rc)
+		rc = gdoisrtp_policy_receiver(snap, (size_t)tek, &p, ks);
 	if (!rc) {
 		p.ssrc.type = ssrc_specific;
 		p.ssrc.value = ssrc;
 		rc = srtp_create(&ctx, &p) == srtp_err_status_ok ? 0 : -1;
 	}
-	gdoisrtp_key_storage_wipe(&ks);
+	gdoisrtp_key_storage_free(ks);
 	gdoisrtp_snapshot_free(snap);
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (rc || fd < 0) {
@@ -89,7 +91,7 @@ int main(int argc, char **argv)
 	}
 	srtp_dealloc(ctx);
 	close(fd);
-	gdoisrtp_client_close(c);
+	gdoisrtp_client_free(c);
 	printf("srtp-rogue: sent %d of %d packets as SSRC %u\n", sent, count, ssrc);
 	return sent == count ? 0 : 1;
 }

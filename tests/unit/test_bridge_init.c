@@ -18,7 +18,7 @@ static void test_app_initialised_first(void **s)
 	assert_int_not_equal(srtp_init(), srtp_err_status_ok);	/* libsrtp2's own rule */
 	gdoisrtp_session *rx = NULL;
 	assert_int_equal(gdoisrtp_session_new(GDOISRTP_RECEIVER, NULL, &rx), 0);
-	gdoisrtp_session_destroy(rx);
+	gdoisrtp_session_free(rx);
 	srtp_shutdown();
 }
 

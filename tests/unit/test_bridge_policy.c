@@ -54,9 +54,11 @@ static void roundtrip(uint16_t profile, bool mki)
 	snap_one(&is, spi, profile, mki);
 	gdoisrtp_snapshot *snap = bu_snap(&is);
 	srtp_policy_t tx, rx;
-	struct gdoisrtp_key_storage ktx, krx;
-	assert_int_equal(gdoisrtp_policy_sender(snap, 0, SSRC, &tx, &ktx), 0);
-	assert_int_equal(gdoisrtp_policy_receiver(snap, 0, &rx, &krx), 0);
+	gdoisrtp_key_storage *ktx, *krx;
+	assert_int_equal(gdoisrtp_key_storage_new(&ktx), 0);
+	assert_int_equal(gdoisrtp_key_storage_new(&krx), 0);
+	assert_int_equal(gdoisrtp_policy_sender(snap, 0, SSRC, &tx, ktx), 0);
+	assert_int_equal(gdoisrtp_policy_receiver(snap, 0, &rx, krx), 0);
 	assert_int_equal(tx.ssrc.type, ssrc_specific);
 	assert_int_equal(tx.ssrc.value, SSRC);
 	assert_int_equal(rx.ssrc.type, ssrc_any_inbound);
@@ -64,10 +66,12 @@ static void roundtrip(uint16_t profile, bool mki)
 	srtp_t stx, srx;
 	assert_int_equal(srtp_create(&stx, &tx), srtp_err_status_ok);
 	assert_int_equal(srtp_create(&srx, &rx), srtp_err_status_ok);
-	gdoisrtp_key_storage_wipe(&ktx);
-	gdoisrtp_key_storage_wipe(&krx);
-	for (size_t i = 0; i < sizeof(ktx); i++)
-		assert_int_equal(((uint8_t *)&ktx)[i], 0);
+	gdoisrtp_key_storage_wipe(ktx);
+	gdoisrtp_key_storage_wipe(krx);
+	for (size_t i = 0; i < sizeof(*ktx); i++)
+		assert_int_equal(((uint8_t *)ktx)[i], 0);
+	gdoisrtp_key_storage_free(ktx);
+	gdoisrtp_key_storage_free(krx);
 
 	int tag = gdoisrtp_profile_tag_len(profile, 0);
 	for (uint16_t seq = 1; seq <= 50; seq++) {
@@ -143,25 +147,27 @@ static void test_refusals(void **state)
 	(void)state;
 	struct ipc_snapshot is;
 	srtp_policy_t p;
-	struct gdoisrtp_key_storage ks;
+	gdoisrtp_key_storage *ks;
+	assert_int_equal(gdoisrtp_key_storage_new(&ks), 0);
 	snap_one(&is, 0x11, 1, true);
 	gdoisrtp_snapshot *snap = bu_snap(&is);
 	/* SSRC not assigned to this member */
-	assert_int_equal(gdoisrtp_policy_sender(snap, 0, 0x12345678, &p, &ks), GDOISRTP_ERR_SSRC);
+	assert_int_equal(gdoisrtp_policy_sender(snap, 0, 0x12345678, &p, ks), GDOISRTP_ERR_SSRC);
 	/* TEK index out of range */
-	assert_int_equal(gdoisrtp_policy_receiver(snap, 1, &p, &ks), GDOISRTP_ERR_INVAL);
+	assert_int_equal(gdoisrtp_policy_receiver(snap, 1, &p, ks), GDOISRTP_ERR_INVAL);
 	gdoisrtp_snapshot_free(snap);
 	/* ssrc_assigned false: any SSRC */
 	is.teks[0].ssrc_assigned = false;
 	snap = bu_snap(&is);
-	assert_int_equal(gdoisrtp_policy_sender(snap, 0, 0x12345678, &p, &ks), 0);
-	gdoisrtp_key_storage_wipe(&ks);
+	assert_int_equal(gdoisrtp_policy_sender(snap, 0, 0x12345678, &p, ks), 0);
+	gdoisrtp_key_storage_wipe(ks);
 	gdoisrtp_snapshot_free(snap);
 	/* unknown profile */
 	is.teks[0].profile_id = 3;
 	snap = bu_snap(&is);
-	assert_int_equal(gdoisrtp_policy_receiver(snap, 0, &p, &ks), GDOISRTP_ERR_PROFILE);
+	assert_int_equal(gdoisrtp_policy_receiver(snap, 0, &p, ks), GDOISRTP_ERR_PROFILE);
 	gdoisrtp_snapshot_free(snap);
+	gdoisrtp_key_storage_free(ks);
 }
 
 /* The JSON form of docs/ipc.md through the public parser gives working keys. */

@@ -174,9 +174,9 @@ static void run_stream(uint16_t profile, bool mki, int nrecv, int rekeys, uint16
 			assert_int_equal(st.roc_trials, 1);
 			assert_int_equal(st.roc_seeded, rekeys - 2);
 		}
-		gdoisrtp_session_destroy(rx[i].s);
+		gdoisrtp_session_free(rx[i].s);
 	}
-	gdoisrtp_session_destroy(tx.s);
+	gdoisrtp_session_free(tx.s);
 	gdoisrtp_snapshot_free(first);
 }
 
@@ -258,10 +258,10 @@ static void test_late_joiner_roc(void **state)
 	assert_int_equal(st.auth_failures, 0);
 	assert_int_equal(st.roc_recoveries, 1);
 	assert_int_equal(st.roc_trials, 2);
-	gdoisrtp_session_destroy(rx0);
-	gdoisrtp_session_destroy(rx1);
-	gdoisrtp_session_destroy(rx2);
-	gdoisrtp_session_destroy(tx);
+	gdoisrtp_session_free(rx0);
+	gdoisrtp_session_free(rx1);
+	gdoisrtp_session_free(rx2);
+	gdoisrtp_session_free(tx);
 }
 
 static void test_unknown_mki_and_garbage(void **state)
@@ -318,9 +318,9 @@ static void test_unknown_mki_and_garbage(void **state)
 	/* role checks */
 	assert_int_equal(gdoisrtp_session_protect(rx, pkt, &len, now), GDOISRTP_ERR_ROLE);
 	assert_int_equal(gdoisrtp_session_unprotect(tx, pkt, &len, now), GDOISRTP_ERR_ROLE);
-	gdoisrtp_session_destroy(other);
-	gdoisrtp_session_destroy(rx);
-	gdoisrtp_session_destroy(tx);
+	gdoisrtp_session_free(other);
+	gdoisrtp_session_free(rx);
+	gdoisrtp_session_free(tx);
 }
 
 static void test_replay(void **state)
@@ -354,8 +354,8 @@ static void test_replay(void **state)
 	assert_int_equal(st.replays, 2);
 	assert_int_equal(st.packets, 40);
 	assert_int_equal(st.num_keys, 2);
-	gdoisrtp_session_destroy(rx);
-	gdoisrtp_session_destroy(tx);
+	gdoisrtp_session_free(rx);
+	gdoisrtp_session_free(tx);
 }
 
 static void test_sender_rules(void **state)
@@ -372,7 +372,7 @@ static void test_sender_rules(void **state)
 	gdoisrtp_snapshot *sn = snap_at(1, true, 1, true);	/* old from T0, new from T0+62 */
 	assert_int_equal(gdoisrtp_session_update(tx, sn, T0 * 1000), 0);
 	assert_int_equal(gdoisrtp_session_protect(tx, pkt, &len, (T0 + 61) * 1000), GDOISRTP_ERR_SSRC);
-	gdoisrtp_session_destroy(tx);
+	gdoisrtp_session_free(tx);
 
 	scfg.ssrc = SSRC;
 	assert_int_equal(gdoisrtp_session_new(GDOISRTP_SENDER, &scfg, &tx), 0);
@@ -395,7 +395,7 @@ static void test_sender_rules(void **state)
 	len = bu_rtp(pkt, SSRC, 9, 1, PAYLOAD, 1);
 	assert_int_equal(gdoisrtp_session_protect(tx, pkt, &len, (T0 + 60 + 3600) * 1000),
 			 GDOISRTP_ERR_NO_KEY);
-	gdoisrtp_session_destroy(tx);
+	gdoisrtp_session_free(tx);
 }
 
 /* An assigned SSRC is used only by the session it was leased to (docs/bridge.md,
@@ -415,7 +415,7 @@ static void test_sender_needs_lease(void **state)
 	assert_int_equal(gdoisrtp_session_update(tx, sn, T0 * 1000), 0);
 	int len = bu_rtp(pkt, SSRC, 1, 1, PAYLOAD, 1);
 	assert_int_equal(gdoisrtp_session_protect(tx, pkt, &len, T0 * 1000), GDOISRTP_ERR_SSRC);
-	gdoisrtp_session_destroy(tx);
+	gdoisrtp_session_free(tx);
 
 	sn->s.nleases = 1;				/* "leased", not assigned */
 	sn->s.leases[0] = 0xdead;
@@ -426,7 +426,7 @@ static void test_sender_needs_lease(void **state)
 	assert_int_equal(gdoisrtp_session_protect(tx, pkt, &len, T0 * 1000), GDOISRTP_ERR_SSRC);
 	assert_int_equal(gdoisrtp_snapshot_leased(sn, 0xdead), 1);
 	assert_int_equal(gdoisrtp_snapshot_leased(sn, SSRC), 0);
-	gdoisrtp_session_destroy(tx);
+	gdoisrtp_session_free(tx);
 	gdoisrtp_snapshot_free(sn);
 
 	scfg.ssrc = SSRC;				/* leased: sticky across rekeys */
@@ -443,7 +443,7 @@ static void test_sender_needs_lease(void **state)
 	len = bu_rtp(pkt, SSRC, 2, 1, PAYLOAD, 1);
 	assert_int_equal(gdoisrtp_session_protect(tx, pkt, &len, (T0 + 62) * 1000), 0);
 	assert_int_equal(bu_be32(pkt + len - 14), spi_of(1));
-	gdoisrtp_session_destroy(tx);
+	gdoisrtp_session_free(tx);
 	gdoisrtp_snapshot_free(sn);
 }
 
@@ -568,8 +568,8 @@ static void test_rtcp_across_rekey(void **state)
 		assert_memory_equal(r, plain, (size_t)n);
 	}
 	assert_int_equal(gdoisrtp_session_protect_rtcp(rx, r, &(int){ 28 }, T0 * 1000), GDOISRTP_ERR_ROLE);
-	gdoisrtp_session_destroy(rx);
-	gdoisrtp_session_destroy(tx);
+	gdoisrtp_session_free(rx);
+	gdoisrtp_session_free(tx);
 }
 
 static void test_destroy_wipes(void **state)
@@ -590,9 +590,9 @@ static void test_destroy_wipes(void **state)
 	struct gdoisrtp_stats st;
 	gdoisrtp_session_stats(rx, &st);
 	assert_int_equal(st.num_keys, 0);
-	gdoisrtp_session_destroy(rx);
-	gdoisrtp_session_destroy(tx);
-	gdoisrtp_session_destroy(NULL);
+	gdoisrtp_session_free(rx);
+	gdoisrtp_session_free(tx);
+	gdoisrtp_session_free(NULL);
 	gdoisrtp_snapshot_free(NULL);
 }
 
