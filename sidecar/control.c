@@ -49,49 +49,64 @@ static json_t *time_or_null(int64_t t)
 static json_t *group_summary(const struct sc_group *g)
 {
 	return json_pack("{s:I, s:s, s:b, s:I}", "group", (json_int_t)g->cfg->id, "name",
-			 g->cfg->name, "registered", g->keys.pol != NULL, "version",
+			 g->cfg->name, "registered", sc_group_keys(g)->pol != NULL, "version",
 			 (json_int_t)g->version);
 }
+
+static const char *const group_states[] = {
+	[GDOI_MEMBER_GROUP_UNREGISTERED] = "unregistered",
+	[GDOI_MEMBER_GROUP_WAITING] = "waiting",
+	[GDOI_MEMBER_GROUP_REGISTERING] = "registering",
+	[GDOI_MEMBER_GROUP_REGISTERED] = "registered",
+};
 
 static json_t *group_status(struct sidecar *sc, const struct sc_group *g)
 {
 	json_t *o = group_summary(g);
-	uint64_t now = sc_mono();
+	const struct gdoi_member_teks *keys = sc_group_keys(g);
 	int64_t wall = sc_wall();
-	uint64_t d = sc_group_rereg_deadline(g, wall, now);
-	const char *state = g->pm ? "registering" : g->want_register ? "waiting" :
-			    g->keys.pol ? "registered" : "unregistered";
+	int64_t next = gdoi_member_group_next_registration(sc->member, g->index);
 
 	if (!o)
 		return NULL;
-	json_object_set_new(o, "state", json_string(state));
+	if (next && next < wall)
+		next = wall;
+	json_object_set_new(o, "state",
+			    json_string(group_states[gdoi_member_group_state(sc->member, g->index)]));
 	json_object_set_new(o, "keyserver", g->keyserver[0] ? json_string(g->keyserver) : json_null());
-	json_object_set_new(o, "seq", json_integer(g->keys.seq));
-	json_object_set_new(o, "teks", json_integer((json_int_t)g->keys.nlive));
+	json_object_set_new(o, "seq", json_integer(keys->seq));
+	json_object_set_new(o, "teks", json_integer((json_int_t)keys->nlive));
 	json_object_set_new(o, "ssrcs", json_integer((json_int_t)g->nssrcs));
-	json_object_set_new(o, "last_registration", time_or_null(g->keys.registered_at));
-	json_object_set_new(o, "last_rekey", time_or_null(g->keys.last_rekey));
-	json_object_set_new(o, "next_registration",
-			    d && !g->want_register ? time_or_null(wall + (int64_t)((d - now) / 1000)) : json_null());
-	json_object_set_new(o, "kek_expires", time_or_null(g->keys.kek_expires));
+	json_object_set_new(o, "last_registration", time_or_null(keys->registered_at));
+	json_object_set_new(o, "last_rekey", time_or_null(keys->last_rekey));
+	json_object_set_new(o, "next_registration", time_or_null(next));
+	json_object_set_new(o, "kek_expires", time_or_null(keys->kek_expires));
 	json_object_set_new(o, "rekey", json_string(g->cfg->rekey_mcast ? "multicast" : "unicast"));
 	json_object_set_new(o, "subscribers",
 			    json_integer((json_int_t)ipc_server_subscribers(sc->ipc, g->cfg->id)));
 	return o;
 }
 
+static const char *const ks_states[] = {
+	[GDOI_MEMBER_KS_STANDBY] = "standby",
+	[GDOI_MEMBER_KS_IDLE] = "idle",
+	[GDOI_MEMBER_KS_CONNECTING] = "connecting",
+	[GDOI_MEMBER_KS_CONNECTED] = "connected",
+};
+
 static json_t *status(struct sidecar *sc, const struct ipc_peer *peer)
 {
 	json_t *ks = json_array(), *groups = json_array();
 
 	for (size_t i = 0; i < sc->cfg.nks; i++) {
-		const char *state = i != sc->ks_index ? "standby" :
-				    sc->sa && gdoi_p1_established(sc->sa) ? "connected" :
-				    sc->sa ? "connecting" : "idle";
-		json_array_append_new(ks, json_pack("{s:s, s:s, s:o, s:o}", "address", sc->ks[i].name,
-						    "state", state, "last_ok", time_or_null(sc->ks[i].last_ok),
-						    "last_error", sc->ks[i].last_error[0] ?
-						    json_string(sc->ks[i].last_error) : json_null()));
+		struct gdoi_member_ks_status st;
+		char name[48];
+		gdoi_member_ks_status(sc->member, i, &st);
+		gdoi_member_ks_name(sc->member, i, name, sizeof name);
+		json_array_append_new(ks, json_pack("{s:s, s:s, s:o, s:o}", "address", name,
+						    "state", ks_states[st.state], "last_ok",
+						    time_or_null(st.last_ok), "last_error", st.last_error[0] ?
+						    json_string(st.last_error) : json_null()));
 	}
 	for (size_t i = 0; i < sc->cfg.ngroups; i++)
 		if (allowed(&sc->groups[i], peer))
@@ -101,17 +116,12 @@ static json_t *status(struct sidecar *sc, const struct ipc_peer *peer)
 			 (json_int_t)ipc_server_clients(sc->ipc));
 }
 
-#define SSRC_REREG_MIN_MS 1000	/* re-registrations for fresh SSRCs, at most one per second */
-
-/* Out of free SSRCs (or about to be): register again for fresh ones, rate-limited. */
+/* Out of free SSRCs (or about to be): register again for fresh ones (the engine
+ * rate-limits it). */
 static void want_fresh_ssrcs(struct sidecar *sc, struct sc_group *g)
 {
-	uint64_t now = sc_mono();
-
-	if (g->want_register || g->pm || now < g->ssrc_rereg_at)
+	if (gdoi_member_want_register(sc->member, g->index, sc_now()))
 		return;
-	g->ssrc_rereg_at = now + SSRC_REREG_MIN_MS;
-	g->want_register = true;
 	sc_log("group %s: re-registering for fresh SSRCs (%zu leased, %zu burned)", g->cfg->name,
 	       sc_leases_count(&g->leases, SC_SSRC_LEASED), sc_leases_count(&g->leases, SC_SSRC_BURNED));
 	sc_service(sc);
@@ -241,7 +251,7 @@ void sc_publish(struct sc_group *g)
 	json_t *snap, *ev;
 
 	sc_log("group %s: snapshot version %llu: %zu TEK(s)", g->cfg->name,
-	       (unsigned long long)g->version, g->keys.nlive);
+	       (unsigned long long)g->version, sc_group_keys(g)->nlive);
 	if (!g->sc || !g->sc->ipc)
 		return;
 	snap = sc_group_snapshot(g);

@@ -1,8 +1,7 @@
 /*
- * group.c - one group as the sidecar serves it: the key state of the member
- * engine's TEK lifecycle (gdoi/member_teks.c) turned into snapshots, the SSRC
- * leases, and the log lines the lifecycle notes. Every change of the live TEKs
- * publishes a full snapshot.
+ * group.c - one group as the sidecar serves it: the member engine's TEK view
+ * (gdoi/member.h) turned into snapshots, and the SSRC leases. Every change of
+ * the live TEKs publishes a full snapshot.
  */
 #include "sidecar.h"
 
@@ -26,12 +25,9 @@ static int to_ipc(const struct gdoi_live_tek *l, struct ipc_tek *o)
 	return 0;
 }
 
-static void log_notes(const struct sc_group *g, const struct gdoi_notes *n)
+const struct gdoi_member_teks *sc_group_keys(const struct sc_group *g)
 {
-	for (size_t i = 0; i < n->n; i++)
-		sc_log("group %s: %s", g->cfg->name, n->line[i]);
-	if (n->lost)
-		sc_log("group %s: %u more key change(s) not logged", g->cfg->name, n->lost);
+	return gdoi_member_group_teks(g->sc->member, g->index);
 }
 
 static void changed(struct sc_group *g, int64_t now)
@@ -59,65 +55,30 @@ void sc_group_ssrcs_changed(struct sc_group *g, int64_t now)
 		changed(g, now);
 }
 
-void sc_group_registered(struct sc_group *g, struct gdoi_policy *p, const char *ks, int64_t now)
+void sc_group_registered(struct sc_group *g, const struct gdoi_member_event *ev, int64_t now)
 {
-	struct gdoi_notes notes = { 0 };
-	bool ch = g->version == 0;
-	unsigned n = 0;
+	bool ch = g->version == 0 || ev->changed;
 
-	for (size_t i = 0; i < p->nteks; i++)
-		n += p->teks[i].kind == GDOI_TEK_SRTP || p->teks[i].kind == GDOI_TEK_REF_SRTP;
-	ch |= gdoi_member_teks_registered(&g->keys, p, now, &notes);
-	log_notes(g, &notes);
 	/* fresh SSRCs join the lease table; ones leased or burned before keep their state */
-	sc_leases_add(&g->leases, p->sids, p->nsids);
+	sc_leases_add(&g->leases, ev->sids, ev->nsids);
 	ch |= usable_ssrcs(g);
-	snprintf(g->keyserver, sizeof g->keyserver, "%s", ks);
+	gdoi_member_ks_name(g->sc->member, ev->ks, g->keyserver, sizeof g->keyserver);
 	sc_log("group %s (%u): registered with %s: %u SRTP TEK(s), %zu SSRC(s), %s, SEQ %u",
-	       g->cfg->name, (unsigned)g->cfg->id, ks, n, g->nssrcs,
-	       p->has_kek ? "KEK (rekeys expected)" : "no KEK (no rekeys)", (unsigned)g->keys.seq);
+	       g->cfg->name, (unsigned)g->cfg->id, g->keyserver, ev->nteks, g->nssrcs,
+	       ev->has_kek ? "KEK (rekeys expected)" : "no KEK (no rekeys)",
+	       (unsigned)sc_group_keys(g)->seq);
 	if (ch)
 		changed(g, now);
 }
 
-int sc_group_push(struct sc_group *g, const uint8_t *msg, size_t len, int64_t now, char *why,
-		  size_t wl)
+void sc_group_keys_changed(struct sc_group *g, int64_t now)
 {
-	struct gdoi_notes notes = { 0 };
-	bool ch;
-	int rc = gdoi_member_teks_push(&g->keys, msg, len, now, &ch, why, wl, &notes);
-
-	log_notes(g, &notes);
-	if (!rc && ch)
-		changed(g, now);
-	return rc;
-}
-
-int64_t sc_group_expire(struct sc_group *g, int64_t now)
-{
-	struct gdoi_notes notes = { 0 };
-	bool ch;
-	int64_t next = gdoi_member_teks_expire(&g->keys, now, &ch, &notes);
-
-	log_notes(g, &notes);
-	if (ch)
-		changed(g, now);
-	return next;
-}
-
-uint64_t sc_group_rereg_deadline(const struct sc_group *g, int64_t now_wall, uint64_t now_mono)
-{
-	int64_t due = gdoi_member_teks_rereg_due(&g->keys);
-
-	if (!due)
-		return 0;
-	if (due <= now_wall)
-		return now_mono;
-	return now_mono + (uint64_t)(due - now_wall) * 1000;
+	changed(g, now);
 }
 
 json_t *sc_group_snapshot(const struct sc_group *g)
 {
+	const struct gdoi_member_teks *keys = sc_group_keys(g);
 	struct ipc_snapshot *s = calloc(1, sizeof *s);
 	json_t *j;
 
@@ -127,30 +88,22 @@ json_t *sc_group_snapshot(const struct sc_group *g)
 	snprintf(s->name, sizeof s->name, "%s", g->cfg->name);
 	s->version = g->version;
 	snprintf(s->keyserver, sizeof s->keyserver, "%s", g->keyserver);
-	s->seq = g->keys.seq;
+	s->seq = keys->seq;
 	s->updated = g->updated;
-	s->atd = g->keys.pol ? g->keys.pol->atd : 0;
-	s->dtd = g->keys.pol ? g->keys.pol->dtd : 0;
+	s->atd = keys->pol ? keys->pol->atd : 0;
+	s->dtd = keys->pol ? keys->pol->dtd : 0;
 	s->nssrcs = g->nssrcs;
 	memcpy(s->ssrcs, g->ssrcs, sizeof s->ssrcs);
-	if (g->keys.pol && g->keys.pol->has_senders && g->keys.pol->nsenders <= IPC_MAX_SENDERS) {
+	if (keys->pol && keys->pol->has_senders && keys->pol->nsenders <= IPC_MAX_SENDERS) {
 		s->has_senders = true;
-		s->nsenders = g->keys.pol->nsenders;
-		memcpy(s->senders, g->keys.pol->senders, s->nsenders * sizeof s->senders[0]);
+		s->nsenders = keys->pol->nsenders;
+		memcpy(s->senders, keys->pol->senders, s->nsenders * sizeof s->senders[0]);
 	}
-	for (size_t i = 0; i < g->keys.nlive && s->nteks < IPC_MAX_TEKS; i++)
-		if (!to_ipc(&g->keys.live[i], &s->teks[s->nteks]))
+	for (size_t i = 0; i < keys->nlive && s->nteks < IPC_MAX_TEKS; i++)
+		if (!to_ipc(&keys->live[i], &s->teks[s->nteks]))
 			s->nteks++;
 	j = ipc_snapshot_to_json(s);
 	ipc_snapshot_clear(s);
 	free(s);
 	return j;
-}
-
-void sc_group_free(struct sc_group *g)
-{
-	if (g->pm)
-		gdoi_pull_member_free(g->pm);
-	g->pm = NULL;
-	gdoi_member_teks_clear(&g->keys);
 }

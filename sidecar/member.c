@@ -1,9 +1,10 @@
 /*
- * member.c - the group member on the wire: one UDP socket for Phase 1,
- * GROUPKEY-PULL and unicast pushes; one per multicast rekey group;
- * registration with failover across key servers and capped exponential
- * backoff with jitter; Phase 1 renewal; re-registration before keys run
- * out; one timer for every deadline.
+ * member.c - the group member's sockets and timer around the member engine
+ * (gdoi/member.h): one UDP socket for Phase 1, GROUPKEY-PULL and unicast
+ * pushes, one per multicast rekey group, and one timer re-armed at the
+ * engine's deadline. Every datagram goes into the engine whole; what it
+ * queued is sent to the key server it names, and its events become log lines,
+ * SSRC leases and snapshots.
  */
 #include "sidecar.h"
 
@@ -13,359 +14,99 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gdoi/cert.h"
 #include "gdoi/err.h"
-#include "gdoi/member_route.h"
 #include "gdoi/numbers.h"
-#include "gdoi/sign.h"
 
-static void ks_name(const struct sidecar *sc, char *buf, size_t len)
+_Static_assert(SC_MAX_KS <= GDOI_MEMBER_MAX_KS, "every key server fits the engine");
+_Static_assert(SC_MAX_GROUPS <= GDOI_MEMBER_MAX_GROUPS, "every group fits the engine");
+
+struct gdoi_now sc_now(void)
 {
-	char a[INET_ADDRSTRLEN];
-	const struct sockaddr_in *k = &sc->cfg.ks[sc->ks_index];
-
-	inet_ntop(AF_INET, &k->sin_addr, a, sizeof a);
-	snprintf(buf, len, "%s:%u", a, ntohs(k->sin_port));
+	return (struct gdoi_now){ .mono_ms = sc_mono(), .unix_s = sc_wall() };
 }
 
-static void select_ks(struct sidecar *sc, size_t i)
+static void to_gdoi_addr(const struct sockaddr_in *in, struct gdoi_addr *a)
 {
-	const struct sockaddr_in *k = &sc->cfg.ks[i];
-
-	sc->ks_index = i;
-	sc->ks_addr.len = 4;
-	memcpy(sc->ks_addr.ip, &k->sin_addr, 4);
-	sc->ks_addr.port = ntohs(k->sin_port);
+	a->len = 4;
+	memcpy(a->ip, &in->sin_addr, 4);
+	a->port = ntohs(in->sin_port);
 }
 
-static void send_ks(struct sidecar *sc, const uint8_t *buf, size_t len)
+static void send_out(struct sidecar *sc, const struct gdoi_out *o)
 {
-	uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
-	int rc = uv_udp_try_send(&sc->udp, &b, 1, (const struct sockaddr *)&sc->cfg.ks[sc->ks_index]);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(o->to.port) };
+	uv_buf_t b = uv_buf_init((char *)o->buf, (unsigned)o->len);
+	int rc;
 
+	if (o->to.len != 4)
+		return;
+	memcpy(&to.sin_addr, o->to.ip, 4);
+	rc = uv_udp_try_send(&sc->udp, &b, 1, (const struct sockaddr *)&to);
 	if (rc < 0)
 		sc_log_limited("send", "send to key server: %s", uv_strerror(rc));
 }
 
-static bool any_pull(const struct sidecar *sc)
+static void on_event(struct sidecar *sc, const struct gdoi_member_event *ev)
 {
-	for (size_t i = 0; i < sc->cfg.ngroups; i++)
-		if (sc->groups[i].pm)
-			return true;
-	return false;
-}
+	struct sc_group *g = ev->group >= 0 ? &sc->groups[ev->group] : NULL;
 
-/* Abandons registrations in progress (their SA is going away); they start again. */
-static void abort_pulls(struct sidecar *sc)
-{
-	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
-		struct sc_group *g = &sc->groups[i];
-		if (g->pm) {
-			gdoi_pull_member_free(g->pm);
-			g->pm = NULL;
-			g->want_register = true;
-		}
-	}
-}
-
-static void drop_sa(struct sidecar *sc, struct gdoi_p1_sa **sa, bool send_delete)
-{
-	if (!*sa)
-		return;
-	if (*sa == sc->sa)
-		abort_pulls(sc);
-	if (send_delete && gdoi_p1_established(*sa)) {
-		struct gdoi_p1_result r = { 0 };
-		if (gdoi_p1_send_delete(*sa, &r) == 0 && r.out)
-			send_ks(sc, r.out, r.out_len);
-		gdoi_p1_result_clear(&r);
-	}
-	gdoi_p1_free(*sa);
-	*sa = NULL;
-}
-
-/* Near expiry (docs/sidecar.md): while a group that needs keys still holds a valid
- * one, no wait (retry delay, retransmission spacing) exceeds an eighth of the time left
- * before its last valid key ends, 250 ms at least, so that a key server coming back is
- * found before the keys run out. Returns that cap in ms, 0 when no group is in that state. */
-#define NEAR_EXPIRY_FLOOR_MS 250
-static uint64_t near_expiry_cap(const struct sidecar *sc, int64_t wall)
-{
-	uint64_t cap = 0;
-
-	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
-		const struct sc_group *g = &sc->groups[i];
-		int64_t last = gdoi_member_teks_last_valid(&g->keys);
-		uint64_t c;
-		if (!g->want_register && !g->pm)
-			continue;
-		if (last <= wall)
-			continue;
-		c = (uint64_t)(last - wall) * 1000 / 8;
-		if (c < NEAR_EXPIRY_FLOOR_MS)
-			c = NEAR_EXPIRY_FLOOR_MS;
-		if (!cap || c < cap)
-			cap = c;
-	}
-	return cap;
-}
-
-/* A failed attempt with the current key server: the next one at once, or, after a
- * whole round, the first one again after a capped exponential backoff with jitter
- * (no longer than the near-expiry cap allows). */
-static void failed(struct sidecar *sc, const char *why)
-{
-	char name[32];
-	uint64_t delay = 0, cap;
-
-	ks_name(sc, name, sizeof name);
-	snprintf(sc->ks[sc->ks_index].last_error, sizeof sc->ks[0].last_error, "%.150s", why);
-	drop_sa(sc, &sc->sa_next, false);
-	drop_sa(sc, &sc->sa, false);
-	select_ks(sc, (sc->ks_index + 1) % sc->cfg.nks);
-	if (sc->ks_index == 0) {
-		unsigned shift = sc->attempt < 20 ? sc->attempt : 20;
-		uint32_t r;
-		sc->attempt++;
-		delay = (uint64_t)sc->cfg.retry_min_ms << shift;
-		if (delay > sc->cfg.retry_max_ms)
-			delay = sc->cfg.retry_max_ms;
-		cap = near_expiry_cap(sc, sc_wall());
-		if (cap && delay > cap)
-			delay = cap;
-		if (gdoi_random((uint8_t *)&r, sizeof r))
-			r = 0x80000000u;
-		delay = delay * 3 / 4 + (uint64_t)((double)delay / 2 * ((double)r / 4294967296.0));
-	}
-	sc->retry_at = sc_mono() + delay;
-	sc_log("registration with %s failed: %s; next try with %s in %.1f s", name, why,
-	       sc->ks[sc->ks_index].name, (double)delay / 1000);
-}
-
-static void group_refused(struct sidecar *sc, struct sc_group *g, const char *why);
-
-static void p1_start(struct sidecar *sc, bool renewal)
-{
-	struct gdoi_p1_result r = { 0 };
-	struct gdoi_p1_sa *sa = NULL;
-	char name[32];
-	int rc;
-
-	ks_name(sc, name, sizeof name);
-	rc = gdoi_p1_initiate(&sc->p1cfg, &sc->ks_addr, sc_mono(), &sa, &r);
-	if (rc) {
-		gdoi_p1_result_clear(&r);
-		failed(sc, gdoi_strerror(rc));
-		return;
-	}
-	sc_log("phase 1 %s with %s", renewal ? "renewal started" : "started", name);
-	if (r.out)
-		send_ks(sc, r.out, r.out_len);
-	gdoi_p1_result_clear(&r);
-	if (renewal)
-		sc->sa_next = sa;
-	else
-		sc->sa = sa;
-}
-
-static void p1_result(struct sidecar *sc, struct gdoi_p1_sa *sa, struct gdoi_p1_result *r)
-{
-	char name[32];
-
-	ks_name(sc, name, sizeof name);
-	if (r->out)
-		send_ks(sc, r->out, r->out_len);
-	switch (r->event) {
-	case GDOI_P1_EV_ESTABLISHED: {
-		const struct gdoi_p1_suite *s = gdoi_p1_suite(sa);
-		sc_log("phase 1 established with %s (enc %u/%u, hash %u, group %u, lifetime %u s)",
-		       name, s->enc, s->key_bits, s->hash, s->group, (unsigned)s->lifetime);
-		if (sa == sc->sa_next) {
-			/* renewal done: registrations in progress restart on the new SA */
-			drop_sa(sc, &sc->sa, true);
-			sc->sa = sc->sa_next;
-			sc->sa_next = NULL;
-		}
+	switch (ev->type) {
+	case GDOI_MEMBER_EV_LOG:
+	case GDOI_MEMBER_EV_DROPPED:
+		if (ev->limit_key[0])
+			sc_log_limited(ev->limit_key, "%s", ev->text);
+		else if (ev->level == GDOI_MEMBER_DEBUG)
+			sc_debug("%s", ev->text);
+		else
+			sc_log("%s", ev->text);
 		break;
-	}
-	case GDOI_P1_EV_FAILED:
-		if (sa == sc->sa_next) {
-			sc_log("phase 1 renewal with %s failed: %s (the current SA stays)", name,
-			       r->reason);
-			drop_sa(sc, &sc->sa_next, false);
-		} else {
-			char why[200];
-			snprintf(why, sizeof why, "phase 1: %s", r->reason[0] ? r->reason :
-				 gdoi_strerror(r->err));
-			failed(sc, why);
-		}
+	case GDOI_MEMBER_EV_REGISTERED:
+		if (g)
+			sc_group_registered(g, ev, sc_wall());
 		break;
-	case GDOI_P1_EV_REKEY:
-		if (sa == sc->sa && !sc->sa_next) {
-			sc_log("phase 1 with %s reaches its soft lifetime: renewing", name);
-			p1_start(sc, true);
-		}
-		break;
-	case GDOI_P1_EV_EXPIRED:
-	case GDOI_P1_EV_DELETED:
-		sc_log("phase 1 with %s %s", name,
-		       r->event == GDOI_P1_EV_EXPIRED ? "expired" : "deleted by the key server");
-		if (sa == sc->sa) {
-			drop_sa(sc, &sc->sa, false);
-			sc->sa = sc->sa_next;
-			sc->sa_next = NULL;
-		} else {
-			drop_sa(sc, &sc->sa_next, false);
-		}
-		break;
-	case GDOI_P1_EV_NOTIFY:
-		/* Registrations run one at a time, so an error Notify under the SA while
-		 * one is in progress is the key server's answer to it. */
-		if (r->notify < GDOI_N_CONNECTED && sa == sc->sa) {	/* 1..16383: errors */
-			for (size_t i = 0; i < sc->cfg.ngroups; i++)
-				if (sc->groups[i].pm) {
-					char why[120];
-					snprintf(why, sizeof why, "group %.63s: Notify %u from the key server",
-						 sc->groups[i].cfg->name, (unsigned)r->notify);
-					group_refused(sc, &sc->groups[i], why);
-					break;
-				}
-		} else {
-			sc_log("key server %s notified %u", name, (unsigned)r->notify);
-		}
+	case GDOI_MEMBER_EV_KEYS_CHANGED:
+		if (g)
+			sc_group_keys_changed(g, sc_wall());
 		break;
 	default:
 		break;
 	}
-	gdoi_p1_result_clear(r);
 }
 
-/* The key server answered and refused this group: back off this group only; the SA
- * and the other groups carry on. */
-static void group_refused(struct sidecar *sc, struct sc_group *g, const char *why)
+/* Sends what the engine queued and acts on its events. */
+static void drain(struct sidecar *sc)
 {
-	unsigned shift = g->attempts < 20 ? g->attempts : 20;
-	uint64_t delay = (uint64_t)sc->cfg.retry_min_ms << shift;
-	char name[32];
+	struct gdoi_out o;
+	struct gdoi_member_event ev;
 
-	ks_name(sc, name, sizeof name);
-	if (delay > sc->cfg.retry_max_ms)
-		delay = sc->cfg.retry_max_ms;
-	if (g->pm) {
-		gdoi_pull_member_free(g->pm);
-		g->pm = NULL;
-	}
-	g->attempts++;
-	g->retry_at = sc_mono() + delay;
-	sc_log("registration refused by %s: %s; group %s tries again in %.1f s", name, why,
-	       g->cfg->name, (double)delay / 1000);
+	while (gdoi_member_next_out(sc->member, &o))
+		send_out(sc, &o);
+	while (gdoi_member_next_event(sc->member, &ev))
+		on_event(sc, &ev);
 }
 
-static void pull_result(struct sidecar *sc, struct sc_group *g, struct gdoi_pull_result *r)
+static void on_timer(uv_timer_t *t)
 {
-	char name[32];
-
-	ks_name(sc, name, sizeof name);
-	if (r->out)
-		send_ks(sc, r->out, r->out_len);
-	if (r->event == GDOI_PULL_EV_INSTALLED) {
-		gdoi_pull_member_free(g->pm);
-		g->pm = NULL;
-		g->want_register = false;
-		g->attempts = 0;
-		g->retry_at = 0;
-		sc->attempt = 0;
-		sc->ks[sc->ks_index].last_ok = sc_wall();
-		sc->ks[sc->ks_index].last_error[0] = '\0';
-		sc_group_registered(g, r->policy, name, sc_wall());
-		r->policy = NULL;
-	} else if (r->event == GDOI_PULL_EV_FAILED) {
-		char why[300];
-		snprintf(why, sizeof why, "group %.63s: %.200s", g->cfg->name,
-			 r->reason[0] ? r->reason : gdoi_strerror(r->err));
-		gdoi_pull_member_free(g->pm);
-		g->pm = NULL;
-		if (r->notify && !r->teardown) {
-			group_refused(sc, g, why);
-		} else {
-			/* No answer: a key server that restarted has forgotten our SA, or is
-			 * down. Start afresh (next key server, backoff). */
-			failed(sc, why);
-		}
-	}
-	gdoi_pull_result_clear(r);
+	sc_service(t->data);
 }
 
-static void pull_start(struct sidecar *sc, struct sc_group *g)
+static void rearm(struct sidecar *sc)
 {
-	struct gdoi_pull_member_cfg c = {
-		.group_id = g->cfg->id,
-		.sid_request = g->cfg->send ? g->cfg->ssrcs : 0,
-		.retransmit_ms = sc->cfg.exchange_ms,
-		.max_transmits = 4,
-	};
-	struct gdoi_pull_result r = { 0 };
-	int rc = gdoi_pull_member_start(sc->sa, &c, sc_mono(), &g->pm, &r);
+	uint64_t now = sc_mono(), next = gdoi_member_deadline(sc->member);
 
-	if (rc) {
-		char why[300];
-		snprintf(why, sizeof why, "group %.63s: %.200s", g->cfg->name,
-			 r.reason[0] ? r.reason : gdoi_strerror(rc));
-		gdoi_pull_result_clear(&r);
-		failed(sc, why);
+	uv_timer_start(&sc->timer, on_timer, next > now ? next - now : 0, 0);
+}
+
+void sc_service(struct sidecar *sc)
+{
+	if (sc->stopping)
 		return;
-	}
-	sc_debug("group %s: registration started", g->cfg->name);
-	pull_result(sc, g, &r);
+	gdoi_member_timer(sc->member, sc_now());
+	drain(sc);
+	rearm(sc);
 }
 
-/* ---- pushes ---------------------------------------------------------------- */
-
-void sc_handle_push(struct sidecar *sc, const uint8_t *msg, size_t len, const char *via)
-{
-	int64_t now = sc_wall();
-	char why[200], key[96];
-
-	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
-		struct sc_group *g = &sc->groups[i];
-		int rc;
-		/* Ours when the cookies name its KEK (or the one it replaced): any refusal
-		 * after that is this group's, logged with the core's reason. */
-		why[0] = '\0';
-		rc = sc_group_push(g, msg, len, now, why, sizeof why);
-		if (rc == GDOI_ERR_NOT_FOUND && !why[0])
-			continue;
-		if (rc) {
-			snprintf(key, sizeof key, "push %s %d", g->cfg->name, rc);
-			sc_log_limited(key, "group %s: push via %s refused: %s%s%s", g->cfg->name, via,
-				       rc == GDOI_ERR_REPLAY ? "replay" :
-				       rc == GDOI_ERR_AUTH ? "bad signature" : gdoi_strerror(rc),
-				       why[0] ? ": " : "", why);
-		}
-		sc_service(sc);
-		return;
-	}
-	sc_log_limited("push unknown KEK", "push via %s refused: unknown KEK (no group of ours)", via);
-	if (now - sc->last_unknown_kek_rereg >= (int64_t)sc->cfg.unknown_kek_rereg_s) {
-		bool any = false;
-		for (size_t i = 0; i < sc->cfg.ngroups; i++)
-			if (sc->groups[i].keys.pol && sc->groups[i].keys.pol->has_kek) {
-				sc->groups[i].want_register = true;
-				any = true;
-			}
-		if (any) {
-			sc->last_unknown_kek_rereg = now;
-			sc_log("re-registering: a push under an unknown KEK means a missed KEK "
-			       "change or a key server restart");
-			drop_sa(sc, &sc->sa_next, false);
-			drop_sa(sc, &sc->sa, false);
-			sc->retry_at = 0;
-			sc_service(sc);
-		}
-	}
-}
-
-/* ---- the registration socket ------------------------------------------------------ */
+/* ---- the sockets ----------------------------------------------------------------- */
 
 static uint8_t rxbuf[65536];
 
@@ -376,95 +117,34 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)rxbuf, sizeof rxbuf);
 }
 
-/* A datagram no part of the member takes: one rate-limited line, with the header
- * field and offset when the header itself was wrong. */
-static void junk(const struct sockaddr *from, const struct gdoi_member_route *r)
+static void input(struct sidecar *sc, const uv_buf_t *buf, ssize_t n, const struct sockaddr *from,
+		  enum gdoi_member_via via)
 {
-	char a[INET_ADDRSTRLEN] = "?";
+	struct gdoi_addr a = { 0 };
 
-	if (from && from->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr, a, sizeof a);
-	if (r->err.code)
-		sc_log_limited("junk", "ignored a datagram from %s: %s: %s at offset %zu", a, r->why,
-			       r->err.what, r->err.offset);
-	else
-		sc_log_limited("junk", "ignored a datagram from %s: %s", a, r->why);
+	if (n <= 0 || !from || sc->stopping)
+		return;
+	if (from->sa_family == AF_INET)
+		to_gdoi_addr((const struct sockaddr_in *)from, &a);
+	gdoi_member_input(sc->member, (const uint8_t *)buf->base, (size_t)n, &a, via, sc_now());
+	drain(sc);
+	rearm(sc);
 }
 
 static void on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
 		   unsigned flags)
 {
-	struct sidecar *sc = h->data;
-	const uint8_t *m = (const uint8_t *)buf->base;
-	const struct sockaddr_in *ks = &sc->cfg.ks[sc->ks_index];
-	const struct sockaddr_in *f = (const struct sockaddr_in *)from;
-	struct gdoi_member_route rt;
-	bool from_ks;
-
 	(void)flags;
-	if (n <= 0 || !from)
-		return;
-	from_ks = from->sa_family == AF_INET && f->sin_addr.s_addr == ks->sin_addr.s_addr &&
-		  f->sin_port == ks->sin_port;
-	switch (gdoi_member_route(m, (size_t)n, false, from_ks, &rt)) {
-	case GDOI_MEMBER_PUSH:
-		sc_handle_push(sc, m, (size_t)n, "unicast");
-		return;
-	case GDOI_MEMBER_PULL:
-		for (size_t i = 0; i < sc->cfg.ngroups; i++) {
-			struct sc_group *g = &sc->groups[i];
-			if (g->pm && gdoi_pull_member_msgid(g->pm) == rt.hdr.msgid) {
-				struct gdoi_pull_result r = { 0 };
-				int rc = gdoi_pull_member_input(g->pm, m, (size_t)n, sc_mono(), &r);
-				if (rc && r.event == GDOI_PULL_EV_NONE) {
-					sc_log_limited("pull input", "group %s: registration message refused: %s",
-						       g->cfg->name, r.reason[0] ? r.reason : gdoi_strerror(rc));
-				}
-				pull_result(sc, g, &r);
-				sc_service(sc);
-				return;
-			}
-		}
-		rt.why = "GROUPKEY-PULL for no exchange of ours";
-		break;
-	case GDOI_MEMBER_PHASE1: {
-		struct gdoi_p1_sa *const sas[2] = { sc->sa, sc->sa_next };
-		struct gdoi_p1_sa *sa = gdoi_member_route_sa(sas, 2, &rt.hdr);
-		struct gdoi_p1_result r = { 0 };
-		int rc;
-		if (!sa) {
-			rt.why = "cookies of no SA of ours";
-			break;
-		}
-		rc = gdoi_p1_input(sa, m, (size_t)n, sc_mono(), &r);
-		if (rc && r.event == GDOI_P1_EV_NONE)
-			sc_log_limited("p1 input", "phase 1 message refused: %s",
-				       r.reason[0] ? r.reason : gdoi_strerror(rc));
-		p1_result(sc, sa, &r);
-		sc_service(sc);
-		return;
-	}
-	case GDOI_MEMBER_DROP:
-		break;
-	}
-	junk(from, &rt);
+	input(h->data, buf, n, from, GDOI_MEMBER_VIA_UNICAST);
 }
 
 static void on_mcast(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
 		     unsigned flags)
 {
 	struct sc_group *g = h->data;
-	const uint8_t *m = (const uint8_t *)buf->base;
-	struct gdoi_member_route rt;
 
 	(void)flags;
-	if (n <= 0 || !from)
-		return;
-	if (gdoi_member_route(m, (size_t)n, true, false, &rt) != GDOI_MEMBER_PUSH) {
-		junk(from, &rt);
-		return;
-	}
-	sc_handle_push(g->sc, m, (size_t)n, "multicast");
+	input(g->sc, buf, n, from, GDOI_MEMBER_VIA_MULTICAST);
 }
 
 static int join_mcast(struct sidecar *sc, struct sc_group *g, char *err, size_t errlen)
@@ -499,18 +179,7 @@ static int join_mcast(struct sidecar *sc, struct sc_group *g, char *err, size_t 
 	return 0;
 }
 
-/* ---- start, stop, the timer ---------------------------------------------------- */
-
-static void on_timer(uv_timer_t *t)
-{
-	sc_service(t->data);
-}
-
-static int64_t unix_now(void *ctx)
-{
-	(void)ctx;
-	return sc_wall();
-}
+/* ---- start, stop ------------------------------------------------------------------ */
 
 /* Certificate credentials when configured (the key type picks the IKE method), else PSK. */
 static int load_credentials(struct sidecar *sc, uint16_t *auth, char *err, size_t errlen)
@@ -524,7 +193,49 @@ static int load_credentials(struct sidecar *sc, uint16_t *auth, char *err, size_
 	return 0;
 }
 
+/* The engine's configuration from the sidecar's. */
+static int start_engine(struct sidecar *sc, char *err, size_t errlen)
+{
+	struct gdoi_member_cfg *c = calloc(1, sizeof *c);
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*c = (struct gdoi_member_cfg){
+		.p1 = &sc->p1cfg, .nks = sc->cfg.nks, .ngroups = sc->cfg.ngroups,
+		.retry_min_ms = sc->cfg.retry_min_ms, .retry_max_ms = sc->cfg.retry_max_ms,
+		.exchange_ms = sc->cfg.exchange_ms, .unknown_kek_rereg_s = sc->cfg.unknown_kek_rereg_s,
+	};
+	for (size_t i = 0; i < sc->cfg.nks; i++)
+		to_gdoi_addr(&sc->cfg.ks[i], &c->ks[i]);
+	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
+		const struct sc_group_cfg *g = &sc->cfg.groups[i];
+		snprintf(c->groups[i].name, sizeof c->groups[i].name, "%s", g->name);
+		c->groups[i].id = g->id;
+		c->groups[i].sid_request = g->send ? g->ssrcs : 0;
+	}
+	sc->member = gdoi_member_new(c);
+	free(c);
+	if (!sc->member) {
+		snprintf(err, errlen, "member engine: bad configuration or out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int start(struct sidecar *sc, char *err, size_t errlen);
+
 int sc_member_start(struct sidecar *sc, char *err, size_t errlen)
+{
+	if (!start(sc, err, errlen))
+		return 0;
+	gdoi_member_free(sc->member);
+	sc->member = NULL;
+	return -1;
+}
+
+static int start(struct sidecar *sc, char *err, size_t errlen)
 {
 	uint16_t auth;
 	int rc;
@@ -546,16 +257,11 @@ int sc_member_start(struct sidecar *sc, char *err, size_t errlen)
 		.psks = sc->cfg.psk ? &sc->psk : NULL, .npsks = sc->cfg.psk ? 1 : 0,
 		.key = sc->cred.key, .cert = GDOI_BYTES(sc->cred.cert_der, sc->cred.cert_len),
 		.trust = sc->cred.trust,
-		.unix_now = unix_now, .ctx = sc,
 		.retransmit_ms = sc->cfg.exchange_ms, .max_transmits = 4,
 		.initial_contact = true,
 	};
-	select_ks(sc, 0);
-	for (size_t i = 0; i < sc->cfg.nks; i++) {
-		select_ks(sc, i);
-		ks_name(sc, sc->ks[i].name, sizeof sc->ks[i].name);
-	}
-	select_ks(sc, 0);
+	if (start_engine(sc, err, errlen))
+		return -1;
 	uv_udp_init(sc->loop, &sc->udp);
 	sc->udp.data = sc;
 	rc = uv_udp_bind(&sc->udp, (const struct sockaddr *)&sc->cfg.local, 0);
@@ -568,16 +274,17 @@ int sc_member_start(struct sidecar *sc, char *err, size_t errlen)
 	{
 		struct sockaddr_in me;
 		int l = sizeof me;
-		char a[INET_ADDRSTRLEN];
+		char a[INET_ADDRSTRLEN], first[48];
+		gdoi_member_ks_name(sc->member, 0, first, sizeof first);
 		uv_udp_getsockname(&sc->udp, (struct sockaddr *)&me, &l);
 		inet_ntop(AF_INET, &me.sin_addr, a, sizeof a);
 		sc_log("registration socket %s:%u; %zu key server(s), first %s", a, ntohs(me.sin_port),
-		       sc->cfg.nks, sc->ks[0].name);
+		       sc->cfg.nks, first);
 	}
 	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
 		struct sc_group *g = &sc->groups[i];
 		g->cfg = &sc->cfg.groups[i];
-		g->want_register = true;
+		g->index = i;
 		if (g->cfg->rekey_mcast && join_mcast(sc, g, err, errlen))
 			return -1;
 	}
@@ -589,116 +296,17 @@ int sc_member_start(struct sidecar *sc, char *err, size_t errlen)
 
 void sc_member_stop(struct sidecar *sc)
 {
+	if (sc->member) {
+		gdoi_member_shutdown(sc->member, sc_now());
+		drain(sc);	/* the Delete to the key server */
+	}
 	sc->stopping = true;
-	abort_pulls(sc);
-	drop_sa(sc, &sc->sa_next, false);
-	drop_sa(sc, &sc->sa, true);	/* tell the key server */
 	uv_close((uv_handle_t *)&sc->udp, NULL);
 	uv_close((uv_handle_t *)&sc->timer, NULL);
-	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
+	for (size_t i = 0; i < sc->cfg.ngroups; i++)
 		if (sc->groups[i].mcast_open)
 			uv_close((uv_handle_t *)&sc->groups[i].mcast, NULL);
-		sc_group_free(&sc->groups[i]);
-	}
+	gdoi_member_free(sc->member);
+	sc->member = NULL;
 	dm_cred_free(&sc->cred);
-}
-
-static void earliest(uint64_t *next, uint64_t t)
-{
-	if (t && (!*next || t < *next))
-		*next = t;
-}
-
-void sc_service(struct sidecar *sc)
-{
-	uint64_t now = sc_mono(), next = 0, cap;
-	int64_t wall = sc_wall();
-	bool want = false;
-
-	if (sc->stopping)
-		return;
-	struct gdoi_p1_sa *sas[2] = { sc->sa, sc->sa_next };
-	for (int i = 0; i < 2; i++) {
-		uint64_t t;
-		if (!sas[i] || (sas[i] != sc->sa && sas[i] != sc->sa_next))
-			continue;	/* gone while handling the first */
-		t = gdoi_p1_next_timer(sas[i]);
-		if (t && t <= now) {
-			struct gdoi_p1_result r = { 0 };
-			gdoi_p1_timer(sas[i], now, &r);
-			p1_result(sc, sas[i], &r);
-		}
-	}
-	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
-		struct sc_group *g = &sc->groups[i];
-		uint64_t t = g->pm ? gdoi_pull_member_next_timer(g->pm) : 0;
-		if (t && t <= now) {
-			struct gdoi_pull_result r = { 0 };
-			gdoi_pull_member_timer(g->pm, now, &r);
-			pull_result(sc, g, &r);
-		}
-	}
-	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
-		struct sc_group *g = &sc->groups[i];
-		int64_t exp = sc_group_expire(g, wall);
-		if (exp)
-			earliest(&next, now + (uint64_t)(exp - wall) * 1000);
-		if (g->keys.pol && !g->want_register && !g->pm) {
-			uint64_t d = sc_group_rereg_deadline(g, wall, now);
-			if (d && d <= now) {
-				sc_log("group %s: re-registering: keys run out soon and no push renewed them",
-				       g->cfg->name);
-				g->want_register = true;
-			} else {
-				earliest(&next, d);
-			}
-		}
-		want |= g->want_register;
-	}
-	cap = near_expiry_cap(sc, wall);
-	if (cap && sc->retry_at > now + cap)
-		sc->retry_at = now + cap;
-	if (want) {
-		if (!sc->sa) {
-			if (now >= sc->retry_at)
-				p1_start(sc, false);
-			else
-				earliest(&next, sc->retry_at);
-		}
-		if (sc->sa && gdoi_p1_established(sc->sa))
-			for (size_t i = 0; i < sc->cfg.ngroups && sc->sa; i++) {
-				struct sc_group *g = &sc->groups[i];
-				if (g->want_register && !g->pm) {
-					if (any_pull(sc))
-						break;	/* one registration at a time */
-					if (now >= g->retry_at)
-						pull_start(sc, g);
-					else
-						earliest(&next, g->retry_at);
-				}
-			}
-		if (!sc->sa)
-			earliest(&next, sc->retry_at > now ? sc->retry_at : now + 1);
-	}
-	/* what was started or re-armed above, near expiry too */
-	cap = near_expiry_cap(sc, wall);
-	if (cap > UINT32_MAX)
-		cap = UINT32_MAX;
-	if (sc->sa)
-		gdoi_p1_cap_retransmit(sc->sa, now, (uint32_t)cap);
-	if (sc->sa_next)
-		gdoi_p1_cap_retransmit(sc->sa_next, now, (uint32_t)cap);
-	for (size_t i = 0; i < sc->cfg.ngroups; i++)
-		if (sc->groups[i].pm)
-			gdoi_pull_member_cap_retransmit(sc->groups[i].pm, now, (uint32_t)cap);
-	if (sc->sa)
-		earliest(&next, gdoi_p1_next_timer(sc->sa));
-	if (sc->sa_next)
-		earliest(&next, gdoi_p1_next_timer(sc->sa_next));
-	for (size_t i = 0; i < sc->cfg.ngroups; i++)
-		if (sc->groups[i].pm)
-			earliest(&next, gdoi_pull_member_next_timer(sc->groups[i].pm));
-	if (!next || next > now + 60000)
-		next = now + 60000;
-	uv_timer_start(&sc->timer, on_timer, next > now ? next - now : 0, 0);
 }

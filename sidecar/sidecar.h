@@ -1,8 +1,9 @@
 /*
  * sidecar.h - gdoi-sidecar's pieces: configuration (config.c), logging
- * (log.c), registration and rekey client (member.c), per-group key state
- * and snapshots (group.c), the IPC handler (control.c). main.c wires them
- * to a libuv loop. No protocol logic here: gdoi/ does that.
+ * (log.c), the member engine's sockets, timer and events (member.c), per-group
+ * snapshots and SSRC leases (group.c), the IPC handler (control.c). main.c
+ * wires them to a libuv loop. No protocol logic here: the member engine
+ * (gdoi/member.h) does that.
  */
 #ifndef SIDECAR_H
 #define SIDECAR_H
@@ -17,11 +18,8 @@
 
 #include "daemon/cred.h"
 #include "daemon/log.h"
-#include "gdoi/member_teks.h"
+#include "gdoi/member.h"
 #include "gdoi/phase1.h"
-#include "gdoi/policy.h"
-#include "gdoi/pull.h"
-#include "gdoi/push.h"
 #include "ipc/server.h"
 #include "ipc/snapshot.h"
 #include "sidecar/lease.h"
@@ -95,15 +93,10 @@ struct sidecar;
 struct sc_group {
 	struct sidecar *sc;		/* the daemon this group belongs to */
 	const struct sc_group_cfg *cfg;
-	struct gdoi_member_teks keys;	/* policy and live TEKs (keys.pol NULL until registered) */
-	struct gdoi_pull_member *pm;	/* registration in progress */
-	bool want_register;
-	unsigned attempts;		/* refusals in a row (key server answered "no") */
-	uint64_t retry_at;		/* no registration before (monotonic ms) */
+	size_t index;			/* in cfg.groups and in the member engine */
 	size_t nssrcs;
 	uint32_t ssrcs[IPC_MAX_SSRCS];	/* the usable ones of leases (snapshot "ssrcs") */
 	struct sc_leases leases;	/* every SSRC the key server gave, and who holds it */
-	uint64_t ssrc_rereg_at;		/* no re-registration for SSRCs before (monotonic ms) */
 	uint64_t version;
 	int64_t updated;
 	char keyserver[64];
@@ -115,30 +108,17 @@ struct sc_group {
 int64_t sc_wall(void);
 uint64_t sc_mono(void);
 
-/* A registration delivered policy p (taken over) at wall time now. */
-void sc_group_registered(struct sc_group *g, struct gdoi_policy *p, const char *ks, int64_t now);
-/* Tries a push on g: GDOI_ERR_NOT_FOUND with why empty when its cookies name no KEK
- * of g (current or replaced), 0 when applied, other negative (or GDOI_ERR_NOT_FOUND
- * from the core) when refused, why set. */
-int sc_group_push(struct sc_group *g, const uint8_t *msg, size_t len, int64_t now, char *why,
-		  size_t wl);
-/* Removes expired TEKs (publishes when something changed); returns the next expiry
- * (Unix seconds) or 0. */
-int64_t sc_group_expire(struct sc_group *g, int64_t now);
-/* When to register again without a push: monotonic ms, 0 = not needed. */
-uint64_t sc_group_rereg_deadline(const struct sc_group *g, int64_t now_wall, uint64_t now_mono);
+/* The group's policy and live TEKs, as the member engine holds them. */
+const struct gdoi_member_teks *sc_group_keys(const struct sc_group *g);
+/* The engine registered g (ev: its REGISTERED event) at wall time now. */
+void sc_group_registered(struct sc_group *g, const struct gdoi_member_event *ev, int64_t now);
+/* The engine changed g's live TEKs (a push, an expiry): a new snapshot. */
+void sc_group_keys_changed(struct sc_group *g, int64_t now);
 json_t *sc_group_snapshot(const struct sc_group *g);
 /* The usable SSRCs of g->leases changed (a lease ended): new snapshot when registered. */
 void sc_group_ssrcs_changed(struct sc_group *g, int64_t now);
-void sc_group_free(struct sc_group *g);
 
 /* ---- the daemon (main.c, member.c, control.c) ---- */
-
-struct sc_ks_state {
-	char name[32];
-	char last_error[160];
-	int64_t last_ok;
-};
 
 struct sidecar {
 	uv_loop_t *loop;
@@ -153,23 +133,16 @@ struct sidecar {
 	struct gdoi_p1_suite suites[SC_MAX_SUITES];
 	struct gdoi_p1_psk psk;
 	struct dm_cred cred;
-	size_t ks_index;
-	struct gdoi_addr ks_addr;
-	struct gdoi_p1_sa *sa;		/* current (or being negotiated when !established) */
-	struct gdoi_p1_sa *sa_next;	/* renewal in progress */
-	unsigned attempt;
-	uint64_t retry_at;		/* no new Phase 1 before (monotonic ms) */
-	int64_t last_unknown_kek_rereg;
-	struct sc_ks_state ks[SC_MAX_KS];
+	struct gdoi_member *member;	/* the protocol: SAs, registrations, TEKs */
 	bool stopping;
 };
 
 int sc_member_start(struct sidecar *sc, char *err, size_t errlen);
 void sc_member_stop(struct sidecar *sc);
-/* Runs everything due and re-arms the timer. */
+/* Runs everything due in the engine, sends and logs what it queued, re-arms the timer. */
 void sc_service(struct sidecar *sc);
-/* A datagram that might be a push (multicast socket or registration socket). */
-void sc_handle_push(struct sidecar *sc, const uint8_t *msg, size_t len, const char *via);
+/* The engine's now. */
+struct gdoi_now sc_now(void);
 
 void sc_control_closed(void *ctx, struct ipc_conn *c);
 json_t *sc_control_handle(void *ctx, struct ipc_conn *c, const struct ipc_message *msg);

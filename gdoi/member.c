@@ -1,0 +1,437 @@
+/*
+ * member.c - the group-member engine (member.h): the object, its queues,
+ * the route of one datagram (member_route.c) to the Phase 1 SA pair, the
+ * registration in progress or the group whose KEK a push names, the unknown-KEK
+ * re-registration rule, the refusal counters, and the views an application
+ * builds its snapshots and status from. Registration and the timer are in
+ * member_reg.c.
+ */
+#include "member_int.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "err.h"
+#include "member_route.h"
+#include "numbers.h"
+
+#define WANT_REGISTER_MIN_MS 1000	/* asked-for re-registrations, at most one per second */
+
+static int64_t engine_unix_now(void *ctx)
+{
+	const struct gdoi_member *m = ctx;
+	return m->now.unix_s;
+}
+
+static void addr_name(const struct gdoi_addr *a, bool port, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (a->len == 4 || a->len == 16)
+		inet_ntop(a->len == 4 ? AF_INET : AF_INET6, a->ip, ip, sizeof ip);
+	if (port)
+		snprintf(buf, len, "%s:%u", ip, (unsigned)a->port);
+	else
+		snprintf(buf, len, "%s", ip);
+}
+
+struct gdoi_member *gdoi_member_new(const struct gdoi_member_cfg *cfg)
+{
+	if (!cfg || !cfg->p1 || !cfg->nks || cfg->nks > GDOI_MEMBER_MAX_KS ||
+	    cfg->ngroups > GDOI_MEMBER_MAX_GROUPS)
+		return NULL;
+	struct gdoi_member *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->p1cfg = *cfg->p1;
+	m->p1cfg.unix_now = engine_unix_now;
+	m->p1cfg.ctx = m;
+	m->nks = cfg->nks;
+	memcpy(m->ks, cfg->ks, sizeof m->ks);
+	for (size_t i = 0; i < m->nks; i++)
+		addr_name(&m->ks[i], true, m->ks_names[i], sizeof m->ks_names[i]);
+	m->retry_min_ms = cfg->retry_min_ms;
+	m->retry_max_ms = cfg->retry_max_ms;
+	m->exchange_ms = cfg->exchange_ms;
+	m->unknown_kek_rereg_s = cfg->unknown_kek_rereg_s;
+	m->ngroups = cfg->ngroups;
+	for (size_t i = 0; i < m->ngroups; i++) {
+		m->groups[i].cfg = cfg->groups[i];
+		m->groups[i].want_register = true;
+	}
+	return m;
+}
+
+void gdoi_member_shutdown(struct gdoi_member *m, struct gdoi_now now)
+{
+	m->now = now;
+	m->stopped = true;
+	member_abort_pulls(m);
+	member_drop_sa(m, &m->sa_next, false);
+	member_drop_sa(m, &m->sa, true);	/* tell the key server */
+}
+
+void gdoi_member_free(struct gdoi_member *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->ngroups; i++) {
+		gdoi_pull_member_free(m->groups[i].pm);
+		gdoi_member_teks_clear(&m->groups[i].keys);
+	}
+	gdoi_p1_free(m->sa_next);
+	gdoi_p1_free(m->sa);
+	for (size_t i = m->out_head; i < m->nout; i++)
+		free(m->out[i].buf);
+	free(m->out);
+	free(m->lent);
+	gdoi_wipe_free(m->ev, m->evcap * sizeof(*m->ev));
+	free(m);
+}
+
+/* ---- queues -------------------------------------------------------------- */
+
+/* Queues buf (taken over) for the current key server. */
+void member_send(struct gdoi_member *m, uint8_t **buf, size_t len)
+{
+	if (!*buf || !len)
+		return;
+	if (m->out_head == m->nout)
+		m->out_head = m->nout = 0;
+	if (m->nout == m->outcap) {
+		size_t cap = m->outcap ? m->outcap * 2 : 4;
+		struct member_out *v = realloc(m->out, cap * sizeof(*v));
+		if (!v) {
+			free(*buf);	/* as if lost on the way: the exchange retransmits */
+			*buf = NULL;
+			return;
+		}
+		m->out = v;
+		m->outcap = cap;
+	}
+	m->out[m->nout++] = (struct member_out){ .to = m->ks[m->ks_index], .buf = *buf, .len = len };
+	*buf = NULL;
+}
+
+struct gdoi_member_event *member_event(struct gdoi_member *m, enum gdoi_member_event_type type,
+				       int group)
+{
+	if (m->ev_head == m->nev)
+		m->ev_head = m->nev = 0;
+	if (m->nev - m->ev_head >= MEMBER_EVENTS_MAX) {
+		m->stats.events_lost++;
+		return NULL;
+	}
+	if (m->nev == m->evcap) {
+		size_t cap = m->evcap ? m->evcap * 2 : 8;
+		struct gdoi_member_event *v = calloc(cap, sizeof(*v));
+		if (!v) {
+			m->stats.events_lost++;
+			return NULL;
+		}
+		if (m->ev)
+			memcpy(v, m->ev, m->nev * sizeof(*v));
+		gdoi_wipe_free(m->ev, m->evcap * sizeof(*m->ev));
+		m->ev = v;
+		m->evcap = cap;
+	}
+	struct gdoi_member_event *ev = &m->ev[m->nev++];
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->group = group;
+	return ev;
+}
+
+void member_log(struct gdoi_member *m, enum gdoi_member_level level, const char *limit_key,
+		const char *fmt, ...)
+{
+	struct gdoi_member_event *ev = member_event(m, GDOI_MEMBER_EV_LOG, -1);
+	va_list ap;
+
+	if (!ev)
+		return;
+	ev->level = level;
+	if (limit_key)
+		snprintf(ev->limit_key, sizeof ev->limit_key, "%s", limit_key);
+	va_start(ap, fmt);
+	vsnprintf(ev->text, sizeof ev->text, fmt, ap);
+	va_end(ap);
+}
+
+/* The TEK lifecycle's notes of a group, as log lines. */
+void member_notes(struct gdoi_member *m, size_t group, const struct gdoi_notes *n)
+{
+	const char *name = m->groups[group].cfg.name;
+
+	for (size_t i = 0; i < n->n; i++)
+		member_log(m, GDOI_MEMBER_INFO, NULL, "group %s: %s", name, n->line[i]);
+	if (n->lost)
+		member_log(m, GDOI_MEMBER_INFO, NULL, "group %s: %u more key change(s) not logged", name,
+			   n->lost);
+}
+
+const char *member_ks_name(const struct gdoi_member *m)
+{
+	return m->ks_names[m->ks_index];
+}
+
+bool gdoi_member_next_out(struct gdoi_member *m, struct gdoi_out *out)
+{
+	free(m->lent);
+	m->lent = NULL;
+	if (m->out_head == m->nout)
+		return false;
+	struct member_out *o = &m->out[m->out_head++];
+	m->lent = o->buf;
+	*out = (struct gdoi_out){ .to = o->to, .buf = o->buf, .len = o->len };
+	return true;
+}
+
+bool gdoi_member_next_event(struct gdoi_member *m, struct gdoi_member_event *ev)
+{
+	if (m->ev_head == m->nev)
+		return false;
+	*ev = m->ev[m->ev_head];
+	gdoi_wipe(&m->ev[m->ev_head++], sizeof(*ev));
+	return true;
+}
+
+/* ---- input ----------------------------------------------------------------- */
+
+/* A refused datagram: counted by reason, one rate-limited line. */
+static int refused(struct gdoi_member *m, enum gdoi_member_drop reason, int rc, const char *key,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int refused(struct gdoi_member *m, enum gdoi_member_drop reason, int rc, const char *key,
+		   const char *fmt, ...)
+{
+	struct gdoi_member_event *ev = member_event(m, GDOI_MEMBER_EV_DROPPED, -1);
+	va_list ap;
+
+	m->stats.dropped[reason]++;
+	if (ev) {
+		ev->reason = reason;
+		snprintf(ev->limit_key, sizeof ev->limit_key, "%s", key);
+		va_start(ap, fmt);
+		vsnprintf(ev->text, sizeof ev->text, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/* A datagram no part of the member takes, with the header field and offset when the
+ * header itself was wrong. */
+static int junk(struct gdoi_member *m, const struct gdoi_addr *from, enum gdoi_member_drop reason,
+		const struct gdoi_member_route *r)
+{
+	char a[INET6_ADDRSTRLEN + 8];
+
+	addr_name(from, false, a, sizeof a);
+	if (r->err.code)
+		return refused(m, reason, GDOI_ERR_VALUE, "junk",
+			       "ignored a datagram from %s: %s: %s at offset %zu", a, r->why,
+			       r->err.what, r->err.offset);
+	return refused(m, reason, GDOI_ERR_NOT_FOUND, "junk", "ignored a datagram from %s: %s", a,
+		       r->why);
+}
+
+/* After a push was applied. Here is where an RFC 8263 acknowledgement goes: a
+ * datagram back to the key server (member_send), when the push asked for one. */
+static void push_applied(struct gdoi_member *m, size_t group, bool changed)
+{
+	m->stats.pushes++;
+	if (changed)
+		member_event(m, GDOI_MEMBER_EV_KEYS_CHANGED, (int)group);
+}
+
+/* A push under a KEK none of our groups holds means a missed KEK change or a key
+ * server restart: register every group with a KEK again, at most once per
+ * unknown_kek_rereg_s. */
+static void unknown_kek(struct gdoi_member *m)
+{
+	int64_t now = m->now.unix_s;
+	bool any = false;
+
+	if (now - m->last_unknown_kek_rereg < (int64_t)m->unknown_kek_rereg_s)
+		return;
+	for (size_t i = 0; i < m->ngroups; i++)
+		if (m->groups[i].keys.pol && m->groups[i].keys.pol->has_kek) {
+			m->groups[i].want_register = true;
+			any = true;
+		}
+	if (!any)
+		return;
+	m->last_unknown_kek_rereg = now;
+	member_log(m, GDOI_MEMBER_INFO, NULL, "re-registering: a push under an unknown KEK means a "
+		   "missed KEK change or a key server restart");
+	member_drop_sa(m, &m->sa_next, false);
+	member_drop_sa(m, &m->sa, false);
+	m->retry_at = 0;
+	member_service(m);
+}
+
+static int push_input(struct gdoi_member *m, const uint8_t *msg, size_t len, const char *via)
+{
+	char why[200], key[96];
+
+	for (size_t i = 0; i < m->ngroups; i++) {
+		struct member_group *g = &m->groups[i];
+		struct gdoi_notes notes = { 0 };
+		bool changed = false;
+		/* Ours when the cookies name its KEK (or the one it replaced): any refusal
+		 * after that is this group's, with the core's reason. */
+		why[0] = '\0';
+		int rc = gdoi_member_teks_push(&g->keys, msg, len, m->now.unix_s, &changed, why,
+					       sizeof why, &notes);
+		if (rc == GDOI_ERR_NOT_FOUND && !why[0])
+			continue;
+		member_notes(m, i, &notes);
+		if (rc) {
+			snprintf(key, sizeof key, "push %s %d", g->cfg.name, rc);
+			refused(m, GDOI_MEMBER_DROP_PUSH, rc, key, "group %s: push via %s refused: %s%s%s",
+				g->cfg.name, via, rc == GDOI_ERR_REPLAY ? "replay" :
+				rc == GDOI_ERR_AUTH ? "bad signature" : gdoi_strerror(rc),
+				why[0] ? ": " : "", why);
+		} else {
+			push_applied(m, i, changed);
+		}
+		member_service(m);
+		return rc;
+	}
+	refused(m, GDOI_MEMBER_DROP_UNKNOWN_KEK, GDOI_ERR_NOT_FOUND, "push unknown KEK",
+		"push via %s refused: unknown KEK (no group of ours)", via);
+	unknown_kek(m);
+	return GDOI_ERR_NOT_FOUND;
+}
+
+static int pull_input(struct gdoi_member *m, const uint8_t *msg, size_t len,
+		      const struct gdoi_member_route *rt)
+{
+	for (size_t i = 0; i < m->ngroups; i++) {
+		struct member_group *g = &m->groups[i];
+		if (!g->pm || gdoi_pull_member_msgid(g->pm) != rt->hdr.msgid)
+			continue;
+		struct gdoi_pull_result r = { 0 };
+		int rc = gdoi_pull_member_input(g->pm, msg, len, m->now.mono_ms, &r);
+		if (rc && r.event == GDOI_PULL_EV_NONE)
+			refused(m, GDOI_MEMBER_DROP_PULL, rc, "pull input",
+				"group %s: registration message refused: %s", g->cfg.name,
+				r.reason[0] ? r.reason : gdoi_strerror(rc));
+		member_pull_result(m, g, &r);
+		member_service(m);
+		return rc;
+	}
+	return GDOI_ERR_NOT_FOUND;
+}
+
+static int p1_input(struct gdoi_member *m, const uint8_t *msg, size_t len,
+		    const struct gdoi_member_route *rt)
+{
+	struct gdoi_p1_sa *const sas[2] = { m->sa, m->sa_next };
+	struct gdoi_p1_sa *sa = gdoi_member_route_sa(sas, 2, &rt->hdr);
+	struct gdoi_p1_result r = { 0 };
+
+	if (!sa)
+		return GDOI_ERR_NOT_FOUND;
+	int rc = gdoi_p1_input(sa, msg, len, m->now.mono_ms, &r);
+	if (rc && r.event == GDOI_P1_EV_NONE)
+		refused(m, GDOI_MEMBER_DROP_P1, rc, "p1 input", "phase 1 message refused: %s",
+			r.reason[0] ? r.reason : gdoi_strerror(rc));
+	member_p1_result(m, sa, &r);
+	member_service(m);
+	return rc;
+}
+
+static bool same_addr(const struct gdoi_addr *a, const struct gdoi_addr *b)
+{
+	return a->len == b->len && a->port == b->port && !memcmp(a->ip, b->ip, a->len);
+}
+
+int gdoi_member_input(struct gdoi_member *m, const uint8_t *msg, size_t len,
+		      const struct gdoi_addr *from, enum gdoi_member_via via, struct gdoi_now now)
+{
+	struct gdoi_member_route rt;
+	bool mcast = via == GDOI_MEMBER_VIA_MULTICAST;
+	bool from_ks = same_addr(from, &m->ks[m->ks_index]);
+	int rc;
+
+	m->now = now;
+	m->stats.datagrams++;
+	if (m->stopped)
+		return GDOI_ERR_STATE;
+	switch (gdoi_member_route(msg, len, mcast, from_ks, &rt)) {
+	case GDOI_MEMBER_PUSH:
+		return push_input(m, msg, len, mcast ? "multicast" : "unicast");
+	case GDOI_MEMBER_PULL:
+		if ((rc = pull_input(m, msg, len, &rt)) != GDOI_ERR_NOT_FOUND)
+			return rc;
+		rt.why = "GROUPKEY-PULL for no exchange of ours";
+		return junk(m, from, GDOI_MEMBER_DROP_NO_EXCHANGE, &rt);
+	case GDOI_MEMBER_PHASE1:
+		if ((rc = p1_input(m, msg, len, &rt)) != GDOI_ERR_NOT_FOUND)
+			return rc;
+		rt.why = "cookies of no SA of ours";
+		return junk(m, from, GDOI_MEMBER_DROP_NO_SA, &rt);
+	case GDOI_MEMBER_DROP:
+		break;
+	}
+	/* from the key server on the unicast socket, only the header can be wrong */
+	return junk(m, from, rt.err.code || (from_ks && !mcast) ? GDOI_MEMBER_DROP_HEADER :
+		    GDOI_MEMBER_DROP_SOURCE, &rt);
+}
+
+int gdoi_member_want_register(struct gdoi_member *m, size_t group, struct gdoi_now now)
+{
+	if (group >= m->ngroups)
+		return GDOI_ERR_INVALID_ARG;
+	struct member_group *g = &m->groups[group];
+	m->now = now;
+	if (g->want_register || g->pm || (g->asked_at && now.mono_ms < g->asked_at + WANT_REGISTER_MIN_MS))
+		return GDOI_ERR_STATE;
+	g->asked_at = now.mono_ms;
+	g->want_register = true;
+	return 0;
+}
+
+/* ---- views ----------------------------------------------------------------- */
+
+const struct gdoi_member_stats *gdoi_member_stats(const struct gdoi_member *m)
+{
+	return &m->stats;
+}
+
+const struct gdoi_member_teks *gdoi_member_group_teks(const struct gdoi_member *m, size_t group)
+{
+	return group < m->ngroups ? &m->groups[group].keys : NULL;
+}
+
+enum gdoi_member_group_state gdoi_member_group_state(const struct gdoi_member *m, size_t group)
+{
+	const struct member_group *g = &m->groups[group];
+
+	return g->pm ? GDOI_MEMBER_GROUP_REGISTERING : g->want_register ? GDOI_MEMBER_GROUP_WAITING :
+	       g->keys.pol ? GDOI_MEMBER_GROUP_REGISTERED : GDOI_MEMBER_GROUP_UNREGISTERED;
+}
+
+int64_t gdoi_member_group_next_registration(const struct gdoi_member *m, size_t group)
+{
+	const struct member_group *g = &m->groups[group];
+
+	return g->want_register || g->pm ? 0 : gdoi_member_teks_rereg_due(&g->keys);
+}
+
+void gdoi_member_ks_status(const struct gdoi_member *m, size_t ks, struct gdoi_member_ks_status *st)
+{
+	*st = m->ks_st[ks];
+	st->state = ks != m->ks_index ? GDOI_MEMBER_KS_STANDBY :
+		    m->sa && gdoi_p1_established(m->sa) ? GDOI_MEMBER_KS_CONNECTED :
+		    m->sa ? GDOI_MEMBER_KS_CONNECTING : GDOI_MEMBER_KS_IDLE;
+}
+
+void gdoi_member_ks_name(const struct gdoi_member *m, size_t ks, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", ks < m->nks ? m->ks_names[ks] : "?");
+}

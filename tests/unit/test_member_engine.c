@@ -1,0 +1,419 @@
+/*
+ * test_member_engine.c - the member engine (gdoi/member.h) against the
+ * key-server engine (gdoi/gcks.h) in memory, no sockets: the two exchange the
+ * datagrams of their queues. Registration (Phase 1, GROUPKEY-PULL, TEKs
+ * installed, the event), a push applied and one under an unknown KEK, failover
+ * from a silent key server on a fake clock, the refusal backoff of a group, and
+ * junk counted by reason.
+ */
+#include "tests/lib/testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gdoi/err.h"
+#include "gdoi/gcks.h"
+#include "gdoi/member.h"
+#include "gdoi/numbers.h"
+#include "tests/lib/push_group.h"
+
+#define GROUP 0x04d2
+
+static const uint8_t gm_ip[4] = { 127, 0, 0, 1 }, ks_ip[4] = { 127, 0, 0, 2 };
+static const struct gdoi_addr gm_addr = { 4, { 127, 0, 0, 1 }, 1848 };
+static const struct gdoi_addr ks_addr = { 4, { 127, 0, 0, 2 }, 848 };
+static const struct gdoi_addr silent_addr = { 4, { 127, 0, 0, 3 }, 848 };
+static const char psk[] = "member engine test key";
+
+static struct {
+	struct gdoi_p1_suite suite;
+	struct gdoi_p1_psk gm_psk, ks_psk;
+	struct gdoi_p1_config gm_cfg, ks_cfg;
+	struct group pg;
+	bool refuse;			/* lookup refuses the group */
+	unsigned lookups;
+	struct gdoi_now now;
+	size_t to_silent, to_ks;	/* datagrams the member sent to each */
+} w;
+
+static bool peer_allowed(void *ctx, const struct gdoi_id *id, const struct gdoi_addr *a)
+{
+	(void)ctx; (void)id; (void)a;
+	return true;
+}
+
+static int lookup(void *ctx, uint32_t group, const struct gdoi_id *member, const struct gdoi_addr *a,
+		  const struct gdoi_policy **p)
+{
+	(void)ctx; (void)member; (void)a;
+	w.lookups++;
+	if (group != GROUP || w.refuse)
+		return GDOI_ERR_NOT_FOUND;
+	*p = &w.pg.ks;
+	return 0;
+}
+
+static int assign(void *ctx, uint32_t group, const struct gdoi_id *member, unsigned count, uint32_t *sids,
+		  size_t *n)
+{
+	(void)ctx; (void)group; (void)member;
+	*n = count > 2 ? 2 : count;
+	for (size_t i = 0; i < *n; i++)
+		sids[i] = 0x5500 + (uint32_t)i;
+	return 0;
+}
+
+static int admit(void *ctx, uint32_t group, const struct gdoi_id *member, const struct gdoi_addr *a)
+{
+	(void)ctx; (void)group; (void)member; (void)a;
+	return 0;
+}
+
+static int setup(void **s)
+{
+	(void)s;
+	memset(&w, 0, sizeof(w));
+	w.suite = (struct gdoi_p1_suite){ GDOI_IKE_ENC_AES, 128, GDOI_IKE_HASH_SHA256, 14, GDOI_IKE_AUTH_PSK,
+					  3600 };
+	w.gm_psk = (struct gdoi_p1_psk){ .key = GDOI_BYTES(psk, sizeof(psk) - 1) };
+	w.ks_psk = (struct gdoi_p1_psk){ .addr = gm_addr, .key = GDOI_BYTES(psk, sizeof(psk) - 1) };
+	w.gm_cfg = (struct gdoi_p1_config){ .suites = &w.suite, .nsuites = 1, .psks = &w.gm_psk, .npsks = 1,
+		.local_id = { .type = GDOI_ID_IPV4_ADDR, .data = GDOI_BYTES(gm_ip, 4) },
+		.retransmit_ms = 500, .max_transmits = 3, .initial_contact = true };
+	w.ks_cfg = (struct gdoi_p1_config){ .suites = &w.suite, .nsuites = 1, .psks = &w.ks_psk, .npsks = 1,
+		.local_id = { .type = GDOI_ID_IPV4_ADDR, .data = GDOI_BYTES(ks_ip, 4) },
+		.peer_allowed = peer_allowed, .ctx = &w };
+	group_init(&w.pg, "p256", GDOI_SIG_ALG_ECDSA_256, 0);
+	w.pg.ks.group_id = GROUP;
+	w.now = (struct gdoi_now){ .mono_ms = 10000, .unix_s = 1700000000 };
+	return 0;
+}
+
+static int teardown(void **s)
+{
+	(void)s;
+	group_free(&w.pg);
+	return 0;
+}
+
+static bool same(const struct gdoi_addr *a, const struct gdoi_addr *b)
+{
+	return a->len == b->len && a->port == b->port && !memcmp(a->ip, b->ip, a->len);
+}
+
+static struct gdoi_gcks *new_ks(void)
+{
+	struct gdoi_gcks_cfg c = { .p1 = &w.ks_cfg,
+		.pull = { .lookup = lookup, .assign_sids = assign, .admit = admit } };
+	struct gdoi_gcks *k = gdoi_gcks_new(&c);
+	assert_non_null(k);
+	return k;
+}
+
+/* A member of GROUP (2 SSRCs wanted) with the key servers given, in order. */
+static struct gdoi_member *new_member(const struct gdoi_addr *ks, size_t nks)
+{
+	struct gdoi_member_cfg c = { .p1 = &w.gm_cfg, .nks = nks, .ngroups = 1,
+		.retry_min_ms = 1000, .retry_max_ms = 8000, .exchange_ms = 500, .unknown_kek_rereg_s = 5 };
+	memcpy(c.ks, ks, nks * sizeof(*ks));
+	snprintf(c.groups[0].name, sizeof c.groups[0].name, "g1");
+	c.groups[0].id = GROUP;
+	c.groups[0].sid_request = 2;
+	struct gdoi_member *m = gdoi_member_new(&c);
+	assert_non_null(m);
+	return m;
+}
+
+/* Carries datagrams both ways until both queues are empty; the silent key
+ * server swallows what is sent to it. */
+static void pump(struct gdoi_member *m, struct gdoi_gcks *k)
+{
+	for (bool moved = true; moved;) {
+		struct gdoi_out o;
+		moved = false;
+		while (gdoi_member_next_out(m, &o)) {
+			moved = true;
+			if (same(&o.to, &silent_addr)) {
+				w.to_silent++;
+				continue;
+			}
+			assert_true(same(&o.to, &ks_addr));
+			w.to_ks++;
+			uint8_t *copy = malloc(o.len);
+			assert_non_null(copy);
+			memcpy(copy, o.buf, o.len);
+			gdoi_gcks_input(k, copy, o.len, &gm_addr, w.now);
+			free(copy);
+		}
+		while (k && gdoi_gcks_next_out(k, &o)) {
+			moved = true;
+			assert_true(same(&o.to, &gm_addr));
+			uint8_t *copy = malloc(o.len);
+			assert_non_null(copy);
+			memcpy(copy, o.buf, o.len);
+			gdoi_member_input(m, copy, o.len, &ks_addr, GDOI_MEMBER_VIA_UNICAST, w.now);
+			free(copy);
+		}
+	}
+	struct gdoi_gcks_event kev;
+	while (k && gdoi_gcks_next_event(k, &kev))
+		;
+}
+
+/* Advances the fake clock to the member's deadline, runs its timer, pumps. */
+static void tick(struct gdoi_member *m, struct gdoi_gcks *k)
+{
+	uint64_t d = gdoi_member_deadline(m);
+	assert_true(d > 0);
+	if (d > w.now.mono_ms) {
+		w.now.unix_s += (int64_t)((d - w.now.mono_ms) / 1000);
+		w.now.mono_ms = d;
+	}
+	gdoi_member_timer(m, w.now);
+	pump(m, k);
+}
+
+/* Takes the events; counts those of type t, the last one copied to got. */
+static unsigned events(struct gdoi_member *m, enum gdoi_member_event_type t, const char *text,
+		       struct gdoi_member_event *got)
+{
+	struct gdoi_member_event ev;
+	unsigned n = 0;
+	while (gdoi_member_next_event(m, &ev))
+		if (ev.type == t && (!text || strstr(ev.text, text))) {
+			n++;
+			if (got)
+				*got = ev;
+		}
+	return n;
+}
+
+static void registered(struct gdoi_member *m, struct gdoi_gcks *k)
+{
+	gdoi_member_timer(m, w.now);
+	pump(m, k);
+}
+
+static void test_registration(void **s)
+{
+	(void)s;
+	struct gdoi_gcks *k = new_ks();
+	struct gdoi_member *m = new_member(&ks_addr, 1);
+	assert_int_equal(gdoi_member_group_state(m, 0), GDOI_MEMBER_GROUP_WAITING);
+	registered(m, k);
+
+	struct gdoi_member_event ev;
+	assert_int_equal(events(m, GDOI_MEMBER_EV_REGISTERED, NULL, &ev), 1);
+	assert_int_equal(ev.group, 0);
+	assert_int_equal(ev.ks, 0);
+	assert_true(ev.has_kek);
+	assert_true(ev.changed);
+	assert_int_equal(ev.nteks, 1);
+	assert_int_equal(ev.nsids, 2);
+	assert_int_equal(ev.sids[0], 0x5500);
+	assert_int_equal(ev.sids[1], 0x5501);
+	assert_int_equal(gdoi_member_group_state(m, 0), GDOI_MEMBER_GROUP_REGISTERED);
+	const struct gdoi_member_teks *t = gdoi_member_group_teks(m, 0);
+	assert_non_null(t->pol);
+	assert_int_equal(t->nlive, 1);
+	assert_int_equal(t->live[0].tek.spi, 0x1001);
+	assert_memory_equal(t->live[0].tek.key, w.pg.ks.teks[0].key, w.pg.ks.teks[0].key_len);
+	assert_int_equal(t->live[0].not_before, w.now.unix_s);
+	assert_int_equal(gdoi_gcks_stats(k)->registrations, 1);
+	assert_int_equal(gdoi_member_stats(m)->registrations, 1);
+
+	struct gdoi_member_ks_status st;
+	gdoi_member_ks_status(m, 0, &st);
+	assert_int_equal(st.state, GDOI_MEMBER_KS_CONNECTED);
+	assert_int_equal(st.last_ok, w.now.unix_s);
+	/* keys of 60 s: registering again is due a tenth of that before they end */
+	assert_int_equal(gdoi_member_group_next_registration(m, 0), w.now.unix_s + 60 - 6);
+	/* the deadline is the timer's alone: nothing else moves the engine */
+	assert_true(gdoi_member_deadline(m) > w.now.mono_ms);
+
+	/* a push under the group's KEK: a new TEK, from receipt + ATD */
+	struct gdoi_policy *upd = calloc(1, sizeof(*upd));
+	assert_non_null(upd);
+	tek(upd, 0x2002, GDOI_SRTP_AES128_CM_SHA1_80);
+	assert_int_equal(gdoi_policy_generate_keys(upd), 0);
+	size_t len;
+	uint8_t *p = push(&w.pg, upd, false, NULL, 0, &len);
+	assert_int_equal(gdoi_member_input(m, p, len, &silent_addr, GDOI_MEMBER_VIA_MULTICAST, w.now), 0);
+	assert_int_equal(events(m, GDOI_MEMBER_EV_KEYS_CHANGED, NULL, &ev), 1);
+	assert_int_equal(ev.group, 0);
+	assert_int_equal(t->nlive, 2);
+	assert_int_equal(t->seq, 1);
+	assert_int_equal(gdoi_member_stats(m)->pushes, 1);
+	/* the same push again: a replay, refused and counted, one rate-limited line */
+	assert_int_equal(gdoi_member_input(m, p, len, &silent_addr, GDOI_MEMBER_VIA_MULTICAST, w.now),
+			 GDOI_ERR_REPLAY);
+	assert_int_equal(events(m, GDOI_MEMBER_EV_DROPPED, "replay", &ev), 1);
+	assert_int_equal(ev.reason, GDOI_MEMBER_DROP_PUSH);
+	assert_true(ev.limit_key[0] != '\0');
+	assert_int_equal(gdoi_member_stats(m)->dropped[GDOI_MEMBER_DROP_PUSH], 1);
+	free(p);
+	gdoi_policy_clear(upd);
+	free(upd);
+
+	/* a push under a KEK we do not know: the group registers again, once per 5 s */
+	struct group other;
+	group_init(&other, "p256", GDOI_SIG_ALG_ECDSA_256, 0);
+	const struct gdoi_push_delete del = { .proto = GDOI_TEK_PROTO_SRTP, .spi = 0x1001 };
+	p = push(&other, NULL, false, &del, 1, &len);
+	unsigned before = w.lookups;
+	assert_int_equal(gdoi_member_input(m, p, len, &silent_addr, GDOI_MEMBER_VIA_MULTICAST, w.now),
+			 GDOI_ERR_NOT_FOUND);
+	assert_int_equal(gdoi_member_stats(m)->dropped[GDOI_MEMBER_DROP_UNKNOWN_KEK], 1);
+	pump(m, k);
+	assert_int_equal(w.lookups, before + 1);
+	assert_int_equal(events(m, GDOI_MEMBER_EV_REGISTERED, NULL, NULL), 1);
+	assert_int_equal(gdoi_member_input(m, p, len, &silent_addr, GDOI_MEMBER_VIA_MULTICAST, w.now),
+			 GDOI_ERR_NOT_FOUND);
+	pump(m, k);
+	assert_int_equal(w.lookups, before + 1);	/* rate-limited: no second registration */
+	assert_int_equal(gdoi_member_stats(m)->dropped[GDOI_MEMBER_DROP_UNKNOWN_KEK], 2);
+	free(p);
+	group_free(&other);
+
+	/* the application wants fresh SSRCs: one registration, at most one a second */
+	assert_int_equal(gdoi_member_want_register(m, 0, w.now), 0);
+	assert_int_equal(gdoi_member_want_register(m, 0, w.now), GDOI_ERR_STATE);
+	gdoi_member_timer(m, w.now);
+	pump(m, k);
+	assert_int_equal(w.lookups, before + 2);
+	assert_int_equal(gdoi_member_want_register(m, 0, w.now), GDOI_ERR_STATE);
+	w.now.mono_ms += 1000;
+	assert_int_equal(gdoi_member_want_register(m, 0, w.now), 0);
+
+	/* shutting down tells the key server: one Delete */
+	events(m, GDOI_MEMBER_EV_NONE, NULL, NULL);
+	gdoi_member_shutdown(m, w.now);
+	size_t sent = w.to_ks;
+	pump(m, k);
+	assert_int_equal(w.to_ks, sent + 1);
+	gdoi_member_free(m);
+	gdoi_gcks_free(k);
+}
+
+static void test_failover_after_silence(void **s)
+{
+	(void)s;
+	struct gdoi_gcks *k = new_ks();
+	const struct gdoi_addr list[2] = { silent_addr, ks_addr };
+	struct gdoi_member *m = new_member(list, 2);
+	uint64_t start = w.now.mono_ms;
+	registered(m, k);
+	assert_int_equal(w.to_silent, 1);	/* Main Mode message 1, unanswered */
+	struct gdoi_member_ks_status st;
+	gdoi_member_ks_status(m, 0, &st);
+	assert_int_equal(st.state, GDOI_MEMBER_KS_CONNECTING);
+	/* the timer alone moves it on: retransmissions, then the next key server */
+	for (int i = 0; i < 20 && !gdoi_member_group_teks(m, 0)->pol; i++)
+		tick(m, k);
+	assert_non_null(gdoi_member_group_teks(m, 0)->pol);
+	assert_int_equal(w.to_silent, 3);	/* max_transmits */
+	assert_true(w.now.mono_ms > start);
+	struct gdoi_member_event ev;
+	assert_int_equal(events(m, GDOI_MEMBER_EV_LOG, "next try with 127.0.0.2:848", &ev), 1);
+	gdoi_member_ks_status(m, 0, &st);
+	assert_int_equal(st.state, GDOI_MEMBER_KS_STANDBY);
+	assert_true(st.last_error[0] != '\0');
+	gdoi_member_ks_status(m, 1, &st);
+	assert_int_equal(st.state, GDOI_MEMBER_KS_CONNECTED);
+	gdoi_member_free(m);
+	gdoi_gcks_free(k);
+}
+
+static void test_backoff_after_a_round(void **s)
+{
+	(void)s;
+	/* the only key server silent: after the round, the backoff of retry_min (with
+	 * jitter of a quarter either way) before the next Main Mode */
+	struct gdoi_member *m = new_member(&silent_addr, 1);
+	registered(m, NULL);
+	for (int i = 0; i < 10 && w.to_silent < 4; i++) {
+		uint64_t before = w.now.mono_ms;
+		size_t sent = w.to_silent;
+		tick(m, NULL);
+		if (w.to_silent == 4 && sent == 3) {
+			/* the fourth datagram is a new exchange after the failed round */
+			uint64_t waited = w.now.mono_ms - before;
+			assert_true(waited >= 750 && waited <= 1250);
+		}
+	}
+	assert_int_equal(w.to_silent, 4);
+	assert_int_equal(events(m, GDOI_MEMBER_EV_LOG, "failed", NULL), 1);
+	gdoi_member_free(m);
+}
+
+static void test_refusal_backoff(void **s)
+{
+	(void)s;
+	struct gdoi_gcks *k = new_ks();
+	struct gdoi_member *m = new_member(&ks_addr, 1);
+	w.refuse = true;
+	registered(m, k);
+	assert_int_equal(w.lookups, 1);
+	assert_int_equal(events(m, GDOI_MEMBER_EV_LOG, "registration refused by 127.0.0.2:848", NULL), 1);
+	assert_int_equal(gdoi_member_group_state(m, 0), GDOI_MEMBER_GROUP_WAITING);
+	/* the SA stays; the group waits retry_min_ms, then 2x */
+	struct gdoi_member_ks_status st;
+	gdoi_member_ks_status(m, 0, &st);
+	assert_int_equal(st.state, GDOI_MEMBER_KS_CONNECTED);
+	uint64_t refused_at = w.now.mono_ms;
+	gdoi_member_timer(m, (struct gdoi_now){ refused_at + 999, w.now.unix_s });
+	pump(m, k);
+	assert_int_equal(w.lookups, 1);
+	assert_int_equal(gdoi_member_deadline(m), refused_at + 1000);
+	tick(m, k);
+	assert_int_equal(w.lookups, 2);
+	assert_int_equal(gdoi_member_deadline(m), w.now.mono_ms + 2000);
+	w.refuse = false;
+	tick(m, k);
+	assert_int_equal(w.lookups, 3);
+	assert_int_equal(gdoi_member_group_state(m, 0), GDOI_MEMBER_GROUP_REGISTERED);
+	assert_int_equal(events(m, GDOI_MEMBER_EV_REGISTERED, NULL, NULL), 1);
+	gdoi_member_free(m);
+	gdoi_gcks_free(k);
+}
+
+static void test_junk_counted(void **s)
+{
+	(void)s;
+	struct gdoi_member *m = new_member(&ks_addr, 1);
+	uint8_t junk[40] = { 0 };
+	struct gdoi_member_event ev;
+	assert_true(gdoi_member_input(m, junk, 10, &ks_addr, GDOI_MEMBER_VIA_UNICAST, w.now) < 0);
+	assert_int_equal(events(m, GDOI_MEMBER_EV_DROPPED, "offset", &ev), 1);
+	assert_int_equal(ev.reason, GDOI_MEMBER_DROP_HEADER);
+	/* a well-formed Main Mode header from someone else */
+	junk[16] = 1;			/* next payload: SA */
+	junk[17] = 0x10;		/* version 1.0 */
+	junk[18] = GDOI_EXCH_IDENT_PROT;
+	junk[27] = sizeof junk;
+	assert_true(gdoi_member_input(m, junk, sizeof junk, &silent_addr, GDOI_MEMBER_VIA_UNICAST, w.now) < 0);
+	assert_int_equal(events(m, GDOI_MEMBER_EV_DROPPED, "not from the current key server", &ev), 1);
+	assert_int_equal(ev.reason, GDOI_MEMBER_DROP_SOURCE);
+	assert_true(gdoi_member_input(m, junk, sizeof junk, &ks_addr, GDOI_MEMBER_VIA_UNICAST, w.now) < 0);
+	assert_int_equal(events(m, GDOI_MEMBER_EV_DROPPED, "cookies of no SA of ours", &ev), 1);
+	assert_int_equal(ev.reason, GDOI_MEMBER_DROP_NO_SA);
+	const struct gdoi_member_stats *st = gdoi_member_stats(m);
+	assert_int_equal(st->datagrams, 3);
+	assert_int_equal(st->dropped[GDOI_MEMBER_DROP_HEADER], 1);
+	assert_int_equal(st->dropped[GDOI_MEMBER_DROP_SOURCE], 1);
+	assert_int_equal(st->dropped[GDOI_MEMBER_DROP_NO_SA], 1);
+	gdoi_member_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_registration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failover_after_silence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backoff_after_a_round, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusal_backoff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_junk_counted, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
