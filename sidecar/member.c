@@ -92,6 +92,7 @@ static void failed(struct sidecar *sc, const char *why)
 	char name[32];
 	uint64_t delay = 0;
 
+	sc->ctr.attempts_failed++;
 	ks_name(sc, name, sizeof name);
 	snprintf(sc->ks[sc->ks_index].last_error, sizeof sc->ks[0].last_error, "%.150s", why);
 	drop_sa(sc, &sc->sa_next, false);
@@ -149,6 +150,7 @@ static void p1_result(struct sidecar *sc, struct gdoi_p1_sa *sa, struct gdoi_p1_
 	switch (r->event) {
 	case GDOI_P1_EV_ESTABLISHED: {
 		const struct gdoi_p1_suite *s = gdoi_p1_suite(sa);
+		sc->ctr.p1_established++;
 		sc_log("phase 1 established with %s (enc %u/%u, hash %u, group %u, lifetime %u s)",
 		       name, s->enc, s->key_bits, s->hash, s->group, (unsigned)s->lifetime);
 		if (sa == sc->sa_next) {
@@ -227,6 +229,7 @@ static void group_refused(struct sidecar *sc, struct sc_group *g, const char *wh
 		g->pm = NULL;
 	}
 	g->attempts++;
+	g->ctr.refusals++;
 	g->retry_at = sc_mono() + delay;
 	sc_log("registration refused by %s: %s; group %s tries again in %.1f s", name, why,
 	       g->cfg->name, (double)delay / 1000);
@@ -240,6 +243,7 @@ static void pull_result(struct sidecar *sc, struct sc_group *g, struct gdoi_pull
 	if (r->out)
 		send_ks(sc, r->out, r->out_len);
 	if (r->event == GDOI_PULL_EV_INSTALLED) {
+		g->ctr.registrations++;
 		gdoi_pull_member_free(g->pm);
 		g->pm = NULL;
 		g->want_register = false;
@@ -306,6 +310,12 @@ void sc_handle_push(struct sidecar *sc, const uint8_t *msg, size_t len, const ch
 			continue;
 		why[0] = '\0';
 		rc = sc_group_push(g, msg, len, now, why, sizeof why);
+		if (!rc)
+			g->ctr.pushes_applied++;
+		else if (rc == GDOI_ERR_REPLAY)
+			g->ctr.pushes_duplicate++;
+		else
+			g->ctr.pushes_refused[gdoi_err_slot(rc)]++;
 		if (rc) {
 			snprintf(key, sizeof key, "push %s %d", g->cfg->name, rc);
 			sc_log_limited(key, "group %s: push via %s refused: %s%s%s", g->cfg->name, via,
@@ -316,6 +326,7 @@ void sc_handle_push(struct sidecar *sc, const uint8_t *msg, size_t len, const ch
 		sc_service(sc);
 		return;
 	}
+	sc->ctr.pushes_unknown_kek++;
 	sc_log_limited("push unknown KEK", "push via %s refused: unknown KEK (no group of ours)", via);
 	if (now - sc->last_unknown_kek_rereg >= (int64_t)sc->cfg.unknown_kek_rereg_s) {
 		bool any = false;

@@ -15,8 +15,10 @@
 
 #include <uv.h>
 
+#include "daemon/addr.h"
 #include "daemon/cred.h"
 #include "daemon/log.h"
+#include "gdoi/err.h"
 #include "gdoi/phase1.h"
 #include "gdoi/policy.h"
 #include "gdoi/pull.h"
@@ -70,6 +72,8 @@ struct sc_config {
 	unsigned retry_min_ms, retry_max_ms;
 	unsigned exchange_ms;		/* per-try retransmission start for Phase 1 and PULL */
 	unsigned unknown_kek_rereg_s;	/* min seconds between re-registrations on unknown KEK */
+	bool metrics_set;		/* "metrics": the HTTP listener (loopback only), else none */
+	struct dm_addr metrics;
 	size_t ngroups;
 	struct sc_group_cfg groups[SC_MAX_GROUPS];
 };
@@ -86,6 +90,27 @@ void sc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sc_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Like sc_log, but the same key logged again within 10 s is counted, not printed. */
 #define sc_log_limited(key, ...) dm_log_limited(DM_WARN, key, __VA_ARGS__)
+
+/* ---- counters for the metrics (metrics.c renders them, docs/metrics.md) ---- */
+
+struct sc_group_counters {
+	uint64_t registrations;		/* keys installed by GROUPKEY-PULL */
+	uint64_t refusals;		/* the key server answered no */
+	uint64_t pushes_applied;
+	uint64_t pushes_duplicate;	/* SEQ already seen (the same push by another path) */
+	uint64_t pushes_refused[GDOI_ERR_SLOTS];	/* by gdoi_err_slot */
+};
+
+struct sc_counters {
+	uint64_t p1_established;
+	uint64_t attempts_failed;	/* registration attempts with no usable answer */
+	uint64_t pushes_unknown_kek;	/* pushes naming no KEK of ours */
+};
+
+struct dm_metrics;
+struct dm_metrics_http;
+/* The dm_metrics_collect of the listener: reads struct sidecar only. */
+void sc_metrics_collect(void *ctx, struct dm_metrics *m);
 
 /* ---- per-group key state (group.c) ---- */
 
@@ -113,6 +138,7 @@ struct sc_group {
 	bool mcast_open;
 	uv_udp_t mcast;
 	bool warned_kinds;
+	struct sc_group_counters ctr;
 };
 
 /* Wall clock (Unix seconds) and monotonic milliseconds. */
@@ -149,6 +175,8 @@ struct sidecar {
 	struct sc_config cfg;
 	struct sc_group groups[SC_MAX_GROUPS];
 	struct ipc_server *ipc;
+	struct dm_metrics_http *metrics;
+	struct sc_counters ctr;
 	int64_t started;
 	/* member.c */
 	uv_udp_t udp;
