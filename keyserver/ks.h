@@ -134,8 +134,8 @@ const struct gdoi_gcks_stats *ks_registrar_stats(const struct ks_registrar *r);
 
 /* ---- rekey.c ---- */
 void ks_rekey_schedule(struct ks_group *g);
-/* When the group's next rekey event is due (Unix seconds; 0 = owed now). */
-int64_t ks_rekey_next_due(const struct ks_group *g);
+/* When the group's next rekey (new TEKs or KEK) is due: Unix seconds, 0 = owed now. */
+int64_t ks_rekey_next_rekey(const struct ks_group *g);
 /* On demand or scheduled: new TEKs pushed under the current KEK. */
 int ks_rekey_teks(struct ks_group *g, const char *why);
 /* New KEK pushed under the current one; unicast_only for evictions. */

@@ -116,8 +116,8 @@ static void groups(struct dm_metrics *m, struct ks *ks)
 		dm_metrics_i64(m, l, 1, now - g->rec.kek_created);
 	}
 	dm_metrics_family(m, "gdoi_ks_next_rekey_seconds", G,
-			  "Seconds until the group's next scheduled rekey event (0: due now), by group.");
-	PER_GROUP(m, ks, ks_rekey_next_due(g) > now ? ks_rekey_next_due(g) - now : 0);
+			  "Seconds until the group's next rekey (new TEKs or a new KEK; 0: due now), by group.");
+	PER_GROUP(m, ks, ks_rekey_next_rekey(g) > now ? ks_rekey_next_rekey(g) - now : 0);
 }
 
 void ks_metrics_collect(void *ctx, struct dm_metrics *m)

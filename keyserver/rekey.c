@@ -104,7 +104,7 @@ static void deliver(struct ks_group *g, const uint8_t *msg, size_t len, const ui
 
 /* ---- scheduler ------------------------------------------------------------ */
 
-int64_t ks_rekey_next_due(const struct ks_group *g)
+int64_t ks_rekey_next_rekey(const struct ks_group *g)
 {
 	const struct ks_group_cfg *c = g->cfg;
 	const struct ks_group_rec *r = &g->rec;
@@ -116,7 +116,15 @@ int64_t ks_rekey_next_due(const struct ks_group *g)
 		if (k < due)
 			due = k;
 	}
-	if (r->prev_until && r->prev_until < due)
+	return due;
+}
+
+/* The next timer event: a rekey, or the previous TEK generation's end. */
+static int64_t next_due(const struct ks_group *g)
+{
+	int64_t due = ks_rekey_next_rekey(g);
+	const struct ks_group_rec *r = &g->rec;
+	if (due && r->prev_until && r->prev_until < due)
 		due = r->prev_until;
 	return due;
 }
@@ -142,7 +150,7 @@ static void on_timer(uv_timer_t *t)
 
 void ks_rekey_schedule(struct ks_group *g)
 {
-	int64_t now = ks_unix_now(), due = ks_rekey_next_due(g);
+	int64_t now = ks_unix_now(), due = next_due(g);
 	uint64_t ms = due <= now ? 0 : (uint64_t)(due - now) * 1000;
 	uv_timer_start(&g->timer, on_timer, ms, 0);
 	ks_log(KS_DEBUG, "group %s: next rekey event in %llu s", g->cfg->name, (unsigned long long)(ms / 1000));
