@@ -6,7 +6,7 @@
 # and applied), gauges agree with the state (members, SEQ, key ages, time to
 # the next rekey, live TEKs); gdoictl metrics prints the same page; a
 # malformed, an oversized, a non-GET and a wrong-path request get 400/400/405/404
-# and the daemons keep serving; past 16 connections the newest is closed; a
+# and the daemons keep serving; a head still incomplete after 5 s is closed; past 16 connections the newest is closed; a
 # daemon without "metrics" listens on no TCP port; a non-loopback or repeated
 # "metrics" key is refused with file:line.
 set -u
@@ -188,6 +188,21 @@ for p in "$ksm" "$scm"; do
 		grep -Eq '^HTTP/1.1 200 OK [1-9][0-9]*$' <<<"$out"
 	check "port $p: still serving /metrics after the bad requests" bash -c "curl -sSf --max-time 5 http://127.0.0.1:$p/metrics | grep -q _info"
 done
+
+# a request head that never completes is closed after 5 s
+cat >"$tmp/slow.py" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=9)
+s.sendall(b"GET /metr")
+t = time.monotonic()
+try:
+    r = s.recv(1)
+except socket.timeout:
+    r = b"timeout"
+print("closed %.0f" % (time.monotonic() - t) if r == b"" else "open")
+PY
+out=$(python3 "$tmp/slow.py" "$scm" 2>&1)
+check "gdoi-sidecar closes a request head still incomplete after 5 s ($out)" grep -Eq '^closed [4-7]$' <<<"$out"
 
 # the connection cap: 16 idle connections held, the 17th is closed at once, then scrapes work again
 cat >"$tmp/cap.py" <<'PY'

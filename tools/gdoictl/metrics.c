@@ -170,7 +170,7 @@ int gdoictl_metrics(const char *target)
 {
 	struct dm_addr a;
 	char host[128], path[1024], req[1300], *ans = NULL, *body;
-	size_t n;
+	size_t n = 0;
 	int fd, rc, code;
 
 	if (parse_target(target, &a, host, path, sizeof path))
