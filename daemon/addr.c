@@ -88,3 +88,12 @@ int dm_addr_sin(const struct dm_addr *a, struct sockaddr_in *out)
 	out->sin_port = htons(a->port);
 	return 0;
 }
+
+bool dm_addr_is_loopback(const struct dm_addr *a)
+{
+	static const uint8_t v6_loopback[16] = { [15] = 1 };
+
+	if (a->family == AF_INET)
+		return a->ip[0] == 127;
+	return a->family == AF_INET6 && !memcmp(a->ip, v6_loopback, sizeof v6_loopback);
+}

@@ -25,6 +25,9 @@ struct dm_addr {
 #define DM_ADDR_NEED_PORT 0x1u
 int dm_addr_parse(const char *s, uint16_t default_port, unsigned flags, struct dm_addr *out);
 
+/* Whether A is 127.0.0.0/8 or ::1. */
+bool dm_addr_is_loopback(const struct dm_addr *a);
+
 /* The IPv4 socket address of A; -EAFNOSUPPORT when A is not IPv4. */
 int dm_addr_sin(const struct dm_addr *a, struct sockaddr_in *out);
 

@@ -31,3 +31,44 @@ const char *gdoi_strerror(int err)
 	}
 	return "unknown error";
 }
+
+const char *gdoi_err_name(int err)
+{
+	switch ((gdoi_err)err) {
+	case GDOI_OK: return "ok";
+	case GDOI_ERR_TRUNCATED: return "truncated";
+	case GDOI_ERR_LENGTH: return "length";
+	case GDOI_ERR_TRAILING: return "trailing";
+	case GDOI_ERR_PAYLOAD_TYPE: return "payload_type";
+	case GDOI_ERR_ATTR_EMPTY: return "attr_empty";
+	case GDOI_ERR_VALUE: return "value";
+	case GDOI_ERR_VERSION: return "version";
+	case GDOI_ERR_RESERVED: return "reserved";
+	case GDOI_ERR_NOMEM: return "nomem";
+	case GDOI_ERR_CRYPTO: return "crypto";
+	case GDOI_ERR_INVALID_ARG: return "invalid_arg";
+	case GDOI_ERR_UNSUPPORTED: return "unsupported";
+	case GDOI_ERR_DH_VALUE: return "dh_value";
+	case GDOI_ERR_AUTH: return "auth";
+	case GDOI_ERR_CERT: return "cert";
+	case GDOI_ERR_TOO_BIG: return "too_big";
+	case GDOI_ERR_STATE: return "state";
+	case GDOI_ERR_REPLAY: return "replay";
+	case GDOI_ERR_NO_PROPOSAL: return "no_proposal";
+	case GDOI_ERR_NOT_AUTHORIZED: return "not_authorized";
+	case GDOI_ERR_NOT_FOUND: return "not_found";
+	case GDOI_ERR_MISSING: return "missing";
+	case GDOI_ERR_LIMIT: return "limit";
+	}
+	return "other";
+}
+
+size_t gdoi_err_slot(int err)
+{
+	return err < 0 && err >= GDOI_ERR_LIMIT ? (size_t)-err : 0;
+}
+
+const char *gdoi_err_slot_name(size_t slot)
+{
+	return slot && slot < GDOI_ERR_SLOTS ? gdoi_err_name(-(int)slot) : "other";
+}

@@ -40,6 +40,14 @@ typedef enum gdoi_err {
 
 /* A short English description; never NULL. */
 const char *gdoi_strerror(int err);
+/* The code as a lower-case identifier ("not_authorized", "replay"; "ok", "other" for
+ * an unknown one): a label value for metrics, from a fixed set. Never NULL. */
+const char *gdoi_err_name(int err);
+/* For counting by code: an index 1..GDOI_ERR_SLOTS-1 (-err) for each error code, 0 for
+ * anything else; gdoi_err_slot_name is the label of an index (0: "other"). */
+#define GDOI_ERR_SLOTS (1 - GDOI_ERR_LIMIT)
+size_t gdoi_err_slot(int err);
+const char *gdoi_err_slot_name(size_t slot);
 
 /* Where a parse failed. payload is the ISAKMP payload type being read (0 for the header). */
 struct gdoi_parse_error {

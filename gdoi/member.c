@@ -243,6 +243,7 @@ static int junk(struct gdoi_member *m, const struct gdoi_addr *from, enum gdoi_m
 static void push_applied(struct gdoi_member *m, size_t group, bool changed)
 {
 	m->stats.pushes++;
+	m->groups[group].stats.pushes_applied++;
 	if (changed)
 		member_event(m, GDOI_MEMBER_EV_KEYS_CHANGED, (int)group);
 }
@@ -289,6 +290,10 @@ static int push_input(struct gdoi_member *m, const uint8_t *msg, size_t len, con
 		if (rc == GDOI_ERR_NOT_FOUND && !why[0])
 			continue;
 		member_notes(m, i, &notes);
+		if (rc == GDOI_ERR_REPLAY)
+			g->stats.pushes_duplicate++;
+		else if (rc)
+			g->stats.pushes_refused[gdoi_err_slot(rc)]++;
 		if (rc) {
 			snprintf(key, sizeof key, "push %s %d", g->cfg.name, rc);
 			refused(m, GDOI_MEMBER_DROP_PUSH, rc, key, "group %s: push via %s refused: %s%s%s",
@@ -401,6 +406,12 @@ int gdoi_member_want_register(struct gdoi_member *m, size_t group, struct gdoi_n
 const struct gdoi_member_stats *gdoi_member_stats(const struct gdoi_member *m)
 {
 	return &m->stats;
+}
+
+const struct gdoi_member_group_stats *gdoi_member_group_stats(const struct gdoi_member *m,
+							      size_t group)
+{
+	return group < m->ngroups ? &m->groups[group].stats : NULL;
 }
 
 const struct gdoi_member_teks *gdoi_member_group_teks(const struct gdoi_member *m, size_t group)

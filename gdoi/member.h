@@ -97,6 +97,17 @@ struct gdoi_member_stats {
 	uint64_t datagrams;		/* handed to gdoi_member_input */
 	uint64_t dropped[GDOI_MEMBER_DROP_REASONS];
 	uint64_t registrations, pushes, events_lost;
+	uint64_t p1_established;
+	uint64_t attempts_failed;	/* registration attempts with no usable answer */
+};
+
+/* One group's counters (docs/metrics.md). */
+struct gdoi_member_group_stats {
+	uint64_t registrations;		/* keys installed by GROUPKEY-PULL */
+	uint64_t refusals;		/* the key server answered no */
+	uint64_t pushes_applied;
+	uint64_t pushes_duplicate;	/* SEQ already seen (the same push by another path) */
+	uint64_t pushes_refused[GDOI_ERR_SLOTS];	/* by gdoi_err_slot */
 };
 
 /* What `status` shows of a key server. */
@@ -143,6 +154,8 @@ int gdoi_member_want_register(struct gdoi_member *m, size_t group, struct gdoi_n
 /* ---- views (the sidecar's snapshots and status) ---- */
 
 const struct gdoi_member_stats *gdoi_member_stats(const struct gdoi_member *m);
+const struct gdoi_member_group_stats *gdoi_member_group_stats(const struct gdoi_member *m,
+							      size_t group);
 /* The group's policy and live TEKs (keys->pol NULL until registered). */
 const struct gdoi_member_teks *gdoi_member_group_teks(const struct gdoi_member *m, size_t group);
 enum gdoi_member_group_state gdoi_member_group_state(const struct gdoi_member *m, size_t group);

@@ -19,6 +19,7 @@ struct member_group {
 	unsigned attempts;		/* refusals in a row (key server answered "no") */
 	uint64_t retry_at;		/* no registration before (monotonic ms) */
 	uint64_t asked_at;		/* last gdoi_member_want_register honoured (monotonic ms) */
+	struct gdoi_member_group_stats stats;
 };
 
 struct member_out {

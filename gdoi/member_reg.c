@@ -94,6 +94,7 @@ static void failed(struct gdoi_member *m, const char *why)
 	const char *name = member_ks_name(m);
 	uint64_t delay = 0, cap;
 
+	m->stats.attempts_failed++;
 	snprintf(m->ks_st[m->ks_index].last_error, sizeof m->ks_st[0].last_error, "%.150s", why);
 	member_drop_sa(m, &m->sa_next, false);
 	member_drop_sa(m, &m->sa, false);
@@ -154,6 +155,7 @@ static void group_refused(struct gdoi_member *m, struct member_group *g, const c
 		g->pm = NULL;
 	}
 	g->attempts++;
+	g->stats.refusals++;
 	g->retry_at = m->now.mono_ms + delay;
 	member_log(m, GDOI_MEMBER_INFO, NULL,
 		   "registration refused by %s: %s; group %s tries again in %.1f s",
@@ -169,6 +171,7 @@ void member_p1_result(struct gdoi_member *m, struct gdoi_p1_sa *sa, struct gdoi_
 	switch (r->event) {
 	case GDOI_P1_EV_ESTABLISHED: {
 		const struct gdoi_p1_suite *s = gdoi_p1_suite(sa);
+		m->stats.p1_established++;
 		member_log(m, GDOI_MEMBER_INFO, NULL,
 			   "phase 1 established with %s (enc %u/%u, hash %u, group %u, lifetime %u s)",
 			   name, s->enc, s->key_bits, s->hash, s->group, (unsigned)s->lifetime);
@@ -255,6 +258,7 @@ static void registered(struct gdoi_member *m, struct member_group *g, struct gdo
 		*ev = reg;
 	}
 	m->stats.registrations++;
+	g->stats.registrations++;
 }
 
 void member_pull_result(struct gdoi_member *m, struct member_group *g, struct gdoi_pull_result *r)

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/metrics_http.h"
 #include "gdoi/crypto.h"
 #include "gdoi/numbers.h"
 
@@ -255,8 +256,14 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		return set_file(p, c->key_file, sizeof(c->key_file), v, k);
 	if (!strcmp(k, "ca"))
 		return set_file(p, c->ca_file, sizeof(c->ca_file), v, k);
+	if (!strcmp(k, "metrics")) {
+		if (dm_metrics_listen_parse(v, &c->metrics))
+			return cfg_fail(p, "metrics: " DM_METRICS_LISTEN_EXPECTED ", got '%s'", v);
+		c->metrics_set = true;
+		return 1;
+	}
 	return cfg_fail(p, "unknown key '%s' in [server] (expected listen, state, admin_socket, admin_allow, identity, "
-		    "phase1, phase1_lifetime, certificate, private_key, ca)", k);
+		    "phase1, phase1_lifetime, certificate, private_key, ca, metrics)", k);
 }
 
 static int group_key(struct parse *p, const char *k, const char *v)

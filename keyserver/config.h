@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "daemon/addr.h"
 #include "gdoi/crypto.h"
 #include "gdoi/phase1.h"
 #include "gdoi/policy.h"
@@ -130,6 +131,8 @@ struct ks_config {
 	size_t nsuites;
 	struct gdoi_p1_suite suites[KS_MAX_SUITES];	/* auth filled at start-up */
 	char cert_file[512], key_file[512], ca_file[512];
+	bool metrics_set;		/* "metrics": the HTTP listener (loopback only), else none */
+	struct dm_addr metrics;
 	size_t ngroups;
 	struct ks_group_cfg *groups;
 	size_t nmembers;

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "gdoi/err.h"
+#include "gdoi/gcks.h"
 #include "gdoi/phase1.h"
 #include "gdoi/policy.h"
 #include "gdoi/push.h"
@@ -36,6 +38,8 @@ struct ks_group {
 	uv_udp_t mcast;			/* multicast sender (when configured) */
 	bool mcast_open;
 	uint64_t pushes;		/* sent since start */
+	uint64_t push_mcast, push_unicast;	/* datagrams of those pushes, by transport */
+	uint64_t registrations;		/* completed since start */
 	/* The KEK before the last rotation and the last SEQ used under it (memory
 	 * only): a member that registered across the rotation holds that KEK. */
 	bool has_prev_kek;
@@ -51,6 +55,8 @@ struct ks_group {
 
 struct ks_registrar;
 struct ipc_server;
+struct dm_metrics;
+struct dm_metrics_http;
 
 /* What a registering member was given at its message 1 (the PULL layer sends
  * that copy at message 4): to detect a rekey in between. */
@@ -77,8 +83,15 @@ struct ks {
 	uv_udp_t udp;
 	uv_timer_t expire_timer;
 	uv_signal_t sig_term, sig_int, sig_hup;
+	struct dm_metrics_http *metrics;	/* the metrics listener, when configured */
 	int64_t started;
 	uint64_t registrations, dropped;
+	/* for the metrics (metrics.c): engine counters of the registrars replaced by
+	 * reloads, Phase 1 outcomes and refusals by reason */
+	struct gdoi_gcks_stats gcks_base;
+	uint64_t p1_established;
+	uint64_t p1_failed[GDOI_ERR_SLOTS];	/* by gdoi_err_slot */
+	uint64_t refused[GDOI_ERR_SLOTS];
 	bool stopping;
 };
 
@@ -117,9 +130,12 @@ void ks_registrar_free(struct ks_registrar *r);
 void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *from);
 void ks_registrar_expire(struct ks *ks);
 size_t ks_registrar_sa_count(const struct ks_registrar *r);
+const struct gdoi_gcks_stats *ks_registrar_stats(const struct ks_registrar *r);
 
 /* ---- rekey.c ---- */
 void ks_rekey_schedule(struct ks_group *g);
+/* When the group's next rekey (new TEKs or KEK) is due: Unix seconds, 0 = owed now. */
+int64_t ks_rekey_next_rekey(const struct ks_group *g);
 /* On demand or scheduled: new TEKs pushed under the current KEK. */
 int ks_rekey_teks(struct ks_group *g, const char *why);
 /* New KEK pushed under the current one; unicast_only for evictions. */
@@ -139,6 +155,10 @@ int ks_admin_open(struct ks *ks, const char *path, struct ipc_server **out);
 void ks_admin_close(struct ipc_server *a);
 json_t *ks_status_json(struct ks *ks);
 json_t *ks_members_json(struct ks *ks, struct ks_group *g);
+
+/* ---- metrics.c ---- */
+/* Renders the page (docs/metrics.md); the dm_metrics_collect of the listener. */
+void ks_metrics_collect(void *ctx, struct dm_metrics *m);
 
 /* ---- main.c ---- */
 void ks_shutdown(struct ks *ks);

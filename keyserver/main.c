@@ -18,6 +18,7 @@
 
 #include "daemon/dir.h"
 #include "daemon/harden.h"
+#include "daemon/metrics_http.h"
 #include "daemon/notify.h"
 #include "daemon/opts.h"
 #include "keyserver/ks.h"
@@ -137,9 +138,12 @@ static void reload(struct ks *ks)
 		return;
 	}
 	if (memcmp(&nc->listen, &ks->cfg->listen, sizeof(nc->listen)) || strcmp(nc->state_dir, ks->cfg->state_dir) ||
-	    strcmp(nc->admin_socket, ks->cfg->admin_socket))
-		ks_log(KS_WARN, "reload: listen, state and admin_socket changes need a restart");
+	    strcmp(nc->admin_socket, ks->cfg->admin_socket) || nc->metrics_set != ks->cfg->metrics_set ||
+	    memcmp(&nc->metrics, &ks->cfg->metrics, sizeof(nc->metrics)))
+		ks_log(KS_WARN, "reload: listen, state, admin_socket and metrics changes need a restart");
 	nc->listen = ks->cfg->listen;
+	nc->metrics_set = ks->cfg->metrics_set;
+	nc->metrics = ks->cfg->metrics;
 	struct ks_registrar *nr = NULL;
 	struct ks_config *old = ks->cfg;
 	ks->cfg = nc;
@@ -183,6 +187,13 @@ static void reload(struct ks *ks)
 	free(ks->groups);
 	ks->groups = ng;
 	ks->ngroups = nn;
+	/* the engine's counters go on across reloads */
+	const struct gdoi_gcks_stats *es = ks_registrar_stats(ks->reg);
+	ks->gcks_base.datagrams += es->datagrams;
+	ks->gcks_base.dropped += es->dropped;
+	ks->gcks_base.mm1_limited += es->mm1_limited;
+	ks->gcks_base.junk_limited += es->junk_limited;
+	ks->gcks_base.registrations += es->registrations;
 	ks_registrar_free(ks->reg);
 	ks->reg = nr;
 	ks_config_free(old);
@@ -230,6 +241,8 @@ void ks_shutdown(struct ks *ks)
 	ks->ngroups = 0;
 	ks_admin_close(ks->admin);
 	ks->admin = NULL;
+	dm_metrics_http_close(ks->metrics);
+	ks->metrics = NULL;
 	uv_close((uv_handle_t *)&ks->udp, on_close_noop);
 	uv_close((uv_handle_t *)&ks->expire_timer, on_close_noop);
 	uv_close((uv_handle_t *)&ks->sig_term, on_close_noop);
@@ -320,9 +333,18 @@ int main(int argc, char **argv)
 	}
 	if (ks_admin_open(&ks, ks.cfg->admin_socket, &ks.admin))
 		goto fail_loop;
+	char ma[64] = "off";
+	if (ks.cfg->metrics_set) {
+		if (dm_metrics_http_start(ks.loop, &ks.cfg->metrics, ks_metrics_collect, &ks, &ks.metrics, err,
+					  sizeof(err))) {
+			ks_log(KS_ERR, "%s", err);
+			goto fail_loop;
+		}
+		dm_metrics_listen_format(&ks.cfg->metrics, ma, sizeof(ma));
+	}
 	uv_timer_start(&ks.expire_timer, on_expire, 1000, 1000);
-	ks_log(KS_INFO, "gdoi-ks %s listening on UDP %s, %zu group(s), %zu member(s), state %s, admin socket %s",
-	       KS_VERSION, la, ks.ngroups, ks.cfg->nmembers, ks.cfg->state_dir, ks.cfg->admin_socket);
+	ks_log(KS_INFO, "gdoi-ks %s listening on UDP %s, %zu group(s), %zu member(s), state %s, admin socket %s, "
+	       "metrics %s", KS_VERSION, la, ks.ngroups, ks.cfg->nmembers, ks.cfg->state_dir, ks.cfg->admin_socket, ma);
 	status = 0;
 	dm_notify("READY=1");
 	uv_run(ks.loop, UV_RUN_DEFAULT);

@@ -276,6 +276,11 @@ size_t ks_registrar_sa_count(const struct ks_registrar *r)
 	return gdoi_gcks_sa_count(r->engine);
 }
 
+const struct gdoi_gcks_stats *ks_registrar_stats(const struct ks_registrar *r)
+{
+	return gdoi_gcks_stats(r->engine);
+}
+
 static void drain(struct ks *ks, size_t len);
 
 void ks_registrar_expire(struct ks *ks)
@@ -305,6 +310,7 @@ static void registered(struct ks *ks, const struct gdoi_gcks_event *ev, const ch
 	if (!g || !m)
 		return;
 	ks->registrations++;	/* recorded by admit() */
+	g->registrations++;
 	uint32_t ssrcs[GDOI_MAX_SIDS];
 	size_t n = 0;
 	ks_state_ssrc_list(ks->st, g->id, m->name, ssrcs, GDOI_MAX_SIDS, &n);
@@ -331,10 +337,12 @@ static void on_event(struct ks *ks, const struct gdoi_gcks_event *ev, size_t len
 	const char *why = ev->reason[0] ? ev->reason : gdoi_strerror(ev->err);
 	switch (ev->type) {
 	case GDOI_GCKS_EV_P1_ESTABLISHED:
+		ks->p1_established++;
 		ks_log(KS_INFO, "Phase 1 established with %s at %s", ids, ps);
 		break;
 	case GDOI_GCKS_EV_P1_FAILED:
 		ks->dropped++;
+		ks->p1_failed[gdoi_err_slot(ev->err)]++;
 		ks_log_limited(KS_WARN, ev->reason, "Phase 1 with %s failed: %s%s%s", ps, ev->reason,
 			       ev->notify ? ", sent " : "", ev->notify ? gdoi_notify_name(ev->notify) : "");
 		break;
@@ -348,6 +356,7 @@ static void on_event(struct ks *ks, const struct gdoi_gcks_event *ev, size_t len
 		registered(ks, ev, ps);
 		break;
 	case GDOI_GCKS_EV_REFUSED:
+		ks->refused[gdoi_err_slot(ev->err)]++;
 		ks_log(KS_WARN, "registration of %s at %s refused: %s%s%s", ids, ps, ev->reason,
 		       ev->notify ? ", sent " : "", ev->notify ? gdoi_notify_name(ev->notify) : "");
 		break;

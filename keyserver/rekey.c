@@ -68,8 +68,10 @@ static void unicast_one(void *ctx, const struct ks_member_rec *m)
 	memcpy(&to.sin_addr, a.ip, 4);
 	const struct ks_member_cfg *mc = ks_config_member(u->g->ks->cfg, m->name);
 	bool compat = mc && mc->compat_gdoid && u->msg_compat;
-	if (!ks_send_to(u->g->ks, compat ? u->msg_compat : u->msg, compat ? u->len_compat : u->len, &to))
+	if (!ks_send_to(u->g->ks, compat ? u->msg_compat : u->msg, compat ? u->len_compat : u->len, &to)) {
 		u->sent++;
+		u->g->push_unicast++;
+	}
 }
 
 static void deliver(struct ks_group *g, const uint8_t *msg, size_t len, const uint8_t *msg_compat,
@@ -86,6 +88,7 @@ static void deliver(struct ks_group *g, const uint8_t *msg, size_t len, const ui
 			ks_log(KS_WARN, "group %s: multicast push failed: %s", c->name, uv_strerror(rc));
 		else
 			mcast_sent = true;
+		g->push_mcast += mcast_sent;
 	}
 	struct unicast_ctx u = { g, msg, msg_compat, len, len_compat, 0 };
 	if (c->unicast || unicast_only)
@@ -101,7 +104,7 @@ static void deliver(struct ks_group *g, const uint8_t *msg, size_t len, const ui
 
 /* ---- scheduler ------------------------------------------------------------ */
 
-static int64_t next_due(const struct ks_group *g)
+int64_t ks_rekey_next_rekey(const struct ks_group *g)
 {
 	const struct ks_group_cfg *c = g->cfg;
 	const struct ks_group_rec *r = &g->rec;
@@ -113,7 +116,15 @@ static int64_t next_due(const struct ks_group *g)
 		if (k < due)
 			due = k;
 	}
-	if (r->prev_until && r->prev_until < due)
+	return due;
+}
+
+/* The next timer event: a rekey, or the previous TEK generation's end. */
+static int64_t next_due(const struct ks_group *g)
+{
+	int64_t due = ks_rekey_next_rekey(g);
+	const struct ks_group_rec *r = &g->rec;
+	if (due && r->prev_until && r->prev_until < due)
 		due = r->prev_until;
 	return due;
 }
@@ -382,6 +393,7 @@ int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const s
 	if (ks_send_to(g->ks, msg, len, &dest))
 		goto out;
 	g->pushes++;
+	g->push_unicast++;
 	ks_log(KS_INFO, "group %s: push SEQ %u (catch-up for member %s, whose registration began at SEQ %u%s; "
 	       "%zu TEK(s), %zu deleted; %zu octets): unicast to 1 member", g->cfg->name, seq, m->name, pe->seq,
 	       same_kek ? "" : " under the previous KEK, new KEK included", u->nteks, ndels, len);

@@ -9,6 +9,7 @@
 
 #include "daemon/addr.h"
 #include "daemon/file.h"
+#include "daemon/metrics_http.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -359,6 +360,10 @@ static int sidecar_key(struct ctx *x, const char *name, const char *value, int l
 		if (parse_uint(value, 86400, &n))
 			return bad(x, line, "unknown_kek_reregister: expected seconds");
 		cfg->unknown_kek_rereg_s = (unsigned)n;
+	} else if (!strcmp(name, "metrics")) {
+		if (dm_metrics_listen_parse(value, &cfg->metrics))
+			return bad(x, line, "metrics: " DM_METRICS_LISTEN_EXPECTED ", got \"%s\"", value);
+		cfg->metrics_set = true;
 	} else {
 		return bad(x, line, "unknown key \"%s\" in [sidecar]", name);
 	}

@@ -7,6 +7,7 @@
 
 #include "daemon/dir.h"
 #include "daemon/harden.h"
+#include "daemon/metrics_http.h"
 #include "daemon/notify.h"
 #include "daemon/opts.h"
 
@@ -52,6 +53,8 @@ static void stop(struct sidecar *sc, const char *why)
 	sc_log("stopping (%s)", why);
 	dm_notify("STOPPING=1");
 	sc_member_stop(sc);
+	dm_metrics_http_close(sc->metrics);
+	sc->metrics = NULL;
 	ipc_server_close(sc->ipc);
 	sc->ipc = NULL;
 	uv_close((uv_handle_t *)&sig_term, NULL);
@@ -88,6 +91,19 @@ static void on_signal(uv_signal_t *h, int signum)
 		reload(sc);
 	else
 		stop(sc, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* Start-up failed after the IPC server opened: closes what is open, exit status 1. */
+static int abort_start(struct sidecar *sc, const char *err)
+{
+	fprintf(stderr, "gdoi-sidecar: %s\n", err);
+	sc->stopping = true;
+	dm_metrics_http_close(sc->metrics);
+	sc->metrics = NULL;
+	ipc_server_close(sc->ipc);
+	uv_run(sc->loop, UV_RUN_DEFAULT);
+	sc_config_free(&sc->cfg);
+	return 1;
 }
 
 struct sc_args {
@@ -166,16 +182,17 @@ int main(int argc, char **argv)
 		sc_config_free(&sc.cfg);
 		return 1;
 	}
-	sc_log("gdoi-sidecar " SC_VERSION " starting: %s, IPC socket %s, %zu group(s)", cfg_path,
-	       sc.cfg.socket, sc.cfg.ngroups);
-	if (sc_member_start(&sc, err, sizeof err)) {
-		fprintf(stderr, "gdoi-sidecar: %s\n", err);
-		sc.stopping = true;
-		ipc_server_close(sc.ipc);
-		uv_run(sc.loop, UV_RUN_DEFAULT);
-		sc_config_free(&sc.cfg);
-		return 1;
+	char ma[64] = "off";
+	if (sc.cfg.metrics_set) {
+		if (dm_metrics_http_start(sc.loop, &sc.cfg.metrics, sc_metrics_collect, &sc, &sc.metrics, err,
+					  sizeof err))
+			return abort_start(&sc, err);
+		dm_metrics_listen_format(&sc.cfg.metrics, ma, sizeof ma);
 	}
+	sc_log("gdoi-sidecar " SC_VERSION " starting: %s, IPC socket %s, %zu group(s), metrics %s", cfg_path,
+	       sc.cfg.socket, sc.cfg.ngroups, ma);
+	if (sc_member_start(&sc, err, sizeof err))
+		return abort_start(&sc, err);
 	uv_signal_init(sc.loop, &sig_term);
 	uv_signal_init(sc.loop, &sig_int);
 	uv_signal_init(sc.loop, &sig_hup);

@@ -16,6 +16,7 @@
 
 #include <uv.h>
 
+#include "daemon/addr.h"
 #include "daemon/cred.h"
 #include "daemon/log.h"
 #include "gdoi/member.h"
@@ -69,6 +70,8 @@ struct sc_config {
 	unsigned retry_min_ms, retry_max_ms;
 	unsigned exchange_ms;		/* per-try retransmission start for Phase 1 and PULL */
 	unsigned unknown_kek_rereg_s;	/* min seconds between re-registrations on unknown KEK */
+	bool metrics_set;		/* "metrics": the HTTP listener (loopback only), else none */
+	struct dm_addr metrics;
 	size_t ngroups;
 	struct sc_group_cfg groups[SC_MAX_GROUPS];
 };
@@ -85,6 +88,13 @@ void sc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sc_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Like sc_log, but the same key logged again within 10 s is counted, not printed. */
 #define sc_log_limited(key, ...) dm_log_limited(DM_WARN, key, __VA_ARGS__)
+
+/* ---- the metrics page (metrics.c, docs/metrics.md) ---- */
+
+struct dm_metrics;
+struct dm_metrics_http;
+/* The dm_metrics_collect of the listener: reads struct sidecar only. */
+void sc_metrics_collect(void *ctx, struct dm_metrics *m);
 
 /* ---- per-group key state (group.c) ---- */
 
@@ -125,6 +135,7 @@ struct sidecar {
 	struct sc_config cfg;
 	struct sc_group groups[SC_MAX_GROUPS];
 	struct ipc_server *ipc;
+	struct dm_metrics_http *metrics;
 	int64_t started;
 	/* member.c */
 	uv_udp_t udp;

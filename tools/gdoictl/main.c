@@ -8,6 +8,7 @@
  *   gdoictl [--socket PATH] [--json] rekey GROUP [--kek]
  *   gdoictl [--socket PATH] [--json] evict MEMBER
  *   gdoictl [--socket PATH] [--json] admit MEMBER
+ *   gdoictl metrics ADDR:PORT | --url http://ADDR:PORT/metrics   (or --metrics ADDR:PORT)
  *
  * The sidecar commands (get, watch, sidecar-status, over --sidecar PATH) are
  * in sidecar_cmds.c; main() hands them over first.
@@ -44,6 +45,9 @@ static void usage(FILE *f)
 		"  rekey GROUP [--kek] push new TEKs now (or, with --kek, a new KEK)\n"
 		"  evict MEMBER        remove MEMBER from its groups (KEK rotation, then new TEKs)\n"
 		"  admit MEMBER        allow an evicted MEMBER to register again\n"
+		"Either daemon:\n"
+		"  metrics ADDR:PORT   print its metrics page (docs/metrics.md); or --url URL,\n"
+		"                      or --metrics ADDR:PORT without a command\n"
 		"Options:\n"
 		"  -s, --socket PATH   admin socket (default $GDOI_KS_SOCKET or " DEFAULT_SOCKET ")\n"
 		"  -j, --json          print the server's JSON reply\n"
@@ -152,6 +156,7 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
 		{ "kek", no_argument, NULL, 'k' }, { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { "sidecar", required_argument, NULL, 'S' },
+		{ "metrics", required_argument, NULL, 'M' }, { "url", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = getenv("GDOI_KS_SOCKET");
@@ -160,10 +165,13 @@ int main(int argc, char **argv)
 	if (c >= 0)
 		return c;
 	bool sidecar_opt = false;
+	const char *metrics = NULL;
 	while ((c = getopt_long(argc, argv, "s:S:jhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': path = optarg; break;
 		case 'S': sidecar_opt = true; break;
+		case 'M':
+		case 'U': metrics = optarg; break;
 		case 'j': as_json = true; break;
 		case 'k': kek = true; break;
 		case 'h': usage(stdout); return 0;
@@ -173,6 +181,14 @@ int main(int argc, char **argv)
 	}
 	if (!path || !*path)
 		path = DEFAULT_SOCKET;
+	if (optind < argc && !strcmp(argv[optind], "metrics")) {
+		if (argc - optind - 1 == (metrics ? 0 : 1))
+			return gdoictl_metrics(metrics ? metrics : argv[optind + 1]);
+		fprintf(stderr, "gdoictl: metrics: expected one ADDR:PORT, or --url URL\n");
+		return 2;
+	}
+	if (metrics && optind == argc)
+		return gdoictl_metrics(metrics);
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
