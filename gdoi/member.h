@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "err.h"
 #include "member_teks.h"
 #include "phase1.h"
 
