@@ -255,7 +255,7 @@ int main(int argc, char **argv)
 		case 'a': ks.ov.admin_socket = optarg; break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
-		case 'V': printf("gdoi-ks %s\n", KS_VERSION); return 0;
+		case 'V': printf("gdoi-ks %s\n", GDOI_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -323,7 +323,7 @@ int main(int argc, char **argv)
 		goto fail_loop;
 	uv_timer_start(&ks.expire_timer, on_expire, 1000, 1000);
 	ks_log(KS_INFO, "gdoi-ks %s listening on UDP %s, %zu group(s), %zu member(s), state %s, admin socket %s",
-	       KS_VERSION, la, ks.ngroups, ks.cfg->nmembers, ks.cfg->state_dir, ks.cfg->admin_socket);
+	       GDOI_VERSION, la, ks.ngroups, ks.cfg->nmembers, ks.cfg->state_dir, ks.cfg->admin_socket);
 	status = 0;
 	dm_notify("READY=1");
 	uv_run(ks.loop, UV_RUN_DEFAULT);

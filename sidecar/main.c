@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 		case 'S': sock = optarg; break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
-		case 'V': printf("gdoi-sidecar " SC_VERSION "\n"); return 0;
+		case 'V': printf("gdoi-sidecar " GDOI_VERSION "\n"); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 		sc_config_free(&sc.cfg);
 		return 1;
 	}
-	sc_log("gdoi-sidecar " SC_VERSION " starting: %s, IPC socket %s, %zu group(s)", cfg_path,
+	sc_log("gdoi-sidecar " GDOI_VERSION " starting: %s, IPC socket %s, %zu group(s)", cfg_path,
 	       sc.cfg.socket, sc.cfg.ngroups);
 	if (sc_member_start(&sc, err, sizeof err)) {
 		fprintf(stderr, "gdoi-sidecar: %s\n", err);

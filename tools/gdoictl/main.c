@@ -30,7 +30,7 @@
 #include "ipc/client.h"
 #include "tools/gdoictl/gdoictl.h"
 
-#define GDOICTL_VERSION "0.1.0"
+#include "version.h"
 #define DEFAULT_SOCKET "/run/gdoi-ks/admin.sock"
 #define REPLY_TIMEOUT_MS 60000	/* a rekey or an eviction pushes before it answers */
 
@@ -167,7 +167,7 @@ int main(int argc, char **argv)
 		case 'j': as_json = true; break;
 		case 'k': kek = true; break;
 		case 'h': usage(stdout); return 0;
-		case 'V': printf("gdoictl %s\n", GDOICTL_VERSION); return 0;
+		case 'V': printf("gdoictl %s\n", GDOI_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
