@@ -22,7 +22,8 @@
  * for any other command, which main.c then handles.
  */
 int gdoictl_sidecar_main(int argc, char **argv);
-/* 0 when the socket's directories and owner may be trusted (trust.c); else says why. */
-int gdoictl_socket_trusted(const char *path);
+/* 0 when the socket's directories and owner may be trusted (trust.c); else says why.
+ * daemon_account: the account the packaged unit runs the daemon as, or NULL. */
+int gdoictl_socket_trusted(const char *path, const char *daemon_account);
 
 #endif

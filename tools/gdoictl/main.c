@@ -59,7 +59,7 @@ static int request(const char *path, const json_t *req, json_t **reply)
 	int rc;
 
 	*reply = NULL;
-	if (gdoictl_socket_trusted(path))
+	if (gdoictl_socket_trusted(path, "gdoi-ks"))
 		return 3;
 	rc = ipc_client_connect(path, &c);
 	if (rc) {
