@@ -26,7 +26,7 @@ static void usage(FILE *f)
 		"GDOI (RFC 6407) group member: registers with a key server, follows rekeys,\n"
 		"and hands SRTP keys to local media processes over a Unix socket (docs/ipc.md).\n"
 		"\n"
-		"  -c, --config FILE     configuration (default /etc/gdoi/sidecar.conf)\n"
+		"  -c, --config FILE     configuration (default /etc/gdoi-sidecar/sidecar.conf)\n"
 		"  -s, --server ADDR:PORT  key server, replacing the configured list\n"
 		"  -S, --socket PATH     IPC socket (default /run/gdoi-sidecar/sidecar.sock)\n"
 		"  -v, --verbose         more log lines\n"
@@ -43,7 +43,7 @@ static void ipc_log(void *ctx, const char *msg)
 }
 
 static uv_signal_t sig_term, sig_int, sig_hup;
-static const char *cfg_path = "/etc/gdoi/sidecar.conf";
+static const char *cfg_path = "/etc/gdoi-sidecar/sidecar.conf";
 
 static void stop(struct sidecar *sc, const char *why)
 {

@@ -23,13 +23,6 @@ if [ -z "${GDOI_UNITS_NS:-}" ]; then
 fi
 
 . "$top/tests/integration/lib/unit.sh"
-n=0 fail=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else notok "$d"; fi; }
-# into FILE CMD...: CMD with its output in FILE (for check)
-into() { local f=$1; shift; "$@" >"$f" 2>&1; }
-
 tmp=$(mktemp -d /tmp/gdoi-units.XXXXXX)
 ks_pid= sc_pid= unit_notify_pids=
 cleanup() {
@@ -54,17 +47,7 @@ check "sysusers: system users gdoi-ks and gdoi-sidecar exist" \
 
 for u in "$KSU" "$SCU"; do
 	name=$(basename "$u")
-	if systemd-analyze verify --man=no "$u" >"$tmp/verify.log" 2>&1 && ! [ -s "$tmp/verify.log" ]; then
-		ok "systemd-analyze verify $name: clean"
-	else
-		notok "systemd-analyze verify $name: $(head -3 "$tmp/verify.log" | tr '\n' ' ')"
-	fi
-	line=$(systemd-analyze security --offline=true "$u" 2>&1 | grep 'Overall exposure level')
-	score=$(sed -n 's/.*: \([0-9.]*\) \([A-Z]*\).*/\1 \2/p' <<<"$line")
-	case $score in
-	*" OK") ok "systemd-analyze security $name: $score" ;;
-	*) notok "systemd-analyze security $name: '$line' (expected an OK rating)" ;;
-	esac
+	unit_analyze "$u" --man=no
 	check "$name runs as its own user, not root" [ "$(unit_get "$u" User)" = "${name%.service}" ]
 done
 check "gdoi-sidecar.service: no capabilities at all" \
@@ -73,40 +56,7 @@ check "gdoi-ks.service: CAP_NET_BIND_SERVICE only" \
 	[ "$(unit_get "$KSU" AmbientCapabilities)" = CAP_NET_BIND_SERVICE ] &&
 	[ "$(unit_get "$KSU" CapabilityBoundingSet)" = CAP_NET_BIND_SERVICE ]
 
-# what an operator installs (README "Debian packages"): owner the service user, 0600
-psk=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
-install -d -o root -g gdoi-ks -m 0750 /etc/gdoi-ks
-install -d -o root -g gdoi-sidecar -m 0750 /etc/gdoi-sidecar
-cat >"$tmp/ks.conf" <<CONF
-[server]
-listen = 127.0.0.1:848
-[group media]
-id = 1234
-tek = AES128_CM_SHA1_80
-destination = 239.1.2.3:5004
-rekey_unicast = yes
-[member alice]
-id = fqdn:alice.example
-psk = $psk
-groups = media
-may_send = yes
-ssrcs = 2
-CONF
-cat >"$tmp/sidecar.conf" <<CONF
-[sidecar]
-keyserver = 127.0.0.1:848
-identity = fqdn:alice.example
-psk = $psk
-retry_min = 200
-[group media]
-id = 1234
-send = yes
-ssrcs = 2
-rekey = unicast
-allow = gid:gdoi-sidecar
-CONF
-install -o gdoi-ks -g gdoi-ks -m 0600 "$tmp/ks.conf" /etc/gdoi-ks/ks.conf
-install -o gdoi-sidecar -g gdoi-sidecar -m 0600 "$tmp/sidecar.conf" /etc/gdoi-sidecar/sidecar.conf
+unit_install_configs
 
 if unit_start "$KSU" "$tmp/ks.log"; then
 	ks_pid=$unit_pid
@@ -139,13 +89,7 @@ if [ -n "$sc_pid" ]; then
 	check "gdoi-sidecar holds no capability (CapEff 0)" [ "$(status_field "$sc_pid" CapEff)" = 0000000000000000 ]
 	check "/run/gdoi-sidecar: gdoi-sidecar 0750" \
 		[ "$(stat -c '%U %G %a' /run/gdoi-sidecar)" = "gdoi-sidecar gdoi-sidecar 750" ]
-	got=
-	for _ in $(seq 1 100); do
-		"$CTL" --sidecar "$SOCK" get media --format sdes >"$tmp/get.out" 2>&1 &&
-			grep -q 'inline:' "$tmp/get.out" && { got=1; break; }
-		sleep 0.2
-	done
-	if [ -n "$got" ]; then
+	if unit_get_keys "$CTL" "$SOCK" "$tmp/get.out"; then
 		ok "gdoictl get media through $SOCK (root) prints keys: $(grep -m1 -o 'a=crypto:[0-9]* [A-Z0-9_]*' "$tmp/get.out")"
 	else
 		notok "gdoictl get media through $SOCK: $(tail -2 "$tmp/get.out" | tr '\n' ' ')"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # version.sh - every program prints the one project version (version.h) for
 # --version and -V, and the copies that cannot include version.h agree with it:
-# the installed header's GDOISRTP_VERSION and the Debian changelog's upstream part.
+# the installed header's GDOISRTP_VERSION, gdoisrtp.pc's Version and the Debian
+# changelog's upstream part.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 B=${GDOI_BUILD:-$top/build}
@@ -36,8 +37,11 @@ done
 h=$(sed -n 's/^#define GDOISRTP_VERSION "\([^"]*\)"$/\1/p' "$top/srtp-bridge/gdoisrtp.h")
 [ "$h" = "$v" ] && ok "gdoisrtp.h GDOISRTP_VERSION is $v" ||
 	notok "gdoisrtp.h GDOISRTP_VERSION is '$h', version.h says $v"
-d=$(sed -n '1s/^[^ ]* (\([^-)]*\)-[^)]*).*/\1/p' "$top/debian/changelog" 2>/dev/null)
+d=$(sed -n '1s/^[^ ]* (\([^-)]*\)[^)]*).*/\1/p' "$top/debian/changelog" 2>/dev/null)
 [ "$d" = "$v" ] && ok "debian/changelog's upstream version is $v" ||
 	notok "debian/changelog's upstream version is '$d', version.h says $v"
+pc=$(sed -n 's/^Version: *//p' "$top/srtp-bridge/gdoisrtp.pc.in")
+[ "$pc" = "$v" ] || [ "$pc" = @VERSION@ ] && ok "gdoisrtp.pc.in's Version is $v (or filled from it)" ||
+	notok "gdoisrtp.pc.in's Version is '$pc', version.h says $v"
 echo "1..$n"
 [ $fail -eq 0 ]

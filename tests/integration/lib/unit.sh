@@ -1,5 +1,5 @@
 # lib/unit.sh - run a daemon the way systemd runs its unit, since PID 1 is not
-# systemd here (sourced by systemd_units.sh and deb_install.sh). Everything comes
+# systemd here (sourced by systemd_units.sh and tests/deb/install.sh). Everything comes
 # from the unit file: ExecStart, User/Group, UMask, NoNewPrivileges, the capability
 # sets, LimitCORE, StateDirectory/RuntimeDirectory and their modes, Type=notify
 # (READY=1 awaited on a NOTIFY_SOCKET), a cleared environment.
@@ -100,4 +100,82 @@ unit_private_root() {
 	mount -t overlay overlay -o lowerdir=/etc,upperdir=/run/.etc-upper,workdir=/run/.etc-work /etc ||
 		return 1
 	mount -t tmpfs -o mode=0755 tmpfs /var/lib
+}
+
+# unit_install_configs: what an operator installs (README "Debian packages"): the
+# directories root's, entered by the service's group; each configuration owned by
+# its service user, 0600. One member alice of group media, a fresh PSK, UDP 848.
+unit_install_configs() {
+	local psk
+	psk=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+	install -d -o root -g gdoi-ks -m 0750 /etc/gdoi-ks
+	install -d -o root -g gdoi-sidecar -m 0750 /etc/gdoi-sidecar
+	cat >"$tmp/ks.conf" <<CONF
+[server]
+listen = 127.0.0.1:848
+[group media]
+id = 1234
+tek = AES128_CM_SHA1_80
+destination = 239.1.2.3:5004
+rekey_unicast = yes
+[member alice]
+id = fqdn:alice.example
+psk = $psk
+groups = media
+may_send = yes
+ssrcs = 2
+CONF
+	cat >"$tmp/sidecar.conf" <<CONF
+[sidecar]
+keyserver = 127.0.0.1:848
+identity = fqdn:alice.example
+psk = $psk
+retry_min = 200
+[group media]
+id = 1234
+send = yes
+ssrcs = 2
+rekey = unicast
+allow = gid:gdoi-sidecar
+CONF
+	install -o gdoi-ks -g gdoi-ks -m 0600 "$tmp/ks.conf" /etc/gdoi-ks/ks.conf &&
+		install -o gdoi-sidecar -g gdoi-sidecar -m 0600 "$tmp/sidecar.conf" /etc/gdoi-sidecar/sidecar.conf
+	rm -f "$tmp/ks.conf" "$tmp/sidecar.conf"
+}
+
+# unit_get_keys GDOICTL SOCKET OUT: `gdoictl get media --format sdes` until it
+# prints a key (20 s: the sidecar registers first).
+unit_get_keys() {
+	for _ in $(seq 1 100); do
+		"$1" --sidecar "$2" get media --format sdes >"$3" 2>&1 && grep -q 'inline:' "$3" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# TAP
+n=0 fail=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else notok "$d"; fi; }
+# into FILE CMD...: CMD with its output in FILE (for check)
+into() { local f=$1; shift; "$@" >"$f" 2>&1; }
+
+# unit_analyze UNIT [verify options]: two TAP lines, systemd-analyze verify (no
+# output at all) and security (an "OK" rating, the score shown).
+unit_analyze() {
+	local u=$1 name line score
+	shift
+	name=$(basename "$u")
+	if systemd-analyze verify "$@" "$u" >"$tmp/verify.log" 2>&1 && ! [ -s "$tmp/verify.log" ]; then
+		ok "systemd-analyze verify $name: clean"
+	else
+		notok "systemd-analyze verify $name: $(head -3 "$tmp/verify.log" | tr '\n' ' ')"
+	fi
+	line=$(systemd-analyze security --offline=true "$u" 2>&1 | grep 'Overall exposure level')
+	score=$(sed -n 's/.*: \([0-9.]*\) \([A-Z]*\).*/\1 \2/p' <<<"$line")
+	case $score in
+	*" OK") ok "systemd-analyze security $name: $score" ;;
+	*) notok "systemd-analyze security $name: '$line' (expected an OK rating)" ;;
+	esac
 }
