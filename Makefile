@@ -5,7 +5,10 @@
 #   make fuzz       builds the libFuzzer targets (clang) and runs each for FUZZ_SECONDS
 #   make analyze    scan-build + cppcheck, fails on a finding not triaged (docs/static-analysis.md)
 #   make deps       installs missing Debian packages (root) or prints the apt-get line
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (units into SYSTEMD_UNITDIR, completion, licence)
+#   make uninstall  removes exactly what make install (same PREFIX, DESTDIR) puts there
+#   make deb        the Debian packages (dpkg-buildpackage -us -uc -b) into build/deb/
+#   make deb-check  make deb, then installs them, runs both units, gdoictl get, removes them
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -14,6 +17,12 @@ SAN     ?= 0
 CC      ?= cc
 FUZZ_SECONDS ?= 60
 CHECK_FUZZ_SECONDS ?= 5
+# systemd looks in $(PREFIX)/lib/systemd/system for /usr/local and /usr; Debian's
+# packages say /lib/systemd/system (debian/rules)
+SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR     ?= $(PREFIX)/lib/sysusers.d
+BASHCOMPDIR     ?= $(PREFIX)/share/bash-completion/completions
+UNITS := gdoi-ks gdoi-sidecar
 
 PKGS      := libcrypto libsrtp2 libuv inih jansson sqlite3 libpcap
 TEST_PKGS := cmocka
@@ -295,6 +304,46 @@ install: all
 	for e in $(wildcard examples/*.conf); do install -m 0644 $$e $(DESTDIR)$(PREFIX)/share/doc/gdoi-srtp/examples/; done
 	[ -z "$(GST_PLUGIN)" ] || { install -d $(DESTDIR)$(GST_PLUGINDIR) && \
 		install -m 0644 $(GST_PLUGIN) $(DESTDIR)$(GST_PLUGINDIR)/; }
-	[ ! -d examples/systemd ] || cp -r examples/systemd $(DESTDIR)$(PREFIX)/share/doc/gdoi-srtp/examples/
+	install -d $(DESTDIR)$(SYSTEMD_UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(BASHCOMPDIR)
+	for u in $(UNITS); do \
+	  sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/$$u.service.in > $(DESTDIR)$(SYSTEMD_UNITDIR)/$$u.service && \
+	  chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/$$u.service && \
+	  install -m 0644 systemd/$$u.sysusers $(DESTDIR)$(SYSUSERSDIR)/$$u.conf || exit 1; done
+	install -m 0644 tools/gdoictl/gdoictl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/gdoictl
+	install -m 0644 LICENSE $(DESTDIR)$(PREFIX)/share/doc/gdoi-srtp/
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Exactly what install puts: the same install into a scratch DESTDIR says which
+# files those are (whatever the install rule becomes); each is removed from
+# $(DESTDIR)$(PREFIX), then the directories only this project fills, if empty.
+.PHONY: uninstall
+uninstall:
+	@stage=$$(mktemp -d) && trap 'rm -rf "$$stage"' EXIT && \
+	$(MAKE) --no-print-directory -s install DESTDIR=$$stage PREFIX='$(PREFIX)' \
+		SYSTEMD_UNITDIR='$(SYSTEMD_UNITDIR)' SYSUSERSDIR='$(SYSUSERSDIR)' BASHCOMPDIR='$(BASHCOMPDIR)' \
+		GST_PLUGINDIR='$(GST_PLUGINDIR)' >/dev/null && \
+	( cd "$$stage" && find . ! -type d ) | while read -r f; do \
+	  f=$${f#.}; echo "  RM      $(DESTDIR)$$f"; rm -f "$(DESTDIR)$$f" || exit 1; done && \
+	for d in $(PREFIX)/share/doc/gdoi-srtp/examples $(PREFIX)/share/doc/gdoi-srtp; do \
+	  [ ! -d "$(DESTDIR)$$d" ] || rmdir --ignore-fail-on-non-empty "$(DESTDIR)$$d"; done
+
+# --- Debian packages (debian/, docs/packaging.md) ----------------------------
+# dpkg-buildpackage writes its .debs into the parent directory: the build runs on
+# a copy of the tracked tree in build/deb/src so that they land in build/deb/.
+DEB_DIR := build/deb
+.PHONY: deb deb-check
+deb:
+	@command -v dh >/dev/null && command -v lintian >/dev/null || \
+	  { echo "make deb needs: apt-get install debhelper lintian" >&2; exit 1; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  git ls-files -z | xargs -0 cp -P --parents -t $(DEB_DIR)/src; \
+	else tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C $(DEB_DIR)/src; fi
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error $(DEB_DIR)/*.changes
+	@ls $(DEB_DIR)/*.deb
+
+deb-check: deb
+	tests/deb/install.sh $(DEB_DIR)
+
+# (build/deb holds a whole source tree and debian/tmp: not this build's dependencies)
+-include $(shell find $(BUILD) -path build/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -101,7 +101,7 @@ json_t *ks_status_json(struct ks *ks)
 	char b[64];
 	json_t *o = json_object();
 	json_object_set_new(o, "ok", json_true());
-	json_object_set_new(o, "version", json_string(KS_VERSION));
+	json_object_set_new(o, "version", json_string(GDOI_VERSION));
 	json_object_set_new(o, "listen", json_string(inet_str(&ks->cfg->listen, b, sizeof(b))));
 	json_object_set_new(o, "uptime", json_integer(ks_unix_now() - ks->started));
 	json_object_set_new(o, "phase1_sas", json_integer((json_int_t)ks_registrar_sa_count(ks->reg)));

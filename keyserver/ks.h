@@ -19,7 +19,7 @@
 #include "keyserver/config.h"
 #include "keyserver/state.h"
 
-#define KS_VERSION "0.1.0"
+#include "version.h"
 
 struct ks;
 

@@ -37,7 +37,7 @@ static const struct dm_opt ks_opts[] = {
 
 static const struct dm_prog ks_prog = {
 	.name = "gdoi-ks",
-	.version = KS_VERSION,
+	.version = GDOI_VERSION,
 	.synopsis = "-c FILE [options]",
 	.about = "GDOI (RFC 6407) key server for SRTP groups.",
 	.footer = "Signals: SIGTERM/SIGINT clean shutdown, SIGHUP reload groups and members.",
@@ -344,7 +344,7 @@ int main(int argc, char **argv)
 	}
 	uv_timer_start(&ks.expire_timer, on_expire, 1000, 1000);
 	ks_log(KS_INFO, "gdoi-ks %s listening on UDP %s, %zu group(s), %zu member(s), state %s, admin socket %s, "
-	       "metrics %s", KS_VERSION, la, ks.ngroups, ks.cfg->nmembers, ks.cfg->state_dir, ks.cfg->admin_socket, ma);
+	       "metrics %s", GDOI_VERSION, la, ks.ngroups, ks.cfg->nmembers, ks.cfg->state_dir, ks.cfg->admin_socket, ma);
 	status = 0;
 	dm_notify("READY=1");
 	uv_run(ks.loop, UV_RUN_DEFAULT);

@@ -123,7 +123,7 @@ static void groups(struct dm_metrics *m, struct ks *ks)
 void ks_metrics_collect(void *ctx, struct dm_metrics *m)
 {
 	struct ks *ks = ctx;
-	struct dm_label v = { "version", KS_VERSION };
+	struct dm_label v = { "version", GDOI_VERSION };
 
 	dm_metrics_family(m, "gdoi_ks_info", G, "Constant 1; the version in a label.");
 	dm_metrics_u64(m, &v, 1, 1);

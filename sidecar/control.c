@@ -196,7 +196,7 @@ static json_t *handle_request(struct sidecar *sc, struct ipc_conn *c, const stru
 				    json_integer(req->protocol >= IPC_PROTOCOL_MIN &&
 						 req->protocol < IPC_PROTOCOL_VERSION ?
 						 req->protocol : IPC_PROTOCOL_VERSION));
-		json_object_set_new(reply, "server", json_string("gdoi-sidecar " SC_VERSION));
+		json_object_set_new(reply, "server", json_string("gdoi-sidecar " GDOI_VERSION));
 		return reply;
 	case IPC_OP_GROUPS: {
 		json_t *arr = json_array();

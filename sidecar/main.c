@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 static const struct dm_opt sc_opts[] = {
-	{ "config", 'c', "FILE", "configuration (default /etc/gdoi/sidecar.conf)" },
+	{ "config", 'c', "FILE", "configuration (default /etc/gdoi-sidecar/sidecar.conf)" },
 	{ "server", 's', "ADDR:PORT", "key server, replacing the configured list" },
 	{ "socket", 'S', "PATH", "IPC socket (default /run/gdoi-sidecar/sidecar.sock)" },
 	{ NULL, 0, NULL, NULL },
@@ -29,7 +29,7 @@ static const struct dm_opt sc_opts[] = {
 
 static const struct dm_prog sc_prog = {
 	.name = "gdoi-sidecar",
-	.version = SC_VERSION,
+	.version = GDOI_VERSION,
 	.synopsis = "[-c FILE] [--server ADDR:PORT] [--socket PATH] [-v]",
 	.about = "GDOI (RFC 6407) group member: registers with a key server, follows rekeys,\n"
 		 "and hands SRTP keys to local media processes over a Unix socket (docs/ipc.md).",
@@ -44,7 +44,7 @@ static void ipc_log(void *ctx, const char *msg)
 }
 
 static uv_signal_t sig_term, sig_int, sig_hup;
-static const char *cfg_path = "/etc/gdoi/sidecar.conf";
+static const char *cfg_path = "/etc/gdoi-sidecar/sidecar.conf";
 
 static void stop(struct sidecar *sc, const char *why)
 {
@@ -189,7 +189,7 @@ int main(int argc, char **argv)
 			return abort_start(&sc, err);
 		dm_metrics_listen_format(&sc.cfg.metrics, ma, sizeof ma);
 	}
-	sc_log("gdoi-sidecar " SC_VERSION " starting: %s, IPC socket %s, %zu group(s), metrics %s", cfg_path,
+	sc_log("gdoi-sidecar " GDOI_VERSION " starting: %s, IPC socket %s, %zu group(s), metrics %s", cfg_path,
 	       sc.cfg.socket, sc.cfg.ngroups, ma);
 	if (sc_member_start(&sc, err, sizeof err))
 		return abort_start(&sc, err);

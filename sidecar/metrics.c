@@ -120,7 +120,7 @@ void sc_metrics_collect(void *ctx, struct dm_metrics *m)
 {
 	const struct sidecar *sc = ctx;
 	int64_t now = sc_wall();
-	struct dm_label v = { "version", SC_VERSION };
+	struct dm_label v = { "version", GDOI_VERSION };
 
 	dm_metrics_family(m, "gdoi_sidecar_info", G, "Constant 1; the version in a label.");
 	dm_metrics_u64(m, &v, 1, 1);

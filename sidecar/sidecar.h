@@ -25,7 +25,7 @@
 #include "ipc/snapshot.h"
 #include "sidecar/lease.h"
 
-#define SC_VERSION "0.1.0"
+#include "version.h"
 #define SC_MAX_KS 8
 #define SC_MAX_GROUPS 32
 #define SC_MAX_ALLOW 32

@@ -16,6 +16,7 @@
 
 #include "demo-app/common/demo.h"
 #include "srtp-bridge/gdoisrtp.h"
+#include "version.h"
 
 static int usage(int rc)
 {
@@ -30,7 +31,8 @@ static int usage(int rc)
 		"  --out-wav FILE       write the audio as a µ-law WAV\n"
 		"  --report FILE        write a JSON report\n"
 		"  --assigned-only      drop packets from SSRCs the key server did not assign\n"
-		"                       (GDOISRTP_RECV_ASSIGNED_ONLY)\n");
+		"                       (GDOISRTP_RECV_ASSIGNED_ONLY)\n"
+		"  -V, --version        print the version\n");
 	return rc;
 }
 
@@ -45,8 +47,9 @@ int main(int argc, char **argv)
 		{ "socket", 1, 0, 's' }, { "group", 1, 0, 'g' }, { "listen", 1, 0, 'L' },
 		{ "interface", 1, 0, 'I' }, { "seconds", 1, 0, 'T' }, { "idle", 1, 0, 'i' },
 		{ "out-raw", 1, 0, 'o' }, { "out-wav", 1, 0, 'w' }, { "report", 1, 0, 'r' },
-		{ "assigned-only", 0, 0, 'A' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
-	for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
+		{ "assigned-only", 0, 0, 'A' }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' },
+		{ 0, 0, 0, 0 } };
+	for (int c; (c = getopt_long(argc, argv, "hV", opts, NULL)) != -1;) {
 		switch (c) {
 		case 's': sock = optarg; break;
 		case 'g': group = optarg; break;
@@ -59,6 +62,7 @@ int main(int argc, char **argv)
 		case 'r': report = optarg; break;
 		case 'A': cfg.flags |= GDOISRTP_RECV_ASSIGNED_ONLY; break;
 		case 'h': return usage(0);
+		case 'V': puts("demo-receiver " GDOI_VERSION); return 0;
 		default: return usage(2);
 		}
 	}

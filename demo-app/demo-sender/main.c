@@ -18,6 +18,7 @@
 
 #include "demo-app/common/demo.h"
 #include "srtp-bridge/gdoisrtp.h"
+#include "version.h"
 
 static int usage(int rc)
 {
@@ -30,7 +31,8 @@ static int usage(int rc)
 		"  --seq-start N      first RTP sequence number (default random)\n"
 		"  --loops N          play the input N times (default 1)\n"
 		"  --sent FILE        write the µ-law payload octets sent\n"
-		"  --report FILE      write a JSON report\n");
+		"  --report FILE      write a JSON report\n"
+		"  -V, --version      print the version\n");
 	return rc;
 }
 
@@ -44,8 +46,8 @@ int main(int argc, char **argv)
 		{ "socket", 1, 0, 's' }, { "group", 1, 0, 'g' }, { "input", 1, 0, 'i' },
 		{ "dest", 1, 0, 'd' }, { "interface", 1, 0, 'I' }, { "ttl", 1, 0, 't' },
 		{ "seq-start", 1, 0, 'q' }, { "loops", 1, 0, 'l' }, { "sent", 1, 0, 'S' },
-		{ "report", 1, 0, 'r' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
-	for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
+		{ "report", 1, 0, 'r' }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 } };
+	for (int c; (c = getopt_long(argc, argv, "hV", opts, NULL)) != -1;) {
 		switch (c) {
 		case 's': sock = optarg; break;
 		case 'g': group = optarg; break;
@@ -58,6 +60,7 @@ int main(int argc, char **argv)
 		case 'S': sent_path = optarg; break;
 		case 'r': report = optarg; break;
 		case 'h': return usage(0);
+		case 'V': puts("demo-sender " GDOI_VERSION); return 0;
 		default: return usage(2);
 		}
 	}

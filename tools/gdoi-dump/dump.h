@@ -15,7 +15,7 @@
 
 #include "gdoi/wire.h"
 
-#define DUMP_VERSION "0.1.0"
+#include "version.h"
 
 /* ---- input.c ------------------------------------------------------------ */
 

@@ -255,7 +255,7 @@ int main(int argc, char **argv)
 			r.nports++;
 			break;
 		case 'h': usage(stdout); status = 0; goto out;
-		case 'V': puts("gdoi-dump " DUMP_VERSION); status = 0; goto out;
+		case 'V': puts("gdoi-dump " GDOI_VERSION); status = 0; goto out;
 		default: usage(stderr); goto out;
 		}
 	}

@@ -25,7 +25,8 @@ int gdoictl_sidecar_main(int argc, char **argv);
 /* Prints a daemon's metrics page (metrics.c): target is ADDR:PORT or
  * http://ADDR[:PORT]/PATH. Returns the exit status: 0, 2 bad target, 3 no page. */
 int gdoictl_metrics(const char *target);
-/* 0 when the socket's directories and owner may be trusted (trust.c); else says why. */
-int gdoictl_socket_trusted(const char *path);
+/* 0 when the socket's directories and owner may be trusted (trust.c); else says why.
+ * daemon_account: the account the packaged unit runs the daemon as, or NULL. */
+int gdoictl_socket_trusted(const char *path, const char *daemon_account);
 
 #endif

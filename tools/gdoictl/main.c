@@ -31,7 +31,7 @@
 #include "ipc/client.h"
 #include "tools/gdoictl/gdoictl.h"
 
-#define GDOICTL_VERSION "0.1.0"
+#include "version.h"
 #define DEFAULT_SOCKET "/run/gdoi-ks/admin.sock"
 #define REPLY_TIMEOUT_MS 60000	/* a rekey or an eviction pushes before it answers */
 
@@ -63,7 +63,7 @@ static int request(const char *path, const json_t *req, json_t **reply)
 	int rc;
 
 	*reply = NULL;
-	if (gdoictl_socket_trusted(path))
+	if (gdoictl_socket_trusted(path, "gdoi-ks"))
 		return 3;
 	rc = ipc_client_connect(path, &c);
 	if (rc) {
@@ -175,7 +175,7 @@ int main(int argc, char **argv)
 		case 'j': as_json = true; break;
 		case 'k': kek = true; break;
 		case 'h': usage(stdout); return 0;
-		case 'V': printf("gdoictl %s\n", GDOICTL_VERSION); return 0;
+		case 'V': printf("gdoictl %s\n", GDOI_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

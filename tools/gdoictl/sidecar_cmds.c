@@ -123,7 +123,7 @@ static int connect_sidecar(const char *path, struct ipc_client **c)
 {
 	int rc;
 
-	if (gdoictl_socket_trusted(path))
+	if (gdoictl_socket_trusted(path, "gdoi-sidecar"))
 		return 3;
 	rc = ipc_client_connect(path, c);
 	if (rc) {

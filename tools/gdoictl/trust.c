@@ -3,12 +3,15 @@
  * `gdoictl get` is only as good as the process that bound the socket, and
  * whoever can write the socket's directory can swap the socket. So the
  * socket's directory and every directory above it must be owned by root, by
- * the caller, or by the uid in $GDOICTL_TRUST_UID (a daemon running as its
- * own user), and none may be writable by others unless sticky; the socket
- * itself must be owned by one of those uids.
+ * the caller, or by the daemon's uid, and none may be writable by others
+ * unless sticky; the socket itself must be owned by one of those uids. The
+ * daemon's uid is $GDOICTL_TRUST_UID, else that of the system account the
+ * packaged unit runs it as (gdoi-ks, gdoi-sidecar): only root creates
+ * accounts, so trusting that name's uid trusts no one root did not.
  */
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +21,7 @@
 #include "daemon/dir.h"
 #include "tools/gdoictl/gdoictl.h"
 
-int gdoictl_socket_trusted(const char *path)
+int gdoictl_socket_trusted(const char *path, const char *daemon_account)
 {
 	const char *env = getenv("GDOICTL_TRUST_UID");
 	uid_t trusted = (uid_t)-1;
@@ -34,6 +37,10 @@ int gdoictl_socket_trusted(const char *path)
 			return -1;
 		}
 		trusted = (uid_t)v;
+	} else if (daemon_account) {
+		const struct passwd *pw = getpwnam(daemon_account);
+		if (pw)
+			trusted = pw->pw_uid;
 	}
 	if (!slash)
 		snprintf(dir, sizeof dir, ".");
