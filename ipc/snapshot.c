@@ -164,6 +164,7 @@ struct rd {
 	char where[48];
 };
 
+static int fail(struct rd *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct rd *rd, const char *fmt, ...)
 {
 	va_list ap;
