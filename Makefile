@@ -263,7 +263,7 @@ $(FUZZ_BUILD)/fuzz_daemon_addr: $(FUZZ_BUILD)/obj/daemon/addr.o
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	@clang $(FUZZ_CFLAGS) -MMD -MP -MF $@.d -fsanitize=fuzzer $^ -o $@ $(PKG_LIBS)
+	@clang $(FUZZ_CFLAGS) -MMD -MP -MF $@.d -fsanitize=fuzzer $(filter %.c %.o,$^) -o $@ $(PKG_LIBS)
 
 .PHONY: fuzz-bins
 fuzz-bins: $(FUZZ_BINS)
