@@ -266,10 +266,14 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 	@echo "  CLANG   $<"
 	@clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
+# targets beyond the core link what they test: the IPC parsers, the daemons' address parser
+$(FUZZ_BUILD)/fuzz_ipc: $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out ipc/server.c ipc/client.c,$(IPC_SRC)))
+$(FUZZ_BUILD)/fuzz_daemon_addr: $(FUZZ_BUILD)/obj/daemon/addr.o
+
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ -o $@ $(PKG_LIBS)
+	@clang $(FUZZ_CFLAGS) -MMD -MP -MF $@.d -fsanitize=fuzzer $(filter %.c %.o,$^) -o $@ $(PKG_LIBS)
 
 .PHONY: fuzz-bins
 fuzz-bins: $(FUZZ_BINS)

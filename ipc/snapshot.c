@@ -57,9 +57,18 @@ static int time_parse(const char *s, int64_t *out)
 	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
 	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
 		return -1;
+	if (tm.tm_year < 1970)
+		return -1;	/* before the epoch: time_json could not write it back */
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
-	*out = (int64_t)timegm(&tm);
+	struct tm want = tm, back;
+	time_t t = timegm(&tm);
+	/* timegm normalises: "02-31" would read as March 3rd, ":60" as the next minute */
+	if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_year != want.tm_year ||
+	    back.tm_mon != want.tm_mon || back.tm_mday != want.tm_mday || back.tm_hour != want.tm_hour ||
+	    back.tm_min != want.tm_min || back.tm_sec != want.tm_sec)
+		return -1;
+	*out = (int64_t)t;
 	return 0;
 }
 
@@ -164,6 +173,7 @@ struct rd {
 	char where[48];
 };
 
+static int fail(struct rd *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct rd *rd, const char *fmt, ...)
 {
 	va_list ap;

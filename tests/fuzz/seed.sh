@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # tests/fuzz/seed.sh TARGET DIR: writes seed inputs for a fuzz target into DIR.
 # fuzz_wire: every plaintext message of the reference vectors (one file per datagram).
+# fuzz_push, fuzz_member: pushes the target writes itself (tests/fuzz/push_wrap.h).
+# fuzz_gcks: scripts of its own format (tests/fuzz/fuzz_gcks.c); fuzz_ipc: request lines
+#   and snapshots; fuzz_daemon_addr: addresses.
 # fuzz_phase1: scripts in the target's own input format (see tests/fuzz/fuzz_phase1.c):
 #   the clean exchange for each offer, then with Informational traffic, garbage, cookie-
 #   carrying injections, mutations, replays, reflections and timers at every step, and
@@ -60,6 +63,82 @@ for folder in sorted(os.listdir(src)):
 for name, body in seeds.items():
     with open(os.path.join(dst, name), "wb") as f:
         f.write(body)
+PY
+	;;
+fuzz_gcks)
+	# scripts in the target's format (tests/fuzz/fuzz_gcks.c): a clean registration
+	# under each limit set, then with floods, junk, cookie injections and mutations
+	python3 - "$dir" <<'PY'
+import os, random, struct, sys
+dst = sys.argv[1]
+rnd = random.Random(6407)
+def op(code, data=b""):
+    return bytes([code]) + struct.pack(">H", len(data)) + data
+STEP = op(2)
+clean = STEP * 6
+def junk(n):
+    return bytes(rnd.randrange(256) for _ in range(n))
+seeds = {}
+for conf in range(4):
+    seeds["clean-%d" % conf] = bytes([conf]) + clean
+seeds["mm1-flood"] = bytes([0]) + STEP + op(5) * 12 + op(1, b"\x00\x64") + op(5) * 4 + STEP * 5
+seeds["mm1-many"] = bytes([0]) + STEP + b"".join(op(5 | s << 4) for s in range(16)) * 2 + STEP * 5
+seeds["junk"] = bytes([3]) + b"".join(op(0 | (i % 16) << 4, junk(40)) for i in range(20)) + clean
+seeds["cookies"] = bytes([1]) + b"".join(STEP + op(3, junk(16) + bytes([8, 0x10, 5, 1]) + junk(60)) for _ in range(6))
+seeds["pull-cookies"] = bytes([1]) + clean[:12] + op(3, junk(16) + bytes([8, 0x10, 32, 1]) + junk(80)) + STEP * 2
+seeds["mutate"] = bytes([1]) + b"".join(op(4, bytes([rnd.randrange(256), 1 << rnd.randrange(8)])) + STEP for _ in range(6)) + clean
+seeds["timers"] = bytes([1]) + STEP * 3 + op(1, b"\x03\xe8") + STEP * 3 + op(1, b"\xff\xff") + STEP
+for name, body in seeds.items():
+    with open(os.path.join(dst, name), "wb") as f:
+        f.write(body)
+PY
+	;;
+fuzz_push|fuzz_member)
+	# structured pushes (tests/fuzz/push_wrap.h), written by the target itself: its
+	# binary sits two levels above the corpus (build/fuzz/corpus/NAME)
+	bin=${GDOI_FUZZ_BIN:-$(dirname "$(dirname "$dir")")/$target}
+	if [ -x "$bin" ]; then
+		GDOI_FUZZ_WRITE_SEEDS=$dir "$bin" >/dev/null 2>&1 || echo "seed.sh: $bin wrote no seeds" >&2
+	fi
+	;;
+fuzz_ipc)
+	python3 - "$dir" <<'PY'
+import base64, json, os, sys
+dst = sys.argv[1]
+lines = [b'{"op":"hello","id":1}', b'{"op":"hello","id":1,"protocol":2}', b'{"op":"groups"}',
+         b'{"op":"get","group":4711}', b'{"op":"get","group":"audio","id":"x"}',
+         b'{"op":"subscribe","group":"audio","id":2}', b'{"op":"unsubscribe","group":4711}',
+         b'{"op":"lease","group":"audio","id":3}', b'{"op":"status"}', b'   ',
+         b'{"op":"get","op":"lease","group":1}', b'{"op":"get","group":1}\x00{"x":1}',
+         b'{"op":"get","group":4294967296}', b'[1,2]', b'{"op":7}', b'{"id":{"a":[1]},"op":"groups"}']
+k16, s14 = base64.b64encode(bytes(range(16))).decode(), base64.b64encode(bytes(range(14))).decode()
+tek = {"spi": 2712847316, "spi_hex": "a1b2c3d4", "profile": "SRTP_AES128_CM_HMAC_SHA1_80", "profile_id": 1,
+       "master_key": k16, "master_salt": s14, "mki": "a1b2c3d4", "srtcp": True,
+       "destination": {"address": "239.1.2.3", "port": 5004},
+       "source": {"address": "0.0.0.0", "prefix": 0, "port": 0},
+       "not_before": "2026-11-23T23:42:24Z", "not_after": "2026-11-24T00:42:22Z",
+       "replay_window": 128, "allow_repeat_tx": False, "ssrc_assigned": True}
+snap = {"group": 4711, "name": "audio", "version": 7, "keyserver": "127.0.0.1:848", "seq": 3,
+        "updated": "2026-11-23T23:42:22Z", "atd": 2, "dtd": 10, "ssrcs": [65536, 65537],
+        "senders": [65536, 65537, 3141592653], "teks": [tek, dict(tek, spi=1, spi_hex="00000001", mki=None)]}
+snaps = [snap, dict(snap, senders=[]), {k: v for k, v in snap.items() if k != "senders"},
+         dict(snap, senders=list(range(1, 258))), dict(snap, teks=[]), dict(snap, leases=[65536])]
+for i, l in enumerate(lines):
+    open(os.path.join(dst, "line-%02d" % i), "wb").write(b"\x00" + l)
+for i, sn in enumerate(snaps):
+    open(os.path.join(dst, "snapshot-%02d" % i), "wb").write(b"\x01" + json.dumps(sn).encode())
+PY
+	;;
+fuzz_daemon_addr)
+	python3 - "$dir" <<'PY'
+import os, sys
+dst = sys.argv[1]
+texts = ["127.0.0.1", "127.0.0.1:848", "0.0.0.0:0", "[::1]:848", "::1", "[fe80::1%lo]:1", "1.2.3.4:65535",
+         "1.2.3.4:65536", "[::ffff:1.2.3.4]:9", "host:1", ":848", "[]:1", "1.2.3.4:", "[::1]", "1.2.3.4:0848",
+         "2001:db8::1:848", "1.2.3.4:+1", " 1.2.3.4", "1.2.3.4:4294967297"]
+for i, t in enumerate(texts):
+    for f in (0, 1):
+        open(os.path.join(dst, "addr-%02d-%d" % (i, f)), "wb").write(bytes([f, 3, 80]) + t.encode())
 PY
 	;;
 fuzz_wire|fuzz_*)
