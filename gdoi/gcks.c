@@ -60,6 +60,7 @@ void gdoi_gcks_free(struct gdoi_gcks *k)
 {
 	if (!k)
 		return;
+	gcks_push_free_all(k);
 	gdoi_pull_ks_free(k->pks);
 	gdoi_p1_responder_free(k->resp);
 	for (size_t i = k->out_head; i < k->nout; i++)
@@ -92,8 +93,8 @@ static void queue_out(struct gdoi_gcks *k, uint8_t **buf, size_t len, const stru
 	*buf = NULL;	/* the queue owns it */
 }
 
-static struct gdoi_gcks_event *queue_event(struct gdoi_gcks *k, enum gdoi_gcks_event_type type,
-					   const struct gdoi_addr *peer, const struct gdoi_id *id)
+struct gdoi_gcks_event *gcks_queue_event(struct gdoi_gcks *k, enum gdoi_gcks_event_type type,
+					 const struct gdoi_addr *peer, const struct gdoi_id *id)
 {
 	if (k->ev_head == k->nev)
 		k->ev_head = k->nev = 0;
@@ -122,6 +123,18 @@ static struct gdoi_gcks_event *queue_event(struct gdoi_gcks *k, enum gdoi_gcks_e
 	return ev;
 }
 
+void gcks_queue_copy(struct gdoi_gcks *k, const uint8_t *buf, size_t len, const struct gdoi_addr *to)
+{
+	uint8_t *copy = malloc(len);
+	if (!copy) {
+		k->stats.dropped++;	/* a retransmission or re-registration recovers it */
+		return;
+	}
+	memcpy(copy, buf, len);
+	queue_out(k, &copy, len, to);
+	free(copy);	/* NULL when queued */
+}
+
 bool gdoi_gcks_next_out(struct gdoi_gcks *k, struct gdoi_out *out)
 {
 	free(k->lent);
@@ -145,12 +158,12 @@ bool gdoi_gcks_next_event(struct gdoi_gcks *k, struct gdoi_gcks_event *ev)
 
 /* ---- input ----------------------------------------------------------------- */
 
-static void dropped(struct gdoi_gcks *k, const struct gdoi_addr *from, const struct gdoi_id *id, int rc,
-		    const char *reason, bool pull)
+void gcks_dropped(struct gdoi_gcks *k, const struct gdoi_addr *from, const struct gdoi_id *id, int rc,
+		  const char *reason, bool pull)
 {
 	k->stats.dropped++;
 	gcks_limit_junk(&k->lim, from, k->now.mono_ms);
-	struct gdoi_gcks_event *ev = queue_event(k, GDOI_GCKS_EV_DROPPED, from, id);
+	struct gdoi_gcks_event *ev = gcks_queue_event(k, GDOI_GCKS_EV_DROPPED, from, id);
 	if (!ev)
 		return;
 	ev->err = rc;
@@ -168,15 +181,15 @@ static int pull_input(struct gdoi_gcks *k, struct gdoi_p1_sa *sa, const uint8_t 
 	struct gdoi_gcks_event *ev = NULL;
 	if (pr.event == GDOI_PULL_EV_REGISTERED) {
 		k->stats.registrations++;
-		ev = queue_event(k, GDOI_GCKS_EV_REGISTERED, from, id);
+		ev = gcks_queue_event(k, GDOI_GCKS_EV_REGISTERED, from, id);
 		if (ev)
 			ev->group_id = pr.group_id;
 	} else if (pr.event == GDOI_PULL_EV_FAILED) {
-		ev = queue_event(k, GDOI_GCKS_EV_REFUSED, from, id);
+		ev = gcks_queue_event(k, GDOI_GCKS_EV_REFUSED, from, id);
 	} else if (rc < 0) {
-		dropped(k, from, id, rc, pr.reason, true);
+		gcks_dropped(k, from, id, rc, pr.reason, true);
 	} else if (pr.out_len) {
-		ev = queue_event(k, GDOI_GCKS_EV_PULL_ANSWERED, from, id);
+		ev = gcks_queue_event(k, GDOI_GCKS_EV_PULL_ANSWERED, from, id);
 	}
 	if (ev) {
 		ev->notify = pr.notify;
@@ -196,7 +209,7 @@ int gdoi_gcks_input(struct gdoi_gcks *k, const uint8_t *msg, size_t len, const s
 	const char *limit = gcks_limit_check(&k->lim, msg, len, from, now.mono_ms, &k->stats);
 	if (limit) {
 		k->stats.dropped++;
-		struct gdoi_gcks_event *ev = queue_event(k, GDOI_GCKS_EV_DROPPED, from, NULL);
+		struct gdoi_gcks_event *ev = gcks_queue_event(k, GDOI_GCKS_EV_DROPPED, from, NULL);
 		if (ev) {
 			ev->err = GDOI_ERR_LIMIT;
 			ev->limited = true;
@@ -205,9 +218,11 @@ int gdoi_gcks_input(struct gdoi_gcks *k, const uint8_t *msg, size_t len, const s
 		return GDOI_ERR_LIMIT;
 	}
 	if (gdoi_engine_classify(msg, len) == GDOI_FE_IKEV2) {
-		dropped(k, from, NULL, GDOI_ERR_UNSUPPORTED, "IKEv2 header (G-IKEv2 is not served)", false);
+		gcks_dropped(k, from, NULL, GDOI_ERR_UNSUPPORTED, "IKEv2 header (G-IKEv2 is not served)", false);
 		return GDOI_ERR_UNSUPPORTED;
 	}
+	if (len > EXCH_OFF && msg[EXCH_OFF] == GDOI_EXCH_PUSH_ACK)
+		return gcks_push_ack_input(k, msg, len, from);
 	struct gdoi_p1_result res = { 0 };
 	struct gdoi_p1_sa *sa = NULL;
 	int rc = gdoi_p1_responder_input(k->resp, msg, len, from, now.mono_ms, &res, &sa);
@@ -232,11 +247,11 @@ int gdoi_gcks_input(struct gdoi_gcks *k, const uint8_t *msg, size_t len, const s
 		break;
 	default:
 		if (rc < 0)
-			dropped(k, from, id, rc, res.reason, false);
+			gcks_dropped(k, from, id, rc, res.reason, false);
 		break;
 	}
 	if (t != GDOI_GCKS_EV_NONE) {
-		struct gdoi_gcks_event *ev = queue_event(k, t, from, id);
+		struct gdoi_gcks_event *ev = gcks_queue_event(k, t, from, id);
 		if (ev) {
 			ev->notify = res.notify;
 			ev->err = res.err;
@@ -251,12 +266,18 @@ int gdoi_gcks_input(struct gdoi_gcks *k, const uint8_t *msg, size_t len, const s
 
 /* ---- time -------------------------------------------------------------------- */
 
+uint64_t gcks_earliest(uint64_t a, uint64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
 void gdoi_gcks_timer(struct gdoi_gcks *k, struct gdoi_now now)
 {
 	k->now = now;
 	uint64_t a = gdoi_p1_responder_expire(k->resp, now.mono_ms);
 	uint64_t b = gdoi_pull_ks_expire(k->pks, now.mono_ms);
-	k->deadline = !a ? b : !b ? a : a < b ? a : b;
+	uint64_t c = gcks_push_timer(k, now.mono_ms);
+	k->deadline = gcks_earliest(gcks_earliest(a, b), c);
 }
 
 uint64_t gdoi_gcks_deadline(const struct gdoi_gcks *k)

@@ -12,7 +12,13 @@
  * group / member policy and storage, which the engine reaches through the
  * callbacks of gdoi_p1_config (peer_allowed) and gdoi_pull_ks_cfg (lookup,
  * assign_sids, admit); everything worth a log line comes out as an event.
- * Pushes are built by the application with gdoi_push_build (push.h).
+ * Pushes: the application decides what a rekey carries (keys, SEQ, both
+ * committed to its storage first) and hands the engine the push parameters
+ * and the destinations (gdoi_gcks_push); the engine builds the datagram with
+ * gdoi_push_build (push.h), queues it for each destination, sends the same
+ * bytes again at each retransmission its deadline brings, and, when the
+ * group asks for RFC 8263 acknowledgements, verifies each member's ACK
+ * (push_ack.h) and stops resending to the members that acknowledged.
  */
 #ifndef GDOI_GCKS_H
 #define GDOI_GCKS_H
@@ -24,6 +30,7 @@
 #include "engine.h"
 #include "phase1.h"
 #include "pull.h"
+#include "push.h"
 
 /* Per source address: a token bucket each (rate per second, burst). 0 = default. */
 struct gdoi_gcks_limits {
@@ -52,6 +59,8 @@ enum gdoi_gcks_event_type {
 	GDOI_GCKS_EV_PULL_ANSWERED,	/* a PULL message answered (debug) */
 	GDOI_GCKS_EV_DROPPED,		/* datagram dropped: reason (pull: in a PULL exchange;
 					 * limited: by a flood limit, reason names which) */
+	GDOI_GCKS_EV_PUSH_ACKED,	/* id acknowledged push seq of group_id (RFC 8263) */
+	GDOI_GCKS_EV_PUSH_UNACKED,	/* id never acknowledged push seq: every send done */
 };
 
 #define GDOI_GCKS_ID_MAX 256
@@ -63,7 +72,8 @@ struct gdoi_gcks_event {
 	uint8_t id_type;
 	size_t id_len;
 	uint8_t id_data[GDOI_GCKS_ID_MAX];
-	uint32_t group_id;		/* REGISTERED: as the member sent it */
+	uint32_t group_id;		/* REGISTERED: as the member sent it; PUSH_*: as pushed */
+	uint32_t seq;			/* PUSH_*: the push's SEQ */
 	uint16_t notify;
 	int err;
 	bool pull;
@@ -84,6 +94,11 @@ struct gdoi_gcks_stats {
 	uint64_t mm1_limited;		/* Main Mode message 1 over its source's limit */
 	uint64_t junk_limited;		/* from a source over its junk limit, not parsed */
 	uint64_t registrations;
+	uint64_t pushes;		/* gdoi_gcks_push calls that queued a datagram */
+	uint64_t push_sent;		/* push datagrams queued, first sends */
+	uint64_t push_retransmitted;	/* push datagrams queued again */
+	uint64_t push_acked;		/* acknowledgements verified (first per member and push) */
+	uint64_t push_ack_dup;		/* verified again after the first (the member resent) */
 };
 
 struct gdoi_gcks;
@@ -95,7 +110,34 @@ void gdoi_gcks_free(struct gdoi_gcks *k);
  * (the reason is in a DROPPED / *_FAILED event). */
 int gdoi_gcks_input(struct gdoi_gcks *k, const uint8_t *dgram, size_t len,
 		    const struct gdoi_addr *from, struct gdoi_now now);
-/* Expires Phase 1 SAs, pending offers and PULL exchanges. */
+/* How one group's pushes are delivered. */
+struct gdoi_gcks_push_cfg {
+	uint32_t group_id;		/* reported in the PUSH_* events */
+	unsigned retransmits;		/* sends after the first */
+	uint32_t interval_ms;		/* between sends; 0 = 1000 */
+	/* KEK_ACK_REQUESTED value (RFC 8263) the group's KEK carries; 0: no
+	 * ACKs. With it, unicast destinations are resent to until they ACK, and
+	 * one interval after the last send each silent member is reported. */
+	uint16_t ack_method;
+};
+
+/* One destination: the multicast rekey address (member NULL) or one member
+ * by unicast (member: its Phase 1 identity, which its ACK names). */
+struct gdoi_gcks_push_dest {
+	struct gdoi_addr to;
+	const struct gdoi_id *member;
+};
+
+/* Builds the push of p (gdoi_push_build) and queues it for each of the n
+ * destinations; retransmissions follow from gdoi_gcks_timer. Returns the
+ * number of datagrams queued, or a negative gdoi_err (nothing queued). */
+int gdoi_gcks_push(struct gdoi_gcks *k, const struct gdoi_gcks_push_cfg *d,
+		   const struct gdoi_push_params *p, const struct gdoi_gcks_push_dest *dests, size_t n,
+		   struct gdoi_now now);
+/* Pushes still being sent or waiting for ACKs. */
+size_t gdoi_gcks_push_count(const struct gdoi_gcks *k);
+
+/* Expires Phase 1 SAs, pending offers and PULL exchanges; resends pushes. */
 void gdoi_gcks_timer(struct gdoi_gcks *k, struct gdoi_now now);
 /* When gdoi_gcks_timer is next due (monotonic ms; 0 = nothing pending). */
 uint64_t gdoi_gcks_deadline(const struct gdoi_gcks *k);

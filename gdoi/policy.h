@@ -86,6 +86,7 @@ struct gdoi_kek_policy {
 	uint32_t lifetime;
 	uint16_t sig_alg, sig_hash, sig_key_bits;
 	uint8_t trailer_len;		/* 4 (RFC 6407) or 6 (reference implementation) */
+	uint16_t ack_method;		/* KEK_ACK_REQUESTED (RFC 8263, push_ack.h); 0: none */
 	bool have_keys;
 	uint8_t iv[GDOI_CIPHER_MAX_BLOCK_LEN];
 	uint8_t key[GDOI_CIPHER_MAX_KEY_LEN];

@@ -4,6 +4,7 @@
  * understand makes the whole SA unacceptable (RFC 6407 §5.3.2, §5.4).
  */
 #include "policy.h"
+#include "push_ack.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,6 +84,12 @@ static int kek_from_sak(struct gdoi_kek_policy *k, const struct gdoi_sak *sak, c
 		case GDOI_KEK_SIG_HASH_ALGORITHM: k->sig_hash = (uint16_t)v; break;
 		case GDOI_KEK_SIG_ALGORITHM: k->sig_alg = (uint16_t)v; break;
 		case GDOI_KEK_SIG_KEY_LENGTH: k->sig_key_bits = (uint16_t)v; break;
+		case GDOI_KEK_ACK_REQUESTED:
+			if (!gdoi_push_ack_method_ok((uint16_t)v) || v > UINT16_MAX)
+				return refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+					      "KEK_ACK_REQUESTED %u not supported (only the KEK methods)", v);
+			k->ack_method = (uint16_t)v;
+			break;
 		default:
 			return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "unknown KEK attribute %u", a->type);
 		}
@@ -291,7 +298,7 @@ static struct gdoi_attr u32_attr(struct gdoi_arena *a, uint16_t type, uint32_t v
 
 static int sak_from_kek(const struct gdoi_kek_policy *k, struct gdoi_arena *a, struct gdoi_sak *sak)
 {
-	struct gdoi_attr *v = attrs_new(a, 7);
+	struct gdoi_attr *v = attrs_new(a, 8);
 	if (!v)
 		return GDOI_ERR_NOMEM;
 	size_t n = 0;
@@ -305,6 +312,8 @@ static int sak_from_kek(const struct gdoi_kek_policy *k, struct gdoi_arena *a, s
 	v[n++] = gdoi_attr_basic(GDOI_KEK_SIG_ALGORITHM, k->sig_alg);
 	if (k->sig_key_bits)
 		v[n++] = gdoi_attr_basic(GDOI_KEK_SIG_KEY_LENGTH, k->sig_key_bits);
+	if (k->ack_method)
+		v[n++] = gdoi_attr_basic(GDOI_KEK_ACK_REQUESTED, k->ack_method);
 	memset(sak, 0, sizeof(*sak));
 	sak->protocol = k->protocol;
 	sak->src = selector_to_id(&k->src);

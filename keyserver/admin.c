@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gdoi/gcks.h"
 #include "gdoi/numbers.h"
 #include "ipc/server.h"
 #include "keyserver/ks.h"
@@ -107,6 +108,10 @@ json_t *ks_status_json(struct ks *ks)
 	json_object_set_new(o, "phase1_sas", json_integer((json_int_t)ks_registrar_sa_count(ks->reg)));
 	json_object_set_new(o, "registrations", json_integer((json_int_t)ks->registrations));
 	json_object_set_new(o, "dropped", json_integer((json_int_t)ks->dropped));
+	const struct gdoi_gcks_stats *st = ks_registrar_stats(ks->reg);
+	json_object_set_new(o, "pushes_sent", json_integer((json_int_t)st->push_sent));
+	json_object_set_new(o, "pushes_retransmitted", json_integer((json_int_t)st->push_retransmitted));
+	json_object_set_new(o, "pushes_acked", json_integer((json_int_t)st->push_acked));
 	json_t *gs = json_array();
 	for (size_t i = 0; i < ks->ngroups; i++) {
 		json_t *g = group_json(ks->groups[i]);
@@ -127,6 +132,9 @@ static void member_json(void *ctx, const struct ks_member_rec *m)
 	json_object_set_new(o, "identity", json_string(m->identity));
 	json_object_set_new(o, "address", json_string(m->addr));
 	json_object_set_new(o, "registered", json_integer(m->registered));
+	/* RFC 8263: the last push it acknowledged (null: none since it registered) */
+	json_object_set_new(o, "acked_seq", m->has_ack ? json_integer(m->ack_seq) : json_null());
+	json_object_set_new(o, "ack_misses", json_integer(m->ack_misses));
 	json_t *s = json_array();
 	for (size_t i = 0; i < m->nssrcs; i++) {
 		char b[16];

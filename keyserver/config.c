@@ -322,7 +322,8 @@ static int group_key(struct parse *p, const char *k, const char *v)
 	bool *flag = !strcmp(k, "srtcp") ? &g->srtcp : !strcmp(k, "mki") ? &g->mki
 		   : !strcmp(k, "ssrc_assigned") ? &g->ssrc_assigned
 		   : !strcmp(k, "allow_repeat_tx") ? &g->allow_repeat_tx
-		   : !strcmp(k, "rekey_unicast") ? &g->unicast : NULL;
+		   : !strcmp(k, "rekey_unicast") ? &g->unicast
+		   : !strcmp(k, "push_ack") ? &g->push_ack : NULL;
 	if (flag == &g->unicast)
 		g->unicast_explicit = true;
 	if (flag) {
@@ -389,6 +390,24 @@ static int group_key(struct parse *p, const char *k, const char *v)
 		else
 			return cfg_fail(p, "compat: expected gdoid or none");
 		g->compat_line = p->line;
+		return 1;
+	}
+	if (!strcmp(k, "push_retransmits")) {
+		if (!ks_parse_u32(v, 0, 10, &u))
+			return cfg_fail(p, "push_retransmits: expected a count in 0..10");
+		g->push_retransmits = u;
+		return 1;
+	}
+	if (!strcmp(k, "push_retransmit_interval")) {
+		if (!ks_parse_u32(v, 10, 60000, &u))
+			return cfg_fail(p, "push_retransmit_interval: expected milliseconds in 10..60000");
+		g->push_retransmit_interval = u;
+		return 1;
+	}
+	if (!strcmp(k, "push_ack_misses")) {
+		if (!ks_parse_u32(v, 1, 100, &u))
+			return cfg_fail(p, "push_ack_misses: expected a count in 1..100");
+		g->push_ack_misses = u;
 		return 1;
 	}
 	if (!strcmp(k, "rekey_port")) {
@@ -658,6 +677,13 @@ static int validate(struct parse *p)
 			g->kek_bits = 128;	/* the reference member has AES-128 and 3DES only */
 		if (g->kek_alg && g->kek_lifetime <= g->rekey_margin)
 			return cfg_fail(p, "[group %s]: kek_lifetime must exceed rekey_margin", g->name);
+		if (!g->push_retransmit_interval)
+			g->push_retransmit_interval = 1000;
+		if (!g->push_ack_misses)
+			g->push_ack_misses = 3;
+		if (g->push_ack && (!g->kek_alg || !g->unicast || g->compat_gdoid))
+			return cfg_fail(p, "[group %s]: push_ack = yes needs a KEK and rekey_unicast = yes, and "
+				    "not compat = gdoid (its member sends no acknowledgements)", g->name);
 		if (g->compat_gdoid && validate_compat(p, g))
 			return 0;
 	}

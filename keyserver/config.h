@@ -84,6 +84,13 @@ struct ks_group_cfg {
 	/* members receive unicast pushes on this port (SA KEK DST 0.0.0.0:port);
 	 * 0 = on the address and port they registered from */
 	uint16_t rekey_port;
+	/* delivery: sends after the first, and the time between (ms) */
+	unsigned push_retransmits;
+	uint32_t push_retransmit_interval;
+	/* RFC 8263: unicast pushes acknowledged; a member missing push_ack_misses
+	 * in a row is dropped (it must register again) */
+	bool push_ack;
+	unsigned push_ack_misses;
 };
 
 struct ks_member_cfg {

@@ -152,6 +152,7 @@ static void kek_descriptor(const struct ks_group *g, struct gdoi_kek_policy *k, 
 	k->lifetime = left < 1 ? 1 : (uint32_t)left;
 	sig_params(g, &k->sig_alg, &k->sig_hash, &k->sig_key_bits);
 	k->trailer_len = c->compat_gdoid ? 6 : 4;
+	k->ack_method = c->push_ack ? GDOI_REKEY_ACK_KEK_SHA256 : 0;
 	if (g->sign_spki_len <= sizeof(k->rekey_pub)) {
 		memcpy(k->rekey_pub, g->sign_spki, g->sign_spki_len);
 		k->rekey_pub_len = g->sign_spki_len;

@@ -129,7 +129,16 @@ int ks_registrar_new(struct ks *ks, struct ks_registrar **out, char *err, size_t
 void ks_registrar_free(struct ks_registrar *r);
 void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *from);
 void ks_registrar_expire(struct ks *ks);
+/* (Re)starts ks->expire_timer at the engine's deadline (at most 1 s away). */
+void ks_registrar_arm(struct ks *ks);
 size_t ks_registrar_sa_count(const struct ks_registrar *r);
+/* Hands one push to the engine (gdoi_gcks_push) and sends what it queued; the
+ * number of datagrams sent first, or a negative gdoi_err. */
+struct gdoi_gcks_push_cfg;
+struct gdoi_gcks_push_dest;
+int ks_registrar_push(struct ks *ks, const struct gdoi_gcks_push_cfg *d, const struct gdoi_push_params *p,
+		      const struct gdoi_gcks_push_dest *dests, size_t n);
+/* The engine's counters (pushes sent, retransmitted, acknowledged; for metrics). */
 const struct gdoi_gcks_stats *ks_registrar_stats(const struct ks_registrar *r);
 
 /* ---- rekey.c ---- */

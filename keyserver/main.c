@@ -86,11 +86,6 @@ static void on_udp(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf, const struct
 	ks_registrar_input(ks, (const uint8_t *)buf->base, (size_t)nread, (const struct sockaddr_in *)addr);
 }
 
-static void on_expire(uv_timer_t *t)
-{
-	ks_registrar_expire(t->data);
-}
-
 /* ---- groups ---------------------------------------------------------------------- */
 
 static int open_groups(struct ks *ks)
@@ -320,12 +315,13 @@ int main(int argc, char **argv)
 		ks_log(KS_ERR, "cannot listen on UDP %s: %s", la, uv_strerror(rc));
 		goto fail_loop;
 	}
-	if (open_groups(&ks))
-		goto fail_loop;
+	/* the registrar's engine delivers pushes: there before a group may rekey */
 	if (ks_registrar_new(&ks, &ks.reg, err, sizeof(err))) {
 		ks_log(KS_ERR, "%s", err);
 		goto fail_loop;
 	}
+	if (open_groups(&ks))
+		goto fail_loop;
 	rc = uv_udp_recv_start(&ks.udp, on_alloc, on_udp);
 	if (rc) {
 		ks_log(KS_ERR, "cannot receive on UDP %s: %s", la, uv_strerror(rc));
@@ -342,7 +338,7 @@ int main(int argc, char **argv)
 		}
 		dm_metrics_listen_format(&ks.cfg->metrics, ma, sizeof(ma));
 	}
-	uv_timer_start(&ks.expire_timer, on_expire, 1000, 1000);
+	ks_registrar_arm(&ks);
 	ks_log(KS_INFO, "gdoi-ks %s listening on UDP %s, %zu group(s), %zu member(s), state %s, admin socket %s, "
 	       "metrics %s", GDOI_VERSION, la, ks.ngroups, ks.cfg->nmembers, ks.cfg->state_dir, ks.cfg->admin_socket, ma);
 	status = 0;

@@ -283,10 +283,35 @@ const struct gdoi_gcks_stats *ks_registrar_stats(const struct ks_registrar *r)
 
 static void drain(struct ks *ks, size_t len);
 
+static void on_expire(uv_timer_t *t)
+{
+	ks_registrar_expire(t->data);
+}
+
+/* The engine's deadline (push retransmissions, the wait for ACKs), and at
+ * least once a second for the expiry of Phase 1 SAs and PULL exchanges. */
+void ks_registrar_arm(struct ks *ks)
+{
+	if (ks->stopping || !ks->reg)
+		return;
+	uint64_t at = gdoi_gcks_deadline(ks->reg->engine), now = uv_now(ks->loop), ms = 1000;
+	if (at)
+		ms = at <= now ? 0 : at - now < ms ? at - now : ms;
+	uv_timer_start(&ks->expire_timer, on_expire, ms, 0);
+}
+
 void ks_registrar_expire(struct ks *ks)
 {
 	gdoi_gcks_timer(ks->reg->engine, now_of(ks));
 	drain(ks, 0);
+}
+
+int ks_registrar_push(struct ks *ks, const struct gdoi_gcks_push_cfg *d, const struct gdoi_push_params *p,
+		      const struct gdoi_gcks_push_dest *dests, size_t n)
+{
+	int rc = gdoi_gcks_push(ks->reg->engine, d, p, dests, n, now_of(ks));
+	drain(ks, 0);
+	return rc;
 }
 
 /* ---- output and events ------------------------------------------------------------ */
@@ -327,6 +352,36 @@ static void registered(struct ks *ks, const struct gdoi_gcks_event *ev, const ch
 		ks_rekey_senders(g);	/* right after message 4: receivers learn the new sender */
 }
 
+/* RFC 8263: the last acknowledged SEQ is kept per member; a member missing
+ * push_ack_misses pushes in a row is dropped from the group (no more unicast
+ * pushes; it must register again), as GET VPN does. */
+static void push_acked(struct ks *ks, const struct gdoi_gcks_event *ev, bool acked)
+{
+	struct ks_group *g = ks_find_group(ks, ev->group_id);
+	struct gdoi_id idv = gdoi_gcks_event_id(ev);
+	const struct ks_member_cfg *m = member_of(ks, ev->has_id ? &idv : NULL);
+	if (!g || !m)
+		return;
+	if (acked) {
+		if (ks_state_member_acked(ks->st, g->id, m->name, ev->seq) == 0)
+			ks_log(KS_DEBUG, "group %s: member %s acknowledged push SEQ %u", g->cfg->name, m->name,
+			       ev->seq);
+		return;
+	}
+	unsigned misses = 0;
+	if (ks_state_member_missed(ks->st, g->id, m->name, &misses))
+		return;
+	ks_log(KS_WARN, "group %s: member %s did not acknowledge push SEQ %u (%u of %u in a row)", g->cfg->name,
+	       m->name, ev->seq, misses, g->cfg->push_ack_misses);
+	if (misses < g->cfg->push_ack_misses)
+		return;
+	if (ks_state_member_remove(ks->st, g->id, m->name))
+		return;
+	ks_group_load_senders(g);
+	ks_log(KS_WARN, "group %s: member %s dropped after %u unacknowledged pushes: no more rekeys for it "
+	       "until it registers again", g->cfg->name, m->name, misses);
+}
+
 /* One log line per event; what a peer can repeat at will is rate-limited by reason. */
 static void on_event(struct ks *ks, const struct gdoi_gcks_event *ev, size_t len)
 {
@@ -363,6 +418,10 @@ static void on_event(struct ks *ks, const struct gdoi_gcks_event *ev, size_t len
 	case GDOI_GCKS_EV_PULL_ANSWERED:
 		ks_log(KS_DEBUG, "GROUPKEY-PULL from %s: %s", ps, ev->reason[0] ? ev->reason : "answered");
 		break;
+	case GDOI_GCKS_EV_PUSH_ACKED:
+	case GDOI_GCKS_EV_PUSH_UNACKED:
+		push_acked(ks, ev, ev->type == GDOI_GCKS_EV_PUSH_ACKED);
+		break;
 	case GDOI_GCKS_EV_DROPPED:
 		ks->dropped++;
 		if (ev->pull)
@@ -376,6 +435,26 @@ static void on_event(struct ks *ks, const struct gdoi_gcks_event *ev, size_t len
 	}
 }
 
+/* The group whose multicast rekey address to is: its socket sends it. */
+static struct ks_group *mcast_group(struct ks *ks, const struct gdoi_addr *to)
+{
+	for (size_t i = 0; i < ks->ngroups; i++) {
+		struct ks_group *g = ks->groups[i];
+		const struct ks_group_cfg *c = g->cfg;
+		if (c->mcast && g->mcast_open && c->mcast_addr.port == to->port && !memcmp(c->mcast_addr.ip, to->ip, 4))
+			return g;
+	}
+	return NULL;
+}
+
+static void send_mcast(struct ks_group *g, const uint8_t *msg, size_t len, const struct sockaddr_in *to)
+{
+	uv_buf_t b = uv_buf_init((char *)msg, (unsigned)len);
+	int rc = uv_udp_try_send(&g->mcast, &b, 1, (const struct sockaddr *)to);
+	if (rc < 0)
+		ks_log(KS_WARN, "group %s: multicast push failed: %s", g->cfg->name, uv_strerror(rc));
+}
+
 /* Replies first (in the order the engine queued them), then what they mean;
  * len: of the datagram being served (0 from the timer). */
 static void drain(struct ks *ks, size_t len)
@@ -385,12 +464,17 @@ static void drain(struct ks *ks, size_t len)
 	while (gdoi_gcks_next_out(e, &o)) {
 		struct sockaddr_in to;
 		to_sockaddr(&o.to, &to);
-		ks_send_to(ks, o.buf, o.len, &to);
+		struct ks_group *g = o.to.len == 4 && (o.to.ip[0] & 0xf0) == 0xe0 ? mcast_group(ks, &o.to) : NULL;
+		if (g)
+			send_mcast(g, o.buf, o.len, &to);
+		else
+			ks_send_to(ks, o.buf, o.len, &to);
 	}
 	struct gdoi_gcks_event ev;
 	while (gdoi_gcks_next_event(e, &ev))
 		on_event(ks, &ev, len);
 	gdoi_wipe(&ev, sizeof(ev));
+	ks_registrar_arm(ks);
 }
 
 /* ---- input ---------------------------------------------------------------------- */

@@ -30,6 +30,8 @@
 
 #include "gdoi/crypto.h"
 #include "gdoi/err.h"
+#include "gdoi/gcks.h"
+#include "gdoi/numbers.h"
 #include "gdoi/push.h"
 #include "keyserver/ks.h"
 #include "keyserver/log.h"
@@ -49,57 +51,101 @@ int ks_send_to(struct ks *ks, const uint8_t *msg, size_t len, const struct socka
 
 /* ---- delivery ------------------------------------------------------------ */
 
-struct unicast_ctx {
+/*
+ * The engine builds each push and sends it (and its retransmissions, and in
+ * push_ack groups waits for each member's ACK): this only lists the
+ * destinations. Members that need the reference implementation's SA KEK form
+ * get their own push (the same SEQ) built from params6.
+ */
+#define MAX_DESTS 1024
+
+struct dests {
 	struct ks_group *g;
-	const uint8_t *msg, *msg_compat;
-	size_t len, len_compat;
-	unsigned sent;
+	bool compat_pass;		/* listing the members that take params6 */
+	bool has_compat;		/* params6 given */
+	size_t n;
+	struct gdoi_gcks_push_dest v[MAX_DESTS];
+	struct gdoi_id ids[MAX_DESTS];
+	bool full;
 };
 
-static void unicast_one(void *ctx, const struct ks_member_rec *m)
+static void add_member(void *ctx, const struct ks_member_rec *m)
 {
-	struct unicast_ctx *u = ctx;
+	struct dests *d = ctx;
 	struct ks_inet a;
-	if (ks_parse_inet(m->addr, &a, true))
+	const struct ks_member_cfg *mc = ks_config_member(d->g->ks->cfg, m->name);
+	if (!mc || ks_parse_inet(m->addr, &a, true))
 		return;
-	/* rekey_port: the SA KEK's DST port, where the member listens for pushes */
-	uint16_t port = u->g->cfg->rekey_port ? u->g->cfg->rekey_port : a.port;
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
-	memcpy(&to.sin_addr, a.ip, 4);
-	const struct ks_member_cfg *mc = ks_config_member(u->g->ks->cfg, m->name);
-	bool compat = mc && mc->compat_gdoid && u->msg_compat;
-	if (!ks_send_to(u->g->ks, compat ? u->msg_compat : u->msg, compat ? u->len_compat : u->len, &to)) {
-		u->sent++;
-		u->g->push_unicast++;
+	if ((d->has_compat && mc->compat_gdoid) != d->compat_pass)
+		return;
+	if (d->n == MAX_DESTS) {
+		d->full = true;
+		return;
 	}
+	/* rekey_port: the SA KEK's DST port, where the member listens for pushes */
+	struct gdoi_gcks_push_dest *t = &d->v[d->n];
+	t->to = (struct gdoi_addr){ .len = 4, .port = d->g->cfg->rekey_port ? d->g->cfg->rekey_port : a.port };
+	memcpy(t->to.ip, a.ip, 4);
+	d->ids[d->n] = (struct gdoi_id){ .type = mc->id.type, .data = GDOI_BYTES(mc->id.data, mc->id.len) };
+	t->member = &d->ids[d->n];
+	d->n++;
 }
 
-static void deliver(struct ks_group *g, const uint8_t *msg, size_t len, const uint8_t *msg_compat,
-		    size_t len_compat, bool unicast_only, uint32_t seq, const char *what)
+static struct gdoi_gcks_push_cfg push_cfg(const struct ks_group *g)
 {
 	const struct ks_group_cfg *c = g->cfg;
-	bool mcast_sent = false;
-	if (c->mcast && !unicast_only && g->mcast_open) {
-		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(c->mcast_addr.port) };
-		memcpy(&to.sin_addr, c->mcast_addr.ip, 4);
-		uv_buf_t b = uv_buf_init((char *)msg, (unsigned)len);
-		int rc = uv_udp_try_send(&g->mcast, &b, 1, (const struct sockaddr *)&to);
-		if (rc < 0)
-			ks_log(KS_WARN, "group %s: multicast push failed: %s", c->name, uv_strerror(rc));
-		else
-			mcast_sent = true;
-		g->push_mcast += mcast_sent;
+	return (struct gdoi_gcks_push_cfg){ .group_id = g->id, .retransmits = c->push_retransmits,
+		.interval_ms = c->push_retransmit_interval,
+		.ack_method = c->push_ack ? GDOI_REKEY_ACK_KEK_SHA256 : 0 };
+}
+
+static int deliver(struct ks_group *g, const struct gdoi_push_params *p, const struct gdoi_push_params *p6,
+		   bool unicast_only, const char *what)
+{
+	const struct ks_group_cfg *c = g->cfg;
+	struct dests *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -1;
+	d->g = g;
+	d->has_compat = p6 != NULL;
+	bool mcast = c->mcast && !unicast_only && g->mcast_open;
+	if (mcast) {
+		d->v[0].to = (struct gdoi_addr){ .len = 4, .port = c->mcast_addr.port };
+		memcpy(d->v[0].to.ip, c->mcast_addr.ip, 4);
+		d->n = 1;
 	}
-	struct unicast_ctx u = { g, msg, msg_compat, len, len_compat, 0 };
 	if (c->unicast || unicast_only)
-		ks_state_members(g->ks->st, g->id, unicast_one, &u);
+		ks_state_members(g->ks->st, g->id, add_member, d);
+	struct gdoi_gcks_push_cfg pc = push_cfg(g);
+	int rc = ks_registrar_push(g->ks, &pc, p, d->v, d->n);
+	unsigned unicast = rc > 0 ? (unsigned)rc - mcast : 0;
+	if (rc >= 0 && p6 && (c->unicast || unicast_only)) {
+		d->n = 0;
+		d->compat_pass = true;
+		ks_state_members(g->ks->st, g->id, add_member, d);
+		int rc6 = ks_registrar_push(g->ks, &pc, p6, d->v, d->n);
+		unicast += rc6 > 0 ? (unsigned)rc6 : 0;
+		if (rc6 < 0)
+			rc = rc6;
+	}
+	if (d->full)
+		ks_log(KS_WARN, "group %s: more than %u members: push SEQ %u goes by unicast to the first %u",
+		       c->name, MAX_DESTS, p->seq, MAX_DESTS);
+	free(d);
+	if (rc < 0) {
+		ks_log(KS_ERR, "group %s: cannot build push SEQ %u: %s", c->name, p->seq, gdoi_strerror(rc));
+		return -1;
+	}
 	g->pushes++;
+	g->push_mcast += mcast;
+	g->push_unicast += unicast;
 	char mc[40] = "no multicast";
-	if (mcast_sent)
+	if (mcast)
 		snprintf(mc, sizeof(mc), "multicast to %u.%u.%u.%u:%u", c->mcast_addr.ip[0], c->mcast_addr.ip[1],
 			 c->mcast_addr.ip[2], c->mcast_addr.ip[3], c->mcast_addr.port);
-	ks_log(KS_INFO, "group %s: push SEQ %u (%s; %zu octets): %s, unicast to %u member(s)", c->name, seq,
-	       what, len, mc, u.sent);
+	ks_log(KS_INFO, "group %s: push SEQ %u (%s): %s, unicast to %u member(s)%s", c->name, p->seq, what, mc,
+	       unicast, c->push_retransmits ? ", retransmitted" : "");
+	return 0;
 }
 
 /* ---- scheduler ------------------------------------------------------------ */
@@ -158,17 +204,13 @@ void ks_rekey_schedule(struct ks_group *g)
 
 /* ---- rekeys --------------------------------------------------------------- */
 
-static int build(struct ks_group *g, const struct gdoi_kek_policy *kek, uint32_t seq,
-		 const struct gdoi_policy *update, bool with_kek, const struct gdoi_push_delete *dels,
-		 size_t ndels, uint8_t **out, size_t *len)
+static struct gdoi_push_params params(const struct ks_group *g, const struct gdoi_kek_policy *kek, uint32_t seq,
+					  const struct gdoi_policy *update, bool with_kek,
+					  const struct gdoi_push_delete *dels, size_t ndels)
 {
-	struct gdoi_push_params p = { .kek = kek, .sign_key = g->sign_key, .seq = seq, .deletes = dels,
-				      .ndeletes = ndels, .update = update, .with_kek = with_kek,
-				      .ref_form = g->cfg->compat_gdoid };
-	int rc = gdoi_push_build(&p, out, len);
-	if (rc)
-		ks_log(KS_ERR, "group %s: cannot build push SEQ %u: %s", g->cfg->name, seq, gdoi_strerror(rc));
-	return rc;
+	return (struct gdoi_push_params){ .kek = kek, .sign_key = g->sign_key, .seq = seq, .deletes = dels,
+					  .ndeletes = ndels, .update = update, .with_kek = with_kek,
+					  .ref_form = g->cfg->compat_gdoid };
 }
 
 /* Restores the in-memory record from the state after a failed commit. */
@@ -188,8 +230,6 @@ int ks_rekey_teks(struct ks_group *g, const char *why)
 	struct gdoi_kek_policy *kek = malloc(sizeof(*kek));
 	struct gdoi_push_delete dels[GDOI_PUSH_MAX_DELETES];
 	size_t ndels = 0;
-	uint8_t *msg = NULL;
-	size_t len = 0;
 	int rc = -1;
 	if (!u || !kek)
 		goto out;
@@ -220,17 +260,14 @@ int ks_rekey_teks(struct ks_group *g, const char *why)
 	}
 	if (ks_group_tek_proto(g) == GDOI_TEK_PROTO_REF_SRTP)
 		ndels = 0;
-	if (build(g, kek, g->rec.seq, u, ref, dels, ndels, &msg, &len))
-		goto out;
+	struct gdoi_push_params pp = params(g, kek, g->rec.seq, u, ref, dels, ndels);
 	char what[160];
 	snprintf(what, sizeof(what), "%zu new TEK(s), %zu deleted: %s", u->nteks, ndels, why);
-	deliver(g, msg, len, NULL, 0, false, g->rec.seq, what);
-	rc = 0;
+	rc = deliver(g, &pp, NULL, false, what);
 	goto out;
 out_rollback:
 	rollback(g);
 out:
-	free(msg);
 	gdoi_wipe_free(u, sizeof(*u));
 	gdoi_wipe_free(kek, sizeof(*kek));
 	ks_rekey_schedule(g);
@@ -250,8 +287,7 @@ int ks_rekey_kek(struct ks_group *g, const char *why, bool unicast_only)
 	struct gdoi_kek_policy *prev_save = NULL;
 	bool had_prev = false;
 	uint32_t prev_seq_save = 0;
-	uint8_t *msg = NULL, *msg6 = NULL;
-	size_t len = 0, len6 = 0;
+	struct gdoi_policy *u6 = NULL;
 	int rc = -1;
 	if (!u || !old)
 		goto out;
@@ -282,18 +318,18 @@ int ks_rekey_kek(struct ks_group *g, const char *why, bool unicast_only)
 	if (ks_state_save_group(ks->st, &g->rec))
 		goto out_rollback;
 	ks_group_build_policy(g, now);
-	if (build(g, old, seq, u, true, NULL, 0, &msg, &len))
-		goto out;
+	struct gdoi_push_params pp = params(g, old, seq, u, true, NULL, 0), pp6 = pp;
 	/* the reference implementation's SA KEK form, for members that need it */
 	if (!g->cfg->compat_gdoid) {
-		u->kek.trailer_len = 6;
-		if (build(g, old, seq, u, true, NULL, 0, &msg6, &len6))
+		if (!(u6 = malloc(sizeof(*u6))))
 			goto out;
+		memcpy(u6, u, sizeof(*u6));
+		u6->kek.trailer_len = 6;
+		pp6.update = u6;
 	}
 	char what[160];
 	snprintf(what, sizeof(what), "new KEK: %s", why);
-	deliver(g, msg, len, msg6, len6, unicast_only, seq, what);
-	rc = 0;
+	rc = deliver(g, &pp, u6 ? &pp6 : NULL, unicast_only, what);
 	goto out;
 out_rollback:
 	rollback(g);
@@ -305,8 +341,7 @@ out_rollback:
 		gdoi_wipe(&g->prev_kek, sizeof(g->prev_kek));
 out:
 	gdoi_wipe_free(prev_save, sizeof(*prev_save));
-	free(msg);
-	free(msg6);
+	gdoi_wipe_free(u6, sizeof(*u6));
 	gdoi_wipe_free(u, sizeof(*u));
 	gdoi_wipe_free(old, sizeof(*old));
 	ks_rekey_schedule(g);
@@ -353,8 +388,6 @@ int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const s
 	int64_t now = ks_unix_now();
 	struct gdoi_policy *u = calloc(1, sizeof(*u));
 	struct gdoi_kek_policy *kek = malloc(sizeof(*kek));
-	uint8_t *msg = NULL;
-	size_t len = 0;
 	int rc = -1;
 	if (!u || !kek)
 		goto out;
@@ -385,21 +418,26 @@ int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const s
 	}
 	if (ks_group_tek_proto(g) == GDOI_TEK_PROTO_REF_SRTP)
 		ndels = 0;	/* no Deletes of its SRTP TEKs (see ks_rekey_teks) */
-	if (build(g, kek, seq, u, !same_kek || g->cfg->compat_gdoid, dels, ndels, &msg, &len))
-		goto out;
-	struct sockaddr_in dest = *to;
+	struct gdoi_push_params pp = params(g, kek, seq, u, !same_kek || g->cfg->compat_gdoid, dels, ndels);
+	struct gdoi_id id = { .type = m->id.type, .data = GDOI_BYTES(m->id.data, m->id.len) };
+	struct gdoi_gcks_push_dest dest = { .to = { .len = 4, .port = ntohs(to->sin_port) }, .member = &id };
+	memcpy(dest.to.ip, &to->sin_addr, 4);
 	if (g->cfg->rekey_port)
-		dest.sin_port = htons(g->cfg->rekey_port);
-	if (ks_send_to(g->ks, msg, len, &dest))
+		dest.to.port = g->cfg->rekey_port;
+	struct gdoi_gcks_push_cfg pc = push_cfg(g);
+	rc = ks_registrar_push(g->ks, &pc, &pp, &dest, 1);
+	if (rc < 0) {
+		ks_log(KS_ERR, "group %s: cannot build push SEQ %u: %s", g->cfg->name, seq, gdoi_strerror(rc));
+		rc = -1;
 		goto out;
+	}
 	g->pushes++;
 	g->push_unicast++;
 	ks_log(KS_INFO, "group %s: push SEQ %u (catch-up for member %s, whose registration began at SEQ %u%s; "
-	       "%zu TEK(s), %zu deleted; %zu octets): unicast to 1 member", g->cfg->name, seq, m->name, pe->seq,
-	       same_kek ? "" : " under the previous KEK, new KEK included", u->nteks, ndels, len);
+	       "%zu TEK(s), %zu deleted): unicast to 1 member", g->cfg->name, seq, m->name, pe->seq,
+	       same_kek ? "" : " under the previous KEK, new KEK included", u->nteks, ndels);
 	rc = 0;
 out:
-	free(msg);
 	gdoi_wipe_free(u, sizeof(*u));
 	gdoi_wipe_free(kek, sizeof(*kek));
 	return rc;
@@ -425,20 +463,13 @@ int ks_rekey_senders(struct ks_group *g)
 	g->rec.seq = seq;
 	ks_group_build_policy(g, ks_unix_now());
 	struct gdoi_policy *u = malloc(sizeof(*u));
-	uint8_t *msg = NULL;
-	size_t len = 0;
-	int rc = -1;
 	if (!u)
 		return -1;
 	memcpy(u, &g->pol, sizeof(*u));
-	if (!build(g, &g->pol.kek, seq, u, false, NULL, 0, &msg, &len)) {
-		char what[80];
-		snprintf(what, sizeof(what), "sender list of %zu SSRC(s), %zu TEK(s) again", u->nsenders,
-			 u->nteks);
-		deliver(g, msg, len, NULL, 0, false, seq, what);
-		rc = 0;
-	}
-	free(msg);
+	struct gdoi_push_params pp = params(g, &g->pol.kek, seq, u, false, NULL, 0);
+	char what[80];
+	snprintf(what, sizeof(what), "sender list of %zu SSRC(s), %zu TEK(s) again", u->nsenders, u->nteks);
+	int rc = deliver(g, &pp, NULL, false, what);
 	gdoi_wipe_free(u, sizeof(*u));
 	return rc;
 }

@@ -62,6 +62,9 @@ struct ks_member_rec {
 	char identity[300];
 	char addr[64];			/* "A.B.C.D:PORT" the member registered from */
 	int64_t registered;		/* Unix seconds */
+	bool has_ack;			/* acknowledged a push since it registered (RFC 8263) */
+	uint32_t ack_seq;		/* the SEQ of the last push it acknowledged */
+	unsigned ack_misses;		/* pushes in a row it did not acknowledge */
 	size_t nssrcs;
 	uint32_t ssrcs[GDOI_MAX_SIDS];
 };
@@ -103,6 +106,10 @@ int ks_state_ssrc_add(struct ks_state *st, uint32_t gid, const char *member, uin
 int ks_state_member_seen(struct ks_state *st, uint32_t gid, const char *member,
 			 const char *identity, const char *addr, int64_t now);
 int ks_state_member_remove(struct ks_state *st, uint32_t gid, const char *member);
+/* RFC 8263: member acknowledged push seq (its misses restart at 0); or missed one
+ * (*misses: how many in a row now). A registration clears both. */
+int ks_state_member_acked(struct ks_state *st, uint32_t gid, const char *member, uint32_t seq);
+int ks_state_member_missed(struct ks_state *st, uint32_t gid, const char *member, unsigned *misses);
 /* Calls cb for each registered member of gid (SSRCs filled in). */
 int ks_state_members(struct ks_state *st, uint32_t gid,
 		     void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx);

@@ -54,13 +54,26 @@ static const char schema[] =
 	" PRIMARY KEY(gid, ssrc));"
 	"CREATE INDEX IF NOT EXISTS ssrcs_member ON ssrcs(gid, member);"
 	"CREATE TABLE IF NOT EXISTS members(gid INTEGER, member TEXT, identity TEXT, addr TEXT,"
-	" registered INTEGER, PRIMARY KEY(gid, member));"
+	" registered INTEGER, ack_seq INTEGER, ack_misses INTEGER, PRIMARY KEY(gid, member));"
 	"CREATE TABLE IF NOT EXISTS blocked(member TEXT PRIMARY KEY);";
 
 static int db_err(struct ks_state *st, const char *what)
 {
 	ks_log(KS_ERR, "state: %s: %s", what, sqlite3_errmsg(st->db));
 	return -1;
+}
+
+/* Databases from before RFC 8263 acknowledgements lack the members' ACK columns. */
+static int migrate(sqlite3 *db, char **msg)
+{
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT ack_seq, ack_misses FROM members LIMIT 0", -1, &s, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_finalize(s);
+		return SQLITE_OK;
+	}
+	return sqlite3_exec(db, "ALTER TABLE members ADD COLUMN ack_seq INTEGER;"
+			    "ALTER TABLE members ADD COLUMN ack_misses INTEGER;", NULL, NULL, msg);
 }
 
 /* PRAGMA quick_check: 0 ok, else err says what is wrong. */
@@ -111,6 +124,8 @@ int ks_state_open(const char *dir, struct ks_state **out, char *err, size_t errl
 				  "PRAGMA busy_timeout=2000;", NULL, NULL, &msg);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(st->db, schema, NULL, NULL, &msg);
+	if (rc == SQLITE_OK)
+		rc = migrate(st->db, &msg);
 	umask(old);
 	if (rc != SQLITE_OK) {
 		bool damaged = rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
@@ -488,11 +503,41 @@ int ks_state_member_remove(struct ks_state *st, uint32_t gid, const char *member
 	return rc == SQLITE_DONE ? 0 : db_err(st, "member removed");
 }
 
+/* Bookkeeping like member_seen: an ACK lost to a power cut only counts as a miss. */
+int ks_state_member_acked(struct ks_state *st, uint32_t gid, const char *member, uint32_t seq)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE members SET ack_seq=?, ack_misses=0 WHERE gid=? AND member=?");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, seq);
+	sqlite3_bind_int64(s, 2, gid);
+	sqlite3_bind_text(s, 3, member, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(s);
+	done(st, s);
+	return rc == SQLITE_DONE ? 0 : db_err(st, "member acknowledged");
+}
+
+int ks_state_member_missed(struct ks_state *st, uint32_t gid, const char *member, unsigned *misses)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE members SET ack_misses=IFNULL(ack_misses,0)+1 WHERE gid=? AND member=?"
+			       " RETURNING ack_misses");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, gid);
+	sqlite3_bind_text(s, 2, member, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(s);
+	*misses = rc == SQLITE_ROW ? (unsigned)sqlite3_column_int64(s, 0) : 0;
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(s);
+	done(st, s);
+	return rc == SQLITE_DONE ? 0 : db_err(st, "member missed an acknowledgement");
+}
+
 int ks_state_members(struct ks_state *st, uint32_t gid,
 		     void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx)
 {
-	sqlite3_stmt *s = prep(st, "SELECT member, identity, addr, registered FROM members WHERE gid=?"
-			       " ORDER BY member");
+	sqlite3_stmt *s = prep(st, "SELECT member, identity, addr, registered, ack_seq, ack_misses FROM members"
+			       " WHERE gid=? ORDER BY member");
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, gid);
@@ -503,6 +548,9 @@ int ks_state_members(struct ks_state *st, uint32_t gid,
 		snprintf(m.identity, sizeof(m.identity), "%s", (const char *)sqlite3_column_text(s, 1));
 		snprintf(m.addr, sizeof(m.addr), "%s", (const char *)sqlite3_column_text(s, 2));
 		m.registered = sqlite3_column_int64(s, 3);
+		m.has_ack = sqlite3_column_type(s, 4) != SQLITE_NULL;
+		m.ack_seq = (uint32_t)sqlite3_column_int64(s, 4);
+		m.ack_misses = (unsigned)sqlite3_column_int64(s, 5);
 		ks_state_ssrc_list(st, gid, m.name, m.ssrcs, GDOI_MAX_SIDS, &m.nssrcs);
 		cb(ctx, &m);
 	}

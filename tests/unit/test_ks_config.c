@@ -182,6 +182,14 @@ static void test_errors(void **s)
 	expect_error("[group g]\nid = 5\ndestination = 239.1.1.1\n", 3, "destination: expected IPv4ADDR:PORT");
 	expect_error("[group g]\nid = 5\nrekey_multicast = 10.0.0.1:5\n", 3, "rekey_multicast: expected a multicast");
 	expect_error("[group g]\nid = 5\nkek = rc4\n", 3, "kek: expected none, aes128");
+	expect_error("[group g]\nid = 5\npush_retransmits = 11\n", 3, "push_retransmits: expected a count in 0..10");
+	expect_error("[group g]\nid = 5\npush_retransmit_interval = 5\n", 3,
+		     "push_retransmit_interval: expected milliseconds in 10..60000");
+	expect_error("[group g]\nid = 5\npush_ack = maybe\n", 3, "push_ack: expected yes or no");
+	expect_error("[group g]\nid = 5\npush_ack_misses = 0\n", 3, "push_ack_misses: expected a count in 1..100");
+	expect_error("[group g]\nid = 5\ntek = AES128_CM_SHA1_80\ndestination = 239.1.1.1:5\n"
+		     "rekey_multicast = 239.2.2.2:5\npush_ack = yes\n", 1,
+		     "push_ack = yes needs a KEK and rekey_unicast = yes");
 	expect_error("[group g]\nid = 5\nreplay_window = 10\n", 3, "replay_window: expected packets in 64..32767");
 	expect_error("[group g]\nid = 5\nsrtcp = maybe\n", 3, "srtcp: expected yes or no");
 	/* cross checks name the line of the section or key */

@@ -10,7 +10,8 @@
  * tests/vectors/gdoid-kek-rotation). Our compat pushes must therefore carry
  * strictly increasing SEQs across a rotation, a catch-up push under the
  * replaced KEK and a restart.
- * (The key server's sources are compiled into this test: keyserver/ is not a library.)
+ * (The key server's sources are compiled into this test: keyserver/ is not a library.
+ * The registrar is there because its key-server engine delivers every push.)
  */
 #include "tests/lib/testutil.h"
 
@@ -28,6 +29,7 @@
 #include "keyserver/config_values.c"
 #include "keyserver/groups.c"
 #include "keyserver/log.c"
+#include "keyserver/registrar.c"
 #include "keyserver/rekey.c"
 #include "keyserver/state_mark.c"
 #include "keyserver/state_sqlite.c"
@@ -121,6 +123,9 @@ static void rig_up(struct rig *r)
 	struct sockaddr_in ka = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	assert_int_equal(uv_udp_init(r->ks.loop, &r->ks.udp), 0);
 	assert_int_equal(uv_udp_bind(&r->ks.udp, (const struct sockaddr *)&ka, 0), 0);
+	assert_int_equal(uv_timer_init(r->ks.loop, &r->ks.expire_timer), 0);
+	r->ks.expire_timer.data = &r->ks;
+	assert_int_equal(ks_registrar_new(&r->ks, &r->ks.reg, err, sizeof(err)), 0);
 	open_group(r);
 
 	/* registered: recorded for unicast rekeys, holding the group's policy */
@@ -138,6 +143,9 @@ static void rig_up(struct rig *r)
 static void rig_down(struct rig *r)
 {
 	close_group(r);
+	ks_registrar_free(r->ks.reg);
+	r->ks.reg = NULL;
+	uv_close((uv_handle_t *)&r->ks.expire_timer, NULL);
 	uv_close((uv_handle_t *)&r->ks.udp, NULL);
 	uv_run(r->ks.loop, UV_RUN_DEFAULT);
 	uv_loop_close(r->ks.loop);

@@ -41,7 +41,8 @@ static void usage(FILE *f)
 		"usage: gdoictl [--socket PATH] [--json] COMMAND [ARGS]\n"
 		"Key server (gdoi-ks) commands:\n"
 		"  status              groups, KEK, TEKs, SEQ, member counts\n"
-		"  members GROUP       registered members of GROUP (name or id), their SSRCs\n"
+		"  members GROUP       registered members of GROUP (name or id), their SSRCs and\n"
+		"                      the SEQ of the last push each acknowledged (RFC 8263)\n"
 		"  rekey GROUP [--kek] push new TEKs now (or, with --kek, a new KEK)\n"
 		"  evict MEMBER        remove MEMBER from its groups (KEK rotation, then new TEKs)\n"
 		"  admit MEMBER        allow an evicted MEMBER to register again\n"
@@ -134,14 +135,19 @@ static void print_status(json_t *r)
 static void print_members(json_t *r)
 {
 	printf("group %s (%lld)\n", str(r, "group"), (long long)json_integer_value(json_object_get(r, "id")));
-	printf("%-16s %-30s %-22s %-22s %-6s %s\n", "MEMBER", "IDENTITY", "ADDRESS", "REGISTERED", "SEND", "SSRCS");
+	printf("%-16s %-30s %-22s %-22s %-6s %-9s %s\n", "MEMBER", "IDENTITY", "ADDRESS", "REGISTERED", "SEND",
+	       "ACKED", "SSRCS");
 	size_t i;
 	json_t *m;
 	json_array_foreach(json_object_get(r, "members"), i, m) {
 		char reg[32];
 		when(json_integer_value(json_object_get(m, "registered")), reg, sizeof(reg));
-		printf("%-16s %-30s %-22s %-22s %-6s ", str(m, "member"), str(m, "identity"), str(m, "address"), reg,
-		       json_is_true(json_object_get(m, "may_send")) ? "yes" : "no");
+		json_t *acked = json_object_get(m, "acked_seq");
+		char ack[16] = "-";
+		if (json_is_integer(acked))
+			snprintf(ack, sizeof(ack), "%lld", (long long)json_integer_value(acked));
+		printf("%-16s %-30s %-22s %-22s %-6s %-9s ", str(m, "member"), str(m, "identity"), str(m, "address"),
+		       reg, json_is_true(json_object_get(m, "may_send")) ? "yes" : "no", ack);
 		size_t j;
 		json_t *s;
 		json_array_foreach(json_object_get(m, "ssrcs"), j, s)
