@@ -24,24 +24,29 @@
  * a second push under the new KEK, delivered as configured.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/addr.h"
 #include "gdoi/crypto.h"
 #include "gdoi/err.h"
 #include "gdoi/push.h"
 #include "keyserver/ks.h"
 #include "keyserver/log.h"
 
-int ks_send_to(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *to)
+int ks_send_to(struct ks *ks, const uint8_t *msg, size_t len, const struct ks_inet *to)
 {
+	struct sockaddr_storage sa;
+	char a[64];
+	int rc = -EAFNOSUPPORT;
+
 	uv_buf_t b = uv_buf_init((char *)msg, (unsigned)len);
-	int rc = uv_udp_try_send(&ks->udp, &b, 1, (const struct sockaddr *)to);
+	if (dm_sockaddr_make(ks->udp_family, to->ip, to->len, to->port, &sa))
+		rc = uv_udp_try_send(&ks->udp, &b, 1, (const struct sockaddr *)&sa);
 	if (rc < 0) {
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &to->sin_addr, a, sizeof(a));
-		ks_log(KS_WARN, "send to %s:%u failed: %s", a, ntohs(to->sin_port), uv_strerror(rc));
+		ks_log(KS_WARN, "send to %s failed: %s", ks_inet_format(to, a, sizeof(a)), uv_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -59,13 +64,12 @@ struct unicast_ctx {
 static void unicast_one(void *ctx, const struct ks_member_rec *m)
 {
 	struct unicast_ctx *u = ctx;
-	struct ks_inet a;
-	if (ks_parse_inet(m->addr, &a, true))
+	struct ks_inet to;
+	if (ks_parse_inet(m->addr, &to, 0, true))
 		return;
 	/* rekey_port: the SA KEK's DST port, where the member listens for pushes */
-	uint16_t port = u->g->cfg->rekey_port ? u->g->cfg->rekey_port : a.port;
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
-	memcpy(&to.sin_addr, a.ip, 4);
+	if (u->g->cfg->rekey_port)
+		to.port = u->g->cfg->rekey_port;
 	const struct ks_member_cfg *mc = ks_config_member(u->g->ks->cfg, m->name);
 	bool compat = mc && mc->compat_gdoid && u->msg_compat;
 	if (!ks_send_to(u->g->ks, compat ? u->msg_compat : u->msg, compat ? u->len_compat : u->len, &to))
@@ -78,8 +82,9 @@ static void deliver(struct ks_group *g, const uint8_t *msg, size_t len, const ui
 	const struct ks_group_cfg *c = g->cfg;
 	bool mcast_sent = false;
 	if (c->mcast && !unicast_only && g->mcast_open) {
-		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(c->mcast_addr.port) };
-		memcpy(&to.sin_addr, c->mcast_addr.ip, 4);
+		struct sockaddr_storage to;
+		int family = c->mcast_addr.len == 4 ? AF_INET : AF_INET6;
+		dm_sockaddr_make(family, c->mcast_addr.ip, c->mcast_addr.len, c->mcast_addr.port, &to);
 		uv_buf_t b = uv_buf_init((char *)msg, (unsigned)len);
 		int rc = uv_udp_try_send(&g->mcast, &b, 1, (const struct sockaddr *)&to);
 		if (rc < 0)
@@ -91,10 +96,9 @@ static void deliver(struct ks_group *g, const uint8_t *msg, size_t len, const ui
 	if (c->unicast || unicast_only)
 		ks_state_members(g->ks->st, g->id, unicast_one, &u);
 	g->pushes++;
-	char mc[40] = "no multicast";
+	char mc[80] = "no multicast", ma[64];
 	if (mcast_sent)
-		snprintf(mc, sizeof(mc), "multicast to %u.%u.%u.%u:%u", c->mcast_addr.ip[0], c->mcast_addr.ip[1],
-			 c->mcast_addr.ip[2], c->mcast_addr.ip[3], c->mcast_addr.port);
+		snprintf(mc, sizeof(mc), "multicast to %s", ks_inet_format(&c->mcast_addr, ma, sizeof(ma)));
 	ks_log(KS_INFO, "group %s: push SEQ %u (%s; %zu octets): %s, unicast to %u member(s)", c->name, seq,
 	       what, len, mc, u.sent);
 }
@@ -325,7 +329,7 @@ out:
  * whose push was built for the old KEK's holders.
  */
 int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const struct ks_pending *pe,
-		      const struct sockaddr_in *to)
+		      const struct ks_inet *to)
 {
 	if (!g->rec.has_kek || !pe->has_kek)
 		return 0;	/* no KEK: nothing can be pushed (a KEK-less group re-registers) */
@@ -376,9 +380,9 @@ int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const s
 		ndels = 0;	/* no Deletes of its SRTP TEKs (see ks_rekey_teks) */
 	if (build(g, kek, seq, u, !same_kek || g->cfg->compat_gdoid, dels, ndels, &msg, &len))
 		goto out;
-	struct sockaddr_in dest = *to;
+	struct ks_inet dest = *to;
 	if (g->cfg->rekey_port)
-		dest.sin_port = htons(g->cfg->rekey_port);
+		dest.port = g->cfg->rekey_port;
 	if (ks_send_to(g->ks, msg, len, &dest))
 		goto out;
 	g->pushes++;
