@@ -210,7 +210,7 @@ $(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBS_ALL)
 .PHONY: demo
 demo: deps
 	$(MAKE) all
-	demo-app/run-demo.sh
+	demo-app/run-demo.sh $(if $(IPV6),--ipv6)
 
 .PHONY: bench bench-bins
 bench-bins: all $(BENCH_BINS)
