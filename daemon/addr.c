@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,4 +97,68 @@ bool dm_addr_is_loopback(const struct dm_addr *a)
 	if (a->family == AF_INET)
 		return a->ip[0] == 127;
 	return a->family == AF_INET6 && !memcmp(a->ip, v6_loopback, sizeof v6_loopback);
+}
+
+socklen_t dm_sockaddr_make(int sock_family, const uint8_t *ip, size_t len, uint16_t port,
+			   struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof *out);
+	if (len == 4 && sock_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)out;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, ip, 4);
+		return sizeof *sin;
+	}
+	if ((len == 4 || len == 16) && sock_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)out;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		if (len == 4) {	/* ::ffff:A.B.C.D */
+			sin6->sin6_addr.s6_addr[10] = sin6->sin6_addr.s6_addr[11] = 0xff;
+			memcpy(&sin6->sin6_addr.s6_addr[12], ip, 4);
+		} else {
+			memcpy(&sin6->sin6_addr, ip, 16);
+		}
+		return sizeof *sin6;
+	}
+	return 0;
+}
+
+size_t dm_sockaddr_split(const struct sockaddr *sa, uint8_t ip[16], uint16_t *port)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+		memcpy(ip, &sin->sin_addr, 4);
+		*port = ntohs(sin->sin_port);
+		return 4;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+		*port = ntohs(sin6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			memcpy(ip, &sin6->sin6_addr.s6_addr[12], 4);
+			return 4;
+		}
+		memcpy(ip, &sin6->sin6_addr, 16);
+		return 16;
+	}
+	return 0;
+}
+
+void dm_addr_format(const uint8_t *ip, size_t len, uint16_t port, char *out, size_t cap)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (len != 4 && len != 16) {
+		snprintf(out, cap, "?:%u", port);
+		return;
+	}
+	inet_ntop(len == 4 ? AF_INET : AF_INET6, ip, a, sizeof a);
+	snprintf(out, cap, len == 4 ? "%s:%u" : "[%s]:%u", a, port);
+}
+
+bool dm_addr_is_multicast(const uint8_t *ip, size_t len)
+{
+	return (len == 4 && (ip[0] & 0xf0) == 0xe0) || (len == 16 && ip[0] == 0xff);
 }

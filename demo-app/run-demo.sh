@@ -11,8 +11,14 @@
 #
 #   demo-app/run-demo.sh [--short]     (--short: the quicker run of make check)
 set -u
-short=0
-[ "${1:-}" = "--short" ] && short=1
+# --ipv6 (make demo IPV6=1): the media group is [ff0e::1234]:5004 and the key server
+# listens dual-stack on [::]:848; the sidecars still register and take rekeys over IPv4.
+short=0 ipv6=0
+for a in "$@"; do
+	case $a in --short) short=1 ;; --ipv6) ipv6=1 ;; esac
+done
+media_addr=239.1.2.3 media_dest=239.1.2.3:5004 ks_listen=127.0.0.1:848
+[ $ipv6 = 1 ] && media_addr=ff0e::1234 media_dest='[ff0e::1234]:5004' ks_listen='[::]:848'
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${GDOI_BUILD:-$top/build}
 case $build in /*) ;; *) build=$top/$build ;; esac
@@ -24,6 +30,9 @@ if [ -z "${GDOI_DEMO_NETNS:-}" ]; then
 	exec env GDOI_DEMO_NETNS=1 "${ns[@]}" "$0" "$@"
 fi
 ip link set lo up && ip route add 224.0.0.0/4 dev lo || { echo "demo: cannot set up the namespace's loopback" >&2; exit 1; }
+# IPv6 multicast on lo needs a *local* route (a plain "ff00::/8 dev lo" drops it all)
+[ $ipv6 = 0 ] || ip -6 route add local ff00::/8 dev lo table local ||
+	{ echo "demo: cannot route IPv6 multicast to lo" >&2; exit 1; }
 
 for p in gdoi-ks gdoi-sidecar gdoictl demo-sender demo-receiver; do
 	[ -x "$bin/$p" ] || { echo "demo: $bin/$p is missing: run make first" >&2; exit 1; }
@@ -75,7 +84,7 @@ psk() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 psk_tx=$(psk) psk_rx1=$(psk) psk_rx2=$(psk)
 cat >"$run/ks.conf" <<CONF
 [server]
-listen = 127.0.0.1:848
+listen = $ks_listen
 state = $run/ks-state
 admin_socket = $run/ks.sock
 
@@ -83,7 +92,7 @@ admin_socket = $run/ks.sock
 id = 4711
 tek = AES128_CM_SHA1_80
 mki = yes
-destination = 239.1.2.3:5004
+destination = $media_dest
 tek_lifetime = $lifetime
 rekey_margin = 4
 atd = 1
@@ -151,7 +160,7 @@ done
 	--out-raw "$out/rx1.ulaw" --out-wav "$out/rx1.wav" --report "$out/rx1.json" >"$run/rx1.log" 2>&1 &
 rx1=$!
 # receiver 3: a GStreamer pipeline keyed by rx1's sidecar through gdoisrtpdec
-gst-launch-1.0 -q -e udpsrc address=239.1.2.3 port=5004 \
+gst-launch-1.0 -q -e udpsrc address=$media_addr port=5004 \
 	caps="application/x-srtp,media=audio,clock-rate=8000,encoding-name=PCMU,payload=0" \
 	! gdoisrtpdec socket="$run/rx1.sock" group=audio ! rtppcmudepay ! tee name=t \
 	! queue ! filesink location="$out/rx-gst.ulaw" t. ! queue ! mulawdec ! wavenc ! filesink location="$out/rx-gst.wav" \

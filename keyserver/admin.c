@@ -34,11 +34,6 @@ static void hex(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
-static const char *inet_str(const struct ks_inet *a, char *buf, size_t cap)
-{
-	snprintf(buf, cap, "%u.%u.%u.%u:%u", a->ip[0], a->ip[1], a->ip[2], a->ip[3], a->port);
-	return buf;
-}
 
 static json_t *group_json(struct ks_group *g)
 {
@@ -48,7 +43,7 @@ static json_t *group_json(struct ks_group *g)
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(g->id));
 	json_object_set_new(o, "name", json_string(c->name));
-	json_object_set_new(o, "destination", json_string(inet_str(&c->dest, b, sizeof(b))));
+	json_object_set_new(o, "destination", json_string(ks_inet_format(&c->dest, b, sizeof(b))));
 	json_object_set_new(o, "compat", json_string(c->compat_gdoid ? "gdoid" : "none"));
 	json_object_set_new(o, "atd", json_integer(c->atd));
 	json_object_set_new(o, "dtd", json_integer(c->dtd));
@@ -80,7 +75,7 @@ static json_t *group_json(struct ks_group *g)
 	json_object_set_new(o, "teks", teks);
 	json_t *d = json_object();
 	if (c->mcast)
-		json_object_set_new(d, "multicast", json_string(inet_str(&c->mcast_addr, b, sizeof(b))));
+		json_object_set_new(d, "multicast", json_string(ks_inet_format(&c->mcast_addr, b, sizeof(b))));
 	json_object_set_new(d, "unicast", json_boolean(c->unicast));
 	json_object_set_new(o, "delivery", d);
 	int64_t next = r->tek_created + c->tek_lifetime - c->rekey_margin;
@@ -103,7 +98,7 @@ json_t *ks_status_json(struct ks *ks)
 	json_t *o = json_object();
 	json_object_set_new(o, "ok", json_true());
 	json_object_set_new(o, "version", json_string(GDOI_VERSION));
-	json_object_set_new(o, "listen", json_string(inet_str(&ks->cfg->listen, b, sizeof(b))));
+	json_object_set_new(o, "listen", json_string(ks_inet_format(&ks->cfg->listen, b, sizeof(b))));
 	json_object_set_new(o, "uptime", json_integer(ks_unix_now() - ks->started));
 	json_object_set_new(o, "phase1_sas", json_integer((json_int_t)ks_registrar_sa_count(ks->reg)));
 	json_object_set_new(o, "registrations", json_integer((json_int_t)ks->registrations));

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon/metrics_http.h"
+#include "daemon/addr.h"
 #include "gdoi/crypto.h"
 #include "gdoi/numbers.h"
 
@@ -224,10 +225,8 @@ static int server_key(struct parse *p, const char *k, const char *v)
 	struct ks_config *c = p->c;
 	uint32_t u;
 	if (!strcmp(k, "listen")) {
-		if (ks_parse_inet(v, &c->listen, false))
-			return cfg_fail(p, "listen: expected IPv4ADDR[:PORT], got '%s'", v);
-		if (!strchr(v, ':'))
-			c->listen.port = GDOI_PORT;
+		if (ks_parse_inet(v, &c->listen, GDOI_PORT, false))
+			return cfg_fail(p, "listen: expected ADDR[:PORT] or [IPv6ADDR][:PORT], got '%s'", v);
 		return 1;
 	}
 	if (!strcmp(k, "state"))
@@ -291,8 +290,8 @@ static int group_key(struct parse *p, const char *k, const char *v)
 		return 1;
 	}
 	if (!strcmp(k, "destination")) {
-		if (ks_parse_inet(v, &g->dest, true))
-			return cfg_fail(p, "destination: expected IPv4ADDR:PORT of the media group");
+		if (ks_parse_inet(v, &g->dest, 0, true))
+			return cfg_fail(p, "destination: expected ADDR:PORT or [IPv6ADDR]:PORT of the media group");
 		return 1;
 	}
 	if (!strcmp(k, "tek_lifetime")) {
@@ -363,9 +362,10 @@ static int group_key(struct parse *p, const char *k, const char *v)
 		return 1;
 	}
 	if (!strcmp(k, "rekey_multicast")) {
-		if (ks_parse_inet(v, &g->mcast_addr, true) || (g->mcast_addr.ip[0] & 0xf0) != 0xe0 ||
-		    !g->mcast_addr.port)
-			return cfg_fail(p, "rekey_multicast: expected a multicast IPv4ADDR:PORT (224.0.0.0/4, port > 0)");
+		if (ks_parse_inet(v, &g->mcast_addr, 0, true) ||
+		    !dm_addr_is_multicast(g->mcast_addr.ip, g->mcast_addr.len) || !g->mcast_addr.port)
+			return cfg_fail(p, "rekey_multicast: expected a multicast ADDR:PORT (224.0.0.0/4) or "
+				    "[IPv6ADDR]:PORT (ff00::/8), port > 0");
 		g->mcast = true;
 		return 1;
 	}
@@ -376,10 +376,8 @@ static int group_key(struct parse *p, const char *k, const char *v)
 		return 1;
 	}
 	if (!strcmp(k, "rekey_interface")) {
-		struct ks_inet a;
-		if (ks_parse_inet(v, &a, false) || a.port)
-			return cfg_fail(p, "rekey_interface: expected the IPv4 address of the interface");
-		memcpy(g->mcast_if, a.ip, 4);
+		if (ks_parse_mcast_if(v, &g->mcast_if))
+			return cfg_fail(p, "rekey_interface: expected the interface's address, name or index");
 		return 1;
 	}
 	if (!strcmp(k, "compat")) {
@@ -493,12 +491,13 @@ static int member_key(struct parse *p, const char *k, const char *v)
 		char buf[400], *save = NULL;
 		snprintf(buf, sizeof(buf), "%s", v);
 		for (char *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
-			struct in_addr a;
-			if (inet_pton(AF_INET, tok, &a) != 1)
-				return cfg_fail(p, "address: expected an IPv4 address A.B.C.D, got '%s'", tok);
+			struct ks_inet a;
+			if (ks_parse_inet(tok, &a, 0, false) || a.port)
+				return cfg_fail(p, "address: expected an IPv4 or IPv6 address (no port), got '%s'",
+						tok);
 			if (m->naddrs >= KS_MAX_MEMBER_ADDRS)
 				return cfg_fail(p, "address: at most %d addresses per member", KS_MAX_MEMBER_ADDRS);
-			memcpy(m->addrs[m->naddrs++], &a, 4);
+			m->addrs[m->naddrs++] = a;
 		}
 		return 1;
 	}
@@ -653,8 +652,14 @@ static int validate(struct parse *p)
 			return cfg_fail(p, "[group %s]: expected an id", g->name);
 		if (!g->nteks)
 			return cfg_fail(p, "[group %s]: expected at least one tek = PROFILE", g->name);
-		if (!g->dest.port && !g->dest.ip[0])
+		if (!g->dest.len)
 			return cfg_fail(p, "[group %s]: expected destination = ADDR:PORT", g->name);
+		/* the pusher's socket is of the group's family: an interface address too */
+		if (g->mcast && g->mcast_if.addr.len && g->mcast_if.addr.len != g->mcast_addr.len)
+			return cfg_fail(p, "[group %s]: rekey_interface is an %s address but rekey_multicast "
+				    "is %s: give an address of that family, or the interface's name",
+				    g->name, g->mcast_if.addr.len == 4 ? "IPv4" : "IPv6",
+				    g->mcast_addr.len == 4 ? "IPv4" : "IPv6");
 		for (size_t j = 0; j < i; j++) {
 			uint32_t a = c->groups[j].id, b = g->id;
 			if (a == b || (g->compat_gdoid && __builtin_bswap32(b) == a) ||
@@ -757,7 +762,7 @@ int ks_config_load(const char *path, const struct ks_overrides *ov, struct ks_co
 		return -1;
 	}
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	c->listen = (struct ks_inet){ { 0, 0, 0, 0 }, GDOI_PORT };
+	c->listen = (struct ks_inet){ .len = 4, .port = GDOI_PORT };
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/gdoi-ks");
 	snprintf(c->admin_socket, sizeof(c->admin_socket), "/run/gdoi-ks/admin.sock");
 	c->p1_lifetime = 86400;
@@ -790,12 +795,11 @@ int ks_config_load(const char *path, const struct ks_overrides *ov, struct ks_co
 		c->nsuites = gdoi_p1_suites_default(GDOI_IKE_AUTH_PSK, 0, false, c->suites, KS_MAX_SUITES);
 	if (!p.failed && ov) {
 		if (ov->listen) {
-			if (ks_parse_inet(ov->listen, &c->listen, false)) {
-				snprintf(err, errlen, "--listen: expected IPv4ADDR[:PORT], got '%s'", ov->listen);
+			if (ks_parse_inet(ov->listen, &c->listen, GDOI_PORT, false)) {
+				snprintf(err, errlen, "--listen: expected ADDR[:PORT] or [IPv6ADDR][:PORT], got '%s'",
+					 ov->listen);
 				goto bad;
 			}
-			if (!strchr(ov->listen, ':'))
-				c->listen.port = GDOI_PORT;
 		}
 		if (ov->state_dir)
 			snprintf(c->state_dir, sizeof(c->state_dir), "%s", ov->state_dir);
@@ -803,10 +807,11 @@ int ks_config_load(const char *path, const struct ks_overrides *ov, struct ks_co
 			snprintf(c->admin_socket, sizeof(c->admin_socket), "%s", ov->admin_socket);
 	}
 	if (!p.failed && !c->local_id_set) {
-		if (memcmp(c->listen.ip, "\0\0\0\0", 4)) {
-			c->local_id.type = GDOI_ID_IPV4_ADDR;
-			c->local_id.len = 4;
-			memcpy(c->local_id.data, c->listen.ip, 4);
+		static const uint8_t any[16];
+		if (memcmp(c->listen.ip, any, c->listen.len)) {	/* ID_IPV4_ADDR / ID_IPV6_ADDR */
+			c->local_id.type = c->listen.len == 4 ? GDOI_ID_IPV4_ADDR : GDOI_ID_IPV6_ADDR;
+			c->local_id.len = c->listen.len;
+			memcpy(c->local_id.data, c->listen.ip, c->listen.len);
 		} else {
 			c->local_id.type = GDOI_ID_FQDN;
 			gethostname((char *)c->local_id.data, KS_MAX_ID - 1);

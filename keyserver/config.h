@@ -37,10 +37,19 @@ const struct ks_esp_suite *ks_esp_suite(uint16_t profile);
 #define KS_MAX_MEMBER_GROUPS 32
 #define KS_MAX_MEMBER_ADDRS 8
 
-/* An IPv4 transport address. */
+/* A transport address: len 4 IPv4, 16 IPv6 (as in struct gdoi_addr). */
 struct ks_inet {
-	uint8_t ip[4];
+	uint8_t len;
+	uint8_t ip[16];
 	uint16_t port;
+};
+
+/* rekey_interface: the interface multicast pushes leave by, given by address, name
+ * or index (resolved when the sender opens, so it may come up after the daemon). */
+struct ks_mcast_if {
+	struct ks_inet addr;		/* len 0 = not by address */
+	char name[16];			/* IF_NAMESIZE; "" = not by name */
+	unsigned index;			/* 0 = not by index */
 };
 
 /* A Phase 1 identity as it travels in the ID payload. */
@@ -78,7 +87,7 @@ struct ks_group_cfg {
 	bool mcast;
 	struct ks_inet mcast_addr;
 	uint8_t mcast_ttl;
-	uint8_t mcast_if[4];
+	struct ks_mcast_if mcast_if;	/* all unset = the kernel's choice */
 	bool unicast;
 	bool unicast_explicit;
 	/* members receive unicast pushes on this port (SA KEK DST 0.0.0.0:port);
@@ -107,11 +116,11 @@ struct ks_member_cfg {
 	bool may_send;
 	unsigned max_ssrcs;
 	bool compat_gdoid;
-	/* "address": the member's IPv4 addresses. With one, its PSK is selected by
-	 * the peer's address (no trial decryption of message 5) and the member is
-	 * refused from any other address. */
+	/* "address": the member's IPv4 and IPv6 addresses (port 0). With one, its PSK
+	 * is selected by the peer's address (no trial decryption of message 5) and the
+	 * member is refused from any other address. */
 	size_t naddrs;
-	uint8_t addrs[KS_MAX_MEMBER_ADDRS][4];
+	struct ks_inet addrs[KS_MAX_MEMBER_ADDRS];
 };
 
 struct ks_config_index;
@@ -166,8 +175,9 @@ const struct ks_member_cfg *ks_config_member(const struct ks_config *c, const ch
 /* The member with this Phase 1 identity (type and data). */
 const struct ks_member_cfg *ks_config_member_by_id(const struct ks_config *c, uint8_t type,
 						    const uint8_t *data, size_t len);
-/* The member one of whose addresses is ip (IPv4), or NULL. */
-const struct ks_member_cfg *ks_config_member_by_addr(const struct ks_config *c, const uint8_t ip[4]);
+/* The member one of whose addresses is the LEN-octet ip (4 or 16), or NULL. */
+const struct ks_member_cfg *ks_config_member_by_addr(const struct ks_config *c, const uint8_t *ip,
+						      size_t len);
 bool ks_member_in_group(const struct ks_member_cfg *m, uint32_t gid);
 
 /* config_index.c: (re)builds c->idx. 0; 1 when member *dup has the same name (*what 0),
@@ -176,7 +186,14 @@ int ks_config_index_build(struct ks_config *c, size_t *dup, size_t *first, int *
 void ks_config_index_free(struct ks_config_index *x);
 
 /* Parsers shared with the admin socket and the test probe. */
-int ks_parse_inet(const char *s, struct ks_inet *out, bool need_port);
+/* ADDR[:PORT] or [V6][:PORT] (daemon/addr.h); a missing port is default_port, or an
+ * error with need_port. */
+int ks_parse_inet(const char *s, struct ks_inet *out, uint16_t default_port, bool need_port);
+/* "A.B.C.D:PORT" / "[V6]:PORT" (56 octets suffice). */
+const char *ks_inet_format(const struct ks_inet *a, char *out, size_t cap);
+/* rekey_interface: an address, a decimal index or an interface name. */
+int ks_parse_mcast_if(const char *s, struct ks_mcast_if *out);
+bool ks_mcast_if_set(const struct ks_mcast_if *i);
 int ks_parse_ident(const char *s, struct ks_ident *out);
 /* "fqdn:x", "ipv4:1.2.3.4", ... for logs and the admin socket. */
 void ks_ident_format(uint8_t type, const uint8_t *data, size_t len, char *out, size_t cap);

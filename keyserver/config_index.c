@@ -45,9 +45,9 @@ static uint64_t hash_id(uint8_t type, const uint8_t *data, size_t len)
 	return fnv(fnv(0xcbf29ce484222325ULL, &type, 1, false), data, len, id_folds(type));
 }
 
-static uint64_t hash_addr(const uint8_t ip[4])
+static uint64_t hash_addr(const uint8_t *ip, size_t len)
 {
-	return fnv(0xcbf29ce484222325ULL, ip, 4, false);
+	return fnv(0xcbf29ce484222325ULL, ip, len, false);
 }
 
 static bool id_eq(const struct ks_member_cfg *m, uint8_t type, const uint8_t *data, size_t len)
@@ -58,10 +58,15 @@ static bool id_eq(const struct ks_member_cfg *m, uint8_t type, const uint8_t *da
 			      : !memcmp(m->id.data, data, len);
 }
 
-static bool has_addr(const struct ks_member_cfg *m, const uint8_t ip[4])
+static bool same_addr(const struct ks_inet *a, const uint8_t *ip, size_t len)
+{
+	return a->len == len && !memcmp(a->ip, ip, len);
+}
+
+static bool has_addr(const struct ks_member_cfg *m, const uint8_t *ip, size_t len)
 {
 	for (size_t i = 0; i < m->naddrs; i++)
-		if (!memcmp(m->addrs[i], ip, 4))
+		if (same_addr(&m->addrs[i], ip, len))
 			return true;
 	return false;
 }
@@ -130,9 +135,10 @@ int ks_config_index_build(struct ks_config *c, size_t *dup, size_t *first, int *
 			/* the same address twice in one member is harmless */
 			bool seen = false;
 			for (size_t b = 0; b < a; b++)
-				seen |= !memcmp(m->addrs[a], m->addrs[b], 4);
+				seen |= same_addr(&m->addrs[a], m->addrs[b].ip, m->addrs[b].len);
+			const struct ks_inet *ad = &m->addrs[a];
 			if (!seen)
-				INSERT(x->by_addr, hash_addr(m->addrs[a]), has_addr(o, m->addrs[a]));
+				INSERT(x->by_addr, hash_addr(ad->ip, ad->len), has_addr(o, ad->ip, ad->len));
 		}
 	}
 	return 0;
@@ -169,17 +175,18 @@ const struct ks_member_cfg *ks_config_member_by_id(const struct ks_config *c, ui
 	return NULL;
 }
 
-const struct ks_member_cfg *ks_config_member_by_addr(const struct ks_config *c, const uint8_t ip[4])
+const struct ks_member_cfg *ks_config_member_by_addr(const struct ks_config *c, const uint8_t *ip,
+						      size_t len)
 {
 	const struct ks_config_index *x = c->idx;
 	if (!x) {
 		for (size_t i = 0; i < c->nmembers; i++)
-			if (has_addr(&c->members[i], ip))
+			if (has_addr(&c->members[i], ip, len))
 				return &c->members[i];
 		return NULL;
 	}
-	for (size_t s = hash_addr(ip) & x->mask; x->by_addr[s]; s = (s + 1) & x->mask)
-		if (has_addr(&c->members[x->by_addr[s] - 1], ip))
+	for (size_t s = hash_addr(ip, len) & x->mask; x->by_addr[s]; s = (s + 1) & x->mask)
+		if (has_addr(&c->members[x->by_addr[s] - 1], ip, len))
 			return &c->members[x->by_addr[s] - 1];
 	return NULL;
 }

@@ -28,15 +28,46 @@ bool ks_parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
 	return true;
 }
 
-int ks_parse_inet(const char *s, struct ks_inet *out, bool need_port)
+int ks_parse_inet(const char *s, struct ks_inet *out, uint16_t default_port, bool need_port)
 {
 	struct dm_addr a;
 
-	if (dm_addr_parse(s, 0, need_port ? DM_ADDR_NEED_PORT : 0, &a) || a.family != AF_INET)
+	if (dm_addr_parse(s, default_port, need_port ? DM_ADDR_NEED_PORT : 0, &a))
 		return -1;
-	memcpy(out->ip, a.ip, sizeof out->ip);
+	memset(out, 0, sizeof *out);
+	out->len = a.family == AF_INET ? 4 : 16;
+	memcpy(out->ip, a.ip, out->len);
 	out->port = a.port;
 	return 0;
+}
+
+const char *ks_inet_format(const struct ks_inet *a, char *out, size_t cap)
+{
+	dm_addr_format(a->ip, a->len, a->port, out, cap);
+	return out;
+}
+
+int ks_parse_mcast_if(const char *s, struct ks_mcast_if *out)
+{
+	uint32_t index;
+
+	memset(out, 0, sizeof *out);
+	if (!ks_parse_inet(s, &out->addr, 0, false))
+		return out->addr.port ? -1 : 0;
+	if (ks_parse_u32(s, 1, UINT32_MAX, &index)) {
+		out->index = index;
+		return 0;
+	}
+	/* a name the kernel could hold: IF_NAMESIZE with its NUL, no '/', ':' or blanks */
+	if (!*s || strlen(s) >= sizeof out->name || strpbrk(s, "/: \t"))
+		return -1;
+	snprintf(out->name, sizeof out->name, "%s", s);
+	return 0;
+}
+
+bool ks_mcast_if_set(const struct ks_mcast_if *i)
+{
+	return i->addr.len || i->name[0] || i->index;
 }
 
 static const struct { const char *name; uint8_t type; } id_types[] = {

@@ -130,22 +130,33 @@ static void sig_params(const struct ks_group *g, uint16_t *alg, uint16_t *hash, 
 
 /* ---- policy ------------------------------------------------------------- */
 
+/* An address selector: ID_IPV4_ADDR or ID_IPV6_ADDR (RFC 2407 §4.6.2.1). A wildcard
+ * (0.0.0.0, or the dual-stack [::]) goes as 0.0.0.0, as before IPv6 was served. */
+static struct gdoi_selector addr_selector(const struct ks_inet *a, uint16_t port)
+{
+	static const uint8_t any[16];
+	struct gdoi_selector s = { .id_type = GDOI_ID_IPV4_ADDR, .addr_len = 4, .port = port };
+	if (a->len == 16 && memcmp(a->ip, any, 16)) {
+		s.id_type = GDOI_ID_IPV6_ADDR;
+		s.addr_len = 16;
+	}
+	if (a->len == s.addr_len)
+		memcpy(s.addr, a->ip, s.addr_len);
+	return s;
+}
+
 static void kek_descriptor(const struct ks_group *g, struct gdoi_kek_policy *k, int64_t now)
 {
 	const struct ks_group_cfg *c = g->cfg;
 	const struct ks_config *kc = g->ks->cfg;
 	k->protocol = 17;
-	k->src = (struct gdoi_selector){ .id_type = GDOI_ID_IPV4_ADDR, .port = kc->listen.port, .addr_len = 4 };
-	memcpy(k->src.addr, kc->listen.ip, 4);
+	k->src = addr_selector(&kc->listen, kc->listen.port);
 	/* DST: the multicast rekey address, or for unicast-only delivery 0.0.0.0 and
-	 * rekey_port (pushes go to each member's address at that port; the reference
-	 * member binds its rekey socket there), or port 0 without it (each member then
-	 * receives pushes on the address and port it registered from). */
-	k->dst = (struct gdoi_selector){ .id_type = GDOI_ID_IPV4_ADDR, .addr_len = 4, .port = c->rekey_port };
-	if (c->mcast) {
-		memcpy(k->dst.addr, c->mcast_addr.ip, 4);
-		k->dst.port = c->mcast_addr.port;
-	}
+	 * rekey_port (pushes go to each member's address, of either family, at that port;
+	 * the reference member binds its rekey socket there), or port 0 without it (each
+	 * member then receives pushes on the address and port it registered from). */
+	static const struct ks_inet unicast = { .len = 4 };
+	k->dst = addr_selector(c->mcast ? &c->mcast_addr : &unicast, c->mcast ? c->mcast_addr.port : c->rekey_port);
 	k->alg = g->rec.has_kek ? g->rec.kek_alg : c->kek_alg;
 	k->key_bits = g->rec.has_kek ? g->rec.kek_bits : c->kek_bits;
 	int64_t left = g->rec.kek_created ? g->rec.kek_created + c->kek_lifetime - now : c->kek_lifetime;
@@ -168,12 +179,19 @@ static void tek_descriptor(const struct ks_group *g, struct gdoi_tek *t, uint32_
 	*t = (struct gdoi_tek){ .kind = ks_group_tek_proto(g) == GDOI_TEK_PROTO_REF_SRTP ? GDOI_TEK_REF_SRTP
 										  : GDOI_TEK_SRTP, .spi = spi,
 		.src = { .id_type = GDOI_ID_IPV4_ADDR_SUBNET, .addr_len = 8 },	/* any sender */
-		.dst = { .id_type = GDOI_ID_IPV4_ADDR, .port = c->dest.port, .addr_len = 4 },
 		.u.srtp = { .profile = profile,
 			    .flags = (uint8_t)((c->srtcp ? GDOI_SRTP_FLAG_SRTCP : 0) | (c->mki ? GDOI_SRTP_FLAG_MKI : 0)),
 			    .lifetime = lifetime ? lifetime : 1, .replay_window = c->replay_window,
 			    .ssrc_assigned = c->ssrc_assigned, .allow_repeat_tx = c->allow_repeat_tx } };
-	memcpy(t->dst.addr, c->dest.ip, 4);
+	if (c->dest.len == 16) {	/* ID_IPV6_ADDR, senders ::/0 as ID_IPV6_ADDR_SUBNET */
+		t->src = (struct gdoi_selector){ .id_type = GDOI_ID_IPV6_ADDR_SUBNET, .addr_len = 32 };
+		t->dst = (struct gdoi_selector){ .id_type = GDOI_ID_IPV6_ADDR, .port = c->dest.port,
+						 .addr_len = 16 };
+	} else {
+		t->dst = (struct gdoi_selector){ .id_type = GDOI_ID_IPV4_ADDR, .port = c->dest.port,
+						 .addr_len = 4 };
+	}
+	memcpy(t->dst.addr, c->dest.ip, t->dst.addr_len);
 	const struct ks_esp_suite *e = ks_esp_suite(profile);
 	if (e) {	/* ESP TEK (RFC 6407 §5.5.1): tunnel mode, UDP to the destination */
 		t->kind = GDOI_TEK_ESP;
@@ -506,30 +524,6 @@ static bool teks_match_cfg(const struct ks_group *g)
 	return cur == g->cfg->nteks;
 }
 
-static void open_mcast(struct ks_group *g)
-{
-	const struct ks_group_cfg *c = g->cfg;
-	if (!c->mcast || g->mcast_open)
-		return;
-	struct sockaddr_in any = { .sin_family = AF_INET };
-	memcpy(&any.sin_addr, c->mcast_if, 4);
-	char ifs[16];
-	snprintf(ifs, sizeof(ifs), "%u.%u.%u.%u", c->mcast_if[0], c->mcast_if[1], c->mcast_if[2], c->mcast_if[3]);
-	int rc = uv_udp_init(g->ks->loop, &g->mcast);
-	if (!rc)
-		g->mcast_open = true;
-	if (!rc)
-		rc = uv_udp_bind(&g->mcast, (const struct sockaddr *)&any, 0);
-	if (!rc && memcmp(c->mcast_if, "\0\0\0\0", 4))
-		rc = uv_udp_set_multicast_interface(&g->mcast, ifs);
-	if (!rc)
-		rc = uv_udp_set_multicast_ttl(&g->mcast, c->mcast_ttl);
-	if (!rc)
-		rc = uv_udp_set_multicast_loop(&g->mcast, 1);
-	if (rc)
-		ks_log(KS_ERR, "group %s: multicast sender (interface %s): %s", c->name, ifs, uv_strerror(rc));
-}
-
 int ks_group_open(struct ks *ks, const struct ks_group_cfg *cfg, struct ks_group **out)
 {
 	struct ks_group *g = calloc(1, sizeof(*g));
@@ -596,7 +590,7 @@ int ks_group_open(struct ks *ks, const struct ks_group_cfg *cfg, struct ks_group
 	ks_group_build_policy(g, now);
 	uv_timer_init(ks->loop, &g->timer);
 	g->timer.data = g;
-	open_mcast(g);
+	ks_mcast_open(g);
 	*out = g;
 	return 0;
 fail:
@@ -611,15 +605,10 @@ fail:
 
 bool ks_group_reconfigure(struct ks_group *g, const struct ks_group_cfg *cfg)
 {
-	bool mcast_changed = cfg->mcast != g->cfg->mcast || memcmp(cfg->mcast_if, g->cfg->mcast_if, 4) ||
-			     cfg->mcast_ttl != g->cfg->mcast_ttl;
 	/* compat changes the TEK form and the SPI size: new TEKs */
 	bool form_changed = cfg->compat_gdoid != g->cfg->compat_gdoid;
 	g->cfg = cfg;
-	if (mcast_changed && g->mcast_open) {
-		uv_udp_set_multicast_ttl(&g->mcast, cfg->mcast_ttl);
-	}
-	open_mcast(g);
+	ks_mcast_open(g);	/* interface and hop limit anew */
 	ks_group_load_senders(g);
 	ks_group_build_policy(g, ks_unix_now());
 	return form_changed || !teks_match_cfg(g);

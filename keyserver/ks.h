@@ -37,6 +37,7 @@ struct ks_group {
 	uv_timer_t timer;
 	uv_udp_t mcast;			/* multicast sender (when configured) */
 	bool mcast_open;
+	int mcast_family;		/* of the open sender */
 	uint64_t pushes;		/* sent since start */
 	uint64_t push_mcast, push_unicast;	/* datagrams of those pushes, by transport */
 	uint64_t registrations;		/* completed since start */
@@ -81,6 +82,7 @@ struct ks {
 	struct ks_registrar *reg;
 	struct ipc_server *admin;	/* the admin socket (admin.c) */
 	uv_udp_t udp;
+	int udp_family;			/* AF_INET, or AF_INET6 (dual-stack on [::]) */
 	uv_timer_t expire_timer;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	struct dm_metrics_http *metrics;	/* the metrics listener, when configured */
@@ -124,10 +126,15 @@ struct ks_group *ks_find_group(struct ks *ks, uint32_t wire_id);
 uint8_t ks_group_tek_proto(const struct ks_group *g);
 struct ks_group *ks_find_group_ref(struct ks *ks, const char *ref);
 
+/* ---- mcast.c ---- */
+/* Opens the group's multicast sender, or applies interface and hop limit to it
+ * again (after a reload); failures are logged. */
+void ks_mcast_open(struct ks_group *g);
+
 /* ---- registrar.c ---- */
 int ks_registrar_new(struct ks *ks, struct ks_registrar **out, char *err, size_t errlen);
 void ks_registrar_free(struct ks_registrar *r);
-void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *from);
+void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr *from);
 void ks_registrar_expire(struct ks *ks);
 /* (Re)starts ks->expire_timer at the engine's deadline (at most 1 s away). */
 void ks_registrar_arm(struct ks *ks);
@@ -156,8 +163,10 @@ int ks_evict(struct ks *ks, const char *member);
 /* Pushes the current TEKs with the new sender list (after a sender registered). */
 int ks_rekey_senders(struct ks_group *g);
 int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const struct ks_pending *pe,
-		      const struct sockaddr_in *to);
-int ks_send_to(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *to);
+		      const struct ks_inet *to);
+/* One datagram from the listening socket (IPv4 destinations reach IPv4 peers of a
+ * dual-stack socket as ::ffff:A.B.C.D). */
+int ks_send_to(struct ks *ks, const uint8_t *msg, size_t len, const struct ks_inet *to);
 
 /* ---- admin.c ---- */
 int ks_admin_open(struct ks *ks, const char *path, struct ipc_server **out);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/addr.h"
 #include "daemon/dir.h"
 #include "daemon/harden.h"
 #include "daemon/metrics_http.h"
@@ -76,14 +77,36 @@ static void on_udp(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf, const struct
 		ks_log(KS_WARN, "UDP receive: %s", uv_strerror((int)nread));
 		return;
 	}
-	if (!addr || nread == 0 || addr->sa_family != AF_INET)
+	if (!addr || nread == 0 || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
 		return;
 	if (flags & UV_UDP_PARTIAL) {
 		ks->dropped++;
 		ks_log_limited(KS_WARN, "truncated datagram", "truncated datagram dropped");
 		return;
 	}
-	ks_registrar_input(ks, (const uint8_t *)buf->base, (size_t)nread, (const struct sockaddr_in *)addr);
+	ks_registrar_input(ks, (const uint8_t *)buf->base, (size_t)nread, addr);
+}
+
+/* One socket: an IPv6 listen address serves IPv6 only, except [::], which is
+ * dual-stack whatever net.ipv6.bindv6only says (IPv4 peers arrive as
+ * ::ffff:A.B.C.D and are unmapped in the registrar; docs/keyserver.md). */
+static int listen_bind(struct ks *ks)
+{
+	static const uint8_t any6[16];
+	const struct ks_inet *l = &ks->cfg->listen;
+	struct sockaddr_storage sa;
+	uv_os_fd_t fd;
+	int rc;
+
+	dm_sockaddr_make(ks->udp_family, l->ip, l->len, l->port, &sa);
+	if (ks->udp_family == AF_INET6) {
+		int v6only = memcmp(l->ip, any6, 16) != 0;
+		if ((rc = uv_fileno((uv_handle_t *)&ks->udp, &fd)))
+			return rc;
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)))
+			return uv_translate_sys_error(errno);
+	}
+	return uv_udp_bind(&ks->udp, (const struct sockaddr *)&sa, 0);
 }
 
 /* ---- groups ---------------------------------------------------------------------- */
@@ -292,7 +315,8 @@ int main(int argc, char **argv)
 		ks_log(KS_ERR, "%s", err);
 		goto out;
 	}
-	uv_udp_init(ks.loop, &ks.udp);
+	ks.udp_family = ks.cfg->listen.len == 4 ? AF_INET : AF_INET6;
+	uv_udp_init_ex(ks.loop, &ks.udp, (unsigned)ks.udp_family);
 	ks.udp.data = &ks;
 	uv_timer_init(ks.loop, &ks.expire_timer);
 	ks.expire_timer.data = &ks;
@@ -305,12 +329,9 @@ int main(int argc, char **argv)
 	uv_signal_start(&ks.sig_hup, on_signal, SIGHUP);
 	/* Bound before the groups open: a rekey at start (TEK set changed) is pushed
 	 * from this socket, and an unbound one would be bound to an ephemeral port. */
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(ks.cfg->listen.port) };
-	memcpy(&sa.sin_addr, ks.cfg->listen.ip, 4);
-	rc = uv_udp_bind(&ks.udp, (const struct sockaddr *)&sa, 0);
 	char la[64];
-	snprintf(la, sizeof(la), "%u.%u.%u.%u:%u", ks.cfg->listen.ip[0], ks.cfg->listen.ip[1],
-		 ks.cfg->listen.ip[2], ks.cfg->listen.ip[3], ks.cfg->listen.port);
+	ks_inet_format(&ks.cfg->listen, la, sizeof(la));
+	rc = listen_bind(&ks);
 	if (rc) {
 		ks_log(KS_ERR, "cannot listen on UDP %s: %s", la, uv_strerror(rc));
 		goto fail_loop;

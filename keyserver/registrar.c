@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/addr.h"
 #include "daemon/cred.h"
 #include "gdoi/cert.h"
 #include "gdoi/err.h"
@@ -68,10 +69,7 @@ static void fmt_id(const struct gdoi_id *id, char *out, size_t cap)
 
 static void fmt_addr(const struct gdoi_addr *a, char *out, size_t cap)
 {
-	if (a->len == 4)
-		snprintf(out, cap, "%u.%u.%u.%u:%u", a->ip[0], a->ip[1], a->ip[2], a->ip[3], a->port);
-	else
-		snprintf(out, cap, "?:%u", a->port);
+	dm_addr_format(a->ip, a->len, a->port, out, cap);
 }
 
 /* ---- callbacks --------------------------------------------------------------- */
@@ -217,8 +215,8 @@ int ks_registrar_new(struct ks *ks, struct ks_registrar **out, char *err, size_t
 				.id = { .type = m->id.type, .data = GDOI_BYTES(m->id.data, m->id.len) },
 				.key = GDOI_BYTES(m->psk, m->psk_len) };
 			if (m->naddrs) {
-				ps->addr.len = 4;
-				memcpy(ps->addr.ip, m->addrs[k], 4);
+				ps->addr.len = m->addrs[k].len;
+				memcpy(ps->addr.ip, m->addrs[k].ip, m->addrs[k].len);
 			}
 		} while (++k < m->naddrs);
 	}
@@ -316,14 +314,6 @@ int ks_registrar_push(struct ks *ks, const struct gdoi_gcks_push_cfg *d, const s
 
 /* ---- output and events ------------------------------------------------------------ */
 
-static void to_sockaddr(const struct gdoi_addr *a, struct sockaddr_in *sin)
-{
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons(a->port);
-	memcpy(&sin->sin_addr, a->ip, 4);
-}
-
 static void registered(struct ks *ks, const struct gdoi_gcks_event *ev, const char *peer)
 {
 	struct ks_group *g = ks_find_group(ks, ev->group_id);
@@ -343,8 +333,8 @@ static void registered(struct ks *ks, const struct gdoi_gcks_event *ev, const ch
 	       g->cfg->name, m->name, ids, peer, ev->group_id != g->id ? " (byte-swapped group id)" : "",
 	       g->rec.seq, n);
 	struct ks_pending *pe = &ks->reg->pend[m - ks->cfg->members];
-	struct sockaddr_in from;
-	to_sockaddr(&ev->peer, &from);
+	struct ks_inet from = { .len = ev->peer.len, .port = ev->peer.port };
+	memcpy(from.ip, ev->peer.ip, sizeof from.ip);
 	if (pe->used && pe->gid == g->id)
 		ks_rekey_catch_up(g, m, pe, &from);
 	pe->used = false;
@@ -441,16 +431,20 @@ static struct ks_group *mcast_group(struct ks *ks, const struct gdoi_addr *to)
 	for (size_t i = 0; i < ks->ngroups; i++) {
 		struct ks_group *g = ks->groups[i];
 		const struct ks_group_cfg *c = g->cfg;
-		if (c->mcast && g->mcast_open && c->mcast_addr.port == to->port && !memcmp(c->mcast_addr.ip, to->ip, 4))
+		if (c->mcast && g->mcast_open && c->mcast_addr.len == to->len && c->mcast_addr.port == to->port &&
+		    !memcmp(c->mcast_addr.ip, to->ip, to->len))
 			return g;
 	}
 	return NULL;
 }
 
-static void send_mcast(struct ks_group *g, const uint8_t *msg, size_t len, const struct sockaddr_in *to)
+/* By the group's own sender (keyserver/mcast.c: its family, interface and hop limit). */
+static void send_mcast(struct ks_group *g, const uint8_t *msg, size_t len, const struct gdoi_addr *to)
 {
+	struct sockaddr_storage ss;
 	uv_buf_t b = uv_buf_init((char *)msg, (unsigned)len);
-	int rc = uv_udp_try_send(&g->mcast, &b, 1, (const struct sockaddr *)to);
+	int rc = dm_sockaddr_make(g->mcast_family, to->ip, to->len, to->port, &ss) ?
+		 uv_udp_try_send(&g->mcast, &b, 1, (const struct sockaddr *)&ss) : UV_EAFNOSUPPORT;
 	if (rc < 0)
 		ks_log(KS_WARN, "group %s: multicast push failed: %s", g->cfg->name, uv_strerror(rc));
 }
@@ -462,13 +456,14 @@ static void drain(struct ks *ks, size_t len)
 	struct gdoi_gcks *e = ks->reg->engine;
 	struct gdoi_out o;
 	while (gdoi_gcks_next_out(e, &o)) {
-		struct sockaddr_in to;
-		to_sockaddr(&o.to, &to);
-		struct ks_group *g = o.to.len == 4 && (o.to.ip[0] & 0xf0) == 0xe0 ? mcast_group(ks, &o.to) : NULL;
-		if (g)
-			send_mcast(g, o.buf, o.len, &to);
-		else
+		struct ks_group *g = dm_addr_is_multicast(o.to.ip, o.to.len) ? mcast_group(ks, &o.to) : NULL;
+		if (g) {
+			send_mcast(g, o.buf, o.len, &o.to);
+		} else {
+			struct ks_inet to = { .len = o.to.len, .port = o.to.port };
+			memcpy(to.ip, o.to.ip, sizeof to.ip);
 			ks_send_to(ks, o.buf, o.len, &to);
+		}
 	}
 	struct gdoi_gcks_event ev;
 	while (gdoi_gcks_next_event(e, &ev))
@@ -479,10 +474,14 @@ static void drain(struct ks *ks, size_t len)
 
 /* ---- input ---------------------------------------------------------------------- */
 
-void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *from)
+void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr *from)
 {
-	struct gdoi_addr peer = { .len = 4, .port = ntohs(from->sin_port) };
-	memcpy(peer.ip, &from->sin_addr, 4);
+	struct gdoi_addr peer = { 0 };
+	/* an IPv4 peer of a dual-stack socket is IPv4 here (::ffff: unmapped), so its
+	 * cookie, address-bound PSK and recorded address are those of an IPv4 socket */
+	peer.len = (uint8_t)dm_sockaddr_split(from, peer.ip, &peer.port);
+	if (!peer.len)
+		return;
 	gdoi_gcks_input(ks->reg->engine, msg, len, &peer, now_of(ks));
 	drain(ks, len);
 }

@@ -24,10 +24,12 @@
  * a second push under the new KEK, delivered as configured.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/addr.h"
 #include "gdoi/crypto.h"
 #include "gdoi/err.h"
 #include "gdoi/gcks.h"
@@ -36,14 +38,17 @@
 #include "keyserver/ks.h"
 #include "keyserver/log.h"
 
-int ks_send_to(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr_in *to)
+int ks_send_to(struct ks *ks, const uint8_t *msg, size_t len, const struct ks_inet *to)
 {
+	struct sockaddr_storage sa;
+	char a[64];
+	int rc = -EAFNOSUPPORT;
+
 	uv_buf_t b = uv_buf_init((char *)msg, (unsigned)len);
-	int rc = uv_udp_try_send(&ks->udp, &b, 1, (const struct sockaddr *)to);
+	if (dm_sockaddr_make(ks->udp_family, to->ip, to->len, to->port, &sa))
+		rc = uv_udp_try_send(&ks->udp, &b, 1, (const struct sockaddr *)&sa);
 	if (rc < 0) {
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &to->sin_addr, a, sizeof(a));
-		ks_log(KS_WARN, "send to %s:%u failed: %s", a, ntohs(to->sin_port), uv_strerror(rc));
+		ks_log(KS_WARN, "send to %s failed: %s", ks_inet_format(to, a, sizeof(a)), uv_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -74,7 +79,7 @@ static void add_member(void *ctx, const struct ks_member_rec *m)
 	struct dests *d = ctx;
 	struct ks_inet a;
 	const struct ks_member_cfg *mc = ks_config_member(d->g->ks->cfg, m->name);
-	if (!mc || ks_parse_inet(m->addr, &a, true))
+	if (!mc || ks_parse_inet(m->addr, &a, 0, true))
 		return;
 	if ((d->has_compat && mc->compat_gdoid) != d->compat_pass)
 		return;
@@ -84,8 +89,8 @@ static void add_member(void *ctx, const struct ks_member_rec *m)
 	}
 	/* rekey_port: the SA KEK's DST port, where the member listens for pushes */
 	struct gdoi_gcks_push_dest *t = &d->v[d->n];
-	t->to = (struct gdoi_addr){ .len = 4, .port = d->g->cfg->rekey_port ? d->g->cfg->rekey_port : a.port };
-	memcpy(t->to.ip, a.ip, 4);
+	t->to = (struct gdoi_addr){ .len = a.len, .port = d->g->cfg->rekey_port ? d->g->cfg->rekey_port : a.port };
+	memcpy(t->to.ip, a.ip, a.len);
 	d->ids[d->n] = (struct gdoi_id){ .type = mc->id.type, .data = GDOI_BYTES(mc->id.data, mc->id.len) };
 	t->member = &d->ids[d->n];
 	d->n++;
@@ -110,8 +115,8 @@ static int deliver(struct ks_group *g, const struct gdoi_push_params *p, const s
 	d->has_compat = p6 != NULL;
 	bool mcast = c->mcast && !unicast_only && g->mcast_open;
 	if (mcast) {
-		d->v[0].to = (struct gdoi_addr){ .len = 4, .port = c->mcast_addr.port };
-		memcpy(d->v[0].to.ip, c->mcast_addr.ip, 4);
+		d->v[0].to = (struct gdoi_addr){ .len = c->mcast_addr.len, .port = c->mcast_addr.port };
+		memcpy(d->v[0].to.ip, c->mcast_addr.ip, c->mcast_addr.len);
 		d->n = 1;
 	}
 	if (c->unicast || unicast_only)
@@ -139,10 +144,9 @@ static int deliver(struct ks_group *g, const struct gdoi_push_params *p, const s
 	g->pushes++;
 	g->push_mcast += mcast;
 	g->push_unicast += unicast;
-	char mc[40] = "no multicast";
+	char mc[80] = "no multicast", ma[64];
 	if (mcast)
-		snprintf(mc, sizeof(mc), "multicast to %u.%u.%u.%u:%u", c->mcast_addr.ip[0], c->mcast_addr.ip[1],
-			 c->mcast_addr.ip[2], c->mcast_addr.ip[3], c->mcast_addr.port);
+		snprintf(mc, sizeof(mc), "multicast to %s", ks_inet_format(&c->mcast_addr, ma, sizeof(ma)));
 	ks_log(KS_INFO, "group %s: push SEQ %u (%s): %s, unicast to %u member(s)%s", c->name, p->seq, what, mc,
 	       unicast, c->push_retransmits ? ", retransmitted" : "");
 	return 0;
@@ -371,7 +375,7 @@ out:
  * whose push was built for the old KEK's holders.
  */
 int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const struct ks_pending *pe,
-		      const struct sockaddr_in *to)
+		      const struct ks_inet *to)
 {
 	if (!g->rec.has_kek || !pe->has_kek)
 		return 0;	/* no KEK: nothing can be pushed (a KEK-less group re-registers) */
@@ -420,8 +424,8 @@ int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const s
 		ndels = 0;	/* no Deletes of its SRTP TEKs (see ks_rekey_teks) */
 	struct gdoi_push_params pp = params(g, kek, seq, u, !same_kek || g->cfg->compat_gdoid, dels, ndels);
 	struct gdoi_id id = { .type = m->id.type, .data = GDOI_BYTES(m->id.data, m->id.len) };
-	struct gdoi_gcks_push_dest dest = { .to = { .len = 4, .port = ntohs(to->sin_port) }, .member = &id };
-	memcpy(dest.to.ip, &to->sin_addr, 4);
+	struct gdoi_gcks_push_dest dest = { .to = { .len = to->len, .port = to->port }, .member = &id };
+	memcpy(dest.to.ip, to->ip, to->len);
 	if (g->cfg->rekey_port)
 		dest.to.port = g->cfg->rekey_port;
 	struct gdoi_gcks_push_cfg pc = push_cfg(g);

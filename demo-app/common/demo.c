@@ -6,6 +6,8 @@
 #include "srtp-bridge/gdoisrtp.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,20 +25,104 @@ void demo_log(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-bool demo_parse_addr(const char *s, struct sockaddr_in *sin)
+bool demo_parse_addr(const char *s, struct sockaddr_storage *sa, socklen_t *len)
 {
 	char host[64];
-	const char *colon = strrchr(s, ':');
-	if (!colon || (size_t)(colon - s) >= sizeof(host))
+	const char *colon = strrchr(s, ':'), *h = s;
+	size_t hl = colon ? (size_t)(colon - s) : 0;
+	if (*s == '[') {	/* [V6]:PORT */
+		if (hl < 2 || s[hl - 1] != ']')
+			return false;
+		h = s + 1;
+		hl -= 2;
+	}
+	if (!colon || hl >= sizeof(host))
 		return false;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
+	memcpy(host, h, hl);
+	host[hl] = '\0';
 	char *end;
 	unsigned long port = strtoul(colon + 1, &end, 10);
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((uint16_t)port);
-	return *end == '\0' && port > 0 && port < 65536 && inet_pton(AF_INET, host, &sin->sin_addr) == 1;
+	if (*end || port == 0 || port > 65535)
+		return false;
+	memset(sa, 0, sizeof(*sa));
+	struct sockaddr_in *sin = (struct sockaddr_in *)sa;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
+	if (h == s && inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+		return true;
+	}
+	if (h != s && inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+		return true;
+	}
+	return false;
+}
+
+void demo_join_addr(const char *addr, unsigned port, char *out, size_t cap)
+{
+	snprintf(out, cap, strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr, port);
+}
+
+/* IFACE as an interface index: a name, or a decimal index; 0 when neither. */
+static unsigned iface_index(const char *iface)
+{
+	char *end;
+	unsigned long i = strtoul(iface, &end, 10);
+	if (*iface && !*end)
+		return (unsigned)i;
+	return if_nametoindex(iface);
+}
+
+int demo_mcast_send_opts(int fd, int family, const char *iface, int ttl)
+{
+	unsigned char t = (unsigned char)ttl, loop = 1;
+	int hops = ttl, loop6 = 1;
+	if (family == AF_INET6) {
+		unsigned index = iface_index(iface);
+		if (!index) {
+			errno = ENODEV;
+			return -1;
+		}
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &index, sizeof(index)) ||
+		       setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) ||
+		       setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &loop6, sizeof(loop6)) ? -1 : 0;
+	}
+	struct ip_mreqn mr = { 0 };
+	if (inet_pton(AF_INET, iface, &mr.imr_address) != 1 && !(mr.imr_ifindex = (int)iface_index(iface))) {
+		errno = ENODEV;
+		return -1;
+	}
+	return setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr)) ||
+	       setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &t, 1) ||
+	       setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, 1) ? -1 : 0;
+}
+
+int demo_mcast_join(int fd, const struct sockaddr_storage *sa, const char *iface)
+{
+	if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		struct ipv6_mreq mr = { .ipv6mr_multiaddr = s6->sin6_addr, .ipv6mr_interface = iface_index(iface) };
+		if (!IN6_IS_ADDR_MULTICAST(&s6->sin6_addr))
+			return 0;
+		if (!mr.ipv6mr_interface) {
+			errno = ENODEV;
+			return -1;
+		}
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof(mr));
+	}
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+	struct ip_mreqn mr = { .imr_multiaddr = s4->sin_addr };
+	if (!IN_MULTICAST(ntohl(s4->sin_addr.s_addr)))
+		return 0;
+	if (inet_pton(AF_INET, iface, &mr.imr_address) != 1 && !(mr.imr_ifindex = (int)iface_index(iface))) {
+		errno = ENODEV;
+		return -1;
+	}
+	return setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr));
 }
 
 /* ITU-T G.711 µ-law, the classic segment encoder. */

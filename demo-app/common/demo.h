@@ -4,6 +4,7 @@
 #define DEMO_H
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,8 +16,16 @@
 #define PCMU_FRAME 160		/* 20 ms at 8 kHz */
 #define PCMU_PT 0
 
-/* "239.1.2.3:5004" -> sin; false on error. */
-bool demo_parse_addr(const char *s, struct sockaddr_in *sin);
+/* "239.1.2.3:5004" or "[ff0e::1234]:5004" -> a socket address of its family (its
+ * length in *len); false on error. */
+bool demo_parse_addr(const char *s, struct sockaddr_storage *sa, socklen_t *len);
+/* "ADDR:PORT" / "[V6]:PORT" of a TEK destination as the snapshot gives it. */
+void demo_join_addr(const char *addr, unsigned port, char *out, size_t cap);
+/* Multicast sending on fd (of sa's family) by the interface IFACE: an IPv4 address
+ * or, for both families, an interface name or index. 0, or -1 with errno. */
+int demo_mcast_send_opts(int fd, int family, const char *iface, int ttl);
+/* Joins the group of sa (when it is multicast) on IFACE, as above. */
+int demo_mcast_join(int fd, const struct sockaddr_storage *sa, const char *iface);
 /* Log to stderr with the program name. */
 void demo_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern const char *demo_prog;

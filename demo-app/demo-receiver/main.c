@@ -23,8 +23,10 @@ static int usage(int rc)
 	fprintf(rc ? stderr : stdout,
 		"usage: demo-receiver --group NAME [options]\n"
 		"  --socket PATH        sidecar socket (default " GDOISRTP_DEFAULT_SOCKET ")\n"
-		"  --listen ADDR:PORT   multicast group and port (default: the TEK's destination)\n"
-		"  --interface ADDR     interface address to join on (default 127.0.0.1)\n"
+		"  --listen ADDR:PORT   multicast group and port, [IPv6]:PORT too (default: the TEK's\n"
+		"                       destination)\n"
+		"  --interface IF       interface to join on: IPv4 address, name or index\n"
+		"                       (default 127.0.0.1, or lo for IPv6)\n"
 		"  --seconds N          stop after N seconds (default 60)\n"
 		"  --idle N             stop when no packet came for N seconds after the first (default 3)\n"
 		"  --out-raw FILE       write the µ-law payload octets\n"
@@ -39,7 +41,7 @@ static int usage(int rc)
 int main(int argc, char **argv)
 {
 	demo_prog = "demo-receiver";
-	const char *sock = NULL, *group = NULL, *listen_at = NULL, *iface = "127.0.0.1";
+	const char *sock = NULL, *group = NULL, *listen_at = NULL, *iface = NULL;
 	const char *raw_path = NULL, *wav_path = NULL, *report = NULL;
 	long seconds = 60, idle = 3;
 	struct gdoisrtp_session_config cfg = { 0 };
@@ -86,27 +88,26 @@ int main(int argc, char **argv)
 		demo_log("session: %s", gdoisrtp_strerror(rc));
 		return 1;
 	}
-	struct sockaddr_in at;
+	struct sockaddr_storage at;
+	socklen_t atlen;
 	char buf[80];
 	if (!listen_at) {
 		struct gdoisrtp_tek_info ti;
 		gdoisrtp_snapshot_tek(first, 0, &ti);
-		snprintf(buf, sizeof(buf), "%s:%u", ti.dst_addr, ti.dst_port);
+		demo_join_addr(ti.dst_addr, ti.dst_port, buf, sizeof(buf));
 		listen_at = buf;
 	}
 	gdoisrtp_snapshot_free(first);
-	if (!demo_parse_addr(listen_at, &at))
+	if (!demo_parse_addr(listen_at, &at, &atlen))
 		return usage(2);
 	if (gdoisrtp_client_subscribe(client, group, demo_on_snapshot, &r) < 0)
 		demo_log("subscribe failed; keys will not follow rekeys");
 
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
-	struct ip_mreq mreq = { .imr_multiaddr = at.sin_addr };
-	if (fd < 0 || inet_pton(AF_INET, iface, &mreq.imr_interface) != 1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&at, sizeof(at)) ||
-	    (IN_MULTICAST(ntohl(at.sin_addr.s_addr)) &&
-	     setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)))) {
+	if (!iface)
+		iface = at.ss_family == AF_INET6 ? "lo" : "127.0.0.1";
+	int fd = socket(at.ss_family, SOCK_DGRAM, 0), one = 1;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&at, atlen) || demo_mcast_join(fd, &at, iface)) {
 		demo_log("cannot listen on %s: %s", listen_at, strerror(errno));
 		return 1;
 	}

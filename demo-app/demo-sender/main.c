@@ -25,8 +25,9 @@ static int usage(int rc)
 	fprintf(rc ? stderr : stdout,
 		"usage: demo-sender --group NAME --input FILE [options]\n"
 		"  --socket PATH      sidecar socket (default " GDOISRTP_DEFAULT_SOCKET ")\n"
-		"  --dest ADDR:PORT   destination (default: the TEK's destination)\n"
-		"  --interface ADDR   multicast interface address (default 127.0.0.1)\n"
+		"  --dest ADDR:PORT   destination, [IPv6]:PORT too (default: the TEK's destination)\n"
+		"  --interface IF     multicast interface: IPv4 address, name or index\n"
+		"                     (default 127.0.0.1, or lo for IPv6)\n"
 		"  --ttl N            multicast TTL (default 0: this host only)\n"
 		"  --seq-start N      first RTP sequence number (default random)\n"
 		"  --loops N          play the input N times (default 1)\n"
@@ -39,7 +40,7 @@ static int usage(int rc)
 int main(int argc, char **argv)
 {
 	demo_prog = "demo-sender";
-	const char *sock = NULL, *group = NULL, *input = NULL, *dest = NULL, *iface = "127.0.0.1";
+	const char *sock = NULL, *group = NULL, *input = NULL, *dest = NULL, *iface = NULL;
 	const char *sent_path = NULL, *report = NULL;
 	long ttl = 0, seq_start = -1, loops = 1;
 	static const struct option opts[] = {
@@ -93,16 +94,18 @@ int main(int argc, char **argv)
 		demo_log("session: %s", gdoisrtp_strerror(rc));
 		return 1;
 	}
-	struct sockaddr_in to, ifa;
+	struct sockaddr_storage to;
+	socklen_t tolen;
+	char buf[80];
 	if (dest) {
-		if (!demo_parse_addr(dest, &to))
+		if (!demo_parse_addr(dest, &to, &tolen))
 			return usage(2);
+		snprintf(buf, sizeof(buf), "%s", dest);
 	} else {
 		struct gdoisrtp_tek_info ti;
-		char buf[80];
 		gdoisrtp_snapshot_tek(first, 0, &ti);
-		snprintf(buf, sizeof(buf), "%s:%u", ti.dst_addr, ti.dst_port);
-		if (!demo_parse_addr(buf, &to)) {
+		demo_join_addr(ti.dst_addr, ti.dst_port, buf, sizeof(buf));
+		if (!demo_parse_addr(buf, &to, &tolen)) {
 			demo_log("the TEK's destination %s is not usable; give --dest", buf);
 			return 1;
 		}
@@ -111,13 +114,11 @@ int main(int argc, char **argv)
 	if (gdoisrtp_client_subscribe(client, group, demo_on_snapshot, &s) < 0)
 		demo_log("subscribe failed; keys will not follow rekeys");
 
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	unsigned char t = (unsigned char)ttl, loop = 1;
-	if (fd < 0 || inet_pton(AF_INET, iface, &ifa.sin_addr) != 1 ||
-	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ifa.sin_addr, sizeof(ifa.sin_addr)) ||
-	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &t, 1) ||
-	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, 1)) {
-		demo_log("socket: %s", strerror(errno));
+	if (!iface)	/* the loopback interface, by address or (IPv6) by name */
+		iface = to.ss_family == AF_INET6 ? "lo" : "127.0.0.1";
+	int fd = socket(to.ss_family, SOCK_DGRAM, 0);
+	if (fd < 0 || demo_mcast_send_opts(fd, to.ss_family, iface, (int)ttl)) {
+		demo_log("socket (interface %s): %s", iface, strerror(errno));
 		return 1;
 	}
 	FILE *sent = sent_path ? fopen(sent_path, "wb") : NULL;
@@ -133,8 +134,7 @@ int main(int argc, char **argv)
 	uint64_t packets = 0, errors = 0;
 	size_t frames = audio_len / PCMU_FRAME;
 	int64_t next = demo_mono_ms();
-	demo_log("sending %zu frames x %ld to %s:%u, SSRC %08x", frames, loops,
-		 inet_ntoa(to.sin_addr), ntohs(to.sin_port), ssrc);
+	demo_log("sending %zu frames x %ld to %s, SSRC %08x", frames, loops, buf, ssrc);
 	for (size_t f = 0; f < frames * (size_t)loops; f++) {
 		/* Between frames: apply any rekey the sidecar announces. */
 		for (int64_t left; (left = next - demo_mono_ms()) > 0;) {

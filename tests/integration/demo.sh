@@ -3,7 +3,8 @@
 # two receivers (one late, after the sequence number wrapped) in a private
 # network namespace, with rekeys during the run. Each check the demo prints is one
 # TAP line; the demo's exit status is not a check of its own: a run that exits 0
-# must also have printed every check it has (DEMO_CHECKS) and no FAIL.
+# must also have printed every check it has (DEMO_CHECKS) and no FAIL. GDOI_DEMO_IPV6=1
+# (demo_ipv6.sh) runs the media over IPv6 multicast instead.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 log=$(mktemp "${TMPDIR:-/tmp}/gdoi-demo-short.XXXXXX")
@@ -11,7 +12,7 @@ trap 'rm -f "$log"' EXIT
 # sender: no errors, rekeys; per receiver: auth, loss, payload; rx2: the late join;
 # the GStreamer receiver: loss, payload
 DEMO_CHECKS=11
-"$top/demo-app/run-demo.sh" --short >"$log" 2>&1
+"$top/demo-app/run-demo.sh" --short ${GDOI_DEMO_IPV6:+--ipv6} >"$log" 2>&1
 rc=$?
 n=0 fails=0
 while IFS= read -r line; do

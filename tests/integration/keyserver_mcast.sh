@@ -8,18 +8,7 @@
 #   only, the evicted member (listening on the group) cannot open the TEK push that
 #   follows by multicast under the new KEK.
 set -u
-if [ -z "${GDOI_IN_NETNS:-}" ]; then
-	export GDOI_IN_NETNS=1
-	if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
-		exec unshare -n bash "$0" "$@"
-	elif unshare -rn true 2>/dev/null; then
-		exec unshare -rn bash "$0" "$@"
-	fi
-	echo "1..0 # SKIP no private network namespace (unshare -n / -rn)"
-	exit 0
-fi
-# inside the namespace from here on
-ip link set lo up || { echo "1..0 # SKIP cannot bring lo up"; exit 0; }
+. "$(dirname "$0")/lib/netns.sh"
 ip route add 224.0.0.0/4 dev lo 2>/dev/null
 if ip route show default | grep -q .; then
 	echo "not ok 1 - refusing to run: a default route exists in this namespace"

@@ -7,6 +7,8 @@
  * fingerprints (SHA-256 of the key, first 8 octets, hex).
  * --mcast also listens for pushes on a multicast group (joined on the
  * loopback interface: for tests inside a private network namespace only).
+ * Addresses are IPv4 or IPv6 ("[::1]:848", "[ff0e::1]:1848"); without --bind the
+ * probe binds the loopback address of the server's family.
  *
  *   gm-probe --server ADDR:PORT --id TYPE:VALUE --psk KEY --group ID
  *            [--ssrcs N] [--timeout S] [--pushes N] [--push-timeout S]
@@ -21,7 +23,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/addr.h"
 #include "gdoi/crypto.h"
 #include "gdoi/err.h"
 #include "gdoi/numbers.h"
@@ -45,18 +50,23 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int parse_inet(const char *s, struct sockaddr_in *out)
+/* ADDR:PORT or [V6]:PORT into a socket address of its own family; 0 or -1. */
+static int parse_inet(const char *s, struct sockaddr_storage *out)
 {
-	char buf[64];
-	const char *colon = strrchr(s, ':');
-	if (!colon || (size_t)(colon - s) >= sizeof(buf))
+	struct dm_addr a;
+	if (dm_addr_parse(s, 0, DM_ADDR_NEED_PORT, &a))
 		return -1;
-	memcpy(buf, s, (size_t)(colon - s));
-	buf[colon - s] = 0;
-	memset(out, 0, sizeof(*out));
-	out->sin_family = AF_INET;
-	out->sin_port = htons((uint16_t)atoi(colon + 1));
-	return inet_pton(AF_INET, buf, &out->sin_addr) == 1 ? 0 : -1;
+	return dm_sockaddr_make(a.family, a.ip, a.family == AF_INET ? 4 : 16, a.port, out) ? 0 : -1;
+}
+
+static socklen_t sa_len(const struct sockaddr_storage *s)
+{
+	return s->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static void sel_str(const struct gdoi_selector *s, char *out, size_t cap)
+{
+	dm_addr_format(s->addr, s->addr_len >= 16 ? 16 : 4, s->port, out, cap);
 }
 
 static int parse_id(const char *s, struct gdoi_id *id, uint8_t *buf, size_t cap)
@@ -67,11 +77,12 @@ static int parse_id(const char *s, struct gdoi_id *id, uint8_t *buf, size_t cap)
 	const char *v = colon + 1;
 	size_t tn = (size_t)(colon - s);
 	memset(id, 0, sizeof(*id));
-	if (tn == 4 && !strncmp(s, "ipv4", 4)) {
-		if (inet_pton(AF_INET, v, buf) != 1)
+	if (tn == 4 && (!strncmp(s, "ipv4", 4) || !strncmp(s, "ipv6", 4))) {
+		bool v6 = s[3] == '6';
+		if (inet_pton(v6 ? AF_INET6 : AF_INET, v, buf) != 1)
 			return -1;
-		id->type = GDOI_ID_IPV4_ADDR;
-		id->data = GDOI_BYTES(buf, 4);
+		id->type = v6 ? GDOI_ID_IPV6_ADDR : GDOI_ID_IPV4_ADDR;
+		id->data = GDOI_BYTES(buf, v6 ? 16 : 4);
 		return 0;
 	}
 	id->type = tn == 4 && !strncmp(s, "fqdn", 4) ? GDOI_ID_FQDN
@@ -108,26 +119,29 @@ static void print_policy(const char *event, const struct gdoi_policy *p, const c
 			printf("%02x", p->kek.spi[i]);
 		fp(p->kek.key, gdoi_cipher_key_len(gdoi_kek_cipher(&p->kek)), f);
 		printf("\",\"kek_fp\":\"%s\",\"kek_trailer\":%u,\"seq\":%u", f, p->kek.trailer_len, p->seq);
-		const uint8_t *a = p->kek.dst.addr;
-		printf(",\"kek_dst\":\"%u.%u.%u.%u:%u\"", a[0], a[1], a[2], a[3], p->kek.dst.port);
+		char a[64];
+		sel_str(&p->kek.dst, a, sizeof(a));
+		printf(",\"kek_dst\":\"%s\"", a);
 	} else {
 		printf(",\"kek_spi\":null,\"seq\":null");
 	}
 	printf(",\"atd\":%u,\"dtd\":%u,\"teks\":[", p->atd, p->dtd);
 	for (size_t i = 0; i < p->nteks; i++) {
 		const struct gdoi_tek *t = &p->teks[i];
-		char fi[17] = "";
+		char fi[17] = "", dst[64];
 		fp(t->key, t->key_len, f);
+		sel_str(&t->dst, dst, sizeof(dst));
 		if (t->integrity_len)
 			fp(t->integrity, t->integrity_len, fi);
 		static const char *kinds[] = { [GDOI_TEK_SRTP] = "srtp", [GDOI_TEK_ESP] = "esp",
 					       [GDOI_TEK_AH] = "ah", [GDOI_TEK_REF_SRTP] = "ref_srtp" };
 		printf("%s{\"spi\":%u,\"kind\":\"%s\",\"profile\":%u,\"lifetime\":%u,\"key_fp\":\"%s\","
-		       "\"key_len\":%zu,\"integrity_len\":%zu,\"integrity_fp\":\"%s\"}", i ? "," : "", t->spi,
+		       "\"key_len\":%zu,\"integrity_len\":%zu,\"integrity_fp\":\"%s\",\"dst\":\"%s\",\"dst_type\":%u}",
+		       i ? "," : "", t->spi,
 		       kinds[t->kind],
 		       t->kind == GDOI_TEK_ESP || t->kind == GDOI_TEK_AH ? 0 : t->u.srtp.profile,
 		       t->kind == GDOI_TEK_ESP || t->kind == GDOI_TEK_AH ? t->u.ipsec.lifetime : t->u.srtp.lifetime,
-		       f, t->key_len, t->integrity_len, fi);
+		       f, t->key_len, t->integrity_len, fi, dst, t->dst.id_type);
 	}
 	printf("],\"ssrcs\":[");
 	for (size_t i = 0; i < p->nsids; i++)
@@ -137,6 +151,39 @@ static void print_policy(const char *event, const struct gdoi_policy *p, const c
 		printf("%s%u", i ? "," : "", p->senders[i]);
 	printf("%s%s}\n", p->has_senders ? "]" : "", extra ? extra : "");
 	fflush(stdout);
+}
+
+/* A socket bound to the group's port that joined GROUP on the loopback interface. */
+static int join_loopback(const struct sockaddr_storage *group, int *out)
+{
+	struct sockaddr_storage any;
+	static const uint8_t unspec[16];
+	uint8_t ip[16];
+	uint16_t port;
+	size_t len = dm_sockaddr_split((const struct sockaddr *)group, ip, &port);
+	int one = 1, fd = socket(group->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	dm_sockaddr_make(group->ss_family, unspec, len, port, &any);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&any, sa_len(&any)))
+		goto fail;
+	if (group->ss_family == AF_INET6) {
+		struct ipv6_mreq mr = { .ipv6mr_interface = if_nametoindex("lo") };
+		memcpy(&mr.ipv6mr_multiaddr, ip, 16);
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof(mr)))
+			goto fail;
+	} else {
+		struct ip_mreq mr = { .imr_interface.s_addr = htonl(INADDR_LOOPBACK) };
+		memcpy(&mr.imr_multiaddr, ip, 4);
+		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)))
+			goto fail;
+	}
+	*out = fd;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
 }
 
 static void usage(void)
@@ -157,8 +204,7 @@ int main(int argc, char **argv)
 		{ "mcast", required_argument, NULL, 'm' }, { "pull-hold", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sockaddr_in server = { 0 }, mcast = { 0 }, local = { .sin_family = AF_INET };
-	local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct sockaddr_storage server = { 0 }, mcast = { 0 }, local = { 0 };
 	struct gdoi_id id = { 0 };
 	uint8_t idbuf[256];
 	const char *psk = NULL;
@@ -188,29 +234,29 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (!local.ss_family) {	/* the loopback address of the server's family, any port */
+		static const uint8_t lo4[4] = { 127, 0, 0, 1 }, lo6[16] = { [15] = 1 };
+		bool v6 = server.ss_family == AF_INET6;
+		dm_sockaddr_make(server.ss_family, v6 ? lo6 : lo4, v6 ? 16 : 4, 0, &local);
+	}
+	if (local.ss_family != server.ss_family) {
+		fprintf(stderr, "gm-probe: --bind and --server are of different address families\n");
+		return 2;
+	}
+	int fd = socket(local.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	socklen_t sl = sizeof(local);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&local, sizeof(local)) ||
+	if (fd < 0 || bind(fd, (struct sockaddr *)&local, sa_len(&local)) ||
 	    getsockname(fd, (struct sockaddr *)&local, &sl)) {
 		fprintf(stderr, "gm-probe: socket: %s\n", strerror(errno));
 		return 1;
 	}
 	int mfd = -1;
-	if (mcast.sin_port) {
-		struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = mcast.sin_port };
-		struct ip_mreq mr = { .imr_multiaddr = mcast.sin_addr };
-		mr.imr_interface.s_addr = htonl(INADDR_LOOPBACK);
-		int one = 1;
-		mfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (mfd < 0 || setsockopt(mfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-		    bind(mfd, (struct sockaddr *)&any, sizeof(any)) ||
-		    setsockopt(mfd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr))) {
-			fprintf(stderr, "gm-probe: multicast socket: %s\n", strerror(errno));
-			return 1;
-		}
+	if (mcast.ss_family && join_loopback(&mcast, &mfd)) {
+		fprintf(stderr, "gm-probe: multicast socket: %s\n", strerror(errno));
+		return 1;
 	}
-	struct gdoi_addr peer = { .len = 4, .port = ntohs(server.sin_port) };
-	memcpy(peer.ip, &server.sin_addr, 4);
+	struct gdoi_addr peer = { 0 };
+	peer.len = (uint8_t)dm_sockaddr_split((struct sockaddr *)&server, peer.ip, &peer.port);
 	struct gdoi_p1_suite suites[8];
 	size_t ns = gdoi_p1_suites_default(GDOI_IKE_AUTH_PSK, 3600, legacy, suites, 8);
 	struct gdoi_p1_psk pk = { .addr = peer, .key = GDOI_BYTES(psk, strlen(psk)) };
@@ -232,9 +278,9 @@ int main(int argc, char **argv)
 	unsigned got = 0;
 	for (;;) {
 		if (r1.out)
-			sendto(fd, r1.out, r1.out_len, 0, (struct sockaddr *)&server, sizeof(server));
+			sendto(fd, r1.out, r1.out_len, 0, (struct sockaddr *)&server, sa_len(&server));
 		if (r2.out)
-			sendto(fd, r2.out, r2.out_len, 0, (struct sockaddr *)&server, sizeof(server));
+			sendto(fd, r2.out, r2.out_len, 0, (struct sockaddr *)&server, sa_len(&server));
 		if (r1.event == GDOI_P1_EV_FAILED) {
 			fprintf(stderr, "gm-probe: Phase 1 failed: %s%s%s\n", r1.reason, r1.notify ? "; notify " : "",
 				r1.notify ? gdoi_notify_name(r1.notify) : "");
@@ -262,8 +308,12 @@ int main(int argc, char **argv)
 		if (r2.event == GDOI_PULL_EV_INSTALLED) {
 			pol = r2.policy;
 			r2.policy = NULL;
-			char extra[80];
-			snprintf(extra, sizeof(extra), ",\"local\":\"127.0.0.1:%u\",\"ms\":%llu", ntohs(local.sin_port),
+			char extra[120], la[64];
+			uint8_t lip[16];
+			uint16_t lport;
+			size_t ll = dm_sockaddr_split((struct sockaddr *)&local, lip, &lport);
+			dm_addr_format(lip, ll, lport, la, sizeof(la));
+			snprintf(extra, sizeof(extra), ",\"local\":\"%s\",\"ms\":%llu", la,
 				 (unsigned long long)(now_ms() - t0));
 			print_policy("registered", pol, extra);
 			if (!pushes) {

@@ -96,6 +96,48 @@ static void test_addr_ipv6(void **state)
 	assert_int_equal(dm_addr_sin(&a, &sin), -EAFNOSUPPORT);
 }
 
+/* Socket addresses both ways: an IPv4 peer on a dual-stack socket is ::ffff:A.B.C.D
+ * on the wire and IPv4 again once split, so it matches IPv4 member addresses. */
+static void test_sockaddr(void **state)
+{
+	const uint8_t v4[4] = { 192, 0, 2, 7 };
+	uint8_t v6[16] = { 0xff, 0x0e }, ip[16];
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	uint16_t port;
+	char b[64];
+
+	(void)state;
+	v6[14] = 0x12;
+	v6[15] = 0x34;
+	assert_int_equal(dm_sockaddr_make(AF_INET, v4, 4, 848, &ss), sizeof(struct sockaddr_in));
+	assert_int_equal(dm_sockaddr_split((struct sockaddr *)&ss, ip, &port), 4);
+	assert_memory_equal(ip, v4, 4);
+	assert_int_equal(port, 848);
+	assert_int_equal(dm_sockaddr_make(AF_INET, v6, 16, 848, &ss), 0);
+	assert_int_equal(dm_sockaddr_make(AF_INET6, v4, 4, 5004, &ss), sizeof(struct sockaddr_in6));
+	assert_int_equal(s6->sin6_family, AF_INET6);
+	assert_true(IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr));
+	assert_memory_equal(&s6->sin6_addr.s6_addr[12], v4, 4);
+	assert_int_equal(dm_sockaddr_split((struct sockaddr *)&ss, ip, &port), 4);
+	assert_memory_equal(ip, v4, 4);
+	assert_int_equal(port, 5004);
+	assert_int_equal(dm_sockaddr_make(AF_INET6, v6, 16, 5004, &ss), sizeof(struct sockaddr_in6));
+	assert_int_equal(dm_sockaddr_split((struct sockaddr *)&ss, ip, &port), 16);
+	assert_memory_equal(ip, v6, 16);
+	assert_int_equal(dm_sockaddr_make(AF_INET6, v6, 8, 1, &ss), 0);
+	ss.ss_family = AF_UNIX;
+	assert_int_equal(dm_sockaddr_split((struct sockaddr *)&ss, ip, &port), 0);
+	dm_addr_format(v6, 16, 5004, b, sizeof b);
+	assert_string_equal(b, "[ff0e::1234]:5004");
+	dm_addr_format(v4, 4, 848, b, sizeof b);
+	assert_string_equal(b, "192.0.2.7:848");
+	assert_true(dm_addr_is_multicast(v6, 16));
+	assert_false(dm_addr_is_multicast(v4, 4));
+	v6[0] = 0xfe;
+	assert_false(dm_addr_is_multicast(v6, 16));
+}
+
 enum { OPT_LONG = DM_OPT_LONG_ONLY };
 static const struct dm_opt opts[] = {
 	{ "config", 'c', "FILE", "the configuration" },
@@ -196,7 +238,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr_ipv4),  cmocka_unit_test(test_addr_bad),
-		cmocka_unit_test(test_addr_ipv6),  cmocka_unit_test(test_opts_parse),
+		cmocka_unit_test(test_addr_ipv6),  cmocka_unit_test(test_sockaddr),
+		cmocka_unit_test(test_opts_parse),
 		cmocka_unit_test(test_opts_usage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

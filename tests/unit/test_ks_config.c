@@ -129,6 +129,72 @@ static void test_good(void **s)
 	unlink(path);
 }
 
+#define GROUP_G "[group g]\nid = 5\ntek = NULL_SHA1_32\ndestination = 239.1.1.1:5\n"
+
+/* IPv6 everywhere the file takes an address: listen (default port), TEK destination,
+ * multicast rekeys (ASM ff0e:: and SSM ff3e::), interfaces by name, index and address,
+ * member addresses of both families in one index. */
+static void test_ipv6(void **s)
+{
+	(void)s;
+	static const uint8_t lo6[16] = { [15] = 1 }, asm6[16] = { 0xff, 0x0e, [14] = 0x12, [15] = 0x34 };
+	static const uint8_t ssm6[16] = { 0xff, 0x3e, [15] = 0x42 }, m6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 };
+	static const uint8_t m4[4] = { 10, 0, 0, 7 };
+	struct ks_config *c = NULL;
+	char err[600] = "", b[64];
+	write_file("[server]\nlisten = [::1]\n"
+		   "[group a]\nid = 5\ntek = NULL_SHA1_32\ndestination = [ff0e::1234]:5004\n"
+		   "rekey_multicast = [ff3e::42]:1848\nrekey_interface = lo\n"
+		   "[group b]\nid = 6\ntek = NULL_SHA1_32\ndestination = 239.1.1.1:5\n"
+		   "rekey_multicast = 239.1.1.2:1848\nrekey_interface = 3\n"
+		   "[group c]\nid = 7\ntek = NULL_SHA1_32\ndestination = [ff0e::1234]:5006\n"
+		   "rekey_multicast = [ff0e::99]:1848\nrekey_interface = ::1\n"
+		   "[member m]\nid = ipv6:2001:db8::7\npsk = k\ngroups = *\naddress = 2001:db8::7, 10.0.0.7\n");
+	if (ks_config_load(path, NULL, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c->listen.len, 16);
+	assert_memory_equal(c->listen.ip, lo6, 16);
+	assert_int_equal(c->listen.port, 848);
+	assert_string_equal(ks_inet_format(&c->listen, b, sizeof(b)), "[::1]:848");
+	/* the key server's identity is its IPv6 address (ID_IPV6_ADDR) */
+	assert_int_equal(c->local_id.type, GDOI_ID_IPV6_ADDR);
+	assert_int_equal(c->local_id.len, 16);
+	assert_memory_equal(c->local_id.data, lo6, 16);
+	const struct ks_group_cfg *a = ks_config_group_by_ref(c, "a");
+	assert_int_equal(a->dest.len, 16);
+	assert_memory_equal(a->dest.ip, asm6, 16);
+	assert_int_equal(a->dest.port, 5004);
+	assert_int_equal(a->mcast_addr.len, 16);
+	assert_memory_equal(a->mcast_addr.ip, ssm6, 16);
+	assert_string_equal(a->mcast_if.name, "lo");
+	assert_int_equal(a->mcast_if.addr.len, 0);
+	const struct ks_group_cfg *g = ks_config_group_by_ref(c, "b");
+	assert_int_equal(g->mcast_if.index, 3);
+	assert_string_equal(g->mcast_if.name, "");
+	g = ks_config_group_by_ref(c, "c");
+	assert_int_equal(g->mcast_if.addr.len, 16);
+	assert_memory_equal(g->mcast_if.addr.ip, lo6, 16);
+	const struct ks_member_cfg *m = ks_config_member(c, "m");
+	assert_int_equal(m->naddrs, 2);
+	assert_ptr_equal(ks_config_member_by_addr(c, m6, 16), m);
+	assert_ptr_equal(ks_config_member_by_addr(c, m4, 4), m);
+	assert_null(ks_config_member_by_addr(c, lo6, 16));
+	/* 10.0.0.7 is not ::a00:7 */
+	uint8_t compat[16] = { [12] = 10, [15] = 7 };
+	assert_null(ks_config_member_by_addr(c, compat, 16));
+	ks_config_free(c);
+	/* --listen [::]:PORT: the dual-stack wildcard, identity by host name */
+	struct ks_overrides ov = { .listen = "[::]:1848" };
+	write_file(GROUP_G);
+	if (ks_config_load(path, &ov, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c->listen.len, 16);
+	assert_int_equal(c->listen.port, 1848);
+	assert_int_equal(c->local_id.type, GDOI_ID_FQDN);
+	ks_config_free(c);
+	unlink(path);
+}
+
 /* The indexes: many members, found by name, identity and address. */
 static void test_index(void **s)
 {
@@ -153,13 +219,13 @@ static void test_index(void **s)
 		assert_string_equal(m->name, name);
 		uint8_t ip[4] = { 10, 1, (uint8_t)(i / 256), (uint8_t)(i % 256) };
 		assert_ptr_equal(ks_config_member_by_id(c, GDOI_ID_IPV4_ADDR, ip, 4), m);
-		assert_ptr_equal(ks_config_member_by_addr(c, ip), m);
+		assert_ptr_equal(ks_config_member_by_addr(c, ip, 4), m);
 		ip[1] = 2;
-		assert_ptr_equal(ks_config_member_by_addr(c, ip), m);
+		assert_ptr_equal(ks_config_member_by_addr(c, ip, 4), m);
 		assert_int_equal(m->naddrs, 2);
 	}
 	uint8_t none[4] = { 10, 3, 0, 0 };
-	assert_null(ks_config_member_by_addr(c, none));
+	assert_null(ks_config_member_by_addr(c, none, 4));
 	assert_null(ks_config_member(c, "nobody"));
 	assert_null(ks_config_member_by_id(c, GDOI_ID_IPV4_ADDR, none, 4));
 	ks_config_free(c);
@@ -170,7 +236,7 @@ static void test_errors(void **s)
 {
 	(void)s;
 	expect_error("listen = 1.2.3.4\n", 1, "outside a section");
-	expect_error("[server]\nlisten = 1.2.3:848\n", 2, "listen: expected IPv4ADDR[:PORT]");
+	expect_error("[server]\nlisten = 1.2.3:848\n", 2, "listen: expected ADDR[:PORT] or [IPv6ADDR][:PORT]");
 	expect_error("[server]\nfoo = 1\n", 2, "unknown key 'foo' in [server]");
 	expect_error("[server]\nadmin_allow = 1000\n", 2, "admin_allow: expected uid:USER or gid:GROUP, got '1000'");
 	expect_error("[server]\nadmin_allow = uid:0, gid:no-such-group-x\n", 2, "admin_allow: no group 'no-such-group-x'");
@@ -179,7 +245,7 @@ static void test_errors(void **s)
 	expect_error("[srv]\nx = 1\n", 1, "unknown section [srv]");
 	expect_error("[group g]\nid = 5\ntek = AES999\n", 3, "tek: expected an SRTP profile");
 	expect_error("[group g]\nid = 0\n", 2, "id: expected a group id");
-	expect_error("[group g]\nid = 5\ndestination = 239.1.1.1\n", 3, "destination: expected IPv4ADDR:PORT");
+	expect_error("[group g]\nid = 5\ndestination = 239.1.1.1\n", 3, "destination: expected ADDR:PORT or [IPv6ADDR]:PORT");
 	expect_error("[group g]\nid = 5\nrekey_multicast = 10.0.0.1:5\n", 3, "rekey_multicast: expected a multicast");
 	expect_error("[group g]\nid = 5\nkek = rc4\n", 3, "kek: expected none, aes128");
 	expect_error("[group g]\nid = 5\npush_retransmits = 11\n", 3, "push_retransmits: expected a count in 0..10");
@@ -209,7 +275,7 @@ static void test_errors(void **s)
 	expect_error("[member m]\nid = fqdn:m\npsk = k\ngroups = *\n[member m]\nid = fqdn:n\npsk = k\ngroups = *\n", 5,
 		     "member 'm' defined twice (first at line 1)");
 	expect_error("[member m]\nid = fqdn:m\npsk = k\ngroups = *\naddress = 10.0.0.300\n", 5,
-		     "address: expected an IPv4 address A.B.C.D, got '10.0.0.300'");
+		     "address: expected an IPv4 or IPv6 address (no port), got '10.0.0.300'");
 	expect_error("[member m]\nid = fqdn:m\npsk = k\ngroups = *\naddress = 10.0.0.1\n"
 		     "[member n]\nid = fqdn:n\npsk = k\ngroups = *\naddress = 10.0.0.2, 10.0.0.1\n", 6,
 		     "[member n]: an address of member 'm' too");
@@ -228,13 +294,24 @@ static void test_errors(void **s)
 	expect_error("[group g]\nid = 5\ntek = AES128_CM_SHA1_80\ndestination = 239.1.1.1:5\nkek = aes256\n"
 		     "rekey_port = 9\ncompat = gdoid\n", 7, "kek = aes128 or 3des only");
 	expect_error("[group g]\nid = 5\nrekey_port = 0\n", 3, "rekey_port: expected a UDP port");
+	/* IPv6 */
+	expect_error("[group g]\nid = 5\nrekey_multicast = [fe80::1]:848\n", 3,
+		     "rekey_multicast: expected a multicast ADDR:PORT (224.0.0.0/4) or [IPv6ADDR]:PORT (ff00::/8)");
+	expect_error("[group g]\nid = 5\ndestination = [ff0e::1234]\n", 3, "destination: expected ADDR:PORT");
+	expect_error("[group g]\nid = 5\nrekey_interface = no/such\n", 3,
+		     "rekey_interface: expected the interface's address, name or index");
+	expect_error("[group g]\nid = 5\nrekey_interface = averyveryverylongname0\n", 3,
+		     "rekey_interface: expected");
+	expect_error("[group g]\nid = 5\ntek = NULL_SHA1_32\ndestination = [ff0e::1]:5\n"
+		     "rekey_multicast = [ff0e::2]:848\nrekey_interface = 127.0.0.1\n", 1,
+		     "rekey_interface is an IPv4 address but rekey_multicast is IPv6");
+	expect_error("[member m]\nid = fqdn:m\npsk = k\ngroups = *\naddress = [::1]:5\n", 5,
+		     "address: expected an IPv4 or IPv6 address (no port), got '[::1]:5'");
 	/* ESP TEKs */
 	expect_error("[group g]\nid = 5\ntek = esp:aes128-cbc-md5\n", 3, "or esp:SUITE (esp:aes128-cbc-sha1");
 	expect_error("[group g]\nid = 5\ntek = esp:aes128-cbc-sha1\ntek = AES128_CM_SHA1_80\n", 4,
 		     "all SRTP or all ESP (line 3 is esp:aes128-cbc-sha1)");
 }
-
-#define GROUP_G "[group g]\nid = 5\ntek = NULL_SHA1_32\ndestination = 239.1.1.1:5\n"
 
 /* A key given twice is an error naming both lines (tek and address may repeat), and so is
  * a section given twice. */
@@ -312,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_index),
+		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_repeated),
 		cmocka_unit_test(test_whole_file),
 		cmocka_unit_test(test_psk_file_mode),

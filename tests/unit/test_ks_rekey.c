@@ -29,6 +29,7 @@
 #include "keyserver/config_values.c"
 #include "keyserver/groups.c"
 #include "keyserver/log.c"
+#include "keyserver/mcast.c"
 #include "keyserver/registrar.c"
 #include "keyserver/rekey.c"
 #include "keyserver/state_mark.c"
@@ -122,6 +123,7 @@ static void rig_up(struct rig *r)
 	assert_int_equal(uv_loop_init(r->ks.loop), 0);
 	struct sockaddr_in ka = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	assert_int_equal(uv_udp_init(r->ks.loop, &r->ks.udp), 0);
+	r->ks.udp_family = AF_INET;
 	assert_int_equal(uv_udp_bind(&r->ks.udp, (const struct sockaddr *)&ka, 0), 0);
 	assert_int_equal(uv_timer_init(r->ks.loop, &r->ks.expire_timer), 0);
 	r->ks.expire_timer.data = &r->ks;
@@ -259,8 +261,7 @@ static void test_compat_catch_up_under_replaced_kek(void **s)
 	assert_int_equal(ks_state_member_remove(r->ks.st, r->g->id, "alice"), 0);
 	assert_int_equal(ks_rekey_kek(r->g, "test", false), 0);
 	uint32_t rot = r->g->rec.seq;
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-				  .sin_port = htons(r->member_port) };
+	struct ks_inet to = { .len = 4, .ip = { 127, 0, 0, 1 }, .port = r->member_port };
 	assert_int_equal(ks_rekey_catch_up(r->g, &r->ks.cfg->members[0], &pe, &to), 0);
 	uint32_t c = member_takes_push(r);
 	assert_memory_equal(r->held->kek.spi, r->g->rec.kek_spi, GDOI_KEK_SPI_LEN);

@@ -238,6 +238,63 @@ static void test_gdoi_sa_every_tek(void **s)
 	gdoi_writer_free(&w);
 }
 
+/* IPv6 selectors (RFC 2407 §4.6.2.1: ID_IPV6_ADDR 5, ID_IPV6_ADDR_SUBNET 6) in an SA KEK
+ * (the ff3e:: SSM rekey group) and an SRTP TEK (senders ::/0, media group
+ * [ff0e::1234]:5004): every octet of both as docs/srtp-tek.md and RFC 6407 §5.3 draw them. */
+static void test_ipv6_selectors(void **s)
+{
+	(void)s;
+	static const uint8_t ks6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const uint8_t ssm6[16] = { 0xff, 0x3e, [15] = 0x42 };
+	static const uint8_t asm6[16] = { 0xff, 0x0e, [14] = 0x12, [15] = 0x34 };
+	static const uint8_t any6[32] = { 0 };
+	struct gdoi_attr kek_attrs[] = { gdoi_attr_basic(GDOI_KEK_ALGORITHM, GDOI_KEK_ALG_AES) };
+	struct gdoi_sak sak = { .protocol = 17,
+				.src = { .type = GDOI_ID_IPV6_ADDR, .port = 848, .data = GDOI_BYTES(ks6, 16) },
+				.dst = { .type = GDOI_ID_IPV6_ADDR, .port = 1848, .data = GDOI_BYTES(ssm6, 16) },
+				.attrs = { kek_attrs, 1 } };
+	memcpy(sak.spi, blob, 16);
+	struct gdoi_attr srtp_attrs[] = { gdoi_attr_var(GDOI_SRTP_LIFETIME, "\x00\x00\x0e\x10", 4) };
+	struct gdoi_sat sat = { .protocol_id = GDOI_TEK_PROTO_SRTP, .u.srtp = {
+		.version = 1, .profile = GDOI_SRTP_AES128_CM_SHA1_80,
+		.src = { .type = GDOI_ID_IPV6_ADDR_SUBNET, .data = GDOI_BYTES(any6, 32) },
+		.dst = { .type = GDOI_ID_IPV6_ADDR, .port = 5004, .data = GDOI_BYTES(asm6, 16) },
+		.spi = 0xa1b2c3d4, .attrs = { srtp_attrs, 1 } } };
+	struct gdoi_payload pl[] = {
+		{ .type = GDOI_PL_SA, .u.sa = { .doi = 2, .sak = &sak, .sats = &sat, .nsats = 1 } },
+	};
+	struct gdoi_writer w;
+	struct gdoi_msg *m = roundtrip(GDOI_EXCH_PULL, pl, 1, &w);
+	const struct gdoi_sa_gdoi *sa = &m->pl[0].u.sa;
+	assert_int_equal(sa->sak->dst.type, GDOI_ID_IPV6_ADDR);
+	assert_span(sa->sak->dst.data, ssm6, 16);
+	assert_int_equal(sa->sats[0].u.srtp.src.type, GDOI_ID_IPV6_ADDR_SUBNET);
+	assert_span(sa->sats[0].u.srtp.dst.data, asm6, 16);
+	/* SA KEK: header (next = SA TEK 16), protocol, SRC triple, DST triple, SPI, RESERVED2 */
+	uint8_t kek[4 + 1 + 4 + 16 + 4 + 16 + 16 + 4 + 4] = { 16, 0, 0, sizeof(kek), 17,
+		5, 0x03, 0x50, 16 };
+	memcpy(kek + 9, ks6, 16);
+	memcpy(kek + 25, (const uint8_t[]){ 5, 0x07, 0x38, 16 }, 4);
+	memcpy(kek + 29, ssm6, 16);
+	memcpy(kek + 45, blob, 16);
+	memcpy(kek + 65, (const uint8_t[]){ 0x80, GDOI_KEK_ALGORITHM, 0, GDOI_KEK_ALG_AES }, 4);
+	/* SRTP TEK: header (last), F5, version 1, profile 1, flags 0, SRC 6/0/32 + ::/0,
+	 * DST 5/5004/16 + ff0e::1234, SPI, SRTP_LIFETIME (TLV, 4 octets) */
+	uint8_t tek[4 + 4 + 4 + 1 + 32 + 4 + 16 + 4 + 8] = { 0, 0, 0, sizeof(tek), 0xf5, 1, 0, 1, 0, 6, 0, 0, 32 };
+	memcpy(tek + 45, (const uint8_t[]){ 5, 0x13, 0x8c, 16 }, 4);
+	memcpy(tek + 49, asm6, 16);
+	memcpy(tek + 65, (const uint8_t[]){ 0xa1, 0xb2, 0xc3, 0xd4, 0, GDOI_SRTP_LIFETIME, 0, 4, 0, 0, 0x0e, 0x10 }, 12);
+	/* after the SA header, DOI and situation: SA Attribute Next Payload 15 (SAK), RESERVED2 */
+	size_t at = m->pl[0].offset + 16;
+	static const uint8_t sa_next[4] = { 0, GDOI_PL_SAK, 0, 0 };
+	assert_bytes_equal(w.buf + at - 4, 4, sa_next, 4);
+	assert_true(at + sizeof(kek) + sizeof(tek) == w.len);
+	assert_bytes_equal(w.buf + at, sizeof(kek), kek, sizeof(kek));
+	assert_bytes_equal(w.buf + at + sizeof(kek), sizeof(tek), tek, sizeof(tek));
+	gdoi_msg_free(m);
+	gdoi_writer_free(&w);
+}
+
 static void test_kd_every_packet(void **s)
 {
 	(void)s;
@@ -341,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_phase1_payloads),
 		cmocka_unit_test(test_pull_payloads),
 		cmocka_unit_test(test_gdoi_sa_every_tek),
+		cmocka_unit_test(test_ipv6_selectors),
 		cmocka_unit_test(test_kd_every_packet),
 		cmocka_unit_test(test_push_shape),
 		cmocka_unit_test(test_build_refusals),

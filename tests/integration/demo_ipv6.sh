@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# demo.sh over IPv6: the media group is [ff0e::1234]:5004 (demo-sender and both
+# demo-receivers join it with IPV6_JOIN_GROUP, GStreamer's udpsrc too), keyed through
+# the sidecars' IPC snapshots, from a key server listening dual-stack on [::]:848.
+GDOI_DEMO_IPV6=1 exec bash "$(dirname "$0")/demo.sh" "$@"
