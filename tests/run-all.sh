@@ -68,8 +68,12 @@ fi
 for s in tests/integration/*.sh; do
 	[ -f "$s" ] || continue
 	name=$(basename "$s" .sh)
+	t0=$SECONDS
 	timeout 600 bash "$s" >"$logdir/$name.log" 2>&1
-	count_tap "$logdir/$name.log" "$name" $?
+	rc=$?
+	echo "# $name took $((SECONDS - t0)) s" >>"$logdir/$name.log"
+	count_tap "$logdir/$name.log" "$name" $rc
+	[ $((SECONDS - t0)) -lt 60 ] || echo "     ($name took $((SECONDS - t0)) s)"
 done
 
 if [ -n "$fuzz" ]; then
