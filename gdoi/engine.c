@@ -1,10 +1,17 @@
 /*
- * engine.c - what the engines share: telling the front ends apart by the
- * header's version (RFC 2408 §3.1 and RFC 7296 §3.1 share the first 28 octets:
+ * engine.c - what the engines share: their output and event queues
+ * (engine_queue.h), and telling the front ends apart by the header's version (RFC 2408 §3.1 and RFC 7296 §3.1 share the first 28 octets:
  * two SPIs or cookies, next payload, then the version octet, major in its
  * high nibble).
  */
 #include "engine.h"
+#include "engine_queue.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "err.h"
 
 #define HDR_LEN	    28
 #define VERSION_OFF 17
@@ -21,4 +28,88 @@ enum gdoi_front_end gdoi_engine_classify(const uint8_t *dgram, size_t len)
 	default:
 		return GDOI_FE_NONE;
 	}
+}
+
+int gdoi_outq_push(struct gdoi_outq *q, uint8_t **buf, size_t len, const struct gdoi_addr *to)
+{
+	if (!*buf || !len) {
+		free(*buf);
+		*buf = NULL;
+		return 1;
+	}
+	if (q->head == q->n)
+		q->head = q->n = 0;
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 4;
+		struct gdoi_outq_item *v = realloc(q->v, cap * sizeof(*v));
+		if (!v) {
+			free(*buf);
+			*buf = NULL;
+			return GDOI_ERR_NOMEM;
+		}
+		q->v = v;
+		q->cap = cap;
+	}
+	q->v[q->n++] = (struct gdoi_outq_item){ .to = *to, .buf = *buf, .len = len };
+	*buf = NULL;
+	return 0;
+}
+
+bool gdoi_outq_next(struct gdoi_outq *q, struct gdoi_out *out)
+{
+	free(q->lent);
+	q->lent = NULL;
+	if (q->head == q->n)
+		return false;
+	struct gdoi_outq_item *o = &q->v[q->head++];
+	q->lent = o->buf;
+	*out = (struct gdoi_out){ .to = o->to, .buf = o->buf, .len = o->len };
+	return true;
+}
+
+void gdoi_outq_free(struct gdoi_outq *q)
+{
+	for (size_t i = q->head; i < q->n; i++)
+		free(q->v[i].buf);
+	free(q->v);
+	free(q->lent);
+	*q = (struct gdoi_outq){ 0 };
+}
+
+void *gdoi_evq_push(struct gdoi_evq *q, size_t size, size_t max)
+{
+	if (q->head == q->n)
+		q->head = q->n = 0;
+	if (max && q->n - q->head >= max)
+		return NULL;
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 8;
+		uint8_t *v = calloc(cap, size);
+		if (!v)
+			return NULL;
+		if (q->v)
+			memcpy(v, q->v, q->n * size);
+		gdoi_wipe_free(q->v, q->cap * size);	/* a realloc would leave the old copy */
+		q->v = v;
+		q->cap = cap;
+	}
+	uint8_t *ev = q->v + q->n++ * size;
+	memset(ev, 0, size);
+	return ev;
+}
+
+bool gdoi_evq_next(struct gdoi_evq *q, size_t size, void *ev)
+{
+	if (q->head == q->n)
+		return false;
+	uint8_t *slot = q->v + q->head++ * size;
+	memcpy(ev, slot, size);
+	gdoi_wipe(slot, size);
+	return true;
+}
+
+void gdoi_evq_free(struct gdoi_evq *q, size_t size)
+{
+	gdoi_wipe_free(q->v, q->cap * size);
+	*q = (struct gdoi_evq){ 0 };
 }

@@ -1,5 +1,8 @@
-/* err.c - descriptions of gdoi_err codes. */
+/* err.c - descriptions of gdoi_err codes, and gdoi_refuse for reasons that go with them. */
 #include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
 
 const char *gdoi_strerror(int err)
 {
@@ -71,4 +74,15 @@ size_t gdoi_err_slot(int err)
 const char *gdoi_err_slot_name(size_t slot)
 {
 	return slot && slot < GDOI_ERR_SLOTS ? gdoi_err_name(-(int)slot) : "other";
+}
+
+int gdoi_refuse(char *why, size_t len, int code, const char *fmt, ...)
+{
+	if (why && len) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(why, len, fmt, ap);
+		va_end(ap);
+	}
+	return code;
 }

@@ -49,6 +49,11 @@ const char *gdoi_err_name(int err);
 size_t gdoi_err_slot(int err);
 const char *gdoi_err_slot_name(size_t slot);
 
+/* Writes the printf-style reason into why[len] (when why is not NULL) and returns code:
+ * `return gdoi_refuse(why, wl, GDOI_ERR_VALUE, "...", ...);` in the policy and push code. */
+int gdoi_refuse(char *why, size_t len, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Where a parse failed. payload is the ISAKMP payload type being read (0 for the header). */
 struct gdoi_parse_error {
 	int code;

@@ -63,54 +63,27 @@ void gdoi_gcks_free(struct gdoi_gcks *k)
 	gcks_push_free_all(k);
 	gdoi_pull_ks_free(k->pks);
 	gdoi_p1_responder_free(k->resp);
-	for (size_t i = k->out_head; i < k->nout; i++)
-		free(k->out[i].buf);
-	free(k->out);
-	free(k->lent);
-	gdoi_wipe_free(k->ev, k->evcap * sizeof(*k->ev));
+	gdoi_outq_free(&k->out);
+	gdoi_evq_free(&k->ev, sizeof(struct gdoi_gcks_event));
 	free(k);
 }
 
 /* ---- queues -------------------------------------------------------------- */
 
+/* Takes *buf over; one that cannot be queued is as if lost on the way. */
 static void queue_out(struct gdoi_gcks *k, uint8_t **buf, size_t len, const struct gdoi_addr *to)
 {
-	if (!*buf || !len)
-		return;
-	if (k->out_head == k->nout)
-		k->out_head = k->nout = 0;
-	if (k->nout == k->outcap) {
-		size_t cap = k->outcap ? k->outcap * 2 : 4;
-		struct gcks_out *v = realloc(k->out, cap * sizeof(*v));
-		if (!v) {
-			k->stats.dropped++;	/* the peer retransmits */
-			return;
-		}
-		k->out = v;
-		k->outcap = cap;
-	}
-	k->out[k->nout++] = (struct gcks_out){ .to = *to, .buf = *buf, .len = len };
-	*buf = NULL;	/* the queue owns it */
+	if (gdoi_outq_push(&k->out, buf, len, to) < 0)
+		k->stats.dropped++;	/* the peer retransmits */
 }
 
 struct gdoi_gcks_event *gcks_queue_event(struct gdoi_gcks *k, enum gdoi_gcks_event_type type,
 					 const struct gdoi_addr *peer, const struct gdoi_id *id)
 {
-	if (k->ev_head == k->nev)
-		k->ev_head = k->nev = 0;
-	if (k->nev == k->evcap) {
-		size_t cap = k->evcap ? k->evcap * 2 : 4;
-		struct gdoi_gcks_event *v = calloc(cap, sizeof(*v));
-		if (!v)
-			return NULL;
-		if (k->ev)
-			memcpy(v, k->ev, k->nev * sizeof(*v));
-		gdoi_wipe_free(k->ev, k->evcap * sizeof(*k->ev));
-		k->ev = v;
-		k->evcap = cap;
-	}
-	struct gdoi_gcks_event *ev = &k->ev[k->nev++];
-	memset(ev, 0, sizeof(*ev));
+	struct gdoi_gcks_event *ev = gdoi_evq_push(&k->ev, sizeof(*ev), 0);
+
+	if (!ev)
+		return NULL;
 	ev->type = type;
 	ev->peer = *peer;
 	if (id && id->data.len <= sizeof(ev->id_data)) {
@@ -132,28 +105,16 @@ void gcks_queue_copy(struct gdoi_gcks *k, const uint8_t *buf, size_t len, const 
 	}
 	memcpy(copy, buf, len);
 	queue_out(k, &copy, len, to);
-	free(copy);	/* NULL when queued */
 }
 
 bool gdoi_gcks_next_out(struct gdoi_gcks *k, struct gdoi_out *out)
 {
-	free(k->lent);
-	k->lent = NULL;
-	if (k->out_head == k->nout)
-		return false;
-	struct gcks_out *o = &k->out[k->out_head++];
-	k->lent = o->buf;
-	*out = (struct gdoi_out){ .to = o->to, .buf = o->buf, .len = o->len };
-	return true;
+	return gdoi_outq_next(&k->out, out);
 }
 
 bool gdoi_gcks_next_event(struct gdoi_gcks *k, struct gdoi_gcks_event *ev)
 {
-	if (k->ev_head == k->nev)
-		return false;
-	*ev = k->ev[k->ev_head];
-	gdoi_wipe(&k->ev[k->ev_head++], sizeof(*ev));
-	return true;
+	return gdoi_evq_next(&k->ev, sizeof(*ev), ev);
 }
 
 /* ---- input ----------------------------------------------------------------- */

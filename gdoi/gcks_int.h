@@ -5,6 +5,7 @@
 #ifndef GDOI_GCKS_INT_H
 #define GDOI_GCKS_INT_H
 
+#include "engine_queue.h"
 #include "gcks.h"
 
 /* Sources tracked at once; a new source takes the least recently seen slot of
@@ -23,12 +24,6 @@ struct gcks_src {
 struct gcks_limits {
 	uint32_t mm1_rate, mm1_burst, junk_rate, junk_burst;
 	struct gcks_src src[GCKS_SRC_SETS][GCKS_SRC_WAYS];
-};
-
-struct gcks_out {
-	struct gdoi_addr to;
-	uint8_t *buf;
-	size_t len;
 };
 
 /* One destination of a push in flight. */
@@ -64,11 +59,8 @@ struct gdoi_gcks {
 	struct gdoi_now now;		/* of the call being served */
 	uint64_t deadline;
 	struct gcks_limits lim;
-	struct gcks_out *out;
-	size_t out_head, nout, outcap;
-	uint8_t *lent;			/* the datagram gdoi_gcks_next_out last returned */
-	struct gdoi_gcks_event *ev;
-	size_t ev_head, nev, evcap;
+	struct gdoi_outq out;
+	struct gdoi_evq ev;		/* of struct gdoi_gcks_event */
 	struct gdoi_gcks_stats stats;
 	struct gcks_push **pushes;
 	size_t npushes;

@@ -85,62 +85,29 @@ void gdoi_member_free(struct gdoi_member *m)
 	}
 	gdoi_p1_free(m->sa_next);
 	gdoi_p1_free(m->sa);
-	for (size_t i = m->out_head; i < m->nout; i++)
-		free(m->out[i].buf);
-	free(m->out);
-	free(m->lent);
-	gdoi_wipe_free(m->ev, m->evcap * sizeof(*m->ev));
+	gdoi_outq_free(&m->out);
+	gdoi_evq_free(&m->ev, sizeof(struct gdoi_member_event));
 	free(m);
 }
 
 /* ---- queues -------------------------------------------------------------- */
 
-/* Queues buf (taken over) for the current key server. */
+/* Queues buf (taken over) for the current key server; when it cannot be queued it is
+ * as if lost on the way: the exchange retransmits. */
 void member_send(struct gdoi_member *m, uint8_t **buf, size_t len)
 {
-	if (!*buf || !len)
-		return;
-	if (m->out_head == m->nout)
-		m->out_head = m->nout = 0;
-	if (m->nout == m->outcap) {
-		size_t cap = m->outcap ? m->outcap * 2 : 4;
-		struct member_out *v = realloc(m->out, cap * sizeof(*v));
-		if (!v) {
-			free(*buf);	/* as if lost on the way: the exchange retransmits */
-			*buf = NULL;
-			return;
-		}
-		m->out = v;
-		m->outcap = cap;
-	}
-	m->out[m->nout++] = (struct member_out){ .to = m->ks[m->ks_index], .buf = *buf, .len = len };
-	*buf = NULL;
+	gdoi_outq_push(&m->out, buf, len, &m->ks[m->ks_index]);
 }
 
 struct gdoi_member_event *member_event(struct gdoi_member *m, enum gdoi_member_event_type type,
 				       int group)
 {
-	if (m->ev_head == m->nev)
-		m->ev_head = m->nev = 0;
-	if (m->nev - m->ev_head >= MEMBER_EVENTS_MAX) {
+	struct gdoi_member_event *ev = gdoi_evq_push(&m->ev, sizeof(*ev), MEMBER_EVENTS_MAX);
+
+	if (!ev) {
 		m->stats.events_lost++;
 		return NULL;
 	}
-	if (m->nev == m->evcap) {
-		size_t cap = m->evcap ? m->evcap * 2 : 8;
-		struct gdoi_member_event *v = calloc(cap, sizeof(*v));
-		if (!v) {
-			m->stats.events_lost++;
-			return NULL;
-		}
-		if (m->ev)
-			memcpy(v, m->ev, m->nev * sizeof(*v));
-		gdoi_wipe_free(m->ev, m->evcap * sizeof(*m->ev));
-		m->ev = v;
-		m->evcap = cap;
-	}
-	struct gdoi_member_event *ev = &m->ev[m->nev++];
-	memset(ev, 0, sizeof(*ev));
 	ev->type = type;
 	ev->group = group;
 	return ev;
@@ -181,23 +148,12 @@ const char *member_ks_name(const struct gdoi_member *m)
 
 bool gdoi_member_next_out(struct gdoi_member *m, struct gdoi_out *out)
 {
-	free(m->lent);
-	m->lent = NULL;
-	if (m->out_head == m->nout)
-		return false;
-	struct member_out *o = &m->out[m->out_head++];
-	m->lent = o->buf;
-	*out = (struct gdoi_out){ .to = o->to, .buf = o->buf, .len = o->len };
-	return true;
+	return gdoi_outq_next(&m->out, out);
 }
 
 bool gdoi_member_next_event(struct gdoi_member *m, struct gdoi_member_event *ev)
 {
-	if (m->ev_head == m->nev)
-		return false;
-	*ev = m->ev[m->ev_head];
-	gdoi_wipe(&m->ev[m->ev_head++], sizeof(*ev));
-	return true;
+	return gdoi_evq_next(&m->ev, sizeof(*ev), ev);
 }
 
 /* ---- input ----------------------------------------------------------------- */

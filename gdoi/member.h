@@ -64,7 +64,7 @@ enum gdoi_member_event_type {
 	GDOI_MEMBER_EV_KEYS_CHANGED,	/* group's live TEKs changed (push, expiry) */
 };
 
-enum gdoi_member_level { GDOI_MEMBER_INFO = 0, GDOI_MEMBER_DEBUG };
+enum gdoi_member_level { GDOI_MEMBER_INFO = 0, GDOI_MEMBER_DEBUG, GDOI_MEMBER_WARN };
 
 /* Why a datagram was refused: the counters of gdoi_member_stats. */
 enum gdoi_member_drop {

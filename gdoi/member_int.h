@@ -6,6 +6,7 @@
 #ifndef GDOI_MEMBER_INT_H
 #define GDOI_MEMBER_INT_H
 
+#include "engine_queue.h"
 #include "member.h"
 #include "pull.h"
 
@@ -20,12 +21,6 @@ struct member_group {
 	uint64_t retry_at;		/* no registration before (monotonic ms) */
 	uint64_t asked_at;		/* last gdoi_member_want_register honoured (monotonic ms) */
 	struct gdoi_member_group_stats stats;
-};
-
-struct member_out {
-	struct gdoi_addr to;
-	uint8_t *buf;
-	size_t len;
 };
 
 struct gdoi_member {
@@ -46,11 +41,8 @@ struct gdoi_member {
 	bool stopped;
 	struct gdoi_now now;		/* of the call being served */
 	uint64_t deadline;
-	struct member_out *out;
-	size_t out_head, nout, outcap;
-	uint8_t *lent;			/* the datagram gdoi_member_next_out last returned */
-	struct gdoi_member_event *ev;
-	size_t ev_head, nev, evcap;
+	struct gdoi_outq out;
+	struct gdoi_evq ev;		/* of struct gdoi_member_event */
 	struct gdoi_member_stats stats;
 };
 

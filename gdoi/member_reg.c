@@ -114,7 +114,7 @@ static void failed(struct gdoi_member *m, const char *why)
 		delay = delay * 3 / 4 + (uint64_t)((double)delay / 2 * ((double)r / 4294967296.0));
 	}
 	m->retry_at = m->now.mono_ms + delay;
-	member_log(m, GDOI_MEMBER_INFO, NULL,
+	member_log(m, GDOI_MEMBER_WARN, NULL,
 		   "registration with %s failed: %s; next try with %s in %.1f s", name, why,
 		   member_ks_name(m), (double)delay / 1000);
 }
@@ -157,7 +157,7 @@ static void group_refused(struct gdoi_member *m, struct member_group *g, const c
 	g->attempts++;
 	g->stats.refusals++;
 	g->retry_at = m->now.mono_ms + delay;
-	member_log(m, GDOI_MEMBER_INFO, NULL,
+	member_log(m, GDOI_MEMBER_WARN, NULL,
 		   "registration refused by %s: %s; group %s tries again in %.1f s",
 		   member_ks_name(m), why, g->cfg.name, (double)delay / 1000);
 }
@@ -185,7 +185,7 @@ void member_p1_result(struct gdoi_member *m, struct gdoi_p1_sa *sa, struct gdoi_
 	}
 	case GDOI_P1_EV_FAILED:
 		if (sa == m->sa_next) {
-			member_log(m, GDOI_MEMBER_INFO, NULL,
+			member_log(m, GDOI_MEMBER_WARN, NULL,
 				   "phase 1 renewal with %s failed: %s (the current SA stays)", name,
 				   r->reason);
 			member_drop_sa(m, &m->sa_next, false);

@@ -5,25 +5,10 @@
  */
 #include "policy.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "err.h"
 #include "numbers.h"
-
-static int refuse(char *why, size_t len, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int refuse(char *why, size_t len, int code, const char *fmt, ...)
-{
-	if (why && len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 static struct gdoi_tek *tek_by_spi(struct gdoi_policy *p, gdoi_bytes spi)
 {
@@ -44,27 +29,30 @@ static int tek_keys(struct gdoi_tek *t, const struct gdoi_kd_packet *k, char *wh
 {
 	size_t klen, ilen;
 	if (t->have_keys)
-		return refuse(why, wl, GDOI_ERR_VALUE, "two key packets for TEK %08x", t->spi);
+		return gdoi_refuse(why, wl, GDOI_ERR_VALUE, "two key packets for TEK %08x", t->spi);
 	if (gdoi_tek_key_lengths(t, &klen, &ilen))
-		return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "TEK %08x has no key format", t->spi);
+		return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED, "TEK %08x has no key format",
+				   t->spi);
 	bool got_key = false, got_int = false;
 	for (size_t i = 0; i < k->attrs.n; i++) {
 		const struct gdoi_attr *a = &k->attrs.v[i];
 		bool is_key = a->type == GDOI_KD_TEK_ALGORITHM_KEY;
 		if (a->tv || (!is_key && a->type != GDOI_KD_TEK_INTEGRITY_KEY))
-			return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "TEK key attribute %u not supported",
-				      a->type);
+			return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+					   "TEK key attribute %u not supported", a->type);
 		size_t want = is_key ? klen : ilen;
 		bool *got = is_key ? &got_key : &got_int;
 		if (*got || a->value.len != want)
-			return refuse(why, wl, GDOI_ERR_VALUE,
-				      "TEK %08x: %s key of %zu octets (want %zu, once)", t->spi,
-				      is_key ? "algorithm" : "integrity", a->value.len, want);
+			return gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+					   "TEK %08x: %s key of %zu octets (want %zu, once)",
+					   t->spi, is_key ? "algorithm" : "integrity", a->value.len,
+					   want);
 		memcpy(is_key ? t->key : t->integrity, a->value.ptr, want);
 		*got = true;
 	}
 	if ((klen && !got_key) || (ilen && !got_int))
-		return refuse(why, wl, GDOI_ERR_MISSING, "TEK %08x: key packet lacks a key", t->spi);
+		return gdoi_refuse(why, wl, GDOI_ERR_MISSING, "TEK %08x: key packet lacks a key",
+				   t->spi);
 	t->key_len = klen;
 	t->integrity_len = ilen;
 	t->have_keys = true;
@@ -77,32 +65,35 @@ static int kek_keys(struct gdoi_kek_policy *k, const struct gdoi_kd_packet *pk, 
 	size_t blk = gdoi_cipher_block_len(c), klen = gdoi_cipher_key_len(c);
 	bool got_key = false;
 	if (k->have_keys)
-		return refuse(why, wl, GDOI_ERR_VALUE, "two KEK key packets");
+		return gdoi_refuse(why, wl, GDOI_ERR_VALUE, "two KEK key packets");
 	for (size_t i = 0; i < pk->attrs.n; i++) {
 		const struct gdoi_attr *a = &pk->attrs.v[i];
 		if (a->tv)
-			return refuse(why, wl, GDOI_ERR_VALUE, "KEK key attribute %u in TV form", a->type);
+			return gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+					   "KEK key attribute %u in TV form", a->type);
 		if (a->type == GDOI_KD_KEK_ALGORITHM_KEY) {
 			/* IV followed by the key (RFC 6407 §5.6.2.1). */
 			if (got_key || a->value.len != blk + klen)
-				return refuse(why, wl, GDOI_ERR_VALUE,
-					      "KEK_ALGORITHM_KEY of %zu octets (want %zu)", a->value.len,
-					      blk + klen);
+				return gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+						   "KEK_ALGORITHM_KEY of %zu octets (want %zu)",
+						   a->value.len, blk + klen);
 			memcpy(k->iv, a->value.ptr, blk);
 			memcpy(k->key, a->value.ptr + blk, klen);
 			got_key = true;
 		} else if (a->type == GDOI_KD_SIG_ALGORITHM_KEY) {
 			if (a->value.len > sizeof(k->rekey_pub))
-				return refuse(why, wl, GDOI_ERR_TOO_BIG, "rekey public key too long");
+				return gdoi_refuse(why, wl, GDOI_ERR_TOO_BIG,
+						   "rekey public key too long");
 			memcpy(k->rekey_pub, a->value.ptr, a->value.len);
 			k->rekey_pub_len = a->value.len;
 		} else {
-			return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "KEK key attribute %u not supported",
-				      a->type);
+			return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+					   "KEK key attribute %u not supported", a->type);
 		}
 	}
 	if (!got_key)
-		return refuse(why, wl, GDOI_ERR_MISSING, "KEK key packet lacks KEK_ALGORITHM_KEY");
+		return gdoi_refuse(why, wl, GDOI_ERR_MISSING,
+				   "KEK key packet lacks KEK_ALGORITHM_KEY");
 	k->have_keys = true;
 	return 0;
 }
@@ -114,21 +105,26 @@ static int sid_values(struct gdoi_policy *p, const struct gdoi_kd_packet *pk, ch
 		uint32_t v;
 		if (a->type == GDOI_KD_SID_NUMBER_OF_BITS && a->tv) {
 			if (a->basic == 0 || a->basic > 32)
-				return refuse(why, wl, GDOI_ERR_VALUE, "NUMBER_OF_SID_BITS %u", a->basic);
+				return gdoi_refuse(why, wl, GDOI_ERR_VALUE, "NUMBER_OF_SID_BITS %u",
+						   a->basic);
 			p->sid_bits = (uint8_t)a->basic;
 		} else if (a->type == GDOI_KD_SID_VALUE && !a->tv && gdoi_attr_u32(a, &v)) {
 			if (p->nsids == GDOI_MAX_SIDS)
-				return refuse(why, wl, GDOI_ERR_TOO_BIG, "more than %d SIDs", GDOI_MAX_SIDS);
+				return gdoi_refuse(why, wl, GDOI_ERR_TOO_BIG, "more than %d SIDs",
+						   GDOI_MAX_SIDS);
 			for (size_t j = 0; j < p->nsids; j++)
 				if (p->sids[j] == v)
-					return refuse(why, wl, GDOI_ERR_VALUE, "SID %u given twice", v);
+					return gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+							   "SID %u given twice", v);
 			p->sids[p->nsids++] = v;
 		} else {
-			return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "SID attribute %u not supported", a->type);
+			return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+					   "SID attribute %u not supported", a->type);
 		}
 	}
 	if (!p->sid_bits)
-		return refuse(why, wl, GDOI_ERR_MISSING, "SID packet without NUMBER_OF_SID_BITS");
+		return gdoi_refuse(why, wl, GDOI_ERR_MISSING,
+				   "SID packet without NUMBER_OF_SID_BITS");
 	return 0;
 }
 
@@ -144,25 +140,30 @@ static int sender_values(struct gdoi_policy *p, const struct gdoi_kd_packet *pk,
 					      : a->type == GDOI_KD_SENDERS_SSRCS && !a->tv ? &list
 											   : NULL;
 		if (!slot)
-			return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "SRTP_SENDERS attribute %u not supported",
-				      a->type);
+			return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+					   "SRTP_SENDERS attribute %u not supported", a->type);
 		if (*slot)
-			return refuse(why, wl, GDOI_ERR_VALUE, "SRTP_SENDERS attribute %u twice", a->type);
+			return gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+					   "SRTP_SENDERS attribute %u twice", a->type);
 		*slot = a;
 	}
 	if (!num)
-		return refuse(why, wl, GDOI_ERR_MISSING, "SRTP_SENDERS without NUMBER_OF_SENDERS");
+		return gdoi_refuse(why, wl, GDOI_ERR_MISSING,
+				   "SRTP_SENDERS without NUMBER_OF_SENDERS");
 	size_t n = num->basic;
 	if (n > GDOI_MAX_SENDERS)
-		return refuse(why, wl, GDOI_ERR_TOO_BIG, "%zu senders (at most %d)", n, GDOI_MAX_SENDERS);
+		return gdoi_refuse(why, wl, GDOI_ERR_TOO_BIG, "%zu senders (at most %d)", n,
+				   GDOI_MAX_SENDERS);
 	if ((n == 0) != (list == NULL) || (list && list->value.len != 4 * n))
-		return refuse(why, wl, GDOI_ERR_VALUE, "SRTP_SENDERS: %zu senders announced, %zu octets given",
-			      n, list ? list->value.len : 0);
+		return gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+				   "SRTP_SENDERS: %zu senders announced, %zu octets given", n,
+				   list ? list->value.len : 0);
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *b = list->value.ptr + 4 * i;
 		uint32_t v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 		if (i && v <= p->senders[i - 1])
-			return refuse(why, wl, GDOI_ERR_VALUE, "SRTP_SENDERS not in ascending order");
+			return gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+					   "SRTP_SENDERS not in ascending order");
 		p->senders[i] = v;
 	}
 	p->nsenders = n;
@@ -189,7 +190,8 @@ static int apply_kd(struct gdoi_policy *p, const struct gdoi_kd *kd, const uint8
 		case GDOI_KD_TEK:
 			t = tek_by_spi(p, k->spi);
 			rc = t ? tek_keys(t, k, why, wl)
-			       : refuse(why, wl, GDOI_ERR_NOT_FOUND, "key packet for an unknown TEK SPI");
+			       : gdoi_refuse(why, wl, GDOI_ERR_NOT_FOUND,
+					     "key packet for an unknown TEK SPI");
 			break;
 		case GDOI_KD_KEK:
 			if (names_kek(p, k, p->kek.spi)) {
@@ -199,16 +201,18 @@ static int apply_kd(struct gdoi_policy *p, const struct gdoi_kd *kd, const uint8
 				rc = kek_keys(&p->kek, k, why, wl);
 				*renamed = rc == 0;
 			} else {
-				rc = refuse(why, wl, GDOI_ERR_NOT_FOUND, "key packet for an unknown KEK");
+				rc = gdoi_refuse(why, wl, GDOI_ERR_NOT_FOUND,
+						 "key packet for an unknown KEK");
 			}
 			break;
 		case GDOI_KD_SID:
-			rc = seen_sid ? refuse(why, wl, GDOI_ERR_VALUE, "two SID packets")
+			rc = seen_sid ? gdoi_refuse(why, wl, GDOI_ERR_VALUE, "two SID packets")
 				      : sid_values(p, k, why, wl);
 			seen_sid = true;
 			break;
 		case GDOI_KD_SRTP_SENDERS:
-			rc = seen_senders ? refuse(why, wl, GDOI_ERR_VALUE, "two SRTP_SENDERS packets")
+			rc = seen_senders ? gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+							"two SRTP_SENDERS packets")
 					  : sender_values(p, k, why, wl);
 			seen_senders = true;
 			break;
@@ -217,18 +221,19 @@ static int apply_kd(struct gdoi_policy *p, const struct gdoi_kd *kd, const uint8
 			 * which names no key we need (those are checked below). */
 			if (k->type >= GDOI_KD_PRIVATE_MIN)
 				break;
-			rc = refuse(why, wl, GDOI_ERR_UNSUPPORTED, "key packet type %u (%s) not supported",
-				    k->type, gdoi_kd_type_name(k->type));
+			rc = gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+					 "key packet type %u (%s) not supported", k->type,
+					 gdoi_kd_type_name(k->type));
 		}
 	}
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < p->nteks; i++)
 		if (!p->teks[i].have_keys)
-			return refuse(why, wl, GDOI_ERR_MISSING, "KD lacks the keys of TEK %08x",
-				      p->teks[i].spi);
+			return gdoi_refuse(why, wl, GDOI_ERR_MISSING,
+					   "KD lacks the keys of TEK %08x", p->teks[i].spi);
 	if (p->has_kek && !p->kek.have_keys)
-		return refuse(why, wl, GDOI_ERR_MISSING, "KD lacks the KEK");
+		return gdoi_refuse(why, wl, GDOI_ERR_MISSING, "KD lacks the KEK");
 	return 0;
 }
 

@@ -6,25 +6,10 @@
 #include "policy.h"
 #include "push_ack.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "err.h"
 #include "numbers.h"
-
-static int refuse(char *why, size_t len, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int refuse(char *why, size_t len, int code, const char *fmt, ...)
-{
-	if (why && len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 /* RFC 6407 gives every attribute one meaning: a repeated one is ambiguous, so refused. */
 static bool repeated(const struct gdoi_attr_list *l)
@@ -64,17 +49,18 @@ static int kek_from_sak(struct gdoi_kek_policy *k, const struct gdoi_sak *sak, c
 	k->protocol = sak->protocol;
 	k->trailer_len = sak->trailer_len;
 	if (selector_from_id(&sak->src, &k->src, false) || selector_from_id(&sak->dst, &k->dst, false))
-		return refuse(why, wl, GDOI_ERR_VALUE, "SA KEK selector too long");
+		return gdoi_refuse(why, wl, GDOI_ERR_VALUE, "SA KEK selector too long");
 	if (sak->protocol != 17)
-		return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "rekeys over IP protocol %u (only UDP)",
-			      sak->protocol);
+		return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+				   "rekeys over IP protocol %u (only UDP)", sak->protocol);
 	if (repeated(&sak->attrs))
-		return refuse(why, wl, GDOI_ERR_VALUE, "KEK attribute repeated");
+		return gdoi_refuse(why, wl, GDOI_ERR_VALUE, "KEK attribute repeated");
 	for (size_t i = 0; i < sak->attrs.n; i++) {
 		const struct gdoi_attr *a = &sak->attrs.v[i];
 		uint32_t v;
 		if (!gdoi_attr_u32(a, &v))
-			return refuse(why, wl, GDOI_ERR_VALUE, "KEK attribute %u has a bad value", a->type);
+			return gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+					   "KEK attribute %u has a bad value", a->type);
 		switch (a->type) {
 		case GDOI_KEK_MANAGEMENT_ALGORITHM:
 			break;	/* RFC 6407 §5.3.1: must not be in PULL; ignored if present */
@@ -86,29 +72,30 @@ static int kek_from_sak(struct gdoi_kek_policy *k, const struct gdoi_sak *sak, c
 		case GDOI_KEK_SIG_KEY_LENGTH: k->sig_key_bits = (uint16_t)v; break;
 		case GDOI_KEK_ACK_REQUESTED:
 			if (!gdoi_push_ack_method_ok((uint16_t)v) || v > UINT16_MAX)
-				return refuse(why, wl, GDOI_ERR_UNSUPPORTED,
-					      "KEK_ACK_REQUESTED %u not supported (only the KEK methods)", v);
+				return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED, "KEK_ACK_REQUESTED"
+						   " %u not supported (only the KEK methods)", v);
 			k->ack_method = (uint16_t)v;
 			break;
 		default:
-			return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "unknown KEK attribute %u", a->type);
+			return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+					   "unknown KEK attribute %u", a->type);
 		}
 	}
 	if (gdoi_kek_cipher(k) == GDOI_CIPHER_NONE)
-		return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "KEK algorithm %u/%u bits not supported",
-			      k->alg, k->key_bits);
+		return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+				   "KEK algorithm %u/%u bits not supported", k->alg, k->key_bits);
 	switch (k->sig_alg) {
 	case GDOI_SIG_ALG_RSA:
 		if (gdoi_md_from_sig_hash(k->sig_hash) == GDOI_MD_NONE ||
 		    k->sig_hash == GDOI_SIG_HASH_MD5)
-			return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "RSA rekey hash %u not supported",
-				      k->sig_hash);
+			return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+					   "RSA rekey hash %u not supported", k->sig_hash);
 		break;
 	case GDOI_SIG_ALG_ECDSA_256: case GDOI_SIG_ALG_ECDSA_384: case GDOI_SIG_ALG_ECDSA_521:
 		break;
 	default:
-		return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "rekey signature algorithm %u not supported",
-			      k->sig_alg);
+		return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+				   "rekey signature algorithm %u not supported", k->sig_alg);
 	}
 	return 0;
 }
@@ -123,43 +110,48 @@ static int srtp_from_sat(struct gdoi_tek *t, const struct gdoi_tek_srtp *s, char
 	p->replay_window = 128;
 	p->ssrc_assigned = true;
 	if (selector_from_id(&s->src, &t->src, true) || selector_from_id(&s->dst, &t->dst, true))
-		return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "SRTP TEK selector type not allowed");
+		return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+				   "SRTP TEK selector type not allowed");
 	if (repeated(&s->attrs))
-		return refuse(why, wl, GDOI_ERR_VALUE, "SRTP attribute repeated");
+		return gdoi_refuse(why, wl, GDOI_ERR_VALUE, "SRTP attribute repeated");
 	bool have_life = false;
 	for (size_t i = 0; i < s->attrs.n; i++) {
 		const struct gdoi_attr *a = &s->attrs.v[i];
 		uint32_t v;
 		if (!gdoi_attr_u32(a, &v))
-			return refuse(why, wl, GDOI_ERR_VALUE, "SRTP attribute %u has a bad value", a->type);
+			return gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+					   "SRTP attribute %u has a bad value", a->type);
 		switch (a->type) {
 		case GDOI_SRTP_LIFETIME:
 			if (a->tv || a->value.len != 4 || v == 0)
-				return refuse(why, wl, GDOI_ERR_VALUE, "SRTP_LIFETIME must be 4 octets, > 0");
+				return gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+						   "SRTP_LIFETIME must be 4 octets, > 0");
 			p->lifetime = v;
 			have_life = true;
 			break;
 		case GDOI_SRTP_REPLAY_WINDOW:
 			if (!a->tv || v < 64 || v > 32767)
-				return refuse(why, wl, GDOI_ERR_VALUE, "replay window %u outside 64..32767", v);
+				return gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+						   "replay window %u outside 64..32767", v);
 			p->replay_window = (uint16_t)v;
 			break;
 		case GDOI_SRTP_SSRC_ASSIGNED:
 		case GDOI_SRTP_ALLOW_REPEAT_TX:
 			if (!a->tv || v > 1)
-				return refuse(why, wl, GDOI_ERR_VALUE, "SRTP attribute %u must be TV 0 or 1",
-					      a->type);
+				return gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+						   "SRTP attribute %u must be TV 0 or 1", a->type);
 			if (a->type == GDOI_SRTP_SSRC_ASSIGNED)
 				p->ssrc_assigned = v;
 			else
 				p->allow_repeat_tx = v;
 			break;
 		default:
-			return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "unknown SRTP attribute %u", a->type);
+			return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+					   "unknown SRTP attribute %u", a->type);
 		}
 	}
 	if (!have_life)
-		return refuse(why, wl, GDOI_ERR_MISSING, "SRTP TEK without SRTP_LIFETIME");
+		return gdoi_refuse(why, wl, GDOI_ERR_MISSING, "SRTP TEK without SRTP_LIFETIME");
 	return 0;
 }
 
@@ -172,20 +164,22 @@ static int ipsec_from_sat(struct gdoi_tek *t, uint8_t proto_id, const struct gdo
 	p->protocol = s->protocol;
 	p->transform_id = s->transform_id;
 	if (selector_from_id(&s->src, &t->src, false) || selector_from_id(&s->dst, &t->dst, false))
-		return refuse(why, wl, GDOI_ERR_VALUE, "TEK selector too long");
+		return gdoi_refuse(why, wl, GDOI_ERR_VALUE, "TEK selector too long");
 	if (repeated(&s->attrs))
-		return refuse(why, wl, GDOI_ERR_VALUE, "IPsec attribute repeated");
+		return gdoi_refuse(why, wl, GDOI_ERR_VALUE, "IPsec attribute repeated");
 	uint32_t life_type = 1;
 	for (size_t i = 0; i < s->attrs.n; i++) {
 		const struct gdoi_attr *a = &s->attrs.v[i];
 		uint32_t v;
 		if (!gdoi_attr_u32(a, &v))
-			return refuse(why, wl, GDOI_ERR_VALUE, "IPsec attribute %u has a bad value", a->type);
+			return gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+					   "IPsec attribute %u has a bad value", a->type);
 		switch (a->type) {
 		case GDOI_IPSEC_LIFE_TYPE: life_type = v; break;
 		case GDOI_IPSEC_LIFE_DURATION:
 			if (life_type != 1)
-				return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "kilobyte TEK lifetimes not supported");
+				return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+						   "kilobyte TEK lifetimes not supported");
 			p->lifetime = v;
 			break;
 		case GDOI_IPSEC_ENCAP_MODE: p->encap_mode = (uint8_t)v; break;
@@ -194,13 +188,14 @@ static int ipsec_from_sat(struct gdoi_tek *t, uint8_t proto_id, const struct gdo
 		case GDOI_IPSEC_ADDR_PRESERVATION: p->addr_preservation = (uint8_t)v; break;
 		case GDOI_IPSEC_SA_DIRECTION: p->sa_direction = (uint8_t)v; break;
 		default:	/* includes Group Description, which must not be sent */
-			return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "IPsec attribute %u not supported", a->type);
+			return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+					   "IPsec attribute %u not supported", a->type);
 		}
 	}
 	size_t k, ik;
 	if (gdoi_ipsec_key_lengths(t->kind, p, &k, &ik))
-		return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "%s transform %u not supported",
-			      t->kind == GDOI_TEK_ESP ? "ESP" : "AH", p->transform_id);
+		return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED, "%s transform %u not supported",
+				   t->kind == GDOI_TEK_ESP ? "ESP" : "AH", p->transform_id);
 	return 0;
 }
 
@@ -209,15 +204,17 @@ static int ref_srtp_from_sat(struct gdoi_tek *t, const struct gdoi_tek_ref_srtp 
 {
 	t->kind = GDOI_TEK_REF_SRTP;
 	if (s->spi.len > 4)
-		return refuse(why, wl, GDOI_ERR_VALUE, "reference SRTP SPI longer than 4 octets");
+		return gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+				   "reference SRTP SPI longer than 4 octets");
 	for (size_t i = 0; i < s->spi.len; i++)
 		t->spi = t->spi << 8 | s->spi.ptr[i];
 	if (selector_from_id(&s->src, &t->src, false) || selector_from_id(&s->dst, &t->dst, false))
-		return refuse(why, wl, GDOI_ERR_VALUE, "TEK selector too long");
+		return gdoi_refuse(why, wl, GDOI_ERR_VALUE, "TEK selector too long");
 	for (size_t i = 0; i < s->attrs.n; i++)
 		if (s->attrs.v[i].type < 1 || s->attrs.v[i].type > 3)	/* CIPHER, _MODE, _KEY_LENGTH */
-			return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "unknown reference SRTP attribute %u",
-				      s->attrs.v[i].type);
+			return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+					   "unknown reference SRTP attribute %u",
+					   s->attrs.v[i].type);
 	/* Its key packet is 16 octets of key and 14 of salt: AES128_CM_HMAC_SHA1_80. */
 	t->u.srtp.profile = GDOI_SRTP_AES128_CM_SHA1_80;
 	t->u.srtp.flags = GDOI_SRTP_FLAG_SRTCP;
@@ -230,8 +227,8 @@ int gdoi_policy_from_sa(struct gdoi_policy *p, const struct gdoi_sa_gdoi *sa, ch
 {
 	memset(p, 0, sizeof(*p));
 	if (sa->doi != GDOI_DOI_GDOI || sa->situation != 0)
-		return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "SA DOI %u / situation %u", sa->doi,
-			      sa->situation);
+		return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED, "SA DOI %u / situation %u",
+				   sa->doi, sa->situation);
 	int rc;
 	if (sa->sak) {
 		if ((rc = kek_from_sak(&p->kek, sa->sak, why, wl)))
@@ -245,8 +242,8 @@ int gdoi_policy_from_sa(struct gdoi_policy *p, const struct gdoi_sa_gdoi *sa, ch
 			uint32_t v;
 			if (!a->tv || (a->type != GDOI_GAP_ATD && a->type != GDOI_GAP_DTD) ||
 			    !gdoi_attr_u32(a, &v))
-				return refuse(why, wl, GDOI_ERR_UNSUPPORTED, "GAP attribute %u not acceptable",
-					      a->type);
+				return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+						   "GAP attribute %u not acceptable", a->type);
 			if (a->type == GDOI_GAP_ATD)
 				p->atd = (uint16_t)v;
 			else
@@ -254,11 +251,13 @@ int gdoi_policy_from_sa(struct gdoi_policy *p, const struct gdoi_sa_gdoi *sa, ch
 		}
 		/* Old keys must outlive the activation of new ones (srtp-tek.md). */
 		if (repeated(sa->gap) || (p->dtd && p->dtd <= p->atd))
-			return refuse(why, wl, GDOI_ERR_VALUE, "GAP: repeated attribute or DTD %u <= ATD %u",
-				      p->dtd, p->atd);
+			return gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+					   "GAP: repeated attribute or DTD %u <= ATD %u", p->dtd,
+					   p->atd);
 	}
 	if (sa->nsats > GDOI_MAX_TEKS)
-		return refuse(why, wl, GDOI_ERR_TOO_BIG, "%zu TEKs (at most %d)", sa->nsats, GDOI_MAX_TEKS);
+		return gdoi_refuse(why, wl, GDOI_ERR_TOO_BIG, "%zu TEKs (at most %d)", sa->nsats,
+				   GDOI_MAX_TEKS);
 	for (size_t i = 0; i < sa->nsats; i++) {
 		const struct gdoi_sat *s = &sa->sats[i];
 		struct gdoi_tek *t = &p->teks[p->nteks++];
@@ -268,14 +267,15 @@ int gdoi_policy_from_sa(struct gdoi_policy *p, const struct gdoi_sa_gdoi *sa, ch
 		case GDOI_TEK_PROTO_AH: rc = ipsec_from_sat(t, s->protocol_id, &s->u.ipsec, why, wl); break;
 		case GDOI_TEK_PROTO_REF_SRTP: rc = ref_srtp_from_sat(t, &s->u.ref_srtp, why, wl); break;
 		default:
-			rc = refuse(why, wl, GDOI_ERR_UNSUPPORTED, "TEK Protocol-ID %u not supported",
-				    s->protocol_id);
+			rc = gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
+					 "TEK Protocol-ID %u not supported", s->protocol_id);
 		}
 		if (rc)
 			return rc;
 		for (size_t j = 0; j + 1 < p->nteks; j++)
 			if (p->teks[j].spi == t->spi)
-				return refuse(why, wl, GDOI_ERR_VALUE, "two TEKs with SPI %08x", t->spi);
+				return gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+						   "two TEKs with SPI %08x", t->spi);
 	}
 	return 0;
 }

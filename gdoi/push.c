@@ -1,8 +1,6 @@
 /* push.c - GROUPKEY-PUSH build (key server) and open/apply (member); see push.h. */
 #include "push.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,19 +11,6 @@
 #include "wire.h"
 
 #define MAX_PAYLOADS (GDOI_PUSH_MAX_DELETES + 4)
-
-static int refuse(char *why, size_t len, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int refuse(char *why, size_t len, int code, const char *fmt, ...)
-{
-	if (why && len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 /* One Delete payload per protocol (RFC 6407 §5.9); SPI 0 stands for all. */
 static int add_deletes(const struct gdoi_push_params *p, struct gdoi_arena *a,
@@ -134,14 +119,15 @@ static int collect_delete(struct gdoi_push_update *u, const struct gdoi_delete *
 {
 	size_t want = d->proto == 0 ? GDOI_KEK_SPI_LEN : 4;
 	if (d->doi != GDOI_DOI_GDOI || d->spi_size != want)
-		return refuse(why, wl, GDOI_ERR_VALUE, "Delete with DOI %u, protocol %u, SPI size %u",
-			      d->doi, d->proto, d->spi_size);
+		return gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+				   "Delete with DOI %u, protocol %u, SPI size %u", d->doi, d->proto,
+				   d->spi_size);
 	for (size_t i = 0; i < d->nspis; i++) {
 		const uint8_t *s = d->spis.ptr + i * want;
 		static const uint8_t zero[GDOI_KEK_SPI_LEN];
 		if (u->ndeletes == GDOI_PUSH_MAX_DELETES)
-			return refuse(why, wl, GDOI_ERR_TOO_BIG, "more than %d deletions",
-				      GDOI_PUSH_MAX_DELETES);
+			return gdoi_refuse(why, wl, GDOI_ERR_TOO_BIG, "more than %d deletions",
+					   GDOI_PUSH_MAX_DELETES);
 		struct gdoi_push_delete *x = &u->deletes[u->ndeletes++];
 		x->proto = d->proto;
 		x->all = memcmp(s, zero, want) == 0;
@@ -178,31 +164,34 @@ int gdoi_push_open(const struct gdoi_policy *cur, const struct gdoi_key *rekey_k
 		key = cur->prev_kek.key;
 		iv = cur->prev_kek.iv;
 	} else {
-		return refuse(why, wl, GDOI_ERR_NOT_FOUND, "cookies name no KEK of this group");
+		return gdoi_refuse(why, wl, GDOI_ERR_NOT_FOUND,
+				   "cookies name no KEK of this group");
 	}
 	struct gdoi_hdr h;
 	struct gdoi_parse_error perr;
 	int rc = gdoi_hdr_parse(msg, len, &h, &perr);
 	if (rc || h.exchange != GDOI_EXCH_PUSH || h.flags != GDOI_FLAG_ENC || h.msgid != 0)
-		return refuse(why, wl, rc ? rc : GDOI_ERR_VALUE,
-			      "not a GROUPKEY-PUSH header (exchange %u, flags %#x, M-ID %u)",
-			      h.exchange, h.flags, h.msgid);
+		return gdoi_refuse(why, wl, rc ? rc : GDOI_ERR_VALUE,
+				   "not a GROUPKEY-PUSH header (exchange %u, flags %#x, M-ID %u)",
+				   h.exchange, h.flags, h.msgid);
 	uint8_t *plain = NULL;
 	struct gdoi_msg *m = NULL;
 	struct gdoi_key *own_key = NULL;
 	rc = gdoi_msg_open(c, GDOI_BYTES(key, gdoi_cipher_key_len(c)),
 			   GDOI_BYTES(iv, gdoi_cipher_block_len(c)), msg, len, &plain, NULL);
 	if (rc)
-		return refuse(why, wl, rc, "GROUPKEY-PUSH is not a whole number of cipher blocks");
+		return gdoi_refuse(why, wl, rc,
+				   "GROUPKEY-PUSH is not a whole number of cipher blocks");
 	rc = gdoi_msg_parse_decrypted(plain, len, &m, &perr);
 	if (rc) {
 		char e[160];
 		gdoi_parse_error_format(&perr, e, sizeof(e));
-		refuse(why, wl, rc, "GROUPKEY-PUSH does not decrypt to a valid message: %s", e);
+		gdoi_refuse(why, wl, rc, "GROUPKEY-PUSH does not decrypt to a valid message: %s",
+			    e);
 		goto out;
 	}
 	if (m->npl < 2 || m->pl[0].type != GDOI_PL_SEQ || m->pl[m->npl - 1].type != GDOI_PL_SIG) {
-		rc = refuse(why, wl, GDOI_ERR_MISSING, "GROUPKEY-PUSH must be SEQ ... SIG");
+		rc = gdoi_refuse(why, wl, GDOI_ERR_MISSING, "GROUPKEY-PUSH must be SEQ ... SIG");
 		goto out;
 	}
 	const struct gdoi_payload *sig = &m->pl[m->npl - 1];
@@ -210,21 +199,21 @@ int gdoi_push_open(const struct gdoi_policy *cur, const struct gdoi_key *rekey_k
 	if (under_prev) {
 		/* Never applied: that KEK was replaced at prev_kek.seq. */
 		rc = u->seq <= cur->prev_kek.seq ?
-		     refuse(why, wl, GDOI_ERR_REPLAY, "SEQ %u not greater than %u: replay under "
-			    "the replaced KEK", u->seq, cur->prev_kek.seq) :
-		     refuse(why, wl, GDOI_ERR_NOT_FOUND, "SEQ %u under the KEK replaced at SEQ %u",
-			    u->seq, cur->prev_kek.seq);
+		     gdoi_refuse(why, wl, GDOI_ERR_REPLAY, "SEQ %u not greater than %u: replay "
+				 "under the replaced KEK", u->seq, cur->prev_kek.seq) :
+		     gdoi_refuse(why, wl, GDOI_ERR_NOT_FOUND,
+				 "SEQ %u under the KEK replaced at SEQ %u", u->seq, cur->prev_kek.seq);
 		goto out;
 	}
 	if (cur->has_seq && u->seq <= cur->seq) {
-		rc = refuse(why, wl, GDOI_ERR_REPLAY, "SEQ %u not greater than %u: replay or stale",
-			    u->seq, cur->seq);
+		rc = gdoi_refuse(why, wl, GDOI_ERR_REPLAY,
+				 "SEQ %u not greater than %u: replay or stale", u->seq, cur->seq);
 		goto out;
 	}
 	if (!rekey_key) {
 		rc = gdoi_key_from_spki(GDOI_BYTES(cur->kek.rekey_pub, cur->kek.rekey_pub_len), &own_key);
 		if (rc) {
-			refuse(why, wl, rc, "no usable rekey public key for this group");
+			gdoi_refuse(why, wl, rc, "no usable rekey public key for this group");
 			goto out;
 		}
 		rekey_key = own_key;
@@ -237,7 +226,7 @@ int gdoi_push_open(const struct gdoi_policy *cur, const struct gdoi_key *rekey_k
 	rc = gdoi_rekey_verify(rekey_key, cur->kek.sig_alg, gdoi_md_from_sig_hash(cur->kek.sig_hash),
 			       parts, 2, sig->u.data, GDOI_REKEY_ACCEPT_RAW_RSA);
 	if (rc) {
-		refuse(why, wl, GDOI_ERR_AUTH, "GROUPKEY-PUSH signature does not verify");
+		gdoi_refuse(why, wl, GDOI_ERR_AUTH, "GROUPKEY-PUSH signature does not verify");
 		rc = GDOI_ERR_AUTH;
 		goto out;
 	}
@@ -252,11 +241,13 @@ int gdoi_push_open(const struct gdoi_policy *cur, const struct gdoi_key *rekey_k
 		else if (p->type == GDOI_PL_KD && sa && !kd)
 			kd = p;
 		else
-			rc = refuse(why, wl, GDOI_ERR_PAYLOAD_TYPE, "%s payload out of place in a push",
-				    gdoi_payload_name(p->type));
+			rc = gdoi_refuse(why, wl, GDOI_ERR_PAYLOAD_TYPE,
+					 "%s payload out of place in a push",
+					 gdoi_payload_name(p->type));
 	}
 	if (!rc && !!sa != !!kd)
-		rc = refuse(why, wl, GDOI_ERR_MISSING, "push with SA but no KD, or KD but no SA");
+		rc = gdoi_refuse(why, wl, GDOI_ERR_MISSING,
+				 "push with SA but no KD, or KD but no SA");
 	if (!rc && sa) {
 		u->has_sa = true;
 		rc = gdoi_policy_from_sa(&u->fresh, &sa->u.sa, why, wl);
@@ -264,9 +255,10 @@ int gdoi_push_open(const struct gdoi_policy *cur, const struct gdoi_key *rekey_k
 			rc = gdoi_policy_apply_push_kd(&u->fresh, &kd->u.kd, cur->kek.spi,
 						       &u->kek_renamed, why, wl);
 		if (!rc && u->fresh.nsids)
-			rc = refuse(why, wl, GDOI_ERR_VALUE, "Sender-IDs in a push (RFC 6407 §5.6.4)");
+			rc = gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+					 "Sender-IDs in a push (RFC 6407 §5.6.4)");
 		if (!rc && !u->fresh.has_kek && !u->fresh.nteks)
-			rc = refuse(why, wl, GDOI_ERR_MISSING, "push SA without KEK or TEK");
+			rc = gdoi_refuse(why, wl, GDOI_ERR_MISSING, "push SA without KEK or TEK");
 	}
 out:
 	if (rc)

@@ -1,8 +1,6 @@
 /* push_ack.c - RFC 8263 GROUPKEY-PUSH acknowledgement: build, parse, verify (push_ack.h). */
 #include "push_ack.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "crypto.h"
@@ -12,19 +10,6 @@
 
 /* The label of the ack_key derivation, its terminating zero octet included. */
 static const char ack_label[] = "GROUPKEY-PUSH ACK";
-
-static int refuse(char *why, size_t wl, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int refuse(char *why, size_t wl, int code, const char *fmt, ...)
-{
-	if (why && wl) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, wl, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 static enum gdoi_md ack_md(uint16_t method)
 {
@@ -104,18 +89,21 @@ int gdoi_push_ack_parse(const uint8_t *msg, size_t len, struct gdoi_push_ack *a,
 	if (rc) {
 		char e[160];
 		gdoi_parse_error_format(&perr, e, sizeof(e));
-		return refuse(why, wl, rc, "malformed GROUPKEY-PUSH ACK: %s", e);
+		return gdoi_refuse(why, wl, rc, "malformed GROUPKEY-PUSH ACK: %s", e);
 	}
 	if (m->hdr.exchange != GDOI_EXCH_PUSH_ACK || (m->hdr.flags & GDOI_FLAG_ENC) || m->hdr.msgid) {
-		rc = refuse(why, wl, GDOI_ERR_VALUE, "GROUPKEY-PUSH ACK header: exchange %u, flags 0x%02x, "
-			    "Message ID %u (want 35, no encryption, 0)", m->hdr.exchange, m->hdr.flags,
-			    (unsigned)m->hdr.msgid);
+		rc = gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+				 "GROUPKEY-PUSH ACK header: exchange %u, flags 0x%02x, "
+				 "Message ID %u (want 35, no encryption, 0)",
+				 m->hdr.exchange, m->hdr.flags, (unsigned)m->hdr.msgid);
 		goto out;
 	}
 	if (m->npl != 3 || m->pl[0].type != GDOI_PL_HASH || m->pl[1].type != GDOI_PL_SEQ ||
 	    m->pl[2].type != GDOI_PL_ID) {
-		rc = refuse(why, wl, GDOI_ERR_VALUE, "GROUPKEY-PUSH ACK at offset %u: payloads are not "
-			    "HASH, SEQ, ID", GDOI_HDR_LEN);
+		rc = gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+				 "GROUPKEY-PUSH ACK at offset %u: payloads are not "
+				 "HASH, SEQ, ID",
+				 GDOI_HDR_LEN);
 		goto out;
 	}
 	memcpy(a->kek_spi, m->hdr.icookie, GDOI_COOKIE_LEN);

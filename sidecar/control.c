@@ -260,6 +260,6 @@ void sc_publish(struct sc_group *g)
 	if (ev)
 		ipc_server_publish(g->sc->ipc, g->cfg->id, ev);
 	else
-		sc_log("group %s: snapshot could not be built", g->cfg->name);
+		sc_warn("group %s: snapshot could not be built", g->cfg->name);
 	json_decref(ev);
 }

@@ -1,29 +1,10 @@
 /*
- * log.c - the sidecar's log calls on the daemon toolkit (daemon/log.c), and
- * its clocks.
+ * log.c - the sidecar's clocks (its log calls are sidecar.h's macros on
+ * daemon/log.c).
  */
 #include "sidecar.h"
 
-#include <stdarg.h>
 #include <time.h>
-
-void sc_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	dm_vlog(DM_INFO, fmt, ap);
-	va_end(ap);
-}
-
-void sc_debug(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	dm_vlog(DM_DEBUG, fmt, ap);
-	va_end(ap);
-}
 
 int64_t sc_wall(void)
 {

@@ -69,7 +69,7 @@ static void reload(struct sidecar *sc)
 	size_t updated = 0;
 
 	if (sc_config_load(cfg_path, &n, err, sizeof err)) {
-		sc_log("reload: %s; keeping the running configuration", err);
+		sc_warn("reload: %s; keeping the running configuration", err);
 		return;
 	}
 	for (size_t i = 0; i < sc->cfg.ngroups; i++)
@@ -96,7 +96,7 @@ static void on_signal(uv_signal_t *h, int signum)
 /* Start-up failed after the IPC server opened: closes what is open, exit status 1. */
 static int abort_start(struct sidecar *sc, const char *err)
 {
-	fprintf(stderr, "gdoi-sidecar: %s\n", err);
+	sc_err("%s", err);
 	sc->stopping = true;
 	dm_metrics_http_close(sc->metrics);
 	sc->metrics = NULL;
@@ -141,12 +141,12 @@ int main(int argc, char **argv)
 	dm_json_wipe_on_free();
 	signal(SIGPIPE, SIG_IGN);
 	if (sc_config_load(cfg_path, &sc.cfg, err, sizeof err)) {
-		fprintf(stderr, "gdoi-sidecar: %s\n", err);
+		sc_err("%s", err);
 		return 1;
 	}
 	if (server) {
 		if (sc_parse_inet(server, 848, &sc.cfg.ks[0])) {
-			fprintf(stderr, "gdoi-sidecar: --server: expected ADDR[:PORT], got \"%s\"\n", server);
+			sc_err("--server: expected ADDR[:PORT], got \"%s\"", server);
 			sc_config_free(&sc.cfg);
 			return 2;
 		}
@@ -154,7 +154,7 @@ int main(int argc, char **argv)
 	}
 	if (sock) {
 		if (sock[0] != '/' || strlen(sock) >= sizeof sc.cfg.socket) {
-			fprintf(stderr, "gdoi-sidecar: --socket: expected an absolute path\n");
+			sc_err("--socket: expected an absolute path");
 			sc_config_free(&sc.cfg);
 			return 2;
 		}
@@ -178,7 +178,7 @@ int main(int argc, char **argv)
 	if (dm_dir_secure_parent(sc.cfg.socket, 0750,
 				 sc.cfg.socket_group_set ? sc.cfg.socket_gid : (gid_t)-1, err, sizeof err) ||
 	    ipc_server_start(sc.loop, &icfg, &sc.ipc, err, sizeof err)) {
-		fprintf(stderr, "gdoi-sidecar: IPC socket: %s\n", err);
+		sc_err("IPC socket: %s", err);
 		sc_config_free(&sc.cfg);
 		return 1;
 	}

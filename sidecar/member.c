@@ -57,6 +57,8 @@ static void on_event(struct sidecar *sc, const struct gdoi_member_event *ev)
 			sc_log_limited(ev->limit_key, "%s", ev->text);
 		else if (ev->level == GDOI_MEMBER_DEBUG)
 			sc_debug("%s", ev->text);
+		else if (ev->level == GDOI_MEMBER_WARN)
+			sc_warn("%s", ev->text);
 		else
 			sc_log("%s", ev->text);
 		break;

@@ -84,9 +84,12 @@ int sc_parse_inet(const char *s, uint16_t defport, struct sockaddr_in *out);
 
 /* ---- logging (log.c) ---- */
 
-void sc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void sc_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Like sc_log, but the same key logged again within 10 s is counted, not printed. */
+/* The daemon toolkit's log (daemon/log.c) at each level. */
+#define sc_err(...)   dm_log(DM_ERR, __VA_ARGS__)
+#define sc_warn(...)  dm_log(DM_WARN, __VA_ARGS__)
+#define sc_log(...)   dm_log(DM_INFO, __VA_ARGS__)
+#define sc_debug(...) dm_log(DM_DEBUG, __VA_ARGS__)
+/* A warning, but the same key logged again within 10 s is counted, not printed. */
 #define sc_log_limited(key, ...) dm_log_limited(DM_WARN, key, __VA_ARGS__)
 
 /* ---- the metrics page (metrics.c, docs/metrics.md) ---- */

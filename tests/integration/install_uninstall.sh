@@ -21,7 +21,7 @@ echo other >"$root$P/bin/someone-elses"
 echo notes >"$root$P/share/doc/gdoi-srtp/local-notes"
 (cd "$root" && find . ! -type d | sort) >"$tmp/before"
 if mk install >"$tmp/install.log" 2>&1; then ok "make install DESTDIR=... PREFIX=$P"; else
-	notok "make install: $(tail -3 "$tmp/install.log" | tr '\n' ' ')"; echo "1..$n"; exit 1; fi
+	notok "make install: $(tail -3 "$tmp/install.log" | tr '\n' ' ')"; tap_plan_end; exit 1; fi
 (cd "$root" && find . ! -type d | sort) >"$tmp/after"
 
 unitdir=$P/lib/systemd/system
@@ -48,5 +48,4 @@ check "uninstall removed the $added files install added ($removed removed)" \
 check "uninstall left exactly what was there before" cmp -s "$tmp/before" "$tmp/left"
 check "project directories gone (share/doc/gdoi-srtp/examples)" [ ! -d "$root$P/share/doc/gdoi-srtp/examples" ]
 check "a second make uninstall is harmless" into "$tmp/uninstall2.log" mk uninstall
-echo "1..$n"
-[ $fail -eq 0 ]
+tap_plan_end

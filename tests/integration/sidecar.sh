@@ -23,9 +23,8 @@ dir=$(mktemp -d /tmp/sidecar-test.XXXXXX)
 chmod 0755 "$dir"
 sock=$dir/run/sidecar.sock
 . "$top/tests/integration/lib/tap.sh"
-# nok NAME [OUTPUT]: notok, then the output that failed it as a TAP comment
-nok() { notok "$1"; [ $# -gt 1 ] && echo "# $2" | head -c 2000 && echo; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d" "${out:-}"; fi; }
+# after a failed check: the output it looked at, as a TAP comment
+tap_diag() { echo "# ${out:-}" | head -c 2000; echo; }
 has() { grep -q -- "$1" <<<"$out"; }
 wait_log() { # FILE PATTERN SECONDS
 	local i

@@ -12,9 +12,8 @@ if [ ! -r "$short" ] || [ "$(stat -c %s "$short")" -le "$(wc -c <"$short")" ]; t
 fi
 dir=$(mktemp -d /tmp/sidecar-short.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
-echo "1..3"
-n=0
-check() { n=$((n + 1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; sed 's/^/# /' "$dir/err" | head -20; fi; }
+. "$top/tests/integration/lib/tap.sh"
+tap_diag() { sed 's/^/# /' "$dir/err" | head -20; }
 
 cat >"$dir/sidecar.conf" <<CONF
 [sidecar]
@@ -31,6 +30,7 @@ CONF
 chmod 600 "$dir/sidecar.conf"
 timeout 20 "$build/bin/gdoi-sidecar" -c "$dir/sidecar.conf" 2>"$dir/err" >/dev/null
 rc=$?
-check "exits with an error status (not a signal or timeout): $rc" '[ "$rc" -ne 0 ] && [ "$rc" -lt 124 ]'
-check "no heap error reported" '! grep -q -e AddressSanitizer -e "double free" "$dir/err"'
-check "the error names the file" 'grep -q "$short" "$dir/err"'
+check "gdoi-sidecar exits with an error status, not a signal or timeout: $rc" eval '[ "$rc" -ne 0 ] && [ "$rc" -lt 124 ]'
+check "gdoi-sidecar reports no heap error" eval '! grep -q -e AddressSanitizer -e "double free" "$dir/err"'
+check "gdoi-sidecar's error names the file" eval 'grep -q "$short" "$dir/err"'
+tap_plan_end

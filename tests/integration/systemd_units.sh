@@ -40,7 +40,7 @@ for u in gdoi-ks gdoi-sidecar; do
 done
 KSU=$tmp/units/gdoi-ks.service SCU=$tmp/units/gdoi-sidecar.service
 
-unit_private_root || { notok "private /run, /var/lib, /etc"; echo "1..$n"; exit 1; }
+unit_private_root || { notok "private /run, /var/lib, /etc"; tap_plan_end; exit 1; }
 systemd-sysusers "$top/systemd/gdoi-ks.sysusers" "$top/systemd/gdoi-sidecar.sysusers" 2>"$tmp/sysusers.log"
 check "sysusers: system users gdoi-ks and gdoi-sidecar exist" \
 	into "$tmp/getent.out" getent passwd gdoi-ks gdoi-sidecar
@@ -122,5 +122,4 @@ if [ -n "$ks_pid" ]; then
 	check "gdoi-ks stops cleanly on SIGTERM (exit 0)" unit_stop "$ks_pid"
 	ks_pid=
 fi
-echo "1..$n"
-[ $fail -eq 0 ]
+tap_plan_end

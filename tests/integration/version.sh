@@ -8,14 +8,12 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 B=${GDOI_BUILD:-$top/build}
 case $B in /*) ;; *) B=$top/$B ;; esac
 
-n=0 fail=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
+. "$top/tests/integration/lib/tap.sh"
 
 v=$(sed -n 's/^#define GDOI_VERSION "\([^"]*\)"$/\1/p' "$top/version.h")
 case $v in
 [0-9]*.[0-9]*.[0-9]*) ok "version.h defines GDOI_VERSION $v" ;;
-*) notok "version.h: no GDOI_VERSION \"X.Y.Z\" (got '$v')"; echo "1..$n"; exit 1 ;;
+*) notok "version.h: no GDOI_VERSION \"X.Y.Z\" (got '$v')"; tap_plan_end; exit 1 ;;
 esac
 
 for p in gdoi-ks gdoi-sidecar gdoictl gdoi-dump demo-sender demo-receiver; do
@@ -43,5 +41,4 @@ d=$(sed -n '1s/^[^ ]* (\([^-)]*\)[^)]*).*/\1/p' "$top/debian/changelog" 2>/dev/n
 pc=$(sed -n 's/^Version: *//p' "$top/srtp-bridge/gdoisrtp.pc.in")
 [ "$pc" = "$v" ] || [ "$pc" = @VERSION@ ] && ok "gdoisrtp.pc.in's Version is $v (or filled from it)" ||
 	notok "gdoisrtp.pc.in's Version is '$pc', version.h says $v"
-echo "1..$n"
-[ $fail -eq 0 ]
+tap_plan_end

@@ -154,7 +154,7 @@ static struct gdoi_p1_sa *phase1(struct gdoi_gcks *k, struct gdoi_now now)
 	return gm;
 }
 
-static void test_registration_through_engine(void **s)
+static void test_gcks_registers_member_through_engine(void **s)
 {
 	(void)s;
 	struct gdoi_gcks *k = new_engine(NULL);
@@ -204,7 +204,7 @@ static void test_registration_through_engine(void **s)
 	gdoi_gcks_free(k);
 }
 
-static void test_flood_limits(void **s)
+static void test_gcks_drops_sources_over_flood_limits(void **s)
 {
 	(void)s;
 	struct gdoi_gcks_limits lim = { .mm1_per_s = 2, .mm1_burst = 3, .junk_per_s = 1, .junk_burst = 2 };
@@ -254,8 +254,8 @@ static void test_flood_limits(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_registration_through_engine, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flood_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gcks_registers_member_through_engine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gcks_drops_sources_over_flood_limits, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -103,7 +103,7 @@ static int push_to(struct gdoi_gcks *k, struct group *g, const struct gdoi_gcks_
 	return gdoi_gcks_push(k, d, &p, dests, n, at(now));
 }
 
-static void test_retransmission(void **s)
+static void test_gcks_retransmits_push_at_deadline(void **s)
 {
 	(void)s;
 	struct group g;
@@ -166,7 +166,7 @@ static void feed_ack(struct gdoi_gcks *k, const struct gdoi_kek_policy *kek, uin
 	free(ack);
 }
 
-static void test_acknowledgements(void **s)
+static void test_gcks_resends_only_to_members_without_ack(void **s)
 {
 	(void)s;
 	struct group g;
@@ -250,7 +250,7 @@ static void test_acknowledgements(void **s)
 	group_free(&g);
 }
 
-static void test_bad_calls(void **s)
+static void test_gcks_push_refuses_bad_calls(void **s)
 {
 	(void)s;
 	struct group g;
@@ -274,9 +274,9 @@ static void test_bad_calls(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_retransmission),
-		cmocka_unit_test(test_acknowledgements),
-		cmocka_unit_test(test_bad_calls),
+		cmocka_unit_test(test_gcks_retransmits_push_at_deadline),
+		cmocka_unit_test(test_gcks_resends_only_to_members_without_ack),
+		cmocka_unit_test(test_gcks_push_refuses_bad_calls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

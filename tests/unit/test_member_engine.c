@@ -195,7 +195,7 @@ static void registered(struct gdoi_member *m, struct gdoi_gcks *k)
 	pump(m, k);
 }
 
-static void test_registration(void **s)
+static void test_member_registers_through_engine(void **s)
 {
 	(void)s;
 	struct gdoi_gcks *k = new_ks();
@@ -296,7 +296,7 @@ static void test_registration(void **s)
 	gdoi_gcks_free(k);
 }
 
-static void test_failover_after_silence(void **s)
+static void test_member_fails_over_after_silence(void **s)
 {
 	(void)s;
 	struct gdoi_gcks *k = new_ks();
@@ -325,7 +325,7 @@ static void test_failover_after_silence(void **s)
 	gdoi_gcks_free(k);
 }
 
-static void test_backoff_after_a_round(void **s)
+static void test_member_backs_off_after_a_round(void **s)
 {
 	(void)s;
 	/* the only key server silent: after the round, the backoff of retry_min (with
@@ -347,7 +347,7 @@ static void test_backoff_after_a_round(void **s)
 	gdoi_member_free(m);
 }
 
-static void test_refusal_backoff(void **s)
+static void test_member_backs_off_refused_group_only(void **s)
 {
 	(void)s;
 	struct gdoi_gcks *k = new_ks();
@@ -378,7 +378,7 @@ static void test_refusal_backoff(void **s)
 	gdoi_gcks_free(k);
 }
 
-static void test_junk_counted(void **s)
+static void test_member_counts_junk_by_reason(void **s)
 {
 	(void)s;
 	struct gdoi_member *m = new_member(&ks_addr, 1);
@@ -409,11 +409,11 @@ static void test_junk_counted(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_registration, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failover_after_silence, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backoff_after_a_round, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refusal_backoff, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_junk_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_registers_through_engine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_fails_over_after_silence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_backs_off_after_a_round, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_backs_off_refused_group_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_counts_junk_by_reason, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

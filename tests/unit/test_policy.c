@@ -42,7 +42,7 @@ static int from(const struct gdoi_payload *sa, struct gdoi_policy *out)
 	return gdoi_policy_from_sa(out, &sa->u.sa, why, sizeof(why));
 }
 
-static void test_round_trip(void **s)
+static void test_policy_survives_sa_and_kd_round_trip(void **s)
 {
 	(void)s;
 	struct gdoi_arena *a = gdoi_arena_new();
@@ -62,7 +62,7 @@ static void test_round_trip(void **s)
 }
 
 /* Each case edits the SA built from the base policy and expects a refusal. */
-static void test_sa_refusals(void **s)
+static void test_policy_refuses_bad_sa(void **s)
 {
 	(void)s;
 	static struct gdoi_policy got;
@@ -131,7 +131,7 @@ static void test_sa_refusals(void **s)
 	}
 }
 
-static void test_kd_refusals(void **s)
+static void test_policy_refuses_bad_kd(void **s)
 {
 	(void)s;
 	static struct gdoi_policy got;
@@ -184,7 +184,7 @@ static struct gdoi_msg *kd_on_wire(const struct gdoi_payload *kd, struct gdoi_wr
 }
 
 /* The SRTP_SENDERS key packet (docs/srtp-tek.md §10): every octet, and back. */
-static void test_senders_packet(void **s)
+static void test_senders_packet_round_trips(void **s)
 {
 	(void)s;
 	static struct gdoi_policy p, got;
@@ -244,7 +244,7 @@ static void test_senders_packet(void **s)
 	gdoi_arena_free(a);
 }
 
-static void test_senders_refusals(void **s)
+static void test_policy_refuses_bad_senders_packet(void **s)
 {
 	(void)s;
 	static struct gdoi_policy p, got;
@@ -297,7 +297,7 @@ static void test_senders_refusals(void **s)
 
 /* Another implementation's private-use key packet (128-255) is carried by the codec as
  * opaque bytes and skipped by the policy; an unassigned standard type (5) is refused. */
-static void test_unknown_key_packet(void **s)
+static void test_policy_skips_private_key_packet_refuses_unassigned(void **s)
 {
 	(void)s;
 	static struct gdoi_policy got;
@@ -334,12 +334,12 @@ static void test_unknown_key_packet(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_sa_refusals),
-		cmocka_unit_test(test_kd_refusals),
-		cmocka_unit_test(test_senders_packet),
-		cmocka_unit_test(test_senders_refusals),
-		cmocka_unit_test(test_unknown_key_packet),
+		cmocka_unit_test(test_policy_survives_sa_and_kd_round_trip),
+		cmocka_unit_test(test_policy_refuses_bad_sa),
+		cmocka_unit_test(test_policy_refuses_bad_kd),
+		cmocka_unit_test(test_senders_packet_round_trips),
+		cmocka_unit_test(test_policy_refuses_bad_senders_packet),
+		cmocka_unit_test(test_policy_skips_private_key_packet_refuses_unassigned),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -74,14 +74,14 @@ static void rekey_roundtrip(const char *kind, uint16_t sig_alg, uint16_t sig_has
 	group_free(&g);
 }
 
-static void test_rsa_sha256(void **s) { (void)s; rekey_roundtrip("rsa2048", GDOI_SIG_ALG_RSA, GDOI_SIG_HASH_SHA256); }
-static void test_rsa_sha1(void **s) { (void)s; rekey_roundtrip("rsa2048", GDOI_SIG_ALG_RSA, GDOI_SIG_HASH_SHA1); }
-static void test_ecdsa_p256(void **s) { (void)s; rekey_roundtrip("p256", GDOI_SIG_ALG_ECDSA_256, GDOI_SIG_HASH_SHA256); }
+static void test_push_round_trips_rsa_sha256(void **s) { (void)s; rekey_roundtrip("rsa2048", GDOI_SIG_ALG_RSA, GDOI_SIG_HASH_SHA256); }
+static void test_push_round_trips_rsa_sha1(void **s) { (void)s; rekey_roundtrip("rsa2048", GDOI_SIG_ALG_RSA, GDOI_SIG_HASH_SHA1); }
+static void test_push_round_trips_ecdsa_p256(void **s) { (void)s; rekey_roundtrip("p256", GDOI_SIG_ALG_ECDSA_256, GDOI_SIG_HASH_SHA256); }
 
 /* RFC 6407 §7.4: the KEK rotates first, the new TEKs come in a later push under it. */
 /* The sender list rides in a push (re-announcing a TEK the member has) and replaces
  * the member's whole list; a push without it leaves the list alone. */
-static void test_senders_list(void **s)
+static void test_push_sender_list_replaces_members_list(void **s)
 {
 	(void)s;
 	struct group g;
@@ -119,7 +119,7 @@ static void test_senders_list(void **s)
 	group_free(&g);
 }
 
-static void test_forward_access_control(void **s)
+static void test_member_refuses_pushes_under_replaced_kek(void **s)
 {
 	(void)s;
 	struct group g;
@@ -166,7 +166,7 @@ static void test_forward_access_control(void **s)
 	group_free(&g);
 }
 
-static void test_refusals(void **s)
+static void test_member_refuses_bad_push(void **s)
 {
 	(void)s;
 	struct group g;
@@ -278,7 +278,7 @@ static void rotation_init(struct group *g, struct group *next)
  * and carries the new IV and key. It installs the new KEK, SEQ carries on
  * (3 -> 4 in the capture), and later pushes under the new KEK apply.
  */
-static void test_reference_rotation(void **s)
+static void test_member_applies_reference_kek_rotation(void **s)
 {
 	(void)s;
 	struct group g, next;
@@ -321,7 +321,7 @@ static void test_reference_rotation(void **s)
 }
 
 /* The rotation rule applies only when it is unambiguous; otherwise a reason. */
-static void test_reference_rotation_refusals(void **s)
+static void test_member_refuses_ambiguous_rotation(void **s)
 {
 	(void)s;
 	struct group g, next;
@@ -353,14 +353,14 @@ static void test_reference_rotation_refusals(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rsa_sha256),
-		cmocka_unit_test(test_rsa_sha1),
-		cmocka_unit_test(test_ecdsa_p256),
-		cmocka_unit_test(test_senders_list),
-		cmocka_unit_test(test_forward_access_control),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_reference_rotation),
-		cmocka_unit_test(test_reference_rotation_refusals),
+		cmocka_unit_test(test_push_round_trips_rsa_sha256),
+		cmocka_unit_test(test_push_round_trips_rsa_sha1),
+		cmocka_unit_test(test_push_round_trips_ecdsa_p256),
+		cmocka_unit_test(test_push_sender_list_replaces_members_list),
+		cmocka_unit_test(test_member_refuses_pushes_under_replaced_kek),
+		cmocka_unit_test(test_member_refuses_bad_push),
+		cmocka_unit_test(test_member_applies_reference_kek_rotation),
+		cmocka_unit_test(test_member_refuses_ambiguous_rotation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,10 +74,10 @@ static void known_answer(uint16_t method, const char *hex)
 	free(msg);
 }
 
-static void test_kat_sha256(void **s) { (void)s; known_answer(GDOI_REKEY_ACK_KEK_SHA256, kat_sha256); }
-static void test_kat_sha512(void **s) { (void)s; known_answer(GDOI_REKEY_ACK_KEK_SHA512, kat_sha512); }
+static void test_ack_matches_known_answer_sha256(void **s) { (void)s; known_answer(GDOI_REKEY_ACK_KEK_SHA256, kat_sha256); }
+static void test_ack_matches_known_answer_sha512(void **s) { (void)s; known_answer(GDOI_REKEY_ACK_KEK_SHA512, kat_sha512); }
 
-static void test_refusals(void **s)
+static void test_ack_refuses_bad_method_or_altered_octet(void **s)
 {
 	(void)s;
 	struct gdoi_kek_policy kek;
@@ -140,9 +140,9 @@ static void test_refusals(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kat_sha256),
-		cmocka_unit_test(test_kat_sha512),
-		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_ack_matches_known_answer_sha256),
+		cmocka_unit_test(test_ack_matches_known_answer_sha512),
+		cmocka_unit_test(test_ack_refuses_bad_method_or_altered_octet),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -153,11 +153,8 @@ unit_get_keys() {
 	return 1
 }
 
-# TAP
-n=0 fail=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else notok "$d"; fi; }
+# TAP: ok, notok, check, tap_plan_end
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 # into FILE CMD...: CMD with its output in FILE (for check)
 into() { local f=$1; shift; "$@" >"$f" 2>&1; }
 
