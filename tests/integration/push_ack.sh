@@ -101,7 +101,29 @@ check "the key server logged the drop" grep -qi "sc3.*\(dropped\|removed\)\|\(dr
 kill -CONT "${sc_pid[3]}"
 # It still holds its TEKs (16 s from its last push); it registers again before they end.
 back() { ctl --json members media | grep -q '"sc3"'; }
+# Meanwhile its key socket is asked every 0.1 s: it must always hand out a TEK.
+python3 - "$tmp/sc3/s.sock" "$tmp/sc3.gaps" <<'PY' &
+import json, socket, sys, time
+gaps = tries = 0
+end = time.monotonic() + 20
+while time.monotonic() < end:
+    tries += 1
+    try:
+        s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1])
+        f = s.makefile("rw"); f.write('{"op":"get","group":"media"}\n'); f.flush()
+        r = json.loads(f.readline()); s.close()
+        if not r.get("ok") or not (r.get("snapshot") or {}).get("teks"): gaps += 1
+    except (OSError, ValueError):
+        gaps += 1
+    time.sleep(0.1)
+open(sys.argv[2], "w").write("%d %d\n" % (gaps, tries))
+PY
+poll_pid=$!
 check "once resumed it registers again on its own" stack_wait 20 back
+wait "$poll_pid"
+read -r gaps tries <"$tmp/sc3.gaps"
+check "its key socket had a TEK at each of $tries asks in the 20 s after resuming ($gaps without)" \
+	test "$gaps" -eq 0
 ctl rekey media >/dev/null
 check "and acknowledges the next push" stack_wait 10 all_acked sc1 sc2 sc3
 dups=$(grep -h "duplicate push" "$tmp"/sc*/log 2>/dev/null | wc -l)
