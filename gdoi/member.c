@@ -18,6 +18,7 @@
 #include "err.h"
 #include "member_route.h"
 #include "numbers.h"
+#include "push_ack.h"
 
 #define WANT_REGISTER_MIN_MS 1000	/* asked-for re-registrations, at most one per second */
 
@@ -194,14 +195,32 @@ static int junk(struct gdoi_member *m, const struct gdoi_addr *from, enum gdoi_m
 		       r->why);
 }
 
-/* After a push was applied. Here is where an RFC 8263 acknowledgement goes: a
- * datagram back to the key server (member_send), when the push asked for one. */
+/* After a push was applied. */
 static void push_applied(struct gdoi_member *m, size_t group, bool changed)
 {
 	m->stats.pushes++;
 	m->groups[group].stats.pushes_applied++;
 	if (changed)
 		member_event(m, GDOI_MEMBER_EV_KEYS_CHANGED, (int)group);
+}
+
+/* The RFC 8263 acknowledgement of push SEQ seq, under the KEK it came under,
+ * naming us by our Phase 1 identity, to the key server we registered with. */
+static void push_ack(struct gdoi_member *m, size_t group, const struct gdoi_kek_policy *kek,
+		     uint32_t seq)
+{
+	struct member_group *g = &m->groups[group];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = gdoi_push_ack_build(kek->ack_method, kek, seq, &m->p1cfg.local_id, &buf, &len);
+
+	if (rc) {
+		member_log(m, GDOI_MEMBER_INFO, "push ack", "group %s: cannot acknowledge push SEQ %u: %s",
+			   g->cfg.name, (unsigned)seq, gdoi_strerror(rc));
+		return;
+	}
+	member_send(m, &buf, len);
+	g->stats.acks_sent++;
 }
 
 /* A push under a KEK none of our groups holds means a missed KEK change or a key
@@ -230,35 +249,66 @@ static void unknown_kek(struct gdoi_member *m)
 	member_service(m);
 }
 
-static int push_input(struct gdoi_member *m, const uint8_t *msg, size_t len, const char *via)
+/*
+ * A push of one of our groups. Its ACK (RFC 8263), when the group's KEK asks
+ * for one, goes only for a push that came by unicast from the key server we
+ * registered with: multicast pushes are not acknowledged (the key server
+ * waits for ACKs from its unicast destinations only, and a multicast rekey
+ * answered by every member at once would converge on the key server), and a
+ * push from any other address gets no answer, so that a forged source cannot
+ * turn us into a reflector. A duplicate of the last push applied under its KEK
+ * (the key server resending because our first ACK was lost) is acknowledged
+ * again and counted as a duplicate, a debug line rather than a refusal.
+ */
+static int push_input(struct gdoi_member *m, const uint8_t *msg, size_t len, bool mcast,
+		      bool from_ks)
 {
+	const char *via = mcast ? "multicast" : "unicast";
+	struct gdoi_kek_policy ack_kek;
 	char why[200], key[96];
 
 	for (size_t i = 0; i < m->ngroups; i++) {
 		struct member_group *g = &m->groups[i];
 		struct gdoi_notes notes = { 0 };
 		bool changed = false;
+		uint32_t seq = 0, last_seq = 0;
+		/* Taken first: the push may replace or delete the KEK it came under. */
+		bool ack = !mcast && from_ks &&
+			   gdoi_member_teks_ack_kek(&g->keys, msg, len, &ack_kek, &last_seq);
 		/* Ours when the cookies name its KEK (or the one it replaced): any refusal
 		 * after that is this group's, with the core's reason. */
 		why[0] = '\0';
-		int rc = gdoi_member_teks_push(&g->keys, msg, len, m->now.unix_s, &changed, why,
+		int rc = gdoi_member_teks_push(&g->keys, msg, len, m->now.unix_s, &changed, &seq, why,
 					       sizeof why, &notes);
-		if (rc == GDOI_ERR_NOT_FOUND && !why[0])
+		if (rc == GDOI_ERR_NOT_FOUND && !why[0]) {
+			if (ack)
+				gdoi_wipe(&ack_kek, sizeof ack_kek);
 			continue;
+		}
 		member_notes(m, i, &notes);
-		if (rc == GDOI_ERR_REPLAY)
+		if (rc == GDOI_ERR_REPLAY) {
+			struct gdoi_member_event *ev = member_event(m, GDOI_MEMBER_EV_DROPPED, (int)i);
 			g->stats.pushes_duplicate++;
-		else if (rc)
+			m->stats.dropped[GDOI_MEMBER_DROP_PUSH]++;
+			if (ev) {
+				ev->reason = GDOI_MEMBER_DROP_PUSH;
+				ev->level = GDOI_MEMBER_DEBUG;
+				snprintf(ev->text, sizeof ev->text, "group %s: duplicate push via %s: %s",
+					 g->cfg.name, via, why);
+			}
+		} else if (rc) {
 			g->stats.pushes_refused[gdoi_err_slot(rc)]++;
-		if (rc) {
 			snprintf(key, sizeof key, "push %s %d", g->cfg.name, rc);
 			refused(m, GDOI_MEMBER_DROP_PUSH, rc, key, "group %s: push via %s refused: %s%s%s",
-				g->cfg.name, via, rc == GDOI_ERR_REPLAY ? "replay" :
-				rc == GDOI_ERR_AUTH ? "bad signature" : gdoi_strerror(rc),
+				g->cfg.name, via, rc == GDOI_ERR_AUTH ? "bad signature" : gdoi_strerror(rc),
 				why[0] ? ": " : "", why);
 		} else {
 			push_applied(m, i, changed);
 		}
+		if (ack && (!rc || (rc == GDOI_ERR_REPLAY && seq && seq == last_seq)))
+			push_ack(m, i, &ack_kek, seq);
+		if (ack)
+			gdoi_wipe(&ack_kek, sizeof ack_kek);
 		member_service(m);
 		return rc;
 	}
@@ -325,7 +375,7 @@ int gdoi_member_input(struct gdoi_member *m, const uint8_t *msg, size_t len,
 		return GDOI_ERR_STATE;
 	switch (gdoi_member_route(msg, len, mcast, from_ks, &rt)) {
 	case GDOI_MEMBER_PUSH:
-		return push_input(m, msg, len, mcast ? "multicast" : "unicast");
+		return push_input(m, msg, len, mcast, from_ks);
 	case GDOI_MEMBER_PULL:
 		if ((rc = pull_input(m, msg, len, &rt)) != GDOI_ERR_NOT_FOUND)
 			return rc;

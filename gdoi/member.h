@@ -108,6 +108,7 @@ struct gdoi_member_group_stats {
 	uint64_t refusals;		/* the key server answered no */
 	uint64_t pushes_applied;
 	uint64_t pushes_duplicate;	/* SEQ already seen (the same push by another path) */
+	uint64_t acks_sent;		/* RFC 8263 acknowledgements queued (duplicates again) */
 	uint64_t pushes_refused[GDOI_ERR_SLOTS];	/* by gdoi_err_slot */
 };
 

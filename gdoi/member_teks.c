@@ -246,20 +246,50 @@ static bool retire_replaced(struct gdoi_member_teks *t, const struct gdoi_push_u
 	return ch;
 }
 
+bool gdoi_member_teks_ack_kek(const struct gdoi_member_teks *t, const uint8_t *msg, size_t len,
+			      struct gdoi_kek_policy *kek, uint32_t *last_seq)
+{
+	const struct gdoi_policy *p = t->pol;
+
+	if (!p || !p->has_kek || !p->kek.ack_method || len < GDOI_KEK_SPI_LEN)
+		return false;
+	if (!memcmp(msg, p->kek.spi, GDOI_KEK_SPI_LEN)) {
+		*kek = p->kek;
+		*last_seq = p->has_seq ? p->seq : 0;
+		return true;
+	}
+	if (!p->has_prev_kek || memcmp(msg, p->prev_kek.spi, GDOI_KEK_SPI_LEN))
+		return false;
+	/* What the ack_key derivation reads of a KEK: SPI, cipher, key. */
+	memset(kek, 0, sizeof *kek);
+	memcpy(kek->spi, p->prev_kek.spi, GDOI_KEK_SPI_LEN);
+	kek->alg = p->prev_kek.alg;
+	kek->key_bits = p->prev_kek.key_bits;
+	kek->ack_method = p->kek.ack_method;
+	kek->have_keys = true;
+	memcpy(kek->key, p->prev_kek.key, sizeof kek->key);
+	*last_seq = p->prev_kek.seq;
+	return true;
+}
+
 int gdoi_member_teks_push(struct gdoi_member_teks *t, const uint8_t *msg, size_t len, int64_t now,
-			  bool *changed, char *why, size_t wl, struct gdoi_notes *notes)
+			  bool *changed, uint32_t *seq, char *why, size_t wl, struct gdoi_notes *notes)
 {
 	struct gdoi_push_update *u;
 	bool ch = false, fresh_srtp = false, new_kek;
 	int rc;
 
 	*changed = false;
+	if (seq)
+		*seq = 0;
 	if (!gdoi_member_teks_names_kek(t, msg, len))
 		return GDOI_ERR_NOT_FOUND;
 	u = calloc(1, sizeof *u);
 	if (!u)
 		return GDOI_ERR_NOMEM;
 	rc = gdoi_push_open(t->pol, NULL, msg, len, u, why, wl);
+	if (seq && (!rc || rc == GDOI_ERR_REPLAY))
+		*seq = u->seq;
 	if (rc)
 		goto out;
 	new_kek = u->has_sa && u->fresh.has_kek &&
@@ -268,6 +298,8 @@ int gdoi_member_teks_push(struct gdoi_member_teks *t, const uint8_t *msg, size_t
 	rc = gdoi_push_apply(t->pol, u);
 	if (rc) {
 		snprintf(why, wl, "cannot apply: %s", gdoi_strerror(rc));
+		if (seq)
+			*seq = 0;
 		goto out;
 	}
 	t->seq = u->seq;

@@ -51,9 +51,17 @@ bool gdoi_member_teks_registered(struct gdoi_member_teks *t, struct gdoi_policy 
 bool gdoi_member_teks_names_kek(const struct gdoi_member_teks *t, const uint8_t *msg, size_t len);
 /* Opens, verifies and applies a push: GDOI_ERR_NOT_FOUND with why empty when its
  * cookies name no KEK of t, 0 when applied (*changed set), other negative (or
- * GDOI_ERR_NOT_FOUND from the core) when refused, why set. */
+ * GDOI_ERR_NOT_FOUND from the core) when refused, why set. *seq (may be NULL)
+ * gets the push's SEQ when it was applied or refused as GDOI_ERR_REPLAY, else 0. */
 int gdoi_member_teks_push(struct gdoi_member_teks *t, const uint8_t *msg, size_t len, int64_t now,
-			  bool *changed, char *why, size_t wl, struct gdoi_notes *notes);
+			  bool *changed, uint32_t *seq, char *why, size_t wl, struct gdoi_notes *notes);
+/* For the RFC 8263 ACK of push msg, taken before it is applied (a push may
+ * replace or delete its KEK): a copy of the KEK its cookies name, current or
+ * replaced, with the ack_method of t's KEK, and the SEQ t last applied under
+ * it. False when the cookies name no KEK of t or t's KEK asks no ACK. The
+ * caller wipes *kek. */
+bool gdoi_member_teks_ack_kek(const struct gdoi_member_teks *t, const uint8_t *msg, size_t len,
+			      struct gdoi_kek_policy *kek, uint32_t *last_seq);
 /* Removes TEKs past their not_after (*changed set when one went); returns the next
  * not_after, 0 when none. */
 int64_t gdoi_member_teks_expire(struct gdoi_member_teks *t, int64_t now, bool *changed,

@@ -261,8 +261,12 @@ int gdoi_push_open(const struct gdoi_policy *cur, const struct gdoi_key *rekey_k
 			rc = gdoi_refuse(why, wl, GDOI_ERR_MISSING, "push SA without KEK or TEK");
 	}
 out:
-	if (rc)
+	if (rc) {
+		uint32_t seq = u->seq;
 		gdoi_push_update_clear(u);
+		if (rc == GDOI_ERR_REPLAY)
+			u->seq = seq;	/* what a duplicate's acknowledgement names */
+	}
 	gdoi_key_free(own_key);
 	gdoi_msg_free(m);
 	gdoi_msg_plain_free(plain, len);

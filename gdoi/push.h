@@ -82,7 +82,8 @@ bool gdoi_push_names_kek(const struct gdoi_policy *cur, const uint8_t *msg, size
  *   GDOI_ERR_REPLAY     SEQ not greater than cur->seq,
  *   GDOI_ERR_AUTH       signature does not verify,
  *   GDOI_ERR_UNSUPPORTED / _MISSING  policy or keys unacceptable.
- * cur is never modified; why gets a reason for the log.
+ * cur is never modified; why gets a reason for the log. On GDOI_ERR_REPLAY
+ * u->seq still holds the SEQ (decrypted, not authenticated), the rest of u is clear.
  */
 int gdoi_push_open(const struct gdoi_policy *cur, const struct gdoi_key *rekey_key,
 		   const uint8_t *msg, size_t len, struct gdoi_push_update *u, char *why,

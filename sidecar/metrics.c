@@ -54,6 +54,12 @@ static int64_t duplicates(const struct sc_group *g, int64_t now)
 	return (int64_t)gstats(g)->pushes_duplicate;
 }
 
+static int64_t acks(const struct sc_group *g, int64_t now)
+{
+	(void)now;
+	return (int64_t)gstats(g)->acks_sent;
+}
+
 static int64_t registered(const struct sc_group *g, int64_t now)
 {
 	(void)now;
@@ -141,6 +147,9 @@ void sc_metrics_collect(void *ctx, struct dm_metrics *m)
 	per_group(m, sc, "gdoi_sidecar_pushes_duplicate_total", C,
 		  "Pushes ignored as already seen (SEQ not newer: the same push by multicast and unicast, "
 		  "or a replay), by group.", duplicates, now);
+	per_group(m, sc, "gdoi_sidecar_push_acks_total", C,
+		  "RFC 8263 acknowledgements sent for unicast pushes (again for a resent one), by group.",
+		  acks, now);
 	dm_metrics_family(m, "gdoi_sidecar_pushes_refused_total", C,
 			  "Pushes for one of our groups refused (auth: bad signature, ...), by group and reason.");
 	for (size_t i = 0; i < sc->cfg.ngroups; i++) {

@@ -183,7 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(kek_spi, t.pol->kek.spi, sizeof(kek_spi));
 			char why[200] = "";
 			bool changed = false;
-			int rc = gdoi_member_teks_push(&t, in, len, now, &changed, why, sizeof(why), &notes);
+			int rc = gdoi_member_teks_push(&t, in, len, now, &changed, NULL, why, sizeof(why), &notes);
 			check_notes(&notes);
 			if (getenv("GDOI_FUZZ_VERBOSE"))
 				fprintf(stderr, "op %#x: push rc %d %s (%zu live, SEQ %u)\n", op, rc, why, t.nlive,

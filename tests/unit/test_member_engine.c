@@ -3,8 +3,11 @@
  * key-server engine (gdoi/gcks.h) in memory, no sockets: the two exchange the
  * datagrams of their queues. Registration (Phase 1, GROUPKEY-PULL, TEKs
  * installed, the event), a push applied and one under an unknown KEK, failover
- * from a silent key server on a fake clock, the refusal backoff of a group, and
- * junk counted by reason.
+ * from a silent key server on a fake clock, the refusal backoff of a group,
+ * junk counted by reason, and RFC 8263 acknowledgements: a unicast push that
+ * asks for one is acknowledged to the key server (which verifies it), a
+ * resent duplicate is acknowledged again, a KEK rotation is acknowledged under
+ * the outgoing KEK, and multicast pushes or pushes from another address get none.
  */
 #include "tests/lib/testutil.h"
 
@@ -16,6 +19,7 @@
 #include "gdoi/gcks.h"
 #include "gdoi/member.h"
 #include "gdoi/numbers.h"
+#include "gdoi/policy.h"
 #include "tests/lib/push_group.h"
 
 #define GROUP 0x04d2
@@ -35,6 +39,8 @@ static struct {
 	unsigned lookups;
 	struct gdoi_now now;
 	size_t to_silent, to_ks;	/* datagrams the member sent to each */
+	unsigned ks_acked;		/* PUSH_ACKED events of the key server */
+	uint32_t ks_acked_seq;
 } w;
 
 static bool peer_allowed(void *ctx, const struct gdoi_id *id, const struct gdoi_addr *a)
@@ -158,7 +164,10 @@ static void pump(struct gdoi_member *m, struct gdoi_gcks *k)
 	}
 	struct gdoi_gcks_event kev;
 	while (k && gdoi_gcks_next_event(k, &kev))
-		;
+		if (kev.type == GDOI_GCKS_EV_PUSH_ACKED) {
+			w.ks_acked++;
+			w.ks_acked_seq = kev.seq;
+		}
 }
 
 /* Advances the fake clock to the member's deadline, runs its timer, pumps. */
@@ -250,7 +259,8 @@ static void test_member_registers_through_engine(void **s)
 			 GDOI_ERR_REPLAY);
 	assert_int_equal(events(m, GDOI_MEMBER_EV_DROPPED, "replay", &ev), 1);
 	assert_int_equal(ev.reason, GDOI_MEMBER_DROP_PUSH);
-	assert_true(ev.limit_key[0] != '\0');
+	assert_int_equal(ev.level, GDOI_MEMBER_DEBUG);	/* a duplicate, not an attack */
+	assert_int_equal(gdoi_member_group_stats(m, 0)->pushes_duplicate, 1);
 	assert_int_equal(gdoi_member_stats(m)->dropped[GDOI_MEMBER_DROP_PUSH], 1);
 	free(p);
 	gdoi_policy_clear(upd);
@@ -406,6 +416,181 @@ static void test_member_counts_junk_by_reason(void **s)
 	gdoi_member_free(m);
 }
 
+/* The key server's unicast push of SEQ seq to the member (the KEK of kek, the
+ * update upd, the new KEK in it when with_kek), resent twice 500 ms apart. */
+static void ks_push(struct gdoi_gcks *k, const struct gdoi_kek_policy *kek, const struct gdoi_policy *upd,
+		    bool with_kek, uint32_t seq)
+{
+	static const struct gdoi_id gm_id = { .type = GDOI_ID_IPV4_ADDR, .data = { gm_ip, 4 } };
+	const struct gdoi_gcks_push_cfg d = { .group_id = GROUP, .retransmits = 2, .interval_ms = 500,
+					      .ack_method = GDOI_REKEY_ACK_KEK_SHA256 };
+	const struct gdoi_gcks_push_dest dest = { gm_addr, &gm_id };
+	struct gdoi_push_params pp = { .kek = kek, .sign_key = w.pg.sign, .seq = seq, .update = upd,
+				       .with_kek = with_kek };
+	assert_int_equal(gdoi_gcks_push(k, &d, &pp, &dest, 1, w.now), 1);
+}
+
+/* Takes the key server's one queued datagram (a push to the member); malloc'd. */
+static uint8_t *ks_take(struct gdoi_gcks *k, size_t *len)
+{
+	struct gdoi_out o;
+	assert_true(gdoi_gcks_next_out(k, &o));
+	assert_true(same(&o.to, &gm_addr));
+	uint8_t *copy = malloc(o.len);
+	assert_non_null(copy);
+	memcpy(copy, o.buf, o.len);
+	*len = o.len;
+	assert_false(gdoi_gcks_next_out(k, &o));
+	return copy;
+}
+
+/* Datagrams the member queued, dropped (lost on the way); the ACKs counted. */
+static size_t member_lose(struct gdoi_member *m)
+{
+	struct gdoi_out o;
+	size_t acks = 0;
+	while (gdoi_member_next_out(m, &o)) {
+		assert_true(same(&o.to, &ks_addr));
+		acks += o.len > 18 && o.buf[18] == GDOI_EXCH_PUSH_ACK;
+	}
+	return acks;
+}
+
+static void test_member_acknowledges_unicast_pushes(void **s)
+{
+	(void)s;
+	w.pg.ks.kek.ack_method = GDOI_REKEY_ACK_KEK_SHA256;
+	struct gdoi_gcks *k = new_ks();
+	struct gdoi_member *m = new_member(&ks_addr, 1);
+	registered(m, k);
+	const struct gdoi_member_teks *t = gdoi_member_group_teks(m, 0);
+	assert_non_null(t->pol);
+	assert_int_equal(t->pol->kek.ack_method, GDOI_REKEY_ACK_KEK_SHA256);
+	const struct gdoi_member_group_stats *gs = gdoi_member_group_stats(m, 0);
+	events(m, GDOI_MEMBER_EV_NONE, NULL, NULL);
+
+	struct gdoi_policy *upd = calloc(1, sizeof(*upd));
+	assert_non_null(upd);
+	tek(upd, 0x2002, GDOI_SRTP_AES128_CM_SHA1_80);
+	assert_int_equal(gdoi_policy_generate_keys(upd), 0);
+	ks_push(k, &w.pg.ks.kek, upd, false, 1);
+	size_t len;
+	uint8_t *p = ks_take(k, &len);
+
+	/* by multicast, or by unicast from another address: applied, not acknowledged */
+	assert_int_equal(gdoi_member_input(m, p, len, &ks_addr, GDOI_MEMBER_VIA_MULTICAST, w.now), 0);
+	assert_int_equal(gs->pushes_applied, 1);
+	assert_int_equal(member_lose(m), 0);
+	assert_int_equal(gdoi_member_input(m, p, len, &silent_addr, GDOI_MEMBER_VIA_UNICAST, w.now),
+			 GDOI_ERR_REPLAY);
+	assert_int_equal(member_lose(m), 0);
+	assert_int_equal(gs->acks_sent, 0);
+	/* a duplicate: counted, a debug line, no rate-limited refusal */
+	assert_int_equal(gs->pushes_duplicate, 1);
+	struct gdoi_member_event ev;
+	assert_int_equal(events(m, GDOI_MEMBER_EV_DROPPED, "duplicate push via unicast", &ev), 1);
+	assert_int_equal(ev.level, GDOI_MEMBER_DEBUG);
+	assert_string_equal(ev.limit_key, "");
+
+	/* from the key server by unicast: acknowledged, and the ACK is lost */
+	assert_int_equal(gdoi_member_input(m, p, len, &ks_addr, GDOI_MEMBER_VIA_UNICAST, w.now),
+			 GDOI_ERR_REPLAY);
+	assert_int_equal(member_lose(m), 1);
+	assert_int_equal(gs->acks_sent, 1);
+	assert_int_equal(gs->pushes_duplicate, 2);
+	free(p);
+
+	/* the key server resends; the duplicate is acknowledged again and that ACK verifies */
+	w.now.mono_ms += 500;
+	gdoi_gcks_timer(k, w.now);
+	p = ks_take(k, &len);
+	assert_int_equal(gdoi_member_input(m, p, len, &ks_addr, GDOI_MEMBER_VIA_UNICAST, w.now),
+			 GDOI_ERR_REPLAY);
+	free(p);
+	assert_int_equal(gs->acks_sent, 2);
+	assert_int_equal(gs->pushes_duplicate, 3);
+	assert_int_equal(gs->pushes_applied, 1);
+	pump(m, k);
+	assert_int_equal(w.ks_acked, 1);
+	assert_int_equal(w.ks_acked_seq, 1);
+	assert_int_equal(gdoi_gcks_stats(k)->push_acked, 1);
+	assert_int_equal(gdoi_gcks_push_count(k), 0);	/* acknowledged: no more resends */
+	w.now.mono_ms += 500;
+	gdoi_gcks_timer(k, w.now);
+	struct gdoi_out o;
+	assert_false(gdoi_gcks_next_out(k, &o));
+
+	/* a fresh push by unicast: applied, and its first ACK verifies */
+	ks_push(k, &w.pg.ks.kek, upd, false, 2);
+	pump(m, k);
+	assert_int_equal(gs->pushes_applied, 2);
+	assert_int_equal(w.ks_acked, 2);
+	assert_int_equal(w.ks_acked_seq, 2);
+
+	/* a KEK rotation: acknowledged under the KEK the push came under */
+	struct gdoi_kek_policy *old = malloc(sizeof(*old));
+	assert_non_null(old);
+	*old = w.pg.ks.kek;
+	struct gdoi_policy *rot = calloc(1, sizeof(*rot));
+	assert_non_null(rot);
+	rot->has_kek = true;
+	rot->kek = w.pg.ks.kek;
+	assert_int_equal(gdoi_random(rot->kek.spi, GDOI_KEK_SPI_LEN), 0);
+	assert_int_equal(gdoi_policy_generate_keys(rot), 0);
+	ks_push(k, old, rot, true, 3);
+	pump(m, k);
+	assert_int_equal(gs->pushes_applied, 3);
+	assert_memory_equal(t->pol->kek.spi, rot->kek.spi, GDOI_KEK_SPI_LEN);
+	assert_int_equal(w.ks_acked, 3);
+	assert_int_equal(w.ks_acked_seq, 3);
+	/* its duplicate under the replaced KEK: acknowledged again */
+	ks_push(k, old, rot, true, 3);
+	p = ks_take(k, &len);
+	assert_int_equal(gdoi_member_input(m, p, len, &ks_addr, GDOI_MEMBER_VIA_UNICAST, w.now),
+			 GDOI_ERR_REPLAY);
+	free(p);
+	pump(m, k);
+	assert_int_equal(w.ks_acked, 4);
+	assert_int_equal(gs->acks_sent, 5);
+	/* an older SEQ replayed is not: we never applied it as the last under that KEK */
+	ks_push(k, old, upd, false, 2);
+	p = ks_take(k, &len);
+	assert_int_equal(gdoi_member_input(m, p, len, &ks_addr, GDOI_MEMBER_VIA_UNICAST, w.now),
+			 GDOI_ERR_REPLAY);
+	free(p);
+	assert_int_equal(member_lose(m), 0);
+	assert_int_equal(gs->acks_sent, 5);
+
+	gdoi_wipe(old, sizeof(*old));
+	free(old);
+	gdoi_policy_clear(rot);
+	free(rot);
+	gdoi_policy_clear(upd);
+	free(upd);
+	gdoi_member_free(m);
+	gdoi_gcks_free(k);
+}
+
+static void test_member_sends_no_ack_unasked(void **s)
+{
+	(void)s;
+	/* the group's KEK asks for none: a unicast push from the key server gets none */
+	struct gdoi_gcks *k = new_ks();
+	struct gdoi_member *m = new_member(&ks_addr, 1);
+	registered(m, k);
+	assert_int_equal(gdoi_member_group_teks(m, 0)->pol->kek.ack_method, 0);
+	const struct gdoi_push_delete del = { .proto = GDOI_TEK_PROTO_SRTP, .spi = 0x1001 };
+	size_t len;
+	uint8_t *p = push(&w.pg, NULL, false, &del, 1, &len);
+	assert_int_equal(gdoi_member_input(m, p, len, &ks_addr, GDOI_MEMBER_VIA_UNICAST, w.now), 0);
+	free(p);
+	assert_int_equal(gdoi_member_group_stats(m, 0)->pushes_applied, 1);
+	assert_int_equal(member_lose(m), 0);
+	assert_int_equal(gdoi_member_group_stats(m, 0)->acks_sent, 0);
+	gdoi_member_free(m);
+	gdoi_gcks_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +599,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_member_backs_off_after_a_round, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_backs_off_refused_group_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_counts_junk_by_reason, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_acknowledges_unicast_pushes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_sends_no_ack_unasked, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,7 +32,7 @@ static void apply(struct gdoi_member_teks *t, const uint8_t *m, size_t len, int6
 	char why[200] = "";
 	struct gdoi_notes notes = { 0 };
 	bool changed;
-	int rc = gdoi_member_teks_push(t, m, len, now, &changed, why, sizeof(why), &notes);
+	int rc = gdoi_member_teks_push(t, m, len, now, &changed, NULL, why, sizeof(why), &notes);
 	if (rc)
 		print_error("push refused: %s\n", why);
 	assert_int_equal(rc, 0);
@@ -150,7 +150,7 @@ static bool apply_changed(struct gdoi_member_teks *t, const uint8_t *m, size_t l
 	char why[200] = "";
 	struct gdoi_notes notes = { 0 };
 	bool changed;
-	assert_int_equal(gdoi_member_teks_push(t, m, len, now, &changed, why, sizeof(why), &notes), 0);
+	assert_int_equal(gdoi_member_teks_push(t, m, len, now, &changed, NULL, why, sizeof(why), &notes), 0);
 	return changed;
 }
 
