@@ -13,6 +13,9 @@ tests/integration/attacks.sh. Every command prints one line of figures and exits
   attack.py phase1 PORT MM1_FILE        garbled MM3/MM5, PULL with an unknown
                                         Message ID, a 65507-octet datagram
   attack.py inject CONTROL_PORT FILE|unknown-kek COUNT SECONDS
+  attack.py resign DB PUSH OUT           PUSH (a real one) with a higher SEQ, re-signed
+                                        with a P-256 key of our own, under the group's
+                                        KEK read from the key server's state DB
   attack.py leases SOCK GROUP N MAX     N leases on one connection
   attack.py burn SOCK GROUP             lease, close, lease again
   attack.py subscribers SOCK GROUP N    N connections, each subscribing
@@ -215,6 +218,49 @@ def cmd_inject(control_port, what, count, seconds):
         s.sendto(d, to)
         time.sleep(float(seconds) / n)
     print("inject: %d datagram(s) of %s" % (n, what))
+    return True
+
+
+def cmd_resign(db, push_file, out_file):
+    """Decrypts a real push with the KEK (AES-CBC, the KEK's own IV, zero padding:
+    gdoi-wire.md section 7), raises its SEQ, signs it as the key server would but with
+    another key, encrypts it again: only the signature can get it refused."""
+    import sqlite3
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    push = open(push_file, "rb").read()
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    rows = con.execute("SELECT kek_spi, kek_iv, kek_key FROM groups WHERE has_kek").fetchall()
+    row = [r for r in rows if bytes(r[0]) == push[:16]]
+    if not row:
+        print("resign: no KEK of the state matches the push's cookies")
+        return False
+    iv, key = bytes(row[0][1]), bytes(row[0][2])
+    dec = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    plain = bytearray(push[:HDR.size] + dec.update(push[HDR.size:]) + dec.finalize())
+    np, off, sig_off, seq = plain[16], HDR.size, None, None
+    while np and off + 4 <= len(plain):
+        nxt, plen = plain[off], struct.unpack("!H", plain[off + 2:off + 4])[0]
+        if np == 18:     # SEQ: 4 octets after the generic header
+            seq = struct.unpack("!I", plain[off + 4:off + 8])[0]
+            plain[off + 4:off + 8] = struct.pack("!I", seq + 100)
+        if np == 9:      # SIG
+            sig_off, sig_len = off, plen - 4
+        np, off = nxt, off + plen
+    if seq is None or sig_off is None or sig_len != 64:
+        print("resign: no SEQ or no P-256 SIG payload in the push")
+        return False
+    other = ec.generate_private_key(ec.SECP256R1())
+    der = other.sign(b"rekey" + bytes(plain[:sig_off]), ec.ECDSA(hashes.SHA256()))
+    r, s_ = decode_dss_signature(der)
+    plain[sig_off + 4:sig_off + 4 + 64] = r.to_bytes(32, "big") + s_.to_bytes(32, "big")
+    enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    out = bytes(plain[:HDR.size]) + enc.update(bytes(plain[HDR.size:])) + enc.finalize()
+    open(out_file, "wb").write(out)
+    print("resign: SEQ %d -> %d, %d octets, signed by a key of our own" % (seq, seq + 100, len(out)))
     return True
 
 
