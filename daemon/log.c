@@ -116,6 +116,14 @@ static struct limit_slot {
 	unsigned long suppressed;
 } slots[LIMIT_SLOTS];
 
+/* All keyed lines together: keys that differ (a reason naming a peer-chosen offset)
+ * would otherwise cycle through the slots and each print once. */
+static struct {
+	int64_t second;		/* monotonic second the count is for */
+	unsigned printed;
+	unsigned long suppressed;
+} keyed_burst;
+
 static int64_t mono_seconds(void)
 {
 	struct timespec ts;
@@ -131,6 +139,31 @@ static void report_suppressed(struct limit_slot *s, int64_t now)
 	dm_log(s->level, "%lu suppressed \"%s\" line(s) in the last %lld s", s->suppressed, s->key,
 	       (long long)(now - s->since));
 	s->suppressed = 0;
+}
+
+static void report_burst(void)
+{
+	if (!keyed_burst.suppressed)
+		return;
+	dm_log(DM_WARN, "%lu rate-limited line(s) suppressed: more than %d a second",
+	       keyed_burst.suppressed, DM_LOG_LIMITED_PER_SECOND);
+	keyed_burst.suppressed = 0;
+}
+
+/* Takes n lines of this second's budget; false (and counted) when it is spent. */
+static bool burst_take(int64_t now, unsigned n)
+{
+	if (now != keyed_burst.second) {
+		keyed_burst.second = now;
+		keyed_burst.printed = 0;
+		report_burst();
+	}
+	if (keyed_burst.printed + n > DM_LOG_LIMITED_PER_SECOND) {
+		keyed_burst.suppressed++;
+		return false;
+	}
+	keyed_burst.printed += n;
+	return true;
 }
 
 void dm_log_limited(enum dm_level level, const char *key, const char *fmt, ...)
@@ -152,6 +185,10 @@ void dm_log_limited(enum dm_level level, const char *key, const char *fmt, ...)
 		slots[i].suppressed++;
 		return;
 	}
+	/* the line, and the summary of the slot it evicts or reuses */
+	size_t victim = i < LIMIT_SLOTS ? i : oldest;
+	if (!burst_take(now, 1 + (slots[victim].suppressed != 0)))
+		return;
 	if (i == LIMIT_SLOTS) {
 		i = oldest;
 		report_suppressed(&slots[i], now);
@@ -171,4 +208,5 @@ void dm_log_flush(void)
 
 	for (size_t i = 0; i < LIMIT_SLOTS; i++)
 		report_suppressed(&slots[i], now);
+	report_burst();
 }

@@ -15,6 +15,8 @@ enum dm_level { DM_ERR = 3, DM_WARN = 4, DM_INFO = 6, DM_DEBUG = 7 };
 
 /* A keyed event logged again within this many seconds is counted, not printed. */
 #define DM_LOG_LIMIT_SECONDS 10
+/* At most this many keyed lines a second, whatever their keys. */
+#define DM_LOG_LIMITED_PER_SECOND 10
 
 /* prog names the daemon in timestamped lines; reads JOURNAL_STREAM once. */
 void dm_log_init(const char *prog);
@@ -27,7 +29,9 @@ bool dm_log_enabled(enum dm_level level);
 void dm_log(enum dm_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dm_vlog(enum dm_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Like dm_log, but key (the reason, never the peer's address) is printed once per
- * DM_LOG_LIMIT_SECONDS; the next line printed for it says how many were suppressed. */
+ * DM_LOG_LIMIT_SECONDS; the next line printed for it says how many were suppressed.
+ * All keys together print at most DM_LOG_LIMITED_PER_SECOND lines a second; the first
+ * keyed line of a later second (or dm_log_flush) says how many that held back. */
 void dm_log_limited(enum dm_level level, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Prints the suppressed counts still pending (at shutdown). */

@@ -43,6 +43,7 @@ struct ipc_server {
 	char *path;
 	struct ipc_conn *conns;
 	size_t nconns;
+	unsigned long refused_full;	/* connections refused since the last accepted one */
 	unsigned long next_id;
 	bool closing;
 };
@@ -418,8 +419,16 @@ static void on_connection(uv_stream_t *ls, int status)
 	s->nconns++;
 	read_peer(c);
 	if (s->nconns > s->cfg.max_clients) {
-		conn_close(c, "too many clients");
+		/* one line per episode, not per connect: connects cost a local attacker nothing */
+		if (!s->refused_full++)
+			logf_(s, "ipc: %zu clients connected (max_clients): refusing more until one leaves",
+			      s->cfg.max_clients);
+		conn_close(c, NULL);
 		return;
+	}
+	if (s->refused_full) {
+		logf_(s, "ipc: %lu connection(s) refused while at max_clients", s->refused_full);
+		s->refused_full = 0;
 	}
 	if (s->cfg.accept && !s->cfg.accept(s->cfg.ctx, &c->peer)) {
 		refuse(c);

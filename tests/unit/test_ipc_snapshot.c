@@ -154,6 +154,18 @@ static const struct refusal refusals[] = {
 	{ "updated", "\"2026-11-23T23:42:22+01:00\"", "RFC 3339" },
 	{ "updated", "\"2026-13-23T23:42:22Z\"", "RFC 3339" },
 	{ "updated", "1795477342", "not a string" },
+	/* times timegm would take and normalise, or gmtime could not write back */
+	{ "updated", "\"1969-12-31T23:59:59Z\"", "RFC 3339" },
+	{ "updated", "\"0937-11-23T23:42:22Z\"", "RFC 3339" },
+	{ "updated", "\"2026-02-31T12:00:00Z\"", "RFC 3339" },
+	{ "updated", "\"2026-02-29T12:00:00Z\"", "RFC 3339" },
+	{ "updated", "\"2026-04-31T12:00:00Z\"", "RFC 3339" },
+	{ "updated", "\"2026-11-23T23:42:60Z\"", "RFC 3339" },
+	{ "updated", "\"2026-11-23T24:00:00Z\"", "RFC 3339" },
+	{ "updated", "\"2026-11-23T23:60:00Z\"", "RFC 3339" },
+	{ "updated", "\"2026-11-00T23:42:22Z\"", "RFC 3339" },
+	{ "updated", "\"2026-11-23T23:42:2aZ\"", "RFC 3339" },
+	{ "updated", "\"2026-11-23T23:42:22\"", "RFC 3339" },
 	{ "atd", "65536", "\"atd\" out of range" },
 	{ "dtd", "true", "\"dtd\" is not an integer" },
 	{ "ssrcs", "{}", "\"ssrcs\" missing or not an array" },
@@ -183,6 +195,40 @@ static const struct refusal refusals[] = {
 	{ "teks/1/allow_repeat_tx", "\"no\"", "is not a boolean" },
 	{ "teks/1/ssrc_assigned", NULL, "\"ssrc_assigned\" missing" },
 };
+
+/* Valid times read back to the second they name, and write back unchanged. */
+static void times(void **state)
+{
+	static const struct {
+		const char *text;
+		int64_t t;
+	} valid[] = {
+		{ "1970-01-01T00:00:00Z", 0 },
+		{ "2000-02-29T12:00:00Z", 951825600 },	/* a leap day */
+		{ "2024-12-31T23:59:59Z", 1735689599 },
+		{ "2026-11-23T23:42:22Z", 1795477342 },
+		{ "2038-01-19T03:14:08Z", 2147483648 },	/* past 32-bit time_t */
+	};
+	struct ipc_snapshot a, b;
+	char err[200];
+	(void)state;
+	sample(&a);
+	for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++) {
+		json_t *j = ipc_snapshot_to_json(&a);
+		json_object_set_new(j, "updated", json_string(valid[i].text));
+		err[0] = '\0';
+		if (ipc_snapshot_from_json(j, &b, err, sizeof err)) {
+			print_error("%s refused: %s\n", valid[i].text, err);
+			fail();
+		}
+		assert_int_equal(b.updated, valid[i].t);
+		json_t *back = ipc_snapshot_to_json(&b);
+		assert_string_equal(json_string_value(json_object_get(back, "updated")), valid[i].text);
+		json_decref(back);
+		json_decref(j);
+		ipc_snapshot_clear(&b);
+	}
+}
 
 static void refuse(void **state)
 {
@@ -229,6 +275,7 @@ int main(void)
 		cmocka_unit_test(senders),
 		cmocka_unit_test(profiles),
 		cmocka_unit_test(base64),
+		cmocka_unit_test(times),
 		cmocka_unit_test(refuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,94 @@
+/*
+ * test_daemon_log.c - the rate limit of daemon/log.c: one key is printed once
+ * per DM_LOG_LIMIT_SECONDS, and keys that all differ (a reason carrying a
+ * peer-chosen offset) cannot cycle through the slots to print more than
+ * DM_LOG_LIMITED_PER_SECOND lines a second; what was held back is summed up.
+ */
+#include "tests/lib/testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+
+static FILE *out;
+static int saved_stderr = -1;
+
+/* stderr into a temporary file for the duration of a test */
+static int capture(void **state)
+{
+	(void)state;
+	out = tmpfile();
+	if (!out)
+		return -1;
+	fflush(stderr);
+	saved_stderr = dup(2);
+	dup2(fileno(out), 2);
+	return 0;
+}
+
+static int release(void **state)
+{
+	(void)state;
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	fclose(out);
+	return 0;
+}
+
+/* lines written since the capture began holding needle (NULL: every line) */
+static int count_lines(const char *needle)
+{
+	char line[2048];
+	int n = 0;
+
+	fflush(stderr);
+	rewind(out);
+	while (fgets(line, sizeof line, out))
+		if (!needle || strstr(line, needle))
+			n++;
+	return n;
+}
+
+static void one_key(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 1000; i++)
+		dm_log_limited(DM_WARN, "one key", "same reason %d", i);
+	assert_int_equal(count_lines("same reason"), 1);
+	dm_log_flush();
+	assert_int_equal(count_lines("999 suppressed \"one key\""), 1);
+}
+
+static void varying_keys(void **state)
+{
+	char key[64];
+	(void)state;
+	/* 5 rounds of 100 keys in a second: 32 slots cannot hold them, every key evicts
+	 * another, so only the global cap keeps the count down */
+	for (int i = 0; i < 500; i++) {
+		snprintf(key, sizeof key, "payload at offset %d", i % 100);
+		dm_log_limited(DM_WARN, key, "dropped: %s", key);
+	}
+	int printed = count_lines(NULL);
+	/* the seconds may turn once during the loop: twice the cap, plus one summary */
+	assert_in_range(printed, 1, 2 * DM_LOG_LIMITED_PER_SECOND + 1);
+	sleep(1);
+	dm_log_limited(DM_WARN, "after the flood", "one more");
+	assert_int_equal(count_lines("one more"), 1);
+	assert_true(count_lines("line(s) suppressed: more than") >= 1);
+	dm_log_flush();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(one_key, capture, release),
+		cmocka_unit_test_setup_teardown(varying_keys, capture, release),
+	};
+	dm_log_init("test");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
