@@ -16,6 +16,7 @@
 
 #include "daemon/log.h"
 #include "gdoi/crypto.h"
+#include "gdoi/secret.h"
 
 int dm_no_core_dumps(void)
 {
@@ -59,6 +60,46 @@ static void json_wipe_free(void *p)
 void dm_json_wipe_on_free(void)
 {
 	json_set_alloc_funcs(json_malloc, json_wipe_free);
+}
+
+static size_t pages_of(size_t n)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t p = pg > 0 ? (size_t)pg : 4096;
+
+	return n > SIZE_MAX - p ? 0 : (n + p - 1) / p * p;
+}
+
+void *dm_secret_alloc(size_t n)
+{
+	size_t len = pages_of(n);
+	void *p;
+
+	if (!len)
+		return NULL;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (madvise(p, len, MADV_DONTDUMP))
+		dm_log_limited(DM_WARN, "madvise", "madvise(MADV_DONTDUMP): %s", strerror(errno));
+	(void)mlock(p, len);	/* best effort: RLIMIT_MEMLOCK may forbid it */
+	return p;		/* anonymous pages come zeroed */
+}
+
+void dm_secret_release(void *p, size_t n)
+{
+	size_t len = pages_of(n);
+
+	if (!p || !len)
+		return;
+	gdoi_wipe(p, len);
+	(void)munlock(p, len);
+	munmap(p, len);
+}
+
+void dm_secret_memory(void)
+{
+	gdoi_secret_set_allocator(dm_secret_alloc, dm_secret_release);
 }
 
 int dm_dontdump(void *p, size_t len)

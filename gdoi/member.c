@@ -19,6 +19,7 @@
 #include "member_route.h"
 #include "numbers.h"
 #include "push_ack.h"
+#include "secret.h"
 
 #define WANT_REGISTER_MIN_MS 1000	/* asked-for re-registrations, at most one per second */
 
@@ -45,7 +46,7 @@ struct gdoi_member *gdoi_member_new(const struct gdoi_member_cfg *cfg)
 	if (!cfg || !cfg->p1 || !cfg->nks || cfg->nks > GDOI_MEMBER_MAX_KS ||
 	    cfg->ngroups > GDOI_MEMBER_MAX_GROUPS)
 		return NULL;
-	struct gdoi_member *m = calloc(1, sizeof(*m));
+	struct gdoi_member *m = gdoi_secret_calloc(sizeof(*m));
 	if (!m)
 		return NULL;
 	m->p1cfg = *cfg->p1;
@@ -88,7 +89,7 @@ void gdoi_member_free(struct gdoi_member *m)
 	gdoi_p1_free(m->sa);
 	gdoi_outq_free(&m->out);
 	gdoi_evq_free(&m->ev, sizeof(struct gdoi_member_event));
-	free(m);
+	gdoi_secret_free(m, sizeof(*m));
 }
 
 /* ---- queues -------------------------------------------------------------- */

@@ -15,6 +15,7 @@
 #include "numbers.h"
 #include "pull.h"
 #include "push.h"
+#include "secret.h"
 
 #define REF_SRTP_LIFETIME 3600	/* the reference's TEK carries none we read */
 
@@ -284,7 +285,7 @@ int gdoi_member_teks_push(struct gdoi_member_teks *t, const uint8_t *msg, size_t
 		*seq = 0;
 	if (!gdoi_member_teks_names_kek(t, msg, len))
 		return GDOI_ERR_NOT_FOUND;
-	u = calloc(1, sizeof *u);
+	u = gdoi_secret_calloc(sizeof *u);
 	if (!u)
 		return GDOI_ERR_NOMEM;
 	rc = gdoi_push_open(t->pol, NULL, msg, len, u, why, wl);
@@ -338,7 +339,7 @@ int gdoi_member_teks_push(struct gdoi_member_teks *t, const uint8_t *msg, size_t
 	*changed = ch;
 out:
 	gdoi_push_update_clear(u);
-	free(u);
+	gdoi_secret_free(u, sizeof *u);
 	return rc;
 }
 

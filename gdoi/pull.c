@@ -8,6 +8,7 @@
 
 #include "ike_keys.h"
 #include "msg_crypt.h"
+#include "secret.h"
 
 void gdoi_pull_result_clear(struct gdoi_pull_result *r)
 {
@@ -20,8 +21,7 @@ void gdoi_pull_policy_free(struct gdoi_policy *p)
 {
 	if (!p)
 		return;
-	gdoi_policy_clear(p);
-	free(p);
+	gdoi_secret_free(p, sizeof(*p));
 }
 
 static void vreason(struct gdoi_pull_result *res, const char *fmt, va_list ap)

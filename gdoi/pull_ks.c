@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sign.h"
+#include "secret.h"
 
 #define BUCKETS 4096
 
@@ -176,7 +177,7 @@ static int on_msg1(struct gdoi_pull_ks *ks, struct gdoi_p1_sa *sa, const uint8_t
 			      rc == GDOI_ERR_NOT_AUTHORIZED ? "identity not allowed in this group"
 							    : "unknown group", g);
 	}
-	x->policy = malloc(sizeof(*x->policy));
+	x->policy = gdoi_secret_calloc(sizeof(*x->policy));
 	x->nr_len = ks->cfg.nonce_len >= PULL_MIN_NONCE && ks->cfg.nonce_len <= PULL_MAX_NONCE
 		    ? ks->cfg.nonce_len : 32;
 	rc = x->policy ? gdoi_random(x->nr, x->nr_len) : GDOI_ERR_NOMEM;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sign.h"
+#include "secret.h"
 
 enum pm_state { PM_WAIT2, PM_WAIT4, PM_DONE };
 
@@ -106,7 +107,7 @@ static int on_msg2(struct gdoi_pull_member *pm, const struct gdoi_msg *m, uint64
 				 nr->u.data.len);
 	memcpy(pm->nr, nr->u.data.ptr, nr->u.data.len);
 	pm->nr_len = nr->u.data.len;
-	pm->policy = calloc(1, sizeof(*pm->policy));
+	pm->policy = gdoi_secret_calloc(sizeof(*pm->policy));
 	if (!pm->policy)
 		return pull_fail(res, GDOI_ERR_NOMEM, "out of memory");
 	char why[128];

@@ -297,6 +297,7 @@ int main(int argc, char **argv)
 	dm_log_init("gdoi-ks");
 	dm_log_set_verbosity(verbose);
 	dm_no_core_dumps();
+	dm_secret_memory();	/* policies the engine builds for members: pages of their own */
 	dm_json_wipe_on_free();
 	signal(SIGPIPE, SIG_IGN);
 	char err[600];

@@ -137,7 +137,8 @@ int main(int argc, char **argv)
 	dm_log_init("gdoi-sidecar");
 	dm_log_set_verbosity(verbose);
 	dm_no_core_dumps();
-	dm_dontdump(&sc, sizeof sc);	/* the live TEKs */
+	dm_secret_memory();		/* the engine's live TEKs and policies: pages of their own */
+	dm_dontdump(&sc, sizeof sc);
 	dm_json_wipe_on_free();
 	signal(SIGPIPE, SIG_IGN);
 	if (sc_config_load(cfg_path, &sc.cfg, err, sizeof err)) {

@@ -161,28 +161,33 @@ for d in ${GDOI_PLAIN_BUILD:-} "$B" "$top/build/vg" "$top/build"; do
 	case $d in /*) ;; *) d=$top/$d ;; esac
 	is_plain "$d" && { plain=$d; break; }
 done
-# key_table PID BINARY: "START END N": the address range of the sidecar's key table (its
-# static struct sidecar, the region it marks MADV_DONTDUMP) in the live process PID, and
-# how many of the keys in $tmp/keys that range holds now (read from /proc/PID/mem)
+# key_table PID BINARY: "START END N": the address range of the sidecar's key table (the
+# mapping marked MADV_DONTDUMP, "dd" in /proc/PID/smaps, that holds the most of the keys in
+# $tmp/keys: the member engine, in pages of its own) in the live process PID, and how many of
+# those keys that range holds now (read from /proc/PID/mem). BINARY is unused (kept for the
+# callers).
 key_table() {
-	python3 - "$1" "$2" "$tmp/keys" <<'PY'
-import subprocess, sys
-pid, exe, keys = sys.argv[1], sys.argv[2], sys.argv[3]
-sym = [l.split() for l in subprocess.run(["nm", "-S", exe], capture_output=True, text=True).stdout.splitlines()]
-sym = [l for l in sym if len(l) == 4 and l[2] in "bBdD" and l[3].split(".")[0] == "sc"]
-base = None
-for l in open(f"/proc/{pid}/maps"):
-    f = l.split()
-    if len(f) >= 6 and f[5] == exe and int(f[2], 16) == 0:
-        base = int(f[0].split("-")[0], 16)
-        break
-start = base + int(sym[0][0], 16)
-end = start + int(sym[0][1], 16)
-with open(f"/proc/{pid}/mem", "rb") as m:
-    m.seek(start)
-    table = m.read(end - start)
-n = sum(1 for k in open(keys) if bytes.fromhex(k.strip()) in table)
-print(hex(start), hex(end), n)
+	python3 - "$1" "$tmp/keys" <<'PY'
+import sys
+pid, keys = sys.argv[1], [bytes.fromhex(k.strip()) for k in open(sys.argv[2]) if k.strip()]
+best = (0, 0, 0)
+rng = None
+with open(f"/proc/{pid}/smaps") as f, open(f"/proc/{pid}/mem", "rb") as mem:
+    for line in f:
+        head = line.split()
+        if head and "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+            lo, hi = (int(x, 16) for x in head[0].split("-"))
+            rng = (lo, hi, head[1])
+        elif line.startswith("VmFlags:") and rng and " dd" in " " + line.split(":", 1)[1] and "r" in rng[2]:
+            try:
+                mem.seek(rng[0])
+                data = mem.read(rng[1] - rng[0])
+            except OSError:
+                continue
+            n = sum(1 for k in keys if k in data)
+            if n > best[2]:
+                best = (rng[0], rng[1], n)
+print(hex(best[0]), hex(best[1]), best[2])
 PY
 }
 # dump_has DUMP START END: "DUMPED KEYS MARKER": octets of [START, END) the dump holds, how
