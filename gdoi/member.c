@@ -33,8 +33,8 @@ static void addr_name(const struct gdoi_addr *a, bool port, char *buf, size_t le
 
 	if (a->len == 4 || a->len == 16)
 		inet_ntop(a->len == 4 ? AF_INET : AF_INET6, a->ip, ip, sizeof ip);
-	if (port)
-		snprintf(buf, len, "%s:%u", ip, (unsigned)a->port);
+	if (port)	/* [v6]:port, as configuration files write it */
+		snprintf(buf, len, a->len == 16 ? "[%s]:%u" : "%s:%u", ip, (unsigned)a->port);
 	else
 		snprintf(buf, len, "%s", ip);
 }

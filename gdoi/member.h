@@ -163,7 +163,7 @@ enum gdoi_member_group_state gdoi_member_group_state(const struct gdoi_member *m
 /* When the group registers again without a push (Unix seconds), 0 when none planned. */
 int64_t gdoi_member_group_next_registration(const struct gdoi_member *m, size_t group);
 void gdoi_member_ks_status(const struct gdoi_member *m, size_t ks, struct gdoi_member_ks_status *st);
-/* "a.b.c.d:port" of a configured key server. */
+/* "a.b.c.d:port" or "[v6]:port" of a configured key server. */
 void gdoi_member_ks_name(const struct gdoi_member *m, size_t ks, char *buf, size_t len);
 
 #endif

@@ -100,7 +100,7 @@ static json_t *status(struct sidecar *sc, const struct ipc_peer *peer)
 
 	for (size_t i = 0; i < sc->cfg.nks; i++) {
 		struct gdoi_member_ks_status st;
-		char name[48];
+		char name[64];
 		gdoi_member_ks_status(sc->member, i, &st);
 		gdoi_member_ks_name(sc->member, i, name, sizeof name);
 		json_array_append_new(ks, json_pack("{s:s, s:s, s:o, s:o}", "address", name,

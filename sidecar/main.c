@@ -145,8 +145,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (server) {
-		if (sc_parse_inet(server, 848, &sc.cfg.ks[0])) {
-			fprintf(stderr, "gdoi-sidecar: --server: expected ADDR[:PORT], got \"%s\"\n", server);
+		if (sc_parse_ks(server, &sc.cfg.ks[0]) ||
+		    !sc_local_reaches(&sc.cfg, sc.cfg.ks[0].addr.family == AF_INET6 ? 16 : 4)) {
+			fprintf(stderr, "gdoi-sidecar: --server: expected ADDR[:PORT] or [IPV6-ADDR][:PORT] "
+				"the local address reaches, got \"%s\"\n", server);
 			sc_config_free(&sc.cfg);
 			return 2;
 		}

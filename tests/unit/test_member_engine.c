@@ -347,6 +347,27 @@ static void test_backoff_after_a_round(void **s)
 	gdoi_member_free(m);
 }
 
+/* IPv6 key servers: datagrams go to them, and their names are "[v6]:port". */
+static void test_ipv6_key_server(void **s)
+{
+	(void)s;
+	const struct gdoi_addr v6 = { 16, { 0x20, 0x01, 0x0d, 0xb8, [15] = 3 }, 8848 };
+	const struct gdoi_addr list[2] = { v6, ks_addr };
+	struct gdoi_member *m = new_member(list, 2);
+	struct gdoi_out o;
+	char name[64];
+
+	gdoi_member_ks_name(m, 0, name, sizeof name);
+	assert_string_equal(name, "[2001:db8::3]:8848");
+	gdoi_member_ks_name(m, 1, name, sizeof name);
+	assert_string_equal(name, "127.0.0.2:848");
+	gdoi_member_timer(m, w.now);
+	assert_true(gdoi_member_next_out(m, &o));
+	assert_true(same(&o.to, &v6));
+	assert_int_equal(events(m, GDOI_MEMBER_EV_LOG, "phase 1 started with [2001:db8::3]:8848", NULL), 1);
+	gdoi_member_free(m);
+}
+
 static void test_refusal_backoff(void **s)
 {
 	(void)s;
@@ -413,6 +434,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failover_after_silence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backoff_after_a_round, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusal_backoff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_key_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_junk_counted, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
