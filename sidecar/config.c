@@ -106,7 +106,10 @@ static bool key_repeated(struct ctx *x, const char *k)
 int sc_parse_ks(const char *s, struct sc_ks_cfg *out)
 {
 	memset(out, 0, sizeof *out);
-	return dm_addr_parse(s, 848, 0, &out->addr) ? -1 : 0;
+	if (!dm_addr_parse(s, 848, 0, &out->addr))
+		return 0;
+	memset(out, 0, sizeof *out);
+	return dm_host_parse(s, 848, out->host, sizeof out->host, &out->addr.port) ? -1 : 0;
 }
 
 bool sc_local_reaches(const struct sc_config *cfg, size_t len)
@@ -305,7 +308,7 @@ static int sidecar_key(struct ctx *x, const char *name, const char *value, int l
 			if (cfg->nks == SC_MAX_KS)
 				return bad(x, line, "keyserver: more than %d key servers", SC_MAX_KS);
 			if (sc_parse_ks(tok, &cfg->ks[cfg->nks]))
-				return bad(x, line, "keyserver: expected ADDR[:PORT] or [IPV6-ADDR][:PORT], got \"%s\"", tok);
+				return bad(x, line, "keyserver: expected ADDR[:PORT], [IPV6-ADDR][:PORT] or HOST-NAME[:PORT], got \"%s\"", tok);
 			x->ks_line[cfg->nks++] = line;
 		}
 	} else if (!strcmp(name, "local")) {

@@ -28,12 +28,6 @@ struct gdoi_now sc_now(void)
 	return (struct gdoi_now){ .mono_ms = sc_mono(), .unix_s = sc_wall() };
 }
 
-static void to_gdoi_addr(const struct dm_addr *in, struct gdoi_addr *a)
-{
-	*a = (struct gdoi_addr){ .len = in->family == AF_INET6 ? 16 : 4, .port = in->port };
-	memcpy(a->ip, in->ip, a->len);
-}
-
 static void send_out(struct sidecar *sc, const struct gdoi_out *o)
 {
 	struct sockaddr_storage to;
@@ -74,6 +68,9 @@ static void on_event(struct sidecar *sc, const struct gdoi_member_event *ev)
 		if (g)
 			sc_group_keys_changed(g, sc_wall());
 		break;
+	case GDOI_MEMBER_EV_FAILOVER:
+		sc_resolve_failover(sc, ev->ks);
+		break;
 	default:
 		break;
 	}
@@ -107,6 +104,7 @@ void sc_service(struct sidecar *sc)
 {
 	if (sc->stopping)
 		return;
+	sc->serviced = true;
 	gdoi_member_timer(sc->member, sc_now());
 	drain(sc);
 	rearm(sc);
@@ -272,12 +270,12 @@ static int start_engine(struct sidecar *sc, char *err, size_t errlen)
 		return -1;
 	}
 	*c = (struct gdoi_member_cfg){
-		.p1 = &sc->p1cfg, .nks = sc->cfg.nks, .ngroups = sc->cfg.ngroups,
+		.p1 = &sc->p1cfg, .ngroups = sc->cfg.ngroups,
 		.retry_min_ms = sc->cfg.retry_min_ms, .retry_max_ms = sc->cfg.retry_max_ms,
 		.exchange_ms = sc->cfg.exchange_ms, .unknown_kek_rereg_s = sc->cfg.unknown_kek_rereg_s,
 	};
-	for (size_t i = 0; i < sc->cfg.nks; i++)
-		to_gdoi_addr(&sc->cfg.ks[i].addr, &c->ks[i]);
+	sc_ks_list(sc, sc->slots, &c->nks);
+	memcpy(c->ks, sc->slots, sizeof c->ks);
 	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
 		const struct sc_group_cfg *g = &sc->cfg.groups[i];
 		snprintf(c->groups[i].name, sizeof c->groups[i].name, "%s", g->name);
@@ -382,7 +380,8 @@ static int start(struct sidecar *sc, char *err, size_t errlen)
 	}
 	uv_timer_init(sc->loop, &sc->timer);
 	sc->timer.data = sc;
-	sc_service(sc);
+	if (!sc_resolve_all(sc))
+		sc_service(sc);	/* else once every host name was tried (resolve.c) */
 	return 0;
 }
 

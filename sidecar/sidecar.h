@@ -28,6 +28,7 @@
 
 #include "version.h"
 #define SC_MAX_KS 8
+#define SC_MAX_KS_ADDRS 4	/* addresses kept of one key server's host name */
 #define SC_MAX_GROUPS 32
 #define SC_MAX_ALLOW 32
 #define SC_MAX_ID 256
@@ -90,7 +91,7 @@ struct sc_config {
 /* Loads and validates FILE; err gets "FILE:LINE: ..." on failure. */
 int sc_config_load(const char *path, struct sc_config *cfg, char *err, size_t errlen);
 void sc_config_free(struct sc_config *cfg);
-/* A key server: "ADDR[:PORT]", "[V6ADDR][:PORT]" (port 848 when none). */
+/* A key server: "ADDR[:PORT]", "[V6ADDR][:PORT]", "HOST-NAME[:PORT]" (port 848 when none). */
 int sc_parse_ks(const char *s, struct sc_ks_cfg *out);
 /* Whether a socket bound to local (cfg->local_set) reaches an address of LEN octets. */
 bool sc_local_reaches(const struct sc_config *cfg, size_t len);
@@ -141,6 +142,31 @@ json_t *sc_group_snapshot(const struct sc_group *g);
 /* The usable SSRCs of g->leases changed (a lease ended): new snapshot when registered. */
 void sc_group_ssrcs_changed(struct sc_group *g, int64_t now);
 
+/* ---- key-server host names (resolve.c) ---- */
+
+/* One configured key server's addresses: its literal, or what its name resolved to
+ * last (none yet: the engine holds an empty address for it, a failed attempt). */
+struct sc_ks_addrs {
+	struct sidecar *sc;
+	size_t entry;			/* in cfg.ks */
+	size_t naddr;
+	struct gdoi_addr addr[SC_MAX_KS_ADDRS];
+	bool busy;			/* a resolution in flight */
+	uv_getaddrinfo_t req;
+};
+
+/* The engine's key-server list: every configured key server's addresses in order
+ * (an unresolved name as one empty address). */
+void sc_ks_list(struct sidecar *sc, struct gdoi_addr *out, size_t *n);
+/* Starts resolving every host name; returns how many resolutions were started. */
+unsigned sc_resolve_all(struct sidecar *sc);
+/* The engine failed an attempt with its address SLOT (FAILOVER event): when it leaves
+ * that key server's last address (for another key server, or round over), its name
+ * is resolved again. */
+void sc_resolve_failover(struct sidecar *sc, size_t slot);
+/* The configured key server the engine's address SLOT belongs to. */
+size_t sc_ks_entry(const struct sidecar *sc, size_t slot);
+
 /* ---- the daemon (main.c, member.c, control.c) ---- */
 
 struct sidecar {
@@ -160,7 +186,14 @@ struct sidecar {
 	struct gdoi_p1_psk psk;
 	struct dm_cred cred;
 	struct gdoi_member *member;	/* the protocol: SAs, registrations, TEKs */
+	bool serviced;			/* the first sc_service ran (after the names resolved) */
 	bool stopping;
+	/* resolve.c */
+	struct sc_ks_addrs ks_addrs[SC_MAX_KS];
+	size_t nslots;			/* the engine's list, as sc_ks_list last built it */
+	struct gdoi_addr slots[GDOI_MEMBER_MAX_KS];
+	size_t slot_entry[GDOI_MEMBER_MAX_KS];
+	unsigned resolving;		/* resolutions in flight */
 };
 
 int sc_member_start(struct sidecar *sc, char *err, size_t errlen);

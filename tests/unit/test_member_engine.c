@@ -368,6 +368,55 @@ static void test_ipv6_key_server(void **s)
 	gdoi_member_free(m);
 }
 
+/* A key server without an address yet (a host name not resolved) is a failed attempt
+ * and a FAILOVER event; a new list makes the new address current and carries status. */
+static void test_set_ks(void **s)
+{
+	(void)s;
+	struct gdoi_gcks *k = new_ks();
+	const struct gdoi_addr none = { .port = 848 };
+	struct gdoi_member *m = new_member(&none, 1);
+	struct gdoi_member_event ev;
+	char name[64];
+
+	gdoi_member_timer(m, w.now);
+	pump(m, k);
+	assert_int_equal(w.to_ks + w.to_silent, 0);	/* nowhere to send */
+	assert_int_equal(events(m, GDOI_MEMBER_EV_FAILOVER, NULL, &ev), 1);
+	assert_int_equal(ev.ks, 0);
+	gdoi_member_ks_name(m, 0, name, sizeof name);
+	assert_string_equal(name, "(no address):848");
+	const struct gdoi_addr list[2] = { silent_addr, ks_addr };
+	assert_int_equal(gdoi_member_set_ks(m, list, 2, 2, w.now), GDOI_ERR_INVALID_ARG);
+	assert_int_equal(gdoi_member_set_ks(m, list, 2, 1, w.now), 0);
+	assert_int_equal(gdoi_member_nks(m), 2);
+	assert_int_equal(gdoi_member_ks_current(m), 1);
+	assert_int_equal(gdoi_member_deadline(m), w.now.mono_ms);
+	registered(m, k);
+	assert_non_null(gdoi_member_group_teks(m, 0)->pol);
+	assert_int_equal(w.to_silent, 0);
+	struct gdoi_member_ks_status st;
+	gdoi_member_ks_status(m, 1, &st);
+	assert_int_equal(st.state, GDOI_MEMBER_KS_CONNECTED);
+	/* the same current address again: the SA stays, and so does its status */
+	assert_int_equal(gdoi_member_set_ks(m, &ks_addr, 1, 0, w.now), 0);
+	gdoi_member_ks_status(m, 0, &st);
+	assert_int_equal(st.state, GDOI_MEMBER_KS_CONNECTED);
+	assert_true(st.last_ok != 0);
+	/* another address: the SA pair goes (the keys stay); the next registration goes there */
+	assert_int_equal(gdoi_member_set_ks(m, &silent_addr, 1, 0, w.now), 0);
+	gdoi_member_ks_status(m, 0, &st);
+	assert_int_equal(st.state, GDOI_MEMBER_KS_IDLE);
+	assert_int_equal(st.last_ok, 0);
+	assert_non_null(gdoi_member_group_teks(m, 0)->pol);
+	assert_int_equal(gdoi_member_want_register(m, 0, w.now), 0);
+	gdoi_member_timer(m, w.now);
+	pump(m, k);
+	assert_int_equal(w.to_silent, 1);
+	gdoi_member_free(m);
+	gdoi_gcks_free(k);
+}
+
 static void test_refusal_backoff(void **s)
 {
 	(void)s;
@@ -435,6 +484,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backoff_after_a_round, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusal_backoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_key_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_ks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_junk_counted, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,7 +73,7 @@ static void test_good(void **s)
 static void test_lines(void **s)
 {
 	(void)s;
-	expect_error("[sidecar]\nkeyserver = 1.2.3\n", 2, "keyserver: expected ADDR[:PORT] or [IPV6-ADDR][:PORT], got \"1.2.3\"");
+	expect_error("[sidecar]\nkeyserver = 1.2.3\n", 2, "keyserver: expected ADDR[:PORT], [IPV6-ADDR][:PORT] or HOST-NAME[:PORT], got \"1.2.3\"");
 	expect_error(SIDECAR "bogus = 1\n", 5, "unknown key \"bogus\" in [sidecar]");
 	expect_error(SIDECAR GROUP "ssrcs = 99\n", 7, "ssrcs: expected 1..16");
 	expect_error(SIDECAR "[grup x]\nid = 1\n", 5, "unknown section [grup x]");
@@ -137,7 +137,7 @@ static void test_ipv6(void **s)
 	sc_config_free(&c);
 	unlink(path);
 
-	expect_error("[sidecar]\nkeyserver = [::1\n", 2, "keyserver: expected ADDR[:PORT] or [IPV6-ADDR][:PORT]");
+	expect_error("[sidecar]\nkeyserver = [::1\n", 2, "keyserver: expected ADDR[:PORT], [IPV6-ADDR][:PORT]");
 	expect_error(SIDECAR GROUP "rekey = [2001:db8::1]:1849\n", 7, "rekey: expected MULTICAST-ADDR:PORT");
 	expect_error(SIDECAR GROUP "rekey_interface = eth0:1\n", 7,
 		     "rekey_interface: expected the interface's address, name or index");
@@ -154,6 +154,33 @@ static void test_ipv6(void **s)
 	assert_true(c.local_set);
 	sc_config_free(&c);
 	unlink(path);
+}
+
+/* Key servers by host name: the name and port kept for resolution; what is no name refused. */
+static void test_host_names(void **s)
+{
+	(void)s;
+	struct sc_config c;
+	char err[600] = "";
+	write_file("[sidecar]\nkeyserver = ks1.example:8848, localhost, 127.0.0.1\n"
+		   "identity = ipv4:127.0.0.1\npsk = k\nlocal = 0.0.0.0:0\n" GROUP);
+	if (sc_config_load(path, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c.nks, 3);
+	assert_string_equal(c.ks[0].host, "ks1.example");
+	assert_int_equal(c.ks[0].addr.port, 8848);
+	assert_string_equal(c.ks[1].host, "localhost");
+	assert_int_equal(c.ks[1].addr.port, 848);
+	assert_string_equal(c.ks[2].host, "");	/* a literal */
+	sc_config_free(&c);
+	unlink(path);
+	const char *bad_names[] = { "-ks.example", "ks..example", "ks_1.example", "ks.example:99999",
+				    "ks.example:", "[ks.example]:848", "10.0.0.300" };
+	for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+		char text[200];
+		snprintf(text, sizeof text, "[sidecar]\nkeyserver = %s\n", bad_names[i]);
+		expect_error(text, 2, "keyserver: expected ADDR[:PORT], [IPV6-ADDR][:PORT] or HOST-NAME[:PORT]");
+	}
 }
 
 /* A file holding a pre-shared key must be closed to group and others. */
@@ -182,6 +209,7 @@ int main(void)
 		cmocka_unit_test(test_repeated),
 		cmocka_unit_test(test_psk_mode),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_host_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
