@@ -79,6 +79,46 @@ int dm_addr_parse(const char *s, uint16_t default_port, unsigned flags, struct d
 	return 0;
 }
 
+static bool host_name_ok(const char *h)
+{
+	size_t label = 0;
+	bool digits = true;
+
+	if (!*h || strlen(h) > 253)
+		return false;
+	for (const char *c = h; *c; c++) {
+		if (*c == '.') {
+			if (!label || c[-1] == '-')
+				return false;
+			label = 0;
+			digits = true;
+			continue;
+		}
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		      (*c == '-' && label)))
+			return false;
+		digits &= *c >= '0' && *c <= '9';
+		if (++label > 63)
+			return false;
+	}
+	return label ? !digits && h[strlen(h) - 1] != '-' : true;	/* "name." ends in a dot */
+}
+
+int dm_host_parse(const char *s, uint16_t default_port, char *host, size_t hostlen, uint16_t *port)
+{
+	const char *p;
+	int rc;
+
+	if (*s == '[')
+		return -EINVAL;	/* brackets hold IPv6 literals only */
+	if ((rc = split(s, host, hostlen, &p)))
+		return rc;
+	if (!host_name_ok(host))
+		return -EINVAL;
+	*port = default_port;
+	return p ? parse_port(p, port) : 0;
+}
+
 int dm_addr_sin(const struct dm_addr *a, struct sockaddr_in *out)
 {
 	if (a->family != AF_INET)

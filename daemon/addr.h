@@ -28,6 +28,12 @@ struct dm_addr {
 #define DM_ADDR_NEED_PORT 0x1u
 int dm_addr_parse(const char *s, uint16_t default_port, unsigned flags, struct dm_addr *out);
 
+/* A host name and optional port, "ks1.example[:PORT]" (RFC 1123 labels: letters,
+ * digits, '-', at most 63 octets each and 253 in all; the last label not all digits,
+ * so "1.2.3" is no name). DEFAULT_PORT stands when none is written. 0, -EINVAL or
+ * -ENAMETOOLONG (HOST holds HOSTLEN octets with its NUL). */
+int dm_host_parse(const char *s, uint16_t default_port, char *host, size_t hostlen, uint16_t *port);
+
 /* Whether A is 127.0.0.0/8 or ::1. */
 bool dm_addr_is_loopback(const struct dm_addr *a);
 

@@ -11,14 +11,19 @@
 #
 #   demo-app/run-demo.sh [--short]     (--short: the quicker run of make check)
 set -u
-# --ipv6 (make demo IPV6=1): the media group is [ff0e::1234]:5004 and the key server
-# listens dual-stack on [::]:848; the sidecars still register and take rekeys over IPv4.
+# --ipv6 (make demo IPV6=1): IPv6 end to end. The media group is [ff0e::1234]:5004, the
+# key server listens dual-stack on [::]:848, the sidecars register over [::1] and take
+# rekeys on the SSM group [ff3e::4]:1849 (joined on lo by name, the key server as source).
 short=0 ipv6=0
 for a in "$@"; do
 	case $a in --short) short=1 ;; --ipv6) ipv6=1 ;; esac
 done
-media_addr=239.1.2.3 media_dest=239.1.2.3:5004 ks_listen=127.0.0.1:848
-[ $ipv6 = 1 ] && media_addr=ff0e::1234 media_dest='[ff0e::1234]:5004' ks_listen='[::]:848'
+media_addr=239.1.2.3 media_dest=239.1.2.3:5004 ks_listen=127.0.0.1:848 ks_addr=127.0.0.1:848
+rekey_group=239.1.2.4:1849 rekey_if=127.0.0.1
+if [ $ipv6 = 1 ]; then
+	media_addr=ff0e::1234 media_dest='[ff0e::1234]:5004' ks_listen='[::]:848' ks_addr='[::1]:848'
+	rekey_group='[ff3e::4]:1849' rekey_if=lo
+fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${GDOI_BUILD:-$top/build}
 case $build in /*) ;; *) build=$top/$build ;; esac
@@ -99,8 +104,8 @@ atd = 1
 dtd = 3
 kek = aes256
 kek_lifetime = 3600
-rekey_multicast = 239.1.2.4:1849
-rekey_interface = 127.0.0.1
+rekey_multicast = $rekey_group
+rekey_interface = $rekey_if
 rekey_ttl = 0
 rekey_unicast = no
 
@@ -127,7 +132,7 @@ for who in sender rx1 rx2; do
 	[ $who = sender ] && send=yes
 	cat >"$run/$who.conf" <<CONF
 [sidecar]
-keyserver = 127.0.0.1:848
+keyserver = $ks_addr
 identity = fqdn:$who.demo
 psk = $key
 socket = $run/$who.sock
@@ -136,8 +141,8 @@ socket = $run/$who.sock
 id = 4711
 send = $send
 $([ $who = sender ] && echo "ssrcs = 1")
-rekey = 239.1.2.4:1849
-rekey_interface = 127.0.0.1
+rekey = $rekey_group
+rekey_interface = $rekey_if
 allow = uid:$(id -u)
 CONF
 done
@@ -183,6 +188,18 @@ kill -INT $gstrx; wait $gstrx
 "$bin/gdoictl" --socket "$run/ks.sock" --json status >"$out/ks-status.json" 2>"$run/gdoictl.log" || true
 
 # ---- verification ----
+if [ $ipv6 = 1 ]; then
+	# every sidecar registered over [::1] and applied a push; the key server sends none
+	# by unicast (rekey_unicast = no), so those came by IPv6 multicast
+	v6=ok
+	for who in sender rx1 rx2; do
+		l=$run/sidecar-$who.log
+		grep -q "registered with \[::1\]:848" "$l" && grep -q "listening for rekeys on \[ff3e::4\]:1849" "$l" &&
+			grep -q "rekey SEQ [0-9]* applied" "$l" || v6=FAIL
+	done
+	printf '  %-4s %s\n' "$v6" "sidecars: registered over [::1], rekeys by IPv6 multicast $rekey_group"
+	[ $v6 = ok ] || fail "sidecars over IPv6"
+fi
 python3 - "$out" <<'PY' || fail "verification"
 import json, os, subprocess, sys
 out = sys.argv[1]

@@ -33,10 +33,12 @@ static void addr_name(const struct gdoi_addr *a, bool port, char *buf, size_t le
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
 
-	if (a->len == 4 || a->len == 16)
+	if (!a->len)
+		snprintf(ip, sizeof ip, "(no address)");
+	else if (a->len == 4 || a->len == 16)
 		inet_ntop(a->len == 4 ? AF_INET : AF_INET6, a->ip, ip, sizeof ip);
-	if (port)
-		snprintf(buf, len, "%s:%u", ip, (unsigned)a->port);
+	if (port)	/* [v6]:port, as configuration files write it */
+		snprintf(buf, len, a->len == 16 ? "[%s]:%u" : "%s:%u", ip, (unsigned)a->port);
 	else
 		snprintf(buf, len, "%s", ip);
 }
@@ -447,6 +449,50 @@ void gdoi_member_ks_status(const struct gdoi_member *m, size_t ks, struct gdoi_m
 	st->state = ks != m->ks_index ? GDOI_MEMBER_KS_STANDBY :
 		    m->sa && gdoi_p1_established(m->sa) ? GDOI_MEMBER_KS_CONNECTED :
 		    m->sa ? GDOI_MEMBER_KS_CONNECTING : GDOI_MEMBER_KS_IDLE;
+}
+
+static bool same_addr(const struct gdoi_addr *a, const struct gdoi_addr *b);
+
+int gdoi_member_set_ks(struct gdoi_member *m, const struct gdoi_addr *ks, size_t nks,
+		       size_t current, struct gdoi_now now)
+{
+	struct gdoi_member_ks_status st[GDOI_MEMBER_MAX_KS] = { 0 };
+	bool moved;
+
+	if (!nks || nks > GDOI_MEMBER_MAX_KS || current >= nks)
+		return GDOI_ERR_INVALID_ARG;
+	m->now = now;
+	moved = !same_addr(&ks[current], &m->ks[m->ks_index]);
+	for (size_t i = 0; i < nks; i++)
+		for (size_t j = 0; j < m->nks; j++)
+			if (ks[i].len && same_addr(&ks[i], &m->ks[j])) {
+				st[i] = m->ks_st[j];
+				break;
+			}
+	memset(m->ks, 0, sizeof m->ks);
+	memcpy(m->ks, ks, nks * sizeof ks[0]);
+	memcpy(m->ks_st, st, sizeof st);
+	m->nks = nks;
+	for (size_t i = 0; i < nks; i++)
+		addr_name(&m->ks[i], true, m->ks_names[i], sizeof m->ks_names[i]);
+	m->ks_index = current;
+	if (moved) {	/* a new address: no exchange with the old one, no backoff for it */
+		member_drop_sa(m, &m->sa_next, false);
+		member_drop_sa(m, &m->sa, false);
+		m->retry_at = 0;
+	}
+	m->deadline = now.mono_ms;	/* the application's next gdoi_member_timer acts on it */
+	return 0;
+}
+
+size_t gdoi_member_nks(const struct gdoi_member *m)
+{
+	return m->nks;
+}
+
+size_t gdoi_member_ks_current(const struct gdoi_member *m)
+{
+	return m->ks_index;
 }
 
 void gdoi_member_ks_name(const struct gdoi_member *m, size_t ks, char *buf, size_t len)

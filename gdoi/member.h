@@ -26,7 +26,7 @@
 #include "member_teks.h"
 #include "phase1.h"
 
-#define GDOI_MEMBER_MAX_KS 8
+#define GDOI_MEMBER_MAX_KS 16	/* addresses: a host name may give several */
 #define GDOI_MEMBER_MAX_GROUPS 32
 #define GDOI_MEMBER_MAX_SIDS GDOI_MAX_SIDS	/* SSRCs one registration brings */
 
@@ -42,7 +42,7 @@ struct gdoi_member_cfg {
 	 * (keys, certificates) must outlive the engine. */
 	const struct gdoi_p1_config *p1;
 	size_t nks;			/* key servers, tried in order */
-	struct gdoi_addr ks[GDOI_MEMBER_MAX_KS];
+	struct gdoi_addr ks[GDOI_MEMBER_MAX_KS];	/* len 0: no address yet (a failed attempt) */
 	size_t ngroups;
 	struct gdoi_member_group_cfg groups[GDOI_MEMBER_MAX_GROUPS];
 	unsigned retry_min_ms, retry_max_ms;	/* backoff after a round of failures */
@@ -62,6 +62,8 @@ enum gdoi_member_event_type {
 	GDOI_MEMBER_EV_DROPPED,		/* a datagram refused: text, limit_key, reason */
 	GDOI_MEMBER_EV_REGISTERED,	/* group registered with ks: sids, has_kek, nteks */
 	GDOI_MEMBER_EV_KEYS_CHANGED,	/* group's live TEKs changed (push, expiry) */
+	GDOI_MEMBER_EV_FAILOVER,	/* an attempt with key server ks failed: the next one is
+					 * current (index 0 again: a whole round failed) */
 };
 
 enum gdoi_member_level { GDOI_MEMBER_INFO = 0, GDOI_MEMBER_DEBUG, GDOI_MEMBER_WARN };
@@ -153,6 +155,18 @@ bool gdoi_member_next_event(struct gdoi_member *m, struct gdoi_member_event *ev)
  * progress already or the last ask was under a second ago. */
 int gdoi_member_want_register(struct gdoi_member *m, size_t group, struct gdoi_now now);
 
+/* Replaces the key-server list (an application that resolves host names gives their
+ * addresses anew) and makes `current` the current one. Status (last_ok, last_error)
+ * follows each address that stays. When the current address changes, the SA pair
+ * is dropped without a Delete and the new address is tried at once, a backoff in
+ * progress cut short (not counted as a failure); otherwise exchanges carry on. The deadline becomes now: call
+ * gdoi_member_timer next. 0, or GDOI_ERR_INVALID_ARG. */
+int gdoi_member_set_ks(struct gdoi_member *m, const struct gdoi_addr *ks, size_t nks,
+		       size_t current, struct gdoi_now now);
+/* How many key-server addresses the list holds, and which one is current. */
+size_t gdoi_member_nks(const struct gdoi_member *m);
+size_t gdoi_member_ks_current(const struct gdoi_member *m);
+
 /* ---- views (the sidecar's snapshots and status) ---- */
 
 const struct gdoi_member_stats *gdoi_member_stats(const struct gdoi_member *m);
@@ -164,7 +178,7 @@ enum gdoi_member_group_state gdoi_member_group_state(const struct gdoi_member *m
 /* When the group registers again without a push (Unix seconds), 0 when none planned. */
 int64_t gdoi_member_group_next_registration(const struct gdoi_member *m, size_t group);
 void gdoi_member_ks_status(const struct gdoi_member *m, size_t ks, struct gdoi_member_ks_status *st);
-/* "a.b.c.d:port" of a configured key server. */
+/* "a.b.c.d:port" or "[v6]:port" of a configured key server ("(no address):port" for len 0). */
 void gdoi_member_ks_name(const struct gdoi_member *m, size_t ks, char *buf, size_t len);
 
 #endif

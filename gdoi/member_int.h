@@ -28,7 +28,7 @@ struct gdoi_member {
 	size_t nks;
 	struct gdoi_addr ks[GDOI_MEMBER_MAX_KS];
 	struct gdoi_member_ks_status ks_st[GDOI_MEMBER_MAX_KS];
-	char ks_names[GDOI_MEMBER_MAX_KS][48];
+	char ks_names[GDOI_MEMBER_MAX_KS][56];	/* "[v6]:port" fits */
 	size_t ks_index;
 	unsigned retry_min_ms, retry_max_ms, exchange_ms, unknown_kek_rereg_s;
 	size_t ngroups;

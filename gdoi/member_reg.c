@@ -94,6 +94,10 @@ static void failed(struct gdoi_member *m, const char *why)
 	const char *name = member_ks_name(m);
 	uint64_t delay = 0, cap;
 
+	struct gdoi_member_event *ev = member_event(m, GDOI_MEMBER_EV_FAILOVER, -1);
+
+	if (ev)
+		ev->ks = m->ks_index;
 	m->stats.attempts_failed++;
 	snprintf(m->ks_st[m->ks_index].last_error, sizeof m->ks_st[0].last_error, "%.150s", why);
 	member_drop_sa(m, &m->sa_next, false);
@@ -123,8 +127,13 @@ static void p1_start(struct gdoi_member *m, bool renewal)
 {
 	struct gdoi_p1_result r = { 0 };
 	struct gdoi_p1_sa *sa = NULL;
-	int rc = gdoi_p1_initiate(&m->p1cfg, &m->ks[m->ks_index], m->now.mono_ms, &sa, &r);
+	int rc;
 
+	if (!m->ks[m->ks_index].len) {	/* a host name the application could not resolve */
+		failed(m, "no address (host name not resolved)");
+		return;
+	}
+	rc = gdoi_p1_initiate(&m->p1cfg, &m->ks[m->ks_index], m->now.mono_ms, &sa, &r);
 	if (rc) {
 		gdoi_p1_result_clear(&r);
 		failed(m, gdoi_strerror(rc));

@@ -22,6 +22,7 @@
 #include "daemon/metrics_http.h"
 #include "daemon/notify.h"
 #include "daemon/opts.h"
+#include "daemon/udp.h"
 #include "keyserver/ks.h"
 #include "keyserver/log.h"
 
@@ -92,21 +93,7 @@ static void on_udp(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf, const struct
  * ::ffff:A.B.C.D and are unmapped in the registrar; docs/keyserver.md). */
 static int listen_bind(struct ks *ks)
 {
-	static const uint8_t any6[16];
-	const struct ks_inet *l = &ks->cfg->listen;
-	struct sockaddr_storage sa;
-	uv_os_fd_t fd;
-	int rc;
-
-	dm_sockaddr_make(ks->udp_family, l->ip, l->len, l->port, &sa);
-	if (ks->udp_family == AF_INET6) {
-		int v6only = memcmp(l->ip, any6, 16) != 0;
-		if ((rc = uv_fileno((uv_handle_t *)&ks->udp, &fd)))
-			return rc;
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)))
-			return uv_translate_sys_error(errno);
-	}
-	return uv_udp_bind(&ks->udp, (const struct sockaddr *)&sa, 0);
+	return dm_udp_bind(&ks->udp, ks->udp_family, ks->cfg->listen.ip, ks->cfg->listen.port, 0);
 }
 
 /* ---- groups ---------------------------------------------------------------------- */

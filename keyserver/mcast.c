@@ -15,24 +15,9 @@
 #include <sys/socket.h>
 
 #include "daemon/addr.h"
+#include "daemon/ifaddr.h"
 #include "keyserver/ks.h"
 #include "keyserver/log.h"
-
-/* The index of the interface holding the IPv6 address ip, 0 when none does. */
-static unsigned index_of_addr6(const uint8_t ip[16])
-{
-	struct ifaddrs *ifs, *i;
-	unsigned index = 0;
-
-	if (getifaddrs(&ifs))
-		return 0;
-	for (i = ifs; i && !index; i = i->ifa_next)
-		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET6 &&
-		    !memcmp(&((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr, ip, 16))
-			index = if_nametoindex(i->ifa_name);
-	freeifaddrs(ifs);
-	return index;
-}
 
 /* IP_MULTICAST_IF / IPV6_MULTICAST_IF from the configured interface; 0 or -errno. */
 static int set_interface(int fd, int family, const struct ks_mcast_if *mi, char *what, size_t wl)
@@ -44,7 +29,7 @@ static int set_interface(int fd, int family, const struct ks_mcast_if *mi, char 
 		return -ENODEV;
 	}
 	if (family == AF_INET6) {
-		if (mi->addr.len == 16 && !(index = index_of_addr6(mi->addr.ip))) {
+		if (mi->addr.len == 16 && !(index = dm_if_index_of_addr6(mi->addr.ip))) {
 			snprintf(what, wl, "no interface holds the address");
 			return -EADDRNOTAVAIL;
 		}

@@ -41,7 +41,8 @@ struct ctx {
 	size_t nseen;
 	/* lines of what is checked once the whole file is read */
 	int psk_line, cert_line, retry_min_line;
-	int group_line[SC_MAX_GROUPS], id_line[SC_MAX_GROUPS];
+	int group_line[SC_MAX_GROUPS], id_line[SC_MAX_GROUPS], rekey_if_line[SC_MAX_GROUPS];
+	int ks_line[SC_MAX_KS], local_line;
 };
 
 static char *reader(char *str, int num, void *stream)
@@ -102,14 +103,24 @@ static bool key_repeated(struct ctx *x, const char *k)
 	return false;
 }
 
-int sc_parse_inet(const char *s, uint16_t defport, struct sockaddr_in *out)
+int sc_parse_ks(const char *s, struct sc_ks_cfg *out)
 {
-	struct dm_addr a;
-
 	memset(out, 0, sizeof *out);
-	if (dm_addr_parse(s, defport, defport ? 0 : DM_ADDR_NEED_PORT, &a) || dm_addr_sin(&a, out))
-		return -1;
-	return 0;
+	if (!dm_addr_parse(s, 848, 0, &out->addr))
+		return 0;
+	memset(out, 0, sizeof *out);
+	return dm_host_parse(s, 848, out->host, sizeof out->host, &out->addr.port) ? -1 : 0;
+}
+
+bool sc_local_reaches(const struct sc_config *cfg, size_t len)
+{
+	static const uint8_t any6[16];
+
+	if (!cfg->local_set)
+		return true;
+	if (cfg->local.family == AF_INET)
+		return len == 4;
+	return len == 16 || !memcmp(cfg->local.ip, any6, 16);	/* [::] is dual-stack */
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -266,14 +277,16 @@ static int group_key(struct ctx *x, const char *name, const char *value, int lin
 		if (!strcmp(value, "unicast")) {
 			g->rekey_mcast = false;
 		} else {
-			if (sc_parse_inet(value, 848, &g->rekey) ||
-			    !IN_MULTICAST(ntohl(g->rekey.sin_addr.s_addr)))
-				return bad(x, line, "rekey: expected MULTICAST-ADDR:PORT or unicast");
+			if (dm_addr_parse(value, 848, 0, &g->rekey) ||
+			    !dm_addr_is_multicast(g->rekey.ip, g->rekey.family == AF_INET6 ? 16 : 4))
+				return bad(x, line, "rekey: expected MULTICAST-ADDR:PORT ([IPV6-MULTICAST-ADDR]:PORT), "
+					   "or unicast");
 			g->rekey_mcast = true;
 		}
 	} else if (!strcmp(name, "rekey_interface")) {
-		if (inet_pton(AF_INET, value, &g->rekey_if) != 1)
-			return bad(x, line, "rekey_interface: expected an IPv4 address");
+		x->rekey_if_line[g - x->cfg->groups] = line;
+		if (dm_if_parse(value, &g->rekey_if))
+			return bad(x, line, "rekey_interface: expected the interface's address, name or index");
 	} else if (!strcmp(name, "allow")) {
 		return parse_allow(x, g, value, line);
 	} else {
@@ -294,13 +307,15 @@ static int sidecar_key(struct ctx *x, const char *name, const char *value, int l
 		for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
 			if (cfg->nks == SC_MAX_KS)
 				return bad(x, line, "keyserver: more than %d key servers", SC_MAX_KS);
-			if (sc_parse_inet(tok, 848, &cfg->ks[cfg->nks]))
-				return bad(x, line, "keyserver: expected ADDR[:PORT], got \"%s\"", tok);
-			cfg->nks++;
+			if (sc_parse_ks(tok, &cfg->ks[cfg->nks]))
+				return bad(x, line, "keyserver: expected ADDR[:PORT], [IPV6-ADDR][:PORT] or HOST-NAME[:PORT], got \"%s\"", tok);
+			x->ks_line[cfg->nks++] = line;
 		}
 	} else if (!strcmp(name, "local")) {
-		if (sc_parse_inet(value, 0, &cfg->local))
-			return bad(x, line, "local: expected ADDR:PORT");
+		if (dm_addr_parse(value, 0, DM_ADDR_NEED_PORT, &cfg->local))
+			return bad(x, line, "local: expected ADDR:PORT or [IPV6-ADDR]:PORT");
+		cfg->local_set = true;
+		x->local_line = line;
 	} else if (!strcmp(name, "identity")) {
 		if (parse_identity(cfg, value))
 			return bad(x, line, "identity: expected ipv4:ADDR, ipv6:ADDR, fqdn:NAME or ufqdn:USER@NAME");
@@ -444,9 +459,22 @@ static int validate(struct ctx *x, mode_t mode)
 	if (cfg->retry_min_ms > cfg->retry_max_ms)
 		return bad(x, x->retry_min_line, "retry_min (%u) must not exceed retry_max (%u)",
 			   cfg->retry_min_ms, cfg->retry_max_ms);
+	for (size_t i = 0; i < cfg->nks; i++) {
+		const struct dm_addr *a = &cfg->ks[i].addr;
+		if (!cfg->ks[i].host[0] && !sc_local_reaches(cfg, a->family == AF_INET6 ? 16 : 4))
+			return bad(x, x->ks_line[i], "keyserver: an %s key server, but local (line %d) "
+				   "is %s: give local = [::]:PORT (dual-stack) or an address of that family",
+				   a->family == AF_INET6 ? "IPv6" : "IPv4", x->local_line,
+				   cfg->local.family == AF_INET6 ? "an IPv6 address" : "IPv4");
+	}
 	if (!cfg->ngroups)
 		return bad(x, 1, "expected at least one [group NAME] section");
 	for (size_t i = 0; i < cfg->ngroups; i++) {
+		const struct sc_group_cfg *g = &cfg->groups[i];
+		if (g->rekey_if.by_addr && g->rekey_mcast && g->rekey_if.addr.family != g->rekey.family)
+			return bad(x, x->rekey_if_line[i], "rekey_interface: an address of the other family "
+				   "than rekey: give an %s address, or the interface's name or index",
+				   g->rekey.family == AF_INET6 ? "IPv6" : "IPv4");
 		if (!cfg->groups[i].id)
 			return bad(x, x->group_line[i], "[group %s]: expected id = GROUP-ID", cfg->groups[i].name);
 		for (size_t j = 0; j < i; j++)
@@ -467,7 +495,6 @@ int sc_config_load(const char *path, struct sc_config *cfg, char *err, size_t er
 
 	memset(cfg, 0, sizeof *cfg);
 	snprintf(cfg->path, sizeof cfg->path, "%s", path);
-	cfg->local.sin_family = AF_INET;
 	cfg->p1_lifetime = 86400;
 	snprintf(cfg->socket, sizeof cfg->socket, "%s", "/run/gdoi-sidecar/sidecar.sock");
 	cfg->retry_min_ms = 1000;

@@ -98,12 +98,14 @@ static json_t *status(struct sidecar *sc, const struct ipc_peer *peer)
 {
 	json_t *ks = json_array(), *groups = json_array();
 
-	for (size_t i = 0; i < sc->cfg.nks; i++) {
+	for (size_t i = 0; i < gdoi_member_nks(sc->member); i++) {
 		struct gdoi_member_ks_status st;
-		char name[48];
+		const char *host = sc->cfg.ks[sc_ks_entry(sc, i)].host;
+		char name[64];
 		gdoi_member_ks_status(sc->member, i, &st);
 		gdoi_member_ks_name(sc->member, i, name, sizeof name);
-		json_array_append_new(ks, json_pack("{s:s, s:s, s:o, s:o}", "address", name,
+		json_array_append_new(ks, json_pack("{s:s, s:o, s:s, s:o, s:o}", "address", name,
+						    "host", host[0] ? json_string(host) : json_null(),
 						    "state", ks_states[st.state], "last_ok",
 						    time_or_null(st.last_ok), "last_error", st.last_error[0] ?
 						    json_string(st.last_error) : json_null()));

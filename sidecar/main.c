@@ -22,7 +22,7 @@
 
 static const struct dm_opt sc_opts[] = {
 	{ "config", 'c', "FILE", "configuration (default /etc/gdoi-sidecar/sidecar.conf)" },
-	{ "server", 's', "ADDR:PORT", "key server, replacing the configured list" },
+	{ "server", 's', "ADDR:PORT", "key server (A.B.C.D, [V6] or a host name, :PORT), replacing the configured list" },
 	{ "socket", 'S', "PATH", "IPC socket (default /run/gdoi-sidecar/sidecar.sock)" },
 	{ NULL, 0, NULL, NULL },
 };
@@ -146,8 +146,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (server) {
-		if (sc_parse_inet(server, 848, &sc.cfg.ks[0])) {
-			sc_err("--server: expected ADDR[:PORT], got \"%s\"", server);
+		if (sc_parse_ks(server, &sc.cfg.ks[0]) || (!sc.cfg.ks[0].host[0] &&
+		    !sc_local_reaches(&sc.cfg, sc.cfg.ks[0].addr.family == AF_INET6 ? 16 : 4))) {
+			sc_err("--server: expected ADDR[:PORT], [IPV6-ADDR][:PORT] or HOST-NAME[:PORT] "
+			       "the local address reaches, got \"%s\"", server);
 			sc_config_free(&sc.cfg);
 			return 2;
 		}

@@ -9,11 +9,14 @@
 #include "sidecar.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/udp.h"
 #include "gdoi/err.h"
 #include "gdoi/numbers.h"
 
@@ -25,22 +28,19 @@ struct gdoi_now sc_now(void)
 	return (struct gdoi_now){ .mono_ms = sc_mono(), .unix_s = sc_wall() };
 }
 
-static void to_gdoi_addr(const struct sockaddr_in *in, struct gdoi_addr *a)
-{
-	a->len = 4;
-	memcpy(a->ip, &in->sin_addr, 4);
-	a->port = ntohs(in->sin_port);
-}
-
 static void send_out(struct sidecar *sc, const struct gdoi_out *o)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(o->to.port) };
+	struct sockaddr_storage to;
 	uv_buf_t b = uv_buf_init((char *)o->buf, (unsigned)o->len);
+	char name[64];
 	int rc;
 
-	if (o->to.len != 4)
+	if (!dm_sockaddr_make(sc->udp_family, o->to.ip, o->to.len, o->to.port, &to)) {
+		dm_addr_format(o->to.ip, o->to.len, o->to.port, name, sizeof name);
+		sc_log_limited("send family", "cannot send to %s from the registration socket's family",
+			       name);
 		return;
-	memcpy(&to.sin_addr, o->to.ip, 4);
+	}
 	rc = uv_udp_try_send(&sc->udp, &b, 1, (const struct sockaddr *)&to);
 	if (rc < 0)
 		sc_log_limited("send", "send to key server: %s", uv_strerror(rc));
@@ -69,6 +69,9 @@ static void on_event(struct sidecar *sc, const struct gdoi_member_event *ev)
 	case GDOI_MEMBER_EV_KEYS_CHANGED:
 		if (g)
 			sc_group_keys_changed(g, sc_wall());
+		break;
+	case GDOI_MEMBER_EV_FAILOVER:
+		sc_resolve_failover(sc, ev->ks);
 		break;
 	default:
 		break;
@@ -103,6 +106,7 @@ void sc_service(struct sidecar *sc)
 {
 	if (sc->stopping)
 		return;
+	sc->serviced = true;
 	gdoi_member_timer(sc->member, sc_now());
 	drain(sc);
 	rearm(sc);
@@ -126,8 +130,7 @@ static void input(struct sidecar *sc, const uv_buf_t *buf, ssize_t n, const stru
 
 	if (n <= 0 || !from || sc->stopping)
 		return;
-	if (from->sa_family == AF_INET)
-		to_gdoi_addr((const struct sockaddr_in *)from, &a);
+	a.len = (uint8_t)dm_sockaddr_split(from, a.ip, &a.port);
 	gdoi_member_input(sc->member, (const uint8_t *)buf->base, (size_t)n, &a, via, sc_now());
 	drain(sc);
 	rearm(sc);
@@ -149,35 +152,99 @@ static void on_mcast(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct s
 	input(g->sc, buf, n, from, GDOI_MEMBER_VIA_MULTICAST);
 }
 
+/* SSM (232.0.0.0/8, ff3x::/96 ranges): the channel is (key server, group). */
+static bool is_ssm(const struct dm_addr *g)
+{
+	return g->family == AF_INET6 ? g->ip[0] == 0xff && (g->ip[1] & 0xf0) == 0x30 : g->ip[0] == 232;
+}
+
+/* One source-specific join per configured literal key server of the group's family;
+ * false when there is none to join (the caller joins any source). */
+static int join_sources(struct sidecar *sc, uv_os_fd_t fd, const struct sc_group_cfg *c, int index,
+			bool *joined)
+{
+	struct group_source_req r = { .gsr_interface = (uint32_t)index };
+	int level = c->rekey.family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+
+	*joined = false;
+	dm_sockaddr_make(c->rekey.family, c->rekey.ip, c->rekey.family == AF_INET6 ? 16 : 4, 0,
+			 &r.gsr_group);
+	for (size_t i = 0; i < sc->cfg.nks; i++) {
+		const struct dm_addr *ks = &sc->cfg.ks[i].addr;
+		if (sc->cfg.ks[i].host[0] || ks->family != c->rekey.family)
+			continue;
+		dm_sockaddr_make(ks->family, ks->ip, ks->family == AF_INET6 ? 16 : 4, 0, &r.gsr_source);
+		if (setsockopt(fd, level, MCAST_JOIN_SOURCE_GROUP, &r, sizeof r))
+			return uv_translate_sys_error(errno);
+		*joined = true;
+	}
+	return 0;
+}
+
+/* IP_ADD_MEMBERSHIP / IPV6_JOIN_GROUP (ff3x:: and 232/8: source-specific, the key
+ * servers as sources) on the configured interface. 0 or a libuv error. */
+static int membership(struct sidecar *sc, uv_udp_t *h, const struct sc_group_cfg *c, char *why,
+		      size_t wl)
+{
+	uv_os_fd_t fd;
+	bool joined = false;
+	int index, rc;
+
+	if ((rc = uv_fileno((uv_handle_t *)h, &fd)))
+		return rc;
+	if ((index = dm_if_index(&c->rekey_if, why, wl)) < 0)
+		return index == -ENODEV ? UV_ENODEV : UV_EADDRNOTAVAIL;
+	if (is_ssm(&c->rekey) && (rc = join_sources(sc, fd, c, index, &joined)))
+		return rc;
+	if (joined)
+		return 0;
+	if (c->rekey.family == AF_INET6) {
+		struct ipv6_mreq m6 = { .ipv6mr_interface = (unsigned)index };
+		memcpy(&m6.ipv6mr_multiaddr, c->rekey.ip, 16);
+		rc = setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m6, sizeof m6);
+	} else {
+		struct ip_mreqn m4 = { .imr_ifindex = index };
+		memcpy(&m4.imr_multiaddr, c->rekey.ip, 4);
+		if (c->rekey_if.by_addr)
+			memcpy(&m4.imr_address, c->rekey_if.addr.ip, 4);
+		rc = setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m4, sizeof m4);
+	}
+	return rc ? uv_translate_sys_error(errno) : 0;
+}
+
+static bool same_rekey(const struct sc_group_cfg *a, const struct sc_group_cfg *b)
+{
+	return a->rekey.family == b->rekey.family && a->rekey.port == b->rekey.port &&
+	       !memcmp(a->rekey.ip, b->rekey.ip, 16);
+}
+
 static int join_mcast(struct sidecar *sc, struct sc_group *g, char *err, size_t errlen)
 {
-	char a[INET_ADDRSTRLEN], ifa[INET_ADDRSTRLEN];
+	const struct sc_group_cfg *c = g->cfg;
+	char a[64], ifs[64], why[96] = "";
 	int rc;
 
 	/* groups sharing a rekey address and port share one socket */
 	for (struct sc_group *o = sc->groups; o < g; o++)
-		if (o->mcast_open && o->cfg->rekey.sin_addr.s_addr == g->cfg->rekey.sin_addr.s_addr &&
-		    o->cfg->rekey.sin_port == g->cfg->rekey.sin_port)
+		if (o->mcast_open && same_rekey(o->cfg, c))
 			return 0;
-	inet_ntop(AF_INET, &g->cfg->rekey.sin_addr, a, sizeof a);
-	inet_ntop(AF_INET, &g->cfg->rekey_if, ifa, sizeof ifa);
-	uv_udp_init(sc->loop, &g->mcast);
+	dm_addr_format(c->rekey.ip, c->rekey.family == AF_INET6 ? 16 : 4, c->rekey.port, a, sizeof a);
+	dm_if_format(&c->rekey_if, ifs, sizeof ifs);
+	uv_udp_init_ex(sc->loop, &g->mcast, (unsigned)c->rekey.family);
 	g->mcast.data = g;
 	g->mcast_open = true;
-	rc = uv_udp_bind(&g->mcast, (const struct sockaddr *)&g->cfg->rekey, UV_UDP_REUSEADDR);
+	rc = dm_udp_bind(&g->mcast, c->rekey.family, c->rekey.ip, c->rekey.port, UV_UDP_REUSEADDR);
 	if (!rc)
-		rc = uv_udp_set_membership(&g->mcast, a, g->cfg->rekey_if.s_addr ? ifa : NULL,
-					   UV_JOIN_GROUP);
+		rc = membership(sc, &g->mcast, c, why, sizeof why);
 	if (!rc)
 		rc = uv_udp_recv_start(&g->mcast, on_alloc, on_mcast);
 	if (rc) {
-		snprintf(err, errlen, "group %s: rekey multicast %s:%u on %s: %s", g->cfg->name, a,
-			 ntohs(g->cfg->rekey.sin_port), g->cfg->rekey_if.s_addr ? ifa : "any interface",
-			 uv_strerror(rc));
+		snprintf(err, errlen, "group %s: rekey multicast %s on interface %s: %s", c->name, a, ifs,
+			 why[0] ? why : uv_strerror(rc));
 		return -1;
 	}
-	sc_log("group %s: listening for rekeys on %s:%u (interface %s)", g->cfg->name, a,
-	       ntohs(g->cfg->rekey.sin_port), g->cfg->rekey_if.s_addr ? ifa : "default");
+	sc_log("group %s: listening for rekeys on %s (interface %s%s)", c->name, a, ifs,
+	       is_ssm(&c->rekey) ? ", source-specific" : "");
 	return 0;
 }
 
@@ -205,12 +272,12 @@ static int start_engine(struct sidecar *sc, char *err, size_t errlen)
 		return -1;
 	}
 	*c = (struct gdoi_member_cfg){
-		.p1 = &sc->p1cfg, .nks = sc->cfg.nks, .ngroups = sc->cfg.ngroups,
+		.p1 = &sc->p1cfg, .ngroups = sc->cfg.ngroups,
 		.retry_min_ms = sc->cfg.retry_min_ms, .retry_max_ms = sc->cfg.retry_max_ms,
 		.exchange_ms = sc->cfg.exchange_ms, .unknown_kek_rereg_s = sc->cfg.unknown_kek_rereg_s,
 	};
-	for (size_t i = 0; i < sc->cfg.nks; i++)
-		to_gdoi_addr(&sc->cfg.ks[i], &c->ks[i]);
+	sc_ks_list(sc, sc->slots, &c->nks);
+	memcpy(c->ks, sc->slots, sizeof c->ks);
 	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
 		const struct sc_group_cfg *g = &sc->cfg.groups[i];
 		snprintf(c->groups[i].name, sizeof c->groups[i].name, "%s", g->name);
@@ -223,6 +290,47 @@ static int start_engine(struct sidecar *sc, char *err, size_t errlen)
 		snprintf(err, errlen, "member engine: bad configuration or out of memory");
 		return -1;
 	}
+	return 0;
+}
+
+/* The registration socket: local, or [::]:0 dual-stack, or 0.0.0.0:0 where the host
+ * has no IPv6. */
+static int open_registration(struct sidecar *sc, char *err, size_t errlen)
+{
+	struct dm_addr any6 = { .family = AF_INET6 }, any4 = { .family = AF_INET };
+	const struct dm_addr *l = sc->cfg.local_set ? &sc->cfg.local : &any6;
+	struct sockaddr_storage me;
+	char a[64], first[64];
+	int rc, len = sizeof me;
+	uint16_t port;
+	uint8_t ip[16];
+	size_t n;
+
+	rc = uv_udp_init_ex(sc->loop, &sc->udp, (unsigned)l->family);
+	if (rc == UV_EAFNOSUPPORT && !sc->cfg.local_set) {
+		l = &any4;	/* no IPv6 on this host: IPv4 key servers only */
+		rc = uv_udp_init_ex(sc->loop, &sc->udp, AF_INET);
+	}
+	if (rc) {
+		snprintf(err, errlen, "registration socket: %s", uv_strerror(rc));
+		return -1;
+	}
+	sc->udp_open = true;
+	sc->udp_family = l->family;
+	sc->udp.data = sc;
+	rc = dm_udp_bind(&sc->udp, l->family, l->ip, l->port, 0);
+	if (!rc)
+		rc = uv_udp_recv_start(&sc->udp, on_alloc, on_udp);
+	if (rc) {
+		snprintf(err, errlen, "registration socket: %s", uv_strerror(rc));
+		return -1;
+	}
+	gdoi_member_ks_name(sc->member, 0, first, sizeof first);
+	uv_udp_getsockname(&sc->udp, (struct sockaddr *)&me, &len);
+	n = dm_sockaddr_split((struct sockaddr *)&me, ip, &port);
+	dm_addr_format(ip, n, port, a, sizeof a);
+	sc_log("registration socket %s%s; %zu key server(s), first %s", a,
+	       l->family == AF_INET6 && !sc->cfg.local_set ? " (dual-stack)" : "", sc->cfg.nks, first);
 	return 0;
 }
 
@@ -240,7 +348,6 @@ int sc_member_start(struct sidecar *sc, char *err, size_t errlen)
 static int start(struct sidecar *sc, char *err, size_t errlen)
 {
 	uint16_t auth;
-	int rc;
 
 	err[0] = '\0';
 	if (!sc->cfg.nks) {
@@ -264,25 +371,8 @@ static int start(struct sidecar *sc, char *err, size_t errlen)
 	};
 	if (start_engine(sc, err, errlen))
 		return -1;
-	uv_udp_init(sc->loop, &sc->udp);
-	sc->udp.data = sc;
-	rc = uv_udp_bind(&sc->udp, (const struct sockaddr *)&sc->cfg.local, 0);
-	if (!rc)
-		rc = uv_udp_recv_start(&sc->udp, on_alloc, on_udp);
-	if (rc) {
-		snprintf(err, errlen, "registration socket: %s", uv_strerror(rc));
+	if (open_registration(sc, err, errlen))
 		return -1;
-	}
-	{
-		struct sockaddr_in me;
-		int l = sizeof me;
-		char a[INET_ADDRSTRLEN], first[48];
-		gdoi_member_ks_name(sc->member, 0, first, sizeof first);
-		uv_udp_getsockname(&sc->udp, (struct sockaddr *)&me, &l);
-		inet_ntop(AF_INET, &me.sin_addr, a, sizeof a);
-		sc_log("registration socket %s:%u; %zu key server(s), first %s", a, ntohs(me.sin_port),
-		       sc->cfg.nks, first);
-	}
 	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
 		struct sc_group *g = &sc->groups[i];
 		g->cfg = &sc->cfg.groups[i];
@@ -292,7 +382,8 @@ static int start(struct sidecar *sc, char *err, size_t errlen)
 	}
 	uv_timer_init(sc->loop, &sc->timer);
 	sc->timer.data = sc;
-	sc_service(sc);
+	if (!sc_resolve_all(sc))
+		sc_service(sc);	/* else once every host name was tried (resolve.c) */
 	return 0;
 }
 
@@ -303,7 +394,8 @@ void sc_member_stop(struct sidecar *sc)
 		drain(sc);	/* the Delete to the key server */
 	}
 	sc->stopping = true;
-	uv_close((uv_handle_t *)&sc->udp, NULL);
+	if (sc->udp_open)
+		uv_close((uv_handle_t *)&sc->udp, NULL);
 	uv_close((uv_handle_t *)&sc->timer, NULL);
 	for (size_t i = 0; i < sc->cfg.ngroups; i++)
 		if (sc->groups[i].mcast_open)

@@ -18,6 +18,7 @@
 
 #include "daemon/addr.h"
 #include "daemon/cred.h"
+#include "daemon/ifaddr.h"
 #include "daemon/log.h"
 #include "gdoi/member.h"
 #include "gdoi/phase1.h"
@@ -27,6 +28,7 @@
 
 #include "version.h"
 #define SC_MAX_KS 8
+#define SC_MAX_KS_ADDRS 4	/* addresses kept of one key server's host name */
 #define SC_MAX_GROUPS 32
 #define SC_MAX_ALLOW 32
 #define SC_MAX_ID 256
@@ -45,17 +47,27 @@ struct sc_group_cfg {
 	bool send;
 	unsigned ssrcs;			/* SSRCs wanted when sending */
 	bool rekey_mcast;
-	struct sockaddr_in rekey;	/* multicast group and port of the pushes */
-	struct in_addr rekey_if;	/* interface address for IP_ADD_MEMBERSHIP */
+	struct dm_addr rekey;		/* multicast group and port of the pushes (IPv4 or IPv6) */
+	struct dm_if rekey_if;		/* the interface joining it (unset = the kernel's choice) */
 	size_t nallow;
 	struct sc_allow allow[SC_MAX_ALLOW];
+};
+
+/* A key server as configured: a literal address, or a host name resolved at start
+ * and again on failover (member.c, resolve.c). */
+struct sc_ks_cfg {
+	char host[256];			/* the host name; "" = the literal addr */
+	struct dm_addr addr;		/* the literal address; the port for a name too */
 };
 
 struct sc_config {
 	char path[512];
 	size_t nks;
-	struct sockaddr_in ks[SC_MAX_KS];
-	struct sockaddr_in local;	/* registration socket (0.0.0.0:0 = any) */
+	struct sc_ks_cfg ks[SC_MAX_KS];
+	/* The registration socket: unset = [::]:0 dual-stack (IPv4 key servers as
+	 * ::ffff:A.B.C.D), 0.0.0.0:0 where the host has no IPv6. */
+	bool local_set;
+	struct dm_addr local;
 	uint8_t id_type;
 	size_t id_len;
 	uint8_t id_data[SC_MAX_ID];
@@ -79,8 +91,10 @@ struct sc_config {
 /* Loads and validates FILE; err gets "FILE:LINE: ..." on failure. */
 int sc_config_load(const char *path, struct sc_config *cfg, char *err, size_t errlen);
 void sc_config_free(struct sc_config *cfg);
-/* "a.b.c.d:port" (port optional when defport != 0). */
-int sc_parse_inet(const char *s, uint16_t defport, struct sockaddr_in *out);
+/* A key server: "ADDR[:PORT]", "[V6ADDR][:PORT]", "HOST-NAME[:PORT]" (port 848 when none). */
+int sc_parse_ks(const char *s, struct sc_ks_cfg *out);
+/* Whether a socket bound to local (cfg->local_set) reaches an address of LEN octets. */
+bool sc_local_reaches(const struct sc_config *cfg, size_t len);
 
 /* ---- logging (log.c) ---- */
 
@@ -131,6 +145,31 @@ json_t *sc_group_snapshot(const struct sc_group *g);
 /* The usable SSRCs of g->leases changed (a lease ended): new snapshot when registered. */
 void sc_group_ssrcs_changed(struct sc_group *g, int64_t now);
 
+/* ---- key-server host names (resolve.c) ---- */
+
+/* One configured key server's addresses: its literal, or what its name resolved to
+ * last (none yet: the engine holds an empty address for it, a failed attempt). */
+struct sc_ks_addrs {
+	struct sidecar *sc;
+	size_t entry;			/* in cfg.ks */
+	size_t naddr;
+	struct gdoi_addr addr[SC_MAX_KS_ADDRS];
+	bool busy;			/* a resolution in flight */
+	uv_getaddrinfo_t req;
+};
+
+/* The engine's key-server list: every configured key server's addresses in order
+ * (an unresolved name as one empty address). */
+void sc_ks_list(struct sidecar *sc, struct gdoi_addr *out, size_t *n);
+/* Starts resolving every host name; returns how many resolutions were started. */
+unsigned sc_resolve_all(struct sidecar *sc);
+/* The engine failed an attempt with its address SLOT (FAILOVER event): when it leaves
+ * that key server's last address (for another key server, or round over), its name
+ * is resolved again. */
+void sc_resolve_failover(struct sidecar *sc, size_t slot);
+/* The configured key server the engine's address SLOT belongs to. */
+size_t sc_ks_entry(const struct sidecar *sc, size_t slot);
+
 /* ---- the daemon (main.c, member.c, control.c) ---- */
 
 struct sidecar {
@@ -142,13 +181,22 @@ struct sidecar {
 	int64_t started;
 	/* member.c */
 	uv_udp_t udp;
+	bool udp_open;
+	int udp_family;			/* AF_INET, or AF_INET6 (dual-stack when bound to [::]) */
 	uv_timer_t timer;
 	struct gdoi_p1_config p1cfg;
 	struct gdoi_p1_suite suites[SC_MAX_SUITES];
 	struct gdoi_p1_psk psk;
 	struct dm_cred cred;
 	struct gdoi_member *member;	/* the protocol: SAs, registrations, TEKs */
+	bool serviced;			/* the first sc_service ran (after the names resolved) */
 	bool stopping;
+	/* resolve.c */
+	struct sc_ks_addrs ks_addrs[SC_MAX_KS];
+	size_t nslots;			/* the engine's list, as sc_ks_list last built it */
+	struct gdoi_addr slots[GDOI_MEMBER_MAX_KS];
+	size_t slot_entry[GDOI_MEMBER_MAX_KS];
+	unsigned resolving;		/* resolutions in flight */
 };
 
 int sc_member_start(struct sidecar *sc, char *err, size_t errlen);

@@ -12,6 +12,8 @@ trap 'rm -f "$log"' EXIT
 # sender: no errors, rekeys; per receiver: auth, loss, payload; rx2: the late join;
 # the GStreamer receiver: loss, payload
 DEMO_CHECKS=11
+# IPv6: the sidecars registered over [::1] and took rekeys by IPv6 multicast
+[ -n "${GDOI_DEMO_IPV6:-}" ] && DEMO_CHECKS=12
 "$top/demo-app/run-demo.sh" --short ${GDOI_DEMO_IPV6:+--ipv6} >"$log" 2>&1
 rc=$?
 n=0 fails=0

@@ -357,6 +357,76 @@ static void test_member_backs_off_after_a_round(void **s)
 	gdoi_member_free(m);
 }
 
+/* IPv6 key servers: datagrams go to them, and their names are "[v6]:port". */
+static void test_member_names_ipv6_key_servers_in_brackets(void **s)
+{
+	(void)s;
+	const struct gdoi_addr v6 = { 16, { 0x20, 0x01, 0x0d, 0xb8, [15] = 3 }, 8848 };
+	const struct gdoi_addr list[2] = { v6, ks_addr };
+	struct gdoi_member *m = new_member(list, 2);
+	struct gdoi_out o;
+	char name[64];
+
+	gdoi_member_ks_name(m, 0, name, sizeof name);
+	assert_string_equal(name, "[2001:db8::3]:8848");
+	gdoi_member_ks_name(m, 1, name, sizeof name);
+	assert_string_equal(name, "127.0.0.2:848");
+	gdoi_member_timer(m, w.now);
+	assert_true(gdoi_member_next_out(m, &o));
+	assert_true(same(&o.to, &v6));
+	assert_int_equal(events(m, GDOI_MEMBER_EV_LOG, "phase 1 started with [2001:db8::3]:8848", NULL), 1);
+	gdoi_member_free(m);
+}
+
+/* A key server without an address yet (a host name not resolved) is a failed attempt
+ * and a FAILOVER event; a new list makes the new address current and carries status. */
+static void test_member_takes_a_new_key_server_list(void **s)
+{
+	(void)s;
+	struct gdoi_gcks *k = new_ks();
+	const struct gdoi_addr none = { .port = 848 };
+	struct gdoi_member *m = new_member(&none, 1);
+	struct gdoi_member_event ev;
+	char name[64];
+
+	gdoi_member_timer(m, w.now);
+	pump(m, k);
+	assert_int_equal(w.to_ks + w.to_silent, 0);	/* nowhere to send */
+	assert_int_equal(events(m, GDOI_MEMBER_EV_FAILOVER, NULL, &ev), 1);
+	assert_int_equal(ev.ks, 0);
+	gdoi_member_ks_name(m, 0, name, sizeof name);
+	assert_string_equal(name, "(no address):848");
+	const struct gdoi_addr list[2] = { silent_addr, ks_addr };
+	assert_int_equal(gdoi_member_set_ks(m, list, 2, 2, w.now), GDOI_ERR_INVALID_ARG);
+	assert_int_equal(gdoi_member_set_ks(m, list, 2, 1, w.now), 0);
+	assert_int_equal(gdoi_member_nks(m), 2);
+	assert_int_equal(gdoi_member_ks_current(m), 1);
+	assert_int_equal(gdoi_member_deadline(m), w.now.mono_ms);
+	registered(m, k);
+	assert_non_null(gdoi_member_group_teks(m, 0)->pol);
+	assert_int_equal(w.to_silent, 0);
+	struct gdoi_member_ks_status st;
+	gdoi_member_ks_status(m, 1, &st);
+	assert_int_equal(st.state, GDOI_MEMBER_KS_CONNECTED);
+	/* the same current address again: the SA stays, and so does its status */
+	assert_int_equal(gdoi_member_set_ks(m, &ks_addr, 1, 0, w.now), 0);
+	gdoi_member_ks_status(m, 0, &st);
+	assert_int_equal(st.state, GDOI_MEMBER_KS_CONNECTED);
+	assert_true(st.last_ok != 0);
+	/* another address: the SA pair goes (the keys stay); the next registration goes there */
+	assert_int_equal(gdoi_member_set_ks(m, &silent_addr, 1, 0, w.now), 0);
+	gdoi_member_ks_status(m, 0, &st);
+	assert_int_equal(st.state, GDOI_MEMBER_KS_IDLE);
+	assert_int_equal(st.last_ok, 0);
+	assert_non_null(gdoi_member_group_teks(m, 0)->pol);
+	assert_int_equal(gdoi_member_want_register(m, 0, w.now), 0);
+	gdoi_member_timer(m, w.now);
+	pump(m, k);
+	assert_int_equal(w.to_silent, 1);
+	gdoi_member_free(m);
+	gdoi_gcks_free(k);
+}
+
 static void test_member_backs_off_refused_group_only(void **s)
 {
 	(void)s;
@@ -601,6 +671,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_member_counts_junk_by_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_acknowledges_unicast_pushes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_sends_no_ack_unasked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_names_ipv6_key_servers_in_brackets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_takes_a_new_key_server_list, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,8 +53,9 @@ static void test_good(void **s)
 	if (sc_config_load(path, &c, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(c.nks, 3);
-	assert_int_equal(ntohs(c.ks[0].sin_port), 8848);
-	assert_int_equal(ntohs(c.ks[1].sin_port), 848);
+	assert_int_equal(c.ks[0].addr.port, 8848);
+	assert_int_equal(c.ks[1].addr.port, 848);
+	assert_false(c.local_set);	/* [::]:0 dual-stack */
 	assert_int_equal(c.psk_len, 6);
 	assert_memory_equal(c.psk, "secret", 6);
 	assert_int_equal(c.retry_min_ms, 100);
@@ -72,7 +73,7 @@ static void test_good(void **s)
 static void test_lines(void **s)
 {
 	(void)s;
-	expect_error("[sidecar]\nkeyserver = 1.2.3\n", 2, "keyserver: expected ADDR[:PORT], got \"1.2.3\"");
+	expect_error("[sidecar]\nkeyserver = 1.2.3\n", 2, "keyserver: expected ADDR[:PORT], [IPV6-ADDR][:PORT] or HOST-NAME[:PORT], got \"1.2.3\"");
 	expect_error(SIDECAR "bogus = 1\n", 5, "unknown key \"bogus\" in [sidecar]");
 	expect_error(SIDECAR GROUP "ssrcs = 99\n", 7, "ssrcs: expected 1..16");
 	expect_error(SIDECAR "[grup x]\nid = 1\n", 5, "unknown section [grup x]");
@@ -103,6 +104,85 @@ static void test_repeated(void **s)
 	expect_error(SIDECAR GROUP "[sidecar]\nretry_min = 5\n", 7, "[sidecar] given twice (first at line 1)");
 }
 
+/* IPv6 key servers (mixed with IPv4 on the dual-stack default), local, rekey groups and
+ * their interface by address, name or index; families that cannot meet are refused. */
+static void test_ipv6(void **s)
+{
+	(void)s;
+	struct sc_config c;
+	char err[600] = "";
+	static const uint8_t ff3e[16] = { 0xff, 0x3e, [14] = 0x12, [15] = 0x34 };
+	write_file("[sidecar]\nkeyserver = [::1]:8848, 127.0.0.1, [2001:db8::7]\n"
+		   "identity = ipv6:2001:db8::1\npsk = k\n"
+		   GROUP "rekey = [ff3e::1234]:1849\nrekey_interface = lo\n"
+		   "[group v4]\nid = 2\nrekey = 239.1.2.3:1849\nrekey_interface = 3\n"
+		   "[group v6]\nid = 3\nrekey = [ff0e::1]:1850\nrekey_interface = ::1\n");
+	if (sc_config_load(path, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c.nks, 3);
+	assert_int_equal(c.ks[0].addr.family, AF_INET6);
+	assert_int_equal(c.ks[0].addr.port, 8848);
+	assert_int_equal(c.ks[1].addr.family, AF_INET);
+	assert_int_equal(c.ks[2].addr.port, 848);
+	assert_int_equal(c.id_type, GDOI_ID_IPV6_ADDR);
+	assert_int_equal(c.id_len, 16);
+	assert_true(c.groups[0].rekey_mcast);
+	assert_int_equal(c.groups[0].rekey.family, AF_INET6);
+	assert_memory_equal(c.groups[0].rekey.ip, ff3e, 16);
+	assert_int_equal(c.groups[0].rekey.port, 1849);
+	assert_string_equal(c.groups[0].rekey_if.name, "lo");
+	assert_int_equal(c.groups[1].rekey_if.index, 3);
+	assert_true(c.groups[2].rekey_if.by_addr);
+	assert_int_equal(c.groups[2].rekey_if.addr.family, AF_INET6);
+	sc_config_free(&c);
+	unlink(path);
+
+	expect_error("[sidecar]\nkeyserver = [::1\n", 2, "keyserver: expected ADDR[:PORT], [IPV6-ADDR][:PORT]");
+	expect_error(SIDECAR GROUP "rekey = [2001:db8::1]:1849\n", 7, "rekey: expected MULTICAST-ADDR:PORT");
+	expect_error(SIDECAR GROUP "rekey_interface = eth0:1\n", 7,
+		     "rekey_interface: expected the interface's address, name or index");
+	expect_error(SIDECAR GROUP "rekey = [ff0e::1]:1849\nrekey_interface = 127.0.0.1\n", 8,
+		     "rekey_interface: an address of the other family than rekey: give an IPv6 address");
+	/* an IPv4 socket cannot reach an IPv6 key server, nor [::1] an IPv4 one */
+	expect_error("[sidecar]\nkeyserver = [::1]\nlocal = 0.0.0.0:0\nidentity = ipv4:127.0.0.1\npsk = k\n"
+		     GROUP, 2, "keyserver: an IPv6 key server, but local (line 3) is IPv4");
+	expect_error(SIDECAR "local = [::1]:0\n" GROUP, 2, "keyserver: an IPv4 key server, but local (line 5) "
+		     "is an IPv6 address");
+	write_file("[sidecar]\nkeyserver = 127.0.0.1, [::1]\nlocal = [::]:0\nidentity = ipv4:127.0.0.1\n"
+		   "psk = k\n" GROUP);
+	assert_int_equal(sc_config_load(path, &c, err, sizeof(err)), 0);	/* dual-stack */
+	assert_true(c.local_set);
+	sc_config_free(&c);
+	unlink(path);
+}
+
+/* Key servers by host name: the name and port kept for resolution; what is no name refused. */
+static void test_host_names(void **s)
+{
+	(void)s;
+	struct sc_config c;
+	char err[600] = "";
+	write_file("[sidecar]\nkeyserver = ks1.example:8848, localhost, 127.0.0.1\n"
+		   "identity = ipv4:127.0.0.1\npsk = k\nlocal = 0.0.0.0:0\n" GROUP);
+	if (sc_config_load(path, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c.nks, 3);
+	assert_string_equal(c.ks[0].host, "ks1.example");
+	assert_int_equal(c.ks[0].addr.port, 8848);
+	assert_string_equal(c.ks[1].host, "localhost");
+	assert_int_equal(c.ks[1].addr.port, 848);
+	assert_string_equal(c.ks[2].host, "");	/* a literal */
+	sc_config_free(&c);
+	unlink(path);
+	const char *bad_names[] = { "-ks.example", "ks..example", "ks_1.example", "ks.example:99999",
+				    "ks.example:", "[ks.example]:848", "10.0.0.300" };
+	for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+		char text[200];
+		snprintf(text, sizeof text, "[sidecar]\nkeyserver = %s\n", bad_names[i]);
+		expect_error(text, 2, "keyserver: expected ADDR[:PORT], [IPV6-ADDR][:PORT] or HOST-NAME[:PORT]");
+	}
+}
+
 /* A file holding a pre-shared key must be closed to group and others. */
 static void test_psk_mode(void **s)
 {
@@ -128,6 +208,8 @@ int main(void)
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_repeated),
 		cmocka_unit_test(test_psk_mode),
+		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_host_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
