@@ -103,6 +103,12 @@ static int push_to(struct gdoi_gcks *k, struct group *g, const struct gdoi_gcks_
 	return gdoi_gcks_push(k, d, &p, dests, n, at(now));
 }
 
+/* Field by field: struct gdoi_addr has a padding octet nobody writes. */
+static bool same_addr(const struct gdoi_addr *a, const struct gdoi_addr *b)
+{
+	return a->len == b->len && a->port == b->port && !memcmp(a->ip, b->ip, a->len);
+}
+
 static void test_gcks_retransmits_push_at_deadline(void **s)
 {
 	(void)s;
@@ -117,8 +123,8 @@ static void test_gcks_retransmits_push_at_deadline(void **s)
 	struct sent first, again;
 	drain(k, &first);
 	assert_int_equal(first.n, 2);
-	assert_memory_equal(&first.to[0], &mcast, sizeof(mcast));
-	assert_memory_equal(&first.to[1], &a_addr, sizeof(a_addr));
+	assert_true(same_addr(&first.to[0], &mcast));
+	assert_true(same_addr(&first.to[1], &a_addr));
 	assert_bytes_equal(first.buf[0], first.len[0], first.buf[1], first.len[1]);
 	/* the member opens it and would apply it */
 	struct gdoi_push_update u;
@@ -135,7 +141,7 @@ static void test_gcks_retransmits_push_at_deadline(void **s)
 		drain(k, &again);
 		assert_int_equal(again.n, 2);
 		for (size_t i = 0; i < 2; i++) {
-			assert_memory_equal(&again.to[i], &first.to[i], sizeof(mcast));
+			assert_true(same_addr(&again.to[i], &first.to[i]));
 			assert_bytes_equal(again.buf[i], again.len[i], first.buf[i], first.len[i]);
 		}
 		sent_free(&again);
@@ -221,7 +227,7 @@ static void test_gcks_resends_only_to_members_without_ack(void **s)
 	gdoi_gcks_timer(k, at(1000));
 	drain(k, &out);
 	assert_int_equal(out.n, 1);
-	assert_memory_equal(&out.to[0], &b_addr, sizeof(b_addr));
+	assert_true(same_addr(&out.to[0], &b_addr));
 	sent_free(&out);
 	/* one interval after the last send B is reported, once */
 	gdoi_gcks_timer(k, at(1999));
