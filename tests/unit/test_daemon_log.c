@@ -53,7 +53,7 @@ static int count_lines(const char *needle)
 	return n;
 }
 
-static void one_key(void **state)
+static void test_log_limited_prints_one_key_once_then_counts_suppressed(void **state)
 {
 	(void)state;
 	for (int i = 0; i < 1000; i++)
@@ -63,7 +63,7 @@ static void one_key(void **state)
 	assert_int_equal(count_lines("999 suppressed \"one key\""), 1);
 }
 
-static void varying_keys(void **state)
+static void test_log_limited_caps_many_keys_per_second(void **state)
 {
 	char key[64];
 	(void)state;
@@ -86,8 +86,8 @@ static void varying_keys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(one_key, capture, release),
-		cmocka_unit_test_setup_teardown(varying_keys, capture, release),
+		cmocka_unit_test_setup_teardown(test_log_limited_prints_one_key_once_then_counts_suppressed, capture, release),
+		cmocka_unit_test_setup_teardown(test_log_limited_caps_many_keys_per_second, capture, release),
 	};
 	dm_log_init("test");
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,7 @@
 #include "daemon/metrics.h"
 #include "daemon/metrics_http.h"
 
-static void test_page_bytes(void **state)
+static void test_metrics_page_matches_exposition_format_bytes(void **state)
 {
 	struct dm_metrics m;
 	const char *page;
@@ -100,7 +100,7 @@ static int after_family(int which)
 	return rc;
 }
 
-static void test_errors(void **state)
+static void test_metrics_refuses_page_after_bad_call(void **state)
 {
 	struct dm_metrics m;
 	const char *page;
@@ -123,7 +123,7 @@ static void test_errors(void **state)
 	dm_metrics_free(&m);
 }
 
-static void test_limits(void **state)
+static void test_metrics_refuses_page_over_family_and_size_limits(void **state)
 {
 	struct dm_metrics m;
 	const char *page;
@@ -154,7 +154,7 @@ static void test_limits(void **state)
 	free(big);
 }
 
-static void test_listen_parse(void **state)
+static void test_metrics_listen_accepts_loopback_with_port_only(void **state)
 {
 	struct dm_addr a;
 	char s[64];
@@ -180,10 +180,10 @@ static void test_listen_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_page_bytes),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_listen_parse),
+		cmocka_unit_test(test_metrics_page_matches_exposition_format_bytes),
+		cmocka_unit_test(test_metrics_refuses_page_after_bad_call),
+		cmocka_unit_test(test_metrics_refuses_page_over_family_and_size_limits),
+		cmocka_unit_test(test_metrics_listen_accepts_loopback_with_port_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,7 @@ static json_t *parse(const char *line, struct ipc_request *r, bool *blank)
 	return ipc_request_parse(line, strlen(line), r, blank);
 }
 
-static void ok_requests(void **state)
+static void test_request_parse_accepts_every_op_and_blank_line(void **state)
 {
 	struct ipc_request r;
 	bool blank;
@@ -63,7 +63,7 @@ static const struct { const char *line, *code; bool id; } bad[] = {
 	{ "{\"op\":\"hello\",\"protocol\":\"1\",\"id\":1}", "bad_request", true },
 };
 
-static void refusals(void **state)
+static void test_request_parse_refuses_bad_json_and_fields_with_error_code(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -95,7 +95,7 @@ static void refusals(void **state)
 
 /* The transport layer takes any op (gdoi-ks's admin ops too); the sidecar layer refuses
  * what it does not know, keeping the id. */
-static void messages(void **state)
+static void test_request_from_message_refuses_unknown_op_keeping_id(void **state)
 {
 	struct ipc_message m;
 	struct ipc_request r;
@@ -126,7 +126,7 @@ static void messages(void **state)
 	json_decref(e);
 }
 
-static void lines(void **state)
+static void test_encode_line_escapes_newlines_and_refuses_over_limit(void **state)
 {
 	size_t len;
 	(void)state;
@@ -150,10 +150,10 @@ static void lines(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(ok_requests),
-		cmocka_unit_test(messages),
-		cmocka_unit_test(refusals),
-		cmocka_unit_test(lines),
+		cmocka_unit_test(test_request_parse_accepts_every_op_and_blank_line),
+		cmocka_unit_test(test_request_from_message_refuses_unknown_op_keeping_id),
+		cmocka_unit_test(test_request_parse_refuses_bad_json_and_fields_with_error_code),
+		cmocka_unit_test(test_encode_line_escapes_newlines_and_refuses_over_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,7 +47,7 @@ static void sample(struct ipc_snapshot *s)
 	}
 }
 
-static void round_trip(void **state)
+static void test_snapshot_survives_json_round_trip_and_clear_wipes(void **state)
 {
 	struct ipc_snapshot a, b;
 	char err[200];
@@ -71,7 +71,7 @@ static void round_trip(void **state)
 
 /* "senders": absent stays absent, [] is a list, up to IPC_MAX_SENDERS round-trip, one more
  * is refused. */
-static void senders(void **state)
+static void test_snapshot_keeps_senders_absent_empty_or_full_refuses_one_more(void **state)
 {
 	static struct ipc_snapshot a, b;
 	char err[200];
@@ -98,7 +98,7 @@ static void senders(void **state)
 	ipc_snapshot_clear(&b);
 }
 
-static void profiles(void **state)
+static void test_profile_names_map_both_ways_unknown_gives_none(void **state)
 {
 	(void)state;
 	assert_string_equal(ipc_profile_name(1), "SRTP_AES128_CM_HMAC_SHA1_80");
@@ -110,7 +110,7 @@ static void profiles(void **state)
 	assert_int_equal(ipc_profile_from_name(NULL), 0);
 }
 
-static void base64(void **state)
+static void test_b64_matches_rfc4648_vectors_refuses_bad_input(void **state)
 {
 	static const struct { const char *in, *out; } v[] = {
 		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
@@ -197,7 +197,7 @@ static const struct refusal refusals[] = {
 };
 
 /* Valid times read back to the second they name, and write back unchanged. */
-static void times(void **state)
+static void test_snapshot_reads_valid_times_and_writes_them_back(void **state)
 {
 	static const struct {
 		const char *text;
@@ -230,7 +230,7 @@ static void times(void **state)
 	}
 }
 
-static void refuse(void **state)
+static void test_snapshot_refuses_each_bad_field_naming_why(void **state)
 {
 	struct ipc_snapshot a, b;
 	char err[200];
@@ -271,12 +271,12 @@ static void refuse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(round_trip),
-		cmocka_unit_test(senders),
-		cmocka_unit_test(profiles),
-		cmocka_unit_test(base64),
-		cmocka_unit_test(times),
-		cmocka_unit_test(refuse),
+		cmocka_unit_test(test_snapshot_survives_json_round_trip_and_clear_wipes),
+		cmocka_unit_test(test_snapshot_keeps_senders_absent_empty_or_full_refuses_one_more),
+		cmocka_unit_test(test_profile_names_map_both_ways_unknown_gives_none),
+		cmocka_unit_test(test_b64_matches_rfc4648_vectors_refuses_bad_input),
+		cmocka_unit_test(test_snapshot_reads_valid_times_and_writes_them_back),
+		cmocka_unit_test(test_snapshot_refuses_each_bad_field_naming_why),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

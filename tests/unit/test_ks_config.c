@@ -74,7 +74,7 @@ static const char good[] =
 	"groups = media\n"
 	"may_send = yes\n";
 
-static void test_good(void **s)
+static void test_ks_config_loads_every_section_and_override(void **s)
 {
 	(void)s;
 	struct ks_config *c = NULL;
@@ -134,7 +134,7 @@ static void test_good(void **s)
 /* IPv6 everywhere the file takes an address: listen (default port), TEK destination,
  * multicast rekeys (ASM ff0e:: and SSM ff3e::), interfaces by name, index and address,
  * member addresses of both families in one index. */
-static void test_ipv6(void **s)
+static void test_ks_config_takes_ipv6_wherever_an_address_goes(void **s)
 {
 	(void)s;
 	static const uint8_t lo6[16] = { [15] = 1 }, asm6[16] = { 0xff, 0x0e, [14] = 0x12, [15] = 0x34 };
@@ -196,7 +196,7 @@ static void test_ipv6(void **s)
 }
 
 /* The indexes: many members, found by name, identity and address. */
-static void test_index(void **s)
+static void test_ks_config_finds_members_by_name_identity_and_address(void **s)
 {
 	(void)s;
 	enum { N = 3000 };
@@ -232,7 +232,7 @@ static void test_index(void **s)
 	unlink(path);
 }
 
-static void test_errors(void **s)
+static void test_ks_config_refuses_bad_lines_naming_line(void **s)
 {
 	(void)s;
 	expect_error("listen = 1.2.3.4\n", 1, "outside a section");
@@ -315,7 +315,7 @@ static void test_errors(void **s)
 
 /* A key given twice is an error naming both lines (tek and address may repeat), and so is
  * a section given twice. */
-static void test_repeated(void **s)
+static void test_ks_config_refuses_key_or_section_given_twice(void **s)
 {
 	(void)s;
 	expect_error("[server]\nlisten = 127.0.0.1:1\n\nlisten = 127.0.0.1:2\n" GROUP_G, 4,
@@ -343,7 +343,7 @@ static void test_repeated(void **s)
 }
 
 /* Errors found after the file was read still name a line. */
-static void test_whole_file(void **s)
+static void test_ks_config_names_line_of_whole_file_errors(void **s)
 {
 	(void)s;
 	expect_error("", 1, "expected at least one [group NAME] section");
@@ -358,7 +358,7 @@ static void test_whole_file(void **s)
 }
 
 /* A file holding pre-shared keys must be closed to group and others. */
-static void test_psk_file_mode(void **s)
+static void test_ks_config_refuses_psk_file_open_to_others(void **s)
 {
 	(void)s;
 	static const mode_t modes[] = { 0640, 0604, 0620, 0644 };
@@ -386,13 +386,13 @@ int main(void)
 {
 	ks_log_set_level(-1);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_index),
-		cmocka_unit_test(test_ipv6),
-		cmocka_unit_test(test_repeated),
-		cmocka_unit_test(test_whole_file),
-		cmocka_unit_test(test_psk_file_mode),
+		cmocka_unit_test(test_ks_config_loads_every_section_and_override),
+		cmocka_unit_test(test_ks_config_refuses_bad_lines_naming_line),
+		cmocka_unit_test(test_ks_config_finds_members_by_name_identity_and_address),
+		cmocka_unit_test(test_ks_config_takes_ipv6_wherever_an_address_goes),
+		cmocka_unit_test(test_ks_config_refuses_key_or_section_given_twice),
+		cmocka_unit_test(test_ks_config_names_line_of_whole_file_errors),
+		cmocka_unit_test(test_ks_config_refuses_psk_file_open_to_others),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,7 +41,7 @@ static void expect_error(const char *text, int line, const char *want)
 #define SIDECAR "[sidecar]\nkeyserver = 127.0.0.1\nidentity = ipv4:127.0.0.1\npsk = k\n"
 #define GROUP "[group audio]\nid = 4711\n"
 
-static void test_good(void **s)
+static void test_sc_config_loads_sidecar_and_groups(void **s)
 {
 	(void)s;
 	struct sc_config c;
@@ -70,7 +70,7 @@ static void test_good(void **s)
 }
 
 /* Every error names the line. */
-static void test_lines(void **s)
+static void test_sc_config_refuses_bad_lines_naming_line(void **s)
 {
 	(void)s;
 	expect_error("[sidecar]\nkeyserver = 1.2.3\n", 2, "keyserver: expected ADDR[:PORT], [IPV6-ADDR][:PORT] or HOST-NAME[:PORT], got \"1.2.3\"");
@@ -93,7 +93,7 @@ static void test_lines(void **s)
 		     "[group video]: id 4711 is also group audio (line 6)");
 }
 
-static void test_repeated(void **s)
+static void test_sc_config_refuses_key_or_section_given_twice(void **s)
 {
 	(void)s;
 	expect_error(SIDECAR "identity = ipv4:127.0.0.2\n" GROUP, 5, "identity given twice (first at line 3)");
@@ -106,7 +106,7 @@ static void test_repeated(void **s)
 
 /* IPv6 key servers (mixed with IPv4 on the dual-stack default), local, rekey groups and
  * their interface by address, name or index; families that cannot meet are refused. */
-static void test_ipv6(void **s)
+static void test_sc_config_takes_ipv6_and_refuses_mixed_families(void **s)
 {
 	(void)s;
 	struct sc_config c;
@@ -157,7 +157,7 @@ static void test_ipv6(void **s)
 }
 
 /* Key servers by host name: the name and port kept for resolution; what is no name refused. */
-static void test_host_names(void **s)
+static void test_sc_config_keeps_key_server_host_names_refuses_bad_ones(void **s)
 {
 	(void)s;
 	struct sc_config c;
@@ -184,7 +184,7 @@ static void test_host_names(void **s)
 }
 
 /* A file holding a pre-shared key must be closed to group and others. */
-static void test_psk_mode(void **s)
+static void test_sc_config_refuses_psk_file_open_to_others(void **s)
 {
 	(void)s;
 	static const mode_t modes[] = { 0640, 0604, 0620, 0644 };
@@ -204,12 +204,12 @@ static void test_psk_mode(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_lines),
-		cmocka_unit_test(test_repeated),
-		cmocka_unit_test(test_psk_mode),
-		cmocka_unit_test(test_ipv6),
-		cmocka_unit_test(test_host_names),
+		cmocka_unit_test(test_sc_config_loads_sidecar_and_groups),
+		cmocka_unit_test(test_sc_config_refuses_bad_lines_naming_line),
+		cmocka_unit_test(test_sc_config_refuses_key_or_section_given_twice),
+		cmocka_unit_test(test_sc_config_refuses_psk_file_open_to_others),
+		cmocka_unit_test(test_sc_config_takes_ipv6_and_refuses_mixed_families),
+		cmocka_unit_test(test_sc_config_keeps_key_server_host_names_refuses_bad_ones),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
