@@ -11,7 +11,7 @@
 
 #include "srtp-bridge/gdoisrtp.h"
 
-static void test_app_initialised_first(void **s)
+static void test_session_works_after_app_initialised_libsrtp2_first(void **s)
 {
 	(void)s;
 	assert_int_equal(srtp_init(), srtp_err_status_ok);
@@ -24,6 +24,6 @@ static void test_app_initialised_first(void **s)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(test_app_initialised_first) };
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_session_works_after_app_initialised_libsrtp2_first) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,7 +95,7 @@ static int setup(void **s)
 	return 0;
 }
 
-static void test_parse_wipes(void **s)
+static void test_snapshot_parse_leaves_no_key_in_freed_memory(void **s)
 {
 	(void)s;
 	gdoisrtp_snapshot *snap = NULL;
@@ -183,7 +183,7 @@ static void on_snap(const gdoisrtp_snapshot *snap, void *arg)
 	delivered += (int)gdoisrtp_snapshot_num_teks(snap);
 }
 
-static void test_client_wipes(void **s)
+static void test_client_subscribe_leaves_no_key_in_freed_memory(void **s)
 {
 	(void)s;
 	struct fake f;
@@ -206,7 +206,7 @@ static void test_client_wipes(void **s)
 	assert_int_equal(blocks_with_keys, 0);
 }
 
-static void test_ipc_get_wipes(void **s)
+static void test_ipc_client_get_leaves_no_key_in_freed_memory(void **s)
 {
 	(void)s;
 	struct fake f;
@@ -231,9 +231,9 @@ static void test_ipc_get_wipes(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_wipes),
-		cmocka_unit_test(test_client_wipes),
-		cmocka_unit_test(test_ipc_get_wipes),
+		cmocka_unit_test(test_snapshot_parse_leaves_no_key_in_freed_memory),
+		cmocka_unit_test(test_client_subscribe_leaves_no_key_in_freed_memory),
+		cmocka_unit_test(test_ipc_client_get_leaves_no_key_in_freed_memory),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -26,7 +26,7 @@ static void snap_one(struct ipc_snapshot *s, uint32_t spi, uint16_t profile, boo
 	bu_tek(&s->teks[0], spi, profile, mki, 1000, 999999);
 }
 
-static void test_lengths(void **state)
+static void test_profile_lengths_match_libsrtp2(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < NPROF; i++) {
@@ -128,21 +128,21 @@ static void roundtrip(uint16_t profile, bool mki)
 	gdoisrtp_snapshot_free(snap);
 }
 
-static void test_every_profile_mki(void **state)
+static void test_policy_protects_every_profile_with_mki(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < NPROF; i++)
 		roundtrip(profiles[i], true);
 }
 
-static void test_every_profile_no_mki(void **state)
+static void test_policy_protects_every_profile_without_mki(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < NPROF; i++)
 		roundtrip(profiles[i], false);
 }
 
-static void test_refusals(void **state)
+static void test_policy_refuses_unassigned_ssrc_bad_index_unknown_profile(void **state)
 {
 	(void)state;
 	struct ipc_snapshot is;
@@ -171,7 +171,7 @@ static void test_refusals(void **state)
 }
 
 /* The JSON form of docs/ipc.md through the public parser gives working keys. */
-static void test_json_snapshot(void **state)
+static void test_snapshot_json_gives_keys_put_in(void **state)
 {
 	(void)state;
 	struct ipc_snapshot is;
@@ -218,11 +218,11 @@ static void test_json_snapshot(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lengths),
-		cmocka_unit_test(test_every_profile_mki),
-		cmocka_unit_test(test_every_profile_no_mki),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_json_snapshot),
+		cmocka_unit_test(test_profile_lengths_match_libsrtp2),
+		cmocka_unit_test(test_policy_protects_every_profile_with_mki),
+		cmocka_unit_test(test_policy_protects_every_profile_without_mki),
+		cmocka_unit_test(test_policy_refuses_unassigned_ssrc_bad_index_unknown_profile),
+		cmocka_unit_test(test_snapshot_json_gives_keys_put_in),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

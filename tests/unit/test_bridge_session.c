@@ -181,12 +181,12 @@ static void run_stream(uint16_t profile, bool mki, int nrecv, int rekeys, uint16
 }
 
 /* 6 keys (5 rekeys), 18000 packets of 20 ms, 3 receivers + 1 late joiner. */
-static void test_rekeys_mki_aes(void **state) { (void)state; run_stream(1, true, 3, 5, 65000); }
-static void test_rekeys_mki_gcm(void **state) { (void)state; run_stream(7, true, 3, 5, 65000); }
-static void test_rekeys_mki_32(void **state) { (void)state; run_stream(2, true, 2, 3, 65100); }
+static void test_session_follows_rekeys_by_mki_aes_cm(void **state) { (void)state; run_stream(1, true, 3, 5, 65000); }
+static void test_session_follows_rekeys_by_mki_gcm(void **state) { (void)state; run_stream(7, true, 3, 5, 65000); }
+static void test_session_follows_rekeys_by_mki_sha1_32(void **state) { (void)state; run_stream(2, true, 2, 3, 65100); }
 /* Without MKI the receivers try the keys in turn. */
-static void test_rekeys_no_mki(void **state) { (void)state; run_stream(1, false, 3, 5, 65000); }
-static void test_rekeys_no_mki_gcm256(void **state) { (void)state; run_stream(8, false, 2, 3, 65000); }
+static void test_session_follows_rekeys_without_mki(void **state) { (void)state; run_stream(1, false, 3, 5, 65000); }
+static void test_session_follows_rekeys_without_mki_gcm256(void **state) { (void)state; run_stream(8, false, 2, 3, 65000); }
 
 /* Sender and one receiver on one key; returns the sender, fills rx. */
 static gdoisrtp_session *pair(uint16_t profile, bool mki, gdoisrtp_session **rx,
@@ -211,7 +211,7 @@ static int send_one(gdoisrtp_session *tx, uint16_t seq, uint8_t *pkt, int64_t no
 }
 
 /* A stream that wrapped twice (ROC 2); receivers join then. */
-static void test_late_joiner_roc(void **state)
+static void test_receiver_joining_at_roc_2_recovers_within_roc_max(void **state)
 {
 	(void)state;
 	gdoisrtp_session *rx0, *tx = pair(1, true, &rx0, NULL);
@@ -264,7 +264,7 @@ static void test_late_joiner_roc(void **state)
 	gdoisrtp_session_free(tx);
 }
 
-static void test_unknown_mki_and_garbage(void **state)
+static void test_receiver_refuses_unknown_mki_and_garbage(void **state)
 {
 	(void)state;
 	gdoisrtp_session *rx, *tx = pair(1, true, &rx, NULL);
@@ -323,7 +323,7 @@ static void test_unknown_mki_and_garbage(void **state)
 	gdoisrtp_session_free(tx);
 }
 
-static void test_replay(void **state)
+static void test_receiver_refuses_replay_across_rekey(void **state)
 {
 	(void)state;
 	gdoisrtp_session *rx, *tx = pair(7, true, &rx, NULL);
@@ -358,7 +358,7 @@ static void test_replay(void **state)
 	gdoisrtp_session_free(tx);
 }
 
-static void test_sender_rules(void **state)
+static void test_sender_refuses_unassigned_ssrc_and_keys_out_of_time(void **state)
 {
 	(void)state;
 	struct gdoisrtp_session_config scfg = { .ssrc = 0xdead };	/* not assigned */
@@ -402,7 +402,7 @@ static void test_sender_rules(void **state)
  * "Keystream uniqueness"): assigned but not leased, or "leased" but not assigned,
  * is refused; once leased, the session keeps it across snapshots that no longer list
  * the lease (a new connection after a sidecar restart) and across rekeys. */
-static void test_sender_needs_lease(void **state)
+static void test_sender_refuses_ssrc_not_leased_keeps_lease_across_rekeys(void **state)
 {
 	(void)state;
 	struct gdoisrtp_session_config scfg = { .ssrc = SSRC };
@@ -452,7 +452,7 @@ static void test_sender_needs_lease(void **state)
  * left as it was), one without decodes it, as before. The list comes from the JSON
  * snapshot ("senders"); without one the option drops every sender. */
 #define ROGUE 12345u
-static void test_assigned_senders_only(void **state)
+static void test_receiver_drops_unlisted_senders_when_assigned_only(void **state)
 {
 	(void)state;
 	static const char json_fmt[] =
@@ -546,7 +546,7 @@ static void test_assigned_senders_only(void **state)
 	gdoisrtp_session_destroy(tx);
 }
 
-static void test_rtcp_across_rekey(void **state)
+static void test_rtcp_survives_rekey_with_80_bit_tags(void **state)
 {
 	(void)state;
 	/* _32 profile with MKI: SRTCP tags stay 80 bits (the libsrtp2 2.5 MKI lookup trap) */
@@ -572,7 +572,7 @@ static void test_rtcp_across_rekey(void **state)
 	gdoisrtp_session_free(tx);
 }
 
-static void test_destroy_wipes(void **state)
+static void test_session_wipe_keys_leaves_no_key(void **state)
 {
 	(void)state;
 	gdoisrtp_session *rx, *tx = pair(8, true, &rx, NULL);
@@ -599,19 +599,19 @@ static void test_destroy_wipes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rekeys_mki_aes),
-		cmocka_unit_test(test_rekeys_mki_gcm),
-		cmocka_unit_test(test_rekeys_mki_32),
-		cmocka_unit_test(test_rekeys_no_mki),
-		cmocka_unit_test(test_rekeys_no_mki_gcm256),
-		cmocka_unit_test(test_late_joiner_roc),
-		cmocka_unit_test(test_unknown_mki_and_garbage),
-		cmocka_unit_test(test_replay),
-		cmocka_unit_test(test_sender_rules),
-		cmocka_unit_test(test_sender_needs_lease),
-		cmocka_unit_test(test_assigned_senders_only),
-		cmocka_unit_test(test_rtcp_across_rekey),
-		cmocka_unit_test(test_destroy_wipes),
+		cmocka_unit_test(test_session_follows_rekeys_by_mki_aes_cm),
+		cmocka_unit_test(test_session_follows_rekeys_by_mki_gcm),
+		cmocka_unit_test(test_session_follows_rekeys_by_mki_sha1_32),
+		cmocka_unit_test(test_session_follows_rekeys_without_mki),
+		cmocka_unit_test(test_session_follows_rekeys_without_mki_gcm256),
+		cmocka_unit_test(test_receiver_joining_at_roc_2_recovers_within_roc_max),
+		cmocka_unit_test(test_receiver_refuses_unknown_mki_and_garbage),
+		cmocka_unit_test(test_receiver_refuses_replay_across_rekey),
+		cmocka_unit_test(test_sender_refuses_unassigned_ssrc_and_keys_out_of_time),
+		cmocka_unit_test(test_sender_refuses_ssrc_not_leased_keeps_lease_across_rekeys),
+		cmocka_unit_test(test_receiver_drops_unlisted_senders_when_assigned_only),
+		cmocka_unit_test(test_rtcp_survives_rekey_with_80_bit_tags),
+		cmocka_unit_test(test_session_wipe_keys_leaves_no_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
