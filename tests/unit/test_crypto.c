@@ -26,7 +26,7 @@ static void assert_hex_equal(const uint8_t *got, size_t len, const char *want_he
 	assert_memory_equal(got, want, n);
 }
 
-static void test_md_lengths_and_mappings(void **state)
+static void test_md_lengths_and_ike_sig_hash_numbers_match_rfcs(void **state)
 {
 	(void)state;
 	assert_int_equal(gdoi_md_len(GDOI_MD_MD5), 16);
@@ -58,7 +58,7 @@ static void test_md_lengths_and_mappings(void **state)
 	assert_int_equal(gdoi_md_to_sig_hash(GDOI_MD_SHA256), 3);
 }
 
-static void test_hash_abc(void **state)
+static void test_hash_of_split_abc_matches_known_digests(void **state)
 {
 	static const struct { enum gdoi_md md; const char *hex; } kat[] = {
 		{ GDOI_MD_MD5, "900150983cd24fb0d6963f7d28e17f72" },
@@ -82,7 +82,7 @@ static void test_hash_abc(void **state)
 }
 
 /* RFC 2202 (MD5, SHA-1) and RFC 4231 (SHA-2) test cases 1, 2 and 6. */
-static void test_hmac_rfc2202_rfc4231(void **state)
+static void test_prf_matches_rfc2202_and_rfc4231_vectors(void **state)
 {
 	uint8_t k0b[20], kaa[131], out[GDOI_MD_MAX_LEN];
 	const char *hi = "Hi There", *jefe = "what do ya want for nothing?";
@@ -128,7 +128,7 @@ static void test_hmac_rfc2202_rfc4231(void **state)
 	}
 }
 
-static void test_hmac_empty_key(void **state)
+static void test_prf_with_empty_key_matches_known_answer(void **state)
 {
 	uint8_t out[32];
 	(void)state;
@@ -137,7 +137,7 @@ static void test_hmac_empty_key(void **state)
 	assert_hex_equal(out, 32, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
-static void test_cipher_mappings(void **state)
+static void test_cipher_numbers_map_to_ciphers_and_refuse_bad_key_lengths(void **state)
 {
 	(void)state;
 	assert_int_equal(gdoi_cipher_from_ike(5, 0), GDOI_CIPHER_3DES_CBC);
@@ -162,7 +162,7 @@ static void test_cipher_mappings(void **state)
 }
 
 /* NIST SP 800-38A F.2.1 / F.2.5 (CBC-AES128 / CBC-AES256), and back. */
-static void test_aes_cbc_sp800_38a(void **state)
+static void test_aes_cbc_matches_sp800_38a_both_ways(void **state)
 {
 	static const char *pt_hex =
 		"6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
@@ -193,7 +193,7 @@ static void test_aes_cbc_sp800_38a(void **state)
 	}
 }
 
-static void test_cbc_round_trips(void **state)
+static void test_cbc_round_trips_every_cipher_and_chains(void **state)
 {
 	static const enum gdoi_cipher all[] = { GDOI_CIPHER_3DES_CBC, GDOI_CIPHER_AES_128_CBC,
 		GDOI_CIPHER_AES_192_CBC, GDOI_CIPHER_AES_256_CBC };
@@ -243,7 +243,7 @@ static void test_cbc_rejects_bad_lengths(void **state)
 					  GDOI_BYTES(iv, 16), buf, 16, buf), GDOI_ERR_UNSUPPORTED);
 }
 
-static void test_random_and_compare(void **state)
+static void test_random_differs_ct_equal_compares_wipe_zeroes(void **state)
 {
 	uint8_t a[32] = { 0 }, b[32] = { 0 }, zero[32] = { 0 };
 	(void)state;
@@ -266,15 +266,15 @@ static void test_random_and_compare(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_md_lengths_and_mappings),
-		cmocka_unit_test(test_hash_abc),
-		cmocka_unit_test(test_hmac_rfc2202_rfc4231),
-		cmocka_unit_test(test_hmac_empty_key),
-		cmocka_unit_test(test_cipher_mappings),
-		cmocka_unit_test(test_aes_cbc_sp800_38a),
-		cmocka_unit_test(test_cbc_round_trips),
+		cmocka_unit_test(test_md_lengths_and_ike_sig_hash_numbers_match_rfcs),
+		cmocka_unit_test(test_hash_of_split_abc_matches_known_digests),
+		cmocka_unit_test(test_prf_matches_rfc2202_and_rfc4231_vectors),
+		cmocka_unit_test(test_prf_with_empty_key_matches_known_answer),
+		cmocka_unit_test(test_cipher_numbers_map_to_ciphers_and_refuse_bad_key_lengths),
+		cmocka_unit_test(test_aes_cbc_matches_sp800_38a_both_ways),
+		cmocka_unit_test(test_cbc_round_trips_every_cipher_and_chains),
 		cmocka_unit_test(test_cbc_rejects_bad_lengths),
-		cmocka_unit_test(test_random_and_compare),
+		cmocka_unit_test(test_random_differs_ct_equal_compares_wipe_zeroes),
 	};
 	return cmocka_run_group_tests_name("crypto", tests, NULL, NULL);
 }

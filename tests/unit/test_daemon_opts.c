@@ -16,7 +16,7 @@
 #include "daemon/addr.h"
 #include "daemon/opts.h"
 
-static void test_addr_ipv4(void **state)
+static void test_addr_parse_takes_ipv4_with_default_or_required_port(void **state)
 {
 	struct dm_addr a;
 	struct sockaddr_in sin;
@@ -43,7 +43,7 @@ static void test_addr_ipv4(void **state)
 	assert_int_equal(a.port, 65535);
 }
 
-static void test_addr_bad(void **state)
+static void test_addr_parse_refuses_bad_ports_and_hosts(void **state)
 {
 	static const char *const bad[] = {
 		"",
@@ -76,7 +76,7 @@ static void test_addr_bad(void **state)
 	assert_int_equal(dm_addr_parse(longhost, 0, 0, &a), -ENAMETOOLONG);
 }
 
-static void test_addr_ipv6(void **state)
+static void test_addr_parse_takes_ipv6_refused_by_ipv4_callers(void **state)
 {
 	struct dm_addr a;
 	struct sockaddr_in sin;
@@ -98,7 +98,7 @@ static void test_addr_ipv6(void **state)
 
 /* Socket addresses both ways: an IPv4 peer on a dual-stack socket is ::ffff:A.B.C.D
  * on the wire and IPv4 again once split, so it matches IPv4 member addresses. */
-static void test_sockaddr(void **state)
+static void test_sockaddr_unmaps_ipv4_on_dual_stack(void **state)
 {
 	const uint8_t v4[4] = { 192, 0, 2, 7 };
 	uint8_t v6[16] = { 0xff, 0x0e }, ip[16];
@@ -182,7 +182,7 @@ static int parse(const char *args, struct seen *s, int *verbosity)
 	return dm_opts_parse(&prog, argc, argv, on_opt, s, verbosity);
 }
 
-static void test_opts_parse(void **state)
+static void test_opts_parse_takes_table_options_refuses_usage_errors(void **state)
 {
 	struct seen s = { "", 0 };
 	int v = 0;
@@ -210,7 +210,7 @@ static void test_opts_parse(void **state)
 	assert_int_equal(parse("-V", &s, &v), 1);
 }
 
-static void test_opts_usage(void **state)
+static void test_opts_usage_prints_help_from_table(void **state)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -237,10 +237,10 @@ static void test_opts_usage(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_addr_ipv4),  cmocka_unit_test(test_addr_bad),
-		cmocka_unit_test(test_addr_ipv6),  cmocka_unit_test(test_sockaddr),
-		cmocka_unit_test(test_opts_parse),
-		cmocka_unit_test(test_opts_usage),
+		cmocka_unit_test(test_addr_parse_takes_ipv4_with_default_or_required_port),  cmocka_unit_test(test_addr_parse_refuses_bad_ports_and_hosts),
+		cmocka_unit_test(test_addr_parse_takes_ipv6_refused_by_ipv4_callers),  cmocka_unit_test(test_sockaddr_unmaps_ipv4_on_dual_stack),
+		cmocka_unit_test(test_opts_parse_takes_table_options_refuses_usage_errors),
+		cmocka_unit_test(test_opts_usage_prints_help_from_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

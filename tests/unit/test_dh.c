@@ -26,7 +26,7 @@ static const char *rfc2409_prime_1024 =
 	"EE386BFB 5A899FA5 AE9F2411 7C4B1FE6 49286651 ECE65381"
 	"FFFFFFFF FFFFFFFF";
 
-static void test_sizes(void **state)
+static void test_dh_lengths_match_each_group_refuse_weak_ones(void **state)
 {
 	static const size_t pub[] = { 128, 192, 256, 384, 512, 64, 96, 132 };
 	static const size_t sec[] = { 128, 192, 256, 384, 512, 32, 48, 66 };
@@ -46,7 +46,7 @@ static void test_sizes(void **state)
 	assert_null(dh);
 }
 
-static void test_both_sides_agree(void **state)
+static void test_dh_both_sides_derive_same_secret(void **state)
 {
 	uint8_t s1[GDOI_DH_MAX_SECRET_LEN], s2[GDOI_DH_MAX_SECRET_LEN];
 	(void)state;
@@ -85,7 +85,7 @@ static void prime_plus(uint16_t grp, int delta, uint8_t *v, size_t len)
 	v[len - 1] = (uint8_t)(v[len - 1] + delta);
 }
 
-static void test_modp_rfc6989_rejections(void **state)
+static void test_modp_refuses_rfc6989_bad_values(void **state)
 {
 	uint8_t v[GDOI_DH_MAX_PUBLIC_LEN + 1];
 	(void)state;
@@ -137,7 +137,7 @@ static void test_modp_rfc6989_rejections(void **state)
  * p - 2 is in range but, for a safe prime p = 7 mod 8, a quadratic non-residue
  * (order 2q): the RFC 3526 groups reject it; MODP-1024 does range checks only.
  */
-static void test_modp_subgroup_check(void **state)
+static void test_modp_refuses_order_2q_values_beyond_modp1024(void **state)
 {
 	uint8_t v[GDOI_DH_MAX_PUBLIC_LEN];
 	(void)state;
@@ -156,7 +156,7 @@ static void test_modp_subgroup_check(void **state)
 	assert_int_equal(gdoi_dh_check_peer(14, GDOI_BYTES(v, 256)), GDOI_OK);
 }
 
-static void test_ecp_rejections(void **state)
+static void test_ecp_refuses_off_curve_and_wrong_length_points(void **state)
 {
 	uint8_t v[2 * 66 + 1];
 	(void)state;
@@ -196,7 +196,7 @@ static void test_ecp_rejections(void **state)
 }
 
 /* RFC 5903 §8.1: 256-bit random ECP group (public values x | y, g^ir = x). */
-static void test_ecp256_rfc5903(void **state)
+static void test_ecp256_matches_rfc5903_vector(void **state)
 {
 	uint8_t i[32], r[32], gi[64], gr[64], gir[32], s[66];
 	struct gdoi_dh *a = NULL, *b = NULL;
@@ -230,7 +230,7 @@ static void test_ecp256_rfc5903(void **state)
 }
 
 /* Small exponents make the left padding visible: (2^3)^2 = 64 = 00 .. 00 40. */
-static void test_modp_padding(void **state)
+static void test_modp_pads_short_secret_on_left(void **state)
 {
 	uint8_t x = 2, y = 3, s[256], want[256] = { 0 };
 	struct gdoi_dh *a = NULL, *b = NULL;
@@ -255,7 +255,7 @@ static void test_modp_padding(void **state)
 }
 
 /* Group 2 is the RFC 2409 prime, and the reference's MODP-1024 values fit it. */
-static void test_modp1024_is_rfc2409(void **state)
+static void test_modp1024_is_rfc2409_prime_and_takes_reference_values(void **state)
 {
 	uint8_t p[128], want[128], gx[256];
 	(void)state;
@@ -284,14 +284,14 @@ static void test_modp1024_is_rfc2409(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_both_sides_agree),
-		cmocka_unit_test(test_modp_rfc6989_rejections),
-		cmocka_unit_test(test_modp_subgroup_check),
-		cmocka_unit_test(test_ecp_rejections),
-		cmocka_unit_test(test_ecp256_rfc5903),
-		cmocka_unit_test(test_modp_padding),
-		cmocka_unit_test(test_modp1024_is_rfc2409),
+		cmocka_unit_test(test_dh_lengths_match_each_group_refuse_weak_ones),
+		cmocka_unit_test(test_dh_both_sides_derive_same_secret),
+		cmocka_unit_test(test_modp_refuses_rfc6989_bad_values),
+		cmocka_unit_test(test_modp_refuses_order_2q_values_beyond_modp1024),
+		cmocka_unit_test(test_ecp_refuses_off_curve_and_wrong_length_points),
+		cmocka_unit_test(test_ecp256_matches_rfc5903_vector),
+		cmocka_unit_test(test_modp_pads_short_secret_on_left),
+		cmocka_unit_test(test_modp1024_is_rfc2409_prime_and_takes_reference_values),
 	};
 	return cmocka_run_group_tests_name("dh", tests, NULL, NULL);
 }

@@ -50,7 +50,7 @@ static int teardown(void **s)
 	return 0;
 }
 
-static void test_group_roundtrip(void **s)
+static void test_state_group_survives_reopen_byte_for_byte(void **s)
 {
 	(void)s;
 	struct ks_state *st = open_state();
@@ -112,7 +112,7 @@ static void test_group_roundtrip(void **s)
 	assert_true(stat(p, &sb) || sb.st_size == 0);	/* folded back at close */
 }
 
-static void test_spis_ssrcs_members(void **s)
+static void test_state_keeps_spis_unique_ssrcs_stable_members_blocked(void **s)
 {
 	(void)s;
 	struct ks_state *st = open_state();
@@ -155,7 +155,7 @@ static void collect(void *ctx, const struct ks_member_rec *m)
 		seen[nseen++] = *m;
 }
 
-static void test_members_listing(void **s)
+static void test_state_lists_members_with_latest_address(void **s)
 {
 	(void)s;
 	struct ks_state *st = open_state();
@@ -203,7 +203,7 @@ static enum ks_state_verdict reopen_verify(struct ks_state **st, uint32_t gid, s
 }
 
 /* The SEQ mark catches a database that went back: rows, KEK or SEQ lost. */
-static void test_loss_detected(void **s)
+static void test_state_detects_seq_kek_or_rows_lost(void **s)
 {
 	(void)s;
 	struct ks_state *st = open_state();
@@ -260,7 +260,7 @@ static void test_loss_detected(void **s)
 }
 
 /* A database SQLite finds damaged is refused, with an error naming it. */
-static void test_damaged_refused(void **s)
+static void test_state_refuses_damaged_database_naming_it(void **s)
 {
 	(void)s;
 	struct ks_state *st = open_state();
@@ -286,7 +286,7 @@ static void test_damaged_refused(void **s)
 
 /* A row that fails half way through a listing (a corrupt page does this; here a view
  * whose second row overflows) is an error, not a shorter list returned as complete. */
-static void test_step_error_is_an_error(void **s)
+static void test_state_fails_listing_on_row_error_midway(void **s)
 {
 	(void)s;
 	struct ks_state *st = open_state();
@@ -324,12 +324,12 @@ int main(void)
 {
 	ks_log_set_level(-1);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_group_roundtrip),
-		cmocka_unit_test(test_spis_ssrcs_members),
-		cmocka_unit_test(test_members_listing),
-		cmocka_unit_test(test_loss_detected),
-		cmocka_unit_test(test_damaged_refused),
-		cmocka_unit_test(test_step_error_is_an_error),
+		cmocka_unit_test(test_state_group_survives_reopen_byte_for_byte),
+		cmocka_unit_test(test_state_keeps_spis_unique_ssrcs_stable_members_blocked),
+		cmocka_unit_test(test_state_lists_members_with_latest_address),
+		cmocka_unit_test(test_state_detects_seq_kek_or_rows_lost),
+		cmocka_unit_test(test_state_refuses_damaged_database_naming_it),
+		cmocka_unit_test(test_state_fails_listing_on_row_error_midway),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -11,7 +11,7 @@
 
 #include "sidecar/lease.c"
 
-static void test_one_holder_each(void **state)
+static void test_lease_gives_each_ssrc_to_one_holder_oldest_first(void **state)
 {
 	(void)state;
 	struct sc_leases l = { 0 };
@@ -30,7 +30,7 @@ static void test_one_holder_each(void **state)
 	assert_int_equal(sc_leases_count(&l, SC_SSRC_LEASED), 2);
 }
 
-static void test_burned_never_again(void **state)
+static void test_lease_never_reissues_burned_ssrc(void **state)
 {
 	(void)state;
 	struct sc_leases l = { 0 };
@@ -57,7 +57,7 @@ static void test_burned_never_again(void **state)
 	assert_int_equal(sc_leases_add(&l, zero, 1), 0);	/* SSRC 0 is never a lease */
 }
 
-static void test_full_table(void **state)
+static void test_lease_table_full_drops_burned_entries_only(void **state)
 {
 	(void)state;
 	struct sc_leases l = { 0 };
@@ -92,9 +92,9 @@ static void test_full_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_one_holder_each),
-		cmocka_unit_test(test_burned_never_again),
-		cmocka_unit_test(test_full_table),
+		cmocka_unit_test(test_lease_gives_each_ssrc_to_one_holder_oldest_first),
+		cmocka_unit_test(test_lease_never_reissues_burned_ssrc),
+		cmocka_unit_test(test_lease_table_full_drops_burned_entries_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
