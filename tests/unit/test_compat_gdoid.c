@@ -207,7 +207,7 @@ static void assert_types(const struct gdoi_msg *m, const uint8_t *want, size_t n
 }
 
 /* Message 2 and 4 of a compat SRTP group without KEK, against gdoid-srtp. */
-static void test_pull_srtp_like_reference(void **s)
+static void test_compat_pull_builds_srtp_messages_like_reference(void **s)
 {
 	(void)s;
 	struct udp_capture c;
@@ -249,7 +249,7 @@ static void test_pull_srtp_like_reference(void **s)
 }
 
 /* The SA KEK and the KEK key packet of a compat PULL, against gdoid-kek. */
-static void test_pull_kek_like_reference(void **s)
+static void test_compat_pull_builds_sa_kek_and_kek_packet_like_reference(void **s)
 {
 	(void)s;
 	struct udp_capture c;
@@ -285,7 +285,7 @@ static void test_pull_kek_like_reference(void **s)
 }
 
 /* Our own parser reads the compat TEK back: SPI, profile and every key octet. */
-static void test_ref_tek_roundtrip(void **s)
+static void test_compat_tek_survives_own_parser_round_trip(void **s)
 {
 	(void)s;
 	static struct gdoi_policy p, back;
@@ -368,7 +368,7 @@ static void assert_raw_rsa_signature(const struct gdoi_key *sign, const struct g
  * A TEK push and a KEK rotation push in the reference's form, against frames 11
  * and 13 of gdoid-kek-rotation (as its member decrypted them).
  */
-static void test_pushes_like_reference(void **s)
+static void test_compat_pushes_build_like_reference(void **s)
 {
 	(void)s;
 	static uint8_t rbuf[4096], plain[4096];
@@ -464,10 +464,10 @@ static void test_pushes_like_reference(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pull_srtp_like_reference),
-		cmocka_unit_test(test_pull_kek_like_reference),
-		cmocka_unit_test(test_ref_tek_roundtrip),
-		cmocka_unit_test(test_pushes_like_reference),
+		cmocka_unit_test(test_compat_pull_builds_srtp_messages_like_reference),
+		cmocka_unit_test(test_compat_pull_builds_sa_kek_and_kek_packet_like_reference),
+		cmocka_unit_test(test_compat_tek_survives_own_parser_round_trip),
+		cmocka_unit_test(test_compat_pushes_build_like_reference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,12 +122,12 @@ static const struct side sides[] = {
 	{ "gdoid-srtp", "gm.log", 1 }, { "gdoid-srtp", "ks.log", 0 },
 };
 
-static void test_phase1_pull_gm(void **state) { (void)state; check_phase1(&sides[0]); }
-static void test_phase1_pull_ks(void **state) { (void)state; check_phase1(&sides[1]); }
-static void test_phase1_kek_gm(void **state) { (void)state; check_phase1(&sides[2]); }
-static void test_phase1_kek_ks(void **state) { (void)state; check_phase1(&sides[3]); }
-static void test_phase1_srtp_gm(void **state) { (void)state; check_phase1(&sides[4]); }
-static void test_phase1_srtp_ks(void **state) { (void)state; check_phase1(&sides[5]); }
+static void test_phase1_keys_match_reference_pull_member_log(void **state) { (void)state; check_phase1(&sides[0]); }
+static void test_phase1_keys_match_reference_pull_key_server_log(void **state) { (void)state; check_phase1(&sides[1]); }
+static void test_phase1_keys_match_reference_kek_member_log(void **state) { (void)state; check_phase1(&sides[2]); }
+static void test_phase1_keys_match_reference_kek_key_server_log(void **state) { (void)state; check_phase1(&sides[3]); }
+static void test_phase1_keys_match_reference_srtp_member_log(void **state) { (void)state; check_phase1(&sides[4]); }
+static void test_phase1_keys_match_reference_srtp_key_server_log(void **state) { (void)state; check_phase1(&sides[5]); }
 
 /*
  * The first PULL IV = SHA1(last Phase 1 block | M-ID)[:8], the last Phase 1
@@ -190,12 +190,12 @@ static void check_pull_ivs(const char *folder)
 	vlog_free(log);
 }
 
-static void test_pull_iv_chain_pull(void **state) { (void)state; check_pull_ivs("gdoid-pull"); }
-static void test_pull_iv_chain_kek(void **state) { (void)state; check_pull_ivs("gdoid-kek"); }
-static void test_pull_iv_chain_srtp(void **state) { (void)state; check_pull_ivs("gdoid-srtp"); }
+static void test_pull_iv_chain_decrypts_reference_pull_exchange(void **state) { (void)state; check_pull_ivs("gdoid-pull"); }
+static void test_pull_iv_chain_decrypts_reference_kek_exchange(void **state) { (void)state; check_pull_ivs("gdoid-kek"); }
+static void test_pull_iv_chain_decrypts_reference_srtp_exchange(void **state) { (void)state; check_pull_ivs("gdoid-srtp"); }
 
 /* gdoi-wire.md §9.1: the reference's own big-endian sample (g^xy not given). */
-static void test_digest_table_9_1(void **state)
+static void test_ike_keys_match_digest_table_9_1(void **state)
 {
 	uint8_t ni[16], nr[16], b[64], out[GDOI_MD_MAX_LEN], iv[8], key[24];
 	(void)state;
@@ -239,7 +239,7 @@ static void test_digest_table_9_1(void **state)
 }
 
 /* App. B: a long enough SKEYID_e is used directly; otherwise K1 | K2 | ... */
-static void test_enc_key_expansion(void **state)
+static void test_enc_key_uses_long_skeyid_e_or_expands_short_one(void **state)
 {
 	uint8_t e[64], key[32], k1[64], k2[64], zero = 0;
 	(void)state;
@@ -270,7 +270,7 @@ static void test_enc_key_expansion(void **state)
 }
 
 /* Signature authentication keys SKEYID with the nonces as the HMAC key. */
-static void test_skeyid_sig(void **state)
+static void test_skeyid_sig_keys_hmac_with_nonces(void **state)
 {
 	uint8_t ni[16], nr[24], gxy[32], want[32], got[32], both[40];
 	(void)state;
@@ -307,18 +307,18 @@ static void test_skeyid_sig(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_phase1_pull_gm),
-		cmocka_unit_test(test_phase1_pull_ks),
-		cmocka_unit_test(test_phase1_kek_gm),
-		cmocka_unit_test(test_phase1_kek_ks),
-		cmocka_unit_test(test_phase1_srtp_gm),
-		cmocka_unit_test(test_phase1_srtp_ks),
-		cmocka_unit_test(test_pull_iv_chain_pull),
-		cmocka_unit_test(test_pull_iv_chain_kek),
-		cmocka_unit_test(test_pull_iv_chain_srtp),
-		cmocka_unit_test(test_digest_table_9_1),
-		cmocka_unit_test(test_enc_key_expansion),
-		cmocka_unit_test(test_skeyid_sig),
+		cmocka_unit_test(test_phase1_keys_match_reference_pull_member_log),
+		cmocka_unit_test(test_phase1_keys_match_reference_pull_key_server_log),
+		cmocka_unit_test(test_phase1_keys_match_reference_kek_member_log),
+		cmocka_unit_test(test_phase1_keys_match_reference_kek_key_server_log),
+		cmocka_unit_test(test_phase1_keys_match_reference_srtp_member_log),
+		cmocka_unit_test(test_phase1_keys_match_reference_srtp_key_server_log),
+		cmocka_unit_test(test_pull_iv_chain_decrypts_reference_pull_exchange),
+		cmocka_unit_test(test_pull_iv_chain_decrypts_reference_kek_exchange),
+		cmocka_unit_test(test_pull_iv_chain_decrypts_reference_srtp_exchange),
+		cmocka_unit_test(test_ike_keys_match_digest_table_9_1),
+		cmocka_unit_test(test_enc_key_uses_long_skeyid_e_or_expands_short_one),
+		cmocka_unit_test(test_skeyid_sig_keys_hmac_with_nonces),
 	};
 	return cmocka_run_group_tests_name("ike_keys", tests, NULL, NULL);
 }

@@ -168,7 +168,7 @@ static void assert_keys_match_kd(const struct gdoi_policy *p, const struct gdoi_
 	assert_int_equal(teks, p->nteks);
 }
 
-static void test_member_pull(void **s)
+static void test_member_installs_reference_pull_keys(void **s)
 {
 	(void)s;
 	struct pull_frames f;
@@ -186,7 +186,7 @@ static void test_member_pull(void **s)
 	unload(&f);
 }
 
-static void test_member_kek(void **s)
+static void test_member_installs_reference_kek_and_keys(void **s)
 {
 	(void)s;
 	struct pull_frames f;
@@ -214,7 +214,7 @@ static void test_member_kek(void **s)
 	unload(&f);
 }
 
-static void test_member_srtp(void **s)
+static void test_member_installs_reference_srtp_tek(void **s)
 {
 	(void)s;
 	struct pull_frames f;
@@ -238,7 +238,7 @@ static void test_member_srtp(void **s)
  * and installs what the member's log shows; each one replayed is refused and
  * changes nothing.
  */
-static void test_member_reference_pushes(void **s)
+static void test_member_applies_reference_pushes_refuses_replays(void **s)
 {
 	(void)s;
 	struct pull_frames f;
@@ -319,7 +319,7 @@ static void assert_kd_installed(const struct gdoi_policy *p, const struct gdoi_k
  * plaintext equals both logs'; every installed key equals the logged KDs';
  * the rotation push replayed is refused as a replay.
  */
-static void test_member_kek_rotation(void **s)
+static void test_member_follows_reference_kek_rotation(void **s)
 {
 	(void)s;
 	const char *dir = "gdoid-kek-rotation";
@@ -477,11 +477,11 @@ static void test_ks_accepts_reference_msg1(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_member_pull),
-		cmocka_unit_test(test_member_kek),
-		cmocka_unit_test(test_member_srtp),
-		cmocka_unit_test(test_member_reference_pushes),
-		cmocka_unit_test(test_member_kek_rotation),
+		cmocka_unit_test(test_member_installs_reference_pull_keys),
+		cmocka_unit_test(test_member_installs_reference_kek_and_keys),
+		cmocka_unit_test(test_member_installs_reference_srtp_tek),
+		cmocka_unit_test(test_member_applies_reference_pushes_refuses_replays),
+		cmocka_unit_test(test_member_follows_reference_kek_rotation),
 		cmocka_unit_test(test_ks_accepts_reference_msg1),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

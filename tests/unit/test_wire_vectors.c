@@ -62,12 +62,12 @@ static void roundtrip_capture(const char *rel, size_t expect_frames, size_t expe
 }
 
 /* Each clear capture holds MM1..MM6 and the four PULL messages. */
-static void test_pull_gm(void **s) { (void)s; roundtrip_capture("gdoid-pull/gm-clear.pcap", 10, 0); }
-static void test_pull_ks(void **s) { (void)s; roundtrip_capture("gdoid-pull/ks-clear.pcap", 10, 0); }
-static void test_kek_gm(void **s) { (void)s; roundtrip_capture("gdoid-kek/gm-clear.pcap", 10, 0); }
-static void test_kek_ks(void **s) { (void)s; roundtrip_capture("gdoid-kek/ks-clear.pcap", 13, 3); }
-static void test_srtp_gm(void **s) { (void)s; roundtrip_capture("gdoid-srtp/gm-clear.pcap", 10, 0); }
-static void test_srtp_ks(void **s) { (void)s; roundtrip_capture("gdoid-srtp/ks-clear.pcap", 10, 0); }
+static void test_wire_round_trips_reference_pull_member_capture(void **s) { (void)s; roundtrip_capture("gdoid-pull/gm-clear.pcap", 10, 0); }
+static void test_wire_round_trips_reference_pull_key_server_capture(void **s) { (void)s; roundtrip_capture("gdoid-pull/ks-clear.pcap", 10, 0); }
+static void test_wire_round_trips_reference_kek_member_capture(void **s) { (void)s; roundtrip_capture("gdoid-kek/gm-clear.pcap", 10, 0); }
+static void test_wire_round_trips_reference_kek_key_server_capture(void **s) { (void)s; roundtrip_capture("gdoid-kek/ks-clear.pcap", 13, 3); }
+static void test_wire_round_trips_reference_srtp_member_capture(void **s) { (void)s; roundtrip_capture("gdoid-srtp/gm-clear.pcap", 10, 0); }
+static void test_wire_round_trips_reference_srtp_key_server_capture(void **s) { (void)s; roundtrip_capture("gdoid-srtp/ks-clear.pcap", 10, 0); }
 
 static struct gdoi_msg *load_frame(const char *rel, size_t index, struct udp_capture *cap)
 {
@@ -80,7 +80,7 @@ static struct gdoi_msg *load_frame(const char *rel, size_t index, struct udp_cap
 }
 
 /* The reference's SA KEK has 6 trailer octets; its KD carries KEK, rekey key and TEK. */
-static void test_kek_message2_and_4(void **s)
+static void test_wire_reads_reference_sa_kek_trailer_and_kd(void **s)
 {
 	(void)s;
 	struct udp_capture cap;
@@ -138,7 +138,7 @@ static void test_kek_message2_and_4(void **s)
 }
 
 /* The reference's Protocol-ID 128 SRTP TEK and its 30-octet key packet. */
-static void test_ref_srtp_tek(void **s)
+static void test_wire_reads_reference_protocol_128_srtp_tek(void **s)
 {
 	(void)s;
 	struct udp_capture cap;
@@ -169,7 +169,7 @@ static void test_ref_srtp_tek(void **s)
 }
 
 /* MM5 of the reference: ID, HASH and the INITIAL-CONTACT notify it always adds. */
-static void test_mm5_initial_contact(void **s)
+static void test_wire_reads_reference_mm5_initial_contact(void **s)
 {
 	(void)s;
 	struct udp_capture cap;
@@ -188,7 +188,7 @@ static void test_mm5_initial_contact(void **s)
 }
 
 /* gdoi-wire.md §9.1: the big-endian sample's PULL message payload bytes. */
-static void test_digest_msg1_payloads(void **s)
+static void test_wire_reads_digest_9_1_msg1_payloads(void **s)
 {
 	(void)s;
 	/* header (E clear, so no padding) + HASH(1) + "msg1 payloads after HASH" */
@@ -214,7 +214,7 @@ static void test_digest_msg1_payloads(void **s)
 	free(b);
 }
 
-static void test_digest_kd(void **s)
+static void test_wire_reads_digest_9_1_msg4_kd(void **s)
 {
 	(void)s;
 	/* msg4 KD of §9.1: two ESP TEK key packets, 3DES (24) + HMAC-SHA1 (20) keys. */
@@ -242,17 +242,17 @@ static void test_digest_kd(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pull_gm),
-		cmocka_unit_test(test_pull_ks),
-		cmocka_unit_test(test_kek_gm),
-		cmocka_unit_test(test_kek_ks),
-		cmocka_unit_test(test_srtp_gm),
-		cmocka_unit_test(test_srtp_ks),
-		cmocka_unit_test(test_kek_message2_and_4),
-		cmocka_unit_test(test_ref_srtp_tek),
-		cmocka_unit_test(test_mm5_initial_contact),
-		cmocka_unit_test(test_digest_msg1_payloads),
-		cmocka_unit_test(test_digest_kd),
+		cmocka_unit_test(test_wire_round_trips_reference_pull_member_capture),
+		cmocka_unit_test(test_wire_round_trips_reference_pull_key_server_capture),
+		cmocka_unit_test(test_wire_round_trips_reference_kek_member_capture),
+		cmocka_unit_test(test_wire_round_trips_reference_kek_key_server_capture),
+		cmocka_unit_test(test_wire_round_trips_reference_srtp_member_capture),
+		cmocka_unit_test(test_wire_round_trips_reference_srtp_key_server_capture),
+		cmocka_unit_test(test_wire_reads_reference_sa_kek_trailer_and_kd),
+		cmocka_unit_test(test_wire_reads_reference_protocol_128_srtp_tek),
+		cmocka_unit_test(test_wire_reads_reference_mm5_initial_contact),
+		cmocka_unit_test(test_wire_reads_digest_9_1_msg1_payloads),
+		cmocka_unit_test(test_wire_reads_digest_9_1_msg4_kd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
