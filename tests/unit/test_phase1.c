@@ -114,7 +114,7 @@ static void assert_same_keys(const struct run *run)
 	assert_memory_equal(iv1, iv2, gdoi_cipher_block_len(a->cipher));
 }
 
-static void test_psk_every_suite(void **s)
+static void test_phase1_psk_agrees_keys_in_every_suite(void **s)
 {
 	(void)s;
 	static const struct gdoi_p1_suite suites[] = {
@@ -146,7 +146,7 @@ static void test_psk_every_suite(void **s)
 }
 
 /* The default offer, first choice wins: AES-256, SHA-256, group 19. */
-static void test_default_offer(void **s)
+static void test_phase1_default_offer_picks_aes256_sha256_group19(void **s)
 {
 	(void)s;
 	struct gdoi_p1_suite su[4];
@@ -165,7 +165,7 @@ static void test_default_offer(void **s)
 	run_free(&run);
 }
 
-static void test_wrong_psk(void **s)
+static void test_phase1_refuses_wrong_psk_with_authentication_failed(void **s)
 {
 	(void)s;
 	struct gdoi_p1_suite su[2];
@@ -187,7 +187,7 @@ static void test_wrong_psk(void **s)
 	run_free(&run);
 }
 
-static void test_no_proposal(void **s)
+static void test_phase1_refuses_legacy_suite_not_switched_on(void **s)
 {
 	(void)s;
 	struct gdoi_p1_suite modern[2], legacy = { GDOI_IKE_ENC_3DES, 0, GDOI_IKE_HASH_SHA1, 2,
@@ -207,7 +207,7 @@ static void test_no_proposal(void **s)
 }
 
 /* A longer lifetime than ours is refused; a shorter one is accepted. */
-static void test_lifetime_negotiation(void **s)
+static void test_phase1_refuses_longer_lifetime_takes_shorter(void **s)
 {
 	(void)s;
 	struct gdoi_p1_suite mine = { GDOI_IKE_ENC_AES, 128, GDOI_IKE_HASH_SHA256, 19, GDOI_IKE_AUTH_PSK, 3600 };
@@ -229,7 +229,7 @@ static void test_lifetime_negotiation(void **s)
 }
 
 /* A key bound to an identity only (no address): the responder finds it by trying. */
-static void test_psk_by_identity(void **s)
+static void test_phase1_finds_psk_by_identity_alone(void **s)
 {
 	(void)s;
 	struct gdoi_p1_suite su[2];
@@ -265,7 +265,7 @@ static bool deny_all(void *ctx, const struct gdoi_id *id, const struct gdoi_addr
 	return false;
 }
 
-static void test_peer_not_authorized(void **s)
+static void test_phase1_refuses_peer_not_authorized(void **s)
 {
 	(void)s;
 	struct gdoi_p1_suite su[2];
@@ -371,12 +371,12 @@ static void sig_roundtrip(const char *kind, uint16_t auth)
 	pki_free(&p);
 }
 
-static void test_rsa_signatures(void **s) { (void)s; sig_roundtrip("rsa2048", GDOI_IKE_AUTH_RSA_SIG); }
-static void test_ecdsa256(void **s) { (void)s; sig_roundtrip("p256", GDOI_IKE_AUTH_ECDSA_256); }
-static void test_ecdsa384(void **s) { (void)s; sig_roundtrip("p384", GDOI_IKE_AUTH_ECDSA_384); }
-static void test_ecdsa521(void **s) { (void)s; sig_roundtrip("p521", GDOI_IKE_AUTH_ECDSA_521); }
+static void test_phase1_rsa_signatures_establish_sa(void **s) { (void)s; sig_roundtrip("rsa2048", GDOI_IKE_AUTH_RSA_SIG); }
+static void test_phase1_ecdsa_p256_signatures_establish_sa(void **s) { (void)s; sig_roundtrip("p256", GDOI_IKE_AUTH_ECDSA_256); }
+static void test_phase1_ecdsa_p384_signatures_establish_sa(void **s) { (void)s; sig_roundtrip("p384", GDOI_IKE_AUTH_ECDSA_384); }
+static void test_phase1_ecdsa_p521_signatures_establish_sa(void **s) { (void)s; sig_roundtrip("p521", GDOI_IKE_AUTH_ECDSA_521); }
 
-static void test_wrong_certificate(void **s)
+static void test_phase1_refuses_certificate_of_another_ca(void **s)
 {
 	(void)s;
 	struct pki p, other;
@@ -460,7 +460,7 @@ static void stepper_free(struct stepper *st)
 	gdoi_p1_responder_free(st->resp);
 }
 
-static void test_replays_and_truncations(void **s)
+static void test_phase1_answers_replays_alike_drops_truncations(void **s)
 {
 	(void)s;
 	struct stepper st;
@@ -536,7 +536,7 @@ static void test_replays_and_truncations(void **s)
 
 /* An offer altered in transit (a transform the responder did not pick) is caught
  * by HASH_I, which covers the whole SA payload the initiator sent. */
-static void test_tampered_offer(void **s)
+static void test_phase1_refuses_offer_altered_in_transit(void **s)
 {
 	(void)s;
 	struct stepper st;
@@ -560,7 +560,7 @@ static void test_tampered_offer(void **s)
 	stepper_free(&st);
 }
 
-static void test_mm1_flood_keeps_no_state(void **s)
+static void test_phase1_keeps_no_state_under_mm1_flood(void **s)
 {
 	(void)s;
 	struct stepper st;
@@ -592,7 +592,7 @@ static void test_mm1_flood_keeps_no_state(void **s)
 	stepper_free(&st);
 }
 
-static void test_retransmission_and_timeout(void **s)
+static void test_phase1_retransmits_mm1_then_times_out(void **s)
 {
 	(void)s;
 	struct stepper st;
@@ -615,7 +615,7 @@ static void test_retransmission_and_timeout(void **s)
 	stepper_free(&st);
 }
 
-static void test_lifetimes(void **s)
+static void test_phase1_rekeys_before_and_drops_sa_at_lifetime(void **s)
 {
 	(void)s;
 	struct gdoi_p1_suite su = { GDOI_IKE_ENC_AES, 128, GDOI_IKE_HASH_SHA256, 19, GDOI_IKE_AUTH_PSK, 100 };
@@ -643,7 +643,7 @@ static void test_lifetimes(void **s)
 	run_free(&run);
 }
 
-static void test_informational(void **s)
+static void test_phase1_informational_reaches_peer_tampered_dropped(void **s)
 {
 	(void)s;
 	struct gdoi_p1_suite su[2];
@@ -685,7 +685,7 @@ static void test_informational(void **s)
 }
 
 /* RFC 6989: a KE that is no point on the curve is refused, and no SA comes of it. */
-static void test_invalid_ke(void **s)
+static void test_phase1_refuses_ke_off_the_curve(void **s)
 {
 	(void)s;
 	struct stepper st;
@@ -708,7 +708,7 @@ static void test_invalid_ke(void **s)
 }
 
 /* A member that comes back with INITIAL-CONTACT replaces its older SA. */
-static void test_initial_contact(void **s)
+static void test_phase1_initial_contact_replaces_older_sa(void **s)
 {
 	(void)s;
 	struct gdoi_p1_suite su[2];
@@ -745,7 +745,7 @@ static void test_initial_contact(void **s)
 }
 
 /* Arbitrary bytes at every state never crash or establish. */
-static void test_garbage_at_every_state(void **s)
+static void test_phase1_never_establishes_on_garbage_at_any_state(void **s)
 {
 	(void)s;
 	struct stepper st;
@@ -786,27 +786,27 @@ static void test_garbage_at_every_state(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_psk_every_suite),
-		cmocka_unit_test(test_default_offer),
-		cmocka_unit_test(test_wrong_psk),
-		cmocka_unit_test(test_no_proposal),
-		cmocka_unit_test(test_lifetime_negotiation),
-		cmocka_unit_test(test_psk_by_identity),
-		cmocka_unit_test(test_peer_not_authorized),
-		cmocka_unit_test(test_rsa_signatures),
-		cmocka_unit_test(test_ecdsa256),
-		cmocka_unit_test(test_ecdsa384),
-		cmocka_unit_test(test_ecdsa521),
-		cmocka_unit_test(test_wrong_certificate),
-		cmocka_unit_test(test_replays_and_truncations),
-		cmocka_unit_test(test_tampered_offer),
-		cmocka_unit_test(test_mm1_flood_keeps_no_state),
-		cmocka_unit_test(test_retransmission_and_timeout),
-		cmocka_unit_test(test_lifetimes),
-		cmocka_unit_test(test_informational),
-		cmocka_unit_test(test_initial_contact),
-		cmocka_unit_test(test_invalid_ke),
-		cmocka_unit_test(test_garbage_at_every_state),
+		cmocka_unit_test(test_phase1_psk_agrees_keys_in_every_suite),
+		cmocka_unit_test(test_phase1_default_offer_picks_aes256_sha256_group19),
+		cmocka_unit_test(test_phase1_refuses_wrong_psk_with_authentication_failed),
+		cmocka_unit_test(test_phase1_refuses_legacy_suite_not_switched_on),
+		cmocka_unit_test(test_phase1_refuses_longer_lifetime_takes_shorter),
+		cmocka_unit_test(test_phase1_finds_psk_by_identity_alone),
+		cmocka_unit_test(test_phase1_refuses_peer_not_authorized),
+		cmocka_unit_test(test_phase1_rsa_signatures_establish_sa),
+		cmocka_unit_test(test_phase1_ecdsa_p256_signatures_establish_sa),
+		cmocka_unit_test(test_phase1_ecdsa_p384_signatures_establish_sa),
+		cmocka_unit_test(test_phase1_ecdsa_p521_signatures_establish_sa),
+		cmocka_unit_test(test_phase1_refuses_certificate_of_another_ca),
+		cmocka_unit_test(test_phase1_answers_replays_alike_drops_truncations),
+		cmocka_unit_test(test_phase1_refuses_offer_altered_in_transit),
+		cmocka_unit_test(test_phase1_keeps_no_state_under_mm1_flood),
+		cmocka_unit_test(test_phase1_retransmits_mm1_then_times_out),
+		cmocka_unit_test(test_phase1_rekeys_before_and_drops_sa_at_lifetime),
+		cmocka_unit_test(test_phase1_informational_reaches_peer_tampered_dropped),
+		cmocka_unit_test(test_phase1_initial_contact_replaces_older_sa),
+		cmocka_unit_test(test_phase1_refuses_ke_off_the_curve),
+		cmocka_unit_test(test_phase1_never_establishes_on_garbage_at_any_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

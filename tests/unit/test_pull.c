@@ -247,7 +247,7 @@ static void register_and_check(unsigned sids)
 	reg_free(&r);
 }
 
-static void test_srtp_every_profile(void **s)
+static void test_pull_installs_every_srtp_profile_with_kek(void **s)
 {
 	(void)s;
 	static const uint16_t profiles[] = { 1, 2, 5, 6, 7, 8 };
@@ -262,7 +262,7 @@ static void test_srtp_every_profile(void **s)
 	register_and_check(0);
 }
 
-static void test_srtp_without_kek(void **s)
+static void test_pull_installs_srtp_without_kek(void **s)
 {
 	(void)s;
 	add_srtp(GDOI_SRTP_AES128_CM_SHA1_80, 0xabc);
@@ -271,7 +271,7 @@ static void test_srtp_without_kek(void **s)
 	register_and_check(0);
 }
 
-static void test_esp_and_ah(void **s)
+static void test_pull_installs_esp_and_ah_teks(void **s)
 {
 	(void)s;
 	add_ipsec(GDOI_TEK_ESP, 12, 128, 5, 0x1001);	/* AES-CBC-128 + HMAC-SHA2-256 */
@@ -288,7 +288,7 @@ static void test_esp_and_ah(void **s)
 }
 
 /* Two registrations for two groups interleaved under one Phase 1 SA. */
-static void test_concurrent_exchanges(void **s)
+static void test_pull_runs_two_exchanges_under_one_phase1_sa(void **s)
 {
 	(void)s;
 	add_srtp(GDOI_SRTP_AES128_CM_SHA1_80, 0x55);
@@ -391,7 +391,7 @@ static uint8_t *ks_msg4(struct reg *r, const struct gdoi_policy *pol, bool break
 	return m;
 }
 
-static void test_bad_hash_each_message(void **s)
+static void test_pull_drops_bad_hash_in_each_message(void **s)
 {
 	(void)s;
 	add_srtp(GDOI_SRTP_AES128_CM_SHA1_80, 0x77);
@@ -461,7 +461,7 @@ static void test_bad_hash_each_message(void **s)
 	reg_free(&r);
 }
 
-static void test_nonce_bounds(void **s)
+static void test_pull_refuses_nonces_outside_8_to_128_octets(void **s)
 {
 	(void)s;
 	add_srtp(GDOI_SRTP_AES128_CM_SHA1_80, 0x78);
@@ -534,7 +534,7 @@ static void refused_with(uint16_t notify)
 	reg_free(&r);
 }
 
-static void test_unknown_group_and_identity(void **s)
+static void test_pull_refuses_unknown_group_or_identity_with_notify(void **s)
 {
 	(void)s;
 	add_srtp(GDOI_SRTP_AES128_CM_SHA1_80, 0x79);
@@ -564,7 +564,7 @@ static void test_unknown_group_and_identity(void **s)
 }
 
 /* An SA the member does not understand: Delete of the Phase 1 SA, nothing installed. */
-static void test_unknown_attribute_tears_down(void **s)
+static void test_member_deletes_phase1_sa_on_unknown_attribute(void **s)
 {
 	(void)s;
 	add_srtp(GDOI_SRTP_AES128_CM_SHA1_80, 0x7a);
@@ -602,7 +602,7 @@ static void test_unknown_attribute_tears_down(void **s)
 	reg_free(&r);
 }
 
-static void test_kd_missing_a_key(void **s)
+static void test_member_refuses_kd_missing_a_tek_key(void **s)
 {
 	(void)s;
 	add_srtp(GDOI_SRTP_AES128_CM_SHA1_80, 0x7b);
@@ -631,7 +631,7 @@ static void test_kd_missing_a_key(void **s)
 	reg_free(&r);
 }
 
-static void test_replays_and_strangers(void **s)
+static void test_pull_answers_replays_from_cache_drops_strangers(void **s)
 {
 	(void)s;
 	add_srtp(GDOI_SRTP_AES128_CM_SHA1_80, 0x7d);
@@ -735,16 +735,16 @@ static int reset(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_srtp_every_profile, reset),
-		cmocka_unit_test_setup(test_srtp_without_kek, reset),
-		cmocka_unit_test_setup(test_esp_and_ah, reset),
-		cmocka_unit_test_setup(test_concurrent_exchanges, reset),
-		cmocka_unit_test_setup(test_bad_hash_each_message, reset),
-		cmocka_unit_test_setup(test_nonce_bounds, reset),
-		cmocka_unit_test_setup(test_unknown_group_and_identity, reset),
-		cmocka_unit_test_setup(test_unknown_attribute_tears_down, reset),
-		cmocka_unit_test_setup(test_kd_missing_a_key, reset),
-		cmocka_unit_test_setup(test_replays_and_strangers, reset),
+		cmocka_unit_test_setup(test_pull_installs_every_srtp_profile_with_kek, reset),
+		cmocka_unit_test_setup(test_pull_installs_srtp_without_kek, reset),
+		cmocka_unit_test_setup(test_pull_installs_esp_and_ah_teks, reset),
+		cmocka_unit_test_setup(test_pull_runs_two_exchanges_under_one_phase1_sa, reset),
+		cmocka_unit_test_setup(test_pull_drops_bad_hash_in_each_message, reset),
+		cmocka_unit_test_setup(test_pull_refuses_nonces_outside_8_to_128_octets, reset),
+		cmocka_unit_test_setup(test_pull_refuses_unknown_group_or_identity_with_notify, reset),
+		cmocka_unit_test_setup(test_member_deletes_phase1_sa_on_unknown_attribute, reset),
+		cmocka_unit_test_setup(test_member_refuses_kd_missing_a_tek_key, reset),
+		cmocka_unit_test_setup(test_pull_answers_replays_from_cache_drops_strangers, reset),
 		cmocka_unit_test_setup(test_member_retransmits, reset),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
