@@ -114,7 +114,7 @@ static int teardown(void **state)
 
 /* --- keys ---------------------------------------------------------------------- */
 
-static void test_load_keys(void **state)
+static void test_key_load_takes_pem_and_der_refuses_garbage_and_weak_keys(void **state)
 {
 	struct gdoi_key *k = NULL, *pub = NULL;
 	(void)state;
@@ -188,7 +188,7 @@ static void test_load_keys(void **state)
 	}
 }
 
-static void test_spki_round_trip(void **state)
+static void test_key_spki_round_trips_every_key_type(void **state)
 {
 	EVP_PKEY *all[] = { rsa, p256, p384, p521 };
 	(void)state;
@@ -223,7 +223,7 @@ static void test_spki_round_trip(void **state)
 
 /* --- IKEv1 ---------------------------------------------------------------------- */
 
-static void test_ike_rsa_sign_verify(void **state)
+static void test_ike_rsa_signature_recovers_hash_refuses_tampering(void **state)
 {
 	struct gdoi_key *k = load_priv(rsa), *pub = load_pub(rsa);
 	uint8_t hash[20], sig[GDOI_SIG_MAX_LEN], rec[256];
@@ -267,7 +267,7 @@ static void test_ike_rsa_sign_verify(void **state)
 }
 
 /* RFC 4754: ECDSA with SHA-x over HASH_x, r | s on the wire. */
-static void test_ike_ecdsa_sign_verify(void **state)
+static void test_ike_ecdsa_signature_is_rfc4754_r_and_s(void **state)
 {
 	static const struct { EVP_PKEY **k; uint16_t method; const char *md; size_t clen; } v[] = {
 		{ &p256, 9, "SHA256", 32 }, { &p384, 10, "SHA384", 48 }, { &p521, 11, "SHA512", 66 },
@@ -325,7 +325,7 @@ static void test_ike_ecdsa_sign_verify(void **state)
 
 /* --- GROUPKEY-PUSH ---------------------------------------------------------------- */
 
-static void test_rekey_rsa_digestinfo_and_raw(void **state)
+static void test_rekey_rsa_verifies_digestinfo_and_raw_hash_forms(void **state)
 {
 	struct gdoi_key *k = load_priv(rsa), *pub = load_pub(rsa);
 	uint8_t hdr[28], body[100], sig[GDOI_SIG_MAX_LEN], raw[256], d[32];
@@ -387,7 +387,7 @@ static void test_rekey_rsa_digestinfo_and_raw(void **state)
 	gdoi_key_free(pub);
 }
 
-static void test_rekey_ecdsa(void **state)
+static void test_rekey_ecdsa_implies_curve_hash(void **state)
 {
 	struct gdoi_key *k = load_priv(p256), *pub = load_pub(p256), *k384 = load_priv(p384);
 	uint8_t msg[77], sig[GDOI_SIG_MAX_LEN];
@@ -424,7 +424,7 @@ static void test_rekey_ecdsa(void **state)
  * decrypted PUSH whose SIG payload follows those bytes. The public key is the
  * SIG_ALGORITHM_KEY (DER SubjectPublicKeyInfo) in PULL message 4's KD.
  */
-static void test_reference_rekey_signatures(void **state)
+static void test_rekey_verifies_reference_gcks_signatures(void **state)
 {
 	static const uint8_t spki_rsa_prefix[] = {	/* SEQUENCE { SEQUENCE { rsaEncryption NULL } */
 		0x30, 0x82, 0x01, 0x22, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
@@ -546,7 +546,7 @@ static struct blob cert_pem(X509 *x)
 	return bio_take(b);
 }
 
-static void test_cert_chain(void **state)
+static void test_cert_chain_verifies_to_own_ca_at_callers_clock(void **state)
 {
 	(void)state;
 	EVP_PKEY *ca_key = certgen_key("p256");
@@ -682,14 +682,14 @@ static void test_cert_chain(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_load_keys),
-		cmocka_unit_test(test_spki_round_trip),
-		cmocka_unit_test(test_ike_rsa_sign_verify),
-		cmocka_unit_test(test_ike_ecdsa_sign_verify),
-		cmocka_unit_test(test_rekey_rsa_digestinfo_and_raw),
-		cmocka_unit_test(test_rekey_ecdsa),
-		cmocka_unit_test(test_reference_rekey_signatures),
-		cmocka_unit_test(test_cert_chain),
+		cmocka_unit_test(test_key_load_takes_pem_and_der_refuses_garbage_and_weak_keys),
+		cmocka_unit_test(test_key_spki_round_trips_every_key_type),
+		cmocka_unit_test(test_ike_rsa_signature_recovers_hash_refuses_tampering),
+		cmocka_unit_test(test_ike_ecdsa_signature_is_rfc4754_r_and_s),
+		cmocka_unit_test(test_rekey_rsa_verifies_digestinfo_and_raw_hash_forms),
+		cmocka_unit_test(test_rekey_ecdsa_implies_curve_hash),
+		cmocka_unit_test(test_rekey_verifies_reference_gcks_signatures),
+		cmocka_unit_test(test_cert_chain_verifies_to_own_ca_at_callers_clock),
 	};
 	return cmocka_run_group_tests_name("sign", tests, setup, teardown);
 }

@@ -131,7 +131,7 @@ static uint8_t *make(const struct mutation *mu, size_t *len)
 	return b;
 }
 
-static void test_bases_are_valid(void **s)
+static void test_wire_parses_base_messages_in_canonical_form(void **s)
 {
 	(void)s;
 	for (size_t i = 0; i < 4; i++) {
@@ -152,7 +152,7 @@ static void test_bases_are_valid(void **s)
 	}
 }
 
-static void test_malformed_table(void **s)
+static void test_wire_refuses_each_mutation_naming_payload_and_offset(void **s)
 {
 	(void)s;
 	size_t bad = 0;
@@ -180,7 +180,7 @@ static void test_malformed_table(void **s)
 }
 
 /* Every prefix of every valid base is rejected cleanly (no crash, no leak). */
-static void test_every_truncation(void **s)
+static void test_wire_refuses_every_truncation_cleanly(void **s)
 {
 	(void)s;
 	for (size_t i = 0; i < 4; i++) {
@@ -204,9 +204,9 @@ static void test_every_truncation(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bases_are_valid),
-		cmocka_unit_test(test_malformed_table),
-		cmocka_unit_test(test_every_truncation),
+		cmocka_unit_test(test_wire_parses_base_messages_in_canonical_form),
+		cmocka_unit_test(test_wire_refuses_each_mutation_naming_payload_and_offset),
+		cmocka_unit_test(test_wire_refuses_every_truncation_cleanly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,7 +59,7 @@ static void assert_span(gdoi_bytes a, const void *p, size_t n)
 	assert_memory_equal(a.ptr, p, n);
 }
 
-static void test_phase1_payloads(void **s)
+static void test_wire_round_trips_phase1_payloads(void **s)
 {
 	(void)s;
 	struct gdoi_attr a1[] = {
@@ -115,7 +115,7 @@ static void test_phase1_payloads(void **s)
 	gdoi_writer_free(&w);
 }
 
-static void test_pull_payloads(void **s)
+static void test_wire_round_trips_pull_payloads(void **s)
 {
 	(void)s;
 	static const uint8_t group[4] = { 0, 0, 0x04, 0xd2 };
@@ -140,7 +140,7 @@ static void test_pull_payloads(void **s)
 	gdoi_writer_free(&w);
 }
 
-static void test_gdoi_sa_every_tek(void **s)
+static void test_wire_round_trips_gdoi_sa_with_every_tek(void **s)
 {
 	(void)s;
 	struct gdoi_attr kek_attrs[] = {
@@ -241,7 +241,7 @@ static void test_gdoi_sa_every_tek(void **s)
 /* IPv6 selectors (RFC 2407 §4.6.2.1: ID_IPV6_ADDR 5, ID_IPV6_ADDR_SUBNET 6) in an SA KEK
  * (the ff3e:: SSM rekey group) and an SRTP TEK (senders ::/0, media group
  * [ff0e::1234]:5004): every octet of both as docs/srtp-tek.md and RFC 6407 §5.3 draw them. */
-static void test_ipv6_selectors(void **s)
+static void test_wire_encodes_ipv6_selectors_octet_for_octet(void **s)
 {
 	(void)s;
 	static const uint8_t ks6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
@@ -295,7 +295,7 @@ static void test_ipv6_selectors(void **s)
 	gdoi_writer_free(&w);
 }
 
-static void test_kd_every_packet(void **s)
+static void test_wire_round_trips_kd_with_every_packet_type(void **s)
 {
 	(void)s;
 	static const uint8_t key30[30] = { 7 };
@@ -335,7 +335,7 @@ static void test_kd_every_packet(void **s)
 	gdoi_writer_free(&w);
 }
 
-static void test_push_shape(void **s)
+static void test_wire_round_trips_push_payload_sequence(void **s)
 {
 	(void)s;
 	static const uint8_t spis[8] = { 0, 0, 0, 1, 0, 0, 0, 2 };
@@ -367,7 +367,7 @@ static void test_push_shape(void **s)
 }
 
 /* Builders refuse what cannot be encoded instead of writing a wrong length. */
-static void test_build_refusals(void **s)
+static void test_wire_build_refuses_what_cannot_be_encoded(void **s)
 {
 	(void)s;
 	struct gdoi_hdr h = { .exchange = GDOI_EXCH_PULL };
@@ -395,13 +395,13 @@ static void test_build_refusals(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_phase1_payloads),
-		cmocka_unit_test(test_pull_payloads),
-		cmocka_unit_test(test_gdoi_sa_every_tek),
-		cmocka_unit_test(test_ipv6_selectors),
-		cmocka_unit_test(test_kd_every_packet),
-		cmocka_unit_test(test_push_shape),
-		cmocka_unit_test(test_build_refusals),
+		cmocka_unit_test(test_wire_round_trips_phase1_payloads),
+		cmocka_unit_test(test_wire_round_trips_pull_payloads),
+		cmocka_unit_test(test_wire_round_trips_gdoi_sa_with_every_tek),
+		cmocka_unit_test(test_wire_encodes_ipv6_selectors_octet_for_octet),
+		cmocka_unit_test(test_wire_round_trips_kd_with_every_packet_type),
+		cmocka_unit_test(test_wire_round_trips_push_payload_sequence),
+		cmocka_unit_test(test_wire_build_refuses_what_cannot_be_encoded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
