@@ -8,9 +8,9 @@ set -u
 hdr=$top/srtp-bridge/gdoisrtp.h
 ver=$(sed -n 's/^#define GDOISRTP_VERSION "\(.*\)"/\1/p' "$hdr")
 so=$B/lib/libgdoisrtp.so.$ver
-check "libgdoisrtp.so.$ver built" test -f "$so" -a ! -L "$so"
-check "libgdoisrtp.so.0 -> libgdoisrtp.so.$ver" test "$(readlink "$B/lib/libgdoisrtp.so.0")" = "libgdoisrtp.so.$ver"
-check "libgdoisrtp.so -> libgdoisrtp.so.0" test "$(readlink "$B/lib/libgdoisrtp.so")" = libgdoisrtp.so.0
+check "the build makes libgdoisrtp.so.$ver as a regular file" test -f "$so" -a ! -L "$so"
+check "libgdoisrtp.so.0 links to libgdoisrtp.so.$ver" test "$(readlink "$B/lib/libgdoisrtp.so.0")" = "libgdoisrtp.so.$ver"
+check "libgdoisrtp.so links to libgdoisrtp.so.0" test "$(readlink "$B/lib/libgdoisrtp.so")" = libgdoisrtp.so.0
 check "its soname is libgdoisrtp.so.0" grep -q 'SONAME.*\[libgdoisrtp\.so\.0\]' <(readelf -d "$so")
 # declared: every gdoisrtp_NAME( in the header outside comments (the callback
 # typedef (*gdoisrtp_snapshot_cb)( is no function)
@@ -33,7 +33,7 @@ if make -s -C "$top" BUILD="$B" SAN="${GDOI_SAN:-1}" DESTDIR="$tmp/root" PREFIX=
 		-a "$(readlink "$lib/libgdoisrtp.so")" = libgdoisrtp.so.0
 	check "installed gdoisrtp.pc says prefix=/opt/gdoi-test" \
 		grep -qx 'prefix=/opt/gdoi-test' "$lib/pkgconfig/gdoisrtp.pc"
-	check "pkg-config reads it" test "$(PKG_CONFIG_PATH=$lib/pkgconfig pkg-config --modversion gdoisrtp)" = "$ver"
+	check "pkg-config reads the installed version from gdoisrtp.pc" test "$(PKG_CONFIG_PATH=$lib/pkgconfig pkg-config --modversion gdoisrtp)" = "$ver"
 else
 	notok "make install DESTDIR=... PREFIX=/opt/gdoi-test"
 	sed 's/^/# /' "$tmp/install.log" | tail -5

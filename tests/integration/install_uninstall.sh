@@ -37,7 +37,7 @@ for u in gdoi-ks gdoi-sidecar; do
 done
 check "no unit under share/doc" [ -z "$(find "$root$P/share/doc" -name '*.service*')" ]
 check "bash completion for gdoictl installed" [ -f "$root$P/share/bash-completion/completions/gdoictl" ]
-check "LICENSE installed" cmp -s "$top/LICENSE" "$root$P/share/doc/gdoi-srtp/LICENSE"
+check "install puts LICENSE under share/doc/gdoi-srtp" cmp -s "$top/LICENSE" "$root$P/share/doc/gdoi-srtp/LICENSE"
 
 if mk uninstall >"$tmp/uninstall.log" 2>&1; then ok "make uninstall"; else
 	notok "make uninstall: $(tail -3 "$tmp/uninstall.log" | tr '\n' ' ')"; fi

@@ -37,13 +37,13 @@ CONF
 ctl() { "$CTL" --socket "$tmp/admin.sock" "$@"; }
 probe() { "$PROBE" --server "$S" --timeout 10 "$@"; }
 
-check "gdoi-ks starts" ks_start "$conf" "$log"
+check "gdoi-ks starts on the test configuration" ks_start "$conf" "$log"
 # alice stays registered for the whole test and prints every push
 probe --id fqdn:alice.example --psk alice-secret --group 1234 --ssrcs 1 --pushes 100000 --push-timeout 600 \
 	>"$tmp/alice.out" 2>"$tmp/alice.err" &
 alice=$!
 for _ in $(seq 1 100); do [ -s "$tmp/alice.out" ] && break; sleep 0.05; done
-check "alice registered" test -s "$tmp/alice.out"
+check "alice registers and prints her first policy" test -s "$tmp/alice.out"
 kek0=$(jget "$(head -1 "$tmp/alice.out")" 'd["kek_spi"]')
 
 max_seen() { python3 -c 'import json,sys; print(max([0]+[json.loads(l)["seq"] for l in open(sys.argv[1]) if "\"event\":\"push\"" in l]))' "$tmp/alice.out"; }

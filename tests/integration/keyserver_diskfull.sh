@@ -69,7 +69,7 @@ wait "$bob"
 check "  and receives the next rekey" grep -q '"event":"push"' "$tmp/bob.out"
 check "space back: the sender registers with an SSRC" \
 	test "$(jget "$(probe --id fqdn:alice.example --psk alice-secret --group 1234 --ssrcs 1 2>/dev/null || echo null)" 'len(d["ssrcs"]) if d else 0')" = 1
-check "clean SIGTERM" ks_stop
+check "gdoi-ks exits cleanly on SIGTERM" ks_stop
 umount "$tmp/state"
 echo "1..$tap_n"
 [ "$tap_fail" = 0 ]
