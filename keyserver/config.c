@@ -5,6 +5,7 @@
  * whole file was read (a member naming an unknown group) still name a line.
  */
 #include "keyserver/config.h"
+#include "keyserver/config_int.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -25,31 +26,6 @@
 #include "gdoi/crypto.h"
 #include "gdoi/numbers.h"
 
-struct parse {
-	struct ks_config *c;
-	FILE *f;
-	int line;
-	int section_line;	/* of the last [section] header */
-	bool header_seen;	/* a [section] line since the last key */
-	char err[400];
-	bool failed;
-	int err_line;
-	char section[128];
-	struct ks_group_cfg *group;	/* the section being read */
-	struct ks_member_cfg *member;
-	/* member "groups" values are resolved after the whole file is read */
-	struct { size_t member; int line; char value[400]; } *refs;
-	size_t nrefs, refs_cap;
-	size_t members_cap;
-	bool suites_set;
-	/* keys given in the section being read: a second one is an error, not last-wins */
-	struct { char key[24], as[24]; int line; } seen[32];
-	size_t nseen;
-	int server_line;	/* of the first [server] header */
-	int psk_line;		/* of the first psk or psk_hex */
-	char psk_key[8];
-	mode_t mode;		/* of the file, checked when it holds pre-shared keys */
-};
 
 static char *reader(char *str, int num, void *stream)
 {
@@ -66,8 +42,7 @@ static char *reader(char *str, int num, void *stream)
 	return r;
 }
 
-static int cfg_fail(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int cfg_fail(struct parse *p, const char *fmt, ...)
+int ks_cfg_fail(struct parse *p, const char *fmt, ...)
 {
 	if (p->failed)
 		return 0;	/* keep the first error */
@@ -117,16 +92,16 @@ static int parse_suites(struct parse *p, const char *v)
 			continue;
 		}
 		if (c->nsuites >= KS_MAX_SUITES)
-			return cfg_fail(p, "at most %d Phase 1 suites", KS_MAX_SUITES);
+			return ks_cfg_fail(p, "at most %d Phase 1 suites", KS_MAX_SUITES);
 		if (ks_parse_suite(tok, &c->suites[c->nsuites]))
-			return cfg_fail(p, "Phase 1 suite '%s': expected ENC-HASH-GROUP, e.g. aes256-sha256-ecp256 "
+			return ks_cfg_fail(p, "Phase 1 suite '%s': expected ENC-HASH-GROUP, e.g. aes256-sha256-ecp256 "
 				    "(aes128|aes192|aes256|3des, sha1|sha256|sha384|sha512, "
 				    "modp1024|modp1536|modp2048|modp3072|modp4096|ecp256|ecp384|ecp521), "
 				    "'default' or 'legacy'", tok);
 		c->nsuites++;
 	}
 	if (!c->nsuites)
-		return cfg_fail(p, "phase1: expected at least one suite");
+		return ks_cfg_fail(p, "phase1: expected at least one suite");
 	p->suites_set = true;
 	return 1;
 }
@@ -134,7 +109,7 @@ static int parse_suites(struct parse *p, const char *v)
 static int set_path(struct parse *p, char *dst, size_t cap, const char *v, const char *key)
 {
 	if (!*v || strlen(v) >= cap)
-		return cfg_fail(p, "%s: expected a path of 1..%zu characters", key, cap - 1);
+		return ks_cfg_fail(p, "%s: expected a path of 1..%zu characters", key, cap - 1);
 	snprintf(dst, cap, "%s", v);
 	return 1;
 }
@@ -148,12 +123,12 @@ static int set_file(struct parse *p, char *dst, size_t cap, const char *v, const
 		return 0;
 	int fd = open(v, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
-		return cfg_fail(p, "%s: cannot open %s: %s", key, v, strerror(errno));
+		return ks_cfg_fail(p, "%s: cannot open %s: %s", key, v, strerror(errno));
 	struct stat st;
 	int rc = fstat(fd, &st);
 	close(fd);
 	if (rc || !S_ISREG(st.st_mode))
-		return cfg_fail(p, "%s: %s is not a regular file", key, v);
+		return ks_cfg_fail(p, "%s: %s is not a regular file", key, v);
 	return 1;
 }
 
@@ -168,7 +143,7 @@ static bool key_repeated(struct parse *p, const char *k)
 		if (strcmp(p->seen[i].as, as))
 			continue;
 		bool other = strcmp(p->seen[i].key, k) != 0;
-		cfg_fail(p, "%s given twice (first at line %d%s%s)", k, p->seen[i].line,
+		ks_cfg_fail(p, "%s given twice (first at line %d%s%s)", k, p->seen[i].line,
 			 other ? ", as " : "", other ? p->seen[i].key : "");
 		return true;
 	}
@@ -190,27 +165,27 @@ static int parse_admin_allow(struct parse *p, const char *v)
 	uint32_t n;
 
 	if (strlen(v) >= sizeof(buf))
-		return cfg_fail(p, "admin_allow: longer than %zu characters", sizeof(buf) - 1);
+		return ks_cfg_fail(p, "admin_allow: longer than %zu characters", sizeof(buf) - 1);
 	snprintf(buf, sizeof(buf), "%s", v);
 	for (char *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
 		struct ks_admin_allow a = { .is_gid = !strncmp(tok, "gid:", 4) };
 		const char *name = tok + 4;
 		if (strncmp(tok, "uid:", 4) && !a.is_gid)
-			return cfg_fail(p, "admin_allow: expected uid:USER or gid:GROUP, got '%s'", tok);
+			return ks_cfg_fail(p, "admin_allow: expected uid:USER or gid:GROUP, got '%s'", tok);
 		if (c->nadmin_allow == KS_MAX_ADMIN_ALLOW)
-			return cfg_fail(p, "admin_allow: more than %d entries", KS_MAX_ADMIN_ALLOW);
+			return ks_cfg_fail(p, "admin_allow: more than %d entries", KS_MAX_ADMIN_ALLOW);
 		if (ks_parse_u32(name, 0, UINT32_MAX - 1, &n)) {
 			a.uid = (uid_t)n;
 			a.gid = (gid_t)n;
 		} else if (a.is_gid) {
 			struct group *gr = getgrnam(name);
 			if (!gr)
-				return cfg_fail(p, "admin_allow: no group '%s'", name);
+				return ks_cfg_fail(p, "admin_allow: no group '%s'", name);
 			a.gid = gr->gr_gid;
 		} else {
 			struct passwd *pw = getpwnam(name);
 			if (!pw)
-				return cfg_fail(p, "admin_allow: no user '%s'", name);
+				return ks_cfg_fail(p, "admin_allow: no user '%s'", name);
 			a.uid = pw->pw_uid;
 		}
 		c->admin_allow[c->nadmin_allow++] = a;
@@ -226,7 +201,7 @@ static int server_key(struct parse *p, const char *k, const char *v)
 	uint32_t u;
 	if (!strcmp(k, "listen")) {
 		if (ks_parse_inet(v, &c->listen, GDOI_PORT, false))
-			return cfg_fail(p, "listen: expected ADDR[:PORT] or [IPv6ADDR][:PORT], got '%s'", v);
+			return ks_cfg_fail(p, "listen: expected ADDR[:PORT] or [IPv6ADDR][:PORT], got '%s'", v);
 		return 1;
 	}
 	if (!strcmp(k, "state"))
@@ -237,7 +212,7 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		return parse_admin_allow(p, v);
 	if (!strcmp(k, "identity")) {
 		if (ks_parse_ident(v, &c->local_id))
-			return cfg_fail(p, "identity: expected TYPE:VALUE (ipv4, ipv6, fqdn, user, keyid)");
+			return ks_cfg_fail(p, "identity: expected TYPE:VALUE (ipv4, ipv6, fqdn, user, keyid)");
 		c->local_id_set = true;
 		return 1;
 	}
@@ -245,7 +220,7 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		return parse_suites(p, v);
 	if (!strcmp(k, "phase1_lifetime")) {
 		if (!ks_parse_u32(v, 60, 86400 * 7, &u))
-			return cfg_fail(p, "phase1_lifetime: expected seconds in 60..604800");
+			return ks_cfg_fail(p, "phase1_lifetime: expected seconds in 60..604800");
 		c->p1_lifetime = u;
 		return 1;
 	}
@@ -257,11 +232,11 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		return set_file(p, c->ca_file, sizeof(c->ca_file), v, k);
 	if (!strcmp(k, "metrics")) {
 		if (dm_metrics_listen_parse(v, &c->metrics))
-			return cfg_fail(p, "metrics: " DM_METRICS_LISTEN_EXPECTED ", got '%s'", v);
+			return ks_cfg_fail(p, "metrics: " DM_METRICS_LISTEN_EXPECTED ", got '%s'", v);
 		c->metrics_set = true;
 		return 1;
 	}
-	return cfg_fail(p, "unknown key '%s' in [server] (expected listen, state, admin_socket, admin_allow, identity, "
+	return ks_cfg_fail(p, "unknown key '%s' in [server] (expected listen, state, admin_socket, admin_allow, identity, "
 		    "phase1, phase1_lifetime, certificate, private_key, ca, metrics)", k);
 }
 
@@ -271,50 +246,50 @@ static int group_key(struct parse *p, const char *k, const char *v)
 	uint32_t u;
 	if (!strcmp(k, "id")) {
 		if (!ks_parse_u32(v, 1, UINT32_MAX, &u))
-			return cfg_fail(p, "id: expected a group id in 1..4294967295 (decimal or 0x hex)");
+			return ks_cfg_fail(p, "id: expected a group id in 1..4294967295 (decimal or 0x hex)");
 		g->id = u;
 		return 1;
 	}
 	if (!strcmp(k, "tek")) {
 		if (g->nteks >= GDOI_MAX_TEKS / 2)
-			return cfg_fail(p, "tek: at most %d TEKs per group (old and new must fit in %d)",
+			return ks_cfg_fail(p, "tek: at most %d TEKs per group (old and new must fit in %d)",
 				    GDOI_MAX_TEKS / 2, GDOI_MAX_TEKS);
 		if (ks_parse_profile(v, &g->profiles[g->nteks]))
-			return cfg_fail(p, "tek: expected an SRTP profile (AES128_CM_SHA1_80, AES128_CM_SHA1_32, "
+			return ks_cfg_fail(p, "tek: expected an SRTP profile (AES128_CM_SHA1_80, AES128_CM_SHA1_32, "
 				    "NULL_SHA1_80, NULL_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM) or esp:SUITE "
 				    "(esp:aes128-cbc-sha1, esp:aes256-cbc-sha256, esp:3des-cbc-sha1), got '%s'", v);
 		if (g->nteks && !ks_esp_suite(g->profiles[0]) != !ks_esp_suite(g->profiles[g->nteks]))
-			return cfg_fail(p, "tek: a group's TEKs are all SRTP or all ESP (line %d is %s)",
+			return ks_cfg_fail(p, "tek: a group's TEKs are all SRTP or all ESP (line %d is %s)",
 				    g->tek_lines[0], ks_profile_name(g->profiles[0]));
 		g->tek_lines[g->nteks++] = p->line;
 		return 1;
 	}
 	if (!strcmp(k, "destination")) {
 		if (ks_parse_inet(v, &g->dest, 0, true))
-			return cfg_fail(p, "destination: expected ADDR:PORT or [IPv6ADDR]:PORT of the media group");
+			return ks_cfg_fail(p, "destination: expected ADDR:PORT or [IPv6ADDR]:PORT of the media group");
 		return 1;
 	}
 	if (!strcmp(k, "tek_lifetime")) {
 		if (!ks_parse_u32(v, 10, 86400 * 30, &u))
-			return cfg_fail(p, "tek_lifetime: expected seconds in 10..2592000");
+			return ks_cfg_fail(p, "tek_lifetime: expected seconds in 10..2592000");
 		g->tek_lifetime = u;
 		return 1;
 	}
 	if (!strcmp(k, "rekey_margin")) {
 		if (!ks_parse_u32(v, 1, 86400 * 30, &u))
-			return cfg_fail(p, "rekey_margin: expected seconds in 1..2592000");
+			return ks_cfg_fail(p, "rekey_margin: expected seconds in 1..2592000");
 		g->rekey_margin = u;
 		return 1;
 	}
 	if (!strcmp(k, "replay_window")) {
 		if (!ks_parse_u32(v, 64, 32767, &u))
-			return cfg_fail(p, "replay_window: expected packets in 64..32767");
+			return ks_cfg_fail(p, "replay_window: expected packets in 64..32767");
 		g->replay_window = (uint16_t)u;
 		return 1;
 	}
 	if (!strcmp(k, "atd") || !strcmp(k, "dtd")) {
 		if (!ks_parse_u32(v, 0, 65535, &u))
-			return cfg_fail(p, "%s: expected seconds in 0..65535", k);
+			return ks_cfg_fail(p, "%s: expected seconds in 0..65535", k);
 		*(k[0] == 'a' ? &g->atd : &g->dtd) = (uint16_t)u;
 		return 1;
 	}
@@ -327,7 +302,7 @@ static int group_key(struct parse *p, const char *k, const char *v)
 		g->unicast_explicit = true;
 	if (flag) {
 		if (!parse_bool(v, flag))
-			return cfg_fail(p, "%s: expected yes or no", k);
+			return ks_cfg_fail(p, "%s: expected yes or no", k);
 		return 1;
 	}
 	if (!strcmp(k, "kek")) {
@@ -343,11 +318,11 @@ static int group_key(struct parse *p, const char *k, const char *v)
 				return 1;
 			}
 		}
-		return cfg_fail(p, "kek: expected none, aes128, aes192, aes256 or 3des");
+		return ks_cfg_fail(p, "kek: expected none, aes128, aes192, aes256 or 3des");
 	}
 	if (!strcmp(k, "kek_lifetime")) {
 		if (!ks_parse_u32(v, 60, 86400 * 365, &u))
-			return cfg_fail(p, "kek_lifetime: expected seconds in 60..31536000");
+			return ks_cfg_fail(p, "kek_lifetime: expected seconds in 60..31536000");
 		g->kek_lifetime = u;
 		return 1;
 	}
@@ -358,26 +333,26 @@ static int group_key(struct parse *p, const char *k, const char *v)
 			    : !strcasecmp(v, "sha384") ? GDOI_MD_SHA384 : !strcasecmp(v, "sha512") ? GDOI_MD_SHA512
 			    : GDOI_MD_NONE;
 		if (g->sig_hash == GDOI_MD_NONE)
-			return cfg_fail(p, "sig_hash: expected sha1, sha256, sha384 or sha512");
+			return ks_cfg_fail(p, "sig_hash: expected sha1, sha256, sha384 or sha512");
 		return 1;
 	}
 	if (!strcmp(k, "rekey_multicast")) {
 		if (ks_parse_inet(v, &g->mcast_addr, 0, true) ||
 		    !dm_addr_is_multicast(g->mcast_addr.ip, g->mcast_addr.len) || !g->mcast_addr.port)
-			return cfg_fail(p, "rekey_multicast: expected a multicast ADDR:PORT (224.0.0.0/4) or "
+			return ks_cfg_fail(p, "rekey_multicast: expected a multicast ADDR:PORT (224.0.0.0/4) or "
 				    "[IPv6ADDR]:PORT (ff00::/8), port > 0");
 		g->mcast = true;
 		return 1;
 	}
 	if (!strcmp(k, "rekey_ttl")) {
 		if (!ks_parse_u32(v, 0, 255, &u))
-			return cfg_fail(p, "rekey_ttl: expected 0..255");
+			return ks_cfg_fail(p, "rekey_ttl: expected 0..255");
 		g->mcast_ttl = (uint8_t)u;
 		return 1;
 	}
 	if (!strcmp(k, "rekey_interface")) {
 		if (ks_parse_mcast_if(v, &g->mcast_if))
-			return cfg_fail(p, "rekey_interface: expected the interface's address, name or index");
+			return ks_cfg_fail(p, "rekey_interface: expected the interface's address, name or index");
 		return 1;
 	}
 	if (!strcmp(k, "compat")) {
@@ -386,35 +361,35 @@ static int group_key(struct parse *p, const char *k, const char *v)
 		else if (!strcasecmp(v, "none"))
 			g->compat_gdoid = false;
 		else
-			return cfg_fail(p, "compat: expected gdoid or none");
+			return ks_cfg_fail(p, "compat: expected gdoid or none");
 		g->compat_line = p->line;
 		return 1;
 	}
 	if (!strcmp(k, "push_retransmits")) {
 		if (!ks_parse_u32(v, 0, 10, &u))
-			return cfg_fail(p, "push_retransmits: expected a count in 0..10");
+			return ks_cfg_fail(p, "push_retransmits: expected a count in 0..10");
 		g->push_retransmits = u;
 		return 1;
 	}
 	if (!strcmp(k, "push_retransmit_interval")) {
 		if (!ks_parse_u32(v, 10, 60000, &u))
-			return cfg_fail(p, "push_retransmit_interval: expected milliseconds in 10..60000");
+			return ks_cfg_fail(p, "push_retransmit_interval: expected milliseconds in 10..60000");
 		g->push_retransmit_interval = u;
 		return 1;
 	}
 	if (!strcmp(k, "push_ack_misses")) {
 		if (!ks_parse_u32(v, 1, 100, &u))
-			return cfg_fail(p, "push_ack_misses: expected a count in 1..100");
+			return ks_cfg_fail(p, "push_ack_misses: expected a count in 1..100");
 		g->push_ack_misses = u;
 		return 1;
 	}
 	if (!strcmp(k, "rekey_port")) {
 		if (!ks_parse_u32(v, 1, 65535, &u))
-			return cfg_fail(p, "rekey_port: expected a UDP port in 1..65535");
+			return ks_cfg_fail(p, "rekey_port: expected a UDP port in 1..65535");
 		g->rekey_port = (uint16_t)u;
 		return 1;
 	}
-	return cfg_fail(p, "unknown key '%s' in a [group] section", k);
+	return ks_cfg_fail(p, "unknown key '%s' in a [group] section", k);
 }
 
 static int member_key(struct parse *p, const char *k, const char *v)
@@ -423,7 +398,7 @@ static int member_key(struct parse *p, const char *k, const char *v)
 	uint32_t u;
 	if (!strcmp(k, "id")) {
 		if (ks_parse_ident(v, &m->id))
-			return cfg_fail(p, "id: expected TYPE:VALUE (ipv4:ADDR, ipv6:ADDR, fqdn:NAME, user:NAME@DOMAIN, keyid:TEXT)");
+			return ks_cfg_fail(p, "id: expected TYPE:VALUE (ipv4:ADDR, ipv6:ADDR, fqdn:NAME, user:NAME@DOMAIN, keyid:TEXT)");
 		return 1;
 	}
 	if (!strcmp(k, "psk") || !strcmp(k, "psk_hex")) {
@@ -436,18 +411,18 @@ static int member_key(struct parse *p, const char *k, const char *v)
 		size_t n = strlen(v);
 		bool hex = k[3] == '_';
 		if (!n || (hex && n % 2))
-			return cfg_fail(p, "%s: expected %s", k, hex ? "an even number of hex digits" : "a non-empty key");
+			return ks_cfg_fail(p, "%s: expected %s", k, hex ? "an even number of hex digits" : "a non-empty key");
 		m->psk_len = hex ? n / 2 : n;
 		m->psk = malloc(m->psk_len);
 		if (!m->psk)
-			return cfg_fail(p, "out of memory");
+			return ks_cfg_fail(p, "out of memory");
 		for (size_t i = 0; i < m->psk_len; i++) {
 			unsigned x;
 			if (!hex) {
 				m->psk[i] = (uint8_t)v[i];
 			} else if (!isxdigit((unsigned char)v[2 * i]) || !isxdigit((unsigned char)v[2 * i + 1]) ||
 				   sscanf(v + 2 * i, "%2x", &x) != 1) {
-				return cfg_fail(p, "psk_hex: expected hex digits");
+				return ks_cfg_fail(p, "psk_hex: expected hex digits");
 			} else {
 				m->psk[i] = (uint8_t)x;
 			}
@@ -460,7 +435,7 @@ static int member_key(struct parse *p, const char *k, const char *v)
 		else if (!strcasecmp(v, "cert") || !strcasecmp(v, "certificate"))
 			m->cert = true, m->auth_line = p->line;
 		else
-			return cfg_fail(p, "auth: expected psk or cert");
+			return ks_cfg_fail(p, "auth: expected psk or cert");
 		return 1;
 	}
 	if (!strcmp(k, "groups")) {
@@ -468,7 +443,7 @@ static int member_key(struct parse *p, const char *k, const char *v)
 			p->refs_cap = p->refs_cap ? p->refs_cap * 2 : 16;
 			p->refs = realloc(p->refs, p->refs_cap * sizeof(*p->refs));
 			if (!p->refs)
-				return cfg_fail(p, "out of memory");
+				return ks_cfg_fail(p, "out of memory");
 		}
 		p->refs[p->nrefs].member = (size_t)(m - p->c->members);
 		p->refs[p->nrefs].line = p->line;
@@ -478,12 +453,12 @@ static int member_key(struct parse *p, const char *k, const char *v)
 	}
 	if (!strcmp(k, "may_send")) {
 		if (!parse_bool(v, &m->may_send))
-			return cfg_fail(p, "may_send: expected yes or no");
+			return ks_cfg_fail(p, "may_send: expected yes or no");
 		return 1;
 	}
 	if (!strcmp(k, "ssrcs")) {
 		if (!ks_parse_u32(v, 1, GDOI_MAX_SIDS, &u))
-			return cfg_fail(p, "ssrcs: expected 1..%d", GDOI_MAX_SIDS);
+			return ks_cfg_fail(p, "ssrcs: expected 1..%d", GDOI_MAX_SIDS);
 		m->max_ssrcs = u;
 		return 1;
 	}
@@ -493,10 +468,10 @@ static int member_key(struct parse *p, const char *k, const char *v)
 		for (char *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
 			struct ks_inet a;
 			if (ks_parse_inet(tok, &a, 0, false) || a.port)
-				return cfg_fail(p, "address: expected an IPv4 or IPv6 address (no port), got '%s'",
+				return ks_cfg_fail(p, "address: expected an IPv4 or IPv6 address (no port), got '%s'",
 						tok);
 			if (m->naddrs >= KS_MAX_MEMBER_ADDRS)
-				return cfg_fail(p, "address: at most %d addresses per member", KS_MAX_MEMBER_ADDRS);
+				return ks_cfg_fail(p, "address: at most %d addresses per member", KS_MAX_MEMBER_ADDRS);
 			m->addrs[m->naddrs++] = a;
 		}
 		return 1;
@@ -507,10 +482,10 @@ static int member_key(struct parse *p, const char *k, const char *v)
 		else if (!strcasecmp(v, "none"))
 			m->compat_gdoid = false;
 		else
-			return cfg_fail(p, "compat: expected gdoid or none");
+			return ks_cfg_fail(p, "compat: expected gdoid or none");
 		return 1;
 	}
-	return cfg_fail(p, "unknown key '%s' in a [member] section (expected id, psk, psk_hex, auth, groups, "
+	return ks_cfg_fail(p, "unknown key '%s' in a [member] section (expected id, psk, psk_hex, auth, groups, "
 		    "may_send, ssrcs, compat, address)", k);
 }
 
@@ -544,25 +519,25 @@ static int new_section_at(struct parse *p, const char *section)
 	p->nseen = 0;
 	if (!strcmp(section, "server")) {
 		if (p->server_line)
-			return cfg_fail(p, "[server] given twice (first at line %d)", p->server_line);
+			return ks_cfg_fail(p, "[server] given twice (first at line %d)", p->server_line);
 		p->server_line = p->line;
 		return 1;
 	}
 	bool is_group = !strncmp(section, "group ", 6), is_member = !strncmp(section, "member ", 7);
 	if (!is_group && !is_member)
-		return cfg_fail(p, "unknown section [%s] (expected [server], [group NAME] or [member NAME])", section);
+		return ks_cfg_fail(p, "unknown section [%s] (expected [server], [group NAME] or [member NAME])", section);
 	const char *name = section + (is_group ? 6 : 7);
 	while (*name == ' ')
 		name++;
 	if (!valid_name(name))
-		return cfg_fail(p, "[%s]: expected a name of 1..63 letters, digits, '-', '_', '.', '@'", section);
+		return ks_cfg_fail(p, "[%s]: expected a name of 1..63 letters, digits, '-', '_', '.', '@'", section);
 	if (is_group) {
 		for (size_t i = 0; i < c->ngroups; i++)
 			if (!strcmp(c->groups[i].name, name))
-				return cfg_fail(p, "group '%s' defined twice (first at line %d)", name, c->groups[i].line);
+				return ks_cfg_fail(p, "group '%s' defined twice (first at line %d)", name, c->groups[i].line);
 		void *n = realloc(c->groups, (c->ngroups + 1) * sizeof(*c->groups));
 		if (!n)
-			return cfg_fail(p, "out of memory");
+			return ks_cfg_fail(p, "out of memory");
 		c->groups = n;
 		struct ks_group_cfg *g = &c->groups[c->ngroups++];
 		*g = (struct ks_group_cfg){ .line = p->line, .tek_lifetime = 3600, .replay_window = 128,
@@ -577,7 +552,7 @@ static int new_section_at(struct parse *p, const char *section)
 			size_t cap = p->members_cap ? p->members_cap * 2 : 16;
 			void *n = realloc(c->members, cap * sizeof(*c->members));
 			if (!n)
-				return cfg_fail(p, "out of memory");
+				return ks_cfg_fail(p, "out of memory");
 			c->members = n;
 			p->members_cap = cap;
 		}
@@ -595,7 +570,7 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (p->failed)
 		return 0;
 	if (!*section)
-		return cfg_fail(p, "key '%s' outside a section (expected [server], [group NAME] or [member NAME] first)", name);
+		return ks_cfg_fail(p, "key '%s' outside a section (expected [server], [group NAME] or [member NAME] first)", name);
 	if (p->header_seen || strcmp(section, p->section)) {
 		p->header_seen = false;
 		if (!new_section(p, section))
@@ -606,150 +581,6 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (!strcmp(section, "server"))
 		return server_key(p, name, value);
 	return p->group ? group_key(p, name, value) : member_key(p, name, value);
-}
-
-/* ---- cross checks ------------------------------------------------------- */
-
-/*
- * What a reference member (gdoid) can take (docs/protocol.md): its SRTP TEK
- * carries AES128_CM_HMAC_SHA1_80 keys only, its KEK is AES-128 or 3DES, and it
- * receives rekeys on a socket bound to the SA KEK's DST port, which must not be 0.
- * Returns 0, or -1 after cfg_fail.
- */
-static int validate_compat(struct parse *p, const struct ks_group_cfg *g)
-{
-	for (size_t i = 0; i < g->nteks; i++) {
-		/* its member takes ESP TEKs (Protocol-ID 1) as they are */
-		if (g->profiles[i] == GDOI_SRTP_AES128_CM_SHA1_80 || ks_esp_suite(g->profiles[i]))
-			continue;
-		p->line = g->tek_lines[i];
-		cfg_fail(p, "tek: with compat = gdoid (line %d) only AES128_CM_SHA1_80 (the reference's "
-			 "Protocol-ID 128 TEK) or esp:SUITE, got %s", g->compat_line,
-			 ks_profile_name(g->profiles[i]));
-		return -1;
-	}
-	p->line = g->compat_line;
-	if (g->kek_alg && !((g->kek_alg == GDOI_KEK_ALG_AES && g->kek_bits == 128) ||
-			    g->kek_alg == GDOI_KEK_ALG_3DES)) {
-		cfg_fail(p, "compat = gdoid: the reference member takes kek = aes128 or 3des only");
-		return -1;
-	}
-	if (g->kek_alg && g->unicast && !g->rekey_port) {
-		cfg_fail(p, "compat = gdoid: unicast rekeys need rekey_port = PORT (the reference member "
-			 "listens on the SA KEK's DST port and refuses port 0)");
-		return -1;
-	}
-	return 0;
-}
-
-static int validate(struct parse *p)
-{
-	struct ks_config *c = p->c;
-	for (size_t i = 0; i < c->ngroups; i++) {
-		struct ks_group_cfg *g = &c->groups[i];
-		p->line = g->line;
-		if (!g->id)
-			return cfg_fail(p, "[group %s]: expected an id", g->name);
-		if (!g->nteks)
-			return cfg_fail(p, "[group %s]: expected at least one tek = PROFILE", g->name);
-		if (!g->dest.len)
-			return cfg_fail(p, "[group %s]: expected destination = ADDR:PORT", g->name);
-		/* the pusher's socket is of the group's family: an interface address too */
-		if (g->mcast && g->mcast_if.addr.len && g->mcast_if.addr.len != g->mcast_addr.len)
-			return cfg_fail(p, "[group %s]: rekey_interface is an %s address but rekey_multicast "
-				    "is %s: give an address of that family, or the interface's name",
-				    g->name, g->mcast_if.addr.len == 4 ? "IPv4" : "IPv6",
-				    g->mcast_addr.len == 4 ? "IPv4" : "IPv6");
-		for (size_t j = 0; j < i; j++) {
-			uint32_t a = c->groups[j].id, b = g->id;
-			if (a == b || (g->compat_gdoid && __builtin_bswap32(b) == a) ||
-			    (c->groups[j].compat_gdoid && __builtin_bswap32(a) == b))
-				return cfg_fail(p, "[group %s]: id %u (or its byte-swapped form) is also group '%s'",
-					    g->name, b, c->groups[j].name);
-		}
-		if (!g->unicast_explicit)	/* unicast unless multicast is configured */
-			g->unicast = !g->mcast;
-		if (g->kek_alg && !g->mcast && !g->unicast)
-			return cfg_fail(p, "[group %s]: a KEK needs rekey_multicast and/or rekey_unicast = yes", g->name);
-		if (!g->rekey_margin)
-			g->rekey_margin = (uint32_t)g->atd + g->dtd + 5;
-		if (g->dtd && g->dtd <= g->atd)
-			return cfg_fail(p, "[group %s]: dtd (%u) must be greater than atd (%u)", g->name, g->dtd, g->atd);
-		if ((uint64_t)g->rekey_margin + g->dtd >= g->tek_lifetime)
-			return cfg_fail(p, "[group %s]: tek_lifetime (%u) must exceed rekey_margin (%u) + dtd (%u)",
-				    g->name, g->tek_lifetime, g->rekey_margin, g->dtd);
-		if (g->compat_gdoid && !g->kek_explicit)
-			g->kek_bits = 128;	/* the reference member has AES-128 and 3DES only */
-		if (g->kek_alg && g->kek_lifetime <= g->rekey_margin)
-			return cfg_fail(p, "[group %s]: kek_lifetime must exceed rekey_margin", g->name);
-		if (!g->push_retransmit_interval)
-			g->push_retransmit_interval = 1000;
-		if (!g->push_ack_misses)
-			g->push_ack_misses = 3;
-		if (g->push_ack && (!g->kek_alg || !g->unicast || g->compat_gdoid))
-			return cfg_fail(p, "[group %s]: push_ack = yes needs a KEK and rekey_unicast = yes, and "
-				    "not compat = gdoid (its member sends no acknowledgements)", g->name);
-		if (g->compat_gdoid && validate_compat(p, g))
-			return 0;
-	}
-	for (size_t r = 0; r < p->nrefs; r++) {
-		struct ks_member_cfg *m = &c->members[p->refs[r].member];
-		p->line = p->refs[r].line;
-		char *save = NULL;
-		for (char *tok = strtok_r(p->refs[r].value, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
-			if (!strcmp(tok, "*")) {
-				m->all_groups = true;
-				continue;
-			}
-			const struct ks_group_cfg *g = ks_config_group_by_ref(c, tok);
-			if (!g)
-				return cfg_fail(p, "groups: '%s' is not a group defined in this file", tok);
-			if (m->ngroups >= KS_MAX_MEMBER_GROUPS)
-				return cfg_fail(p, "groups: at most %d groups per member", KS_MAX_MEMBER_GROUPS);
-			m->groups[m->ngroups++] = g->id;
-		}
-	}
-	const struct ks_member_cfg *cert_member = NULL;
-	for (size_t i = 0; i < c->nmembers; i++) {
-		struct ks_member_cfg *m = &c->members[i];
-		p->line = m->line;
-		if (!m->id.type)
-			return cfg_fail(p, "[member %s]: expected id = TYPE:VALUE", m->name);
-		if (!m->cert && !m->psk)
-			return cfg_fail(p, "[member %s]: expected psk (or psk_hex, or auth = cert)", m->name);
-		if (!m->ngroups && !m->all_groups)
-			return cfg_fail(p, "[member %s]: expected groups = GROUP[, GROUP...] or *", m->name);
-		if (m->naddrs && !m->psk)
-			return cfg_fail(p, "[member %s]: address selects a pre-shared key: it needs psk or psk_hex",
-					m->name);
-		if (m->cert && !cert_member)
-			cert_member = m;
-	}
-	size_t dup, first;
-	int what;
-	int rc = ks_config_index_build(c, &dup, &first, &what);
-	if (rc < 0)
-		return cfg_fail(p, "out of memory");
-	if (rc > 0) {
-		const struct ks_member_cfg *m = &c->members[dup], *o = &c->members[first];
-		p->line = m->line;
-		if (what == 0)
-			return cfg_fail(p, "member '%s' defined twice (first at line %d)", m->name, o->line);
-		if (what == 1)
-			return cfg_fail(p, "[member %s]: same id as member '%s'", m->name, o->name);
-		return cfg_fail(p, "[member %s]: an address of member '%s' too (a pre-shared key is selected "
-				"by address, so each address belongs to one member)", m->name, o->name);
-	}
-	if (cert_member && (!c->cert_file[0] || !c->key_file[0] || !c->ca_file[0])) {
-		p->line = cert_member->auth_line;
-		return cfg_fail(p, "[member %s]: auth = cert needs certificate, private_key and ca in [server]",
-				cert_member->name);
-	}
-	if (!c->ngroups) {
-		p->line = 1;
-		return cfg_fail(p, "expected at least one [group NAME] section (members register to groups)");
-	}
-	return 1;
 }
 
 int ks_config_load(const char *path, const struct ks_overrides *ov, struct ks_config **out,
@@ -779,18 +610,18 @@ int ks_config_load(const char *path, const struct ks_overrides *ov, struct ks_co
 	int rc = ini_parse_stream(reader, &p, handler, &p);
 	fclose(p.f);
 	if (rc < 0 && !p.failed)
-		cfg_fail(&p, "cannot read the file");
+		ks_cfg_fail(&p, "cannot read the file");
 	else if (rc > 0 && !p.failed) {
 		p.line = rc;
-		cfg_fail(&p, "expected [section], KEY = VALUE, a comment or an empty line");
+		ks_cfg_fail(&p, "expected [section], KEY = VALUE, a comment or an empty line");
 	}
 	if (!p.failed && p.psk_line && (p.mode & 077)) {
 		p.line = p.psk_line;
-		cfg_fail(&p, "%s: %s holds pre-shared keys but its mode is %04o (group or others have access): "
+		ks_cfg_fail(&p, "%s: %s holds pre-shared keys but its mode is %04o (group or others have access): "
 			 "expected 0600 or stricter", p.psk_key, path, (unsigned)p.mode);
 	}
 	if (!p.failed)
-		validate(&p);
+		ks_config_validate(&p);
 	if (!p.failed && !p.suites_set)
 		c->nsuites = gdoi_p1_suites_default(GDOI_IKE_AUTH_PSK, 0, false, c->suites, KS_MAX_SUITES);
 	if (!p.failed && ov) {

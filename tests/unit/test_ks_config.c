@@ -13,6 +13,7 @@
 
 #include "gdoi/numbers.h"
 #include "keyserver/config.c"
+#include "keyserver/config_check.c"
 #include "keyserver/config_index.c"
 #include "keyserver/config_values.c"
 #include "keyserver/log.c"

@@ -25,6 +25,7 @@
 
 #include "gdoi/push.h"
 #include "keyserver/config.c"
+#include "keyserver/config_check.c"
 #include "keyserver/config_index.c"
 #include "keyserver/config_values.c"
 #include "keyserver/groups.c"
