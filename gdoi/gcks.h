@@ -34,7 +34,7 @@
 
 /* Per source address: a token bucket each (rate per second, burst). 0 = default. */
 struct gdoi_gcks_limits {
-	uint32_t mm1_per_s;	/* Main Mode message 1 (a new exchange); default 100 */
+	uint32_t mm1_per_s;	/* Main Mode message 1 (a new exchange); default 1000 */
 	uint32_t mm1_burst;	/* default 4 * rate */
 	uint32_t junk_per_s;	/* datagrams dropped undecoded or refused; default 100 */
 	uint32_t junk_burst;	/* default 4 * rate; a source over it is not even parsed */

@@ -12,7 +12,11 @@
 #include "gcks_int.h"
 #include "numbers.h"
 
-#define DEFAULT_RATE 100
+/* Main Mode 1 is answered statelessly and cheaply (no DH before message 3), and many
+ * members may share one address (NAT, a load generator): its default is generous.
+ * Refused datagrams from one address are not. */
+#define DEFAULT_MM1_RATE  1000
+#define DEFAULT_JUNK_RATE 100
 #define MM1_RCOOKIE_OFF 8
 
 static uint32_t or_default(uint32_t v, uint32_t d)
@@ -23,10 +27,10 @@ static uint32_t or_default(uint32_t v, uint32_t d)
 void gcks_limits_init(struct gcks_limits *l, const struct gdoi_gcks_limits *cfg)
 {
 	memset(l, 0, sizeof(*l));
-	l->mm1_rate = or_default(cfg->mm1_per_s, DEFAULT_RATE);
-	l->mm1_burst = or_default(cfg->mm1_burst, 4 * l->mm1_rate);
-	l->junk_rate = or_default(cfg->junk_per_s, DEFAULT_RATE);
-	l->junk_burst = or_default(cfg->junk_burst, 4 * l->junk_rate);
+	l->mm1_rate = or_default(cfg->mm1_per_s, DEFAULT_MM1_RATE);
+	l->mm1_burst = or_default(cfg->mm1_burst, l->mm1_rate > UINT32_MAX / 4 ? UINT32_MAX : 4 * l->mm1_rate);
+	l->junk_rate = or_default(cfg->junk_per_s, DEFAULT_JUNK_RATE);
+	l->junk_burst = or_default(cfg->junk_burst, l->junk_rate > UINT32_MAX / 4 ? UINT32_MAX : 4 * l->junk_rate);
 }
 
 static size_t set_of(const struct gdoi_addr *a)

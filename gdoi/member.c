@@ -296,6 +296,9 @@ static int push_input(struct gdoi_member *m, const uint8_t *msg, size_t len, boo
 			if (ev) {
 				ev->reason = GDOI_MEMBER_DROP_PUSH;
 				ev->level = GDOI_MEMBER_DEBUG;
+				/* counted always; logged rate-limited: replays on demand must not
+				 * flood a -v log either */
+				snprintf(ev->limit_key, sizeof ev->limit_key, "push %s duplicate", g->cfg.name);
 				snprintf(ev->text, sizeof ev->text, "group %s: duplicate push via %s: %s",
 					 g->cfg.name, via, why);
 			}

@@ -230,6 +230,21 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		return set_file(p, c->key_file, sizeof(c->key_file), v, k);
 	if (!strcmp(k, "ca"))
 		return set_file(p, c->ca_file, sizeof(c->ca_file), v, k);
+	if (!strcmp(k, "flood_mm1") || !strcmp(k, "flood_junk")) {
+		bool mm1 = !strcmp(k, "flood_mm1");
+		uint32_t rate, burst = 0;
+		char buf[32], *slash;
+		snprintf(buf, sizeof(buf), "%s", v);
+		if ((slash = strchr(buf, '/')))
+			*slash = '\0';
+		if (strlen(v) >= sizeof(buf) || !ks_parse_u32(buf, 1, 1000000, &rate) ||
+		    (slash && !ks_parse_u32(slash + 1, 1, 4000000, &burst)))
+			return ks_cfg_fail(p, "%s: expected RATE[/BURST] (datagrams per second per source "
+				    "address, 1..1000000; burst 1..4000000), got '%s'", k, v);
+		*(mm1 ? &c->mm1_per_s : &c->junk_per_s) = rate;
+		*(mm1 ? &c->mm1_burst : &c->junk_burst) = burst;
+		return 1;
+	}
 	if (!strcmp(k, "metrics")) {
 		if (dm_metrics_listen_parse(v, &c->metrics))
 			return ks_cfg_fail(p, "metrics: " DM_METRICS_LISTEN_EXPECTED ", got '%s'", v);
@@ -237,7 +252,7 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		return 1;
 	}
 	return ks_cfg_fail(p, "unknown key '%s' in [server] (expected listen, state, admin_socket, admin_allow, identity, "
-		    "phase1, phase1_lifetime, certificate, private_key, ca, metrics)", k);
+		    "phase1, phase1_lifetime, certificate, private_key, ca, metrics, flood_mm1, flood_junk)", k);
 }
 
 static int group_key(struct parse *p, const char *k, const char *v)

@@ -148,6 +148,8 @@ struct ks_config {
 	struct gdoi_p1_suite suites[KS_MAX_SUITES];	/* auth filled at start-up */
 	char cert_file[512], key_file[512], ca_file[512];
 	bool metrics_set;		/* "metrics": the HTTP listener (loopback only), else none */
+	/* flood_mm1 / flood_junk = RATE[/BURST] per source address (0 = the engine's default) */
+	uint32_t mm1_per_s, mm1_burst, junk_per_s, junk_burst;
 	struct dm_addr metrics;
 	size_t ngroups;
 	struct ks_group_cfg *groups;

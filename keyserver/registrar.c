@@ -242,7 +242,9 @@ int ks_registrar_new(struct ks *ks, struct ks_registrar **out, char *err, size_t
 		.trust = r->trust, .peer_allowed = peer_allowed, .ctx = r };
 	struct gdoi_gcks_cfg ec = { .p1 = &r->p1cfg,
 		.pull = { .lookup = lookup, .assign_sids = assign_sids, .admit = admit, .ctx = r,
-			  .p1_key = r->key } };
+			  .p1_key = r->key },
+		.limits = { .mm1_per_s = ks->cfg->mm1_per_s, .mm1_burst = ks->cfg->mm1_burst,
+			    .junk_per_s = ks->cfg->junk_per_s, .junk_burst = ks->cfg->junk_burst } };
 	r->engine = gdoi_gcks_new(&ec);
 	if (!r->engine) {
 		snprintf(err, errlen, "cannot create the key-server engine");

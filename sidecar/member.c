@@ -54,7 +54,8 @@ static void on_event(struct sidecar *sc, const struct gdoi_member_event *ev)
 	case GDOI_MEMBER_EV_LOG:
 	case GDOI_MEMBER_EV_DROPPED:
 		if (ev->limit_key[0])
-			sc_log_limited(ev->limit_key, "%s", ev->text);
+			dm_log_limited(ev->level == GDOI_MEMBER_DEBUG ? DM_DEBUG : DM_WARN, ev->limit_key, "%s",
+				       ev->text);
 		else if (ev->level == GDOI_MEMBER_DEBUG)
 			sc_debug("%s", ev->text);
 		else if (ev->level == GDOI_MEMBER_WARN)

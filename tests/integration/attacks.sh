@@ -34,7 +34,8 @@ relay_port=$(free_port)
 ctl_port=$(free_port)
 mkdir -p "$tmp/rec"
 
-MM1_RATE=100 MM1_BURST=400	# gdoi/gcks_limit.c defaults
+MM1_RATE=100 MM1_BURST=400	# set below (flood_mm1); the default is 1000/4000
+KS_SERVER_EXTRA="flood_mm1 = $MM1_RATE/$MM1_BURST"
 stack_ks_start "[group media]
 id = 1234
 tek = AES128_CM_SHA1_80

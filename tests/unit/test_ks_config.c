@@ -46,6 +46,8 @@ static const char good[] =
 	"[server]\n"
 	"listen = 127.0.0.1:8848\n"
 	"admin_allow = uid:1000, gid:0\n"
+	"flood_mm1 = 50/70\n"
+	"flood_junk = 20\n"
 	"phase1 = aes128-sha256-ecp256, legacy\n"
 	"\n"
 	"[group media]\n"
@@ -91,6 +93,10 @@ static void test_ks_config_loads_every_section_and_override(void **s)
 	assert_int_equal(c->admin_allow[0].uid, 1000);
 	assert_true(c->admin_allow[1].is_gid);
 	assert_int_equal(c->admin_allow[1].gid, 0);
+	assert_int_equal(c->mm1_per_s, 50);
+	assert_int_equal(c->mm1_burst, 70);
+	assert_int_equal(c->junk_per_s, 20);
+	assert_int_equal(c->junk_burst, 0);	/* the engine's default: 4 x rate */
 	assert_int_equal(c->nsuites, 2);
 	assert_int_equal(c->suites[1].enc, GDOI_IKE_ENC_3DES);
 	assert_int_equal(c->ngroups, 3);
@@ -239,6 +245,8 @@ static void test_ks_config_refuses_bad_lines_naming_line(void **s)
 	expect_error("listen = 1.2.3.4\n", 1, "outside a section");
 	expect_error("[server]\nlisten = 1.2.3:848\n", 2, "listen: expected ADDR[:PORT] or [IPv6ADDR][:PORT]");
 	expect_error("[server]\nfoo = 1\n", 2, "unknown key 'foo' in [server]");
+	expect_error("[server]\nflood_mm1 = 0\n", 2, "flood_mm1: expected RATE[/BURST]");
+	expect_error("[server]\nflood_junk = 10/x\n", 2, "flood_junk: expected RATE[/BURST]");
 	expect_error("[server]\nadmin_allow = 1000\n", 2, "admin_allow: expected uid:USER or gid:GROUP, got '1000'");
 	expect_error("[server]\nadmin_allow = uid:0, gid:no-such-group-x\n", 2, "admin_allow: no group 'no-such-group-x'");
 	expect_error("[server]\nadmin_allow = uid:no-such-user-x\n", 2, "admin_allow: no user 'no-such-user-x'");

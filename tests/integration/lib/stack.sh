@@ -2,7 +2,8 @@
 # scripts (sourced). Binaries come from $GDOI_BUILD (default build/).
 #
 #   stack_need PROG...            exits with a failing TAP plan when one is not built
-#   stack_ks_start CONF_BODY      writes $tmp/ks.conf ([server] section added) and starts gdoi-ks
+#   stack_ks_start CONF_BODY      writes $tmp/ks.conf ([server] section added, with the
+#                                 lines of $KS_SERVER_EXTRA) and starts gdoi-ks
 #   stack_sidecar_start CONF_BODY writes $tmp/sidecar.conf ([sidecar] section added), starts it
 #   stack_wait SECONDS CMD...     retries CMD every 0.1 s until it succeeds
 #
@@ -56,8 +57,8 @@ stack_wait() {
 }
 
 stack_ks_start() {
-	(umask 077; printf '[server]\nlisten = 127.0.0.1:%s\nstate = %s/ks-state\nadmin_socket = %s\n\n%s\n' \
-		"$port" "$tmp" "$KS_SOCK" "$1" >"$tmp/ks.conf")
+	(umask 077; printf '[server]\nlisten = 127.0.0.1:%s\nstate = %s/ks-state\nadmin_socket = %s\n%s\n\n%s\n' \
+		"$port" "$tmp" "$KS_SOCK" "${KS_SERVER_EXTRA:-}" "$1" >"$tmp/ks.conf")
 	"$BIN/gdoi-ks" -c "$tmp/ks.conf" -v >"$tmp/ks.log" 2>&1 &
 	KS_PID=$!
 	stack_pids+=("$KS_PID")
