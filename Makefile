@@ -228,7 +228,8 @@ bench: deps
 	$(MAKE) bench-bins
 	bench/run.sh build
 
-test-bins: all $(UNIT_BINS) $(TOOL_BINS)
+# reg-load too: tests/integration/push_loss.sh plays its 100 members.
+test-bins: all $(UNIT_BINS) $(TOOL_BINS) $(BUILD)/bench/reg-load
 
 # Unit tests that also run under valgrind (a plain build: valgrind cannot run ASan binaries).
 # The plain daemons there are what daemon_hardening.sh takes core dumps of (GDOI_PLAIN_BUILD).

@@ -9,11 +9,17 @@
  *            [--latency-out FILE]
  *   reg-load --help
  *   reg-load --dh-baseline GROUP --seconds S
- *   reg-load ... --count N --hold [--mcast GROUP:PORT] -- TRIGGER-COMMAND ARGS...
+ *   reg-load ... --count N --hold [--mcast GROUP:PORT] [--rekeys R] [--push-wait S]
+ *            [--settle T]
+ *            -- TRIGGER-COMMAND ARGS...
  *
  * --hold keeps the N registered members (each with its own policy and
- * socket), then runs the trigger command (e.g. gdoictl rekey) and measures,
- * per member, the time from the trigger to having applied the push. The
+ * socket), then runs the trigger command (e.g. gdoictl rekey) R times and
+ * measures, per member, the time from the trigger to having applied the push,
+ * and whether it took each push (its SEQ reached the group's within S seconds
+ * of the trigger, default 20) without registering again: the members never
+ * register twice. --settle T: after each rekey, go on answering until no push
+ * came for T seconds (the key server's retransmissions), then trigger the next. Unicast pushes are acknowledged (RFC 8263) when the KEK asks. The
  * simulated members share two cores, while real ones run in parallel on
  * their own hosts, so the time of member i is the kernel's arrival
  * timestamp of its datagram (SO_TIMESTAMPNS) plus member i's own time to
@@ -46,11 +52,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gdoi/crypto.h"
 #include "gdoi/dh.h"
 #include "gdoi/err.h"
 #include "gdoi/phase1.h"
 #include "gdoi/pull.h"
 #include "gdoi/push.h"
+#include "gdoi/push_ack.h"
 #include "gdoi/sign.h"
 
 static uint64_t wall_us(void)
@@ -109,7 +117,9 @@ struct member {
 	struct gdoi_policy *policy;	/* --hold */
 	int mfd;			/* --hold --mcast */
 	struct gdoi_key *rekey;		/* --hold: parsed once, as a daemon would */
-	uint64_t applied;
+	uint32_t seq0;			/* --hold: SEQ at registration */
+	long taken;			/* --hold: rekeys whose push it applied in time */
+	long taken_last;		/* --hold: the last of them */
 };
 
 static bool hold;
@@ -197,10 +207,90 @@ static void input(struct member *m, const uint8_t *buf, size_t len, uint64_t now
 	gdoi_p1_result_clear(&r);
 }
 
-/* --hold: trigger one rekey and time, per member, trigger -> push applied. */
-static int fanout(struct member *ms, long nm, struct pollfd *pf, const char *mcast, char **cmd)
+/* --hold: a joined multicast socket for member m; 0 or -1. */
+static int join_group(struct member *m, const struct sockaddr_in *grp)
 {
-	size_t registered = 0, applied = 0, refused = 0;
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ip_mreq mr = { .imr_multiaddr = grp->sin_addr, .imr_interface = { htonl(INADDR_LOOPBACK) } };
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) ||
+	    bind(fd, (const struct sockaddr *)grp, sizeof(*grp)) ||
+	    setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr))) {
+		fprintf(stderr, "reg-load: multicast socket: %s\n", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	m->mfd = fd;
+	return 0;
+}
+
+/* The kernel's arrival time of a datagram (SO_TIMESTAMPNS), or now. */
+static uint64_t arrival_us(struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+		}
+	return wall_us();
+}
+
+/* What the members saw over all rekeys. */
+struct fan_counts {
+	size_t applied, duplicates, refused, acks;
+	uint64_t work_us;
+};
+
+/*
+ * One datagram to member m (unicast when by_ks): open, verify and apply it as
+ * a daemon would; answer a unicast push with its RFC 8263 ACK when the KEK
+ * asks (again for a duplicate of the last push, whose first ACK may be lost).
+ * Returns the time spent, or 0 if it was no push.
+ */
+static uint64_t take_push(struct member *m, const uint8_t *buf, size_t n, bool by_ks,
+			  struct fan_counts *fc)
+{
+	static struct gdoi_push_update u;
+	struct gdoi_kek_policy kek = m->policy->kek;	/* the push may replace it */
+	char why[160];
+	uint64_t v0 = now_us();
+	int rc = gdoi_push_open(m->policy, m->rekey, buf, n, &u, why, sizeof(why));
+	uint32_t seq = u.seq;
+	bool ack = by_ks && kek.ack_method && (!rc || (rc == GDOI_ERR_REPLAY && seq == m->policy->seq));
+	if (rc == 0)
+		rc = gdoi_push_apply(m->policy, &u);
+	gdoi_push_update_clear(&u);
+	if (ack) {
+		uint8_t *out = NULL;
+		size_t len = 0;
+		if (gdoi_push_ack_build(kek.ack_method, &kek, seq, &m->cfg.local_id, &out, &len) == 0) {
+			send_out(m, out, len);
+			fc->acks++;
+		}
+		free(out);
+	}
+	gdoi_wipe(&kek, sizeof(kek));
+	fc->applied += rc == 0;
+	fc->duplicates += rc == GDOI_ERR_REPLAY;
+	fc->refused += rc && rc != GDOI_ERR_REPLAY;
+	return now_us() - v0 + 1;
+}
+
+/*
+ * --hold: runs the trigger `rekeys` times; after each, waits (at most `wait`
+ * seconds) until every member holds that push's SEQ, timing per member the
+ * trigger -> push applied. A member counts a rekey as taken when its SEQ
+ * reached the group's in that window (a later push does not make up for a
+ * missed one: the member went without those keys until then).
+ */
+static int fanout(struct member *ms, long nm, struct pollfd *pf, const char *mcast, char **cmd,
+		  long rekeys, double wait, double settle)
+{
+	size_t registered = 0, all = 0;
+	struct fan_counts fc = { 0 };
 	struct sockaddr_in grp = { .sin_family = AF_INET };
 	if (mcast) {
 		char h[64];
@@ -219,82 +309,70 @@ static int fanout(struct member *ms, long nm, struct pollfd *pf, const char *mca
 			continue;
 		struct gdoi_kek_policy *k = &ms[i].policy->kek;
 		gdoi_key_from_spki(GDOI_BYTES(k->rekey_pub, k->rekey_pub_len), &ms[i].rekey);
+		ms[i].seq0 = ms[i].policy->seq;
 		setsockopt(ms[i].fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
-		if (!mcast)
-			continue;
-		int fd = socket(AF_INET, SOCK_DGRAM, 0);
-		struct ip_mreq mr = { .imr_multiaddr = grp.sin_addr, .imr_interface = { htonl(INADDR_LOOPBACK) } };
-		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-		    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) ||
-		    bind(fd, (struct sockaddr *)&grp, sizeof(grp)) ||
-		    setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr))) {
-			fprintf(stderr, "reg-load: multicast socket: %s\n", strerror(errno));
+		if (mcast && join_group(&ms[i], &grp))
 			return 2;
+		pf[nm + i] = (struct pollfd){ .fd = ms[i].mfd, .events = POLLIN };
+	}
+	uint64_t *t = calloc((size_t)(nm * rekeys) + 1, sizeof(*t));
+	size_t nt = 0;
+	for (long r = 1; r <= rekeys; r++) {
+		size_t taken = 0;
+		uint64_t t0 = wall_us(), start = now_us(), last = start;
+		pid_t pid = fork();
+		if (pid == 0) {
+			int dn = open("/dev/null", O_WRONLY);
+			if (dn >= 0)
+				dup2(dn, 1);
+			execvp(cmd[0], cmd);
+			_exit(127);
 		}
-		ms[i].mfd = fd;
-		pf[nm + i] = (struct pollfd){ .fd = fd, .events = POLLIN };
-	}
-	uint64_t t0 = wall_us(), start = now_us(), work_us = 0;
-	pid_t pid = fork();
-	if (pid == 0) {
-		int dn = open("/dev/null", O_WRONLY);
-		if (dn >= 0)
-			dup2(dn, 1);
-		execvp(cmd[0], cmd);
-		_exit(127);
-	}
-	while (applied + refused < registered && now_us() - start < 20000000) {
-		if (poll(pf, (nfds_t)(2 * nm), 100) <= 0)
-			continue;
-		for (long k = 0; k < 2 * nm; k++) {
-			if (!(pf[k].revents & POLLIN))
+		/* After the last member took it, answer resent copies until they stop
+		 * (--settle): the key server's wait for ACKs ends before the next rekey. */
+		while ((taken < registered || now_us() - last < (uint64_t)(settle * 1e6)) &&
+		       now_us() - start < (uint64_t)(wait * 1e6)) {
+			if (poll(pf, (nfds_t)(2 * nm), 10) <= 0)
 				continue;
-			struct member *m = &ms[k % nm];
-			uint8_t buf[8192];
-			char ctl[256];
-			struct iovec iov = { buf, sizeof(buf) };
-			struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-					     .msg_controllen = sizeof(ctl) };
-			ssize_t n = recvmsg(pf[k].fd, &mh, MSG_DONTWAIT);
-			if (n < 28 || buf[18] != 33 || !m->policy || m->applied)
-				continue;
-			uint64_t arrival = wall_us();
-			for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
-					struct timespec ts;
-					memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-					arrival = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+			for (long k = 0; k < 2 * nm; k++) {
+				if (!(pf[k].revents & POLLIN))
+					continue;
+				struct member *m = &ms[k % nm];
+				uint8_t buf[8192];
+				char ctl[256];
+				struct iovec iov = { buf, sizeof(buf) };
+				struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+						     .msg_controllen = sizeof(ctl) };
+				ssize_t n = recvmsg(pf[k].fd, &mh, MSG_DONTWAIT);
+				if (n < 28 || buf[18] != 33 || !m->policy)
+					continue;
+				uint64_t arrival = arrival_us(&mh);
+				last = now_us();
+				uint64_t own = take_push(m, buf, (size_t)n, k < nm, &fc);
+				fc.work_us += own;
+				if (m->taken_last != r && m->policy->seq >= m->seq0 + (uint32_t)r) {
+					m->taken_last = r;
+					m->taken++;
+					taken++;
+					t[nt++] = arrival - t0 + own;
 				}
-			static struct gdoi_push_update u;
-			char why[160];
-			uint64_t v0 = now_us();
-			int rc = gdoi_push_open(m->policy, m->rekey, buf, (size_t)n, &u, why, sizeof(why));
-			if (rc == 0)
-				rc = gdoi_push_apply(m->policy, &u);
-			gdoi_push_update_clear(&u);
-			uint64_t own = now_us() - v0;
-			work_us += own;
-			if (rc) {
-				refused++;
-				continue;
 			}
-			m->applied = arrival - t0 + own + 1;
-			applied++;
 		}
+		int st;
+		waitpid(pid, &st, 0);
 	}
-	int st;
-	waitpid(pid, &st, 0);
-	uint64_t *t = calloc((size_t)nm + 1, sizeof(*t));
-	size_t k = 0;
 	for (long i = 0; i < nm; i++)
-		if (ms[i].applied)
-			t[k++] = ms[i].applied;
-	qsort(t, k, sizeof(*t), cmp_u64);
-	printf("{\"members\":%zu,\"applied\":%zu,\"refused\":%zu,\"delivery\":\"%s\","
-	       "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"open_apply_us_each\":%.1f}\n",
-	       registered, applied, refused, mcast ? "multicast" : "unicast",
-	       k ? (double)t[k / 2] / 1000 : -1, k ? (double)t[(k - 1) * 99 / 100] / 1000 : -1,
-	       k ? (double)t[k - 1] / 1000 : -1, applied ? (double)work_us / (double)(applied + refused) : 0);
+		all += ms[i].policy && ms[i].taken == rekeys;
+	qsort(t, nt, sizeof(*t), cmp_u64);
+	size_t seen = fc.applied + fc.duplicates + fc.refused;
+	printf("{\"members\":%zu,\"rekeys\":%ld,\"applied\":%zu,\"share_every_push\":%.5f,"
+	       "\"pushes_taken\":%zu,\"pushes_applied\":%zu,\"duplicates\":%zu,\"refused\":%zu,"
+	       "\"acks_sent\":%zu,\"delivery\":\"%s\",\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,"
+	       "\"open_apply_us_each\":%.1f}\n",
+	       registered, rekeys, all, registered ? (double)all / (double)registered : 0, nt, fc.applied,
+	       fc.duplicates, fc.refused, fc.acks, mcast ? "multicast" : "unicast",
+	       nt ? (double)t[nt / 2] / 1000 : -1, nt ? (double)t[(nt - 1) * 99 / 100] / 1000 : -1,
+	       nt ? (double)t[nt - 1] / 1000 : -1, seen ? (double)fc.work_us / (double)seen : 0);
 	free(t);
 	for (long i = 0; i < nm; i++) {
 		gdoi_pull_policy_free(ms[i].policy);
@@ -302,14 +380,15 @@ static int fanout(struct member *ms, long nm, struct pollfd *pf, const char *mca
 		if (ms[i].mfd >= 0)
 			close(ms[i].mfd);
 	}
-	return applied == registered && registered ? 0 : 1;
+	return all == registered && registered ? 0 : 1;
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: reg-load --server ADDR:PORT --psk KEY --group ID [options]\n"
-		"       reg-load ... --count N --hold [--mcast GROUP:PORT] -- TRIGGER-COMMAND ARGS...\n"
+		"       reg-load ... --count N --hold [--mcast GROUP:PORT] [--rekeys R] [--push-wait S]\n"
+		"                [--settle T] -- TRIGGER-COMMAND ARGS...\n"
 		"       reg-load --dh-baseline GROUP [--seconds S]\n"
 		"\n"
 		"Plays group members (Phase 1 Main Mode with a pre-shared key, then GROUPKEY-PULL)\n"
@@ -333,6 +412,9 @@ static void usage(FILE *f)
 		"  --latency-out FILE   every registration time in microseconds, one per line\n"
 		"  --hold               keep N members registered, run the trigger, time the push\n"
 		"  --mcast GROUP:PORT   --hold: also join the rekey multicast group (netns only)\n"
+		"  --rekeys R           --hold: run the trigger R times (default 1)\n"
+		"  --push-wait S        --hold: wait at most S s for every member's push (default 20)\n"
+		"  --settle T           --hold: then until no push came for T s (default 0)\n"
 		"  --dh-baseline GROUP  time one key pair + one derivation of GROUP in-process\n"
 		"  --help               this text\n");
 }
@@ -367,15 +449,16 @@ static uint32_t member_ip(uint32_t base, long i, uint32_t server_ip)
 int main(int argc, char **argv)
 {
 	const char *srv = NULL, *first_ip = "127.0.0.1", *lat_out = NULL, *suite_name = "default";
-	long conc = 16, count = 0, group = 0, dh_group = 19, baseline = 0, lifetime = 0;
-	double seconds = 0;
+	long conc = 16, count = 0, group = 0, dh_group = 19, baseline = 0, lifetime = 0, rekeys = 1;
+	double seconds = 0, push_wait = 20, settle = 0;
 	bool seconds_set = false;
 	static const struct option opts[] = {
 		{ "server", 1, 0, 's' }, { "psk", 1, 0, 'k' }, { "group", 1, 0, 'g' },
 		{ "group-dh", 1, 0, 'd' }, { "concurrency", 1, 0, 'c' }, { "seconds", 1, 0, 'S' },
 		{ "count", 1, 0, 'n' }, { "first-ip", 1, 0, 'f' }, { "latency-out", 1, 0, 'l' },
 		{ "dh-baseline", 1, 0, 'b' }, { "hold", 0, 0, 'H' }, { "mcast", 1, 0, 'm' },
-		{ "suite", 1, 0, 'u' }, { "lifetime", 1, 0, 'L' }, { "help", 0, 0, 'h' },
+		{ "suite", 1, 0, 'u' }, { "lifetime", 1, 0, 'L' }, { "rekeys", 1, 0, 'r' },
+		{ "push-wait", 1, 0, 'w' }, { "settle", 1, 0, 'T' }, { "help", 0, 0, 'h' },
 		{ 0, 0, 0, 0 } };
 	const char *mcast = NULL;
 	for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
@@ -394,6 +477,9 @@ int main(int argc, char **argv)
 		case 'm': mcast = optarg; break;
 		case 'u': suite_name = optarg; break;
 		case 'L': lifetime = strtol(optarg, NULL, 10); break;
+		case 'r': rekeys = strtol(optarg, NULL, 10); break;
+		case 'w': push_wait = strtod(optarg, NULL); break;
+		case 'T': settle = strtod(optarg, NULL); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -405,7 +491,7 @@ int main(int argc, char **argv)
 	char host[64];
 	const char *colon = srv ? strrchr(srv, ':') : NULL;
 	if (!colon || !psk_text || !group || conc < 1 || (size_t)(colon - srv) >= sizeof(host) ||
-	    (hold && (count < 1 || optind >= argc))) {
+	    (hold && (count < 1 || optind >= argc || rekeys < 1 || push_wait <= 0))) {
 		usage(stderr);
 		return 2;
 	}
@@ -509,8 +595,11 @@ int main(int argc, char **argv)
 	}
 	double dt = (double)(now_us() - t0) / 1e6;
 	if (hold) {
-		int rc = fanout(ms, nm, pf, mcast, argv + optind);
-		qsort(lat, nlat, sizeof(*lat), cmp_u64);
+		int rc = fanout(ms, nm, pf, mcast, argv + optind, rekeys, push_wait, settle);
+		for (long i = 0; i < nm; i++)
+			close(ms[i].fd);
+		free(ms);
+		free(pf);
 		free(lat);
 		return rc;
 	}

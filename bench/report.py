@@ -28,8 +28,10 @@ rows = []
 
 
 def row(what, value, baseline, ratio, goal, met):
-    rows.append((what, value, baseline, ratio, goal, "yes" if met else "NO"))
-    res["goals"][what] = {"goal": goal, "met": met}
+    """met None: a figure without a goal."""
+    rows.append((what, value, baseline, ratio, goal, "-" if met is None else "yes" if met else "NO"))
+    if met is not None:
+        res["goals"][what] = {"goal": goal, "met": met}
 
 
 # 1. registration throughput
@@ -61,6 +63,21 @@ for mode in ("multicast", "unicast"):
         "%.1f / %.1f (%d applied)" % (many["p50_ms"], many["p99_ms"], many["applied"]),
         "1 member %.2f ms" % one["p50_ms"], "%.1f" % (many["p99_ms"] / max(one["p50_ms"], 0.001)),
         "p99 < 50 ms", many["applied"] == many["members"] == 1000 and many["p99_ms"] < 50)
+
+# 3b. rekeys through loss: the share of members that took every push without registering again
+for pct in (10, 30):
+    if not os.path.exists(os.path.join(parts, "loss%d.json" % pct)):
+        continue
+    l = load("loss%d.json" % pct)
+    res["figures"]["rekeys_loss_%d" % pct] = l
+    again = l["ks_registrations"] - l["members"]
+    goal = ">= 99.9 %" if pct == 10 else "-"
+    row("%d rekeys to %d members, %d %% loss: took every push" % (l["rekeys"], l["members"], pct),
+        "%.2f %% (%d of %d; %d re-registered, %d still served)" % (
+            100 * l["share_every_push"], l["applied"], l["members"], again, l["members_served"]),
+        "%d sends, %d ms apart: %d sent, %d resent, %d acked" % (l["retransmits"] + 1, l["interval_ms"],
+                                                          l["pushes_sent"], l["pushes_retransmitted"], l["pushes_acked"]),
+        "-", goal, l["share_every_push"] >= 0.999 if pct == 10 else None)
 
 # 4. IPC
 ipc = load("ipc.json")

@@ -9,11 +9,7 @@
 #   follows by multicast under the new KEK.
 set -u
 . "$(dirname "$0")/lib/netns.sh"
-ip route add 224.0.0.0/4 dev lo 2>/dev/null
-if ip route show default | grep -q .; then
-	echo "not ok 1 - refusing to run: a default route exists in this namespace"
-	exit 1
-fi
+netns_mcast_lo
 . "$(dirname "$0")/lib/ks.sh"
 
 port=$(free_port)

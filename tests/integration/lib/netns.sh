@@ -13,3 +13,12 @@ if [ -z "${GDOI_IN_NETNS:-}" ]; then
 	exit 0
 fi
 ip link set lo up || { echo "1..0 # SKIP cannot bring lo up"; exit 0; }
+# IPv4 multicast routed to lo; refuses to go on (TAP) where a default route could
+# carry it out of the namespace.
+netns_mcast_lo() {
+	ip route add 224.0.0.0/4 dev lo 2>/dev/null
+	if ip route show default | grep -q .; then
+		echo "not ok 1 - refusing to run: a default route exists in this namespace"
+		exit 1
+	fi
+}
