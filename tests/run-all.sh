@@ -48,15 +48,23 @@ for t in "$build"/tests/test_*; do
 	count_tap "$logdir/$name.log" "$name" $?
 done
 
-# The same unit tests once more under valgrind (memory errors, definite leaks).
+# The same unit tests once more under valgrind (memory errors, definite leaks), two at
+# a time (valgrind is single-threaded and CPU-bound; results are read in list order).
 if [ -n "${VALGRIND_BUILD:-}" ] && command -v valgrind >/dev/null; then
-	for name in ${VALGRIND_TESTS:-}; do
-		t=$VALGRIND_BUILD/tests/$name
-		[ -x "$t" ] || { echo "FAIL valgrind:$name (not built)"; fail=$((fail + 1)); continue; }
+	vg_one() {
 		timeout 600 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-			"$t" >"$logdir/valgrind-$name.log" 2>&1
-		rc=$?
-		if [ $rc -eq 0 ]; then
+			"$2/tests/$1" >"$3/valgrind-$1.log" 2>&1
+		echo $? >"$3/valgrind-$1.rc"
+	}
+	export -f vg_one
+	for name in ${VALGRIND_TESTS:-}; do
+		rm -f "$logdir/valgrind-$name.rc"
+		[ -x "$VALGRIND_BUILD/tests/$name" ] && echo "$name"
+	done | xargs -r -P "${VALGRIND_JOBS:-2}" -I{} bash -c 'vg_one "$@"' _ {} "$VALGRIND_BUILD" "$logdir"
+	for name in ${VALGRIND_TESTS:-}; do
+		[ -x "$VALGRIND_BUILD/tests/$name" ] || { echo "FAIL valgrind:$name (not built)"; fail=$((fail + 1)); continue; }
+		rc=$(cat "$logdir/valgrind-$name.rc" 2>/dev/null || echo 98)
+		if [ "$rc" -eq 0 ]; then
 			pass=$((pass + 1)); echo "ok   valgrind:$name"
 		else
 			fail=$((fail + 1)); failed_names+=("valgrind:$name")
