@@ -212,6 +212,8 @@ $(TOOL_BINS): $(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(LIBDAEMON) $(LIBS
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
+# reg-load --reuse-dh wraps the Phase 1 initiator's key pair calls (bench/reg-load.c).
+$(BUILD)/bench/reg-load: LDFLAGS_ALL += -Wl,--wrap=gdoi_dh_new -Wl,--wrap=gdoi_dh_free
 $(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)

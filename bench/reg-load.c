@@ -6,7 +6,7 @@
  *
  *   reg-load --server ADDR:PORT --psk KEY --group ID [--suite NAME] [--group-dh N]
  *            [--concurrency C] [--seconds S] [--count N] [--first-ip A.B.C.D]
- *            [--latency-out FILE]
+ *            [--latency-out FILE] [--ssrcs N] [--reuse-dh]
  *   reg-load --help
  *   reg-load --dh-baseline GROUP --seconds S
  *   reg-load ... --count N --hold [--mcast GROUP:PORT] [--rekeys R] [--push-wait S]
@@ -33,6 +33,14 @@
  * first. --suite picks the Phase 1 suite, so that any GDOI key server can be
  * driven (the reference implementation offers only "legacy").
  * Output: one JSON object on stdout.
+ * --ssrcs N asks for N SSRCs at each registration (members with may_send).
+ * --reuse-dh: every member of this process offers the same ephemeral DH key
+ * pair (made once per group), so the generator's own DH cost is one derivation
+ * per registration instead of a generation and a derivation: on a machine it
+ * shares with the key server it then takes less of the CPU being measured. The
+ * key server sees a valid peer value each time (validated as any, RFC 6989)
+ * and makes its own fresh pair; its work per registration is unchanged. The
+ * output's cpu_s is this process's own CPU time (user + system).
  * --dh-baseline measures, in this process, what a key server must do per
  * registration with that group: one key pair generation and one derivation.
  */
@@ -79,6 +87,44 @@ static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
+}
+
+/* --reuse-dh: gdoi_dh_new / gdoi_dh_free of the Phase 1 initiator are wrapped
+ * at link time (-Wl,--wrap, Makefile); only this program is. */
+static bool reuse_dh;
+static struct gdoi_dh *reused_dh;
+int __real_gdoi_dh_new(uint16_t group, struct gdoi_dh **out);
+void __real_gdoi_dh_free(struct gdoi_dh *dh);
+int __wrap_gdoi_dh_new(uint16_t group, struct gdoi_dh **out);
+void __wrap_gdoi_dh_free(struct gdoi_dh *dh);
+
+int __wrap_gdoi_dh_new(uint16_t group, struct gdoi_dh **out)
+{
+	if (!reuse_dh)
+		return __real_gdoi_dh_new(group, out);
+	if (reused_dh && gdoi_dh_group(reused_dh) != group) {
+		__real_gdoi_dh_free(reused_dh);
+		reused_dh = NULL;
+	}
+	int rc = reused_dh ? 0 : __real_gdoi_dh_new(group, &reused_dh);
+	*out = rc ? NULL : reused_dh;
+	return rc;
+}
+
+void __wrap_gdoi_dh_free(struct gdoi_dh *dh)
+{
+	if (!dh || dh == reused_dh)
+		return;
+	__real_gdoi_dh_free(dh);
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static int dh_baseline(uint16_t group, double seconds)
@@ -409,6 +455,9 @@ static void usage(FILE *f)
 		"  --count N            stop after N registrations; alone, no time limit\n"
 		"  --first-ip A.B.C.D   members bind consecutive addresses from here (default\n"
 		"                       127.0.0.1), skipping the key server's address\n"
+		"  --ssrcs N            ask for N SSRCs at each registration (default 0)\n"
+		"  --reuse-dh           one ephemeral DH key pair for all members of this process\n"
+		"                       (its own cost: one derivation per registration)\n"
 		"  --latency-out FILE   every registration time in microseconds, one per line\n"
 		"  --hold               keep N members registered, run the trigger, time the push\n"
 		"  --mcast GROUP:PORT   --hold: also join the rekey multicast group (netns only)\n"
@@ -449,7 +498,7 @@ static uint32_t member_ip(uint32_t base, long i, uint32_t server_ip)
 int main(int argc, char **argv)
 {
 	const char *srv = NULL, *first_ip = "127.0.0.1", *lat_out = NULL, *suite_name = "default";
-	long conc = 16, count = 0, group = 0, dh_group = 19, baseline = 0, lifetime = 0, rekeys = 1;
+	long conc = 16, count = 0, group = 0, dh_group = 19, baseline = 0, lifetime = 0, rekeys = 1, ssrcs = 0;
 	double seconds = 0, push_wait = 20, settle = 0;
 	bool seconds_set = false;
 	static const struct option opts[] = {
@@ -459,6 +508,7 @@ int main(int argc, char **argv)
 		{ "dh-baseline", 1, 0, 'b' }, { "hold", 0, 0, 'H' }, { "mcast", 1, 0, 'm' },
 		{ "suite", 1, 0, 'u' }, { "lifetime", 1, 0, 'L' }, { "rekeys", 1, 0, 'r' },
 		{ "push-wait", 1, 0, 'w' }, { "settle", 1, 0, 'T' }, { "help", 0, 0, 'h' },
+		{ "ssrcs", 1, 0, 'x' }, { "reuse-dh", 0, 0, 'R' },
 		{ 0, 0, 0, 0 } };
 	const char *mcast = NULL;
 	for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
@@ -480,6 +530,8 @@ int main(int argc, char **argv)
 		case 'r': rekeys = strtol(optarg, NULL, 10); break;
 		case 'w': push_wait = strtod(optarg, NULL); break;
 		case 'T': settle = strtod(optarg, NULL); break;
+		case 'x': ssrcs = strtol(optarg, NULL, 10); break;
+		case 'R': reuse_dh = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -506,7 +558,8 @@ int main(int argc, char **argv)
 	inet_pton(AF_INET, host, &server.sin_addr);
 	server_addr = (struct gdoi_addr){ .len = 4, .port = ntohs(server.sin_port) };
 	memcpy(server_addr.ip, &server.sin_addr, 4);
-	pull_cfg = (struct gdoi_pull_member_cfg){ .group_id = (uint32_t)group };
+	pull_cfg = (struct gdoi_pull_member_cfg){ .group_id = (uint32_t)group,
+		.sid_request = ssrcs > 0 && ssrcs <= 16 ? (unsigned)ssrcs : 0 };
 	long nm = conc;
 	if (hold) {
 		nm = count;	/* every member stays, with its socket */
@@ -607,8 +660,9 @@ int main(int argc, char **argv)
 	double p50 = nlat ? (double)lat[nlat / 2] / 1000 : 0, p99 = nlat ? (double)lat[nlat * 99 / 100] / 1000 : 0;
 	printf("{\"registrations\":%zu,\"failures\":%zu,\"seconds\":%.3f,\"per_second\":%.1f,"
 	       "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f},\"concurrency\":%ld,\"dh_group\":%u,"
-	       "\"suite\":\"%s\"}\n",
-	       nlat, failures, dt, (double)nlat / dt, p50, p99, conc, suite.group, suite_name);
+	       "\"suite\":\"%s\",\"reuse_dh\":%s,\"cpu_s\":%.3f}\n",
+	       nlat, failures, dt, (double)nlat / dt, p50, p99, conc, suite.group, suite_name,
+	       reuse_dh ? "true" : "false", cpu_seconds());
 	if (lat_out) {
 		FILE *f = fopen(lat_out, "w");
 		for (size_t i = 0; f && i < nlat; i++)

@@ -1,6 +1,8 @@
 /* log.c - see log.h. Secrets never reach this file: callers log names, SPIs and reasons. */
 #include "daemon/log.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +11,7 @@
 #include <time.h>
 
 static const char *log_prog = "gdoi";
-static int log_max = DM_INFO;
+static _Atomic int log_max = DM_INFO;
 static bool log_journal;
 
 /* JOURNAL_STREAM is "DEV:INO" of the stream systemd connected; it only counts when
@@ -124,6 +126,12 @@ static struct {
 	unsigned long suppressed;
 } keyed_burst;
 
+/* The slots and the burst count are shared by every thread that logs (gdoi-ks
+ * registers on several): one lock around their bookkeeping, so that a reason is
+ * still one line per DM_LOG_LIMIT_SECONDS and DM_LOG_LIMITED_PER_SECOND holds in
+ * all, whichever thread logs it. Lines themselves are one fprintf each. */
+static pthread_mutex_t limit_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int64_t mono_seconds(void)
 {
 	struct timespec ts;
@@ -174,6 +182,7 @@ void dm_log_limited(enum dm_level level, const char *key, const char *fmt, ...)
 
 	if (!dm_log_enabled(level))
 		return;
+	pthread_mutex_lock(&limit_lock);
 	for (i = 0; i < LIMIT_SLOTS; i++) {
 		if (slots[i].key[0] && !strncmp(slots[i].key, key, sizeof slots[i].key - 1))
 			break;
@@ -183,12 +192,15 @@ void dm_log_limited(enum dm_level level, const char *key, const char *fmt, ...)
 	}
 	if (i < LIMIT_SLOTS && now - slots[i].since < DM_LOG_LIMIT_SECONDS) {
 		slots[i].suppressed++;
+		pthread_mutex_unlock(&limit_lock);
 		return;
 	}
 	/* the line, and the summary of the slot it evicts or reuses */
 	size_t victim = i < LIMIT_SLOTS ? i : oldest;
-	if (!burst_take(now, 1 + (slots[victim].suppressed != 0)))
+	if (!burst_take(now, 1 + (slots[victim].suppressed != 0))) {
+		pthread_mutex_unlock(&limit_lock);
 		return;
+	}
 	if (i == LIMIT_SLOTS) {
 		i = oldest;
 		report_suppressed(&slots[i], now);
@@ -200,13 +212,16 @@ void dm_log_limited(enum dm_level level, const char *key, const char *fmt, ...)
 	va_start(ap, fmt);
 	dm_vlog(level, fmt, ap);
 	va_end(ap);
+	pthread_mutex_unlock(&limit_lock);
 }
 
 void dm_log_flush(void)
 {
 	int64_t now = mono_seconds();
 
+	pthread_mutex_lock(&limit_lock);
 	for (size_t i = 0; i < LIMIT_SLOTS; i++)
 		report_suppressed(&slots[i], now);
 	report_burst();
+	pthread_mutex_unlock(&limit_lock);
 }

@@ -162,6 +162,12 @@ static int pull_input(struct gdoi_gcks *k, struct gdoi_p1_sa *sa, const uint8_t 
 	return rc;
 }
 
+bool gdoi_gcks_is_push_ack(const uint8_t *msg, size_t len)
+{
+	return len > EXCH_OFF && msg[EXCH_OFF] == GDOI_EXCH_PUSH_ACK &&
+	       gdoi_engine_classify(msg, len) == GDOI_FE_IKEV1;
+}
+
 int gdoi_gcks_input(struct gdoi_gcks *k, const uint8_t *msg, size_t len, const struct gdoi_addr *from,
 		    struct gdoi_now now)
 {
@@ -182,7 +188,7 @@ int gdoi_gcks_input(struct gdoi_gcks *k, const uint8_t *msg, size_t len, const s
 		gcks_dropped(k, from, NULL, GDOI_ERR_UNSUPPORTED, "IKEv2 header (G-IKEv2 is not served)", false);
 		return GDOI_ERR_UNSUPPORTED;
 	}
-	if (len > EXCH_OFF && msg[EXCH_OFF] == GDOI_EXCH_PUSH_ACK)
+	if (gdoi_gcks_is_push_ack(msg, len))
 		return gcks_push_ack_input(k, msg, len, from);
 	struct gdoi_p1_result res = { 0 };
 	struct gdoi_p1_sa *sa = NULL;

@@ -137,6 +137,11 @@ int gdoi_gcks_push(struct gdoi_gcks *k, const struct gdoi_gcks_push_cfg *d,
 /* Pushes still being sent or waiting for ACKs. */
 size_t gdoi_gcks_push_count(const struct gdoi_gcks *k);
 
+/* True for a datagram only the engine that sent the pushes can take: an
+ * RFC 8263 acknowledgement (exchange 35, verified against the push it names).
+ * A key server with several engines hands these to its pushing one. */
+bool gdoi_gcks_is_push_ack(const uint8_t *dgram, size_t len);
+
 /* Expires Phase 1 SAs, pending offers and PULL exchanges; resends pushes. */
 void gdoi_gcks_timer(struct gdoi_gcks *k, struct gdoi_now now);
 /* When gdoi_gcks_timer is next due (monotonic ms; 0 = nothing pending). */

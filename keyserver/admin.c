@@ -92,6 +92,32 @@ static void count_member(void *ctx, const struct ks_member_rec *m)
 	(*(int *)ctx)++;
 }
 
+/* Per worker (none: the main thread serves registrations itself): what its engine
+ * counted since start or the last reload, and what it handed to the main thread. */
+static json_t *workers_json(struct ks *ks)
+{
+	json_t *arr = json_array();
+	for (unsigned i = 0; i < ks->nworkers; i++) {
+		struct ks_worker *w = ks->workers[i];
+		json_t *o = json_object();
+		uv_mutex_lock(&w->stats_lock);
+		struct gdoi_gcks_stats st = w->stats;
+		size_t sas = w->sas;
+		uv_mutex_unlock(&w->stats_lock);
+		uv_mutex_lock(&ks->fwd_lock);
+		uint64_t fwd = w->forwarded;
+		uv_mutex_unlock(&ks->fwd_lock);
+		json_object_set_new(o, "worker", json_integer(i));
+		json_object_set_new(o, "datagrams", json_integer((json_int_t)st.datagrams));
+		json_object_set_new(o, "dropped", json_integer((json_int_t)st.dropped));
+		json_object_set_new(o, "registrations", json_integer((json_int_t)st.registrations));
+		json_object_set_new(o, "phase1_sas", json_integer((json_int_t)sas));
+		json_object_set_new(o, "forwarded", json_integer((json_int_t)fwd));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
 json_t *ks_status_json(struct ks *ks)
 {
 	char b[64];
@@ -100,13 +126,18 @@ json_t *ks_status_json(struct ks *ks)
 	json_object_set_new(o, "version", json_string(GDOI_VERSION));
 	json_object_set_new(o, "listen", json_string(ks_inet_format(&ks->cfg->listen, b, sizeof(b))));
 	json_object_set_new(o, "uptime", json_integer(ks_unix_now() - ks->started));
-	json_object_set_new(o, "phase1_sas", json_integer((json_int_t)ks_registrar_sa_count(ks->reg)));
+	struct gdoi_gcks_stats tot;
+	size_t sas;
+	ks_engine_totals(ks, &tot, &sas);
+	json_object_set_new(o, "phase1_sas", json_integer((json_int_t)sas));
 	json_object_set_new(o, "registrations", json_integer((json_int_t)ks->registrations));
 	json_object_set_new(o, "dropped", json_integer((json_int_t)ks->dropped));
 	const struct gdoi_gcks_stats *st = ks_registrar_stats(ks->reg);
 	json_object_set_new(o, "pushes_sent", json_integer((json_int_t)st->push_sent));
 	json_object_set_new(o, "pushes_retransmitted", json_integer((json_int_t)st->push_retransmitted));
 	json_object_set_new(o, "pushes_acked", json_integer((json_int_t)st->push_acked));
+	json_object_set_new(o, "datagrams", json_integer((json_int_t)tot.datagrams));
+	json_object_set_new(o, "workers", workers_json(ks));
 	json_t *gs = json_array();
 	for (size_t i = 0; i < ks->ngroups; i++) {
 		json_t *g = group_json(ks->groups[i]);

@@ -204,6 +204,17 @@ static int server_key(struct parse *p, const char *k, const char *v)
 			return ks_cfg_fail(p, "listen: expected ADDR[:PORT] or [IPv6ADDR][:PORT], got '%s'", v);
 		return 1;
 	}
+	if (!strcmp(k, "workers")) {
+		if (!strcmp(v, "auto")) {
+			long n = sysconf(_SC_NPROCESSORS_ONLN);
+			c->workers = n < 1 ? 1 : n > KS_MAX_WORKERS ? KS_MAX_WORKERS : (unsigned)n;
+		} else if (!ks_parse_u32(v, 1, KS_MAX_WORKERS, &u)) {
+			return ks_cfg_fail(p, "workers: expected 1..%d or auto, got '%s'", KS_MAX_WORKERS, v);
+		} else {
+			c->workers = u;
+		}
+		return 1;
+	}
 	if (!strcmp(k, "state"))
 		return set_path(p, c->state_dir, sizeof(c->state_dir), v, k);
 	if (!strcmp(k, "admin_socket"))
@@ -251,7 +262,7 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		c->metrics_set = true;
 		return 1;
 	}
-	return ks_cfg_fail(p, "unknown key '%s' in [server] (expected listen, state, admin_socket, admin_allow, identity, "
+	return ks_cfg_fail(p, "unknown key '%s' in [server] (expected listen, workers, state, admin_socket, admin_allow, identity, "
 		    "phase1, phase1_lifetime, certificate, private_key, ca, metrics, flood_mm1, flood_junk)", k);
 }
 
@@ -612,6 +623,7 @@ int ks_config_load(const char *path, const struct ks_overrides *ov, struct ks_co
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/gdoi-ks");
 	snprintf(c->admin_socket, sizeof(c->admin_socket), "/run/gdoi-ks/admin.sock");
 	c->p1_lifetime = 86400;
+	c->workers = 1;
 	p.c = c;
 	p.f = fopen(path, "r");
 	if (!p.f) {

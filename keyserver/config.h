@@ -125,6 +125,7 @@ struct ks_member_cfg {
 
 struct ks_config_index;
 
+#define KS_MAX_WORKERS 64
 #define KS_MAX_ADMIN_ALLOW 16
 
 /* One [server] admin_allow entry: a uid, or a gid (primary or supplementary). */
@@ -137,6 +138,9 @@ struct ks_admin_allow {
 struct ks_config {
 	char path[512];
 	struct ks_inet listen;
+	/* [server] workers = N | auto: registration threads on SO_REUSEPORT sockets
+	 * (docs/keyserver.md, "Workers"); 1 = the main thread alone. */
+	unsigned workers;
 	char state_dir[512];
 	char admin_socket[512];
 	size_t nadmin_allow;

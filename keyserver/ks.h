@@ -55,6 +55,7 @@ struct ks_group {
 };
 
 struct ks_registrar;
+struct ks_fwd;
 struct ipc_server;
 struct dm_metrics;
 struct dm_metrics_http;
@@ -69,6 +70,28 @@ struct ks_pending {
 	uint8_t kek_spi[GDOI_KEK_SPI_LEN];
 	size_t nspis;
 	uint32_t spis[GDOI_MAX_TEKS];
+};
+
+/* One registration worker (worker.c): its own thread, loop, socket (in the
+ * SO_REUSEPORT group of the listen address) and engine. */
+struct ks_worker {
+	struct ks *ks;
+	unsigned index;
+	uv_thread_t thread;
+	uv_loop_t loop;
+	uv_udp_t udp;
+	uv_timer_t timer;
+	uv_async_t wake;		/* stop or pause (reload), from the main thread */
+	struct ks_registrar *reg;
+	struct ks_registrar *next;	/* reload: the one replacing reg */
+	bool opened, started;		/* its loop initialised; its thread running */
+	bool stopping;			/* the worker's own (its loop's handles closing) */
+	bool stop, pause, paused;	/* under ks->lock */
+	uv_mutex_t stats_lock;		/* what the main thread reads of it */
+	struct gdoi_gcks_stats stats;
+	size_t sas;
+	uint64_t forwarded;
+	char slab[65536];		/* receive buffer */
 };
 
 struct ks {
@@ -95,6 +118,19 @@ struct ks {
 	uint64_t p1_failed[GDOI_ERR_SLOTS];	/* by gdoi_err_slot */
 	uint64_t refused[GDOI_ERR_SLOTS];
 	bool stopping;
+	/* workers (worker.c): with more than one, registrations are served by worker
+	 * threads and the main thread keeps everything else; ks->udp then only sends
+	 * (a duplicate of worker 0's socket). lock: held by the main thread whenever it
+	 * is not waiting for I/O, by a worker in the registration callbacks. */
+	unsigned nworkers;
+	struct ks_worker **workers;
+	uv_mutex_t lock;
+	uv_cond_t cond;			/* pause/resume of the workers (reload) */
+	uv_async_t fwd_async;		/* forwarded work is waiting */
+	uv_mutex_t fwd_lock;
+	struct ks_fwd *fwd_head, *fwd_tail;
+	size_t fwd_len;
+	uint64_t fwd_lost;
 };
 
 /* ---- groups.c ---- */
@@ -132,12 +168,17 @@ struct ks_group *ks_find_group_ref(struct ks *ks, const char *ref);
 void ks_mcast_open(struct ks_group *g);
 
 /* ---- registrar.c ---- */
-int ks_registrar_new(struct ks *ks, struct ks_registrar **out, char *err, size_t errlen);
+/* w: the worker it serves (its loop, socket, timer), NULL for the main thread's. */
+int ks_registrar_new(struct ks *ks, struct ks_worker *w, struct ks_registrar **out, char *err, size_t errlen);
 void ks_registrar_free(struct ks_registrar *r);
-void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr *from);
-void ks_registrar_expire(struct ks *ks);
-/* (Re)starts ks->expire_timer at the engine's deadline (at most 1 s away). */
-void ks_registrar_arm(struct ks *ks);
+void ks_registrar_input(struct ks_registrar *r, const uint8_t *msg, size_t len, const struct sockaddr *from);
+void ks_registrar_expire(struct ks_registrar *r);
+/* (Re)starts its timer at the engine's deadline (at most 1 s away). */
+void ks_registrar_arm(struct ks_registrar *r);
+/* A completed registration (main thread): counters, the log line, a catch-up
+ * push if the group was rekeyed since pe (what its message 1 got; may be NULL). */
+struct gdoi_gcks_event;
+void ks_registrar_registered(struct ks *ks, const struct gdoi_gcks_event *ev, struct ks_pending *pe);
 size_t ks_registrar_sa_count(const struct ks_registrar *r);
 /* Hands one push to the engine (gdoi_gcks_push) and sends what it queued; the
  * number of datagrams sent first, or a negative gdoi_err. */
@@ -147,6 +188,30 @@ int ks_registrar_push(struct ks *ks, const struct gdoi_gcks_push_cfg *d, const s
 		      const struct gdoi_gcks_push_dest *dests, size_t n);
 /* The engine's counters (pushes sent, retransmitted, acknowledged; for metrics). */
 const struct gdoi_gcks_stats *ks_registrar_stats(const struct ks_registrar *r);
+
+/* ---- worker.c ---- */
+/* Starts cfg->workers workers (when more than one) and opens ks->udp for sending;
+ * 0 or a libuv error (logged). */
+int ks_workers_start(struct ks *ks);
+/* Stops them and waits (main thread, lock held; released meanwhile). */
+void ks_workers_stop(struct ks *ks);
+/* Reload (main thread, lock held): pause parks every worker outside its engine;
+ * prepare makes new registrars from ks->cfg (-1: none, err says why); commit
+ * puts them in place of the old ones (freed), abort drops them; resume lets the
+ * workers go on. */
+void ks_workers_pause(struct ks *ks);
+int ks_workers_prepare(struct ks *ks, char *err, size_t errlen);
+void ks_workers_commit(struct ks *ks);
+void ks_workers_abort(struct ks *ks);
+void ks_workers_resume(struct ks *ks);
+/* Runs the main loop: with workers, ks->lock is let go only while waiting. */
+void ks_run(struct ks *ks);
+/* Worker side. */
+void ks_worker_publish(struct ks_worker *w, const struct gdoi_gcks_stats *st, size_t sas);
+void ks_worker_forward_registered(struct ks_worker *w, const struct gdoi_gcks_event *ev,
+				  const struct ks_pending *pe);
+/* Engine counters and SAs summed over the main thread and the workers. */
+void ks_engine_totals(struct ks *ks, struct gdoi_gcks_stats *out, size_t *sas);
 
 /* ---- rekey.c ---- */
 void ks_rekey_schedule(struct ks_group *g);
@@ -167,6 +232,7 @@ int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const s
 /* One datagram from the listening socket (IPv4 destinations reach IPv4 peers of a
  * dual-stack socket as ::ffff:A.B.C.D). */
 int ks_send_to(struct ks *ks, const uint8_t *msg, size_t len, const struct ks_inet *to);
+int ks_udp_send(uv_udp_t *u, int family, const uint8_t *msg, size_t len, const struct ks_inet *to);
 
 /* ---- admin.c ---- */
 int ks_admin_open(struct ks *ks, const char *path, struct ipc_server **out);

@@ -85,16 +85,9 @@ static void on_udp(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf, const struct
 		ks_log_limited(KS_WARN, "truncated datagram", "truncated datagram dropped");
 		return;
 	}
-	ks_registrar_input(ks, (const uint8_t *)buf->base, (size_t)nread, addr);
+	ks_registrar_input(ks->reg, (const uint8_t *)buf->base, (size_t)nread, addr);
 }
 
-/* One socket: an IPv6 listen address serves IPv6 only, except [::], which is
- * dual-stack whatever net.ipv6.bindv6only says (IPv4 peers arrive as
- * ::ffff:A.B.C.D and are unmapped in the registrar; docs/keyserver.md). */
-static int listen_bind(struct ks *ks)
-{
-	return dm_udp_bind(&ks->udp, ks->udp_family, ks->cfg->listen.ip, ks->cfg->listen.port, 0);
-}
 
 /* ---- groups ---------------------------------------------------------------------- */
 
@@ -146,15 +139,21 @@ static void reload(struct ks *ks)
 	    strcmp(nc->admin_socket, ks->cfg->admin_socket) || nc->metrics_set != ks->cfg->metrics_set ||
 	    memcmp(&nc->metrics, &ks->cfg->metrics, sizeof(nc->metrics)))
 		ks_log(KS_WARN, "reload: listen, state, admin_socket and metrics changes need a restart");
+	if (nc->workers != ks->cfg->workers)
+		ks_log(KS_WARN, "reload: a change of workers needs a restart");
 	nc->listen = ks->cfg->listen;
+	nc->workers = ks->cfg->workers;
 	nc->metrics_set = ks->cfg->metrics_set;
 	nc->metrics = ks->cfg->metrics;
 	struct ks_registrar *nr = NULL;
 	struct ks_config *old = ks->cfg;
 	ks->cfg = nc;
-	if (ks_registrar_new(ks, &nr, err, sizeof(err))) {
+	ks_workers_pause(ks);	/* their registrars point into the old configuration */
+	if (ks_registrar_new(ks, NULL, &nr, err, sizeof(err)) || ks_workers_prepare(ks, err, sizeof(err))) {
 		ks_log(KS_ERR, "reload refused: %s", err);
+		ks_registrar_free(nr);
 		ks->cfg = old;
+		ks_workers_resume(ks);
 		ks_config_free(nc);
 		return;
 	}
@@ -162,7 +161,9 @@ static void reload(struct ks *ks)
 	struct ks_group **ng = calloc(nc->ngroups ? nc->ngroups : 1, sizeof(*ng));
 	if (!ng) {
 		ks_registrar_free(nr);
+		ks_workers_abort(ks);
 		ks->cfg = old;
+		ks_workers_resume(ks);
 		ks_config_free(nc);
 		return;
 	}
@@ -201,7 +202,10 @@ static void reload(struct ks *ks)
 	ks->gcks_base.registrations += es->registrations;
 	ks_registrar_free(ks->reg);
 	ks->reg = nr;
+	ks_registrar_arm(nr);	/* the timer named the old one */
+	ks_workers_commit(ks);
 	ks_config_free(old);
+	ks_workers_resume(ks);
 	/* members no longer allowed in a group are evicted from it */
 	for (size_t i = 0; i < nn; i++) {
 		struct ks_group *g = ng[i];
@@ -241,6 +245,7 @@ void ks_shutdown(struct ks *ks)
 		return;
 	ks->stopping = true;
 	dm_notify("STOPPING=1");
+	ks_workers_stop(ks);	/* first: a worker may be in a callback that reads the groups */
 	for (size_t i = 0; i < ks->ngroups; i++)
 		ks_group_close(ks->groups[i]);
 	ks->ngroups = 0;
@@ -248,7 +253,8 @@ void ks_shutdown(struct ks *ks)
 	ks->admin = NULL;
 	dm_metrics_http_close(ks->metrics);
 	ks->metrics = NULL;
-	uv_close((uv_handle_t *)&ks->udp, on_close_noop);
+	if (ks->udp.loop)	/* opened by ks_workers_start */
+		uv_close((uv_handle_t *)&ks->udp, on_close_noop);
 	uv_close((uv_handle_t *)&ks->expire_timer, on_close_noop);
 	uv_close((uv_handle_t *)&ks->sig_term, on_close_noop);
 	uv_close((uv_handle_t *)&ks->sig_int, on_close_noop);
@@ -304,8 +310,6 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ks.udp_family = ks.cfg->listen.len == 4 ? AF_INET : AF_INET6;
-	uv_udp_init_ex(ks.loop, &ks.udp, (unsigned)ks.udp_family);
-	ks.udp.data = &ks;
 	uv_timer_init(ks.loop, &ks.expire_timer);
 	ks.expire_timer.data = &ks;
 	uv_signal_init(ks.loop, &ks.sig_term);
@@ -319,19 +323,20 @@ int main(int argc, char **argv)
 	 * from this socket, and an unbound one would be bound to an ephemeral port. */
 	char la[64];
 	ks_inet_format(&ks.cfg->listen, la, sizeof(la));
-	rc = listen_bind(&ks);
+	rc = ks_workers_start(&ks);
 	if (rc) {
 		ks_log(KS_ERR, "cannot listen on UDP %s: %s", la, uv_strerror(rc));
 		goto fail_loop;
 	}
 	/* the registrar's engine delivers pushes: there before a group may rekey */
-	if (ks_registrar_new(&ks, &ks.reg, err, sizeof(err))) {
+	if (ks_registrar_new(&ks, NULL, &ks.reg, err, sizeof(err))) {
 		ks_log(KS_ERR, "%s", err);
 		goto fail_loop;
 	}
 	if (open_groups(&ks))
 		goto fail_loop;
-	rc = uv_udp_recv_start(&ks.udp, on_alloc, on_udp);
+	/* with workers the main thread's socket only sends (their sockets receive) */
+	rc = ks.nworkers ? 0 : uv_udp_recv_start(&ks.udp, on_alloc, on_udp);
 	if (rc) {
 		ks_log(KS_ERR, "cannot receive on UDP %s: %s", la, uv_strerror(rc));
 		goto fail_loop;
@@ -347,17 +352,17 @@ int main(int argc, char **argv)
 		}
 		dm_metrics_listen_format(&ks.cfg->metrics, ma, sizeof(ma));
 	}
-	ks_registrar_arm(&ks);
-	ks_log(KS_INFO, "gdoi-ks %s listening on UDP %s, %zu group(s), %zu member(s), state %s, admin socket %s, "
-	       "metrics %s", GDOI_VERSION, la, ks.ngroups, ks.cfg->nmembers, ks.cfg->state_dir, ks.cfg->admin_socket, ma);
+	ks_registrar_arm(ks.reg);
+	ks_log(KS_INFO, "gdoi-ks %s listening on UDP %s (%u worker(s)), %zu group(s), %zu member(s), state %s, admin socket %s, "
+	       "metrics %s", GDOI_VERSION, la, ks.nworkers ? ks.nworkers : 1, ks.ngroups, ks.cfg->nmembers, ks.cfg->state_dir, ks.cfg->admin_socket, ma);
 	status = 0;
 	dm_notify("READY=1");
-	uv_run(ks.loop, UV_RUN_DEFAULT);
+	ks_run(&ks);
 	goto out;
 fail_loop:
 	status = 1;
 	ks_shutdown(&ks);
-	uv_run(ks.loop, UV_RUN_DEFAULT);
+	ks_run(&ks);
 out:
 	ks_registrar_free(ks.reg);
 	free(ks.groups);

@@ -42,18 +42,12 @@ static void by_reason(struct dm_metrics *m, const char *name, const char *help, 
 		}                                                                \
 	} while (0)
 
-static void engine(struct dm_metrics *m, const struct ks *ks)
+static void engine(struct dm_metrics *m, struct ks *ks)
 {
-	const struct gdoi_gcks_stats *s = ks->reg ? ks_registrar_stats(ks->reg) : NULL;
-	const struct gdoi_gcks_stats *b = &ks->gcks_base;
-	struct gdoi_gcks_stats t = *b;
+	struct gdoi_gcks_stats t;
+	size_t sas;
 
-	if (s) {
-		t.datagrams += s->datagrams;
-		t.dropped += s->dropped;
-		t.mm1_limited += s->mm1_limited;
-		t.junk_limited += s->junk_limited;
-	}
+	ks_engine_totals(ks, &t, &sas);
 	dm_metrics_single(m, "gdoi_ks_datagrams_total", C, "UDP datagrams handed to the key-server engine.",
 			  (int64_t)t.datagrams);
 	dm_metrics_single(m, "gdoi_ks_datagrams_dropped_total", C,
@@ -66,7 +60,7 @@ static void engine(struct dm_metrics *m, const struct ks *ks)
 	l.value = "junk";
 	dm_metrics_u64(m, &l, 1, t.junk_limited);
 	dm_metrics_single(m, "gdoi_ks_phase1_sas", G, "Phase 1 SAs established and not expired.",
-			  ks->reg ? (int64_t)ks_registrar_sa_count(ks->reg) : 0);
+			  (int64_t)sas);
 	dm_metrics_single(m, "gdoi_ks_phase1_established_total", C, "Phase 1 exchanges completed.",
 			  (int64_t)ks->p1_established);
 	by_reason(m, "gdoi_ks_phase1_failed_total", "Phase 1 exchanges that failed, by reason.", ks->p1_failed);

@@ -34,6 +34,11 @@
 
 struct ks_registrar {
 	struct ks *ks;
+	struct ks_worker *w;		/* NULL: the main thread's (pushes, ACKs) */
+	uv_loop_t *loop;		/* where its socket and timer live */
+	uv_udp_t *udp;
+	uv_timer_t *timer;
+	bool *stopping;
 	struct gdoi_p1_config p1cfg;
 	struct gdoi_p1_suite suites[KS_MAX_SUITES * 2];
 	struct gdoi_p1_psk *psks;
@@ -47,10 +52,25 @@ struct ks_registrar {
 	size_t npend;
 };
 
-static struct gdoi_now now_of(struct ks *ks)
+static struct gdoi_now now_of(struct ks_registrar *r)
 {
-	uv_update_time(ks->loop);
-	return (struct gdoi_now){ .mono_ms = uv_now(ks->loop), .unix_s = ks_unix_now() };
+	uv_update_time(r->loop);
+	return (struct gdoi_now){ .mono_ms = uv_now(r->loop), .unix_s = ks_unix_now() };
+}
+
+/* A worker's callbacks and bookkeeping touch what the main thread owns (groups,
+ * state, counters): under the key server's lock, which the main thread holds
+ * whenever it is not waiting for I/O (docs/keyserver.md, "Workers"). */
+static void guard(const struct ks_registrar *r)
+{
+	if (r->w)
+		uv_mutex_lock(&r->ks->lock);
+}
+
+static void unguard(const struct ks_registrar *r)
+{
+	if (r->w)
+		uv_mutex_unlock(&r->ks->lock);
 }
 
 static const struct ks_member_cfg *member_of(struct ks *ks, const struct gdoi_id *id)
@@ -78,17 +98,16 @@ static bool peer_allowed(void *ctx, const struct gdoi_id *id, const struct gdoi_
 {
 	struct ks_registrar *r = ctx;
 	(void)addr;
+	guard(r);
 	const struct ks_member_cfg *m = member_of(r->ks, id);
-	if (!m)
-		return false;
-	return !ks_state_blocked(r->ks->st, m->name);
+	bool ok = m && !ks_state_blocked(r->ks->st, m->name);
+	unguard(r);
+	return ok;
 }
 
-static int lookup(void *ctx, uint32_t group_id, const struct gdoi_id *member, const struct gdoi_addr *addr,
-		  const struct gdoi_policy **policy)
+static int lookup_locked(struct ks_registrar *r, uint32_t group_id, const struct gdoi_id *member,
+			 const struct gdoi_policy **policy)
 {
-	struct ks_registrar *r = ctx;
-	(void)addr;
 	struct ks_group *g = ks_find_group(r->ks, group_id);
 	if (!g)
 		return GDOI_ERR_NOT_FOUND;
@@ -115,10 +134,23 @@ static int lookup(void *ctx, uint32_t group_id, const struct gdoi_id *member, co
 	return 0;
 }
 
-static int assign_sids(void *ctx, uint32_t group_id, const struct gdoi_id *member, unsigned count,
-		       uint32_t *sids, size_t *n)
+/* The group's policy as of now, copied while the lock is held: a rekey by the
+ * main thread comes wholly before the copy or after it (then the catch-up push
+ * of registered() brings the member to the new keys). */
+static int lookup(void *ctx, uint32_t group_id, const struct gdoi_id *member, const struct gdoi_addr *addr,
+		  const struct gdoi_policy **policy)
 {
 	struct ks_registrar *r = ctx;
+	(void)addr;
+	guard(r);
+	int rc = lookup_locked(r, group_id, member, policy);
+	unguard(r);
+	return rc;
+}
+
+static int assign_sids_locked(struct ks_registrar *r, uint32_t group_id, const struct gdoi_id *member,
+			      unsigned count, uint32_t *sids, size_t *n)
+{
 	struct ks_group *g = ks_find_group(r->ks, group_id);
 	const struct ks_member_cfg *m = member_of(r->ks, member);
 	*n = 0;
@@ -139,9 +171,19 @@ static int assign_sids(void *ctx, uint32_t group_id, const struct gdoi_id *membe
 	return 0;
 }
 
-static int admit(void *ctx, uint32_t group_id, const struct gdoi_id *member, const struct gdoi_addr *addr)
+static int assign_sids(void *ctx, uint32_t group_id, const struct gdoi_id *member, unsigned count,
+		       uint32_t *sids, size_t *n)
 {
 	struct ks_registrar *r = ctx;
+	guard(r);
+	int rc = assign_sids_locked(r, group_id, member, count, sids, n);
+	unguard(r);
+	return rc;
+}
+
+static int admit_locked(struct ks_registrar *r, uint32_t group_id, const struct gdoi_id *member,
+			const struct gdoi_addr *addr)
+{
 	struct ks_group *g = ks_find_group(r->ks, group_id);
 	const struct ks_member_cfg *m = member_of(r->ks, member);
 	if (!g || !m)
@@ -164,6 +206,15 @@ static int admit(void *ctx, uint32_t group_id, const struct gdoi_id *member, con
 	return 0;
 }
 
+static int admit(void *ctx, uint32_t group_id, const struct gdoi_id *member, const struct gdoi_addr *addr)
+{
+	struct ks_registrar *r = ctx;
+	guard(r);
+	int rc = admit_locked(r, group_id, member, addr);
+	unguard(r);
+	return rc;
+}
+
 /* ---- set-up ------------------------------------------------------------------- */
 
 /* The certificate credentials (daemon/cred.c); the registrar takes them over. */
@@ -181,13 +232,18 @@ static int load_certs(struct ks_registrar *r, char *err, size_t errlen)
 	return 0;
 }
 
-int ks_registrar_new(struct ks *ks, struct ks_registrar **out, char *err, size_t errlen)
+int ks_registrar_new(struct ks *ks, struct ks_worker *w, struct ks_registrar **out, char *err, size_t errlen)
 {
 	const struct ks_config *c = ks->cfg;
 	struct ks_registrar *r = calloc(1, sizeof(*r));
 	if (!r)
 		return -1;
 	r->ks = ks;
+	r->w = w;
+	r->loop = w ? &w->loop : ks->loop;
+	r->udp = w ? &w->udp : &ks->udp;
+	r->timer = w ? &w->timer : &ks->expire_timer;
+	r->stopping = w ? &w->stopping : &ks->stopping;
 	bool any_psk = false, any_cert = false;
 	size_t cap = 1;
 	for (size_t i = 0; i < c->nmembers; i++)
@@ -281,7 +337,7 @@ const struct gdoi_gcks_stats *ks_registrar_stats(const struct ks_registrar *r)
 	return gdoi_gcks_stats(r->engine);
 }
 
-static void drain(struct ks *ks, size_t len);
+static void drain(struct ks_registrar *r, size_t len);
 
 static void on_expire(uv_timer_t *t)
 {
@@ -290,34 +346,37 @@ static void on_expire(uv_timer_t *t)
 
 /* The engine's deadline (push retransmissions, the wait for ACKs), and at
  * least once a second for the expiry of Phase 1 SAs and PULL exchanges. */
-void ks_registrar_arm(struct ks *ks)
+void ks_registrar_arm(struct ks_registrar *r)
 {
-	if (ks->stopping || !ks->reg)
+	if (!r || *r->stopping)
 		return;
-	uint64_t at = gdoi_gcks_deadline(ks->reg->engine), now = uv_now(ks->loop), ms = 1000;
+	uint64_t at = gdoi_gcks_deadline(r->engine), now = uv_now(r->loop), ms = 1000;
 	if (at)
 		ms = at <= now ? 0 : at - now < ms ? at - now : ms;
-	uv_timer_start(&ks->expire_timer, on_expire, ms, 0);
+	r->timer->data = r;
+	uv_timer_start(r->timer, on_expire, ms, 0);
 }
 
-void ks_registrar_expire(struct ks *ks)
+void ks_registrar_expire(struct ks_registrar *r)
 {
-	gdoi_gcks_timer(ks->reg->engine, now_of(ks));
-	drain(ks, 0);
+	gdoi_gcks_timer(r->engine, now_of(r));
+	drain(r, 0);
 }
 
 int ks_registrar_push(struct ks *ks, const struct gdoi_gcks_push_cfg *d, const struct gdoi_push_params *p,
 		      const struct gdoi_gcks_push_dest *dests, size_t n)
 {
-	int rc = gdoi_gcks_push(ks->reg->engine, d, p, dests, n, now_of(ks));
-	drain(ks, 0);
+	int rc = gdoi_gcks_push(ks->reg->engine, d, p, dests, n, now_of(ks->reg));
+	drain(ks->reg, 0);
 	return rc;
 }
 
 /* ---- output and events ------------------------------------------------------------ */
 
-static void registered(struct ks *ks, const struct gdoi_gcks_event *ev, const char *peer)
+void ks_registrar_registered(struct ks *ks, const struct gdoi_gcks_event *ev, struct ks_pending *pe)
 {
+	char peer[64];
+	fmt_addr(&ev->peer, peer, sizeof(peer));
 	struct ks_group *g = ks_find_group(ks, ev->group_id);
 	struct gdoi_id idv = gdoi_gcks_event_id(ev);
 	const struct gdoi_id *id = ev->has_id ? &idv : NULL;
@@ -334,14 +393,31 @@ static void registered(struct ks *ks, const struct gdoi_gcks_event *ev, const ch
 	ks_log(KS_INFO, "group %s: member %s (%s) registered from %s%s, SEQ %u, %zu SSRC(s) on record",
 	       g->cfg->name, m->name, ids, peer, ev->group_id != g->id ? " (byte-swapped group id)" : "",
 	       g->rec.seq, n);
-	struct ks_pending *pe = &ks->reg->pend[m - ks->cfg->members];
 	struct ks_inet from = { .len = ev->peer.len, .port = ev->peer.port };
 	memcpy(from.ip, ev->peer.ip, sizeof from.ip);
-	if (pe->used && pe->gid == g->id)
+	if (pe && pe->used && pe->gid == g->id)
 		ks_rekey_catch_up(g, m, pe, &from);
-	pe->used = false;
+	if (pe)
+		pe->used = false;
 	if (g->senders_changed)
 		ks_rekey_senders(g);	/* right after message 4: receivers learn the new sender */
+}
+
+/* The engine's own REGISTERED event: the main thread's is followed up here, a
+ * worker's goes to the main thread (catch-up and sender pushes are its), with a
+ * copy of what the member's message 1 got. */
+static void registered(struct ks_registrar *r, const struct gdoi_gcks_event *ev)
+{
+	struct gdoi_id idv = gdoi_gcks_event_id(ev);
+	const struct ks_member_cfg *m = member_of(r->ks, ev->has_id ? &idv : NULL);
+	struct ks_pending *pe = m ? &r->pend[m - r->ks->cfg->members] : NULL;
+	if (!r->w) {
+		ks_registrar_registered(r->ks, ev, pe);
+		return;
+	}
+	ks_worker_forward_registered(r->w, ev, pe);
+	if (pe)
+		pe->used = false;
 }
 
 /* RFC 8263: the last acknowledged SEQ is kept per member; a member missing
@@ -375,8 +451,9 @@ static void push_acked(struct ks *ks, const struct gdoi_gcks_event *ev, bool ack
 }
 
 /* One log line per event; what a peer can repeat at will is rate-limited by reason. */
-static void on_event(struct ks *ks, const struct gdoi_gcks_event *ev, size_t len)
+static void on_event(struct ks_registrar *r, const struct gdoi_gcks_event *ev, size_t len)
 {
+	struct ks *ks = r->ks;
 	char ps[64], ids[300];
 	fmt_addr(&ev->peer, ps, sizeof(ps));
 	struct gdoi_id idv = gdoi_gcks_event_id(ev);
@@ -400,7 +477,7 @@ static void on_event(struct ks *ks, const struct gdoi_gcks_event *ev, size_t len
 		ks_log(KS_INFO, "notify %s from %s", gdoi_notify_name(ev->notify), ps);
 		break;
 	case GDOI_GCKS_EV_REGISTERED:
-		registered(ks, ev, ps);
+		registered(r, ev);
 		break;
 	case GDOI_GCKS_EV_REFUSED:
 		ks->refused[gdoi_err_slot(ev->err)]++;
@@ -453,30 +530,42 @@ static void send_mcast(struct ks_group *g, const uint8_t *msg, size_t len, const
 
 /* Replies first (in the order the engine queued them), then what they mean;
  * len: of the datagram being served (0 from the timer). */
-static void drain(struct ks *ks, size_t len)
+static void drain(struct ks_registrar *r, size_t len)
 {
-	struct gdoi_gcks *e = ks->reg->engine;
+	struct ks *ks = r->ks;
+	struct gdoi_gcks *e = r->engine;
 	struct gdoi_out o;
 	while (gdoi_gcks_next_out(e, &o)) {
-		struct ks_group *g = dm_addr_is_multicast(o.to.ip, o.to.len) ? mcast_group(ks, &o.to) : NULL;
+		/* a worker's engine never pushes: unicast replies only */
+		struct ks_group *g = !r->w && dm_addr_is_multicast(o.to.ip, o.to.len) ? mcast_group(ks, &o.to) :
+				     NULL;
 		if (g) {
 			send_mcast(g, o.buf, o.len, &o.to);
 		} else {
 			struct ks_inet to = { .len = o.to.len, .port = o.to.port };
 			memcpy(to.ip, o.to.ip, sizeof to.ip);
-			ks_send_to(ks, o.buf, o.len, &to);
+			ks_udp_send(r->udp, ks->udp_family, o.buf, o.len, &to);
 		}
 	}
 	struct gdoi_gcks_event ev;
-	while (gdoi_gcks_next_event(e, &ev))
-		on_event(ks, &ev, len);
+	bool locked = false;
+	while (gdoi_gcks_next_event(e, &ev)) {
+		if (!locked)
+			guard(r);
+		locked = true;
+		on_event(r, &ev, len);
+	}
+	if (locked)
+		unguard(r);
 	gdoi_wipe(&ev, sizeof(ev));
-	ks_registrar_arm(ks);
+	if (r->w)
+		ks_worker_publish(r->w, gdoi_gcks_stats(e), gdoi_gcks_sa_count(e));
+	ks_registrar_arm(r);
 }
 
 /* ---- input ---------------------------------------------------------------------- */
 
-void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const struct sockaddr *from)
+void ks_registrar_input(struct ks_registrar *r, const uint8_t *msg, size_t len, const struct sockaddr *from)
 {
 	struct gdoi_addr peer = { 0 };
 	/* an IPv4 peer of a dual-stack socket is IPv4 here (::ffff: unmapped), so its
@@ -484,6 +573,6 @@ void ks_registrar_input(struct ks *ks, const uint8_t *msg, size_t len, const str
 	peer.len = (uint8_t)dm_sockaddr_split(from, peer.ip, &peer.port);
 	if (!peer.len)
 		return;
-	gdoi_gcks_input(ks->reg->engine, msg, len, &peer, now_of(ks));
-	drain(ks, len);
+	gdoi_gcks_input(r->engine, msg, len, &peer, now_of(r));
+	drain(r, len);
 }

@@ -40,13 +40,18 @@
 
 int ks_send_to(struct ks *ks, const uint8_t *msg, size_t len, const struct ks_inet *to)
 {
+	return ks_udp_send(&ks->udp, ks->udp_family, msg, len, to);
+}
+
+int ks_udp_send(uv_udp_t *u, int family, const uint8_t *msg, size_t len, const struct ks_inet *to)
+{
 	struct sockaddr_storage sa;
 	char a[64];
 	int rc = -EAFNOSUPPORT;
 
 	uv_buf_t b = uv_buf_init((char *)msg, (unsigned)len);
-	if (dm_sockaddr_make(ks->udp_family, to->ip, to->len, to->port, &sa))
-		rc = uv_udp_try_send(&ks->udp, &b, 1, (const struct sockaddr *)&sa);
+	if (dm_sockaddr_make(family, to->ip, to->len, to->port, &sa))
+		rc = uv_udp_try_send(u, &b, 1, (const struct sockaddr *)&sa);
 	if (rc < 0) {
 		ks_log(KS_WARN, "send to %s failed: %s", ks_inet_format(to, a, sizeof(a)), uv_strerror(rc));
 		return -1;

@@ -32,6 +32,7 @@
 #include "keyserver/log.c"
 #include "keyserver/mcast.c"
 #include "keyserver/registrar.c"
+#include "keyserver/worker.c"
 #include "keyserver/rekey.c"
 #include "keyserver/state_mark.c"
 #include "keyserver/state_sqlite.c"
@@ -128,7 +129,7 @@ static void rig_up(struct rig *r)
 	assert_int_equal(uv_udp_bind(&r->ks.udp, (const struct sockaddr *)&ka, 0), 0);
 	assert_int_equal(uv_timer_init(r->ks.loop, &r->ks.expire_timer), 0);
 	r->ks.expire_timer.data = &r->ks;
-	assert_int_equal(ks_registrar_new(&r->ks, &r->ks.reg, err, sizeof(err)), 0);
+	assert_int_equal(ks_registrar_new(&r->ks, NULL, &r->ks.reg, err, sizeof(err)), 0);
 	open_group(r);
 
 	/* registered: recorded for unicast rekeys, holding the group's policy */
