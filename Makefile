@@ -39,6 +39,11 @@ ifeq ($(SAN),1)
   CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
   LDSAN  := -fsanitize=address,undefined
 endif
+# SAN=thread: ThreadSanitizer (gdoi-ks with workers; docs/keyserver.md "Workers").
+ifeq ($(SAN),thread)
+  CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+  LDSAN  := -fsanitize=thread
+endif
 ALL_CFLAGS := $(CSTD) $(WARN) $(CFLAGS) -I. $(PKG_CFLAGS) -MMD -MP
 LDFLAGS_ALL := $(LDSAN) $(LDFLAGS)
 

@@ -451,6 +451,18 @@ static void push_acked(struct ks *ks, const struct gdoi_gcks_event *ev, bool ack
 }
 
 /* One log line per event; what a peer can repeat at will is rate-limited by reason. */
+/* The daemon's counters (the main thread's; a worker's bump under the lock). */
+static void bump(struct ks_registrar *r, uint64_t *a, uint64_t *b)
+{
+	guard(r);
+	(*a)++;
+	if (b)
+		(*b)++;
+	unguard(r);
+}
+
+/* Logging is thread-safe (daemon/log.c); a worker's REGISTERED goes to the main
+ * thread without the lock (registered()). */
 static void on_event(struct ks_registrar *r, const struct gdoi_gcks_event *ev, size_t len)
 {
 	struct ks *ks = r->ks;
@@ -461,12 +473,11 @@ static void on_event(struct ks_registrar *r, const struct gdoi_gcks_event *ev, s
 	const char *why = ev->reason[0] ? ev->reason : gdoi_strerror(ev->err);
 	switch (ev->type) {
 	case GDOI_GCKS_EV_P1_ESTABLISHED:
-		ks->p1_established++;
+		bump(r, &ks->p1_established, NULL);
 		ks_log(KS_INFO, "Phase 1 established with %s at %s", ids, ps);
 		break;
 	case GDOI_GCKS_EV_P1_FAILED:
-		ks->dropped++;
-		ks->p1_failed[gdoi_err_slot(ev->err)]++;
+		bump(r, &ks->dropped, &ks->p1_failed[gdoi_err_slot(ev->err)]);
 		ks_log_limited(KS_WARN, ev->reason, "Phase 1 with %s failed: %s%s%s", ps, ev->reason,
 			       ev->notify ? ", sent " : "", ev->notify ? gdoi_notify_name(ev->notify) : "");
 		break;
@@ -480,7 +491,7 @@ static void on_event(struct ks_registrar *r, const struct gdoi_gcks_event *ev, s
 		registered(r, ev);
 		break;
 	case GDOI_GCKS_EV_REFUSED:
-		ks->refused[gdoi_err_slot(ev->err)]++;
+		bump(r, &ks->refused[gdoi_err_slot(ev->err)], NULL);
 		ks_log(KS_WARN, "registration of %s at %s refused: %s%s%s", ids, ps, ev->reason,
 		       ev->notify ? ", sent " : "", ev->notify ? gdoi_notify_name(ev->notify) : "");
 		break;
@@ -492,7 +503,7 @@ static void on_event(struct ks_registrar *r, const struct gdoi_gcks_event *ev, s
 		push_acked(ks, ev, ev->type == GDOI_GCKS_EV_PUSH_ACKED);
 		break;
 	case GDOI_GCKS_EV_DROPPED:
-		ks->dropped++;
+		bump(r, &ks->dropped, NULL);
 		if (ev->pull)
 			ks_log_limited(KS_WARN, why, "GROUPKEY-PULL datagram from %s dropped: %s", ps, why);
 		else
@@ -548,15 +559,8 @@ static void drain(struct ks_registrar *r, size_t len)
 		}
 	}
 	struct gdoi_gcks_event ev;
-	bool locked = false;
-	while (gdoi_gcks_next_event(e, &ev)) {
-		if (!locked)
-			guard(r);
-		locked = true;
+	while (gdoi_gcks_next_event(e, &ev))
 		on_event(r, &ev, len);
-	}
-	if (locked)
-		unguard(r);
 	gdoi_wipe(&ev, sizeof(ev));
 	if (r->w)
 		ks_worker_publish(r->w, gdoi_gcks_stats(e), gdoi_gcks_sa_count(e));
