@@ -82,7 +82,8 @@ for dh in 19 14; do
 done
 
 # ---- 1b. all cores: group 19 registrations with workers = 1 and workers = 2 ----
-# Neither process pinned: the key server may use every core, and the load
+# 160 members in closed loop (enough in flight that neither side waits for the
+# other). Neither process pinned: the key server may use every core, and the load
 # generator (reg-load --reuse-dh: one DH derivation per registration) competes
 # with it for them. Each run records the registrations/s R, reg-load's wall time
 # and CPU seconds (its getrusage), and the key server's CPU seconds in that
@@ -92,7 +93,7 @@ done
 # (R2 / share2) / (R1 / share1) against the raw R2 / R1.
 ncpu=$(nproc)
 for w in 1 2; do
-	ks_conf "$work/ks-w$w.conf" 18520 64 19
+	ks_conf "$work/ks-w$w.conf" 18520 160 19
 	sed -i "s/^\[server\]$/[server]\nworkers = $w/" "$work/ks-w$w.conf"
 	rm -rf "$work/ks-w$w.conf.state"
 	"$bin/gdoi-ks" -c "$work/ks-w$w.conf" >"$work/ks-w$w.conf.log" 2>&1 &
@@ -100,12 +101,12 @@ for w in 1 2; do
 	pids+=($ks_pid)
 	for _ in $(seq 100); do [ -S "$work/ks-w$w.conf.sock" ] && break; sleep 0.05; done
 	# warm-up: every member once (Phase 1 SAs, SQLite pages)
-	"$bb/reg-load" --server 127.0.0.1:18520 --psk "$psk" --group 4711 --group-dh 19 --concurrency 64 \
-		--count 64 --first-ip 127.1.0.1 --reuse-dh >/dev/null
+	"$bb/reg-load" --server 127.0.0.1:18520 --psk "$psk" --group 4711 --group-dh 19 --concurrency 160 \
+		--count 160 --first-ip 127.1.0.1 --reuse-dh >/dev/null
 	for r in $(seq "$reps"); do
 		t0=$(awk '{print $14 + $15}' "/proc/$ks_pid/stat")
 		"$bb/reg-load" --server 127.0.0.1:18520 --psk "$psk" --group 4711 --group-dh 19 \
-			--concurrency 64 --seconds 5 --first-ip 127.1.0.1 --reuse-dh >"$results/scale$w.$r.raw"
+			--concurrency 160 --seconds 5 --first-ip 127.1.0.1 --reuse-dh >"$results/scale$w.$r.raw"
 		t1=$(awk '{print $14 + $15}' "/proc/$ks_pid/stat")
 		python3 - "$results/scale$w.$r.raw" "$t0" "$t1" "$(getconf CLK_TCK)" "$w" "$ncpu" >"$results/scale$w.$r.json" <<'PY'
 import json, sys

@@ -175,10 +175,11 @@ void ks_registrar_input(struct ks_registrar *r, const uint8_t *msg, size_t len, 
 void ks_registrar_expire(struct ks_registrar *r);
 /* (Re)starts its timer at the engine's deadline (at most 1 s away). */
 void ks_registrar_arm(struct ks_registrar *r);
-/* A completed registration (main thread): counters, the log line, a catch-up
- * push if the group was rekeyed since pe (what its message 1 got; may be NULL). */
+/* After a completed registration (main thread; a worker's are handed over when
+ * due): a catch-up push if the group was rekeyed since pe (what its message 1
+ * got; may be NULL), the sender-list push if it got new SSRCs. */
 struct gdoi_gcks_event;
-void ks_registrar_registered(struct ks *ks, const struct gdoi_gcks_event *ev, struct ks_pending *pe);
+void ks_registrar_follow_up(struct ks *ks, const struct gdoi_gcks_event *ev, struct ks_pending *pe);
 size_t ks_registrar_sa_count(const struct ks_registrar *r);
 /* Hands one push to the engine (gdoi_gcks_push) and sends what it queued; the
  * number of datagrams sent first, or a negative gdoi_err. */
@@ -227,6 +228,8 @@ int ks_evict(struct ks *ks, const char *member);
  * its message 1, one push (SEQ persisted first) brings it to the current keys. */
 /* Pushes the current TEKs with the new sender list (after a sender registered). */
 int ks_rekey_senders(struct ks_group *g);
+/* Whether ks_rekey_catch_up would push (the group's KEK or SEQ moved since pe). */
+bool ks_rekey_catch_up_due(const struct ks_group *g, const struct ks_pending *pe);
 int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const struct ks_pending *pe,
 		      const struct ks_inet *to);
 /* One datagram from the listening socket (IPv4 destinations reach IPv4 peers of a

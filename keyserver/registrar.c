@@ -39,6 +39,7 @@ struct ks_registrar {
 	uv_udp_t *udp;
 	uv_timer_t *timer;
 	bool *stopping;
+	bool held;			/* a worker's: the lock kept from admit() to drain() */
 	struct gdoi_p1_config p1cfg;
 	struct gdoi_p1_suite suites[KS_MAX_SUITES * 2];
 	struct gdoi_p1_psk *psks;
@@ -63,13 +64,13 @@ static struct gdoi_now now_of(struct ks_registrar *r)
  * whenever it is not waiting for I/O (docs/keyserver.md, "Workers"). */
 static void guard(const struct ks_registrar *r)
 {
-	if (r->w)
+	if (r->w && !r->held)
 		uv_mutex_lock(&r->ks->lock);
 }
 
 static void unguard(const struct ks_registrar *r)
 {
-	if (r->w)
+	if (r->w && !r->held)
 		uv_mutex_unlock(&r->ks->lock);
 }
 
@@ -206,12 +207,19 @@ static int admit_locked(struct ks_registrar *r, uint32_t group_id, const struct 
 	return 0;
 }
 
+/* A worker keeps the lock from a successful admit until its message 4 is sent and
+ * its REGISTERED event looked at (drain): no rekey comes in between, so the member
+ * is either not on that rekey's list and caught up (its message 1 saw the old
+ * keys), or on it and the push leaves after its message 4, as with one thread. */
 static int admit(void *ctx, uint32_t group_id, const struct gdoi_id *member, const struct gdoi_addr *addr)
 {
 	struct ks_registrar *r = ctx;
 	guard(r);
 	int rc = admit_locked(r, group_id, member, addr);
-	unguard(r);
+	if (rc || !r->w)
+		unguard(r);
+	else
+		r->held = true;
 	return rc;
 }
 
@@ -373,26 +381,43 @@ int ks_registrar_push(struct ks *ks, const struct gdoi_gcks_push_cfg *d, const s
 
 /* ---- output and events ------------------------------------------------------------ */
 
-void ks_registrar_registered(struct ks *ks, const struct gdoi_gcks_event *ev, struct ks_pending *pe)
+/* A completed registration: the counters, and what the log line says (SEQ, the
+ * SSRCs on record); the caller logs it (outside the lock, from a worker). */
+struct reg_note {
+	char line[600];
+};
+
+static void record_registration(struct ks *ks, struct ks_group *g, const struct ks_member_cfg *m,
+				const struct gdoi_gcks_event *ev, struct reg_note *note)
 {
-	char peer[64];
-	fmt_addr(&ev->peer, peer, sizeof(peer));
-	struct ks_group *g = ks_find_group(ks, ev->group_id);
+	char peer[64], ids[300];
 	struct gdoi_id idv = gdoi_gcks_event_id(ev);
-	const struct gdoi_id *id = ev->has_id ? &idv : NULL;
-	const struct ks_member_cfg *m = member_of(ks, id);
-	char ids[300];
-	fmt_id(id, ids, sizeof(ids));
-	if (!g || !m)
-		return;
+	fmt_addr(&ev->peer, peer, sizeof(peer));
+	fmt_id(ev->has_id ? &idv : NULL, ids, sizeof(ids));
 	ks->registrations++;	/* recorded by admit() */
 	g->registrations++;
 	uint32_t ssrcs[GDOI_MAX_SIDS];
 	size_t n = 0;
 	ks_state_ssrc_list(ks->st, g->id, m->name, ssrcs, GDOI_MAX_SIDS, &n);
-	ks_log(KS_INFO, "group %s: member %s (%s) registered from %s%s, SEQ %u, %zu SSRC(s) on record",
-	       g->cfg->name, m->name, ids, peer, ev->group_id != g->id ? " (byte-swapped group id)" : "",
-	       g->rec.seq, n);
+	snprintf(note->line, sizeof(note->line), "group %s: member %s (%s) registered from %s%s, SEQ %u, %zu SSRC(s) "
+		 "on record", g->cfg->name, m->name, ids, peer,
+		 ev->group_id != g->id ? " (byte-swapped group id)" : "", g->rec.seq, n);
+}
+
+/* Whether the main thread owes the member a push now: a catch-up (the group was
+ * rekeyed since its message 1) or the new sender list. */
+static bool follow_up_due(const struct ks_group *g, const struct ks_pending *pe)
+{
+	return g->senders_changed || (pe && pe->used && pe->gid == g->id && ks_rekey_catch_up_due(g, pe));
+}
+
+void ks_registrar_follow_up(struct ks *ks, const struct gdoi_gcks_event *ev, struct ks_pending *pe)
+{
+	struct ks_group *g = ks_find_group(ks, ev->group_id);
+	struct gdoi_id idv = gdoi_gcks_event_id(ev);
+	const struct ks_member_cfg *m = member_of(ks, ev->has_id ? &idv : NULL);
+	if (!g || !m)
+		return;
 	struct ks_inet from = { .len = ev->peer.len, .port = ev->peer.port };
 	memcpy(from.ip, ev->peer.ip, sizeof from.ip);
 	if (pe && pe->used && pe->gid == g->id)
@@ -408,14 +433,30 @@ void ks_registrar_registered(struct ks *ks, const struct gdoi_gcks_event *ev, st
  * copy of what the member's message 1 got. */
 static void registered(struct ks_registrar *r, const struct gdoi_gcks_event *ev)
 {
+	struct ks *ks = r->ks;
 	struct gdoi_id idv = gdoi_gcks_event_id(ev);
-	const struct ks_member_cfg *m = member_of(r->ks, ev->has_id ? &idv : NULL);
-	struct ks_pending *pe = m ? &r->pend[m - r->ks->cfg->members] : NULL;
-	if (!r->w) {
-		ks_registrar_registered(r->ks, ev, pe);
+	const struct ks_member_cfg *m = member_of(ks, ev->has_id ? &idv : NULL);
+	struct ks_pending *pe = m ? &r->pend[m - ks->cfg->members] : NULL;
+	struct reg_note note = { "" };
+	bool due = false;
+	guard(r);
+	struct ks_group *g = ks_find_group(ks, ev->group_id);
+	if (g && m) {
+		record_registration(ks, g, m, ev, &note);
+		due = follow_up_due(g, pe);
+	}
+	unguard(r);
+	if (note.line[0])
+		ks_log(KS_INFO, "%s", note.line);
+	if (!due) {
+		if (pe)
+			pe->used = false;
 		return;
 	}
-	ks_worker_forward_registered(r->w, ev, pe);
+	if (r->w)	/* pushes are the main thread's */
+		ks_worker_forward_registered(r->w, ev, pe);
+	else
+		ks_registrar_follow_up(ks, ev, pe);
 	if (pe)
 		pe->used = false;
 }
@@ -562,6 +603,10 @@ static void drain(struct ks_registrar *r, size_t len)
 	while (gdoi_gcks_next_event(e, &ev))
 		on_event(r, &ev, len);
 	gdoi_wipe(&ev, sizeof(ev));
+	if (r->held) {	/* since admit() */
+		r->held = false;
+		uv_mutex_unlock(&ks->lock);
+	}
 	if (r->w)
 		ks_worker_publish(r->w, gdoi_gcks_stats(e), gdoi_gcks_sa_count(e));
 	ks_registrar_arm(r);

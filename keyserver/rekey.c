@@ -379,14 +379,20 @@ out:
  * rekeys during one registration is several), and still not cover a KEK rotation
  * whose push was built for the old KEK's holders.
  */
+bool ks_rekey_catch_up_due(const struct ks_group *g, const struct ks_pending *pe)
+{
+	/* no KEK: nothing can be pushed (a KEK-less group re-registers); the same KEK
+	 * and SEQ: nothing happened in between */
+	return g->rec.has_kek && pe->has_kek &&
+	       (memcmp(pe->kek_spi, g->rec.kek_spi, GDOI_KEK_SPI_LEN) || pe->seq != g->rec.seq);
+}
+
 int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const struct ks_pending *pe,
 		      const struct ks_inet *to)
 {
-	if (!g->rec.has_kek || !pe->has_kek)
-		return 0;	/* no KEK: nothing can be pushed (a KEK-less group re-registers) */
+	if (!ks_rekey_catch_up_due(g, pe))
+		return 0;
 	bool same_kek = !memcmp(pe->kek_spi, g->rec.kek_spi, GDOI_KEK_SPI_LEN);
-	if (same_kek && pe->seq == g->rec.seq)
-		return 0;	/* nothing happened in between */
 	bool prev_kek = !same_kek && g->has_prev_kek &&
 			!memcmp(pe->kek_spi, g->prev_kek.spi, GDOI_KEK_SPI_LEN);
 	if (!same_kek && !prev_kek) {

@@ -11,8 +11,9 @@
  *
  * What a worker's engine does not own goes to the main thread on one queue
  * with a uv_async: RFC 8263 ACKs (exchange 35: verified by the engine that
- * pushed) and each REGISTERED outcome (the catch-up and sender pushes, with a
- * copy of what the member's message 1 got).
+ * pushed) and the REGISTERED outcomes that owe the member a push (a catch-up,
+ * the new sender list), with a copy of what the member's message 1 got; the
+ * worker records and logs a registration itself, under the lock.
  *
  * Shared data: ks->lock. The main thread holds it whenever it runs (its loop is
  * driven by ks_run: uv_run(UV_RUN_NOWAIT), and the lock is let go only while it
@@ -130,7 +131,7 @@ static void on_fwd(uv_async_t *a)
 	while (f) {
 		struct ks_fwd *next = f->next;
 		if (!ks->stopping && f->registered)
-			ks_registrar_registered(ks, &f->ev, f->has_pe ? &f->pe : NULL);
+			ks_registrar_follow_up(ks, &f->ev, f->has_pe ? &f->pe : NULL);
 		else if (!ks->stopping && ks->reg)
 			ks_registrar_input(ks->reg, f->dgram, f->len, (const struct sockaddr *)&f->from);
 		gdoi_wipe_free(f, sizeof(*f) + f->len);

@@ -21,7 +21,7 @@ N=${N:-20}
 ROUNDS=${ROUNDS:-9}
 HELD=${HELD:-4}
 {
-	printf '[server]\nlisten = 127.0.0.1:%s\n\n' "$port"
+	printf '[server]\nlisten = 127.0.0.1:%s\n%s\n\n' "$port" "${KS_SERVER_EXTRA:-}"
 	printf '[group media]\nid = 1234\ntek = AES128_CM_SHA1_80\ndestination = 239.1.2.3:5004\nkek = aes256\n'
 	printf 'rekey_unicast = yes\n\n'
 	for i in $(seq 0 $((N - 1))); do
@@ -39,7 +39,8 @@ round_result() {
 import json, sys
 st = json.loads(sys.argv[1]); tmp, r, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
 g = [g for g in st["groups"] if g["name"] == "media"][0]
-cur = {int(t["spi"], 16) for t in g["teks"] if t["generation"] == 0}
+cur = {int(t["spi"], 16) for t in g["teks"] if t["generation"] == "current"}
+assert cur, "no current TEK in status"
 bad = []
 for i in range(n):
     lines = [json.loads(l) for l in open(f"{tmp}/r{r}.m{i}") if l.strip()]
