@@ -245,6 +245,9 @@ static void test_ks_config_refuses_bad_lines_naming_line(void **s)
 	expect_error("listen = 1.2.3.4\n", 1, "outside a section");
 	expect_error("[server]\nlisten = 1.2.3:848\n", 2, "listen: expected ADDR[:PORT] or [IPv6ADDR][:PORT]");
 	expect_error("[server]\nfoo = 1\n", 2, "unknown key 'foo' in [server]");
+	expect_error("[server]\nworkers = 0\n", 2, "workers: expected 1..64 or auto, got '0'");
+	expect_error("[server]\nworkers = 65\n", 2, "workers: expected 1..64 or auto, got '65'");
+	expect_error("[server]\nworkers = many\n", 2, "workers: expected 1..64 or auto, got 'many'");
 	expect_error("[server]\nflood_mm1 = 0\n", 2, "flood_mm1: expected RATE[/BURST]");
 	expect_error("[server]\nflood_junk = 10/x\n", 2, "flood_junk: expected RATE[/BURST]");
 	expect_error("[server]\nadmin_allow = 1000\n", 2, "admin_allow: expected uid:USER or gid:GROUP, got '1000'");
@@ -351,6 +354,26 @@ static void test_ks_config_refuses_key_or_section_given_twice(void **s)
 	unlink(path);
 }
 
+/* workers: 1 by default, a count, or auto = the online CPUs. */
+static void test_ks_config_workers(void **s)
+{
+	(void)s;
+	static const char *const text[] = { GROUP_G, "[server]\nworkers = 3\n" GROUP_G,
+					    "[server]\nworkers = auto\n" GROUP_G };
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned want[] = { 1, 3, ncpu > 64 ? 64 : (unsigned)ncpu };
+	for (size_t i = 0; i < 3; i++) {
+		struct ks_config *c = NULL;
+		char err[600] = "";
+		write_file(text[i]);
+		if (ks_config_load(path, NULL, &c, err, sizeof(err)))
+			fail_msg("%s", err);
+		assert_int_equal(c->workers, want[i]);
+		ks_config_free(c);
+		unlink(path);
+	}
+}
+
 /* Errors found after the file was read still name a line. */
 static void test_ks_config_names_line_of_whole_file_errors(void **s)
 {
@@ -401,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_ks_config_takes_ipv6_wherever_an_address_goes),
 		cmocka_unit_test(test_ks_config_refuses_key_or_section_given_twice),
 		cmocka_unit_test(test_ks_config_names_line_of_whole_file_errors),
+		cmocka_unit_test(test_ks_config_workers),
 		cmocka_unit_test(test_ks_config_refuses_psk_file_open_to_others),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

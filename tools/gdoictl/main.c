@@ -108,6 +108,17 @@ static void print_status(json_t *r)
 	       (long long)json_integer_value(json_object_get(r, "registrations")),
 	       (long long)json_integer_value(json_object_get(r, "phase1_sas")),
 	       (long long)json_integer_value(json_object_get(r, "dropped")));
+	json_t *ws = json_object_get(r, "workers");
+	if (json_array_size(ws)) {	/* registration workers (the counts above are their sums) */
+		size_t k;
+		json_t *w;
+		printf("%zu workers:", json_array_size(ws));
+		json_array_foreach(ws, k, w)
+			printf(" %zu: %lld registration(s), %lld SA(s);", k,
+			       (long long)json_integer_value(json_object_get(w, "registrations")),
+			       (long long)json_integer_value(json_object_get(w, "phase1_sas")));
+		printf("\n");
+	}
 	printf("%-10s %-12s %-8s %-8s %-34s %-22s %s\n", "ID", "GROUP", "MEMBERS", "SEQ", "KEK SPI",
 	       "NEXT REKEY", "TEKS");
 	size_t i;
