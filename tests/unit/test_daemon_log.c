@@ -3,9 +3,11 @@
  * per DM_LOG_LIMIT_SECONDS, and keys that all differ (a reason carrying a
  * peer-chosen offset) cannot cycle through the slots to print more than
  * DM_LOG_LIMITED_PER_SECOND lines a second; what was held back is summed up.
+ * The same holds when several threads log (gdoi-ks workers).
  */
 #include "tests/lib/testutil.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,11 +85,34 @@ static void test_log_limited_caps_many_keys_per_second(void **state)
 	dm_log_flush();
 }
 
+static void *log_same_key(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 2000; i++)
+		dm_log_limited(DM_WARN, "threaded key", "threaded reason %d", i);
+	return NULL;
+}
+
+/* Four threads, one key, 8000 lines asked for: one printed, 7999 counted. */
+static void test_log_limited_holds_across_threads(void **state)
+{
+	pthread_t t[4];
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, log_same_key, NULL), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(count_lines("threaded reason"), 1);
+	dm_log_flush();
+	assert_int_equal(count_lines("7999 suppressed \"threaded key\""), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_log_limited_prints_one_key_once_then_counts_suppressed, capture, release),
 		cmocka_unit_test_setup_teardown(test_log_limited_caps_many_keys_per_second, capture, release),
+		cmocka_unit_test_setup_teardown(test_log_limited_holds_across_threads, capture, release),
 	};
 	dm_log_init("test");
 	return cmocka_run_group_tests(tests, NULL, NULL);
