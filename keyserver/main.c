@@ -24,6 +24,7 @@
 #include "daemon/opts.h"
 #include "daemon/udp.h"
 #include "keyserver/ks.h"
+#include "keyserver/state_pg.h"
 #include "keyserver/log.h"
 
 enum { OPT_LISTEN = DM_OPT_LONG_ONLY, OPT_STATE, OPT_ADMIN_SOCKET };
@@ -297,7 +298,8 @@ int main(int argc, char **argv)
 	ks.started = ks_unix_now();
 	/* a directory another uid planted (or can write) would hand it the database and
 	 * the admin socket: refused, like symlinks anywhere on the way */
-	if (dm_dir_secure(ks.cfg->state_dir, 0700, (gid_t)-1, err, sizeof(err)) ||
+	bool pg = !strncmp(ks.cfg->state_dir, KS_STATE_PG_PREFIX, strlen(KS_STATE_PG_PREFIX));
+	if ((!pg && dm_dir_secure(ks.cfg->state_dir, 0700, (gid_t)-1, err, sizeof(err))) ||
 	    dm_dir_secure_parent(ks.cfg->admin_socket, 0750, (gid_t)-1, err, sizeof(err)) ||
 	    ks_state_open(ks.cfg->state_dir, &ks.st, err, sizeof(err))) {
 		ks_log(KS_ERR, "%s", err);
@@ -349,7 +351,8 @@ int main(int argc, char **argv)
 	}
 	ks_registrar_arm(&ks);
 	ks_log(KS_INFO, "gdoi-ks %s listening on UDP %s, %zu group(s), %zu member(s), state %s, admin socket %s, "
-	       "metrics %s", GDOI_VERSION, la, ks.ngroups, ks.cfg->nmembers, ks.cfg->state_dir, ks.cfg->admin_socket, ma);
+	       "metrics %s", GDOI_VERSION, la, ks.ngroups, ks.cfg->nmembers,
+	       pg ? "postgresql" : ks.cfg->state_dir, ks.cfg->admin_socket, ma);	/* a conninfo may hold a password */
 	status = 0;
 	dm_notify("READY=1");
 	uv_run(ks.loop, UV_RUN_DEFAULT);

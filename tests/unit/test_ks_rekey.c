@@ -34,6 +34,7 @@
 #include "keyserver/registrar.c"
 #include "keyserver/rekey.c"
 #include "keyserver/state_mark.c"
+#include "keyserver/state_pg.c"
 #include "keyserver/state_sqlite.c"
 
 static char dir[64];
