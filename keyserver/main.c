@@ -245,6 +245,7 @@ void ks_shutdown(struct ks *ks)
 	for (size_t i = 0; i < ks->ngroups; i++)
 		ks_group_close(ks->groups[i]);
 	ks->ngroups = 0;
+	ks_cluster_stop(ks);
 	ks_admin_close(ks->admin);
 	ks->admin = NULL;
 	dm_metrics_http_close(ks->metrics);
@@ -272,7 +273,7 @@ static void on_signal(uv_signal_t *s, int signum)
 
 int main(int argc, char **argv)
 {
-	struct ks ks = { 0 };
+	struct ks ks = { .watch_fd = -1 };
 	int verbose = 0, rc;
 
 	if ((rc = dm_opts_parse(&ks_prog, argc, argv, ks_opt, &ks, &verbose)))
@@ -350,6 +351,7 @@ int main(int argc, char **argv)
 		dm_metrics_listen_format(&ks.cfg->metrics, ma, sizeof(ma));
 	}
 	ks_registrar_arm(&ks);
+	ks_cluster_start(&ks);
 	ks_log(KS_INFO, "gdoi-ks %s listening on UDP %s, %zu group(s), %zu member(s), state %s, admin socket %s, "
 	       "metrics %s", GDOI_VERSION, la, ks.ngroups, ks.cfg->nmembers,
 	       pg ? "postgresql" : ks.cfg->state_dir, ks.cfg->admin_socket, ma);	/* a conninfo may hold a password */

@@ -122,8 +122,10 @@ bool ks_state_blocked(struct ks_state *st, const char *member);
 /* Several key servers on one database (PostgreSQL; with SQLite the process is alone:
  * not shared, always leader, nothing to watch). */
 bool ks_state_shared(const struct ks_state *st);
-/* 1: this process is gid's rekey leader (taking the leadership if free), 0: another
- * process is, -1: the database cannot be reached (not leader). */
+/* 2: this process has just become gid's rekey leader (taking the leadership, which
+ * was free: another may have led since the last call, so reload the group first),
+ * 1: it still is, 0: another process is, -1: the database cannot be reached (not
+ * leader). SQLite: always 1. */
 int ks_state_lead(struct ks_state *st, uint32_t gid);
 /* Who leads gid ("" when nobody does). */
 int ks_state_leader(struct ks_state *st, uint32_t gid, char *out, size_t cap);

@@ -113,8 +113,16 @@ static PGconn *connect_db(const char *conninfo)
 	return PQconnectdbParams(k, v, 1);
 }
 
+/* NOTICEs ("relation already exists, skipping") are not the log's business. */
+static void quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 static int session_setup(struct pgs *st, PGconn *c, bool lk)
 {
+	PQsetNoticeProcessor(c, quiet, NULL);
 	/* the server notices a vanished key server as fast (TCP only; ignored on a socket) */
 	const char *sql = lk ? "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 1;"
 			       " SET tcp_keepalives_count = 3; SET tcp_user_timeout = 8000; LISTEN gdoi_ks"
@@ -563,8 +571,10 @@ static bool held(const struct pgs *st, uint32_t gid)
 	return false;
 }
 
-/* 1: this process leads gid (its session holds the group's lock), 0: another does,
- * -1: the database cannot be reached (nobody here leads). */
+/* 2: this process has just taken gid's leadership (its session holds the group's
+ * lock now, and did not at the last call: another may have led in between), 1: it
+ * still leads, 0: another does, -1: the database cannot be reached (nobody here
+ * leads). */
 int pgs_lead(struct pgs *st, uint32_t gid)
 {
 	PGconn *c = conn(st, true);
@@ -589,7 +599,7 @@ int pgs_lead(struct pgs *st, uint32_t gid)
 	PQclear(r);
 	if (got)
 		st->held[st->nheld++] = gid;
-	return got;
+	return got ? 2 : 0;
 }
 
 /* Who holds gid's leadership: "application_name@address pid N" (the session's), or "". */

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "gdoi/push.h"
+#include "keyserver/cluster.c"
 #include "keyserver/config.c"
 #include "keyserver/config_check.c"
 #include "keyserver/config_index.c"
