@@ -13,7 +13,9 @@
  * store (the SQLite backend's SEQ mark, state_mark.h), written first, so that
  * a store that lost its last commits or a group is detected at start
  * (ks_state_verify_group) and never makes a SEQ repeat under a KEK members
- * hold. A store that fails its integrity check is refused at open.
+ * hold. A store that fails its integrity check is refused at open. With
+ * PostgreSQL (state_pg.c) the database is the authority and there is no mark:
+ * ks_state_verify_group always says OK.
  */
 #ifndef KS_STATE_H
 #define KS_STATE_H

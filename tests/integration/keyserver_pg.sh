@@ -148,5 +148,18 @@ before=$(pg_psql -c "SELECT seq FROM groups WHERE gid=1234")
 s1=$(jget "$("$CTL" --socket "$tmp/$L.sock" --json rekey media)" 'd["seq"]')
 s2=$(pg_psql -c "SELECT seq FROM groups WHERE gid=1234")
 check "the leader's next rekey takes a new SEQ ($s1 > $before, stored $s2)" bash -c '[ "$1" -gt "$2" ] && [ "$1" = "$3" ]' _ "$s1" "$before" "$s2"
+
+# --- the database unreachable: registrations refused (nothing is handed out that the
+# state does not record), the key servers keep running and answer gdoictl
+pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+"$PROBE" --server 127.0.0.1:$pA --timeout 3 "${A_[@]}" --group 1234 >/dev/null 2>"$tmp/down.err"; rc=$?
+check "database down: a registration is refused (exit $rc: $(head -c 80 "$tmp/down.err"))" [ $rc != 0 ]
+sleep 1	# a leadership check (0.5 s)
+check "database down: no key server leads any more, both answer status" \
+	test "$(leader A) $(leader B)" = "false false"
+pg_ctl_start
+r=
+for _ in $(seq 1 20); do r=$("$PROBE" --server 127.0.0.1:$pA --timeout 3 "${A_[@]}" --group 1234 2>>"$tmp/probe.err") && break; sleep 0.2; done
+check "database back: registrations served again" test -n "$r"
 tap_diag() { tail -5 "$tmp/A.log" "$tmp/B.log" | sed 's/^/# /'; }
 tap_plan_end
