@@ -470,9 +470,20 @@ int pgs_member_seen(struct pgs *st, uint32_t gid, const char *member, const char
 	a_str(&a, identity);
 	a_str(&a, addr);
 	a_int(&a, now);
-	return cmd(st, "INSERT INTO members(gid, member, identity, addr, registered) VALUES($1,$2,$3,$4,$5)"
-		   " ON CONFLICT(gid, member) DO UPDATE SET identity=$3, addr=$4, registered=$5, ack_seq=NULL,"
-		   " ack_misses=NULL", &a);
+	/* bookkeeping, as in the SQLite backend (state_sqlite.c member_seen): committed
+	 * without waiting for the WAL flush, so a registration costs no fsync; the next
+	 * synchronous commit (SEQ, keys, SSRCs) flushes it along */
+	if (cmd(st, "BEGIN", NULL))
+		return -1;
+	if (cmd(st, "SET LOCAL synchronous_commit = off", NULL) ||
+	    cmd(st, "INSERT INTO members(gid, member, identity, addr, registered) VALUES($1,$2,$3,$4,$5)"
+		" ON CONFLICT(gid, member) DO UPDATE SET identity=$3, addr=$4, registered=$5, ack_seq=NULL,"
+		" ack_misses=NULL", &a) || cmd(st, "COMMIT", NULL)) {
+		PGresult *r = run(st, "ROLLBACK", NULL, PGRES_COMMAND_OK);
+		PQclear(r);
+		return -1;
+	}
+	return 0;
 }
 
 int pgs_member_remove(struct pgs *st, uint32_t gid, const char *member)
