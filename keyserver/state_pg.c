@@ -385,11 +385,37 @@ static int save_group_tx(struct pgs *st, const struct ks_group_rec *rec)
 	return r ? 0 : -1;
 }
 
+static bool held(const struct pgs *st, uint32_t gid);
+
+/* Fencing: a leader whose leadership session ended (and another took the lock)
+ * before it noticed commits nothing. In the record's transaction, the lock must
+ * still be granted to our leadership session's backend. */
+static int still_leader(struct pgs *st, uint32_t gid)
+{
+	if (!held(st, gid))
+		return 0;	/* not leading (first keys at start): nothing to fence */
+	if (!st->lk || PQstatus(st->lk) != CONNECTION_OK)
+		return -1;
+	struct args a = { 0 };
+	a_int(&a, LOCK_CLASS);
+	a_int(&a, gid);
+	a_int(&a, PQbackendPID(st->lk));
+	PGresult *r = run(st, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::bigint::oid"
+			  " AND objid = $2::bigint::oid AND objsubid = 2 AND granted AND pid = $3", &a, PGRES_TUPLES_OK);
+	int ok = r && PQntuples(r) == 1;
+	PQclear(r);
+	if (r && !ok) {
+		ks_log(KS_ERR, "state: group %u: this key server's rekey leadership is gone: not committed", gid);
+		st->nheld = 0;
+	}
+	return ok ? 0 : -1;
+}
+
 int pgs_save_group(struct pgs *st, const struct ks_group_rec *rec)
 {
 	if (cmd(st, "BEGIN", NULL))
 		return -1;
-	if (save_group_tx(st, rec) || cmd(st, "COMMIT", NULL)) {
+	if (still_leader(st, rec->gid) || save_group_tx(st, rec) || cmd(st, "COMMIT", NULL)) {
 		PGresult *r = run(st, "ROLLBACK", NULL, PGRES_COMMAND_OK);
 		PQclear(r);
 		return -1;

@@ -443,6 +443,13 @@ static void test_pg_one_leader_per_group_moves_on_session_end(void **s)
 	usleep(100000);
 	assert_int_equal(ks_state_poll(b, notice, NULL), 0);
 	assert_int_equal(nnoticed, 0);
+	/* fencing: a, leading 600, whose leadership session died, commits nothing */
+	PQfinish(b->pg->lk);
+	b->pg->lk = connect_db(b->pg->conninfo);	/* a new session: b's lock on 601 is gone */
+	kek_group(&r, 601, 0x12, 1);
+	assert_int_equal(ks_state_save_group(b, &r), -1);
+	assert_int_equal(ks_state_lead(b, 601), 2);	/* taken again on the new session */
+	assert_int_equal(ks_state_save_group(b, &r), 0);
 	/* a's sessions end: the leadership is free, b takes it */
 	ks_state_close(a);
 	int got = 0;
