@@ -24,7 +24,7 @@ SYSUSERSDIR     ?= $(PREFIX)/lib/sysusers.d
 BASHCOMPDIR     ?= $(PREFIX)/share/bash-completion/completions
 UNITS := gdoi-ks gdoi-sidecar
 
-PKGS      := libcrypto libsrtp2 libuv inih jansson sqlite3 libpcap
+PKGS      := libcrypto libsrtp2 libuv inih jansson sqlite3 libpq libpcap
 TEST_PKGS := cmocka
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -112,7 +112,7 @@ LIBS_ALL  := $(LIBSRTPB) $(LIBIPC) $(LIBGDOI)
 # are only its own (tests/integration/linkage.sh checks the NEEDED lists). A program
 # not listed here links everything.
 PROG_LIBS_gdoi-ks      := $(LIBDAEMON) $(LIBIPC) $(LIBGDOI)
-PROG_PKGS_gdoi-ks      := libcrypto libuv inih jansson sqlite3
+PROG_PKGS_gdoi-ks      := libcrypto libuv inih jansson sqlite3 libpq
 PROG_LIBS_gdoi-sidecar := $(LIBDAEMON) $(LIBIPC) $(LIBGDOI)
 PROG_PKGS_gdoi-sidecar := libcrypto libuv inih jansson
 PROG_LIBS_gdoictl      := $(LIBDAEMON) $(LIBIPC)

@@ -130,6 +130,23 @@ row("key server bytes per registered member", "%.0f (%d registered)" % (per, loa
 row("sidecar RSS at rest, KiB", "%d" % rest["sidecar_rss_kib"], "key server at rest %d KiB" % rest["keyserver_rss_kib"],
     "%.2f" % (rest["sidecar_rss_kib"] / rest["keyserver_rss_kib"]), "< 10 MiB", rest["sidecar_rss_kib"] < 10240)
 
+# 7. several key servers on one PostgreSQL (bench/pg.sh)
+if glob.glob(os.path.join(parts, "pg1.*.json")):
+    sq, p1, p2 = (series(x, "per_second") for x in ("pgsq.*.json", "pg1.*.json", "pg2.*.json"))
+    bound = series("pgdh.*.json", "per_second")
+    fo = series("pgfail.*.json", "failover_ms")
+    pfails = sum(json.load(open(p))["failures"] for p in glob.glob(os.path.join(parts, "pg[12].*.json")))
+    res["figures"]["postgresql"] = {"sqlite_1_per_s": sq, "pg_1_per_s": p1, "pg_2_per_s": p2,
+                                    "dh_bound_per_s": bound, "failover_ms": fo, "failures": pfails,
+                                    "ratio_2_to_1": p2["median"] / p1["median"]}
+    row("registrations/s, 1 key server on PostgreSQL", "%.0f (%.0f..%.0f)" % (p1["median"], p1["min"], p1["max"]),
+        "SQLite %.0f, DH bound %.0f" % (sq["median"], bound["median"]), "%.2f" % (p1["median"] / sq["median"]),
+        "-", None)
+    row("registrations/s, 2 key servers on one PostgreSQL", "%.0f (%.0f..%.0f), %d failed" % (p2["median"], p2["min"], p2["max"], pfails),
+        "1 key server %.0f" % p1["median"], "%.2f" % (p2["median"] / p1["median"]), "-", None)
+    row("leader failover after kill -9, ms", "%.0f (%.0f..%.0f)" % (fo["median"], fo["min"], fo["max"]),
+        "retry interval 500", "-", "<= 1000", fo["max"] <= 1000)
+
 res["repetitions"] = reps
 with open(out, "w") as f:
     json.dump(res, f, indent=2)

@@ -262,4 +262,7 @@ rss1=$(rss_kib $ks_pid)
 echo "{\"members\":10000,\"rss_before_kib\":$rss0,\"rss_after_kib\":$rss1}" >"$results/mem.json"
 kill "$ks_pid"; wait 2>/dev/null
 
+# ---- 7. several key servers on one PostgreSQL: 1 vs 2 processes, leader failover ----
+"$top/bench/pg.sh" "$results" "$build" "$reps" "$psk"
+
 python3 "$top/bench/report.py" "$results" "$out" "$reps"

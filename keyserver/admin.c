@@ -47,6 +47,11 @@ static json_t *group_json(struct ks_group *g)
 	json_object_set_new(o, "compat", json_string(c->compat_gdoid ? "gdoid" : "none"));
 	json_object_set_new(o, "atd", json_integer(c->atd));
 	json_object_set_new(o, "dtd", json_integer(c->dtd));
+	/* rekey leadership (several key servers on PostgreSQL; with SQLite always this one) */
+	char who[200] = "";
+	ks_state_leader(g->ks->st, g->id, who, sizeof(who));
+	json_object_set_new(o, "leader", json_boolean(g->leader));
+	json_object_set_new(o, "leader_holder", json_string(who));
 	if (r->has_kek) {
 		json_t *k = json_object();
 		hex(r->kek_spi, GDOI_KEK_SPI_LEN, spi);
@@ -125,6 +130,7 @@ json_t *ks_status_json(struct ks *ks)
 	json_object_set_new(o, "ok", json_true());
 	json_object_set_new(o, "version", json_string(GDOI_VERSION));
 	json_object_set_new(o, "listen", json_string(ks_inet_format(&ks->cfg->listen, b, sizeof(b))));
+	json_object_set_new(o, "state", json_string(ks_state_shared(ks->st) ? "postgresql" : "sqlite"));
 	json_object_set_new(o, "uptime", json_integer(ks_unix_now() - ks->started));
 	struct gdoi_gcks_stats tot;
 	size_t sas;

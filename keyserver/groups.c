@@ -533,7 +533,15 @@ int ks_group_open(struct ks *ks, const struct ks_group_cfg *cfg, struct ks_group
 	g->cfg = cfg;
 	g->id = cfg->id;
 	int64_t now = ks_unix_now();
+	/* shared state: only the rekey leader creates a group's first keys; the
+	 * others wait for them (a few seconds at most) */
+	g->leader = !ks_state_shared(ks->st) || ks_state_lead(ks->st, g->id) >= 1;
 	int rc = ks_state_load_group(ks->st, g->id, &g->rec);
+	for (int i = 0; rc == 1 && !g->leader && i < 50; i++) {
+		usleep(100000);
+		g->leader = ks_state_lead(ks->st, g->id) >= 1;
+		rc = ks_state_load_group(ks->st, g->id, &g->rec);
+	}
 	if (rc < 0)
 		goto fail;
 	char why[700];

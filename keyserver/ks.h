@@ -41,6 +41,7 @@ struct ks_group {
 	uint64_t pushes;		/* sent since start */
 	uint64_t push_mcast, push_unicast;	/* datagrams of those pushes, by transport */
 	uint64_t registrations;		/* completed since start */
+	bool leader;			/* runs the rekey scheduler and pushes (cluster.c) */
 	/* The KEK before the last rotation and the last SEQ used under it (memory
 	 * only): a member that registered across the rotation holds that KEK. */
 	bool has_prev_kek;
@@ -131,6 +132,11 @@ struct ks {
 	struct ks_fwd *fwd_head, *fwd_tail;
 	size_t fwd_len;
 	uint64_t fwd_lost;
+	/* several key servers on one PostgreSQL (cluster.c) */
+	uv_timer_t lead_timer;
+	bool lead_started;
+	uv_poll_t watch;		/* the state's change notices */
+	int watch_fd;
 };
 
 /* ---- groups.c ---- */
@@ -161,6 +167,12 @@ struct ks_group *ks_find_group(struct ks *ks, uint32_t wire_id);
 /* The Protocol-ID of the group's TEKs (Deletes name it). */
 uint8_t ks_group_tek_proto(const struct ks_group *g);
 struct ks_group *ks_find_group_ref(struct ks *ks, const char *ref);
+
+/* ---- cluster.c ---- */
+void ks_cluster_start(struct ks *ks);
+void ks_cluster_stop(struct ks *ks);
+void ks_cluster_tick(struct ks *ks);
+int ks_cluster_reload(struct ks_group *g);
 
 /* ---- mcast.c ---- */
 /* Opens the group's multicast sender, or applies interface and hop limit to it

@@ -24,6 +24,7 @@
 #include "daemon/opts.h"
 #include "daemon/udp.h"
 #include "keyserver/ks.h"
+#include "keyserver/state_pg.h"
 #include "keyserver/log.h"
 
 enum { OPT_LISTEN = DM_OPT_LONG_ONLY, OPT_STATE, OPT_ADMIN_SOCKET };
@@ -249,6 +250,7 @@ void ks_shutdown(struct ks *ks)
 	for (size_t i = 0; i < ks->ngroups; i++)
 		ks_group_close(ks->groups[i]);
 	ks->ngroups = 0;
+	ks_cluster_stop(ks);
 	ks_admin_close(ks->admin);
 	ks->admin = NULL;
 	dm_metrics_http_close(ks->metrics);
@@ -277,7 +279,7 @@ static void on_signal(uv_signal_t *s, int signum)
 
 int main(int argc, char **argv)
 {
-	struct ks ks = { 0 };
+	struct ks ks = { .watch_fd = -1 };
 	int verbose = 0, rc;
 
 	if ((rc = dm_opts_parse(&ks_prog, argc, argv, ks_opt, &ks, &verbose)))
@@ -303,7 +305,8 @@ int main(int argc, char **argv)
 	ks.started = ks_unix_now();
 	/* a directory another uid planted (or can write) would hand it the database and
 	 * the admin socket: refused, like symlinks anywhere on the way */
-	if (dm_dir_secure(ks.cfg->state_dir, 0700, (gid_t)-1, err, sizeof(err)) ||
+	bool pg = !strncmp(ks.cfg->state_dir, KS_STATE_PG_PREFIX, strlen(KS_STATE_PG_PREFIX));
+	if ((!pg && dm_dir_secure(ks.cfg->state_dir, 0700, (gid_t)-1, err, sizeof(err))) ||
 	    dm_dir_secure_parent(ks.cfg->admin_socket, 0750, (gid_t)-1, err, sizeof(err)) ||
 	    ks_state_open(ks.cfg->state_dir, &ks.st, err, sizeof(err))) {
 		ks_log(KS_ERR, "%s", err);
@@ -353,8 +356,11 @@ int main(int argc, char **argv)
 		dm_metrics_listen_format(&ks.cfg->metrics, ma, sizeof(ma));
 	}
 	ks_registrar_arm(ks.reg);
-	ks_log(KS_INFO, "gdoi-ks %s listening on UDP %s (%u worker(s)), %zu group(s), %zu member(s), state %s, admin socket %s, "
-	       "metrics %s", GDOI_VERSION, la, ks.nworkers ? ks.nworkers : 1, ks.ngroups, ks.cfg->nmembers, ks.cfg->state_dir, ks.cfg->admin_socket, ma);
+	ks_cluster_start(&ks);
+	ks_log(KS_INFO, "gdoi-ks %s listening on UDP %s (%u worker(s)), %zu group(s), %zu member(s), state %s, "
+	       "admin socket %s, metrics %s", GDOI_VERSION, la, ks.nworkers ? ks.nworkers : 1, ks.ngroups,
+	       ks.cfg->nmembers, pg ? "postgresql" : ks.cfg->state_dir, ks.cfg->admin_socket,
+	       ma);	/* a conninfo may hold a password */
 	status = 0;
 	dm_notify("READY=1");
 	ks_run(&ks);

@@ -115,6 +115,9 @@ static int lookup_locked(struct ks_registrar *r, uint32_t group_id, const struct
 	const struct ks_member_cfg *m = member_of(r->ks, member);
 	if (!m || !ks_member_in_group(m, g->id) || ks_state_blocked(r->ks->st, m->name))
 		return GDOI_ERR_NOT_AUTHORIZED;
+	/* another key server leads: its last commit, not a notice that may be in flight */
+	if (!g->leader && ks_cluster_reload(g))
+		return GDOI_ERR_STATE;
 	ks_group_build_policy(g, ks_unix_now());	/* lifetimes as of now */
 	gdoi_policy_clear(&r->scratch);
 	memcpy(&r->scratch, &g->pol, sizeof(r->scratch));
@@ -203,6 +206,19 @@ static int admit_locked(struct ks_registrar *r, uint32_t group_id, const struct 
 		       "failed): refused, since an unrecorded member would miss every rekey", g->cfg->name,
 		       m->name, ids, peer);
 		return GDOI_ERR_STATE;
+	}
+	/* Another key server leads, and only it pushes: keys it replaced since message 1
+	 * must not leave here (this member is on record now, so its next push reaches
+	 * it). Refused: the member registers again and gets the new keys. */
+	const struct ks_pending *pe = &r->pend[m - r->ks->cfg->members];
+	if (!g->leader && pe->used && pe->gid == g->id) {
+		if (ks_cluster_reload(g) || pe->seq != g->rec.seq || pe->has_kek != g->rec.has_kek ||
+		    memcmp(pe->kek_spi, g->rec.kek_spi, GDOI_KEK_SPI_LEN)) {
+			ks_log(KS_WARN, "group %s: member %s: the rekey leader changed the keys during its "
+			       "registration (or the state cannot be read): refused, it registers again",
+			       g->cfg->name, m->name);
+			return GDOI_ERR_STATE;
+		}
 	}
 	return 0;
 }

@@ -205,6 +205,10 @@ static void on_timer(uv_timer_t *t)
 
 void ks_rekey_schedule(struct ks_group *g)
 {
+	if (!g->leader) {
+		uv_timer_stop(&g->timer);	/* another key server rekeys this group */
+		return;
+	}
 	int64_t now = ks_unix_now(), due = next_due(g);
 	uint64_t ms = due <= now ? 0 : (uint64_t)(due - now) * 1000;
 	uv_timer_start(&g->timer, on_timer, ms, 0);
@@ -231,9 +235,19 @@ static void rollback(struct ks_group *g)
 	ks_group_build_policy(g, ks_unix_now());
 }
 
+/* Only the rekey leader changes keys and pushes (cluster.c). */
+static int not_leader(const struct ks_group *g, const char *why)
+{
+	ks_log(KS_WARN, "group %s: rekey (%s) not done here: another key server is the rekey leader", g->cfg->name,
+	       why);
+	return -1;
+}
+
 int ks_rekey_teks(struct ks_group *g, const char *why)
 {
 	struct ks *ks = g->ks;
+	if (!g->leader)
+		return not_leader(g, why);
 	int64_t now = ks_unix_now();
 	struct gdoi_policy *u = calloc(1, sizeof(*u));
 	struct gdoi_kek_policy *kek = malloc(sizeof(*kek));
@@ -286,6 +300,8 @@ out:
 int ks_rekey_kek(struct ks_group *g, const char *why, bool unicast_only)
 {
 	struct ks *ks = g->ks;
+	if (!g->leader)
+		return not_leader(g, why);
 	if (!g->rec.has_kek) {
 		ks_log(KS_WARN, "group %s: no KEK to rotate", g->cfg->name);
 		return -1;
@@ -470,6 +486,8 @@ int ks_rekey_senders(struct ks_group *g)
 {
 	g->senders_changed = false;
 	ks_group_load_senders(g);
+	if (!g->leader)
+		return 0;	/* the leader's next push carries the list */
 	if (!g->senders_ok || !g->rec.has_kek || !g->pol.nteks)
 		return 0;	/* nothing to push with: members get the list when they register */
 	uint32_t seq = g->rec.seq + 1;

@@ -13,7 +13,9 @@
  * store (the SQLite backend's SEQ mark, state_mark.h), written first, so that
  * a store that lost its last commits or a group is detected at start
  * (ks_state_verify_group) and never makes a SEQ repeat under a KEK members
- * hold. A store that fails its integrity check is refused at open.
+ * hold. A store that fails its integrity check is refused at open. With
+ * PostgreSQL (state_pg.c) the database is the authority and there is no mark:
+ * ks_state_verify_group always says OK.
  */
 #ifndef KS_STATE_H
 #define KS_STATE_H
@@ -70,7 +72,8 @@ struct ks_member_rec {
 };
 
 /* Opens (creating) DIR/gdoi-ks.db, mode 0600, and refuses a damaged one (err names
- * the file). */
+ * the file); or, for DIR = "postgresql:CONNINFO", the shared PostgreSQL state
+ * (state_pg.c: the tables are created when missing). */
 int ks_state_open(const char *dir, struct ks_state **out, char *err, size_t errlen);
 void ks_state_close(struct ks_state *st);
 
@@ -117,5 +120,21 @@ int ks_state_members(struct ks_state *st, uint32_t gid,
 /* Evicted members stay out until admitted again. */
 int ks_state_set_blocked(struct ks_state *st, const char *member, bool blocked);
 bool ks_state_blocked(struct ks_state *st, const char *member);
+
+/* Several key servers on one database (PostgreSQL; with SQLite the process is alone:
+ * not shared, always leader, nothing to watch). */
+bool ks_state_shared(const struct ks_state *st);
+/* 2: this process has just become gid's rekey leader (taking the leadership, which
+ * was free: another may have led since the last call, so reload the group first),
+ * 1: it still is, 0: another process is, -1: the database cannot be reached (not
+ * leader). SQLite: always 1. */
+int ks_state_lead(struct ks_state *st, uint32_t gid);
+/* Who leads gid ("" when nobody does). */
+int ks_state_leader(struct ks_state *st, uint32_t gid, char *out, size_t cap);
+/* The descriptor to watch for change notices (-1: none, or not connected now), and
+ * the notices read from it: cb per group another key server committed; -1 when the
+ * session is gone (leadership with it). */
+int ks_state_watch_fd(struct ks_state *st);
+int ks_state_poll(struct ks_state *st, void (*cb)(void *ctx, uint32_t gid), void *ctx);
 
 #endif

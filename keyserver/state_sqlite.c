@@ -31,12 +31,14 @@
 
 #include "keyserver/log.h"
 #include "keyserver/state_mark.h"
+#include "keyserver/state_pg.h"
 
 #define STMT_CACHE 32
 
 /* Prepared statements are kept, keyed by their SQL text's address (all are
  * literals): parsing SQL on every registration cost more than running it. */
 struct ks_state {
+	struct pgs *pg;		/* state = postgresql:...: every call goes there */
 	sqlite3 *db;
 	struct { const char *sql; sqlite3_stmt *stmt; } cache[STMT_CACHE];
 	struct ks_marks marks;
@@ -98,6 +100,15 @@ static int quick_check(sqlite3 *db, const char *path, char *err, size_t errlen)
 int ks_state_open(const char *dir, struct ks_state **out, char *err, size_t errlen)
 {
 	char path[600];
+	if (!strncmp(dir, KS_STATE_PG_PREFIX, strlen(KS_STATE_PG_PREFIX))) {
+		struct ks_state *ps = calloc(1, sizeof(*ps));
+		if (!ps || pgs_open(dir + strlen(KS_STATE_PG_PREFIX), &ps->pg, err, errlen)) {
+			free(ps);
+			return -1;
+		}
+		*out = ps;
+		return 0;
+	}
 	if (mkdir(dir, 0700) && errno != EEXIST) {
 		snprintf(err, errlen, "state directory %s: %s", dir, strerror(errno));
 		return -1;
@@ -155,6 +166,8 @@ fail:
 enum ks_state_verdict ks_state_verify_group(struct ks_state *st, int load_rc, struct ks_group_rec *rec,
 					    char *why, size_t whylen)
 {
+	if (st->pg)
+		return pgs_verify_group(st->pg, load_rc, rec, why, whylen);
 	const struct ks_marks *m = &st->marks;
 	const struct ks_mark *k = ks_marks_find(m, rec->gid);
 	bool in_db = load_rc == 0;
@@ -199,6 +212,11 @@ void ks_state_close(struct ks_state *st)
 {
 	if (!st)
 		return;
+	if (st->pg) {
+		pgs_close(st->pg);
+		free(st);
+		return;
+	}
 	/* Fold the WAL back into the database: a clean shutdown leaves one file. */
 	for (size_t i = 0; i < STMT_CACHE; i++)
 		sqlite3_finalize(st->cache[i].stmt);
@@ -256,6 +274,8 @@ static void blob_out(sqlite3_stmt *s, int col, uint8_t *dst, size_t cap, size_t 
 
 int ks_state_load_group(struct ks_state *st, uint32_t gid, struct ks_group_rec *rec)
 {
+	if (st->pg)
+		return pgs_load_group(st->pg, gid, rec);
 	memset(rec, 0, sizeof(*rec));
 	rec->gid = gid;
 	sqlite3_stmt *s = prep(st, "SELECT has_kek, kek_spi, kek_alg, kek_bits, kek_iv, kek_key, kek_created,"
@@ -314,6 +334,8 @@ static int exec(struct ks_state *st, const char *sql)
 
 int ks_state_save_group(struct ks_state *st, const struct ks_group_rec *rec)
 {
+	if (st->pg)
+		return pgs_save_group(st->pg, rec);
 	/* the mark first: never behind what a push may carry */
 	if (ks_marks_set(&st->marks, rec->gid, rec->has_kek, rec->kek_spi, rec->seq))
 		return -1;
@@ -378,6 +400,8 @@ fail:
 
 int ks_state_save_seq(struct ks_state *st, uint32_t gid, uint32_t seq)
 {
+	if (st->pg)
+		return pgs_save_seq(st->pg, gid, seq);
 	const struct ks_mark *k = ks_marks_find(&st->marks, gid);
 	if (!k || !k->has_kek) {
 		ks_log(KS_ERR, "state: SEQ of group %u saved before its KEK", gid);
@@ -411,6 +435,8 @@ static int insert_unique(struct ks_state *st, sqlite3_stmt *s, const char *what)
 
 int ks_state_spi_claim(struct ks_state *st, uint32_t gid, uint32_t spi)
 {
+	if (st->pg)
+		return pgs_spi_claim(st->pg, gid, spi);
 	sqlite3_stmt *s = prep(st, "INSERT INTO used_spis(gid, spi) VALUES(?,?)");
 	if (s) {
 		sqlite3_bind_int64(s, 1, gid);
@@ -422,6 +448,8 @@ int ks_state_spi_claim(struct ks_state *st, uint32_t gid, uint32_t spi)
 int ks_state_ssrc_list(struct ks_state *st, uint32_t gid, const char *member, uint32_t *out,
 		       size_t cap, size_t *n)
 {
+	if (st->pg)
+		return pgs_ssrc_list(st->pg, gid, member, out, cap, n);
 	*n = 0;
 	/* the newest cap of them (every registration adds fresh ones), oldest first */
 	sqlite3_stmt *s = prep(st, "SELECT ssrc FROM (SELECT ssrc, seq FROM ssrcs WHERE gid=? AND member=?"
@@ -442,6 +470,8 @@ int ks_state_ssrc_list(struct ks_state *st, uint32_t gid, const char *member, ui
 
 int ks_state_ssrc_add(struct ks_state *st, uint32_t gid, const char *member, uint32_t ssrc)
 {
+	if (st->pg)
+		return pgs_ssrc_add(st->pg, gid, member, ssrc);
 	sqlite3_stmt *s = prep(st, "INSERT INTO ssrcs(gid, ssrc, member, seq) VALUES(?,?,?,"
 			       " (SELECT COALESCE(MAX(seq), 0) + 1 FROM ssrcs WHERE gid=?1 AND member=?3))");
 	if (s) {
@@ -461,6 +491,8 @@ int ks_state_ssrc_add(struct ks_state *st, uint32_t gid, const char *member, uin
 int ks_state_member_seen(struct ks_state *st, uint32_t gid, const char *member,
 			 const char *identity, const char *addr, int64_t now)
 {
+	if (st->pg)
+		return pgs_member_seen(st->pg, gid, member, identity, addr, now);
 	static const char normal[] = "PRAGMA synchronous=NORMAL", full[] = "PRAGMA synchronous=FULL";
 	sqlite3_stmt *s = prep(st, normal);
 	if (!s || sqlite3_step(s) != SQLITE_DONE)
@@ -493,6 +525,8 @@ static int member_seen(struct ks_state *st, uint32_t gid, const char *member,
 
 int ks_state_member_remove(struct ks_state *st, uint32_t gid, const char *member)
 {
+	if (st->pg)
+		return pgs_member_remove(st->pg, gid, member);
 	sqlite3_stmt *s = prep(st, "DELETE FROM members WHERE gid=? AND member=?");
 	if (!s)
 		return -1;
@@ -506,6 +540,8 @@ int ks_state_member_remove(struct ks_state *st, uint32_t gid, const char *member
 /* Bookkeeping like member_seen: an ACK lost to a power cut only counts as a miss. */
 int ks_state_member_acked(struct ks_state *st, uint32_t gid, const char *member, uint32_t seq)
 {
+	if (st->pg)
+		return pgs_member_acked(st->pg, gid, member, seq);
 	sqlite3_stmt *s = prep(st, "UPDATE members SET ack_seq=?, ack_misses=0 WHERE gid=? AND member=?");
 	if (!s)
 		return -1;
@@ -519,6 +555,8 @@ int ks_state_member_acked(struct ks_state *st, uint32_t gid, const char *member,
 
 int ks_state_member_missed(struct ks_state *st, uint32_t gid, const char *member, unsigned *misses)
 {
+	if (st->pg)
+		return pgs_member_missed(st->pg, gid, member, misses);
 	sqlite3_stmt *s = prep(st, "UPDATE members SET ack_misses=IFNULL(ack_misses,0)+1 WHERE gid=? AND member=?"
 			       " RETURNING ack_misses");
 	if (!s)
@@ -536,6 +574,8 @@ int ks_state_member_missed(struct ks_state *st, uint32_t gid, const char *member
 int ks_state_members(struct ks_state *st, uint32_t gid,
 		     void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx)
 {
+	if (st->pg)
+		return pgs_members(st->pg, gid, cb, ctx);
 	sqlite3_stmt *s = prep(st, "SELECT member, identity, addr, registered, ack_seq, ack_misses FROM members"
 			       " WHERE gid=? ORDER BY member");
 	if (!s)
@@ -560,6 +600,8 @@ int ks_state_members(struct ks_state *st, uint32_t gid,
 
 int ks_state_set_blocked(struct ks_state *st, const char *member, bool blocked)
 {
+	if (st->pg)
+		return pgs_set_blocked(st->pg, member, blocked);
 	sqlite3_stmt *s = prep(st, blocked ? "INSERT OR IGNORE INTO blocked(member) VALUES(?)"
 					   : "DELETE FROM blocked WHERE member=?");
 	if (!s)
@@ -572,6 +614,8 @@ int ks_state_set_blocked(struct ks_state *st, const char *member, bool blocked)
 
 bool ks_state_blocked(struct ks_state *st, const char *member)
 {
+	if (st->pg)
+		return pgs_blocked(st->pg, member);
 	sqlite3_stmt *s = prep(st, "SELECT 1 FROM blocked WHERE member=?");
 	if (!s)
 		return false;
@@ -579,4 +623,34 @@ bool ks_state_blocked(struct ks_state *st, const char *member)
 	bool b = sqlite3_step(s) == SQLITE_ROW;
 	done(st, s);
 	return b;
+}
+
+/* ---- several key servers (PostgreSQL only; SQLite has one owner) ------------- */
+
+bool ks_state_shared(const struct ks_state *st)
+{
+	return st->pg != NULL;
+}
+
+int ks_state_lead(struct ks_state *st, uint32_t gid)
+{
+	return st->pg ? pgs_lead(st->pg, gid) : 1;
+}
+
+int ks_state_leader(struct ks_state *st, uint32_t gid, char *out, size_t cap)
+{
+	if (st->pg)
+		return pgs_holder(st->pg, gid, out, cap);
+	snprintf(out, cap, "self");
+	return 0;
+}
+
+int ks_state_watch_fd(struct ks_state *st)
+{
+	return st->pg ? pgs_watch_fd(st->pg) : -1;
+}
+
+int ks_state_poll(struct ks_state *st, void (*cb)(void *ctx, uint32_t gid), void *ctx)
+{
+	return st->pg ? pgs_poll(st->pg, cb, ctx) : 0;
 }

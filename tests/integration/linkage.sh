@@ -27,8 +27,8 @@ links() {
 	[ -z "$extra" ] && [ -z "$missing" ]
 }
 
-check "gdoi-ks needs only libcrypto, libuv, libinih, libjansson and libsqlite3" \
-	links "$BIN/gdoi-ks" "libcrypto libuv libinih libjansson libsqlite3"
+check "gdoi-ks needs only libcrypto, libuv, libinih, libjansson, libsqlite3 and libpq" \
+	links "$BIN/gdoi-ks" "libcrypto libuv libinih libjansson libsqlite3 libpq"
 check "gdoi-sidecar needs no libsqlite3, libpcap or libsrtp2 (libcrypto, libuv, libinih, libjansson)" \
 	links "$BIN/gdoi-sidecar" "libcrypto libuv libinih libjansson"
 check "gdoictl needs only libjansson" links "$BIN/gdoictl" "libjansson"

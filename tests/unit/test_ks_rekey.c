@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "gdoi/push.h"
+#include "keyserver/cluster.c"
 #include "keyserver/config.c"
 #include "keyserver/config_check.c"
 #include "keyserver/config_index.c"
@@ -35,6 +36,7 @@
 #include "keyserver/worker.c"
 #include "keyserver/rekey.c"
 #include "keyserver/state_mark.c"
+#include "keyserver/state_pg.c"
 #include "keyserver/state_sqlite.c"
 
 static char dir[64];

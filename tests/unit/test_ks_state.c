@@ -4,6 +4,13 @@
  * moves forward, TEK SPIs are never reused, SSRCs are unique per group and stable per
  * member, members and evictions persist, the database is mode 0600.
  * (keyserver/state_sqlite.c is compiled into this test.)
+ *
+ * With GDOI_PG_CONNINFO set (tests/integration/keyserver_pg.sh starts a PostgreSQL),
+ * the same contract runs on the PostgreSQL backend (state = postgresql:...), and so do
+ * the tests only several key servers on one database have: SSRCs unique across them,
+ * SEQ never lowered by another's record, one rekey leader per group that moves when
+ * its session ends, change notices to the others. The SQLite-only tests (SEQ mark,
+ * damaged file) are skipped there.
  */
 #include "tests/lib/testutil.h"
 
@@ -15,24 +22,50 @@
 
 #include "keyserver/log.c"
 #include "keyserver/state_mark.c"
+#include "keyserver/state_pg.c"
 #include "keyserver/state_sqlite.c"
 
 static char dir[64];
+static char pg_spec[600];	/* "postgresql:CONNINFO", or "" for SQLite */
 
 static struct ks_state *open_state(void)
 {
 	struct ks_state *st = NULL;
-	char err[300];
-	assert_int_equal(ks_state_open(dir, &st, err, sizeof(err)), 0);
+	char err[300] = "";
+	int rc = ks_state_open(pg_spec[0] ? pg_spec : dir, &st, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "# %s\n", err);
+	assert_int_equal(rc, 0);
 	return st;
+}
+
+/* A database without the key server's tables. */
+static int pg_reset(void)
+{
+	PGconn *c = PQconnectdb(pg_spec + strlen(KS_STATE_PG_PREFIX));
+	PGresult *r = PQexec(c, "DROP TABLE IF EXISTS groups, teks, used_spis, ssrcs, members, blocked");
+	int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+	if (rc)
+		fprintf(stderr, "# %s", PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return rc;
 }
 
 static int setup(void **s)
 {
 	(void)s;
+	const char *ci = getenv("GDOI_PG_CONNINFO");
+	if (ci && *ci) {
+		snprintf(pg_spec, sizeof(pg_spec), "%s%s", KS_STATE_PG_PREFIX, ci);
+		if (pg_reset())
+			return -1;
+	}
 	strcpy(dir, "/tmp/test_ks_state.XXXXXX");
 	return mkdtemp(dir) ? 0 : -1;
 }
+
+#define SQLITE_ONLY() do { if (pg_spec[0]) skip(); } while (0)
 
 static int teardown(void **s)
 {
@@ -95,6 +128,7 @@ static void test_state_group_survives_reopen_byte_for_byte(void **s)
 	assert_int_equal(back.teks[2].spi, 0x1000);
 	assert_memory_equal(back.teks[2].key, r.teks[0].key, 30);
 	assert_int_equal(back.sign_der_len, 5);
+	assert_memory_equal(back.sign_der, r.sign_der, 5);
 	/* SEQ persisted on its own */
 	assert_int_equal(ks_state_save_seq(st, r.gid, 42), 0);
 	assert_int_equal(ks_state_save_seq(st, 999, 1), -1);	/* no such group */
@@ -103,6 +137,8 @@ static void test_state_group_survives_reopen_byte_for_byte(void **s)
 	assert_int_equal(ks_state_load_group(st, r.gid, &back), 0);
 	assert_int_equal(back.seq, 42);
 	ks_state_close(st);
+	if (pg_spec[0])
+		return;
 	struct stat sb;
 	char p[128];
 	snprintf(p, sizeof(p), "%s/gdoi-ks.db", dir);
@@ -206,6 +242,7 @@ static enum ks_state_verdict reopen_verify(struct ks_state **st, uint32_t gid, s
 static void test_state_detects_seq_kek_or_rows_lost(void **s)
 {
 	(void)s;
+	SQLITE_ONLY();
 	struct ks_state *st = open_state();
 	static struct ks_group_rec r, back;
 	kek_group(&r, 77, 0x11, 5);
@@ -263,6 +300,7 @@ static void test_state_detects_seq_kek_or_rows_lost(void **s)
 static void test_state_refuses_damaged_database_naming_it(void **s)
 {
 	(void)s;
+	SQLITE_ONLY();
 	struct ks_state *st = open_state();
 	static struct ks_group_rec r;
 	for (uint32_t g = 1; g < 200; g++) {
@@ -289,6 +327,7 @@ static void test_state_refuses_damaged_database_naming_it(void **s)
 static void test_state_fails_listing_on_row_error_midway(void **s)
 {
 	(void)s;
+	SQLITE_ONLY();
 	struct ks_state *st = open_state();
 	static struct ks_group_rec r, back;
 	uint32_t v[16];
@@ -320,6 +359,109 @@ static void test_state_fails_listing_on_row_error_midway(void **s)
 	ks_state_close(st);
 }
 
+/* ---- several key servers on one PostgreSQL ---------------------------------- */
+
+#define PG_ONLY() do { if (!pg_spec[0]) skip(); } while (0)
+
+static void test_pg_two_servers_share_ssrcs_seq_and_keys(void **s)
+{
+	(void)s;
+	PG_ONLY();
+	struct ks_state *a = open_state(), *b = open_state();
+	static struct ks_group_rec r, back;
+	kek_group(&r, 500, 0x55, 10);
+	r.nteks = 1;
+	r.teks[0] = (struct ks_tek_rec){ .spi = 0x5000, .profile = 1, .key_len = 30 };
+	memset(r.teks[0].key, 0x77, 30);
+	assert_int_equal(ks_state_save_group(a, &r), 0);
+	/* b sees a's keys at once, byte for byte */
+	assert_int_equal(ks_state_load_group(b, 500, &back), 0);
+	assert_memory_equal(back.kek_spi, r.kek_spi, 16);
+	assert_memory_equal(back.teks[0].key, r.teks[0].key, 30);
+	/* an SSRC one of them assigned is taken for the other */
+	assert_int_equal(ks_state_ssrc_add(a, 500, "alice", 0x1234), 0);
+	assert_int_equal(ks_state_ssrc_add(b, 500, "bob", 0x1234), 1);
+	assert_int_equal(ks_state_ssrc_add(b, 500, "bob", 0x1235), 0);
+	assert_int_equal(ks_state_spi_claim(b, 500, 0x5001), 0);
+	assert_int_equal(ks_state_spi_claim(a, 500, 0x5001), 1);
+	/* SEQ: b pushed up to 20; a's record with an older SEQ under the same KEK never
+	 * lowers it, a new KEK starts its own */
+	assert_int_equal(ks_state_save_seq(b, 500, 20), 0);
+	assert_int_equal(ks_state_save_seq(a, 500, 15), 0);
+	r.seq = 11;
+	assert_int_equal(ks_state_save_group(a, &r), 0);
+	assert_int_equal(ks_state_load_group(a, 500, &back), 0);
+	assert_int_equal(back.seq, 20);
+	kek_group(&r, 500, 0x66, 0);
+	assert_int_equal(ks_state_save_group(a, &r), 0);
+	assert_int_equal(ks_state_load_group(b, 500, &back), 0);
+	assert_int_equal(back.seq, 0);
+	/* blocked members too */
+	assert_int_equal(ks_state_set_blocked(a, "mallory", true), 0);
+	assert_true(ks_state_blocked(b, "mallory"));
+	assert_true(ks_state_shared(a));
+	ks_state_close(a);
+	ks_state_close(b);
+}
+
+static uint32_t noticed[8];
+static size_t nnoticed;
+static void notice(void *ctx, uint32_t gid)
+{
+	(void)ctx;
+	if (nnoticed < 8)
+		noticed[nnoticed++] = gid;
+}
+
+static void test_pg_one_leader_per_group_moves_on_session_end(void **s)
+{
+	(void)s;
+	PG_ONLY();
+	struct ks_state *a = open_state(), *b = open_state();
+	char who[200];
+	assert_int_equal(ks_state_lead(a, 600), 2);	/* taken now */
+	assert_int_equal(ks_state_lead(b, 600), 0);	/* one leader */
+	assert_int_equal(ks_state_lead(a, 600), 1);	/* still */
+	assert_int_equal(ks_state_lead(b, 601), 2);	/* per group */
+	assert_int_equal(ks_state_lead(a, 601), 0);
+	assert_int_equal(ks_state_leader(b, 600, who, sizeof(who)), 0);
+	assert_non_null(strstr(who, "gdoi-ks pid"));
+	/* b hears of a's commit (not of its own) */
+	static struct ks_group_rec r;
+	kek_group(&r, 600, 0x11, 1);
+	nnoticed = 0;
+	assert_int_equal(ks_state_save_group(a, &r), 0);
+	assert_true(ks_state_watch_fd(b) >= 0);
+	for (int i = 0; i < 100 && !nnoticed; i++) {
+		assert_int_equal(ks_state_poll(b, notice, NULL), 0);
+		usleep(10000);
+	}
+	assert_int_equal(nnoticed, 1);
+	assert_int_equal(noticed[0], 600);
+	nnoticed = 0;
+	assert_int_equal(ks_state_save_group(b, &r), 0);
+	usleep(100000);
+	assert_int_equal(ks_state_poll(b, notice, NULL), 0);
+	assert_int_equal(nnoticed, 0);
+	/* fencing: a, leading 600, whose leadership session died, commits nothing */
+	PQfinish(b->pg->lk);
+	b->pg->lk = connect_db(b->pg->conninfo);	/* a new session: b's lock on 601 is gone */
+	kek_group(&r, 601, 0x12, 1);
+	assert_int_equal(ks_state_save_group(b, &r), -1);
+	assert_int_equal(ks_state_lead(b, 601), 2);	/* taken again on the new session */
+	assert_int_equal(ks_state_save_group(b, &r), 0);
+	/* a's sessions end: the leadership is free, b takes it */
+	ks_state_close(a);
+	int got = 0;
+	for (int i = 0; i < 100 && got != 2; i++) {
+		got = ks_state_lead(b, 600);
+		usleep(10000);
+	}
+	assert_int_equal(got, 2);
+	assert_int_equal(ks_state_lead(b, 600), 1);	/* and keeps it */
+	ks_state_close(b);
+}
+
 int main(void)
 {
 	ks_log_set_level(-1);
@@ -330,6 +472,8 @@ int main(void)
 		cmocka_unit_test(test_state_detects_seq_kek_or_rows_lost),
 		cmocka_unit_test(test_state_refuses_damaged_database_naming_it),
 		cmocka_unit_test(test_state_fails_listing_on_row_error_midway),
+		cmocka_unit_test(test_pg_two_servers_share_ssrcs_seq_and_keys),
+		cmocka_unit_test(test_pg_one_leader_per_group_moves_on_session_end),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

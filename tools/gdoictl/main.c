@@ -140,6 +140,10 @@ static void print_status(json_t *r)
 			printf("%s%s %s%s", j ? ", " : "", str(t, "spi"), str(t, "profile"),
 			       !strcmp(str(t, "generation"), "previous") ? " (previous)" : "");
 		printf("\n");
+		if (!strcmp(str(r, "state"), "postgresql"))
+			printf("%-10s rekey leader: %s, held by %s\n", "",
+			       json_is_true(json_object_get(g, "leader")) ? "yes (this key server)" : "no",
+			       *str(g, "leader_holder") ? str(g, "leader_holder") : "nobody");
 	}
 }
 

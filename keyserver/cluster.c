@@ -1,0 +1,137 @@
+/*
+ * cluster.c - several gdoi-ks on one PostgreSQL state (docs/keyserver.md,
+ * "Several key servers on PostgreSQL"): per group, exactly one of them is the
+ * rekey leader (the state's session lock, state.h ks_state_lead), and only the
+ * leader runs the rekey scheduler and sends pushes; the others serve
+ * registrations from the shared state.
+ *
+ * Every LEAD_MS each key server tries the leadership of the groups it does not
+ * lead and checks the ones it does (a leader whose database session ended has
+ * lost the lock: it stops rekeying at once). A new leader reloads the group
+ * first, so its pushes continue above the last SEQ committed. Followers reload
+ * a group when the state announces another key server committed it (LISTEN/
+ * NOTIFY), and once more in every registration (registrar.c admit()).
+ *
+ * With SQLite the process is alone and leads every group; nothing here runs.
+ */
+#include <string.h>
+
+#include "keyserver/ks.h"
+#include "keyserver/log.h"
+
+#define LEAD_MS 500
+
+/* The group as the state has it now (keys, SEQ, schedule); 0, or -1 (kept as it was). */
+int ks_cluster_reload(struct ks_group *g)
+{
+	struct ks_group_rec *r = malloc(sizeof(*r));
+	if (!r)
+		return -1;
+	int rc = ks_state_load_group(g->ks->st, g->id, r);
+	if (rc == 0) {
+		gdoi_wipe(&g->rec, sizeof(g->rec));
+		memcpy(&g->rec, r, sizeof(*r));
+		ks_group_load_senders(g);
+		ks_group_build_policy(g, ks_unix_now());
+	}
+	gdoi_wipe_free(r, sizeof(*r));
+	return rc == 0 ? 0 : -1;
+}
+
+static void on_notice(void *ctx, uint32_t gid)
+{
+	struct ks *ks = ctx;
+	for (size_t i = 0; i < ks->ngroups; i++) {
+		struct ks_group *g = ks->groups[i];
+		if (g->id != gid || g->leader)
+			continue;
+		if (ks_cluster_reload(g) == 0)
+			ks_log(KS_DEBUG, "group %s: new keys from the rekey leader, SEQ %u", g->cfg->name, g->rec.seq);
+	}
+}
+
+static void watch_stop(struct ks *ks)
+{
+	if (ks->watch_fd >= 0) {
+		uv_poll_stop(&ks->watch);
+		uv_close((uv_handle_t *)&ks->watch, NULL);
+		ks->watch_fd = -1;
+	}
+}
+
+static void on_watch(uv_poll_t *p, int status, int events)
+{
+	struct ks *ks = p->data;
+	(void)events;
+	if (status < 0 || ks_state_poll(ks->st, on_notice, ks))
+		watch_stop(ks);	/* the session is gone: the next tick reconnects */
+}
+
+/* uv_close of the poll handle completes later: the handle lives in ks and is reused
+ * only for a new descriptor after the loop has run (one tick later at least). */
+static void watch_start(struct ks *ks)
+{
+	int fd = ks_state_watch_fd(ks->st);
+	if (fd < 0 || fd == ks->watch_fd || uv_is_closing((uv_handle_t *)&ks->watch))
+		return;
+	watch_stop(ks);
+	if (uv_is_closing((uv_handle_t *)&ks->watch) || uv_poll_init(ks->loop, &ks->watch, fd))
+		return;
+	ks->watch.data = ks;
+	ks->watch_fd = fd;
+	uv_poll_start(&ks->watch, UV_READABLE, on_watch);
+}
+
+void ks_cluster_tick(struct ks *ks)
+{
+	if (ks->stopping || !ks_state_shared(ks->st))
+		return;
+	if (ks->watch_fd >= 0 && ks_state_poll(ks->st, on_notice, ks))
+		watch_stop(ks);
+	for (size_t i = 0; i < ks->ngroups; i++) {
+		struct ks_group *g = ks->groups[i];
+		int rc = ks_state_lead(ks->st, g->id);
+		if (rc == 2 || (rc == 1 && !g->leader)) {
+			/* (again) leader: another may have pushed meanwhile; its SEQ is in the state */
+			uv_timer_stop(&g->timer);
+			g->leader = false;
+			if (ks_cluster_reload(g))
+				continue;	/* not before it has the committed state */
+			g->leader = true;
+			ks_log(KS_INFO, "group %s: this key server is now the rekey leader (SEQ %u)", g->cfg->name,
+			       g->rec.seq);
+			ks_rekey_schedule(g);
+		} else if (rc < 1 && g->leader) {
+			g->leader = false;
+			uv_timer_stop(&g->timer);
+			ks_log(KS_WARN, "group %s: rekey leadership lost (%s): no rekeys from here", g->cfg->name,
+			       rc < 0 ? "the database cannot be reached" : "another key server holds it");
+		}
+	}
+	watch_start(ks);
+}
+
+static void on_lead_timer(uv_timer_t *t)
+{
+	ks_cluster_tick(t->data);
+}
+
+void ks_cluster_start(struct ks *ks)
+{
+	ks->watch_fd = -1;
+	if (!ks_state_shared(ks->st))
+		return;
+	uv_timer_init(ks->loop, &ks->lead_timer);
+	ks->lead_timer.data = ks;
+	ks->lead_started = true;
+	uv_timer_start(&ks->lead_timer, on_lead_timer, LEAD_MS, LEAD_MS);
+	ks_cluster_tick(ks);
+}
+
+void ks_cluster_stop(struct ks *ks)
+{
+	watch_stop(ks);
+	if (ks->lead_started)
+		uv_close((uv_handle_t *)&ks->lead_timer, NULL);
+	ks->lead_started = false;
+}
