@@ -106,13 +106,15 @@ int gike2_kd_parse(struct gdoi_reader *r, struct gdoi_arena *a, struct gike2_kd 
 	out->bag = arr;
 	while (gdoi_reader_left(r)) {
 		size_t at = gdoi_reader_offset(r);
-		uint8_t second;
+		uint8_t proto, second;
 		struct gdoi_reader sub;
-		struct gike2_key_bag *b = &out->bag[out->nbag];
-		int rc = gike2_sub_read(&c, r, PL, "Key Bag", &b->protocol, &second, &sub);
+		/* read before touching bag[nbag]: fewer than 4 octets left may not fill one */
+		int rc = gike2_sub_read(&c, r, PL, "Key Bag", &proto, &second, &sub);
 
 		if (rc)
 			return rc;
+		struct gike2_key_bag *b = &out->bag[out->nbag];
+		b->protocol = proto;
 		switch (b->protocol) {
 		case GIKE2_PROTO_NONE:
 			if (second)

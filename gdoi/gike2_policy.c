@@ -276,6 +276,8 @@ int gike2_policy_from_gsa(struct gdoi_policy *p, const struct gike2_gsa *g, char
 	p->nteks = 0;
 	for (size_t i = 0; i < g->npol; i++) {
 		const struct gike2_gsa_policy *o = &g->pol[i];
+		if (o->protocol == GIKE2_PROTO_GIKE_UPDATE)
+			continue;	/* the Rekey SA: gike2_rekey_from_gsa_policy */
 		if (o->protocol != GIKE2_PROTO_SRTP)
 			return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED, "GSA policy protocol %u",
 					   o->protocol);
@@ -325,6 +327,8 @@ int gike2_policy_apply_kd(struct gdoi_policy *p, const struct gike2_kd *kd, gdoi
 		if (b->protocol == GIKE2_PROTO_NONE) {
 			for (size_t j = 0; j < b->attrs.n; j++) {
 				const struct gdoi_attr *x = &b->attrs.v[j];
+				if (x->type == GIKE2_MKB_AUTH_KEY)
+					continue;	/* the Rekey SA's: gike2_rekey_apply_kd */
 				if (x->type != GIKE2_MKB_GM_SENDER_ID)
 					return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED,
 							   "Member Key Bag attribute %u", x->type);
@@ -334,6 +338,8 @@ int gike2_policy_apply_kd(struct gdoi_policy *p, const struct gike2_kd *kd, gdoi
 			}
 			continue;
 		}
+		if (b->protocol == GIKE2_PROTO_GIKE_UPDATE)
+			continue;
 		if (b->protocol != GIKE2_PROTO_SRTP || b->spi.len != 4)
 			return gdoi_refuse(why, wl, GDOI_ERR_UNSUPPORTED, "key bag protocol %u",
 					   b->protocol);

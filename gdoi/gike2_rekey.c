@@ -81,6 +81,8 @@ int gike2_chain_parse(struct gdoi_reader *r, uint8_t first, struct gdoi_arena *a
 	size_t cap = gdoi_reader_left(r) / 4 + 1;
 	uint8_t type = first;
 
+	if (err)
+		memset(err, 0, sizeof(*err));
 	*n = 0;
 	if ((*out = gdoi_arena_calloc(a, cap, sizeof(**out))) == NULL)
 		return codec_fail(&c, GDOI_ERR_NOMEM, type, gdoi_reader_offset(r), "payload chain");

@@ -33,6 +33,10 @@ struct gike2_rekey_sa {
 	uint16_t kwa;				/* Key Wrap Algorithm transform */
 	uint16_t gcauth;			/* GCAUTH transform */
 	enum gdoi_md sig_md;			/* from its Signature Algorithm Identifier */
+	uint8_t algid[32];			/* that AlgorithmIdentifier, DER (GM side) */
+	size_t algid_len;
+	struct gike2_ts src, dst;		/* GCKS -> multicast group, UDP */
+	uint32_t lifetime;			/* GSA_KEY_LIFETIME, seconds */
 	/* KEYMAT = GSK_e | GSK_a | GSK_w (§3.4~); GSK_a is empty with AEAD */
 	uint8_t gsk_e[32 + GIKE2_GCM_SALT_LEN];
 	size_t gsk_e_len;
@@ -83,5 +87,27 @@ int gike2_rekey_build(struct gike2_rekey_sa *sa, const struct gike2_pl *pl, size
 int gike2_rekey_open(struct gike2_rekey_sa *sa, const uint8_t *msg, size_t len,
 		     const struct gdoi_key *gcks_key, struct gdoi_arena *a, struct gike2_pl **pl,
 		     size_t *n, uint32_t *msgid, struct gdoi_parse_error *err);
+
+/* ---- the Rekey SA in GSA and KD payloads (gike2_rekey_sa.c, §4.4.2~, §4.5~) ---- */
+
+/*
+ * GCKS: the GIKE_UPDATE GSA policy of sa (SPI, TSs, ENCR + Key Length, KWA,
+ * GCAUTH with the signer's Signature Algorithm Identifier, GSA_KEY_LIFETIME,
+ * GSA_INITIAL_MESSAGE_ID = sa->msgid when not 0), and its key bags: a Group
+ * Key Bag whose SA_KEY wraps GSK_e | GSK_w under kwk, and (with a signer) a
+ * Member Key Bag with AUTH_KEY = the signer's SubjectPublicKeyInfo.
+ */
+int gike2_rekey_to_gsa_policy(const struct gike2_rekey_sa *sa, const struct gdoi_key *signer,
+			      struct gdoi_arena *a, struct gike2_gsa_policy *out);
+int gike2_rekey_to_key_bags(const struct gike2_rekey_sa *sa, gdoi_bytes kwk,
+			    const struct gdoi_key *signer, struct gdoi_arena *a,
+			    struct gike2_key_bag out[2], size_t *n);
+/* GM: the Rekey SA from its GSA policy (refusing what it does not implement),
+ * then its keys and the GCKS's AUTH_KEY (*gcks_key, free with gdoi_key_free)
+ * from the KD. */
+int gike2_rekey_from_gsa_policy(struct gike2_rekey_sa *sa, const struct gike2_gsa_policy *p,
+				char *why, size_t wl);
+int gike2_rekey_apply_kd(struct gike2_rekey_sa *sa, const struct gike2_kd *kd, gdoi_bytes kwk,
+			 struct gdoi_key **gcks_key, char *why, size_t wl);
 
 #endif

@@ -509,8 +509,7 @@ int gdoi_sig7427_algid(const struct gdoi_key *key, enum gdoi_md md, gdoi_bytes *
 	return GDOI_OK;
 }
 
-/* The hash an AlgorithmIdentifier names for this key's type, GDOI_MD_NONE if none. */
-static enum gdoi_md algid_md(const struct gdoi_key *key, gdoi_bytes algid)
+enum gdoi_md gdoi_sig7427_algid_md(const struct gdoi_key *key, gdoi_bytes algid)
 {
 	static const enum gdoi_md mds[3] = { GDOI_MD_SHA256, GDOI_MD_SHA384, GDOI_MD_SHA512 };
 	for (int i = 0; i < 3; i++) {
@@ -561,7 +560,7 @@ int gdoi_sig7427_verify(const struct gdoi_key *key, gdoi_bytes algid, const gdoi
 
 	if (key == NULL || sig.ptr == NULL)
 		return GDOI_ERR_AUTH;
-	if ((md = algid_md(key, algid)) == GDOI_MD_NONE)
+	if ((md = gdoi_sig7427_algid_md(key, algid)) == GDOI_MD_NONE)
 		return GDOI_ERR_AUTH;	/* not the algorithm the key and policy agreed on */
 	if ((rc = gdoi_hash(md, parts, nparts, d)) != GDOI_OK)
 		return rc;

@@ -99,6 +99,8 @@ int gdoi_rekey_verify(const struct gdoi_key *key, uint16_t sig_alg, enum gdoi_md
  * received, refuses one that does not fit the key, and returns 0 or GDOI_ERR_AUTH.
  */
 int gdoi_sig7427_algid(const struct gdoi_key *key, enum gdoi_md md, gdoi_bytes *algid);
+/* The hash an AlgorithmIdentifier names for this key's type, GDOI_MD_NONE if none. */
+enum gdoi_md gdoi_sig7427_algid_md(const struct gdoi_key *key, gdoi_bytes algid);
 int gdoi_sig7427_sign(const struct gdoi_key *key, enum gdoi_md md, const gdoi_bytes *parts,
 		      size_t nparts, uint8_t *sig, size_t cap, size_t *sig_len);
 int gdoi_sig7427_verify(const struct gdoi_key *key, gdoi_bytes algid, const gdoi_bytes *parts,

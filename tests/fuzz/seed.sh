@@ -141,6 +141,29 @@ for i, t in enumerate(texts):
         open(os.path.join(dst, "addr-%02d-%d" % (i, f)), "wb").write(bytes([f, 3, 80]) + t.encode())
 PY
 	;;
+fuzz_gike2)
+	# selector octet + body: the GSA and KD of tests/unit/test_gike2_payload.c, an IDg,
+	# SENDER data, a GSA_REKEY header, a GSA | KD inner chain.
+	python3 - "$dir" <<'PY'
+import sys
+d = sys.argv[1]
+gsa = bytes.fromhex("f504003c11223344" "0711001000" "00ffff0a0000010a000001"
+    "0711001013881388ef010203ef010203" "0000000cf1000001c0000001" "0001000400000e10"
+    "0000001080010005800200" "0a80030020")
+kd = bytes.fromhex("f504003c11223344" "00010030" "00000000" "00000000") + bytes(range(40)) + \
+    bytes.fromhex("00000014000300 04deadbeef00030004cafef00d".replace(" ", ""))
+seeds = {
+    "gsa": b"\x00" + gsa, "kd": b"\x01" + kd,
+    "idg": bytes.fromhex("02" "0b000000" "000004d2"), "sender": bytes.fromhex("03" "00000002"),
+    "rekey": b"\x04" + bytes([0xa5] * 16) + bytes.fromhex("2e202908" "00000000" "00000039")
+        + bytes.fromhex("33000019") + bytes(8) + bytes(1) + bytes(16),
+    "chain": b"\x05" + bytes([52, 0]) + (4 + len(gsa)).to_bytes(2, "big") + gsa
+        + bytes([0, 0]) + (4 + len(kd)).to_bytes(2, "big") + kd,
+}
+for name, body in seeds.items():
+    open("%s/%s" % (d, name), "wb").write(body)
+PY
+	;;
 fuzz_wire|fuzz_*)
 	python3 - "$top/tests/vectors" "$dir" <<'PY'
 import os, struct, sys

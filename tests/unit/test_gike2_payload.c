@@ -25,6 +25,7 @@
 #include "gdoi/err.h"
 #include "gdoi/gike2.h"
 #include "gdoi/gike2_policy.h"
+#include "gdoi/gike2_rekey.h"
 #include "gdoi/numbers.h"
 #include "gdoi/policy.h"
 #include "gdoi/wire.h"
@@ -488,6 +489,35 @@ static void test_idg_and_sender(void **s)
 	assert_int_equal(gike2_sender_parse(&r, &c, &e), GDOI_ERR_LENGTH);
 }
 
+/* What fuzz_gike2 found (tests/fuzz/regressions/fuzz_gike2-*): a KD whose last
+ * octets are too few for a key bag header (was a one-element write past the bag
+ * array; inside an arena chunk here, so only the fuzz build's input shows it
+ * under ASan, this checks the refusal), and a chain parse that kept a caller's
+ * stale error (failed before the fix: e.code stayed 0x5a5a5a5a). */
+static void test_fuzz_findings(void **s)
+{
+	(void)s;
+	uint8_t b[8];
+	size_t n = hex("00000004 00", b, sizeof(b));
+	struct gdoi_arena *a = gdoi_arena_new();
+	struct gike2_kd kd;
+	struct gdoi_parse_error e;
+	struct gdoi_reader r = gdoi_reader_init(b, n, 0);
+	assert_int_equal(gike2_kd_parse(&r, a, &kd, &e), GDOI_ERR_TRUNCATED);
+	assert_int_equal(e.offset, 4);
+
+	struct gike2_pl *pl;
+	size_t npl;
+	memset(&e, 0x5a, sizeof(e));	/* whatever the caller's struct held */
+	n = hex("00000003", b, sizeof(b));
+	r = gdoi_reader_init(b, n, 0);
+	assert_int_equal(gike2_chain_parse(&r, GIKE2_PL_GSA, a, &pl, &npl, &e), GDOI_ERR_LENGTH);
+	assert_int_equal(e.code, GDOI_ERR_LENGTH);
+	assert_int_equal(e.payload, GIKE2_PL_GSA);
+	assert_int_equal(e.offset, 2);
+	gdoi_arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -499,6 +529,7 @@ int main(void)
 		cmocka_unit_test_setup(test_same_srtp_policy_both_protocols, setup),
 		cmocka_unit_test_setup(test_policy_refusals, setup),
 		cmocka_unit_test_setup(test_idg_and_sender, setup),
+		cmocka_unit_test(test_fuzz_findings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
