@@ -59,6 +59,7 @@ struct gike2_gsa {
 	size_t npol;
 	bool has_gwp;
 	struct gdoi_attr_list gwp;	/* GWP attributes */
+	size_t gwp_pos;			/* policies before the GWP (>= npol: after all) */
 };
 
 /* Key Bag substructure of a KD payload (§4.5.2~, §4.5.3~): a Group Key Bag
@@ -90,6 +91,21 @@ struct gike2_idg {
 #define GIKE2_ID_RFC822_ADDR 3
 #define GIKE2_ID_IPV6_ADDR 5
 #define GIKE2_ID_KEY_ID 11
+
+/* Delete payload body (RFC 7296 §3.11) as G-IKEv2 reads it (§2.4.3~, §4.6~):
+ * Protocol 0xF5 / AH / ESP with 4-octet SPIs, GIKE_UPDATE with 16-octet SPIs;
+ * an SPI of all zeros means every SA of that protocol, and GIKE_UPDATE with
+ * a zero SPI excludes the GM from the group. */
+#define GIKE2_DELETE_MAX_SPI 64
+struct gike2_delete {
+	uint8_t protocol;
+	uint8_t spi_size;
+	size_t nspi;
+	const uint8_t *spi[GIKE2_DELETE_MAX_SPI];	/* into the body */
+};
+int gike2_delete_parse(struct gdoi_reader *r, struct gike2_delete *out,
+		       struct gdoi_parse_error *err);
+int gike2_delete_build(struct gdoi_writer *w, const struct gike2_delete *d);
 
 /* Parsers: r covers one payload body; err may be NULL. 0 or a negative gdoi_err. */
 int gike2_gsa_parse(struct gdoi_reader *r, struct gdoi_arena *a, struct gike2_gsa *out,

@@ -146,6 +146,7 @@ int gike2_reg_response_build(const struct gdoi_policy *p, const struct gike2_rek
 		memcpy(bags + nb, kd.bag, kd.nbag * sizeof(*bags));
 		g.pol = pol;
 		g.npol++;
+		g.gwp_pos = g.npol;
 		kd.bag = bags;
 		kd.nbag += nb;
 	}

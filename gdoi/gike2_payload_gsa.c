@@ -186,6 +186,7 @@ int gike2_gsa_parse(struct gdoi_reader *r, struct gdoi_arena *a, struct gike2_gs
 			if (second)
 				return codec_fail(&c, GDOI_ERR_RESERVED, PL, at + 1, "GWP RESERVED");
 			out->has_gwp = true;
+			out->gwp_pos = out->npol;	/* rebuilt where it was */
 			rc = parse_gwp(&c, &sub, at, &out->gwp);
 		} else {
 			if (proto != GIKE2_PROTO_GIKE_UPDATE && proto != GIKE2_PROTO_AH &&
@@ -222,29 +223,36 @@ static void build_transforms(struct gdoi_writer *w, const struct gike2_gsa_polic
 	}
 }
 
+static int build_gwp(struct gdoi_writer *w, const struct gike2_gsa *g)
+{
+	size_t at = gike2_sub_begin(w, GIKE2_PROTO_NONE, 0);
+	codec_build_attrs(w, &g->gwp);
+	return gike2_sub_end(w, at);
+}
+
 int gike2_gsa_build(struct gdoi_writer *w, const struct gike2_gsa *g)
 {
+	int rc;
+
 	if (g == NULL || g->npol == 0)
 		return GDOI_ERR_INVALID_ARG;
 	for (size_t i = 0; i < g->npol; i++) {
 		const struct gike2_gsa_policy *p = &g->pol[i];
 		if (p->protocol == GIKE2_PROTO_NONE || p->spi.len > 0xff || p->nxf == 0)
 			return GDOI_ERR_INVALID_ARG;
+		if (g->has_gwp && g->gwp_pos == i && (rc = build_gwp(w, g)))
+			return rc;
 		size_t at = gike2_sub_begin(w, p->protocol, (uint8_t)p->spi.len);
 		gdoi_write_bytes(w, p->spi.ptr, p->spi.len);
 		build_ts(w, &p->src);
 		build_ts(w, &p->dst);
 		build_transforms(w, p);
 		codec_build_attrs(w, &p->attrs);
-		int rc = gike2_sub_end(w, at);
-		if (rc)
+		if ((rc = gike2_sub_end(w, at)))
 			return rc;
 	}
-	if (g->has_gwp) {
-		size_t at = gike2_sub_begin(w, GIKE2_PROTO_NONE, 0);
-		codec_build_attrs(w, &g->gwp);
-		return gike2_sub_end(w, at);
-	}
+	if (g->has_gwp && g->gwp_pos >= g->npol)
+		return build_gwp(w, g);
 	return w->failed ? GDOI_ERR_NOMEM : 0;
 }
 

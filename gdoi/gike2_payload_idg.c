@@ -83,6 +83,51 @@ int gike2_sender_build(struct gdoi_writer *w, uint32_t count)
 	return w->failed ? GDOI_ERR_NOMEM : 0;
 }
 
+int gike2_delete_parse(struct gdoi_reader *r, struct gike2_delete *out,
+		       struct gdoi_parse_error *err)
+{
+	struct codec_ctx c = { NULL, err, 0 };
+	size_t at = gdoi_reader_offset(r);
+	uint16_t n;
+
+	if (err)
+		memset(err, 0, sizeof(*err));
+	memset(out, 0, sizeof(*out));
+	if (!gdoi_read_u8(r, &out->protocol) || !gdoi_read_u8(r, &out->spi_size) ||
+	    !gdoi_read_u16(r, &n))
+		return codec_fail(&c, GDOI_ERR_TRUNCATED, GIKE2_PL_DELETE, at, "Delete");
+	uint8_t want;
+	switch (out->protocol) {
+	case GIKE2_PROTO_GIKE_UPDATE: want = GIKE2_SPI_SIZE_REKEY; break;
+	case GIKE2_PROTO_AH: case GIKE2_PROTO_ESP: case GIKE2_PROTO_SRTP: want = 4; break;
+	default: return codec_fail(&c, GDOI_ERR_VALUE, GIKE2_PL_DELETE, at, "Delete Protocol ID");
+	}
+	if (out->spi_size != want)
+		return codec_fail(&c, GDOI_ERR_VALUE, GIKE2_PL_DELETE, at + 1, "Delete SPI Size");
+	if (n == 0 || n > GIKE2_DELETE_MAX_SPI)
+		return codec_fail(&c, GDOI_ERR_VALUE, GIKE2_PL_DELETE, at + 2, "Delete Num of SPIs");
+	if (gdoi_reader_left(r) != (size_t)n * want)
+		return codec_fail(&c, GDOI_ERR_LENGTH, GIKE2_PL_DELETE, at + 4, "Delete SPIs");
+	for (size_t i = 0; i < n; i++) {
+		gdoi_bytes b;
+		gdoi_read_bytes(r, want, &b);
+		out->spi[out->nspi++] = b.ptr;
+	}
+	return 0;
+}
+
+int gike2_delete_build(struct gdoi_writer *w, const struct gike2_delete *d)
+{
+	if (d == NULL || d->nspi == 0 || d->nspi > GIKE2_DELETE_MAX_SPI || d->spi_size == 0)
+		return GDOI_ERR_INVALID_ARG;
+	gdoi_write_u8(w, d->protocol);
+	gdoi_write_u8(w, d->spi_size);
+	gdoi_write_u16(w, (uint16_t)d->nspi);
+	for (size_t i = 0; i < d->nspi; i++)
+		gdoi_write_bytes(w, d->spi[i], d->spi_size);
+	return w->failed ? GDOI_ERR_NOMEM : 0;
+}
+
 const char *gike2_payload_name(uint8_t type)
 {
 	switch (type) {

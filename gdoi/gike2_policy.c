@@ -148,6 +148,7 @@ int gike2_policy_to_gsa(const struct gdoi_policy *p, struct gdoi_arena *a, struc
 			w[n++] = tv(GIKE2_GWP_SENDER_ID_BITS, p->sid_bits);
 		g->has_gwp = true;
 		g->gwp = (struct gdoi_attr_list){ w, n };
+		g->gwp_pos = g->npol;	/* after the policies */
 	}
 	return 0;
 }
@@ -381,4 +382,42 @@ int gike2_policy_apply_kd(struct gdoi_policy *p, const struct gike2_kd *kd, gdoi
 			return gdoi_refuse(why, wl, GDOI_ERR_MISSING, "no keys for SPI %08x",
 					   p->teks[i].spi);
 	return 0;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+int gike2_policy_apply_delete(struct gdoi_policy *p, const struct gike2_delete *d, bool *excluded)
+{
+	int removed = 0;
+
+	if (d->protocol == GIKE2_PROTO_GIKE_UPDATE) {
+		for (size_t i = 0; i < d->nspi; i++)
+			if (all_zero(d->spi[i], d->spi_size))
+				*excluded = true;
+		return 0;	/* a Rekey SA by SPI: the holder of the gike2_rekey_sa drops it */
+	}
+	if (d->protocol != GIKE2_PROTO_SRTP)
+		return GDOI_ERR_UNSUPPORTED;
+	for (size_t i = 0; i < d->nspi; i++) {
+		bool all = all_zero(d->spi[i], 4);
+		uint32_t spi = gdoi_get_u32(d->spi[i]);
+		for (size_t t = 0; t < p->nteks;) {
+			if (all || p->teks[t].spi == spi) {
+				gdoi_wipe(&p->teks[t], sizeof(p->teks[t]));
+				memmove(&p->teks[t], &p->teks[t + 1], (p->nteks - t - 1) * sizeof(p->teks[0]));
+				p->nteks--;
+				gdoi_wipe(&p->teks[p->nteks], sizeof(p->teks[0]));
+				removed++;
+			} else {
+				t++;
+			}
+		}
+	}
+	return removed;
 }

@@ -35,4 +35,9 @@ int gike2_policy_from_gsa(struct gdoi_policy *p, const struct gike2_gsa *g, char
 int gike2_policy_apply_kd(struct gdoi_policy *p, const struct gike2_kd *kd, gdoi_bytes kwk,
 			  char *why, size_t wl);
 
+/* A Delete applied to the policy: the SRTP SAs named go (zero SPI: all of
+ * them; keys wiped); *excluded is set for GIKE_UPDATE with a zero SPI (the
+ * GM must register again). Returns how many SAs were removed, or a gdoi_err. */
+int gike2_policy_apply_delete(struct gdoi_policy *p, const struct gike2_delete *d, bool *excluded);
+
 #endif

@@ -4,7 +4,8 @@
  *   0 GSA body, 1 KD body (each: what parses must rebuild to the same octets,
  *   and the policy converters must not crash on it), 2 IDg, 3 SENDER data,
  *   4 a GSA_REKEY datagram under fixed Rekey SA keys (signed and implicit),
- *   5 a registration response's inner payload chain.
+ *   5 a registration response's inner payload chain, 6 a Delete body (rebuilt to
+ *   the same octets).
  * Errors must name an offset inside the input.
  */
 #include <stdint.h>
@@ -101,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	uint8_t sel = data[0] % 6;
+	uint8_t sel = data[0] % 7;
 	const uint8_t *p = data + 1;
 	size_t n = size - 1;
 	struct gdoi_parse_error e;
@@ -136,6 +137,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc == 0 && sa.msgid != id + 1 && !sa.exhausted)
 			abort();
 		gdoi_arena_free(a);
+		break;
+	}
+	case 6: {
+		struct gike2_delete d;
+		struct gdoi_writer w;
+		int rc = gike2_delete_parse(&r, &d, &e);
+		check_err(rc, &e, n);
+		if (rc == 0) {
+			gdoi_writer_init(&w);
+			if (gike2_delete_build(&w, &d) || w.len != n || memcmp(w.buf, p, n))
+				abort();
+			gdoi_writer_free(&w);
+		}
 		break;
 	}
 	case 5: {

@@ -157,6 +157,7 @@ seeds = {
     "idg": bytes.fromhex("02" "0b000000" "000004d2"), "sender": bytes.fromhex("03" "00000002"),
     "rekey": b"\x04" + bytes([0xa5] * 16) + bytes.fromhex("2e202908" "00000000" "00000039")
         + bytes.fromhex("33000019") + bytes(8) + bytes(1) + bytes(16),
+    "delete": bytes.fromhex("06" "f5040002" "0a0b0c0d" "00000000"),
     "chain": b"\x05" + bytes([52, 0]) + (4 + len(gsa)).to_bytes(2, "big") + gsa
         + bytes([0, 0]) + (4 + len(kd)).to_bytes(2, "big") + kd,
 }

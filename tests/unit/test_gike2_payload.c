@@ -489,6 +489,53 @@ static void test_idg_and_sender(void **s)
 	assert_int_equal(gike2_sender_parse(&r, &c, &e), GDOI_ERR_LENGTH);
 }
 
+/* Delete (§2.4.3~, §4.6~): by SPI, all of a protocol (zero SPI), and the
+ * zero-SPI GIKE_UPDATE Delete that excludes the GM. */
+static void test_delete(void **s)
+{
+	(void)s;
+	struct gdoi_policy p = base;
+	p.nteks = 3;
+	p.teks[1] = base.teks[0];
+	p.teks[1].spi = 0x0a0b0c0d;
+	p.teks[2] = base.teks[0];
+	p.teks[2].spi = 0x0e0f1011;
+	uint8_t spi[4] = { 0x0a, 0x0b, 0x0c, 0x0d }, zero[16] = { 0 };
+	struct gike2_delete d = { GIKE2_PROTO_SRTP, 4, 1, { spi } }, back;
+	struct gdoi_writer w;
+	struct gdoi_parse_error e;
+	gdoi_writer_init(&w);
+	assert_int_equal(gike2_delete_build(&w, &d), 0);
+	uint8_t want[16];
+	size_t n = hex("f5 04 0001 0a0b0c0d", want, sizeof(want));
+	assert_int_equal(w.len, n);
+	assert_memory_equal(w.buf, want, n);
+	struct gdoi_reader r = gdoi_reader_init(w.buf, w.len, 0);
+	assert_int_equal(gike2_delete_parse(&r, &back, &e), 0);
+	bool excluded = false;
+	assert_int_equal(gike2_policy_apply_delete(&p, &back, &excluded), 1);
+	assert_int_equal(p.nteks, 2);
+	assert_int_equal(p.teks[0].spi, 0x11223344);
+	assert_int_equal(p.teks[1].spi, 0x0e0f1011);
+	assert_false(excluded);
+	d.spi[0] = zero;
+	assert_int_equal(gike2_policy_apply_delete(&p, &d, &excluded), 2);
+	assert_int_equal(p.nteks, 0);
+	struct gike2_delete ex = { GIKE2_PROTO_GIKE_UPDATE, 16, 1, { zero } };
+	assert_int_equal(gike2_policy_apply_delete(&p, &ex, &excluded), 0);
+	assert_true(excluded);
+	/* refusals */
+	const char *bad[] = { "f5 10 0001 0a0b0c0d", "f5 04 0000", "f5 04 0002 0a0b0c0d", "07 04 0001 00000000" };
+	const int code[] = { GDOI_ERR_VALUE, GDOI_ERR_VALUE, GDOI_ERR_LENGTH, GDOI_ERR_VALUE };
+	for (size_t i = 0; i < 4; i++) {
+		n = hex(bad[i], want, sizeof(want));
+		r = gdoi_reader_init(want, n, 0);
+		assert_int_equal(gike2_delete_parse(&r, &back, &e), code[i]);
+		assert_int_equal(e.payload, GIKE2_PL_DELETE);
+	}
+	gdoi_writer_free(&w);
+}
+
 /* docs/srtp-gikev2.md §7: the worked example, both payloads with their
  * generic headers, every octet (the wrapped key was also checked there with
  * Python's cryptography aes_key_wrap_with_padding). */
@@ -549,9 +596,25 @@ static void test_fuzz_findings(void **s)
 	n = hex("00000003", b, sizeof(b));
 	r = gdoi_reader_init(b, n, 0);
 	assert_int_equal(gike2_chain_parse(&r, GIKE2_PL_GSA, a, &pl, &npl, &e), GDOI_ERR_LENGTH);
+
 	assert_int_equal(e.code, GDOI_ERR_LENGTH);
 	assert_int_equal(e.payload, GIKE2_PL_GSA);
 	assert_int_equal(e.offset, 2);
+
+	/* a GWP before the policy rebuilds where it was (failed before: moved last) */
+	uint8_t g2[128], gsa[128];
+	size_t gn = hex(gsa_hex, gsa, sizeof(gsa));
+	memcpy(g2, gsa + 60, 16);
+	memcpy(g2 + 16, gsa, 60);
+	struct gike2_gsa g;
+	r = gdoi_reader_init(g2, gn, 0);
+	assert_int_equal(gike2_gsa_parse(&r, a, &g, &e), 0);
+	struct gdoi_writer w;
+	gdoi_writer_init(&w);
+	assert_int_equal(gike2_gsa_build(&w, &g), 0);
+	assert_int_equal(w.len, gn);
+	assert_memory_equal(w.buf, g2, gn);
+	gdoi_writer_free(&w);
 	gdoi_arena_free(a);
 }
 
@@ -567,6 +630,7 @@ int main(void)
 		cmocka_unit_test_setup(test_policy_refusals, setup),
 		cmocka_unit_test_setup(test_idg_and_sender, setup),
 		cmocka_unit_test_setup(test_doc_example, setup),
+		cmocka_unit_test_setup(test_delete, setup),
 		cmocka_unit_test(test_fuzz_findings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
