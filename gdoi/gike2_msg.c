@@ -8,6 +8,7 @@
 
 #include "codec.h"
 #include "gike2_policy.h"
+#include "secret.h"
 
 /* Notify body (RFC 7296 §3.10): Protocol ID, SPI Size, Notify Message Type, data. */
 static int notify(uint16_t type, gdoi_bytes data, struct gdoi_arena *a, struct gike2_pl *out)
@@ -119,6 +120,33 @@ int gike2_reg_request_parse(const struct gike2_pl *pl, size_t n, struct gike2_re
 	return 0;
 }
 
+/* The Rekey SA's policy put first in g, its key bag(s) first in kd. */
+static int with_rekey(struct gike2_gsa *g, struct gike2_kd *kd, const struct gike2_rekey_sa *rekey,
+		      const struct gdoi_key *signer, gdoi_bytes kwk, bool auth_key,
+		      struct gdoi_arena *a)
+{
+	struct gike2_gsa_policy *pol = gdoi_arena_calloc(a, g->npol + 1, sizeof(*pol));
+	struct gike2_key_bag *bags = gdoi_arena_calloc(a, kd->nbag + 2, sizeof(*bags));
+	size_t nb = 0;
+	int rc;
+
+	if (!pol || !bags)
+		return GDOI_ERR_NOMEM;
+	if ((rc = gike2_rekey_to_gsa_policy(rekey, signer, a, &pol[0])) ||
+	    (rc = gike2_rekey_to_key_bags(rekey, kwk, signer, a, bags, &nb)))
+		return rc;
+	if (!auth_key)
+		nb = 1;
+	memcpy(pol + 1, g->pol, g->npol * sizeof(*pol));
+	memcpy(bags + nb, kd->bag, kd->nbag * sizeof(*bags));
+	g->pol = pol;
+	g->npol++;
+	g->gwp_pos = g->npol;
+	kd->bag = bags;
+	kd->nbag += nb;
+	return 0;
+}
+
 int gike2_reg_response_build(const struct gdoi_policy *p, const struct gike2_rekey_sa *rekey,
 			     const struct gdoi_key *signer, gdoi_bytes gsk_w, const uint32_t *sids,
 			     size_t nsids, struct gdoi_arena *a, struct gike2_pl *out, size_t cap,
@@ -133,23 +161,8 @@ int gike2_reg_response_build(const struct gdoi_policy *p, const struct gike2_rek
 	if ((rc = gike2_policy_to_gsa(p, a, &g)) ||
 	    (rc = gike2_policy_to_kd(p, gsk_w, sids, nsids, a, &kd)))
 		return rc;
-	if (rekey) {
-		struct gike2_gsa_policy *pol = gdoi_arena_calloc(a, g.npol + 1, sizeof(*pol));
-		struct gike2_key_bag *bags = gdoi_arena_calloc(a, kd.nbag + 2, sizeof(*bags));
-		size_t nb = 0;
-		if (!pol || !bags)
-			return GDOI_ERR_NOMEM;
-		if ((rc = gike2_rekey_to_gsa_policy(rekey, signer, a, &pol[0])) ||
-		    (rc = gike2_rekey_to_key_bags(rekey, gsk_w, signer, a, bags, &nb)))
-			return rc;
-		memcpy(pol + 1, g.pol, g.npol * sizeof(*pol));
-		memcpy(bags + nb, kd.bag, kd.nbag * sizeof(*bags));
-		g.pol = pol;
-		g.npol++;
-		g.gwp_pos = g.npol;
-		kd.bag = bags;
-		kd.nbag += nb;
-	}
+	if (rekey && (rc = with_rekey(&g, &kd, rekey, signer, gsk_w, true, a)))
+		return rc;
 	gdoi_writer_init(&w);
 	if ((rc = gike2_gsa_build(&w, &g))) {
 		gdoi_writer_free(&w);
@@ -241,4 +254,168 @@ int gike2_reg_response_apply(const struct gike2_pl *pl, size_t n, gdoi_bytes gsk
 		*has_rekey = true;
 	}
 	return 0;
+}
+
+/* ---- GSA_REKEY contents ------------------------------------------------------ */
+
+int gike2_rekey_content_build(const struct gdoi_policy *p, const struct gike2_rekey_sa *cur,
+			      const struct gike2_rekey_sa *next, const struct gdoi_key *signer,
+			      const uint32_t *del, size_t ndel, struct gdoi_arena *a,
+			      struct gike2_pl *out, size_t cap, size_t *n)
+{
+	gdoi_bytes kwk = GDOI_BYTES(cur->gsk_w, cur->gsk_w_len);
+	struct gike2_gsa g;
+	struct gike2_kd kd;
+	struct gdoi_writer w;
+	struct gike2_pl pp;
+	int rc;
+
+	if ((rc = gike2_policy_to_gsa(p, a, &g)) || (rc = gike2_policy_to_kd(p, kwk, NULL, 0, a, &kd)))
+		return rc;
+	/* the Group Key Bag only: AUTH_KEY is the registration's */
+	if (next && (rc = with_rekey(&g, &kd, next, signer, kwk, false, a)))
+		return rc;
+	gdoi_writer_init(&w);
+	if ((rc = gike2_gsa_build(&w, &g)) || (rc = body(&w, a, GIKE2_PL_GSA, &pp)) ||
+	    (rc = push(out, cap, n, pp)))
+		return rc;
+	gdoi_writer_init(&w);
+	if ((rc = gike2_kd_build(&w, &kd)) || (rc = body(&w, a, GIKE2_PL_KD, &pp)) ||
+	    (rc = push(out, cap, n, pp)))
+		return rc;
+	if (ndel == 0)
+		return 0;
+	if (ndel > GIKE2_DELETE_MAX_SPI)
+		return GDOI_ERR_TOO_BIG;
+	struct gike2_delete d = { GIKE2_PROTO_SRTP, 4, ndel, { NULL } };
+	uint8_t *spis = gdoi_arena_alloc(a, 4 * ndel);
+	if (!spis)
+		return GDOI_ERR_NOMEM;
+	for (size_t i = 0; i < ndel; i++) {
+		gdoi_put_u32(spis + 4 * i, del[i]);
+		d.spi[i] = spis + 4 * i;
+	}
+	gdoi_writer_init(&w);
+	if ((rc = gike2_delete_build(&w, &d)) || (rc = body(&w, a, GIKE2_PL_DELETE, &pp)))
+		return rc;
+	return push(out, cap, n, pp);
+}
+
+int gike2_rekey_content_apply(const struct gike2_pl *pl, size_t n, const struct gike2_rekey_sa *cur,
+			      struct gdoi_arena *a, struct gdoi_policy *p,
+			      struct gike2_rekey_sa *next, bool *has_next, bool *excluded,
+			      char *why, size_t wl)
+{
+	gdoi_bytes kwk = GDOI_BYTES(cur->gsk_w, cur->gsk_w_len);
+	struct gdoi_policy *np = gdoi_secret_calloc(sizeof(*np));
+	struct gdoi_parse_error e;
+	bool have_gsa = false, have_kd = false;
+	struct gike2_gsa g;
+	struct gike2_kd kd;
+	char msg[160];
+	int rc = 0;
+
+	*has_next = false;
+	*excluded = false;
+	if (!np)
+		return GDOI_ERR_NOMEM;
+	*np = *p;	/* Sender-IDs, SSRC list and anything GSA_REKEY does not carry stay */
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct gdoi_reader r = gdoi_reader_init(pl[i].body.ptr, pl[i].body.len, 0);
+		if (pl[i].type == GIKE2_PL_GSA || pl[i].type == GIKE2_PL_KD) {
+			bool *have = pl[i].type == GIKE2_PL_GSA ? &have_gsa : &have_kd;
+			if (*have) {
+				rc = gdoi_refuse(why, wl, GDOI_ERR_VALUE, "%s twice",
+						 gike2_payload_name(pl[i].type));
+				break;
+			}
+			*have = true;
+			rc = pl[i].type == GIKE2_PL_GSA ? gike2_gsa_parse(&r, a, &g, &e)
+							: gike2_kd_parse(&r, a, &kd, &e);
+			if (rc) {
+				gike2_parse_error_format(&e, msg, sizeof(msg));
+				rc = gdoi_refuse(why, wl, rc, "%s", msg);
+			}
+		}
+	}
+	if (rc == 0 && have_gsa != have_kd)
+		rc = gdoi_refuse(why, wl, GDOI_ERR_MISSING, "GSA without KD or KD without GSA");
+	if (rc == 0 && have_gsa) {
+		/* The new SAs join the ones held (same SPI: replaced); old ones go by
+		 * Delete or lifetime, after the DTD (RFC 5374 §4.2.1). */
+		struct gdoi_policy *in = gdoi_secret_calloc(sizeof(*in));
+		if (!in)
+			rc = GDOI_ERR_NOMEM;
+		if (rc == 0)
+			rc = gike2_policy_from_gsa(in, &g, why, wl);
+		if (rc == 0)
+			rc = gike2_policy_apply_kd(in, &kd, kwk, why, wl);
+		for (size_t i = 0; rc == 0 && i < kd.nbag; i++)
+			if (kd.bag[i].protocol == GIKE2_PROTO_NONE)	/* member-specific: never */
+				rc = gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+						 "Member Key Bag in a GSA_REKEY");
+		for (size_t i = 0; rc == 0 && i < in->nteks; i++) {
+			size_t t = 0;
+			while (t < np->nteks && np->teks[t].spi != in->teks[i].spi)
+				t++;
+			if (t == GDOI_MAX_TEKS)
+				rc = gdoi_refuse(why, wl, GDOI_ERR_LIMIT, "more than %d SAs",
+						 GDOI_MAX_TEKS);
+			else {
+				np->teks[t] = in->teks[i];
+				if (t == np->nteks)
+					np->nteks++;
+			}
+		}
+		if (rc == 0 && g.has_gwp) {
+			np->has_gap = in->has_gap;
+			np->atd = in->atd;
+			np->dtd = in->dtd;
+			np->sid_bits = in->sid_bits;
+		}
+		gdoi_secret_free(in, sizeof(*in));
+		for (size_t i = 0; rc == 0 && i < g.npol; i++) {
+			if (g.pol[i].protocol != GIKE2_PROTO_GIKE_UPDATE)
+				continue;
+			struct gdoi_key *none = NULL;
+			if (*has_next)
+				rc = gdoi_refuse(why, wl, GDOI_ERR_VALUE, "two Rekey SAs");
+			else if ((rc = gike2_rekey_from_gsa_policy(next, &g.pol[i], why, wl)) == 0) {
+				bool sig = next->gcauth == GIKE2_GCAUTH_DIGITAL_SIGNATURE;
+				/* no AUTH_KEY here: apply as implicit, then keep cur's key/hash */
+				next->gcauth = GIKE2_GCAUTH_IMPLICIT;
+				rc = gike2_rekey_apply_kd(next, &kd, kwk, &none, why, wl);
+				next->gcauth = sig ? GIKE2_GCAUTH_DIGITAL_SIGNATURE : GIKE2_GCAUTH_IMPLICIT;
+				if (rc == 0 && sig != (cur->gcauth == GIKE2_GCAUTH_DIGITAL_SIGNATURE))
+					rc = gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+							 "authentication method changed in a rekey");
+				if (rc == 0 && sig && (next->algid_len != cur->algid_len ||
+						       memcmp(next->algid, cur->algid, cur->algid_len)))
+					rc = gdoi_refuse(why, wl, GDOI_ERR_VALUE,
+							 "signature algorithm changed in a rekey");
+				next->sig_md = cur->sig_md;
+				*has_next = rc == 0;
+			}
+		}
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (pl[i].type != GIKE2_PL_DELETE)
+			continue;
+		struct gdoi_reader r = gdoi_reader_init(pl[i].body.ptr, pl[i].body.len, 0);
+		struct gike2_delete d;
+		if ((rc = gike2_delete_parse(&r, &d, &e))) {
+			gike2_parse_error_format(&e, msg, sizeof(msg));
+			rc = gdoi_refuse(why, wl, rc, "%s", msg);
+		} else if ((rc = gike2_policy_apply_delete(np, &d, excluded)) > 0) {
+			rc = 0;
+		}
+	}
+	if (rc == 0)
+		*p = *np;
+	else if (*has_next) {
+		gike2_rekey_sa_clear(next);
+		*has_next = false;
+	}
+	gdoi_secret_free(np, sizeof(*np));
+	return rc;
 }

@@ -54,4 +54,29 @@ int gike2_reg_response_apply(const struct gike2_pl *pl, size_t n, gdoi_bytes gsk
 			     bool *has_rekey, struct gdoi_key **gcks_key, uint16_t *error, char *why,
 			     size_t wl);
 
+/* ---- GSA_REKEY contents (§2.4.1~) ------------------------------------------ */
+
+/*
+ * GCKS: the inner payloads of a GSA_REKEY under cur: GSA (next's GIKE_UPDATE
+ * policy when next is not NULL, then p's TEKs and GWP), KD (keys wrapped
+ * under cur's GSK_w; no Member Key Bag: nothing member-specific goes to the
+ * group) and a Delete of the SRTP SPIs in del (ndel, may be 0). The caller
+ * hands them to gike2_rekey_build.
+ */
+int gike2_rekey_content_build(const struct gdoi_policy *p, const struct gike2_rekey_sa *cur,
+			      const struct gike2_rekey_sa *next, const struct gdoi_key *signer,
+			      const uint32_t *del, size_t ndel, struct gdoi_arena *a,
+			      struct gike2_pl *out, size_t cap, size_t *n);
+/*
+ * GM: what gike2_rekey_open returned, applied: the GSA's SAs join p's (same
+ * SPI: replaced; keys unwrapped under cur's GSK_w), Deletes remove SRTP SAs (or exclude the
+ * GM: *excluded), and a new Rekey SA goes to *next (*has_next) keeping the
+ * GCKS key and its hash: AUTH_KEY may not come in a GSA_REKEY. p's Sender-IDs
+ * stay. On any error p is unchanged.
+ */
+int gike2_rekey_content_apply(const struct gike2_pl *pl, size_t n, const struct gike2_rekey_sa *cur,
+			      struct gdoi_arena *a, struct gdoi_policy *p,
+			      struct gike2_rekey_sa *next, bool *has_next, bool *excluded,
+			      char *why, size_t wl);
+
 #endif

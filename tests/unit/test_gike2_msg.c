@@ -213,6 +213,96 @@ static void test_registration_then_rekey(void **s)
 	gdoi_arena_free(a);
 }
 
+/* A GSA_REKEY that brings a new SRTP SA, deletes the old one and rolls the
+ * Rekey SA over; the next GSA_REKEY then comes under the new Rekey SA. */
+static void test_rekey_rollover(void **s)
+{
+	(void)s;
+	struct gdoi_arena *a = gdoi_arena_new();
+	struct gike2_rekey_sa cur = gcks_rekey, gm_cur = gcks_rekey, next = gcks_rekey, gm_next;
+	memset(gm_cur.algid, 0, sizeof(gm_cur.algid));
+	gdoi_bytes algid;
+	assert_int_equal(gdoi_sig7427_algid(gcks_key, GDOI_MD_SHA256, &algid), 0);
+	memcpy(gm_cur.algid, algid.ptr, algid.len);
+	gm_cur.algid_len = algid.len;
+	assert_int_equal(gdoi_random(next.spi, 16), 0);
+	uint8_t km[68];
+	assert_int_equal(gdoi_random(km, sizeof(km)), 0);
+	assert_int_equal(gike2_rekey_set_keys(&next, GDOI_BYTES(km, sizeof(km))), 0);
+	next.msgid = 0;
+
+	struct gdoi_policy gm = pol, upd = pol;	/* the GM holds SPI 0x5000 */
+	gm.nsids = 1;
+	gm.sids[0] = 0x1234;
+	upd.teks[0].spi = 0x5002;
+	assert_int_equal(gdoi_policy_generate_keys(&upd), 0);
+	const uint32_t del = 0x5000;
+	struct gike2_pl pl[4];
+	size_t n = 0;
+	assert_int_equal(gike2_rekey_content_build(&upd, &cur, &next, gcks_key, &del, 1, a, pl, 4, &n), 0);
+	assert_int_equal(n, 3);
+	struct gdoi_writer dg;
+	gdoi_writer_init(&dg);
+	assert_int_equal(gike2_rekey_build(&cur, pl, n, gcks_key, &dg), 0);
+
+	struct gike2_pl *in;
+	size_t nin = 0;
+	struct gdoi_parse_error e;
+	char why[200] = "";
+	bool has_next = false, excluded = true;
+	assert_int_equal(gike2_rekey_open(&gm_cur, dg.buf, dg.len, gcks_key, a, &in, &nin, NULL, &e), 0);
+	int rc = gike2_rekey_content_apply(in, nin, &gm_cur, a, &gm, &gm_next, &has_next, &excluded,
+					   why, sizeof(why));
+	if (rc)
+		fail_msg("apply: %s", why);
+	assert_false(excluded);
+	assert_int_equal(gm.nteks, 1);	/* 0x5000 deleted, 0x5002 added */
+	assert_int_equal(gm.teks[0].spi, 0x5002);
+	assert_memory_equal(gm.teks[0].key, upd.teks[0].key, 30);
+	assert_int_equal(gm.nsids, 1);
+	assert_int_equal(gm.sids[0], 0x1234);
+	assert_true(has_next);
+	assert_memory_equal(gm_next.spi, next.spi, 16);
+	assert_memory_equal(gm_next.gsk_e, next.gsk_e, 36);
+	assert_memory_equal(gm_next.gsk_w, next.gsk_w, 32);
+	assert_int_equal(gm_next.sig_md, GDOI_MD_SHA256);
+	assert_int_equal(gm_next.gcauth, GIKE2_GCAUTH_DIGITAL_SIGNATURE);
+
+	/* under the new Rekey SA, signed with the same key */
+	struct gdoi_writer d2;
+	gdoi_writer_init(&d2);
+	n = 0;
+	assert_int_equal(gike2_rekey_content_build(&upd, &next, NULL, gcks_key, NULL, 0, a, pl, 4, &n), 0);
+	assert_int_equal(gike2_rekey_build(&next, pl, n, gcks_key, &d2), 0);
+	assert_int_equal(gike2_rekey_open(&gm_next, d2.buf, d2.len, gcks_key, a, &in, &nin, NULL, &e), 0);
+	/* the old Rekey SA does not open it */
+	assert_int_equal(gike2_rekey_open(&gm_cur, d2.buf, d2.len, gcks_key, a, &in, &nin, NULL, &e),
+			 GDOI_ERR_NOT_FOUND);
+
+	/* a Member Key Bag in a GSA_REKEY is refused and the policy stays */
+	struct gike2_kd kd;
+	const uint32_t sid = 7;
+	assert_int_equal(gike2_policy_to_kd(&upd, GDOI_BYTES(gm_cur.gsk_w, 32), &sid, 1, a, &kd), 0);
+	struct gdoi_writer wk;
+	gdoi_writer_init(&wk);
+	assert_int_equal(gike2_kd_build(&wk, &kd), 0);
+	struct gike2_pl bad[2] = { pl[0], { GIKE2_PL_KD, false, GDOI_BYTES(wk.buf, wk.len) } };
+	struct gdoi_policy keep = gm;
+	assert_int_equal(gike2_rekey_content_apply(bad, 2, &gm_cur, a, &gm, &gm_next, &has_next,
+						   &excluded, why, sizeof(why)),
+			 GDOI_ERR_VALUE);
+	assert_memory_equal(&keep, &gm, sizeof(gm));
+	gdoi_writer_free(&wk);
+	gdoi_writer_free(&dg);
+	gdoi_writer_free(&d2);
+	gdoi_policy_clear(&gm);
+	gdoi_policy_clear(&upd);
+	gdoi_policy_clear(&keep);
+	gike2_rekey_sa_clear(&next);
+	gike2_rekey_sa_clear(&gm_next);
+	gdoi_arena_free(a);
+}
+
 static void test_errors(void **s)
 {
 	(void)s;
@@ -257,6 +347,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_registration_then_rekey),
+		cmocka_unit_test(test_rekey_rollover),
 		cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
