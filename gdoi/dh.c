@@ -422,6 +422,9 @@ int gdoi_dh_derive(const struct gdoi_dh *dh, gdoi_bytes peer, uint8_t *out, size
 		goto out;
 	if (EVP_PKEY_derive(ctx, out, &n) != 1 || n != dh->g->len) {
 		OPENSSL_cleanse(out, cap);
+		/* OpenSSL itself refuses an all-zero X25519 result */
+		if (dh->g->x25519)
+			rc = GDOI_ERR_DH_VALUE;
 		goto out;
 	}
 	if (dh->g->x25519) {	/* RFC 7748 §6.1, RFC 8031 §2.3: all-zero output */

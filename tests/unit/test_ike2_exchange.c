@@ -129,6 +129,20 @@ static void assert_same_keys(const struct net *n)
 	assert_memory_equal(gdoi_ike2_sk_d(n->i).ptr, gdoi_ike2_sk_d(n->rsa).ptr, a->prf_len);
 }
 
+/* Both sides for suite, a responder, and the initiator's first request in res. */
+static struct gdoi_ike2_responder *start(struct side *si, struct side *sr,
+					 const struct gdoi_ike2_suite *suite, struct gdoi_ike2_sa **i,
+					 struct gdoi_ike2_result *res)
+{
+	struct gdoi_ike2_responder *r;
+	side_init(si, "gm.example", "k", suite, 1);
+	side_init(sr, "ks.example", "k", suite, 1);
+	r = gdoi_ike2_responder_new(&sr->cfg, 0);
+	assert_non_null(r);
+	assert_int_equal(gdoi_ike2_initiate(&si->cfg, &ADDR_R, 0, i, res), GDOI_OK);
+	return r;
+}
+
 static void test_every_group_and_cipher_establishes(void **state)
 {
 	static const uint16_t groups[] = { 14, 19, 20, 31 };
@@ -322,10 +336,7 @@ static void test_responder_answers_retransmitted_requests_again(void **state)
 	struct gdoi_ike2_sa *i, *rsa = NULL;
 	struct gdoi_ike2_responder *r;
 	(void)state;
-	side_init(&si, "gm.example", "k", &GCM19, 1);
-	side_init(&sr, "ks.example", "k", &GCM19, 1);
-	r = gdoi_ike2_responder_new(&sr.cfg, 0);
-	assert_int_equal(gdoi_ike2_initiate(&si.cfg, &ADDR_R, 0, &i, &res), GDOI_OK);
+	r = start(&si, &sr, &GCM19, &i, &res);
 	gdoi_ike2_responder_input(r, res.out[0], res.out_len[0], &ADDR_I, 0, &rr, &rsa);
 	/* IKE_SA_INIT again: the same answer, no second SA */
 	gdoi_ike2_responder_input(r, res.out[0], res.out_len[0], &ADDR_I, 0, &rr2, &rsa);
@@ -372,10 +383,7 @@ static void test_tampered_ike_auth_dropped(void **state)
 		struct gdoi_ike2_result res = { 0 }, rr = { 0 }, ri = { 0 };
 		struct gdoi_ike2_sa *i, *rsa = NULL;
 		struct gdoi_ike2_responder *r;
-		side_init(&si, "gm.example", "k", suites[s], 1);
-		side_init(&sr, "ks.example", "k", suites[s], 1);
-		r = gdoi_ike2_responder_new(&sr.cfg, 0);
-		assert_int_equal(gdoi_ike2_initiate(&si.cfg, &ADDR_R, 0, &i, &res), GDOI_OK);
+		r = start(&si, &sr, suites[s], &i, &res);
 		gdoi_ike2_responder_input(r, res.out[0], res.out_len[0], &ADDR_I, 0, &rr, &rsa);
 		gdoi_ike2_input(i, rr.out[0], rr.out_len[0], 0, &ri);
 		assert_int_equal(ri.nout, 1);
@@ -582,23 +590,77 @@ static void test_large_auth_is_sent_in_fragments_of_bounded_size(void **state)
 	gdoi_ike2_responder_free(r);
 }
 
-/* A child SA asked in IKE_AUTH (as charon does) is refused, the IKE SA stays. */
+/* A child SA asked in IKE_AUTH (as charon does): SA and TSi/TSr in the
+ * request, no hook takes them: the answer carries N(NO_PROPOSAL_CHOSEN),
+ * which leaves the IKE SA up (RFC 7296 §1.2). */
+static const uint8_t child_sa[] = { 0, 0, 0, 20, 1, GDOI_IKE2_PROTO_ESP, 4, 1, 0xde, 0xad, 0xbe, 0xef,
+				    0, 0, 0, 8, GDOI_IKE2_TT_ENCR, 0, 0, 20 };
+static int child_add(void *ctx, struct gdoi_ike2_sa *sa, struct gdoi_ike2_plist *out)
+{
+	(void)ctx; (void)sa;
+	return gdoi_ike2_plist_add(out, GDOI_IKE2_PL_SA, false, child_sa, sizeof(child_sa));
+}
+static int child_resp(void *ctx, struct gdoi_ike2_sa *sa, const struct gdoi_ike2_payload *in,
+		      size_t nin, uint16_t *notify)
+{
+	int *seen = ctx;
+	(void)sa; (void)notify;
+	for (size_t i = 0; i < nin; i++)
+		if (in[i].type == GDOI_IKE2_PL_NOTIFY && in[i].body.len == 4 &&
+		    gdoi_get_u16(in[i].body.ptr + 2) == GDOI_IKE2_N_NO_PROPOSAL_CHOSEN)
+			(*seen)++;
+	return GDOI_OK;
+}
+
 static void test_ike_auth_with_child_request_answers_without_child(void **state)
 {
 	struct side si, sr;
 	struct net n;
+	int seen = 0;
 	(void)state;
 	side_init(&si, "gm.example", "k", &GCM19, 1);
 	side_init(&sr, "ks.example", "k", &GCM19, 1);
-	/* An SA payload in IKE_AUTH through the hook (what a child SA offer looks like). */
-	static const uint8_t child_sa[] = { 0, 0, 0, 8 + 8, 1, GDOI_IKE2_PROTO_ESP, 4, 1,
-					    0xde, 0xad, 0xbe, 0xef,
-					    0, 0, 0, 8, GDOI_IKE2_TT_ENCR, 0, 0, 20 };
-	(void)child_sa;
+	si.cfg.hooks.auth_add = child_add;
+	si.cfg.hooks.auth_response = child_resp;
+	si.cfg.hooks.ctx = &seen;
 	run(&n, &si, &sr);
 	assert_true(n.i_est);
 	assert_true(n.r_est);
+	assert_int_equal(seen, 1);
 	done(&n);
+}
+
+/* An unknown payload with the critical bit in IKE_SA_INIT: answered with
+ * UNSUPPORTED_CRITICAL_PAYLOAD naming its type, no state kept (§2.5). */
+static void test_unknown_critical_payload_answered(void **state)
+{
+	struct side si, sr;
+	struct gdoi_ike2_result res = { 0 }, rr = { 0 };
+	struct gdoi_ike2_sa *i, *sa = NULL;
+	struct gdoi_ike2_responder *r;
+	(void)state;
+	r = start(&si, &sr, &GCM19, &i, &res);
+	assert_int_equal(res.out[0][16], GDOI_IKE2_PL_SA);
+	res.out[0][16] = 222;			/* the first payload becomes unknown ... */
+	res.out[0][28 + 1] = GDOI_IKE2_CRITICAL;	/* ... and critical */
+	assert_int_equal(gdoi_ike2_responder_input(r, res.out[0], res.out_len[0], &ADDR_I, 0, &rr, &sa),
+			 GDOI_ERR_PAYLOAD_TYPE);
+	assert_int_equal(rr.notify, GDOI_IKE2_N_UNSUPPORTED_CRITICAL_PAYLOAD);
+	assert_int_equal(rr.nout, 1);
+	/* N body: proto 0, SPI size 0, type, data = the payload type */
+	assert_int_equal(rr.out_len[0], 28 + 4 + 4 + 1);
+	assert_int_equal(gdoi_get_u16(rr.out[0] + 28 + 6), GDOI_IKE2_N_UNSUPPORTED_CRITICAL_PAYLOAD);
+	assert_int_equal(rr.out[0][28 + 8], 222);
+	assert_int_equal(gdoi_ike2_responder_sa_count(r), 0);
+	/* the initiator takes the error as final */
+	gdoi_ike2_result_clear(&res);
+	gdoi_ike2_input(i, rr.out[0], rr.out_len[0], 0, &res);
+	assert_int_equal(res.event, GDOI_IKE2_EV_FAILED);
+	assert_int_equal(res.notify, GDOI_IKE2_N_UNSUPPORTED_CRITICAL_PAYLOAD);
+	gdoi_ike2_result_clear(&res);
+	gdoi_ike2_result_clear(&rr);
+	gdoi_ike2_free(i);
+	gdoi_ike2_responder_free(r);
 }
 
 int main(void)
@@ -615,6 +677,7 @@ int main(void)
 		cmocka_unit_test(test_hooks_fragmented_auth_further_exchange_and_delete),
 		cmocka_unit_test(test_large_auth_is_sent_in_fragments_of_bounded_size),
 		cmocka_unit_test(test_ike_auth_with_child_request_answers_without_child),
+		cmocka_unit_test(test_unknown_critical_payload_answered),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
