@@ -153,9 +153,7 @@ int gike2_kwp_unwrap(gdoi_bytes kwk, gdoi_bytes in, uint8_t *out, size_t cap, si
 int gike2_kw_wrap(gdoi_bytes kwk, gdoi_bytes in, uint8_t *out, size_t cap, size_t *out_len);
 int gike2_kw_unwrap(gdoi_bytes kwk, gdoi_bytes in, uint8_t *out, size_t cap, size_t *out_len);
 
-/* prf+ (RFC 7296 §2.13) with HMAC-md: out_len octets of prf+(key, seed). */
-int gike2_prf_plus(enum gdoi_md md, gdoi_bytes key, gdoi_bytes seed, uint8_t *out, size_t out_len);
-/* GSK_w of a unicast IKE SA: prf+(SK_d, "Key Wrap for G-IKEv2"), kwk_len octets. */
+/* GSK_w of a unicast IKE SA (prf+ of ike2_keys.h): prf+(SK_d, "Key Wrap for G-IKEv2"), kwk_len octets. */
 int gike2_gsk_w(enum gdoi_md md, gdoi_bytes sk_d, uint8_t *out, size_t kwk_len);
 
 #endif

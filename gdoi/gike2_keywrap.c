@@ -2,10 +2,11 @@
  * gike2_keywrap.c - the key wrap of KD contents (RFC 9838 §3.1~, §4.5.1~):
  * the Key Wrap Algorithm transform's AES key wrap with padding (RFC 5649,
  * KW_5649_128/192/256) over OpenSSL's AES-*-WRAP-PAD, its RFC 3394 primitive,
- * prf+ (RFC 7296 §2.13) and the default KWK of an IKE SA,
+ * and the default KWK of an IKE SA,
  * GSK_w = prf+(SK_d, "Key Wrap for G-IKEv2").
  */
 #include "gike2.h"
+#include "ike2_keys.h"
 
 #include <string.h>
 
@@ -95,35 +96,12 @@ int gike2_kw_unwrap(gdoi_bytes kwk, gdoi_bytes in, uint8_t *out, size_t cap, siz
 	return run(kwk, in, out, cap, out_len, false, false);
 }
 
-/* T1 = prf(K, S | 0x01), Tn = prf(K, Tn-1 | S | n); at most 255 blocks. */
-int gike2_prf_plus(enum gdoi_md md, gdoi_bytes key, gdoi_bytes seed, uint8_t *out,
-		   size_t out_len)
-{
-	size_t hl = gdoi_md_len(md), done = 0;
-	uint8_t t[GDOI_MD_MAX_LEN];
-	int rc = 0;
-
-	if (hl == 0 || out == NULL || out_len > 255 * hl)
-		return GDOI_ERR_INVALID_ARG;
-	for (uint8_t i = 1; done < out_len; i++) {
-		gdoi_bytes parts[3] = { GDOI_BYTES(t, i == 1 ? 0 : hl), seed, GDOI_BYTES(&i, 1) };
-		if ((rc = gdoi_prf(md, key, parts, 3, t)) != 0)
-			break;
-		size_t n = out_len - done < hl ? out_len - done : hl;
-		memcpy(out + done, t, n);
-		done += n;
-	}
-	gdoi_wipe(t, sizeof(t));
-	if (rc)
-		gdoi_wipe(out, out_len);
-	return rc;
-}
-
 int gike2_gsk_w(enum gdoi_md md, gdoi_bytes sk_d, uint8_t *out, size_t kwk_len)
 {
 	static const char label[] = GIKE2_GSK_W_LABEL;
 
 	if (kwk_len != 16 && kwk_len != 24 && kwk_len != 32)
 		return GDOI_ERR_INVALID_ARG;
-	return gike2_prf_plus(md, sk_d, GDOI_BYTES(label, sizeof(label) - 1), out, kwk_len);
+	gdoi_bytes seed = GDOI_BYTES(label, sizeof(label) - 1);
+	return gdoi_ike2_prf_plus(md, sk_d, &seed, 1, out, kwk_len);
 }
