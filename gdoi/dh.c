@@ -23,17 +23,19 @@ struct group_info {
 	size_t len;			/* prime length, or coordinate length */
 	BIGNUM *(*prime)(BIGNUM *);	/* MODP */
 	int nid;			/* ECP */
+	bool x25519;			/* RFC 8031: raw 32-octet keys (RFC 7748) */
 };
 
 static const struct group_info groups[] = {
-	{ 2,  false, NULL,        128, BN_get_rfc2409_prime_1024, 0 },
-	{ 5,  false, "modp_1536", 192, BN_get_rfc3526_prime_1536, 0 },
-	{ 14, false, "modp_2048", 256, BN_get_rfc3526_prime_2048, 0 },
-	{ 15, false, "modp_3072", 384, BN_get_rfc3526_prime_3072, 0 },
-	{ 16, false, "modp_4096", 512, BN_get_rfc3526_prime_4096, 0 },
-	{ 19, true,  "P-256",      32, NULL, NID_X9_62_prime256v1 },
-	{ 20, true,  "P-384",      48, NULL, NID_secp384r1 },
-	{ 21, true,  "P-521",      66, NULL, NID_secp521r1 },
+	{ 2,  false, NULL,        128, BN_get_rfc2409_prime_1024, 0, false },
+	{ 5,  false, "modp_1536", 192, BN_get_rfc3526_prime_1536, 0, false },
+	{ 14, false, "modp_2048", 256, BN_get_rfc3526_prime_2048, 0, false },
+	{ 15, false, "modp_3072", 384, BN_get_rfc3526_prime_3072, 0, false },
+	{ 16, false, "modp_4096", 512, BN_get_rfc3526_prime_4096, 0, false },
+	{ 19, true,  "P-256",      32, NULL, NID_X9_62_prime256v1, false },
+	{ 20, true,  "P-384",      48, NULL, NID_secp384r1, false },
+	{ 21, true,  "P-521",      66, NULL, NID_secp521r1, false },
+	{ 31, false, "X25519",     32, NULL, 0, true },
 };
 
 struct gdoi_dh {
@@ -65,6 +67,12 @@ size_t gdoi_dh_public_len(uint16_t group)
 	return g == NULL ? 0 : g->ecp ? 2 * g->len : g->len;
 }
 
+bool gdoi_dh_is_x25519(uint16_t group)
+{
+	const struct group_info *g = find_group(group);
+	return g != NULL && g->x25519;
+}
+
 size_t gdoi_dh_secret_len(uint16_t group)
 {
 	const struct group_info *g = find_group(group);
@@ -77,7 +85,7 @@ int gdoi_dh_prime(uint16_t group, uint8_t *out, size_t cap)
 	BIGNUM *p;
 	int rc = GDOI_ERR_CRYPTO;
 
-	if (g == NULL || g->ecp)
+	if (g == NULL || g->ecp || g->x25519)
 		return GDOI_ERR_UNSUPPORTED;
 	if (out == NULL || cap < g->len)
 		return GDOI_ERR_INVALID_ARG;
@@ -140,7 +148,11 @@ static EVP_PKEY *generate(const struct group_info *g)
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *params = NULL, *pkey = NULL;
 
-	if (g->name != NULL) {
+	if (g->x25519) {
+		ctx = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL);
+		if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1 || EVP_PKEY_generate(ctx, &pkey) != 1)
+			pkey = NULL;
+	} else if (g->name != NULL) {
 		OSSL_PARAM p[2] = {
 			OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)g->name, 0),
 			OSSL_PARAM_construct_end(),
@@ -168,7 +180,11 @@ static int export_public(struct gdoi_dh *dh)
 	BIGNUM *a = NULL, *b = NULL;
 	int ok;
 
-	if (!g->ecp) {
+	if (g->x25519) {
+		size_t n = g->len;
+		ok = EVP_PKEY_get_raw_public_key(dh->pkey, dh->pub, &n) == 1 && n == g->len;
+		dh->pub_len = g->len;
+	} else if (!g->ecp) {
 		ok = EVP_PKEY_get_bn_param(dh->pkey, OSSL_PKEY_PARAM_PUB_KEY, &a) == 1 &&
 		     BN_bn2binpad(a, dh->pub, (int)g->len) == (int)g->len;
 		dh->pub_len = g->len;
@@ -262,6 +278,12 @@ int gdoi_dh_new_from_private(uint16_t group, gdoi_bytes priv, struct gdoi_dh **o
 		return GDOI_ERR_UNSUPPORTED;
 	if (priv.ptr == NULL || priv.len == 0 || priv.len > (g->ecp ? g->len : GDOI_DH_MAX_SECRET_LEN))
 		return GDOI_ERR_INVALID_ARG;
+	if (g->x25519) {	/* RFC 7748 §5: the 32 raw octets; clamping is X25519's */
+		if (priv.len != g->len)
+			return GDOI_ERR_INVALID_ARG;
+		return wrap(g, EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv.ptr, priv.len),
+			    out);
+	}
 	if ((x = BN_secure_new()) == NULL || BN_bin2bn(priv.ptr, (int)priv.len, x) == NULL)
 		goto out;
 	if (BN_is_zero(x) || BN_is_one(x)) {
@@ -319,6 +341,12 @@ static int peer_pkey(const struct group_info *g, gdoi_bytes peer, EVP_PKEY **out
 	*out = NULL;
 	if (peer.ptr == NULL || peer.len != (g->ecp ? 2 * g->len : g->len))
 		return GDOI_ERR_DH_VALUE;
+	if (g->x25519) {
+		/* RFC 8031 §2.3: any 32 octets are a public value; a low-order one
+		 * shows as an all-zero shared secret, refused in gdoi_dh_derive. */
+		*out = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, peer.ptr, peer.len);
+		return *out ? GDOI_OK : GDOI_ERR_DH_VALUE;
+	}
 	if (!g->ecp) {
 		if ((y = BN_bin2bn(peer.ptr, (int)peer.len, NULL)) == NULL)
 			return GDOI_ERR_NOMEM;
@@ -380,7 +408,7 @@ int gdoi_dh_derive(const struct gdoi_dh *dh, gdoi_bytes peer, uint8_t *out, size
 	    EVP_PKEY_derive_init(ctx) != 1)
 		goto out;
 	/* IKE wants g^xy at full prime length, leading zeros kept. */
-	if (!dh->g->ecp) {
+	if (!dh->g->ecp && !dh->g->x25519) {
 		unsigned int pad = 1;
 		OSSL_PARAM params[2] = {
 			OSSL_PARAM_construct_uint(OSSL_EXCHANGE_PARAM_PAD, &pad),
@@ -394,7 +422,19 @@ int gdoi_dh_derive(const struct gdoi_dh *dh, gdoi_bytes peer, uint8_t *out, size
 		goto out;
 	if (EVP_PKEY_derive(ctx, out, &n) != 1 || n != dh->g->len) {
 		OPENSSL_cleanse(out, cap);
+		/* OpenSSL itself refuses an all-zero X25519 result */
+		if (dh->g->x25519)
+			rc = GDOI_ERR_DH_VALUE;
 		goto out;
+	}
+	if (dh->g->x25519) {	/* RFC 7748 §6.1, RFC 8031 §2.3: all-zero output */
+		uint8_t acc = 0;
+		for (size_t i = 0; i < n; i++)
+			acc |= out[i];
+		if (acc == 0) {
+			rc = GDOI_ERR_DH_VALUE;
+			goto out;
+		}
 	}
 	*len = n;
 	rc = GDOI_OK;

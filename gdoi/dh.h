@@ -3,7 +3,7 @@
  *
  * Groups by their IKE Group Description number: MODP 2 (1024, RFC 2409),
  * 5 (1536), 14 (2048), 15 (3072), 16 (4096) (RFC 3526) and ECP 19 (P-256),
- * 20 (P-384), 21 (P-521) (RFC 5903).
+ * 20 (P-384), 21 (P-521) (RFC 5903), and 31 (Curve25519, RFC 8031) for IKEv2.
  *
  * Wire encodings: a MODP public value and shared secret are big-endian,
  * left-padded with zeros to the prime length; an ECP public value is x | y,
@@ -31,6 +31,9 @@ struct gdoi_dh;	/* one key pair in one group; the private half never leaves it *
 
 bool gdoi_dh_supported(uint16_t group);
 bool gdoi_dh_is_ecp(uint16_t group);
+/* Group 31: public value and shared secret are the raw 32 octets of RFC 7748;
+ * an all-zero shared secret (a low-order peer value) gives GDOI_ERR_DH_VALUE. */
+bool gdoi_dh_is_x25519(uint16_t group);
 /* KE payload body length (prime length, or 2 * coordinate length); 0 if unsupported. */
 size_t gdoi_dh_public_len(uint16_t group);
 /* g^xy length (prime length, or coordinate length); 0 if unsupported. */

@@ -476,3 +476,107 @@ int gdoi_rekey_verify(const struct gdoi_key *key, uint16_t sig_alg, enum gdoi_md
 		rc = verify_digest(key, GDOI_MD_NONE, digest, sig);
 	return rc;
 }
+
+/* --- IKEv2 Digital Signature (RFC 7427), used by G-IKEv2 GSA_REKEY ---------- */
+
+/* DER AlgorithmIdentifiers of RFC 7427 Appendix A: sha{256,384,512}WithRSAEncryption
+ * (with the NULL parameters) and ecdsa-with-SHA{256,384,512} (no parameters). */
+static const uint8_t algid_rsa[3][15] = {
+	{ 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00 },
+	{ 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c, 0x05, 0x00 },
+	{ 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d, 0x05, 0x00 },
+};
+static const uint8_t algid_ecdsa[3][12] = {
+	{ 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02 },
+	{ 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03 },
+	{ 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04 },
+};
+
+static int md_index(enum gdoi_md md)
+{
+	return md == GDOI_MD_SHA256 ? 0 : md == GDOI_MD_SHA384 ? 1 : md == GDOI_MD_SHA512 ? 2 : -1;
+}
+
+int gdoi_sig7427_algid(const struct gdoi_key *key, enum gdoi_md md, gdoi_bytes *algid)
+{
+	int i = md_index(md);
+	if (key == NULL || algid == NULL || i < 0)
+		return GDOI_ERR_UNSUPPORTED;
+	if (key->kind == GDOI_KEYKIND_RSA)
+		*algid = GDOI_BYTES(algid_rsa[i], sizeof(algid_rsa[i]));
+	else
+		*algid = GDOI_BYTES(algid_ecdsa[i], sizeof(algid_ecdsa[i]));
+	return GDOI_OK;
+}
+
+enum gdoi_md gdoi_sig7427_algid_md(const struct gdoi_key *key, gdoi_bytes algid)
+{
+	static const enum gdoi_md mds[3] = { GDOI_MD_SHA256, GDOI_MD_SHA384, GDOI_MD_SHA512 };
+	for (int i = 0; i < 3; i++) {
+		gdoi_bytes want;
+		if (gdoi_sig7427_algid(key, mds[i], &want) == GDOI_OK && algid.len == want.len &&
+		    memcmp(algid.ptr, want.ptr, want.len) == 0)
+			return mds[i];
+	}
+	return GDOI_MD_NONE;
+}
+
+int gdoi_sig7427_sign(const struct gdoi_key *key, enum gdoi_md md, const gdoi_bytes *parts,
+		      size_t nparts, uint8_t *sig, size_t cap, size_t *sig_len)
+{
+	uint8_t d[GDOI_MD_MAX_LEN], rs[GDOI_SIG_MAX_LEN];
+	size_t n = 0;
+	int rc;
+
+	if (key == NULL || sig == NULL || sig_len == NULL || md_index(md) < 0)
+		return GDOI_ERR_INVALID_ARG;
+	if ((rc = gdoi_hash(md, parts, nparts, d)) != GDOI_OK)
+		return rc;
+	if (key->kind == GDOI_KEYKIND_RSA)
+		return sign_digest(key, md, GDOI_BYTES(d, gdoi_md_len(md)), sig, cap, sig_len);
+	/* ECDSA: RFC 7427 carries the DER Ecdsa-Sig-Value */
+	if ((rc = sign_digest(key, md, GDOI_BYTES(d, gdoi_md_len(md)), rs, sizeof(rs), &n)))
+		return rc;
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	if ((rc = ecdsa_rs_to_der(rs, coord_len(key->kind), &der, &der_len)) != GDOI_OK)
+		return rc;
+	if (der_len > cap)
+		rc = GDOI_ERR_TOO_BIG;
+	else {
+		memcpy(sig, der, der_len);
+		*sig_len = der_len;
+	}
+	OPENSSL_free(der);
+	return rc;
+}
+
+int gdoi_sig7427_verify(const struct gdoi_key *key, gdoi_bytes algid, const gdoi_bytes *parts,
+			size_t nparts, gdoi_bytes sig)
+{
+	uint8_t d[GDOI_MD_MAX_LEN], rs[GDOI_SIG_MAX_LEN];
+	enum gdoi_md md;
+	int rc;
+
+	if (key == NULL || sig.ptr == NULL)
+		return GDOI_ERR_AUTH;
+	if ((md = gdoi_sig7427_algid_md(key, algid)) == GDOI_MD_NONE)
+		return GDOI_ERR_AUTH;	/* not the algorithm the key and policy agreed on */
+	if ((rc = gdoi_hash(md, parts, nparts, d)) != GDOI_OK)
+		return rc;
+	if (key->kind == GDOI_KEYKIND_RSA)
+		return verify_digest(key, md, GDOI_BYTES(d, gdoi_md_len(md)), sig);
+	size_t clen = coord_len(key->kind);
+	if (ecdsa_der_to_rs(sig.ptr, sig.len, clen, rs) != GDOI_OK)
+		return GDOI_ERR_AUTH;
+	/* only the canonical DER of (r, s): nothing after it, no other encoding */
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	if (ecdsa_rs_to_der(rs, clen, &der, &der_len) != GDOI_OK)
+		return GDOI_ERR_CRYPTO;
+	bool same = der_len == sig.len && memcmp(der, sig.ptr, der_len) == 0;
+	OPENSSL_free(der);
+	if (!same)
+		return GDOI_ERR_AUTH;
+	return verify_digest(key, md, GDOI_BYTES(d, gdoi_md_len(md)), GDOI_BYTES(rs, 2 * clen));
+}

@@ -90,4 +90,20 @@ int gdoi_rekey_sign_flags(const struct gdoi_key *key, uint16_t sig_alg, enum gdo
 int gdoi_rekey_verify(const struct gdoi_key *key, uint16_t sig_alg, enum gdoi_md md,
 		      const gdoi_bytes *parts, size_t nparts, gdoi_bytes sig, unsigned flags);
 
+/*
+ * IKEv2 Digital Signature authentication (RFC 7427), as G-IKEv2 signs its
+ * GSA_REKEY messages: sha{256,384,512}WithRSAEncryption (PKCS#1 v1.5) or
+ * ecdsa-with-SHA{256,384,512} (DER Ecdsa-Sig-Value) over parts[0] | parts[1] ...
+ * algid gets the DER AlgorithmIdentifier the AUTH payload and the GCAUTH
+ * transform carry (static storage). Verify takes the AlgorithmIdentifier
+ * received, refuses one that does not fit the key, and returns 0 or GDOI_ERR_AUTH.
+ */
+int gdoi_sig7427_algid(const struct gdoi_key *key, enum gdoi_md md, gdoi_bytes *algid);
+/* The hash an AlgorithmIdentifier names for this key's type, GDOI_MD_NONE if none. */
+enum gdoi_md gdoi_sig7427_algid_md(const struct gdoi_key *key, gdoi_bytes algid);
+int gdoi_sig7427_sign(const struct gdoi_key *key, enum gdoi_md md, const gdoi_bytes *parts,
+		      size_t nparts, uint8_t *sig, size_t cap, size_t *sig_len);
+int gdoi_sig7427_verify(const struct gdoi_key *key, gdoi_bytes algid, const gdoi_bytes *parts,
+			size_t nparts, gdoi_bytes sig);
+
 #endif

@@ -4,6 +4,8 @@
 # fuzz_push, fuzz_member: pushes the target writes itself (tests/fuzz/push_wrap.h).
 # fuzz_gcks: scripts of its own format (tests/fuzz/fuzz_gcks.c); fuzz_ipc: request lines
 #   and snapshots; fuzz_daemon_addr: addresses.
+# fuzz_ike2: scripts in its own format (tests/fuzz/fuzz_ike2.c): clean exchanges for each
+#   configuration, then with requests, Deletes, timers, mutations and injections.
 # fuzz_phase1: scripts in the target's own input format (see tests/fuzz/fuzz_phase1.c):
 #   the clean exchange for each offer, then with Informational traffic, garbage, cookie-
 #   carrying injections, mutations, replays, reflections and timers at every step, and
@@ -13,6 +15,27 @@ target=$1 dir=$2
 top=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$dir"
 case "$target" in
+fuzz_ike2)
+	python3 - "$dir" <<'PY'
+import os, random, sys
+dst = sys.argv[1]
+rnd = random.Random(7296)
+def op(code, data=b""):
+    return bytes([code, len(data)]) + data
+clean = (op(0) + op(1)) * 2
+seeds = {}
+for conf in range(16):
+    seeds["clean-%02x" % conf] = bytes([conf | 0x10]) + clean * 2
+    seeds["busy-%02x" % conf] = bytes([conf | 0x10]) + clean * 2 + op(6, b"liveness") + op(1) + op(0) + \
+        op(6 | 8, b"from-r") + op(1) + op(0) + op(5, b"\x05") + op(7) + op(0) + op(1)
+    seeds["mutate-%02x" % conf] = bytes([conf]) + op(0) + op(3, bytes([0, rnd.randrange(200), 1])) + \
+        op(2, bytes([0, rnd.randrange(200), 0x80])) + op(1) + op(5, b"\x03") + op(0) + op(1)
+    seeds["inject-%02x" % conf] = bytes([conf]) + clean + op(4 | 8, bytes(rnd.randrange(256) for _ in range(60))) + clean
+for name, data in seeds.items():
+    with open(os.path.join(dst, name), "wb") as f:
+        f.write(data)
+PY
+	;;
 fuzz_phase1)
 	python3 - "$top/tests/vectors" "$dir" <<'PY'
 import os, random, struct, sys
@@ -139,6 +162,30 @@ texts = ["127.0.0.1", "127.0.0.1:848", "0.0.0.0:0", "[::1]:848", "::1", "[fe80::
 for i, t in enumerate(texts):
     for f in (0, 1):
         open(os.path.join(dst, "addr-%02d-%d" % (i, f)), "wb").write(bytes([f, 3, 80]) + t.encode())
+PY
+	;;
+fuzz_gike2)
+	# selector octet + body: the GSA and KD of tests/unit/test_gike2_payload.c, an IDg,
+	# SENDER data, a GSA_REKEY header, a GSA | KD inner chain.
+	python3 - "$dir" <<'PY'
+import sys
+d = sys.argv[1]
+gsa = bytes.fromhex("f504003c11223344" "0711001000" "00ffff0a0000010a000001"
+    "0711001013881388ef010203ef010203" "0000000cf1000001c0000001" "0001000400000e10"
+    "0000001080010005800200" "0a80030020")
+kd = bytes.fromhex("f504003c11223344" "00010030" "00000000" "00000000") + bytes(range(40)) + \
+    bytes.fromhex("00000014000300 04deadbeef00030004cafef00d".replace(" ", ""))
+seeds = {
+    "gsa": b"\x00" + gsa, "kd": b"\x01" + kd,
+    "idg": bytes.fromhex("02" "0b000000" "000004d2"), "sender": bytes.fromhex("03" "00000002"),
+    "rekey": b"\x04" + bytes([0xa5] * 16) + bytes.fromhex("2e202908" "00000000" "00000039")
+        + bytes.fromhex("33000019") + bytes(8) + bytes(1) + bytes(16),
+    "delete": bytes.fromhex("06" "f5040002" "0a0b0c0d" "00000000"),
+    "chain": b"\x05" + bytes([52, 0]) + (4 + len(gsa)).to_bytes(2, "big") + gsa
+        + bytes([0, 0]) + (4 + len(kd)).to_bytes(2, "big") + kd,
+}
+for name, body in seeds.items():
+    open("%s/%s" % (d, name), "wb").write(body)
 PY
 	;;
 fuzz_wire|fuzz_*)

@@ -281,6 +281,52 @@ static void test_modp1024_is_rfc2409_prime_and_takes_reference_values(void **sta
 	}
 }
 
+/* RFC 7748 §6.1: both key pairs from their private values, the shared
+ * secret; RFC 8031 §2.3 / RFC 7748 §6.1: a low-order peer value (here the
+ * all-zero point) gives an all-zero output, refused. */
+static void test_x25519_matches_rfc7748_and_refuses_all_zero_output(void **state)
+{
+	uint8_t a[32], b[32], pa[32], pb[32], k[32], out[32], zero[32] = { 0 };
+	struct gdoi_dh *da, *db;
+	size_t n;
+	(void)state;
+	assert_true(gdoi_dh_supported(31));
+	assert_true(gdoi_dh_is_x25519(31));
+	assert_false(gdoi_dh_is_ecp(31));
+	assert_int_equal(gdoi_dh_public_len(31), 32);
+	assert_int_equal(gdoi_dh_secret_len(31), 32);
+	gdoi_hex_decode("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a", a, 32);
+	gdoi_hex_decode("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a", pa, 32);
+	gdoi_hex_decode("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb", b, 32);
+	gdoi_hex_decode("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f", pb, 32);
+	gdoi_hex_decode("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742", k, 32);
+	assert_int_equal(gdoi_dh_new_from_private(31, GDOI_BYTES(a, 32), &da), GDOI_OK);
+	assert_int_equal(gdoi_dh_new_from_private(31, GDOI_BYTES(b, 32), &db), GDOI_OK);
+	assert_memory_equal(gdoi_dh_public(da).ptr, pa, 32);
+	assert_memory_equal(gdoi_dh_public(db).ptr, pb, 32);
+	assert_int_equal(gdoi_dh_check_peer(31, GDOI_BYTES(pb, 32)), GDOI_OK);
+	assert_int_equal(gdoi_dh_derive(da, GDOI_BYTES(pb, 32), out, sizeof(out), &n), GDOI_OK);
+	assert_int_equal(n, 32);
+	assert_memory_equal(out, k, 32);
+	assert_int_equal(gdoi_dh_derive(db, GDOI_BYTES(pa, 32), out, sizeof(out), &n), GDOI_OK);
+	assert_memory_equal(out, k, 32);
+	assert_int_equal(gdoi_dh_derive(da, GDOI_BYTES(zero, 32), out, sizeof(out), &n), GDOI_ERR_DH_VALUE);
+	assert_int_equal(n, 0);
+	assert_int_equal(gdoi_dh_derive(da, GDOI_BYTES(pb, 31), out, sizeof(out), &n), GDOI_ERR_DH_VALUE);
+	assert_int_equal(gdoi_dh_check_peer(31, GDOI_BYTES(pb, 33)), GDOI_ERR_DH_VALUE);
+	gdoi_dh_free(da);
+	gdoi_dh_free(db);
+	assert_int_equal(gdoi_dh_new_from_private(31, GDOI_BYTES(a, 31), &db), GDOI_ERR_INVALID_ARG);
+	/* generated pairs agree */
+	assert_int_equal(gdoi_dh_new(31, &da), GDOI_OK);
+	assert_int_equal(gdoi_dh_new(31, &db), GDOI_OK);
+	assert_int_equal(gdoi_dh_derive(da, gdoi_dh_public(db), a, 32, &n), GDOI_OK);
+	assert_int_equal(gdoi_dh_derive(db, gdoi_dh_public(da), b, 32, &n), GDOI_OK);
+	assert_memory_equal(a, b, 32);
+	gdoi_dh_free(da);
+	gdoi_dh_free(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_modp_refuses_order_2q_values_beyond_modp1024),
 		cmocka_unit_test(test_ecp_refuses_off_curve_and_wrong_length_points),
 		cmocka_unit_test(test_ecp256_matches_rfc5903_vector),
+		cmocka_unit_test(test_x25519_matches_rfc7748_and_refuses_all_zero_output),
 		cmocka_unit_test(test_modp_pads_short_secret_on_left),
 		cmocka_unit_test(test_modp1024_is_rfc2409_prime_and_takes_reference_values),
 	};

@@ -1,0 +1,159 @@
+/*
+ * ike2_numbers.h - IKEv2 protocol numbers (RFC 7296 §3 and the IANA
+ * "Internet Key Exchange Version 2 (IKEv2) Parameters" registries), with the
+ * extensions this core implements: RFC 5282 (AES-GCM), RFC 4868 (HMAC-SHA-2),
+ * RFC 7383 (fragmentation), RFC 7427 (digital signatures), RFC 8031
+ * (Curve25519), RFC 6023 (childless IKE SA). G-IKEv2's own numbers (RFC 9838)
+ * live with its payloads (gike2_*.h).
+ */
+#ifndef GDOI_IKE2_NUMBERS_H
+#define GDOI_IKE2_NUMBERS_H
+
+/* IKE header (RFC 7296 §3.1) */
+#define GDOI_IKE2_HDR_LEN		28
+#define GDOI_IKE2_VERSION		0x20	/* Major 2, Minor 0 */
+#define GDOI_IKE2_FLAG_INITIATOR	0x08	/* I */
+#define GDOI_IKE2_FLAG_VERSION		0x10	/* V */
+#define GDOI_IKE2_FLAG_RESPONSE		0x20	/* R */
+#define GDOI_IKE2_GENERIC_HDR_LEN	4
+#define GDOI_IKE2_CRITICAL		0x80	/* C bit of the generic payload header */
+
+/* Exchange types (RFC 7296 §3.1) */
+#define GDOI_IKE2_EXCH_IKE_SA_INIT	34
+#define GDOI_IKE2_EXCH_IKE_AUTH		35
+#define GDOI_IKE2_EXCH_CREATE_CHILD_SA	36
+#define GDOI_IKE2_EXCH_INFORMATIONAL	37
+
+/* Payload types (RFC 7296 §3.2; SKF RFC 7383 §2.5) */
+#define GDOI_IKE2_PL_NONE	0
+#define GDOI_IKE2_PL_SA		33
+#define GDOI_IKE2_PL_KE		34
+#define GDOI_IKE2_PL_IDI	35
+#define GDOI_IKE2_PL_IDR	36
+#define GDOI_IKE2_PL_CERT	37
+#define GDOI_IKE2_PL_CERTREQ	38
+#define GDOI_IKE2_PL_AUTH	39
+#define GDOI_IKE2_PL_NONCE	40
+#define GDOI_IKE2_PL_NOTIFY	41
+#define GDOI_IKE2_PL_DELETE	42
+#define GDOI_IKE2_PL_VENDOR	43
+#define GDOI_IKE2_PL_TSI	44
+#define GDOI_IKE2_PL_TSR	45
+#define GDOI_IKE2_PL_SK		46
+#define GDOI_IKE2_PL_CP		47
+#define GDOI_IKE2_PL_EAP	48
+#define GDOI_IKE2_PL_SKF	53
+
+/* Proposal / transform substructures (RFC 7296 §3.3) */
+#define GDOI_IKE2_PROPOSAL_LAST		0
+#define GDOI_IKE2_PROPOSAL_MORE		2
+#define GDOI_IKE2_TRANSFORM_LAST	0
+#define GDOI_IKE2_TRANSFORM_MORE	3
+
+/* Protocol IDs (RFC 7296 §3.3.1) */
+#define GDOI_IKE2_PROTO_IKE	1
+#define GDOI_IKE2_PROTO_AH	2
+#define GDOI_IKE2_PROTO_ESP	3
+
+/* Transform types (RFC 7296 §3.3.2) */
+#define GDOI_IKE2_TT_ENCR	1
+#define GDOI_IKE2_TT_PRF	2
+#define GDOI_IKE2_TT_INTEG	3
+#define GDOI_IKE2_TT_DH		4
+#define GDOI_IKE2_TT_ESN	5
+
+/* Transform IDs, type 1 ENCR (RFC 7296 §3.3.2; GCM: RFC 5282 §7) */
+#define GDOI_IKE2_ENCR_AES_CBC		12
+#define GDOI_IKE2_ENCR_AES_GCM_8	18
+#define GDOI_IKE2_ENCR_AES_GCM_12	19
+#define GDOI_IKE2_ENCR_AES_GCM_16	20
+
+/* Transform IDs, type 2 PRF (RFC 4868 §4) */
+#define GDOI_IKE2_PRF_HMAC_SHA1		2
+#define GDOI_IKE2_PRF_HMAC_SHA2_256	5
+#define GDOI_IKE2_PRF_HMAC_SHA2_384	6
+#define GDOI_IKE2_PRF_HMAC_SHA2_512	7
+
+/* Transform IDs, type 3 INTEG (RFC 4868 §4) */
+#define GDOI_IKE2_AUTH_NONE		0
+#define GDOI_IKE2_AUTH_HMAC_SHA2_256_128	12
+#define GDOI_IKE2_AUTH_HMAC_SHA2_384_192	13
+#define GDOI_IKE2_AUTH_HMAC_SHA2_512_256	14
+
+/* Transform IDs, type 4 D-H group (RFC 3526, RFC 5903, RFC 8031) */
+#define GDOI_IKE2_DH_MODP_2048		14
+#define GDOI_IKE2_DH_ECP_256		19
+#define GDOI_IKE2_DH_ECP_384		20
+#define GDOI_IKE2_DH_CURVE25519		31
+
+/* Transform attribute types (RFC 7296 §3.3.5): Key Length, TV format */
+#define GDOI_IKE2_ATTR_AF		0x8000
+#define GDOI_IKE2_ATTR_KEY_LENGTH	14
+
+/* Identification types (RFC 7296 §3.5) */
+#define GDOI_IKE2_ID_IPV4_ADDR		1
+#define GDOI_IKE2_ID_FQDN		2
+#define GDOI_IKE2_ID_RFC822_ADDR	3
+#define GDOI_IKE2_ID_IPV6_ADDR		5
+#define GDOI_IKE2_ID_DER_ASN1_DN	9
+#define GDOI_IKE2_ID_DER_ASN1_GN	10
+#define GDOI_IKE2_ID_KEY_ID		11
+
+/* Certificate encodings (RFC 7296 §3.6) */
+#define GDOI_IKE2_CERT_X509_SIG		4
+
+/* Authentication methods (RFC 7296 §3.8; 14: RFC 7427 §3) */
+#define GDOI_IKE2_AUTH_RSA_SIG		1
+#define GDOI_IKE2_AUTH_SHARED_KEY	2
+#define GDOI_IKE2_AUTH_DSS_SIG		3
+#define GDOI_IKE2_AUTH_DIGITAL_SIG	14
+
+/* The PSK pad (RFC 7296 §2.15): the 17 ASCII octets, no NUL. */
+#define GDOI_IKE2_KEY_PAD		"Key Pad for IKEv2"
+#define GDOI_IKE2_KEY_PAD_LEN		17
+
+/* Notify message types, errors (RFC 7296 §3.10.1) */
+#define GDOI_IKE2_N_UNSUPPORTED_CRITICAL_PAYLOAD	1
+#define GDOI_IKE2_N_INVALID_IKE_SPI		4
+#define GDOI_IKE2_N_INVALID_MAJOR_VERSION	5
+#define GDOI_IKE2_N_INVALID_SYNTAX		7
+#define GDOI_IKE2_N_INVALID_MESSAGE_ID		9
+#define GDOI_IKE2_N_INVALID_SPI			11
+#define GDOI_IKE2_N_NO_PROPOSAL_CHOSEN		14
+#define GDOI_IKE2_N_INVALID_KE_PAYLOAD		17
+#define GDOI_IKE2_N_AUTHENTICATION_FAILED	24
+#define GDOI_IKE2_N_SINGLE_PAIR_REQUIRED	34
+#define GDOI_IKE2_N_NO_ADDITIONAL_SAS		35
+#define GDOI_IKE2_N_INTERNAL_ADDRESS_FAILURE	36
+#define GDOI_IKE2_N_FAILED_CP_REQUIRED		37
+#define GDOI_IKE2_N_TS_UNACCEPTABLE		38
+#define GDOI_IKE2_N_INVALID_SELECTORS		39
+#define GDOI_IKE2_N_TEMPORARY_FAILURE		43
+#define GDOI_IKE2_N_CHILD_SA_NOT_FOUND		44
+#define GDOI_IKE2_N_ERROR_MAX			16383	/* 0..16383 are errors */
+
+/* Notify message types, status (RFC 7296 §3.10.1 and the RFCs named) */
+#define GDOI_IKE2_N_INITIAL_CONTACT		16384
+#define GDOI_IKE2_N_SET_WINDOW_SIZE		16385
+#define GDOI_IKE2_N_NAT_DETECTION_SOURCE_IP	16388
+#define GDOI_IKE2_N_NAT_DETECTION_DESTINATION_IP 16389
+#define GDOI_IKE2_N_COOKIE			16390
+#define GDOI_IKE2_N_USE_TRANSPORT_MODE		16391
+#define GDOI_IKE2_N_REKEY_SA			16393
+#define GDOI_IKE2_N_CHILDLESS_IKEV2_SUPPORTED	16418	/* RFC 6023 */
+#define GDOI_IKE2_N_IKEV2_FRAGMENTATION_SUPPORTED 16430	/* RFC 7383 */
+#define GDOI_IKE2_N_SIGNATURE_HASH_ALGORITHMS	16431	/* RFC 7427 */
+
+/* Hash algorithms of SIGNATURE_HASH_ALGORITHMS (RFC 7427 §7) */
+#define GDOI_IKE2_HASH_SHA1		1
+#define GDOI_IKE2_HASH_SHA2_256		2
+#define GDOI_IKE2_HASH_SHA2_384		3
+#define GDOI_IKE2_HASH_SHA2_512		4
+
+/* Nonce length bounds (RFC 7296 §3.9) and the cookie limit (§2.6). */
+#define GDOI_IKE2_NONCE_MIN		16
+#define GDOI_IKE2_NONCE_MAX		256
+#define GDOI_IKE2_COOKIE_MIN		1
+#define GDOI_IKE2_COOKIE_MAX		64
+
+#endif
