@@ -349,7 +349,16 @@ static int fanout(struct member *ms, long nm, struct pollfd *pf, const char *mca
 		grp.sin_port = htons((uint16_t)atoi(c + 1));
 	}
 	int one = 1;
+	/* Two sockets a member may not fit the descriptor limit (20,000 here for
+	 * 10,000 members, and no CAP_SYS_RESOURCE to raise it): multicast members
+	 * then give up their registration socket, on which no push comes. */
+	struct rlimit rl;
+	bool close_unicast = mcast && (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < 2 * (rlim_t)nm + 64);
 	for (long i = 0; i < nm; i++) {
+		if (close_unicast && ms[i].fd >= 0) {
+			close(ms[i].fd);
+			ms[i].fd = pf[i].fd = -1;
+		}
 		registered += ms[i].policy != NULL;
 		if (!ms[i].policy)
 			continue;
@@ -650,7 +659,8 @@ int main(int argc, char **argv)
 	if (hold) {
 		int rc = fanout(ms, nm, pf, mcast, argv + optind, rekeys, push_wait, settle);
 		for (long i = 0; i < nm; i++)
-			close(ms[i].fd);
+			if (ms[i].fd >= 0)
+				close(ms[i].fd);
 		free(ms);
 		free(pf);
 		free(lat);

@@ -19,6 +19,9 @@ bin=$build/bin bb=$build/bench
 out=$bb/results.json work=$bb/work
 rm -rf "$work"; mkdir -p "$work"
 reps=${BENCH_REPS:-3}
+# BENCH_ONLY=reg|scale|fan|loss|lat|ipc|media|mem|pg: only that section (the table shows what ran).
+only=${BENCH_ONLY:-}
+run() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
 trap cleanup EXIT
@@ -61,7 +64,7 @@ results=$work/parts
 mkdir -p "$results"
 
 # ---- 1. registration throughput (one key server core) vs the DH bound ----
-for dh in 19 14; do
+run reg && for dh in 19 14; do
 	for r in $(seq "$reps"); do
 		"${cpu0[@]}" "$bb/reg-load" --dh-baseline $dh --seconds 2 >"$results/dh$dh.$r.json"
 	done
@@ -92,7 +95,7 @@ done
 # docs/performance.md "All cores" argues the normalised ratio
 # (R2 / share2) / (R1 / share1) against the raw R2 / R1.
 ncpu=$(nproc)
-for w in 1 2; do
+run scale && for w in 1 2; do
 	ks_conf "$work/ks-w$w.conf" 18520 160 19
 	sed -i "s/^\[server\]$/[server]\nworkers = $w/" "$work/ks-w$w.conf"
 	rm -rf "$work/ks-w$w.conf.state"
@@ -124,10 +127,12 @@ PY
 	kill "$ks_pid"; wait "$ks_pid" 2>/dev/null
 done
 
-# ---- 3. rekey fan-out: one push to 1000 members (multicast and unicast) ----
-for mode in multicast unicast; do
-	for n in 1 1000; do
-		ks_conf "$work/ks-fan.conf" 18483 1000 19
+# ---- 3. rekey fan-out: one push to 1000 and 10,000 members (multicast and unicast) ----
+# 10,000 members: reg-load holds 20,000 sockets (one per member, one joined to the
+# multicast group each) and raises its descriptor limit; the key server one socket.
+run fan && for mode in multicast unicast; do
+	for n in 1 1000 10000; do
+		ks_conf "$work/ks-fan.conf" 18483 "$(( n > 1000 ? n : 1000 ))" 19
 		if [ $mode = multicast ]; then
 			sed -i 's/^rekey_unicast = yes/rekey_unicast = no\nrekey_multicast = 239.1.2.4:1849\nrekey_interface = 127.0.0.1\nrekey_ttl = 0/' "$work/ks-fan.conf"
 			extra=(--mcast 239.1.2.4:1849)
@@ -136,7 +141,7 @@ for mode in multicast unicast; do
 		fi
 		start_ks "$work/ks-fan.conf" || exit 1
 		"${cpu1[@]}" "$bb/reg-load" --server 127.0.0.1:18483 --psk "$psk" --group 4711 --group-dh 19 \
-			--concurrency 32 --count $n --first-ip 127.1.0.1 --seconds 120 --hold "${extra[@]}" -- \
+			--concurrency "$(( n > 1000 ? 64 : 32 ))" --count $n --first-ip 127.1.0.1 --seconds 120 --hold "${extra[@]}" -- \
 			"$bin/gdoictl" --socket "$work/ks-fan.conf.sock" rekey bench >"$results/fan-$mode-$n.json"
 		kill "$ks_pid"; wait "$ks_pid" 2>/dev/null
 	done
@@ -149,7 +154,8 @@ done
 # 0.4 s of one core to open a push each); the share of members that took every one of
 # 5 pushes without registering again, and how many the key server still serves.
 loss_rekeys=5 loss_retransmits=3 loss_interval=500
-if command -v nft >/dev/null && nft add table inet bench_loss 2>/dev/null; then
+if ! run loss; then :
+elif command -v nft >/dev/null && nft add table inet bench_loss 2>/dev/null; then
 	nft add chain inet bench_loss in '{ type filter hook input priority 0 ; }'
 	for pct in 10 30; do
 		nft flush chain inet bench_loss in
@@ -189,6 +195,7 @@ else
 fi
 
 # ---- 2. latency: sidecar start to first key on its socket (group 19) ----
+if run lat || run ipc; then
 ks_conf "$work/ks-lat.conf" 18481 8 19
 start_ks "$work/ks-lat.conf" || exit 1
 cat >"$work/sidecar.conf" <<CONF
@@ -246,11 +253,13 @@ sleep 1
 # ---- 6b. sidecar RSS at rest (next to the key server's at rest) ----
 echo "{\"sidecar_rss_kib\":$(rss_kib $sc_pid),\"keyserver_rss_kib\":$(rss_kib $ks_pid)}" >"$results/rest.json"
 kill "$sc_pid" "$ks_pid"; wait 2>/dev/null
+fi
 
 # ---- 5. media path: libgdoisrtp against raw libsrtp2 ----
-"${cpu1[@]}" "$bb/media" --packets 20000 --reps $((reps * 2 + 1)) >"$results/media.json"
+run media && "${cpu1[@]}" "$bb/media" --packets 20000 --reps $((reps * 2 + 1)) >"$results/media.json"
 
 # ---- 6. key server memory per registered member at 10,000 members ----
+if run mem; then
 ks_conf "$work/ks-mem.conf" 18482 10000 19
 start_ks "$work/ks-mem.conf" || exit 1
 sleep 0.5
@@ -261,8 +270,9 @@ sleep 0.5
 rss1=$(rss_kib $ks_pid)
 echo "{\"members\":10000,\"rss_before_kib\":$rss0,\"rss_after_kib\":$rss1}" >"$results/mem.json"
 kill "$ks_pid"; wait 2>/dev/null
+fi
 
 # ---- 7. several key servers on one PostgreSQL: 1 vs 2 processes, leader failover ----
-"$top/bench/pg.sh" "$results" "$build" "$reps" "$psk"
+run pg && "$top/bench/pg.sh" "$results" "$build" "$reps" "$psk"
 
 python3 "$top/bench/report.py" "$results" "$out" "$reps"

@@ -83,7 +83,11 @@ uint16_t gdoi_md_to_sig_hash(enum gdoi_md md)
 }
 
 static const EVP_MD *md_evp(enum gdoi_md md);
-static EVP_MAC *hmac_evp(void);
+struct tls_ctx;
+static struct tls_ctx *tls_ctx(void);
+static EVP_MD_CTX *tls_md(void);
+static EVP_MAC_CTX *tls_hmac(enum gdoi_md md);
+static void tls_hmac_drop(enum gdoi_md md);
 
 int gdoi_hash(enum gdoi_md md, const gdoi_bytes *parts, size_t nparts, uint8_t *out)
 {
@@ -98,7 +102,7 @@ int gdoi_hash(enum gdoi_md md, const gdoi_bytes *parts, size_t nparts, uint8_t *
 	if (out == NULL || (nparts > 0 && parts == NULL))
 		return GDOI_ERR_INVALID_ARG;
 	evp = md_evp(md);
-	ctx = EVP_MD_CTX_new();
+	ctx = tls_md();
 	if (evp == NULL || ctx == NULL)
 		goto out;
 	if (!EVP_DigestInit_ex2(ctx, evp, NULL))
@@ -110,7 +114,8 @@ int gdoi_hash(enum gdoi_md md, const gdoi_bytes *parts, size_t nparts, uint8_t *
 		goto out;
 	rc = GDOI_OK;
 out:
-	EVP_MD_CTX_free(ctx);
+	if (ctx != NULL)
+		EVP_MD_CTX_reset(ctx);	/* clears the digest state */
 	return rc;
 }
 
@@ -119,9 +124,7 @@ int gdoi_prf(enum gdoi_md md, gdoi_bytes key, const gdoi_bytes *parts, size_t np
 {
 	static const uint8_t empty_key[1];
 	const struct md_info *i = md_info(md);
-	EVP_MAC *mac;
-	EVP_MAC_CTX *ctx = NULL;
-	OSSL_PARAM params[2];
+	EVP_MAC_CTX *ctx;
 	size_t olen = 0;
 	int rc = GDOI_ERR_CRYPTO;
 
@@ -129,22 +132,25 @@ int gdoi_prf(enum gdoi_md md, gdoi_bytes key, const gdoi_bytes *parts, size_t np
 		return GDOI_ERR_UNSUPPORTED;
 	if (out == NULL || (nparts > 0 && parts == NULL) || (key.len > 0 && key.ptr == NULL))
 		return GDOI_ERR_INVALID_ARG;
-	mac = hmac_evp();
-	if (mac == NULL || (ctx = EVP_MAC_CTX_new(mac)) == NULL)
-		goto out;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)i->name, 0);
-	params[1] = OSSL_PARAM_construct_end();
+	if ((ctx = tls_hmac(md)) == NULL)
+		return GDOI_ERR_CRYPTO;
 	/* HMAC needs a non-NULL key pointer even when the key is empty. */
-	if (!EVP_MAC_init(ctx, key.len ? key.ptr : empty_key, key.len, params))
+	if (!EVP_MAC_init(ctx, key.len ? key.ptr : empty_key, key.len, NULL))
 		goto out;
 	for (size_t k = 0; k < nparts; k++)
 		if (parts[k].len > 0 && !EVP_MAC_update(ctx, parts[k].ptr, parts[k].len))
 			goto out;
 	if (!EVP_MAC_final(ctx, out, &olen, i->len) || olen != i->len)
 		goto out;
-	rc = GDOI_OK;
+	/* Re-keyed with the empty key: the copy of the key and the pads derived from
+	 * it are cleared and overwritten until the next use. */
+	if (!EVP_MAC_init(ctx, empty_key, 0, NULL)) {
+		OPENSSL_cleanse(out, i->len);
+		goto out;
+	}
+	return GDOI_OK;
 out:
-	EVP_MAC_CTX_free(ctx);	/* clears the keyed HMAC state */
+	tls_hmac_drop(md);	/* freeing clears the keyed HMAC state */
 	return rc;
 }
 
@@ -197,6 +203,101 @@ static EVP_MAC *hmac_evp(void)
 {
 	pthread_once(&fetch_once, fetch_all);
 	return hmac_cache;
+}
+
+/*
+ * Creating an EVP_MAC_CTX / EVP_CIPHER_CTX / EVP_MD_CTX and setting the HMAC
+ * digest by name (a fetch) costs more than the operation on IKE-sized inputs:
+ * each thread keeps one context of each kind and re-keys it. A context holds
+ * no secret between operations: HMAC is re-keyed with the empty key, cipher
+ * and digest contexts are reset (which clears them).
+ */
+struct tls_ctx {
+	EVP_MAC_CTX *hmac[GDOI_MD_SHA512 + 1];
+	EVP_CIPHER_CTX *cipher;
+	EVP_MD_CTX *md;
+};
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+
+static void tls_free(void *p)
+{
+	struct tls_ctx *t = p;
+
+	for (int m = GDOI_MD_MD5; m <= GDOI_MD_SHA512; m++)
+		EVP_MAC_CTX_free(t->hmac[m]);
+	EVP_CIPHER_CTX_free(t->cipher);
+	EVP_MD_CTX_free(t->md);
+	free(t);
+}
+
+static void tls_init(void)
+{
+	(void)pthread_key_create(&tls_key, tls_free);
+}
+
+static struct tls_ctx *tls_ctx(void)
+{
+	struct tls_ctx *t;
+
+	pthread_once(&tls_once, tls_init);
+	if ((t = pthread_getspecific(tls_key)) != NULL)
+		return t;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	if (pthread_setspecific(tls_key, t) != 0) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static EVP_MD_CTX *tls_md(void)
+{
+	struct tls_ctx *t = tls_ctx();
+
+	if (t != NULL && t->md == NULL)
+		t->md = EVP_MD_CTX_new();
+	return t != NULL ? t->md : NULL;
+}
+
+static EVP_CIPHER_CTX *tls_cipher(void)
+{
+	struct tls_ctx *t = tls_ctx();
+
+	if (t != NULL && t->cipher == NULL)
+		t->cipher = EVP_CIPHER_CTX_new();
+	return t != NULL ? t->cipher : NULL;
+}
+
+static EVP_MAC_CTX *tls_hmac(enum gdoi_md md)
+{
+	struct tls_ctx *t = tls_ctx();
+	EVP_MAC *mac = hmac_evp();
+	OSSL_PARAM params[2];
+
+	if (t == NULL || mac == NULL)
+		return NULL;
+	if (t->hmac[md] != NULL)
+		return t->hmac[md];
+	if ((t->hmac[md] = EVP_MAC_CTX_new(mac)) == NULL)
+		return NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     (char *)md_table[md].name, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!EVP_MAC_CTX_set_params(t->hmac[md], params))
+		tls_hmac_drop(md);
+	return t->hmac[md];
+}
+
+static void tls_hmac_drop(enum gdoi_md md)
+{
+	struct tls_ctx *t = tls_ctx();
+
+	if (t != NULL) {
+		EVP_MAC_CTX_free(t->hmac[md]);
+		t->hmac[md] = NULL;
+	}
 }
 
 static const struct cipher_info *cipher_info(enum gdoi_cipher c)
@@ -280,7 +381,7 @@ static int cbc(enum gdoi_cipher c, gdoi_bytes key, gdoi_bytes iv,
 	if (in == NULL || out == NULL)
 		return GDOI_ERR_INVALID_ARG;
 	evp = cipher_evp(c);
-	if (evp == NULL || (ctx = EVP_CIPHER_CTX_new()) == NULL)
+	if (evp == NULL || (ctx = tls_cipher()) == NULL)
 		goto out;
 	if (!EVP_CipherInit_ex2(ctx, evp, key.ptr, iv.ptr, enc, NULL))
 		goto out;
@@ -293,7 +394,8 @@ static int cbc(enum gdoi_cipher c, gdoi_bytes key, gdoi_bytes iv,
 		goto out;
 	rc = GDOI_OK;
 out:
-	EVP_CIPHER_CTX_free(ctx);	/* wipes the key schedule */
+	if (ctx != NULL)
+		EVP_CIPHER_CTX_reset(ctx);	/* wipes the key schedule */
 	return rc;
 }
 

@@ -38,7 +38,16 @@ struct gdoi_p1_responder {
 	size_t pending_next;
 	struct gdoi_p1_sa *buckets[BUCKETS];
 	size_t count;
+	/* The earliest SA timer known (0: none) and when the SAs were last walked:
+	 * the walk is skipped before either is due (it is O(SAs), and the caller
+	 * runs it at each PULL exchange's expiry too). */
+	uint64_t next_due, walked_at;
+	bool walked;
 };
+
+/* Walk the SAs at least this often (SAs that an informational exchange left
+ * dead are freed then). */
+#define WALK_EVERY_MS 1000
 
 struct gdoi_p1_responder *gdoi_p1_responder_new(const struct gdoi_p1_config *cfg, uint64_t now)
 {
@@ -438,9 +447,9 @@ static void forget_peer(struct gdoi_p1_responder *r, const struct gdoi_p1_sa *fr
 				sa->state = P1_DEAD;
 }
 
-int gdoi_p1_responder_input(struct gdoi_p1_responder *r, const uint8_t *msg, size_t len,
-			    const struct gdoi_addr *peer, uint64_t now,
-			    struct gdoi_p1_result *res, struct gdoi_p1_sa **sa_out)
+static int responder_input(struct gdoi_p1_responder *r, const uint8_t *msg, size_t len,
+			   const struct gdoi_addr *peer, uint64_t now,
+			   struct gdoi_p1_result *res, struct gdoi_p1_sa **sa_out)
 {
 	struct gdoi_hdr hdr;
 	struct gdoi_parse_error perr;
@@ -482,9 +491,26 @@ int gdoi_p1_responder_input(struct gdoi_p1_responder *r, const uint8_t *msg, siz
 	return on_mm3(r, p, msg, len, now, res, sa_out);
 }
 
+/* SA timers are set when an SA is created or takes a message, both here. */
+int gdoi_p1_responder_input(struct gdoi_p1_responder *r, const uint8_t *msg, size_t len,
+			    const struct gdoi_addr *peer, uint64_t now,
+			    struct gdoi_p1_result *res, struct gdoi_p1_sa **sa_out)
+{
+	struct gdoi_p1_sa *sa = NULL;
+	int rc = responder_input(r, msg, len, peer, now, res, &sa);
+	uint64_t t = sa ? gdoi_p1_next_timer(sa) : 0;
+	if (t && (!r->next_due || t < r->next_due))
+		r->next_due = t;
+	if (sa_out)
+		*sa_out = sa;
+	return rc;
+}
+
 uint64_t gdoi_p1_responder_expire(struct gdoi_p1_responder *r, uint64_t now)
 {
 	uint64_t next = 0;
+	if (r->walked && (!r->next_due || now < r->next_due) && now < r->walked_at + WALK_EVERY_MS)
+		return r->next_due;
 	for (size_t i = 0; i < BUCKETS; i++) {
 		struct gdoi_p1_sa **pp = &r->buckets[i];
 		while (*pp) {
@@ -506,5 +532,8 @@ uint64_t gdoi_p1_responder_expire(struct gdoi_p1_responder *r, uint64_t now)
 			pp = &sa->bucket_next;
 		}
 	}
+	r->next_due = next;
+	r->walked_at = now;
+	r->walked = true;
 	return next;
 }

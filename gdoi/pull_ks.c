@@ -22,7 +22,8 @@
 enum kx_state { KX_SENT2, KX_DONE };
 
 struct kx {
-	struct kx *next;
+	struct kx *next;		/* in its bucket */
+	struct kx *older, *newer;	/* in deadline order */
 	uint8_t icookie[8], rcookie[8];
 	uint32_t msgid;
 	enum kx_state state;
@@ -42,6 +43,10 @@ struct gdoi_pull_ks {
 	size_t p1_spki_len;
 	struct kx *buckets[BUCKETS];
 	size_t count;
+	/* Exchanges in deadline order: a deadline is always now + the timeout, so
+	 * an exchange whose deadline is set moves to the newest end, and expiry
+	 * takes from the oldest end instead of walking every exchange. */
+	struct kx *oldest, *newest;
 };
 
 struct gdoi_pull_ks *gdoi_pull_ks_new(const struct gdoi_pull_ks_cfg *cfg)
@@ -84,6 +89,40 @@ size_t gdoi_pull_ks_exchanges(const struct gdoi_pull_ks *ks) { return ks->count;
 static size_t bucket(const uint8_t *icookie, uint32_t msgid)
 {
 	return (gdoi_get_u32(icookie) ^ gdoi_get_u32(icookie + 4) ^ msgid) % BUCKETS;
+}
+
+static uint32_t timeout(const struct gdoi_pull_ks *ks);
+
+static void order_unlink(struct gdoi_pull_ks *ks, struct kx *x)
+{
+	if (x->older)
+		x->older->newer = x->newer;
+	else
+		ks->oldest = x->newer;
+	if (x->newer)
+		x->newer->older = x->older;
+	else
+		ks->newest = x->older;
+	x->older = x->newer = NULL;
+}
+
+static void order_append(struct gdoi_pull_ks *ks, struct kx *x)
+{
+	x->older = ks->newest;
+	x->newer = NULL;
+	if (ks->newest)
+		ks->newest->newer = x;
+	else
+		ks->oldest = x;
+	ks->newest = x;
+}
+
+/* A new deadline for an exchange in the table. */
+static void kx_extend(struct gdoi_pull_ks *ks, struct kx *x, uint64_t now)
+{
+	x->deadline = now + timeout(ks);
+	order_unlink(ks, x);
+	order_append(ks, x);
 }
 
 static struct kx *find(struct gdoi_pull_ks *ks, const uint8_t *msg)
@@ -209,6 +248,7 @@ static int on_msg1(struct gdoi_pull_ks *ks, struct gdoi_p1_sa *sa, const uint8_t
 	size_t b = bucket(x->icookie, msgid);
 	x->next = ks->buckets[b];
 	ks->buckets[b] = x;
+	order_append(ks, x);
 	ks->count++;
 	res->group_id = x->group_id;
 	return 0;
@@ -266,7 +306,7 @@ static int on_msg3(struct gdoi_pull_ks *ks, struct gdoi_p1_sa *sa, struct kx *x,
 		gdoi_pull_policy_free(x->policy);
 		x->policy = NULL;
 		x->state = KX_DONE;
-		x->deadline = now + timeout(ks);
+		kx_extend(ks, x, now);
 		gdoi_p1_iv_drop(sa, x->msgid);
 		return refuse(sa, refusal, rc, res, why, g);
 	}
@@ -290,7 +330,7 @@ static int on_msg3(struct gdoi_pull_ks *ks, struct gdoi_p1_sa *sa, struct kx *x,
 	gdoi_pull_policy_free(x->policy);
 	x->policy = NULL;
 	x->state = KX_DONE;
-	x->deadline = now + timeout(ks);
+	kx_extend(ks, x, now);
 	gdoi_p1_iv_drop(sa, x->msgid);
 	res->group_id = x->group_id;
 	if (rc)
@@ -331,21 +371,15 @@ int gdoi_pull_ks_input(struct gdoi_pull_ks *ks, struct gdoi_p1_sa *sa, const uin
 
 uint64_t gdoi_pull_ks_expire(struct gdoi_pull_ks *ks, uint64_t now)
 {
-	uint64_t next = 0;
-	for (size_t i = 0; i < BUCKETS; i++) {
-		struct kx **pp = &ks->buckets[i];
-		while (*pp) {
-			struct kx *x = *pp;
-			if (x->deadline <= now) {
-				*pp = x->next;
-				ks->count--;
-				kx_free(x);
-				continue;
-			}
-			if (!next || x->deadline < next)
-				next = x->deadline;
-			pp = &x->next;
-		}
+	while (ks->oldest && ks->oldest->deadline <= now) {
+		struct kx *x = ks->oldest, **pp = &ks->buckets[bucket(x->icookie, x->msgid)];
+		while (*pp && *pp != x)
+			pp = &(*pp)->next;
+		if (*pp)
+			*pp = x->next;
+		order_unlink(ks, x);
+		ks->count--;
+		kx_free(x);
 	}
-	return next;
+	return ks->oldest ? ks->oldest->deadline : 0;
 }

@@ -67,17 +67,45 @@ int ks_udp_send(uv_udp_t *u, int family, const uint8_t *msg, size_t len, const s
  * destinations. Members that need the reference implementation's SA KEK form
  * get their own push (the same SEQ) built from params6.
  */
-#define MAX_DESTS 1024
-
 struct dests {
 	struct ks_group *g;
 	bool compat_pass;		/* listing the members that take params6 */
 	bool has_compat;		/* params6 given */
-	size_t n;
-	struct gdoi_gcks_push_dest v[MAX_DESTS];
-	struct gdoi_id ids[MAX_DESTS];
-	bool full;
+	size_t n, cap;
+	struct gdoi_gcks_push_dest *v;	/* grown as members are listed */
+	struct gdoi_id *ids;		/* v[i].member points here, set once listed */
+	bool nomem;
 };
+
+/* Room for one more destination; false (and d->nomem) if memory ran out. */
+static bool dests_room(struct dests *d)
+{
+	if (d->n < d->cap)
+		return true;
+	size_t cap = d->cap ? 2 * d->cap : 256;
+	struct gdoi_gcks_push_dest *v = realloc(d->v, cap * sizeof(*v));
+	if (v)
+		d->v = v;
+	struct gdoi_id *ids = v ? realloc(d->ids, cap * sizeof(*ids)) : NULL;
+	if (!ids) {
+		d->nomem = true;
+		return false;
+	}
+	d->ids = ids;
+	d->cap = cap;
+	return true;
+}
+
+static void add_member(void *ctx, const struct ks_member_rec *m);
+
+/* ks_state_members fills d; the ids no longer move once it returns. */
+static void list_members(struct dests *d)
+{
+	ks_state_members(d->g->ks->st, d->g->id, add_member, d);
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].member)
+			d->v[i].member = &d->ids[i];
+}
 
 static void add_member(void *ctx, const struct ks_member_rec *m)
 {
@@ -88,16 +116,15 @@ static void add_member(void *ctx, const struct ks_member_rec *m)
 		return;
 	if ((d->has_compat && mc->compat_gdoid) != d->compat_pass)
 		return;
-	if (d->n == MAX_DESTS) {
-		d->full = true;
+	if (!dests_room(d))
 		return;
-	}
 	/* rekey_port: the SA KEK's DST port, where the member listens for pushes */
 	struct gdoi_gcks_push_dest *t = &d->v[d->n];
+	*t = (struct gdoi_gcks_push_dest){ 0 };
 	t->to = (struct gdoi_addr){ .len = a.len, .port = d->g->cfg->rekey_port ? d->g->cfg->rekey_port : a.port };
 	memcpy(t->to.ip, a.ip, a.len);
 	d->ids[d->n] = (struct gdoi_id){ .type = mc->id.type, .data = GDOI_BYTES(mc->id.data, mc->id.len) };
-	t->member = &d->ids[d->n];
+	t->member = &d->ids[d->n];	/* set again by list_members: ids may move */
 	d->n++;
 }
 
@@ -119,28 +146,35 @@ static int deliver(struct ks_group *g, const struct gdoi_push_params *p, const s
 	d->g = g;
 	d->has_compat = p6 != NULL;
 	bool mcast = c->mcast && !unicast_only && g->mcast_open;
+	if (mcast && !dests_room(d)) {
+		free(d);
+		return -1;
+	}
 	if (mcast) {
+		d->v[0] = (struct gdoi_gcks_push_dest){ 0 };
 		d->v[0].to = (struct gdoi_addr){ .len = c->mcast_addr.len, .port = c->mcast_addr.port };
 		memcpy(d->v[0].to.ip, c->mcast_addr.ip, c->mcast_addr.len);
 		d->n = 1;
 	}
 	if (c->unicast || unicast_only)
-		ks_state_members(g->ks->st, g->id, add_member, d);
+		list_members(d);
 	struct gdoi_gcks_push_cfg pc = push_cfg(g);
 	int rc = ks_registrar_push(g->ks, &pc, p, d->v, d->n);
 	unsigned unicast = rc > 0 ? (unsigned)rc - mcast : 0;
 	if (rc >= 0 && p6 && (c->unicast || unicast_only)) {
 		d->n = 0;
 		d->compat_pass = true;
-		ks_state_members(g->ks->st, g->id, add_member, d);
+		list_members(d);
 		int rc6 = ks_registrar_push(g->ks, &pc, p6, d->v, d->n);
 		unicast += rc6 > 0 ? (unsigned)rc6 : 0;
 		if (rc6 < 0)
 			rc = rc6;
 	}
-	if (d->full)
-		ks_log(KS_WARN, "group %s: more than %u members: push SEQ %u goes by unicast to the first %u",
-		       c->name, MAX_DESTS, p->seq, MAX_DESTS);
+	if (d->nomem)
+		ks_log(KS_WARN, "group %s: out of memory: push SEQ %u goes by unicast to the first %zu members",
+		       c->name, p->seq, d->n);
+	free(d->v);
+	free(d->ids);
 	free(d);
 	if (rc < 0) {
 		ks_log(KS_ERR, "group %s: cannot build push SEQ %u: %s", c->name, p->seq, gdoi_strerror(rc));
