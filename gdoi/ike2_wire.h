@@ -84,7 +84,9 @@ void gdoi_ike2_end(struct gdoi_ike2_builder *b, size_t start);
 /* --- SA (§3.3) ----------------------------------------------------------- */
 
 #define GDOI_IKE2_MAX_PROPOSALS 16
-#define GDOI_IKE2_MAX_TRANSFORMS 32
+/* A proposal's transform count is one octet (§3.3.1): all 255 are kept, since
+ * common peers offer more than 32 (strongSwan's default: 34 and 36). */
+#define GDOI_IKE2_MAX_TRANSFORMS 255
 struct gdoi_ike2_transform {
 	uint8_t type;
 	uint16_t id;

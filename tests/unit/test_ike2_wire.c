@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "gdoi/bytes.h"
@@ -207,6 +208,35 @@ static void test_sa_bounds(void **state)
 	assert_true(sa.prop[0].t[0].unknown_attr);
 }
 
+/* A proposal may list up to 255 transforms (a one-octet count, RFC 7296
+ * §3.3.1): strongSwan's default offer has 34 and 36. All are read. */
+static void test_sa_proposal_with_255_transforms_parses(void **state)
+{
+	static uint8_t b[8 + 255 * 8];
+	struct gdoi_ike2_sa_payload *sa = calloc(1, sizeof(*sa));
+	struct gdoi_parse_error e = { 0 };
+	size_t n = sizeof(b);
+	(void)state;
+	assert_non_null(sa);
+	b[0] = GDOI_IKE2_PROPOSAL_LAST;
+	b[2] = (uint8_t)(n >> 8);
+	b[3] = (uint8_t)n;
+	b[4] = 1;			/* proposal 1 */
+	b[5] = 1;			/* IKE */
+	b[7] = 255;
+	for (size_t i = 0; i < 255; i++) {
+		uint8_t *t = b + 8 + i * 8;
+		t[0] = i + 1 < 255 ? GDOI_IKE2_TRANSFORM_MORE : GDOI_IKE2_TRANSFORM_LAST;
+		t[3] = 8;
+		t[4] = 4;		/* D-H */
+		t[7] = (uint8_t)i;
+	}
+	assert_int_equal(sa_parse(b, n, sa, &e), GDOI_OK);
+	assert_int_equal(sa->prop[0].ntrans, 255);
+	assert_int_equal(sa->prop[0].t[254].id, 254);
+	free(sa);
+}
+
 static void test_payload_bodies(void **state)
 {
 	struct gdoi_parse_error e = { 0 };
@@ -291,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_payload_critical_bit),
 		cmocka_unit_test(test_sk_must_be_last_and_outer_only),
 		cmocka_unit_test(test_sa_bounds),
+		cmocka_unit_test(test_sa_proposal_with_255_transforms_parses),
 		cmocka_unit_test(test_payload_bodies),
 		cmocka_unit_test(test_builder_chains_next_payload),
 	};
