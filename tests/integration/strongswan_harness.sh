@@ -19,24 +19,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/integration/lib/charon.sh"
 
 charon_available || tap_skip_all "strongSwan charon/swanctl not installed (tests/deps.sh)"
-tmp=$(mktemp -d)
-[ -n "${KEEP_TMP:-}" ] && echo "# temp dir kept: $tmp"
-charon_tmp=$tmp
-cap_pid=
-cleanup() {
-	charon_stop_all
-	[ -n "$cap_pid" ] && kill "$cap_pid" 2>/dev/null && wait "$cap_pid" 2>/dev/null
-	[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-tap_diag() {
-	local n
-	for n in a b; do
-		[ -f "$tmp/$n/charon.log" ] || continue
-		echo "# charon $n, last log lines:"
-		grep -v '\[IKE\] \+[0-9]\+: ' "$tmp/$n/charon.log" | tail -8 | sed 's/^/#   /'
-	done
-}
+charon_setup
+tap_diag() { charon_log_tail a 8; charon_log_tail b 8; }
 
 # conn NAME PROPOSALS AUTH LPORT RPORT ME PEER [CERT]: one IKE-only connection
 # (no children) between ME.example and PEER.example.
@@ -87,14 +71,7 @@ EOF
 
 charon_certs "$tmp/pki" || tap_bail "openssl made the test certificates"
 have_cap=0
-if command -v tcpdump >/dev/null && command -v tshark >/dev/null; then
-	tcpdump -i lo -U --immediate-mode -Z root -w "$tmp/h.pcap" udp portrange 18580-18583 >/dev/null 2>"$tmp/tcpdump.err" &
-	cap_pid=$!
-	for _ in $(seq 50); do
-		grep -q "listening on" "$tmp/tcpdump.err" && { have_cap=1; break; }
-		sleep 0.05
-	done
-fi
+charon_capture "$tmp/h.pcap" udp portrange 18580-18583 && have_cap=1
 
 charon_start a 18580 && charon_start b 18582 || tap_bail "two charons started"
 for n in a b; do
@@ -126,8 +103,7 @@ check "both charons derived the same SK_* (certificate SA, AES-CBC + HMAC-SHA-25
 	eval '[ -n "$kc" ] && [ "$kc" = "$kd" ]'
 
 if [ "$have_cap" = 1 ]; then
-	sleep 0.3
-	kill "$cap_pid"; wait "$cap_pid" 2>/dev/null; cap_pid=
+	charon_capture_stop
 	# charon prepends the non-ESP marker on ports other than 500: udpencap
 	dec=(-d udp.port==18580,udpencap -d udp.port==18582,udpencap)
 	set -- $ka

@@ -23,8 +23,9 @@
 #   charon_certs DIR           a CA (EC P-256) and leaf certificates for
 #                              a.example and b.example (dNSName SAN, CN), PEM:
 #                              DIR/ca.crt, DIR/{a,b}.crt, DIR/{a,b}.key
-#   charon_keys NAME CONN      the SK keys charon NAME derived last, with the SPIs
-#                              of its IKE SA CONN: "SPIi SPIr SK_ei SK_er SK_ai
+#   charon_keys NAME CONN|SPIi the SK keys charon NAME derived last, with the SPIs
+#                              of its IKE SA named CONN (or with initiator SPI
+#                              SPIi, hex): "SPIi SPIr SK_ei SK_er SK_ai
 #                              SK_ar" (hex; SK_ei/er with the GCM salt; SK_a* "-"
 #                              for an AEAD)
 #   ws_ike2_uat SPIi SPIr SK_ei SK_er ENCR KEYBITS SK_ai SK_ar INTEG
@@ -70,7 +71,7 @@ charon {
 			default = 1
 			ike = 4
 			cfg = 2
-			enc = 2
+			enc = 1
 			net = 2
 			flush_line = yes
 			time_format = %T
@@ -160,11 +161,12 @@ charon_certs() {
 }
 
 # The keys come from charon's IKE level 4 dumps ("Sk_ei secret => 36 bytes @ ...",
-# then hex lines), the SPIs from --list-sas: call it right after CONN came up.
+# then hex lines), the SPIs from --list-sas: call it right after the SA came up.
 charon_keys() {
 	local spis
-	spis=$(charon_swanctl "$1" --list-sas --ike "$2" 2>/dev/null |
-		sed -n "s/^$2: #[0-9]*, [A-Z_]*, IKEv2, \([0-9a-f]\{16\}\)_i\*\{0,1\} \([0-9a-f]\{16\}\)_r.*/\1 \2/p" | tail -1)
+	spis=$(charon_swanctl "$1" --list-sas 2>/dev/null |
+		sed -n 's/^\([^:]*\): #[0-9]*, [A-Z_]*, IKEv2, \([0-9a-f]\{16\}\)_i\*\{0,1\} \([0-9a-f]\{16\}\)_r.*/\1 \2 \3/p' |
+		awk -v w="$2" '$1 == w || $2 == w { print $2, $3 }' | tail -1)
 	[ -n "$spis" ] || return 1
 	awk -v spis="$spis" '
 	function flush() { if (cur != "") { val[cur] = hex; cur = "" } }
@@ -202,4 +204,52 @@ ws_ike2_uat() {
 	[ "$ai" = - ] && ai=""
 	[ "$ar" = - ] && ar=""
 	printf '%s,%s,%s,%s,"%s",%s,%s,"%s"' "$spi_i" "$spi_r" "$ei" "$er" "$e" "$ai" "$ar" "$i"
+}
+
+# charon_setup: the caller's temp dir in $tmp (= $charon_tmp), kept when KEEP_TMP
+# is set; an EXIT trap stops every charon and the capture and removes it.
+charon_setup() {
+	tmp=$(mktemp -d)
+	charon_tmp=$tmp
+	[ -n "${KEEP_TMP:-}" ] && echo "# temp dir kept: $tmp"
+	trap charon_cleanup EXIT
+}
+charon_cap_pid=
+charon_cleanup() {
+	charon_stop_all
+	charon_capture_stop
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$charon_tmp"
+}
+
+# charon_capture FILE FILTER...: tcpdump on lo into FILE (pcap) in the
+# background; 0 once it listens, 1 when tcpdump or tshark is missing or lo
+# cannot be captured here.
+charon_capture() {
+	local f=$1 _
+	shift
+	command -v tcpdump >/dev/null && command -v tshark >/dev/null || return 1
+	tcpdump -i lo -U --immediate-mode -Z root -w "$f" "$@" >/dev/null 2>"$f.err" &
+	charon_cap_pid=$!
+	for _ in $(seq 50); do
+		grep -q "listening on" "$f.err" && return 0
+		kill -0 "$charon_cap_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	return 1
+}
+# charon_capture_stop: lets the last packets in, then ends the capture.
+charon_capture_stop() {
+	[ -n "$charon_cap_pid" ] || return 0
+	sleep 0.3
+	kill "$charon_cap_pid" 2>/dev/null
+	wait "$charon_cap_pid" 2>/dev/null
+	charon_cap_pid=
+}
+
+# charon_log_tail NAME N: the last N lines of charon NAME's log as TAP comments,
+# without key dumps and vici chatter.
+charon_log_tail() {
+	[ -f "$charon_tmp/$1/charon.log" ] || return 0
+	echo "# charon $1, last log lines:"
+	grep -v '\[IKE\] \+[0-9]\+: \|vici client' "$charon_tmp/$1/charon.log" | tail -"$2" | sed 's/^/#   /'
 }

@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# Our IKEv2 core (gdoi/ike2*.c, driven by tests/tools/ike2-peer.c) against
+# strongSwan's charon (lib/charon.sh; the harness itself is checked by
+# strongswan_harness.sh), inside a private network namespace, 127.0.0.1:
+#  (a) charon initiates, our responder (port 500) answers: IKE_SA_INIT +
+#      IKE_AUTH with a PSK, childless (RFC 6023, as our GCKS answers), for
+#      AES-GCM-16-256 / AES-CBC-256 + HMAC-SHA-256 / AES-CBC-128, PRF SHA-256 /
+#      SHA-384, groups 19, 20, 31, 14, charon's default proposal, a KE for a
+#      group we do not implement (MODP-3072: INVALID_KE_PAYLOAD asks for 19),
+#      a request with a child SA (refused, the IKE SA must stay up), and port
+#      848 behind charon's non-ESP marker (the driver's -m strips it): charon
+#      lists the IKE SA ESTABLISHED, derived the same SK_* as ours, and its
+#      Delete is answered;
+#  (b) our initiator against a charon responder, the same suites; charon lists
+#      our SPIs ESTABLISHED, same SK_*; our Delete removes the SA at charon;
+#  (c) tshark reads the whole capture with no malformed mark, and with our
+#      printed ikev2_decryption_table entries decrypts every IKE_AUTH (AUTH
+#      method 2 in both messages of each SA) and the Delete.
+# Certificates (RFC 7427) are skipped until gdoi/ike2.h offers them.
+# TAP output; exits non-zero on any failure.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/integration/lib/netns.sh"
+. "$top/tests/integration/lib/tap.sh"
+. "$top/tests/integration/lib/charon.sh"
+
+build=${GDOI_BUILD:-build/asan}
+case $build in /*) ;; *) build=$top/$build ;; esac
+peer=$build/tests/ike2-peer
+[ -x "$peer" ] || tap_bail "$peer not built (make test-bins)"
+charon_available || tap_skip_all "strongSwan charon/swanctl not installed (tests/deps.sh)"
+
+charon_setup
+psk="interop psk 0123456789"
+cport=18580		# charon's IKE port (18581: its NAT-T port)
+diag_case=
+tap_diag() {
+	[ -n "$diag_case" ] || return 0
+	echo "# ike2-peer ($diag_case):"
+	sed 's/^/#   /' "$tmp/$diag_case.err" 2>/dev/null | tail -8
+	charon_log_tail c 12
+}
+
+have_cap=0
+charon_capture "$tmp/ike2.pcap" udp port 500 or udp port 848 && have_cap=1
+
+charon_start c "$cport" || tap_bail "charon started"
+
+# conn NAME PROPOSALS [CHILD] [PORT]: charon's connection to (or from) our peer
+# on PORT (500); IKE only, or with a child SA request when CHILD is not empty.
+conn() {
+	local child=
+	[ -n "${3:-}" ] && child="
+		children {
+			$3 {
+				local_ts = 127.0.0.1/32
+				remote_ts = 127.0.0.1/32
+				esp_proposals = aes128gcm16
+				mode = transport
+			}
+		}"
+	cat <<EOF
+	$1 {
+		version = 2
+		local_addrs = 127.0.0.1
+		remote_addrs = 127.0.0.1
+		local_port = $cport
+		remote_port = ${4:-500}
+		mobike = no
+		proposals = $2
+		local {
+			auth = psk
+			id = charon.example
+		}
+		remote {
+			auth = psk
+			id = %any
+		}$child
+	}
+EOF
+}
+# cases: name, charon proposal (IKE), our suite (ENCR:BITS:PRF:INTEG:GROUP)
+cases=(
+	"gcm256-p256 aes256gcm16-prfsha256-ecp256 20:256:5:0:19"
+	"cbc256-p256 aes256-sha256-ecp256 12:256:5:12:19"
+	"gcm256-x25519 aes256gcm16-prfsha256-x25519 20:256:5:0:31"
+	"gcm256-p384 aes256gcm16-prfsha384-ecp384 20:256:6:0:20"
+	"cbc128-modp2048 aes128-sha256-modp2048 12:128:5:12:14"
+)
+{
+	echo "connections {"
+	for c in "${cases[@]}"; do
+		set -- $c
+		conn "$1" "$2"
+	done
+	conn default default
+	conn ke aes256gcm16-prfsha256-modp3072-ecp256
+	conn child aes256gcm16-prfsha256-ecp256 esp
+	conn p848 aes256gcm16-prfsha256-ecp256 "" 848
+	conn gm "aes256gcm16-prfsha256-ecp256,aes256-sha256-ecp256,aes256gcm16-prfsha256-x25519,aes256gcm16-prfsha384-ecp384,aes128-sha256-modp2048"
+	echo "}"
+	printf 'secrets {\n\tike-1 {\n\t\tsecret = "%s"\n\t}\n}\n' "$psk"
+} >"$tmp/c/swanctl.conf"
+nconn=$((${#cases[@]} + 5))
+check "swanctl loads charon's $nconn connections" \
+	eval 'charon_load c >"$tmp/load" 2>&1; grep -q "successfully loaded $nconn connections" "$tmp/load"'
+
+uats=()
+# same_keys CONN|SPIi OUT: our "uat" line in OUT for that SA equals the entry
+# built from the keys charon logged for it (SPIs, SK_ei/er with the GCM salt,
+# SK_ai/ar, algorithm names)
+same_keys() {
+	local ours mine out=$2
+	set -- $(charon_keys c "$1")
+	[ $# -eq 6 ] || return 1
+	ours=$(sed -n "s/^uat \($1,.*\)/\1/p" "$out")
+	set -- "$@" $(sed -n "s/^established $1 $2 //p" "$out")
+	[ $# -ge 11 ] || return 1
+	mine=$(ws_ike2_uat "$1" "$2" "$3" "$4" "$7" "$8" "$5" "$6" "${10}")
+	[ -n "$ours" ] && [ "$ours" = "$mine" ] && uats+=("$ours")
+}
+# responder CASE [PORT [ARGS]]: our responder on PORT (500), until SIGTERM
+responder() {
+	local name=$1 port=${2:-500}
+	shift $(($# < 2 ? $# : 2))
+	"$peer" -r -k "$psk" -I gcks.example -n 0 -t 10 "$@" "$port" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	resp_pid=$!
+	for _ in $(seq 100); do
+		grep -q '^port ' "$tmp/$name.out" 2>/dev/null && return 0
+		kill -0 "$resp_pid" 2>/dev/null || return 1
+		sleep 0.02
+	done
+	return 1
+}
+clean() { ! grep -qE 'Sanitizer|runtime error' "$tmp/$1.err"; }
+
+# ---- (a) charon initiates, our responder answers --------------------------------
+a_case() { # NAME CHARON-CONN [CHILD [PORT ARGS]]
+	local name=$1 cn=$2 rc spis
+	diag_case=$name
+	if ! responder "$name" "${@:4}"; then
+		notok "$name: our responder started"
+		return
+	fi
+	if [ -n "${3:-}" ]; then
+		charon_swanctl c --initiate --child "$3" >"$tmp/$name.init" 2>&1
+	else
+		charon_swanctl c --initiate --ike "$cn" >"$tmp/$name.init" 2>&1
+	fi
+	check "$name: charon -> ours: charon lists the IKE SA ESTABLISHED" charon_established c "$cn"
+	if ! charon_established c "$cn"; then	# the rest would only repeat it
+		kill -TERM "$resp_pid"
+		wait "$resp_pid"
+		return
+	fi
+	spis=$(charon_keys c "$cn" | cut -d' ' -f1-2)
+	check "$name: our responder established the same SA ($spis)" \
+		eval '[ -n "$spis" ] && grep -q "^established $spis " "$tmp/$name.out"'
+	check "$name: charon derived the same SK_* as ours" same_keys "$cn" "$tmp/$name.out"
+	charon_swanctl c --terminate --ike "$cn" --timeout 3 >"$tmp/$name.term" 2>&1
+	check "$name: our responder answered charon's Delete (terminate completed, SA deleted)" \
+		eval 'grep -q "terminate completed successfully" "$tmp/$name.term" && grep -q "^deleted $spis" "$tmp/$name.out"'
+	kill -TERM "$resp_pid"
+	wait "$resp_pid"
+	rc=$?
+	check "$name: our responder exits 0 on SIGTERM, no sanitizer report" \
+		eval '[ $rc -eq 0 ] && clean "$name"'
+}
+for c in "${cases[@]}"; do
+	set -- $c
+	a_case "resp-$1" "$1"
+done
+a_case resp-default default
+a_case resp-ke ke
+check "resp-ke: our responder asked for group 19 (INVALID_KE_PAYLOAD), charon retried with it" \
+	grep -q "peer didn't accept DH group MODP_3072, it requested ECP_256" "$tmp/c/charon.log"
+a_case resp-child child esp
+check "resp-child: charon logged the refused child SA, not a failed IKE SA" \
+	grep -q "received NO_PROPOSAL_CHOSEN notify, no CHILD_SA built\|no CHILD_SA built" "$tmp/c/charon.log"
+
+# charon puts the non-ESP marker (four zero octets, RFC 3948 §2.2) before every
+# message to a port other than 500, IKE_SA_INIT too: a GCKS on 848 must strip it
+# (our core does not; the driver's -m does it, as the daemon's I/O would).
+a_case resp-848-marker p848 "" 848 -m
+check "resp-848-marker: charon sent its IKE_SA_INIT to 848 behind a non-ESP marker" \
+	eval 'grep -A1 "non-ESP marker stripped" "$tmp/resp-848-marker.err" | grep -q "IKE_SA_INIT answered"'
+
+# ---- (b) our initiator against charon as responder ------------------------------
+b_case() { # NAME SUITE [ARGS]
+	local name=$1 suite=$2 rc
+	shift 2
+	diag_case=$name
+	"$peer" -i -k "$psk" -I gm.example -s "$suite" -t 8 "$@" 500 "$cport" \
+		>"$tmp/$name.out" 2>"$tmp/$name.err"
+	rc=$?
+	check "$name: ours -> charon: our initiator established the IKE SA (exit $rc), no sanitizer report" \
+		eval '[ $rc -eq 0 ] && grep -q "^established " "$tmp/$name.out" && clean "$name"'
+	local spi
+	spi=$(awk '$1 == "established" { print $2 "_i " $3 "_r" }' "$tmp/$name.out")
+	if [ "${1:-}" = -D ]; then
+		sleep 0.3
+		check "$name: charon took our Delete: SA $spi gone" \
+			eval '[ -n "$spi" ] && ! charon_swanctl c --list-sas | grep -q "$spi"'
+		check "$name: charon logged the DELETE of the IKE SA" \
+			eval 'grep -A4 "parsed INFORMATIONAL request [0-9]* \[ D \]" "$tmp/c/charon.log" | grep -q "IKE_SA deleted"'
+		return
+	fi
+	check "$name: charon lists our SPIs ESTABLISHED" \
+		eval '[ -n "$spi" ] && charon_swanctl c --list-sas | grep -q "ESTABLISHED, IKEv2, ${spi%% *}\*\? ${spi#* }"'
+	check "$name: charon derived the same SK_* as ours" same_keys "${spi%%_*}" "$tmp/$name.out"
+}
+for c in "${cases[@]}"; do
+	set -- $c
+	b_case "init-$1" "$3"
+done
+b_case init-delete 20:256:5:0:19 -D
+
+skip "certificates (RFC 7427), both directions" "gdoi/ike2.h has no signature authentication yet"
+
+# ---- (c) tshark over the whole capture ---------------------------------------
+if [ "$have_cap" = 1 ]; then
+	charon_capture_stop
+	diag_case=
+	[ -s "$tmp/init-delete.out" ] && uats+=("$(sed -n 's/^uat //p' "$tmp/init-delete.out")")
+	uo=()
+	for u in "${uats[@]}"; do uo+=(-o "uat:ikev2_decryption_table:$u"); done
+	ts() { tshark -r "$tmp/ike2.pcap" -d udp.port==848,udpencap "$@" 2>/dev/null; }
+	n=$(ts -Y isakmp | wc -l)
+	echo "# capture: $n IKEv2 messages, ${#uats[@]} decryption table entries"
+	check "tshark marks no packet malformed (without and with the keys)" \
+		eval '[ "$n" -gt 0 ] && [ -z "$(ts -Y _ws.malformed)" ] && [ -z "$(ts "${uo[@]}" -Y _ws.malformed)" ]'
+	ts "${uo[@]}" -Y 'isakmp.exchangetype == 35' -T fields -e isakmp.ispi -e isakmp.auth.method \
+		>"$tmp/auth"
+	bad=0
+	for u in "${uats[@]}"; do
+		spi=${u%%,*}
+		[ "$(grep -c "^$spi	2$" "$tmp/auth")" -eq 2 ] || { bad=$((bad + 1)); echo "# not decrypted: $spi"; }
+	done
+	check "tshark decrypts both IKE_AUTH messages of each of the ${#uats[@]} SAs (AUTH method 2)" \
+		eval '[ ${#uats[@]} -ge 10 ] && [ $bad -eq 0 ]'
+	dspi=$(sed -n 's/^uat \([0-9a-f]*\),.*/\1/p' "$tmp/init-delete.out")
+	check "tshark decrypts our INFORMATIONAL Delete (protocol IKE)" \
+		eval '[ -n "$dspi" ] && ts "${uo[@]}" -Y "isakmp.ispi == $dspi && isakmp.exchangetype == 37 && isakmp.typepayload == 42" | grep -q .'
+else
+	skip "tshark decodes and decrypts the capture" "no tcpdump/tshark, or no capture on lo"
+fi
+
+charon_stop c
+check "charon logged no daemon error" eval '! grep -qi "segmentation\|\[DMN\].*error" "$tmp/c/stderr"'
+tap_plan_end
