@@ -13,6 +13,8 @@
 #      Delete is answered;
 #  (b) our initiator against a charon responder, the same suites; charon lists
 #      our SPIs ESTABLISHED, same SK_*; our Delete removes the SA at charon;
+#  (b') RFC 7383 both ways: a second charon fragments above 120 octets, ours
+#      above 100: each side reassembles the other's SKF fragments, same keys;
 #  (c) tshark reads the whole capture with no malformed mark, and with our
 #      printed ikev2_decryption_table entries decrypts every IKE_AUTH (AUTH
 #      method 2 in both messages of each SA) and the Delete.
@@ -32,13 +34,15 @@ charon_available || tap_skip_all "strongSwan charon/swanctl not installed (tests
 
 charon_setup
 psk="interop psk 0123456789"
-cport=18580		# charon's IKE port (18581: its NAT-T port)
+cport=18580		# charon c's IKE port (18581: its NAT-T port)
+fport=18582		# charon f's (fragment_size = 120)
+ch=c chport=$cport	# the charon a case talks to
 diag_case=
 tap_diag() {
 	[ -n "$diag_case" ] || return 0
 	echo "# ike2-peer ($diag_case):"
 	sed 's/^/#   /' "$tmp/$diag_case.err" 2>/dev/null | tail -8
-	charon_log_tail c 12
+	charon_log_tail "$ch" 12
 }
 
 have_cap=0
@@ -64,7 +68,7 @@ conn() {
 		version = 2
 		local_addrs = 127.0.0.1
 		remote_addrs = 127.0.0.1
-		local_port = $cport
+		local_port = $chport
 		remote_port = ${4:-500}
 		mobike = no
 		proposals = $2
@@ -111,7 +115,7 @@ uats=()
 # SK_ai/ar, algorithm names)
 same_keys() {
 	local ours mine out=$2
-	set -- $(charon_keys c "$1")
+	set -- $(charon_keys "$ch" "$1")
 	[ $# -eq 6 ] || return 1
 	ours=$(sed -n "s/^uat \($1,.*\)/\1/p" "$out")
 	set -- "$@" $(sed -n "s/^established $1 $2 //p" "$out")
@@ -143,21 +147,21 @@ a_case() { # NAME CHARON-CONN [CHILD [PORT ARGS]]
 		return
 	fi
 	if [ -n "${3:-}" ]; then
-		charon_swanctl c --initiate --child "$3" >"$tmp/$name.init" 2>&1
+		charon_swanctl "$ch" --initiate --child "$3" >"$tmp/$name.init" 2>&1
 	else
-		charon_swanctl c --initiate --ike "$cn" >"$tmp/$name.init" 2>&1
+		charon_swanctl "$ch" --initiate --ike "$cn" >"$tmp/$name.init" 2>&1
 	fi
-	check "$name: charon -> ours: charon lists the IKE SA ESTABLISHED" charon_established c "$cn"
-	if ! charon_established c "$cn"; then	# the rest would only repeat it
+	check "$name: charon -> ours: charon lists the IKE SA ESTABLISHED" charon_established "$ch" "$cn"
+	if ! charon_established "$ch" "$cn"; then	# the rest would only repeat it
 		kill -TERM "$resp_pid"
 		wait "$resp_pid"
 		return
 	fi
-	spis=$(charon_keys c "$cn" | cut -d' ' -f1-2)
+	spis=$(charon_keys "$ch" "$cn" | cut -d' ' -f1-2)
 	check "$name: our responder established the same SA ($spis)" \
 		eval '[ -n "$spis" ] && grep -q "^established $spis " "$tmp/$name.out"'
 	check "$name: charon derived the same SK_* as ours" same_keys "$cn" "$tmp/$name.out"
-	charon_swanctl c --terminate --ike "$cn" --timeout 3 >"$tmp/$name.term" 2>&1
+	charon_swanctl "$ch" --terminate --ike "$cn" --timeout 3 >"$tmp/$name.term" 2>&1
 	check "$name: our responder answered charon's Delete (terminate completed, SA deleted)" \
 		eval 'grep -q "terminate completed successfully" "$tmp/$name.term" && grep -q "^deleted $spis" "$tmp/$name.out"'
 	kill -TERM "$resp_pid"
@@ -190,7 +194,7 @@ b_case() { # NAME SUITE [ARGS]
 	local name=$1 suite=$2 rc
 	shift 2
 	diag_case=$name
-	"$peer" -i -k "$psk" -I gm.example -s "$suite" -t 8 "$@" 500 "$cport" \
+	"$peer" -i -k "$psk" -I gm.example -s "$suite" -t 8 "$@" 500 "$chport" \
 		>"$tmp/$name.out" 2>"$tmp/$name.err"
 	rc=$?
 	check "$name: ours -> charon: our initiator established the IKE SA (exit $rc), no sanitizer report" \
@@ -200,13 +204,13 @@ b_case() { # NAME SUITE [ARGS]
 	if [ "${1:-}" = -D ]; then
 		sleep 0.3
 		check "$name: charon took our Delete: SA $spi gone" \
-			eval '[ -n "$spi" ] && ! charon_swanctl c --list-sas | grep -q "$spi"'
+			eval '[ -n "$spi" ] && ! charon_swanctl "$ch" --list-sas | grep -q "$spi"'
 		check "$name: charon logged the DELETE of the IKE SA" \
 			eval 'grep -A4 "parsed INFORMATIONAL request [0-9]* \[ D \]" "$tmp/c/charon.log" | grep -q "IKE_SA deleted"'
 		return
 	fi
 	check "$name: charon lists our SPIs ESTABLISHED" \
-		eval '[ -n "$spi" ] && charon_swanctl c --list-sas | grep -q "ESTABLISHED, IKEv2, ${spi%% *}\*\? ${spi#* }"'
+		eval '[ -n "$spi" ] && charon_swanctl "$ch" --list-sas | grep -q "ESTABLISHED, IKEv2, ${spi%% *}\*\? ${spi#* }"'
 	check "$name: charon derived the same SK_* as ours" same_keys "${spi%%_*}" "$tmp/$name.out"
 }
 for c in "${cases[@]}"; do
@@ -214,6 +218,36 @@ for c in "${cases[@]}"; do
 	b_case "init-$1" "$3"
 done
 b_case init-delete 20:256:5:0:19 -D
+
+# ---- RFC 7383 fragments both ways: charon f fragments above 120 octets, ours
+# above 100 (-f): the IKE_AUTH messages go as 4-5 SKF fragments each way.
+if charon_start f "$fport" "fragment_size = 120"; then
+	ch=f chport=$fport
+	{
+		echo "connections {"
+		conn frag aes256gcm16-prfsha256-ecp256
+		echo "}"
+		printf 'secrets {\n\tike-1 {\n\t\tsecret = "%s"\n\t}\n}\n' "$psk"
+	} >"$tmp/f/swanctl.conf"
+	charon_load f >"$tmp/load-f" 2>&1
+	nuat=${#uats[@]}
+	a_case frag-resp frag "" 500 -f 100
+	b_case frag-init 20:256:5:0:19 -f 100
+	for n in frag-resp frag-init; do
+		check "$n: we reassembled charon's fragmented IKE_AUTH and sent ours in fragments" \
+			eval 'grep -q "fragment kept" "$tmp/$n.err" && grep -q "out [2-9]: " "$tmp/$n.err"'
+	done
+	check "charon reassembled our fragmented IKE_AUTH request and response" \
+		eval '[ "$(grep -c "reassembled fragmented IKE message" "$tmp/f/charon.log")" -eq 2 ]'
+	# tshark decrypts fragments one by one but does not reassemble them: these
+	# SAs only go to the malformed check below
+	frag_uats=("${uats[@]:$nuat}")
+	uats=("${uats[@]:0:$nuat}")
+	ch=c chport=$cport
+else
+	notok "charon f (fragment_size = 120) started"
+	frag_uats=()
+fi
 
 skip "certificates (RFC 7427), both directions" "gdoi/ike2.h has no signature authentication yet"
 
@@ -223,10 +257,10 @@ if [ "$have_cap" = 1 ]; then
 	diag_case=
 	[ -s "$tmp/init-delete.out" ] && uats+=("$(sed -n 's/^uat //p' "$tmp/init-delete.out")")
 	uo=()
-	for u in "${uats[@]}"; do uo+=(-o "uat:ikev2_decryption_table:$u"); done
+	for u in "${uats[@]}" "${frag_uats[@]}"; do uo+=(-o "uat:ikev2_decryption_table:$u"); done
 	ts() { tshark -r "$tmp/ike2.pcap" -d udp.port==848,udpencap "$@" 2>/dev/null; }
 	n=$(ts -Y isakmp | wc -l)
-	echo "# capture: $n IKEv2 messages, ${#uats[@]} decryption table entries"
+	echo "# capture: $n IKEv2 messages, ${#uats[@]} + ${#frag_uats[@]} decryption table entries"
 	check "tshark marks no packet malformed (without and with the keys)" \
 		eval '[ "$n" -gt 0 ] && [ -z "$(ts -Y _ws.malformed)" ] && [ -z "$(ts "${uo[@]}" -Y _ws.malformed)" ]'
 	ts "${uo[@]}" -Y 'isakmp.exchangetype == 35' -T fields -e isakmp.ispi -e isakmp.auth.method \
@@ -246,5 +280,6 @@ else
 fi
 
 charon_stop c
-check "charon logged no daemon error" eval '! grep -qi "segmentation\|\[DMN\].*error" "$tmp/c/stderr"'
+charon_stop f
+check "charon logged no daemon error" eval '! grep -qi "segmentation\|\[DMN\].*error" "$tmp/c/stderr" "$tmp/f/stderr"'
 tap_plan_end

@@ -17,6 +17,8 @@
  *                (INFORMATIONAL with D(IKE)) and exit
  *     -w MS      initiator: keep answering requests MS ms after establishment
  *     -t SECONDS give up after this long (default 20): exit 1
+ *     -f OCTETS  RFC 7383: fragment protected messages larger than this
+ *                (IP payload size; default the core's 1232)
  *     -m         non-ESP marker (RFC 3948 §2.2, RFC 7296 §2.23): strip the four
  *                zero octets from datagrams that carry it, prepend them to
  *                every datagram sent (what strongSwan does on any port but 500)
@@ -52,8 +54,8 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: ike2-peer -r [-m] [-k PSK] [-I FQDN] [-s E:B:P:I:G]... [-n N] [-t S] LOCAL_PORT\n"
-			"       ike2-peer -i [-m] [-k PSK] [-I FQDN] [-s E:B:P:I:G]... [-D] [-w MS] [-t S] LOCAL_PORT PEER_PORT\n");
+	fprintf(stderr, "usage: ike2-peer -r [-m] [-k PSK] [-I FQDN] [-s E:B:P:I:G]... [-f N] [-n N] [-t S] LOCAL_PORT\n"
+			"       ike2-peer -i [-m] [-k PSK] [-I FQDN] [-s E:B:P:I:G]... [-f N] [-D] [-w MS] [-t S] LOCAL_PORT PEER_PORT\n");
 	return 2;
 }
 
@@ -198,7 +200,7 @@ struct opts {
 	const char *psk, *id;
 	struct gdoi_ike2_suite suites[MAX_SUITES];
 	size_t nsuites;
-	unsigned long count, linger_ms, seconds, lport, pport;
+	unsigned long count, linger_ms, seconds, lport, pport, frag_size;
 };
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -206,7 +208,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	*o = (struct opts){ .id = "gdoi.example", .seconds = 20, .count = 1 };
 	int c;
 	bool role = false;
-	while ((c = getopt(argc, argv, "rik:I:s:n:Dw:t:m")) != -1) {
+	while ((c = getopt(argc, argv, "rik:I:s:n:Dw:t:mf:")) != -1) {
 		switch (c) {
 		case 'r':
 		case 'i':
@@ -233,6 +235,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'm':
 			use_marker = true;
+			break;
+		case 'f':
+			if (parse_ulong(optarg, 65535, &o->frag_size) || o->frag_size < 64)
+				return -1;
 			break;
 		case 'w':
 			if (parse_ulong(optarg, 600000, &o->linger_ms))
@@ -442,6 +448,7 @@ int main(int argc, char **argv)
 		.childless = true,
 		.initial_contact = true,
 		.fragmentation = true,
+		.fragment_size = o.frag_size,
 		.cookie_threshold = UINT32_MAX,
 	};
 	uint16_t bound;

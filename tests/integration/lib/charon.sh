@@ -9,8 +9,9 @@
 # Nothing in /etc is read or written.
 #
 #   charon_available           0 when charon and swanctl are installed
-#   charon_start NAME PORT     starts charon NAME with charon.port = PORT and
-#                              port_nat_t = PORT + 1; waits for its vici socket.
+#   charon_start NAME PORT [CONF]  starts charon NAME with charon.port = PORT and
+#                              port_nat_t = PORT + 1 (CONF: more lines for its
+#                              charon section); waits for its vici socket.
 #                              Its swanctl dir is $charon_tmp/NAME (x509/,
 #                              x509ca/, private/); write swanctl.conf there first,
 #                              then charon_load NAME. Log: $charon_tmp/NAME/charon.log
@@ -65,6 +66,7 @@ charon {
 	install_virtual_ip = no
 	retransmit_tries = 2
 	retransmit_timeout = 1.0
+	${3:-}
 	filelog {
 		log {
 			path = $d/charon.log
