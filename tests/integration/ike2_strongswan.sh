@@ -8,9 +8,10 @@
 #      SHA-384, groups 19, 20, 31, 14, charon's default proposal, a KE for a
 #      group we do not implement (MODP-3072: INVALID_KE_PAYLOAD asks for 19),
 #      a request with a child SA (refused, the IKE SA must stay up), and port
-#      848 behind charon's non-ESP marker (the driver's -m strips it): charon
-#      lists the IKE SA ESTABLISHED, derived the same SK_* as ours, and its
-#      Delete is answered;
+#      848 behind charon's non-ESP marker (the driver's -m strips it), and,
+#      with one SA half open, a COOKIE (RFC 7296 §2.6) our responder (-c 1)
+#      asks for: charon lists the IKE SA ESTABLISHED, derived the same SK_* as
+#      ours, and its Delete is answered;
 #  (b) our initiator against a charon responder, the same suites; charon lists
 #      our SPIs ESTABLISHED, same SK_*; our Delete removes the SA at charon;
 #  (b') RFC 7383 both ways: a second charon fragments above 120 octets, ours
@@ -101,11 +102,12 @@ cases=(
 	conn ke aes256gcm16-prfsha256-modp3072-ecp256
 	conn child aes256gcm16-prfsha256-ecp256 esp
 	conn p848 aes256gcm16-prfsha256-ecp256 "" 848
+	conn cookie aes256gcm16-prfsha256-ecp256
 	conn gm "aes256gcm16-prfsha256-ecp256,aes256-sha256-ecp256,aes256gcm16-prfsha256-x25519,aes256gcm16-prfsha384-ecp384,aes128-sha256-modp2048"
 	echo "}"
 	printf 'secrets {\n\tike-1 {\n\t\tsecret = "%s"\n\t}\n}\n' "$psk"
 } >"$tmp/c/swanctl.conf"
-nconn=$((${#cases[@]} + 5))
+nconn=$((${#cases[@]} + 6))
 check "swanctl loads charon's $nconn connections" \
 	eval 'charon_load c >"$tmp/load" 2>&1; grep -q "successfully loaded $nconn connections" "$tmp/load"'
 
@@ -139,6 +141,11 @@ responder() {
 clean() { ! grep -qE 'Sanitizer|runtime error' "$tmp/$1.err"; }
 
 # ---- (a) charon initiates, our responder answers --------------------------------
+a_before=	# a command run before charon initiates
+# half_open PORT: an IKE_SA_INIT of ours to 127.0.0.1:PORT that never goes on
+half_open() {
+	"$peer" -i -1 -k "$psk" -I half.example -t 2 18590 "$1" >/dev/null 2>>"$tmp/half.err"
+}
 a_case() { # NAME CHARON-CONN [CHILD [PORT ARGS]]
 	local name=$1 cn=$2 rc spis
 	diag_case=$name
@@ -146,6 +153,7 @@ a_case() { # NAME CHARON-CONN [CHILD [PORT ARGS]]
 		notok "$name: our responder started"
 		return
 	fi
+	[ -n "$a_before" ] && eval "$a_before"
 	if [ -n "${3:-}" ]; then
 		charon_swanctl "$ch" --initiate --child "$3" >"$tmp/$name.init" 2>&1
 	else
@@ -188,6 +196,13 @@ check "resp-child: charon logged the refused child SA, not a failed IKE SA" \
 a_case resp-848-marker p848 "" 848 -m
 check "resp-848-marker: charon sent its IKE_SA_INIT to 848 behind a non-ESP marker" \
 	eval 'grep -A1 "non-ESP marker stripped" "$tmp/resp-848-marker.err" | grep -q "IKE_SA_INIT answered"'
+
+# RFC 7296 §2.6: with one SA half open our responder (-c 1) asks for a cookie
+a_before="half_open 500"
+a_case resp-cookie cookie "" 500 -c 1
+a_before=
+check "resp-cookie: we asked for a COOKIE, charon returned it and went on" \
+	eval 'grep -q "cookie asked" "$tmp/resp-cookie.err" && grep -q "received COOKIE notify" "$tmp/c/charon.log"'
 
 # ---- (b) our initiator against charon as responder ------------------------------
 b_case() { # NAME SUITE [ARGS]

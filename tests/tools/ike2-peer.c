@@ -17,6 +17,10 @@
  *                (INFORMATIONAL with D(IKE)) and exit
  *     -w MS      initiator: keep answering requests MS ms after establishment
  *     -t SECONDS give up after this long (default 20): exit 1
+ *     -c N       responder: answer with a COOKIE (RFC 7296 §2.6) once N SAs
+ *                are half open (default: never)
+ *     -1         initiator: send IKE_SA_INIT and exit (leaves the responder
+ *                with a half-open SA)
  *     -f OCTETS  RFC 7383: fragment protected messages larger than this
  *                (IP payload size; default the core's 1232)
  *     -m         non-ESP marker (RFC 3948 §2.2, RFC 7296 §2.23): strip the four
@@ -54,8 +58,8 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: ike2-peer -r [-m] [-k PSK] [-I FQDN] [-s E:B:P:I:G]... [-f N] [-n N] [-t S] LOCAL_PORT\n"
-			"       ike2-peer -i [-m] [-k PSK] [-I FQDN] [-s E:B:P:I:G]... [-f N] [-D] [-w MS] [-t S] LOCAL_PORT PEER_PORT\n");
+	fprintf(stderr, "usage: ike2-peer -r [-m] [-k PSK] [-I FQDN] [-s E:B:P:I:G]... [-f N] [-c N] [-n N] [-t S] LOCAL_PORT\n"
+			"       ike2-peer -i [-m] [-k PSK] [-I FQDN] [-s E:B:P:I:G]... [-f N] [-1] [-D] [-w MS] [-t S] LOCAL_PORT PEER_PORT\n");
 	return 2;
 }
 
@@ -196,11 +200,11 @@ static void send_all(int fd, const struct sockaddr_in *to, const struct gdoi_ike
 }
 
 struct opts {
-	bool initiator, delete_after;
+	bool initiator, delete_after, init_only;
 	const char *psk, *id;
 	struct gdoi_ike2_suite suites[MAX_SUITES];
 	size_t nsuites;
-	unsigned long count, linger_ms, seconds, lport, pport, frag_size;
+	unsigned long count, linger_ms, seconds, lport, pport, frag_size, cookie_threshold;
 };
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -208,7 +212,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	*o = (struct opts){ .id = "gdoi.example", .seconds = 20, .count = 1 };
 	int c;
 	bool role = false;
-	while ((c = getopt(argc, argv, "rik:I:s:n:Dw:t:mf:")) != -1) {
+	while ((c = getopt(argc, argv, "rik:I:s:n:Dw:t:mf:c:1")) != -1) {
 		switch (c) {
 		case 'r':
 		case 'i':
@@ -235,6 +239,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'm':
 			use_marker = true;
+			break;
+		case 'c':
+			if (parse_ulong(optarg, 100000, &o->cookie_threshold) || !o->cookie_threshold)
+				return -1;
+			break;
+		case '1':
+			o->init_only = true;
 			break;
 		case 'f':
 			if (parse_ulong(optarg, 65535, &o->frag_size) || o->frag_size < 64)
@@ -368,6 +379,10 @@ static int run_initiator(int fd, const struct gdoi_ike2_config *cfg, const struc
 	}
 	send_all(fd, &to, &res);
 	gdoi_ike2_result_clear(&res);
+	if (o->init_only) {
+		gdoi_ike2_free(sa);
+		return 0;
+	}
 	static uint8_t buf[65536];
 	int rc = 1;
 	while (!tool_stop && !gdoi_ike2_dead(sa)) {
@@ -449,7 +464,7 @@ int main(int argc, char **argv)
 		.initial_contact = true,
 		.fragmentation = true,
 		.fragment_size = o.frag_size,
-		.cookie_threshold = UINT32_MAX,
+		.cookie_threshold = o.cookie_threshold ? (uint32_t)o.cookie_threshold : UINT32_MAX,
 	};
 	uint16_t bound;
 	int fd = tool_udp_lo((uint16_t)o.lport, "ike2-peer", &bound);
