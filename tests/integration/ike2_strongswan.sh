@@ -12,7 +12,8 @@
 #      with one SA half open, a COOKIE (RFC 7296 §2.6) our responder (-c 1)
 #      asks for: charon lists the IKE SA ESTABLISHED, derived the same SK_* as
 #      ours, and its Delete is answered;
-#  (b) our initiator against a charon responder, the same suites; charon lists
+#  (b) our initiator against a charon responder, the same suites and our whole
+#      default offer (5 proposals); charon lists
 #      our SPIs ESTABLISHED, same SK_*; our Delete removes the SA at charon;
 #  (b') RFC 7383 both ways: a second charon fragments above 120 octets, ours
 #      above 100: each side reassembles the other's SKF fragments, same keys;
@@ -205,11 +206,12 @@ check "resp-cookie: we asked for a COOKIE, charon returned it and went on" \
 	eval 'grep -q "cookie asked" "$tmp/resp-cookie.err" && grep -q "received COOKIE notify" "$tmp/c/charon.log"'
 
 # ---- (b) our initiator against charon as responder ------------------------------
-b_case() { # NAME SUITE [ARGS]
-	local name=$1 suite=$2 rc
+b_case() { # NAME SUITE|"" [ARGS]: "" offers our default list of suites
+	local name=$1 rc
+	local suite=(${2:+-s "$2"})
 	shift 2
 	diag_case=$name
-	"$peer" -i -k "$psk" -I gm.example -s "$suite" -t 8 "$@" 500 "$chport" \
+	"$peer" -i -k "$psk" -I gm.example "${suite[@]}" -t 8 "$@" 500 "$chport" \
 		>"$tmp/$name.out" 2>"$tmp/$name.err"
 	rc=$?
 	check "$name: ours -> charon: our initiator established the IKE SA (exit $rc), no sanitizer report" \
@@ -232,6 +234,7 @@ for c in "${cases[@]}"; do
 	set -- $c
 	b_case "init-$1" "$3"
 done
+b_case init-offer ""
 b_case init-delete 20:256:5:0:19 -D
 
 # ---- RFC 7383 fragments both ways: charon f fragments above 120 octets, ours
