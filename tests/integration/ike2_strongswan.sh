@@ -15,6 +15,7 @@
 #  (b) our initiator against a charon responder, the same suites and our whole
 #      default offer (5 proposals); charon lists
 #      our SPIs ESTABLISHED, same SK_*; our Delete removes the SA at charon;
+#      A wrong PSK on our side fails in both roles (AUTHENTICATION_FAILED);
 #  (b') RFC 7383 both ways: a second charon fragments above 120 octets, ours
 #      above 100: each side reassembles the other's SKF fragments, same keys;
 #  (c) tshark reads the whole capture with no malformed mark, and with our
@@ -236,6 +237,27 @@ for c in "${cases[@]}"; do
 done
 b_case init-offer ""
 b_case init-delete 20:256:5:0:19 -D
+
+# ---- a wrong PSK on our side, both roles: AUTHENTICATION_FAILED, no SA
+diag_case=badpsk-resp
+if responder badpsk-resp 500 -k "not the psk"; then
+	charon_swanctl c --initiate --ike gcm256-p256 >"$tmp/badpsk-resp.init" 2>&1
+	check "badpsk-resp: a wrong PSK at our responder: charon gets AUTHENTICATION_FAILED, no SA" \
+		eval 'grep -q "received AUTHENTICATION_FAILED notify error" "$tmp/badpsk-resp.init" && ! charon_established c gcm256-p256'
+	kill -TERM "$resp_pid"
+	wait "$resp_pid"
+	rc=$?
+	check "badpsk-resp: our responder established nothing (exit $rc)" \
+		eval '[ $rc -eq 1 ] && ! grep -q "^established" "$tmp/badpsk-resp.out" && clean badpsk-resp'
+else
+	notok "badpsk-resp: our responder started"
+fi
+diag_case=badpsk-init
+"$peer" -i -k "not the psk" -I gm.example -s 20:256:5:0:19 -t 8 500 "$cport" \
+	>"$tmp/badpsk-init.out" 2>"$tmp/badpsk-init.err"
+rc=$?
+check "badpsk-init: a wrong PSK at our initiator: charon refuses it (Notify 24), exit $rc" \
+	eval '[ $rc -eq 1 ] && grep -q "notify 24" "$tmp/badpsk-init.err" && clean badpsk-init'
 
 # ---- RFC 7383 fragments both ways: charon f fragments above 120 octets, ours
 # above 100 (-f): the IKE_AUTH messages go as 4-5 SKF fragments each way.
