@@ -173,8 +173,11 @@ static int chosen_suite(const struct gdoi_ike2_config *cfg, const struct gdoi_ik
 	memset(s, 0, sizeof(*s));
 	for (size_t i = 0; i < p->ntrans; i++) {
 		const struct gdoi_ike2_transform *t = &p->t[i];
-		unsigned bit = 1u << t->type;
-		if (t->type < 1 || t->type > 4 || (seen & bit) || t->unknown_attr)
+		unsigned bit;
+		if (t->type < 1 || t->type > 4 || t->unknown_attr)
+			return GDOI_ERR_NO_PROPOSAL;
+		bit = 1u << t->type;
+		if (seen & bit)
 			return GDOI_ERR_NO_PROPOSAL;
 		seen |= bit;
 		switch (t->type) {

@@ -190,8 +190,8 @@ void ike2_put_plist(struct gdoi_ike2_builder *b, const struct gdoi_ike2_plist *p
 	if (pl == NULL)
 		return;
 	for (size_t i = 0; i < pl->n; i++)
-		gdoi_ike2_put(b, pl->p[i].type, pl->p[i].critical, pl->buf.buf + pl->p[i].off,
-			      pl->p[i].len);
+		gdoi_ike2_put(b, pl->p[i].type, pl->p[i].critical,
+			      pl->p[i].len ? pl->buf.buf + pl->p[i].off : NULL, pl->p[i].len);
 }
 
 void ike2_arm(struct gdoi_ike2_sa *sa, uint64_t now)

@@ -4,6 +4,8 @@
 # fuzz_push, fuzz_member: pushes the target writes itself (tests/fuzz/push_wrap.h).
 # fuzz_gcks: scripts of its own format (tests/fuzz/fuzz_gcks.c); fuzz_ipc: request lines
 #   and snapshots; fuzz_daemon_addr: addresses.
+# fuzz_ike2: scripts in its own format (tests/fuzz/fuzz_ike2.c): clean exchanges for each
+#   configuration, then with requests, Deletes, timers, mutations and injections.
 # fuzz_phase1: scripts in the target's own input format (see tests/fuzz/fuzz_phase1.c):
 #   the clean exchange for each offer, then with Informational traffic, garbage, cookie-
 #   carrying injections, mutations, replays, reflections and timers at every step, and
@@ -13,6 +15,27 @@ target=$1 dir=$2
 top=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$dir"
 case "$target" in
+fuzz_ike2)
+	python3 - "$dir" <<'PY'
+import os, random, sys
+dst = sys.argv[1]
+rnd = random.Random(7296)
+def op(code, data=b""):
+    return bytes([code, len(data)]) + data
+clean = (op(0) + op(1)) * 2
+seeds = {}
+for conf in range(16):
+    seeds["clean-%02x" % conf] = bytes([conf | 0x10]) + clean * 2
+    seeds["busy-%02x" % conf] = bytes([conf | 0x10]) + clean * 2 + op(6, b"liveness") + op(1) + op(0) + \
+        op(6 | 8, b"from-r") + op(1) + op(0) + op(5, b"\x05") + op(7) + op(0) + op(1)
+    seeds["mutate-%02x" % conf] = bytes([conf]) + op(0) + op(3, bytes([0, rnd.randrange(200), 1])) + \
+        op(2, bytes([0, rnd.randrange(200), 0x80])) + op(1) + op(5, b"\x03") + op(0) + op(1)
+    seeds["inject-%02x" % conf] = bytes([conf]) + clean + op(4 | 8, bytes(rnd.randrange(256) for _ in range(60))) + clean
+for name, data in seeds.items():
+    with open(os.path.join(dst, name), "wb") as f:
+        f.write(data)
+PY
+	;;
 fuzz_phase1)
 	python3 - "$top/tests/vectors" "$dir" <<'PY'
 import os, random, struct, sys
