@@ -8,12 +8,12 @@
 #      SHA-384, groups 19, 20, 31, 14, charon's default proposal, a KE for a
 #      group we do not implement (MODP-3072: INVALID_KE_PAYLOAD asks for 19),
 #      a request with a child SA (refused, the IKE SA must stay up), and port
-#      848 behind charon's non-ESP marker (the driver's -m strips it), and,
+#      848 behind charon's Non-ESP Marker (our core strips and mirrors it), and,
 #      with one SA half open, a COOKIE (RFC 7296 §2.6) our responder (-c 1)
 #      asks for: charon lists the IKE SA ESTABLISHED, derived the same SK_* as
 #      ours, and its Delete is answered;
 #  (b) our initiator against a charon responder, the same suites and our whole
-#      default offer (5 proposals); charon lists
+#      default offer (5 proposals), and with our Non-ESP Marker; charon lists
 #      our SPIs ESTABLISHED, same SK_*; our Delete removes the SA at charon;
 #      A wrong PSK on our side fails in both roles (AUTHENTICATION_FAILED);
 #      with our first IKE_AUTH message dropped (nftables), our responder
@@ -42,6 +42,7 @@ psk="interop psk 0123456789"
 cport=18580		# charon c's IKE port (18581: its NAT-T port)
 fport=18582		# charon f's (fragment_size = 120)
 ch=c chport=$cport	# the charon a case talks to
+lport=500		# our port in b cases
 diag_case=
 tap_diag() {
 	[ -n "$diag_case" ] || return 0
@@ -198,12 +199,12 @@ a_case resp-child child esp
 check "resp-child: charon logged the refused child SA, not a failed IKE SA" \
 	grep -q "received NO_PROPOSAL_CHOSEN notify, no CHILD_SA built\|no CHILD_SA built" "$tmp/c/charon.log"
 
-# charon puts the non-ESP marker (four zero octets, RFC 3948 §2.2) before every
-# message to a port other than 500, IKE_SA_INIT too: a GCKS on 848 must strip it
-# (our core does not; the driver's -m does it, as the daemon's I/O would).
-a_case resp-848-marker p848 "" 848 -m
-check "resp-848-marker: charon sent its IKE_SA_INIT to 848 behind a non-ESP marker" \
-	eval 'grep -A1 "non-ESP marker stripped" "$tmp/resp-848-marker.err" | grep -q "IKE_SA_INIT answered"'
+# charon puts the Non-ESP Marker (four zero octets, RFC 3948 §2.2) before every
+# message to a port other than 500, IKE_SA_INIT too: our core strips it and
+# marks its answers as the peer does.
+a_case resp-848-marker p848 "" 848
+check "resp-848-marker: charon's messages to 848 carried the marker, and so did our answers" \
+	eval 'grep -A1 "datagram with a Non-ESP Marker" "$tmp/resp-848-marker.err" | grep -q "IKE_SA_INIT answered" && grep -q "(Non-ESP Marker) to port $cport" "$tmp/resp-848-marker.err"'
 
 # RFC 7296 §2.6: with one SA half open our responder (-c 1) asks for a cookie
 a_before="half_open 500"
@@ -218,7 +219,7 @@ b_case() { # NAME SUITE|"" [ARGS]: "" offers our default list of suites
 	local suite=(${2:+-s "$2"})
 	shift 2
 	diag_case=$name
-	"$peer" -i -k "$psk" -I gm.example "${suite[@]}" -t 8 "$@" 500 "$chport" \
+	"$peer" -i -k "$psk" -I gm.example "${suite[@]}" -t 8 "$@" "$lport" "$chport" \
 		>"$tmp/$name.out" 2>"$tmp/$name.err"
 	rc=$?
 	check "$name: ours -> charon: our initiator established the IKE SA (exit $rc), no sanitizer report" \
@@ -242,6 +243,14 @@ for c in "${cases[@]}"; do
 	b_case "init-$1" "$3"
 done
 b_case init-offer ""
+# with the marker, from a port other than 500 (charon reads a message from port
+# 500 as unmarked: "unsupported IKE version 0.0")
+lport=18590
+b_case init-marker 20:256:5:0:19 -m
+lport=500
+[ ${#uats[@]} -gt 0 ] && unset 'uats[-1]'	# not on the captured ports
+check "init-marker: our initiator marked its messages (-m, nonesp_marker) and charon took them" \
+	grep -q "(Non-ESP Marker) to port $cport" "$tmp/init-marker.err"
 b_case init-delete 20:256:5:0:19 -D
 
 # ---- retransmissions: nftables (in this namespace) drops the first datagram

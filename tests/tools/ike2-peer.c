@@ -23,9 +23,9 @@
  *                with a half-open SA)
  *     -f OCTETS  RFC 7383: fragment protected messages larger than this
  *                (IP payload size; default the core's 1232)
- *     -m         non-ESP marker (RFC 3948 §2.2, RFC 7296 §2.23): strip the four
- *                zero octets from datagrams that carry it, prepend them to
- *                every datagram sent (what strongSwan does on any port but 500)
+ *     -m         initiator: put the Non-ESP Marker (RFC 3948 §2.2) before each
+ *                message (config nonesp_marker; either role strips and mirrors
+ *                an arriving marker by itself)
  *   LOCAL_PORT 0 = ephemeral; the bound port is printed on stdout as "port N".
  *
  * For each IKE SA established, stdout gets
@@ -45,7 +45,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -178,29 +177,21 @@ static void log_result(const char *what, ssize_t len, const struct gdoi_ike2_res
 		res->reason[0] ? res->reason : "-");
 }
 
-static bool use_marker;
-static const uint8_t non_esp_marker[4];
-
 static void send_all(int fd, const struct sockaddr_in *to, const struct gdoi_ike2_result *res)
 {
 	for (size_t i = 0; i < res->nout; i++) {
-		struct iovec iov[2] = {
-			{ .iov_base = (void *)non_esp_marker, .iov_len = sizeof(non_esp_marker) },
-			{ .iov_base = res->out[i], .iov_len = res->out_len[i] },
-		};
-		struct msghdr mh = { .msg_name = (void *)to, .msg_namelen = sizeof(*to),
-				     .msg_iov = use_marker ? iov : iov + 1,
-				     .msg_iovlen = use_marker ? 2 : 1 };
-		if (sendmsg(fd, &mh, 0) < 0)
-			perror("ike2-peer: sendmsg");
+		if (sendto(fd, res->out[i], res->out_len[i], 0, (const struct sockaddr *)to,
+			   sizeof(*to)) < 0)
+			perror("ike2-peer: sendto");
 		else
 			fprintf(stderr, "ike2-peer: sent %zu octets%s to port %u\n", res->out_len[i],
-				use_marker ? " (+ marker)" : "", ntohs(to->sin_port));
+				res->out_len[i] >= 4 && !memcmp(res->out[i], "\0\0\0\0", 4) ?
+				" (Non-ESP Marker)" : "", ntohs(to->sin_port));
 	}
 }
 
 struct opts {
-	bool initiator, delete_after, init_only;
+	bool initiator, delete_after, init_only, marker;
 	const char *psk, *id;
 	struct gdoi_ike2_suite suites[MAX_SUITES];
 	size_t nsuites;
@@ -238,7 +229,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->delete_after = true;
 			break;
 		case 'm':
-			use_marker = true;
+			o->marker = true;
 			break;
 		case 'c':
 			if (parse_ulong(optarg, 100000, &o->cookie_threshold) || !o->cookie_threshold)
@@ -290,11 +281,8 @@ static ssize_t wait_datagram(int fd, uint64_t wake, uint8_t *buf, size_t cap,
 		return errno == EINTR || errno == EAGAIN ? 0 : -1;
 	if (fl != sizeof(*from) || from->sin_family != AF_INET)
 		return 0;
-	if (use_marker && len >= 4 && !memcmp(buf, non_esp_marker, 4)) {
-		memmove(buf, buf + 4, (size_t)len - 4);
-		len -= 4;
-		fprintf(stderr, "ike2-peer: non-ESP marker stripped\n");
-	}
+	if (len >= 4 && !memcmp(buf, "\0\0\0\0", 4))
+		fprintf(stderr, "ike2-peer: datagram with a Non-ESP Marker\n");
 	return len;
 }
 
@@ -461,6 +449,7 @@ int main(int argc, char **argv)
 		.psks = &psk,
 		.npsks = 1,
 		.childless = true,
+		.nonesp_marker = o.marker,
 		.initial_contact = true,
 		.fragmentation = true,
 		.fragment_size = o.frag_size,
