@@ -5,7 +5,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev libssl-dev libsrtp2-de
 libinih-dev libjansson-dev libsqlite3-dev libpq-dev postgresql libpcap-dev libcmocka-dev ike-scan tshark valgrind
 iproute2 nftables util-linux python3 espeak-ng sox libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad ffmpeg
-prometheus curl"
+prometheus curl strongswan-charon strongswan-swanctl libstrongswan-standard-plugins tcpdump"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

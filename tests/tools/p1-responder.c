@@ -23,21 +23,7 @@
 
 #include "gdoi/numbers.h"
 #include "gdoi/phase1.h"
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+#include "tool.h"
 
 static int usage(void)
 {
@@ -64,21 +50,12 @@ int main(int argc, char **argv)
 	if (*end || !seconds)
 		return usage();
 
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	tool_catch_signals();
 
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t sl = sizeof(sin);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
-	    getsockname(fd, (struct sockaddr *)&sin, &sl)) {
-		perror("p1-responder: socket");
+	uint16_t bound;
+	int fd = tool_udp_lo((uint16_t)port, "p1-responder", &bound);
+	if (fd < 0)
 		return 1;
-	}
-	printf("port %u\n", ntohs(sin.sin_port));
-	fflush(stdout);
 
 	struct gdoi_p1_suite suites[4];
 	static const uint8_t local_ip[4] = { 127, 0, 0, 1 };
@@ -90,18 +67,18 @@ int main(int argc, char **argv)
 		.psks = &key,
 		.npsks = 1,
 	};
-	uint64_t start = now_ms(), deadline = start + (uint64_t)seconds * 1000;
+	uint64_t start = tool_now_ms(), deadline = start + (uint64_t)seconds * 1000;
 	struct gdoi_p1_responder *r = gdoi_p1_responder_new(&cfg, start);
 	if (!r) {
 		fprintf(stderr, "p1-responder: cannot create the responder\n");
 		return 1;
 	}
 	fprintf(stderr, "p1-responder: listening on 127.0.0.1:%u, %zu suites%s\n",
-		ntohs(sin.sin_port), cfg.nsuites, legacy ? " (legacy on)" : "");
+		bound, cfg.nsuites, legacy ? " (legacy on)" : "");
 
 	uint8_t buf[65536];
-	while (!stop) {
-		uint64_t now = now_ms();
+	while (!tool_stop) {
+		uint64_t now = tool_now_ms();
 		if (now >= deadline)
 			break;
 		uint64_t next = gdoi_p1_responder_expire(r, now);
@@ -123,7 +100,7 @@ int main(int argc, char **argv)
 		memcpy(peer.ip, &from.sin_addr, 4);
 		struct gdoi_p1_result res = { 0 };
 		struct gdoi_p1_sa *psa = NULL;
-		int rc = gdoi_p1_responder_input(r, buf, (size_t)len, &peer, now_ms(), &res, &psa);
+		int rc = gdoi_p1_responder_input(r, buf, (size_t)len, &peer, tool_now_ms(), &res, &psa);
 		char ip[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &from.sin_addr, ip, sizeof(ip));
 		fprintf(stderr, "p1-responder: %s:%u %zd octets: rc %d event %d notify %u reply %zu: %s\n",
