@@ -22,6 +22,10 @@ struct gike2_gcks_engine {
 	struct gdoi_ike2_responder *resp;
 	struct gdoi_addr peer;		/* of the datagram being handled */
 	bool refused;			/* answer() reported a refusal for it */
+	const struct gike2_idg *idg;	/* of the request being answered */
+	const struct gdoi_ike2_id *member;
+	size_t nsids;			/* what it was given */
+	uint32_t sids[GIKE2_GCKS_MAX_SIDS];
 	struct gdoi_outq outq;
 	struct gdoi_evq evq;
 	uint64_t deadline;
@@ -65,6 +69,19 @@ static uint16_t refusal_notify(int rc)
 	return GIKE2_N_REGISTRATION_FAILED;
 }
 
+static int assign(void *ctx, uint32_t count, uint32_t *sids, size_t cap, size_t *n)
+{
+	struct gike2_gcks_engine *e = ctx;
+	if (count > cap)
+		count = (uint32_t)cap;
+	int rc = e->cfg.assign_sids(e->cfg.ctx, e->idg, e->member, count, sids, cap, n);
+	if (rc == 0 && *n > count)
+		*n = count;
+	for (size_t i = 0; rc == 0 && i < *n && i < GIKE2_GCKS_MAX_SIDS; i++)
+		e->sids[e->nsids++] = sids[i];
+	return rc;
+}
+
 /* Looks the group up, then lets gike2_ike.c answer under it. */
 static int answer(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa, uint8_t exchange,
 		  const struct gdoi_ike2_payload *in, size_t nin, struct gdoi_ike2_plist *out,
@@ -85,6 +102,9 @@ static int answer(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa, uint8_t 
 		snprintf(e->k.why, sizeof(e->k.why), "no valid IDg");
 	} else {
 		e->k.group = idg;
+		e->idg = &idg;
+		e->member = gdoi_ike2_peer_id(sa);
+		e->nsids = 0;
 		rc = e->cfg.lookup(e->cfg.ctx, &idg, gdoi_ike2_peer_id(sa), &e->peer, &e->k);
 		if (rc == 0 && !e->k.policy)
 			rc = GDOI_ERR_STATE;
@@ -95,6 +115,10 @@ static int answer(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa, uint8_t 
 		}
 	}
 	uint32_t first = e->k.next_sid;
+	if (rc == 0 && e->cfg.assign_sids) {
+		e->k.assign_sids = assign;
+		e->k.assign_ctx = e;
+	}
 	if (rc == 0)
 		rc = auth ? e->inner.auth_request(&e->k, sa, exchange, in, nin, out, notify)
 			  : e->inner.request(&e->k, sa, exchange, in, nin, out, notify);
@@ -114,6 +138,8 @@ static int answer(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa, uint8_t 
 		for (uint32_t s = first; rc == 0 && s != e->k.next_sid && ev->nsids < GIKE2_GCKS_MAX_SIDS;
 		     s++)
 			ev->sids[ev->nsids++] = s;
+		for (size_t i = 0; rc == 0 && e->k.assign_sids && i < e->nsids; i++)
+			ev->sids[ev->nsids++] = e->sids[i];
 		ev->notify = rc ? *notify : 0;
 		ev->err = rc;
 		snprintf(ev->reason, sizeof(ev->reason), "%s", e->k.why);

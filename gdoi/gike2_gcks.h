@@ -32,6 +32,11 @@ struct gike2_gcks_engine_cfg {
 	 */
 	int (*lookup)(void *ctx, const struct gike2_idg *idg, const struct gdoi_ike2_id *member,
 		      const struct gdoi_addr *peer, struct gike2_gcks *k);
+	/* Optional: the Sender-IDs (at most cap) of a member that asked for
+	 * count, for the group lookup named last (else k->next_sid onwards).
+	 * 0, or a gdoi_err (GDOI_ERR_NOT_AUTHORIZED: AUTHORIZATION_FAILED). */
+	int (*assign_sids)(void *ctx, const struct gike2_idg *idg, const struct gdoi_ike2_id *member,
+			   uint32_t count, uint32_t *sids, size_t cap, size_t *n);
 	void *ctx;
 };
 

@@ -56,8 +56,19 @@ static int lookup(void *ctx, const struct gike2_idg *idg, const struct gdoi_ike2
 	k->policy = &w->policy;
 	k->rekey = &w->rekey;
 	k->signer = w->signer;
-	k->next_sid = w->next_sid;
-	w->next_sid += 2;
+	k->next_sid = 0x1;	/* not used: assign_sids gives them */
+	return 0;
+}
+
+static int assign_sids(void *ctx, const struct gike2_idg *idg, const struct gdoi_ike2_id *member,
+		       uint32_t count, uint32_t *sids, size_t cap, size_t *n)
+{
+	struct world *w = ctx;
+	assert_int_equal(idg->data.len, 5);
+	assert_non_null(member);
+	assert_true(count <= cap);
+	for (*n = 0; *n < count; (*n)++)
+		sids[*n] = w->next_sid++;
 	return 0;
 }
 
@@ -113,7 +124,8 @@ static struct world *world_new(const char *group)
 	ike(&w->ks_ike, &w->psk, "ks.example");
 	w->now = (struct gdoi_now){ 5000, 1800000000 };
 	w->next_sid = 0x52000;
-	struct gike2_gcks_engine_cfg kc = { &w->ks_ike, lookup, w };
+	struct gike2_gcks_engine_cfg kc = { .ike = &w->ks_ike, .lookup = lookup,
+					    .assign_sids = assign_sids, .ctx = w };
 	w->ks = gike2_gcks_engine_new(&kc, w->now);
 	assert_non_null(w->ks);
 	struct gike2_member_cfg mc = { .ike = &w->gm_ike, .ks = KS_ADDR, .name = "audio",
