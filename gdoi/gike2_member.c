@@ -326,13 +326,14 @@ void gike2_member_timer(struct gike2_member *m, struct gdoi_now now)
 
 uint64_t gike2_member_deadline(const struct gike2_member *m)
 {
-	uint64_t d = m->next_try ? m->next_try : 1;
+	/* no SA and no backoff: a start is due at once (the first timer call) */
+	uint64_t d = m->sa ? 0 : m->next_try ? m->next_try : 1;
 	uint64_t t = m->sa ? gdoi_ike2_next_timer(m->sa) : 0;
-	if (t && t < d)
+	if (t && (!d || t < d))
 		d = t;
-	if (m->state == GDOI_MEMBER_GROUP_REGISTERED && !t)
-		d = 0;	/* the application polls each second for TEK expiry */
-	return d;
+	if (m->state == GDOI_MEMBER_GROUP_UNREGISTERED && !m->sa)
+		d = 0;
+	return d;	/* 0: nothing due; the application polls each second for TEK expiry */
 }
 
 bool gike2_member_next_out(struct gike2_member *m, struct gdoi_out *out)
