@@ -157,6 +157,13 @@ struct gdoi_ike2_config {
 	unsigned max_fragments;		/* reassembly limit; 0 = 64 */
 	size_t max_reassembly;		/* reassembly limit in octets; 0 = 65536 */
 	bool childless;			/* send CHILDLESS_IKEV2_SUPPORTED (RFC 6023) */
+	/* Initiator: put the 4-octet Non-ESP Marker (RFC 3948 §2.2, RFC 7296
+	 * §2.23) before each message, for a peer port other than 500 that
+	 * expects it. Either role strips a marker that arrives (a datagram whose
+	 * first four octets are zero: no IKE SPI of ours starts so), and an SA
+	 * then marks its own datagrams as its peer does. strongSwan's charon
+	 * marks every message to a port other than 500 (seen here, 5.9.8). */
+	bool nonesp_marker;
 	bool initial_contact;		/* initiator: INITIAL_CONTACT in IKE_AUTH */
 };
 

@@ -141,14 +141,16 @@ int gdoi_ike2_initiate(const struct gdoi_ike2_config *cfg, const struct gdoi_add
 	if ((sa = ike2_sa_new(cfg, true, peer, now)) == NULL)
 		return GDOI_ERR_NOMEM;
 	sa->state = IKE2_S_INIT_SENT;
+	sa->marker = cfg->nonesp_marker;
 	sa->ni_len = ike2_nonce_len(cfg);
-	if ((rc = gdoi_random(sa->spi_i, 8)) != GDOI_OK ||
+	if ((rc = ike2_random_spi(sa->spi_i)) != GDOI_OK ||
 	    (rc = gdoi_random(sa->ni, sa->ni_len)) != GDOI_OK ||
 	    (rc = new_dh(sa, cfg->suites[0].group)) != GDOI_OK ||
 	    (rc = init_send(sa, now, res)) != GDOI_OK) {
 		gdoi_ike2_free(sa);
 		return ike2_fail(res, 0, rc, "%s: %s", __func__, gdoi_strerror(rc));
 	}
+	ike2_mark(sa->marker, res, 0);
 	*out = sa;
 	return GDOI_OK;
 }
@@ -571,7 +573,7 @@ static int responder_init(struct gdoi_ike2_responder *r, const uint8_t *msg, siz
 	memcpy(sa->ni, ni.ptr, ni.len);
 	sa->ni_len = ni.len;
 	sa->nr_len = ike2_nonce_len(cfg);
-	if ((rc = gdoi_random(sa->spi_r, 8)) != GDOI_OK || (rc = gdoi_random(sa->nr, sa->nr_len)) != GDOI_OK ||
+	if ((rc = ike2_random_spi(sa->spi_r)) != GDOI_OK || (rc = gdoi_random(sa->nr, sa->nr_len)) != GDOI_OK ||
 	    (rc = gdoi_dh_new(s.group, &sa->dh)) != GDOI_OK)
 		goto fail;
 	if ((rc = gdoi_dh_derive(sa->dh, ke.data, gir, sizeof(gir), &gir_len)) != GDOI_OK) {
@@ -649,21 +651,16 @@ struct gdoi_ike2_sa *gdoi_ike2_responder_find(struct gdoi_ike2_responder *r,
 	return NULL;
 }
 
-int gdoi_ike2_responder_input(struct gdoi_ike2_responder *r, const uint8_t *msg, size_t len,
-			      const struct gdoi_addr *peer, uint64_t now,
-			      struct gdoi_ike2_result *res, struct gdoi_ike2_sa **sa_out)
+static int responder_input(struct gdoi_ike2_responder *r, const uint8_t *msg, size_t len,
+			   const struct gdoi_addr *peer, uint64_t now,
+			   struct gdoi_ike2_result *res, struct gdoi_ike2_sa **sa_out)
 {
 	struct gdoi_parse_error e = { 0 };
 	struct gdoi_ike2_hdr h;
-	struct gdoi_ike2_sa *sa, *dummy;
+	struct gdoi_ike2_sa *sa;
 	bool was_half;
 	int rc;
 
-	if (sa_out == NULL)
-		sa_out = &dummy;
-	*sa_out = NULL;
-	if (r == NULL || msg == NULL || peer == NULL || res == NULL)
-		return GDOI_ERR_INVALID_ARG;
 	if ((rc = gdoi_ike2_hdr_parse(msg, len, &h, &e)) != GDOI_OK)
 		return ike2_drop(res, rc, "%s: %s", __func__, e.what);
 	if (memcmp(h.spi_r, "\0\0\0\0\0\0\0\0", 8) == 0) {
@@ -677,9 +674,33 @@ int gdoi_ike2_responder_input(struct gdoi_ike2_responder *r, const uint8_t *msg,
 		return ike2_drop(res, GDOI_ERR_NOT_FOUND, "%s: no IKE SA for these SPIs", __func__);
 	*sa_out = sa;
 	was_half = sa->state == IKE2_S_HALF_OPEN;
-	rc = gdoi_ike2_input(sa, msg, len, now, res);
+	rc = ike2_input(sa, msg, len, now, res);
 	if (was_half && sa->state != IKE2_S_HALF_OPEN && r->half_open)
 		r->half_open--;
+	return rc;
+}
+
+int gdoi_ike2_responder_input(struct gdoi_ike2_responder *r, const uint8_t *msg, size_t len,
+			      const struct gdoi_addr *peer, uint64_t now,
+			      struct gdoi_ike2_result *res, struct gdoi_ike2_sa **sa_out)
+{
+	struct gdoi_ike2_sa *dummy;
+	size_t from;
+	bool marked;
+	int rc;
+
+	if (sa_out == NULL)
+		sa_out = &dummy;
+	*sa_out = NULL;
+	if (r == NULL || msg == NULL || peer == NULL || res == NULL)
+		return GDOI_ERR_INVALID_ARG;
+	from = res->nout;
+	marked = ike2_unmark(&msg, &len);
+	rc = responder_input(r, msg, len, peer, now, res, sa_out);
+	if (*sa_out != NULL && marked)
+		(*sa_out)->marker = true;
+	/* an SA's answers as its peer marks; stateless ones mirror the request */
+	ike2_mark(*sa_out != NULL ? (*sa_out)->marker : marked, res, from);
 	return rc;
 }
 

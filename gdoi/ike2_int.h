@@ -87,6 +87,7 @@ struct gdoi_ike2_sa {
 	struct ike2_dgrams resp;	/* answer to peer_mid - 1 */
 	struct ike2_reasm rx;
 	uint64_t deadline;		/* exchange / half-open timeout; 0 = none */
+	bool marker;			/* the peer uses the Non-ESP Marker */
 	void *user;
 };
 
@@ -156,6 +157,16 @@ int ike2_auth_request(struct gdoi_ike2_sa *sa, uint8_t exch, const struct gdoi_i
 int ike2_auth_response(struct gdoi_ike2_sa *sa, const struct gdoi_ike2_chain *c,
 		       uint64_t now, struct gdoi_ike2_result *res);
 bool ike2_is_auth_exchange(const struct gdoi_ike2_config *cfg, uint8_t exch);
+
+/* gdoi_ike2_input without the Non-ESP Marker handling. */
+int ike2_input(struct gdoi_ike2_sa *sa, const uint8_t *msg, size_t len, uint64_t now,
+	       struct gdoi_ike2_result *res);
+/* Non-ESP Marker (RFC 3948 §2.2): true if msg starts with one (then skipped). */
+bool ike2_unmark(const uint8_t **msg, size_t *len);
+/* Prefixes the marker to res->out[from..] when marker. */
+int ike2_mark(bool marker, struct gdoi_ike2_result *res, size_t from);
+/* A random SPI whose first four octets are not all zero. */
+int ike2_random_spi(uint8_t spi[8]);
 
 /* Copies the chain's payloads not in skip[] into in[] (for the hooks). */
 size_t ike2_hook_payloads(const struct gdoi_ike2_chain *c, const uint8_t *skip, size_t nskip,

@@ -111,6 +111,41 @@ int ike2_emit(struct gdoi_ike2_result *res, const struct ike2_dgrams *d)
 	return GDOI_OK;
 }
 
+bool ike2_unmark(const uint8_t **msg, size_t *len)
+{
+	static const uint8_t zero[4];
+	if (*len < 4 || memcmp(*msg, zero, 4) != 0)
+		return false;
+	*msg += 4;
+	*len -= 4;
+	return true;
+}
+
+int ike2_mark(bool marker, struct gdoi_ike2_result *res, size_t from)
+{
+	for (size_t i = from; marker && i < res->nout; i++) {
+		uint8_t *m = malloc(res->out_len[i] + 4);
+		if (m == NULL)
+			return GDOI_ERR_NOMEM;
+		memset(m, 0, 4);
+		memcpy(m + 4, res->out[i], res->out_len[i]);
+		free(res->out[i]);
+		res->out[i] = m;
+		res->out_len[i] += 4;
+	}
+	return GDOI_OK;
+}
+
+int ike2_random_spi(uint8_t spi[8])
+{
+	static const uint8_t zero[4];
+	int rc;
+	do
+		rc = gdoi_random(spi, 8);
+	while (rc == GDOI_OK && memcmp(spi, zero, 4) == 0);
+	return rc;
+}
+
 void ike2_dgrams_free(struct ike2_dgrams *d)
 {
 	for (size_t i = 0; i < d->n; i++)
@@ -446,6 +481,22 @@ static int resend_answer(struct gdoi_ike2_sa *sa, const struct gdoi_ike2_chain *
 int gdoi_ike2_input(struct gdoi_ike2_sa *sa, const uint8_t *msg, size_t len, uint64_t now,
 		    struct gdoi_ike2_result *res)
 {
+	size_t from;
+	int rc;
+
+	if (sa == NULL || msg == NULL || res == NULL)
+		return GDOI_ERR_INVALID_ARG;
+	from = res->nout;
+	if (ike2_unmark(&msg, &len))
+		sa->marker = true;
+	rc = ike2_input(sa, msg, len, now, res);
+	ike2_mark(sa->marker, res, from);
+	return rc;
+}
+
+int ike2_input(struct gdoi_ike2_sa *sa, const uint8_t *msg, size_t len, uint64_t now,
+	       struct gdoi_ike2_result *res)
+{
 	struct gdoi_parse_error e = { 0 };
 	struct gdoi_ike2_hdr h;
 	struct gdoi_ike2_chain outer, *c = NULL;
@@ -541,8 +592,11 @@ uint64_t gdoi_ike2_next_timer(const struct gdoi_ike2_sa *sa)
 
 void gdoi_ike2_timer(struct gdoi_ike2_sa *sa, uint64_t now, struct gdoi_ike2_result *res)
 {
-	if (sa == NULL || sa->state == IKE2_S_DEAD)
+	size_t from;
+
+	if (sa == NULL || sa->state == IKE2_S_DEAD || res == NULL)
 		return;
+	from = res->nout;
 	if (sa->deadline && now >= sa->deadline) {
 		ike2_sa_kill(sa);
 		ike2_fail(res, 0, GDOI_ERR_STATE, "%s: exchange timed out", __func__);
@@ -560,6 +614,7 @@ void gdoi_ike2_timer(struct gdoi_ike2_sa *sa, uint64_t now, struct gdoi_ike2_res
 	sa->rto = sa->rto * 2 > cfg_cap(sa->cfg) ? cfg_cap(sa->cfg) : sa->rto * 2;
 	sa->rexmit_at = now + sa->rto;
 	ike2_emit(res, &sa->req);
+	ike2_mark(sa->marker, res, from);
 }
 
 /* --- requests on an established SA ---------------------------------------------------- */
@@ -570,12 +625,14 @@ int gdoi_ike2_send_request(struct gdoi_ike2_sa *sa, uint8_t exchange,
 {
 	struct gdoi_writer w;
 	struct gdoi_ike2_builder b;
+	size_t from;
 	int rc;
 
 	if (sa == NULL || res == NULL)
 		return GDOI_ERR_INVALID_ARG;
 	if (sa->state != IKE2_S_ESTABLISHED || sa->pending)
 		return GDOI_ERR_STATE;
+	from = res->nout;
 	gdoi_writer_init(&w);
 	gdoi_ike2_builder_init(&b, &w);
 	ike2_put_plist(&b, pl);
@@ -583,6 +640,7 @@ int gdoi_ike2_send_request(struct gdoi_ike2_sa *sa, uint8_t exchange,
 		      : ike2_send_protected(sa, exchange, false, sa->my_mid, b.first,
 					    GDOI_BYTES(w.buf, w.len), now, res);
 	gdoi_writer_free(&w);
+	ike2_mark(sa->marker, res, from);
 	return rc;
 }
 

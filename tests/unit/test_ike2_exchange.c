@@ -663,6 +663,49 @@ static void test_unknown_critical_payload_answered(void **state)
 	gdoi_ike2_responder_free(r);
 }
 
+/* The Non-ESP Marker (charon puts it before every message to a port other
+ * than 500): an initiator with nonesp_marker sends it; the responder strips
+ * it and marks its answers; an unmarked peer gets unmarked answers. */
+static void test_nonesp_marker_mirrored(void **state)
+{
+	for (int marked = 0; marked < 2; marked++) {
+		struct side si, sr;
+		struct gdoi_ike2_result res = { 0 }, rr = { 0 };
+		struct gdoi_ike2_sa *i, *rsa = NULL;
+		struct gdoi_ike2_responder *r;
+		static const uint8_t zero[4];
+		(void)state;
+		side_init(&si, "gm.example", "k", &GCM19, 1);
+		side_init(&sr, "ks.example", "k", &GCM19, 1);
+		si.cfg.nonesp_marker = marked;
+		r = gdoi_ike2_responder_new(&sr.cfg, 0);
+		assert_int_equal(gdoi_ike2_initiate(&si.cfg, &ADDR_R, 0, &i, &res), GDOI_OK);
+		assert_int_equal(memcmp(res.out[0], zero, 4) == 0, marked);
+		gdoi_ike2_responder_input(r, res.out[0], res.out_len[0], &ADDR_I, 0, &rr, &rsa);
+		assert_int_equal(rr.nout, 1);
+		assert_int_equal(memcmp(rr.out[0], zero, 4) == 0, marked);
+		gdoi_ike2_result_clear(&res);
+		gdoi_ike2_input(i, rr.out[0], rr.out_len[0], 0, &res);	/* IKE_AUTH */
+		assert_int_equal(res.nout, 1);
+		assert_int_equal(memcmp(res.out[0], zero, 4) == 0, marked);
+		gdoi_ike2_result_clear(&rr);
+		gdoi_ike2_responder_input(r, res.out[0], res.out_len[0], &ADDR_I, 0, &rr, &rsa);
+		assert_int_equal(rr.event, GDOI_IKE2_EV_ESTABLISHED);
+		assert_int_equal(memcmp(rr.out[0], zero, 4) == 0, marked);
+		gdoi_ike2_result_clear(&res);
+		gdoi_ike2_input(i, rr.out[0], rr.out_len[0], 0, &res);
+		assert_int_equal(res.event, GDOI_IKE2_EV_ESTABLISHED);
+		/* the responder's own request (GSA_INBAND_REKEY) is marked too */
+		gdoi_ike2_result_clear(&res);
+		assert_int_equal(gdoi_ike2_send_delete(rsa, 0, &res), GDOI_OK);
+		assert_int_equal(memcmp(res.out[0], zero, 4) == 0, marked);
+		gdoi_ike2_result_clear(&res);
+		gdoi_ike2_result_clear(&rr);
+		gdoi_ike2_free(i);
+		gdoi_ike2_responder_free(r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_large_auth_is_sent_in_fragments_of_bounded_size),
 		cmocka_unit_test(test_ike_auth_with_child_request_answers_without_child),
 		cmocka_unit_test(test_unknown_critical_payload_answered),
+		cmocka_unit_test(test_nonesp_marker_mirrored),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
