@@ -161,8 +161,16 @@ static int gcks_answer(struct gike2_gcks *k, struct gdoi_ike2_sa *sa,
 	}
 	uint32_t max = k->max_sids && k->max_sids < 16 ? k->max_sids : 16;
 	size_t nsids = rq.senders < max ? rq.senders : max;
-	for (size_t i = 0; i < nsids; i++)
-		sids[i] = k->next_sid++;
+	if (k->assign_sids && nsids) {
+		if ((rc = k->assign_sids(k->assign_ctx, (uint32_t)nsids, sids, max, &nsids))) {
+			*notify = rc == GDOI_ERR_NOT_AUTHORIZED ? GIKE2_N_AUTHORIZATION_FAILED
+							       : GIKE2_N_REGISTRATION_FAILED;
+			goto out;
+		}
+	} else {
+		for (size_t i = 0; i < nsids; i++)
+			sids[i] = k->next_sid++;
+	}
 	if ((rc = gike2_ike_gsk_w(sa, w, &wl)) ||
 	    (rc = gike2_reg_response_build(k->policy, k->rekey, k->signer, GDOI_BYTES(w, wl), sids,
 					   nsids, a, resp, 2, &n)) ||

@@ -44,6 +44,10 @@ struct gike2_gcks {
 	const struct gdoi_key *signer;		/* GSA_REKEY signature key */
 	uint32_t next_sid;		/* next Sender-ID (SSRC) to hand out */
 	uint32_t max_sids;		/* per registration; 0 = 16 */
+	/* When set: the Sender-IDs of a registration asking for count (at
+	 * most cap) come from here, not next_sid (a refusal: its gdoi_err). */
+	int (*assign_sids)(void *ctx, uint32_t count, uint32_t *sids, size_t cap, size_t *n);
+	void *assign_ctx;
 	unsigned registrations;
 	char why[160];
 };

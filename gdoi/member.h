@@ -34,6 +34,7 @@ struct gdoi_member_group_cfg {
 	char name[64];			/* for the log */
 	uint32_t id;
 	unsigned sid_request;		/* SSRCs wanted at each registration; 0 = receive only */
+	bool elsewhere;			/* keys come by another front end (G-IKEv2): never registered here */
 };
 
 struct gdoi_member_cfg {

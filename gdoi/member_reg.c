@@ -399,7 +399,7 @@ static bool keys_due(struct gdoi_member *m, uint64_t *next)
 				earliest(next, d);
 			}
 		}
-		want |= g->want_register;
+		want |= g->want_register && !g->cfg.elsewhere;
 	}
 	return want;
 }
@@ -418,7 +418,7 @@ static void register_due(struct gdoi_member *m, uint64_t *next)
 	if (m->sa && gdoi_p1_established(m->sa))
 		for (size_t i = 0; i < m->ngroups && m->sa; i++) {
 			struct member_group *g = &m->groups[i];
-			if (g->want_register && !g->pm) {
+			if (g->want_register && !g->pm && !g->cfg.elsewhere) {
 				if (any_pull(m))
 					break;	/* one registration at a time */
 				if (now >= g->retry_at)

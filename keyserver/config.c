@@ -266,6 +266,25 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		    "phase1, phase1_lifetime, certificate, private_key, ca, metrics, flood_mm1, flood_junk)", k);
 }
 
+/* protocols = gdoi, g-ikev2: a comma-separated list, each at most once. */
+static int parse_protocols(struct parse *p, struct ks_group_cfg *g, const char *v)
+{
+	char buf[128];
+	if (strlen(v) >= sizeof(buf))
+		return ks_cfg_fail(p, "protocols: too long");
+	snprintf(buf, sizeof(buf), "%s", v);
+	g->protocols = 0;
+	for (char *save = NULL, *t = strtok_r(buf, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+		unsigned bit = !strcasecmp(t, "gdoi") ? KS_PROTO_GDOI : !strcasecmp(t, "g-ikev2") ? KS_PROTO_GIKEV2 : 0;
+		if (!bit || (g->protocols & bit))
+			return ks_cfg_fail(p, "protocols: expected gdoi and/or g-ikev2, each once");
+		g->protocols |= bit;
+	}
+	if (!g->protocols)
+		return ks_cfg_fail(p, "protocols: expected gdoi and/or g-ikev2");
+	return 1;
+}
+
 static int group_key(struct parse *p, const char *k, const char *v)
 {
 	struct ks_group_cfg *g = p->group;
@@ -391,6 +410,8 @@ static int group_key(struct parse *p, const char *k, const char *v)
 		g->compat_line = p->line;
 		return 1;
 	}
+	if (!strcmp(k, "protocols"))
+		return parse_protocols(p, g, v);
 	if (!strcmp(k, "push_retransmits")) {
 		if (!ks_parse_u32(v, 0, 10, &u))
 			return ks_cfg_fail(p, "push_retransmits: expected a count in 0..10");

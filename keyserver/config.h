@@ -67,6 +67,8 @@ struct ks_group_cfg {
 	 * id too, 6-octet SA KEK trailer, Protocol-ID 128 SRTP TEKs, raw-hash RSA pushes */
 	bool compat_gdoid;
 	int compat_line;
+	/* protocols = gdoi, g-ikev2 (docs/keyserver.md): KS_PROTO_* bits; 0 = gdoi */
+	unsigned protocols;
 	/* TEKs (SRTP, docs/srtp-tek.md) */
 	size_t nteks;
 	uint16_t profiles[GDOI_MAX_TEKS];
@@ -184,6 +186,13 @@ const struct ks_member_cfg *ks_config_member_by_id(const struct ks_config *c, ui
 /* The member one of whose addresses is the LEN-octet ip (4 or 16), or NULL. */
 const struct ks_member_cfg *ks_config_member_by_addr(const struct ks_config *c, const uint8_t *ip,
 						      size_t len);
+#define KS_PROTO_GDOI 1u
+#define KS_PROTO_GIKEV2 2u
+/* Whether group c is served by protocol (KS_PROTO_*). */
+static inline bool ks_group_speaks(const struct ks_group_cfg *c, unsigned protocol)
+{
+	return ((c->protocols ? c->protocols : KS_PROTO_GDOI) & protocol) != 0;
+}
 bool ks_member_in_group(const struct ks_member_cfg *m, uint32_t gid);
 
 /* config_index.c: (re)builds c->idx. 0; 1 when member *dup has the same name (*what 0),

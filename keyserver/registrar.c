@@ -31,6 +31,7 @@
 #include "gdoi/sign.h"
 #include "keyserver/ks.h"
 #include "keyserver/log.h"
+#include "keyserver/registrar_ikev2.h"
 
 struct ks_registrar {
 	struct ks *ks;
@@ -48,6 +49,7 @@ struct ks_registrar {
 	size_t cert_len;
 	struct gdoi_trust *trust;
 	struct gdoi_gcks *engine;
+	struct ks_ikev2 *ikev2;		/* G-IKEv2 front end (registrar_ikev2.c); NULL: none */
 	struct gdoi_policy scratch;	/* the policy lent to the PULL layer */
 	struct ks_pending *pend;	/* per configured member: what its message 1 got */
 	size_t npend;
@@ -110,7 +112,7 @@ static int lookup_locked(struct ks_registrar *r, uint32_t group_id, const struct
 			 const struct gdoi_policy **policy)
 {
 	struct ks_group *g = ks_find_group(r->ks, group_id);
-	if (!g)
+	if (!g || !ks_group_speaks(g->cfg, KS_PROTO_GDOI))
 		return GDOI_ERR_NOT_FOUND;
 	const struct ks_member_cfg *m = member_of(r->ks, member);
 	if (!m || !ks_member_in_group(m, g->id) || ks_state_blocked(r->ks->st, m->name))
@@ -326,7 +328,7 @@ int ks_registrar_new(struct ks *ks, struct ks_worker *w, struct ks_registrar **o
 		.limits = { .mm1_per_s = ks->cfg->mm1_per_s, .mm1_burst = ks->cfg->mm1_burst,
 			    .junk_per_s = ks->cfg->junk_per_s, .junk_burst = ks->cfg->junk_burst } };
 	r->engine = gdoi_gcks_new(&ec);
-	if (!r->engine) {
+	if (!r->engine || ks_ikev2_new(ks, r->udp, w ? &ks->lock : NULL, &r->ikev2)) {
 		snprintf(err, errlen, "cannot create the key-server engine");
 		goto fail;
 	}
@@ -342,6 +344,7 @@ void ks_registrar_free(struct ks_registrar *r)
 	if (!r)
 		return;
 	gdoi_gcks_free(r->engine);
+	ks_ikev2_free(r->ikev2);
 	gdoi_key_free(r->key);
 	gdoi_trust_free(r->trust);
 	free(r->cert_der);
@@ -638,6 +641,10 @@ void ks_registrar_input(struct ks_registrar *r, const uint8_t *msg, size_t len, 
 	peer.len = (uint8_t)dm_sockaddr_split(from, peer.ip, &peer.port);
 	if (!peer.len)
 		return;
+	if (r->ikev2 && gdoi_engine_classify(msg, len) == GDOI_FE_IKEV2) {
+		ks_ikev2_input(r->ikev2, msg, len, &peer, now_of(r));
+		return;
+	}
 	gdoi_gcks_input(r->engine, msg, len, &peer, now_of(r));
 	drain(r, len);
 }

@@ -266,6 +266,15 @@ static int group_key(struct ctx *x, const char *name, const char *value, int lin
 			return bad(x, line, "id: expected a group number");
 		g->id = (uint32_t)n;
 		x->id_line[g - x->cfg->groups] = line;
+	} else if (!strcmp(name, "protocol")) {
+		if (!strcasecmp(value, "gdoi"))
+			g->protocol = SC_PROTO_GDOI;
+		else if (!strcasecmp(value, "g-ikev2"))
+			g->protocol = SC_PROTO_GIKEV2;
+		else if (!strcasecmp(value, "auto"))
+			g->protocol = SC_PROTO_AUTO;
+		else
+			return bad(x, line, "protocol: expected g-ikev2, gdoi or auto");
 	} else if (!strcmp(name, "send")) {
 		if (parse_bool(value, &g->send))
 			return bad(x, line, "send: expected yes or no");

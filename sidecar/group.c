@@ -27,7 +27,7 @@ static int to_ipc(const struct gdoi_live_tek *l, struct ipc_tek *o)
 
 const struct gdoi_member_teks *sc_group_keys(const struct sc_group *g)
 {
-	return gdoi_member_group_teks(g->sc->member, g->index);
+	return g->gike2 ? sc_ikev2_keys(g) : gdoi_member_group_teks(g->sc->member, g->index);
 }
 
 static void changed(struct sc_group *g, int64_t now)

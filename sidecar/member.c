@@ -28,7 +28,7 @@ struct gdoi_now sc_now(void)
 	return (struct gdoi_now){ .mono_ms = sc_mono(), .unix_s = sc_wall() };
 }
 
-static void send_out(struct sidecar *sc, const struct gdoi_out *o)
+void sc_member_send(struct sidecar *sc, const struct gdoi_out *o)
 {
 	struct sockaddr_storage to;
 	uv_buf_t b = uv_buf_init((char *)o->buf, (unsigned)o->len);
@@ -46,7 +46,7 @@ static void send_out(struct sidecar *sc, const struct gdoi_out *o)
 		sc_log_limited("send", "send to key server: %s", uv_strerror(rc));
 }
 
-static void on_event(struct sidecar *sc, const struct gdoi_member_event *ev)
+void sc_member_event(struct sidecar *sc, const struct gdoi_member_event *ev)
 {
 	struct sc_group *g = ev->group >= 0 ? &sc->groups[ev->group] : NULL;
 
@@ -86,9 +86,9 @@ static void drain(struct sidecar *sc)
 	struct gdoi_member_event ev;
 
 	while (gdoi_member_next_out(sc->member, &o))
-		send_out(sc, &o);
+		sc_member_send(sc, &o);
 	while (gdoi_member_next_event(sc->member, &ev))
-		on_event(sc, &ev);
+		sc_member_event(sc, &ev);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -98,7 +98,7 @@ static void on_timer(uv_timer_t *t)
 
 static void rearm(struct sidecar *sc)
 {
-	uint64_t now = sc_mono(), next = gdoi_member_deadline(sc->member);
+	uint64_t now = sc_mono(), next = sc_ikev2_timer(sc, sc_now(), gdoi_member_deadline(sc->member));
 
 	uv_timer_start(&sc->timer, on_timer, next > now ? next - now : 0, 0);
 }
@@ -132,7 +132,8 @@ static void input(struct sidecar *sc, const uv_buf_t *buf, ssize_t n, const stru
 	if (n <= 0 || !from || sc->stopping)
 		return;
 	a.len = (uint8_t)dm_sockaddr_split(from, a.ip, &a.port);
-	gdoi_member_input(sc->member, (const uint8_t *)buf->base, (size_t)n, &a, via, sc_now());
+	if (!sc_ikev2_input(sc, (const uint8_t *)buf->base, (size_t)n, &a, via, sc_now()))
+		gdoi_member_input(sc->member, (const uint8_t *)buf->base, (size_t)n, &a, via, sc_now());
 	drain(sc);
 	rearm(sc);
 }
@@ -284,6 +285,7 @@ static int start_engine(struct sidecar *sc, char *err, size_t errlen)
 		snprintf(c->groups[i].name, sizeof c->groups[i].name, "%s", g->name);
 		c->groups[i].id = g->id;
 		c->groups[i].sid_request = g->send ? g->ssrcs : 0;
+		c->groups[i].elsewhere = g->protocol == SC_PROTO_GIKEV2;
 	}
 	sc->member = gdoi_member_new(c);
 	free(c);
@@ -372,7 +374,7 @@ static int start(struct sidecar *sc, char *err, size_t errlen)
 	};
 	if (start_engine(sc, err, errlen))
 		return -1;
-	if (open_registration(sc, err, errlen))
+	if (open_registration(sc, err, errlen) || sc_ikev2_start(sc, err, errlen))
 		return -1;
 	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
 		struct sc_group *g = &sc->groups[i];
@@ -403,5 +405,6 @@ void sc_member_stop(struct sidecar *sc)
 			uv_close((uv_handle_t *)&sc->groups[i].mcast, NULL);
 	gdoi_member_free(sc->member);
 	sc->member = NULL;
+	sc_ikev2_stop(sc);
 	dm_cred_free(&sc->cred);
 }

@@ -41,9 +41,13 @@ struct sc_allow {
 	uint32_t id;
 };
 
+/* protocol = gdoi | g-ikev2 | auto (docs/sidecar.md); auto is gdoi for now */
+enum sc_protocol { SC_PROTO_GDOI = 0, SC_PROTO_GIKEV2, SC_PROTO_AUTO };
+
 struct sc_group_cfg {
 	char name[64];
 	uint32_t id;
+	enum sc_protocol protocol;
 	bool send;
 	unsigned ssrcs;			/* SSRCs wanted when sending */
 	bool rekey_mcast;
@@ -129,6 +133,7 @@ struct sc_group {
 	char keyserver[64];
 	bool mcast_open;
 	uv_udp_t mcast;
+	struct gike2_member *gike2;	/* protocol = g-ikev2: its engine (member_ikev2.c) */
 };
 
 /* Wall clock (Unix seconds) and monotonic milliseconds. */
@@ -203,6 +208,18 @@ int sc_member_start(struct sidecar *sc, char *err, size_t errlen);
 void sc_member_stop(struct sidecar *sc);
 /* Runs everything due in the engine, sends and logs what it queued, re-arms the timer. */
 void sc_service(struct sidecar *sc);
+/* member.c: one datagram to the key server; one engine event acted on. */
+void sc_member_send(struct sidecar *sc, const struct gdoi_out *o);
+void sc_member_event(struct sidecar *sc, const struct gdoi_member_event *ev);
+/* member_ikev2.c: the groups with protocol = g-ikev2. */
+struct gike2_member;
+int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen);
+void sc_ikev2_stop(struct sidecar *sc);
+void sc_ikev2_drain(struct sidecar *sc);
+bool sc_ikev2_input(struct sidecar *sc, const uint8_t *msg, size_t len, const struct gdoi_addr *from,
+		    enum gdoi_member_via via, struct gdoi_now now);
+uint64_t sc_ikev2_timer(struct sidecar *sc, struct gdoi_now now, uint64_t next);
+const struct gdoi_member_teks *sc_ikev2_keys(const struct sc_group *g);
 /* The engine's now. */
 struct gdoi_now sc_now(void);
 

@@ -1,0 +1,393 @@
+/*
+ * gike2_member.c - the G-IKEv2 group-member engine (gike2_member.h).
+ */
+#include "gike2_member.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "engine_queue.h"
+#include "gike2_numbers.h"
+#include "pull.h"
+
+#define MEMBER_EVENTS_MAX 256
+#define IKE2_EXCH_OFF 18	/* SPIi, SPIr, Next Payload, Version: RFC 7296 §3.1 */
+
+struct gike2_member {
+	struct gike2_member_cfg cfg;
+	uint8_t idg[64];
+	struct gdoi_ike2_config ike;
+	struct gike2_gm gm;
+	struct gdoi_ike2_sa *sa;
+	enum gdoi_member_group_state state;
+	uint64_t next_try, backoff_ms;
+	struct gdoi_member_teks teks;
+	struct gdoi_member_stats stats;
+	struct gdoi_outq outq;
+	struct gdoi_evq evq;
+};
+
+static struct gdoi_member_event *event(struct gike2_member *m, enum gdoi_member_event_type t,
+				       enum gdoi_member_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static struct gdoi_member_event *event(struct gike2_member *m, enum gdoi_member_event_type t,
+				       enum gdoi_member_level lvl, const char *fmt, ...)
+{
+	struct gdoi_member_event *ev = gdoi_evq_push(&m->evq, sizeof(*ev), MEMBER_EVENTS_MAX);
+	if (!ev) {
+		m->stats.events_lost++;
+		return NULL;
+	}
+	ev->type = t;
+	ev->level = lvl;
+	ev->group = 0;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ev->text, sizeof(ev->text), fmt, ap);
+	va_end(ap);
+	return ev;
+}
+
+static void notes_out(struct gike2_member *m, const struct gdoi_notes *n)
+{
+	for (size_t i = 0; i < n->n && i < GDOI_NOTES_MAX; i++)
+		event(m, GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO, "%s: %s", m->cfg.name, n->line[i]);
+}
+
+static void dropped(struct gike2_member *m, enum gdoi_member_drop why, const char *what,
+		    const char *detail)
+{
+	m->stats.dropped[why]++;
+	struct gdoi_member_event *ev = event(m, GDOI_MEMBER_EV_DROPPED, GDOI_MEMBER_DEBUG,
+					     "%s: %s%s", m->cfg.name, what, detail);
+	if (ev) {
+		ev->reason = why;
+		snprintf(ev->limit_key, sizeof(ev->limit_key), "gike2-drop-%d", (int)why);
+	}
+}
+
+struct gike2_member *gike2_member_new(const struct gike2_member_cfg *cfg)
+{
+	if (!cfg || !cfg->ike || cfg->group.data.len > sizeof(((struct gike2_member *)0)->idg) ||
+	    cfg->sid_request > GDOI_MEMBER_MAX_SIDS)
+		return NULL;
+	struct gike2_member *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->cfg = *cfg;
+	if (!m->cfg.retry_min_ms)
+		m->cfg.retry_min_ms = 1000;
+	if (!m->cfg.retry_max_ms)
+		m->cfg.retry_max_ms = 30000;
+	memcpy(m->idg, cfg->group.data.ptr, cfg->group.data.len);
+	m->gm.rq.idg = (struct gike2_idg){ cfg->group.id_type, GDOI_BYTES(m->idg, cfg->group.data.len) };
+	m->gm.rq.senders = cfg->sid_request;
+	m->ike = *cfg->ike;
+	gike2_gm_attach(&m->gm, &m->ike);
+	m->state = GDOI_MEMBER_GROUP_WAITING;
+	return m;
+}
+
+void gike2_member_free(struct gike2_member *m)
+{
+	if (!m)
+		return;
+	gdoi_ike2_free(m->sa);
+	gike2_gm_clear(&m->gm);
+	gdoi_member_teks_clear(&m->teks);
+	gdoi_outq_free(&m->outq);
+	gdoi_evq_free(&m->evq, sizeof(struct gdoi_member_event));
+	free(m);
+}
+
+static void queue_result(struct gike2_member *m, struct gdoi_ike2_result *r)
+{
+	for (size_t i = 0; i < r->nout; i++)
+		(void)gdoi_outq_push(&m->outq, &r->out[i], r->out_len[i], &m->cfg.ks);
+	r->nout = 0;
+}
+
+void gike2_member_shutdown(struct gike2_member *m, struct gdoi_now now)
+{
+	struct gdoi_ike2_result r = { 0 };
+	if (m->sa && gdoi_ike2_established(m->sa) &&
+	    gdoi_ike2_send_delete(m->sa, now.mono_ms, &r) == 0)
+		queue_result(m, &r);
+	gdoi_ike2_result_clear(&r);
+	m->state = GDOI_MEMBER_GROUP_UNREGISTERED;
+	m->next_try = 0;
+}
+
+/* The policy the registration (or a GSA_REKEY) left in gm, handed to the TEK set. */
+static bool install(struct gike2_member *m, struct gdoi_now now)
+{
+	struct gdoi_policy *p = malloc(sizeof(*p));
+	struct gdoi_notes notes = { 0 };
+	if (!p)
+		return false;
+	*p = m->gm.policy;	/* plain data: keys inline (policy.h) */
+	bool ch = gdoi_member_teks_registered(&m->teks, p, now.unix_s, &notes);
+	notes_out(m, &notes);
+	return ch;
+}
+
+static void registered(struct gike2_member *m, struct gdoi_now now)
+{
+	bool ch = install(m, now);
+	m->state = GDOI_MEMBER_GROUP_REGISTERED;
+	m->backoff_ms = 0;
+	m->stats.registrations++;
+	struct gdoi_member_event *ev = event(m, GDOI_MEMBER_EV_REGISTERED, GDOI_MEMBER_INFO,
+					     "%s: registered by G-IKEv2 (%zu TEKs, %zu Sender-IDs%s)",
+					     m->cfg.name, m->gm.policy.nteks, m->gm.policy.nsids,
+					     m->gm.has_rekey ? ", Rekey SA" : "");
+	if (ev) {
+		ev->has_kek = m->gm.has_rekey;
+		ev->changed = ch;
+		ev->nteks = (unsigned)m->gm.policy.nteks;
+		ev->nsids = m->gm.policy.nsids < GDOI_MEMBER_MAX_SIDS ? m->gm.policy.nsids
+								       : GDOI_MEMBER_MAX_SIDS;
+		memcpy(ev->sids, m->gm.policy.sids, ev->nsids * sizeof(ev->sids[0]));
+	}
+}
+
+static void failed(struct gike2_member *m, struct gdoi_now now, const char *why, uint16_t notify)
+{
+	m->stats.attempts_failed++;
+	gdoi_ike2_free(m->sa);
+	m->sa = NULL;
+	m->backoff_ms = m->backoff_ms ? m->backoff_ms * 2 : m->cfg.retry_min_ms;
+	if (m->backoff_ms > m->cfg.retry_max_ms)
+		m->backoff_ms = m->cfg.retry_max_ms;
+	m->next_try = now.mono_ms + m->backoff_ms;
+	if (m->state != GDOI_MEMBER_GROUP_REGISTERED)
+		m->state = GDOI_MEMBER_GROUP_WAITING;
+	struct gdoi_member_event *ev =
+		event(m, GDOI_MEMBER_EV_FAILOVER, GDOI_MEMBER_WARN,
+		      "%s: G-IKEv2 registration failed (notify %u): %s%s%s; retry in %llu ms",
+		      m->cfg.name, notify, why, m->gm.why[0] ? ": " : "", m->gm.why,
+		      (unsigned long long)m->backoff_ms);
+	if (ev)
+		ev->ks = 0;
+}
+
+static void start(struct gike2_member *m, struct gdoi_now now)
+{
+	struct gdoi_ike2_result r = { 0 };
+	gdoi_ike2_free(m->sa);
+	m->sa = NULL;
+	m->gm.why[0] = '\0';
+	int rc = gdoi_ike2_initiate(&m->ike, &m->cfg.ks, now.mono_ms, &m->sa, &r);
+	queue_result(m, &r);
+	gdoi_ike2_result_clear(&r);
+	if (rc) {
+		failed(m, now, gdoi_strerror(rc), 0);
+		return;
+	}
+	if (m->state != GDOI_MEMBER_GROUP_REGISTERED)
+		m->state = GDOI_MEMBER_GROUP_REGISTERING;
+	m->next_try = 0;
+}
+
+static void after_ike(struct gike2_member *m, struct gdoi_ike2_result *r, struct gdoi_now now)
+{
+	queue_result(m, r);
+	switch (r->event) {
+	case GDOI_IKE2_EV_ESTABLISHED:
+		m->stats.p1_established++;
+		/* fall through */
+	case GDOI_IKE2_EV_RESPONSE:
+		if (m->gm.registered)
+			registered(m, now);
+		else
+			failed(m, now, r->reason[0] ? r->reason : "no GSA in the response", r->notify);
+		break;
+	case GDOI_IKE2_EV_FAILED:
+		failed(m, now, r->reason, r->notify);
+		break;
+	case GDOI_IKE2_EV_DELETED:
+		event(m, GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO, "%s: the GCKS deleted the IKE SA",
+		      m->cfg.name);
+		gdoi_ike2_free(m->sa);
+		m->sa = NULL;
+		break;
+	default:
+		break;
+	}
+}
+
+/* A GSA_REKEY: opened (Message ID, ICV, signature) before anything is applied. */
+static int rekey_input(struct gike2_member *m, const uint8_t *msg, size_t len, struct gdoi_now now)
+{
+	if (!m->gm.registered || !m->gm.has_rekey) {
+		dropped(m, GDOI_MEMBER_DROP_UNKNOWN_KEK, "GSA_REKEY ", "without a Rekey SA");
+		return GDOI_ERR_NOT_FOUND;
+	}
+	struct gdoi_arena *a = gdoi_arena_new();
+	struct gike2_pl *pl = NULL;
+	size_t n = 0;
+	uint32_t msgid = 0;
+	struct gdoi_parse_error pe;
+	struct gike2_rekey_sa next;
+	bool has_next = false, excluded = false;
+	char why[160] = "";
+	memset(&next, 0, sizeof(next));
+	int rc = a ? gike2_rekey_open(&m->gm.rekey, msg, len, m->gm.gcks_key, a, &pl, &n, &msgid, &pe)
+		   : GDOI_ERR_NOMEM;
+	if (rc) {
+		snprintf(why, sizeof(why), "%s", gdoi_strerror(rc));
+	} else {
+		rc = gike2_rekey_content_apply(pl, n, &m->gm.rekey, a, &m->gm.policy, &next, &has_next,
+					       &excluded, why, sizeof(why));
+	}
+	gdoi_arena_free(a);
+	if (rc) {
+		gike2_rekey_sa_clear(&next);
+		dropped(m, GDOI_MEMBER_DROP_PUSH, "GSA_REKEY refused: ", why);
+		return rc;
+	}
+	m->stats.pushes++;
+	if (has_next) {
+		gike2_rekey_sa_clear(&m->gm.rekey);
+		m->gm.rekey = next;
+	}
+	if (excluded) {
+		event(m, GDOI_MEMBER_EV_LOG, GDOI_MEMBER_WARN,
+		      "%s: GSA_REKEY %u removed this member from the group", m->cfg.name, msgid);
+		gdoi_member_teks_clear(&m->teks);
+		gike2_gm_clear(&m->gm);
+		m->state = GDOI_MEMBER_GROUP_UNREGISTERED;
+		event(m, GDOI_MEMBER_EV_KEYS_CHANGED, GDOI_MEMBER_INFO, "%s: keys withdrawn",
+		      m->cfg.name);
+		return 0;
+	}
+	bool ch = install(m, now);
+	event(m, GDOI_MEMBER_EV_KEYS_CHANGED, GDOI_MEMBER_INFO,
+	      "%s: GSA_REKEY %u applied (%zu TEKs)%s", m->cfg.name, msgid, m->gm.policy.nteks,
+	      ch ? "" : ", nothing changed");
+	return 0;
+}
+
+int gike2_member_input(struct gike2_member *m, const uint8_t *msg, size_t len,
+		       const struct gdoi_addr *from, enum gdoi_member_via via, struct gdoi_now now)
+{
+	m->stats.datagrams++;
+	if (gdoi_engine_classify(msg, len) != GDOI_FE_IKEV2 || len <= IKE2_EXCH_OFF) {
+		dropped(m, GDOI_MEMBER_DROP_HEADER, "", "not an IKEv2 datagram");
+		return GDOI_ERR_UNSUPPORTED;
+	}
+	if (msg[IKE2_EXCH_OFF] == GIKE2_EXCH_GSA_REKEY)
+		return rekey_input(m, msg, len, now);
+	if (via != GDOI_MEMBER_VIA_UNICAST || from->len != m->cfg.ks.len ||
+	    memcmp(from->ip, m->cfg.ks.ip, from->len) != 0 || from->port != m->cfg.ks.port) {
+		dropped(m, GDOI_MEMBER_DROP_SOURCE, "", "not from the GCKS");
+		return GDOI_ERR_NOT_FOUND;
+	}
+	if (!m->sa) {
+		dropped(m, GDOI_MEMBER_DROP_NO_SA, "", "no IKE SA");
+		return GDOI_ERR_NOT_FOUND;
+	}
+	struct gdoi_ike2_result r = { 0 };
+	int rc = gdoi_ike2_input(m->sa, msg, len, now.mono_ms, &r);
+	if (rc < 0 && r.event == GDOI_IKE2_EV_NONE)
+		dropped(m, GDOI_MEMBER_DROP_P1, "IKEv2: ", r.reason[0] ? r.reason : "refused");
+	after_ike(m, &r, now);
+	gdoi_ike2_result_clear(&r);
+	return rc < 0 ? rc : 0;
+}
+
+void gike2_member_timer(struct gike2_member *m, struct gdoi_now now)
+{
+	if (m->sa && gdoi_ike2_next_timer(m->sa) && gdoi_ike2_next_timer(m->sa) <= now.mono_ms) {
+		struct gdoi_ike2_result r = { 0 };
+		gdoi_ike2_timer(m->sa, now.mono_ms, &r);
+		after_ike(m, &r, now);
+		gdoi_ike2_result_clear(&r);
+	}
+	if (!m->sa && m->state != GDOI_MEMBER_GROUP_UNREGISTERED && m->state != GDOI_MEMBER_GROUP_REGISTERED &&
+	    m->next_try <= now.mono_ms)
+		start(m, now);
+	if (m->teks.pol) {
+		bool ch = false;
+		struct gdoi_notes notes = { 0 };
+		gdoi_member_teks_expire(&m->teks, now.unix_s, &ch, &notes);
+		notes_out(m, &notes);
+		if (ch)
+			event(m, GDOI_MEMBER_EV_KEYS_CHANGED, GDOI_MEMBER_INFO, "%s: TEKs expired",
+			      m->cfg.name);
+		int64_t due = gdoi_member_teks_rereg_due(&m->teks);
+		if (m->state == GDOI_MEMBER_GROUP_REGISTERED && due && due <= now.unix_s)
+			gike2_member_want_register(m, now);
+	}
+}
+
+uint64_t gike2_member_deadline(const struct gike2_member *m)
+{
+	/* no SA and no backoff: a start is due at once (the first timer call) */
+	uint64_t d = m->sa ? 0 : m->next_try ? m->next_try : 1;
+	uint64_t t = m->sa ? gdoi_ike2_next_timer(m->sa) : 0;
+	if (t && (!d || t < d))
+		d = t;
+	if (m->state == GDOI_MEMBER_GROUP_UNREGISTERED && !m->sa)
+		d = 0;
+	return d;	/* 0: nothing due; the application polls each second for TEK expiry */
+}
+
+bool gike2_member_next_out(struct gike2_member *m, struct gdoi_out *out)
+{
+	return gdoi_outq_next(&m->outq, out);
+}
+
+bool gike2_member_next_event(struct gike2_member *m, struct gdoi_member_event *ev)
+{
+	return gdoi_evq_next(&m->evq, sizeof(*ev), ev);
+}
+
+int gike2_member_want_register(struct gike2_member *m, struct gdoi_now now)
+{
+	if (m->sa && gdoi_ike2_established(m->sa) && !gdoi_ike2_request_pending(m->sa)) {
+		struct gdoi_ike2_plist pl = { 0 };
+		struct gdoi_ike2_result r = { 0 };
+		int rc = gike2_gm_registration(&m->gm, &pl);
+		if (rc == 0)
+			rc = gdoi_ike2_send_request(m->sa, GIKE2_EXCH_GSA_REGISTRATION, &pl, now.mono_ms, &r);
+		gdoi_ike2_plist_free(&pl);
+		queue_result(m, &r);
+		gdoi_ike2_result_clear(&r);
+		return rc;
+	}
+	if (m->sa && !gdoi_ike2_established(m->sa))
+		return GDOI_ERR_STATE;
+	start(m, now);
+	return 0;
+}
+
+const struct gdoi_member_teks *gike2_member_teks(const struct gike2_member *m)
+{
+	return &m->teks;
+}
+
+enum gdoi_member_group_state gike2_member_state(const struct gike2_member *m)
+{
+	return m->state;
+}
+
+const struct gdoi_member_stats *gike2_member_stats(const struct gike2_member *m)
+{
+	return &m->stats;
+}
+
+bool gike2_member_rekey_dst(const struct gike2_member *m, struct gdoi_addr *to)
+{
+	if (!m->gm.registered || !m->gm.has_rekey)
+		return false;
+	const struct gike2_ts *d = &m->gm.rekey.dst;
+	memset(to, 0, sizeof(*to));
+	to->len = d->addr_len;
+	memcpy(to->ip, d->start, d->addr_len <= sizeof(to->ip) ? d->addr_len : 0);
+	to->port = d->start_port;
+	return true;
+}

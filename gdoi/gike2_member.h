@@ -1,0 +1,55 @@
+/*
+ * gike2_member.h - the G-IKEv2 group-member engine (RFC 9838 §2.3~, §2.4),
+ * on the contract of engine.h, producing what the GDOI member engine
+ * produces (gdoi/member.h): struct gdoi_member_event (REGISTERED with the
+ * Sender-IDs, KEYS_CHANGED, DROPPED, LOG, FAILOVER) and the group's live
+ * TEKs as struct gdoi_member_teks, so the application cannot tell which
+ * protocol brought its keys.
+ *
+ * One group per engine: an IKEv2 initiator (ike2.h) runs IKE_SA_INIT and
+ * GSA_AUTH (gike2_ike.c hooks: IDg + N(SENDER) -> GSA + KD); a GSA_REKEY
+ * (multicast, or unicast on the registration socket) under the Rekey SA the
+ * registration delivered is opened by gike2_rekey_open (Message ID replay
+ * check, ICV, then the GCKS's signature) before anything is applied.
+ * A failed attempt retries with capped backoff; re-registration (fresh
+ * Sender-IDs) uses GSA_REGISTRATION on the IKE SA when it is up.
+ */
+#ifndef GDOI_GIKE2_MEMBER_H
+#define GDOI_GIKE2_MEMBER_H
+
+#include "gike2_ike.h"
+#include "member.h"
+
+struct gike2_member_cfg {
+	/* suites, local_id, psks; the hooks are set by the engine. Copied; what
+	 * it points to must outlive the engine. */
+	const struct gdoi_ike2_config *ike;
+	struct gdoi_addr ks;
+	char name[64];			/* for the log */
+	struct gike2_idg group;		/* copied */
+	unsigned sid_request;		/* Sender-IDs wanted; 0 = receive only */
+	unsigned retry_min_ms, retry_max_ms;	/* 0 = 1000, 30000 */
+};
+
+struct gike2_member;
+
+struct gike2_member *gike2_member_new(const struct gike2_member_cfg *cfg);
+void gike2_member_free(struct gike2_member *m);
+/* Deletes the IKE SA (INFORMATIONAL with D(IKE)). */
+void gike2_member_shutdown(struct gike2_member *m, struct gdoi_now now);
+int gike2_member_input(struct gike2_member *m, const uint8_t *dgram, size_t len,
+		       const struct gdoi_addr *from, enum gdoi_member_via via, struct gdoi_now now);
+void gike2_member_timer(struct gike2_member *m, struct gdoi_now now);
+uint64_t gike2_member_deadline(const struct gike2_member *m);
+bool gike2_member_next_out(struct gike2_member *m, struct gdoi_out *out);
+bool gike2_member_next_event(struct gike2_member *m, struct gdoi_member_event *ev);
+/* Fresh Sender-IDs: GSA_REGISTRATION on the IKE SA (or a new GSA_AUTH). */
+int gike2_member_want_register(struct gike2_member *m, struct gdoi_now now);
+
+const struct gdoi_member_teks *gike2_member_teks(const struct gike2_member *m);
+enum gdoi_member_group_state gike2_member_state(const struct gike2_member *m);
+const struct gdoi_member_stats *gike2_member_stats(const struct gike2_member *m);
+/* The Rekey SA's multicast destination (GSA_REKEY), when one was given. */
+bool gike2_member_rekey_dst(const struct gike2_member *m, struct gdoi_addr *to);
+
+#endif

@@ -1,0 +1,233 @@
+/*
+ * registrar_ikev2.c - the G-IKEv2 front end of the key server (RFC 9838):
+ * IKEv2 datagrams arriving on the one registration port (registrar.c hands
+ * them over by their header's version, gdoi_engine_classify) go to the
+ * G-IKEv2 key-server engine (gdoi/gike2_gcks.h), with the callbacks that
+ * make the same decisions as for GDOI:
+ *   lookup       IDg names a group (ID_KEY_ID of its 4-octet id, as GDOI's
+ *                group id, or its name) whose `protocols` include g-ikev2,
+ *                the authenticated IKE identity is a configured member of it
+ *                and not evicted; the group's current policy, the very
+ *                struct gdoi_policy GROUPKEY-PULL hands out;
+ *   assign_sids  may_send members get fresh, stored SSRCs (ks_group_assign_ssrcs);
+ * and the member is recorded (ks_state_member_seen) as for GDOI.
+ * PSK authentication with each member's configured key; the IKE SA suites
+ * are the core's defaults. No Rekey SA yet: members register again
+ * (GSA_REGISTRATION) before their TEKs expire.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/addr.h"
+#include "gdoi/err.h"
+#include "gdoi/gike2_gcks.h"
+#include "keyserver/ks.h"
+#include "keyserver/log.h"
+#include "keyserver/registrar_ikev2.h"
+
+struct ks_ikev2 {
+	struct ks *ks;
+	uv_mutex_t *lock;		/* a worker's: the key server's lock; NULL on the main thread */
+	uv_udp_t *udp;
+	struct gdoi_ike2_suite suites[16];
+	struct gdoi_ike2_psk *psks;
+	struct gdoi_ike2_config ike;
+	struct gike2_gcks_engine *engine;
+	struct gdoi_policy scratch;	/* the policy lent to the engine for one answer */
+	struct ks_group *group;		/* of the lookup being answered */
+	const struct ks_member_cfg *member;
+};
+
+static const struct ks_member_cfg *ikev2_member_of(struct ks *ks, const struct gdoi_ike2_id *id)
+{
+	/* IKEv2 ID types 1, 2, 3, 5, 11 are ISAKMP's (RFC 7296 §3.5, RFC 2407 §4.6.2.1) */
+	return id ? ks_config_member_by_id(ks->cfg, id->type, id->data.ptr, id->data.len) : NULL;
+}
+
+static struct ks_group *ikev2_group_of(struct ks *ks, const struct gike2_idg *idg)
+{
+	if (idg->id_type == GIKE2_ID_KEY_ID && idg->data.len == 4) {
+		const uint8_t *d = idg->data.ptr;
+		struct ks_group *g = ks_find_group(ks, (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 |
+							   (uint32_t)d[2] << 8 | d[3]);
+		if (g)
+			return g;
+	}
+	char ref[65];
+	if (idg->data.len >= sizeof(ref))
+		return NULL;
+	memcpy(ref, idg->data.ptr, idg->data.len);
+	ref[idg->data.len] = '\0';
+	return ks_find_group_ref(ks, ref);
+}
+
+static int ikev2_lookup_locked(struct ks_ikev2 *x, const struct gike2_idg *idg,
+			 const struct gdoi_ike2_id *id, const struct gdoi_addr *peer, struct gike2_gcks *k)
+{
+	struct ks_group *g = ikev2_group_of(x->ks, idg);
+	if (!g || !ks_group_speaks(g->cfg, KS_PROTO_GIKEV2))
+		return GDOI_ERR_NOT_FOUND;
+	const struct ks_member_cfg *m = ikev2_member_of(x->ks, id);
+	if (!m || !ks_member_in_group(m, g->id) || ks_state_blocked(x->ks->st, m->name)) {
+		snprintf(k->why, sizeof(k->why), "not a member of group %s", g->cfg->name);
+		return GDOI_ERR_NOT_AUTHORIZED;
+	}
+	if (!g->leader && ks_cluster_reload(g))
+		return GDOI_ERR_STATE;
+	char ids[300], where[64];
+	ks_ident_format(id->type, id->data.ptr, id->data.len, ids, sizeof(ids));
+	dm_addr_format(peer->ip, peer->len, peer->port, where, sizeof(where));
+	if (ks_state_member_seen(x->ks->st, g->id, m->name, ids, where, ks_unix_now())) {
+		ks_log(KS_ERR, "group %s: member %s (%s): cannot record the G-IKEv2 registration (state "
+		       "storage failed): refused", g->cfg->name, m->name, ids);
+		return GDOI_ERR_STATE;
+	}
+	ks_group_build_policy(g, ks_unix_now());
+	gdoi_policy_clear(&x->scratch);
+	memcpy(&x->scratch, &g->pol, sizeof(x->scratch));
+	x->scratch.nsids = 0;
+	x->group = g;
+	x->member = m;
+	k->policy = &x->scratch;
+	k->max_sids = m->may_send ? m->max_ssrcs : 0;
+	return 0;
+}
+
+static int ikev2_lookup(void *ctx, const struct gike2_idg *idg, const struct gdoi_ike2_id *id,
+		  const struct gdoi_addr *peer, struct gike2_gcks *k)
+{
+	struct ks_ikev2 *x = ctx;
+	if (x->lock)
+		uv_mutex_lock(x->lock);
+	x->group = NULL;
+	int rc = ikev2_lookup_locked(x, idg, id, peer, k);
+	if (x->lock)
+		uv_mutex_unlock(x->lock);
+	return rc;
+}
+
+static int ikev2_assign_sids(void *ctx, const struct gike2_idg *idg, const struct gdoi_ike2_id *id,
+		       uint32_t count, uint32_t *sids, size_t cap, size_t *n)
+{
+	struct ks_ikev2 *x = ctx;
+	(void)idg;
+	(void)id;
+	*n = 0;
+	if (!x->group || !x->member)
+		return GDOI_ERR_STATE;
+	if (!x->member->may_send)
+		return GDOI_ERR_NOT_AUTHORIZED;
+	if (count > cap)
+		count = (uint32_t)cap;
+	if (x->lock)
+		uv_mutex_lock(x->lock);
+	int rc = ks_group_assign_ssrcs(x->group, x->member->name, count, sids, n) ? GDOI_ERR_STATE : 0;
+	if (x->lock)
+		uv_mutex_unlock(x->lock);
+	return rc;
+}
+
+int ks_ikev2_new(struct ks *ks, uv_udp_t *udp, uv_mutex_t *lock, struct ks_ikev2 **out)
+{
+	const struct ks_config *c = ks->cfg;
+	*out = NULL;
+	bool any = false;
+	for (size_t i = 0; i < c->ngroups; i++)
+		any |= ks_group_speaks(&c->groups[i], KS_PROTO_GIKEV2);
+	if (!any)
+		return 0;	/* no group speaks G-IKEv2: IKEv2 datagrams stay refused */
+	struct ks_ikev2 *x = calloc(1, sizeof(*x));
+	if (!x)
+		return -1;
+	x->ks = ks;
+	x->lock = lock;
+	x->udp = udp;
+	x->psks = calloc(c->nmembers ? c->nmembers : 1, sizeof(*x->psks));
+	if (!x->psks) {
+		free(x);
+		return -1;
+	}
+	size_t np = 0;
+	for (size_t i = 0; i < c->nmembers; i++) {
+		const struct ks_member_cfg *m = &c->members[i];
+		if (m->psk)
+			x->psks[np++] = (struct gdoi_ike2_psk){
+				{ m->id.type, GDOI_BYTES(m->id.data, m->id.len) },
+				GDOI_BYTES(m->psk, m->psk_len) };
+	}
+	x->ike = (struct gdoi_ike2_config){
+		.suites = x->suites,
+		.nsuites = gdoi_ike2_suites_default(x->suites, sizeof(x->suites) / sizeof(x->suites[0])),
+		.local_id = { c->local_id.type, GDOI_BYTES(c->local_id.data, c->local_id.len) },
+		.psks = x->psks, .npsks = np, .fragmentation = true };
+	struct gike2_gcks_engine_cfg ec = { .ike = &x->ike, .lookup = ikev2_lookup,
+					    .assign_sids = ikev2_assign_sids, .ctx = x };
+	uv_update_time(ks->loop);
+	x->engine = gike2_gcks_engine_new(&ec, (struct gdoi_now){ uv_now(ks->loop), ks_unix_now() });
+	if (!x->engine) {
+		ks_ikev2_free(x);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+void ks_ikev2_free(struct ks_ikev2 *x)
+{
+	if (!x)
+		return;
+	gike2_gcks_engine_free(x->engine);
+	free(x->psks);	/* keys point into the configuration */
+	gdoi_policy_clear(&x->scratch);
+	free(x);
+}
+
+static void ikev2_on_event(struct ks_ikev2 *x, const struct gike2_gcks_event *ev)
+{
+	char where[64];
+	dm_addr_format(ev->peer.ip, ev->peer.len, ev->peer.port, where, sizeof(where));
+	switch (ev->type) {
+	case GIKE2_GCKS_EV_REGISTERED:
+		if (x->group)
+			x->ks->registrations++;
+		ks_log(KS_INFO, "group %s: member %s (%s) registered by G-IKEv2 %s, %zu SSRC(s)",
+		       x->group ? x->group->cfg->name : "?", x->member ? x->member->name : "?", where,
+		       ev->exchange == GIKE2_EXCH_GSA_AUTH ? "GSA_AUTH" : "GSA_REGISTRATION", ev->nsids);
+		break;
+	case GIKE2_GCKS_EV_REFUSED:
+		ks_log(KS_WARN, "G-IKEv2 registration from %s (%s) refused, notify %u: %s", where, ev->id,
+		       ev->notify, ev->reason);
+		break;
+	case GIKE2_GCKS_EV_FAILED:
+		ks_log(KS_WARN, "G-IKEv2 from %s: IKE SA failed (notify %u): %s", where, ev->notify,
+		       ev->reason);
+		break;
+	case GIKE2_GCKS_EV_DELETED:
+		ks_log(KS_INFO, "G-IKEv2 member %s (%s) deleted its IKE SA", where, ev->id);
+		break;
+	default:
+		ks_log(KS_DEBUG, "G-IKEv2 datagram from %s dropped: %s", where, ev->reason);
+		break;
+	}
+}
+
+void ks_ikev2_input(struct ks_ikev2 *x, const uint8_t *msg, size_t len, const struct gdoi_addr *peer,
+		    struct gdoi_now now)
+{
+	gike2_gcks_engine_input(x->engine, msg, len, peer, now);
+	struct gdoi_out o;
+	while (gike2_gcks_engine_next_out(x->engine, &o)) {
+		struct ks_inet to = { .len = o.to.len, .port = o.to.port };
+		memcpy(to.ip, o.to.ip, sizeof to.ip);
+		ks_udp_send(x->udp, x->ks->udp_family, o.buf, o.len, &to);
+	}
+	struct gike2_gcks_event ev;
+	if (x->lock)
+		uv_mutex_lock(x->lock);
+	while (gike2_gcks_engine_next_event(x->engine, &ev))
+		ikev2_on_event(x, &ev);
+	if (x->lock)
+		uv_mutex_unlock(x->lock);
+	gike2_gcks_engine_timer(x->engine, now);
+}

@@ -1,0 +1,23 @@
+/*
+ * registrar_ikev2.h - the G-IKEv2 front end of the key server
+ * (registrar_ikev2.c): one per registrar, beside its GDOI engine.
+ */
+#ifndef KS_REGISTRAR_IKEV2_H
+#define KS_REGISTRAR_IKEV2_H
+
+#include <uv.h>
+
+#include "gdoi/engine.h"
+
+struct ks;
+struct ks_ikev2;
+
+/* *out NULL (and 0) when no group's protocols include g-ikev2. lock: the key
+ * server's, for a worker's registrar; NULL on the main thread. */
+int ks_ikev2_new(struct ks *ks, uv_udp_t *udp, uv_mutex_t *lock, struct ks_ikev2 **out);
+void ks_ikev2_free(struct ks_ikev2 *x);
+/* One IKEv2 datagram (gdoi_engine_classify said GDOI_FE_IKEV2). */
+void ks_ikev2_input(struct ks_ikev2 *x, const uint8_t *msg, size_t len, const struct gdoi_addr *peer,
+		    struct gdoi_now now);
+
+#endif

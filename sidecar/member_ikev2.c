@@ -1,0 +1,128 @@
+/*
+ * member_ikev2.c - groups with protocol = g-ikev2: one G-IKEv2 member engine
+ * each (gdoi/gike2_member.h) beside the GDOI engine, on the same
+ * registration socket (IKEv2 datagrams told apart by their version octet)
+ * and the same timer. Their events are the GDOI engine's kind and go the
+ * same way (sc_member_event); their TEKs are what sc_group_keys shows, so
+ * snapshots, leases and IPC do not know which protocol brought the keys.
+ */
+#include "sidecar.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "gdoi/gike2_member.h"
+#include "gdoi/ike2.h"
+
+/* One IKE SA configuration for every G-IKEv2 group (they outlive the engines). */
+static struct gdoi_ike2_suite ike_suites[16];
+static struct gdoi_ike2_psk ike_psk;
+static struct gdoi_ike2_config ike_cfg;
+static uint8_t idg_data[SC_MAX_GROUPS][4];
+
+int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen)
+{
+	bool any = false;
+	for (size_t i = 0; i < sc->cfg.ngroups; i++)
+		any |= sc->cfg.groups[i].protocol == SC_PROTO_GIKEV2;
+	if (!any)
+		return 0;
+	if (!sc->cfg.psk || !sc->nslots) {
+		snprintf(err, errlen, "protocol = g-ikev2 needs psk and a key-server address");
+		return -1;
+	}
+	ike_psk = (struct gdoi_ike2_psk){ { 0, GDOI_BYTES_NONE },
+					  GDOI_BYTES(sc->cfg.psk, sc->cfg.psk_len) };
+	ike_cfg = (struct gdoi_ike2_config){
+		.suites = ike_suites,
+		.nsuites = gdoi_ike2_suites_default(ike_suites, sizeof(ike_suites) / sizeof(ike_suites[0])),
+		.local_id = { sc->cfg.id_type, GDOI_BYTES(sc->cfg.id_data, sc->cfg.id_len) },
+		.psks = &ike_psk, .npsks = 1, .fragmentation = true,
+		.retransmit_ms = sc->cfg.exchange_ms, .initial_contact = true };
+	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
+		const struct sc_group_cfg *g = &sc->cfg.groups[i];
+		if (g->protocol != SC_PROTO_GIKEV2)
+			continue;
+		/* IDg: ID_KEY_ID with the group id, as GDOI names it */
+		uint8_t *d = idg_data[i];
+		d[0] = (uint8_t)(g->id >> 24), d[1] = (uint8_t)(g->id >> 16);
+		d[2] = (uint8_t)(g->id >> 8), d[3] = (uint8_t)g->id;
+		struct gike2_member_cfg mc = {
+			.ike = &ike_cfg, .ks = sc->slots[0],
+			.group = { GIKE2_ID_KEY_ID, GDOI_BYTES(d, 4) },
+			.sid_request = g->send ? g->ssrcs : 0,
+			.retry_min_ms = sc->cfg.retry_min_ms, .retry_max_ms = sc->cfg.retry_max_ms };
+		snprintf(mc.name, sizeof mc.name, "group %s", g->name);
+		sc->groups[i].gike2 = gike2_member_new(&mc);
+		if (!sc->groups[i].gike2) {
+			snprintf(err, errlen, "group %s: G-IKEv2 member engine: bad configuration", g->name);
+			return -1;
+		}
+		sc_log("group %s: keys by G-IKEv2 (RFC 9838)", g->name);
+	}
+	return 0;
+}
+
+void sc_ikev2_stop(struct sidecar *sc)
+{
+	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
+		gike2_member_free(sc->groups[i].gike2);
+		sc->groups[i].gike2 = NULL;
+	}
+}
+
+void sc_ikev2_drain(struct sidecar *sc)
+{
+	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
+		struct gike2_member *m = sc->groups[i].gike2;
+		struct gdoi_out o;
+		struct gdoi_member_event ev;
+		if (!m)
+			continue;
+		while (gike2_member_next_out(m, &o))
+			sc_member_send(sc, &o);
+		while (gike2_member_next_event(m, &ev)) {
+			ev.group = (int)i;
+			if (ev.type == GDOI_MEMBER_EV_FAILOVER)
+				ev.type = GDOI_MEMBER_EV_LOG;	/* one key server: nothing to fail over to */
+			sc_member_event(sc, &ev);
+		}
+	}
+}
+
+bool sc_ikev2_input(struct sidecar *sc, const uint8_t *msg, size_t len, const struct gdoi_addr *from,
+		    enum gdoi_member_via via, struct gdoi_now now)
+{
+	if (gdoi_engine_classify(msg, len) != GDOI_FE_IKEV2)
+		return false;
+	for (size_t i = 0; i < sc->cfg.ngroups; i++)
+		if (sc->groups[i].gike2) {
+			int rc = gike2_member_input(sc->groups[i].gike2, msg, len, from, via, now);
+			if (rc == 0)
+				break;
+		}
+	sc_ikev2_drain(sc);
+	return true;
+}
+
+uint64_t sc_ikev2_timer(struct sidecar *sc, struct gdoi_now now, uint64_t next)
+{
+	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
+		struct gike2_member *m = sc->groups[i].gike2;
+		if (!m)
+			continue;
+		gike2_member_timer(m, now);
+		uint64_t d = gike2_member_deadline(m);
+		if (!d)
+			d = now.mono_ms + 1000;	/* TEK expiry and re-registration: checked each second */
+		if (d < next)
+			next = d;
+	}
+	sc_ikev2_drain(sc);
+	return next;
+}
+
+const struct gdoi_member_teks *sc_ikev2_keys(const struct sc_group *g)
+{
+	return g->gike2 ? gike2_member_teks(g->gike2) : NULL;
+}

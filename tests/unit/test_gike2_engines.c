@@ -1,0 +1,325 @@
+/*
+ * test_gike2_engines.c - the G-IKEv2 engines (gdoi/gike2_gcks.h,
+ * gdoi/gike2_member.h) against each other in memory, datagrams carried
+ * between their queues: GSA_AUTH through the GCKS's group lookup gives the
+ * member exactly the key server's TEK keys and the Sender-IDs it allocated,
+ * as the GDOI member's events and TEK set; a signed GSA_REKEY arrives by
+ * multicast and is applied, its replay is refused; a re-registration by
+ * GSA_REGISTRATION brings fresh Sender-IDs; an unknown group is refused with
+ * INVALID_GROUP_ID and the member backs off.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gdoi/arena.h"
+#include "gdoi/err.h"
+#include "gdoi/gike2_gcks.h"
+#include "gdoi/gike2_member.h"
+#include "gdoi/gike2_numbers.h"
+#include "gdoi/ike2_numbers.h"
+#include "gdoi/numbers.h"
+#include "tests/lib/certgen.h"
+
+static const struct gdoi_addr GM_ADDR = { 4, { 127, 0, 0, 1 }, 18621 };
+static const struct gdoi_addr KS_ADDR = { 4, { 127, 0, 0, 1 }, 18620 };
+static const struct gdoi_ike2_suite SUITE = { GDOI_IKE2_ENCR_AES_GCM_16, 256,
+					      GDOI_IKE2_PRF_HMAC_SHA2_256, 0, 19 };
+
+struct world {
+	struct gdoi_ike2_config gm_ike, ks_ike;
+	struct gdoi_ike2_psk psk;
+	struct gdoi_policy policy;
+	struct gike2_rekey_sa rekey;
+	struct gdoi_key *signer;
+	struct gike2_gcks_engine *ks;
+	struct gike2_member *gm;
+	uint32_t next_sid;
+	unsigned lookups;
+	struct gdoi_now now;
+};
+
+static int lookup(void *ctx, const struct gike2_idg *idg, const struct gdoi_ike2_id *member,
+		  const struct gdoi_addr *peer, struct gike2_gcks *k)
+{
+	struct world *w = ctx;
+	(void)peer;
+	w->lookups++;
+	assert_non_null(member);
+	if (idg->id_type != GIKE2_ID_KEY_ID || idg->data.len != 5 || memcmp(idg->data.ptr, "audio", 5))
+		return GDOI_ERR_NOT_FOUND;
+	k->policy = &w->policy;
+	k->rekey = &w->rekey;
+	k->signer = w->signer;
+	k->next_sid = 0x1;	/* not used: assign_sids gives them */
+	return 0;
+}
+
+static int assign_sids(void *ctx, const struct gike2_idg *idg, const struct gdoi_ike2_id *member,
+		       uint32_t count, uint32_t *sids, size_t cap, size_t *n)
+{
+	struct world *w = ctx;
+	assert_int_equal(idg->data.len, 5);
+	assert_non_null(member);
+	assert_true(count <= cap);
+	for (*n = 0; *n < count; (*n)++)
+		sids[*n] = w->next_sid++;
+	return 0;
+}
+
+static void ike(struct gdoi_ike2_config *c, struct gdoi_ike2_psk *psk, const char *id)
+{
+	memset(c, 0, sizeof(*c));
+	c->suites = &SUITE;
+	c->nsuites = 1;
+	c->local_id = (struct gdoi_ike2_id){ GDOI_IKE2_ID_FQDN, GDOI_BYTES(id, strlen(id)) };
+	c->psks = psk;
+	c->npsks = 1;
+}
+
+static struct world *world_new(const char *group)
+{
+	struct world *w = calloc(1, sizeof(*w));
+	EVP_PKEY *k = certgen_key("p256");
+	size_t n = 0;
+	uint8_t *der = certgen_key_der(k, &n);
+	assert_int_equal(gdoi_key_load_private(GDOI_BYTES(der, n), &w->signer), 0);
+	free(der);
+	EVP_PKEY_free(k);
+
+	w->policy.nteks = 1;
+	w->policy.sid_bits = 32;
+	struct gdoi_tek *t = &w->policy.teks[0];
+	t->kind = GDOI_TEK_SRTP;
+	t->spi = 0x700d;
+	t->src = (struct gdoi_selector){ GDOI_ID_IPV4_ADDR_SUBNET, 0, 8, { 0 } };
+	t->dst = (struct gdoi_selector){ GDOI_ID_IPV4_ADDR, 18630, 4, { 239, 2, 2, 2 } };
+	t->u.srtp = (struct gdoi_tek_srtp_policy){ .profile = 7, .flags = 1, .lifetime = 120,
+						   .replay_window = 128, .ssrc_assigned = true };
+	assert_int_equal(gdoi_policy_generate_keys(&w->policy), 0);
+
+	struct gike2_rekey_sa *r = &w->rekey;
+	assert_int_equal(gdoi_random(r->spi, sizeof(r->spi)), 0);
+	r->encr = GIKE2_ENCR_AES_GCM_16;
+	r->encr_key_bits = 128;
+	r->kwa = GIKE2_KWA_5649_128;
+	r->gcauth = GIKE2_GCAUTH_DIGITAL_SIGNATURE;
+	r->sig_md = GDOI_MD_SHA256;
+	r->lifetime = 600;
+	r->src = (struct gike2_ts){ GIKE2_TS_IPV4_ADDR_RANGE, 17, 18620, 18620, 4, { 127, 0, 0, 1 },
+				    { 127, 0, 0, 1 } };
+	r->dst = (struct gike2_ts){ GIKE2_TS_IPV4_ADDR_RANGE, 17, 18631, 18631, 4, { 239, 2, 2, 3 },
+				    { 239, 2, 2, 3 } };
+	uint8_t km[36];
+	assert_int_equal(gdoi_random(km, sizeof(km)), 0);
+	assert_int_equal(gike2_rekey_set_keys(r, GDOI_BYTES(km, sizeof(km))), 0);
+
+	w->psk = (struct gdoi_ike2_psk){ { 0, GDOI_BYTES_NONE }, GDOI_BYTES("group psk", 9) };
+	ike(&w->gm_ike, &w->psk, "gm.example");
+	ike(&w->ks_ike, &w->psk, "ks.example");
+	w->now = (struct gdoi_now){ 5000, 1800000000 };
+	w->next_sid = 0x52000;
+	struct gike2_gcks_engine_cfg kc = { .ike = &w->ks_ike, .lookup = lookup,
+					    .assign_sids = assign_sids, .ctx = w };
+	w->ks = gike2_gcks_engine_new(&kc, w->now);
+	assert_non_null(w->ks);
+	struct gike2_member_cfg mc = { .ike = &w->gm_ike, .ks = KS_ADDR, .name = "audio",
+				       .group = { GIKE2_ID_KEY_ID, GDOI_BYTES(group, strlen(group)) },
+				       .sid_request = 2 };
+	w->gm = gike2_member_new(&mc);
+	assert_non_null(w->gm);
+	return w;
+}
+
+static void world_free(struct world *w)
+{
+	gike2_member_free(w->gm);
+	gike2_gcks_engine_free(w->ks);
+	gdoi_policy_clear(&w->policy);
+	gike2_rekey_sa_clear(&w->rekey);
+	gdoi_key_free(w->signer);
+	free(w);
+}
+
+/* Carries datagrams both ways until both queues are empty. */
+static void pump(struct world *w)
+{
+	for (int round = 0; round < 16; round++) {
+		struct gdoi_out o;
+		bool any = false;
+		while (gike2_member_next_out(w->gm, &o)) {
+			assert_memory_equal(&o.to, &KS_ADDR, sizeof(KS_ADDR));
+			assert_int_equal(gdoi_engine_classify(o.buf, o.len), GDOI_FE_IKEV2);
+			gike2_gcks_engine_input(w->ks, o.buf, o.len, &GM_ADDR, w->now);
+			any = true;
+		}
+		while (gike2_gcks_engine_next_out(w->ks, &o)) {
+			assert_memory_equal(&o.to, &GM_ADDR, sizeof(GM_ADDR));
+			gike2_member_input(w->gm, o.buf, o.len, &KS_ADDR, GDOI_MEMBER_VIA_UNICAST, w->now);
+			any = true;
+		}
+		if (!any)
+			return;
+	}
+	fail_msg("datagrams kept coming");
+}
+
+static bool member_event(struct world *w, enum gdoi_member_event_type t, struct gdoi_member_event *out)
+{
+	struct gdoi_member_event ev;
+	bool found = false;
+	while (gike2_member_next_event(w->gm, &ev))
+		if (ev.type == t && !found) {
+			*out = ev;
+			found = true;
+		}
+	return found;
+}
+
+static const struct gdoi_live_tek *live(const struct gdoi_member_teks *t, uint32_t spi)
+{
+	for (size_t i = 0; i < t->nlive; i++)
+		if (t->live[i].tek.spi == spi)
+			return &t->live[i];
+	return NULL;
+}
+
+static void test_gsa_auth_rekey_reregister(void **state)
+{
+	(void)state;
+	struct world *w = world_new("audio");
+	gike2_member_timer(w->gm, w->now);
+	pump(w);
+	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_REGISTERED);
+	struct gdoi_member_event ev;
+	assert_true(member_event(w, GDOI_MEMBER_EV_REGISTERED, &ev));
+	assert_int_equal(ev.nteks, 1);
+	assert_true(ev.has_kek);
+	assert_int_equal(ev.nsids, 2);
+	assert_int_equal(ev.sids[0], 0x52000);
+	assert_int_equal(ev.sids[1], 0x52001);
+	/* the TEK set the sidecar reads: the key server's key, every octet */
+	const struct gdoi_member_teks *t = gike2_member_teks(w->gm);
+	assert_non_null(t->pol);
+	const struct gdoi_live_tek *l = live(t, 0x700d);
+	assert_non_null(l);
+	assert_int_equal(l->tek.key_len, 28);
+	assert_memory_equal(l->tek.key, w->policy.teks[0].key, 28);
+	assert_int_equal(t->pol->nsids, 2);
+	assert_int_equal(t->pol->sids[1], 0x52001);
+	struct gdoi_addr mc;
+	assert_true(gike2_member_rekey_dst(w->gm, &mc));
+	assert_int_equal(mc.port, 18631);
+	assert_int_equal(mc.ip[0], 239);
+
+	struct gike2_gcks_event kev;
+	bool reg = false;
+	while (gike2_gcks_engine_next_event(w->ks, &kev))
+		if (kev.type == GIKE2_GCKS_EV_REGISTERED) {
+			reg = true;
+			assert_int_equal(kev.exchange, GIKE2_EXCH_GSA_AUTH);
+			assert_int_equal(kev.nsids, 2);
+			assert_int_equal(kev.sids[0], 0x52000);
+			assert_int_equal(kev.idg_len, 5);
+			assert_memory_equal(kev.idg, "audio", 5);
+			assert_string_equal(kev.id, "gm.example");
+		}
+	assert_true(reg);
+	assert_int_equal(gike2_gcks_engine_stats(w->ks)->registrations, 1);
+
+	/* a GSA_REKEY by multicast: new TEK 0x700e, signed under the Rekey SA */
+	struct gdoi_policy next = w->policy;
+	next.teks[0].spi = 0x700e;
+	assert_int_equal(gdoi_policy_generate_keys(&next), 0);
+	struct gdoi_arena *ar = gdoi_arena_new();
+	struct gike2_pl pl[3];
+	size_t n = 0;
+	assert_int_equal(gike2_rekey_content_build(&next, &w->rekey, NULL, w->signer, NULL, 0, ar, pl,
+						   3, &n),
+			 0);
+	struct gdoi_writer dg;
+	gdoi_writer_init(&dg);
+	assert_int_equal(gike2_rekey_build(&w->rekey, pl, n, w->signer, &dg), 0);
+	assert_int_equal(gike2_member_input(w->gm, dg.buf, dg.len, &KS_ADDR, GDOI_MEMBER_VIA_MULTICAST,
+					    w->now),
+			 0);
+	assert_true(member_event(w, GDOI_MEMBER_EV_KEYS_CHANGED, &ev));
+	l = live(t, 0x700e);
+	assert_non_null(l);
+	assert_memory_equal(l->tek.key, next.teks[0].key, 28);
+	assert_non_null(live(t, 0x700d));
+	/* the same datagram again: a replayed Message ID */
+	assert_int_equal(gike2_member_input(w->gm, dg.buf, dg.len, &KS_ADDR, GDOI_MEMBER_VIA_MULTICAST,
+					    w->now),
+			 GDOI_ERR_REPLAY);
+	assert_true(member_event(w, GDOI_MEMBER_EV_DROPPED, &ev));
+	assert_int_equal(ev.reason, GDOI_MEMBER_DROP_PUSH);
+	/* one octet changed: refused before anything is applied */
+	gdoi_writer_free(&dg);
+	gdoi_writer_init(&dg);
+	next.teks[0].spi = 0x700f;
+	n = 0;
+	assert_int_equal(gike2_rekey_content_build(&next, &w->rekey, NULL, w->signer, NULL, 0, ar, pl,
+						   3, &n),
+			 0);
+	assert_int_equal(gike2_rekey_build(&w->rekey, pl, n, w->signer, &dg), 0);
+	dg.buf[dg.len - 1] ^= 1;
+	assert_true(gike2_member_input(w->gm, dg.buf, dg.len, &KS_ADDR, GDOI_MEMBER_VIA_MULTICAST,
+				       w->now) < 0);
+	assert_null(live(t, 0x700f));
+	gdoi_writer_free(&dg);
+	gdoi_policy_clear(&next);
+	gdoi_arena_free(ar);
+
+	/* fresh Sender-IDs: GSA_REGISTRATION on the same IKE SA */
+	w->now.mono_ms += 2000;
+	assert_int_equal(gike2_member_want_register(w->gm, w->now), 0);
+	pump(w);
+	assert_true(member_event(w, GDOI_MEMBER_EV_REGISTERED, &ev));
+	assert_int_equal(ev.sids[0], 0x52002);
+	assert_int_equal(gike2_gcks_engine_stats(w->ks)->registrations, 2);
+	assert_int_equal(gike2_gcks_engine_sa_count(w->ks), 1);
+	assert_int_equal(w->lookups, 2);
+	assert_memory_equal(live(t, 0x700d)->tek.key, w->policy.teks[0].key, 28);
+	world_free(w);
+}
+
+static void test_unknown_group(void **state)
+{
+	(void)state;
+	struct world *w = world_new("video");
+	gike2_member_timer(w->gm, w->now);
+	pump(w);
+	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_WAITING);
+	struct gdoi_member_event ev;
+	assert_true(member_event(w, GDOI_MEMBER_EV_FAILOVER, &ev));
+	assert_non_null(strstr(ev.text, "notify 45"));
+	assert_null(gike2_member_teks(w->gm)->pol);
+	assert_true(gike2_member_deadline(w->gm) >= w->now.mono_ms + 1000);
+	struct gike2_gcks_event kev;
+	bool refused = false;
+	while (gike2_gcks_engine_next_event(w->ks, &kev)) {
+		assert_int_not_equal(kev.type, GIKE2_GCKS_EV_REGISTERED);
+		if (kev.type == GIKE2_GCKS_EV_REFUSED) {
+			refused = true;
+			assert_int_equal(kev.notify, GIKE2_N_INVALID_GROUP_ID);
+		}
+	}
+	assert_true(refused);
+	assert_int_equal(gike2_gcks_engine_stats(w->ks)->refusals, 1);
+	world_free(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gsa_auth_rekey_reregister),
+		cmocka_unit_test(test_unknown_group),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
