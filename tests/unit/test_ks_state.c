@@ -465,15 +465,26 @@ static void test_pg_one_leader_per_group_moves_on_session_end(void **s)
 int main(void)
 {
 	ks_log_set_level(-1);
-	const struct CMUnitTest tests[] = {
+	/* The backend's own tests run only where that backend is: the contract on
+	 * both, the SQLite file tests without GDOI_PG_CONNINFO, the shared-database
+	 * tests with it (tests/integration/keyserver_pg.sh). Nothing is skipped. */
+	const struct CMUnitTest sqlite_tests[] = {
 		cmocka_unit_test(test_state_group_survives_reopen_byte_for_byte),
 		cmocka_unit_test(test_state_keeps_spis_unique_ssrcs_stable_members_blocked),
 		cmocka_unit_test(test_state_lists_members_with_latest_address),
 		cmocka_unit_test(test_state_detects_seq_kek_or_rows_lost),
 		cmocka_unit_test(test_state_refuses_damaged_database_naming_it),
 		cmocka_unit_test(test_state_fails_listing_on_row_error_midway),
+	};
+	const struct CMUnitTest pg_tests[] = {
+		cmocka_unit_test(test_state_group_survives_reopen_byte_for_byte),
+		cmocka_unit_test(test_state_keeps_spis_unique_ssrcs_stable_members_blocked),
+		cmocka_unit_test(test_state_lists_members_with_latest_address),
 		cmocka_unit_test(test_pg_two_servers_share_ssrcs_seq_and_keys),
 		cmocka_unit_test(test_pg_one_leader_per_group_moves_on_session_end),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	const char *ci = getenv("GDOI_PG_CONNINFO");
+	if (ci && *ci)
+		return cmocka_run_group_tests_name("ks_state on PostgreSQL", pg_tests, setup, teardown);
+	return cmocka_run_group_tests_name("ks_state on SQLite", sqlite_tests, setup, teardown);
 }
