@@ -139,6 +139,7 @@ struct gdoi_ike2_config {
 	gdoi_bytes cert;
 	struct gdoi_trust *trust;
 	enum gdoi_md sig_md;
+	bool rsa_pss;		/* an RSA key signs RSASSA-PSS with SHA-256 (sig_md unused) */
 	/* Wall clock (Unix seconds) for certificate validity; the caller's clock. */
 	int64_t (*unix_now)(void *ctx);
 	/* Authorization of an authenticated peer; NULL accepts any. */

@@ -5,7 +5,8 @@
  *   AUTH data = ASN.1 Length (1 octet) | AlgorithmIdentifier (DER) | Signature
  *
  * over the same <SignedOctets> as the shared-key method (RFC 7296 §2.15). The
- * hash follows the peer's SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4). The peer's
+ * hash follows the peer's SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4); RSA keys sign
+ * PKCS#1 v1.5, or RSASSA-PSS with SHA-256 when cfg->rsa_pss. The peer's
  * end-entity certificate (its first CERT payload; further ones are
  * intermediates) must chain to a configured CA at the caller's wall clock and
  * vouch for the peer's ID (subject DN or a subjectAltName, gdoi/cert.h).
@@ -19,6 +20,7 @@
 #include "sign.h"
 
 #define MAX_INTERMEDIATES 8
+#define MAX_ALGID 80		/* RSASSA-PSS's is 67 octets */
 
 static const struct {
 	uint16_t id;
@@ -88,21 +90,27 @@ int ike2_sig_put_cert(struct gdoi_ike2_sa *sa, struct gdoi_ike2_builder *b)
 
 int ike2_sig_put_auth(struct gdoi_ike2_sa *sa, struct gdoi_ike2_builder *b, gdoi_bytes id_body)
 {
-	uint8_t macid[GDOI_MD_MAX_LEN], data[1 + 32 + GDOI_SIG_MAX_LEN];
+	uint8_t macid[GDOI_MD_MAX_LEN], data[1 + MAX_ALGID + GDOI_SIG_MAX_LEN];
 	gdoi_bytes parts[3], algid;
 	enum gdoi_md md = pick_md(sa);
 	size_t sig_len = 0, at;
 	int rc;
 
-	if ((rc = gdoi_sig7427_algid(sa->cfg->key, md, &algid)) != GDOI_OK)
+	bool pss = sa->cfg->rsa_pss && gdoi_key_kind(sa->cfg->key) == GDOI_KEYKIND_RSA;
+
+	if (pss)
+		algid = gdoi_sig7427_algid_pss();
+	else if ((rc = gdoi_sig7427_algid(sa->cfg->key, md, &algid)) != GDOI_OK)
 		return rc;
-	if (algid.len > 32)
+	if (algid.len > MAX_ALGID)
 		return GDOI_ERR_TOO_BIG;
 	data[0] = (uint8_t)algid.len;
 	memcpy(data + 1, algid.ptr, algid.len);
 	if ((rc = ike2_signed_octets(sa, sa->initiator, id_body, macid, parts)) == GDOI_OK)
-		rc = gdoi_sig7427_sign(sa->cfg->key, md, parts, 3, data + 1 + algid.len,
-				       sizeof(data) - 1 - algid.len, &sig_len);
+		rc = pss ? gdoi_sig7427_sign_pss(sa->cfg->key, parts, 3, data + 1 + algid.len,
+						 sizeof(data) - 1 - algid.len, &sig_len)
+			 : gdoi_sig7427_sign(sa->cfg->key, md, parts, 3, data + 1 + algid.len,
+					     sizeof(data) - 1 - algid.len, &sig_len);
 	gdoi_wipe(macid, sizeof(macid));
 	if (rc != GDOI_OK)
 		return rc;

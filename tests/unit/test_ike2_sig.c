@@ -226,7 +226,7 @@ static void test_ecdsa_p256_fqdn_both_roles(void **state)
 	side_free(&sr);
 }
 
-static void test_rsa2048_dn_and_mixed_keys_sha384(void **state)
+static void test_rsa2048_dn_pss_and_mixed_keys_sha384(void **state)
 {
 	struct pki *p = *state;
 	struct side si, sr;
@@ -236,6 +236,12 @@ static void test_rsa2048_dn_and_mixed_keys_sha384(void **state)
 	run(&n, &si, &sr, false);
 	assert_established(&n, &si, &sr);
 	done(&n);
+	/* RSASSA-PSS with SHA-256, both sides */
+	si.cfg.rsa_pss = sr.cfg.rsa_pss = true;
+	run(&n, &si, &sr, false);
+	assert_established(&n, &si, &sr);
+	done(&n);
+	si.cfg.rsa_pss = false;
 	side_free(&sr);
 	/* RSA initiator, ECDSA P-256 responder signing with SHA-384 */
 	side_init(&sr, "p256", "ks.example", p->ca_key, p->ca, p->ca, false);
@@ -345,7 +351,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ecdsa_p256_fqdn_both_roles),
-		cmocka_unit_test(test_rsa2048_dn_and_mixed_keys_sha384),
+		cmocka_unit_test(test_rsa2048_dn_pss_and_mixed_keys_sha384),
 		cmocka_unit_test(test_other_ca_refused_in_either_role),
 		cmocka_unit_test(test_tampered_signature_and_foreign_key_refused),
 		cmocka_unit_test(test_id_not_in_certificate_refused),
