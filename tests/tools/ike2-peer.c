@@ -10,6 +10,7 @@
  *     -C CERT -K KEY -A CA  RFC 7427 signatures (auth method 14): our
  *                certificate and private key, the CA of peers' certificates
  *                (PEM files; -k may then be left out)
+ *     -P         an RSA key signs RSASSA-PSS (SHA-256), not PKCS#1 v1.5
  *     -I FQDN    our ID (ID_FQDN); default "gdoi.example"
  *     -s E:B:P:I:G  offer/accept only this suite (IKEv2 transform IDs:
  *                ENCR:key bits:PRF:INTEG:D-H group, e.g. 20:256:5:0:19);
@@ -63,8 +64,8 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: ike2-peer -r [-m] [-k PSK | -C CERT -K KEY -A CA] [-I FQDN] [-s E:B:P:I:G]... [-f N] [-c N] [-n N] [-t S] LOCAL_PORT\n"
-			"       ike2-peer -i [-m] [-k PSK | -C CERT -K KEY -A CA] [-I FQDN] [-s E:B:P:I:G]... [-f N] [-1] [-D] [-w MS] [-t S] LOCAL_PORT PEER_PORT\n"
+	fprintf(stderr, "usage: ike2-peer -r [-m] [-k PSK | -C CERT -K KEY -A CA [-P]] [-I FQDN] [-s E:B:P:I:G]... [-f N] [-c N] [-n N] [-t S] LOCAL_PORT\n"
+			"       ike2-peer -i [-m] [-k PSK | -C CERT -K KEY -A CA [-P]] [-I FQDN] [-s E:B:P:I:G]... [-f N] [-1] [-D] [-w MS] [-t S] LOCAL_PORT PEER_PORT\n"
 			"  -C/-K/-A: RFC 7427 signatures with our certificate, its key, the CA of peers (PEM files)\n");
 	return 2;
 }
@@ -198,7 +199,7 @@ static void send_all(int fd, const struct sockaddr_in *to, const struct gdoi_ike
 }
 
 struct opts {
-	bool initiator, delete_after, init_only, marker;
+	bool initiator, delete_after, init_only, marker, pss;
 	const char *psk, *id, *cert, *key, *ca;
 	struct gdoi_ike2_suite suites[MAX_SUITES];
 	size_t nsuites;
@@ -210,7 +211,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	*o = (struct opts){ .id = "gdoi.example", .seconds = 20, .count = 1 };
 	int c;
 	bool role = false;
-	while ((c = getopt(argc, argv, "rik:I:s:n:Dw:t:mf:c:1C:K:A:")) != -1) {
+	while ((c = getopt(argc, argv, "rik:I:s:n:Dw:t:mf:c:1C:K:A:P")) != -1) {
 		switch (c) {
 		case 'r':
 		case 'i':
@@ -231,6 +232,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'A':
 			o->ca = optarg;
+			break;
+		case 'P':
+			o->pss = true;
 			break;
 		case 's':
 			if (o->nsuites == MAX_SUITES || parse_suite(optarg, &o->suites[o->nsuites]))
@@ -501,6 +505,7 @@ static int sig_load(struct sig_auth *s, const struct opts *o, struct gdoi_ike2_c
 	cfg->cert = gdoi_cert_der(s->cert);
 	cfg->trust = s->trust;
 	cfg->unix_now = unix_now;
+	cfg->rsa_pss = o->pss;
 	return 0;
 }
 
