@@ -1,7 +1,8 @@
 /*
  * ike2.h - the IKEv2 core (RFC 7296) as sans-I/O state machines, both roles:
  * IKE_SA_INIT (cookies under load §2.6, INVALID_KE_PAYLOAD retry §1.2),
- * IKE_AUTH (PSK, auth method 2), INFORMATIONAL (Delete of the IKE SA,
+ * IKE_AUTH (PSK, auth method 2, or RFC 7427 Digital Signature, method 14,
+ * with X.509 certificates), INFORMATIONAL (Delete of the IKE SA,
  * liveness), a window of one, retransmission with backoff, RFC 7383
  * fragmentation, and further exchanges on the established SA for G-IKEv2
  * (RFC 9838: GSA_AUTH, GSA_REGISTRATION, GSA_INBAND_REKEY ride on this layer).
@@ -39,6 +40,7 @@
 #include <stdint.h>
 
 #include "bytes.h"
+#include "crypto.h"	/* enum gdoi_md */
 #include "phase1.h"	/* struct gdoi_addr */
 
 struct gdoi_key;
@@ -126,6 +128,20 @@ struct gdoi_ike2_config {
 	struct gdoi_ike2_id local_id;
 	const struct gdoi_ike2_psk *psks;	/* PSK authentication (method 2) */
 	size_t npsks;
+	/* Digital Signature authentication (RFC 7427, method 14), named as in
+	 * gdoi_p1_config: with key and cert (our end-entity certificate, DER) we
+	 * sign and send CERT; with trust we accept a peer's signature whose
+	 * certificate chains to one of these CAs and vouches for its ID. Without
+	 * key, we authenticate with a PSK. sig_md: hash we sign with
+	 * (GDOI_MD_SHA256/384/512; 0 = SHA-256, or another the peer announced
+	 * in SIGNATURE_HASH_ALGORITHMS when it did not announce SHA-256). */
+	const struct gdoi_key *key;
+	gdoi_bytes cert;
+	struct gdoi_trust *trust;
+	enum gdoi_md sig_md;
+	bool rsa_pss;		/* an RSA key signs RSASSA-PSS with SHA-256 (sig_md unused) */
+	/* Wall clock (Unix seconds) for certificate validity; the caller's clock. */
+	int64_t (*unix_now)(void *ctx);
 	/* Authorization of an authenticated peer; NULL accepts any. */
 	bool (*peer_allowed)(void *ctx, const struct gdoi_ike2_id *id, const struct gdoi_addr *addr);
 	void *ctx;

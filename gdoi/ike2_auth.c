@@ -1,6 +1,7 @@
 /*
  * ike2_auth.c - IKE_AUTH (RFC 7296 §1.2, §2.15), or its G-IKEv2 form
- * GSA_AUTH (RFC 9838), both roles, with shared-key authentication (method 2):
+ * GSA_AUTH (RFC 9838), both roles, with shared-key authentication (method 2)
+ * or Digital Signature authentication (method 14, ike2_sig.c):
  *
  *   AUTH = prf(prf(Shared Secret, "Key Pad for IKEv2"), <SignedOctets>)
  *   InitiatorSignedOctets = RealMessage1 | NonceRData | prf(SK_pi, IDi')
@@ -55,6 +56,19 @@ static const struct gdoi_ike2_psk *find_psk(const struct gdoi_ike2_config *cfg,
 	return any;
 }
 
+int ike2_signed_octets(const struct gdoi_ike2_sa *sa, bool of_initiator, gdoi_bytes id_body,
+		       uint8_t *macid, gdoi_bytes parts[3])
+{
+	const struct gdoi_ike2_keys *k = sa->keys;
+	int rc = gdoi_prf(k->prf_md, GDOI_BYTES(of_initiator ? k->sk_pi : k->sk_pr, k->prf_len),
+			  &id_body, 1, macid);
+
+	parts[0] = of_initiator ? GDOI_BYTES(sa->msg1, sa->msg1_len) : GDOI_BYTES(sa->msg2, sa->msg2_len);
+	parts[1] = of_initiator ? GDOI_BYTES(sa->nr, sa->nr_len) : GDOI_BYTES(sa->ni, sa->ni_len);
+	parts[2] = GDOI_BYTES(macid, k->prf_len);
+	return rc;
+}
+
 /* AUTH data of the shared-key method for the side "of_initiator". */
 static int psk_auth(const struct gdoi_ike2_sa *sa, gdoi_bytes psk, bool of_initiator,
 		    gdoi_bytes id_body, uint8_t *out)
@@ -66,13 +80,9 @@ static int psk_auth(const struct gdoi_ike2_sa *sa, gdoi_bytes psk, bool of_initi
 
 	if ((pad = gdoi_secret_calloc(GDOI_MD_MAX_LEN)) == NULL)
 		return GDOI_ERR_NOMEM;
-	rc = gdoi_prf(k->prf_md, GDOI_BYTES(of_initiator ? k->sk_pi : k->sk_pr, k->prf_len),
-		      &id_body, 1, macid);
+	rc = ike2_signed_octets(sa, of_initiator, id_body, macid, parts);
 	if (rc == GDOI_OK)
 		rc = gdoi_prf(k->prf_md, psk, &pad_in, 1, pad);
-	parts[0] = of_initiator ? GDOI_BYTES(sa->msg1, sa->msg1_len) : GDOI_BYTES(sa->msg2, sa->msg2_len);
-	parts[1] = of_initiator ? GDOI_BYTES(sa->nr, sa->nr_len) : GDOI_BYTES(sa->ni, sa->ni_len);
-	parts[2] = GDOI_BYTES(macid, k->prf_len);
 	if (rc == GDOI_OK)
 		rc = gdoi_prf(k->prf_md, GDOI_BYTES(pad, k->prf_len), parts, 3, out);
 	gdoi_wipe(macid, sizeof(macid));
@@ -101,16 +111,22 @@ static int verify_peer(struct gdoi_ike2_sa *sa, const struct gdoi_ike2_chain *c,
 		return ike2_drop(res, rc, "%s: %s at %zu", __func__, e.what, e.offset);
 	if (id.data.len > sizeof(sa->peer_id_buf))
 		return ike2_drop(res, GDOI_ERR_TOO_BIG, "%s: peer ID too long", __func__);
-	if (a.method != GDOI_IKE2_AUTH_SHARED_KEY)
+	if (a.method == GDOI_IKE2_AUTH_DIGITAL_SIG) {
+		if ((rc = ike2_sig_verify(sa, c, &id, pid->body, &a, res)) != GDOI_OK)
+			return rc;
+	} else if (a.method == GDOI_IKE2_AUTH_SHARED_KEY) {
+		if ((psk = find_psk(sa->cfg, &id)) == NULL)
+			return ike2_drop(res, GDOI_ERR_NOT_AUTHORIZED, "%s: no pre-shared key for the peer",
+					 __func__);
+		if ((rc = psk_auth(sa, psk->key, !sa->initiator, pid->body, want)) != GDOI_OK)
+			return ike2_drop(res, rc, "%s: %s", __func__, gdoi_strerror(rc));
+		rc = a.data.len == sa->keys->prf_len && gdoi_ct_equal(want, a.data.ptr, a.data.len);
+		gdoi_wipe(want, sizeof(want));
+		if (!rc)
+			return ike2_drop(res, GDOI_ERR_AUTH, "%s: AUTH did not verify", __func__);
+	} else {
 		return ike2_drop(res, GDOI_ERR_UNSUPPORTED, "%s: auth method %u", __func__, a.method);
-	if ((psk = find_psk(sa->cfg, &id)) == NULL)
-		return ike2_drop(res, GDOI_ERR_NOT_AUTHORIZED, "%s: no pre-shared key for the peer", __func__);
-	if ((rc = psk_auth(sa, psk->key, !sa->initiator, pid->body, want)) != GDOI_OK)
-		return ike2_drop(res, rc, "%s: %s", __func__, gdoi_strerror(rc));
-	rc = a.data.len == sa->keys->prf_len && gdoi_ct_equal(want, a.data.ptr, a.data.len);
-	gdoi_wipe(want, sizeof(want));
-	if (!rc)
-		return ike2_drop(res, GDOI_ERR_AUTH, "%s: AUTH did not verify", __func__);
+	}
 	memcpy(sa->peer_id_buf, id.data.ptr, id.data.len);
 	sa->peer_id.type = id.type;
 	sa->peer_id.data = GDOI_BYTES(sa->peer_id_buf, id.data.len);
@@ -123,12 +139,13 @@ static int verify_peer(struct gdoi_ike2_sa *sa, const struct gdoi_ike2_chain *c,
 static int put_id_auth(struct gdoi_ike2_sa *sa, struct gdoi_ike2_builder *b)
 {
 	uint8_t idt = sa->initiator ? GDOI_IKE2_PL_IDI : GDOI_IKE2_PL_IDR;
-	const struct gdoi_ike2_psk *psk = find_psk(sa->cfg, sa->initiator ? NULL : &sa->peer_id);
+	bool sig = sa->cfg->key != NULL;
+	const struct gdoi_ike2_psk *psk = sig ? NULL : find_psk(sa->cfg, sa->initiator ? NULL : &sa->peer_id);
 	uint8_t auth[GDOI_MD_MAX_LEN];
 	size_t at, id_at;
 	int rc;
 
-	if (psk == NULL)
+	if (!sig && psk == NULL)
 		return GDOI_ERR_NOT_AUTHORIZED;
 	at = gdoi_ike2_begin(b, idt, false);
 	id_at = at + GDOI_IKE2_GENERIC_HDR_LEN;
@@ -136,6 +153,8 @@ static int put_id_auth(struct gdoi_ike2_sa *sa, struct gdoi_ike2_builder *b)
 	gdoi_ike2_end(b, at);
 	if (b->w->failed)
 		return GDOI_ERR_NOMEM;
+	if (sig && (rc = ike2_sig_put_cert(sa, b)) != GDOI_OK)
+		return rc;
 	if (sa->initiator && sa->cfg->initial_contact) {
 		at = gdoi_ike2_begin(b, GDOI_IKE2_PL_NOTIFY, false);
 		gdoi_ike2_notify_write(b->w, 0, GDOI_IKE2_N_INITIAL_CONTACT, GDOI_BYTES_NONE, GDOI_BYTES_NONE);
@@ -143,6 +162,10 @@ static int put_id_auth(struct gdoi_ike2_sa *sa, struct gdoi_ike2_builder *b)
 	}
 	if (b->w->failed)
 		return GDOI_ERR_NOMEM;
+	/* id_at stays valid: the writer's buffer may move, offsets do not */
+	if (sig)
+		return ike2_sig_put_auth(sa, b, GDOI_BYTES(b->w->buf + id_at,
+							  4 + sa->cfg->local_id.data.len));
 	rc = psk_auth(sa, psk->key, sa->initiator,
 		      GDOI_BYTES(b->w->buf + id_at, 4 + sa->cfg->local_id.data.len), auth);
 	if (rc != GDOI_OK)

@@ -97,6 +97,8 @@ static int init_send(struct gdoi_ike2_sa *sa, uint64_t now, struct gdoi_ike2_res
 		put_notify(&b, GDOI_IKE2_N_IKEV2_FRAGMENTATION_SUPPORTED, GDOI_BYTES_NONE);
 	if (cfg->childless)
 		put_notify(&b, GDOI_IKE2_N_CHILDLESS_IKEV2_SUPPORTED, GDOI_BYTES_NONE);
+	if (ike2_sig_enabled(cfg))
+		put_notify(&b, GDOI_IKE2_N_SIGNATURE_HASH_ALGORITHMS, ike2_sig_hashes());
 	if ((msg = init_end(&w, &len)) == NULL)
 		return GDOI_ERR_NOMEM;
 	free(sa->msg1);
@@ -302,6 +304,7 @@ int ike2_init_response(struct gdoi_ike2_sa *sa, const uint8_t *msg, size_t len,
 	sa->dh = NULL;
 	sa->frag = cfg->fragmentation &&
 		   gdoi_ike2_find_notify(c, GDOI_IKE2_N_IKEV2_FRAGMENTATION_SUPPORTED, &n);
+	sa->peer_hashes = ike2_sig_hashes_parse(c);
 	if ((sa->msg2 = malloc(len)) == NULL) {
 		rc = GDOI_ERR_NOMEM;
 		goto out;
@@ -587,7 +590,9 @@ static int responder_init(struct gdoi_ike2_responder *r, const uint8_t *msg, siz
 		goto fail;
 	sa->peer_frag = gdoi_ike2_find_notify(c, GDOI_IKE2_N_IKEV2_FRAGMENTATION_SUPPORTED, &n);
 	sa->frag = cfg->fragmentation && sa->peer_frag;
-	{	/* the answer: SA KE Nr [N(FRAGMENTATION_SUPPORTED)] [N(CHILDLESS)] */
+	sa->peer_hashes = ike2_sig_hashes_parse(c);
+	{	/* the answer: SA KE Nr [N(FRAGMENTATION_SUPPORTED)] [N(CHILDLESS)]
+		 * [N(SIGNATURE_HASH_ALGORITHMS)] */
 		struct gdoi_ike2_hdr rh;
 		struct gdoi_writer w;
 		struct gdoi_ike2_builder b;
@@ -607,6 +612,8 @@ static int responder_init(struct gdoi_ike2_responder *r, const uint8_t *msg, siz
 			put_notify(&b, GDOI_IKE2_N_IKEV2_FRAGMENTATION_SUPPORTED, GDOI_BYTES_NONE);
 		if (cfg->childless)
 			put_notify(&b, GDOI_IKE2_N_CHILDLESS_IKEV2_SUPPORTED, GDOI_BYTES_NONE);
+		if (ike2_sig_enabled(cfg) && sa->peer_hashes)
+			put_notify(&b, GDOI_IKE2_N_SIGNATURE_HASH_ALGORITHMS, ike2_sig_hashes());
 		if ((m = init_end(&w, &mlen)) == NULL) {
 			rc = GDOI_ERR_NOMEM;
 			goto fail;

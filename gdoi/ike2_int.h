@@ -70,6 +70,7 @@ struct gdoi_ike2_sa {
 	struct gdoi_ike2_keys *keys;
 	bool frag;			/* both sides sent IKEV2_FRAGMENTATION_SUPPORTED */
 	bool peer_frag;
+	uint8_t peer_hashes;		/* bit n: the peer's SIGNATURE_HASH_ALGORITHMS has hash n */
 	struct gdoi_ike2_id peer_id;
 	uint8_t peer_id_buf[IKE2_MAX_ID];
 	/* our requests (window 1) */
@@ -157,6 +158,26 @@ int ike2_auth_request(struct gdoi_ike2_sa *sa, uint8_t exch, const struct gdoi_i
 int ike2_auth_response(struct gdoi_ike2_sa *sa, const struct gdoi_ike2_chain *c,
 		       uint64_t now, struct gdoi_ike2_result *res);
 bool ike2_is_auth_exchange(const struct gdoi_ike2_config *cfg, uint8_t exch);
+/* <SignedOctets> of RFC 7296 §2.15 for the side of_initiator, as three parts
+ * (RealMessage, the other side's nonce, prf(SK_p, IDx')); macid (GDOI_MD_MAX_LEN
+ * octets) holds the last one: wipe it after use. */
+int ike2_signed_octets(const struct gdoi_ike2_sa *sa, bool of_initiator, gdoi_bytes id_body,
+		       uint8_t *macid, gdoi_bytes parts[3]);
+
+/* ike2_sig.c: Digital Signature authentication (RFC 7427). */
+bool ike2_sig_enabled(const struct gdoi_ike2_config *cfg);
+/* The SIGNATURE_HASH_ALGORITHMS data we announce (SHA2-256, -384, -512). */
+gdoi_bytes ike2_sig_hashes(void);
+/* The peer's announcement as a bit set (bit n = hash n); 0 when absent. */
+uint8_t ike2_sig_hashes_parse(const struct gdoi_ike2_chain *c);
+/* Our CERT and AUTH (method 14) payloads; id_body is our ID payload body. */
+int ike2_sig_put_cert(struct gdoi_ike2_sa *sa, struct gdoi_ike2_builder *b);
+int ike2_sig_put_auth(struct gdoi_ike2_sa *sa, struct gdoi_ike2_builder *b, gdoi_bytes id_body);
+/* Verifies the peer's certificate chain, that it vouches for id, and the
+ * signature in a (method 14) over the peer's signed octets. */
+int ike2_sig_verify(struct gdoi_ike2_sa *sa, const struct gdoi_ike2_chain *c,
+		    const struct gdoi_ike2_id *id, gdoi_bytes id_body,
+		    const struct gdoi_ike2_auth *a, struct gdoi_ike2_result *res);
 
 /* gdoi_ike2_input without the Non-ESP Marker handling. */
 int ike2_input(struct gdoi_ike2_sa *sa, const uint8_t *msg, size_t len, uint64_t now,

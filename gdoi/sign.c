@@ -551,6 +551,79 @@ int gdoi_sig7427_sign(const struct gdoi_key *key, enum gdoi_md md, const gdoi_by
 	return rc;
 }
 
+/* RSASSA-PSS, SHA-256, MGF1 with SHA-256, salt 32 octets, trailer 1 (RFC 7427
+ * Appendix A.4.3's parameters; the octets OpenSSL writes for them). */
+static const uint8_t algid_pss256[67] = {
+	0x30, 0x41, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a, 0x30, 0x34,
+	0xa0, 0x0f, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+	0x05, 0x00, 0xa1, 0x1c, 0x30, 0x1a, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
+	0x01, 0x08, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+	0x05, 0x00, 0xa2, 0x03, 0x02, 0x01, 0x20,
+};
+
+gdoi_bytes gdoi_sig7427_algid_pss(void)
+{
+	return GDOI_BYTES(algid_pss256, sizeof(algid_pss256));
+}
+
+/* A sign or verify context of key with the PSS parameters above. */
+static EVP_PKEY_CTX *pss_ctx(const struct gdoi_key *key, bool sign)
+{
+	const EVP_MD *sha256 = EVP_sha256();
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+
+	if (ctx == NULL || (sign ? EVP_PKEY_sign_init(ctx) : EVP_PKEY_verify_init(ctx)) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(ctx, sha256) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, sha256) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 32) != 1) {
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+int gdoi_sig7427_sign_pss(const struct gdoi_key *key, const gdoi_bytes *parts, size_t nparts,
+			  uint8_t *sig, size_t cap, size_t *sig_len)
+{
+	uint8_t d[GDOI_MD_MAX_LEN];
+	size_t want, n = cap;
+	EVP_PKEY_CTX *ctx;
+	int rc;
+
+	if (key == NULL || sig == NULL || sig_len == NULL || key->kind != GDOI_KEYKIND_RSA || !key->priv)
+		return GDOI_ERR_INVALID_ARG;
+	if (cap < (want = gdoi_key_sig_len(key)))
+		return GDOI_ERR_TOO_BIG;
+	if ((rc = gdoi_hash(GDOI_MD_SHA256, parts, nparts, d)) != GDOI_OK)
+		return rc;
+	if ((ctx = pss_ctx(key, true)) == NULL)
+		return GDOI_ERR_CRYPTO;
+	rc = EVP_PKEY_sign(ctx, sig, &n, d, 32) == 1 && n == want ? GDOI_OK : GDOI_ERR_CRYPTO;
+	EVP_PKEY_CTX_free(ctx);
+	if (rc == GDOI_OK)
+		*sig_len = n;
+	return rc;
+}
+
+static int verify_pss(const struct gdoi_key *key, const gdoi_bytes *parts, size_t nparts,
+		      gdoi_bytes sig)
+{
+	uint8_t d[GDOI_MD_MAX_LEN];
+	EVP_PKEY_CTX *ctx;
+	int rc;
+
+	if (sig.len != gdoi_key_sig_len(key))
+		return GDOI_ERR_AUTH;
+	if ((rc = gdoi_hash(GDOI_MD_SHA256, parts, nparts, d)) != GDOI_OK)
+		return rc;
+	if ((ctx = pss_ctx(key, false)) == NULL)
+		return GDOI_ERR_CRYPTO;
+	rc = EVP_PKEY_verify(ctx, sig.ptr, sig.len, d, 32) == 1 ? GDOI_OK : GDOI_ERR_AUTH;
+	EVP_PKEY_CTX_free(ctx);
+	return rc;
+}
+
 int gdoi_sig7427_verify(const struct gdoi_key *key, gdoi_bytes algid, const gdoi_bytes *parts,
 			size_t nparts, gdoi_bytes sig)
 {
@@ -560,6 +633,9 @@ int gdoi_sig7427_verify(const struct gdoi_key *key, gdoi_bytes algid, const gdoi
 
 	if (key == NULL || sig.ptr == NULL)
 		return GDOI_ERR_AUTH;
+	if (key->kind == GDOI_KEYKIND_RSA && algid.len == sizeof(algid_pss256) &&
+	    memcmp(algid.ptr, algid_pss256, sizeof(algid_pss256)) == 0)
+		return verify_pss(key, parts, nparts, sig);
 	if ((md = gdoi_sig7427_algid_md(key, algid)) == GDOI_MD_NONE)
 		return GDOI_ERR_AUTH;	/* not the algorithm the key and policy agreed on */
 	if ((rc = gdoi_hash(md, parts, nparts, d)) != GDOI_OK)

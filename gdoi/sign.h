@@ -94,6 +94,7 @@ int gdoi_rekey_verify(const struct gdoi_key *key, uint16_t sig_alg, enum gdoi_md
  * IKEv2 Digital Signature authentication (RFC 7427), as G-IKEv2 signs its
  * GSA_REKEY messages: sha{256,384,512}WithRSAEncryption (PKCS#1 v1.5) or
  * ecdsa-with-SHA{256,384,512} (DER Ecdsa-Sig-Value) over parts[0] | parts[1] ...
+ * (RSASSA-PSS: see gdoi_sig7427_sign_pss below)
  * algid gets the DER AlgorithmIdentifier the AUTH payload and the GCAUTH
  * transform carry (static storage). Verify takes the AlgorithmIdentifier
  * received, refuses one that does not fit the key, and returns 0 or GDOI_ERR_AUTH.
@@ -105,5 +106,11 @@ int gdoi_sig7427_sign(const struct gdoi_key *key, enum gdoi_md md, const gdoi_by
 		      size_t nparts, uint8_t *sig, size_t cap, size_t *sig_len);
 int gdoi_sig7427_verify(const struct gdoi_key *key, gdoi_bytes algid, const gdoi_bytes *parts,
 			size_t nparts, gdoi_bytes sig);
+/* RSASSA-PSS with SHA-256 (MGF1-SHA-256, salt 32; RFC 7427 A.4.3) for an RSA key:
+ * its AlgorithmIdentifier, and signing; gdoi_sig7427_verify accepts this
+ * AlgorithmIdentifier for RSA keys (no other PSS parameters). */
+gdoi_bytes gdoi_sig7427_algid_pss(void);
+int gdoi_sig7427_sign_pss(const struct gdoi_key *key, const gdoi_bytes *parts, size_t nparts,
+			  uint8_t *sig, size_t cap, size_t *sig_len);
 
 #endif

@@ -23,7 +23,10 @@
 #  (c) tshark reads the whole capture with no malformed mark, and with our
 #      printed ikev2_decryption_table entries decrypts every IKE_AUTH (AUTH
 #      method 2 in both messages of each SA) and the Delete.
-# Certificates (RFC 7427) are skipped until gdoi/ike2.h offers them.
+#  (d) certificates (RFC 7427, EC P-256, AUTH method 14) both ways: charon's
+#      initiator to our responder and ours to charon's responder, the SA
+#      ESTABLISHED at charon with the same SK_*; then RSA-2048 leaves, charon
+#      signing RSASSA-PSS, our responder PKCS#1 v1.5, our initiator PSS (-P).
 # TAP output; exits non-zero on any failure.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -54,7 +57,7 @@ tap_diag() {
 have_cap=0
 charon_capture "$tmp/ike2.pcap" udp port 500 or udp port 848 && have_cap=1
 
-charon_start c "$cport" || tap_bail "charon started"
+charon_start c "$cport" "rsa_pss = yes" || tap_bail "charon started"
 
 # conn NAME PROPOSALS [CHILD] [PORT]: charon's connection to (or from) our peer
 # on PORT (500); IKE only, or with a child SA request when CHILD is not empty.
@@ -91,6 +94,34 @@ conn() {
 	}
 EOF
 }
+# cert_auth: a conn of charon's with EC P-256 certificates (RFC 7427) instead
+# of the PSK: charon is a.example, we are b.example (lib/charon.sh charon_certs);
+# charon sends its certificate unasked (we send no CERTREQ).
+cert_auth() {
+	sed -e '/local {/,/}/c\
+		local {\
+			auth = pubkey\
+			certs = '"${1:-a.crt}"'\
+			id = a.example\
+		}' -e '/mobike = no/a\
+		send_cert = always' -e '/remote {/,/}/c\
+		remote {\
+			auth = pubkey\
+			id = b.example\
+		}'
+}
+charon_certs "$tmp/pki" || tap_bail "openssl made the test certificates"
+cp "$tmp/pki/ca.crt" "$tmp/c/x509ca/" && cp "$tmp/pki/a.crt" "$tmp/c/x509/" &&
+	cp "$tmp/pki/a.key" "$tmp/c/private/" || tap_bail "charon c's certificates in place"
+certs=(-I b.example -C "$tmp/pki/b.crt" -K "$tmp/pki/b.key" -A "$tmp/pki/ca.crt")
+# RSA-2048 leaves (charon c signs RSASSA-PSS: rsa_pss = yes)
+charon_certs "$tmp/pki-rsa" rsa || tap_bail "openssl made the RSA test certificates"
+cp "$tmp/pki-rsa/ca.crt" "$tmp/c/x509ca/ca-rsa.crt" && cp "$tmp/pki-rsa/a.crt" "$tmp/c/x509/a-rsa.crt" &&
+	cp "$tmp/pki-rsa/a.key" "$tmp/c/private/a-rsa.key" || tap_bail "charon c's RSA certificates in place"
+rsacerts=(-I b.example -C "$tmp/pki-rsa/b.crt" -K "$tmp/pki-rsa/b.key" -A "$tmp/pki-rsa/ca.crt")
+# our initiator trusts both CAs: charon answers b.example with the first
+# matching conn, certr (its EC certificate)
+cat "$tmp/pki/ca.crt" "$tmp/pki-rsa/ca.crt" >"$tmp/cas.crt"
 # cases: name, charon proposal (IKE), our suite (ENCR:BITS:PRF:INTEG:GROUP)
 cases=(
 	"gcm256-p256 aes256gcm16-prfsha256-ecp256 20:256:5:0:19"
@@ -113,10 +144,13 @@ cases=(
 	conn retransmit aes256gcm16-prfsha256-ecp256
 	conn badpsk aes256gcm16-prfsha256-ecp256
 	conn gm "aes256gcm16-prfsha256-ecp256,aes256-sha256-ecp256,aes256gcm16-prfsha256-x25519,aes256gcm16-prfsha384-ecp384,aes128-sha256-modp2048"
+	conn certr aes256gcm16-prfsha256-ecp256 | cert_auth
+	conn certi aes128-sha256-modp2048 | cert_auth
+	conn certr-rsa aes256gcm16-prfsha256-ecp256 | cert_auth a-rsa.crt
 	echo "}"
 	printf 'secrets {\n\tike-1 {\n\t\tsecret = "%s"\n\t}\n}\n' "$psk"
 } >"$tmp/c/swanctl.conf"
-nconn=$((${#cases[@]} + 8))
+nconn=$((${#cases[@]} + 11))
 check "swanctl loads charon's $nconn connections" \
 	eval 'charon_load c >"$tmp/load" 2>&1; grep -q "successfully loaded $nconn connections" "$tmp/load"'
 
@@ -329,7 +363,17 @@ else
 	frag_uats=()
 fi
 
-skip "certificates (RFC 7427), both directions" "gdoi/ike2.h has no signature authentication yet"
+# ---- certificates (RFC 7427, AUTH method 14, EC P-256), both directions
+a_case resp-cert certr "" 500 "${certs[@]}"
+b_case init-cert 12:128:5:12:14 "${certs[@]}"
+check "certificates: charon verified our signatures (both roles) and signed its own" \
+	eval '[ "$(grep -c "authentication of .b.example. with .* successful" "$tmp/c/charon.log")" -eq 2 ] && grep -q "authentication of .a.example. (myself) with .* successful" "$tmp/c/charon.log"'
+# RSA-2048: charon's RSASSA-PSS to our responder (which signs PKCS#1 v1.5),
+# our initiator's RSASSA-PSS (-P) to charon
+a_case resp-cert-rsa certr-rsa "" 500 "${rsacerts[@]}"
+b_case init-cert-rsa 20:256:5:0:19 "${rsacerts[@]}" -A "$tmp/cas.crt" -P
+check "RSA certificates: charon verified our PKCS#1 v1.5 and RSASSA-PSS signatures, signed RSASSA-PSS" \
+	eval 'grep -q "authentication of .b.example. with RSA_EMSA_PKCS1_SHA2_256 successful" "$tmp/c/charon.log" && grep -q "authentication of .b.example. with RSA_EMSA_PSS.* successful" "$tmp/c/charon.log" && grep -q "authentication of .a.example. (myself) with RSA_EMSA_PSS.* successful" "$tmp/c/charon.log"'
 
 # ---- (c) tshark over the whole capture ---------------------------------------
 if [ "$have_cap" = 1 ]; then
@@ -348,9 +392,9 @@ if [ "$have_cap" = 1 ]; then
 	bad=0
 	for u in "${uats[@]}"; do
 		spi=${u%%,*}
-		[ "$(grep -c "^$spi	2$" "$tmp/auth")" -ge 2 ] || { bad=$((bad + 1)); echo "# not decrypted: $spi"; }
+		[ "$(grep -cE "^$spi	(2|14)$" "$tmp/auth")" -ge 2 ] || { bad=$((bad + 1)); echo "# not decrypted: $spi"; }
 	done
-	check "tshark decrypts both IKE_AUTH messages of each of the ${#uats[@]} SAs (AUTH method 2)" \
+	check "tshark decrypts both IKE_AUTH messages of each of the ${#uats[@]} SAs (AUTH method 2, 14 with certificates)" \
 		eval '[ ${#uats[@]} -ge 10 ] && [ $bad -eq 0 ]'
 	dspi=$(sed -n 's/^uat \([0-9a-f]*\),.*/\1/p' "$tmp/init-delete.out")
 	check "tshark decrypts our INFORMATIONAL Delete (protocol IKE)" \

@@ -7,6 +7,10 @@
  *   ike2-peer -r [opts] LOCAL_PORT          responder on 127.0.0.1
  *   ike2-peer -i [opts] LOCAL_PORT PEER_PORT initiator to 127.0.0.1:PEER_PORT
  *     -k PSK     pre-shared key (auth method 2), for any peer ID
+ *     -C CERT -K KEY -A CA  RFC 7427 signatures (auth method 14): our
+ *                certificate and private key, the CA of peers' certificates
+ *                (PEM files; -k may then be left out)
+ *     -P         an RSA key signs RSASSA-PSS (SHA-256), not PKCS#1 v1.5
  *     -I FQDN    our ID (ID_FQDN); default "gdoi.example"
  *     -s E:B:P:I:G  offer/accept only this suite (IKEv2 transform IDs:
  *                ENCR:key bits:PRF:INTEG:D-H group, e.g. 20:256:5:0:19);
@@ -48,17 +52,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/file.h"
+#include "gdoi/cert.h"
 #include "gdoi/ike2.h"
 #include "gdoi/ike2_keys.h"
 #include "gdoi/ike2_numbers.h"
+#include "gdoi/sign.h"
 #include "tool.h"
 
 #define MAX_SUITES 8
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: ike2-peer -r [-m] [-k PSK] [-I FQDN] [-s E:B:P:I:G]... [-f N] [-c N] [-n N] [-t S] LOCAL_PORT\n"
-			"       ike2-peer -i [-m] [-k PSK] [-I FQDN] [-s E:B:P:I:G]... [-f N] [-1] [-D] [-w MS] [-t S] LOCAL_PORT PEER_PORT\n");
+	fprintf(stderr, "usage: ike2-peer -r [-m] [-k PSK | -C CERT -K KEY -A CA [-P]] [-I FQDN] [-s E:B:P:I:G]... [-f N] [-c N] [-n N] [-t S] LOCAL_PORT\n"
+			"       ike2-peer -i [-m] [-k PSK | -C CERT -K KEY -A CA [-P]] [-I FQDN] [-s E:B:P:I:G]... [-f N] [-1] [-D] [-w MS] [-t S] LOCAL_PORT PEER_PORT\n"
+			"  -C/-K/-A: RFC 7427 signatures with our certificate, its key, the CA of peers (PEM files)\n");
 	return 2;
 }
 
@@ -191,8 +199,8 @@ static void send_all(int fd, const struct sockaddr_in *to, const struct gdoi_ike
 }
 
 struct opts {
-	bool initiator, delete_after, init_only, marker;
-	const char *psk, *id;
+	bool initiator, delete_after, init_only, marker, pss;
+	const char *psk, *id, *cert, *key, *ca;
 	struct gdoi_ike2_suite suites[MAX_SUITES];
 	size_t nsuites;
 	unsigned long count, linger_ms, seconds, lport, pport, frag_size, cookie_threshold;
@@ -203,7 +211,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	*o = (struct opts){ .id = "gdoi.example", .seconds = 20, .count = 1 };
 	int c;
 	bool role = false;
-	while ((c = getopt(argc, argv, "rik:I:s:n:Dw:t:mf:c:1")) != -1) {
+	while ((c = getopt(argc, argv, "rik:I:s:n:Dw:t:mf:c:1C:K:A:P")) != -1) {
 		switch (c) {
 		case 'r':
 		case 'i':
@@ -215,6 +223,18 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'I':
 			o->id = optarg;
+			break;
+		case 'C':
+			o->cert = optarg;
+			break;
+		case 'K':
+			o->key = optarg;
+			break;
+		case 'A':
+			o->ca = optarg;
+			break;
+		case 'P':
+			o->pss = true;
 			break;
 		case 's':
 			if (o->nsuites == MAX_SUITES || parse_suite(optarg, &o->suites[o->nsuites]))
@@ -255,7 +275,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		}
 	}
 	int need = o->initiator ? 2 : 1;
-	if (!role || !o->psk || argc - optind != need || parse_ulong(argv[optind], 65535, &o->lport))
+	bool certs = o->cert && o->key && o->ca;
+	if (!certs && (o->cert || o->key || o->ca))
+		return -1;
+	if (!role || (!o->psk && !certs) || argc - optind != need || parse_ulong(argv[optind], 65535, &o->lport))
 		return -1;
 	if (o->initiator && (parse_ulong(argv[optind + 1], 65535, &o->pport) || !o->pport))
 		return -1;
@@ -434,6 +457,58 @@ static int run_initiator(int fd, const struct gdoi_ike2_config *cfg, const struc
 	return rc;
 }
 
+/* Certificate, key and CA for signature authentication (-C, -K, -A). */
+struct sig_auth {
+	struct gdoi_cert *cert;
+	struct gdoi_key *key;
+	struct gdoi_trust *trust;
+};
+
+static int64_t unix_now(void *ctx)
+{
+	(void)ctx;
+	return (int64_t)time(NULL);
+}
+
+static void sig_free(struct sig_auth *s)
+{
+	gdoi_cert_free(s->cert);
+	gdoi_key_free(s->key);
+	gdoi_trust_free(s->trust);
+}
+
+static int sig_load(struct sig_auth *s, const struct opts *o, struct gdoi_ike2_config *cfg)
+{
+	const char *path[3] = { o->cert, o->key, o->ca };
+	uint8_t *buf[3] = { NULL, NULL, NULL };
+	size_t len[3] = { 0, 0, 0 };
+	char err[256];
+	int rc = 0;
+
+	for (int i = 0; i < 3 && rc == 0; i++)
+		if (dm_file_load(path[i], i == 1 ? DM_FILE_SECRET : 0, DM_FILE_MAX, &buf[i], &len[i], err,
+				 sizeof(err))) {
+			fprintf(stderr, "ike2-peer: %s\n", err);
+			rc = -1;
+		}
+	if (rc == 0 && (gdoi_cert_load(GDOI_BYTES(buf[0], len[0]), &s->cert) ||
+			gdoi_key_load_private(GDOI_BYTES(buf[1], len[1]), &s->key) ||
+			gdoi_trust_new(&s->trust) || gdoi_trust_add(s->trust, GDOI_BYTES(buf[2], len[2])))) {
+		fprintf(stderr, "ike2-peer: certificate, key or CA not usable\n");
+		rc = -1;
+	}
+	for (int i = 0; i < 3; i++)
+		dm_file_free(buf[i], len[i]);
+	if (rc)
+		return rc;
+	cfg->key = s->key;
+	cfg->cert = gdoi_cert_der(s->cert);
+	cfg->trust = s->trust;
+	cfg->unix_now = unix_now;
+	cfg->rsa_pss = o->pss;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -441,13 +516,14 @@ int main(int argc, char **argv)
 		return usage();
 	tool_catch_signals();
 
-	struct gdoi_ike2_psk psk = { .key = GDOI_BYTES(o.psk, strlen(o.psk)) };	/* any peer */
+	const char *k = o.psk ? o.psk : "";
+	struct gdoi_ike2_psk psk = { .key = GDOI_BYTES(k, strlen(k)) };	/* any peer */
 	struct gdoi_ike2_config cfg = {
 		.suites = o.suites,
 		.nsuites = o.nsuites,
 		.local_id = { .type = GDOI_IKE2_ID_FQDN, .data = GDOI_BYTES(o.id, strlen(o.id)) },
 		.psks = &psk,
-		.npsks = 1,
+		.npsks = o.psk ? 1 : 0,
 		.childless = true,
 		.nonesp_marker = o.marker,
 		.initial_contact = true,
@@ -455,14 +531,22 @@ int main(int argc, char **argv)
 		.fragment_size = o.frag_size,
 		.cookie_threshold = o.cookie_threshold ? (uint32_t)o.cookie_threshold : UINT32_MAX,
 	};
+	struct sig_auth sig = { 0 };
+	if (o.cert && sig_load(&sig, &o, &cfg)) {
+		sig_free(&sig);
+		return 1;
+	}
 	uint16_t bound;
 	int fd = tool_udp_lo((uint16_t)o.lport, "ike2-peer", &bound);
-	if (fd < 0)
+	if (fd < 0) {
+		sig_free(&sig);
 		return 1;
+	}
 	fprintf(stderr, "ike2-peer: %s on 127.0.0.1, %zu suite(s), id %s\n",
 		o.initiator ? "initiator" : "responder", o.nsuites, o.id);
 	int rc = o.initiator ? run_initiator(fd, &cfg, &o) : run_responder(fd, &cfg, &o);
 	close(fd);
+	sig_free(&sig);
 	fprintf(stderr, "ike2-peer: done, exit %d\n", rc);
 	return rc;
 }

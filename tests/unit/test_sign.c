@@ -679,6 +679,70 @@ static void test_cert_chain_verifies_to_own_ca_at_callers_clock(void **state)
 	EVP_PKEY_free(int_key);
 }
 
+/* RFC 7427 RSASSA-PSS (SHA-256, MGF1-SHA-256, salt 32): OpenSSL verifies our
+ * signature of parts[0] | parts[1] with those parameters, our verifier takes
+ * OpenSSL's and refuses ours under the PKCS#1 v1.5 AlgorithmIdentifier, or
+ * altered; the AlgorithmIdentifier is the one OpenSSL writes for a PSS certificate. */
+static void test_sig7427_rsa_pss_sha256_against_openssl(void **state)
+{
+	(void)state;
+	static const uint8_t a[] = "signed ", b[] = "octets";
+	gdoi_bytes parts[2] = { GDOI_BYTES(a, 7), GDOI_BYTES(b, 6) }, v1;
+	struct gdoi_key *key = load_priv(rsa), *pub = load_pub(rsa);
+	uint8_t sig[GDOI_SIG_MAX_LEN], theirs[512];
+	size_t n = 0, tn = sizeof(theirs);
+	EVP_PKEY_CTX *pctx = NULL;
+
+	assert_int_equal(gdoi_sig7427_sign_pss(key, parts, 2, sig, sizeof(sig), &n), GDOI_OK);
+	assert_int_equal(n, 256);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	assert_int_equal(EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, rsa), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32), 1);
+	assert_int_equal(EVP_DigestVerify(md, sig, n, (const uint8_t *)"signed octets", 13), 1);
+	EVP_MD_CTX_free(md);
+	md = EVP_MD_CTX_new();
+	assert_int_equal(EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, rsa), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32), 1);
+	assert_int_equal(EVP_DigestSign(md, theirs, &tn, (const uint8_t *)"signed octets", 13), 1);
+	EVP_MD_CTX_free(md);
+	assert_int_equal(gdoi_sig7427_verify(pub, gdoi_sig7427_algid_pss(), parts, 2,
+					     GDOI_BYTES(theirs, tn)), GDOI_OK);
+	assert_int_equal(gdoi_sig7427_verify(pub, gdoi_sig7427_algid_pss(), parts, 2,
+					     GDOI_BYTES(sig, n)), GDOI_OK);
+	assert_int_equal(gdoi_sig7427_algid(pub, GDOI_MD_SHA256, &v1), GDOI_OK);
+	assert_int_equal(gdoi_sig7427_verify(pub, v1, parts, 2, GDOI_BYTES(sig, n)), GDOI_ERR_AUTH);
+	sig[100] ^= 1;
+	assert_int_equal(gdoi_sig7427_verify(pub, gdoi_sig7427_algid_pss(), parts, 2,
+					     GDOI_BYTES(sig, n)), GDOI_ERR_AUTH);
+
+	/* the AlgorithmIdentifier of a certificate OpenSSL signs with these parameters */
+	X509 *x = X509_new();
+	assert_non_null(x);
+	assert_int_equal(X509_set_pubkey(x, rsa), 1);
+	md = EVP_MD_CTX_new();
+	assert_int_equal(EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, rsa), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32), 1);
+	assert_true(X509_sign_ctx(x, md) > 0);
+	const X509_ALGOR *alg = NULL;
+	X509_get0_signature(NULL, &alg, x);
+	unsigned char *der = NULL;
+	int dl = i2d_X509_ALGOR(alg, &der);
+	gdoi_bytes want = gdoi_sig7427_algid_pss();
+	assert_int_equal(dl, (int)want.len);
+	assert_memory_equal(der, want.ptr, want.len);
+	OPENSSL_free(der);
+	EVP_MD_CTX_free(md);
+	X509_free(x);
+	gdoi_key_free(key);
+	gdoi_key_free(pub);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -690,6 +754,7 @@ int main(void)
 		cmocka_unit_test(test_rekey_ecdsa_implies_curve_hash),
 		cmocka_unit_test(test_rekey_verifies_reference_gcks_signatures),
 		cmocka_unit_test(test_cert_chain_verifies_to_own_ca_at_callers_clock),
+		cmocka_unit_test(test_sig7427_rsa_pss_sha256_against_openssl),
 	};
 	return cmocka_run_group_tests_name("sign", tests, setup, teardown);
 }

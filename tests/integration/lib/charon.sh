@@ -21,9 +21,10 @@
 #   charon_established NAME CONN  0 when --list-sas shows CONN ESTABLISHED
 #   charon_stop NAME           SIGTERM, waits for it
 #   charon_stop_all            stops every charon started (call from the trap)
-#   charon_certs DIR           a CA (EC P-256) and leaf certificates for
+#   charon_certs DIR [rsa]     a CA (EC P-256) and leaf certificates for
 #                              a.example and b.example (dNSName SAN, CN), PEM:
-#                              DIR/ca.crt, DIR/{a,b}.crt, DIR/{a,b}.key
+#                              DIR/ca.crt, DIR/{a,b}.crt, DIR/{a,b}.key; leaf
+#                              keys EC P-256, or RSA-2048 with "rsa"
 #   charon_keys NAME CONN|SPIi the SK keys charon NAME derived last, with the SPIs
 #                              of its IKE SA named CONN (or with initiator SPI
 #                              SPIi, hex): "SPIi SPIr SK_ei SK_er SK_ai
@@ -144,14 +145,15 @@ charon_stop_all() {
 }
 
 charon_certs() {
-	local dir=$1 n
+	local dir=$1 n newkey=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
+	[ "${2:-}" = rsa ] && newkey=(-newkey rsa:2048)
 	mkdir -p "$dir"
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 		-subj "/O=gdoi-srtp test/CN=interop CA" -addext basicConstraints=critical,CA:TRUE \
 		-addext keyUsage=critical,keyCertSign,cRLSign \
 		-keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null || return 1
 	for n in a b; do
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		openssl req "${newkey[@]}" -nodes \
 			-subj "/O=gdoi-srtp test/CN=$n.example" -keyout "$dir/$n.key" \
 			-out "$dir/$n.csr" 2>/dev/null || return 1
 		openssl x509 -req -in "$dir/$n.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
