@@ -133,6 +133,8 @@ k0=$(keys "$SC_SOCK")
 "$CTL" --socket "$KS_SOCK" rekey media >/dev/null
 check "the next TEK rekey reaches the G-IKEv2 sidecar under the new Rekey SA" stack_wait 10 newkeys "$SC_SOCK"
 check "and both report the same TEKs" stack_wait 5 same
+check "the G-IKEv2 sidecar ignored the GDOI pushes beside the GSA_REKEYs (no warning)" \
+	bash -c "! grep -q 'push via multicast refused' '$tmp/sidecar.log'"
 check "the G-IKEv2 sidecar never registered again" test "$(grep -c 'registered with' "$tmp/sidecar.log")" = 1
 [ "$tap_fail" -eq 0 ] || { stack_logs; tail -n 20 "$tmp/sidecar2.log" | sed 's/^/# /'; }
 tap_plan_end
