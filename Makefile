@@ -226,7 +226,7 @@ $(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBS_ALL)
 .PHONY: demo
 demo: deps
 	$(MAKE) all
-	demo-app/run-demo.sh $(if $(IPV6),--ipv6)
+	demo-app/run-demo.sh $(if $(IPV6),--ipv6) $(if $(PROTOCOL),--protocol=$(PROTOCOL))
 
 .PHONY: bench bench-bins
 bench-bins: all $(BENCH_BINS)

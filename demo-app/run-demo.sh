@@ -14,10 +14,14 @@ set -u
 # --ipv6 (make demo IPV6=1): IPv6 end to end. The media group is [ff0e::1234]:5004, the
 # key server listens dual-stack on [::]:848, the sidecars register over [::1] and take
 # rekeys on the SSM group [ff3e::4]:1849 (joined on lo by name, the key server as source).
-short=0 ipv6=0
+# --protocol=g-ikev2 (make demo PROTOCOL=g-ikev2): the sidecars register by G-IKEv2
+# (RFC 9838: IKE_SA_INIT + GSA_AUTH) and take the rekeys as GSA_REKEY; the group serves
+# both protocols (protocols = gdoi, g-ikev2).
+short=0 ipv6=0 protocol=gdoi
 for a in "$@"; do
-	case $a in --short) short=1 ;; --ipv6) ipv6=1 ;; esac
+	case $a in --short) short=1 ;; --ipv6) ipv6=1 ;; --protocol=*) protocol=${a#--protocol=} ;; esac
 done
+case $protocol in gdoi | g-ikev2) ;; *) echo "demo: --protocol=gdoi or g-ikev2" >&2; exit 2 ;; esac
 media_addr=239.1.2.3 media_dest=239.1.2.3:5004 ks_listen=127.0.0.1:848 ks_addr=127.0.0.1:848
 rekey_group=239.1.2.4:1849 rekey_if=127.0.0.1
 if [ $ipv6 = 1 ]; then
@@ -108,6 +112,7 @@ rekey_multicast = $rekey_group
 rekey_interface = $rekey_if
 rekey_ttl = 0
 rekey_unicast = no
+$([ $protocol = g-ikev2 ] && echo "protocols = gdoi, g-ikev2")
 
 [member sender]
 id = fqdn:sender.demo
@@ -139,6 +144,7 @@ socket = $run/$who.sock
 
 [group audio]
 id = 4711
+protocol = $protocol
 send = $send
 $([ $who = sender ] && echo "ssrcs = 1")
 rekey = $rekey_group
@@ -199,6 +205,17 @@ if [ $ipv6 = 1 ]; then
 	done
 	printf '  %-4s %s\n' "$v6" "sidecars: registered over [::1], rekeys by IPv6 multicast $rekey_group"
 	[ $v6 = ok ] || fail "sidecars over IPv6"
+fi
+if [ $protocol = g-ikev2 ]; then
+	# every sidecar registered once, by G-IKEv2: the new TEKs it used came as GSA_REKEYs
+	ike=ok
+	grep -q "GSA_REKEY Message ID" "$run/ks.log" || ike=FAIL
+	for who in sender rx1 rx2; do
+		l=$run/sidecar-$who.log
+		grep -q "keys by G-IKEv2" "$l" && [ "$(grep -c 'registered with' "$l")" = 1 ] || ike=FAIL
+	done
+	printf '  %-4s %s\n' "$ike" "sidecars: registered once by G-IKEv2, rekeys by GSA_REKEY on $rekey_group"
+	[ $ike = ok ] || fail "sidecars over G-IKEv2"
 fi
 python3 - "$out" <<'PY' || fail "verification"
 import json, os, subprocess, sys

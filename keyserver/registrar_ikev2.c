@@ -12,8 +12,8 @@
  *   assign_sids  may_send members get fresh, stored SSRCs (ks_group_assign_ssrcs);
  * and the member is recorded (ks_state_member_seen) as for GDOI.
  * PSK authentication with each member's configured key; the IKE SA suites
- * are the core's defaults. No Rekey SA yet: members register again
- * (GSA_REGISTRATION) before their TEKs expire.
+ * are the core's defaults. Groups with a KEK and a multicast rekey address
+ * hand out their Rekey SA (rekey_ikev2.c) and its GSA_REKEY signing key.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +25,7 @@
 #include "keyserver/ks.h"
 #include "keyserver/log.h"
 #include "keyserver/registrar_ikev2.h"
+#include "keyserver/rekey_ikev2.h"
 
 struct ks_ikev2 {
 	struct ks *ks;
@@ -35,6 +36,7 @@ struct ks_ikev2 {
 	struct gdoi_ike2_config ike;
 	struct gike2_gcks_engine *engine;
 	struct gdoi_policy scratch;	/* the policy lent to the engine for one answer */
+	struct gike2_rekey_sa rekey;	/* and the group's Rekey SA (rekey_ikev2.c) */
 	struct ks_group *group;		/* of the lookup being answered */
 	const struct ks_member_cfg *member;
 };
@@ -90,6 +92,11 @@ static int ikev2_lookup_locked(struct ks_ikev2 *x, const struct gike2_idg *idg,
 	x->group = g;
 	x->member = m;
 	k->policy = &x->scratch;
+	gike2_rekey_sa_clear(&x->rekey);
+	if (g->cfg->mcast && g->rec.has_kek && !ks_ikev2_rekey_sa(g, &g->pol.kek, g->rec.seq + 1, &x->rekey)) {
+		k->rekey = &x->rekey;
+		k->signer = g->sign_key;
+	}
 	k->max_sids = m->may_send ? m->max_ssrcs : 0;
 	return 0;
 }
@@ -180,6 +187,7 @@ void ks_ikev2_free(struct ks_ikev2 *x)
 	gike2_gcks_engine_free(x->engine);
 	free(x->psks);	/* keys point into the configuration */
 	gdoi_policy_clear(&x->scratch);
+	gike2_rekey_sa_clear(&x->rekey);
 	free(x);
 }
 

@@ -36,6 +36,7 @@
 #include "gdoi/numbers.h"
 #include "gdoi/push.h"
 #include "keyserver/ks.h"
+#include "keyserver/rekey_ikev2.h"
 #include "keyserver/log.h"
 
 int ks_send_to(struct ks *ks, const uint8_t *msg, size_t len, const struct ks_inet *to)
@@ -321,6 +322,8 @@ int ks_rekey_teks(struct ks_group *g, const char *why)
 	char what[160];
 	snprintf(what, sizeof(what), "%zu new TEK(s), %zu deleted: %s", u->nteks, ndels, why);
 	rc = deliver(g, &pp, NULL, false, what);
+	if (!rc)
+		ks_ikev2_rekey_push(g, kek, g->rec.seq, NULL, dels, ndels);
 	goto out;
 out_rollback:
 	rollback(g);
@@ -389,6 +392,8 @@ int ks_rekey_kek(struct ks_group *g, const char *why, bool unicast_only)
 	char what[160];
 	snprintf(what, sizeof(what), "new KEK: %s", why);
 	rc = deliver(g, &pp, u6 ? &pp6 : NULL, unicast_only, what);
+	if (!rc && !unicast_only)	/* an eviction's new KEK must not reach the group */
+		ks_ikev2_rekey_push(g, old, seq, &g->pol.kek, NULL, 0);
 	goto out;
 out_rollback:
 	rollback(g);

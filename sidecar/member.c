@@ -145,12 +145,25 @@ static void on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct soc
 	input(h->data, buf, n, from, GDOI_MEMBER_VIA_UNICAST);
 }
 
+/* Whether every group takes its keys by G-IKEv2 (no GDOI member to hand a push to). */
+static bool ikev2_only(const struct sidecar *sc)
+{
+	for (size_t i = 0; i < sc->cfg.ngroups; i++)
+		if (sc->cfg.groups[i].protocol != SC_PROTO_GIKEV2)
+			return false;
+	return true;
+}
+
 static void on_mcast(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
 		     unsigned flags)
 {
 	struct sc_group *g = h->data;
 
 	(void)flags;
+	/* a group served by both protocols multicasts GDOI pushes beside the GSA_REKEYs */
+	if (n > 0 && ikev2_only(g->sc) &&
+	    gdoi_engine_classify((const uint8_t *)buf->base, (size_t)n) != GDOI_FE_IKEV2)
+		return;
 	input(g->sc, buf, n, from, GDOI_MEMBER_VIA_MULTICAST);
 }
 

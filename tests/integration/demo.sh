@@ -4,7 +4,8 @@
 # network namespace, with rekeys during the run. Each check the demo prints is one
 # TAP line; the demo's exit status is not a check of its own: a run that exits 0
 # must also have printed every check it has (DEMO_CHECKS) and no FAIL. GDOI_DEMO_IPV6=1
-# (demo_ipv6.sh) runs the media over IPv6 multicast instead.
+# (demo_ipv6.sh) runs the media over IPv6 multicast instead; GDOI_DEMO_PROTOCOL=g-ikev2
+# (demo_gikev2.sh) has the sidecars register by G-IKEv2.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 log=$(mktemp "${TMPDIR:-/tmp}/gdoi-demo-short.XXXXXX")
@@ -14,7 +15,9 @@ trap 'rm -f "$log"' EXIT
 DEMO_CHECKS=11
 # IPv6: the sidecars registered over [::1] and took rekeys by IPv6 multicast
 [ -n "${GDOI_DEMO_IPV6:-}" ] && DEMO_CHECKS=12
-"$top/demo-app/run-demo.sh" --short ${GDOI_DEMO_IPV6:+--ipv6} >"$log" 2>&1
+# G-IKEv2 (demo_gikev2.sh): every sidecar registered once by G-IKEv2, rekeys by GSA_REKEY
+[ -n "${GDOI_DEMO_PROTOCOL:-}" ] && DEMO_CHECKS=$((DEMO_CHECKS + 1))
+"$top/demo-app/run-demo.sh" --short ${GDOI_DEMO_IPV6:+--ipv6} ${GDOI_DEMO_PROTOCOL:+--protocol=$GDOI_DEMO_PROTOCOL} >"$log" 2>&1
 rc=$?
 n=0 fails=0
 while IFS= read -r line; do

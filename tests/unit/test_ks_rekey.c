@@ -34,6 +34,7 @@
 #include "keyserver/mcast.c"
 #include "keyserver/registrar.c"
 #include "keyserver/registrar_ikev2.c"
+#include "keyserver/rekey_ikev2.c"
 #include "keyserver/worker.c"
 #include "keyserver/rekey.c"
 #include "keyserver/state_mark.c"
