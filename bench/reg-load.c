@@ -6,7 +6,7 @@
  *
  *   reg-load --server ADDR:PORT --psk KEY --group ID [--suite NAME] [--group-dh N]
  *            [--concurrency C] [--seconds S] [--count N] [--first-ip A.B.C.D]
- *            [--latency-out FILE] [--ssrcs N] [--reuse-dh]
+ *            [--latency-out FILE] [--ssrcs N] [--reuse-dh] [--protocol gdoi|g-ikev2]
  *   reg-load --help
  *   reg-load --dh-baseline GROUP --seconds S
  *   reg-load ... --count N --hold [--mcast GROUP:PORT] [--rekeys R] [--push-wait S]
@@ -41,6 +41,17 @@
  * key server sees a valid peer value each time (validated as any, RFC 6989)
  * and makes its own fresh pair; its work per registration is unchanged. The
  * output's cpu_s is this process's own CPU time (user + system).
+ * --protocol g-ikev2: each member registers by G-IKEv2 (RFC 9838) instead:
+ * IKE_SA_INIT + GSA_AUTH with the pre-shared key, one suite in --group-dh
+ * (19: AES-GCM-256/SHA-256/ECP-256, 14: AES-CBC-128/HMAC-SHA-256/MODP-2048,
+ * the key server's own default suites in those groups), IDg = ID_KEY_ID of
+ * the group id, driven through the project's G-IKEv2 member engine
+ * (gdoi/gike2_member.h, sans-I/O: this program owns the sockets and the
+ * clock). A registration counts only when the engine reported REGISTERED and
+ * every TEK the KD carried has its keys; anything else (a refusal, a
+ * timeout, a GSA without keys) is a failure. --reuse-dh wraps the IKEv2
+ * initiator's key pair the same way (the same two functions). --hold and
+ * --ssrcs are GDOI's only.
  * --dh-baseline measures, in this process, what a key server must do per
  * registration with that group: one key pair generation and one derivation.
  */
@@ -63,6 +74,9 @@
 #include "gdoi/crypto.h"
 #include "gdoi/dh.h"
 #include "gdoi/err.h"
+#include "gdoi/gike2_member.h"
+#include "gdoi/ike2.h"
+#include "gdoi/ike2_numbers.h"
 #include "gdoi/phase1.h"
 #include "gdoi/pull.h"
 #include "gdoi/push.h"
@@ -157,6 +171,9 @@ struct member {
 	struct gdoi_p1_config cfg;
 	struct gdoi_p1_sa *sa;
 	struct gdoi_pull_member *pm;
+	struct gike2_member *gike;	/* --protocol g-ikev2: the registration in progress */
+	struct gdoi_ike2_psk ike_psk;
+	struct gdoi_ike2_config ike;
 	uint64_t started;
 	bool busy;
 	bool done;			/* --hold: registered, waiting for the push */
@@ -168,7 +185,9 @@ struct member {
 	long taken_last;		/* --hold: the last of them */
 };
 
-static bool hold;
+static bool hold, gikev2;
+static struct gdoi_ike2_suite ike_suite;
+static uint8_t idg[4];		/* G-IKEv2: ID_KEY_ID of the group id */
 
 static struct sockaddr_in server;
 static struct gdoi_addr server_addr;
@@ -204,9 +223,63 @@ static void finish(struct member *m, bool ok)
 	}
 	gdoi_pull_member_free(m->pm);
 	gdoi_p1_free(m->sa);
+	gike2_member_free(m->gike);
 	m->pm = NULL;
 	m->sa = NULL;
+	m->gike = NULL;
 	m->busy = false;
+}
+
+/* G-IKEv2: every TEK the registration delivered has its keys (the KD). */
+static bool gike_has_keys(const struct gike2_member *g)
+{
+	const struct gdoi_member_teks *t = gike2_member_teks(g);
+	if (!t->pol || !t->pol->nteks || !t->nlive)
+		return false;
+	for (size_t i = 0; i < t->pol->nteks; i++)
+		if (!t->pol->teks[i].have_keys || !t->pol->teks[i].key_len)
+			return false;
+	return true;
+}
+
+/* G-IKEv2: sends what the engine queued and ends the registration on its
+ * outcome (REGISTERED with keys: done; FAILOVER: the attempt failed). */
+static void gike_drain(struct member *m)
+{
+	struct gdoi_out o;
+	while (m->gike && gike2_member_next_out(m->gike, &o))
+		sendto(m->fd, o.buf, o.len, 0, (struct sockaddr *)&server, sizeof(server));
+	struct gdoi_member_event ev;
+	int outcome = 0;	/* 1 registered with keys, -1 failed */
+	while (m->gike && gike2_member_next_event(m->gike, &ev)) {
+		if (ev.type == GDOI_MEMBER_EV_REGISTERED && !outcome)
+			outcome = ev.nteks && gike_has_keys(m->gike) ? 1 : -1;
+		else if (ev.type == GDOI_MEMBER_EV_FAILOVER && !outcome)
+			outcome = -1;
+	}
+	if (outcome)
+		finish(m, outcome > 0);
+}
+
+static struct gdoi_now gike_now(uint64_t now)
+{
+	return (struct gdoi_now){ now / 1000, (int64_t)(wall_us() / 1000000) };
+}
+
+static void gike_start(struct member *m, uint64_t now)
+{
+	struct gike2_member_cfg mc = {
+		.ike = &m->ike, .ks = server_addr, .name = "reg-load",
+		.group = { GIKE2_ID_KEY_ID, GDOI_BYTES(idg, sizeof(idg)) },
+		/* one attempt: a failure ends the registration, no retry */
+		.retry_min_ms = 3600000, .retry_max_ms = 3600000 };
+	m->gike = gike2_member_new(&mc);
+	if (!m->gike) {
+		finish(m, false);
+		return;
+	}
+	gike2_member_timer(m->gike, gike_now(now));	/* IKE_SA_INIT */
+	gike_drain(m);
 }
 
 static void start(struct member *m, uint64_t now)
@@ -214,6 +287,10 @@ static void start(struct member *m, uint64_t now)
 	struct gdoi_p1_result r = { 0 };
 	m->started = now_us();
 	m->busy = true;
+	if (gikev2) {
+		gike_start(m, now);
+		return;
+	}
 	if (gdoi_p1_initiate(&m->cfg, &server_addr, now / 1000, &m->sa, &r)) {
 		finish(m, false);
 		return;
@@ -224,6 +301,11 @@ static void start(struct member *m, uint64_t now)
 
 static void input(struct member *m, const uint8_t *buf, size_t len, uint64_t now)
 {
+	if (m->gike) {
+		gike2_member_input(m->gike, buf, len, &server_addr, GDOI_MEMBER_VIA_UNICAST, gike_now(now));
+		gike_drain(m);
+		return;
+	}
 	if (len > 18 && buf[18] == 32 && m->pm) {
 		struct gdoi_pull_result r = { 0 };
 		gdoi_pull_member_input(m->pm, buf, len, now / 1000, &r);
@@ -467,6 +549,8 @@ static void usage(FILE *f)
 		"  --ssrcs N            ask for N SSRCs at each registration (default 0)\n"
 		"  --reuse-dh           one ephemeral DH key pair for all members of this process\n"
 		"                       (its own cost: one derivation per registration)\n"
+		"  --protocol P         gdoi (default) or g-ikev2: IKE_SA_INIT + GSA_AUTH (RFC 9838)\n"
+		"                       with the PSK, DH group --group-dh (19 or 14); not with --hold\n"
 		"  --latency-out FILE   every registration time in microseconds, one per line\n"
 		"  --hold               keep N members registered, run the trigger, time the push\n"
 		"  --mcast GROUP:PORT   --hold: also join the rekey multicast group (netns only)\n"
@@ -517,9 +601,9 @@ int main(int argc, char **argv)
 		{ "dh-baseline", 1, 0, 'b' }, { "hold", 0, 0, 'H' }, { "mcast", 1, 0, 'm' },
 		{ "suite", 1, 0, 'u' }, { "lifetime", 1, 0, 'L' }, { "rekeys", 1, 0, 'r' },
 		{ "push-wait", 1, 0, 'w' }, { "settle", 1, 0, 'T' }, { "help", 0, 0, 'h' },
-		{ "ssrcs", 1, 0, 'x' }, { "reuse-dh", 0, 0, 'R' },
+		{ "ssrcs", 1, 0, 'x' }, { "reuse-dh", 0, 0, 'R' }, { "protocol", 1, 0, 'P' },
 		{ 0, 0, 0, 0 } };
-	const char *mcast = NULL;
+	const char *mcast = NULL, *protocol = "gdoi";
 	for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
 		switch (c) {
 		case 's': srv = optarg; break;
@@ -541,6 +625,7 @@ int main(int argc, char **argv)
 		case 'T': settle = strtod(optarg, NULL); break;
 		case 'x': ssrcs = strtol(optarg, NULL, 10); break;
 		case 'R': reuse_dh = true; break;
+		case 'P': protocol = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -556,6 +641,21 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	gikev2 = !strcmp(protocol, "g-ikev2");
+	if (!gikev2 && strcmp(protocol, "gdoi")) {
+		fprintf(stderr, "reg-load: --protocol: expected gdoi or g-ikev2, got '%s'\n", protocol);
+		return 2;
+	}
+	if (gikev2 && (hold || ssrcs || (dh_group != 19 && dh_group != 14))) {
+		fprintf(stderr, "reg-load: --protocol g-ikev2: --group-dh 19 or 14, no --hold, no --ssrcs\n");
+		return 2;
+	}
+	/* the key server's default suites in these groups (gdoi_ike2_suites_default) */
+	ike_suite = dh_group == 19 ? (struct gdoi_ike2_suite){ GDOI_IKE2_ENCR_AES_GCM_16, 256,
+			GDOI_IKE2_PRF_HMAC_SHA2_256, 0, GDOI_IKE2_DH_ECP_256 }
+		  : (struct gdoi_ike2_suite){ GDOI_IKE2_ENCR_AES_CBC, 128, GDOI_IKE2_PRF_HMAC_SHA2_256,
+			GDOI_IKE2_AUTH_HMAC_SHA2_256_128, GDOI_IKE2_DH_MODP_2048 };
+	gdoi_put_u32(idg, (uint32_t)group);
 	if (!pick_suite(suite_name, dh_group, lifetime, &suite)) {
 		fprintf(stderr, "reg-load: --suite: expected default, modern2048 or legacy, got '%s'\n", suite_name);
 		return 2;
@@ -599,6 +699,11 @@ int main(int argc, char **argv)
 					       .key = GDOI_BYTES(psk_text, strlen(psk_text)) };
 		m->cfg = (struct gdoi_p1_config){ .suites = &suite, .nsuites = 1, .psks = &m->psk, .npsks = 1,
 			.local_id = { .type = GDOI_ID_IPV4_ADDR, .data = GDOI_BYTES(m->self.ip, 4) } };
+		m->ike_psk = (struct gdoi_ike2_psk){ { 0, GDOI_BYTES_NONE },
+						     GDOI_BYTES(psk_text, strlen(psk_text)) };
+		m->ike = (struct gdoi_ike2_config){ .suites = &ike_suite, .nsuites = 1,
+			.local_id = { GDOI_IKE2_ID_IPV4_ADDR, GDOI_BYTES(m->self.ip, 4) },
+			.psks = &m->ike_psk, .npsks = 1, .fragmentation = true, .initial_contact = true };
 		pf[i] = (struct pollfd){ .fd = m->fd, .events = POLLIN };
 		pf[nm + i] = (struct pollfd){ .fd = -1 };
 	}
@@ -622,6 +727,14 @@ int main(int argc, char **argv)
 			if (m->busy) {
 				any = true;
 				/* Retransmissions and timeouts of the core. */
+				if (m->gike) {
+					uint64_t d = gike2_member_deadline(m->gike);
+					if (d && d <= now / 1000) {
+						gike2_member_timer(m->gike, gike_now(now));
+						gike_drain(m);
+					}
+					continue;
+				}
 				uint64_t t = m->pm ? gdoi_pull_member_next_timer(m->pm) : gdoi_p1_next_timer(m->sa);
 				if (t && t <= now / 1000) {
 					if (m->pm) {
@@ -670,8 +783,10 @@ int main(int argc, char **argv)
 	double p50 = nlat ? (double)lat[nlat / 2] / 1000 : 0, p99 = nlat ? (double)lat[nlat * 99 / 100] / 1000 : 0;
 	printf("{\"registrations\":%zu,\"failures\":%zu,\"seconds\":%.3f,\"per_second\":%.1f,"
 	       "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f},\"concurrency\":%ld,\"dh_group\":%u,"
-	       "\"suite\":\"%s\",\"reuse_dh\":%s,\"cpu_s\":%.3f}\n",
-	       nlat, failures, dt, (double)nlat / dt, p50, p99, conc, suite.group, suite_name,
+	       "\"suite\":\"%s\",\"protocol\":\"%s\",\"reuse_dh\":%s,\"cpu_s\":%.3f}\n",
+	       nlat, failures, dt, (double)nlat / dt, p50, p99, conc, suite.group,
+	       gikev2 ? (dh_group == 19 ? "gcm256-sha256-ecp256" : "aes128-sha256-modp2048") : suite_name,
+	       protocol,
 	       reuse_dh ? "true" : "false", cpu_seconds());
 	if (lat_out) {
 		FILE *f = fopen(lat_out, "w");
@@ -683,6 +798,7 @@ int main(int argc, char **argv)
 	for (long i = 0; i < nm; i++) {
 		gdoi_pull_member_free(ms[i].pm);
 		gdoi_p1_free(ms[i].sa);
+		gike2_member_free(ms[i].gike);
 		close(ms[i].fd);
 	}
 	free(ms);

@@ -54,6 +54,27 @@ for dh in (19, 14):
         "%.0f (%.0f..%.0f) / %.0f (%.0f..%.0f)" % (reg["median"], reg["min"], reg["max"], cpu["median"], cpu["min"], cpu["max"]),
         "%.0f DH pairs/s" % bound["median"], "%.2f" % ratio, ">= 0.8 of bound", ratio >= 0.8)
 
+# 1c. G-IKEv2 registrations next to GDOI's on the same key server, against the same DH bound
+for dh in (19, 14):
+    if not have("greg-g-ikev2%d.*.json" % dh, "greg-gdoi%d.*.json" % dh, "gdh%d.*.json" % dh):
+        continue
+    bound = series("gdh%d.*.json" % dh, "per_second")
+    fig = {"dh_bound_per_s": bound}
+    for proto in ("gdoi", "g-ikev2"):
+        pat = "greg-%s%d.*.json" % (proto, dh)
+        fig[proto] = {"registrations_per_s": series(pat, "per_second"), "per_ks_cpu_second": series(pat, "per_ks_cpu_s"),
+                      "failures": sum(json.load(open(p))["failures"] for p in glob.glob(os.path.join(parts, pat)))}
+        fig[proto]["ratio"] = fig[proto]["per_ks_cpu_second"]["median"] / bound["median"]
+    g, i = fig["gdoi"], fig["g-ikev2"]
+    fig["g_ikev2_to_gdoi_per_ks_cpu_second"] = i["per_ks_cpu_second"]["median"] / g["per_ks_cpu_second"]["median"]
+    res["figures"]["registration_gikev2_group%d" % dh] = fig
+    r, c = i["registrations_per_s"], i["per_ks_cpu_second"]
+    row("G-IKEv2 registrations, group %d: per s / per key-server CPU s" % dh,
+        "%.0f (%.0f..%.0f) / %.0f (%.0f..%.0f), %d failed" % (r["median"], r["min"], r["max"], c["median"], c["min"], c["max"], i["failures"]),
+        "%.0f DH pairs/s; GDOI %.0f / %.0f (%.2f), %d failed" % (bound["median"], g["registrations_per_s"]["median"],
+                                                          g["per_ks_cpu_second"]["median"], g["ratio"], g["failures"]),
+        "%.2f (%.2f of GDOI)" % (i["ratio"], fig["g_ikev2_to_gdoi_per_ks_cpu_second"]), "-", None)
+
 # 1b. all cores: workers = 2 against workers = 1, the load generator on the same cores
 if glob.glob(os.path.join(parts, "scale1.*.json")):
     sc = {}

@@ -19,7 +19,7 @@ bin=$build/bin bb=$build/bench
 out=$bb/results.json work=$bb/work
 rm -rf "$work"; mkdir -p "$work"
 reps=${BENCH_REPS:-3}
-# BENCH_ONLY=reg|scale|fan|loss|lat|ipc|media|mem|pg: only that section (the table shows what ran).
+# BENCH_ONLY=reg|gike2|scale|fan|loss|lat|ipc|media|mem|pg: only that section (the table shows what ran).
 only=${BENCH_ONLY:-}
 run() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 pids=()
@@ -59,6 +59,18 @@ start_ks() {	# start_ks CONF -> $ks_pid
 	return 1
 }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# reg_pinned OUT REG-LOAD-ARGS...: one closed-loop run on CPU 1 against $ks_pid (on CPU 0);
+# OUT gets reg-load's JSON with the key server's CPU seconds in that window (/proc/PID/stat
+# utime + stime) and registrations per key-server CPU second.
+reg_pinned() {
+	local o=$1; shift
+	local t0 t1
+	t0=$(awk '{print $14 + $15}' "/proc/$ks_pid/stat")
+	"${cpu1[@]}" "$bb/reg-load" "$@" >"$o.raw"
+	t1=$(awk '{print $14 + $15}' "/proc/$ks_pid/stat")
+	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d['ks_cpu_s']=(int(sys.argv[2])-int(sys.argv[3]))/int(sys.argv[4]); d['per_ks_cpu_s']=d['registrations']/max(d['ks_cpu_s'],0.001); print(json.dumps(d))" \
+		"$o.raw" "$t1" "$t0" "$(getconf CLK_TCK)" >"$o"
+}
 
 results=$work/parts
 mkdir -p "$results"
@@ -74,12 +86,32 @@ run reg && for dh in 19 14; do
 		# The load generator does the same DH work per registration as the key
 		# server and shares the machine: the key server's own CPU time per
 		# registration is measured too (registrations per key-server CPU second).
-		t0=$(awk '{print $14 + $15}' "/proc/$ks_pid/stat")
-		"${cpu1[@]}" "$bb/reg-load" --server 127.0.0.1:18480 --psk "$psk" --group 4711 --group-dh $dh \
-			--concurrency 32 --seconds 5 --first-ip 127.1.0.1 >"$results/reg$dh.$r.raw"
-		t1=$(awk '{print $14 + $15}' "/proc/$ks_pid/stat")
-		python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d['ks_cpu_s']=(int(sys.argv[2])-int(sys.argv[3]))/int(sys.argv[4]); d['per_ks_cpu_s']=d['registrations']/max(d['ks_cpu_s'],0.001); print(json.dumps(d))" \
-			"$results/reg$dh.$r.raw" "$t1" "$t0" "$(getconf CLK_TCK)" >"$results/reg$dh.$r.json"
+		reg_pinned "$results/reg$dh.$r.json" --server 127.0.0.1:18480 --psk "$psk" --group 4711 \
+			--group-dh $dh --concurrency 32 --seconds 5 --first-ip 127.1.0.1
+	done
+	kill "$ks_pid"; wait "$ks_pid" 2>/dev/null
+done
+
+# ---- 1c. G-IKEv2 registrations next to GDOI's, against the same DH bound ----
+# One key server, its group served by both front ends (protocols = gdoi, g-ikev2),
+# pinned as in 1; each repetition runs GDOI (Main Mode + GROUPKEY-PULL) then
+# G-IKEv2 (IKE_SA_INIT + GSA_AUTH, PSK, the key server's default suite in that DH
+# group), 5 s each, 32 members in closed loop. Either costs the key server one DH
+# key pair and one derivation; neither signs or verifies anything (PSK, and the
+# group has no multicast Rekey SA, so no GSA_REKEY key goes out).
+run gike2 && for dh in 19 14; do
+	for r in $(seq "$reps"); do
+		"${cpu0[@]}" "$bb/reg-load" --dh-baseline $dh --seconds 2 >"$results/gdh$dh.$r.json"
+	done
+	ks_conf "$work/ks-gike$dh.conf" 18485 256 $dh
+	sed -i 's/^\[group bench\]$/[group bench]\nprotocols = gdoi, g-ikev2/' "$work/ks-gike$dh.conf"
+	start_ks "$work/ks-gike$dh.conf" || exit 1
+	for r in $(seq "$reps"); do
+		for proto in gdoi g-ikev2; do
+			reg_pinned "$results/greg-$proto$dh.$r.json" --server 127.0.0.1:18485 --psk "$psk" \
+				--group 4711 --group-dh $dh --concurrency 32 --seconds 5 --first-ip 127.1.0.1 \
+				--protocol $proto
+		done
 	done
 	kill "$ks_pid"; wait "$ks_pid" 2>/dev/null
 done
