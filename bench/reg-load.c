@@ -779,7 +779,8 @@ int main(int argc, char **argv)
 		free(lat);
 		return rc;
 	}
-	qsort(lat, nlat, sizeof(*lat), cmp_u64);
+	if (nlat)	/* none registered: lat is NULL, which qsort may not take */
+		qsort(lat, nlat, sizeof(*lat), cmp_u64);
 	double p50 = nlat ? (double)lat[nlat / 2] / 1000 : 0, p99 = nlat ? (double)lat[nlat * 99 / 100] / 1000 : 0;
 	printf("{\"registrations\":%zu,\"failures\":%zu,\"seconds\":%.3f,\"per_second\":%.1f,"
 	       "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f},\"concurrency\":%ld,\"dh_group\":%u,"

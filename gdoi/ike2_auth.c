@@ -239,6 +239,10 @@ int ike2_auth_request(struct gdoi_ike2_sa *sa, uint8_t exch, const struct gdoi_i
 		ike2_sa_kill(sa);
 		return ike2_fail(res, GDOI_IKE2_N_AUTHENTICATION_FAILED, err, "%s", why);
 	}
+	{
+		struct gdoi_ike2_notify ic;
+		sa->initial_contact = gdoi_ike2_find_notify(c, GDOI_IKE2_N_INITIAL_CONTACT, &ic);
+	}
 	nin = ike2_hook_payloads(c, consumed, sizeof(consumed), in, GDOI_IKE2_CHAIN_MAX);
 	child_asked = gdoi_ike2_chain_find(c, GDOI_IKE2_PL_SA, 0) != NULL;
 	if (cfg->hooks.auth_request)

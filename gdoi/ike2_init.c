@@ -658,6 +658,19 @@ struct gdoi_ike2_sa *gdoi_ike2_responder_find(struct gdoi_ike2_responder *r,
 	return NULL;
 }
 
+/* RFC 7296 §2.4: fresh was set up with INITIAL_CONTACT, so the peer keeps no
+ * other IKE SA with us: its older ones (same authenticated identity) are
+ * dead, and the next expire frees them. */
+static void forget_peer(struct gdoi_ike2_responder *r, const struct gdoi_ike2_sa *fresh)
+{
+	const struct gdoi_ike2_id *id = &fresh->peer_id;
+	for (struct gdoi_ike2_sa *sa = r->head; sa; sa = sa->next)
+		if (sa != fresh && sa->state == IKE2_S_ESTABLISHED && sa->peer_id.type == id->type &&
+		    sa->peer_id.data.len == id->data.len &&
+		    memcmp(sa->peer_id.data.ptr, id->data.ptr, id->data.len) == 0)
+			ike2_sa_kill(sa);
+}
+
 static int responder_input(struct gdoi_ike2_responder *r, const uint8_t *msg, size_t len,
 			   const struct gdoi_addr *peer, uint64_t now,
 			   struct gdoi_ike2_result *res, struct gdoi_ike2_sa **sa_out)
@@ -684,6 +697,8 @@ static int responder_input(struct gdoi_ike2_responder *r, const uint8_t *msg, si
 	rc = ike2_input(sa, msg, len, now, res);
 	if (was_half && sa->state != IKE2_S_HALF_OPEN && r->half_open)
 		r->half_open--;
+	if (rc >= 0 && res->event == GDOI_IKE2_EV_ESTABLISHED && sa->initial_contact)
+		forget_peer(r, sa);
 	return rc;
 }
 

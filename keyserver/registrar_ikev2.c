@@ -237,5 +237,10 @@ void ks_ikev2_input(struct ks_ikev2 *x, const uint8_t *msg, size_t len, const st
 		ikev2_on_event(x, &ev);
 	if (x->lock)
 		uv_mutex_unlock(x->lock);
-	gike2_gcks_engine_timer(x->engine, now);
+	/* The SAs' timers (half-open timeouts, freeing dead SAs) walk every SA:
+	 * when one is due, not at every datagram (the engine keeps the deadline
+	 * within a second while it holds SAs). */
+	uint64_t due = gike2_gcks_engine_deadline(x->engine);
+	if (due && due <= now.mono_ms)
+		gike2_gcks_engine_timer(x->engine, now);
 }

@@ -706,6 +706,48 @@ static void test_nonesp_marker_mirrored(void **state)
 	}
 }
 
+/* One more IKE SA of si on n's responder (n->i replaced). */
+static void establish_again(struct net *n, struct side *si)
+{
+	struct gdoi_ike2_result res = { 0 };
+	gdoi_ike2_free(n->i);
+	n->i = NULL;
+	n->i_est = n->r_est = false;
+	assert_int_equal(gdoi_ike2_initiate(&si->cfg, &ADDR_R, n->now, &n->i, &res), GDOI_OK);
+	deliver(n, true, &res);
+	assert_true(n->i_est);
+	assert_true(n->r_est);
+}
+
+/* RFC 7296 §2.4: an IKE SA established with INITIAL_CONTACT replaces the
+ * responder's other IKE SAs with that authenticated identity (a member that
+ * registers again would otherwise leave one behind each time); another
+ * identity's SA, and SAs set up without the notify, stay. */
+static void test_initial_contact_replaces_the_peers_older_sas(void **state)
+{
+	struct side si, other, sr;
+	struct net n;
+	struct gdoi_ike2_sa *b;
+	(void)state;
+	side_init(&si, "gm.example", "k", &GCM19, 1);
+	side_init(&other, "gm2.example", "k", &GCM19, 1);
+	side_init(&sr, "ks.example", "k", &GCM19, 1);
+	run(&n, &other, &sr);
+	assert_true(n.r_est);
+	b = n.rsa;
+	establish_again(&n, &si);
+	establish_again(&n, &si);	/* no INITIAL_CONTACT: both kept */
+	gdoi_ike2_responder_expire(n.r, n.now, NULL);
+	assert_int_equal(gdoi_ike2_responder_sa_count(n.r), 3);
+	si.cfg.initial_contact = true;
+	establish_again(&n, &si);
+	gdoi_ike2_responder_expire(n.r, n.now, NULL);
+	assert_int_equal(gdoi_ike2_responder_sa_count(n.r), 2);
+	assert_true(gdoi_ike2_established(n.rsa));
+	assert_true(gdoi_ike2_established(b));
+	done(&n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -722,6 +764,7 @@ int main(void)
 		cmocka_unit_test(test_ike_auth_with_child_request_answers_without_child),
 		cmocka_unit_test(test_unknown_critical_payload_answered),
 		cmocka_unit_test(test_nonesp_marker_mirrored),
+		cmocka_unit_test(test_initial_contact_replaces_the_peers_older_sas),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
