@@ -58,8 +58,10 @@ for dh in (19, 14):
 for dh in (19, 14):
     if not have("greg-g-ikev2%d.*.json" % dh, "greg-gdoi%d.*.json" % dh, "gdh%d.*.json" % dh):
         continue
-    bound = series("gdh%d.*.json" % dh, "per_second")
-    fig = {"dh_bound_per_s": bound}
+    # per CPU second of the baseline process: a share of CPU 0 taken by others
+    # lowers the wall-clock rate, not this one, nor registrations per key-server CPU second
+    bound = series("gdh%d.*.json" % dh, "per_cpu_second")
+    fig = {"dh_bound_per_cpu_s": bound, "dh_bound_per_s": series("gdh%d.*.json" % dh, "per_second")}
     for proto in ("gdoi", "g-ikev2"):
         pat = "greg-%s%d.*.json" % (proto, dh)
         fig[proto] = {"registrations_per_s": series(pat, "per_second"), "per_ks_cpu_second": series(pat, "per_ks_cpu_s"),
@@ -71,7 +73,7 @@ for dh in (19, 14):
     r, c = i["registrations_per_s"], i["per_ks_cpu_second"]
     row("G-IKEv2 registrations, group %d: per s / per key-server CPU s" % dh,
         "%.0f (%.0f..%.0f) / %.0f (%.0f..%.0f), %d failed" % (r["median"], r["min"], r["max"], c["median"], c["min"], c["max"], i["failures"]),
-        "%.0f DH pairs/s; GDOI %.0f / %.0f (%.2f), %d failed" % (bound["median"], g["registrations_per_s"]["median"],
+        "%.0f DH pairs/CPU s; GDOI %.0f / %.0f (%.2f), %d failed" % (bound["median"], g["registrations_per_s"]["median"],
                                                           g["per_ks_cpu_second"]["median"], g["ratio"], g["failures"]),
         "%.2f (%.2f of GDOI)" % (i["ratio"], fig["g_ikev2_to_gdoi_per_ks_cpu_second"]), "-", None)
 

@@ -332,7 +332,8 @@ struct gdoi_ike2_responder *gdoi_ike2_responder_new(const struct gdoi_ike2_confi
 		return NULL;
 	r->cfg = cfg;
 	r->secret_born = now;
-	if (gdoi_random(r->secret, sizeof(r->secret)) != GDOI_OK) {
+	if (gdoi_random(r->secret, sizeof(r->secret)) != GDOI_OK ||
+	    gdoi_random((uint8_t *)&r->bucket_key, sizeof(r->bucket_key)) != GDOI_OK) {
 		free(r);
 		return NULL;
 	}
@@ -464,11 +465,31 @@ static int select_proposal(const struct gdoi_ike2_config *cfg, const struct gdoi
 	return GDOI_ERR_NO_PROPOSAL;
 }
 
+static struct gdoi_ike2_sa **bucket_of(struct gdoi_ike2_responder *r, const uint8_t spi_i[8])
+{
+	uint64_t v;
+	memcpy(&v, spi_i, sizeof(v));
+	v = (v ^ r->bucket_key) * 0x9e3779b97f4a7c15ULL;
+	return &r->bucket[v >> (64 - IKE2_BUCKET_BITS)];
+}
+
+static void unlink_bucket(struct gdoi_ike2_responder *r, const struct gdoi_ike2_sa *sa)
+{
+	struct gdoi_ike2_sa **pp = bucket_of(r, sa->spi_i);
+	while (*pp && *pp != sa)
+		pp = &(*pp)->bnext;
+	if (*pp)
+		*pp = sa->bnext;
+}
+
 static void link_sa(struct gdoi_ike2_responder *r, struct gdoi_ike2_sa *sa)
 {
+	struct gdoi_ike2_sa **b = bucket_of(r, sa->spi_i);
 	sa->owner = r;
 	sa->next = r->head;
 	r->head = sa;
+	sa->bnext = *b;
+	*b = sa;
 	r->count++;
 	r->half_open++;
 }
@@ -497,7 +518,7 @@ static int responder_init(struct gdoi_ike2_responder *r, const uint8_t *msg, siz
 	int rc;
 
 	/* A retransmitted request: the same answer again (§2.1). */
-	for (sa = r->head; sa; sa = sa->next)
+	for (sa = *bucket_of(r, h->spi_i); sa; sa = sa->bnext)
 		if (sa->state == IKE2_S_HALF_OPEN && memcmp(sa->spi_i, h->spi_i, 8) == 0 &&
 		    sa->peer.len == peer->len && memcmp(sa->peer.ip, peer->ip, peer->len) == 0 &&
 		    sa->peer.port == peer->port) {
@@ -652,7 +673,7 @@ out:
 struct gdoi_ike2_sa *gdoi_ike2_responder_find(struct gdoi_ike2_responder *r,
 					      const uint8_t spi_i[8], const uint8_t spi_r[8])
 {
-	for (struct gdoi_ike2_sa *sa = r ? r->head : NULL; sa; sa = sa->next)
+	for (struct gdoi_ike2_sa *sa = r ? *bucket_of(r, spi_i) : NULL; sa; sa = sa->bnext)
 		if (memcmp(sa->spi_i, spi_i, 8) == 0 && memcmp(sa->spi_r, spi_r, 8) == 0)
 			return sa;
 	return NULL;
@@ -748,6 +769,7 @@ uint64_t gdoi_ike2_responder_expire(struct gdoi_ike2_responder *r, uint64_t now,
 			r->half_open--;
 		if (sa->state == IKE2_S_DEAD) {
 			*pp = sa->next;
+			unlink_bucket(r, sa);
 			r->count--;
 			gdoi_ike2_free(sa);
 			continue;

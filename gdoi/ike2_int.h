@@ -53,6 +53,7 @@ struct gdoi_ike2_sa {
 	const struct gdoi_ike2_config *cfg;
 	struct gdoi_ike2_responder *owner;	/* NULL for an initiator's SA */
 	struct gdoi_ike2_sa *next;		/* the responder's list */
+	struct gdoi_ike2_sa *bnext;		/* its bucket (by SPIi) */
 	bool initiator;
 	enum ike2_state state;
 	struct gdoi_addr peer;
@@ -93,9 +94,16 @@ struct gdoi_ike2_sa {
 	void *user;
 };
 
+/* The responder finds an SA by SPIi in a table of buckets (SPIi is the
+ * initiator's choice: mixed with a secret key first), not along its list. */
+#define IKE2_BUCKET_BITS 12
+#define IKE2_BUCKETS (1u << IKE2_BUCKET_BITS)
+
 struct gdoi_ike2_responder {
 	const struct gdoi_ike2_config *cfg;
 	struct gdoi_ike2_sa *head;
+	struct gdoi_ike2_sa *bucket[IKE2_BUCKETS];
+	uint64_t bucket_key;
 	size_t count, half_open;
 	uint8_t secret[32], old_secret[32];
 	uint8_t secret_ver;
