@@ -217,7 +217,7 @@ $(TOOL_BINS): $(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(LIBDAEMON) $(LIBS
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
-# reg-load --reuse-dh wraps the Phase 1 initiator's key pair calls (bench/reg-load.c).
+# reg-load --reuse-dh wraps the key pair calls of the Phase 1 and IKEv2 initiators (bench/reg-load.c).
 $(BUILD)/bench/reg-load: LDFLAGS_ALL += -Wl,--wrap=gdoi_dh_new -Wl,--wrap=gdoi_dh_free
 $(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)

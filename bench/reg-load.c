@@ -103,7 +103,7 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* --reuse-dh: gdoi_dh_new / gdoi_dh_free of the Phase 1 initiator are wrapped
+/* --reuse-dh: gdoi_dh_new / gdoi_dh_free of the Phase 1 and IKEv2 initiators are wrapped
  * at link time (-Wl,--wrap, Makefile); only this program is. */
 static bool reuse_dh;
 static struct gdoi_dh *reused_dh;
