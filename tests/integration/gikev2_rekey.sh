@@ -73,6 +73,11 @@ SC2_SOCK=$tmp/run2/sidecar.sock
 "$BIN/gdoi-sidecar" -c "$tmp/sidecar2.conf" -v >"$tmp/sidecar2.log" 2>&1 &
 stack_pids+=("$!")
 
+# after a failed check: what each sidecar holds, so a mismatch shows which side differs
+tap_diag() {
+	keys "$SC_SOCK" | sed 's/^/# g-ikev2: /'
+	keys "$SC2_SOCK" | sed 's/^/# gdoi:    /'
+}
 sc1() { "$CTL" --sidecar "$SC_SOCK" "$@"; }
 sc2() { "$CTL" --sidecar "$SC2_SOCK" "$@"; }
 # keys SIDECAR: the TEKs' SPI, profile and key material, one line each
