@@ -70,10 +70,27 @@ check "a TEK rekey (GSA_REKEY) reaches the sidecar" rekey
 check "a KEK rotation (GSA_REKEY with the next Rekey SA)" rekey --kek
 check "a TEK rekey under the new Rekey SA reaches the sidecar" rekey
 sc get media --format json >"$tmp/get1.json"
+
+# RFC 7383 and AES-CBC + HMAC: two of our IKEv2 cores (tests/tools/ike2-peer) with
+# IKE_AUTH in SKF fragments of at most 140 octets, under CBC-128 + HMAC-SHA-256-128
+PEER=$B/tests/ike2-peer
+if [ -x "$PEER" ]; then
+	"$PEER" -r -k "$psk" -s 12:128:5:12:19 -n 1 -t 10 -f 140 24020 >"$tmp/peer-r.out" 2>"$tmp/peer-r.err" &
+	rpid=$!
+	sleep 0.2
+	"$PEER" -i -k "$psk" -f 140 -s 12:128:5:12:19 -t 10 24021 24020 >"$tmp/peer-i.out" 2>"$tmp/peer-i.err"
+	wait "$rpid"
+	check "two ike2-peers establish an AES-CBC IKE SA with a fragmented IKE_AUTH" \
+		eval 'grep -q "^uat [0-9a-f]" "$tmp/peer-i.out" && grep -q "out [2-9]: " "$tmp/peer-i.err"'
+	sed -n 's/^uat //p' "$tmp/peer-i.out" >"$tmp/peer.keys"
+else
+	notok "tests/ike2-peer is built"
+fi
 sleep 0.3
 kill -INT "$cap_pid"; wait "$cap_pid" 2>/dev/null
 
-"$DUMP" --json --ike2-keys "$tmp/ike2.keys" "$tmp/cap.pcap" >"$tmp/d.json" 2>"$tmp/d.err"
+"$DUMP" --json --port "$port" --port "$GP" --ike2-keys "$tmp/ike2.keys" "$tmp/cap.pcap" \
+	>"$tmp/d.json" 2>"$tmp/d.err"
 rc=$?
 check "gdoi-dump --ike2-keys: every message decoded and decrypted (exit 0)" test $rc -eq 0
 check "gdoi-dump: no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error' '$tmp/d.err'"
@@ -160,6 +177,21 @@ elif mode == "rekeysa":
                 if line not in out:
                     out.append(line)
     print("\n".join(out))
+elif mode == "frag":
+    auth = by("IKE_AUTH")
+    frags = [m for m in auth if m["payloads"] and m["payloads"][-1]["type"] == "SKF"]
+    whole = [m for m in frags if "reassembled_from_frames" in m]
+    for m in auth:
+        if "error" in m or not m.get("decrypted"):
+            fail("frame %d: %s" % (m["frame"], m.get("error", m.get("not_decrypted"))))
+    if len(frags) < 2 or not whole:
+        fail("%d SKF fragments, %d reassembled" % (len(frags), len(whole)))
+    done = [m for m in auth if m not in frags or m in whole]   # whole messages
+    got = [sorted({"IDi", "IDr", "AUTH"} & set(types(m))) for m in done]
+    if got != [["AUTH", "IDi"], ["AUTH", "IDr"]]:
+        fail("IKE_AUTH (SK or reassembled SKF): %s" % [types(m) for m in done])
+    print("# %d SKF fragments, IKE_AUTH reassembled from frames %s" %
+          (len(frags), [m["reassembled_from_frames"] for m in whole]))
 elif mode == "icv":
     bad = [m for m in ike if "ICV mismatch" in m.get("error", {}).get("message", "")]
     if len(bad) != 1 or bad[0]["exchange_name"] != "GSA_AUTH":
@@ -177,12 +209,19 @@ check "GSA_AUTH's KD: the SRTP SA's SPI and key are those gdoictl get showed" \
 check "the last GSA_REKEY's KD: the SPI and key gdoictl get shows after the rekeys" \
 	python3 "$tmp/check.py" tek1 "$tmp/d.json" "$tmp/get1.json"
 
+# the fragmented CBC exchange: every SKF fragment verified and decrypted, each
+# IKE_AUTH reassembled (IDi / IDr, AUTH inside)
+"$DUMP" --json --port 24020 --ike2-keys "$tmp/peer.keys" "$tmp/cap.pcap" >"$tmp/f.json" 2>"$tmp/f.err"
+rc=$?
+check "SKF fragments (AES-CBC + HMAC-SHA-256-128): all decrypt, reassembled IKE_AUTH (exit $rc)" \
+	bash -c "[ $rc -eq 0 ] && python3 '$tmp/check.py' frag '$tmp/f.json'"
+
 # the Rekey SA keys by hand: the first IKE SA entry without SK_d, and --ike2-rekey
 python3 "$tmp/check.py" rekeysa "$tmp/d.json" >"$tmp/rekeysa.txt"
 ro=()
 while read -r spi e w bits; do ro+=(--ike2-rekey "$spi=$e:$w"); done <"$tmp/rekeysa.txt"
 sa=$(grep -v '^#' "$tmp/ike2.keys" | head -1)
-"$DUMP" --json --ike2-sa "$sa" "${ro[@]}" "$tmp/cap.pcap" >"$tmp/m.json" 2>"$tmp/m.err"
+"$DUMP" --json --port "$port" --port "$GP" --ike2-sa "$sa" "${ro[@]}" "$tmp/cap.pcap" >"$tmp/m.json" 2>"$tmp/m.err"
 check "--ike2-sa and --ike2-rekey SPI=GSK_E:GSK_W ($((${#ro[@]} / 2)) Rekey SAs): every message decrypts (exit $?)" \
 	bash -c "[ \$(wc -l <'$tmp/rekeysa.txt') -eq 2 ] && python3 '$tmp/check.py' all '$tmp/m.json'"
 
@@ -197,11 +236,34 @@ at = cap.find(hdr)
 cap[at + m["length"] - 20] ^= 0x01   # inside the ciphertext, before the ICV
 open(sys.argv[3], "wb").write(cap)
 EOF
-"$DUMP" --json --ike2-keys "$tmp/ike2.keys" "$tmp/bad.pcap" >"$tmp/b.json" 2>>"$tmp/d.err"
+"$DUMP" --json --port "$port" --port "$GP" --ike2-keys "$tmp/ike2.keys" "$tmp/bad.pcap" >"$tmp/b.json" 2>>"$tmp/d.err"
 rc=$?
 check "a flipped ciphertext octet: \"ICV mismatch\" on that GSA_AUTH only, exit 1" \
 	bash -c "[ $rc -eq 1 ] && python3 '$tmp/check.py' icv '$tmp/b.json'"
 "$DUMP" --ike2-keys "$tmp/ike2.keys" "$tmp/bad.pcap" 2>/dev/null | grep "ERROR: ICV" | sed 's/^/# /'
+
+# bad IKEv2 input (hex): each refused with the payload and offset named, no crash
+hdr() { printf '0102030405060708a1a2a3a4a5a6a7a8%02x20%02x0800000000%08x' "$1" "$2" "$3"; }
+{
+	hdr 33 34 40; echo 00000010		# Length 40, 32 octets
+	hdr 33 34 36; echo 0000000c01020304	# SA of 12 octets in 8
+	hdr 51 37 40; echo 000000 0cf5040004 0000 0000 | tr -d ' '	# GSA: policy Length 4
+	hdr 46 39 44; echo 0000001000000000 0000000000000000	# SK: keys unknown: not an error
+	echo 0000000001020304050607080000000000000000212022080000000000000020	# marker, short
+} >"$tmp/bad.hex"
+"$DUMP" --json --hex "$tmp/bad.hex" >"$tmp/bh.json" 2>"$tmp/bh.err"
+rc=$?
+python3 - "$tmp/bh.json" >"$tmp/bh.txt" <<'EOF2'
+import json, sys
+for l in open(sys.argv[1]):
+    m = json.loads(l)
+    e = m.get("error") or next((p.get("error") for p in m.get("payloads", []) if p.get("error")), None)
+    print("%s|%s" % (e.get("offset") if e else "-", e.get("message") if e else m.get("not_decrypted", "ok")))
+EOF2
+sed 's/^/# /' "$tmp/bh.txt"
+check "bad IKEv2 hex: errors at offsets 24, 30, 36 and 24 (after a marker), an unkeyed SK passes (exit $rc)" \
+	bash -c "[ $rc -eq 1 ] && [ \"\$(cut -d'|' -f1 '$tmp/bh.txt' | tr '\n' ' ')\" = '24 30 36 - 24 ' ] &&
+		! grep -qE 'Sanitizer|runtime error' '$tmp/bh.err'"
 
 # tshark with the same keys: the same payload chain (outer and decrypted) per message
 if command -v tshark >/dev/null; then
@@ -213,7 +275,7 @@ if command -v tshark >/dev/null; then
 	done <"$tmp/rekeysa.txt"
 	# frame, then the payload types (without SA's proposal / transform substructures, 2 and 3)
 	tshark -r "$tmp/cap.pcap" -d "udp.port==$port,isakmp" -d "udp.port==$GP,isakmp" "${uo[@]}" \
-		-Y 'isakmp.version == 0x20' -T fields -E occurrence=a -E aggregator=, -e frame.number \
+		-Y "isakmp.version == 0x20 && (udp.port == $port || udp.port == $GP)" -T fields -E occurrence=a -E aggregator=, -e frame.number \
 		-e isakmp.typepayload 2>"$tmp/ts.err" |
 		awk -F'\t' '{ n = split($2, a, ","); o = ""
 			for (i = 1; i <= n; i++) if (a[i] != 2 && a[i] != 3) o = o (o == "" ? "" : ",") a[i]
