@@ -72,13 +72,14 @@ check "a TEK rekey under the new Rekey SA reaches the sidecar" rekey
 sc get media --format json >"$tmp/get1.json"
 
 # RFC 7383 and AES-CBC + HMAC: two of our IKEv2 cores (tests/tools/ike2-peer) with
-# IKE_AUTH in SKF fragments of at most 140 octets, under CBC-128 + HMAC-SHA-256-128
+# IKE_AUTH in SKF fragments of at most 140 octets, under CBC-128 + HMAC-SHA-256-128,
+# then an INFORMATIONAL with D(IKE)
 PEER=$B/tests/ike2-peer
 if [ -x "$PEER" ]; then
 	"$PEER" -r -k "$psk" -s 12:128:5:12:19 -n 1 -t 10 -f 140 24020 >"$tmp/peer-r.out" 2>"$tmp/peer-r.err" &
 	rpid=$!
 	sleep 0.2
-	"$PEER" -i -k "$psk" -f 140 -s 12:128:5:12:19 -t 10 24021 24020 >"$tmp/peer-i.out" 2>"$tmp/peer-i.err"
+	"$PEER" -i -D -k "$psk" -f 140 -s 12:128:5:12:19 -t 10 24021 24020 >"$tmp/peer-i.out" 2>"$tmp/peer-i.err"
 	wait "$rpid"
 	check "two ike2-peers establish an AES-CBC IKE SA with a fragmented IKE_AUTH" \
 		eval 'grep -q "^uat [0-9a-f]" "$tmp/peer-i.out" && grep -q "out [2-9]: " "$tmp/peer-i.err"'
@@ -190,6 +191,10 @@ elif mode == "frag":
     got = [sorted({"IDi", "IDr", "AUTH"} & set(types(m))) for m in done]
     if got != [["AUTH", "IDi"], ["AUTH", "IDr"]]:
         fail("IKE_AUTH (SK or reassembled SKF): %s" % [types(m) for m in done])
+    info = by("INFORMATIONAL")
+    if not info or not all(m.get("decrypted") for m in info) or \
+            not any(p["type"] == "D" and p["protocol_name"] == "IKE" for p in inner(info[0])):
+        fail("INFORMATIONAL: %s" % [(m.get("decrypted"), types(m)) for m in info])
     print("# %d SKF fragments, IKE_AUTH reassembled from frames %s" %
           (len(frags), [m["reassembled_from_frames"] for m in whole]))
 elif mode == "icv":
@@ -213,7 +218,7 @@ check "the last GSA_REKEY's KD: the SPI and key gdoictl get shows after the reke
 # IKE_AUTH reassembled (IDi / IDr, AUTH inside)
 "$DUMP" --json --port 24020 --ike2-keys "$tmp/peer.keys" "$tmp/cap.pcap" >"$tmp/f.json" 2>"$tmp/f.err"
 rc=$?
-check "SKF fragments (AES-CBC + HMAC-SHA-256-128): all decrypt, reassembled IKE_AUTH (exit $rc)" \
+check "SKF fragments (AES-CBC + HMAC-SHA-256-128): all decrypt, reassembled IKE_AUTH, INFORMATIONAL D(IKE) (exit $rc)" \
 	bash -c "[ $rc -eq 0 ] && python3 '$tmp/check.py' frag '$tmp/f.json'"
 
 # the Rekey SA keys by hand: the first IKE SA entry without SK_d, and --ike2-rekey
