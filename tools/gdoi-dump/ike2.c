@@ -858,8 +858,8 @@ static bool open_sk(struct dump_ike2 *x, const struct dump_frame *f, const uint8
 	if (!in) {
 		model_error_ike2(o, "out of memory", NULL);
 		ok = false;
-	} else if ((rc = gdoi_ike2_chain_parse(whole, whole_len, off0, first, false, all_types,
-					       sizeof(all_types), in, &e)) != 0) {
+	} else if (gdoi_ike2_chain_parse(whole, whole_len, off0, first, false, all_types,
+					 sizeof(all_types), in, &e) != 0) {
 		char txt[256], m[400];
 		gike2_parse_error_format(&e, txt, sizeof(txt));
 		snprintf(m, sizeof(m), "the decrypted payloads do not parse: %s%s", txt,
