@@ -197,6 +197,23 @@ elif mode == "frag":
         fail("INFORMATIONAL: %s" % [(m.get("decrypted"), types(m)) for m in info])
     print("# %d SKF fragments, IKE_AUTH reassembled from frames %s" %
           (len(frags), [m["reassembled_from_frames"] for m in whole]))
+elif mode == "fields":
+    # against tshark's frame, Message ID, notify types, AUTH methods, IDi/IDr types
+    ts = {}
+    for l in open(sys.argv[3]):
+        f = (l.rstrip("\n").split("\t") + [""] * 5)[:5]
+        ts[int(f[0])] = (int(f[1], 16), f[2], f[3], f[4])
+    n = 0
+    for m in ike:
+        pl = m["payloads"] + inner(m)
+        ours = (m["message_id"],
+                ",".join(str(p["notify_type"]) for p in pl if p["type"] == "N"),
+                ",".join(str(p["method"]) for p in pl if p["type"] == "AUTH"),
+                ",".join(str(p["id_type"]) for p in pl if p["type"] in ("IDi", "IDr")))
+        if ts.get(m["frame"]) != ours:
+            fail("frame %d: tshark %s, gdoi-dump %s" % (m["frame"], ts.get(m["frame"]), ours))
+        n += 1
+    print("# %d messages: the same Message ID, notify types, AUTH methods and ID types" % n)
 elif mode == "icv":
     bad = [m for m in ike if "ICV mismatch" in m.get("error", {}).get("message", "")]
     if len(bad) != 1 or bad[0]["exchange_name"] != "GSA_AUTH":
@@ -289,6 +306,13 @@ if command -v tshark >/dev/null; then
 	sed 's/^/# tshark: /' "$tmp/ts.txt"
 	check "tshark, given the same keys, decodes and decrypts the same payload chains ($(wc -l <"$tmp/ts.txt") messages)" \
 		bash -c "[ \$(wc -l <'$tmp/ts.txt') -eq 7 ] && diff '$tmp/ts.txt' '$tmp/ours.txt' >&2"
+	tshark -r "$tmp/cap.pcap" -d "udp.port==$port,isakmp" -d "udp.port==$GP,isakmp" "${uo[@]}" \
+		-Y "isakmp.version == 0x20 && (udp.port == $port || udp.port == $GP)" -T fields \
+		-E occurrence=a -E aggregator=, -e frame.number -e isakmp.messageid \
+		-e isakmp.notify.msgtype -e isakmp.auth.method -e isakmp.id.type \
+		>"$tmp/tsf.txt" 2>>"$tmp/ts.err"
+	check "and the same decoded fields (Message ID, notify types, AUTH methods, ID types)" \
+		python3 "$tmp/check.py" fields "$tmp/d.json" "$tmp/tsf.txt"
 else
 	skip "tshark decodes the same payload chains" "no tshark"
 fi
