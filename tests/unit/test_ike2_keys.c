@@ -283,6 +283,15 @@ static void test_uat_entry_round_trip(void **state)
 	assert_int_equal(strncmp(buf, gcm, strlen(buf)), 0);
 	assert_int_equal(strlen(buf), strlen(gcm) - 1);
 
+	/* as Wireshark writes its ikev2_decryption_table file: every field quoted */
+	static const char quoted[] = "\"1011121314151617\",\"2021222324252627\","
+		"\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223\","
+		"\"303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f50515253\","
+		"\"AES-GCM-256 with 16 octet ICV [RFC5282]\",\"\",\"\",\"NONE [RFC4306]\"\r\n";
+	struct gdoi_ike2_keys q;
+	assert_int_equal(gdoi_ike2_uat_parse(quoted, si, sr, &q, why, sizeof(why)), GDOI_OK);
+	assert_memory_equal(&q, &back, sizeof(q));
+
 	static const char *const bad[] = {
 		/* key one octet short */
 		"1011121314151617,2021222324252627,0001,3031,\"AES-GCM-256 with 16 octet ICV "
