@@ -181,6 +181,11 @@ struct gdoi_ike2_config {
 	 * marks every message to a port other than 500 (seen here, 5.9.8). */
 	bool nonesp_marker;
 	bool initial_contact;		/* initiator: INITIAL_CONTACT in IKE_AUTH */
+	/* Optional, for debugging only: called once per SA when it is
+	 * established, with its SK_* keys readable (gdoi_ike2_keys), e.g. to
+	 * write a tshark / gdoi-dump decryption table. */
+	void (*keys_ready)(void *ctx, const struct gdoi_ike2_sa *sa);
+	void *keys_ctx;
 };
 
 enum gdoi_ike2_event {

@@ -57,4 +57,18 @@ int gdoi_ike2_keys_derive(struct gdoi_ike2_keys *k, const struct gdoi_ike2_suite
 			  gdoi_bytes ni, gdoi_bytes nr, gdoi_bytes gir,
 			  const uint8_t spi_i[8], const uint8_t spi_r[8]);
 
+/* ---- Wireshark's ikev2_decryption_table entry (ike2_uat.c) ---------------- */
+
+/* tshark's names of an ENCR (with key bits) and INTEG; NULL if not one of ours. */
+const char *gdoi_ike2_uat_encr_name(uint16_t encr, uint16_t key_bits);
+const char *gdoi_ike2_uat_integ_name(uint16_t integ);
+/* SPIi,SPIr,SK_ei,SK_er,"ENCR",SK_ai,SK_ar,"INTEG" (SK_e* with the GCM salt)
+ * into buf, NUL-terminated; GDOI_ERR_UNSUPPORTED / GDOI_ERR_TOO_BIG. */
+int gdoi_ike2_uat_format(const uint8_t spi_i[8], const uint8_t spi_r[8],
+			 const struct gdoi_ike2_keys *k, char *buf, size_t cap);
+/* One entry back: the SPIs and, in k, what gdoi_ike2_sk_open needs (encr,
+ * integ, lengths, SK_e*, SK_a*); GDOI_ERR_VALUE with why filled. */
+int gdoi_ike2_uat_parse(const char *line, uint8_t spi_i[8], uint8_t spi_r[8],
+			struct gdoi_ike2_keys *k, char *why, size_t wl);
+
 #endif

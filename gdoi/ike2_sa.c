@@ -53,6 +53,8 @@ void ike2_set_established(struct gdoi_ike2_sa *sa, struct gdoi_ike2_result *res)
 	sa->msg1 = sa->msg2 = NULL;
 	sa->msg1_len = sa->msg2_len = 0;
 	res->event = GDOI_IKE2_EV_ESTABLISHED;
+	if (sa->cfg->keys_ready)
+		sa->cfg->keys_ready(sa->cfg->keys_ctx, sa);
 	snprintf(res->reason, sizeof(res->reason), "IKE SA established (%s)",
 		 sa->initiator ? "initiator" : "responder");
 }

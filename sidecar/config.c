@@ -384,6 +384,10 @@ static int sidecar_key(struct ctx *x, const char *name, const char *value, int l
 		if (parse_uint(value, 86400, &n))
 			return bad(x, line, "unknown_kek_reregister: expected seconds");
 		cfg->unknown_kek_rereg_s = (unsigned)n;
+	} else if (!strcmp(name, "ike2_keys_log")) {
+		if (strlen(value) >= sizeof cfg->ike2_keys_log || value[0] != '/')
+			return bad(x, line, "ike2_keys_log: expected an absolute path under 512 octets");
+		snprintf(cfg->ike2_keys_log, sizeof cfg->ike2_keys_log, "%s", value);
 	} else if (!strcmp(name, "metrics")) {
 		if (dm_metrics_listen_parse(value, &cfg->metrics))
 			return bad(x, line, "metrics: " DM_METRICS_LISTEN_EXPECTED ", got \"%s\"", value);

@@ -8,17 +8,56 @@
  */
 #include "sidecar.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gdoi/gike2_member.h"
 #include "gdoi/ike2.h"
+#include "gdoi/ike2_keys.h"
 
 /* One IKE SA configuration for every G-IKEv2 group (they outlive the engines). */
 static struct gdoi_ike2_suite ike_suites[16];
 static struct gdoi_ike2_psk ike_psk;
 static struct gdoi_ike2_config ike_cfg;
 static uint8_t idg_data[SC_MAX_GROUPS][4];
+
+/*
+ * ike2_keys_log: appends the SA's entry of tshark's ikev2_decryption_table
+ * and a "#sk_d SPIi,SPIr,SK_d,PRF" comment line (tshark skips it; gdoi-dump
+ * reads it to unwrap the Rekey SA keys from the KD). The file is created
+ * 0600 and never followed through a symbolic link.
+ */
+static void write_keys(void *ctx, const struct gdoi_ike2_sa *sa)
+{
+	const char *path = ctx;
+	const struct gdoi_ike2_keys *k = gdoi_ike2_keys(sa);
+	uint8_t spi_i[8], spi_r[8];
+	char uat[512], spis[40], skd[2 * GDOI_IKE2_MAX_KEY + 1];
+	gdoi_ike2_spis(sa, spi_i, spi_r);
+	if (!k || gdoi_ike2_uat_format(spi_i, spi_r, k, uat, sizeof uat) != 0) {
+		sc_warn("%s: %s: no decryption table entry for this suite", __func__, path);
+		return;
+	}
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "a");
+	if (!f) {
+		sc_warn("%s: %s: %s", __func__, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	} else {
+		gdoi_hex_encode(spi_i, 8, spis);
+		spis[16] = ',';
+		gdoi_hex_encode(spi_r, 8, spis + 17);
+		gdoi_hex_encode(k->sk_d, k->prf_len, skd);
+		fprintf(f, "%s\n#sk_d %s,%s,%u\n", uat, spis, skd, k->prf);
+		fclose(f);
+	}
+	gdoi_wipe(uat, sizeof uat);
+	gdoi_wipe(skd, sizeof skd);
+}
 
 int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen)
 {
@@ -39,6 +78,12 @@ int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen)
 		.local_id = { sc->cfg.id_type, GDOI_BYTES(sc->cfg.id_data, sc->cfg.id_len) },
 		.psks = &ike_psk, .npsks = 1, .fragmentation = true,
 		.retransmit_ms = sc->cfg.exchange_ms, .initial_contact = true };
+	if (sc->cfg.ike2_keys_log[0]) {
+		ike_cfg.keys_ready = write_keys;
+		ike_cfg.keys_ctx = sc->cfg.ike2_keys_log;
+		sc_warn("ike2_keys_log = %s: the IKE SA keys are written there (debugging only)",
+			sc->cfg.ike2_keys_log);
+	}
 	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
 		const struct sc_group_cfg *g = &sc->cfg.groups[i];
 		if (g->protocol != SC_PROTO_GIKEV2)

@@ -86,6 +86,9 @@ struct sc_config {
 	unsigned retry_min_ms, retry_max_ms;
 	unsigned exchange_ms;		/* per-try retransmission start for Phase 1 and PULL */
 	unsigned unknown_kek_rereg_s;	/* min seconds between re-registrations on unknown KEK */
+	/* Debugging only: the SK keys of each G-IKEv2 IKE SA appended here
+	 * (tshark's ikev2_decryption_table format, member_ikev2.c); "" = none. */
+	char ike2_keys_log[512];
 	bool metrics_set;		/* "metrics": the HTTP listener (loopback only), else none */
 	struct dm_addr metrics;
 	size_t ngroups;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # tests/fuzz/seed.sh TARGET DIR: writes seed inputs for a fuzz target into DIR.
 # fuzz_wire: every plaintext message of the reference vectors (one file per datagram).
+# fuzz_dump_ike2: gdoi-dump's IKEv2 path: GSA + KD sealed as a GSA_AUTH response / GSA_REKEY, and
+#   a raw IKE_SA_INIT-like datagram.
 # fuzz_push, fuzz_member: pushes the target writes itself (tests/fuzz/push_wrap.h).
 # fuzz_gcks: scripts of its own format (tests/fuzz/fuzz_gcks.c); fuzz_ipc: request lines
 #   and snapshots; fuzz_daemon_addr: addresses.
@@ -186,6 +188,28 @@ seeds = {
 }
 for name, body in seeds.items():
     open("%s/%s" % (d, name), "wb").write(body)
+PY
+	;;
+fuzz_dump_ike2)
+	# mode 1 / 2 (GSA_AUTH response / GSA_REKEY sealed by the target): GSA + KD
+	# as docs/srtp-gikev2.md §7 shows them; mode 0: an IKE_SA_INIT-like datagram
+	python3 - "$dir" <<'PY'
+import os, struct, sys
+d = sys.argv[1]
+ts = lambda a, b, lo, hi: bytes([7, 17, 0, 16]) + struct.pack(">HH", lo, hi) + bytes(a) + bytes(b)
+pol = bytes.fromhex("11223344") + ts([10, 0, 0, 1], [10, 0, 0, 1], 0, 65535) + \
+    ts([239, 1, 2, 3], [239, 1, 2, 3], 5000, 5000) + bytes.fromhex("0000000cf1000001c0000001") + \
+    bytes.fromhex("0001000400000e10")
+gsa = bytes([0xf5, 4]) + struct.pack(">H", 4 + len(pol)) + pol + bytes.fromhex("00000010800100058002000a80030020")
+bag = bytes.fromhex("11223344") + bytes.fromhex("00010030") + bytes(8) + bytes(range(40))
+kd = bytes([0xf5, 4]) + struct.pack(">H", 4 + len(bag)) + bag + bytes.fromhex("0000000c0003000400000001")
+chain = bytes([52, 0]) + struct.pack(">H", 4 + len(gsa)) + gsa + bytes([0, 0]) + struct.pack(">H", 4 + len(kd)) + kd
+init = bytes(range(1, 9)) + bytes(8) + bytes([33, 0x20, 34, 8]) + bytes(4)
+body = bytes.fromhex("0000002c0000002801010004030000080100000c800e0100030000080200000500000008040000130000000800000000")
+init += struct.pack(">I", 28 + len(body)) + body
+for name, data in (("auth", bytes([1, 51]) + chain), ("rekey", bytes([2, 51]) + chain),
+                   ("init", bytes([0]) + init)):
+    open(os.path.join(d, name), "wb").write(data)
 PY
 	;;
 fuzz_wire|fuzz_*)

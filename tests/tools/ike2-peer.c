@@ -103,37 +103,6 @@ static int parse_suite(const char *s, struct gdoi_ike2_suite *out)
 	return gdoi_ike2_suite_supported(out) ? 0 : -1;
 }
 
-static const char *ws_encr(uint16_t encr, uint16_t bits, char *buf, size_t cap)
-{
-	switch (encr) {
-	case GDOI_IKE2_ENCR_AES_CBC:
-		snprintf(buf, cap, "AES-CBC-%u [RFC3602]", bits);
-		return buf;
-	case GDOI_IKE2_ENCR_AES_GCM_8:
-	case GDOI_IKE2_ENCR_AES_GCM_12:
-	case GDOI_IKE2_ENCR_AES_GCM_16:
-		snprintf(buf, cap, "AES-GCM-%u with %u octet ICV [RFC5282]", bits,
-			 encr == GDOI_IKE2_ENCR_AES_GCM_8 ? 8u : encr == GDOI_IKE2_ENCR_AES_GCM_12 ? 12u : 16u);
-		return buf;
-	}
-	return NULL;
-}
-
-static const char *ws_integ(uint16_t integ)
-{
-	switch (integ) {
-	case GDOI_IKE2_AUTH_NONE:
-		return "NONE [RFC4306]";
-	case GDOI_IKE2_AUTH_HMAC_SHA2_256_128:
-		return "HMAC_SHA2_256_128 [RFC4868]";
-	case GDOI_IKE2_AUTH_HMAC_SHA2_384_192:
-		return "HMAC_SHA2_384_192 [RFC4868]";
-	case GDOI_IKE2_AUTH_HMAC_SHA2_512_256:
-		return "HMAC_SHA2_512_256 [RFC4868]";
-	}
-	return NULL;
-}
-
 static void put_hex(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -155,26 +124,12 @@ static void print_sa(const struct gdoi_ike2_sa *sa)
 	printf(" %u %u %u %u %u %u:%.*s\n", s->encr, s->key_bits, s->prf, s->integ, s->group,
 	       id ? id->type : 0, id ? (int)id->data.len : 0,
 	       id && id->data.len ? (const char *)id->data.ptr : "");
-	char ebuf[64];
-	const char *en = ws_encr(s->encr, s->key_bits, ebuf, sizeof(ebuf)), *in = ws_integ(s->integ);
-	if (!k || !en || !in) {
+	char uat[512];
+	if (!k || gdoi_ike2_uat_format(spi_i, spi_r, k, uat, sizeof(uat)) != 0)
 		printf("uat -\n");
-	} else {
-		size_t el = k->enc_key_len + k->salt_len, al = s->integ ? k->integ_key_len : 0;
-		printf("uat ");
-		put_hex(spi_i, 8);
-		putchar(',');
-		put_hex(spi_r, 8);
-		putchar(',');
-		put_hex(k->sk_ei, el);
-		putchar(',');
-		put_hex(k->sk_er, el);
-		printf(",\"%s\",", en);
-		put_hex(k->sk_ai, al);
-		putchar(',');
-		put_hex(k->sk_ar, al);
-		printf(",\"%s\"\n", in);
-	}
+	else
+		printf("uat %s\n", uat);
+	gdoi_wipe(uat, sizeof(uat));
 	fflush(stdout);
 }
 

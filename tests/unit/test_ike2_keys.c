@@ -232,6 +232,89 @@ static void test_suite_support(void **state)
 	assert_true(gdoi_ike2_suite_supported(&s));
 }
 
+/* tshark's ikev2_decryption_table entry (ike2_uat.c): a known text for fixed
+ * keys, the same keys back from it, and what is refused. */
+static void test_uat_entry_round_trip(void **state)
+{
+	(void)state;
+	struct gdoi_ike2_keys k, back;
+	uint8_t spi_i[8], spi_r[8], si[8], sr[8];
+	char buf[512], why[160];
+	memset(&k, 0, sizeof(k));
+	for (size_t i = 0; i < 8; i++)
+		spi_i[i] = (uint8_t)(0x10 + i), spi_r[i] = (uint8_t)(0x20 + i);
+	k.encr = GDOI_IKE2_ENCR_AES_CBC;
+	k.enc_key_len = 16;
+	k.iv_len = 16;
+	k.integ = GDOI_IKE2_AUTH_HMAC_SHA2_256_128;
+	k.integ_md = GDOI_MD_SHA256;
+	k.integ_key_len = 32;
+	k.icv_len = 16;
+	for (size_t i = 0; i < 32; i++)
+		k.sk_ai[i] = (uint8_t)i, k.sk_ar[i] = (uint8_t)(0x80 + i);
+	for (size_t i = 0; i < 16; i++)
+		k.sk_ei[i] = (uint8_t)(0x40 + i), k.sk_er[i] = (uint8_t)(0xc0 + i);
+	assert_int_equal(gdoi_ike2_uat_format(spi_i, spi_r, &k, buf, sizeof(buf)), GDOI_OK);
+	assert_string_equal(buf,
+		"1011121314151617,2021222324252627,404142434445464748494a4b4c4d4e4f,"
+		"c0c1c2c3c4c5c6c7c8c9cacbcccdcecf,\"AES-CBC-128 [RFC3602]\","
+		"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f,"
+		"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f,"
+		"\"HMAC_SHA2_256_128 [RFC4868]\"");
+	assert_int_equal(gdoi_ike2_uat_parse(buf, si, sr, &back, why, sizeof(why)), GDOI_OK);
+	assert_memory_equal(si, spi_i, 8);
+	assert_memory_equal(sr, spi_r, 8);
+	assert_memory_equal(&back, &k, sizeof(k));	/* every field gdoi_ike2_sk_open reads */
+	assert_int_equal(gdoi_ike2_uat_format(spi_i, spi_r, &k, buf, 100), GDOI_ERR_TOO_BIG);
+
+	/* AES-GCM-256: SK_e* with the salt, SK_a* empty */
+	static const char gcm[] = "1011121314151617,2021222324252627,"
+		"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223,"
+		"303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f50515253,"
+		"\"AES-GCM-256 with 16 octet ICV [RFC5282]\",,,\"NONE [RFC4306]\"\n";
+	assert_int_equal(gdoi_ike2_uat_parse(gcm, si, sr, &back, why, sizeof(why)), GDOI_OK);
+	assert_int_equal(back.encr, GDOI_IKE2_ENCR_AES_GCM_16);
+	assert_int_equal(back.enc_key_len, 32);
+	assert_int_equal(back.salt_len, 4);
+	assert_int_equal(back.iv_len, 8);
+	assert_int_equal(back.icv_len, 16);
+	assert_int_equal(back.sk_er[35], 0x53);
+	assert_int_equal(gdoi_ike2_uat_format(si, sr, &back, buf, sizeof(buf)), GDOI_OK);
+	assert_int_equal(strncmp(buf, gcm, strlen(buf)), 0);
+	assert_int_equal(strlen(buf), strlen(gcm) - 1);
+
+	/* as Wireshark writes its ikev2_decryption_table file: every field quoted */
+	static const char quoted[] = "\"1011121314151617\",\"2021222324252627\","
+		"\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223\","
+		"\"303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f50515253\","
+		"\"AES-GCM-256 with 16 octet ICV [RFC5282]\",\"\",\"\",\"NONE [RFC4306]\"\r\n";
+	struct gdoi_ike2_keys q;
+	assert_int_equal(gdoi_ike2_uat_parse(quoted, si, sr, &q, why, sizeof(why)), GDOI_OK);
+	assert_memory_equal(&q, &back, sizeof(q));
+
+	static const char *const bad[] = {
+		/* key one octet short */
+		"1011121314151617,2021222324252627,0001,3031,\"AES-GCM-256 with 16 octet ICV "
+		"[RFC5282]\",,,\"NONE [RFC4306]\"",
+		/* GCM with an HMAC */
+		"1011121314151617,2021222324252627,000102030405060708090a0b0c0d0e0f10111213,"
+		"000102030405060708090a0b0c0d0e0f10111213,\"AES-GCM-128 with 16 octet ICV [RFC5282]\","
+		",,\"HMAC_SHA2_256_128 [RFC4868]\"",
+		/* an algorithm we do not implement */
+		"1011121314151617,2021222324252627,00,00,\"3DES [RFC2451]\",00,00,\"NONE [RFC4306]\"",
+		/* SPI too short, unterminated quote, too few fields */
+		"10111213141516,2021222324252627,00,00,\"AES-CBC-128 [RFC3602]\",,,\"NONE\"",
+		"1011121314151617,2021222324252627,00,00,\"AES-CBC-128 [RFC3602],,,",
+		"1011121314151617,2021222324252627",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		assert_int_equal(gdoi_ike2_uat_parse(bad[i], si, sr, &back, why, sizeof(why)),
+				 GDOI_ERR_VALUE);
+		assert_true(why[0] != '\0');
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_sha1_full_nist_sample),
 		cmocka_unit_test(test_prf_plus_limits),
 		cmocka_unit_test(test_suite_support),
+		cmocka_unit_test(test_uat_entry_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,6 +78,29 @@ void keys_free_plain(struct dec_result *r);
  * KE values, SA KEK algorithms and KEKs from KD payloads. */
 void keys_learn(struct dump_keys *k, const struct gdoi_msg *m, const struct dump_frame *f);
 
+/* ---- ike2.c, ike2_keys.c: IKEv2 and G-IKEv2 (RFC 7296, RFC 9838) -------- */
+
+struct dump_ike2;
+
+struct dump_ike2 *ike2_new(void);
+void ike2_free(struct dump_ike2 *x);
+/* One entry of tshark's ikev2_decryption_table:
+ * SPIi,SPIr,SK_ei,SK_er,"ENCR",SK_ai,SK_ar,"INTEG"; 0 or -1 with err. */
+int ike2_add_sa(struct dump_ike2 *x, const char *entry, const char *source, char *err,
+		size_t errlen);
+/* A file of such entries (tshark's ikev2_decryption_table file) and
+ * "#sk_d SPIi,SPIr,SK_d,PRF" lines; '#' lines otherwise ignored. */
+int ike2_add_keys_file(struct dump_ike2 *x, const char *path, char *err, size_t errlen);
+/* "SPI=GSK_E[:GSK_W]": a Rekey SA (SPIi | SPIr, 32 hex digits). */
+int ike2_add_rekey(struct dump_ike2 *x, const char *arg, char *err, size_t errlen);
+
+/* Is this datagram IKEv2 (major version 2)? *skip gets 4 when it starts
+ * with the Non-ESP Marker (four zero octets) before the IKE header. */
+bool ike2_is_ike2(const uint8_t *data, size_t len, size_t *skip);
+/* Decodes (and decrypts what it has keys for) one IKEv2 message into o;
+ * false when it could not be decoded or decrypted (o has "error"). */
+bool ike2_decode(struct dump_ike2 *x, const struct dump_frame *f, bool repeat, json_t *o);
+
 /* ---- print_json.c ------------------------------------------------------- */
 
 /* The frame's object with frame/src/dst filled. */
@@ -88,6 +111,10 @@ void model_header(json_t *o, const struct gdoi_hdr *h);
 void model_payloads(json_t *o, const struct gdoi_msg *m);
 /* Adds "error": {message, payload, offset}; e may be NULL (payload/offset omitted). */
 void model_error(json_t *o, const char *message, const struct gdoi_parse_error *e);
+/* The same, for IKEv2 (payload names of gike2_payload_name). */
+void model_error_ike2(json_t *o, const char *message, const struct gdoi_parse_error *e);
+/* Hex string of b. */
+json_t *model_hex(gdoi_bytes b);
 /* Writes one line of JSON. */
 void print_json(json_t *o);
 

@@ -1,6 +1,7 @@
 /*
- * gdoi-dump - decodes ISAKMP / GDOI messages from a capture or from hex, and
- * decrypts them when given the Phase 1 key or a KEK.
+ * gdoi-dump - decodes ISAKMP / GDOI and IKEv2 / G-IKEv2 messages from a
+ * capture or from hex, and decrypts them when given the Phase 1 key or a KEK
+ * (GDOI), the SK keys or a Rekey SA's keys (G-IKEv2, ike2.c).
  *
  * Exit status: 0 every message decoded; 1 at least one message could not be
  * decoded or decrypted; 2 usage error or unreadable / damaged input.
@@ -16,6 +17,7 @@
 
 struct run {
 	struct dump_keys *keys;
+	struct dump_ike2 *ike2;
 	bool json;
 	uint16_t ports[MAX_PORTS];
 	size_t nports;
@@ -29,7 +31,9 @@ static void usage(FILE *out)
 	      "       gdoi-dump [options] -               (hex on stdin)\n"
 	      "\n"
 	      "Decodes every ISAKMP/GDOI message (IKEv1 Main Mode, GROUPKEY-PULL,\n"
-	      "GROUPKEY-PUSH, Informational) and prints its payloads.\n"
+	      "GROUPKEY-PUSH, Informational) and every IKEv2 / G-IKEv2 message (IKE_SA_INIT,\n"
+	      "IKE_AUTH, INFORMATIONAL, GSA_AUTH, GSA_REGISTRATION, GSA_REKEY,\n"
+	      "GSA_INBAND_REKEY; with or without the Non-ESP Marker) and prints its payloads.\n"
 	      "\n"
 	      "  -j, --json              one JSON object per message per line\n"
 	      "  -x, --hex               input is hex text, not a capture\n"
@@ -41,11 +45,26 @@ static void usage(FILE *out)
 	      "                          KEK for GROUPKEY-PUSH messages with this SPI (32 hex\n"
 	      "                          digits, CKY-I|CKY-R). KEKs in decrypted KD payloads\n"
 	      "                          are learnt automatically. Repeatable.\n"
+	      "  -s, --ike2-sa ENTRY     SK keys of one IKEv2 SA as tshark's ikev2_decryption_table\n"
+	      "                          takes them: SPIi,SPIr,SK_ei,SK_er,\"ENCR\",SK_ai,SK_ar,\"INTEG\"\n"
+	      "                          (hex; SK_e* with the 4-octet GCM salt; ENCR e.g.\n"
+	      "                          \"AES-GCM-256 with 16 octet ICV [RFC5282]\" or \"AES-CBC-256\n"
+	      "                          [RFC3602]\", INTEG \"NONE [RFC4306]\" or \"HMAC_SHA2_256_128\n"
+	      "                          [RFC4868]\"). Decrypts SK and SKF payloads. Repeatable.\n"
+	      "  -F, --ike2-keys FILE    such entries, one per line (tshark's ikev2_decryption_table\n"
+	      "                          file, or a sidecar's ike2_keys_log); \"#sk_d SPIi,SPIr,SK_d,PRF\"\n"
+	      "                          lines add SK_d: the KD's keys are then unwrapped and the\n"
+	      "                          Rekey SA it delivers decrypts the GSA_REKEYs. Repeatable.\n"
+	      "  -R, --ike2-rekey SPI=GSK_E[:GSK_W]\n"
+	      "                          keys of a G-IKEv2 Rekey SA (SPI: SPIi|SPIr, 32 hex digits;\n"
+	      "                          GSK_e: AES-GCM key | 4-octet salt; GSK_w unwraps its KDs).\n"
+	      "                          Repeatable.\n"
 	      "  -p, --port N            only UDP frames from or to port N (repeatable)\n"
 	      "  -h, --help              this text\n"
 	      "  -V, --version           version\n"
 	      "\n"
 	      "Key material found in KD payloads is printed, marked [KEY MATERIAL] (\"secret\": true).\n"
+	      "An SK/SKF payload whose ICV does not verify is reported as \"ICV mismatch\".\n"
 	      "Exit status: 0 all decoded, 1 some message failed to decode or decrypt,\n"
 	      "2 usage error or unreadable input.\n",
 	      out);
@@ -122,6 +141,13 @@ static bool decode(struct run *r, const struct dump_frame *f, json_t *o)
 	struct gdoi_hdr h;
 	struct gdoi_parse_error pe;
 	char txt[256], msg[400];
+	size_t skip;
+	if (ike2_is_ike2(f->data, f->len, &skip)) {
+		bool repeat = keys_is_repeat(r->keys, f->data, f->len);
+		if (repeat)
+			json_object_set_new(o, "retransmission", json_true());
+		return ike2_decode(r->ike2, f, repeat, o);
+	}
 	if (gdoi_hdr_parse(f->data, f->len, &h, &pe) != 0) {
 		model_header(o, &h);	/* the fields are read before they are checked */
 		gdoi_parse_error_format(&pe, txt, sizeof(txt));
@@ -220,6 +246,9 @@ int main(int argc, char **argv)
 		{ "hex", no_argument, NULL, 'x' },
 		{ "ike-key", required_argument, NULL, 'k' },
 		{ "kek", required_argument, NULL, 'K' },
+		{ "ike2-sa", required_argument, NULL, 's' },
+		{ "ike2-keys", required_argument, NULL, 'F' },
+		{ "ike2-rekey", required_argument, NULL, 'R' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -228,14 +257,15 @@ int main(int argc, char **argv)
 	struct run r;
 	memset(&r, 0, sizeof(r));
 	r.keys = keys_new();
-	if (!r.keys) {
+	r.ike2 = ike2_new();
+	if (!r.keys || !r.ike2) {
 		fprintf(stderr, "gdoi-dump: out of memory\n");
 		return 2;
 	}
 	bool hex = false;
 	char err[512];
 	int c, status = 2;
-	while ((c = getopt_long(argc, argv, "jxk:K:p:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jxk:K:s:F:R:p:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': r.json = true; break;
 		case 'x': hex = true; break;
@@ -243,6 +273,16 @@ int main(int argc, char **argv)
 		case 'K':
 			if ((c == 'k' ? keys_add_ike : keys_add_kek)(r.keys, optarg, err,
 								     sizeof(err)) != 0) {
+				fprintf(stderr, "gdoi-dump: %s\n", err);
+				goto out;
+			}
+			break;
+		case 's':
+		case 'F':
+		case 'R':
+			if ((c == 's' ? ike2_add_sa(r.ike2, optarg, "--ike2-sa", err, sizeof(err))
+			     : c == 'F' ? ike2_add_keys_file(r.ike2, optarg, err, sizeof(err))
+					: ike2_add_rekey(r.ike2, optarg, err, sizeof(err))) != 0) {
 				fprintf(stderr, "gdoi-dump: %s\n", err);
 				goto out;
 			}
@@ -286,5 +326,6 @@ int main(int argc, char **argv)
 	}
 out:
 	keys_free(r.keys);
+	ike2_free(r.ike2);
 	return status;
 }

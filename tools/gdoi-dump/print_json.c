@@ -8,6 +8,8 @@
  */
 #include "dump.h"
 
+#include "gdoi/gike2.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +56,7 @@ static const char *attr_name(enum attr_ctx ctx, unsigned t)
 	return NULL;
 }
 
-static json_t *hexj(gdoi_bytes b)
+json_t *model_hex(gdoi_bytes b)
 {
 	char *s = malloc(2 * b.len + 1);
 	if (!s)
@@ -83,7 +85,7 @@ static json_t *attrs_j(const struct gdoi_attr_list *l, enum attr_ctx ctx, bool s
 		if (at->tv) {
 			set(o, "value", json_integer(at->basic));
 		} else {
-			set(o, "hex", hexj(at->value));
+			set(o, "hex", model_hex(at->value));
 			/* Keys are; SID values and the GCKS public key are not. */
 			if (secret && (ctx == A_KD_TEK ||
 				       (ctx == A_KD_KEK && at->type == GDOI_KD_KEK_ALGORITHM_KEY)))
@@ -102,7 +104,7 @@ static void id_fields(json_t *o, const struct gdoi_id *id, bool with_proto)
 	if (with_proto)
 		set(o, "protocol", json_integer(id->proto));
 	set(o, "port", json_integer(id->port));
-	set(o, "data", hexj(id->data));
+	set(o, "data", model_hex(id->data));
 	char a[INET6_ADDRSTRLEN];
 	if (id->type == GDOI_ID_IPV4_ADDR && id->data.len == 4 &&
 	    inet_ntop(AF_INET, id->data.ptr, a, sizeof(a)))
@@ -132,7 +134,7 @@ static json_t *sa_ike_j(json_t *o, const struct gdoi_sa_ike *sa)
 		set(po, "type", json_string("PROPOSAL"));
 		set(po, "number", json_integer(p->num));
 		set(po, "protocol_id", json_integer(p->proto));
-		set(po, "spi", hexj(p->spi));
+		set(po, "spi", model_hex(p->spi));
 		for (size_t j = 0; j < p->nxf; j++) {
 			json_t *xo = json_object();
 			set(xo, "type", json_string("TRANSFORM"));
@@ -186,12 +188,12 @@ static json_t *sat_j(const struct gdoi_sat *t)
 		set(o, "kd_rate", json_integer(s->kd_rate));
 		set(o, "srtp_lifetime", json_integer(s->srtp_lifetime));
 		set(o, "srtcp_lifetime", json_integer(s->srtcp_lifetime));
-		set(o, "spi", hexj(s->spi));
+		set(o, "spi", model_hex(s->spi));
 		set(o, "attributes", attrs_j(&s->attrs, A_NONE, false));
 		break;
 	}
 	default:
-		set(o, "hex", hexj(t->u.opaque));
+		set(o, "hex", model_hex(t->u.opaque));
 		break;
 	}
 	return o;
@@ -209,7 +211,7 @@ static void sa_gdoi_j(json_t *o, const struct gdoi_sa_gdoi *sa)
 		set(ko, "protocol", json_integer(k->protocol));
 		set(ko, "src", selector_j(&k->src));
 		set(ko, "dst", selector_j(&k->dst));
-		set(ko, "spi", hexj(GDOI_BYTES(k->spi, GDOI_KEK_SPI_LEN)));
+		set(ko, "spi", model_hex(GDOI_BYTES(k->spi, GDOI_KEK_SPI_LEN)));
 		if (k->trailer_len == 6)
 			set(ko, "reserved2_octets", json_integer(6));
 		set(ko, "attributes", attrs_j(&k->attrs, A_KEK, false));
@@ -234,7 +236,7 @@ static void kd_j(json_t *o, const struct gdoi_kd *kd)
 		json_t *po = json_object();
 		set(po, "kd_type", json_integer(p->type));
 		set(po, "kd_type_name", json_string(gdoi_kd_type_name(p->type)));
-		set(po, "spi", hexj(p->spi));
+		set(po, "spi", model_hex(p->spi));
 		switch (p->type) {
 		case GDOI_KD_TEK:
 			set(po, "attributes", attrs_j(&p->attrs, A_KD_TEK, true));
@@ -246,7 +248,7 @@ static void kd_j(json_t *o, const struct gdoi_kd *kd)
 			set(po, "attributes", attrs_j(&p->attrs, A_KD_SID, true));
 			break;
 		default:
-			set(po, "hex", hexj(p->opaque));
+			set(po, "hex", model_hex(p->opaque));
 			set(po, "secret", json_true());
 			break;
 		}
@@ -276,14 +278,14 @@ static json_t *payload_j(const struct gdoi_payload *p, uint8_t exchange)
 	case GDOI_PL_CR:
 		set(o, p->type == GDOI_PL_CERT ? "encoding" : "cert_type",
 		    json_integer(p->u.cert.type));
-		set(o, "hex", hexj(p->u.cert.data));
+		set(o, "hex", model_hex(p->u.cert.data));
 		break;
 	case GDOI_PL_KE:
 	case GDOI_PL_HASH:
 	case GDOI_PL_SIG:
 	case GDOI_PL_NONCE:
 	case GDOI_PL_VID:
-		set(o, "hex", hexj(p->u.data));
+		set(o, "hex", model_hex(p->u.data));
 		break;
 	case GDOI_PL_NOTIFY: {
 		const struct gdoi_notify *n = &p->u.notify;
@@ -291,8 +293,8 @@ static json_t *payload_j(const struct gdoi_payload *p, uint8_t exchange)
 		set(o, "protocol_id", json_integer(n->proto));
 		set(o, "notify_type", json_integer(n->type));
 		set(o, "notify_name", json_string(gdoi_notify_name(n->type)));
-		set(o, "spi", hexj(n->spi));
-		set(o, "data", hexj(n->data));
+		set(o, "spi", model_hex(n->spi));
+		set(o, "data", model_hex(n->data));
 		break;
 	}
 	case GDOI_PL_DELETE: {
@@ -302,7 +304,7 @@ static json_t *payload_j(const struct gdoi_payload *p, uint8_t exchange)
 		set(o, "protocol_id", json_integer(d->proto));
 		set(o, "spi_size", json_integer(d->spi_size));
 		for (size_t i = 0; i < d->nspis; i++)
-			json_array_append_new(spis, hexj(GDOI_BYTES(d->spis.ptr + i * d->spi_size,
+			json_array_append_new(spis, model_hex(GDOI_BYTES(d->spis.ptr + i * d->spi_size,
 								    d->spi_size)));
 		set(o, "spis", spis);
 		break;
@@ -337,8 +339,8 @@ void model_header(json_t *o, const struct gdoi_hdr *h)
 	set(o, "exchange_name", json_string(gdoi_exchange_name(h->exchange)));
 	set(o, "flags", json_integer(h->flags));
 	set(o, "message_id", json_integer(h->msgid));
-	set(o, "icookie", hexj(GDOI_BYTES(h->icookie, 8)));
-	set(o, "rcookie", hexj(GDOI_BYTES(h->rcookie, 8)));
+	set(o, "icookie", model_hex(GDOI_BYTES(h->icookie, 8)));
+	set(o, "rcookie", model_hex(GDOI_BYTES(h->rcookie, 8)));
 	set(o, "next_payload", json_integer(h->next));
 	set(o, "version", json_integer(h->version));
 	set(o, "length", json_integer(h->length));
@@ -356,17 +358,29 @@ void model_payloads(json_t *o, const struct gdoi_msg *m)
 		set(o, "padding", json_integer((json_int_t)(m->hdr.length - m->chain_end)));
 }
 
-void model_error(json_t *o, const char *message, const struct gdoi_parse_error *e)
+static void error_as(json_t *o, const char *message, const struct gdoi_parse_error *e,
+		     bool ike2)
 {
 	json_t *eo = json_object();
 	set(eo, "message", json_string(message));
 	if (e) {
-		set(eo, "payload", json_string(e->payload ? gdoi_payload_name(e->payload)
-							  : "header"));
+		set(eo, "payload", json_string(!e->payload ? "header"
+					      : ike2 ? gike2_payload_name(e->payload)
+						     : gdoi_payload_name(e->payload)));
 		set(eo, "payload_type", json_integer(e->payload));
 		set(eo, "offset", json_integer((json_int_t)e->offset));
 	}
 	set(o, "error", eo);
+}
+
+void model_error(json_t *o, const char *message, const struct gdoi_parse_error *e)
+{
+	error_as(o, message, e, false);
+}
+
+void model_error_ike2(json_t *o, const char *message, const struct gdoi_parse_error *e)
+{
+	error_as(o, message, e, true);
 }
 
 void print_json(json_t *o)

@@ -133,7 +133,26 @@ void print_text(json_t *o)
 		return;
 	}
 	json_t *exch = json_object_get(o, "exchange");
-	if (exch) {
+	if (exch && json_object_get(o, "ike_version")) {
+		fprintf(out, " IKEv2 %s(%" JSON_INTEGER_FORMAT ") flags=0x%02x%s%s msgid=%"
+			JSON_INTEGER_FORMAT " len=%" JSON_INTEGER_FORMAT "%s\n",
+			json_string_value(json_object_get(o, "exchange_name")),
+			json_integer_value(exch),
+			(unsigned)json_integer_value(json_object_get(o, "flags")),
+			*json_string_value(json_object_get(o, "flag_names")) ? " " : "",
+			json_string_value(json_object_get(o, "flag_names")),
+			json_integer_value(json_object_get(o, "message_id")),
+			json_integer_value(json_object_get(o, "length")),
+			json_object_get(o, "nonesp_marker") ? " (after a Non-ESP Marker)" : "");
+		fprintf(out, "  SPIs %s %s next=%s(%" JSON_INTEGER_FORMAT ") version=%"
+			JSON_INTEGER_FORMAT ".%" JSON_INTEGER_FORMAT "\n",
+			json_string_value(json_object_get(o, "spi_i")),
+			json_string_value(json_object_get(o, "spi_r")),
+			json_string_value(json_object_get(o, "next_payload_name")),
+			json_integer_value(json_object_get(o, "next_payload")),
+			json_integer_value(json_object_get(o, "major_version")),
+			json_integer_value(json_object_get(o, "minor_version")));
+	} else if (exch) {
 		json_int_t flags = json_integer_value(json_object_get(o, "flags"));
 		fprintf(out, " %s(%" JSON_INTEGER_FORMAT ") flags=0x%02x%s%s%s msgid=0x%08llx "
 			"len=%" JSON_INTEGER_FORMAT "\n",
@@ -165,6 +184,19 @@ void print_text(json_t *o)
 	json_t *p;
 	json_array_foreach(pl, i, p)
 		node(out, p, 1);
+	if ((v = json_object_get(o, "reassembly")))
+		fprintf(out, "  SKF: %s\n", json_string_value(v));
+	if ((v = json_object_get(o, "reassembled_from_frames"))) {
+		size_t k;
+		json_t *fr;
+		fputs("  reassembled from frames", out);
+		json_array_foreach(v, k, fr)
+			fprintf(out, " %" JSON_INTEGER_FORMAT, json_integer_value(fr));
+		fputc('\n', out);
+	}
+	if ((v = json_object_get(o, "learnt_rekey_sa")))
+		fprintf(out, "  Rekey SA %s: keys learnt from this message's KD\n",
+			json_string_value(v));
 	if ((v = json_object_get(o, "padding")))
 		fprintf(out, "  padding %" JSON_INTEGER_FORMAT " octets\n", json_integer_value(v));
 	if ((v = json_object_get(o, "warning")))
