@@ -34,6 +34,7 @@ struct gike2_member {
 	struct gdoi_evq evq;
 	/* the GSA_INBAND_REKEY just answered (inband_request), for after_ike */
 	bool inband, inband_excluded;
+	bool rejoin;	/* registered, IKE SA deleted by the GCKS, no Rekey SA: register again */
 	char inband_why[160];
 };
 
@@ -242,6 +243,7 @@ static void registered(struct gike2_member *m, struct gdoi_now now)
 	bool ch = install(m, now);
 	m->state = GDOI_MEMBER_GROUP_REGISTERED;
 	m->backoff_ms = 0;
+	m->rejoin = false;
 	m->stats.registrations++;
 	struct gdoi_member_event *ev = event(m, GDOI_MEMBER_EV_REGISTERED, GDOI_MEMBER_INFO,
 					     "%s: registered by G-IKEv2 (%zu TEKs, %zu Sender-IDs%s)",
@@ -313,10 +315,15 @@ static void after_ike(struct gike2_member *m, struct gdoi_ike2_result *r, struct
 		failed(m, now, r->reason, r->notify);
 		break;
 	case GDOI_IKE2_EV_DELETED:
-		event(m, GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO, "%s: the GCKS deleted the IKE SA",
-		      m->cfg.name);
 		gdoi_ike2_free(m->sa);
 		m->sa = NULL;
+		/* without a Rekey SA the IKE SA was the only way rekeys came: register
+		 * again (backing off if refused); with one, GSA_REKEY still comes */
+		m->rejoin = m->state == GDOI_MEMBER_GROUP_REGISTERED && !m->gm.has_rekey;
+		if (m->rejoin)
+			m->next_try = now.mono_ms + m->cfg.retry_min_ms;
+		event(m, GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO, "%s: the GCKS deleted the IKE SA%s",
+		      m->cfg.name, m->rejoin ? ": registering again" : "");
 		break;
 	default:
 		break;
@@ -413,8 +420,8 @@ void gike2_member_timer(struct gike2_member *m, struct gdoi_now now)
 		after_ike(m, &r, now);
 		gdoi_ike2_result_clear(&r);
 	}
-	if (!m->sa && m->state != GDOI_MEMBER_GROUP_UNREGISTERED && m->state != GDOI_MEMBER_GROUP_REGISTERED &&
-	    m->next_try <= now.mono_ms)
+	if (!m->sa && m->state != GDOI_MEMBER_GROUP_UNREGISTERED &&
+	    (m->state != GDOI_MEMBER_GROUP_REGISTERED || m->rejoin) && m->next_try <= now.mono_ms)
 		start(m, now);
 	if (m->teks.pol) {
 		bool ch = false;
@@ -434,6 +441,9 @@ uint64_t gike2_member_deadline(const struct gike2_member *m)
 {
 	/* no SA and no backoff: a start is due at once (the first timer call) */
 	uint64_t d = m->sa ? 0 : m->next_try ? m->next_try : 1;
+	/* registered without an IKE SA: nothing is due until a re-registration is */
+	if (!m->sa && m->state == GDOI_MEMBER_GROUP_REGISTERED && !m->rejoin)
+		d = 0;
 	uint64_t t = m->sa ? gdoi_ike2_next_timer(m->sa) : 0;
 	if (t && (!d || t < d))
 		d = t;

@@ -515,7 +515,9 @@ static void test_inband_delete_peer(void **state)
 	assert_int_equal(gike2_gcks_engine_delete_peer(w->ks, &id, w->now), 1);
 	pump(w);
 	assert_true(member_event(w, GDOI_MEMBER_EV_LOG, &ev));
-	assert_non_null(strstr(ev.text, "deleted the IKE SA"));
+	assert_non_null(strstr(ev.text, "deleted the IKE SA: registering again"));
+	/* no Rekey SA: the IKE SA was its only rekey path, so it registers again */
+	assert_int_equal(gike2_member_deadline(w->gm), w->now.mono_ms + 1000);
 	struct gike2_gcks_event kev;
 	assert_true(ks_event(w, GIKE2_GCKS_EV_SA_CLOSED, &kev));
 	assert_non_null(strstr(kev.reason, "evicted"));
@@ -524,6 +526,28 @@ static void test_inband_delete_peer(void **state)
 	assert_int_equal(inband(w, &next), 0);	/* no further keys */
 	assert_null(live(gike2_member_teks(w->gm), 0x700e));
 	gdoi_policy_clear(&next);
+	world_free(w);
+}
+
+/* A member with a Rekey SA whose IKE SA the GCKS deletes keeps its keys and
+ * waits for GSA_REKEY: nothing is due (a deadline in the past made the
+ * sidecar spin at full CPU, deaf to SIGTERM). */
+static void test_deleted_with_rekey_sa_idle(void **state)
+{
+	(void)state;
+	struct world *w = world_new("audio");
+	gike2_member_timer(w->gm, w->now);
+	pump(w);
+	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_REGISTERED);
+	struct gdoi_ike2_id id = { GDOI_IKE2_ID_FQDN, GDOI_BYTES("gm.example", 10) };
+	assert_int_equal(gike2_gcks_engine_delete_peer(w->ks, &id, w->now), 1);
+	pump(w);
+	assert_int_equal(gike2_member_deadline(w->gm), 0);
+	gike2_member_timer(w->gm, w->now);
+	struct gdoi_out o;
+	assert_false(gike2_member_next_out(w->gm, &o));	/* no new GSA_AUTH */
+	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_REGISTERED);
+	assert_non_null(live(gike2_member_teks(w->gm), 0x700d));
 	world_free(w);
 }
 
@@ -561,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_inband_no_answer),
 		cmocka_unit_test(test_inband_delete_peer),
 		cmocka_unit_test(test_inband_sa_lifetime),
+		cmocka_unit_test(test_deleted_with_rekey_sa_idle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
