@@ -48,6 +48,7 @@ struct world {
 	uint32_t next_sid;
 	unsigned lookups;
 	bool inband;	/* the group's rekeys go over the IKE SA, no Rekey SA */
+	bool both;	/* inband and a Rekey SA */
 	struct gdoi_now now;
 };
 
@@ -62,7 +63,7 @@ static int lookup(void *ctx, const struct gike2_idg *idg, const struct gdoi_ike2
 		return GDOI_ERR_NOT_FOUND;
 	k->policy = &w->policy;
 	k->tag = 7;
-	k->inband = w->inband;
+	k->inband = w->inband || w->both;
 	if (w->inband)
 		return 0;
 	k->rekey = &w->rekey;
@@ -529,6 +530,78 @@ static void test_inband_delete_peer(void **state)
 	world_free(w);
 }
 
+/* gikev2_rekey = both: a GSA_INBAND_REKEY hands over a new Rekey SA with its
+ * AUTH_KEY (as a registration does), under which the next GSA_REKEY is
+ * accepted; a multicast-only member gets no GSA_INBAND_REKEY at all. */
+static void test_inband_new_rekey_sa(void **state)
+{
+	(void)state;
+	struct world *w = world_new("audio");
+	gike2_member_timer(w->gm, w->now);
+	pump(w);
+	struct gdoi_policy next = w->policy;
+	next.teks[0].spi = 0x700e;
+	assert_int_equal(gdoi_policy_generate_keys(&next), 0);
+	struct gike2_gcks_inband r = { .tag = 7, .policy = &next };
+	assert_int_equal(gike2_gcks_engine_inband_rekey(w->ks, &r, w->now), 0);	/* multicast only */
+	gike2_member_free(w->gm);
+	gike2_gcks_engine_free(w->ks);
+	w->both = true;
+	struct gike2_gcks_engine_cfg kc = { .ike = &w->ks_ike, .lookup = lookup,
+					    .assign_sids = assign_sids, .ctx = w };
+	w->ks = gike2_gcks_engine_new(&kc, w->now);
+	struct gike2_member_cfg mc = { .ike = &w->gm_ike, .ks = KS_ADDR, .name = "audio",
+				       .group = { GIKE2_ID_KEY_ID, GDOI_BYTES("audio", 5) } };
+	w->gm = gike2_member_new(&mc);
+	gike2_member_timer(w->gm, w->now);
+	pump(w);
+	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_REGISTERED);
+
+	struct gike2_rekey_sa nr = w->rekey;
+	assert_int_equal(gdoi_random(nr.spi, sizeof(nr.spi)), 0);
+	uint8_t km[36];
+	assert_int_equal(gdoi_random(km, sizeof(km)), 0);
+	assert_int_equal(gike2_rekey_set_keys(&nr, GDOI_BYTES(km, sizeof(km))), 0);
+	nr.msgid = 5;
+	r.rekey = &nr;
+	r.signer = w->signer;
+	assert_int_equal(gike2_gcks_engine_inband_rekey(w->ks, &r, w->now), 1);
+	pump(w);
+	assert_non_null(live(gike2_member_teks(w->gm), 0x700e));
+	/* a GSA_REKEY under the new Rekey SA, Message ID 5, signed by the GCKS */
+	next.teks[0].spi = 0x7010;
+	assert_int_equal(gdoi_policy_generate_keys(&next), 0);
+	struct gdoi_arena *ar = gdoi_arena_new();
+	struct gike2_pl pl[3];
+	size_t n = 0;
+	assert_int_equal(gike2_rekey_content_build(&next, &nr, NULL, w->signer, NULL, 0, ar, pl, 3, &n), 0);
+	struct gdoi_writer dg;
+	gdoi_writer_init(&dg);
+	assert_int_equal(gike2_rekey_build(&nr, pl, n, w->signer, &dg), 0);
+	assert_int_equal(gike2_member_input(w->gm, dg.buf, dg.len, &KS_ADDR, GDOI_MEMBER_VIA_MULTICAST,
+					    w->now),
+			 0);
+	assert_non_null(live(gike2_member_teks(w->gm), 0x7010));
+	/* and one under the old Rekey SA is no longer taken */
+	gdoi_writer_free(&dg);
+	gdoi_writer_init(&dg);
+	next.teks[0].spi = 0x7011;
+	n = 0;
+	w->rekey.msgid = 9;
+	assert_int_equal(gike2_rekey_content_build(&next, &w->rekey, NULL, w->signer, NULL, 0, ar, pl,
+						   3, &n),
+			 0);
+	assert_int_equal(gike2_rekey_build(&w->rekey, pl, n, w->signer, &dg), 0);
+	assert_true(gike2_member_input(w->gm, dg.buf, dg.len, &KS_ADDR, GDOI_MEMBER_VIA_MULTICAST,
+				       w->now) < 0);
+	assert_null(live(gike2_member_teks(w->gm), 0x7011));
+	gdoi_writer_free(&dg);
+	gdoi_arena_free(ar);
+	gike2_rekey_sa_clear(&nr);
+	gdoi_policy_clear(&next);
+	world_free(w);
+}
+
 /* A member with a Rekey SA whose IKE SA the GCKS deletes keeps its keys and
  * waits for GSA_REKEY: nothing is due (a deadline in the past made the
  * sidecar spin at full CPU, deaf to SIGTERM). */
@@ -586,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_inband_delete_peer),
 		cmocka_unit_test(test_inband_sa_lifetime),
 		cmocka_unit_test(test_deleted_with_rekey_sa_idle),
+		cmocka_unit_test(test_inband_new_rekey_sa),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
