@@ -94,7 +94,8 @@ static void ike(struct gdoi_ike2_config *c, struct gdoi_ike2_psk *psk, const cha
 	c->npsks = 1;
 }
 
-static struct world *world_new_cfg(const char *group, bool inband, uint32_t lifetime_s)
+/* inband: the group's rekeys go by GSA_INBAND_REKEY only; both: and a Rekey SA */
+static struct world *world_new_cfg(const char *group, bool inband, bool both, uint32_t lifetime_s)
 {
 	struct world *w = calloc(1, sizeof(*w));
 	EVP_PKEY *k = certgen_key("p256");
@@ -137,6 +138,7 @@ static struct world *world_new_cfg(const char *group, bool inband, uint32_t life
 	w->now = (struct gdoi_now){ 5000, 1800000000 };
 	w->next_sid = 0x52000;
 	w->inband = inband;
+	w->both = both;
 	struct gike2_gcks_engine_cfg kc = { .ike = &w->ks_ike, .lookup = lookup,
 					    .assign_sids = assign_sids, .ctx = w,
 					    .sa_lifetime_s = lifetime_s };
@@ -152,7 +154,7 @@ static struct world *world_new_cfg(const char *group, bool inband, uint32_t life
 
 static struct world *world_new(const char *group)
 {
-	return world_new_cfg(group, false, 0);
+	return world_new_cfg(group, false, false, 0);
 }
 
 static void world_free(struct world *w)
@@ -350,13 +352,19 @@ static bool ks_event(struct world *w, enum gike2_gcks_event_type t, struct gike2
 
 /* A registered member of an inband group, and the group's next TEK 0x700e
  * with the Delete of 0x700d handed to the engine. */
-static struct world *inband_world(uint32_t lifetime_s, struct gdoi_policy *next)
+static struct world *registered(bool inband, bool both, uint32_t lifetime_s)
 {
-	struct world *w = world_new_cfg("audio", true, lifetime_s);
+	struct world *w = world_new_cfg("audio", inband, both, lifetime_s);
 	gike2_member_timer(w->gm, w->now);
 	pump(w);
 	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_REGISTERED);
 	assert_int_equal(gike2_gcks_engine_kept(w->ks), 1);
+	return w;
+}
+
+static struct world *inband_world(uint32_t lifetime_s, struct gdoi_policy *next)
+{
+	struct world *w = registered(true, false, lifetime_s);
 	struct gdoi_addr mc;
 	assert_false(gike2_member_rekey_dst(w->gm, &mc));	/* no Rekey SA: inband only */
 	*next = w->policy;
@@ -536,26 +544,15 @@ static void test_inband_delete_peer(void **state)
 static void test_inband_new_rekey_sa(void **state)
 {
 	(void)state;
-	struct world *w = world_new("audio");
-	gike2_member_timer(w->gm, w->now);
-	pump(w);
-	struct gdoi_policy next = w->policy;
+	struct gdoi_policy next;
+	struct world *w = registered(false, false, 0);
+	assert_int_equal(inband(w, &w->policy), 0);	/* multicast only */
+	world_free(w);
+	w = registered(false, true, 0);
+	next = w->policy;
 	next.teks[0].spi = 0x700e;
 	assert_int_equal(gdoi_policy_generate_keys(&next), 0);
 	struct gike2_gcks_inband r = { .tag = 7, .policy = &next };
-	assert_int_equal(gike2_gcks_engine_inband_rekey(w->ks, &r, w->now), 0);	/* multicast only */
-	gike2_member_free(w->gm);
-	gike2_gcks_engine_free(w->ks);
-	w->both = true;
-	struct gike2_gcks_engine_cfg kc = { .ike = &w->ks_ike, .lookup = lookup,
-					    .assign_sids = assign_sids, .ctx = w };
-	w->ks = gike2_gcks_engine_new(&kc, w->now);
-	struct gike2_member_cfg mc = { .ike = &w->gm_ike, .ks = KS_ADDR, .name = "audio",
-				       .group = { GIKE2_ID_KEY_ID, GDOI_BYTES("audio", 5) } };
-	w->gm = gike2_member_new(&mc);
-	gike2_member_timer(w->gm, w->now);
-	pump(w);
-	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_REGISTERED);
 
 	struct gike2_rekey_sa nr = w->rekey;
 	assert_int_equal(gdoi_random(nr.spi, sizeof(nr.spi)), 0);
@@ -608,10 +605,7 @@ static void test_inband_new_rekey_sa(void **state)
 static void test_deleted_with_rekey_sa_idle(void **state)
 {
 	(void)state;
-	struct world *w = world_new("audio");
-	gike2_member_timer(w->gm, w->now);
-	pump(w);
-	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_REGISTERED);
+	struct world *w = registered(false, false, 0);
 	struct gdoi_ike2_id id = { GDOI_IKE2_ID_FQDN, GDOI_BYTES("gm.example", 10) };
 	assert_int_equal(gike2_gcks_engine_delete_peer(w->ks, &id, w->now), 1);
 	pump(w);
@@ -621,6 +615,34 @@ static void test_deleted_with_rekey_sa_idle(void **state)
 	assert_false(gike2_member_next_out(w->gm, &o));	/* no new GSA_AUTH */
 	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_REGISTERED);
 	assert_non_null(live(gike2_member_teks(w->gm), 0x700d));
+	world_free(w);
+}
+
+/* A member that starts over (a new IKE SA with INITIAL_CONTACT, RFC 7296
+ * §2.4) replaces its older IKE SA: only the new one gets GSA_INBAND_REKEY. */
+static void test_inband_initial_contact(void **state)
+{
+	(void)state;
+	struct gdoi_policy next;
+	struct world *w = inband_world(0, &next);
+	gike2_member_free(w->gm);	/* restarted: its IKE SA is lost */
+	w->gm_ike.initial_contact = true;
+	struct gike2_member_cfg mc = { .ike = &w->gm_ike, .ks = KS_ADDR, .name = "audio",
+				       .group = { GIKE2_ID_KEY_ID, GDOI_BYTES("audio", 5) } };
+	w->gm = gike2_member_new(&mc);
+	gike2_member_timer(w->gm, w->now);
+	pump(w);
+	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_REGISTERED);
+	struct gike2_gcks_event kev;
+	assert_true(ks_event(w, GIKE2_GCKS_EV_SA_CLOSED, &kev));
+	assert_non_null(strstr(kev.reason, "INITIAL_CONTACT"));
+	gike2_gcks_engine_timer(w->ks, w->now);
+	assert_int_equal(gike2_gcks_engine_kept(w->ks), 1);
+	assert_int_equal(gike2_gcks_engine_sa_count(w->ks), 1);
+	assert_int_equal(inband(w, &next), 1);
+	pump(w);
+	assert_non_null(live(gike2_member_teks(w->gm), 0x700e));
+	gdoi_policy_clear(&next);
 	world_free(w);
 }
 
@@ -658,6 +680,7 @@ int main(void)
 		cmocka_unit_test(test_inband_no_answer),
 		cmocka_unit_test(test_inband_delete_peer),
 		cmocka_unit_test(test_inband_sa_lifetime),
+		cmocka_unit_test(test_inband_initial_contact),
 		cmocka_unit_test(test_deleted_with_rekey_sa_idle),
 		cmocka_unit_test(test_inband_new_rekey_sa),
 	};
