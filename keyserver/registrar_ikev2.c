@@ -254,7 +254,11 @@ void ks_ikev2_input(struct ks_ikev2 *x, const uint8_t *msg, size_t len, const st
 {
 	gike2_gcks_engine_input(x->engine, msg, len, peer, now);
 	ikev2_flush(x);
-	ks_ikev2_timer(x, now);
+	/* The SAs' timers walk every SA: when one is due, not at every datagram
+	 * (the engine keeps the deadline within a second while it holds SAs). */
+	uint64_t due = gike2_gcks_engine_deadline(x->engine);
+	if (due && due <= now.mono_ms)
+		ks_ikev2_timer(x, now);
 }
 
 void ks_ikev2_timer(struct ks_ikev2 *x, struct gdoi_now now)
