@@ -13,6 +13,17 @@
 #include "ike2_numbers.h"
 
 #define GCKS_EVENTS_MAX 1024
+#define GCKS_KEPT_DEFAULT 4096
+#define GCKS_SA_LIFETIME_DEFAULT 86400u
+
+/* A registered member's IKE SA, kept for GSA_INBAND_REKEY. */
+struct kept {
+	uint8_t spi_i[8], spi_r[8];
+	uint64_t tag;
+	bool inband;
+	uint64_t expires;			/* monotonic ms */
+	struct gdoi_ike2_plist *queued;		/* waiting for the window */
+};
 
 struct gike2_gcks_engine {
 	struct gike2_gcks_engine_cfg cfg;
@@ -30,6 +41,13 @@ struct gike2_gcks_engine {
 	struct gdoi_evq evq;
 	uint64_t deadline;
 	struct gike2_gcks_stats stats;
+	struct kept *kept;
+	size_t nkept, capkept;
+	struct gdoi_ike2_sa *not_kept;	/* registered over max_kept: deleted after the answer */
+	struct gdoi_ike2_sa *answered;	/* a GSA_INBAND_REKEY answer came on it */
+	uint16_t answer_notify;
+	bool initial_contact;		/* the GSA_AUTH being answered carried INITIAL_CONTACT */
+	uint64_t now_ms;		/* of the call being served */
 };
 
 static struct gike2_gcks_event *queue_event(struct gike2_gcks_engine *e,
@@ -82,6 +100,56 @@ static int assign(void *ctx, uint32_t count, uint32_t *sids, size_t cap, size_t 
 	return rc;
 }
 
+static struct kept *kept_find(struct gike2_gcks_engine *e, const struct gdoi_ike2_sa *sa)
+{
+	uint8_t si[8], sr[8];
+	gdoi_ike2_spis(sa, si, sr);
+	for (size_t i = 0; i < e->nkept; i++)
+		if (!memcmp(e->kept[i].spi_i, si, 8) && !memcmp(e->kept[i].spi_r, sr, 8))
+			return &e->kept[i];
+	return NULL;
+}
+
+static void kept_drop(struct gike2_gcks_engine *e, size_t i)
+{
+	if (e->kept[i].queued) {
+		gdoi_ike2_plist_free(e->kept[i].queued);
+		free(e->kept[i].queued);
+	}
+	e->kept[i] = e->kept[--e->nkept];
+}
+
+/* A registration on sa succeeded: its IKE SA is kept (a GSA_REGISTRATION on
+ * one kept already renews it), or, over the limit, deleted after the answer. */
+static void keep(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa)
+{
+	struct kept *k = kept_find(e, sa);
+	size_t max = e->cfg.max_kept ? e->cfg.max_kept : GCKS_KEPT_DEFAULT;
+	uint32_t life = e->cfg.sa_lifetime_s ? e->cfg.sa_lifetime_s : GCKS_SA_LIFETIME_DEFAULT;
+	if (!k && e->nkept < max) {
+		if (e->nkept == e->capkept) {
+			size_t cap = e->capkept ? e->capkept * 2 : 16;
+			struct kept *t = cap <= max * 2 ? realloc(e->kept, cap * sizeof(*t)) : NULL;
+			if (!t) {
+				e->not_kept = sa;
+				return;
+			}
+			e->kept = t;
+			e->capkept = cap;
+		}
+		k = &e->kept[e->nkept++];
+		memset(k, 0, sizeof(*k));
+		gdoi_ike2_spis(sa, k->spi_i, k->spi_r);
+		k->expires = e->now_ms + (uint64_t)life * 1000u;
+	}
+	if (!k) {
+		e->not_kept = sa;
+		return;
+	}
+	k->tag = e->k.tag;
+	k->inband = e->k.inband;
+}
+
 /* Looks the group up, then lets gike2_ike.c answer under it. */
 static int answer(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa, uint8_t exchange,
 		  const struct gdoi_ike2_payload *in, size_t nin, struct gdoi_ike2_plist *out,
@@ -122,6 +190,12 @@ static int answer(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa, uint8_t 
 	if (rc == 0)
 		rc = auth ? e->inner.auth_request(&e->k, sa, exchange, in, nin, out, notify)
 			  : e->inner.request(&e->k, sa, exchange, in, nin, out, notify);
+	if (rc == 0)
+		keep(e, sa);
+	for (size_t i = 0; rc == 0 && auth && i < nin; i++)
+		if (in[i].type == GDOI_IKE2_PL_NOTIFY && in[i].body.len >= 4 &&
+		    (in[i].body.ptr[2] << 8 | in[i].body.ptr[3]) == GDOI_IKE2_N_INITIAL_CONTACT)
+			e->initial_contact = true;
 	struct gike2_gcks_event *ev =
 		queue_event(e, rc == 0 ? GIKE2_GCKS_EV_REGISTERED : GIKE2_GCKS_EV_REFUSED, sa);
 	if (rc == 0)
@@ -167,6 +241,25 @@ static int hook_request(void *ctx, struct gdoi_ike2_sa *sa, uint8_t exchange,
 	return answer(ctx, sa, exchange, in, nin, out, notify, false);
 }
 
+/* The answer to our GSA_INBAND_REKEY: empty, or an error Notify. */
+static void hook_response(void *ctx, struct gdoi_ike2_sa *sa, uint8_t exchange,
+			  const struct gdoi_ike2_payload *in, size_t nin)
+{
+	struct gike2_gcks_engine *e = ctx;
+	if (exchange != GIKE2_EXCH_GSA_INBAND_REKEY)
+		return;
+	e->answered = sa;
+	e->answer_notify = 0;
+	for (size_t i = 0; i < nin; i++) {
+		uint16_t t;
+		if (in[i].type != GDOI_IKE2_PL_NOTIFY || in[i].body.len < 4)
+			continue;
+		t = (uint16_t)(in[i].body.ptr[2] << 8 | in[i].body.ptr[3]);
+		if (t < 16384)	/* an error type (RFC 7296 §3.10.1) */
+			e->answer_notify = t;
+	}
+}
+
 struct gike2_gcks_engine *gike2_gcks_engine_new(const struct gike2_gcks_engine_cfg *cfg,
 						struct gdoi_now now)
 {
@@ -181,6 +274,7 @@ struct gike2_gcks_engine *gike2_gcks_engine_new(const struct gike2_gcks_engine_c
 	e->inner = e->ike.hooks;
 	e->ike.hooks.auth_request = hook_auth_request;
 	e->ike.hooks.request = hook_request;
+	e->ike.hooks.response = hook_response;
 	e->ike.hooks.ctx = e;
 	e->resp = gdoi_ike2_responder_new(&e->ike, now.mono_ms);
 	if (!e->resp) {
@@ -194,6 +288,9 @@ void gike2_gcks_engine_free(struct gike2_gcks_engine *e)
 {
 	if (!e)
 		return;
+	while (e->nkept)
+		kept_drop(e, e->nkept - 1);
+	free(e->kept);
 	gdoi_ike2_responder_free(e->resp);
 	gdoi_outq_free(&e->outq);
 	gdoi_evq_free(&e->evq, sizeof(struct gike2_gcks_event));
@@ -208,6 +305,60 @@ static void queue_result(struct gike2_gcks_engine *e, struct gdoi_ike2_result *r
 	res->nout = 0;
 }
 
+static struct gike2_gcks_event *closed(struct gike2_gcks_engine *e, const struct gdoi_ike2_sa *sa,
+				       const char *why)
+{
+	struct gike2_gcks_event *ev = queue_event(e, GIKE2_GCKS_EV_SA_CLOSED, sa);
+	if (ev) {
+		ev->peer = *gdoi_ike2_peer_addr(sa);
+		snprintf(ev->reason, sizeof(ev->reason), "%s", why);
+	}
+	return ev;
+}
+
+/* Our INFORMATIONAL Delete of sa (RFC 7296 §1.4.1): the SA is dead at once. */
+static void delete_sa(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa, const char *why,
+		      uint64_t now)
+{
+	struct gdoi_ike2_result res = { 0 };
+	if (gdoi_ike2_send_delete(sa, now, &res) == 0)
+		queue_result(e, &res, gdoi_ike2_peer_addr(sa));
+	gdoi_ike2_result_clear(&res);
+	closed(e, sa, why);
+}
+
+static int send_inband(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa,
+		       const struct gdoi_ike2_plist *pl, uint64_t now)
+{
+	struct gdoi_ike2_result res = { 0 };
+	int rc = gdoi_ike2_send_request(sa, GIKE2_EXCH_GSA_INBAND_REKEY, pl, now, &res);
+	queue_result(e, &res, gdoi_ike2_peer_addr(sa));
+	gdoi_ike2_result_clear(&res);
+	return rc;
+}
+
+/* An answer came: report it, and send what waited for the window. */
+static void answered(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa, uint64_t now)
+{
+	struct gike2_gcks_event *ev = queue_event(e, GIKE2_GCKS_EV_INBAND_ANSWERED, sa);
+	if (ev) {
+		ev->notify = e->answer_notify;
+		snprintf(ev->reason, sizeof(ev->reason), "%s",
+			 e->answer_notify ? "GSA_INBAND_REKEY refused" : "GSA_INBAND_REKEY applied");
+	}
+	struct kept *k = kept_find(e, sa);
+	if (k && k->queued && gdoi_ike2_established(sa)) {
+		struct gdoi_ike2_plist *q = k->queued;
+		k->queued = NULL;
+		(void)send_inband(e, sa, q, now);
+		gdoi_ike2_plist_free(q);
+		free(q);
+	}
+}
+
+static size_t delete_by_id(struct gike2_gcks_engine *e, const struct gdoi_ike2_id *id,
+			   const struct gdoi_ike2_sa *except, const char *why, uint64_t now);
+
 int gike2_gcks_engine_input(struct gike2_gcks_engine *e, const uint8_t *dgram, size_t len,
 			    const struct gdoi_addr *from, struct gdoi_now now)
 {
@@ -217,6 +368,10 @@ int gike2_gcks_engine_input(struct gike2_gcks_engine *e, const uint8_t *dgram, s
 	e->stats.datagrams++;
 	e->peer = *from;
 	e->refused = false;
+	e->not_kept = NULL;
+	e->answered = NULL;
+	e->initial_contact = false;
+	e->now_ms = now.mono_ms;
 	int rc = gdoi_ike2_responder_input(e->resp, dgram, len, from, now.mono_ms, &res, &sa);
 	queue_result(e, &res, from);
 	enum gike2_gcks_event_type t = GIKE2_GCKS_EV_NONE;
@@ -238,6 +393,16 @@ int gike2_gcks_engine_input(struct gike2_gcks_engine *e, const uint8_t *dgram, s
 		}
 	}
 	gdoi_ike2_result_clear(&res);
+	if (e->answered && e->answered == sa)
+		answered(e, sa, now.mono_ms);
+	if (e->not_kept && e->not_kept == sa && gdoi_ike2_established(sa))
+		delete_sa(e, sa, "IKE SA not kept: the limit of kept IKE SAs is reached", now.mono_ms);
+	/* RFC 7296 §2.4: this IKE SA is now the only one with that identity */
+	if (e->initial_contact && sa && gdoi_ike2_peer_id(sa))
+		delete_by_id(e, gdoi_ike2_peer_id(sa), sa,
+			     "INITIAL_CONTACT from a new IKE SA: the older one deleted", now.mono_ms);
+	e->not_kept = e->answered = NULL;
+	e->initial_contact = false;
 	/* half-open SAs time out: the next timer call finds when */
 	if (gdoi_ike2_responder_sa_count(e->resp) && (!e->deadline || e->deadline > now.mono_ms + 1000))
 		e->deadline = now.mono_ms + 1000;
@@ -247,10 +412,124 @@ int gike2_gcks_engine_input(struct gike2_gcks_engine *e, const uint8_t *dgram, s
 void gike2_gcks_engine_timer(struct gike2_gcks_engine *e, struct gdoi_now now)
 {
 	struct gdoi_ike2_result res = { 0 };
+	uint64_t next = 0;
+	/* the kept SAs first: our requests' retransmissions go to their peers */
+	for (size_t i = 0; i < e->nkept;) {
+		struct kept *k = &e->kept[i];
+		struct gdoi_ike2_sa *sa = gdoi_ike2_responder_find(e->resp, k->spi_i, k->spi_r);
+		if (!sa || !gdoi_ike2_established(sa)) {
+			kept_drop(e, i);
+			continue;
+		}
+		if (k->expires <= now.mono_ms) {
+			delete_sa(e, sa, "IKE SA lifetime reached: deleted", now.mono_ms);
+			kept_drop(e, i);
+			continue;
+		}
+		uint64_t t = gdoi_ike2_next_timer(sa);
+		if (t && t <= now.mono_ms) {
+			gdoi_ike2_timer(sa, now.mono_ms, &res);
+			queue_result(e, &res, gdoi_ike2_peer_addr(sa));
+			bool failed = res.event == GDOI_IKE2_EV_FAILED;
+			gdoi_ike2_result_clear(&res);
+			memset(&res, 0, sizeof(res));
+			if (failed) {
+				closed(e, sa, "no answer to GSA_INBAND_REKEY after its retransmissions: "
+					      "IKE SA deleted");
+				kept_drop(e, i);
+				continue;
+			}
+		}
+		if (!next || k->expires < next)
+			next = k->expires;
+		i++;
+	}
 	/* a responder only answers (the initiator retransmits, RFC 7296 §2.1);
 	 * what expire returns has no peer named: dropped (result_clear frees) */
-	e->deadline = gdoi_ike2_responder_expire(e->resp, now.mono_ms, &res);
+	uint64_t d = gdoi_ike2_responder_expire(e->resp, now.mono_ms, &res);
 	gdoi_ike2_result_clear(&res);
+	e->deadline = d && (!next || d < next) ? d : next;
+}
+
+int gike2_gcks_engine_inband_rekey(struct gike2_gcks_engine *e, const struct gike2_gcks_inband *r,
+				   struct gdoi_now now)
+{
+	int sent = 0, rc = 0;
+	if (!e || !r || !r->policy)
+		return GDOI_ERR_INVALID_ARG;
+	for (size_t i = 0; i < e->nkept; i++) {
+		struct kept *k = &e->kept[i];
+		if (k->tag != r->tag || !k->inband)
+			continue;
+		struct gdoi_ike2_sa *sa = gdoi_ike2_responder_find(e->resp, k->spi_i, k->spi_r);
+		if (!sa || !gdoi_ike2_established(sa))
+			continue;	/* the timer drops it */
+		struct gdoi_ike2_plist *pl = calloc(1, sizeof(*pl));
+		struct gdoi_arena *a = gdoi_arena_new();
+		struct gike2_pl out[4];
+		uint8_t w[GIKE2_KWK_MAX];
+		size_t wl = 0, n = 0;
+		rc = pl && a ? gike2_ike_gsk_w(sa, w, &wl) : GDOI_ERR_NOMEM;
+		if (rc == 0)
+			rc = gike2_inband_content_build(r->policy, GDOI_BYTES(w, wl), r->rekey, r->signer,
+							r->del, r->ndel, a, out, 4, &n);
+		for (size_t j = 0; rc == 0 && j < n; j++)
+			rc = gdoi_ike2_plist_add(pl, out[j].type, out[j].critical, out[j].body.ptr,
+						 out[j].body.len);
+		gdoi_wipe(w, sizeof(w));
+		gdoi_arena_free(a);
+		if (rc == 0 && gdoi_ike2_request_pending(sa)) {
+			/* window 1: after the outstanding request; a newer rekey replaces */
+			if (k->queued) {
+				gdoi_ike2_plist_free(k->queued);
+				free(k->queued);
+			}
+			k->queued = pl;
+			pl = NULL;
+		} else if (rc == 0) {
+			rc = send_inband(e, sa, pl, now.mono_ms);
+		}
+		if (pl) {
+			gdoi_ike2_plist_free(pl);
+			free(pl);
+		}
+		if (rc)
+			break;
+		sent++;
+	}
+	if (sent && (!e->deadline || e->deadline > now.mono_ms + 100))
+		e->deadline = now.mono_ms + 100;	/* the retransmission timers */
+	return rc ? rc : sent;
+}
+
+/* Deletes the established IKE SAs whose peer is id, but except. */
+static size_t delete_by_id(struct gike2_gcks_engine *e, const struct gdoi_ike2_id *id,
+			   const struct gdoi_ike2_sa *except, const char *why, uint64_t now)
+{
+	size_t n = 0;
+	struct gdoi_ike2_sa *sa = NULL;
+	while ((sa = gdoi_ike2_responder_next(e->resp, sa)) != NULL) {
+		const struct gdoi_ike2_id *p = gdoi_ike2_peer_id(sa);
+		if (sa == except || !p || p->type != id->type || p->data.len != id->data.len ||
+		    memcmp(p->data.ptr, id->data.ptr, id->data.len) != 0)
+			continue;
+		delete_sa(e, sa, why, now);
+		n++;
+	}
+	if (n && (!e->deadline || e->deadline > now))
+		e->deadline = now;	/* the timer frees them */
+	return n;
+}
+
+size_t gike2_gcks_engine_delete_peer(struct gike2_gcks_engine *e, const struct gdoi_ike2_id *id,
+				     struct gdoi_now now)
+{
+	return delete_by_id(e, id, NULL, "member evicted: IKE SA deleted", now.mono_ms);
+}
+
+size_t gike2_gcks_engine_kept(const struct gike2_gcks_engine *e)
+{
+	return e->nkept;
 }
 
 uint64_t gike2_gcks_engine_deadline(const struct gike2_gcks_engine *e)

@@ -12,6 +12,14 @@
  * GSA_REKEY signer and the Sender-IDs to allocate from; refusals answer the
  * error notifies of §4.7 (INVALID_GROUP_ID, AUTHORIZATION_FAILED,
  * REGISTRATION_FAILED); every registration comes out as an event.
+ *
+ * The IKE SA of each registered member is kept (at most max_kept, for at
+ * most sa_lifetime_s; an older one is deleted with an INFORMATIONAL Delete)
+ * so that the GCKS can send it GSA_INBAND_REKEY (§2.4.2~) as the initiator
+ * of that exchange: gike2_gcks_engine_inband_rekey, window 1 (a rekey that
+ * finds the previous one unanswered waits for its answer; a newer one
+ * replaces it), retransmitted by the IKEv2 core with backoff; a member that
+ * never answers loses its IKE SA (GIKE2_GCKS_EV_SA_CLOSED).
  */
 #ifndef GDOI_GIKE2_GCKS_H
 #define GDOI_GIKE2_GCKS_H
@@ -38,6 +46,8 @@ struct gike2_gcks_engine_cfg {
 	int (*assign_sids)(void *ctx, const struct gike2_idg *idg, const struct gdoi_ike2_id *member,
 			   uint32_t count, uint32_t *sids, size_t cap, size_t *n);
 	void *ctx;
+	size_t max_kept;		/* IKE SAs of registered members kept; 0 = 4096 */
+	uint32_t sa_lifetime_s;		/* then deleted; 0 = 86400 */
 };
 
 enum gike2_gcks_event_type {
@@ -47,6 +57,8 @@ enum gike2_gcks_event_type {
 	GIKE2_GCKS_EV_FAILED,		/* IKE_SA_INIT / authentication failed */
 	GIKE2_GCKS_EV_DELETED,		/* the member deleted its IKE SA */
 	GIKE2_GCKS_EV_DROPPED,		/* datagram dropped: reason */
+	GIKE2_GCKS_EV_INBAND_ANSWERED,	/* a member answered GSA_INBAND_REKEY (notify: its error) */
+	GIKE2_GCKS_EV_SA_CLOSED,	/* the GCKS dropped a member's IKE SA: reason */
 };
 
 #define GIKE2_GCKS_MAX_SIDS 16
@@ -85,5 +97,25 @@ bool gike2_gcks_engine_next_out(struct gike2_gcks_engine *e, struct gdoi_out *ou
 bool gike2_gcks_engine_next_event(struct gike2_gcks_engine *e, struct gike2_gcks_event *ev);
 const struct gike2_gcks_stats *gike2_gcks_engine_stats(const struct gike2_gcks_engine *e);
 size_t gike2_gcks_engine_sa_count(const struct gike2_gcks_engine *e);
+
+/* ---- GSA_INBAND_REKEY (RFC 9838 §2.4.2~) ---------------------------------- */
+
+struct gike2_gcks_inband {
+	uint64_t tag;			/* the members whose lookup set this tag and inband */
+	const struct gdoi_policy *policy;	/* the SAs to install (keys wrapped per member) */
+	const struct gike2_rekey_sa *rekey;	/* a Rekey SA to hand over, or NULL */
+	const struct gdoi_key *signer;		/* its AUTH_KEY */
+	const uint32_t *del;		/* SRTP SPIs to delete */
+	size_t ndel;
+};
+/* GSA_INBAND_REKEY to each kept member of r->tag: the number of members it
+ * was sent or queued to, or a negative gdoi_err. */
+int gike2_gcks_engine_inband_rekey(struct gike2_gcks_engine *e, const struct gike2_gcks_inband *r,
+				   struct gdoi_now now);
+/* Deletes (INFORMATIONAL Delete) every IKE SA whose peer authenticated as
+ * id (an evicted member); the number deleted. */
+size_t gike2_gcks_engine_delete_peer(struct gike2_gcks_engine *e, const struct gdoi_ike2_id *id,
+				     struct gdoi_now now);
+size_t gike2_gcks_engine_kept(const struct gike2_gcks_engine *e);
 
 #endif

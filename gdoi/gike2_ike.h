@@ -50,6 +50,11 @@ struct gike2_gcks {
 	void *assign_ctx;
 	unsigned registrations;
 	char why[160];
+	/* Set by the GCKS engine's lookup: the application's name for the group
+	 * (GSA_INBAND_REKEY picks the members by it) and whether the group's
+	 * rekeys go to the member over its IKE SA. */
+	uint64_t tag;
+	bool inband;
 };
 /* Accepts GSA_AUTH and GSA_REGISTRATION, the payload types, the hooks. */
 void gike2_gcks_attach(struct gike2_gcks *k, struct gdoi_ike2_config *cfg);

@@ -8,10 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "arena.h"
 #include "engine_queue.h"
 #include "gike2_numbers.h"
+#include "ike2_numbers.h"
 #include "pull.h"
+#include "sign.h"
 
 #define MEMBER_EVENTS_MAX 256
 #define IKE2_EXCH_OFF 18	/* SPIi, SPIr, Next Payload, Version: RFC 7296 §3.1 */
@@ -28,6 +32,10 @@ struct gike2_member {
 	struct gdoi_member_stats stats;
 	struct gdoi_outq outq;
 	struct gdoi_evq evq;
+	/* the GSA_INBAND_REKEY just answered (inband_request), for after_ike */
+	bool inband, inband_excluded;
+	bool rejoin;	/* registered, IKE SA deleted by the GCKS, no Rekey SA: register again */
+	char inband_why[160];
 };
 
 static struct gdoi_member_event *event(struct gike2_member *m, enum gdoi_member_event_type t,
@@ -69,6 +77,101 @@ static void dropped(struct gike2_member *m, enum gdoi_member_drop why, const cha
 	}
 }
 
+/*
+ * A request from the GCKS on the IKE SA (the member is the responder of
+ * these exchanges, RFC 9838 §2.4.2~): GSA_INBAND_REKEY is applied as a
+ * GSA_REKEY is, with keys under the IKE SA's GSK_w, and answered with an
+ * empty SK{}; a liveness INFORMATIONAL is answered empty too. The core has
+ * checked the Message ID (a retransmission gets the cached answer, a wrong
+ * one is dropped) and the ICV before this runs.
+ */
+static int inband_request(void *ctx, struct gdoi_ike2_sa *sa, uint8_t exchange,
+			  const struct gdoi_ike2_payload *in, size_t nin,
+			  struct gdoi_ike2_plist *out, uint16_t *notify)
+{
+	struct gike2_member *m = gdoi_ike2_user(sa);
+	(void)ctx;
+	(void)out;
+	if (exchange == GDOI_IKE2_EXCH_INFORMATIONAL)
+		return 0;
+	if (exchange != GIKE2_EXCH_GSA_INBAND_REKEY || !m) {
+		*notify = GDOI_IKE2_N_INVALID_SYNTAX;
+		return GDOI_ERR_UNSUPPORTED;
+	}
+	m->inband = true;
+	m->inband_excluded = false;
+	m->inband_why[0] = '\0';
+	if (!m->gm.registered) {
+		snprintf(m->inband_why, sizeof(m->inband_why), "not registered");
+		*notify = GIKE2_N_REGISTRATION_FAILED;
+		return GDOI_ERR_STATE;
+	}
+	uint8_t w[GIKE2_KWK_MAX];
+	size_t wl = 0;
+	struct gike2_rekey_sa next;
+	struct gdoi_key *key = NULL;
+	bool has_next = false, excluded = false;
+	struct gdoi_arena *a = gdoi_arena_new();
+	struct gike2_pl *pl = a ? gdoi_arena_calloc(a, nin ? nin : 1, sizeof(*pl)) : NULL;
+	memset(&next, 0, sizeof(next));
+	int rc = pl ? gike2_ike_gsk_w(sa, w, &wl) : GDOI_ERR_NOMEM;
+	for (size_t i = 0; rc == 0 && i < nin; i++)
+		pl[i] = (struct gike2_pl){ in[i].type, in[i].critical, in[i].body };
+	if (rc == 0)
+		rc = gike2_inband_content_apply(pl, nin, GDOI_BYTES(w, wl), a, &m->gm.policy, &next,
+						&has_next, &key, &excluded, m->inband_why,
+						sizeof(m->inband_why));
+	else
+		snprintf(m->inband_why, sizeof(m->inband_why), "%s", gdoi_strerror(rc));
+	OPENSSL_cleanse(w, sizeof(w));
+	gdoi_arena_free(a);
+	if (rc) {
+		*notify = GDOI_IKE2_N_INVALID_SYNTAX;
+		return rc;
+	}
+	if (has_next) {
+		gike2_rekey_sa_clear(&m->gm.rekey);
+		m->gm.rekey = next;
+		m->gm.has_rekey = true;
+		if (key) {
+			gdoi_key_free(m->gm.gcks_key);
+			m->gm.gcks_key = key;
+		}
+	} else {
+		gdoi_key_free(key);
+	}
+	m->inband_excluded = excluded;
+	return 0;
+}
+
+static bool install(struct gike2_member *m, struct gdoi_now now);
+
+/* After the GCKS's GSA_INBAND_REKEY was answered: the TEK set, and the events
+ * a GSA_REKEY gives. */
+static void inband_done(struct gike2_member *m, struct gdoi_now now)
+{
+	m->inband = false;
+	if (m->inband_why[0]) {
+		dropped(m, GDOI_MEMBER_DROP_PUSH, "GSA_INBAND_REKEY refused: ", m->inband_why);
+		return;
+	}
+	m->stats.pushes++;
+	if (m->inband_excluded) {
+		event(m, GDOI_MEMBER_EV_LOG, GDOI_MEMBER_WARN,
+		      "%s: GSA_INBAND_REKEY removed this member from the group", m->cfg.name);
+		gdoi_member_teks_clear(&m->teks);
+		gike2_gm_clear(&m->gm);
+		m->state = GDOI_MEMBER_GROUP_UNREGISTERED;
+		event(m, GDOI_MEMBER_EV_KEYS_CHANGED, GDOI_MEMBER_INFO, "%s: keys withdrawn",
+		      m->cfg.name);
+		return;
+	}
+	bool ch = install(m, now);
+	event(m, GDOI_MEMBER_EV_KEYS_CHANGED, GDOI_MEMBER_INFO,
+	      "%s: GSA_INBAND_REKEY applied (%zu TEKs)%s", m->cfg.name, m->gm.policy.nteks,
+	      ch ? "" : ", nothing changed");
+}
+
 struct gike2_member *gike2_member_new(const struct gike2_member_cfg *cfg)
 {
 	if (!cfg || !cfg->ike || cfg->group.data.len > sizeof(((struct gike2_member *)0)->idg) ||
@@ -87,6 +190,7 @@ struct gike2_member *gike2_member_new(const struct gike2_member_cfg *cfg)
 	m->gm.rq.senders = cfg->sid_request;
 	m->ike = *cfg->ike;
 	gike2_gm_attach(&m->gm, &m->ike);
+	m->ike.hooks.request = inband_request;
 	m->state = GDOI_MEMBER_GROUP_WAITING;
 	return m;
 }
@@ -139,6 +243,7 @@ static void registered(struct gike2_member *m, struct gdoi_now now)
 	bool ch = install(m, now);
 	m->state = GDOI_MEMBER_GROUP_REGISTERED;
 	m->backoff_ms = 0;
+	m->rejoin = false;
 	m->stats.registrations++;
 	struct gdoi_member_event *ev = event(m, GDOI_MEMBER_EV_REGISTERED, GDOI_MEMBER_INFO,
 					     "%s: registered by G-IKEv2 (%zu TEKs, %zu Sender-IDs%s)",
@@ -181,6 +286,7 @@ static void start(struct gike2_member *m, struct gdoi_now now)
 	m->sa = NULL;
 	m->gm.why[0] = '\0';
 	int rc = gdoi_ike2_initiate(&m->ike, &m->cfg.ks, now.mono_ms, &m->sa, &r);
+	gdoi_ike2_set_user(m->sa, m);	/* for inband_request */
 	queue_result(m, &r);
 	gdoi_ike2_result_clear(&r);
 	if (rc) {
@@ -209,10 +315,15 @@ static void after_ike(struct gike2_member *m, struct gdoi_ike2_result *r, struct
 		failed(m, now, r->reason, r->notify);
 		break;
 	case GDOI_IKE2_EV_DELETED:
-		event(m, GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO, "%s: the GCKS deleted the IKE SA",
-		      m->cfg.name);
 		gdoi_ike2_free(m->sa);
 		m->sa = NULL;
+		/* without a Rekey SA the IKE SA was the only way rekeys came: register
+		 * again (backing off if refused); with one, GSA_REKEY still comes */
+		m->rejoin = m->state == GDOI_MEMBER_GROUP_REGISTERED && !m->gm.has_rekey;
+		if (m->rejoin)
+			m->next_try = now.mono_ms + m->cfg.retry_min_ms;
+		event(m, GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO, "%s: the GCKS deleted the IKE SA%s",
+		      m->cfg.name, m->rejoin ? ": registering again" : "");
 		break;
 	default:
 		break;
@@ -295,6 +406,8 @@ int gike2_member_input(struct gike2_member *m, const uint8_t *msg, size_t len,
 	if (rc < 0 && r.event == GDOI_IKE2_EV_NONE)
 		dropped(m, GDOI_MEMBER_DROP_P1, "IKEv2: ", r.reason[0] ? r.reason : "refused");
 	after_ike(m, &r, now);
+	if (m->inband)
+		inband_done(m, now);
 	gdoi_ike2_result_clear(&r);
 	return rc < 0 ? rc : 0;
 }
@@ -307,8 +420,8 @@ void gike2_member_timer(struct gike2_member *m, struct gdoi_now now)
 		after_ike(m, &r, now);
 		gdoi_ike2_result_clear(&r);
 	}
-	if (!m->sa && m->state != GDOI_MEMBER_GROUP_UNREGISTERED && m->state != GDOI_MEMBER_GROUP_REGISTERED &&
-	    m->next_try <= now.mono_ms)
+	if (!m->sa && m->state != GDOI_MEMBER_GROUP_UNREGISTERED &&
+	    (m->state != GDOI_MEMBER_GROUP_REGISTERED || m->rejoin) && m->next_try <= now.mono_ms)
 		start(m, now);
 	if (m->teks.pol) {
 		bool ch = false;
@@ -328,6 +441,9 @@ uint64_t gike2_member_deadline(const struct gike2_member *m)
 {
 	/* no SA and no backoff: a start is due at once (the first timer call) */
 	uint64_t d = m->sa ? 0 : m->next_try ? m->next_try : 1;
+	/* registered without an IKE SA: nothing is due until a re-registration is */
+	if (!m->sa && m->state == GDOI_MEMBER_GROUP_REGISTERED && !m->rejoin)
+		d = 0;
 	uint64_t t = m->sa ? gdoi_ike2_next_timer(m->sa) : 0;
 	if (t && (!d || t < d))
 		d = t;

@@ -258,12 +258,14 @@ int gike2_reg_response_apply(const struct gike2_pl *pl, size_t n, gdoi_bytes gsk
 
 /* ---- GSA_REKEY contents ------------------------------------------------------ */
 
-int gike2_rekey_content_build(const struct gdoi_policy *p, const struct gike2_rekey_sa *cur,
-			      const struct gike2_rekey_sa *next, const struct gdoi_key *signer,
-			      const uint32_t *del, size_t ndel, struct gdoi_arena *a,
-			      struct gike2_pl *out, size_t cap, size_t *n)
+/* GSA (next's GIKE_UPDATE policy first when not NULL, then p's TEKs and GWP),
+ * KD under kwk (auth_key: with next's Member Key Bag, AUTH_KEY), and a Delete
+ * of the SRTP SPIs in del. */
+static int content_build(const struct gdoi_policy *p, gdoi_bytes kwk,
+			 const struct gike2_rekey_sa *next, const struct gdoi_key *signer,
+			 bool auth_key, const uint32_t *del, size_t ndel, struct gdoi_arena *a,
+			 struct gike2_pl *out, size_t cap, size_t *n)
 {
-	gdoi_bytes kwk = GDOI_BYTES(cur->gsk_w, cur->gsk_w_len);
 	struct gike2_gsa g;
 	struct gike2_kd kd;
 	struct gdoi_writer w;
@@ -272,8 +274,7 @@ int gike2_rekey_content_build(const struct gdoi_policy *p, const struct gike2_re
 
 	if ((rc = gike2_policy_to_gsa(p, a, &g)) || (rc = gike2_policy_to_kd(p, kwk, NULL, 0, a, &kd)))
 		return rc;
-	/* the Group Key Bag only: AUTH_KEY is the registration's */
-	if (next && (rc = with_rekey(&g, &kd, next, signer, kwk, false, a)))
+	if (next && (rc = with_rekey(&g, &kd, next, signer, kwk, auth_key, a)))
 		return rc;
 	gdoi_writer_init(&w);
 	if ((rc = gike2_gsa_build(&w, &g)) || (rc = body(&w, a, GIKE2_PL_GSA, &pp)) ||
@@ -301,12 +302,32 @@ int gike2_rekey_content_build(const struct gdoi_policy *p, const struct gike2_re
 	return push(out, cap, n, pp);
 }
 
-int gike2_rekey_content_apply(const struct gike2_pl *pl, size_t n, const struct gike2_rekey_sa *cur,
-			      struct gdoi_arena *a, struct gdoi_policy *p,
-			      struct gike2_rekey_sa *next, bool *has_next, bool *excluded,
-			      char *why, size_t wl)
+int gike2_rekey_content_build(const struct gdoi_policy *p, const struct gike2_rekey_sa *cur,
+			      const struct gike2_rekey_sa *next, const struct gdoi_key *signer,
+			      const uint32_t *del, size_t ndel, struct gdoi_arena *a,
+			      struct gike2_pl *out, size_t cap, size_t *n)
 {
-	gdoi_bytes kwk = GDOI_BYTES(cur->gsk_w, cur->gsk_w_len);
+	/* the Group Key Bag only: AUTH_KEY is the registration's */
+	return content_build(p, GDOI_BYTES(cur->gsk_w, cur->gsk_w_len), next, signer, false, del,
+			     ndel, a, out, cap, n);
+}
+
+int gike2_inband_content_build(const struct gdoi_policy *p, gdoi_bytes gsk_w,
+			       const struct gike2_rekey_sa *rekey, const struct gdoi_key *signer,
+			       const uint32_t *del, size_t ndel, struct gdoi_arena *a,
+			       struct gike2_pl *out, size_t cap, size_t *n)
+{
+	return content_build(p, gsk_w, rekey, signer, true, del, ndel, a, out, cap, n);
+}
+
+/* cur != NULL: a GSA_REKEY under cur (no Member Key Bag, a new Rekey SA keeps
+ * cur's GCKS key); cur == NULL: a GSA_INBAND_REKEY (keys under the IKE SA's
+ * kwk, a new Rekey SA as in a registration, its AUTH_KEY to *gcks_key). */
+static int content_apply(const struct gike2_pl *pl, size_t n, gdoi_bytes kwk,
+			 const struct gike2_rekey_sa *cur, struct gdoi_key **gcks_key,
+			 struct gdoi_arena *a, struct gdoi_policy *p, struct gike2_rekey_sa *next,
+			 bool *has_next, bool *excluded, char *why, size_t wl)
+{
 	struct gdoi_policy *np = gdoi_secret_calloc(sizeof(*np));
 	struct gdoi_parse_error e;
 	bool have_gsa = false, have_kd = false;
@@ -350,7 +371,7 @@ int gike2_rekey_content_apply(const struct gike2_pl *pl, size_t n, const struct 
 			rc = gike2_policy_from_gsa(in, &g, why, wl);
 		if (rc == 0)
 			rc = gike2_policy_apply_kd(in, &kd, kwk, why, wl);
-		for (size_t i = 0; rc == 0 && i < kd.nbag; i++)
+		for (size_t i = 0; rc == 0 && cur && i < kd.nbag; i++)
 			if (kd.bag[i].protocol == GIKE2_PROTO_NONE)	/* member-specific: never */
 				rc = gdoi_refuse(why, wl, GDOI_ERR_VALUE,
 						 "Member Key Bag in a GSA_REKEY");
@@ -380,7 +401,11 @@ int gike2_rekey_content_apply(const struct gike2_pl *pl, size_t n, const struct 
 			struct gdoi_key *none = NULL;
 			if (*has_next)
 				rc = gdoi_refuse(why, wl, GDOI_ERR_VALUE, "two Rekey SAs");
-			else if ((rc = gike2_rekey_from_gsa_policy(next, &g.pol[i], why, wl)) == 0) {
+			else if (!cur) {	/* inband: as in a registration */
+				if ((rc = gike2_rekey_from_gsa_policy(next, &g.pol[i], why, wl)) == 0)
+					rc = gike2_rekey_apply_kd(next, &kd, kwk, gcks_key, why, wl);
+				*has_next = rc == 0;
+			} else if ((rc = gike2_rekey_from_gsa_policy(next, &g.pol[i], why, wl)) == 0) {
 				bool sig = next->gcauth == GIKE2_GCAUTH_DIGITAL_SIGNATURE;
 				/* no AUTH_KEY here: apply as implicit, then keep cur's key/hash */
 				next->gcauth = GIKE2_GCAUTH_IMPLICIT;
@@ -416,6 +441,28 @@ int gike2_rekey_content_apply(const struct gike2_pl *pl, size_t n, const struct 
 		gike2_rekey_sa_clear(next);
 		*has_next = false;
 	}
+	if (rc && gcks_key && *gcks_key) {
+		gdoi_key_free(*gcks_key);
+		*gcks_key = NULL;
+	}
 	gdoi_secret_free(np, sizeof(*np));
 	return rc;
+}
+
+int gike2_rekey_content_apply(const struct gike2_pl *pl, size_t n, const struct gike2_rekey_sa *cur,
+			      struct gdoi_arena *a, struct gdoi_policy *p,
+			      struct gike2_rekey_sa *next, bool *has_next, bool *excluded,
+			      char *why, size_t wl)
+{
+	return content_apply(pl, n, GDOI_BYTES(cur->gsk_w, cur->gsk_w_len), cur, NULL, a, p, next,
+			     has_next, excluded, why, wl);
+}
+
+int gike2_inband_content_apply(const struct gike2_pl *pl, size_t n, gdoi_bytes gsk_w,
+			       struct gdoi_arena *a, struct gdoi_policy *p,
+			       struct gike2_rekey_sa *next, bool *has_next,
+			       struct gdoi_key **gcks_key, bool *excluded, char *why, size_t wl)
+{
+	*gcks_key = NULL;
+	return content_apply(pl, n, gsk_w, NULL, gcks_key, a, p, next, has_next, excluded, why, wl);
 }

@@ -79,4 +79,29 @@ int gike2_rekey_content_apply(const struct gike2_pl *pl, size_t n, const struct 
 			      struct gike2_rekey_sa *next, bool *has_next, bool *excluded,
 			      char *why, size_t wl);
 
+/* ---- GSA_INBAND_REKEY contents (§2.4.2~) ------------------------------------ */
+
+/*
+ * GCKS: the request's SK{GSA, KD, [D]} for one member, "built in the same
+ * manner as in a registration exchange" (draft-05 §2.4.2.1): keys wrapped
+ * under that member's IKE SA GSK_w; the Rekey SA (when rekey is not NULL)
+ * with its AUTH_KEY of signer; a Delete of the SRTP SPIs in del. No
+ * Sender-IDs: the member keeps its own.
+ */
+int gike2_inband_content_build(const struct gdoi_policy *p, gdoi_bytes gsk_w,
+			       const struct gike2_rekey_sa *rekey, const struct gdoi_key *signer,
+			       const uint32_t *del, size_t ndel, struct gdoi_arena *a,
+			       struct gike2_pl *out, size_t cap, size_t *n);
+/*
+ * GM: a GSA_INBAND_REKEY request's payloads applied to p as a GSA_REKEY's
+ * are (new SAs join, same SPI replaced, Deletes remove, *excluded), keys
+ * unwrapped under the IKE SA's gsk_w; a Rekey SA goes to *next (*has_next)
+ * with its AUTH_KEY in *gcks_key (the caller owns it), as in a registration.
+ * GSA and KD may both be absent (a Delete alone). On error p is unchanged.
+ */
+int gike2_inband_content_apply(const struct gike2_pl *pl, size_t n, gdoi_bytes gsk_w,
+			       struct gdoi_arena *a, struct gdoi_policy *p,
+			       struct gike2_rekey_sa *next, bool *has_next,
+			       struct gdoi_key **gcks_key, bool *excluded, char *why, size_t wl);
+
 #endif

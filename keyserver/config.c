@@ -412,6 +412,18 @@ static int group_key(struct parse *p, const char *k, const char *v)
 	}
 	if (!strcmp(k, "protocols"))
 		return parse_protocols(p, g, v);
+	if (!strcmp(k, "gikev2_rekey")) {
+		if (!strcasecmp(v, "multicast"))
+			g->gikev2_rekey = KS_GIKEV2_REKEY_MULTICAST;
+		else if (!strcasecmp(v, "inband"))
+			g->gikev2_rekey = KS_GIKEV2_REKEY_INBAND;
+		else if (!strcasecmp(v, "both"))
+			g->gikev2_rekey = KS_GIKEV2_REKEY_MULTICAST | KS_GIKEV2_REKEY_INBAND;
+		else
+			return ks_cfg_fail(p, "gikev2_rekey: expected multicast, inband or both");
+		g->gikev2_rekey_line = p->line;
+		return 1;
+	}
 	if (!strcmp(k, "push_retransmits")) {
 		if (!ks_parse_u32(v, 0, 10, &u))
 			return ks_cfg_fail(p, "push_retransmits: expected a count in 0..10");

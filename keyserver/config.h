@@ -69,6 +69,10 @@ struct ks_group_cfg {
 	int compat_line;
 	/* protocols = gdoi, g-ikev2 (docs/keyserver.md): KS_PROTO_* bits; 0 = gdoi */
 	unsigned protocols;
+	/* gikev2_rekey = multicast | inband | both: KS_GIKEV2_REKEY_* bits (config
+	 * checks resolve 0: multicast with rekey_multicast, else inband) */
+	unsigned gikev2_rekey;
+	int gikev2_rekey_line;
 	/* TEKs (SRTP, docs/srtp-tek.md) */
 	size_t nteks;
 	uint16_t profiles[GDOI_MAX_TEKS];
@@ -188,10 +192,19 @@ const struct ks_member_cfg *ks_config_member_by_addr(const struct ks_config *c, 
 						      size_t len);
 #define KS_PROTO_GDOI 1u
 #define KS_PROTO_GIKEV2 2u
+#define KS_GIKEV2_REKEY_MULTICAST 1u	/* GSA_REKEY under the group's Rekey SA */
+#define KS_GIKEV2_REKEY_INBAND 2u	/* GSA_INBAND_REKEY over each member's IKE SA */
 /* Whether group c is served by protocol (KS_PROTO_*). */
 static inline bool ks_group_speaks(const struct ks_group_cfg *c, unsigned protocol)
 {
 	return ((c->protocols ? c->protocols : KS_PROTO_GDOI) & protocol) != 0;
+}
+/* How the group's G-IKEv2 rekeys travel: KS_GIKEV2_REKEY_* bits, the default
+ * resolved (multicast with rekey_multicast, else inband). */
+static inline unsigned ks_group_gikev2_rekey(const struct ks_group_cfg *c)
+{
+	return c->gikev2_rekey ? c->gikev2_rekey
+			       : c->mcast ? KS_GIKEV2_REKEY_MULTICAST : KS_GIKEV2_REKEY_INBAND;
 }
 bool ks_member_in_group(const struct ks_member_cfg *m, uint32_t gid);
 

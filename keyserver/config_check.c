@@ -90,6 +90,14 @@ int ks_config_validate(struct parse *p)
 		if (g->push_ack && (!g->kek_alg || !g->unicast || g->compat_gdoid))
 			return ks_cfg_fail(p, "[group %s]: push_ack = yes needs a KEK and rekey_unicast = yes, and "
 				    "not compat = gdoid (its member sends no acknowledgements)", g->name);
+		if (!g->gikev2_rekey)
+			g->gikev2_rekey = g->mcast ? KS_GIKEV2_REKEY_MULTICAST : KS_GIKEV2_REKEY_INBAND;
+		else if ((g->gikev2_rekey & KS_GIKEV2_REKEY_MULTICAST) && (!g->mcast || !g->kek_alg)) {
+			p->line = g->gikev2_rekey_line;
+			return ks_cfg_fail(p, "[group %s]: gikev2_rekey = %s needs rekey_multicast and a KEK "
+				    "(the Rekey SA is the KEK's); use inband", g->name,
+				    g->gikev2_rekey & KS_GIKEV2_REKEY_INBAND ? "both" : "multicast");
+		}
 		if (g->compat_gdoid && validate_compat(p, g))
 			return 0;
 	}

@@ -199,6 +199,11 @@ struct gdoi_gcks_push_cfg;
 struct gdoi_gcks_push_dest;
 int ks_registrar_push(struct ks *ks, const struct gdoi_gcks_push_cfg *d, const struct gdoi_push_params *p,
 		      const struct gdoi_gcks_push_dest *dests, size_t n);
+/* G-IKEv2 (main thread): GSA_INBAND_REKEY of g's current policy to its members'
+ * kept IKE SAs, with the Deletes dels; an evicted member's IKE SAs deleted. */
+void ks_registrar_inband(struct ks *ks, struct ks_group *g, const struct gdoi_push_delete *dels,
+			 size_t ndels);
+void ks_registrar_evict(struct ks *ks, const struct ks_member_cfg *m);
 /* The engine's counters (pushes sent, retransmitted, acknowledged; for metrics). */
 const struct gdoi_gcks_stats *ks_registrar_stats(const struct ks_registrar *r);
 

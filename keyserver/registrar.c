@@ -378,6 +378,9 @@ void ks_registrar_arm(struct ks_registrar *r)
 	if (!r || *r->stopping)
 		return;
 	uint64_t at = gdoi_gcks_deadline(r->engine), now = uv_now(r->loop), ms = 1000;
+	uint64_t at2 = ks_ikev2_deadline(r->ikev2);	/* GSA_INBAND_REKEY retransmissions */
+	if (at2 && (!at || at2 < at))
+		at = at2;
 	if (at)
 		ms = at <= now ? 0 : at - now < ms ? at - now : ms;
 	r->timer->data = r;
@@ -386,8 +389,29 @@ void ks_registrar_arm(struct ks_registrar *r)
 
 void ks_registrar_expire(struct ks_registrar *r)
 {
-	gdoi_gcks_timer(r->engine, now_of(r));
+	struct gdoi_now now = now_of(r);
+	gdoi_gcks_timer(r->engine, now);
+	ks_ikev2_timer(r->ikev2, now);
 	drain(r, 0);
+}
+
+void ks_registrar_inband(struct ks *ks, struct ks_group *g, const struct gdoi_push_delete *dels,
+			 size_t ndels)
+{
+	if (!ks->reg || !ks->reg->ikev2)
+		return;
+	if (ks->nworkers && ks_group_speaks(g->cfg, KS_PROTO_GIKEV2) &&
+	    (ks_group_gikev2_rekey(g->cfg) & KS_GIKEV2_REKEY_INBAND))
+		ks_log(KS_WARN, "group %s: members registered by G-IKEv2 through a worker get no "
+		       "GSA_INBAND_REKEY (not done with workers > 1): they register again", g->cfg->name);
+	ks_ikev2_inband(ks->reg->ikev2, g, dels, ndels);
+	ks_registrar_arm(ks->reg);
+}
+
+void ks_registrar_evict(struct ks *ks, const struct ks_member_cfg *m)
+{
+	if (ks->reg && ks->reg->ikev2 && ks_ikev2_evict(ks->reg->ikev2, m))
+		ks_registrar_arm(ks->reg);
 }
 
 int ks_registrar_push(struct ks *ks, const struct gdoi_gcks_push_cfg *d, const struct gdoi_push_params *p,

@@ -93,7 +93,11 @@ static int ikev2_lookup_locked(struct ks_ikev2 *x, const struct gike2_idg *idg,
 	x->member = m;
 	k->policy = &x->scratch;
 	gike2_rekey_sa_clear(&x->rekey);
-	if (g->cfg->mcast && g->rec.has_kek && !ks_ikev2_rekey_sa(g, &g->pol.kek, g->rec.seq + 1, &x->rekey)) {
+	unsigned how = ks_group_gikev2_rekey(g->cfg);
+	k->tag = g->id;
+	k->inband = (how & KS_GIKEV2_REKEY_INBAND) != 0;
+	if ((how & KS_GIKEV2_REKEY_MULTICAST) && g->cfg->mcast && g->rec.has_kek &&
+	    !ks_ikev2_rekey_sa(g, &g->pol.kek, g->rec.seq + 1, &x->rekey)) {
 		k->rekey = &x->rekey;
 		k->signer = g->sign_key;
 	}
@@ -214,16 +218,22 @@ static void ikev2_on_event(struct ks_ikev2 *x, const struct gike2_gcks_event *ev
 	case GIKE2_GCKS_EV_DELETED:
 		ks_log(KS_INFO, "G-IKEv2 member %s (%s) deleted its IKE SA", where, ev->id);
 		break;
+	case GIKE2_GCKS_EV_INBAND_ANSWERED:
+		ks_log(ev->notify ? KS_WARN : KS_DEBUG, "G-IKEv2 member %s (%s) answered GSA_INBAND_REKEY%s%.0u",
+		       where, ev->id, ev->notify ? " with error notify " : "", ev->notify);
+		break;
+	case GIKE2_GCKS_EV_SA_CLOSED:
+		ks_log(KS_INFO, "G-IKEv2 member %s (%s): %s", where, ev->id, ev->reason);
+		break;
 	default:
 		ks_log(KS_DEBUG, "G-IKEv2 datagram from %s dropped: %s", where, ev->reason);
 		break;
 	}
 }
 
-void ks_ikev2_input(struct ks_ikev2 *x, const uint8_t *msg, size_t len, const struct gdoi_addr *peer,
-		    struct gdoi_now now)
+/* What the engine queued: datagrams out, then its events. */
+static void ikev2_flush(struct ks_ikev2 *x)
 {
-	gike2_gcks_engine_input(x->engine, msg, len, peer, now);
 	struct gdoi_out o;
 	while (gike2_gcks_engine_next_out(x->engine, &o)) {
 		struct ks_inet to = { .len = o.to.len, .port = o.to.port };
@@ -237,10 +247,76 @@ void ks_ikev2_input(struct ks_ikev2 *x, const uint8_t *msg, size_t len, const st
 		ikev2_on_event(x, &ev);
 	if (x->lock)
 		uv_mutex_unlock(x->lock);
-	/* The SAs' timers (half-open timeouts, freeing dead SAs) walk every SA:
-	 * when one is due, not at every datagram (the engine keeps the deadline
-	 * within a second while it holds SAs). */
+}
+
+void ks_ikev2_input(struct ks_ikev2 *x, const uint8_t *msg, size_t len, const struct gdoi_addr *peer,
+		    struct gdoi_now now)
+{
+	gike2_gcks_engine_input(x->engine, msg, len, peer, now);
+	ikev2_flush(x);
+	/* The SAs' timers walk every SA: when one is due, not at every datagram
+	 * (the engine keeps the deadline within a second while it holds SAs). */
 	uint64_t due = gike2_gcks_engine_deadline(x->engine);
 	if (due && due <= now.mono_ms)
-		gike2_gcks_engine_timer(x->engine, now);
+		ks_ikev2_timer(x, now);
+}
+
+void ks_ikev2_timer(struct ks_ikev2 *x, struct gdoi_now now)
+{
+	if (!x)
+		return;
+	gike2_gcks_engine_timer(x->engine, now);
+	ikev2_flush(x);
+}
+
+uint64_t ks_ikev2_deadline(const struct ks_ikev2 *x)
+{
+	return x ? gike2_gcks_engine_deadline(x->engine) : 0;
+}
+
+static struct gdoi_now ikev2_now(struct ks_ikev2 *x)
+{
+	uv_update_time(x->ks->loop);
+	return (struct gdoi_now){ uv_now(x->ks->loop), ks_unix_now() };
+}
+
+int ks_ikev2_inband(struct ks_ikev2 *x, struct ks_group *g, const struct gdoi_push_delete *dels,
+		    size_t ndels)
+{
+	unsigned how = ks_group_gikev2_rekey(g->cfg);
+	if (!x || !ks_group_speaks(g->cfg, KS_PROTO_GIKEV2) || !(how & KS_GIKEV2_REKEY_INBAND))
+		return 0;
+	uint32_t del[GDOI_PUSH_MAX_DELETES];
+	size_t nd = 0;
+	for (size_t i = 0; i < ndels && nd < GDOI_PUSH_MAX_DELETES; i++)
+		if (!dels[i].all)
+			del[nd++] = dels[i].spi;
+	gdoi_policy_clear(&x->scratch);
+	memcpy(&x->scratch, &g->pol, sizeof(x->scratch));
+	x->scratch.nsids = 0;	/* each member keeps its own Sender-IDs */
+	gike2_rekey_sa_clear(&x->rekey);
+	bool rekey = (how & KS_GIKEV2_REKEY_MULTICAST) && g->cfg->mcast && g->rec.has_kek &&
+		     !ks_ikev2_rekey_sa(g, &g->pol.kek, g->rec.seq + 1, &x->rekey);
+	struct gike2_gcks_inband r = { .tag = g->id, .policy = &x->scratch,
+				       .rekey = rekey ? &x->rekey : NULL, .signer = g->sign_key,
+				       .del = del, .ndel = nd };
+	int n = gike2_gcks_engine_inband_rekey(x->engine, &r, ikev2_now(x));
+	gdoi_policy_clear(&x->scratch);
+	if (n < 0)
+		ks_log(KS_ERR, "group %s: GSA_INBAND_REKEY not built: %s", g->cfg->name, gdoi_strerror(n));
+	else
+		ks_log(KS_INFO, "group %s: GSA_INBAND_REKEY (%zu TEK(s), %zu deleted%s) to %d member(s)",
+		       g->cfg->name, g->pol.nteks, nd, rekey ? ", Rekey SA" : "", n);
+	ikev2_flush(x);
+	return n;
+}
+
+size_t ks_ikev2_evict(struct ks_ikev2 *x, const struct ks_member_cfg *m)
+{
+	if (!x || !m)
+		return 0;
+	struct gdoi_ike2_id id = { m->id.type, GDOI_BYTES(m->id.data, m->id.len) };
+	size_t n = gike2_gcks_engine_delete_peer(x->engine, &id, ikev2_now(x));
+	ikev2_flush(x);
+	return n;
 }

@@ -20,4 +20,18 @@ void ks_ikev2_free(struct ks_ikev2 *x);
 void ks_ikev2_input(struct ks_ikev2 *x, const uint8_t *msg, size_t len, const struct gdoi_addr *peer,
 		    struct gdoi_now now);
 
+/* GSA_INBAND_REKEY of the group's current policy (g->pol) to each member
+ * registered here whose group has gikev2_rekey inband or both, with the
+ * Deletes dels; the number of members it went to. */
+struct ks_group;
+struct gdoi_push_delete;
+int ks_ikev2_inband(struct ks_ikev2 *x, struct ks_group *g, const struct gdoi_push_delete *dels,
+		    size_t ndels);
+/* Deletes the IKE SAs of an evicted member (INFORMATIONAL Delete). */
+struct ks_member_cfg;
+size_t ks_ikev2_evict(struct ks_ikev2 *x, const struct ks_member_cfg *m);
+/* Retransmissions and IKE SA lifetimes; the engine's next deadline (0 = none). */
+void ks_ikev2_timer(struct ks_ikev2 *x, struct gdoi_now now);
+uint64_t ks_ikev2_deadline(const struct ks_ikev2 *x);
+
 #endif

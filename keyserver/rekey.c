@@ -302,9 +302,10 @@ int ks_rekey_teks(struct ks_group *g, const char *why)
 	if (ks_state_save_group(ks->st, &g->rec))
 		goto out_rollback;
 	ks_group_build_policy(g, now);
+	ks_registrar_inband(ks, g, dels, ndels);	/* G-IKEv2 members over their IKE SAs */
 	if (!g->rec.has_kek) {
-		ks_log(KS_INFO, "group %s: new TEKs (%s); no KEK, so no push: members get them when they "
-		       "register again", g->cfg->name, why);
+		ks_log(KS_INFO, "group %s: new TEKs (%s); no KEK, so no push: GDOI members get them when "
+		       "they register again", g->cfg->name, why);
 		rc = 0;
 		goto out;
 	}
@@ -564,6 +565,10 @@ int ks_evict(struct ks *ks, const char *member)
 {
 	if (ks_state_set_blocked(ks->st, member, true))
 		return -1;
+	/* its G-IKEv2 IKE SAs go before any rekey could reach them */
+	for (size_t i = 0; i < ks->cfg->nmembers; i++)
+		if (!strcmp(ks->cfg->members[i].name, member))
+			ks_registrar_evict(ks, &ks->cfg->members[i]);
 	int n = 0;
 	for (size_t i = 0; i < ks->ngroups; i++) {
 		struct ks_group *g = ks->groups[i];

@@ -86,7 +86,8 @@ int ks_ikev2_rekey_push(struct ks_group *g, const struct gdoi_kek_policy *cur, u
 			size_t ndels)
 {
 	const struct ks_group_cfg *c = g->cfg;
-	if (!ks_group_speaks(c, KS_PROTO_GIKEV2) || !c->mcast || !g->mcast_open)
+	if (!ks_group_speaks(c, KS_PROTO_GIKEV2) || !c->mcast || !g->mcast_open ||
+	    !(ks_group_gikev2_rekey(c) & KS_GIKEV2_REKEY_MULTICAST))
 		return 0;	/* nobody to send to: G-IKEv2 members register again */
 	struct gike2_rekey_sa sa, nsa;
 	bool has_next = next != NULL;

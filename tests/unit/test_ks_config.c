@@ -114,6 +114,8 @@ static void test_ks_config_loads_every_section_and_override(void **s)
 	assert_int_equal(g->profiles[1], GDOI_SRTP_AEAD_AES_256_GCM);
 	assert_true(g->mcast);
 	assert_false(g->unicast);	/* multicast configured, unicast not asked for */
+	assert_int_equal(g->gikev2_rekey, KS_GIKEV2_REKEY_MULTICAST);	/* the default with multicast */
+	assert_int_equal(esp->gikev2_rekey, KS_GIKEV2_REKEY_INBAND);	/* and without */
 	assert_false(g->compat_gdoid);
 	const struct ks_group_cfg *ref = ks_config_group_by_ref(c, "ref");
 	assert_true(ref->compat_gdoid);
@@ -269,6 +271,14 @@ static void test_ks_config_refuses_bad_lines_naming_line(void **s)
 		     "rekey_multicast = 239.2.2.2:5\npush_ack = yes\n", 1,
 		     "push_ack = yes needs a KEK and rekey_unicast = yes");
 	expect_error("[group g]\nid = 5\nreplay_window = 10\n", 3, "replay_window: expected packets in 64..32767");
+	expect_error("[group g]\nid = 5\ngikev2_rekey = unicast\n", 3,
+		     "gikev2_rekey: expected multicast, inband or both");
+	expect_error("[group g]\nid = 5\ntek = AES128_CM_SHA1_80\ndestination = 239.1.1.1:5\n"
+		     "protocols = g-ikev2\ngikev2_rekey = both\n", 6,
+		     "gikev2_rekey = both needs rekey_multicast and a KEK");
+	expect_error("[group g]\nid = 5\ntek = AES128_CM_SHA1_80\ndestination = 239.1.1.1:5\n"
+		     "rekey_multicast = 239.2.2.2:5\nkek = none\ngikev2_rekey = multicast\n", 7,
+		     "gikev2_rekey = multicast needs rekey_multicast and a KEK");
 	expect_error("[group g]\nid = 5\nsrtcp = maybe\n", 3, "srtcp: expected yes or no");
 	/* cross checks name the line of the section or key */
 	expect_error("\n[group g]\nid = 5\ndestination = 239.1.1.1:5\n", 2, "expected at least one tek");
