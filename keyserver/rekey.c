@@ -261,10 +261,23 @@ static struct gdoi_push_params params(const struct ks_group *g, const struct gdo
 					  .ref_form = g->cfg->compat_gdoid };
 }
 
-/* Restores the in-memory record from the state after a failed commit. */
+/* Restores the in-memory record from the state after a failed commit. On a shared
+ * database that cannot be read now (it is why the commit failed), the group is not
+ * led from here until the state can be reloaded (cluster.c takes the leadership
+ * back, reloading first): neither its uncommitted keys nor an empty record may be
+ * handed out or pushed. */
 static void rollback(struct ks_group *g)
 {
 	ks_log(KS_ERR, "group %s: state commit failed: rekey abandoned, nothing sent", g->cfg->name);
+	if (ks_state_shared(g->ks->st)) {
+		if (ks_cluster_reload(g) == 0)
+			return;
+		g->leader = false;
+		uv_timer_stop(&g->timer);
+		ks_log(KS_WARN, "group %s: the state cannot be read: not rekeying until it is reloaded",
+		       g->cfg->name);
+		return;
+	}
 	gdoi_wipe(&g->rec, sizeof(g->rec));
 	ks_state_load_group(g->ks->st, g->id, &g->rec);
 	ks_group_build_policy(g, ks_unix_now());
@@ -560,8 +573,19 @@ static void find_member(void *ctx, const struct ks_member_rec *m)
 		f->found = true;
 }
 
-int ks_evict(struct ks *ks, const char *member)
+/* The eviction's rotation in one group (the member's record is gone already): the
+ * KEK by unicast to the remaining members, then TEKs under the new KEK. */
+int ks_evict_rotate(struct ks_group *g)
 {
+	ks_group_load_senders(g);	/* its SSRCs leave the list the TEK push carries */
+	if (g->rec.has_kek && ks_rekey_kek(g, "eviction", true))
+		return -1;
+	return ks_rekey_teks(g, "eviction");
+}
+
+int ks_evict(struct ks *ks, const char *member, struct ks_forwarded *fw)
+{
+	fw->n = 0;
 	if (ks_state_set_blocked(ks->st, member, true))
 		return -1;
 	int n = 0;
@@ -575,14 +599,21 @@ int ks_evict(struct ks *ks, const char *member)
 			return -1;
 		n++;
 		ks_log(KS_INFO, "group %s: member %s evicted", g->cfg->name, member);
-		ks_group_load_senders(g);	/* its SSRCs leave the list the TEK push carries */
-		if (g->rec.has_kek) {
-			/* KEK by unicast to the remaining members, then TEKs under the new KEK */
-			if (ks_rekey_kek(g, "eviction", true) == 0)
-				ks_rekey_teks(g, "eviction");
-		} else {
-			ks_rekey_teks(g, "eviction");
+		if (g->leader) {
+			ks_evict_rotate(g);
+			continue;
 		}
+		/* another key server leads: it rotates (blocked and removed already, so the
+		 * member can neither register again nor be on the rotation's list) */
+		if (fw->n == KS_MAX_FORWARD || ks_state_cmd_add(ks->st, g->id, "evict", member, ks_unix_now(),
+								&fw->ids[fw->n])) {
+			ks_log(KS_ERR, "group %s: cannot hand the eviction of %s to the rekey leader", g->cfg->name,
+			       member);
+			return -1;
+		}
+		ks_log(KS_INFO, "group %s: eviction rotation handed to the rekey leader (command %lld)",
+		       g->cfg->name, (long long)fw->ids[fw->n]);
+		fw->n++;
 	}
 	return n;
 }

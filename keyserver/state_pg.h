@@ -30,9 +30,15 @@ int pgs_member_missed(struct pgs *st, uint32_t gid, const char *member, unsigned
 int pgs_members(struct pgs *st, uint32_t gid, void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx);
 int pgs_set_blocked(struct pgs *st, const char *member, bool blocked);
 bool pgs_blocked(struct pgs *st, const char *member);
+int pgs_blocked_check(struct pgs *st, const char *member);
+int pgs_cmd_add(struct pgs *st, uint32_t gid, const char *op, const char *member, int64_t now, int64_t *id);
+int pgs_cmd_next(struct pgs *st, uint32_t gid, struct ks_cmd *out);
+int pgs_cmd_get(struct pgs *st, int64_t id, struct ks_cmd *out);
+int pgs_cmd_done(struct pgs *st, int64_t id, bool has_seq, uint32_t seq, const char *error, int64_t now);
 int pgs_lead(struct pgs *st, uint32_t gid);
 int pgs_holder(struct pgs *st, uint32_t gid, char *out, size_t cap);
 int pgs_watch_fd(struct pgs *st);
+bool pgs_connected(struct pgs *st);
 int pgs_poll(struct pgs *st, void (*cb)(void *ctx, uint32_t gid), void *ctx);
 
 #endif

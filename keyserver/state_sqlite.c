@@ -625,6 +625,13 @@ bool ks_state_blocked(struct ks_state *st, const char *member)
 	return b;
 }
 
+int ks_state_blocked_check(struct ks_state *st, const char *member)
+{
+	if (st->pg)
+		return pgs_blocked_check(st->pg, member);
+	return ks_state_blocked(st, member);
+}
+
 /* ---- several key servers (PostgreSQL only; SQLite has one owner) ------------- */
 
 bool ks_state_shared(const struct ks_state *st)
@@ -653,4 +660,31 @@ int ks_state_watch_fd(struct ks_state *st)
 int ks_state_poll(struct ks_state *st, void (*cb)(void *ctx, uint32_t gid), void *ctx)
 {
 	return st->pg ? pgs_poll(st->pg, cb, ctx) : 0;
+}
+
+bool ks_state_connected(struct ks_state *st)
+{
+	return st->pg ? pgs_connected(st->pg) : true;
+}
+
+int ks_state_cmd_add(struct ks_state *st, uint32_t gid, const char *op, const char *member, int64_t now,
+		     int64_t *id)
+{
+	return st->pg ? pgs_cmd_add(st->pg, gid, op, member, now, id) : -1;
+}
+
+int ks_state_cmd_next(struct ks_state *st, uint32_t gid, struct ks_cmd *out)
+{
+	return st->pg ? pgs_cmd_next(st->pg, gid, out) : 1;
+}
+
+int ks_state_cmd_get(struct ks_state *st, int64_t id, struct ks_cmd *out)
+{
+	return st->pg ? pgs_cmd_get(st->pg, id, out) : 1;
+}
+
+int ks_state_cmd_done(struct ks_state *st, int64_t id, bool has_seq, uint32_t seq, const char *error,
+		      int64_t now)
+{
+	return st->pg ? pgs_cmd_done(st->pg, id, has_seq, seq, error, now) : -1;
 }
