@@ -10,7 +10,12 @@
 #     members registered through either get the same keys and distinct SSRCs; kill -9
 #     of the leader during a rekey burst: the other leads within the bound, SEQ keeps
 #     increasing; the database restarted (fast, immediate): the key servers reconnect
-#     and SEQ is never reused.
+#     and SEQ is never reused;
+#   - gdoictl rekey and evict on the follower: queued in the database, carried out by
+#     the leader (members get the push, the evicted one nothing);
+#   - the database stopped: registrations refused with Notify UNAVAILABLE, a sidecar
+#     fails over to its next key server, the outage logged once, the loop never waits
+#     for a reconnection (a port that accepts and never answers).
 # TAP.
 set -u
 . "$(dirname "$0")/lib/pg.sh"
@@ -27,7 +32,7 @@ rc=$?
 tap_diag() { echo "$out" | sed 's/^/# /' | tail -30; }
 check "the ks_state contract holds on PostgreSQL" [ $rc = 0 ]
 check "and the shared-database tests ran (not skipped)" \
-	bash -c '! grep -q "SKIPPED \] test_pg" <<<"$1" && grep -q "OK \] test_pg_one_leader" <<<"$1"' _ "$out"
+	bash -c '! grep -q "SKIPPED \] test_pg" <<<"$1" && grep -q "OK \] test_pg_one_leader" <<<"$1" && grep -q "OK \] test_pg_commands" <<<"$1"' _ "$out"
 tap_diag() { :; }
 
 [ -n "${PG_UNIT_ONLY:-}" ] && { tap_plan_end; exit; }

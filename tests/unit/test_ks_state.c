@@ -43,7 +43,7 @@ static struct ks_state *open_state(void)
 static int pg_reset(void)
 {
 	PGconn *c = PQconnectdb(pg_spec + strlen(KS_STATE_PG_PREFIX));
-	PGresult *r = PQexec(c, "DROP TABLE IF EXISTS groups, teks, used_spis, ssrcs, members, blocked");
+	PGresult *r = PQexec(c, "DROP TABLE IF EXISTS groups, teks, used_spis, ssrcs, members, blocked, commands");
 	int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
 	if (rc)
 		fprintf(stderr, "# %s", PQerrorMessage(c));
@@ -173,7 +173,9 @@ static void test_state_keeps_spis_unique_ssrcs_stable_members_blocked(void **s)
 	assert_int_equal(ks_state_member_seen(st, 1, "bob", "fqdn:b", "127.0.0.1:3000", 7), 0);
 	assert_int_equal(ks_state_member_remove(st, 1, "bob"), 0);
 	assert_false(ks_state_blocked(st, "bob"));
+	assert_int_equal(ks_state_blocked_check(st, "bob"), 0);
 	assert_int_equal(ks_state_set_blocked(st, "bob", true), 0);
+	assert_int_equal(ks_state_blocked_check(st, "bob"), 1);
 	ks_state_close(st);
 	st = open_state();
 	assert_true(ks_state_blocked(st, "bob"));
@@ -462,6 +464,71 @@ static void test_pg_one_leader_per_group_moves_on_session_end(void **s)
 	ks_state_close(b);
 }
 
+/* A follower queues, the leader takes the oldest open one, records its SEQ; a
+ * blocked check that cannot be made says so (-1), it does not say "blocked". */
+static void test_pg_commands_reach_the_leader_and_outage_is_not_blocked(void **s)
+{
+	(void)s;
+	PG_ONLY();
+	struct ks_state *f = open_state(), *l = open_state();
+	struct ks_cmd c;
+	int64_t id1, id2;
+	assert_int_equal(ks_state_cmd_next(l, 700, &c), 1);	/* none */
+	assert_int_equal(ks_state_lead(l, 700), 2);
+	assert_true(ks_state_watch_fd(l) >= 0);
+	nnoticed = 0;
+	assert_int_equal(ks_state_cmd_add(f, 700, "rekey", NULL, 1000, &id1), 0);
+	assert_int_equal(ks_state_cmd_add(f, 700, "evict", "mallory", 1001, &id2), 0);
+	assert_true(id2 > id1);
+	/* announced like a group record: the leader hears gid */
+	for (int i = 0; i < 100 && !nnoticed; i++) {
+		assert_int_equal(ks_state_poll(l, notice, NULL), 0);
+		usleep(10000);
+	}
+	assert_true(nnoticed >= 1);
+	assert_int_equal(noticed[0], 700);
+	assert_int_equal(ks_state_cmd_next(l, 701, &c), 1);	/* per group */
+	assert_int_equal(ks_state_cmd_next(l, 700, &c), 0);
+	assert_int_equal(c.id, id1);
+	assert_string_equal(c.op, "rekey");
+	assert_false(c.done);
+	assert_int_equal(ks_state_cmd_done(l, id1, true, 42, "", 1002), 0);
+	assert_int_equal(ks_state_cmd_next(l, 700, &c), 0);
+	assert_int_equal(c.id, id2);
+	assert_string_equal(c.member, "mallory");
+	assert_int_equal(ks_state_cmd_done(l, id2, false, 0, "failed on the rekey leader", 1003), 0);
+	assert_int_equal(ks_state_cmd_next(l, 700, &c), 1);
+	/* the follower reads the outcome */
+	assert_int_equal(ks_state_cmd_get(f, id1, &c), 0);
+	assert_true(c.done && c.has_seq);
+	assert_int_equal(c.seq, 42);
+	assert_string_equal(c.error, "");
+	assert_int_equal(ks_state_cmd_get(f, id2, &c), 0);
+	assert_true(c.done && !c.has_seq);
+	assert_string_equal(c.error, "failed on the rekey leader");
+	assert_int_equal(ks_state_cmd_get(f, id2 + 1000, &c), 1);
+	/* carried-out commands an hour old are dropped */
+	assert_int_equal(ks_state_cmd_done(l, id2, false, 0, "", 1003 + 3601), 0);
+	assert_int_equal(ks_state_cmd_get(f, id1, &c), 1);
+	/* the state session gone, its reconnection not done yet: "cannot tell", at once */
+	PQfinish(f->pg->db);
+	f->pg->db = PQconnectdb("host=/nonexistent dbname=none");	/* a session that is down */
+	f->pg->db_try = now_ms();	/* the next attempt not before RETRY_MS */
+	assert_int_equal(ks_state_blocked_check(f, "trudy"), -1);
+	assert_true(ks_state_blocked(f, "trudy"));	/* the boolean form stays closed */
+	assert_false(ks_state_connected(f));
+	/* and it comes back in the background */
+	bool up = false;
+	for (int i = 0; i < 300 && !up; i++) {
+		up = ks_state_connected(f);
+		usleep(10000);
+	}
+	assert_true(up);
+	assert_int_equal(ks_state_blocked_check(f, "trudy"), 0);
+	ks_state_close(f);
+	ks_state_close(l);
+}
+
 int main(void)
 {
 	ks_log_set_level(-1);
@@ -482,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_state_lists_members_with_latest_address),
 		cmocka_unit_test(test_pg_two_servers_share_ssrcs_seq_and_keys),
 		cmocka_unit_test(test_pg_one_leader_per_group_moves_on_session_end),
+		cmocka_unit_test(test_pg_commands_reach_the_leader_and_outage_is_not_blocked),
 	};
 	const char *ci = getenv("GDOI_PG_CONNINFO");
 	if (ci && *ci)
