@@ -52,19 +52,21 @@ void ks_cluster_commands(struct ks_group *g)
 	struct ks_cmd c;
 	for (int i = 0; i < CMDS_PER_TICK && g->leader && ks_state_cmd_next(ks->st, g->id, &c) == 0; i++) {
 		int rc;
+		const char *err = "failed on the rekey leader (see its log)";
 		ks_log(KS_INFO, "group %s: command %lld from another key server: %s%s%s", g->cfg->name,
 		       (long long)c.id, c.op, c.member[0] ? " " : "", c.member);
 		if (!strcmp(c.op, "rekey"))
 			rc = ks_rekey_teks(g, "admin request forwarded by another key server");
 		else if (!strcmp(c.op, "kek"))
 			rc = ks_rekey_kek(g, "admin request forwarded by another key server", false);
-		else if (!strcmp(c.op, "evict"))
-			rc = ks_evict_rotate(g);
+		else if (!strcmp(c.op, "evict") && c.member[0])
+			rc = ks_evict_rotate(g, c.member);
 		else
-			rc = -2;
-		if (rc == -1 && !g->leader)
-			return;	/* leadership lost meanwhile: left for the next leader */
-		const char *err = rc == -2 ? "unknown command" : rc ? "failed on the rekey leader (see its log)" : "";
+			rc = -1, err = "unknown command";
+		if (rc && (!g->leader || rc == -2))
+			return;	/* leadership or the state lost meanwhile: left for the next try */
+		if (!rc)
+			err = "";
 		if (ks_state_cmd_done(ks->st, c.id, !rc && g->rec.has_kek, g->rec.seq, err, ks_unix_now()))
 			return;	/* not recorded: carried out again at the next tick, as after a crash */
 	}

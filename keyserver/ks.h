@@ -245,8 +245,9 @@ struct ks_forwarded {
 	int64_t ids[KS_MAX_FORWARD];
 };
 int ks_evict(struct ks *ks, const char *member, struct ks_forwarded *fw);
-/* The eviction's KEK rotation and new TEKs in one group (its leader). */
-int ks_evict_rotate(struct ks_group *g);
+/* The eviction in one group, on its leader: record removed, KEK rotation, new TEKs.
+ * 0, -1 the rotation failed, -2 the record could not be removed. */
+int ks_evict_rotate(struct ks_group *g, const char *member);
 /* A member completed registration with what pe records: if the group was rekeyed since
  * its message 1, one push (SEQ persisted first) brings it to the current keys. */
 /* Pushes the current TEKs with the new sender list (after a sender registered). */

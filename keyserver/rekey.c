@@ -573,10 +573,15 @@ static void find_member(void *ctx, const struct ks_member_rec *m)
 		f->found = true;
 }
 
-/* The eviction's rotation in one group (the member's record is gone already): the
- * KEK by unicast to the remaining members, then TEKs under the new KEK. */
-int ks_evict_rotate(struct ks_group *g)
+/* The eviction in one group, on its leader: the member's record removed (no push
+ * goes to it), then the KEK by unicast to the remaining members and TEKs under
+ * the new KEK. -2: the record could not be removed (nothing rotated), -1: the
+ * rotation failed. */
+int ks_evict_rotate(struct ks_group *g, const char *member)
 {
+	if (ks_state_member_remove(g->ks->st, g->id, member))
+		return -2;
+	ks_log(KS_INFO, "group %s: member %s evicted", g->cfg->name, member);
 	ks_group_load_senders(g);	/* its SSRCs leave the list the TEK push carries */
 	if (g->rec.has_kek && ks_rekey_kek(g, "eviction", true))
 		return -1;
@@ -595,24 +600,23 @@ int ks_evict(struct ks *ks, const char *member, struct ks_forwarded *fw)
 		ks_state_members(ks->st, g->id, find_member, &f);
 		if (!f.found)
 			continue;
-		if (ks_state_member_remove(ks->st, g->id, member))
-			return -1;
 		n++;
-		ks_log(KS_INFO, "group %s: member %s evicted", g->cfg->name, member);
 		if (g->leader) {
-			ks_evict_rotate(g);
+			if (ks_evict_rotate(g, member) == -2)
+				return -1;
 			continue;
 		}
-		/* another key server leads: it rotates (blocked and removed already, so the
-		 * member can neither register again nor be on the rotation's list) */
+		/* another key server leads: it removes the record and rotates (the member is
+		 * blocked already: no key server admits it again); a record left on failure
+		 * here lets the operator's next evict find the group again */
 		if (fw->n == KS_MAX_FORWARD || ks_state_cmd_add(ks->st, g->id, "evict", member, ks_unix_now(),
 								&fw->ids[fw->n])) {
 			ks_log(KS_ERR, "group %s: cannot hand the eviction of %s to the rekey leader", g->cfg->name,
 			       member);
 			return -1;
 		}
-		ks_log(KS_INFO, "group %s: eviction rotation handed to the rekey leader (command %lld)",
-		       g->cfg->name, (long long)fw->ids[fw->n]);
+		ks_log(KS_INFO, "group %s: eviction of %s handed to the rekey leader (command %lld)", g->cfg->name,
+		       member, (long long)fw->ids[fw->n]);
 		fw->n++;
 	}
 	return n;
