@@ -1,7 +1,9 @@
 /*
  * state.h - the key server's durable state, behind one small interface so
  * that another backend (a replicated store, for several key servers) can
- * replace the SQLite one (state_sqlite.c) without touching the daemon.
+ * replace the SQLite one (state_sqlite.c) without touching the daemon. Each
+ * backend is one file implementing the operations of state_int.h; state.c
+ * picks one at open and dispatches to it.
  *
  * What is kept: per group the current KEK (keys), its SEQ, the current and
  * previous TEK generation (keys), the rekey schedule, a generated rekey

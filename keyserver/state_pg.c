@@ -34,6 +34,7 @@
  * workers under one mutex); no thread-local state.
  */
 #include "keyserver/state_pg.h"
+#include "keyserver/state_int.h"
 
 #include <arpa/inet.h>
 #include <libpq-fe.h>
@@ -54,6 +55,8 @@
 #define MAX_HELD 64
 #define MAX_ARGS 16
 
+static const struct ks_state_ops pgs_ops;
+
 /* One connection attempt on its own thread: the loop never waits for it. */
 struct attempt {
 	pthread_t thread;
@@ -72,6 +75,7 @@ struct outage {
 };
 
 struct pgs {
+	struct ks_state base;		/* first: the handle state.c passes around */
 	char *conninfo;
 	PGconn *db, *lk;		/* state; leadership + LISTEN */
 	int64_t db_try, lk_try;		/* last connection attempt (ms) */
@@ -281,8 +285,9 @@ static PGconn *conn(struct pgs *st, bool lk)
 }
 
 /* Drives the reconnection of both sessions: true when both are up. */
-bool pgs_connected(struct pgs *st)
+static bool pgs_connected(struct ks_state *h)
 {
+	struct pgs *st = (struct pgs *)h;
 	bool db = conn(st, false) != NULL;
 	return conn(st, true) && db;
 }
@@ -364,7 +369,20 @@ static void col_text(const PGresult *r, int row, int col, char *dst, size_t cap)
 	snprintf(dst, cap, "%s", PQgetisnull(r, row, col) ? "" : PQgetvalue(r, row, col));
 }
 
-int pgs_open(const char *conninfo, struct pgs **out, char *err, size_t errlen)
+static void pgs_close(struct ks_state *h)
+{
+	struct pgs *st = (struct pgs *)h;
+	if (!st)
+		return;
+	attempt_wait(st, false);
+	attempt_wait(st, true);
+	PQfinish(st->db);
+	PQfinish(st->lk);
+	free(st->conninfo);
+	free(st);
+}
+
+int pgs_open(const char *conninfo, struct ks_state **out, char *err, size_t errlen)
 {
 	struct pgs *st = calloc(1, sizeof(*st));
 	if (!st || !(st->conninfo = strdup(conninfo))) {
@@ -374,7 +392,7 @@ int pgs_open(const char *conninfo, struct pgs **out, char *err, size_t errlen)
 	}
 	PGconn *c = conn_now(st, false, err, errlen);
 	if (!c) {
-		pgs_close(st);
+		pgs_close(&st->base);
 		return -1;
 	}
 	PGresult *r = PQexec(c, "BEGIN");
@@ -387,30 +405,20 @@ int pgs_open(const char *conninfo, struct pgs **out, char *err, size_t errlen)
 	PQclear(r);
 	if (!ok) {
 		snprintf(err, errlen, "state postgresql: cannot create the tables: %s", PQerrorMessage(c));
-		pgs_close(st);
+		pgs_close(&st->base);
 		return -1;
 	}
 	char lkerr[200];
 	if (!conn_now(st, true, lkerr, sizeof(lkerr)))	/* leadership may come later: retried */
 		ks_log(KS_WARN, "%s (leadership session: retried)", lkerr);
-	*out = st;
+	st->base.ops = &pgs_ops;
+	*out = &st->base;
 	return 0;
 }
 
-void pgs_close(struct pgs *st)
+static int pgs_load_group(struct ks_state *h, uint32_t gid, struct ks_group_rec *rec)
 {
-	if (!st)
-		return;
-	attempt_wait(st, false);
-	attempt_wait(st, true);
-	PQfinish(st->db);
-	PQfinish(st->lk);
-	free(st->conninfo);
-	free(st);
-}
-
-int pgs_load_group(struct pgs *st, uint32_t gid, struct ks_group_rec *rec)
-{
+	struct pgs *st = (struct pgs *)h;
 	memset(rec, 0, sizeof(*rec));
 	rec->gid = gid;
 	struct args a = { 0 };
@@ -460,9 +468,10 @@ int pgs_load_group(struct pgs *st, uint32_t gid, struct ks_group_rec *rec)
 }
 
 /* The database is the authority (no mark to compare with): what it holds is current. */
-enum ks_state_verdict pgs_verify_group(struct pgs *st, int load_rc, struct ks_group_rec *rec, char *why,
+static enum ks_state_verdict pgs_verify_group(struct ks_state *h, int load_rc, struct ks_group_rec *rec, char *why,
 				       size_t whylen)
 {
+	struct pgs *st = (struct pgs *)h;
 	(void)st;
 	(void)load_rc;
 	(void)rec;
@@ -550,8 +559,9 @@ static int still_leader(struct pgs *st, uint32_t gid)
 	return ok ? 0 : -1;
 }
 
-int pgs_save_group(struct pgs *st, const struct ks_group_rec *rec)
+static int pgs_save_group(struct ks_state *h, const struct ks_group_rec *rec)
 {
+	struct pgs *st = (struct pgs *)h;
 	if (cmd(st, "BEGIN", NULL))
 		return -1;
 	if (still_leader(st, rec->gid) || save_group_tx(st, rec) || cmd(st, "COMMIT", NULL)) {
@@ -562,8 +572,9 @@ int pgs_save_group(struct pgs *st, const struct ks_group_rec *rec)
 	return 0;
 }
 
-int pgs_save_seq(struct pgs *st, uint32_t gid, uint32_t seq)
+static int pgs_save_seq(struct ks_state *h, uint32_t gid, uint32_t seq)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_int(&a, gid);
 	a_int(&a, seq);
@@ -576,8 +587,9 @@ int pgs_save_seq(struct pgs *st, uint32_t gid, uint32_t seq)
 	return ok ? 0 : -1;
 }
 
-int pgs_spi_claim(struct pgs *st, uint32_t gid, uint32_t spi)
+static int pgs_spi_claim(struct ks_state *h, uint32_t gid, uint32_t spi)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_int(&a, gid);
 	a_int(&a, spi);
@@ -590,8 +602,9 @@ int pgs_spi_claim(struct pgs *st, uint32_t gid, uint32_t spi)
 	return rc;
 }
 
-int pgs_ssrc_list(struct pgs *st, uint32_t gid, const char *member, uint32_t *out, size_t cap, size_t *n)
+static int pgs_ssrc_list(struct ks_state *h, uint32_t gid, const char *member, uint32_t *out, size_t cap, size_t *n)
 {
+	struct pgs *st = (struct pgs *)h;
 	*n = 0;
 	struct args a = { 0 };
 	a_int(&a, gid);
@@ -608,8 +621,9 @@ int pgs_ssrc_list(struct pgs *st, uint32_t gid, const char *member, uint32_t *ou
 }
 
 /* Unique across every key server on the database: the primary key decides. */
-int pgs_ssrc_add(struct pgs *st, uint32_t gid, const char *member, uint32_t ssrc)
+static int pgs_ssrc_add(struct ks_state *h, uint32_t gid, const char *member, uint32_t ssrc)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_int(&a, gid);
 	a_int(&a, ssrc);
@@ -626,9 +640,10 @@ int pgs_ssrc_add(struct pgs *st, uint32_t gid, const char *member, uint32_t ssrc
 	return rc;
 }
 
-int pgs_member_seen(struct pgs *st, uint32_t gid, const char *member, const char *identity, const char *addr,
+static int pgs_member_seen(struct ks_state *h, uint32_t gid, const char *member, const char *identity, const char *addr,
 		    int64_t now)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_int(&a, gid);
 	a_str(&a, member);
@@ -651,16 +666,18 @@ int pgs_member_seen(struct pgs *st, uint32_t gid, const char *member, const char
 	return 0;
 }
 
-int pgs_member_remove(struct pgs *st, uint32_t gid, const char *member)
+static int pgs_member_remove(struct ks_state *h, uint32_t gid, const char *member)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_int(&a, gid);
 	a_str(&a, member);
 	return cmd(st, "DELETE FROM members WHERE gid=$1 AND member=$2", &a);
 }
 
-int pgs_member_acked(struct pgs *st, uint32_t gid, const char *member, uint32_t seq)
+static int pgs_member_acked(struct ks_state *h, uint32_t gid, const char *member, uint32_t seq)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_int(&a, gid);
 	a_str(&a, member);
@@ -668,8 +685,9 @@ int pgs_member_acked(struct pgs *st, uint32_t gid, const char *member, uint32_t 
 	return cmd(st, "UPDATE members SET ack_seq=$3, ack_misses=0 WHERE gid=$1 AND member=$2", &a);
 }
 
-int pgs_member_missed(struct pgs *st, uint32_t gid, const char *member, unsigned *misses)
+static int pgs_member_missed(struct ks_state *h, uint32_t gid, const char *member, unsigned *misses)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_int(&a, gid);
 	a_str(&a, member);
@@ -682,8 +700,9 @@ int pgs_member_missed(struct pgs *st, uint32_t gid, const char *member, unsigned
 	return 0;
 }
 
-int pgs_members(struct pgs *st, uint32_t gid, void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx)
+static int pgs_members(struct ks_state *h, uint32_t gid, void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_int(&a, gid);
 	a_int(&a, GDOI_MAX_SIDS);
@@ -716,8 +735,9 @@ int pgs_members(struct pgs *st, uint32_t gid, void (*cb)(void *ctx, const struct
 	return 0;
 }
 
-int pgs_set_blocked(struct pgs *st, const char *member, bool blocked)
+static int pgs_set_blocked(struct ks_state *h, const char *member, bool blocked)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_str(&a, member);
 	return cmd(st, blocked ? "INSERT INTO blocked(member) VALUES($1) ON CONFLICT DO NOTHING"
@@ -725,8 +745,9 @@ int pgs_set_blocked(struct pgs *st, const char *member, bool blocked)
 }
 
 /* 1 blocked, 0 not, -1 the check cannot be made (the database cannot be reached). */
-int pgs_blocked_check(struct pgs *st, const char *member)
+static int pgs_blocked_check(struct ks_state *h, const char *member)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_str(&a, member);
 	PGresult *r = run(st, "SELECT 1 FROM blocked WHERE member=$1", &a, PGRES_TUPLES_OK);
@@ -737,16 +758,11 @@ int pgs_blocked_check(struct pgs *st, const char *member)
 	return b;
 }
 
-/* A check that cannot be made counts as blocked: the registration is refused. */
-bool pgs_blocked(struct pgs *st, const char *member)
-{
-	return pgs_blocked_check(st, member) != 0;
-}
-
 /* ---- operator commands for the rekey leader ---------------------------------- */
 
-int pgs_cmd_add(struct pgs *st, uint32_t gid, const char *op, const char *member, int64_t now, int64_t *id)
+static int pgs_cmd_add(struct ks_state *h, uint32_t gid, const char *op, const char *member, int64_t now, int64_t *id)
 {
+	struct pgs *st = (struct pgs *)h;
 	char origin[64], g[16];
 	snprintf(origin, sizeof(origin), "gdoi-ks pid %ld", (long)getpid());
 	snprintf(g, sizeof(g), "%u", gid);
@@ -808,18 +824,21 @@ static int cmd_query(struct pgs *st, const char *where, int64_t key, struct ks_c
 	return rc;
 }
 
-int pgs_cmd_next(struct pgs *st, uint32_t gid, struct ks_cmd *out)
+static int pgs_cmd_next(struct ks_state *h, uint32_t gid, struct ks_cmd *out)
 {
+	struct pgs *st = (struct pgs *)h;
 	return cmd_query(st, "gid = $1 AND done IS NULL ORDER BY id LIMIT 1", gid, out);
 }
 
-int pgs_cmd_get(struct pgs *st, int64_t id, struct ks_cmd *out)
+static int pgs_cmd_get(struct ks_state *h, int64_t id, struct ks_cmd *out)
 {
+	struct pgs *st = (struct pgs *)h;
 	return cmd_query(st, "id = $1", id, out);
 }
 
-int pgs_cmd_done(struct pgs *st, int64_t id, bool has_seq, uint32_t seq, const char *error, int64_t now)
+static int pgs_cmd_done(struct ks_state *h, int64_t id, bool has_seq, uint32_t seq, const char *error, int64_t now)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_int(&a, id);
 	a_int(&a, now);
@@ -849,8 +868,9 @@ static bool held(const struct pgs *st, uint32_t gid)
  * lock now, and did not at the last call: another may have led in between), 1: it
  * still leads, 0: another does, -1: the database cannot be reached (nobody here
  * leads). */
-int pgs_lead(struct pgs *st, uint32_t gid)
+static int pgs_lead(struct ks_state *h, uint32_t gid)
 {
+	struct pgs *st = (struct pgs *)h;
 	PGconn *c = conn(st, true);
 	if (!c)
 		return -1;
@@ -877,8 +897,9 @@ int pgs_lead(struct pgs *st, uint32_t gid)
 }
 
 /* Who holds gid's leadership: "application_name@address pid N" (the session's), or "". */
-int pgs_holder(struct pgs *st, uint32_t gid, char *out, size_t cap)
+static int pgs_holder(struct ks_state *h, uint32_t gid, char *out, size_t cap)
 {
+	struct pgs *st = (struct pgs *)h;
 	out[0] = '\0';
 	struct args a = { 0 };
 	a_int(&a, LOCK_CLASS);
@@ -895,16 +916,18 @@ int pgs_holder(struct pgs *st, uint32_t gid, char *out, size_t cap)
 	return 0;
 }
 
-int pgs_watch_fd(struct pgs *st)
+static int pgs_watch_fd(struct ks_state *h)
 {
+	struct pgs *st = (struct pgs *)h;
 	PGconn *c = conn(st, true);
 	return c ? PQsocket(c) : -1;
 }
 
 /* Reads what arrived on the leadership session: cb for each group another key
  * server committed. -1 when the session is gone (leadership with it). */
-int pgs_poll(struct pgs *st, void (*cb)(void *ctx, uint32_t gid), void *ctx)
+static int pgs_poll(struct ks_state *h, void (*cb)(void *ctx, uint32_t gid), void *ctx)
 {
+	struct pgs *st = (struct pgs *)h;
 	PGconn *c = st->lk;
 	if (!c || PQconsumeInput(c) == 0 || PQstatus(c) != CONNECTION_OK) {
 		st->nheld = 0;
@@ -921,3 +944,30 @@ int pgs_poll(struct pgs *st, void (*cb)(void *ctx, uint32_t gid), void *ctx)
 	}
 	return 0;
 }
+
+static const struct ks_state_ops pgs_ops = {
+	.close = pgs_close,
+	.load_group = pgs_load_group,
+	.verify_group = pgs_verify_group,
+	.save_group = pgs_save_group,
+	.save_seq = pgs_save_seq,
+	.spi_claim = pgs_spi_claim,
+	.ssrc_list = pgs_ssrc_list,
+	.ssrc_add = pgs_ssrc_add,
+	.member_seen = pgs_member_seen,
+	.member_remove = pgs_member_remove,
+	.member_acked = pgs_member_acked,
+	.member_missed = pgs_member_missed,
+	.members = pgs_members,
+	.set_blocked = pgs_set_blocked,
+	.blocked_check = pgs_blocked_check,
+	.lead = pgs_lead,
+	.leader = pgs_holder,
+	.watch_fd = pgs_watch_fd,
+	.poll = pgs_poll,
+	.connected = pgs_connected,
+	.cmd_add = pgs_cmd_add,
+	.cmd_next = pgs_cmd_next,
+	.cmd_get = pgs_cmd_get,
+	.cmd_done = pgs_cmd_done,
+};

@@ -3,7 +3,7 @@
  * (KEK, SEQ, TEK generations, keys) survives close and reopen byte for byte, SEQ only
  * moves forward, TEK SPIs are never reused, SSRCs are unique per group and stable per
  * member, members and evictions persist, the database is mode 0600.
- * (keyserver/state_sqlite.c is compiled into this test.)
+ * (keyserver/state.c and both backends are compiled into this test.)
  *
  * With GDOI_PG_CONNINFO set (tests/integration/keyserver_pg.sh starts a PostgreSQL),
  * the same contract runs on the PostgreSQL backend (state = postgresql:...), and so do
@@ -24,6 +24,7 @@
 #include "keyserver/state_mark.c"
 #include "keyserver/state_pg.c"
 #include "keyserver/state_sqlite.c"
+#include "keyserver/state.c"
 
 static char dir[64];
 static char pg_spec[600];	/* "postgresql:CONNINFO", or "" for SQLite */
@@ -346,7 +347,7 @@ static void test_state_fails_listing_on_row_error_midway(void **s)
 	assert_int_equal(ks_state_save_group(st, &r), 0);
 	assert_int_equal(ks_state_ssrc_add(st, 77, "carol", 0x111), 0);
 	assert_int_equal(ks_state_ssrc_add(st, 77, "carol", 0x222), 0);
-	assert_int_equal(sqlite3_exec(st->db,
+	assert_int_equal(sqlite3_exec(((struct sqs *)st)->db,
 		"ALTER TABLE teks RENAME TO teks_ok;"
 		"CREATE TEMP VIEW teks AS SELECT rowid AS rowid, gid, spi, gen, profile, created,"
 		" CASE WHEN gen = 1 THEN abs(-9223372036854775807 - 1) ELSE key END AS key FROM teks_ok;"
@@ -356,7 +357,7 @@ static void test_state_fails_listing_on_row_error_midway(void **s)
 		NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(ks_state_load_group(st, 77, &back), -1);
 	assert_int_equal(ks_state_ssrc_list(st, 77, "carol", v, 16, &n), -1);
-	sqlite3_exec(st->db, "DROP VIEW teks; DROP VIEW ssrcs; ALTER TABLE teks_ok RENAME TO teks;"
+	sqlite3_exec(((struct sqs *)st)->db, "DROP VIEW teks; DROP VIEW ssrcs; ALTER TABLE teks_ok RENAME TO teks;"
 		     "ALTER TABLE ssrcs_ok RENAME TO ssrcs;", NULL, NULL, NULL);
 	ks_state_close(st);
 }
@@ -446,8 +447,8 @@ static void test_pg_one_leader_per_group_moves_on_session_end(void **s)
 	assert_int_equal(ks_state_poll(b, notice, NULL), 0);
 	assert_int_equal(nnoticed, 0);
 	/* fencing: a, leading 600, whose leadership session died, commits nothing */
-	PQfinish(b->pg->lk);
-	b->pg->lk = connect_db(b->pg->conninfo);	/* a new session: b's lock on 601 is gone */
+	PQfinish(((struct pgs *)b)->lk);
+	((struct pgs *)b)->lk = connect_db(((struct pgs *)b)->conninfo);	/* a new session: b's lock on 601 is gone */
 	kek_group(&r, 601, 0x12, 1);
 	assert_int_equal(ks_state_save_group(b, &r), -1);
 	assert_int_equal(ks_state_lead(b, 601), 2);	/* taken again on the new session */
@@ -511,9 +512,9 @@ static void test_pg_commands_reach_the_leader_and_outage_is_not_blocked(void **s
 	assert_int_equal(ks_state_cmd_done(l, id2, false, 0, "", 1003 + 3601), 0);
 	assert_int_equal(ks_state_cmd_get(f, id1, &c), 1);
 	/* the state session gone, its reconnection not done yet: "cannot tell", at once */
-	PQfinish(f->pg->db);
-	f->pg->db = PQconnectdb("host=/nonexistent dbname=none");	/* a session that is down */
-	f->pg->db_try = now_ms();	/* the next attempt not before RETRY_MS */
+	PQfinish(((struct pgs *)f)->db);
+	((struct pgs *)f)->db = PQconnectdb("host=/nonexistent dbname=none");	/* a session that is down */
+	((struct pgs *)f)->db_try = now_ms();	/* the next attempt not before RETRY_MS */
 	assert_int_equal(ks_state_blocked_check(f, "trudy"), -1);
 	assert_true(ks_state_blocked(f, "trudy"));	/* the boolean form stays closed */
 	assert_false(ks_state_connected(f));
