@@ -230,7 +230,16 @@ void member_p1_result(struct gdoi_member *m, struct gdoi_p1_sa *sa, struct gdoi_
 		if (r->notify < GDOI_N_CONNECTED && sa == m->sa) {	/* 1..16383: errors */
 			for (size_t i = 0; i < m->ngroups; i++)
 				if (m->groups[i].pm) {
-					char why[120];
+					char why[160];
+					if (r->notify == GDOI_N_PRIVATE_UNAVAILABLE) {
+						/* not about us: this key server cannot serve now (its
+						 * state is unreachable, its disk full): the next one */
+						snprintf(why, sizeof why, "group %.63s: the key server cannot serve "
+							 "registrations now (Notify %s)", m->groups[i].cfg.name,
+							 gdoi_notify_name(r->notify));
+						failed(m, why);	/* drops the SA and its pulls */
+						break;
+					}
 					snprintf(why, sizeof why, "group %.63s: Notify %u from the key server",
 						 m->groups[i].cfg.name, (unsigned)r->notify);
 					group_refused(m, &m->groups[i], why);
@@ -291,7 +300,7 @@ void member_pull_result(struct gdoi_member *m, struct member_group *g, struct gd
 			 r->reason[0] ? r->reason : gdoi_strerror(r->err));
 		gdoi_pull_member_free(g->pm);
 		g->pm = NULL;
-		if (r->notify && !r->teardown) {
+		if (r->notify && !r->teardown && r->notify != GDOI_N_PRIVATE_UNAVAILABLE) {
 			group_refused(m, g, why);
 		} else {
 			/* No answer: a key server that restarted has forgotten our SA, or is

@@ -79,7 +79,10 @@ void gdoi_pull_member_free(struct gdoi_pull_member *pm);
 struct gdoi_pull_ks_cfg {
 	/*
 	 * The policy of group_id for the authenticated Phase 1 identity, read
-	 * only: 0, GDOI_ERR_NOT_FOUND (no such group) or GDOI_ERR_NOT_AUTHORIZED.
+	 * only: 0, GDOI_ERR_NOT_FOUND (no such group), GDOI_ERR_NOT_AUTHORIZED, or
+	 * any other error when the key server cannot serve the registration now
+	 * (its state cannot be read): refused with GDOI_N_PRIVATE_UNAVAILABLE
+	 * ("try another key server, or later"), not as bad credentials.
 	 * The policy must stay valid until the next call into the key server.
 	 */
 	int (*lookup)(void *ctx, uint32_t group_id, const struct gdoi_id *member,

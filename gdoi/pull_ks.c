@@ -210,11 +210,13 @@ static int on_msg1(struct gdoi_pull_ks *ks, struct gdoi_p1_sa *sa, const uint8_t
 		if (shared_key)
 			return refuse(sa, GDOI_N_INVALID_KEY_INFORMATION, GDOI_ERR_INVALID_ARG, res,
 				      "the group's rekey key is the Phase 1 key: fix the configuration", g);
-		return refuse(sa, rc == GDOI_ERR_NOT_AUTHORIZED ? GDOI_N_AUTHENTICATION_FAILED
-								: GDOI_N_INVALID_ID_INFORMATION,
-			      rc ? rc : GDOI_ERR_NOT_FOUND, res,
-			      rc == GDOI_ERR_NOT_AUTHORIZED ? "identity not allowed in this group"
-							    : "unknown group", g);
+		if (rc == GDOI_ERR_NOT_AUTHORIZED)
+			return refuse(sa, GDOI_N_AUTHENTICATION_FAILED, rc, res, "identity not allowed in this group",
+				      g);
+		if (rc && rc != GDOI_ERR_NOT_FOUND)	/* e.g. its state is unreachable: not the member's fault */
+			return refuse(sa, GDOI_N_PRIVATE_UNAVAILABLE, rc, res,
+				      "the key server cannot serve registrations now", g);
+		return refuse(sa, GDOI_N_INVALID_ID_INFORMATION, GDOI_ERR_NOT_FOUND, res, "unknown group", g);
 	}
 	x->policy = gdoi_secret_calloc(sizeof(*x->policy));
 	x->nr_len = ks->cfg.nonce_len >= PULL_MIN_NONCE && ks->cfg.nonce_len <= PULL_MAX_NONCE

@@ -7,6 +7,10 @@
  *   {"op":"rekey","group":"G"[,"kek":true]} -> {"ok":true,"group":...,"seq":N}
  *   {"op":"evict","member":"M"}          -> {"ok":true,"member":"M","groups":N}
  *   {"op":"admit","member":"M"}          -> {"ok":true,"member":"M"}
+ *   {"op":"command","command":N}         -> {"ok":true,"command":N,"done":B,"seq":N|null,"error":S}
+ * On a key server that does not lead the group, rekey (and an eviction's rotation)
+ * is queued for the leader ("forwarded":true, "commands": the ids that op
+ * "command" follows; gdoictl waits on them).
  * Only root, the daemon's own uid and [server] admin_allow may connect. No
  * key ever appears in a reply: SPIs and summaries only.
  */
@@ -236,6 +240,20 @@ static json_t *op_rekey(struct ks *ks, const struct ipc_message *m)
 	if (e)
 		return e;
 	ks_log(KS_INFO, "group %s: %s rekey requested on the admin socket", g->cfg->name, kek ? "KEK" : "TEK");
+	if (!g->leader && ks_state_shared(ks->st)) {
+		/* another key server leads: it does the rekey (cluster.c ks_cluster_commands) */
+		int64_t id;
+		char who[200] = "";
+		if (ks_state_cmd_add(ks->st, g->id, kek ? "kek" : "rekey", NULL, ks_unix_now(), &id))
+			return ipc_reply_error(NULL, IPC_E_FAILED, "rekey of group '%s' failed: cannot hand it to the "
+					       "rekey leader (see the log)", g->cfg->name);
+		ks_state_leader(ks->st, g->id, who, sizeof(who));
+		ks_log(KS_INFO, "group %s: rekey handed to the rekey leader %s (command %lld)", g->cfg->name,
+		       who[0] ? who : "(none now: the next one)", (long long)id);
+		return json_pack("{s:b, s:s, s:I, s:b, s:b, s:[I], s:s}", "ok", 1, "group", g->cfg->name, "id",
+				 (json_int_t)g->id, "kek", kek, "forwarded", 1, "commands", (json_int_t)id, "leader",
+				 who);
+	}
 	if (kek ? ks_rekey_kek(g, "admin request", false) : ks_rekey_teks(g, "admin request"))
 		return ipc_reply_error(NULL, IPC_E_FAILED, "rekey of group '%s' failed (see the log)", g->cfg->name);
 	return json_pack("{s:b, s:s, s:I, s:I, s:b}", "ok", 1, "group", g->cfg->name, "id",
@@ -257,15 +275,46 @@ static json_t *op_evict(struct ks *ks, const struct ipc_message *m)
 {
 	const char *name;
 	json_t *e = member_arg(ks, m, &name);
+	struct ks_forwarded fw;
 	int n;
 
 	if (e)
 		return e;
 	ks_log(KS_INFO, "eviction of %s requested on the admin socket", name);
-	n = ks_evict(ks, name);
+	n = ks_evict(ks, name, &fw);
 	if (n < 0)
 		return ipc_reply_error(NULL, IPC_E_FAILED, "eviction of '%s' failed (see the log)", name);
-	return json_pack("{s:b, s:s, s:i}", "ok", 1, "member", name, "groups", n);
+	json_t *r = json_pack("{s:b, s:s, s:i}", "ok", 1, "member", name, "groups", n);
+	if (r && fw.n) {
+		json_t *ids = json_array();
+		for (size_t i = 0; i < fw.n; i++)
+			json_array_append_new(ids, json_integer((json_int_t)fw.ids[i]));
+		json_object_set_new(r, "forwarded", json_true());
+		json_object_set_new(r, "commands", ids);
+	}
+	return r;
+}
+
+/* A command handed to a rekey leader: carried out yet, and the SEQ that carried it. */
+static json_t *op_command(struct ks *ks, const struct ipc_message *m)
+{
+	json_t *iv = json_object_get(m->root, "command");
+	struct ks_cmd c;
+
+	if (!json_is_integer(iv))
+		return ipc_reply_error(NULL, IPC_E_BAD_REQUEST, "command: expected \"command\" (a number)");
+	int rc = ks_state_cmd_get(ks->st, (int64_t)json_integer_value(iv), &c);
+	if (rc < 0)
+		return ipc_reply_error(NULL, IPC_E_FAILED, "cannot read the state (see the log)");
+	if (rc)
+		return ipc_reply_error(NULL, IPC_E_BAD_REQUEST, "no command %lld", (long long)json_integer_value(iv));
+	json_t *r = json_pack("{s:b, s:I, s:I, s:s, s:b}", "ok", 1, "command", (json_int_t)c.id, "group",
+			      (json_int_t)c.gid, "op", c.op, "done", c.done);
+	if (r) {
+		json_object_set_new(r, "seq", c.has_seq ? json_integer(c.seq) : json_null());
+		json_object_set_new(r, "error", json_string(c.error));
+	}
+	return r;
 }
 
 static json_t *op_admit(struct ks *ks, const struct ipc_message *m)
@@ -286,7 +335,7 @@ static const struct {
 	json_t *(*run)(struct ks *ks, const struct ipc_message *m);
 } ops[] = {
 	{ "status", op_status }, { "members", op_members }, { "rekey", op_rekey },
-	{ "evict", op_evict },	 { "admit", op_admit },
+	{ "evict", op_evict },	 { "admit", op_admit },	    { "command", op_command },
 };
 
 static json_t *handle(void *ctx, struct ipc_conn *c, const struct ipc_message *m)
@@ -299,7 +348,7 @@ static json_t *handle(void *ctx, struct ipc_conn *c, const struct ipc_message *m
 			reply = ops[i].run(ctx, m);
 	if (!reply)
 		reply = ipc_reply_error(NULL, IPC_E_UNKNOWN_OP,
-					"unknown op '%.64s' (expected status, members, rekey, evict, admit)", m->op);
+					"unknown op '%.64s' (expected status, members, rekey, evict, admit, command)", m->op);
 	if (reply && m->id)
 		json_object_set(reply, "id", (json_t *)m->id);
 	return reply;

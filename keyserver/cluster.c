@@ -12,6 +12,12 @@
  * a group when the state announces another key server committed it (LISTEN/
  * NOTIFY), and once more in every registration (registrar.c admit()).
  *
+ * Operator commands given to a follower (gdoictl rekey, evict) are queued in the
+ * state (ks_state_cmd_add); the leader carries them out when it hears the notice,
+ * and at every tick for what a notice did not announce (a leader that changed
+ * meanwhile, a notice lost with a session): a queued command survives the
+ * leader's death and is carried out by the next one.
+ *
  * With SQLite the process is alone and leads every group; nothing here runs.
  */
 #include <string.h>
@@ -20,6 +26,8 @@
 #include "keyserver/log.h"
 
 #define LEAD_MS 500
+#define RECONNECT_TICK_MS 50	/* while a session is being re-established */
+#define CMDS_PER_TICK 16
 
 /* The group as the state has it now (keys, SEQ, schedule); 0, or -1 (kept as it was). */
 int ks_cluster_reload(struct ks_group *g)
@@ -38,13 +46,43 @@ int ks_cluster_reload(struct ks_group *g)
 	return rc == 0 ? 0 : -1;
 }
 
+void ks_cluster_commands(struct ks_group *g)
+{
+	struct ks *ks = g->ks;
+	struct ks_cmd c;
+	for (int i = 0; i < CMDS_PER_TICK && g->leader && ks_state_cmd_next(ks->st, g->id, &c) == 0; i++) {
+		int rc;
+		const char *err = "failed on the rekey leader (see its log)";
+		ks_log(KS_INFO, "group %s: command %lld from another key server: %s%s%s", g->cfg->name,
+		       (long long)c.id, c.op, c.member[0] ? " " : "", c.member);
+		if (!strcmp(c.op, "rekey"))
+			rc = ks_rekey_teks(g, "admin request forwarded by another key server");
+		else if (!strcmp(c.op, "kek"))
+			rc = ks_rekey_kek(g, "admin request forwarded by another key server", false);
+		else if (!strcmp(c.op, "evict") && c.member[0])
+			rc = ks_evict_rotate(g, c.member);
+		else
+			rc = -1, err = "unknown command";
+		if (rc && (!g->leader || rc == -2))
+			return;	/* leadership or the state lost meanwhile: left for the next try */
+		if (!rc)
+			err = "";
+		if (ks_state_cmd_done(ks->st, c.id, !rc && g->rec.has_kek, g->rec.seq, err, ks_unix_now()))
+			return;	/* not recorded: carried out again at the next tick, as after a crash */
+	}
+}
+
 static void on_notice(void *ctx, uint32_t gid)
 {
 	struct ks *ks = ctx;
 	for (size_t i = 0; i < ks->ngroups; i++) {
 		struct ks_group *g = ks->groups[i];
-		if (g->id != gid || g->leader)
+		if (g->id != gid)
 			continue;
+		if (g->leader) {
+			ks_cluster_commands(g);	/* a follower queued something */
+			continue;
+		}
 		if (ks_cluster_reload(g) == 0)
 			ks_log(KS_DEBUG, "group %s: new keys from the rekey leader, SEQ %u", g->cfg->name, g->rec.seq);
 	}
@@ -82,6 +120,8 @@ static void watch_start(struct ks *ks)
 	uv_poll_start(&ks->watch, UV_READABLE, on_watch);
 }
 
+static void on_lead_timer(uv_timer_t *t);
+
 void ks_cluster_tick(struct ks *ks)
 {
 	if (ks->stopping || !ks_state_shared(ks->st))
@@ -101,6 +141,9 @@ void ks_cluster_tick(struct ks *ks)
 			ks_log(KS_INFO, "group %s: this key server is now the rekey leader (SEQ %u)", g->cfg->name,
 			       g->rec.seq);
 			ks_rekey_schedule(g);
+			ks_cluster_commands(g);
+		} else if (rc == 1) {
+			ks_cluster_commands(g);
 		} else if (rc < 1 && g->leader) {
 			g->leader = false;
 			uv_timer_stop(&g->timer);
@@ -109,6 +152,10 @@ void ks_cluster_tick(struct ks *ks)
 		}
 	}
 	watch_start(ks);
+	/* a session is coming back in the background: look again soon, so leadership and
+	 * notices resume as soon as it is up, not a whole LEAD_MS later */
+	if (ks->lead_started && !ks_state_connected(ks->st))
+		uv_timer_start(&ks->lead_timer, on_lead_timer, RECONNECT_TICK_MS, LEAD_MS);
 }
 
 static void on_lead_timer(uv_timer_t *t)

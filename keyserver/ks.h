@@ -173,6 +173,8 @@ void ks_cluster_start(struct ks *ks);
 void ks_cluster_stop(struct ks *ks);
 void ks_cluster_tick(struct ks *ks);
 int ks_cluster_reload(struct ks_group *g);
+/* The leader carries out what other key servers queued for g (gdoictl rekey/evict there). */
+void ks_cluster_commands(struct ks_group *g);
 
 /* ---- mcast.c ---- */
 /* Opens the group's multicast sender, or applies interface and hop limit to it
@@ -239,8 +241,18 @@ int64_t ks_rekey_next_rekey(const struct ks_group *g);
 int ks_rekey_teks(struct ks_group *g, const char *why);
 /* New KEK pushed under the current one; unicast_only for evictions. */
 int ks_rekey_kek(struct ks_group *g, const char *why, bool unicast_only);
-/* Forward access control: every group the member is in. Returns the number of groups. */
-int ks_evict(struct ks *ks, const char *member);
+/* Forward access control: every group the member is in. Returns the number of groups.
+ * In groups another key server leads, the rotation is handed to it (fw: the
+ * commands, state.h ks_state_cmd_add). */
+#define KS_MAX_FORWARD 64
+struct ks_forwarded {
+	size_t n;
+	int64_t ids[KS_MAX_FORWARD];
+};
+int ks_evict(struct ks *ks, const char *member, struct ks_forwarded *fw);
+/* The eviction in one group, on its leader: record removed, KEK rotation, new TEKs.
+ * 0, -1 the rotation failed, -2 the record could not be removed. */
+int ks_evict_rotate(struct ks_group *g, const char *member);
 /* A member completed registration with what pe records: if the group was rekeyed since
  * its message 1, one push (SEQ persisted first) brings it to the current keys. */
 /* Pushes the current TEKs with the new sender list (after a sender registered). */

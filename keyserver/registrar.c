@@ -103,7 +103,10 @@ static bool peer_allowed(void *ctx, const struct gdoi_id *id, const struct gdoi_
 	(void)addr;
 	guard(r);
 	const struct ks_member_cfg *m = member_of(r->ks, id);
-	bool ok = m && !ks_state_blocked(r->ks->st, m->name);
+	/* a blocked check that cannot be made now (the database is unreachable) lets
+	 * Phase 1 finish: the GROUPKEY-PULL checks again and refuses with UNAVAILABLE,
+	 * which the member reads as "try elsewhere or later", not as bad credentials */
+	bool ok = m && ks_state_blocked_check(r->ks->st, m->name) != 1;
 	unguard(r);
 	return ok;
 }
@@ -115,8 +118,11 @@ static int lookup_locked(struct ks_registrar *r, uint32_t group_id, const struct
 	if (!g || !ks_group_speaks(g->cfg, KS_PROTO_GDOI))
 		return GDOI_ERR_NOT_FOUND;
 	const struct ks_member_cfg *m = member_of(r->ks, member);
-	if (!m || !ks_member_in_group(m, g->id) || ks_state_blocked(r->ks->st, m->name))
+	if (!m || !ks_member_in_group(m, g->id))
 		return GDOI_ERR_NOT_AUTHORIZED;
+	int blocked = ks_state_blocked_check(r->ks->st, m->name);
+	if (blocked)
+		return blocked > 0 ? GDOI_ERR_NOT_AUTHORIZED : GDOI_ERR_STATE;	/* UNAVAILABLE */
 	/* another key server leads: its last commit, not a notice that may be in flight */
 	if (!g->leader && ks_cluster_reload(g))
 		return GDOI_ERR_STATE;
@@ -196,7 +202,10 @@ static int admit_locked(struct ks_registrar *r, uint32_t group_id, const struct 
 		return GDOI_ERR_NOT_FOUND;
 	char ids[300], peer[64];
 	fmt_id(member, ids, sizeof(ids));
-	if (ks_state_blocked(r->ks->st, m->name)) {
+	int blocked = ks_state_blocked_check(r->ks->st, m->name);
+	if (blocked < 0)
+		return GDOI_ERR_STATE;	/* the state cannot be read: UNAVAILABLE */
+	if (blocked) {
 		/* evicted between its message 1 and 3: its keys are already rotated away */
 		ks_log(KS_WARN, "group %s: member %s (%s) evicted during its registration: refused", g->cfg->name,
 		       m->name, ids);
@@ -576,8 +585,13 @@ static void on_event(struct ks_registrar *r, const struct gdoi_gcks_event *ev, s
 		break;
 	case GDOI_GCKS_EV_REFUSED:
 		bump(r, &ks->refused[gdoi_err_slot(ev->err)], NULL);
-		ks_log(KS_WARN, "registration of %s at %s refused: %s%s%s", ids, ps, ev->reason,
-		       ev->notify ? ", sent " : "", ev->notify ? gdoi_notify_name(ev->notify) : "");
+		if (ev->notify == GDOI_N_PRIVATE_UNAVAILABLE)	/* the state's outage: every member, each retry */
+			ks_log_limited(KS_WARN, "refused unavailable", "registration of %s at %s refused: %s, sent %s "
+				       "(similar refusals rate-limited)", ids, ps, ev->reason,
+				       gdoi_notify_name(ev->notify));
+		else
+			ks_log(KS_WARN, "registration of %s at %s refused: %s%s%s", ids, ps, ev->reason,
+			       ev->notify ? ", sent " : "", ev->notify ? gdoi_notify_name(ev->notify) : "");
 		break;
 	case GDOI_GCKS_EV_PULL_ANSWERED:
 		ks_log(KS_DEBUG, "GROUPKEY-PULL from %s: %s", ps, ev->reason[0] ? ev->reason : "answered");

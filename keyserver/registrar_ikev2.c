@@ -71,7 +71,12 @@ static int ikev2_lookup_locked(struct ks_ikev2 *x, const struct gike2_idg *idg,
 	if (!g || !ks_group_speaks(g->cfg, KS_PROTO_GIKEV2))
 		return GDOI_ERR_NOT_FOUND;
 	const struct ks_member_cfg *m = ikev2_member_of(x->ks, id);
-	if (!m || !ks_member_in_group(m, g->id) || ks_state_blocked(x->ks->st, m->name)) {
+	int blocked = m && ks_member_in_group(m, g->id) ? ks_state_blocked_check(x->ks->st, m->name) : 1;
+	if (blocked < 0) {	/* the state cannot be read now: REGISTRATION_FAILED, not "not a member" */
+		snprintf(k->why, sizeof(k->why), "the key server cannot serve registrations now (state unreachable)");
+		return GDOI_ERR_STATE;
+	}
+	if (blocked) {
 		snprintf(k->why, sizeof(k->why), "not a member of group %s", g->cfg->name);
 		return GDOI_ERR_NOT_AUTHORIZED;
 	}

@@ -261,10 +261,23 @@ static struct gdoi_push_params params(const struct ks_group *g, const struct gdo
 					  .ref_form = g->cfg->compat_gdoid };
 }
 
-/* Restores the in-memory record from the state after a failed commit. */
+/* Restores the in-memory record from the state after a failed commit. On a shared
+ * database that cannot be read now (it is why the commit failed), the group is not
+ * led from here until the state can be reloaded (cluster.c takes the leadership
+ * back, reloading first): neither its uncommitted keys nor an empty record may be
+ * handed out or pushed. */
 static void rollback(struct ks_group *g)
 {
 	ks_log(KS_ERR, "group %s: state commit failed: rekey abandoned, nothing sent", g->cfg->name);
+	if (ks_state_shared(g->ks->st)) {
+		if (ks_cluster_reload(g) == 0)
+			return;
+		g->leader = false;
+		uv_timer_stop(&g->timer);
+		ks_log(KS_WARN, "group %s: the state cannot be read: not rekeying until it is reloaded",
+		       g->cfg->name);
+		return;
+	}
 	gdoi_wipe(&g->rec, sizeof(g->rec));
 	ks_state_load_group(g->ks->st, g->id, &g->rec);
 	ks_group_build_policy(g, ks_unix_now());
@@ -561,8 +574,24 @@ static void find_member(void *ctx, const struct ks_member_rec *m)
 		f->found = true;
 }
 
-int ks_evict(struct ks *ks, const char *member)
+/* The eviction in one group, on its leader: the member's record removed (no push
+ * goes to it), then the KEK by unicast to the remaining members and TEKs under
+ * the new KEK. -2: the record could not be removed (nothing rotated), -1: the
+ * rotation failed. */
+int ks_evict_rotate(struct ks_group *g, const char *member)
 {
+	if (ks_state_member_remove(g->ks->st, g->id, member))
+		return -2;
+	ks_log(KS_INFO, "group %s: member %s evicted", g->cfg->name, member);
+	ks_group_load_senders(g);	/* its SSRCs leave the list the TEK push carries */
+	if (g->rec.has_kek && ks_rekey_kek(g, "eviction", true))
+		return -1;
+	return ks_rekey_teks(g, "eviction");
+}
+
+int ks_evict(struct ks *ks, const char *member, struct ks_forwarded *fw)
+{
+	fw->n = 0;
 	if (ks_state_set_blocked(ks->st, member, true))
 		return -1;
 	/* its G-IKEv2 IKE SAs go before any rekey could reach them */
@@ -576,18 +605,24 @@ int ks_evict(struct ks *ks, const char *member)
 		ks_state_members(ks->st, g->id, find_member, &f);
 		if (!f.found)
 			continue;
-		if (ks_state_member_remove(ks->st, g->id, member))
-			return -1;
 		n++;
-		ks_log(KS_INFO, "group %s: member %s evicted", g->cfg->name, member);
-		ks_group_load_senders(g);	/* its SSRCs leave the list the TEK push carries */
-		if (g->rec.has_kek) {
-			/* KEK by unicast to the remaining members, then TEKs under the new KEK */
-			if (ks_rekey_kek(g, "eviction", true) == 0)
-				ks_rekey_teks(g, "eviction");
-		} else {
-			ks_rekey_teks(g, "eviction");
+		if (g->leader) {
+			if (ks_evict_rotate(g, member) == -2)
+				return -1;
+			continue;
 		}
+		/* another key server leads: it removes the record and rotates (the member is
+		 * blocked already: no key server admits it again); a record left on failure
+		 * here lets the operator's next evict find the group again */
+		if (fw->n == KS_MAX_FORWARD || ks_state_cmd_add(ks->st, g->id, "evict", member, ks_unix_now(),
+								&fw->ids[fw->n])) {
+			ks_log(KS_ERR, "group %s: cannot hand the eviction of %s to the rekey leader", g->cfg->name,
+			       member);
+			return -1;
+		}
+		ks_log(KS_INFO, "group %s: eviction of %s handed to the rekey leader (command %lld)", g->cfg->name,
+		       member, (long long)fw->ids[fw->n]);
+		fw->n++;
 	}
 	return n;
 }

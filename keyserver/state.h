@@ -1,7 +1,9 @@
 /*
  * state.h - the key server's durable state, behind one small interface so
  * that another backend (a replicated store, for several key servers) can
- * replace the SQLite one (state_sqlite.c) without touching the daemon.
+ * replace the SQLite one (state_sqlite.c) without touching the daemon. Each
+ * backend is one file implementing the operations of state_int.h; state.c
+ * picks one at open and dispatches to it.
  *
  * What is kept: per group the current KEK (keys), its SEQ, the current and
  * previous TEK generation (keys), the rekey schedule, a generated rekey
@@ -120,6 +122,9 @@ int ks_state_members(struct ks_state *st, uint32_t gid,
 /* Evicted members stay out until admitted again. */
 int ks_state_set_blocked(struct ks_state *st, const char *member, bool blocked);
 bool ks_state_blocked(struct ks_state *st, const char *member);
+/* 1 blocked, 0 not, -1 the check cannot be made now (PostgreSQL unreachable): the
+ * caller says "try later" rather than "not allowed". SQLite: 1 or 0. */
+int ks_state_blocked_check(struct ks_state *st, const char *member);
 
 /* Several key servers on one database (PostgreSQL; with SQLite the process is alone:
  * not shared, always leader, nothing to watch). */
@@ -136,5 +141,32 @@ int ks_state_leader(struct ks_state *st, uint32_t gid, char *out, size_t cap);
  * session is gone (leadership with it). */
 int ks_state_watch_fd(struct ks_state *st);
 int ks_state_poll(struct ks_state *st, void (*cb)(void *ctx, uint32_t gid), void *ctx);
+/* Whether the shared database's sessions are up; a lost one is being reconnected in
+ * the background, and this call drives that (call it often until true). SQLite: true. */
+bool ks_state_connected(struct ks_state *st);
+
+/* Operator commands a key server that does not lead a group hands to its leader
+ * (gdoictl rekey / evict on any key server): committed, announced like a group
+ * record (the leader's poll sees gid), carried out by the leader, which records
+ * the SEQ that carried it. SQLite: the process leads everything; none of these
+ * is used (add fails, next finds nothing). */
+struct ks_cmd {
+	int64_t id;
+	uint32_t gid;
+	char op[8];			/* "rekey" (TEKs), "kek", "evict" (rotation after an eviction) */
+	char member[64];		/* evict: who */
+	bool done;
+	bool has_seq;			/* done: the group's SEQ after the push that carried it */
+	uint32_t seq;
+	char error[120];		/* done: "" or why it failed */
+};
+int ks_state_cmd_add(struct ks_state *st, uint32_t gid, const char *op, const char *member, int64_t now,
+		     int64_t *id);
+/* The oldest command of gid not carried out yet: 0, 1 none, -1 error. */
+int ks_state_cmd_next(struct ks_state *st, uint32_t gid, struct ks_cmd *out);
+/* 0, 1 no such command (never, or carried out over an hour ago), -1 error. */
+int ks_state_cmd_get(struct ks_state *st, int64_t id, struct ks_cmd *out);
+int ks_state_cmd_done(struct ks_state *st, int64_t id, bool has_seq, uint32_t seq, const char *error,
+		      int64_t now);
 
 #endif

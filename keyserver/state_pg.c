@@ -17,17 +17,29 @@
  * same KEK. SSRCs and TEK SPIs are unique by primary key: a conflict (SQLSTATE
  * 23505) is reported as "taken" and the caller picks another.
  *
- * A lost connection is re-established at the next call (at most every
- * RETRY_MS); until then calls fail, and the key server refuses what needs the
- * state (registrations: GDOI_ERR_STATE), as on a full disk.
+ * A lost connection is re-established without blocking the caller: the attempt
+ * (libpq's own, with connect_timeout per host, every host of a multi-host string
+ * and target_session_attrs) runs on a thread of its own, started by a call at
+ * most every RETRY_MS; a later call takes the new session once it is ready.
+ * Until then calls fail at once, and the key server refuses what needs the state
+ * (registrations: Notify UNAVAILABLE), as on a full disk. An outage is logged
+ * when it starts, then at most every OUTAGE_LOG_MS, and when it ends.
+ *
+ * Operator commands (state.h ks_state_cmd_*): a key server that does not lead a
+ * group queues a rekey or an eviction's rotation in table commands (committed,
+ * announced on gdoi_ks like a group record); the group's leader carries it out
+ * and records the SEQ that carried it.
  *
  * Not thread-safe by itself: one caller at a time (the daemon's loop, or
  * workers under one mutex); no thread-local state.
  */
 #include "keyserver/state_pg.h"
+#include "keyserver/state_int.h"
 
 #include <arpa/inet.h>
 #include <libpq-fe.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,14 +49,38 @@
 #include "keyserver/log.h"
 
 #define RETRY_MS 200
+#define OUTAGE_LOG_MS 30000
+#define CMD_KEEP_S 3600		/* carried-out commands are kept this long (gdoictl asks) */
 #define LOCK_CLASS 0x67646f69u	/* "gdoi": the first key of every leadership lock */
 #define MAX_HELD 64
 #define MAX_ARGS 16
 
+static const struct ks_state_ops pgs_ops;
+
+/* One connection attempt on its own thread: the loop never waits for it. */
+struct attempt {
+	pthread_t thread;
+	bool running;			/* a thread was started and not joined yet */
+	atomic_bool finished;		/* it is done: result (or NULL) may be taken */
+	PGconn *result;
+	bool ok;			/* result is connected and set up */
+	struct pgs *st;
+	bool lk;
+};
+
+/* An outage of one session: logged when it starts, then now and then, and at its end. */
+struct outage {
+	int64_t since, logged;		/* ms; since = 0: connected */
+	unsigned failures;
+};
+
 struct pgs {
+	struct ks_state base;		/* first: the handle state.c passes around */
 	char *conninfo;
 	PGconn *db, *lk;		/* state; leadership + LISTEN */
 	int64_t db_try, lk_try;		/* last connection attempt (ms) */
+	struct attempt att[2];		/* [0] state, [1] leadership */
+	struct outage out[2];
 	size_t nheld;
 	uint32_t held[MAX_HELD];	/* groups whose lock lk holds */
 };
@@ -98,7 +134,10 @@ static const char pg_schema[] =
 	"CREATE INDEX IF NOT EXISTS ssrcs_member ON ssrcs(gid, member);"
 	"CREATE TABLE IF NOT EXISTS members(gid BIGINT, member TEXT, identity TEXT, addr TEXT,"
 	" registered BIGINT, ack_seq BIGINT, ack_misses BIGINT, PRIMARY KEY(gid, member));"
-	"CREATE TABLE IF NOT EXISTS blocked(member TEXT PRIMARY KEY);";
+	"CREATE TABLE IF NOT EXISTS blocked(member TEXT PRIMARY KEY);"
+	"CREATE TABLE IF NOT EXISTS commands(id BIGSERIAL PRIMARY KEY, gid BIGINT, op TEXT, member TEXT,"
+	" origin TEXT, created BIGINT, done BIGINT, seq BIGINT, error TEXT);"
+	"CREATE INDEX IF NOT EXISTS commands_open ON commands(gid, id) WHERE done IS NULL;";
 
 /* Defaults a connection string may override: a dead peer is noticed within
  * about 5 + 3 x 1 s on TCP (client side; the server side is set per session
@@ -131,13 +170,97 @@ static int session_setup(struct pgs *st, PGconn *c, bool lk)
 	(void)st;
 	PGresult *r = PQexec(c, sql);
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-	if (!ok)
-		ks_log(KS_ERR, "state: postgresql: session set-up: %s", PQerrorMessage(c));
 	PQclear(r);
-	return ok ? 0 : -1;
+	return ok ? 0 : -1;	/* the caller logs PQerrorMessage */
 }
 
-/* The connection, (re)connected if it was lost and the last attempt is RETRY_MS old. */
+static void *attempt_run(void *arg)
+{
+	struct attempt *a = arg;
+	PGconn *c = connect_db(a->st->conninfo);
+	/* the reason stays in c for the log */
+	a->ok = c && PQstatus(c) == CONNECTION_OK && !session_setup(a->st, c, a->lk);
+	a->result = c;
+	atomic_store(&a->finished, true);
+	return NULL;
+}
+
+static const char *session_name(bool lk)
+{
+	return lk ? "leadership" : "state";
+}
+
+static void outage_failed(struct pgs *st, bool lk, bool lost, const char *why, int64_t t)
+{
+	struct outage *o = &st->out[lk];
+	o->failures++;
+	if (!o->since)
+		o->since = t;
+	if (o->logged && t - o->logged < OUTAGE_LOG_MS)
+		return;
+	char msg[200];
+	snprintf(msg, sizeof(msg), "%s", why && *why ? why : "no session");
+	msg[strcspn(msg, "\n")] = '\0';
+	if (!o->logged)
+		ks_log(KS_ERR, "state: postgresql: %s session: %s: %s (reconnecting in the background every %d ms; "
+		       "logged again every %d s while it lasts)", session_name(lk), lost ? "lost" : "cannot connect",
+		       msg, RETRY_MS, OUTAGE_LOG_MS / 1000);
+	else
+		ks_log(KS_ERR, "state: postgresql: %s session: still cannot connect after %.0f s (%u attempts): %s",
+		       session_name(lk), (double)(t - o->since) / 1000, o->failures, msg);
+	o->logged = t;
+}
+
+/* Takes the finished attempt's session, if any: the new connection, or NULL. */
+static PGconn *attempt_take(struct pgs *st, bool lk, int64_t t)
+{
+	struct attempt *a = &st->att[lk];
+	if (!a->running || !atomic_load(&a->finished))
+		return NULL;
+	pthread_join(a->thread, NULL);
+	a->running = false;
+	PGconn *c = a->result;
+	a->result = NULL;
+	if (a->ok) {
+		struct outage *o = &st->out[lk];
+		if (o->since)
+			ks_log(KS_INFO, "state: postgresql: %s session connected again after %.1f s", session_name(lk),
+			       (double)(t - o->since) / 1000);
+		else
+			ks_log(KS_INFO, "state: postgresql: %s session connected", session_name(lk));
+		*o = (struct outage){ 0 };
+		return c;
+	}
+	outage_failed(st, lk, false, c ? PQerrorMessage(c) : "out of memory", t);
+	PQfinish(c);
+	return NULL;
+}
+
+static void attempt_start(struct pgs *st, bool lk)
+{
+	struct attempt *a = &st->att[lk];
+	a->st = st;
+	a->lk = lk;
+	a->result = NULL;
+	atomic_store(&a->finished, false);
+	a->running = pthread_create(&a->thread, NULL, attempt_run, a) == 0;
+	if (!a->running)
+		outage_failed(st, lk, false, "cannot start a connection thread", now_ms());
+}
+
+static void attempt_wait(struct pgs *st, bool lk)
+{
+	struct attempt *a = &st->att[lk];
+	if (!a->running)
+		return;
+	pthread_join(a->thread, NULL);
+	a->running = false;
+	PQfinish(a->result);
+	a->result = NULL;
+}
+
+/* The connection; when it was lost, NULL at once while a new one is made in the
+ * background (a new attempt at most every RETRY_MS). */
 static PGconn *conn(struct pgs *st, bool lk)
 {
 	PGconn **c = lk ? &st->lk : &st->db;
@@ -147,21 +270,40 @@ static PGconn *conn(struct pgs *st, bool lk)
 	if (lk)
 		st->nheld = 0;	/* the locks went with the session */
 	int64_t t = now_ms();
-	if (*c && t - *last < RETRY_MS)
-		return NULL;
-	*last = t;
-	PQfinish(*c);
-	*c = connect_db(st->conninfo);
-	if (PQstatus(*c) != CONNECTION_OK) {
-		ks_log(KS_ERR, "state: postgresql: cannot connect: %s", PQerrorMessage(*c));
-		return NULL;
-	}
-	if (session_setup(st, *c, lk)) {
+	if (*c) {
+		outage_failed(st, lk, true, PQerrorMessage(*c), t);
 		PQfinish(*c);
-		*c = connect_db(st->conninfo);	/* kept bad: retried later */
+		*c = NULL;
+	}
+	if ((*c = attempt_take(st, lk, t)))
+		return *c;
+	if (!st->att[lk].running && t - *last >= RETRY_MS) {
+		*last = t;
+		attempt_start(st, lk);
+	}
+	return NULL;
+}
+
+/* Drives the reconnection of both sessions: true when both are up. */
+static bool pgs_connected(struct ks_state *h)
+{
+	struct pgs *st = (struct pgs *)h;
+	bool db = conn(st, false) != NULL;
+	return conn(st, true) && db;
+}
+
+/* At open: both sessions now, the caller waits (the daemon is not serving yet). */
+static PGconn *conn_now(struct pgs *st, bool lk, char *err, size_t errlen)
+{
+	PGconn **c = lk ? &st->lk : &st->db;
+	*c = connect_db(st->conninfo);
+	if (!*c || PQstatus(*c) != CONNECTION_OK || session_setup(st, *c, lk)) {
+		snprintf(err, errlen, "state postgresql: cannot connect: %s", *c ? PQerrorMessage(*c) : "out of memory");
+		PQfinish(*c);
+		*c = NULL;
 		return NULL;
 	}
-	ks_log(KS_INFO, "state: postgresql: %s session connected", lk ? "leadership" : "state");
+	ks_log(KS_INFO, "state: postgresql: %s session connected", session_name(lk));
 	return *c;
 }
 
@@ -227,7 +369,20 @@ static void col_text(const PGresult *r, int row, int col, char *dst, size_t cap)
 	snprintf(dst, cap, "%s", PQgetisnull(r, row, col) ? "" : PQgetvalue(r, row, col));
 }
 
-int pgs_open(const char *conninfo, struct pgs **out, char *err, size_t errlen)
+static void pgs_close(struct ks_state *h)
+{
+	struct pgs *st = (struct pgs *)h;
+	if (!st)
+		return;
+	attempt_wait(st, false);
+	attempt_wait(st, true);
+	PQfinish(st->db);
+	PQfinish(st->lk);
+	free(st->conninfo);
+	free(st);
+}
+
+int pgs_open(const char *conninfo, struct ks_state **out, char *err, size_t errlen)
 {
 	struct pgs *st = calloc(1, sizeof(*st));
 	if (!st || !(st->conninfo = strdup(conninfo))) {
@@ -235,11 +390,9 @@ int pgs_open(const char *conninfo, struct pgs **out, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	PGconn *c = conn(st, false);
+	PGconn *c = conn_now(st, false, err, errlen);
 	if (!c) {
-		snprintf(err, errlen, "state postgresql: cannot connect: %s",
-			 st->db ? PQerrorMessage(st->db) : "out of memory");
-		pgs_close(st);
+		pgs_close(&st->base);
 		return -1;
 	}
 	PGresult *r = PQexec(c, "BEGIN");
@@ -252,26 +405,20 @@ int pgs_open(const char *conninfo, struct pgs **out, char *err, size_t errlen)
 	PQclear(r);
 	if (!ok) {
 		snprintf(err, errlen, "state postgresql: cannot create the tables: %s", PQerrorMessage(c));
-		pgs_close(st);
+		pgs_close(&st->base);
 		return -1;
 	}
-	conn(st, true);	/* leadership may come later: a failure here is retried */
-	*out = st;
+	char lkerr[200];
+	if (!conn_now(st, true, lkerr, sizeof(lkerr)))	/* leadership may come later: retried */
+		ks_log(KS_WARN, "%s (leadership session: retried)", lkerr);
+	st->base.ops = &pgs_ops;
+	*out = &st->base;
 	return 0;
 }
 
-void pgs_close(struct pgs *st)
+static int pgs_load_group(struct ks_state *h, uint32_t gid, struct ks_group_rec *rec)
 {
-	if (!st)
-		return;
-	PQfinish(st->db);
-	PQfinish(st->lk);
-	free(st->conninfo);
-	free(st);
-}
-
-int pgs_load_group(struct pgs *st, uint32_t gid, struct ks_group_rec *rec)
-{
+	struct pgs *st = (struct pgs *)h;
 	memset(rec, 0, sizeof(*rec));
 	rec->gid = gid;
 	struct args a = { 0 };
@@ -321,9 +468,10 @@ int pgs_load_group(struct pgs *st, uint32_t gid, struct ks_group_rec *rec)
 }
 
 /* The database is the authority (no mark to compare with): what it holds is current. */
-enum ks_state_verdict pgs_verify_group(struct pgs *st, int load_rc, struct ks_group_rec *rec, char *why,
+static enum ks_state_verdict pgs_verify_group(struct ks_state *h, int load_rc, struct ks_group_rec *rec, char *why,
 				       size_t whylen)
 {
+	struct pgs *st = (struct pgs *)h;
 	(void)st;
 	(void)load_rc;
 	(void)rec;
@@ -411,8 +559,9 @@ static int still_leader(struct pgs *st, uint32_t gid)
 	return ok ? 0 : -1;
 }
 
-int pgs_save_group(struct pgs *st, const struct ks_group_rec *rec)
+static int pgs_save_group(struct ks_state *h, const struct ks_group_rec *rec)
 {
+	struct pgs *st = (struct pgs *)h;
 	if (cmd(st, "BEGIN", NULL))
 		return -1;
 	if (still_leader(st, rec->gid) || save_group_tx(st, rec) || cmd(st, "COMMIT", NULL)) {
@@ -423,8 +572,9 @@ int pgs_save_group(struct pgs *st, const struct ks_group_rec *rec)
 	return 0;
 }
 
-int pgs_save_seq(struct pgs *st, uint32_t gid, uint32_t seq)
+static int pgs_save_seq(struct ks_state *h, uint32_t gid, uint32_t seq)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_int(&a, gid);
 	a_int(&a, seq);
@@ -437,8 +587,9 @@ int pgs_save_seq(struct pgs *st, uint32_t gid, uint32_t seq)
 	return ok ? 0 : -1;
 }
 
-int pgs_spi_claim(struct pgs *st, uint32_t gid, uint32_t spi)
+static int pgs_spi_claim(struct ks_state *h, uint32_t gid, uint32_t spi)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_int(&a, gid);
 	a_int(&a, spi);
@@ -451,8 +602,9 @@ int pgs_spi_claim(struct pgs *st, uint32_t gid, uint32_t spi)
 	return rc;
 }
 
-int pgs_ssrc_list(struct pgs *st, uint32_t gid, const char *member, uint32_t *out, size_t cap, size_t *n)
+static int pgs_ssrc_list(struct ks_state *h, uint32_t gid, const char *member, uint32_t *out, size_t cap, size_t *n)
 {
+	struct pgs *st = (struct pgs *)h;
 	*n = 0;
 	struct args a = { 0 };
 	a_int(&a, gid);
@@ -469,8 +621,9 @@ int pgs_ssrc_list(struct pgs *st, uint32_t gid, const char *member, uint32_t *ou
 }
 
 /* Unique across every key server on the database: the primary key decides. */
-int pgs_ssrc_add(struct pgs *st, uint32_t gid, const char *member, uint32_t ssrc)
+static int pgs_ssrc_add(struct ks_state *h, uint32_t gid, const char *member, uint32_t ssrc)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_int(&a, gid);
 	a_int(&a, ssrc);
@@ -487,9 +640,10 @@ int pgs_ssrc_add(struct pgs *st, uint32_t gid, const char *member, uint32_t ssrc
 	return rc;
 }
 
-int pgs_member_seen(struct pgs *st, uint32_t gid, const char *member, const char *identity, const char *addr,
+static int pgs_member_seen(struct ks_state *h, uint32_t gid, const char *member, const char *identity, const char *addr,
 		    int64_t now)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_int(&a, gid);
 	a_str(&a, member);
@@ -512,16 +666,18 @@ int pgs_member_seen(struct pgs *st, uint32_t gid, const char *member, const char
 	return 0;
 }
 
-int pgs_member_remove(struct pgs *st, uint32_t gid, const char *member)
+static int pgs_member_remove(struct ks_state *h, uint32_t gid, const char *member)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_int(&a, gid);
 	a_str(&a, member);
 	return cmd(st, "DELETE FROM members WHERE gid=$1 AND member=$2", &a);
 }
 
-int pgs_member_acked(struct pgs *st, uint32_t gid, const char *member, uint32_t seq)
+static int pgs_member_acked(struct ks_state *h, uint32_t gid, const char *member, uint32_t seq)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_int(&a, gid);
 	a_str(&a, member);
@@ -529,8 +685,9 @@ int pgs_member_acked(struct pgs *st, uint32_t gid, const char *member, uint32_t 
 	return cmd(st, "UPDATE members SET ack_seq=$3, ack_misses=0 WHERE gid=$1 AND member=$2", &a);
 }
 
-int pgs_member_missed(struct pgs *st, uint32_t gid, const char *member, unsigned *misses)
+static int pgs_member_missed(struct ks_state *h, uint32_t gid, const char *member, unsigned *misses)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_int(&a, gid);
 	a_str(&a, member);
@@ -543,8 +700,9 @@ int pgs_member_missed(struct pgs *st, uint32_t gid, const char *member, unsigned
 	return 0;
 }
 
-int pgs_members(struct pgs *st, uint32_t gid, void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx)
+static int pgs_members(struct ks_state *h, uint32_t gid, void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_int(&a, gid);
 	a_int(&a, GDOI_MAX_SIDS);
@@ -577,25 +735,123 @@ int pgs_members(struct pgs *st, uint32_t gid, void (*cb)(void *ctx, const struct
 	return 0;
 }
 
-int pgs_set_blocked(struct pgs *st, const char *member, bool blocked)
+static int pgs_set_blocked(struct ks_state *h, const char *member, bool blocked)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_str(&a, member);
 	return cmd(st, blocked ? "INSERT INTO blocked(member) VALUES($1) ON CONFLICT DO NOTHING"
 			       : "DELETE FROM blocked WHERE member=$1", &a);
 }
 
-/* A check that cannot be made counts as blocked: the registration is refused. */
-bool pgs_blocked(struct pgs *st, const char *member)
+/* 1 blocked, 0 not, -1 the check cannot be made (the database cannot be reached). */
+static int pgs_blocked_check(struct ks_state *h, const char *member)
 {
+	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	a_str(&a, member);
 	PGresult *r = run(st, "SELECT 1 FROM blocked WHERE member=$1", &a, PGRES_TUPLES_OK);
 	if (!r)
-		return true;
-	bool b = PQntuples(r) > 0;
+		return -1;
+	int b = PQntuples(r) > 0;
 	PQclear(r);
 	return b;
+}
+
+/* ---- operator commands for the rekey leader ---------------------------------- */
+
+static int pgs_cmd_add(struct ks_state *h, uint32_t gid, const char *op, const char *member, int64_t now, int64_t *id)
+{
+	struct pgs *st = (struct pgs *)h;
+	char origin[64], g[16];
+	snprintf(origin, sizeof(origin), "gdoi-ks pid %ld", (long)getpid());
+	snprintf(g, sizeof(g), "%u", gid);
+	struct args a = { 0 };
+	a_int(&a, gid);
+	a_str(&a, op);
+	a_str(&a, member && *member ? member : NULL);
+	a_str(&a, origin);
+	a_int(&a, now);
+	if (cmd(st, "BEGIN", NULL))
+		return -1;
+	PGresult *r = run(st, "INSERT INTO commands(gid, op, member, origin, created) VALUES($1,$2,$3,$4,$5)"
+			  " RETURNING id", &a, PGRES_TUPLES_OK);
+	bool ok = r && PQntuples(r) == 1;
+	if (ok)
+		*id = col_int(r, 0, 0);
+	PQclear(r);
+	a.n = 0;
+	a_str(&a, g);
+	if (ok) {	/* the leader hears of it at COMMIT (and looks at every tick anyway) */
+		r = run(st, "SELECT pg_notify('gdoi_ks', $1)", &a, PGRES_TUPLES_OK);
+		ok = r != NULL;
+		PQclear(r);
+	}
+	if (!ok || cmd(st, "COMMIT", NULL)) {
+		r = run(st, "ROLLBACK", NULL, PGRES_COMMAND_OK);
+		PQclear(r);
+		return -1;
+	}
+	return 0;
+}
+
+static void cmd_row(const PGresult *r, int row, struct ks_cmd *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = col_int(r, row, 0);
+	c->gid = (uint32_t)col_int(r, row, 1);
+	col_text(r, row, 2, c->op, sizeof(c->op));
+	col_text(r, row, 3, c->member, sizeof(c->member));
+	c->done = !PQgetisnull(r, row, 4);
+	c->has_seq = !PQgetisnull(r, row, 5);
+	c->seq = (uint32_t)col_int(r, row, 5);
+	col_text(r, row, 6, c->error, sizeof(c->error));
+}
+
+static int cmd_query(struct pgs *st, const char *where, int64_t key, struct ks_cmd *out)
+{
+	char sql[200];
+	snprintf(sql, sizeof(sql), "SELECT id, gid, op, member, done, seq, error FROM commands WHERE %s", where);
+	struct args a = { 0 };
+	a_int(&a, key);
+	PGresult *r = run(st, sql, &a, PGRES_TUPLES_OK);
+	if (!r)
+		return -1;
+	int rc = PQntuples(r) ? 0 : 1;
+	if (!rc)
+		cmd_row(r, 0, out);
+	PQclear(r);
+	return rc;
+}
+
+static int pgs_cmd_next(struct ks_state *h, uint32_t gid, struct ks_cmd *out)
+{
+	struct pgs *st = (struct pgs *)h;
+	return cmd_query(st, "gid = $1 AND done IS NULL ORDER BY id LIMIT 1", gid, out);
+}
+
+static int pgs_cmd_get(struct ks_state *h, int64_t id, struct ks_cmd *out)
+{
+	struct pgs *st = (struct pgs *)h;
+	return cmd_query(st, "id = $1", id, out);
+}
+
+static int pgs_cmd_done(struct ks_state *h, int64_t id, bool has_seq, uint32_t seq, const char *error, int64_t now)
+{
+	struct pgs *st = (struct pgs *)h;
+	struct args a = { 0 };
+	a_int(&a, id);
+	a_int(&a, now);
+	if (has_seq)
+		a_int(&a, seq);
+	else
+		a_str(&a, NULL);
+	a_str(&a, error && *error ? error : NULL);
+	if (cmd(st, "UPDATE commands SET done=$2, seq=$3, error=$4 WHERE id=$1", &a))
+		return -1;
+	a.n = 0;
+	a_int(&a, now - CMD_KEEP_S);
+	return cmd(st, "DELETE FROM commands WHERE done < $1", &a);
 }
 
 /* ---- leadership and change notices ------------------------------------------ */
@@ -612,8 +868,9 @@ static bool held(const struct pgs *st, uint32_t gid)
  * lock now, and did not at the last call: another may have led in between), 1: it
  * still leads, 0: another does, -1: the database cannot be reached (nobody here
  * leads). */
-int pgs_lead(struct pgs *st, uint32_t gid)
+static int pgs_lead(struct ks_state *h, uint32_t gid)
 {
+	struct pgs *st = (struct pgs *)h;
 	PGconn *c = conn(st, true);
 	if (!c)
 		return -1;
@@ -640,8 +897,9 @@ int pgs_lead(struct pgs *st, uint32_t gid)
 }
 
 /* Who holds gid's leadership: "application_name@address pid N" (the session's), or "". */
-int pgs_holder(struct pgs *st, uint32_t gid, char *out, size_t cap)
+static int pgs_holder(struct ks_state *h, uint32_t gid, char *out, size_t cap)
 {
+	struct pgs *st = (struct pgs *)h;
 	out[0] = '\0';
 	struct args a = { 0 };
 	a_int(&a, LOCK_CLASS);
@@ -658,16 +916,18 @@ int pgs_holder(struct pgs *st, uint32_t gid, char *out, size_t cap)
 	return 0;
 }
 
-int pgs_watch_fd(struct pgs *st)
+static int pgs_watch_fd(struct ks_state *h)
 {
+	struct pgs *st = (struct pgs *)h;
 	PGconn *c = conn(st, true);
 	return c ? PQsocket(c) : -1;
 }
 
 /* Reads what arrived on the leadership session: cb for each group another key
  * server committed. -1 when the session is gone (leadership with it). */
-int pgs_poll(struct pgs *st, void (*cb)(void *ctx, uint32_t gid), void *ctx)
+static int pgs_poll(struct ks_state *h, void (*cb)(void *ctx, uint32_t gid), void *ctx)
 {
+	struct pgs *st = (struct pgs *)h;
 	PGconn *c = st->lk;
 	if (!c || PQconsumeInput(c) == 0 || PQstatus(c) != CONNECTION_OK) {
 		st->nheld = 0;
@@ -684,3 +944,30 @@ int pgs_poll(struct pgs *st, void (*cb)(void *ctx, uint32_t gid), void *ctx)
 	}
 	return 0;
 }
+
+static const struct ks_state_ops pgs_ops = {
+	.close = pgs_close,
+	.load_group = pgs_load_group,
+	.verify_group = pgs_verify_group,
+	.save_group = pgs_save_group,
+	.save_seq = pgs_save_seq,
+	.spi_claim = pgs_spi_claim,
+	.ssrc_list = pgs_ssrc_list,
+	.ssrc_add = pgs_ssrc_add,
+	.member_seen = pgs_member_seen,
+	.member_remove = pgs_member_remove,
+	.member_acked = pgs_member_acked,
+	.member_missed = pgs_member_missed,
+	.members = pgs_members,
+	.set_blocked = pgs_set_blocked,
+	.blocked_check = pgs_blocked_check,
+	.lead = pgs_lead,
+	.leader = pgs_holder,
+	.watch_fd = pgs_watch_fd,
+	.poll = pgs_poll,
+	.connected = pgs_connected,
+	.cmd_add = pgs_cmd_add,
+	.cmd_next = pgs_cmd_next,
+	.cmd_get = pgs_cmd_get,
+	.cmd_done = pgs_cmd_done,
+};

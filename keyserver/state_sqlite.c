@@ -18,7 +18,7 @@
  * compares each group with it at start. Damage SQLite can see
  * (PRAGMA quick_check) is refused at open.
  */
-#include "keyserver/state.h"
+#include "keyserver/state_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,14 +31,15 @@
 
 #include "keyserver/log.h"
 #include "keyserver/state_mark.h"
-#include "keyserver/state_pg.h"
 
 #define STMT_CACHE 32
 
+static const struct ks_state_ops sqs_ops;
+
 /* Prepared statements are kept, keyed by their SQL text's address (all are
  * literals): parsing SQL on every registration cost more than running it. */
-struct ks_state {
-	struct pgs *pg;		/* state = postgresql:...: every call goes there */
+struct sqs {
+	struct ks_state base;	/* first: the handle state.c passes around */
 	sqlite3 *db;
 	struct { const char *sql; sqlite3_stmt *stmt; } cache[STMT_CACHE];
 	struct ks_marks marks;
@@ -59,7 +60,7 @@ static const char schema[] =
 	" registered INTEGER, ack_seq INTEGER, ack_misses INTEGER, PRIMARY KEY(gid, member));"
 	"CREATE TABLE IF NOT EXISTS blocked(member TEXT PRIMARY KEY);";
 
-static int db_err(struct ks_state *st, const char *what)
+static int db_err(struct sqs *st, const char *what)
 {
 	ks_log(KS_ERR, "state: %s: %s", what, sqlite3_errmsg(st->db));
 	return -1;
@@ -97,18 +98,9 @@ static int quick_check(sqlite3 *db, const char *path, char *err, size_t errlen)
 #define RECOVERY_HINT "; to recover, stop, move gdoi-ks.db* aside and start: every group then starts " \
 		      "a new KEK epoch (docs/keyserver.md, \"State loss\")"
 
-int ks_state_open(const char *dir, struct ks_state **out, char *err, size_t errlen)
+int ks_state_sqlite_open(const char *dir, struct ks_state **out, char *err, size_t errlen)
 {
 	char path[600];
-	if (!strncmp(dir, KS_STATE_PG_PREFIX, strlen(KS_STATE_PG_PREFIX))) {
-		struct ks_state *ps = calloc(1, sizeof(*ps));
-		if (!ps || pgs_open(dir + strlen(KS_STATE_PG_PREFIX), &ps->pg, err, errlen)) {
-			free(ps);
-			return -1;
-		}
-		*out = ps;
-		return 0;
-	}
 	if (mkdir(dir, 0700) && errno != EEXIST) {
 		snprintf(err, errlen, "state directory %s: %s", dir, strerror(errno));
 		return -1;
@@ -122,7 +114,7 @@ int ks_state_open(const char *dir, struct ks_state **out, char *err, size_t errl
 	}
 	fchmod(fd, 0600);
 	close(fd);
-	struct ks_state *st = calloc(1, sizeof(*st));
+	struct sqs *st = calloc(1, sizeof(*st));
 	if (!st) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -154,7 +146,8 @@ int ks_state_open(const char *dir, struct ks_state **out, char *err, size_t errl
 	if (st->marks.damaged)
 		ks_log(KS_WARN, "state: %s is damaged: every group with a KEK starts a new KEK epoch",
 		       st->marks.path);
-	*out = st;
+	st->base.ops = &sqs_ops;
+	*out = &st->base;
 	return 0;
 fail:
 	sqlite3_free(msg);
@@ -163,11 +156,10 @@ fail:
 	return -1;
 }
 
-enum ks_state_verdict ks_state_verify_group(struct ks_state *st, int load_rc, struct ks_group_rec *rec,
+static enum ks_state_verdict sqs_verify_group(struct ks_state *h, int load_rc, struct ks_group_rec *rec,
 					    char *why, size_t whylen)
 {
-	if (st->pg)
-		return pgs_verify_group(st->pg, load_rc, rec, why, whylen);
+	struct sqs *st = (struct sqs *)h;
 	const struct ks_marks *m = &st->marks;
 	const struct ks_mark *k = ks_marks_find(m, rec->gid);
 	bool in_db = load_rc == 0;
@@ -208,15 +200,11 @@ enum ks_state_verdict ks_state_verify_group(struct ks_state *st, int load_rc, st
 	return KS_STATE_OK;
 }
 
-void ks_state_close(struct ks_state *st)
+static void sqs_close(struct ks_state *h)
 {
+	struct sqs *st = (struct sqs *)h;
 	if (!st)
 		return;
-	if (st->pg) {
-		pgs_close(st->pg);
-		free(st);
-		return;
-	}
 	/* Fold the WAL back into the database: a clean shutdown leaves one file. */
 	for (size_t i = 0; i < STMT_CACHE; i++)
 		sqlite3_finalize(st->cache[i].stmt);
@@ -227,7 +215,7 @@ void ks_state_close(struct ks_state *st)
 }
 
 /* A ready statement for sql; callers sqlite3_reset() it when done, never finalize. */
-static sqlite3_stmt *prep(struct ks_state *st, const char *sql)
+static sqlite3_stmt *prep(struct sqs *st, const char *sql)
 {
 	size_t i = 0;
 	for (; i < STMT_CACHE && st->cache[i].sql; i++) {
@@ -250,7 +238,7 @@ static sqlite3_stmt *prep(struct ks_state *st, const char *sql)
 }
 
 /* Ends a use of a statement from prep(). */
-static void done(struct ks_state *st, sqlite3_stmt *s)
+static void done(struct sqs *st, sqlite3_stmt *s)
 {
 	for (size_t i = 0; i < STMT_CACHE && st->cache[i].sql; i++)
 		if (st->cache[i].stmt == s) {
@@ -272,10 +260,9 @@ static void blob_out(sqlite3_stmt *s, int col, uint8_t *dst, size_t cap, size_t 
 		*len = n;
 }
 
-int ks_state_load_group(struct ks_state *st, uint32_t gid, struct ks_group_rec *rec)
+static int sqs_load_group(struct ks_state *h, uint32_t gid, struct ks_group_rec *rec)
 {
-	if (st->pg)
-		return pgs_load_group(st->pg, gid, rec);
+	struct sqs *st = (struct sqs *)h;
 	memset(rec, 0, sizeof(*rec));
 	rec->gid = gid;
 	sqlite3_stmt *s = prep(st, "SELECT has_kek, kek_spi, kek_alg, kek_bits, kek_iv, kek_key, kek_created,"
@@ -324,18 +311,17 @@ int ks_state_load_group(struct ks_state *st, uint32_t gid, struct ks_group_rec *
 	return 0;
 }
 
-static int member_seen(struct ks_state *st, uint32_t gid, const char *member,
+static int member_seen(struct sqs *st, uint32_t gid, const char *member,
 		       const char *identity, const char *addr, int64_t now);
 
-static int exec(struct ks_state *st, const char *sql)
+static int exec(struct sqs *st, const char *sql)
 {
 	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : db_err(st, sql);
 }
 
-int ks_state_save_group(struct ks_state *st, const struct ks_group_rec *rec)
+static int sqs_save_group(struct ks_state *h, const struct ks_group_rec *rec)
 {
-	if (st->pg)
-		return pgs_save_group(st->pg, rec);
+	struct sqs *st = (struct sqs *)h;
 	/* the mark first: never behind what a push may carry */
 	if (ks_marks_set(&st->marks, rec->gid, rec->has_kek, rec->kek_spi, rec->seq))
 		return -1;
@@ -398,10 +384,9 @@ fail:
 	return -1;
 }
 
-int ks_state_save_seq(struct ks_state *st, uint32_t gid, uint32_t seq)
+static int sqs_save_seq(struct ks_state *h, uint32_t gid, uint32_t seq)
 {
-	if (st->pg)
-		return pgs_save_seq(st->pg, gid, seq);
+	struct sqs *st = (struct sqs *)h;
 	const struct ks_mark *k = ks_marks_find(&st->marks, gid);
 	if (!k || !k->has_kek) {
 		ks_log(KS_ERR, "state: SEQ of group %u saved before its KEK", gid);
@@ -420,7 +405,7 @@ int ks_state_save_seq(struct ks_state *st, uint32_t gid, uint32_t seq)
 }
 
 /* An INSERT that may hit the primary key: 0 inserted, 1 conflict, -1 error. */
-static int insert_unique(struct ks_state *st, sqlite3_stmt *s, const char *what)
+static int insert_unique(struct sqs *st, sqlite3_stmt *s, const char *what)
 {
 	if (!s)
 		return -1;
@@ -433,10 +418,9 @@ static int insert_unique(struct ks_state *st, sqlite3_stmt *s, const char *what)
 	return db_err(st, what);
 }
 
-int ks_state_spi_claim(struct ks_state *st, uint32_t gid, uint32_t spi)
+static int sqs_spi_claim(struct ks_state *h, uint32_t gid, uint32_t spi)
 {
-	if (st->pg)
-		return pgs_spi_claim(st->pg, gid, spi);
+	struct sqs *st = (struct sqs *)h;
 	sqlite3_stmt *s = prep(st, "INSERT INTO used_spis(gid, spi) VALUES(?,?)");
 	if (s) {
 		sqlite3_bind_int64(s, 1, gid);
@@ -445,11 +429,10 @@ int ks_state_spi_claim(struct ks_state *st, uint32_t gid, uint32_t spi)
 	return insert_unique(st, s, "claim SPI");
 }
 
-int ks_state_ssrc_list(struct ks_state *st, uint32_t gid, const char *member, uint32_t *out,
+static int sqs_ssrc_list(struct ks_state *h, uint32_t gid, const char *member, uint32_t *out,
 		       size_t cap, size_t *n)
 {
-	if (st->pg)
-		return pgs_ssrc_list(st->pg, gid, member, out, cap, n);
+	struct sqs *st = (struct sqs *)h;
 	*n = 0;
 	/* the newest cap of them (every registration adds fresh ones), oldest first */
 	sqlite3_stmt *s = prep(st, "SELECT ssrc FROM (SELECT ssrc, seq FROM ssrcs WHERE gid=? AND member=?"
@@ -468,10 +451,9 @@ int ks_state_ssrc_list(struct ks_state *st, uint32_t gid, const char *member, ui
 	return 0;
 }
 
-int ks_state_ssrc_add(struct ks_state *st, uint32_t gid, const char *member, uint32_t ssrc)
+static int sqs_ssrc_add(struct ks_state *h, uint32_t gid, const char *member, uint32_t ssrc)
 {
-	if (st->pg)
-		return pgs_ssrc_add(st->pg, gid, member, ssrc);
+	struct sqs *st = (struct sqs *)h;
 	sqlite3_stmt *s = prep(st, "INSERT INTO ssrcs(gid, ssrc, member, seq) VALUES(?,?,?,"
 			       " (SELECT COALESCE(MAX(seq), 0) + 1 FROM ssrcs WHERE gid=?1 AND member=?3))");
 	if (s) {
@@ -488,11 +470,10 @@ int ks_state_ssrc_add(struct ks_state *st, uint32_t gid, const char *member, uin
  * sync (synchronous=NORMAL for this one statement), so a registration costs
  * no fsync. The next FULL commit (SEQ, keys, SSRCs) syncs it along.
  */
-int ks_state_member_seen(struct ks_state *st, uint32_t gid, const char *member,
+static int sqs_member_seen(struct ks_state *h, uint32_t gid, const char *member,
 			 const char *identity, const char *addr, int64_t now)
 {
-	if (st->pg)
-		return pgs_member_seen(st->pg, gid, member, identity, addr, now);
+	struct sqs *st = (struct sqs *)h;
 	static const char normal[] = "PRAGMA synchronous=NORMAL", full[] = "PRAGMA synchronous=FULL";
 	sqlite3_stmt *s = prep(st, normal);
 	if (!s || sqlite3_step(s) != SQLITE_DONE)
@@ -506,7 +487,7 @@ int ks_state_member_seen(struct ks_state *st, uint32_t gid, const char *member,
 	return rc;
 }
 
-static int member_seen(struct ks_state *st, uint32_t gid, const char *member,
+static int member_seen(struct sqs *st, uint32_t gid, const char *member,
 		       const char *identity, const char *addr, int64_t now)
 {
 	sqlite3_stmt *s = prep(st, "INSERT OR REPLACE INTO members(gid, member, identity, addr, registered)"
@@ -523,10 +504,9 @@ static int member_seen(struct ks_state *st, uint32_t gid, const char *member,
 	return rc == SQLITE_DONE ? 0 : db_err(st, "member registered");
 }
 
-int ks_state_member_remove(struct ks_state *st, uint32_t gid, const char *member)
+static int sqs_member_remove(struct ks_state *h, uint32_t gid, const char *member)
 {
-	if (st->pg)
-		return pgs_member_remove(st->pg, gid, member);
+	struct sqs *st = (struct sqs *)h;
 	sqlite3_stmt *s = prep(st, "DELETE FROM members WHERE gid=? AND member=?");
 	if (!s)
 		return -1;
@@ -538,10 +518,9 @@ int ks_state_member_remove(struct ks_state *st, uint32_t gid, const char *member
 }
 
 /* Bookkeeping like member_seen: an ACK lost to a power cut only counts as a miss. */
-int ks_state_member_acked(struct ks_state *st, uint32_t gid, const char *member, uint32_t seq)
+static int sqs_member_acked(struct ks_state *h, uint32_t gid, const char *member, uint32_t seq)
 {
-	if (st->pg)
-		return pgs_member_acked(st->pg, gid, member, seq);
+	struct sqs *st = (struct sqs *)h;
 	sqlite3_stmt *s = prep(st, "UPDATE members SET ack_seq=?, ack_misses=0 WHERE gid=? AND member=?");
 	if (!s)
 		return -1;
@@ -553,10 +532,9 @@ int ks_state_member_acked(struct ks_state *st, uint32_t gid, const char *member,
 	return rc == SQLITE_DONE ? 0 : db_err(st, "member acknowledged");
 }
 
-int ks_state_member_missed(struct ks_state *st, uint32_t gid, const char *member, unsigned *misses)
+static int sqs_member_missed(struct ks_state *h, uint32_t gid, const char *member, unsigned *misses)
 {
-	if (st->pg)
-		return pgs_member_missed(st->pg, gid, member, misses);
+	struct sqs *st = (struct sqs *)h;
 	sqlite3_stmt *s = prep(st, "UPDATE members SET ack_misses=IFNULL(ack_misses,0)+1 WHERE gid=? AND member=?"
 			       " RETURNING ack_misses");
 	if (!s)
@@ -571,11 +549,10 @@ int ks_state_member_missed(struct ks_state *st, uint32_t gid, const char *member
 	return rc == SQLITE_DONE ? 0 : db_err(st, "member missed an acknowledgement");
 }
 
-int ks_state_members(struct ks_state *st, uint32_t gid,
+static int sqs_members(struct ks_state *h, uint32_t gid,
 		     void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx)
 {
-	if (st->pg)
-		return pgs_members(st->pg, gid, cb, ctx);
+	struct sqs *st = (struct sqs *)h;
 	sqlite3_stmt *s = prep(st, "SELECT member, identity, addr, registered, ack_seq, ack_misses FROM members"
 			       " WHERE gid=? ORDER BY member");
 	if (!s)
@@ -591,17 +568,16 @@ int ks_state_members(struct ks_state *st, uint32_t gid,
 		m.has_ack = sqlite3_column_type(s, 4) != SQLITE_NULL;
 		m.ack_seq = (uint32_t)sqlite3_column_int64(s, 4);
 		m.ack_misses = (unsigned)sqlite3_column_int64(s, 5);
-		ks_state_ssrc_list(st, gid, m.name, m.ssrcs, GDOI_MAX_SIDS, &m.nssrcs);
+		sqs_ssrc_list(h, gid, m.name, m.ssrcs, GDOI_MAX_SIDS, &m.nssrcs);
 		cb(ctx, &m);
 	}
 	done(st, s);
 	return 0;
 }
 
-int ks_state_set_blocked(struct ks_state *st, const char *member, bool blocked)
+static int sqs_set_blocked(struct ks_state *h, const char *member, bool blocked)
 {
-	if (st->pg)
-		return pgs_set_blocked(st->pg, member, blocked);
+	struct sqs *st = (struct sqs *)h;
 	sqlite3_stmt *s = prep(st, blocked ? "INSERT OR IGNORE INTO blocked(member) VALUES(?)"
 					   : "DELETE FROM blocked WHERE member=?");
 	if (!s)
@@ -612,10 +588,9 @@ int ks_state_set_blocked(struct ks_state *st, const char *member, bool blocked)
 	return rc == SQLITE_DONE ? 0 : db_err(st, "block member");
 }
 
-bool ks_state_blocked(struct ks_state *st, const char *member)
+static int sqs_blocked_check(struct ks_state *h, const char *member)
 {
-	if (st->pg)
-		return pgs_blocked(st->pg, member);
+	struct sqs *st = (struct sqs *)h;
 	sqlite3_stmt *s = prep(st, "SELECT 1 FROM blocked WHERE member=?");
 	if (!s)
 		return false;
@@ -625,32 +600,21 @@ bool ks_state_blocked(struct ks_state *st, const char *member)
 	return b;
 }
 
-/* ---- several key servers (PostgreSQL only; SQLite has one owner) ------------- */
-
-bool ks_state_shared(const struct ks_state *st)
-{
-	return st->pg != NULL;
-}
-
-int ks_state_lead(struct ks_state *st, uint32_t gid)
-{
-	return st->pg ? pgs_lead(st->pg, gid) : 1;
-}
-
-int ks_state_leader(struct ks_state *st, uint32_t gid, char *out, size_t cap)
-{
-	if (st->pg)
-		return pgs_holder(st->pg, gid, out, cap);
-	snprintf(out, cap, "self");
-	return 0;
-}
-
-int ks_state_watch_fd(struct ks_state *st)
-{
-	return st->pg ? pgs_watch_fd(st->pg) : -1;
-}
-
-int ks_state_poll(struct ks_state *st, void (*cb)(void *ctx, uint32_t gid), void *ctx)
-{
-	return st->pg ? pgs_poll(st->pg, cb, ctx) : 0;
-}
+/* Leadership, notices and commands: none (the process is alone; state.c's defaults). */
+static const struct ks_state_ops sqs_ops = {
+	.close = sqs_close,
+	.load_group = sqs_load_group,
+	.verify_group = sqs_verify_group,
+	.save_group = sqs_save_group,
+	.save_seq = sqs_save_seq,
+	.spi_claim = sqs_spi_claim,
+	.ssrc_list = sqs_ssrc_list,
+	.ssrc_add = sqs_ssrc_add,
+	.member_seen = sqs_member_seen,
+	.member_remove = sqs_member_remove,
+	.member_acked = sqs_member_acked,
+	.member_missed = sqs_member_missed,
+	.members = sqs_members,
+	.set_blocked = sqs_set_blocked,
+	.blocked_check = sqs_blocked_check,
+};

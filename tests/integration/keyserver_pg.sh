@@ -10,7 +10,12 @@
 #     members registered through either get the same keys and distinct SSRCs; kill -9
 #     of the leader during a rekey burst: the other leads within the bound, SEQ keeps
 #     increasing; the database restarted (fast, immediate): the key servers reconnect
-#     and SEQ is never reused.
+#     and SEQ is never reused;
+#   - gdoictl rekey and evict on the follower: queued in the database, carried out by
+#     the leader (members get the push, the evicted one nothing);
+#   - the database stopped: registrations refused with Notify UNAVAILABLE, a sidecar
+#     fails over to its next key server, the outage logged once, the loop never waits
+#     for a reconnection (a port that accepts and never answers).
 # TAP.
 set -u
 . "$(dirname "$0")/lib/pg.sh"
@@ -27,7 +32,7 @@ rc=$?
 tap_diag() { echo "$out" | sed 's/^/# /' | tail -30; }
 check "the ks_state contract holds on PostgreSQL" [ $rc = 0 ]
 check "and the shared-database tests ran (not skipped)" \
-	bash -c '! grep -q "SKIPPED \] test_pg" <<<"$1" && grep -q "OK \] test_pg_one_leader" <<<"$1"' _ "$out"
+	bash -c '! grep -q "SKIPPED \] test_pg" <<<"$1" && grep -q "OK \] test_pg_one_leader" <<<"$1" && grep -q "OK \] test_pg_commands" <<<"$1"' _ "$out"
 tap_diag() { :; }
 
 [ -n "${PG_UNIT_ONLY:-}" ] && { tap_plan_end; exit; }
@@ -53,17 +58,16 @@ CONF
 }
 write_conf "$pA" "$tmp/a.conf"
 write_conf "$pB" "$tmp/b.conf"
-pidA= pidB=
-start() {	# start A|B
-	local n=$1 port conf
-	[ "$n" = A ] && port=$pA || port=$pB
+pidA= pidB= pidC= pidD= scp= blackp=
+start() {	# start A|B|C|D: gdoi-ks with $tmp/a.conf ...
+	local n=$1
 	rm -f "$tmp/$n.sock"
 	"$KS" -c "$tmp/${n,,}.conf" --admin-socket "$tmp/$n.sock" -v 2>>"$tmp/$n.log" &
 	eval "pid$n=$!"
 	for _ in $(seq 1 100); do [ -S "$tmp/$n.sock" ] && return 0; sleep 0.05; done
 	return 1
 }
-trap 'for p in $pidA $pidB; do kill -TERM $p 2>/dev/null; wait $p 2>/dev/null; done; pg_stop; cleanup' EXIT
+trap 'for p in $pidA $pidB $pidC $pidD $scp $blackp; do kill -TERM $p 2>/dev/null; wait $p 2>/dev/null; done; pg_stop; cleanup' EXIT
 st() { "$CTL" --socket "$tmp/$1.sock" --json status 2>/dev/null; }
 leader() { jget "$(st "$1")" 'd["groups"][0]["leader"]' 2>/dev/null; }
 check "gdoi-ks A starts on PostgreSQL" start A
@@ -83,7 +87,25 @@ check "alice through A and through B gets the same TEKs and KEK" \
 	bash -c '[ -n "$1" ] && [ "$1" = "$2" ]' _ "$(keys "${ra:-null}")" "$(keys "${rb:-null}")"
 check "her SSRCs through A and B are distinct (unique across key servers)" \
 	test "$(python3 -c 'import json,sys; a=json.loads(sys.argv[1])["ssrcs"]; b=json.loads(sys.argv[2])["ssrcs"]; s=a+b; print(len(s)==6 and len(set(s))==6)' "${ra:-null}" "${rb:-null}")" = True
-check "B refuses a rekey (only the leader rekeys)" bash -c '! "$1" --socket "$2" rekey media >/dev/null 2>&1' _ "$CTL" "$tmp/B.sock"
+# --- gdoictl rekey on the follower: queued in the database, carried out by the leader
+fport=$(free_port)
+"$PROBE" --server 127.0.0.1:$pB --timeout 10 "${B_[@]}" --group 1234 --bind 127.0.0.1:$fport --pushes 1 \
+	--push-timeout 10 >"$tmp/fw.out" 2>>"$tmp/probe.err" &
+fwp=$!
+for _ in $(seq 1 100); do [ -s "$tmp/fw.out" ] && break; sleep 0.05; done
+t0=$(date +%s%N)
+fr=$("$CTL" --socket "$tmp/B.sock" --json rekey media 2>>"$tmp/ctl.err")
+wait "$fwp"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+fseq=$(jget "${fr:-null}" 'd.get("seq") if d else None')
+pseq=$(sed -n 2p "$tmp/fw.out" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read() or "null")["seq"])' 2>/dev/null)
+echo "# forwarded rekey: gdoictl on B answered and bob got the push ${ms} ms after the request"
+check "gdoictl rekey on follower B: forwarded to A, carried out, SEQ $fseq in the reply ($ms ms)" \
+	test "$(jget "${fr:-null}" '[d["forwarded"], d["done"], d["leader"].startswith("gdoi-ks pid '"$pidA"'")] if d else None')" = "[true, true, true]"
+check "bob, registered through B, got the forwarded rekey's push (SEQ $pseq = $fseq) within 2 s" \
+	bash -c '[ -n "$1" ] && [ "$1" = "$2" ] && [ "$3" -le 2000 ]' _ "$pseq" "$fseq" "$ms"
+check "gdoictl text on the follower says forwarded and the SEQ" \
+	bash -c '"$1" --socket "$2" rekey media | grep -q "forwarded to the rekey leader" && "$1" --socket "$2" rekey media | grep -q "carried out by the rekey leader, SEQ now"' _ "$CTL" "$tmp/B.sock"
 # a rekey on A: B hands out the new keys at once (notice, and re-read at registration)
 "$CTL" --socket "$tmp/A.sock" rekey media >/dev/null
 rb2=$("$PROBE" --server 127.0.0.1:$pB --timeout 10 "${B_[@]}" --group 1234 2>>"$tmp/probe.err")
@@ -129,7 +151,10 @@ pg_restart fast
 t0=$(date +%s%N)
 rok=
 for _ in $(seq 1 50); do
-	for n in A B; do rok=$("$CTL" --socket "$tmp/$n.sock" --json rekey media 2>/dev/null) && break 2; done
+	for n in A B; do
+		rok=$("$CTL" --socket "$tmp/$n.sock" --json rekey media 2>/dev/null) &&
+			[ "$(jget "$rok" 'd.get("seq") is not None')" = true ] && break 2
+	done
 	sleep 0.1
 done
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
@@ -150,10 +175,73 @@ s2=$(pg_psql -c "SELECT seq FROM groups WHERE gid=1234")
 check "the leader's next rekey takes a new SEQ ($s1 > $before, stored $s2)" bash -c '[ "$1" -gt "$2" ] && [ "$1" = "$3" ]' _ "$s1" "$before" "$s2"
 
 # --- the database unreachable: registrations refused (nothing is handed out that the
-# state does not record), the key servers keep running and answer gdoictl
+# state does not record) with Notify UNAVAILABLE (not AUTHENTICATION-FAILED: the member's
+# credentials are fine), the key servers keep running and answer gdoictl, and a sidecar
+# fails over to its next key server (C: SQLite state of its own).
+# D reaches the database by TCP: once it is down, a listener that never answers takes
+# its port, so every reconnection attempt hangs until connect_timeout; D's loop must not.
+pC=$(free_port); pD=$(free_port)
+write_conf "$pC" "$tmp/c.conf"
+sed -i "s|^state = .*|state = $tmp/cstate|" "$tmp/c.conf"
+write_conf "$pD" "$tmp/d.conf"
+sed -i "s|^state = .*|state = postgresql:host=127.0.0.1 port=$PG_PORT user=gdoi dbname=ks|" "$tmp/d.conf"
+check "gdoi-ks C starts (SQLite, a state of its own)" start C
+check "gdoi-ks D starts (the database over TCP)" start D
+alog=$(wc -l <"$tmp/A.log")
 pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
 "$PROBE" --server 127.0.0.1:$pA --timeout 3 "${A_[@]}" --group 1234 >/dev/null 2>"$tmp/down.err"; rc=$?
-check "database down: a registration is refused (exit $rc: $(head -c 80 "$tmp/down.err"))" [ $rc != 0 ]
+check "database down: a registration is refused with Notify UNAVAILABLE, not AUTHENTICATION-FAILED (exit $rc: $(head -c 120 "$tmp/down.err"))" \
+	bash -c '[ "$1" != 0 ] && grep -q "UNAVAILABLE" "$2" && ! grep -q "AUTHENTICATION-FAILED" "$2"' _ "$rc" "$tmp/down.err"
+mkdir -p "$tmp/sc"
+cat >"$tmp/sc/sidecar.conf" <<CONF
+[sidecar]
+keyserver = 127.0.0.1:$pA, 127.0.0.1:$pC
+identity = fqdn:bob.example
+psk = bob-secret
+local = 127.0.0.1:$(free_port)
+socket = $tmp/sc/sidecar.sock
+retry_min = 200
+retry_max = 1000
+retransmit = 300
+
+[group media]
+id = 1234
+CONF
+t0=$(date +%s%N)
+"$B/bin/gdoi-sidecar" -c "$tmp/sc/sidecar.conf" -v 2>"$tmp/sc/sidecar.log" &
+scp=$!
+for _ in $(seq 1 200); do grep -q "): registered with" "$tmp/sc/sidecar.log" && break; sleep 0.05; done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "# sidecar failover: registered with C ${ms} ms after its start (A refused: UNAVAILABLE)"
+check "the sidecar logs A's refusal as \"cannot serve registrations now\" (UNAVAILABLE), not as an authentication failure" \
+	bash -c 'grep -q "cannot serve registrations now (Notify UNAVAILABLE" "$1" && ! grep -qi "AUTHENTICATION" "$1"' _ "$tmp/sc/sidecar.log"
+check "and fails over to its second key server C, where it registers ($ms ms)" \
+	bash -c 'grep "): registered with" "$1" | grep -q ":$2"' _ "$tmp/sc/sidecar.log" "$pC"
+kill "$scp" 2>/dev/null; wait "$scp" 2>/dev/null; scp=
+# many registrations during the outage: the outage and the refusals are logged once, not per packet
+for _ in 1 2 3 4 5 6; do "$PROBE" --server 127.0.0.1:$pA --timeout 2 "${A_[@]}" --group 1234 >/dev/null 2>&1; done
+nconn=$(tail -n +$((alog + 1)) "$tmp/A.log" | grep -c "state: postgresql: .* session: \(lost\|cannot connect\|still\)")
+nref=$(tail -n +$((alog + 1)) "$tmp/A.log" | grep -c "refused: .*UNAVAILABLE")
+echo "# A's log during the outage: $nconn 'cannot connect' lines, $nref UNAVAILABLE refusal lines for 8 refused registrations"
+check "A logged the outage once per session ($nconn lines, 2 sessions) and the refusals rate-limited ($nref lines for 8)" \
+	bash -c '[ "$1" -ge 1 ] && [ "$1" -le 2 ] && [ "$2" -le 2 ]' _ "$nconn" "$nref"
+# D: the database's port answers nothing now; D keeps trying to reconnect in the background
+python3 -c 'import socket,time,sys
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)
+c=[]
+while True: c.append(s.accept()[0])' "$PG_PORT" & blackp=$!
+sleep 0.3
+worst=0
+for _ in $(seq 1 10); do
+	t0=$(date +%s%N); st D >/dev/null; t=$(( ($(date +%s%N) - t0) / 1000000 ))
+	[ $t -gt $worst ] && worst=$t
+	"$PROBE" --server 127.0.0.1:$pD --timeout 2 "${B_[@]}" --group 1234 >/dev/null 2>>"$tmp/probe.err"
+	sleep 0.1
+done
+echo "# D while its reconnections hang (connect_timeout 3 s): slowest gdoictl status of 10: ${worst} ms"
+check "reconnection does not block the loop: D answers status within 1 s throughout (slowest $worst ms)" \
+	test "$worst" -le 1000
+kill "$blackp"; wait "$blackp" 2>/dev/null; blackp=
 sleep 1	# a leadership check (0.5 s)
 check "database down: no key server leads any more, both answer status" \
 	test "$(leader A) $(leader B)" = "false false"
@@ -161,5 +249,37 @@ pg_ctl_start
 r=
 for _ in $(seq 1 20); do r=$("$PROBE" --server 127.0.0.1:$pA --timeout 3 "${A_[@]}" --group 1234 2>>"$tmp/probe.err") && break; sleep 0.2; done
 check "database back: registrations served again" test -n "$r"
+
+# --- gdoictl evict on the follower: the member is marked there, the leader rotates
+sleep 1
+L=B F=A; [ "$(leader A)" = true ] && L=A F=B
+pF=$pA pL=$pB; [ $F = B ] && pF=$pB pL=$pA
+eport=$(free_port); bport=$(free_port)
+"$PROBE" --server 127.0.0.1:$pF --timeout 10 "${A_[@]}" --group 1234 --bind 127.0.0.1:$eport --pushes 1 \
+	--push-timeout 4 >"$tmp/ea.out" 2>>"$tmp/probe.err" &
+eap=$!
+"$PROBE" --server 127.0.0.1:$pF --timeout 10 "${B_[@]}" --group 1234 --bind 127.0.0.1:$bport --pushes 3 \
+	--push-timeout 10 >"$tmp/eb.out" 2>>"$tmp/probe.err" &
+ebp=$!
+for _ in $(seq 1 100); do [ -s "$tmp/ea.out" ] && [ -s "$tmp/eb.out" ] && break; sleep 0.05; done
+t0=$(date +%s%N)
+ev=$("$CTL" --socket "$tmp/$F.sock" --json evict alice 2>>"$tmp/ctl.err")
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "# forwarded eviction: gdoictl on $F answered ${ms} ms after the request"
+check "gdoictl evict alice on follower $F: 1 group, forwarded, carried out by $L (SEQ $(jget "${ev:-null}" 'd.get("seq") if d else None'), $ms ms)" \
+	test "$(jget "${ev:-null}" '[d["groups"], d["forwarded"], d["done"], d["seq"] is not None] if d else None')" = "[1, true, true, true]"
+rk=$("$CTL" --socket "$tmp/$F.sock" --json rekey media 2>>"$tmp/ctl.err")
+wait "$ebp"; rcb=$?
+wait "$eap"; rca=$?
+check "bob got the rotation: a new KEK, then TEKs under it, then the next rekey (exit $rcb)" \
+	python3 -c 'import json,sys
+l=[json.loads(x) for x in open(sys.argv[1])]
+r,p=l[0],[x for x in l[1:] if x.get("event")=="push"]
+ok=len(p)==3 and p[0]["new_kek"] and p[0]["kek_spi"]!=r["kek_spi"] and p[1]["kek_spi"]==p[0]["kek_spi"] and p[1]["new_teks"]>0 and p[2]["seq"]==json.loads(sys.argv[2])["seq"]
+sys.exit(0 if ok else 1)' "$tmp/eb.out" "${rk:-null}"
+check "evicted alice got no push at all, neither the rotation nor the rekey after (exit $rca = timeout)" \
+	bash -c '[ "$1" = 3 ] && [ "$(grep -c "\"event\":\"push\"" "$2")" = 0 ]' _ "$rca" "$tmp/ea.out"
+"$PROBE" --server 127.0.0.1:$pL --timeout 5 "${A_[@]}" --group 1234 >/dev/null 2>"$tmp/ea.err"; rc=$?
+check "evicted alice cannot register again, on the leader either (exit $rc)" test $rc = 1
 tap_diag() { tail -5 "$tmp/A.log" "$tmp/B.log" | sed 's/^/# /'; }
 tap_plan_end

@@ -40,6 +40,7 @@
 #include "keyserver/state_mark.c"
 #include "keyserver/state_pg.c"
 #include "keyserver/state_sqlite.c"
+#include "keyserver/state.c"
 
 static char dir[64];
 

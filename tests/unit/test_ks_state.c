@@ -3,7 +3,7 @@
  * (KEK, SEQ, TEK generations, keys) survives close and reopen byte for byte, SEQ only
  * moves forward, TEK SPIs are never reused, SSRCs are unique per group and stable per
  * member, members and evictions persist, the database is mode 0600.
- * (keyserver/state_sqlite.c is compiled into this test.)
+ * (keyserver/state.c and both backends are compiled into this test.)
  *
  * With GDOI_PG_CONNINFO set (tests/integration/keyserver_pg.sh starts a PostgreSQL),
  * the same contract runs on the PostgreSQL backend (state = postgresql:...), and so do
@@ -24,6 +24,7 @@
 #include "keyserver/state_mark.c"
 #include "keyserver/state_pg.c"
 #include "keyserver/state_sqlite.c"
+#include "keyserver/state.c"
 
 static char dir[64];
 static char pg_spec[600];	/* "postgresql:CONNINFO", or "" for SQLite */
@@ -43,7 +44,7 @@ static struct ks_state *open_state(void)
 static int pg_reset(void)
 {
 	PGconn *c = PQconnectdb(pg_spec + strlen(KS_STATE_PG_PREFIX));
-	PGresult *r = PQexec(c, "DROP TABLE IF EXISTS groups, teks, used_spis, ssrcs, members, blocked");
+	PGresult *r = PQexec(c, "DROP TABLE IF EXISTS groups, teks, used_spis, ssrcs, members, blocked, commands");
 	int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
 	if (rc)
 		fprintf(stderr, "# %s", PQerrorMessage(c));
@@ -173,7 +174,9 @@ static void test_state_keeps_spis_unique_ssrcs_stable_members_blocked(void **s)
 	assert_int_equal(ks_state_member_seen(st, 1, "bob", "fqdn:b", "127.0.0.1:3000", 7), 0);
 	assert_int_equal(ks_state_member_remove(st, 1, "bob"), 0);
 	assert_false(ks_state_blocked(st, "bob"));
+	assert_int_equal(ks_state_blocked_check(st, "bob"), 0);
 	assert_int_equal(ks_state_set_blocked(st, "bob", true), 0);
+	assert_int_equal(ks_state_blocked_check(st, "bob"), 1);
 	ks_state_close(st);
 	st = open_state();
 	assert_true(ks_state_blocked(st, "bob"));
@@ -344,7 +347,7 @@ static void test_state_fails_listing_on_row_error_midway(void **s)
 	assert_int_equal(ks_state_save_group(st, &r), 0);
 	assert_int_equal(ks_state_ssrc_add(st, 77, "carol", 0x111), 0);
 	assert_int_equal(ks_state_ssrc_add(st, 77, "carol", 0x222), 0);
-	assert_int_equal(sqlite3_exec(st->db,
+	assert_int_equal(sqlite3_exec(((struct sqs *)st)->db,
 		"ALTER TABLE teks RENAME TO teks_ok;"
 		"CREATE TEMP VIEW teks AS SELECT rowid AS rowid, gid, spi, gen, profile, created,"
 		" CASE WHEN gen = 1 THEN abs(-9223372036854775807 - 1) ELSE key END AS key FROM teks_ok;"
@@ -354,7 +357,7 @@ static void test_state_fails_listing_on_row_error_midway(void **s)
 		NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(ks_state_load_group(st, 77, &back), -1);
 	assert_int_equal(ks_state_ssrc_list(st, 77, "carol", v, 16, &n), -1);
-	sqlite3_exec(st->db, "DROP VIEW teks; DROP VIEW ssrcs; ALTER TABLE teks_ok RENAME TO teks;"
+	sqlite3_exec(((struct sqs *)st)->db, "DROP VIEW teks; DROP VIEW ssrcs; ALTER TABLE teks_ok RENAME TO teks;"
 		     "ALTER TABLE ssrcs_ok RENAME TO ssrcs;", NULL, NULL, NULL);
 	ks_state_close(st);
 }
@@ -444,8 +447,8 @@ static void test_pg_one_leader_per_group_moves_on_session_end(void **s)
 	assert_int_equal(ks_state_poll(b, notice, NULL), 0);
 	assert_int_equal(nnoticed, 0);
 	/* fencing: a, leading 600, whose leadership session died, commits nothing */
-	PQfinish(b->pg->lk);
-	b->pg->lk = connect_db(b->pg->conninfo);	/* a new session: b's lock on 601 is gone */
+	PQfinish(((struct pgs *)b)->lk);
+	((struct pgs *)b)->lk = connect_db(((struct pgs *)b)->conninfo);	/* a new session: b's lock on 601 is gone */
 	kek_group(&r, 601, 0x12, 1);
 	assert_int_equal(ks_state_save_group(b, &r), -1);
 	assert_int_equal(ks_state_lead(b, 601), 2);	/* taken again on the new session */
@@ -460,6 +463,71 @@ static void test_pg_one_leader_per_group_moves_on_session_end(void **s)
 	assert_int_equal(got, 2);
 	assert_int_equal(ks_state_lead(b, 600), 1);	/* and keeps it */
 	ks_state_close(b);
+}
+
+/* A follower queues, the leader takes the oldest open one, records its SEQ; a
+ * blocked check that cannot be made says so (-1), it does not say "blocked". */
+static void test_pg_commands_reach_the_leader_and_outage_is_not_blocked(void **s)
+{
+	(void)s;
+	PG_ONLY();
+	struct ks_state *f = open_state(), *l = open_state();
+	struct ks_cmd c;
+	int64_t id1, id2;
+	assert_int_equal(ks_state_cmd_next(l, 700, &c), 1);	/* none */
+	assert_int_equal(ks_state_lead(l, 700), 2);
+	assert_true(ks_state_watch_fd(l) >= 0);
+	nnoticed = 0;
+	assert_int_equal(ks_state_cmd_add(f, 700, "rekey", NULL, 1000, &id1), 0);
+	assert_int_equal(ks_state_cmd_add(f, 700, "evict", "mallory", 1001, &id2), 0);
+	assert_true(id2 > id1);
+	/* announced like a group record: the leader hears gid */
+	for (int i = 0; i < 100 && !nnoticed; i++) {
+		assert_int_equal(ks_state_poll(l, notice, NULL), 0);
+		usleep(10000);
+	}
+	assert_true(nnoticed >= 1);
+	assert_int_equal(noticed[0], 700);
+	assert_int_equal(ks_state_cmd_next(l, 701, &c), 1);	/* per group */
+	assert_int_equal(ks_state_cmd_next(l, 700, &c), 0);
+	assert_int_equal(c.id, id1);
+	assert_string_equal(c.op, "rekey");
+	assert_false(c.done);
+	assert_int_equal(ks_state_cmd_done(l, id1, true, 42, "", 1002), 0);
+	assert_int_equal(ks_state_cmd_next(l, 700, &c), 0);
+	assert_int_equal(c.id, id2);
+	assert_string_equal(c.member, "mallory");
+	assert_int_equal(ks_state_cmd_done(l, id2, false, 0, "failed on the rekey leader", 1003), 0);
+	assert_int_equal(ks_state_cmd_next(l, 700, &c), 1);
+	/* the follower reads the outcome */
+	assert_int_equal(ks_state_cmd_get(f, id1, &c), 0);
+	assert_true(c.done && c.has_seq);
+	assert_int_equal(c.seq, 42);
+	assert_string_equal(c.error, "");
+	assert_int_equal(ks_state_cmd_get(f, id2, &c), 0);
+	assert_true(c.done && !c.has_seq);
+	assert_string_equal(c.error, "failed on the rekey leader");
+	assert_int_equal(ks_state_cmd_get(f, id2 + 1000, &c), 1);
+	/* carried-out commands an hour old are dropped */
+	assert_int_equal(ks_state_cmd_done(l, id2, false, 0, "", 1003 + 3601), 0);
+	assert_int_equal(ks_state_cmd_get(f, id1, &c), 1);
+	/* the state session gone, its reconnection not done yet: "cannot tell", at once */
+	PQfinish(((struct pgs *)f)->db);
+	((struct pgs *)f)->db = PQconnectdb("host=/nonexistent dbname=none");	/* a session that is down */
+	((struct pgs *)f)->db_try = now_ms();	/* the next attempt not before RETRY_MS */
+	assert_int_equal(ks_state_blocked_check(f, "trudy"), -1);
+	assert_true(ks_state_blocked(f, "trudy"));	/* the boolean form stays closed */
+	assert_false(ks_state_connected(f));
+	/* and it comes back in the background */
+	bool up = false;
+	for (int i = 0; i < 300 && !up; i++) {
+		up = ks_state_connected(f);
+		usleep(10000);
+	}
+	assert_true(up);
+	assert_int_equal(ks_state_blocked_check(f, "trudy"), 0);
+	ks_state_close(f);
+	ks_state_close(l);
 }
 
 int main(void)
@@ -482,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_state_lists_members_with_latest_address),
 		cmocka_unit_test(test_pg_two_servers_share_ssrcs_seq_and_keys),
 		cmocka_unit_test(test_pg_one_leader_per_group_moves_on_session_end),
+		cmocka_unit_test(test_pg_commands_reach_the_leader_and_outage_is_not_blocked),
 	};
 	const char *ci = getenv("GDOI_PG_CONNINFO");
 	if (ci && *ci)

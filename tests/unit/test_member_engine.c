@@ -3,7 +3,9 @@
  * key-server engine (gdoi/gcks.h) in memory, no sockets: the two exchange the
  * datagrams of their queues. Registration (Phase 1, GROUPKEY-PULL, TEKs
  * installed, the event), a push applied and one under an unknown KEK, failover
- * from a silent key server on a fake clock, the refusal backoff of a group,
+ * from a silent key server on a fake clock and from one that answers UNAVAILABLE
+ * (its state unreachable: the next key server, not a group refusal), the refusal
+ * backoff of a group,
  * junk counted by reason, and RFC 8263 acknowledgements: a unicast push that
  * asks for one is acknowledged to the key server (which verifies it), a
  * resent duplicate is acknowledged again, a KEK rotation is acknowledged under
@@ -36,6 +38,7 @@ static struct {
 	struct gdoi_p1_config gm_cfg, ks_cfg;
 	struct group pg;
 	bool refuse;			/* lookup refuses the group */
+	int unavailable;		/* lookup's error: the key server cannot serve now */
 	unsigned lookups;
 	struct gdoi_now now;
 	size_t to_silent, to_ks;	/* datagrams the member sent to each */
@@ -56,6 +59,8 @@ static int lookup(void *ctx, uint32_t group, const struct gdoi_id *member, const
 	w.lookups++;
 	if (group != GROUP || w.refuse)
 		return GDOI_ERR_NOT_FOUND;
+	if (w.unavailable)
+		return w.unavailable;	/* the key server refuses with Notify UNAVAILABLE */
 	*p = &w.pg.ks;
 	return 0;
 }
@@ -458,6 +463,38 @@ static void test_member_backs_off_refused_group_only(void **s)
 	gdoi_gcks_free(k);
 }
 
+/* UNAVAILABLE (8192: the key server's state unreachable) is not about the member or
+ * the group: the attempt with that key server failed, the next one is tried at once. */
+static void test_member_fails_over_on_unavailable(void **s)
+{
+	(void)s;
+	struct gdoi_gcks *k = new_ks();
+	const struct gdoi_addr list[2] = { ks_addr, ks_addr };
+	struct gdoi_member *m = new_member(list, 2);
+	w.unavailable = GDOI_ERR_STATE;
+	registered(m, k);
+	/* the first refuses, the second is asked at once and refuses too: a round, then the backoff */
+	assert_int_equal(w.lookups, 2);
+	assert_int_equal(events(m, GDOI_MEMBER_EV_FAILOVER, NULL, NULL), 2);	/* not a group refusal */
+	struct gdoi_member_ks_status st;
+	for (size_t i = 0; i < 2; i++) {
+		gdoi_member_ks_status(m, i, &st);
+		assert_int_not_equal(st.state, GDOI_MEMBER_KS_CONNECTED);	/* its SA dropped */
+		assert_non_null(strstr(st.last_error, "cannot serve registrations now"));
+		assert_non_null(strstr(st.last_error, "UNAVAILABLE"));
+	}
+	w.unavailable = 0;
+	uint64_t before = w.now.mono_ms;
+	for (int i = 0; i < 5 && gdoi_member_group_state(m, 0) != GDOI_MEMBER_GROUP_REGISTERED; i++)
+		tick(m, k);
+	assert_int_equal(gdoi_member_group_state(m, 0), GDOI_MEMBER_GROUP_REGISTERED);
+	assert_true(w.now.mono_ms - before >= 750);	/* after retry_min (less a quarter of jitter) */
+	gdoi_member_ks_status(m, 0, &st);
+	assert_int_equal(st.state, GDOI_MEMBER_KS_CONNECTED);
+	gdoi_member_free(m);
+	gdoi_gcks_free(k);
+}
+
 static void test_member_counts_junk_by_reason(void **s)
 {
 	(void)s;
@@ -669,6 +706,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_member_fails_over_after_silence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_backs_off_after_a_round, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_backs_off_refused_group_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_fails_over_on_unavailable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_counts_junk_by_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_acknowledges_unicast_pushes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_member_sends_no_ack_unasked, setup, teardown),

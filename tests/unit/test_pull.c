@@ -29,6 +29,7 @@ static struct {
 	struct gdoi_policy policy;
 	uint32_t group;
 	bool deny;
+	int unavailable;		/* lookup's error when the key server cannot serve now */
 	unsigned assign_calls;
 	uint32_t next_ssrc;
 	uint8_t rekey_spki[200];
@@ -44,6 +45,8 @@ static int lookup(void *ctx, uint32_t group, const struct gdoi_id *member, const
 		return GDOI_ERR_NOT_FOUND;
 	if (world.deny)
 		return GDOI_ERR_NOT_AUTHORIZED;
+	if (world.unavailable)
+		return world.unavailable;
 	*p = &world.policy;
 	return 0;
 }
@@ -545,6 +548,10 @@ static void test_pull_refuses_unknown_group_or_identity_with_notify(void **s)
 	world.deny = true;
 	refused_with(GDOI_N_AUTHENTICATION_FAILED);
 	world.deny = false;
+	/* a key server that cannot serve now (its state unreachable) says so: not bad credentials */
+	world.unavailable = GDOI_ERR_STATE;
+	refused_with(GDOI_N_PRIVATE_UNAVAILABLE);
+	world.unavailable = 0;
 	/* The Phase 1 key may not double as the rekey key. */
 	add_kek();
 	struct reg r;

@@ -15,6 +15,12 @@
  *
  * The transport is ipc/client.h (docs/ipc.md), as for the sidecar commands.
  *
+ * On a key server that does not lead the group (several on PostgreSQL), rekey and
+ * an eviction's rotation are handed to the rekey leader: the reply says
+ * "forwarded", and gdoictl asks after each command (op "command") for up to
+ * FORWARD_WAIT_MS, then adds "results" (done, the SEQ that carried it) to what it
+ * prints.
+ *
  * Exit: 0 ok, 1 the server answered with an error (its code and message on
  * stderr: unknown_group, unknown_member, failed, not_authorized, ...), 2 usage,
  * 3 cannot connect or no valid reply.
@@ -34,6 +40,8 @@
 #include "version.h"
 #define DEFAULT_SOCKET "/run/gdoi-ks/admin.sock"
 #define REPLY_TIMEOUT_MS 60000	/* a rekey or an eviction pushes before it answers */
+#define FORWARD_WAIT_MS 5000	/* how long a forwarded command is waited for */
+#define FORWARD_POLL_MS 50
 
 static void usage(FILE *f)
 {
@@ -83,6 +91,73 @@ static int request(const char *path, const json_t *req, json_t **reply)
 		return 3;
 	}
 	return 0;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Forwarded to the rekey leader: waits (bounded) for each command, and puts into
+ * reply "results" (the "command" replies), "done" (all carried out) and, when all
+ * are done, "seq" (the last one's SEQ). 0, or 1 when one failed on the leader. */
+static int wait_forwarded(const char *path, json_t *reply)
+{
+	json_t *ids = json_object_get(reply, "commands"), *res = json_array();
+	int64_t deadline = mono_ms() + FORWARD_WAIT_MS;
+	bool all = true, failed = false;
+	size_t i;
+	json_t *id;
+	json_array_foreach(ids, i, id) {
+		json_t *r = NULL;
+		for (;;) {
+			json_t *req = json_pack("{s:s, s:O}", "op", "command", "command", id);
+			int rc = req ? request(path, req, &r) : 3;
+			json_decref(req);
+			/* an error reply (the key server's database away for a moment) is asked again */
+			if (rc || json_is_true(json_object_get(r, "done")) || mono_ms() >= deadline)
+				break;
+			json_decref(r);
+			r = NULL;
+			nanosleep(&(struct timespec){ .tv_nsec = FORWARD_POLL_MS * 1000000L }, NULL);
+		}
+		bool done = json_is_true(json_object_get(r, "done"));
+		const char *err = json_string_value(json_object_get(r, "error"));
+		all &= done;
+		failed |= done && err && *err;
+		if (done && json_is_integer(json_object_get(r, "seq")))
+			json_object_set(reply, "seq", json_object_get(r, "seq"));
+		json_array_append_new(res, r ? r : json_null());
+	}
+	json_object_set_new(reply, "results", res);
+	json_object_set_new(reply, "done", json_boolean(all));
+	return failed ? 1 : 0;
+}
+
+static void print_forwarded(json_t *reply)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(json_object_get(reply, "results"), i, r) {
+		json_t *seq = json_object_get(r, "seq");
+		const char *err = json_string_value(json_object_get(r, "error"));
+		long long id = (long long)json_integer_value(json_object_get(r, "command"));
+		if (!json_is_true(json_object_get(r, "done")))
+			printf("  command %lld: queued, not carried out within %d s (it stays queued for the "
+			       "leader)\n", id, FORWARD_WAIT_MS / 1000);
+		else if (err && *err)
+			printf("  command %lld (group %lld): %s\n", id,
+			       (long long)json_integer_value(json_object_get(r, "group")), err);
+		else if (json_is_integer(seq))
+			printf("  command %lld (group %lld): carried out by the rekey leader, SEQ now %lld\n", id,
+			       (long long)json_integer_value(json_object_get(r, "group")),
+			       (long long)json_integer_value(seq));
+		else
+			printf("  command %lld (group %lld): carried out by the rekey leader\n", id,
+			       (long long)json_integer_value(json_object_get(r, "group")));
+	}
 }
 
 static const char *str(json_t *o, const char *k)
@@ -244,6 +319,9 @@ int main(int argc, char **argv)
 	if (c)
 		return c;
 	int status = json_is_true(json_object_get(reply, "ok")) ? 0 : 1;
+	bool forwarded = !status && json_is_true(json_object_get(reply, "forwarded"));
+	if (forwarded)
+		status = wait_forwarded(path, reply);
 	if (as_json) {
 		char *s = json_dumps(reply, JSON_COMPACT);
 		printf("%s\n", s);
@@ -255,12 +333,20 @@ int main(int argc, char **argv)
 		print_status(reply);
 	} else if (!strcmp(cmd, "members")) {
 		print_members(reply);
+	} else if (!strcmp(cmd, "rekey") && forwarded) {
+		printf("group %s: %s rekey forwarded to the rekey leader (%s)\n", str(reply, "group"),
+		       kek ? "KEK" : "TEK", *str(reply, "leader") == '-' || !*str(reply, "leader") ? "none now"
+		       : str(reply, "leader"));
+		print_forwarded(reply);
 	} else if (!strcmp(cmd, "rekey")) {
 		printf("group %s: %s rekey pushed, SEQ now %lld\n", str(reply, "group"), kek ? "KEK" : "TEK",
 		       (long long)json_integer_value(json_object_get(reply, "seq")));
 	} else if (!strcmp(cmd, "evict")) {
-		printf("member %s evicted from %lld group(s)\n", str(reply, "member"),
-		       (long long)json_integer_value(json_object_get(reply, "groups")));
+		printf("member %s evicted from %lld group(s)%s\n", str(reply, "member"),
+		       (long long)json_integer_value(json_object_get(reply, "groups")),
+		       forwarded ? "; the KEK rotation forwarded to the rekey leader" : "");
+		if (forwarded)
+			print_forwarded(reply);
 	} else {
 		printf("member %s admitted\n", str(reply, "member"));
 	}
