@@ -84,6 +84,16 @@ w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 *
 PY
 fi
 [ -s "$run/audio.wav" ] || fail "no audio source"
+# --short sends $seconds s exactly: the source repeated and cut there (whole loops of the
+# ~13 s speech would make it 26 s)
+if [ $short = 1 ]; then
+	python3 - "$run/audio.wav" "$seconds" <<'PY' || fail "cannot cut the audio to $seconds s"
+import sys, wave
+r = wave.open(sys.argv[1]); p = r.getparams(); d = r.readframes(p.nframes); r.close()
+n = int(sys.argv[2]) * p.framerate * p.sampwidth * p.nchannels
+w = wave.open(sys.argv[1], "wb"); w.setparams(p); w.writeframes((d * (n // len(d) + 1))[:n]); w.close()
+PY
+fi
 frames=$(python3 -c "import wave,sys; w=wave.open(sys.argv[1]); print(w.getnframes() // 160)" "$run/audio.wav")
 loops=$(( (seconds * 50 + frames - 1) / frames ))
 

@@ -8,8 +8,8 @@
 # must hold the group's current TEKs and KEK, and every push it got must have been accepted.
 # Those rounds hit the window (PULL message 1 to 3 of one member) only by chance, so the
 # catch-up itself is then forced: gm-probe --pull-hold keeps message 3 back until a rekey
-# (every second one --kek) has been made after the key server sent message 2, for HELD
-# members one after the other; each must be caught up. TAP output.
+# (every second one --kek) has been made after the key server sent message 2 (SIGUSR1 then
+# releases it), for HELD members one after the other; each must be caught up. TAP output.
 set -u
 . "$(dirname "$0")/lib/ks.sh"
 
@@ -90,6 +90,7 @@ for i in $(seq 0 $((HELD - 1))); do
 	for _ in $(seq 200); do grep -q pull_held "$out" 2>/dev/null && break; sleep 0.1; done
 	kek=; [ $((i % 2)) = 1 ] && kek=--kek
 	grep -q pull_held "$out" && ctl rekey media $kek >/dev/null || held_bad=$((held_bad + 1))
+	kill -USR1 "$pid" 2>/dev/null	# the rekey is made: message 3 may go (else after 3 s)
 	wait "$pid"
 	res=$(round_result "held$i" 1)
 	echo "# held registration m$i (rekey ${kek:-without --kek} while message 3 was held back): $res"

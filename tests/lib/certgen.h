@@ -9,7 +9,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-/* "rsa2048", "p256", "p384" or "p521"; NULL on failure. */
+/* "rsa2048" (one of three fixed keys, in turn: consecutive calls differ), "p256",
+ * "p384" or "p521" (fresh); NULL on failure. */
 EVP_PKEY *certgen_key(const char *kind);
 /* A certificate for key, signed by issuer_key (self-signed when issuer is NULL),
  * valid from an hour ago for a day. san: "DNS:name", "email:x@y", "IP:1.2.3.4" or NULL. */

@@ -13,27 +13,10 @@
 #include "gdoi/wire.h"
 #include "tests/lib/certgen.h"
 
-/* RSA-2048 generation dominates these tests under valgrind (tens of seconds
- * each): RSA keys come from a pool of two generated once, handed out in turn, so
- * the two keys of one group (sign, other) always differ. EC keys are fresh. */
-static EVP_PKEY *rsa_pool[2];
-static unsigned rsa_next;
-
-static EVP_PKEY *test_key(const char *kind)
-{
-	if (strcmp(kind, "rsa2048"))
-		return certgen_key(kind);
-	EVP_PKEY **slot = &rsa_pool[rsa_next++ % 2];
-	if (!*slot)
-		*slot = certgen_key(kind);
-	assert_non_null(*slot);
-	EVP_PKEY_up_ref(*slot);
-	return *slot;
-}
-
 struct gdoi_key *load_key(const char *kind)
 {
-	EVP_PKEY *k = test_key(kind);
+	EVP_PKEY *k = certgen_key(kind);	/* RSA: a group's sign and other keys differ */
+	assert_non_null(k);
 	size_t n;
 	uint8_t *der = certgen_key_der(k, &n);
 	struct gdoi_key *key = NULL;

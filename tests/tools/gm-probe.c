@@ -14,8 +14,9 @@
  *            [--ssrcs N] [--timeout S] [--pushes N] [--push-timeout S]
  *            [--bind ADDR:PORT] [--legacy] [--mcast GROUP:PORT] [--pull-hold MS]
  * --pull-hold holds GROUPKEY-PULL message 3 back for MS milliseconds after
- * message 2 arrived, printing {"event":"pull_held"} first: a test can then run
- * a rekey between the key server's message 2 and message 4, deterministically.
+ * message 2 arrived, or until the probe gets SIGUSR1, printing {"event":"pull_held"}
+ * first: a test can then run a rekey between the key server's message 2 and
+ * message 4, deterministically, and release message 3 as soon as the rekey is made.
  *
  * Exit: 0 done, 1 registration failed (reason on stderr), 2 usage,
  *       3 fewer pushes than asked for before --push-timeout.
@@ -234,6 +235,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* SIGUSR1 ends a --pull-hold early: blocked here, taken by sigtimedwait() there */
+	sigset_t usr1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	if (!local.ss_family) {	/* the loopback address of the server's family, any port */
 		static const uint8_t lo4[4] = { 127, 0, 0, 1 }, lo6[16] = { [15] = 1 };
 		bool v6 = server.ss_family == AF_INET6;
@@ -394,7 +400,8 @@ int main(int argc, char **argv)
 				printf("{\"event\":\"pull_held\",\"ms\":%u}\n", pull_hold_ms);
 				fflush(stdout);
 				struct timespec ts = { pull_hold_ms / 1000, (long)(pull_hold_ms % 1000) * 1000000L };
-				nanosleep(&ts, NULL);
+				while (sigtimedwait(&usr1, NULL, &ts) < 0 && errno == EINTR)
+					;
 				pull_hold_ms = 0;	/* message 3 once; retransmissions as usual */
 			}
 		} else if (exch == GDOI_EXCH_IDENT_PROT || exch == GDOI_EXCH_INFO) {

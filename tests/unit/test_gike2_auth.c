@@ -21,7 +21,7 @@
 #include "gdoi/gike2_policy.h"
 #include "gdoi/ike2_numbers.h"
 #include "gdoi/numbers.h"
-#include "tests/lib/certgen.h"
+#include "tests/lib/gike2_fixture.h"
 
 static const struct gdoi_addr GM_ADDR = { 4, { 127, 0, 0, 1 }, 18601 };
 static const struct gdoi_addr KS_ADDR = { 4, { 127, 0, 0, 1 }, 18600 };
@@ -57,39 +57,9 @@ static void config(struct gdoi_ike2_config *c, struct gdoi_ike2_psk *psk, const 
 static int setup(void **state)
 {
 	struct world *w = calloc(1, sizeof(*w));
-	EVP_PKEY *k = certgen_key("p256");
-	size_t n = 0;
-	uint8_t *der = certgen_key_der(k, &n);
-	assert_int_equal(gdoi_key_load_private(GDOI_BYTES(der, n), &w->signer), 0);
-	free(der);
-	EVP_PKEY_free(k);
-
-	w->policy.nteks = 1;
-	w->policy.sid_bits = 32;
-	struct gdoi_tek *t = &w->policy.teks[0];
-	t->kind = GDOI_TEK_SRTP;
-	t->spi = 0x600d;
-	t->src = (struct gdoi_selector){ GDOI_ID_IPV4_ADDR_SUBNET, 0, 8, { 0 } };
-	t->dst = (struct gdoi_selector){ GDOI_ID_IPV4_ADDR, 18610, 4, { 239, 2, 2, 2 } };
-	t->u.srtp = (struct gdoi_tek_srtp_policy){ .profile = 7, .flags = 1, .lifetime = 120,
-						   .replay_window = 128, .ssrc_assigned = true };
-	assert_int_equal(gdoi_policy_generate_keys(&w->policy), 0);
-
-	struct gike2_rekey_sa *r = &w->rekey;
-	assert_int_equal(gdoi_random(r->spi, sizeof(r->spi)), 0);
-	r->encr = GIKE2_ENCR_AES_GCM_16;
-	r->encr_key_bits = 128;
-	r->kwa = GIKE2_KWA_5649_128;
-	r->gcauth = GIKE2_GCAUTH_DIGITAL_SIGNATURE;
-	r->sig_md = GDOI_MD_SHA256;
-	r->lifetime = 600;
-	r->src = (struct gike2_ts){ GIKE2_TS_IPV4_ADDR_RANGE, 17, 18600, 18600, 4, { 127, 0, 0, 1 },
-				    { 127, 0, 0, 1 } };
-	r->dst = (struct gike2_ts){ GIKE2_TS_IPV4_ADDR_RANGE, 17, 18611, 18611, 4, { 239, 2, 2, 3 },
-				    { 239, 2, 2, 3 } };
-	uint8_t km[36];
-	assert_int_equal(gdoi_random(km, sizeof(km)), 0);
-	assert_int_equal(gike2_rekey_set_keys(r, GDOI_BYTES(km, sizeof(km))), 0);
+	w->signer = gike2_fixture_signer();
+	gike2_fixture_policy(&w->policy, 0x600d, 18610);
+	gike2_fixture_rekey(&w->rekey, 18600, 18611);
 
 	config(&w->gm_cfg, &w->gm_psk, "gm.example");
 	config(&w->ks_cfg, &w->ks_psk, "ks.example");
