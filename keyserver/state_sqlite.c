@@ -42,6 +42,11 @@ struct ks_state {
 	sqlite3 *db;
 	struct { const char *sql; sqlite3_stmt *stmt; } cache[STMT_CACHE];
 	struct ks_marks marks;
+	/* SQLite has one owner (this process): what every registration reads is
+	 * also kept here, so that it costs no read transaction (docs/performance.md). */
+	char **blocked;		/* the blocked table, sorted by strcmp */
+	size_t nblocked, capblocked;
+	int64_t nssrcs;		/* rows in ssrcs: none, and no member has SSRCs on record */
 };
 
 static const char schema[] =
@@ -97,6 +102,84 @@ static int quick_check(sqlite3 *db, const char *path, char *err, size_t errlen)
 #define RECOVERY_HINT "; to recover, stop, move gdoi-ks.db* aside and start: every group then starts " \
 		      "a new KEK epoch (docs/keyserver.md, \"State loss\")"
 
+/* ---- the in-memory copies: blocked members, the SSRC row count --------------- */
+
+/* The index where member is, or would be inserted. */
+static size_t blocked_find(const struct ks_state *st, const char *member, bool *found)
+{
+	size_t lo = 0, hi = st->nblocked;
+	*found = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(st->blocked[mid], member);
+		if (!c) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int blocked_put(struct ks_state *st, const char *member, bool blocked)
+{
+	bool found;
+	size_t i = blocked_find(st, member, &found);
+	if (found == blocked)
+		return 0;
+	if (!blocked) {
+		free(st->blocked[i]);
+		memmove(&st->blocked[i], &st->blocked[i + 1], (st->nblocked - i - 1) * sizeof(*st->blocked));
+		st->nblocked--;
+		return 0;
+	}
+	if (st->nblocked == st->capblocked) {
+		size_t cap = st->capblocked ? st->capblocked * 2 : 16;
+		char **v = realloc(st->blocked, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		st->blocked = v;
+		st->capblocked = cap;
+	}
+	char *copy = strdup(member);
+	if (!copy)
+		return -1;
+	memmove(&st->blocked[i + 1], &st->blocked[i], (st->nblocked - i) * sizeof(*st->blocked));
+	st->blocked[i] = copy;
+	st->nblocked++;
+	return 0;
+}
+
+static void blocked_free(struct ks_state *st)
+{
+	for (size_t i = 0; i < st->nblocked; i++)
+		free(st->blocked[i]);
+	free(st->blocked);
+	st->blocked = NULL;
+	st->nblocked = st->capblocked = 0;
+}
+
+/* At open: the blocked table and the SSRC row count; -1 on a read error. */
+static int load_mirror(struct ks_state *st)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, "SELECT member FROM blocked", -1, &s, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		rc = blocked_put(st, (const char *)sqlite3_column_text(s, 0), true) ? SQLITE_NOMEM : SQLITE_OK;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	s = NULL;
+	rc = sqlite3_prepare_v2(st->db, "SELECT count(*) FROM ssrcs", -1, &s, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		st->nssrcs = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
 int ks_state_open(const char *dir, struct ks_state **out, char *err, size_t errlen)
 {
 	char path[600];
@@ -151,13 +234,21 @@ int ks_state_open(const char *dir, struct ks_state **out, char *err, size_t errl
 	}
 	if (ks_marks_load(&st->marks, dir, err, errlen))
 		goto fail;
+	if (load_mirror(st)) {
+		snprintf(err, errlen, "%s: cannot read the blocked members and SSRCs: %s", path,
+			 sqlite3_errmsg(st->db));
+		goto fail_marks;
+	}
 	if (st->marks.damaged)
 		ks_log(KS_WARN, "state: %s is damaged: every group with a KEK starts a new KEK epoch",
 		       st->marks.path);
 	*out = st;
 	return 0;
+fail_marks:
+	ks_marks_free(&st->marks);
 fail:
 	sqlite3_free(msg);
+	blocked_free(st);
 	sqlite3_close(st->db);
 	free(st);
 	return -1;
@@ -223,6 +314,7 @@ void ks_state_close(struct ks_state *st)
 	sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	sqlite3_close(st->db);
 	ks_marks_free(&st->marks);
+	blocked_free(st);
 	free(st);
 }
 
@@ -451,6 +543,8 @@ int ks_state_ssrc_list(struct ks_state *st, uint32_t gid, const char *member, ui
 	if (st->pg)
 		return pgs_ssrc_list(st->pg, gid, member, out, cap, n);
 	*n = 0;
+	if (!st->nssrcs)
+		return 0;	/* no member has any */
 	/* the newest cap of them (every registration adds fresh ones), oldest first */
 	sqlite3_stmt *s = prep(st, "SELECT ssrc FROM (SELECT ssrc, seq FROM ssrcs WHERE gid=? AND member=?"
 			       " ORDER BY seq DESC LIMIT ?) ORDER BY seq");
@@ -479,7 +573,10 @@ int ks_state_ssrc_add(struct ks_state *st, uint32_t gid, const char *member, uin
 		sqlite3_bind_int64(s, 2, ssrc);
 		sqlite3_bind_text(s, 3, member, -1, SQLITE_TRANSIENT);
 	}
-	return insert_unique(st, s, "add SSRC");
+	int rc = insert_unique(st, s, "add SSRC");
+	if (rc == 0)
+		st->nssrcs++;
+	return rc;
 }
 
 /*
@@ -609,20 +706,23 @@ int ks_state_set_blocked(struct ks_state *st, const char *member, bool blocked)
 	sqlite3_bind_text(s, 1, member, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(s);
 	done(st, s);
-	return rc == SQLITE_DONE ? 0 : db_err(st, "block member");
+	if (rc != SQLITE_DONE)
+		return db_err(st, "block member");
+	if (blocked_put(st, member, blocked)) {
+		ks_log(KS_ERR, "state: block member: out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 bool ks_state_blocked(struct ks_state *st, const char *member)
 {
 	if (st->pg)
 		return pgs_blocked(st->pg, member);
-	sqlite3_stmt *s = prep(st, "SELECT 1 FROM blocked WHERE member=?");
-	if (!s)
-		return false;
-	sqlite3_bind_text(s, 1, member, -1, SQLITE_TRANSIENT);
-	bool b = sqlite3_step(s) == SQLITE_ROW;
-	done(st, s);
-	return b;
+	bool found = false;
+	if (st->nblocked)
+		blocked_find(st, member, &found);
+	return found;
 }
 
 /* ---- several key servers (PostgreSQL only; SQLite has one owner) ------------- */

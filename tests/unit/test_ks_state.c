@@ -182,6 +182,45 @@ static void test_state_keeps_spis_unique_ssrcs_stable_members_blocked(void **s)
 	ks_state_close(st);
 }
 
+/* What a registration reads is seen at once in the same session: an SSRC just
+ * added (the first of a database too), a member just blocked or unblocked among
+ * others, a name that only starts like a blocked one. */
+static void test_state_sees_ssrcs_and_blocks_in_the_same_session(void **s)
+{
+	(void)s;
+	struct ks_state *st = open_state();
+	uint32_t v[16];
+	size_t n = 99;
+	assert_int_equal(ks_state_ssrc_list(st, 7, "dave", v, 16, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ks_state_ssrc_add(st, 7, "dave", 0x1234), 0);
+	assert_int_equal(ks_state_ssrc_list(st, 7, "dave", v, 16, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0], 0x1234);
+	const char *names[] = { "zed", "carol", "m10", "m1", "alice2" };
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(ks_state_set_blocked(st, names[i], true), 0);
+	assert_int_equal(ks_state_set_blocked(st, "carol", true), 0);	/* twice: still once */
+	for (size_t i = 0; i < 5; i++)
+		assert_true(ks_state_blocked(st, names[i]));
+	assert_false(ks_state_blocked(st, "car"));
+	assert_false(ks_state_blocked(st, "m100"));
+	assert_int_equal(ks_state_set_blocked(st, "carol", false), 0);
+	assert_false(ks_state_blocked(st, "carol"));
+	assert_true(ks_state_blocked(st, "alice2"));
+	assert_true(ks_state_blocked(st, "zed"));
+	ks_state_close(st);
+	st = open_state();
+	assert_false(ks_state_blocked(st, "carol"));
+	for (size_t i = 0; i < 5; i++) {
+		if (strcmp(names[i], "carol"))
+			assert_true(ks_state_blocked(st, names[i]));
+		assert_int_equal(ks_state_set_blocked(st, names[i], false), 0);
+	}
+	assert_false(ks_state_blocked(st, "m1"));
+	ks_state_close(st);
+}
+
 static struct ks_member_rec seen[4];
 static size_t nseen;
 static void collect(void *ctx, const struct ks_member_rec *m)
@@ -471,6 +510,7 @@ int main(void)
 	const struct CMUnitTest sqlite_tests[] = {
 		cmocka_unit_test(test_state_group_survives_reopen_byte_for_byte),
 		cmocka_unit_test(test_state_keeps_spis_unique_ssrcs_stable_members_blocked),
+		cmocka_unit_test(test_state_sees_ssrcs_and_blocks_in_the_same_session),
 		cmocka_unit_test(test_state_lists_members_with_latest_address),
 		cmocka_unit_test(test_state_detects_seq_kek_or_rows_lost),
 		cmocka_unit_test(test_state_refuses_damaged_database_naming_it),
@@ -479,6 +519,7 @@ int main(void)
 	const struct CMUnitTest pg_tests[] = {
 		cmocka_unit_test(test_state_group_survives_reopen_byte_for_byte),
 		cmocka_unit_test(test_state_keeps_spis_unique_ssrcs_stable_members_blocked),
+		cmocka_unit_test(test_state_sees_ssrcs_and_blocks_in_the_same_session),
 		cmocka_unit_test(test_state_lists_members_with_latest_address),
 		cmocka_unit_test(test_pg_two_servers_share_ssrcs_seq_and_keys),
 		cmocka_unit_test(test_pg_one_leader_per_group_moves_on_session_end),
