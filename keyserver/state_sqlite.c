@@ -40,6 +40,11 @@
 struct ks_state {
 	struct pgs *pg;		/* state = postgresql:...: every call goes there */
 	sqlite3 *db;
+	/* A second connection to the same file at synchronous=NORMAL, for the
+	 * registration records only (ks_state_member_seen): switching db's
+	 * synchronous for each of them cost two PRAGMAs, re-prepared every time. */
+	sqlite3 *db_seen;
+	sqlite3_stmt *seen;
 	struct { const char *sql; sqlite3_stmt *stmt; } cache[STMT_CACHE];
 	struct ks_marks marks;
 	/* SQLite has one owner (this process): what every registration reads is
@@ -180,6 +185,20 @@ static int load_mirror(struct ks_state *st)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
+static const char seen_sql[] = "INSERT OR REPLACE INTO members(gid, member, identity, addr, registered)"
+			       " VALUES(?,?,?,?,?)";
+
+/* db_seen, after db made the file WAL and its tables. */
+static int open_seen(struct ks_state *st, const char *path)
+{
+	if (sqlite3_open_v2(path, &st->db_seen, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_exec(st->db_seen, "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=2000;", NULL, NULL,
+			 NULL) != SQLITE_OK)
+		return -1;
+	return sqlite3_prepare_v2(st->db_seen, seen_sql, -1, &st->seen, NULL) == SQLITE_OK ? 0 : -1;
+}
+
 int ks_state_open(const char *dir, struct ks_state **out, char *err, size_t errlen)
 {
 	char path[600];
@@ -234,6 +253,11 @@ int ks_state_open(const char *dir, struct ks_state **out, char *err, size_t errl
 	}
 	if (ks_marks_load(&st->marks, dir, err, errlen))
 		goto fail;
+	if (open_seen(st, path)) {
+		snprintf(err, errlen, "%s: second connection: %s", path,
+			 st->db_seen ? sqlite3_errmsg(st->db_seen) : "out of memory");
+		goto fail_marks;
+	}
 	if (load_mirror(st)) {
 		snprintf(err, errlen, "%s: cannot read the blocked members and SSRCs: %s", path,
 			 sqlite3_errmsg(st->db));
@@ -249,6 +273,8 @@ fail_marks:
 fail:
 	sqlite3_free(msg);
 	blocked_free(st);
+	sqlite3_finalize(st->seen);
+	sqlite3_close(st->db_seen);
 	sqlite3_close(st->db);
 	free(st);
 	return -1;
@@ -311,6 +337,8 @@ void ks_state_close(struct ks_state *st)
 	/* Fold the WAL back into the database: a clean shutdown leaves one file. */
 	for (size_t i = 0; i < STMT_CACHE; i++)
 		sqlite3_finalize(st->cache[i].stmt);
+	sqlite3_finalize(st->seen);
+	sqlite3_close(st->db_seen);
 	sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	sqlite3_close(st->db);
 	ks_marks_free(&st->marks);
@@ -415,9 +443,6 @@ int ks_state_load_group(struct ks_state *st, uint32_t gid, struct ks_group_rec *
 		return db_err(st, "load TEKs");
 	return 0;
 }
-
-static int member_seen(struct ks_state *st, uint32_t gid, const char *member,
-		       const char *identity, const char *addr, int64_t now);
 
 static int exec(struct ks_state *st, const char *sql)
 {
@@ -582,42 +607,28 @@ int ks_state_ssrc_add(struct ks_state *st, uint32_t gid, const char *member, uin
 /*
  * Who registered when is bookkeeping, not a safety property (a member whose
  * record is lost to a power cut registers again): it is committed without a
- * sync (synchronous=NORMAL for this one statement), so a registration costs
- * no fsync. The next FULL commit (SEQ, keys, SSRCs) syncs it along.
+ * sync, on the synchronous=NORMAL connection, so a registration costs no
+ * fsync; it survives a process crash (the WAL frame is written), and the next
+ * FULL commit of db (SEQ, keys, SSRCs) syncs the WAL it shares along.
  */
 int ks_state_member_seen(struct ks_state *st, uint32_t gid, const char *member,
 			 const char *identity, const char *addr, int64_t now)
 {
 	if (st->pg)
 		return pgs_member_seen(st->pg, gid, member, identity, addr, now);
-	static const char normal[] = "PRAGMA synchronous=NORMAL", full[] = "PRAGMA synchronous=FULL";
-	sqlite3_stmt *s = prep(st, normal);
-	if (!s || sqlite3_step(s) != SQLITE_DONE)
-		return db_err(st, normal);
-	done(st, s);
-	int rc = member_seen(st, gid, member, identity, addr, now);
-	s = prep(st, full);
-	if (!s || sqlite3_step(s) != SQLITE_DONE)
-		return db_err(st, full);
-	done(st, s);
-	return rc;
-}
-
-static int member_seen(struct ks_state *st, uint32_t gid, const char *member,
-		       const char *identity, const char *addr, int64_t now)
-{
-	sqlite3_stmt *s = prep(st, "INSERT OR REPLACE INTO members(gid, member, identity, addr, registered)"
-			       " VALUES(?,?,?,?,?)");
-	if (!s)
-		return -1;
+	sqlite3_stmt *s = st->seen;
+	sqlite3_reset(s);
 	sqlite3_bind_int64(s, 1, gid);
 	sqlite3_bind_text(s, 2, member, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 3, identity, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 4, addr, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 5, now);
 	int rc = sqlite3_step(s);
-	done(st, s);
-	return rc == SQLITE_DONE ? 0 : db_err(st, "member registered");
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	ks_log(KS_ERR, "state: member registered: %s", sqlite3_errmsg(st->db_seen));
+	return -1;
 }
 
 int ks_state_member_remove(struct ks_state *st, uint32_t gid, const char *member)
