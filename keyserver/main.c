@@ -64,7 +64,7 @@ static int ks_opt(void *ctx, int key, const char *arg)
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-	static char slab[65536];
+	static char slab[KS_RECV_SLAB];
 	(void)h;
 	(void)suggested;
 	buf->base = slab;
