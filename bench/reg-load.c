@@ -62,6 +62,7 @@
 
 #include "gdoi/crypto.h"
 #include "gdoi/dh.h"
+#include "gdoi/ossl_pool.h"
 #include "gdoi/err.h"
 #include "gdoi/phase1.h"
 #include "gdoi/pull.h"
@@ -510,6 +511,8 @@ int main(int argc, char **argv)
 	long conc = 16, count = 0, group = 0, dh_group = 19, baseline = 0, lifetime = 0, rekeys = 1, ssrcs = 0;
 	double seconds = 0, push_wait = 20, settle = 0;
 	bool seconds_set = false;
+	/* OpenSSL's allocator as gdoi-ks has it, also for --dh-baseline (the bound) */
+	gdoi_ossl_pool_install();
 	static const struct option opts[] = {
 		{ "server", 1, 0, 's' }, { "psk", 1, 0, 'k' }, { "group", 1, 0, 'g' },
 		{ "group-dh", 1, 0, 'd' }, { "concurrency", 1, 0, 'c' }, { "seconds", 1, 0, 'S' },
