@@ -73,6 +73,7 @@
 
 #include "gdoi/crypto.h"
 #include "gdoi/dh.h"
+#include "gdoi/ossl_pool.h"
 #include "gdoi/err.h"
 #include "gdoi/gike2_member.h"
 #include "gdoi/ike2.h"
@@ -151,6 +152,7 @@ static int dh_baseline(uint16_t group, double seconds)
 	size_t n, ops = 0;
 	double c0 = cpu_seconds();
 	uint64_t t0 = now_us(), end = t0 + (uint64_t)(seconds * 1e6);
+	double c0 = cpu_seconds();
 	while (now_us() < end) {
 		struct gdoi_dh *me = NULL;
 		if (gdoi_dh_new(group, &me) || gdoi_dh_derive(me, peer_pub, secret, sizeof(secret), &n))
@@ -598,6 +600,8 @@ int main(int argc, char **argv)
 	long conc = 16, count = 0, group = 0, dh_group = 19, baseline = 0, lifetime = 0, rekeys = 1, ssrcs = 0;
 	double seconds = 0, push_wait = 20, settle = 0;
 	bool seconds_set = false;
+	/* OpenSSL's allocator as gdoi-ks has it, also for --dh-baseline (the bound) */
+	gdoi_ossl_pool_install();
 	static const struct option opts[] = {
 		{ "server", 1, 0, 's' }, { "psk", 1, 0, 'k' }, { "group", 1, 0, 'g' },
 		{ "group-dh", 1, 0, 'd' }, { "concurrency", 1, 0, 'c' }, { "seconds", 1, 0, 'S' },

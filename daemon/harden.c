@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,49 @@ static size_t pages_of(size_t n)
 	return n > SIZE_MAX - p ? 0 : (n + p - 1) / p * p;
 }
 
+/*
+ * Released blocks are kept for reuse, wiped, still mlock'ed and MADV_DONTDUMP:
+ * the key server allocates and releases one policy per registration, and
+ * mmap, madvise, mlock, munlock and munmap for it cost about 25 us of system
+ * time (docs/performance.md). Bounded, so a burst of pushes leaves little mapped.
+ */
+#define SECRET_CACHE 32
+static struct { void *p; size_t len; } secret_cache[SECRET_CACHE];
+static size_t secret_cached;
+static pthread_mutex_t secret_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A kept block of len octets, or NULL. */
+static void *secret_reuse(size_t len)
+{
+	void *p = NULL;
+
+	pthread_mutex_lock(&secret_lock);
+	for (size_t i = secret_cached; i-- > 0;) {
+		if (secret_cache[i].len == len) {
+			p = secret_cache[i].p;
+			secret_cache[i] = secret_cache[--secret_cached];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&secret_lock);
+	return p;
+}
+
+/* Keeps a wiped block of len octets; false: the cache is full. */
+static bool secret_keep(void *p, size_t len)
+{
+	bool kept = false;
+
+	pthread_mutex_lock(&secret_lock);
+	if (secret_cached < SECRET_CACHE) {
+		secret_cache[secret_cached].p = p;
+		secret_cache[secret_cached++].len = len;
+		kept = true;
+	}
+	pthread_mutex_unlock(&secret_lock);
+	return kept;
+}
+
 void *dm_secret_alloc(size_t n)
 {
 	size_t len = pages_of(n);
@@ -77,6 +121,8 @@ void *dm_secret_alloc(size_t n)
 
 	if (!len)
 		return NULL;
+	if ((p = secret_reuse(len)) != NULL)
+		return p;	/* wiped whole by dm_secret_release */
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
@@ -93,6 +139,8 @@ void dm_secret_release(void *p, size_t n)
 	if (!p || !len)
 		return;
 	gdoi_wipe(p, len);
+	if (secret_keep(p, len))
+		return;
 	(void)munlock(p, len);
 	munmap(p, len);
 }

@@ -21,8 +21,9 @@ void dm_json_wipe_on_free(void);
 /* Marks the pages spanning [p, p + len) MADV_DONTDUMP. */
 int dm_dontdump(void *p, size_t len);
 /* Pages of their own for key-holding memory: MADV_DONTDUMP, mlock'ed when the
- * process may (failures ignored), zeroed; dm_secret_release unmaps what
- * dm_secret_alloc(n) gave. Installed as the core's allocator of key-holding
+ * process may (failures ignored), zeroed; dm_secret_release wipes what
+ * dm_secret_alloc(n) gave and keeps up to 32 such blocks for reuse (still
+ * locked and out of dumps), unmapping the rest. Installed as the core's allocator of key-holding
  * memory by dm_secret_memory() (gdoi/secret.h). */
 void *dm_secret_alloc(size_t n);
 void dm_secret_release(void *p, size_t n);

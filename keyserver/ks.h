@@ -73,6 +73,11 @@ struct ks_pending {
 	uint32_t spis[GDOI_MAX_TEKS];
 };
 
+/* A receive buffer for up to 8 datagrams of 64 KiB: the sockets are opened
+ * with UV_UDP_RECVMMSG, and libuv then takes what is queued with one recvmmsg
+ * (docs/performance.md) instead of one recvmsg a datagram. */
+#define KS_RECV_SLAB (8 * 65536)
+
 /* One registration worker (worker.c): its own thread, loop, socket (in the
  * SO_REUSEPORT group of the listen address) and engine. */
 struct ks_worker {
@@ -92,7 +97,7 @@ struct ks_worker {
 	struct gdoi_gcks_stats stats;
 	size_t sas;
 	uint64_t forwarded;
-	char slab[65536];		/* receive buffer */
+	char slab[KS_RECV_SLAB];	/* receive buffer */
 };
 
 struct ks {

@@ -23,6 +23,7 @@
 #include "daemon/notify.h"
 #include "daemon/opts.h"
 #include "daemon/udp.h"
+#include "gdoi/ossl_pool.h"
 #include "keyserver/ks.h"
 #include "keyserver/state_pg.h"
 #include "keyserver/log.h"
@@ -64,7 +65,7 @@ static int ks_opt(void *ctx, int key, const char *arg)
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-	static char slab[65536];
+	static char slab[KS_RECV_SLAB];
 	(void)h;
 	(void)suggested;
 	buf->base = slab;
@@ -282,6 +283,8 @@ int main(int argc, char **argv)
 	struct ks ks = { .watch_fd = -1 };
 	int verbose = 0, rc;
 
+	/* before anything calls OpenSSL (gdoi/ossl_pool.h) */
+	int pool = gdoi_ossl_pool_install();
 	if ((rc = dm_opts_parse(&ks_prog, argc, argv, ks_opt, &ks, &verbose)))
 		return rc == 1 ? 0 : 2;
 	if (!ks.config_path) {
@@ -290,6 +293,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	dm_log_init("gdoi-ks");
+	if (pool)
+		ks_log(KS_WARN, "OpenSSL allocated before its block pool was installed: it stays on malloc");
 	dm_log_set_verbosity(verbose);
 	dm_no_core_dumps();
 	dm_secret_memory();	/* policies the engine builds for members: pages of their own */

@@ -41,8 +41,18 @@ static const struct ks_state_ops sqs_ops;
 struct sqs {
 	struct ks_state base;	/* first: the handle state.c passes around */
 	sqlite3 *db;
+	/* A second connection to the same file at synchronous=NORMAL, for the
+	 * registration records only (sqs_member_seen): switching db's
+	 * synchronous for each of them cost two PRAGMAs, re-prepared every time. */
+	sqlite3 *db_seen;
+	sqlite3_stmt *seen;
 	struct { const char *sql; sqlite3_stmt *stmt; } cache[STMT_CACHE];
 	struct ks_marks marks;
+	/* SQLite has one owner (this process): what every registration reads is
+	 * also kept here, so that it costs no read transaction (docs/performance.md). */
+	char **blocked;		/* the blocked table, sorted by strcmp */
+	size_t nblocked, capblocked;
+	int64_t nssrcs;		/* rows in ssrcs: none, and no member has SSRCs on record */
 };
 
 static const char schema[] =
@@ -57,7 +67,7 @@ static const char schema[] =
 	" PRIMARY KEY(gid, ssrc));"
 	"CREATE INDEX IF NOT EXISTS ssrcs_member ON ssrcs(gid, member);"
 	"CREATE TABLE IF NOT EXISTS members(gid INTEGER, member TEXT, identity TEXT, addr TEXT,"
-	" registered INTEGER, ack_seq INTEGER, ack_misses INTEGER, PRIMARY KEY(gid, member));"
+	" registered INTEGER, ack_seq INTEGER, ack_misses INTEGER, PRIMARY KEY(gid, member)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS blocked(member TEXT PRIMARY KEY);";
 
 static int db_err(struct sqs *st, const char *what)
@@ -66,17 +76,38 @@ static int db_err(struct sqs *st, const char *what)
 	return -1;
 }
 
-/* Databases from before RFC 8263 acknowledgements lack the members' ACK columns. */
+/* Databases from before RFC 8263 acknowledgements lack the members' ACK columns;
+ * older ones than 2026-12 have members as a rowid table with a separate index for its
+ * key (two b-tree pages, two WAL frames, per registration record): rebuilt once as
+ * WITHOUT ROWID. */
 static int migrate(sqlite3 *db, char **msg)
 {
 	sqlite3_stmt *s = NULL;
+	int rc = SQLITE_OK;
 	if (sqlite3_prepare_v2(db, "SELECT ack_seq, ack_misses FROM members LIMIT 0", -1, &s, NULL) ==
-	    SQLITE_OK) {
+	    SQLITE_OK)
 		sqlite3_finalize(s);
-		return SQLITE_OK;
-	}
-	return sqlite3_exec(db, "ALTER TABLE members ADD COLUMN ack_seq INTEGER;"
-			    "ALTER TABLE members ADD COLUMN ack_misses INTEGER;", NULL, NULL, msg);
+	else
+		rc = sqlite3_exec(db, "ALTER TABLE members ADD COLUMN ack_seq INTEGER;"
+				  "ALTER TABLE members ADD COLUMN ack_misses INTEGER;", NULL, NULL, msg);
+	if (rc != SQLITE_OK)
+		return rc;
+	s = NULL;
+	rc = sqlite3_prepare_v2(db, "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master WHERE type='table'"
+				" AND name='members'", -1, &s, NULL);
+	bool without = rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_OK || without)
+		return rc;
+	return sqlite3_exec(db, "BEGIN IMMEDIATE;"
+			    "CREATE TABLE members_new(gid INTEGER, member TEXT, identity TEXT, addr TEXT,"
+			    " registered INTEGER, ack_seq INTEGER, ack_misses INTEGER, PRIMARY KEY(gid, member))"
+			    " WITHOUT ROWID;"
+			    "INSERT INTO members_new SELECT gid, member, identity, addr, registered, ack_seq,"
+			    " ack_misses FROM members;"
+			    "DROP TABLE members;"
+			    "ALTER TABLE members_new RENAME TO members;"
+			    "COMMIT;", NULL, NULL, msg);
 }
 
 /* PRAGMA quick_check: 0 ok, else err says what is wrong. */
@@ -97,6 +128,98 @@ static int quick_check(sqlite3 *db, const char *path, char *err, size_t errlen)
 
 #define RECOVERY_HINT "; to recover, stop, move gdoi-ks.db* aside and start: every group then starts " \
 		      "a new KEK epoch (docs/keyserver.md, \"State loss\")"
+
+/* ---- the in-memory copies: blocked members, the SSRC row count --------------- */
+
+/* The index where member is, or would be inserted. */
+static size_t blocked_find(const struct sqs *st, const char *member, bool *found)
+{
+	size_t lo = 0, hi = st->nblocked;
+	*found = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(st->blocked[mid], member);
+		if (!c) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int blocked_put(struct sqs *st, const char *member, bool blocked)
+{
+	bool found;
+	size_t i = blocked_find(st, member, &found);
+	if (found == blocked)
+		return 0;
+	if (!blocked) {
+		free(st->blocked[i]);
+		memmove(&st->blocked[i], &st->blocked[i + 1], (st->nblocked - i - 1) * sizeof(*st->blocked));
+		st->nblocked--;
+		return 0;
+	}
+	if (st->nblocked == st->capblocked) {
+		size_t cap = st->capblocked ? st->capblocked * 2 : 16;
+		char **v = realloc(st->blocked, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		st->blocked = v;
+		st->capblocked = cap;
+	}
+	char *copy = strdup(member);
+	if (!copy)
+		return -1;
+	memmove(&st->blocked[i + 1], &st->blocked[i], (st->nblocked - i) * sizeof(*st->blocked));
+	st->blocked[i] = copy;
+	st->nblocked++;
+	return 0;
+}
+
+static void blocked_free(struct sqs *st)
+{
+	for (size_t i = 0; i < st->nblocked; i++)
+		free(st->blocked[i]);
+	free(st->blocked);
+	st->blocked = NULL;
+	st->nblocked = st->capblocked = 0;
+}
+
+/* At open: the blocked table and the SSRC row count; -1 on a read error. */
+static int load_mirror(struct sqs *st)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, "SELECT member FROM blocked", -1, &s, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		rc = blocked_put(st, (const char *)sqlite3_column_text(s, 0), true) ? SQLITE_NOMEM : SQLITE_OK;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	s = NULL;
+	rc = sqlite3_prepare_v2(st->db, "SELECT count(*) FROM ssrcs", -1, &s, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		st->nssrcs = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static const char seen_sql[] = "INSERT OR REPLACE INTO members(gid, member, identity, addr, registered)"
+			       " VALUES(?,?,?,?,?)";
+
+/* db_seen, after db made the file WAL and its tables. */
+static int open_seen(struct sqs *st, const char *path)
+{
+	if (sqlite3_open_v2(path, &st->db_seen, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_exec(st->db_seen, "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=2000;", NULL, NULL,
+			 NULL) != SQLITE_OK)
+		return -1;
+	return sqlite3_prepare_v2(st->db_seen, seen_sql, -1, &st->seen, NULL) == SQLITE_OK ? 0 : -1;
+}
 
 int ks_state_sqlite_open(const char *dir, struct ks_state **out, char *err, size_t errlen)
 {
@@ -143,14 +266,29 @@ int ks_state_sqlite_open(const char *dir, struct ks_state **out, char *err, size
 	}
 	if (ks_marks_load(&st->marks, dir, err, errlen))
 		goto fail;
+	if (open_seen(st, path)) {
+		snprintf(err, errlen, "%s: second connection: %s", path,
+			 st->db_seen ? sqlite3_errmsg(st->db_seen) : "out of memory");
+		goto fail_marks;
+	}
+	if (load_mirror(st)) {
+		snprintf(err, errlen, "%s: cannot read the blocked members and SSRCs: %s", path,
+			 sqlite3_errmsg(st->db));
+		goto fail_marks;
+	}
 	if (st->marks.damaged)
 		ks_log(KS_WARN, "state: %s is damaged: every group with a KEK starts a new KEK epoch",
 		       st->marks.path);
 	st->base.ops = &sqs_ops;
 	*out = &st->base;
 	return 0;
+fail_marks:
+	ks_marks_free(&st->marks);
 fail:
 	sqlite3_free(msg);
+	blocked_free(st);
+	sqlite3_finalize(st->seen);
+	sqlite3_close(st->db_seen);
 	sqlite3_close(st->db);
 	free(st);
 	return -1;
@@ -208,9 +346,12 @@ static void sqs_close(struct ks_state *h)
 	/* Fold the WAL back into the database: a clean shutdown leaves one file. */
 	for (size_t i = 0; i < STMT_CACHE; i++)
 		sqlite3_finalize(st->cache[i].stmt);
+	sqlite3_finalize(st->seen);
+	sqlite3_close(st->db_seen);
 	sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	sqlite3_close(st->db);
 	ks_marks_free(&st->marks);
+	blocked_free(st);
 	free(st);
 }
 
@@ -311,8 +452,6 @@ static int sqs_load_group(struct ks_state *h, uint32_t gid, struct ks_group_rec 
 	return 0;
 }
 
-static int member_seen(struct sqs *st, uint32_t gid, const char *member,
-		       const char *identity, const char *addr, int64_t now);
 
 static int exec(struct sqs *st, const char *sql)
 {
@@ -434,6 +573,8 @@ static int sqs_ssrc_list(struct ks_state *h, uint32_t gid, const char *member, u
 {
 	struct sqs *st = (struct sqs *)h;
 	*n = 0;
+	if (!st->nssrcs)
+		return 0;	/* no member has any */
 	/* the newest cap of them (every registration adds fresh ones), oldest first */
 	sqlite3_stmt *s = prep(st, "SELECT ssrc FROM (SELECT ssrc, seq FROM ssrcs WHERE gid=? AND member=?"
 			       " ORDER BY seq DESC LIMIT ?) ORDER BY seq");
@@ -461,47 +602,36 @@ static int sqs_ssrc_add(struct ks_state *h, uint32_t gid, const char *member, ui
 		sqlite3_bind_int64(s, 2, ssrc);
 		sqlite3_bind_text(s, 3, member, -1, SQLITE_TRANSIENT);
 	}
-	return insert_unique(st, s, "add SSRC");
+	int rc = insert_unique(st, s, "add SSRC");
+	if (rc == 0)
+		st->nssrcs++;
+	return rc;
 }
 
 /*
  * Who registered when is bookkeeping, not a safety property (a member whose
  * record is lost to a power cut registers again): it is committed without a
- * sync (synchronous=NORMAL for this one statement), so a registration costs
- * no fsync. The next FULL commit (SEQ, keys, SSRCs) syncs it along.
+ * sync, on the synchronous=NORMAL connection, so a registration costs no
+ * fsync; it survives a process crash (the WAL frame is written), and the next
+ * FULL commit of db (SEQ, keys, SSRCs) syncs the WAL it shares along.
  */
 static int sqs_member_seen(struct ks_state *h, uint32_t gid, const char *member,
 			 const char *identity, const char *addr, int64_t now)
 {
 	struct sqs *st = (struct sqs *)h;
-	static const char normal[] = "PRAGMA synchronous=NORMAL", full[] = "PRAGMA synchronous=FULL";
-	sqlite3_stmt *s = prep(st, normal);
-	if (!s || sqlite3_step(s) != SQLITE_DONE)
-		return db_err(st, normal);
-	done(st, s);
-	int rc = member_seen(st, gid, member, identity, addr, now);
-	s = prep(st, full);
-	if (!s || sqlite3_step(s) != SQLITE_DONE)
-		return db_err(st, full);
-	done(st, s);
-	return rc;
-}
-
-static int member_seen(struct sqs *st, uint32_t gid, const char *member,
-		       const char *identity, const char *addr, int64_t now)
-{
-	sqlite3_stmt *s = prep(st, "INSERT OR REPLACE INTO members(gid, member, identity, addr, registered)"
-			       " VALUES(?,?,?,?,?)");
-	if (!s)
-		return -1;
+	sqlite3_stmt *s = st->seen;
+	sqlite3_reset(s);
 	sqlite3_bind_int64(s, 1, gid);
 	sqlite3_bind_text(s, 2, member, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 3, identity, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 4, addr, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 5, now);
 	int rc = sqlite3_step(s);
-	done(st, s);
-	return rc == SQLITE_DONE ? 0 : db_err(st, "member registered");
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	ks_log(KS_ERR, "state: member registered: %s", sqlite3_errmsg(st->db_seen));
+	return -1;
 }
 
 static int sqs_member_remove(struct ks_state *h, uint32_t gid, const char *member)
@@ -585,19 +715,22 @@ static int sqs_set_blocked(struct ks_state *h, const char *member, bool blocked)
 	sqlite3_bind_text(s, 1, member, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(s);
 	done(st, s);
-	return rc == SQLITE_DONE ? 0 : db_err(st, "block member");
+	if (rc != SQLITE_DONE)
+		return db_err(st, "block member");
+	if (blocked_put(st, member, blocked)) {
+		ks_log(KS_ERR, "state: block member: out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 static int sqs_blocked_check(struct ks_state *h, const char *member)
 {
 	struct sqs *st = (struct sqs *)h;
-	sqlite3_stmt *s = prep(st, "SELECT 1 FROM blocked WHERE member=?");
-	if (!s)
-		return false;
-	sqlite3_bind_text(s, 1, member, -1, SQLITE_TRANSIENT);
-	bool b = sqlite3_step(s) == SQLITE_ROW;
-	done(st, s);
-	return b;
+	bool found = false;
+	if (st->nblocked)
+		blocked_find(st, member, &found);
+	return found;
 }
 
 /* Leadership, notices and commands: none (the process is alone; state.c's defaults). */

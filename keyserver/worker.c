@@ -259,7 +259,7 @@ static int worker_open(struct ks *ks, struct ks_worker *w)
 		return rc;
 	w->opened = true;
 	w->loop.data = w;
-	if ((rc = uv_udp_init_ex(&w->loop, &w->udp, (unsigned)ks->udp_family)))
+	if ((rc = uv_udp_init_ex(&w->loop, &w->udp, (unsigned)ks->udp_family | UV_UDP_RECVMMSG)))
 		return rc;
 	w->udp.data = w;
 	if ((rc = dm_udp_reuseport(&w->udp)) || (rc = dm_udp_bind(&w->udp, ks->udp_family, l->ip, l->port, 0)))
@@ -280,7 +280,7 @@ static int main_socket(struct ks *ks)
 	const struct ks_inet *l = &ks->cfg->listen;
 	int rc;
 	if (!ks->nworkers) {
-		if ((rc = uv_udp_init_ex(ks->loop, &ks->udp, (unsigned)ks->udp_family)))
+		if ((rc = uv_udp_init_ex(ks->loop, &ks->udp, (unsigned)ks->udp_family | UV_UDP_RECVMMSG)))
 			return rc;
 		ks->udp.data = ks;
 		/* One socket: an IPv6 listen address serves IPv6 only, except [::], which is

@@ -185,6 +185,45 @@ static void test_state_keeps_spis_unique_ssrcs_stable_members_blocked(void **s)
 	ks_state_close(st);
 }
 
+/* What a registration reads is seen at once in the same session: an SSRC just
+ * added (the first of a database too), a member just blocked or unblocked among
+ * others, a name that only starts like a blocked one. */
+static void test_state_sees_ssrcs_and_blocks_in_the_same_session(void **s)
+{
+	(void)s;
+	struct ks_state *st = open_state();
+	uint32_t v[16];
+	size_t n = 99;
+	assert_int_equal(ks_state_ssrc_list(st, 7, "dave", v, 16, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ks_state_ssrc_add(st, 7, "dave", 0x1234), 0);
+	assert_int_equal(ks_state_ssrc_list(st, 7, "dave", v, 16, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0], 0x1234);
+	const char *names[] = { "zed", "carol", "m10", "m1", "alice2" };
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(ks_state_set_blocked(st, names[i], true), 0);
+	assert_int_equal(ks_state_set_blocked(st, "carol", true), 0);	/* twice: still once */
+	for (size_t i = 0; i < 5; i++)
+		assert_true(ks_state_blocked(st, names[i]));
+	assert_false(ks_state_blocked(st, "car"));
+	assert_false(ks_state_blocked(st, "m100"));
+	assert_int_equal(ks_state_set_blocked(st, "carol", false), 0);
+	assert_false(ks_state_blocked(st, "carol"));
+	assert_true(ks_state_blocked(st, "alice2"));
+	assert_true(ks_state_blocked(st, "zed"));
+	ks_state_close(st);
+	st = open_state();
+	assert_false(ks_state_blocked(st, "carol"));
+	for (size_t i = 0; i < 5; i++) {
+		if (strcmp(names[i], "carol"))
+			assert_true(ks_state_blocked(st, names[i]));
+		assert_int_equal(ks_state_set_blocked(st, names[i], false), 0);
+	}
+	assert_false(ks_state_blocked(st, "m1"));
+	ks_state_close(st);
+}
+
 static struct ks_member_rec seen[4];
 static size_t nseen;
 static void collect(void *ctx, const struct ks_member_rec *m)
@@ -242,6 +281,58 @@ static enum ks_state_verdict reopen_verify(struct ks_state **st, uint32_t gid, s
 }
 
 /* The SEQ mark catches a database that went back: rows, KEK or SEQ lost. */
+/* A database from before the members table was WITHOUT ROWID (and before the ACK
+ * columns): opened, its member records are kept, the table is rebuilt as one b-tree
+ * (one WAL page a registration record instead of two), and records go on. */
+static void test_state_migrates_members_to_without_rowid(void **s)
+{
+	(void)s;
+	SQLITE_ONLY();
+	char odir[64] = "/tmp/test_ks_state_old.XXXXXX", path[128];
+	assert_non_null(mkdtemp(odir));
+	snprintf(path, sizeof(path), "%s/gdoi-ks.db", odir);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode=WAL;"
+		"CREATE TABLE members(gid INTEGER, member TEXT, identity TEXT, addr TEXT,"
+		" registered INTEGER, PRIMARY KEY(gid, member));"
+		"INSERT INTO members VALUES(5, 'erin', 'fqdn:e', '127.0.0.5:848', 42);"
+		"INSERT INTO members VALUES(5, 'frank', 'fqdn:f', '127.0.0.6:848', 43);", NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+	struct ks_state *st = NULL;
+	char err[300] = "";
+	assert_int_equal(ks_state_open(odir, &st, err, sizeof(err)), 0);
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_prepare_v2(st->db, "SELECT sql FROM sqlite_master WHERE name='members'", -1, &q,
+					    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_non_null(strstr((const char *)sqlite3_column_text(q, 0), "WITHOUT ROWID"));
+	sqlite3_finalize(q);
+	nseen = 0;
+	assert_int_equal(ks_state_members(st, 5, collect, NULL), 0);
+	assert_int_equal(nseen, 2);
+	assert_string_equal(seen[0].name, "erin");
+	assert_string_equal(seen[0].addr, "127.0.0.5:848");
+	assert_int_equal(seen[0].registered, 42);
+	assert_false(seen[0].has_ack);
+	assert_string_equal(seen[1].name, "frank");
+	assert_int_equal(ks_state_member_seen(st, 5, "erin", "fqdn:e", "127.0.0.9:848", 50), 0);
+	assert_int_equal(ks_state_member_acked(st, 5, "frank", 3), 0);
+	ks_state_close(st);
+	assert_int_equal(ks_state_open(odir, &st, err, sizeof(err)), 0);	/* once only */
+	nseen = 0;
+	assert_int_equal(ks_state_members(st, 5, collect, NULL), 0);
+	assert_int_equal(nseen, 2);
+	assert_string_equal(seen[0].addr, "127.0.0.9:848");
+	assert_true(seen[1].has_ack);
+	assert_int_equal(seen[1].ack_seq, 3);
+	ks_state_close(st);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", odir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_state_detects_seq_kek_or_rows_lost(void **s)
 {
 	(void)s;
@@ -539,14 +630,17 @@ int main(void)
 	const struct CMUnitTest sqlite_tests[] = {
 		cmocka_unit_test(test_state_group_survives_reopen_byte_for_byte),
 		cmocka_unit_test(test_state_keeps_spis_unique_ssrcs_stable_members_blocked),
+		cmocka_unit_test(test_state_sees_ssrcs_and_blocks_in_the_same_session),
 		cmocka_unit_test(test_state_lists_members_with_latest_address),
 		cmocka_unit_test(test_state_detects_seq_kek_or_rows_lost),
 		cmocka_unit_test(test_state_refuses_damaged_database_naming_it),
 		cmocka_unit_test(test_state_fails_listing_on_row_error_midway),
+		cmocka_unit_test(test_state_migrates_members_to_without_rowid),
 	};
 	const struct CMUnitTest pg_tests[] = {
 		cmocka_unit_test(test_state_group_survives_reopen_byte_for_byte),
 		cmocka_unit_test(test_state_keeps_spis_unique_ssrcs_stable_members_blocked),
+		cmocka_unit_test(test_state_sees_ssrcs_and_blocks_in_the_same_session),
 		cmocka_unit_test(test_state_lists_members_with_latest_address),
 		cmocka_unit_test(test_pg_two_servers_share_ssrcs_seq_and_keys),
 		cmocka_unit_test(test_pg_one_leader_per_group_moves_on_session_end),
