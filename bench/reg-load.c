@@ -150,7 +150,6 @@ static int dh_baseline(uint16_t group, double seconds)
 	gdoi_bytes peer_pub = gdoi_dh_public(peer);
 	uint8_t secret[GDOI_DH_MAX_SECRET_LEN];
 	size_t n, ops = 0;
-	double c0 = cpu_seconds();
 	uint64_t t0 = now_us(), end = t0 + (uint64_t)(seconds * 1e6);
 	double c0 = cpu_seconds();
 	while (now_us() < end) {

@@ -304,7 +304,7 @@ static void test_state_migrates_members_to_without_rowid(void **s)
 	char err[300] = "";
 	assert_int_equal(ks_state_open(odir, &st, err, sizeof(err)), 0);
 	sqlite3_stmt *q = NULL;
-	assert_int_equal(sqlite3_prepare_v2(st->db, "SELECT sql FROM sqlite_master WHERE name='members'", -1, &q,
+	assert_int_equal(sqlite3_prepare_v2(((struct sqs *)st)->db, "SELECT sql FROM sqlite_master WHERE name='members'", -1, &q,
 					    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
 	assert_non_null(strstr((const char *)sqlite3_column_text(q, 0), "WITHOUT ROWID"));
