@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "crypto.h"
 #include "engine_queue.h"
 #include "gike2_numbers.h"
 #include "pull.h"
@@ -121,22 +122,30 @@ void gike2_member_shutdown(struct gike2_member *m, struct gdoi_now now)
 	m->next_try = 0;
 }
 
-/* The policy the registration (or a GSA_REKEY) left in gm, handed to the TEK set. */
-static bool install(struct gike2_member *m, struct gdoi_now now)
+/* The policy the registration (or a GSA_REKEY: the times its GROUPKEY-PUSH would give,
+ * member_teks.h) left in gm, handed to the TEK set. */
+static bool install(struct gike2_member *m, struct gdoi_now now, bool rekey)
 {
 	struct gdoi_policy *p = malloc(sizeof(*p));
 	struct gdoi_notes notes = { 0 };
 	if (!p)
 		return false;
 	*p = m->gm.policy;	/* plain data: keys inline (policy.h) */
-	bool ch = gdoi_member_teks_registered(&m->teks, p, now.unix_s, &notes);
+	bool ch = rekey ? gdoi_member_teks_rekeyed(&m->teks, p, now.unix_s, &notes)
+			: gdoi_member_teks_registered(&m->teks, p, now.unix_s, &notes);
+	if (rekey) {	/* TEKs replaced or deleted are not joined again by the next GSA_REKEY */
+		struct gdoi_policy *gp = &m->gm.policy;
+		gdoi_wipe(gp->teks, sizeof(gp->teks));
+		memcpy(gp->teks, m->teks.pol->teks, m->teks.pol->nteks * sizeof(gp->teks[0]));
+		gp->nteks = m->teks.pol->nteks;
+	}
 	notes_out(m, &notes);
 	return ch;
 }
 
 static void registered(struct gike2_member *m, struct gdoi_now now)
 {
-	bool ch = install(m, now);
+	bool ch = install(m, now, false);
 	m->state = GDOI_MEMBER_GROUP_REGISTERED;
 	m->backoff_ms = 0;
 	m->stats.registrations++;
@@ -264,7 +273,7 @@ static int rekey_input(struct gike2_member *m, const uint8_t *msg, size_t len, s
 		      m->cfg.name);
 		return 0;
 	}
-	bool ch = install(m, now);
+	bool ch = install(m, now, true);
 	event(m, GDOI_MEMBER_EV_KEYS_CHANGED, GDOI_MEMBER_INFO,
 	      "%s: GSA_REKEY %u applied (%zu TEKs)%s", m->cfg.name, msgid, m->gm.policy.nteks,
 	      ch ? "" : ", nothing changed");
