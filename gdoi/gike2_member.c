@@ -274,7 +274,8 @@ static int rekey_input(struct gike2_member *m, const uint8_t *msg, size_t len, s
 		return 0;
 	}
 	bool ch = install(m, now, true);
-	event(m, GDOI_MEMBER_EV_KEYS_CHANGED, GDOI_MEMBER_INFO,
+	/* KEYS_CHANGED only for a change (a new snapshot), as for a GDOI push */
+	event(m, ch ? GDOI_MEMBER_EV_KEYS_CHANGED : GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO,
 	      "%s: GSA_REKEY %u applied (%zu TEKs)%s", m->cfg.name, msgid, m->gm.policy.nteks,
 	      ch ? "" : ", nothing changed");
 	return 0;

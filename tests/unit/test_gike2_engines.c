@@ -440,6 +440,16 @@ static void test_gsa_rekey_times_as_gdoi_push(void **state)
 	gsa_rekey(w, &ks, NULL, 0);
 	expect_live(t, (struct want[]){ { 0x7002, t0 + 7, t0 + 70 }, { 0x7003, t0 + 45, t0 + 160 } },
 		    2);
+
+	/* the same TEKs again (as a KEK rotation's GSA_REKEY lists them): nothing moves, and
+	 * no KEYS_CHANGED (no new snapshot version: a GDOI member reports none either) */
+	struct gdoi_member_event ev;
+	(void)member_event(w, GDOI_MEMBER_EV_KEYS_CHANGED, &ev);
+	w->now.unix_s++;
+	gsa_rekey(w, &ks, NULL, 0);
+	assert_false(member_event(w, GDOI_MEMBER_EV_KEYS_CHANGED, &ev));
+	expect_live(t, (struct want[]){ { 0x7002, t0 + 7, t0 + 70 }, { 0x7003, t0 + 45, t0 + 160 } },
+		    2);
 	gdoi_wipe(&ks, sizeof(ks));
 	world_free(w);
 }
