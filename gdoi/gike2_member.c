@@ -122,30 +122,41 @@ void gike2_member_shutdown(struct gike2_member *m, struct gdoi_now now)
 	m->next_try = 0;
 }
 
-/* The policy the registration (or a GSA_REKEY: the times its GROUPKEY-PUSH would give,
- * member_teks.h) left in gm, handed to the TEK set. */
-static bool install(struct gike2_member *m, struct gdoi_now now, bool rekey)
+/* The policy the registration left in gm, handed to the TEK set. */
+static bool install(struct gike2_member *m, struct gdoi_now now)
 {
 	struct gdoi_policy *p = malloc(sizeof(*p));
 	struct gdoi_notes notes = { 0 };
 	if (!p)
 		return false;
 	*p = m->gm.policy;	/* plain data: keys inline (policy.h) */
-	bool ch = rekey ? gdoi_member_teks_rekeyed(&m->teks, p, now.unix_s, &notes)
-			: gdoi_member_teks_registered(&m->teks, p, now.unix_s, &notes);
-	if (rekey) {	/* TEKs replaced or deleted are not joined again by the next GSA_REKEY */
-		struct gdoi_policy *gp = &m->gm.policy;
-		gdoi_wipe(gp->teks, sizeof(gp->teks));
-		memcpy(gp->teks, m->teks.pol->teks, m->teks.pol->nteks * sizeof(gp->teks[0]));
-		gp->nteks = m->teks.pol->nteks;
-	}
+	bool ch = gdoi_member_teks_registered(&m->teks, p, now.unix_s, &notes);
+	notes_out(m, &notes);
+	return ch;
+}
+
+/* The policy a rekey left in gm, handed to the TEK set with the times the same rekey's
+ * GROUPKEY-PUSH gives (member_teks.h); what it phases out also leaves gm's policy, so
+ * that the next rekey does not join it again. */
+static bool install_rekey(struct gike2_member *m, struct gdoi_now now)
+{
+	struct gdoi_policy *p = malloc(sizeof(*p));
+	struct gdoi_notes notes = { 0 };
+	if (!p)
+		return false;
+	*p = m->gm.policy;
+	bool ch = gdoi_member_teks_rekeyed(&m->teks, p, now.unix_s, &notes);
+	struct gdoi_policy *gp = &m->gm.policy;
+	gdoi_wipe(gp->teks, sizeof(gp->teks));
+	memcpy(gp->teks, m->teks.pol->teks, m->teks.pol->nteks * sizeof(gp->teks[0]));
+	gp->nteks = m->teks.pol->nteks;
 	notes_out(m, &notes);
 	return ch;
 }
 
 static void registered(struct gike2_member *m, struct gdoi_now now)
 {
-	bool ch = install(m, now, false);
+	bool ch = install(m, now);
 	m->state = GDOI_MEMBER_GROUP_REGISTERED;
 	m->backoff_ms = 0;
 	m->stats.registrations++;
@@ -273,7 +284,7 @@ static int rekey_input(struct gike2_member *m, const uint8_t *msg, size_t len, s
 		      m->cfg.name);
 		return 0;
 	}
-	bool ch = install(m, now, true);
+	bool ch = install_rekey(m, now);
 	/* KEYS_CHANGED only for a change (a new snapshot), as for a GDOI push */
 	event(m, ch ? GDOI_MEMBER_EV_KEYS_CHANGED : GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO,
 	      "%s: GSA_REKEY %u applied (%zu TEKs)%s", m->cfg.name, msgid, m->gm.policy.nteks,
