@@ -190,6 +190,21 @@ static const struct gdoi_live_tek *live(const struct gdoi_member_teks *t, uint32
 	return NULL;
 }
 
+/* The GSA_REKEY under w's Rekey SA carrying p's TEKs and a Delete of del (ndel), signed,
+ * into dg (initialized). */
+static void rekey_dg(struct world *w, const struct gdoi_policy *p, const uint32_t *del, size_t ndel,
+		     struct gdoi_writer *dg)
+{
+	struct gdoi_arena *ar = gdoi_arena_new();
+	struct gike2_pl pl[3];
+	size_t n = 0;
+	assert_int_equal(gike2_rekey_content_build(p, &w->rekey, NULL, w->signer, del, ndel, ar, pl,
+						   3, &n),
+			 0);
+	assert_int_equal(gike2_rekey_build(&w->rekey, pl, n, w->signer, dg), 0);
+	gdoi_arena_free(ar);
+}
+
 static void test_gsa_auth_rekey_reregister(void **state)
 {
 	(void)state;
@@ -237,15 +252,9 @@ static void test_gsa_auth_rekey_reregister(void **state)
 	struct gdoi_policy next = w->policy;
 	next.teks[0].spi = 0x700e;
 	assert_int_equal(gdoi_policy_generate_keys(&next), 0);
-	struct gdoi_arena *ar = gdoi_arena_new();
-	struct gike2_pl pl[3];
-	size_t n = 0;
-	assert_int_equal(gike2_rekey_content_build(&next, &w->rekey, NULL, w->signer, NULL, 0, ar, pl,
-						   3, &n),
-			 0);
 	struct gdoi_writer dg;
 	gdoi_writer_init(&dg);
-	assert_int_equal(gike2_rekey_build(&w->rekey, pl, n, w->signer, &dg), 0);
+	rekey_dg(w, &next, NULL, 0, &dg);
 	assert_int_equal(gike2_member_input(w->gm, dg.buf, dg.len, &KS_ADDR, GDOI_MEMBER_VIA_MULTICAST,
 					    w->now),
 			 0);
@@ -264,18 +273,13 @@ static void test_gsa_auth_rekey_reregister(void **state)
 	gdoi_writer_free(&dg);
 	gdoi_writer_init(&dg);
 	next.teks[0].spi = 0x700f;
-	n = 0;
-	assert_int_equal(gike2_rekey_content_build(&next, &w->rekey, NULL, w->signer, NULL, 0, ar, pl,
-						   3, &n),
-			 0);
-	assert_int_equal(gike2_rekey_build(&w->rekey, pl, n, w->signer, &dg), 0);
+	rekey_dg(w, &next, NULL, 0, &dg);
 	dg.buf[dg.len - 1] ^= 1;
 	assert_true(gike2_member_input(w->gm, dg.buf, dg.len, &KS_ADDR, GDOI_MEMBER_VIA_MULTICAST,
 				       w->now) < 0);
 	assert_null(live(t, 0x700f));
 	gdoi_writer_free(&dg);
 	gdoi_policy_clear(&next);
-	gdoi_arena_free(ar);
 
 	/* fresh Sender-IDs: GSA_REGISTRATION on the same IKE SA */
 	w->now.mono_ms += 2000;
@@ -310,20 +314,13 @@ static struct gdoi_tek new_tek(const struct gdoi_tek *like, uint32_t spi, uint32
  * TEK it holds, the previous generation with what is left of its DTD) and Delete del. */
 static void gsa_rekey(struct world *w, const struct gdoi_policy *p, const uint32_t *del, size_t ndel)
 {
-	struct gdoi_arena *ar = gdoi_arena_new();
-	struct gike2_pl pl[3];
-	size_t n = 0;
-	assert_int_equal(gike2_rekey_content_build(p, &w->rekey, NULL, w->signer, del, ndel, ar, pl,
-						   3, &n),
-			 0);
 	struct gdoi_writer dg;
 	gdoi_writer_init(&dg);
-	assert_int_equal(gike2_rekey_build(&w->rekey, pl, n, w->signer, &dg), 0);
+	rekey_dg(w, p, del, ndel, &dg);
 	assert_int_equal(gike2_member_input(w->gm, dg.buf, dg.len, &KS_ADDR, GDOI_MEMBER_VIA_MULTICAST,
 					    w->now),
 			 0);
 	gdoi_writer_free(&dg);
-	gdoi_arena_free(ar);
 }
 
 /* The key server's TEKs at a rekey at time at: its current TEK (ks->teks[1]) becomes the
