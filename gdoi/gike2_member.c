@@ -122,17 +122,26 @@ void gike2_member_shutdown(struct gike2_member *m, struct gdoi_now now)
 	m->next_try = 0;
 }
 
-/* The policy the registration left in gm, handed to the TEK set. */
-static bool install(struct gike2_member *m, struct gdoi_now now)
+typedef bool (*teks_take_fn)(struct gdoi_member_teks *, struct gdoi_policy *, int64_t,
+			     struct gdoi_notes *);
+
+/* A copy of gm's policy handed to the TEK set by take. */
+static bool hand_over(struct gike2_member *m, struct gdoi_now now, teks_take_fn take)
 {
 	struct gdoi_policy *p = malloc(sizeof(*p));
 	struct gdoi_notes notes = { 0 };
 	if (!p)
 		return false;
 	*p = m->gm.policy;	/* plain data: keys inline (policy.h) */
-	bool ch = gdoi_member_teks_registered(&m->teks, p, now.unix_s, &notes);
+	bool ch = take(&m->teks, p, now.unix_s, &notes);
 	notes_out(m, &notes);
 	return ch;
+}
+
+/* The policy the registration left in gm, handed to the TEK set. */
+static bool install(struct gike2_member *m, struct gdoi_now now)
+{
+	return hand_over(m, now, gdoi_member_teks_registered);
 }
 
 /* The policy a rekey left in gm, handed to the TEK set with the times the same rekey's
@@ -140,17 +149,13 @@ static bool install(struct gike2_member *m, struct gdoi_now now)
  * that the next rekey does not join it again. */
 static bool install_rekey(struct gike2_member *m, struct gdoi_now now)
 {
-	struct gdoi_policy *p = malloc(sizeof(*p));
-	struct gdoi_notes notes = { 0 };
-	if (!p)
-		return false;
-	*p = m->gm.policy;
-	bool ch = gdoi_member_teks_rekeyed(&m->teks, p, now.unix_s, &notes);
+	bool ch = hand_over(m, now, gdoi_member_teks_rekeyed);
 	struct gdoi_policy *gp = &m->gm.policy;
+	if (!m->teks.pol)
+		return ch;
 	gdoi_wipe(gp->teks, sizeof(gp->teks));
 	memcpy(gp->teks, m->teks.pol->teks, m->teks.pol->nteks * sizeof(gp->teks[0]));
 	gp->nteks = m->teks.pol->nteks;
-	notes_out(m, &notes);
 	return ch;
 }
 
