@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "arena.h"
+#include "crypto.h"
 #include "engine_queue.h"
 #include "gike2_numbers.h"
 #include "ike2_numbers.h"
@@ -225,16 +226,40 @@ void gike2_member_shutdown(struct gike2_member *m, struct gdoi_now now)
 	m->next_try = 0;
 }
 
-/* The policy the registration (or a GSA_REKEY) left in gm, handed to the TEK set. */
-static bool install(struct gike2_member *m, struct gdoi_now now)
+typedef bool (*teks_take_fn)(struct gdoi_member_teks *, struct gdoi_policy *, int64_t,
+			     struct gdoi_notes *);
+
+/* A copy of gm's policy handed to the TEK set by take. */
+static bool hand_over(struct gike2_member *m, struct gdoi_now now, teks_take_fn take)
 {
 	struct gdoi_policy *p = malloc(sizeof(*p));
 	struct gdoi_notes notes = { 0 };
 	if (!p)
 		return false;
 	*p = m->gm.policy;	/* plain data: keys inline (policy.h) */
-	bool ch = gdoi_member_teks_registered(&m->teks, p, now.unix_s, &notes);
+	bool ch = take(&m->teks, p, now.unix_s, &notes);
 	notes_out(m, &notes);
+	return ch;
+}
+
+/* The policy the registration left in gm, handed to the TEK set. */
+static bool install(struct gike2_member *m, struct gdoi_now now)
+{
+	return hand_over(m, now, gdoi_member_teks_registered);
+}
+
+/* The policy a rekey left in gm, handed to the TEK set with the times the same rekey's
+ * GROUPKEY-PUSH gives (member_teks.h); what it phases out also leaves gm's policy, so
+ * that the next rekey does not join it again. */
+static bool install_rekey(struct gike2_member *m, struct gdoi_now now)
+{
+	bool ch = hand_over(m, now, gdoi_member_teks_rekeyed);
+	struct gdoi_policy *gp = &m->gm.policy;
+	if (!m->teks.pol)
+		return ch;
+	gdoi_wipe(gp->teks, sizeof(gp->teks));
+	memcpy(gp->teks, m->teks.pol->teks, m->teks.pol->nteks * sizeof(gp->teks[0]));
+	gp->nteks = m->teks.pol->nteks;
 	return ch;
 }
 
@@ -375,8 +400,9 @@ static int rekey_input(struct gike2_member *m, const uint8_t *msg, size_t len, s
 		      m->cfg.name);
 		return 0;
 	}
-	bool ch = install(m, now);
-	event(m, GDOI_MEMBER_EV_KEYS_CHANGED, GDOI_MEMBER_INFO,
+	bool ch = install_rekey(m, now);
+	/* KEYS_CHANGED only for a change (a new snapshot), as for a GDOI push */
+	event(m, ch ? GDOI_MEMBER_EV_KEYS_CHANGED : GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO,
 	      "%s: GSA_REKEY %u applied (%zu TEKs)%s", m->cfg.name, msgid, m->gm.policy.nteks,
 	      ch ? "" : ", nothing changed");
 	return 0;

@@ -116,6 +116,13 @@ static void warn_kinds(const struct gdoi_policy *p, struct gdoi_notes *notes)
 				  (unsigned)p->teks[i].spi, p->teks[i].kind == GDOI_TEK_ESP ? "ESP" : "AH");
 }
 
+/* Whether live TEK l (may be NULL) is k with the same key. */
+static bool holds(const struct gdoi_live_tek *l, const struct gdoi_tek *k)
+{
+	return l && profile(&l->tek) == profile(k) && l->tek.key_len == k->key_len &&
+	       !memcmp(l->tek.key, k->key, k->key_len);
+}
+
 /* Adds (or refreshes) the SRTP TEK k; returns true when the live TEKs changed. */
 static bool add_live(struct gdoi_member_teks *t, const struct gdoi_tek *k, int64_t nb, int64_t now,
 		     struct gdoi_notes *notes)
@@ -127,8 +134,7 @@ static bool add_live(struct gdoi_member_teks *t, const struct gdoi_tek *k, int64
 			  (unsigned)k->spi, (unsigned)k->u.srtp.profile);
 		return false;
 	}
-	if (cur && profile(&cur->tek) == profile(k) && cur->tek.key_len == k->key_len &&
-	    !memcmp(cur->tek.key, k->key, k->key_len))
+	if (holds(cur, k))
 		return false;	/* the same key again: its times stand */
 	if (!cur) {
 		if (t->nlive == GDOI_MEMBER_MAX_LIVE) {
@@ -273,11 +279,47 @@ bool gdoi_member_teks_ack_kek(const struct gdoi_member_teks *t, const uint8_t *m
 	return true;
 }
 
+/* What rekey u (applied to t->pol) does to the TEKs: its new ones live from now + ATD,
+ * the ones it deletes or replaces (an older TEK for a new one's destination) until now
+ * + DTD (a rekey without a new TEK deletes at once); the policy keeps only what may
+ * still be renewed, phased-out TEKs live on in the live table only (so that the policy
+ * never fills up). True when the live TEKs changed. */
+static bool rekey_teks(struct gdoi_member_teks *t, const struct gdoi_push_update *u, int64_t now,
+		       struct gdoi_notes *notes)
+{
+	uint16_t atd = t->pol->atd, dtd = t->pol->dtd;
+	bool ch = false, fresh_srtp = false;
+
+	t->last_rekey = now;
+	if (u->has_sa) {
+		warn_kinds(&u->fresh, notes);
+		for (size_t i = 0; i < u->fresh.nteks; i++)
+			if (is_srtp(&u->fresh.teks[i])) {
+				fresh_srtp = true;
+				ch |= add_live(t, &u->fresh.teks[i], now + atd, now, notes);
+			}
+	}
+	ch |= retire_replaced(t, u, fresh_srtp, now + dtd, notes);
+	for (size_t i = 0; i < t->pol->nteks;) {
+		struct gdoi_live_tek *l = find_live(t, t->pol->teks[i].spi);
+		bool keep = !is_srtp(&t->pol->teks[i]) || !l ||
+			    (u->has_sa && gdoi_policy_find_tek(&u->fresh, l->tek.spi)) ||
+			    l->not_after > now + dtd;
+		if (keep)
+			i++;
+		else
+			remove_policy_tek(t->pol, i);
+	}
+	if (ch)
+		sort_live(t);
+	return ch;
+}
+
 int gdoi_member_teks_push(struct gdoi_member_teks *t, const uint8_t *msg, size_t len, int64_t now,
 			  bool *changed, uint32_t *seq, char *why, size_t wl, struct gdoi_notes *notes)
 {
 	struct gdoi_push_update *u;
-	bool ch = false, fresh_srtp = false, new_kek;
+	bool ch = false, new_kek;
 	int rc;
 
 	*changed = false;
@@ -304,43 +346,47 @@ int gdoi_member_teks_push(struct gdoi_member_teks *t, const uint8_t *msg, size_t
 		goto out;
 	}
 	t->seq = u->seq;
-	t->last_rekey = now;
 	uint16_t atd = t->pol->atd, dtd = t->pol->dtd;
 	if (u->has_sa && u->fresh.has_kek)
 		t->kek_expires = now + t->pol->kek.lifetime;
-	if (u->has_sa) {
-		warn_kinds(&u->fresh, notes);
-		for (size_t i = 0; i < u->fresh.nteks; i++)
-			if (is_srtp(&u->fresh.teks[i])) {
-				fresh_srtp = true;
-				ch |= add_live(t, &u->fresh.teks[i], now + atd, now, notes);
-			}
-	}
-	ch |= retire_replaced(t, u, fresh_srtp, now + dtd, notes);
-	/* The policy keeps only what may still be renewed; phased-out TEKs live on in
-	 * the live table only (so that the policy never fills up). */
-	for (size_t i = 0; i < t->pol->nteks;) {
-		struct gdoi_live_tek *l = find_live(t, t->pol->teks[i].spi);
-		bool keep = !is_srtp(&t->pol->teks[i]) || !l ||
-			    (u->has_sa && gdoi_policy_find_tek(&u->fresh, l->tek.spi)) ||
-			    l->not_after > now + dtd;
-		if (keep)
-			i++;
-		else
-			remove_policy_tek(t->pol, i);
-	}
+	ch |= rekey_teks(t, u, now, notes);
 	gdoi_note(notes, "rekey SEQ %u applied: %zu new TEK(s), %zu delete(s)%s%s; ATD %u s, DTD %u s",
 		  (unsigned)u->seq, u->has_sa ? u->fresh.nteks : 0, u->ndeletes,
 		  u->fresh.has_senders ? ", sender list" : "",
 		  !new_kek ? "" : u->kek_renamed ? ", new KEK (key named by the old SPI, SEQ goes on)" :
 		  ", new KEK", atd, dtd);
-	if (ch)
-		sort_live(t);
 	*changed = ch;
 out:
 	gdoi_push_update_clear(u);
 	gdoi_secret_free(u, sizeof *u);
 	return rc;
+}
+
+bool gdoi_member_teks_rekeyed(struct gdoi_member_teks *t, struct gdoi_policy *p, int64_t now,
+			      struct gdoi_notes *notes)
+{
+	struct gdoi_push_update *u = t->pol ? gdoi_secret_calloc(sizeof *u) : NULL;
+
+	if (!u)	/* nothing held yet (or no memory): as a registration */
+		return gdoi_member_teks_registered(t, p, now, notes);
+	/* the push this rekey is: the TEKs not held with these keys are new; the ones
+	 * held that p no longer lists were deleted */
+	u->has_sa = true;
+	for (size_t i = 0; i < p->nteks; i++)
+		if (is_srtp(&p->teks[i]) ? !holds(find_live(t, p->teks[i].spi), &p->teks[i])
+					 : !gdoi_policy_find_tek(t->pol, p->teks[i].spi))
+			u->fresh.teks[u->fresh.nteks++] = p->teks[i];
+	for (size_t i = 0; i < t->pol->nteks && u->ndeletes < GDOI_PUSH_MAX_DELETES; i++)
+		if (is_srtp(&t->pol->teks[i]) && !gdoi_policy_find_tek(p, t->pol->teks[i].spi))
+			u->deletes[u->ndeletes++] = (struct gdoi_push_delete){
+				.proto = GDOI_TEK_PROTO_SRTP, .spi = t->pol->teks[i].spi };
+	bool ch = senders_differ(t->pol, p);
+	gdoi_pull_policy_free(t->pol);
+	t->pol = p;
+	ch |= rekey_teks(t, u, now, notes);
+	gdoi_push_update_clear(u);
+	gdoi_secret_free(u, sizeof *u);
+	return ch;
 }
 
 int64_t gdoi_member_teks_expire(struct gdoi_member_teks *t, int64_t now, bool *changed,

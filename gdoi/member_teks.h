@@ -47,6 +47,16 @@ struct gdoi_member_teks {
 /* A registration delivered p (taken over) at now; true when the live TEKs changed. */
 bool gdoi_member_teks_registered(struct gdoi_member_teks *t, struct gdoi_policy *p, int64_t now,
 				 struct gdoi_notes *notes);
+/* A G-IKEv2 GSA_REKEY (RFC 9838 §2.4) left p (taken over): the group's policy with the
+ * rekey's SAs joined and its Deletes applied. Its TEKs get the times the same rekey's
+ * GROUPKEY-PUSH gives (gdoi_member_teks_push; a media process cannot tell which protocol
+ * brought its keys): TEKs of p not held with these keys are new (from now + ATD), held
+ * TEKs p no longer lists are deleted and older TEKs for a new one's destination are
+ * replaced (both until now + DTD). t->pol keeps only what may still be renewed: the
+ * caller's policy should drop the TEKs t->pol dropped. True when the live TEKs changed.
+ * Before any registration: as gdoi_member_teks_registered. */
+bool gdoi_member_teks_rekeyed(struct gdoi_member_teks *t, struct gdoi_policy *p, int64_t now,
+			      struct gdoi_notes *notes);
 /* Whether msg's cookies name t's KEK or the one its last rotation replaced. */
 bool gdoi_member_teks_names_kek(const struct gdoi_member_teks *t, const uint8_t *msg, size_t len);
 /* Opens, verifies and applies a push: GDOI_ERR_NOT_FOUND with why empty when its

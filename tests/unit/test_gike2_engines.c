@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "gdoi/arena.h"
+#include "gdoi/crypto.h"
 #include "gdoi/err.h"
 #include "gdoi/gike2_gcks.h"
 #include "gdoi/gike2_member.h"
@@ -180,6 +181,21 @@ static const struct gdoi_live_tek *live(const struct gdoi_member_teks *t, uint32
 	return NULL;
 }
 
+/* The GSA_REKEY under w's Rekey SA carrying p's TEKs and a Delete of del (ndel), signed,
+ * into dg (initialized). */
+static void rekey_dg(struct world *w, const struct gdoi_policy *p, const uint32_t *del, size_t ndel,
+		     struct gdoi_writer *dg)
+{
+	struct gdoi_arena *ar = gdoi_arena_new();
+	struct gike2_pl pl[3];
+	size_t n = 0;
+	assert_int_equal(gike2_rekey_content_build(p, &w->rekey, NULL, w->signer, del, ndel, ar, pl,
+						   3, &n),
+			 0);
+	assert_int_equal(gike2_rekey_build(&w->rekey, pl, n, w->signer, dg), 0);
+	gdoi_arena_free(ar);
+}
+
 static void test_gsa_auth_rekey_reregister(void **state)
 {
 	(void)state;
@@ -227,15 +243,9 @@ static void test_gsa_auth_rekey_reregister(void **state)
 	struct gdoi_policy next = w->policy;
 	next.teks[0].spi = 0x700e;
 	assert_int_equal(gdoi_policy_generate_keys(&next), 0);
-	struct gdoi_arena *ar = gdoi_arena_new();
-	struct gike2_pl pl[3];
-	size_t n = 0;
-	assert_int_equal(gike2_rekey_content_build(&next, &w->rekey, NULL, w->signer, NULL, 0, ar, pl,
-						   3, &n),
-			 0);
 	struct gdoi_writer dg;
 	gdoi_writer_init(&dg);
-	assert_int_equal(gike2_rekey_build(&w->rekey, pl, n, w->signer, &dg), 0);
+	rekey_dg(w, &next, NULL, 0, &dg);
 	assert_int_equal(gike2_member_input(w->gm, dg.buf, dg.len, &KS_ADDR, GDOI_MEMBER_VIA_MULTICAST,
 					    w->now),
 			 0);
@@ -254,18 +264,13 @@ static void test_gsa_auth_rekey_reregister(void **state)
 	gdoi_writer_free(&dg);
 	gdoi_writer_init(&dg);
 	next.teks[0].spi = 0x700f;
-	n = 0;
-	assert_int_equal(gike2_rekey_content_build(&next, &w->rekey, NULL, w->signer, NULL, 0, ar, pl,
-						   3, &n),
-			 0);
-	assert_int_equal(gike2_rekey_build(&w->rekey, pl, n, w->signer, &dg), 0);
+	rekey_dg(w, &next, NULL, 0, &dg);
 	dg.buf[dg.len - 1] ^= 1;
 	assert_true(gike2_member_input(w->gm, dg.buf, dg.len, &KS_ADDR, GDOI_MEMBER_VIA_MULTICAST,
 				       w->now) < 0);
 	assert_null(live(t, 0x700f));
 	gdoi_writer_free(&dg);
 	gdoi_policy_clear(&next);
-	gdoi_arena_free(ar);
 
 	/* fresh Sender-IDs: GSA_REGISTRATION on the same IKE SA */
 	w->now.mono_ms += 2000;
@@ -277,6 +282,136 @@ static void test_gsa_auth_rekey_reregister(void **state)
 	assert_int_equal(gike2_gcks_engine_sa_count(w->ks), 1);
 	assert_int_equal(w->lookups, 2);
 	assert_memory_equal(live(t, 0x700d)->tek.key, w->policy.teks[0].key, 28);
+	world_free(w);
+}
+
+/* A TEK like `like` (same destination and profile) with SPI spi, fresh keys and lifetime life. */
+static struct gdoi_tek new_tek(const struct gdoi_tek *like, uint32_t spi, uint32_t life)
+{
+	struct gdoi_policy p;
+	memset(&p, 0, sizeof(p));
+	p.nteks = 1;
+	p.teks[0] = *like;
+	p.teks[0].spi = spi;
+	p.teks[0].u.srtp.lifetime = life;
+	p.teks[0].have_keys = false;
+	assert_int_equal(gdoi_policy_generate_keys(&p), 0);
+	struct gdoi_tek t = p.teks[0];
+	gdoi_policy_clear(&p);
+	return t;
+}
+
+/* The GSA_REKEY the key server sends for its policy p (keyserver/rekey_ikev2.c: every
+ * TEK it holds, the previous generation with what is left of its DTD) and Delete del. */
+static void gsa_rekey(struct world *w, const struct gdoi_policy *p, const uint32_t *del, size_t ndel)
+{
+	struct gdoi_writer dg;
+	gdoi_writer_init(&dg);
+	rekey_dg(w, p, del, ndel, &dg);
+	assert_int_equal(gike2_member_input(w->gm, dg.buf, dg.len, &KS_ADDR, GDOI_MEMBER_VIA_MULTICAST,
+					    w->now),
+			 0);
+	gdoi_writer_free(&dg);
+}
+
+/* The key server's TEKs at a rekey at time at: its current TEK (ks->teks[1]) becomes the
+ * previous generation with 30 s (the DTD) left, next to a new one, SPI spi, 120 s. */
+static void next_generation(struct world *w, struct gdoi_policy *ks, uint32_t spi, int64_t at)
+{
+	w->now.mono_ms += (uint64_t)(at - w->now.unix_s) * 1000;
+	w->now.unix_s = at;
+	ks->teks[0] = ks->teks[1];
+	ks->teks[0].u.srtp.lifetime = 30;
+	ks->teks[1] = new_tek(&ks->teks[0], spi, 120);
+}
+
+struct want {
+	uint32_t spi;
+	int64_t not_before, not_after;
+};
+
+/* The live TEKs, in order, with their times. */
+static void expect_live(const struct gdoi_member_teks *t, const struct want *w, size_t n)
+{
+	bool same = t->nlive == n;
+	for (size_t i = 0; same && i < n; i++)
+		same = t->live[i].tek.spi == w[i].spi && t->live[i].not_before == w[i].not_before &&
+		       t->live[i].not_after == w[i].not_after;
+	for (size_t i = 0; !same && i < t->nlive && i < n; i++)
+		print_message("# live[%zu] SPI 0x%x %lld..%lld (want 0x%x %lld..%lld)\n", i,
+			      (unsigned)t->live[i].tek.spi, (long long)t->live[i].not_before,
+			      (long long)t->live[i].not_after, (unsigned)w[i].spi,
+			      (long long)w[i].not_before, (long long)w[i].not_after);
+	assert_int_equal(t->nlive, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(t->live[i].tek.spi, w[i].spi);
+		assert_int_equal(t->live[i].not_before, w[i].not_before);
+		assert_int_equal(t->live[i].not_after, w[i].not_after);
+	}
+}
+
+/*
+ * GSA_REKEYs as the key server sends them (all its TEKs, the previous generation with
+ * the rest of its DTD; a Delete only for a generation still held) leave the member the
+ * TEKs, order and times a GDOI member gets from the GROUPKEY-PUSHes of the same rekeys
+ * (gdoi/member_teks.h): a new TEK from receipt + ATD, the one it replaces until receipt
+ * + DTD, a deleted one gone by then. Before, the G-IKEv2 member took a GSA_REKEY as a
+ * registration: new TEKs at once (so a rekey in the registration's second sorted them
+ * by SPI, not by activation), and a replaced TEK the key server later dropped without
+ * a Delete (its DTD over) stayed until its own lifetime.
+ */
+static void test_gsa_rekey_times_as_gdoi_push(void **state)
+{
+	(void)state;
+	struct world *w = world_new("audio");
+	w->policy.has_gap = true;
+	w->policy.atd = 5;
+	w->policy.dtd = 30;
+	gike2_member_timer(w->gm, w->now);
+	pump(w);
+	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_REGISTERED);
+	const struct gdoi_member_teks *t = gike2_member_teks(w->gm);
+	const int64_t t0 = w->now.unix_s;
+	const struct gdoi_tek a = w->policy.teks[0];	/* 0x700d, 120 s */
+	expect_live(t, (struct want[]){ { 0x700d, t0, t0 + 120 } }, 1);
+
+	/* rekey 1 in the registration's second: B, A kept for the DTD */
+	struct gdoi_policy ks = w->policy;
+	ks.nteks = 2;
+	ks.teks[1] = a;
+	next_generation(w, &ks, 0x7001, t0);
+	gsa_rekey(w, &ks, NULL, 0);
+	expect_live(t, (struct want[]){ { 0x700d, t0, t0 + 30 }, { 0x7001, t0 + 5, t0 + 120 } }, 2);
+
+	/* rekey 2 two seconds later (a restarted key server): C, B kept, A deleted */
+	next_generation(w, &ks, 0x7002, t0 + 2);
+	uint32_t del = 0x700d;
+	gsa_rekey(w, &ks, &del, 1);
+	expect_live(t, (struct want[]){ { 0x700d, t0, t0 + 30 }, { 0x7001, t0 + 5, t0 + 32 },
+					{ 0x7002, t0 + 7, t0 + 122 } }, 3);
+
+	/* B's DTD over: gone (the key server drops it from its policy, no Delete) */
+	w->now.mono_ms += 30000;
+	w->now.unix_s = t0 + 32;
+	gike2_member_timer(w->gm, w->now);
+	expect_live(t, (struct want[]){ { 0x7002, t0 + 7, t0 + 122 } }, 1);
+
+	/* rekey 3: D, C kept; B does not come back */
+	next_generation(w, &ks, 0x7003, t0 + 40);
+	gsa_rekey(w, &ks, NULL, 0);
+	expect_live(t, (struct want[]){ { 0x7002, t0 + 7, t0 + 70 }, { 0x7003, t0 + 45, t0 + 160 } },
+		    2);
+
+	/* the same TEKs again (as a KEK rotation's GSA_REKEY lists them): nothing moves, and
+	 * no KEYS_CHANGED (no new snapshot version: a GDOI member reports none either) */
+	struct gdoi_member_event ev;
+	(void)member_event(w, GDOI_MEMBER_EV_KEYS_CHANGED, &ev);
+	w->now.unix_s++;
+	gsa_rekey(w, &ks, NULL, 0);
+	assert_false(member_event(w, GDOI_MEMBER_EV_KEYS_CHANGED, &ev));
+	expect_live(t, (struct want[]){ { 0x7002, t0 + 7, t0 + 70 }, { 0x7003, t0 + 45, t0 + 160 } },
+		    2);
+	gdoi_wipe(&ks, sizeof(ks));
 	world_free(w);
 }
 
@@ -641,6 +776,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gsa_auth_rekey_reregister),
+		cmocka_unit_test(test_gsa_rekey_times_as_gdoi_push),
 		cmocka_unit_test(test_unknown_group),
 		cmocka_unit_test(test_inband_round_trip),
 		cmocka_unit_test(test_inband_retransmit_duplicate_wrong_mid),
