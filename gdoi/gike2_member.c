@@ -145,7 +145,7 @@ static int inband_request(void *ctx, struct gdoi_ike2_sa *sa, uint8_t exchange,
 	return 0;
 }
 
-static bool install(struct gike2_member *m, struct gdoi_now now);
+static bool install_rekey(struct gike2_member *m, struct gdoi_now now);
 
 /* After the GCKS's GSA_INBAND_REKEY was answered: the TEK set, and the events
  * a GSA_REKEY gives. */
@@ -167,8 +167,9 @@ static void inband_done(struct gike2_member *m, struct gdoi_now now)
 		      m->cfg.name);
 		return;
 	}
-	bool ch = install(m, now);
-	event(m, GDOI_MEMBER_EV_KEYS_CHANGED, GDOI_MEMBER_INFO,
+	/* the same TEK times and order as a GSA_REKEY (or a GDOI push) gives */
+	bool ch = install_rekey(m, now);
+	event(m, ch ? GDOI_MEMBER_EV_KEYS_CHANGED : GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO,
 	      "%s: GSA_INBAND_REKEY applied (%zu TEKs)%s", m->cfg.name, m->gm.policy.nteks,
 	      ch ? "" : ", nothing changed");
 }
