@@ -221,7 +221,7 @@ static void test_gcks_drops_sources_over_flood_limits(void **s)
 	}
 	assert_int_equal(gdoi_gcks_input(k, r.out, r.out_len, &gm_addr, now), GDOI_ERR_LIMIT);
 	assert_false(gdoi_gcks_next_out(k, &o));
-	struct gdoi_gcks_event ev;
+	struct gdoi_gcks_event ev = { 0 };
 	assert_true(has_event(k, GDOI_GCKS_EV_DROPPED, &ev));
 	assert_true(ev.limited);
 	assert_int_equal(gdoi_gcks_stats(k)->mm1_limited, 1);
