@@ -92,6 +92,8 @@ int gike2_reg_request_parse(const struct gike2_pl *pl, size_t n, struct gike2_re
 	bool idg = false, sender = false;
 	int rc;
 
+	if (err)
+		memset(err, 0, sizeof(*err));
 	memset(rq, 0, sizeof(*rq));
 	for (size_t i = 0; i < n; i++) {
 		if (pl[i].type == GIKE2_PL_IDG) {

@@ -167,6 +167,8 @@ int gike2_gsa_parse(struct gdoi_reader *r, struct gdoi_arena *a, struct gike2_gs
 	struct codec_ctx c = { a, err, 0 };
 	void *arr = NULL;
 
+	if (err)
+		memset(err, 0, sizeof(*err));
 	memset(out, 0, sizeof(*out));
 	int lrc = gike2_sub_list(&c, r, PL, "GSA policies", sizeof(*out->pol), &arr);
 	if (lrc)

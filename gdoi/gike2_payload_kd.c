@@ -99,6 +99,8 @@ int gike2_kd_parse(struct gdoi_reader *r, struct gdoi_arena *a, struct gike2_kd 
 	struct codec_ctx c = { a, err, 0 };
 	void *arr = NULL;
 
+	if (err)
+		memset(err, 0, sizeof(*err));
 	memset(out, 0, sizeof(*out));
 	int lrc = gike2_sub_list(&c, r, PL, "Key Bags", sizeof(*out->bag), &arr);
 	if (lrc)
