@@ -259,8 +259,20 @@ static void registered(struct gike2_member *m, struct gdoi_now now)
 	}
 }
 
+/* The GCKS answered and refused this group or this member (RFC 9838 §2.3.2~): the
+ * group backs off with the same key server. Anything else (no answer, the IKE SA
+ * failed or timed out, TEMPORARY_FAILURE, a failed IKE_SA_INIT or authentication) is
+ * the key server's failure: a FAILOVER event, and the application names the next key
+ * server (gike2_member_set_ks), as the GDOI engine fails over. */
+static bool group_refusal(uint16_t notify)
+{
+	return notify == GIKE2_N_INVALID_GROUP_ID || notify == GIKE2_N_AUTHORIZATION_FAILED ||
+	       notify == GIKE2_N_REGISTRATION_FAILED;
+}
+
 static void failed(struct gike2_member *m, struct gdoi_now now, const char *why, uint16_t notify)
 {
+	bool refused = group_refusal(notify);
 	m->stats.attempts_failed++;
 	gdoi_ike2_free(m->sa);
 	m->sa = NULL;
@@ -271,12 +283,29 @@ static void failed(struct gike2_member *m, struct gdoi_now now, const char *why,
 	if (m->state != GDOI_MEMBER_GROUP_REGISTERED)
 		m->state = GDOI_MEMBER_GROUP_WAITING;
 	struct gdoi_member_event *ev =
-		event(m, GDOI_MEMBER_EV_FAILOVER, GDOI_MEMBER_WARN,
-		      "%s: G-IKEv2 registration failed (notify %u): %s%s%s; retry in %llu ms",
-		      m->cfg.name, notify, why, m->gm.why[0] ? ": " : "", m->gm.why,
-		      (unsigned long long)m->backoff_ms);
+		event(m, refused ? GDOI_MEMBER_EV_LOG : GDOI_MEMBER_EV_FAILOVER, GDOI_MEMBER_WARN,
+		      "%s: G-IKEv2 registration %s (notify %u): %s%s%s%s", m->cfg.name,
+		      refused ? "refused" : "failed", notify, why, m->gm.why[0] ? ": " : "", m->gm.why,
+		      refused ? "; the group backs off" : "");
 	if (ev)
 		ev->ks = 0;
+}
+
+void gike2_member_set_ks(struct gike2_member *m, const struct gdoi_addr *ks, uint64_t at_ms)
+{
+	bool moved = ks->len != m->cfg.ks.len || ks->port != m->cfg.ks.port ||
+		     memcmp(ks->ip, m->cfg.ks.ip, ks->len <= sizeof(ks->ip) ? ks->len : 0) != 0;
+	m->cfg.ks = *ks;
+	if (moved && m->sa) {	/* no exchange with the old address goes on */
+		gdoi_ike2_free(m->sa);
+		m->sa = NULL;
+	}
+	if (m->sa)
+		return;
+	m->next_try = at_ms ? at_ms : 1;
+	/* registered: the keys it holds came from the key server that failed */
+	if (m->state == GDOI_MEMBER_GROUP_REGISTERED)
+		m->rejoin = true;
 }
 
 static void start(struct gike2_member *m, struct gdoi_now now)
@@ -432,7 +461,9 @@ void gike2_member_timer(struct gike2_member *m, struct gdoi_now now)
 			event(m, GDOI_MEMBER_EV_KEYS_CHANGED, GDOI_MEMBER_INFO, "%s: TEKs expired",
 			      m->cfg.name);
 		int64_t due = gdoi_member_teks_rereg_due(&m->teks);
-		if (m->state == GDOI_MEMBER_GROUP_REGISTERED && due && due <= now.unix_s)
+		/* without an IKE SA, not before the retry time a failure set */
+		if (m->state == GDOI_MEMBER_GROUP_REGISTERED && due && due <= now.unix_s &&
+		    (m->sa || m->next_try <= now.mono_ms))
 			gike2_member_want_register(m, now);
 	}
 }

@@ -409,6 +409,7 @@ void sc_member_stop(struct sidecar *sc)
 		gdoi_member_shutdown(sc->member, sc_now());
 		drain(sc);	/* the Delete to the key server */
 	}
+	sc_ikev2_shutdown(sc);
 	sc->stopping = true;
 	if (sc->udp_open)
 		uv_close((uv_handle_t *)&sc->udp, NULL);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gdoi/crypto.h"
 #include "gdoi/gike2_member.h"
 #include "gdoi/ike2.h"
 #include "gdoi/ike2_keys.h"
@@ -77,7 +78,7 @@ int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen)
 		.nsuites = gdoi_ike2_suites_default(ike_suites, sizeof(ike_suites) / sizeof(ike_suites[0])),
 		.local_id = { sc->cfg.id_type, GDOI_BYTES(sc->cfg.id_data, sc->cfg.id_len) },
 		.psks = &ike_psk, .npsks = 1, .fragmentation = true,
-		.retransmit_ms = sc->cfg.exchange_ms, .initial_contact = true };
+		.retransmit_ms = sc->cfg.exchange_ms, .max_transmits = 4, .initial_contact = true };
 	if (sc->cfg.ike2_keys_log[0]) {
 		ike_cfg.keys_ready = write_keys;
 		ike_cfg.keys_ctx = sc->cfg.ike2_keys_log;
@@ -99,6 +100,8 @@ int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen)
 			.retry_min_ms = sc->cfg.retry_min_ms, .retry_max_ms = sc->cfg.retry_max_ms };
 		snprintf(mc.name, sizeof mc.name, "group %s", g->name);
 		sc->groups[i].gike2 = gike2_member_new(&mc);
+		sc->groups[i].gike2_slot = 0;
+		sc->groups[i].gike2_addr = mc.ks;
 		if (!sc->groups[i].gike2) {
 			snprintf(err, errlen, "group %s: G-IKEv2 member engine: bad configuration", g->name);
 			return -1;
@@ -106,6 +109,14 @@ int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen)
 		sc_log("group %s: keys by G-IKEv2 (RFC 9838)", g->name);
 	}
 	return 0;
+}
+
+void sc_ikev2_shutdown(struct sidecar *sc)
+{
+	for (size_t i = 0; i < sc->cfg.ngroups; i++)
+		if (sc->groups[i].gike2)
+			gike2_member_shutdown(sc->groups[i].gike2, sc_now());
+	sc_ikev2_drain(sc);	/* the Deletes to the key servers */
 }
 
 void sc_ikev2_stop(struct sidecar *sc)
@@ -116,10 +127,51 @@ void sc_ikev2_stop(struct sidecar *sc)
 	}
 }
 
+/*
+ * A failed attempt of g's engine with its key server (no answer, the IKE SA failed,
+ * TEMPORARY_FAILURE; refusals of the group stay with it): the next key server of the
+ * list at once; after a whole round the first again after retry_min doubling to
+ * retry_max, capped near expiry, +-25 % jitter: the GDOI engine's rules
+ * (docs/sidecar.md, "Behaviour"), counted per group.
+ */
+static void failover(struct sidecar *sc, struct sc_group *g)
+{
+	size_t was = g->gike2_slot, n = sc->nslots ? sc->nslots : 1;
+	uint64_t now = sc_mono(), delay = 0;
+	char a[64], b[64];
+
+	sc_resolve_failover(sc, was);
+	g->gike2_slot = (was + 1) % n;
+	if (g->gike2_slot == 0) {
+		unsigned shift = g->gike2_rounds < 20 ? g->gike2_rounds : 20;
+		int64_t last = gdoi_member_teks_last_valid(gike2_member_teks(g->gike2)), wall = sc_wall();
+		uint32_t r;
+		g->gike2_rounds++;
+		delay = (uint64_t)sc->cfg.retry_min_ms << shift;
+		if (delay > sc->cfg.retry_max_ms)
+			delay = sc->cfg.retry_max_ms;
+		if (last > wall) {	/* near expiry: an eighth of what is left, 250 ms at least */
+			uint64_t cap = (uint64_t)(last - wall) * 1000 / 8;
+			cap = cap < 250 ? 250 : cap;
+			delay = delay < cap ? delay : cap;
+		}
+		if (gdoi_random((uint8_t *)&r, sizeof r))
+			r = 0x80000000u;
+		delay = delay * 3 / 4 + (uint64_t)((double)delay / 2 * ((double)r / 4294967296.0));
+	}
+	g->gike2_addr = sc->slots[g->gike2_slot];
+	gike2_member_set_ks(g->gike2, &g->gike2_addr, now + delay);
+	gdoi_member_ks_name(sc->member, was, a, sizeof a);
+	gdoi_member_ks_name(sc->member, g->gike2_slot, b, sizeof b);
+	sc_warn("group %s: G-IKEv2 registration with %s failed; next try with %s in %.1f s",
+		g->cfg->name, a, b, (double)delay / 1000);
+}
+
 void sc_ikev2_drain(struct sidecar *sc)
 {
 	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
-		struct gike2_member *m = sc->groups[i].gike2;
+		struct sc_group *g = &sc->groups[i];
+		struct gike2_member *m = g->gike2;
 		struct gdoi_out o;
 		struct gdoi_member_event ev;
 		if (!m)
@@ -128,9 +180,33 @@ void sc_ikev2_drain(struct sidecar *sc)
 			sc_member_send(sc, &o);
 		while (gike2_member_next_event(m, &ev)) {
 			ev.group = (int)i;
-			if (ev.type == GDOI_MEMBER_EV_FAILOVER)
-				ev.type = GDOI_MEMBER_EV_LOG;	/* one key server: nothing to fail over to */
+			ev.ks = g->gike2_slot;
+			if (ev.type == GDOI_MEMBER_EV_REGISTERED)
+				g->gike2_rounds = 0;
+			if (ev.type == GDOI_MEMBER_EV_FAILOVER) {
+				ev.type = GDOI_MEMBER_EV_LOG;	/* the engine's reason, then ours */
+				sc_member_event(sc, &ev);
+				if (!sc->stopping)
+					failover(sc, g);
+				continue;
+			}
 			sc_member_event(sc, &ev);
+		}
+	}
+}
+
+void sc_ikev2_ks_changed(struct sidecar *sc)
+{
+	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
+		struct sc_group *g = &sc->groups[i];
+		if (!g->gike2)
+			continue;
+		if (g->gike2_slot >= sc->nslots)
+			g->gike2_slot = 0;
+		const struct gdoi_addr *a = &sc->slots[g->gike2_slot], *was = &g->gike2_addr;
+		if (a->len != was->len || a->port != was->port || memcmp(a->ip, was->ip, a->len)) {
+			g->gike2_addr = *a;
+			gike2_member_set_ks(g->gike2, a, 0);
 		}
 	}
 }
@@ -157,13 +233,18 @@ uint64_t sc_ikev2_timer(struct sidecar *sc, struct gdoi_now now, uint64_t next)
 		if (!m)
 			continue;
 		gike2_member_timer(m, now);
+	}
+	sc_ikev2_drain(sc);	/* first: a failover sets the next try */
+	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
+		struct gike2_member *m = sc->groups[i].gike2;
+		if (!m)
+			continue;
 		uint64_t d = gike2_member_deadline(m);
 		if (!d)
 			d = now.mono_ms + 1000;	/* TEK expiry and re-registration: checked each second */
 		if (d < next)
 			next = d;
 	}
-	sc_ikev2_drain(sc);
 	return next;
 }
 

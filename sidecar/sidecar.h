@@ -137,6 +137,9 @@ struct sc_group {
 	bool mcast_open;
 	uv_udp_t mcast;
 	struct gike2_member *gike2;	/* protocol = g-ikev2: its engine (member_ikev2.c) */
+	size_t gike2_slot;		/* its key server: an index in sidecar.slots */
+	struct gdoi_addr gike2_addr;	/* and the address the engine was given */
+	unsigned gike2_rounds;		/* rounds over every key server failed in a row */
 };
 
 /* Wall clock (Unix seconds) and monotonic milliseconds. */
@@ -217,12 +220,16 @@ void sc_member_event(struct sidecar *sc, const struct gdoi_member_event *ev);
 /* member_ikev2.c: the groups with protocol = g-ikev2. */
 struct gike2_member;
 int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen);
+/* Each established IKE SA's INFORMATIONAL Delete, sent now (before the socket closes). */
+void sc_ikev2_shutdown(struct sidecar *sc);
 void sc_ikev2_stop(struct sidecar *sc);
 void sc_ikev2_drain(struct sidecar *sc);
 bool sc_ikev2_input(struct sidecar *sc, const uint8_t *msg, size_t len, const struct gdoi_addr *from,
 		    enum gdoi_member_via via, struct gdoi_now now);
 uint64_t sc_ikev2_timer(struct sidecar *sc, struct gdoi_now now, uint64_t next);
 const struct gdoi_member_teks *sc_ikev2_keys(const struct sc_group *g);
+/* The key-server list changed (resolve.c): each engine's key server anew. */
+void sc_ikev2_ks_changed(struct sidecar *sc);
 /* The engine's now. */
 struct gdoi_now sc_now(void);
 

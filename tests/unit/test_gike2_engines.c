@@ -317,9 +317,17 @@ static void test_unknown_group(void **state)
 	gike2_member_timer(w->gm, w->now);
 	pump(w);
 	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_WAITING);
-	struct gdoi_member_event ev;
-	assert_true(member_event(w, GDOI_MEMBER_EV_FAILOVER, &ev));
-	assert_non_null(strstr(ev.text, "notify 45"));
+	/* a refusal of the group is no failover: the group backs off with this GCKS */
+	struct gdoi_member_event evs[8];
+	size_t nev = 0;
+	while (nev < 8 && gike2_member_next_event(w->gm, &evs[nev]))
+		nev++;
+	bool logged = false;
+	for (size_t i = 0; i < nev; i++) {
+		assert_int_not_equal(evs[i].type, GDOI_MEMBER_EV_FAILOVER);
+		logged |= evs[i].type == GDOI_MEMBER_EV_LOG && strstr(evs[i].text, "refused (notify 45)");
+	}
+	assert_true(logged);
 	assert_null(gike2_member_teks(w->gm)->pol);
 	assert_true(gike2_member_deadline(w->gm) >= w->now.mono_ms + 1000);
 	struct gike2_gcks_event kev;
@@ -333,6 +341,71 @@ static void test_unknown_group(void **state)
 	}
 	assert_true(refused);
 	assert_int_equal(gike2_gcks_engine_stats(w->ks)->refusals, 1);
+	world_free(w);
+}
+
+/* Lets the member's datagrams go unanswered until a FAILOVER event; how many were sent. */
+static unsigned until_failover(struct world *w, const struct gdoi_addr *to)
+{
+	struct gdoi_member_event ev;
+	struct gdoi_out o;
+	unsigned sent = 0;
+	for (int i = 0; i < 60; i++) {
+		while (gike2_member_next_out(w->gm, &o)) {
+			assert_memory_equal(&o.to, to, sizeof(*to));
+			sent++;
+		}
+		if (member_event(w, GDOI_MEMBER_EV_FAILOVER, &ev)) {
+			assert_non_null(strstr(ev.text, "failed (notify 0)"));
+			return sent;
+		}
+		w->now.mono_ms += 1000;
+		gike2_member_timer(w->gm, w->now);
+	}
+	fail_msg("no FAILOVER event");
+	return 0;
+}
+
+/* Failover (docs/sidecar.md): a key server that does not answer is a FAILOVER event,
+ * and the next attempt goes where gike2_member_set_ks says, not before its time; a
+ * registered member whose GSA_REGISTRATION goes unanswered keeps its TEKs and
+ * registers again with the next key server. */
+static void test_failover(void **state)
+{
+	(void)state;
+	static const struct gdoi_addr KS2 = { 4, { 127, 0, 0, 2 }, 18620 };
+	struct world *w = world_new("audio");
+	gike2_member_set_ks(w->gm, &KS2, 0);
+	gike2_member_timer(w->gm, w->now);
+	assert_int_equal(until_failover(w, &KS2), 5);	/* the core's max_transmits */
+	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_WAITING);
+	uint64_t at = w->now.mono_ms + 500;
+	gike2_member_set_ks(w->gm, &KS_ADDR, at);
+	assert_int_equal(gike2_member_deadline(w->gm), at);
+	w->now.mono_ms = at - 1;
+	gike2_member_timer(w->gm, w->now);
+	struct gdoi_out o;
+	assert_false(gike2_member_next_out(w->gm, &o));
+	w->now.mono_ms = at;
+	gike2_member_timer(w->gm, w->now);
+	pump(w);
+	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_REGISTERED);
+	struct gdoi_member_event ev;
+	assert_true(member_event(w, GDOI_MEMBER_EV_REGISTERED, &ev));
+
+	/* the key server dies: the GSA_REGISTRATION on the IKE SA is never answered */
+	assert_int_equal(gike2_member_want_register(w->gm, w->now), 0);
+	assert_int_equal(until_failover(w, &KS_ADDR), 5);
+	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_REGISTERED);
+	assert_non_null(live(gike2_member_teks(w->gm), 0x700d));	/* the keys stay */
+	at = w->now.mono_ms + 100;
+	gike2_member_set_ks(w->gm, &KS_ADDR, at);	/* "the next one": the same, for pump */
+	assert_int_equal(gike2_member_deadline(w->gm), at);
+	w->now.mono_ms = at;
+	gike2_member_timer(w->gm, w->now);
+	pump(w);
+	assert_true(member_event(w, GDOI_MEMBER_EV_REGISTERED, &ev));
+	assert_int_equal(gike2_member_stats(w->gm)->registrations, 2);
 	world_free(w);
 }
 
@@ -672,6 +745,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gsa_auth_rekey_reregister),
 		cmocka_unit_test(test_unknown_group),
+		cmocka_unit_test(test_failover),
 		cmocka_unit_test(test_inband_round_trip),
 		cmocka_unit_test(test_inband_retransmit_duplicate_wrong_mid),
 		cmocka_unit_test(test_inband_no_answer),
