@@ -35,6 +35,9 @@ struct gike2_member {
 	/* the GSA_INBAND_REKEY just answered (inband_request), for after_ike */
 	bool inband, inband_excluded;
 	bool rejoin;	/* registered, IKE SA deleted by the GCKS, no Rekey SA: register again */
+	bool heard;	/* this attempt's key server answered in IKEv2 */
+	bool last_heard;	/* and the last failed attempt's */
+	uint16_t last_notify;	/* the last failed attempt's error notify (0: none) */
 	char inband_why[160];
 };
 
@@ -274,6 +277,8 @@ static void failed(struct gike2_member *m, struct gdoi_now now, const char *why,
 {
 	bool refused = group_refusal(notify);
 	m->stats.attempts_failed++;
+	m->last_notify = notify;
+	m->last_heard = m->heard;
 	gdoi_ike2_free(m->sa);
 	m->sa = NULL;
 	m->backoff_ms = m->backoff_ms ? m->backoff_ms * 2 : m->cfg.retry_min_ms;
@@ -314,6 +319,7 @@ static void start(struct gike2_member *m, struct gdoi_now now)
 	gdoi_ike2_free(m->sa);
 	m->sa = NULL;
 	m->gm.why[0] = '\0';
+	m->heard = false;
 	int rc = gdoi_ike2_initiate(&m->ike, &m->cfg.ks, now.mono_ms, &m->sa, &r);
 	gdoi_ike2_set_user(m->sa, m);	/* for inband_request */
 	queue_result(m, &r);
@@ -432,6 +438,7 @@ int gike2_member_input(struct gike2_member *m, const uint8_t *msg, size_t len,
 	}
 	struct gdoi_ike2_result r = { 0 };
 	int rc = gdoi_ike2_input(m->sa, msg, len, now.mono_ms, &r);
+	m->heard |= rc >= 0 || r.event != GDOI_IKE2_EV_NONE;
 	if (rc < 0 && r.event == GDOI_IKE2_EV_NONE)
 		dropped(m, GDOI_MEMBER_DROP_P1, "IKEv2: ", r.reason[0] ? r.reason : "refused");
 	after_ike(m, &r, now);
@@ -537,4 +544,10 @@ bool gike2_member_rekey_dst(const struct gike2_member *m, struct gdoi_addr *to)
 	memcpy(to->ip, d->start, d->addr_len <= sizeof(to->ip) ? d->addr_len : 0);
 	to->port = d->start_port;
 	return true;
+}
+
+uint16_t gike2_member_last_failure(const struct gike2_member *m, bool *heard)
+{
+	*heard = m->last_heard;
+	return m->last_notify;
 }
