@@ -313,6 +313,26 @@ void gike2_member_set_ks(struct gike2_member *m, const struct gdoi_addr *ks, uin
 		m->rejoin = true;
 }
 
+/* Near expiry (docs/sidecar.md): while the group still holds a valid TEK, the IKEv2
+ * retransmissions of its registration are spaced no wider than an eighth of the time
+ * left before the last one ends (250 ms at least), as GDOI's are, so that a key
+ * server that went away is given up on, and the next one tried, before the keys run
+ * out. Set before each exchange and each retransmission (the SA reads m->ike). */
+static void near_expiry(struct gike2_member *m, struct gdoi_now now)
+{
+	int64_t last = gdoi_member_teks_last_valid(&m->teks);
+	uint64_t rto = m->cfg.ike->retransmit_ms ? m->cfg.ike->retransmit_ms : 500;
+	uint64_t cap = m->cfg.ike->retransmit_cap_ms ? m->cfg.ike->retransmit_cap_ms : 8000;
+	if (last > now.unix_s) {
+		uint64_t c = (uint64_t)(last - now.unix_s) * 1000 / 8;
+		c = c < 250 ? 250 : c;
+		cap = c < cap ? c : cap;
+		rto = rto < cap ? rto : cap;
+	}
+	m->ike.retransmit_ms = (uint32_t)rto;
+	m->ike.retransmit_cap_ms = (uint32_t)cap;
+}
+
 static void start(struct gike2_member *m, struct gdoi_now now)
 {
 	struct gdoi_ike2_result r = { 0 };
@@ -320,6 +340,7 @@ static void start(struct gike2_member *m, struct gdoi_now now)
 	m->sa = NULL;
 	m->gm.why[0] = '\0';
 	m->heard = false;
+	near_expiry(m, now);
 	int rc = gdoi_ike2_initiate(&m->ike, &m->cfg.ks, now.mono_ms, &m->sa, &r);
 	gdoi_ike2_set_user(m->sa, m);	/* for inband_request */
 	queue_result(m, &r);
@@ -452,6 +473,7 @@ void gike2_member_timer(struct gike2_member *m, struct gdoi_now now)
 {
 	if (m->sa && gdoi_ike2_next_timer(m->sa) && gdoi_ike2_next_timer(m->sa) <= now.mono_ms) {
 		struct gdoi_ike2_result r = { 0 };
+		near_expiry(m, now);
 		gdoi_ike2_timer(m->sa, now.mono_ms, &r);
 		after_ike(m, &r, now);
 		gdoi_ike2_result_clear(&r);
@@ -502,10 +524,13 @@ bool gike2_member_next_event(struct gike2_member *m, struct gdoi_member_event *e
 
 int gike2_member_want_register(struct gike2_member *m, struct gdoi_now now)
 {
-	if (m->sa && gdoi_ike2_established(m->sa) && !gdoi_ike2_request_pending(m->sa)) {
+	if (m->sa && gdoi_ike2_request_pending(m->sa))
+		return GDOI_ERR_STATE;	/* one exchange at a time: the one in flight goes on */
+	if (m->sa && gdoi_ike2_established(m->sa)) {
 		struct gdoi_ike2_plist pl = { 0 };
 		struct gdoi_ike2_result r = { 0 };
 		int rc = gike2_gm_registration(&m->gm, &pl);
+		near_expiry(m, now);
 		if (rc == 0)
 			rc = gdoi_ike2_send_request(m->sa, GIKE2_EXCH_GSA_REGISTRATION, &pl, now.mono_ms, &r);
 		gdoi_ike2_plist_free(&pl);

@@ -409,6 +409,37 @@ static void test_failover(void **state)
 	world_free(w);
 }
 
+/* Near expiry: 2 s before the TEK's end, the GSA_REGISTRATION's retransmissions are
+ * spaced 250 ms (an eighth of what is left, at least 250 ms), not 500 ms doubling, so
+ * an unanswered key server is given up on within 1.25 s, before the TEK ends. */
+static struct world *registered(bool inband, bool both, uint32_t lifetime_s);
+
+static void test_near_expiry_retransmit(void **state)
+{
+	(void)state;
+	struct world *w = registered(false, false, 0);
+	struct gdoi_member_event ev;
+	const struct gdoi_live_tek *l = live(gike2_member_teks(w->gm), 0x700d);
+	assert_non_null(l);
+	w->now.unix_s = l->not_after - 2;
+	uint64_t t0 = w->now.mono_ms;
+	assert_int_equal(gike2_member_want_register(w->gm, w->now), 0);
+	unsigned sent = 0;
+	struct gdoi_out o;
+	bool failed = false;
+	while (!failed && w->now.mono_ms < t0 + 20000) {
+		while (gike2_member_next_out(w->gm, &o))
+			sent++;
+		failed = member_event(w, GDOI_MEMBER_EV_FAILOVER, &ev);
+		w->now.mono_ms += 50;
+		gike2_member_timer(w->gm, w->now);
+	}
+	assert_true(failed);
+	assert_int_equal(sent, 5);
+	assert_true(w->now.mono_ms - t0 <= 1300);
+	world_free(w);
+}
+
 /* ---- GSA_INBAND_REKEY -------------------------------------------------------- */
 
 static bool ks_event(struct world *w, enum gike2_gcks_event_type t, struct gike2_gcks_event *out)
@@ -746,6 +777,7 @@ int main(void)
 		cmocka_unit_test(test_gsa_auth_rekey_reregister),
 		cmocka_unit_test(test_unknown_group),
 		cmocka_unit_test(test_failover),
+		cmocka_unit_test(test_near_expiry_retransmit),
 		cmocka_unit_test(test_inband_round_trip),
 		cmocka_unit_test(test_inband_retransmit_duplicate_wrong_mid),
 		cmocka_unit_test(test_inband_no_answer),
