@@ -15,6 +15,7 @@
 #include "gike2_numbers.h"
 #include "ike2_numbers.h"
 #include "pull.h"
+#include "secret.h"
 #include "sign.h"
 
 #define MEMBER_EVENTS_MAX 256
@@ -231,7 +232,8 @@ void gike2_member_shutdown(struct gike2_member *m, struct gdoi_now now)
 /* The policy the registration (or a GSA_REKEY) left in gm, handed to the TEK set. */
 static bool install(struct gike2_member *m, struct gdoi_now now)
 {
-	struct gdoi_policy *p = malloc(sizeof(*p));
+	/* key-holding memory: the TEK set releases it with gdoi_secret_free */
+	struct gdoi_policy *p = gdoi_secret_calloc(sizeof(*p));
 	struct gdoi_notes notes = { 0 };
 	if (!p)
 		return false;

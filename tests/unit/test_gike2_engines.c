@@ -30,6 +30,7 @@
 #include "gdoi/gike2_numbers.h"
 #include "gdoi/ike2_numbers.h"
 #include "gdoi/numbers.h"
+#include "gdoi/secret.h"
 #include "tests/lib/certgen.h"
 
 static const struct gdoi_addr GM_ADDR = { 4, { 127, 0, 0, 1 }, 18621 };
@@ -342,6 +343,48 @@ static void test_unknown_group(void **state)
 	assert_true(refused);
 	assert_int_equal(gike2_gcks_engine_stats(w->ks)->refusals, 1);
 	world_free(w);
+}
+
+/* An allocator of key-holding memory that knows what it gave (as the daemons' mlocked
+ * pages, daemon/harden.c): releasing anything else is a failure. */
+static void *secrets[64];
+static void *secret_alloc(size_t n)
+{
+	for (size_t i = 0; i < 64; i++)
+		if (!secrets[i])
+			return secrets[i] = calloc(1, n);
+	fail_msg("too many secrets");
+	return NULL;
+}
+static void secret_release(void *p, size_t n)
+{
+	(void)n;
+	for (size_t i = 0; i < 64; i++)
+		if (secrets[i] == p) {
+			secrets[i] = NULL;
+			free(p);
+			return;
+		}
+	fail_msg("released key memory the secret allocator did not give");
+}
+
+/* The registration's policy (its TEK keys) lives in key-holding memory, released
+ * there when a re-registration replaces it and when the engine goes. */
+static void test_policy_in_secret_memory(void **state)
+{
+	(void)state;
+	gdoi_secret_set_allocator(secret_alloc, secret_release);
+	struct world *w = world_new("audio");
+	gike2_member_timer(w->gm, w->now);
+	pump(w);
+	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_REGISTERED);
+	assert_int_equal(gike2_member_want_register(w->gm, w->now), 0);	/* GSA_REGISTRATION */
+	pump(w);
+	assert_int_equal(gike2_member_stats(w->gm)->registrations, 2);
+	world_free(w);
+	gdoi_secret_set_allocator(NULL, NULL);
+	for (size_t i = 0; i < 64; i++)
+		assert_null(secrets[i]);
 }
 
 /* Lets the member's datagrams go unanswered until a FAILOVER event; how many were sent. */
@@ -777,6 +820,7 @@ int main(void)
 		cmocka_unit_test(test_gsa_auth_rekey_reregister),
 		cmocka_unit_test(test_unknown_group),
 		cmocka_unit_test(test_failover),
+		cmocka_unit_test(test_policy_in_secret_memory),
 		cmocka_unit_test(test_near_expiry_retransmit),
 		cmocka_unit_test(test_inband_round_trip),
 		cmocka_unit_test(test_inband_retransmit_duplicate_wrong_mid),
