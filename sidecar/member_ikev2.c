@@ -140,6 +140,27 @@ void sc_ikev2_stop(struct sidecar *sc)
 	}
 }
 
+/* A whole round over the key servers failed: the delay before the first again. */
+static uint64_t round_over(struct sidecar *sc, struct sc_group *g)
+{
+	unsigned shift = g->gike2_rounds < 20 ? g->gike2_rounds : 20;
+	int64_t last = gdoi_member_teks_last_valid(sc_group_keys(g)), wall = sc_wall();
+	uint64_t delay = (uint64_t)sc->cfg.retry_min_ms << shift;
+	uint32_t r;
+
+	g->gike2_rounds++;
+	if (delay > sc->cfg.retry_max_ms)
+		delay = sc->cfg.retry_max_ms;
+	if (last > wall) {	/* near expiry: an eighth of what is left, 250 ms at least */
+		uint64_t cap = (uint64_t)(last - wall) * 1000 / 8;
+		cap = cap < 250 ? 250 : cap;
+		delay = delay < cap ? delay : cap;
+	}
+	if (gdoi_random((uint8_t *)&r, sizeof r))
+		r = 0x80000000u;
+	return delay * 3 / 4 + (uint64_t)((double)delay / 2 * ((double)r / 4294967296.0));
+}
+
 /*
  * protocol = auto (docs/sidecar.md): G-IKEv2 first; GDOI with a key server that gave
  * no IKEv2 answer or refused the group for G-IKEv2 (INVALID_GROUP_ID), remembered
@@ -164,7 +185,7 @@ static void to_gdoi(struct sidecar *sc, struct sc_group *g, size_t slot, const c
 	sc_log("group %s: key server %s %s: keys by GDOI (protocol = auto)", g->cfg->name, a, why);
 }
 
-static void to_gikev2(struct sidecar *sc, struct sc_group *g, size_t slot)
+static void to_gikev2(struct sidecar *sc, struct sc_group *g, size_t slot, uint64_t delay)
 {
 	char a[64];
 
@@ -174,8 +195,11 @@ static void to_gikev2(struct sidecar *sc, struct sc_group *g, size_t slot)
 		sc_err("group %s: G-IKEv2 member engine: out of memory", g->cfg->name);
 		return;
 	}
+	if (delay)
+		gike2_member_set_ks(g->gike2, &g->gike2_addr, sc_mono() + delay);
 	gdoi_member_ks_name(sc->member, slot, a, sizeof a);
-	sc_log("group %s: trying G-IKEv2 with key server %s (protocol = auto)", g->cfg->name, a);
+	sc_log("group %s: trying G-IKEv2 with key server %s in %.1f s (protocol = auto)", g->cfg->name,
+	       a, (double)delay / 1000);
 }
 
 /* A G-IKEv2 attempt of an auto group failed: GDOI with that key server when it gave
@@ -206,8 +230,8 @@ static void auto_gdoi_failed(struct sidecar *sc, size_t slot)
 		if (sc->cfg.groups[i].protocol != SC_PROTO_AUTO || sc->stopping)
 			continue;
 		g->auto_gdoi_at[slot] = false;
-		if (g->auto_gdoi && !g->auto_gdoi_at[next])
-			to_gikev2(sc, g, next);
+		if (g->auto_gdoi && !g->auto_gdoi_at[next])	/* a whole round failed: back off */
+			to_gikev2(sc, g, next, next == 0 ? round_over(sc, g) : 0);
 	}
 }
 
@@ -232,23 +256,8 @@ static void failover(struct sidecar *sc, struct sc_group *g)
 
 	sc_resolve_failover(sc, was);
 	g->gike2_slot = (was + 1) % n;
-	if (g->gike2_slot == 0) {
-		unsigned shift = g->gike2_rounds < 20 ? g->gike2_rounds : 20;
-		int64_t last = gdoi_member_teks_last_valid(gike2_member_teks(g->gike2)), wall = sc_wall();
-		uint32_t r;
-		g->gike2_rounds++;
-		delay = (uint64_t)sc->cfg.retry_min_ms << shift;
-		if (delay > sc->cfg.retry_max_ms)
-			delay = sc->cfg.retry_max_ms;
-		if (last > wall) {	/* near expiry: an eighth of what is left, 250 ms at least */
-			uint64_t cap = (uint64_t)(last - wall) * 1000 / 8;
-			cap = cap < 250 ? 250 : cap;
-			delay = delay < cap ? delay : cap;
-		}
-		if (gdoi_random((uint8_t *)&r, sizeof r))
-			r = 0x80000000u;
-		delay = delay * 3 / 4 + (uint64_t)((double)delay / 2 * ((double)r / 4294967296.0));
-	}
+	if (g->gike2_slot == 0)
+		delay = round_over(sc, g);
 	g->gike2_addr = sc->slots[g->gike2_slot];
 	gike2_member_set_ks(g->gike2, &g->gike2_addr, now + delay);
 	gdoi_member_ks_name(sc->member, was, a, sizeof a);
