@@ -30,27 +30,27 @@ id = fqdn:alice.example
 psk = $psk"
 ks_start 1 "[group media]
 id = 1234
-tek = AES128_CM_SHA1_80
-destination = 239.1.2.3:5004
+tek = AEAD_AES_128_GCM
+destination = 239.9.0.1:6000
 protocols = gdoi, g-ikev2
 
 [group ikeonly]
 id = 55
 tek = AES128_CM_SHA1_80
-destination = 239.1.2.4:5006
+destination = 239.9.0.2:6002
 protocols = g-ikev2
 
 [group gdoionly]
 id = 66
 tek = AES128_CM_SHA1_80
-destination = 239.1.2.5:5008
+destination = 239.9.0.3:6004
 
 $member
 groups = media, ikeonly, gdoionly" || tap_bail "the first gdoi-ks did not start"
 ks_start 2 "[group plain]
 id = 77
 tek = AES128_CM_SHA1_80
-destination = 239.1.2.6:5010
+destination = 239.9.0.4:6006
 
 $member
 groups = plain" || tap_bail "the second gdoi-ks did not start"
