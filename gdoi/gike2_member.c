@@ -16,6 +16,7 @@
 #include "gike2_numbers.h"
 #include "ike2_numbers.h"
 #include "pull.h"
+#include "secret.h"
 #include "sign.h"
 
 #define MEMBER_EVENTS_MAX 256
@@ -36,6 +37,9 @@ struct gike2_member {
 	/* the GSA_INBAND_REKEY just answered (inband_request), for after_ike */
 	bool inband, inband_excluded;
 	bool rejoin;	/* registered, IKE SA deleted by the GCKS, no Rekey SA: register again */
+	bool heard;	/* this attempt's key server answered in IKEv2 */
+	bool last_heard;	/* and the last failed attempt's */
+	uint16_t last_notify;	/* the last failed attempt's error notify (0: none) */
 	char inband_why[160];
 };
 
@@ -233,7 +237,8 @@ typedef bool (*teks_take_fn)(struct gdoi_member_teks *, struct gdoi_policy *, in
 /* A copy of gm's policy handed to the TEK set by take. */
 static bool hand_over(struct gike2_member *m, struct gdoi_now now, teks_take_fn take)
 {
-	struct gdoi_policy *p = malloc(sizeof(*p));
+	/* key-holding memory: the TEK set releases it with gdoi_secret_free */
+	struct gdoi_policy *p = gdoi_secret_calloc(sizeof(*p));
 	struct gdoi_notes notes = { 0 };
 	if (!p)
 		return false;
@@ -285,9 +290,23 @@ static void registered(struct gike2_member *m, struct gdoi_now now)
 	}
 }
 
+/* The GCKS answered and refused this group or this member (RFC 9838 §2.3.2~): the
+ * group backs off with the same key server. Anything else (no answer, the IKE SA
+ * failed or timed out, TEMPORARY_FAILURE, a failed IKE_SA_INIT or authentication) is
+ * the key server's failure: a FAILOVER event, and the application names the next key
+ * server (gike2_member_set_ks), as the GDOI engine fails over. */
+static bool group_refusal(uint16_t notify)
+{
+	return notify == GIKE2_N_INVALID_GROUP_ID || notify == GIKE2_N_AUTHORIZATION_FAILED ||
+	       notify == GIKE2_N_REGISTRATION_FAILED;
+}
+
 static void failed(struct gike2_member *m, struct gdoi_now now, const char *why, uint16_t notify)
 {
+	bool refused = group_refusal(notify);
 	m->stats.attempts_failed++;
+	m->last_notify = notify;
+	m->last_heard = m->heard;
 	gdoi_ike2_free(m->sa);
 	m->sa = NULL;
 	m->backoff_ms = m->backoff_ms ? m->backoff_ms * 2 : m->cfg.retry_min_ms;
@@ -297,12 +316,49 @@ static void failed(struct gike2_member *m, struct gdoi_now now, const char *why,
 	if (m->state != GDOI_MEMBER_GROUP_REGISTERED)
 		m->state = GDOI_MEMBER_GROUP_WAITING;
 	struct gdoi_member_event *ev =
-		event(m, GDOI_MEMBER_EV_FAILOVER, GDOI_MEMBER_WARN,
-		      "%s: G-IKEv2 registration failed (notify %u): %s%s%s; retry in %llu ms",
-		      m->cfg.name, notify, why, m->gm.why[0] ? ": " : "", m->gm.why,
-		      (unsigned long long)m->backoff_ms);
+		event(m, refused ? GDOI_MEMBER_EV_LOG : GDOI_MEMBER_EV_FAILOVER, GDOI_MEMBER_WARN,
+		      "%s: G-IKEv2 registration %s (notify %u): %s%s%s%s", m->cfg.name,
+		      refused ? "refused" : "failed", notify, why, m->gm.why[0] ? ": " : "", m->gm.why,
+		      refused ? "; the group backs off" : "");
 	if (ev)
 		ev->ks = 0;
+}
+
+void gike2_member_set_ks(struct gike2_member *m, const struct gdoi_addr *ks, uint64_t at_ms)
+{
+	bool moved = ks->len != m->cfg.ks.len || ks->port != m->cfg.ks.port ||
+		     memcmp(ks->ip, m->cfg.ks.ip, ks->len <= sizeof(ks->ip) ? ks->len : 0) != 0;
+	m->cfg.ks = *ks;
+	if (moved && m->sa) {	/* no exchange with the old address goes on */
+		gdoi_ike2_free(m->sa);
+		m->sa = NULL;
+	}
+	if (m->sa)
+		return;
+	m->next_try = at_ms ? at_ms : 1;
+	/* registered: the keys it holds came from the key server that failed */
+	if (m->state == GDOI_MEMBER_GROUP_REGISTERED)
+		m->rejoin = true;
+}
+
+/* Near expiry (docs/sidecar.md): while the group still holds a valid TEK, the IKEv2
+ * retransmissions of its registration are spaced no wider than an eighth of the time
+ * left before the last one ends (250 ms at least), as GDOI's are, so that a key
+ * server that went away is given up on, and the next one tried, before the keys run
+ * out. Set before each exchange and each retransmission (the SA reads m->ike). */
+static void near_expiry(struct gike2_member *m, struct gdoi_now now)
+{
+	int64_t last = gdoi_member_teks_last_valid(&m->teks);
+	uint64_t rto = m->cfg.ike->retransmit_ms ? m->cfg.ike->retransmit_ms : 500;
+	uint64_t cap = m->cfg.ike->retransmit_cap_ms ? m->cfg.ike->retransmit_cap_ms : 8000;
+	if (last > now.unix_s) {
+		uint64_t c = (uint64_t)(last - now.unix_s) * 1000 / 8;
+		c = c < 250 ? 250 : c;
+		cap = c < cap ? c : cap;
+		rto = rto < cap ? rto : cap;
+	}
+	m->ike.retransmit_ms = (uint32_t)rto;
+	m->ike.retransmit_cap_ms = (uint32_t)cap;
 }
 
 static void start(struct gike2_member *m, struct gdoi_now now)
@@ -311,6 +367,8 @@ static void start(struct gike2_member *m, struct gdoi_now now)
 	gdoi_ike2_free(m->sa);
 	m->sa = NULL;
 	m->gm.why[0] = '\0';
+	m->heard = false;
+	near_expiry(m, now);
 	int rc = gdoi_ike2_initiate(&m->ike, &m->cfg.ks, now.mono_ms, &m->sa, &r);
 	gdoi_ike2_set_user(m->sa, m);	/* for inband_request */
 	queue_result(m, &r);
@@ -430,6 +488,7 @@ int gike2_member_input(struct gike2_member *m, const uint8_t *msg, size_t len,
 	}
 	struct gdoi_ike2_result r = { 0 };
 	int rc = gdoi_ike2_input(m->sa, msg, len, now.mono_ms, &r);
+	m->heard |= rc >= 0 || r.event != GDOI_IKE2_EV_NONE;
 	if (rc < 0 && r.event == GDOI_IKE2_EV_NONE)
 		dropped(m, GDOI_MEMBER_DROP_P1, "IKEv2: ", r.reason[0] ? r.reason : "refused");
 	after_ike(m, &r, now);
@@ -443,6 +502,7 @@ void gike2_member_timer(struct gike2_member *m, struct gdoi_now now)
 {
 	if (m->sa && gdoi_ike2_next_timer(m->sa) && gdoi_ike2_next_timer(m->sa) <= now.mono_ms) {
 		struct gdoi_ike2_result r = { 0 };
+		near_expiry(m, now);
 		gdoi_ike2_timer(m->sa, now.mono_ms, &r);
 		after_ike(m, &r, now);
 		gdoi_ike2_result_clear(&r);
@@ -459,7 +519,9 @@ void gike2_member_timer(struct gike2_member *m, struct gdoi_now now)
 			event(m, GDOI_MEMBER_EV_KEYS_CHANGED, GDOI_MEMBER_INFO, "%s: TEKs expired",
 			      m->cfg.name);
 		int64_t due = gdoi_member_teks_rereg_due(&m->teks);
-		if (m->state == GDOI_MEMBER_GROUP_REGISTERED && due && due <= now.unix_s)
+		/* without an IKE SA, not before the retry time a failure set */
+		if (m->state == GDOI_MEMBER_GROUP_REGISTERED && due && due <= now.unix_s &&
+		    (m->sa || m->next_try <= now.mono_ms))
 			gike2_member_want_register(m, now);
 	}
 }
@@ -491,10 +553,13 @@ bool gike2_member_next_event(struct gike2_member *m, struct gdoi_member_event *e
 
 int gike2_member_want_register(struct gike2_member *m, struct gdoi_now now)
 {
-	if (m->sa && gdoi_ike2_established(m->sa) && !gdoi_ike2_request_pending(m->sa)) {
+	if (m->sa && gdoi_ike2_request_pending(m->sa))
+		return GDOI_ERR_STATE;	/* one exchange at a time: the one in flight goes on */
+	if (m->sa && gdoi_ike2_established(m->sa)) {
 		struct gdoi_ike2_plist pl = { 0 };
 		struct gdoi_ike2_result r = { 0 };
 		int rc = gike2_gm_registration(&m->gm, &pl);
+		near_expiry(m, now);
 		if (rc == 0)
 			rc = gdoi_ike2_send_request(m->sa, GIKE2_EXCH_GSA_REGISTRATION, &pl, now.mono_ms, &r);
 		gdoi_ike2_plist_free(&pl);
@@ -533,4 +598,10 @@ bool gike2_member_rekey_dst(const struct gike2_member *m, struct gdoi_addr *to)
 	memcpy(to->ip, d->start, d->addr_len <= sizeof(to->ip) ? d->addr_len : 0);
 	to->port = d->start_port;
 	return true;
+}
+
+uint16_t gike2_member_last_failure(const struct gike2_member *m, bool *heard)
+{
+	*heard = m->last_heard;
+	return m->last_notify;
 }

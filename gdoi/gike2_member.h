@@ -11,7 +11,8 @@
  * (multicast, or unicast on the registration socket) under the Rekey SA the
  * registration delivered is opened by gike2_rekey_open (Message ID replay
  * check, ICV, then the GCKS's signature) before anything is applied.
- * A failed attempt retries with capped backoff; re-registration (fresh
+ * A refusal of the group backs off with capped backoff; any other failed
+ * attempt is a FAILOVER event (gike2_member_set_ks); re-registration (fresh
  * Sender-IDs) uses GSA_REGISTRATION on the IKE SA when it is up.
  */
 #ifndef GDOI_GIKE2_MEMBER_H
@@ -35,6 +36,11 @@ struct gike2_member;
 
 struct gike2_member *gike2_member_new(const struct gike2_member_cfg *cfg);
 void gike2_member_free(struct gike2_member *m);
+/* The key server of the next attempt (failover: after a FAILOVER event the
+ * application names the next one), not before at_ms (monotonic; 0 = at once).
+ * An IKE SA with another address is dropped; a registered member registers
+ * again (its keys stay until they expire). */
+void gike2_member_set_ks(struct gike2_member *m, const struct gdoi_addr *ks, uint64_t at_ms);
 /* Deletes the IKE SA (INFORMATIONAL with D(IKE)). */
 void gike2_member_shutdown(struct gike2_member *m, struct gdoi_now now);
 int gike2_member_input(struct gike2_member *m, const uint8_t *dgram, size_t len,
@@ -49,6 +55,9 @@ int gike2_member_want_register(struct gike2_member *m, struct gdoi_now now);
 const struct gdoi_member_teks *gike2_member_teks(const struct gike2_member *m);
 enum gdoi_member_group_state gike2_member_state(const struct gike2_member *m);
 const struct gdoi_member_stats *gike2_member_stats(const struct gike2_member *m);
+/* The last failed attempt: its error notify (0: none, e.g. no answer) and whether
+ * the key server answered that attempt in IKEv2 at all (protocol = auto). */
+uint16_t gike2_member_last_failure(const struct gike2_member *m, bool *heard);
 /* The Rekey SA's multicast destination (GSA_REKEY), when one was given. */
 bool gike2_member_rekey_dst(const struct gike2_member *m, struct gdoi_addr *to);
 

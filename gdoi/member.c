@@ -413,6 +413,28 @@ int gdoi_member_want_register(struct gdoi_member *m, size_t group, struct gdoi_n
 	return 0;
 }
 
+int gdoi_member_group_elsewhere(struct gdoi_member *m, size_t group, bool elsewhere,
+				struct gdoi_now now)
+{
+	if (group >= m->ngroups)
+		return GDOI_ERR_INVALID_ARG;
+	struct member_group *g = &m->groups[group];
+	m->now = now;
+	if (g->cfg.elsewhere == elsewhere)
+		return 0;
+	g->cfg.elsewhere = elsewhere;
+	if (elsewhere && g->pm) {
+		gdoi_pull_member_free(g->pm);
+		g->pm = NULL;
+	}
+	if (!elsewhere) {	/* registers at the next gdoi_member_timer */
+		g->want_register = true;
+		g->retry_at = 0;
+	}
+	m->deadline = now.mono_ms;
+	return 0;
+}
+
 /* ---- views ----------------------------------------------------------------- */
 
 const struct gdoi_member_stats *gdoi_member_stats(const struct gdoi_member *m)

@@ -156,6 +156,11 @@ bool gdoi_member_next_event(struct gdoi_member *m, struct gdoi_member_event *ev)
  * progress already or the last ask was under a second ago. */
 int gdoi_member_want_register(struct gdoi_member *m, size_t group, struct gdoi_now now);
 
+/* Whether a group's keys come by another front end (cfg.elsewhere), changed at run
+ * time (protocol = auto: G-IKEv2 or GDOI): true abandons a registration in progress,
+ * false registers it at the next gdoi_member_timer. 0, or GDOI_ERR_INVALID_ARG. */
+int gdoi_member_group_elsewhere(struct gdoi_member *m, size_t group, bool elsewhere,
+				struct gdoi_now now);
 /* Replaces the key-server list (an application that resolves host names gives their
  * addresses anew) and makes `current` the current one. Status (last_ok, last_error)
  * follows each address that stays. When the current address changes, the SA pair

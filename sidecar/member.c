@@ -87,8 +87,10 @@ static void drain(struct sidecar *sc)
 
 	while (gdoi_member_next_out(sc->member, &o))
 		sc_member_send(sc, &o);
-	while (gdoi_member_next_event(sc->member, &ev))
+	while (gdoi_member_next_event(sc->member, &ev)) {
 		sc_member_event(sc, &ev);
+		sc_ikev2_gdoi_event(sc, &ev);
+	}
 }
 
 static void on_timer(uv_timer_t *t)
@@ -298,7 +300,7 @@ static int start_engine(struct sidecar *sc, char *err, size_t errlen)
 		snprintf(c->groups[i].name, sizeof c->groups[i].name, "%s", g->name);
 		c->groups[i].id = g->id;
 		c->groups[i].sid_request = g->send ? g->ssrcs : 0;
-		c->groups[i].elsewhere = g->protocol == SC_PROTO_GIKEV2;
+		c->groups[i].elsewhere = g->protocol != SC_PROTO_GDOI;	/* auto: G-IKEv2 first */
 	}
 	sc->member = gdoi_member_new(c);
 	free(c);
@@ -409,6 +411,7 @@ void sc_member_stop(struct sidecar *sc)
 		gdoi_member_shutdown(sc->member, sc_now());
 		drain(sc);	/* the Delete to the key server */
 	}
+	sc_ikev2_shutdown(sc);
 	sc->stopping = true;
 	if (sc->udp_open)
 		uv_close((uv_handle_t *)&sc->udp, NULL);

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gdoi/crypto.h"
 #include "gdoi/gike2_member.h"
+#include "gdoi/gike2_numbers.h"
 #include "gdoi/ike2.h"
 #include "gdoi/ike2_keys.h"
 
@@ -59,15 +61,38 @@ static void write_keys(void *ctx, const struct gdoi_ike2_sa *sa)
 	gdoi_wipe(skd, sizeof skd);
 }
 
+/* Group i's G-IKEv2 engine, its first attempt with the key server of slot. */
+static int new_engine(struct sidecar *sc, size_t i, size_t slot)
+{
+	const struct sc_group_cfg *g = &sc->cfg.groups[i];
+	struct sc_group *sg = &sc->groups[i];
+	/* IDg: ID_KEY_ID with the group id, as GDOI names it */
+	uint8_t *d = idg_data[i];
+	d[0] = (uint8_t)(g->id >> 24), d[1] = (uint8_t)(g->id >> 16);
+	d[2] = (uint8_t)(g->id >> 8), d[3] = (uint8_t)g->id;
+	struct gike2_member_cfg mc = {
+		.ike = &ike_cfg, .ks = sc->slots[slot],
+		.group = { GIKE2_ID_KEY_ID, GDOI_BYTES(d, 4) },
+		.sid_request = g->send ? g->ssrcs : 0,
+		.retry_min_ms = sc->cfg.retry_min_ms, .retry_max_ms = sc->cfg.retry_max_ms };
+	snprintf(mc.name, sizeof mc.name, "group %s", g->name);
+	gike2_member_free(sg->gike2);
+	sg->gike2 = gike2_member_new(&mc);
+	sg->gike2_slot = slot;
+	sg->gike2_addr = mc.ks;
+	sg->gike2_failed = 0;
+	return sg->gike2 ? 0 : -1;
+}
+
 int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen)
 {
 	bool any = false;
 	for (size_t i = 0; i < sc->cfg.ngroups; i++)
-		any |= sc->cfg.groups[i].protocol == SC_PROTO_GIKEV2;
+		any |= sc->cfg.groups[i].protocol != SC_PROTO_GDOI;
 	if (!any)
 		return 0;
 	if (!sc->cfg.psk || !sc->nslots) {
-		snprintf(err, errlen, "protocol = g-ikev2 needs psk and a key-server address");
+		snprintf(err, errlen, "protocol = g-ikev2 or auto needs psk and a key-server address");
 		return -1;
 	}
 	ike_psk = (struct gdoi_ike2_psk){ { 0, GDOI_BYTES_NONE },
@@ -77,7 +102,7 @@ int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen)
 		.nsuites = gdoi_ike2_suites_default(ike_suites, sizeof(ike_suites) / sizeof(ike_suites[0])),
 		.local_id = { sc->cfg.id_type, GDOI_BYTES(sc->cfg.id_data, sc->cfg.id_len) },
 		.psks = &ike_psk, .npsks = 1, .fragmentation = true,
-		.retransmit_ms = sc->cfg.exchange_ms, .initial_contact = true };
+		.retransmit_ms = sc->cfg.exchange_ms, .max_transmits = 4, .initial_contact = true };
 	if (sc->cfg.ike2_keys_log[0]) {
 		ike_cfg.keys_ready = write_keys;
 		ike_cfg.keys_ctx = sc->cfg.ike2_keys_log;
@@ -86,26 +111,25 @@ int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
 		const struct sc_group_cfg *g = &sc->cfg.groups[i];
-		if (g->protocol != SC_PROTO_GIKEV2)
+		if (g->protocol == SC_PROTO_GDOI)
 			continue;
-		/* IDg: ID_KEY_ID with the group id, as GDOI names it */
-		uint8_t *d = idg_data[i];
-		d[0] = (uint8_t)(g->id >> 24), d[1] = (uint8_t)(g->id >> 16);
-		d[2] = (uint8_t)(g->id >> 8), d[3] = (uint8_t)g->id;
-		struct gike2_member_cfg mc = {
-			.ike = &ike_cfg, .ks = sc->slots[0],
-			.group = { GIKE2_ID_KEY_ID, GDOI_BYTES(d, 4) },
-			.sid_request = g->send ? g->ssrcs : 0,
-			.retry_min_ms = sc->cfg.retry_min_ms, .retry_max_ms = sc->cfg.retry_max_ms };
-		snprintf(mc.name, sizeof mc.name, "group %s", g->name);
-		sc->groups[i].gike2 = gike2_member_new(&mc);
-		if (!sc->groups[i].gike2) {
+		if (new_engine(sc, i, 0)) {
 			snprintf(err, errlen, "group %s: G-IKEv2 member engine: bad configuration", g->name);
 			return -1;
 		}
-		sc_log("group %s: keys by G-IKEv2 (RFC 9838)", g->name);
+		sc_log("group %s: keys by G-IKEv2 (RFC 9838)%s", g->name,
+		       g->protocol == SC_PROTO_AUTO ? ", GDOI where the key server does not speak it "
+						      "(protocol = auto)" : "");
 	}
 	return 0;
+}
+
+void sc_ikev2_shutdown(struct sidecar *sc)
+{
+	for (size_t i = 0; i < sc->cfg.ngroups; i++)
+		if (sc->groups[i].gike2)
+			gike2_member_shutdown(sc->groups[i].gike2, sc_now());
+	sc_ikev2_drain(sc);	/* the Deletes to the key servers */
 }
 
 void sc_ikev2_stop(struct sidecar *sc)
@@ -116,10 +140,139 @@ void sc_ikev2_stop(struct sidecar *sc)
 	}
 }
 
+/* A whole round over the key servers failed: the delay before the first again. */
+static uint64_t round_over(struct sidecar *sc, struct sc_group *g)
+{
+	unsigned shift = g->gike2_rounds < 20 ? g->gike2_rounds : 20;
+	int64_t last = gdoi_member_teks_last_valid(sc_group_keys(g)), wall = sc_wall();
+	uint64_t delay = (uint64_t)sc->cfg.retry_min_ms << shift;
+	uint32_t r;
+
+	g->gike2_rounds++;
+	if (delay > sc->cfg.retry_max_ms)
+		delay = sc->cfg.retry_max_ms;
+	if (last > wall) {	/* near expiry: an eighth of what is left, 250 ms at least */
+		uint64_t cap = (uint64_t)(last - wall) * 1000 / 8;
+		cap = cap < 250 ? 250 : cap;
+		delay = delay < cap ? delay : cap;
+	}
+	if (gdoi_random((uint8_t *)&r, sizeof r))
+		r = 0x80000000u;
+	return delay * 3 / 4 + (uint64_t)((double)delay / 2 * ((double)r / 4294967296.0));
+}
+
+/*
+ * protocol = auto (docs/sidecar.md): G-IKEv2 first; GDOI with a key server that gave
+ * no IKEv2 answer or refused the group for G-IKEv2 (INVALID_GROUP_ID), remembered
+ * for that key server until an attempt there fails. In GDOI mode the group is the
+ * GDOI engine's (cfg.elsewhere off), its G-IKEv2 engine idle (UNREGISTERED).
+ */
+static void to_gdoi(struct sidecar *sc, struct sc_group *g, size_t slot, const char *why)
+{
+	char a[64];
+	bool others = false;	/* other groups registering by GDOI: keep their key server */
+
+	g->auto_gdoi = true;
+	g->auto_gdoi_at[slot] = true;
+	gike2_member_shutdown(g->gike2, sc_now());
+	for (size_t i = 0; i < sc->cfg.ngroups; i++)
+		others |= &sc->groups[i] != g && (sc->cfg.groups[i].protocol == SC_PROTO_GDOI ||
+						   sc->groups[i].auto_gdoi);
+	if (!others && gdoi_member_ks_current(sc->member) != slot)
+		gdoi_member_set_ks(sc->member, sc->slots, sc->nslots, slot, sc_now());
+	gdoi_member_group_elsewhere(sc->member, g->index, false, sc_now());
+	gdoi_member_ks_name(sc->member, slot, a, sizeof a);
+	sc_log("group %s: key server %s %s: keys by GDOI (protocol = auto)", g->cfg->name, a, why);
+}
+
+static void to_gikev2(struct sidecar *sc, struct sc_group *g, size_t slot, uint64_t delay)
+{
+	char a[64];
+
+	g->auto_gdoi = false;
+	gdoi_member_group_elsewhere(sc->member, g->index, true, sc_now());
+	if (new_engine(sc, g->index, slot)) {
+		sc_err("group %s: G-IKEv2 member engine: out of memory", g->cfg->name);
+		return;
+	}
+	if (delay)
+		gike2_member_set_ks(g->gike2, &g->gike2_addr, sc_mono() + delay);
+	gdoi_member_ks_name(sc->member, slot, a, sizeof a);
+	sc_log("group %s: trying G-IKEv2 with key server %s in %.1f s (protocol = auto)", g->cfg->name,
+	       a, (double)delay / 1000);
+}
+
+/* A G-IKEv2 attempt of an auto group failed: GDOI with that key server when it gave
+ * no IKEv2 answer or refused the group for G-IKEv2; true when the group went over. */
+static bool auto_fallback(struct sidecar *sc, struct sc_group *g)
+{
+	bool heard;
+	uint16_t notify = gike2_member_last_failure(g->gike2, &heard);
+
+	if (notify == GIKE2_N_INVALID_GROUP_ID)
+		to_gdoi(sc, g, g->gike2_slot, "refused the group for G-IKEv2 (INVALID_GROUP_ID)");
+	else if (!notify && !heard)
+		to_gdoi(sc, g, g->gike2_slot, "gave no IKEv2 answer");
+	else
+		return false;
+	return true;
+}
+
+/* The GDOI engine failed an attempt with slot (FAILOVER): that key server's choice is
+ * forgotten; auto groups in GDOI mode go back to G-IKEv2 with the GDOI engine's next
+ * key server unless GDOI was chosen there. */
+static void auto_gdoi_failed(struct sidecar *sc, size_t slot)
+{
+	size_t next = gdoi_member_ks_current(sc->member);
+
+	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
+		struct sc_group *g = &sc->groups[i];
+		if (sc->cfg.groups[i].protocol != SC_PROTO_AUTO || sc->stopping)
+			continue;
+		g->auto_gdoi_at[slot] = false;
+		if (g->auto_gdoi && !g->auto_gdoi_at[next])	/* a whole round failed: back off */
+			to_gikev2(sc, g, next, next == 0 ? round_over(sc, g) : 0);
+	}
+}
+
+void sc_ikev2_gdoi_event(struct sidecar *sc, const struct gdoi_member_event *ev)
+{
+	if (ev->type == GDOI_MEMBER_EV_FAILOVER)
+		auto_gdoi_failed(sc, ev->ks);
+}
+
+/*
+ * A failed attempt of g's engine with its key server (no answer, the IKE SA failed,
+ * TEMPORARY_FAILURE; refusals of the group stay with it): the next key server of the
+ * list at once; after a whole round the first again after retry_min doubling to
+ * retry_max, capped near expiry, +-25 % jitter: the GDOI engine's rules
+ * (docs/sidecar.md, "Behaviour"), counted per group.
+ */
+static void failover(struct sidecar *sc, struct sc_group *g)
+{
+	size_t was = g->gike2_slot, n = sc->nslots ? sc->nslots : 1;
+	uint64_t now = sc_mono(), delay = 0;
+	char a[64], b[64];
+
+	sc_resolve_failover(sc, was);
+	g->gike2_slot = (was + 1) % n;
+	if (g->gike2_slot == 0)
+		delay = round_over(sc, g);
+	g->gike2_addr = sc->slots[g->gike2_slot];
+	gike2_member_set_ks(g->gike2, &g->gike2_addr, now + delay);
+	gdoi_member_ks_name(sc->member, was, a, sizeof a);
+	gdoi_member_ks_name(sc->member, g->gike2_slot, b, sizeof b);
+	sc_warn("group %s: G-IKEv2 registration with %s failed; next try with %s in %.1f s",
+		g->cfg->name, a, b, (double)delay / 1000);
+	if (g->cfg->protocol == SC_PROTO_AUTO && g->auto_gdoi_at[g->gike2_slot])
+		to_gdoi(sc, g, g->gike2_slot, "chose GDOI before");
+}
+
 void sc_ikev2_drain(struct sidecar *sc)
 {
 	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
-		struct gike2_member *m = sc->groups[i].gike2;
+		struct sc_group *g = &sc->groups[i];
+		struct gike2_member *m = g->gike2;
 		struct gdoi_out o;
 		struct gdoi_member_event ev;
 		if (!m)
@@ -127,10 +280,43 @@ void sc_ikev2_drain(struct sidecar *sc)
 		while (gike2_member_next_out(m, &o))
 			sc_member_send(sc, &o);
 		while (gike2_member_next_event(m, &ev)) {
+			uint64_t failed = gike2_member_stats(m)->attempts_failed;
+			bool fo = ev.type == GDOI_MEMBER_EV_FAILOVER;
 			ev.group = (int)i;
-			if (ev.type == GDOI_MEMBER_EV_FAILOVER)
-				ev.type = GDOI_MEMBER_EV_LOG;	/* one key server: nothing to fail over to */
+			ev.ks = g->gike2_slot;
+			if (ev.type == GDOI_MEMBER_EV_REGISTERED) {
+				g->gike2_rounds = 0;
+				if (g->cfg->protocol == SC_PROTO_AUTO)
+					sc_log("group %s: keys by G-IKEv2 (protocol = auto)", g->cfg->name);
+			}
+			if (fo)
+				ev.type = GDOI_MEMBER_EV_LOG;	/* the engine's reason, then ours */
 			sc_member_event(sc, &ev);
+			if (sc->stopping)
+				continue;
+			bool new_failure = failed != g->gike2_failed;
+			g->gike2_failed = failed;
+			if (new_failure && g->cfg->protocol == SC_PROTO_AUTO && !g->auto_gdoi &&
+			    auto_fallback(sc, g))
+				break;	/* the engine is idle now; what it still queued, next time */
+			if (fo && !g->auto_gdoi)
+				failover(sc, g);
+		}
+	}
+}
+
+void sc_ikev2_ks_changed(struct sidecar *sc)
+{
+	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
+		struct sc_group *g = &sc->groups[i];
+		if (!g->gike2)
+			continue;
+		if (g->gike2_slot >= sc->nslots)
+			g->gike2_slot = 0;
+		const struct gdoi_addr *a = &sc->slots[g->gike2_slot], *was = &g->gike2_addr;
+		if (a->len != was->len || a->port != was->port || memcmp(a->ip, was->ip, a->len)) {
+			g->gike2_addr = *a;
+			gike2_member_set_ks(g->gike2, a, 0);
 		}
 	}
 }
@@ -157,17 +343,34 @@ uint64_t sc_ikev2_timer(struct sidecar *sc, struct gdoi_now now, uint64_t next)
 		if (!m)
 			continue;
 		gike2_member_timer(m, now);
+	}
+	sc_ikev2_drain(sc);	/* first: a failover sets the next try */
+	for (size_t i = 0; i < sc->cfg.ngroups; i++) {
+		struct gike2_member *m = sc->groups[i].gike2;
+		if (!m)
+			continue;
 		uint64_t d = gike2_member_deadline(m);
 		if (!d)
 			d = now.mono_ms + 1000;	/* TEK expiry and re-registration: checked each second */
 		if (d < next)
 			next = d;
 	}
-	sc_ikev2_drain(sc);
 	return next;
 }
 
 const struct gdoi_member_teks *sc_ikev2_keys(const struct sc_group *g)
 {
-	return g->gike2 ? gike2_member_teks(g->gike2) : NULL;
+	if (!g->gike2)
+		return NULL;
+	const struct gdoi_member_teks *k = gike2_member_teks(g->gike2), *o;
+	if (g->cfg->protocol != SC_PROTO_AUTO)
+		return k;
+	/* auto: the chosen protocol's keys; the other's while it has none yet */
+	o = gdoi_member_group_teks(g->sc->member, g->index);
+	if (g->auto_gdoi) {
+		const struct gdoi_member_teks *t = k;
+		k = o;
+		o = t;
+	}
+	return k->pol || !o->pol ? k : o;
 }

@@ -72,6 +72,7 @@ static void apply(struct sidecar *sc)
 		if (sc->slot_entry[i] == entry)
 			at = i;
 	gdoi_member_set_ks(sc->member, sc->slots, n, at == SIZE_MAX ? 0 : at, sc_now());
+	sc_ikev2_ks_changed(sc);
 }
 
 /* The addresses of RES a socket of the registration family reaches, in order, once each. */

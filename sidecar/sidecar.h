@@ -41,7 +41,7 @@ struct sc_allow {
 	uint32_t id;
 };
 
-/* protocol = gdoi | g-ikev2 | auto (docs/sidecar.md); auto is gdoi for now */
+/* protocol = gdoi | g-ikev2 | auto (docs/sidecar.md: auto = G-IKEv2 first, GDOI fallback) */
 enum sc_protocol { SC_PROTO_GDOI = 0, SC_PROTO_GIKEV2, SC_PROTO_AUTO };
 
 struct sc_group_cfg {
@@ -137,6 +137,13 @@ struct sc_group {
 	bool mcast_open;
 	uv_udp_t mcast;
 	struct gike2_member *gike2;	/* protocol = g-ikev2: its engine (member_ikev2.c) */
+	size_t gike2_slot;		/* its key server: an index in sidecar.slots */
+	struct gdoi_addr gike2_addr;	/* and the address the engine was given */
+	unsigned gike2_rounds;		/* rounds over every key server failed in a row */
+	uint64_t gike2_failed;		/* the engine's attempts_failed, as last acted on */
+	/* protocol = auto: GDOI now (the GDOI engine's group), and where it was chosen */
+	bool auto_gdoi;
+	bool auto_gdoi_at[GDOI_MEMBER_MAX_KS];
 };
 
 /* Wall clock (Unix seconds) and monotonic milliseconds. */
@@ -217,12 +224,18 @@ void sc_member_event(struct sidecar *sc, const struct gdoi_member_event *ev);
 /* member_ikev2.c: the groups with protocol = g-ikev2. */
 struct gike2_member;
 int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen);
+/* Each established IKE SA's INFORMATIONAL Delete, sent now (before the socket closes). */
+void sc_ikev2_shutdown(struct sidecar *sc);
 void sc_ikev2_stop(struct sidecar *sc);
 void sc_ikev2_drain(struct sidecar *sc);
 bool sc_ikev2_input(struct sidecar *sc, const uint8_t *msg, size_t len, const struct gdoi_addr *from,
 		    enum gdoi_member_via via, struct gdoi_now now);
 uint64_t sc_ikev2_timer(struct sidecar *sc, struct gdoi_now now, uint64_t next);
 const struct gdoi_member_teks *sc_ikev2_keys(const struct sc_group *g);
+/* An event of the GDOI engine (protocol = auto follows its failovers). */
+void sc_ikev2_gdoi_event(struct sidecar *sc, const struct gdoi_member_event *ev);
+/* The key-server list changed (resolve.c): each engine's key server anew. */
+void sc_ikev2_ks_changed(struct sidecar *sc);
 /* The engine's now. */
 struct gdoi_now sc_now(void);
 

@@ -31,6 +31,8 @@
 #include "gdoi/gike2_numbers.h"
 #include "gdoi/ike2_numbers.h"
 #include "gdoi/numbers.h"
+#include "gdoi/secret.h"
+#include "tests/lib/certgen.h"
 #include "tests/lib/gike2_fixture.h"
 
 static const struct gdoi_addr GM_ADDR = { 4, { 127, 0, 0, 1 }, 18621 };
@@ -422,9 +424,17 @@ static void test_unknown_group(void **state)
 	gike2_member_timer(w->gm, w->now);
 	pump(w);
 	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_WAITING);
-	struct gdoi_member_event ev;
-	assert_true(member_event(w, GDOI_MEMBER_EV_FAILOVER, &ev));
-	assert_non_null(strstr(ev.text, "notify 45"));
+	/* a refusal of the group is no failover: the group backs off with this GCKS */
+	struct gdoi_member_event evs[8];
+	size_t nev = 0;
+	while (nev < 8 && gike2_member_next_event(w->gm, &evs[nev]))
+		nev++;
+	bool logged = false;
+	for (size_t i = 0; i < nev; i++) {
+		assert_int_not_equal(evs[i].type, GDOI_MEMBER_EV_FAILOVER);
+		logged |= evs[i].type == GDOI_MEMBER_EV_LOG && strstr(evs[i].text, "refused (notify 45)");
+	}
+	assert_true(logged);
 	assert_null(gike2_member_teks(w->gm)->pol);
 	assert_true(gike2_member_deadline(w->gm) >= w->now.mono_ms + 1000);
 	struct gike2_gcks_event kev;
@@ -438,6 +448,144 @@ static void test_unknown_group(void **state)
 	}
 	assert_true(refused);
 	assert_int_equal(gike2_gcks_engine_stats(w->ks)->refusals, 1);
+	world_free(w);
+}
+
+/* An allocator of key-holding memory that knows what it gave (as the daemons' mlocked
+ * pages, daemon/harden.c): releasing anything else is a failure. */
+static void *secrets[64];
+static void *secret_alloc(size_t n)
+{
+	for (size_t i = 0; i < 64; i++)
+		if (!secrets[i])
+			return secrets[i] = calloc(1, n);
+	fail_msg("too many secrets");
+	return NULL;
+}
+static void secret_release(void *p, size_t n)
+{
+	(void)n;
+	for (size_t i = 0; i < 64; i++)
+		if (secrets[i] == p) {
+			secrets[i] = NULL;
+			free(p);
+			return;
+		}
+	fail_msg("released key memory the secret allocator did not give");
+}
+
+/* The registration's policy (its TEK keys) lives in key-holding memory, released
+ * there when a re-registration replaces it and when the engine goes. */
+static void test_policy_in_secret_memory(void **state)
+{
+	(void)state;
+	gdoi_secret_set_allocator(secret_alloc, secret_release);
+	struct world *w = world_new("audio");
+	gike2_member_timer(w->gm, w->now);
+	pump(w);
+	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_REGISTERED);
+	assert_int_equal(gike2_member_want_register(w->gm, w->now), 0);	/* GSA_REGISTRATION */
+	pump(w);
+	assert_int_equal(gike2_member_stats(w->gm)->registrations, 2);
+	world_free(w);
+	gdoi_secret_set_allocator(NULL, NULL);
+	for (size_t i = 0; i < 64; i++)
+		assert_null(secrets[i]);
+}
+
+/* Lets the member's datagrams go unanswered until a FAILOVER event; how many were sent. */
+static unsigned until_failover(struct world *w, const struct gdoi_addr *to)
+{
+	struct gdoi_member_event ev;
+	struct gdoi_out o;
+	unsigned sent = 0;
+	for (int i = 0; i < 60; i++) {
+		while (gike2_member_next_out(w->gm, &o)) {
+			assert_memory_equal(&o.to, to, sizeof(*to));
+			sent++;
+		}
+		if (member_event(w, GDOI_MEMBER_EV_FAILOVER, &ev)) {
+			assert_non_null(strstr(ev.text, "failed (notify 0)"));
+			return sent;
+		}
+		w->now.mono_ms += 1000;
+		gike2_member_timer(w->gm, w->now);
+	}
+	fail_msg("no FAILOVER event");
+	return 0;
+}
+
+/* Failover (docs/sidecar.md): a key server that does not answer is a FAILOVER event,
+ * and the next attempt goes where gike2_member_set_ks says, not before its time; a
+ * registered member whose GSA_REGISTRATION goes unanswered keeps its TEKs and
+ * registers again with the next key server. */
+static void test_failover(void **state)
+{
+	(void)state;
+	static const struct gdoi_addr KS2 = { 4, { 127, 0, 0, 2 }, 18620 };
+	struct world *w = world_new("audio");
+	gike2_member_set_ks(w->gm, &KS2, 0);
+	gike2_member_timer(w->gm, w->now);
+	assert_int_equal(until_failover(w, &KS2), 5);	/* the core's max_transmits */
+	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_WAITING);
+	uint64_t at = w->now.mono_ms + 500;
+	gike2_member_set_ks(w->gm, &KS_ADDR, at);
+	assert_int_equal(gike2_member_deadline(w->gm), at);
+	w->now.mono_ms = at - 1;
+	gike2_member_timer(w->gm, w->now);
+	struct gdoi_out o;
+	assert_false(gike2_member_next_out(w->gm, &o));
+	w->now.mono_ms = at;
+	gike2_member_timer(w->gm, w->now);
+	pump(w);
+	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_REGISTERED);
+	struct gdoi_member_event ev;
+	assert_true(member_event(w, GDOI_MEMBER_EV_REGISTERED, &ev));
+
+	/* the key server dies: the GSA_REGISTRATION on the IKE SA is never answered */
+	assert_int_equal(gike2_member_want_register(w->gm, w->now), 0);
+	assert_int_equal(until_failover(w, &KS_ADDR), 5);
+	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_REGISTERED);
+	assert_non_null(live(gike2_member_teks(w->gm), 0x700d));	/* the keys stay */
+	at = w->now.mono_ms + 100;
+	gike2_member_set_ks(w->gm, &KS_ADDR, at);	/* "the next one": the same, for pump */
+	assert_int_equal(gike2_member_deadline(w->gm), at);
+	w->now.mono_ms = at;
+	gike2_member_timer(w->gm, w->now);
+	pump(w);
+	assert_true(member_event(w, GDOI_MEMBER_EV_REGISTERED, &ev));
+	assert_int_equal(gike2_member_stats(w->gm)->registrations, 2);
+	world_free(w);
+}
+
+/* Near expiry: 2 s before the TEK's end, the GSA_REGISTRATION's retransmissions are
+ * spaced 250 ms (an eighth of what is left, at least 250 ms), not 500 ms doubling, so
+ * an unanswered key server is given up on within 1.25 s, before the TEK ends. */
+static struct world *registered(bool inband, bool both, uint32_t lifetime_s);
+
+static void test_near_expiry_retransmit(void **state)
+{
+	(void)state;
+	struct world *w = registered(false, false, 0);
+	struct gdoi_member_event ev;
+	const struct gdoi_live_tek *l = live(gike2_member_teks(w->gm), 0x700d);
+	assert_non_null(l);
+	w->now.unix_s = l->not_after - 2;
+	uint64_t t0 = w->now.mono_ms;
+	assert_int_equal(gike2_member_want_register(w->gm, w->now), 0);
+	unsigned sent = 0;
+	struct gdoi_out o;
+	bool failed = false;
+	while (!failed && w->now.mono_ms < t0 + 20000) {
+		while (gike2_member_next_out(w->gm, &o))
+			sent++;
+		failed = member_event(w, GDOI_MEMBER_EV_FAILOVER, &ev);
+		w->now.mono_ms += 50;
+		gike2_member_timer(w->gm, w->now);
+	}
+	assert_true(failed);
+	assert_int_equal(sent, 5);
+	assert_true(w->now.mono_ms - t0 <= 1300);
 	world_free(w);
 }
 
@@ -778,6 +926,9 @@ int main(void)
 		cmocka_unit_test(test_gsa_auth_rekey_reregister),
 		cmocka_unit_test(test_gsa_rekey_times_as_gdoi_push),
 		cmocka_unit_test(test_unknown_group),
+		cmocka_unit_test(test_failover),
+		cmocka_unit_test(test_policy_in_secret_memory),
+		cmocka_unit_test(test_near_expiry_retransmit),
 		cmocka_unit_test(test_inband_round_trip),
 		cmocka_unit_test(test_inband_retransmit_duplicate_wrong_mid),
 		cmocka_unit_test(test_inband_no_answer),
