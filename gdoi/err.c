@@ -31,6 +31,7 @@ const char *gdoi_strerror(int err)
 	case GDOI_ERR_NOT_FOUND: return "not found";
 	case GDOI_ERR_MISSING: return "required item missing";
 	case GDOI_ERR_LIMIT: return "over a flood limit";
+	case GDOI_ERR_UNAVAILABLE: return "cannot serve now";
 	}
 	return "unknown error";
 }
@@ -62,13 +63,14 @@ const char *gdoi_err_name(int err)
 	case GDOI_ERR_NOT_FOUND: return "not_found";
 	case GDOI_ERR_MISSING: return "missing";
 	case GDOI_ERR_LIMIT: return "limit";
+	case GDOI_ERR_UNAVAILABLE: return "unavailable";
 	}
 	return "other";
 }
 
 size_t gdoi_err_slot(int err)
 {
-	return err < 0 && err >= GDOI_ERR_LIMIT ? (size_t)-err : 0;
+	return err < 0 && err >= GDOI_ERR_UNAVAILABLE ? (size_t)-err : 0;
 }
 
 const char *gdoi_err_slot_name(size_t slot)

@@ -36,6 +36,7 @@ typedef enum gdoi_err {
 	GDOI_ERR_NOT_FOUND = -21,	/* unknown group, SPI, cookie, ... */
 	GDOI_ERR_MISSING = -22,		/* a required payload or attribute is absent */
 	GDOI_ERR_LIMIT = -23,		/* over a flood limit: dropped unread */
+	GDOI_ERR_UNAVAILABLE = -24,	/* cannot serve now (state unreachable): try later or elsewhere */
 } gdoi_err;
 
 /* A short English description; never NULL. */
@@ -45,7 +46,7 @@ const char *gdoi_strerror(int err);
 const char *gdoi_err_name(int err);
 /* For counting by code: an index 1..GDOI_ERR_SLOTS-1 (-err) for each error code, 0 for
  * anything else; gdoi_err_slot_name is the label of an index (0: "other"). */
-#define GDOI_ERR_SLOTS (1 - GDOI_ERR_LIMIT)
+#define GDOI_ERR_SLOTS (1 - GDOI_ERR_UNAVAILABLE)
 size_t gdoi_err_slot(int err);
 const char *gdoi_err_slot_name(size_t slot);
 

@@ -84,6 +84,9 @@ static uint16_t refusal_notify(int rc)
 		return GIKE2_N_INVALID_GROUP_ID;
 	if (rc == GDOI_ERR_NOT_AUTHORIZED)
 		return GIKE2_N_AUTHORIZATION_FAILED;
+	/* the GCKS cannot serve now: a GM tries another GCKS or later, it is not refused */
+	if (rc == GDOI_ERR_UNAVAILABLE)
+		return GDOI_IKE2_N_TEMPORARY_FAILURE;
 	return GIKE2_N_REGISTRATION_FAILED;
 }
 

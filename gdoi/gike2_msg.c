@@ -8,6 +8,7 @@
 
 #include "codec.h"
 #include "gike2_policy.h"
+#include "ike2_numbers.h"
 #include "secret.h"
 
 /* Notify body (RFC 7296 §3.10): Protocol ID, SPI Size, Notify Message Type, data. */
@@ -185,7 +186,7 @@ int gike2_reg_response_build(const struct gdoi_policy *p, const struct gike2_rek
 int gike2_notify_error_build(uint16_t type, struct gdoi_arena *a, struct gike2_pl *out)
 {
 	if (type != GIKE2_N_INVALID_GROUP_ID && type != GIKE2_N_AUTHORIZATION_FAILED &&
-	    type != GIKE2_N_REGISTRATION_FAILED)
+	    type != GIKE2_N_REGISTRATION_FAILED && type != GDOI_IKE2_N_TEMPORARY_FAILURE)
 		return GDOI_ERR_INVALID_ARG;
 	return notify(type, GDOI_BYTES_NONE, a, out);
 }
@@ -195,6 +196,7 @@ static int error_code(uint16_t type)
 	switch (type) {
 	case GIKE2_N_INVALID_GROUP_ID: return GDOI_ERR_NOT_FOUND;
 	case GIKE2_N_AUTHORIZATION_FAILED: return GDOI_ERR_NOT_AUTHORIZED;
+	case GDOI_IKE2_N_TEMPORARY_FAILURE: return GDOI_ERR_UNAVAILABLE;
 	default: return GDOI_ERR_STATE;
 	}
 }

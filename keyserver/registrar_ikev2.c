@@ -72,16 +72,16 @@ static int ikev2_lookup_locked(struct ks_ikev2 *x, const struct gike2_idg *idg,
 		return GDOI_ERR_NOT_FOUND;
 	const struct ks_member_cfg *m = ikev2_member_of(x->ks, id);
 	int blocked = m && ks_member_in_group(m, g->id) ? ks_state_blocked_check(x->ks->st, m->name) : 1;
-	if (blocked < 0) {	/* the state cannot be read now: REGISTRATION_FAILED, not "not a member" */
+	if (blocked < 0) {	/* the state cannot be read now: TEMPORARY_FAILURE, not "not a member" */
 		snprintf(k->why, sizeof(k->why), "the key server cannot serve registrations now (state unreachable)");
-		return GDOI_ERR_STATE;
+		return GDOI_ERR_UNAVAILABLE;
 	}
 	if (blocked) {
 		snprintf(k->why, sizeof(k->why), "not a member of group %s", g->cfg->name);
 		return GDOI_ERR_NOT_AUTHORIZED;
 	}
 	if (!g->leader && ks_cluster_reload(g))
-		return GDOI_ERR_STATE;
+		return GDOI_ERR_UNAVAILABLE;	/* the shared state cannot be read now */
 	char ids[300], where[64];
 	ks_ident_format(id->type, id->data.ptr, id->data.len, ids, sizeof(ids));
 	dm_addr_format(peer->ip, peer->len, peer->port, where, sizeof(where));

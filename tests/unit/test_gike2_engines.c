@@ -50,6 +50,7 @@ struct world {
 	struct gike2_member *gm;
 	uint32_t next_sid;
 	unsigned lookups;
+	bool unavailable;	/* the lookup says the GCKS cannot serve now */
 	bool inband;	/* the group's rekeys go over the IKE SA, no Rekey SA */
 	bool both;	/* inband and a Rekey SA */
 	struct gdoi_now now;
@@ -62,6 +63,8 @@ static int lookup(void *ctx, const struct gike2_idg *idg, const struct gdoi_ike2
 	(void)peer;
 	w->lookups++;
 	assert_non_null(member);
+	if (w->unavailable)
+		return GDOI_ERR_UNAVAILABLE;
 	if (idg->id_type != GIKE2_ID_KEY_ID || idg->data.len != 5 || memcmp(idg->data.ptr, "audio", 5))
 		return GDOI_ERR_NOT_FOUND;
 	k->policy = &w->policy;
@@ -448,6 +451,33 @@ static void test_unknown_group(void **state)
 	}
 	assert_true(refused);
 	assert_int_equal(gike2_gcks_engine_stats(w->ks)->refusals, 1);
+	world_free(w);
+}
+
+/* A GCKS that cannot serve now (its state unreachable) answers TEMPORARY_FAILURE, and
+ * the GM takes that as a failed attempt with this GCKS (a failover), not as a refusal. */
+static void test_unavailable_gcks_is_a_failover(void **state)
+{
+	(void)state;
+	struct world *w = world_new("audio");
+	w->unavailable = true;
+	gike2_member_timer(w->gm, w->now);
+	pump(w);
+	assert_int_equal(gike2_member_state(w->gm), GDOI_MEMBER_GROUP_WAITING);
+	struct gdoi_member_event ev;
+	bool failover = false;
+	while (gike2_member_next_event(w->gm, &ev))
+		failover |= ev.type == GDOI_MEMBER_EV_FAILOVER && strstr(ev.text, "(notify 43)");
+	assert_true(failover);
+	assert_null(gike2_member_teks(w->gm)->pol);
+	struct gike2_gcks_event kev;
+	bool refused = false;
+	while (gike2_gcks_engine_next_event(w->ks, &kev))
+		if (kev.type == GIKE2_GCKS_EV_REFUSED) {
+			refused = true;
+			assert_int_equal(kev.notify, GDOI_IKE2_N_TEMPORARY_FAILURE);
+		}
+	assert_true(refused);
 	world_free(w);
 }
 
@@ -926,6 +956,7 @@ int main(void)
 		cmocka_unit_test(test_gsa_auth_rekey_reregister),
 		cmocka_unit_test(test_gsa_rekey_times_as_gdoi_push),
 		cmocka_unit_test(test_unknown_group),
+		cmocka_unit_test(test_unavailable_gcks_is_a_failover),
 		cmocka_unit_test(test_failover),
 		cmocka_unit_test(test_policy_in_secret_memory),
 		cmocka_unit_test(test_near_expiry_retransmit),
