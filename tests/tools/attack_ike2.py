@@ -25,7 +25,7 @@ import struct
 import sys
 import time
 
-from attack import drain, udp
+from attack import drain, main, udp
 
 HDR = struct.Struct("!8s8sBBBBII")
 EXCH_INIT, EXCH_GSA_AUTH = 34, 39
@@ -295,15 +295,5 @@ def cmd_skf(port, count):
     return answered == 0
 
 
-def main():
-    cmd, args = sys.argv[1], sys.argv[2:]
-    fn = globals()["cmd_" + cmd]
-    try:
-        return 0 if fn(*args) else 1
-    except Exception as e:  # noqa: BLE001 - a failed check, not a crash of the script
-        print("%s: %r" % (cmd, e))
-        return 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(globals()))
