@@ -17,11 +17,15 @@
 #    Total 65535, totals that disagree, bogus ICVs: never answered;
 #  - GSA_AUTH with a wrong PSK repeated from one source: every one refused, no
 #    registration, bounded log lines.
-# Not here yet: GSA_REKEY / GSA_INBAND_REKEY abuse against a G-IKEv2 sidecar.
+#  - to a G-IKEv2 gdoi-sidecar (inband rekeys: it keeps its IKE SA) on its IKE port:
+#    GSA_INBAND_REKEY and INFORMATIONAL under unknown IKE SPIs, from the key server's
+#    address and another one: never answered, its keys unchanged, and the next real
+#    GSA_INBAND_REKEY still reaches it.
+# Not here yet: GSA_REKEY abuse on a multicast rekey group (replay, a foreign signature).
 set -u
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}:quarantine_size_mb=16"
 . "$(dirname "$0")/lib/stack.sh"
-stack_need gdoi-ks gdoictl
+stack_need gdoi-ks gdoi-sidecar gdoictl
 LOAD=$B/bench/reg-load
 [ -x "$LOAD" ] || tap_bail "$LOAD is not built (make test-bins)"
 python3 -c 'import cryptography' 2>/dev/null || { echo "1..0 # SKIP python3-cryptography is missing"; exit 0; }
@@ -38,9 +42,29 @@ rekey_unicast = yes
 id = ipv4:127.0.1.1
 address = 127.0.1.1
 psk = $psk
+groups = media
+
+[member alice]
+id = fqdn:alice.example
+psk = $psk
 groups = media" || { notok "gdoi-ks starts"; tap_plan_end; exit 1; }
+stack_sidecar_start "identity = fqdn:alice.example
+psk = $psk
+
+[group media]
+id = 4711
+protocol = g-ikev2
+allow = uid:$(id -u)" || { notok "the G-IKEv2 sidecar starts"; tap_plan_end; exit 1; }
+# the TEK SPIs the sidecar hands out, sorted, one line
+spis() {
+	"$BIN/gdoictl" --sidecar "$SC_SOCK" get media --format json 2>/dev/null | python3 -c '
+import json, sys
+print(" ".join(sorted(str(t.get("spi")) for t in json.load(sys.stdin).get("teks", []))))'
+}
+stack_wait 15 "$BIN/gdoictl" --sidecar "$SC_SOCK" get media --format json || { notok "the sidecar holds keys"; tap_plan_end; exit 1; }
 regs() { "$BIN/gdoictl" --socket "$KS_SOCK" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["registrations"])'; }
-ks_lines() { wc -l <"$tmp/ks.log"; }
+ks_lines() { cat "$tmp/ks.log" "$tmp/sidecar.log" | wc -l; }	# both daemons' lines
+since() { tail -n +$(($1 + 1)) "$tmp/ks.log"; }	# the key server's lines after the first $1
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$KS_PID/status"; }
 failed_attack=""
 attack_failed() { failed_attack="$failed_attack; $1"; }
@@ -51,7 +75,8 @@ healthy() {
 	out=$("$LOAD" --server "127.0.0.1:$port" --first-ip 127.0.1.1 --protocol g-ikev2 --psk "$psk" \
 		--group 4711 --group-dh 19 --count 1 --seconds 10 2>&1) || why="$why; a real member cannot register: $out"
 	kill -0 "$KS_PID" 2>/dev/null || why="$why; gdoi-ks died"
-	grep -q "Sanitizer\|runtime error" "$tmp/ks.log" && why="$why; sanitizer report"
+	kill -0 "$SC_PID" 2>/dev/null || why="$why; gdoi-sidecar died"
+	grep -q "Sanitizer\|runtime error" "$tmp/ks.log" "$tmp/sidecar.log" && why="$why; sanitizer report"
 	n=$(( $(ks_lines) - k0 ))
 	[ "$n" -le "$max" ] || why="$why; $n log lines (at most $max)"
 	r1=$(rss)
@@ -73,24 +98,39 @@ run() {	# run WHAT MAX_LINES ARGS...: one attack_ike2.py command, then healthy
 run "invalid KE values (groups 19, 20, 14, 31) refused" 40 ke "$port"
 run "Ni shorter than 16 or longer than 256 octets refused" 20 nonce "$port"
 
-k0=$(ks_lines)
+l0=$(wc -l <"$tmp/ks.log")
 run "10,000 junk IKEv2 datagrams a second, drop offsets varying" 40 junk "$port" 10000 50
 check "junk drops are logged naming payload and offset" \
-	eval 'tail -n +$((k0 + 1)) "$tmp/ks.log" | grep -q "dropped: .*payload [0-9]* at [0-9]*"'
+	eval 'since "$l0" | grep -q "dropped: .*payload [0-9]* at [0-9]*"'
 
 run "RFC 7383 fragments: number 0, > total, total 65535, disagreeing totals" 30 skf "$port" 3000
 
-k0=$(ks_lines) r0=$(rss) g0=$(regs)
+k0=$(ks_lines) l0=$(wc -l <"$tmp/ks.log") r0=$(rss) g0=$(regs)
 out=$("$LOAD" --server "127.0.0.1:$port" --first-ip 127.0.1.1 --protocol g-ikev2 --psk wrong-key \
 	--concurrency 1 --group 4711 --group-dh 19 --count 50 --seconds 10 2>&1); rc=$?
 echo "# wrong PSK: $out"
 g1=$(regs)
 check "50 GSA_AUTH with a wrong PSK: all refused, no registration (registrations $g0 -> $g1)" \
-	eval '[ "$rc" -ne 0 ] && [ "$g0" = "$g1" ] && tail -n +$((k0 + 1)) "$tmp/ks.log" | grep -q "notify 24"'
+	eval '[ "$rc" -ne 0 ] && [ "$g0" = "$g1" ] && since "$l0" | grep -q "failed (notify 24)"'
 healthy "50 GSA_AUTH with a wrong PSK from one source" "$k0" "$r0" 30
 
 run "IKE_SA_INIT flood from one source (<= 100 half-open SAs, then cookies)" 30 flood "$port" 2 1 100
 # the 100 half-open SAs of the first flood are still there (30 s): no SA answer at all
 run "IKE_SA_INIT flood from 200 sources (cookies only)" 30 flood "$port" 2 200 0
-echo "# log lines: gdoi-ks $(ks_lines)"
+# ---- to the sidecar's IKE port -------------------------------------------------------
+sc_port=$(ss -Huanp 2>/dev/null | awk -v p="pid=$SC_PID," 'index($0, p) { n = split($4, a, ":"); print a[n]; exit }')
+if [ -z "$sc_port" ]; then
+	notok "the sidecar's IKE port (ss -uanp)"
+else
+	s0=$(spis)
+	run "GSA_INBAND_REKEY / INFORMATIONAL to the sidecar under unknown SPIs, from 127.0.0.1 and 127.0.0.77" \
+		30 member "$sc_port" 2000
+	s1=$(spis)
+	check "the sidecar's keys unchanged by them ($s1)" test -n "$s0" -a "$s0" = "$s1"
+	"$BIN/gdoictl" --socket "$KS_SOCK" rekey media >/dev/null
+	newspi() { local s; s=$(spis); [ -n "$s" ] && [ "$s" != "$s0" ]; }
+	check "its IKE SA survived: the next GSA_INBAND_REKEY reaches it within 2 s" stack_wait 2 newspi
+fi
+
+echo "# log lines: gdoi-ks $(wc -l <"$tmp/ks.log"), gdoi-sidecar $(wc -l <"$tmp/sidecar.log")"
 tap_plan_end

@@ -19,6 +19,10 @@ as documented, 1 when not.
                               RFC 7383 Encrypted Fragments under a half-open SA:
                               Fragment Number 0, > Total, Total 65535, totals that
                               disagree, bogus ICVs: never answered
+  attack_ike2.py member PORT COUNT
+      to a G-IKEv2 sidecar's IKE port (PORT): GSA_INBAND_REKEY (42) and INFORMATIONAL
+      (37) requests with an SK payload under unknown IKE SPIs, from the key server's
+      address (another port) and from 127.0.0.77: never answered
 """
 import os
 import struct
@@ -292,6 +296,26 @@ def cmd_skf(port, count):
     answered += drain(s)
     print("skf: %d Encrypted Fragments under a half-open SA (numbers 0, > total, total 65535, "
           "disagreeing totals, bogus ICVs): %d answered" % (int(count), answered))
+    return answered == 0
+
+
+def cmd_member(port, count):
+    to = ("127.0.0.1", int(port))
+    socks = [udp("127.0.0.1"), udp("127.0.0.77")]
+    answered = 0
+    for i in range(int(count)):
+        exch = 42 if i % 2 else 37
+        d = pl(0, os.urandom(8) + os.urandom(64 + i % 200) + os.urandom(16))
+        msg = HDR.pack(os.urandom(8), os.urandom(8), 46, 0x20, exch, 0x00, i % 4,
+                       HDR.size + len(d)) + d
+        socks[i % 2].sendto(msg, to)
+        if i % 100 == 99:
+            answered += sum(drain(s) for s in socks)
+            time.sleep(0.005)
+    time.sleep(0.3)
+    answered += sum(drain(s) for s in socks)
+    print("member: %d GSA_INBAND_REKEY / INFORMATIONAL under unknown IKE SPIs, from 127.0.0.1 "
+          "and 127.0.0.77: %d answered" % (int(count), answered))
     return answered == 0
 
 
