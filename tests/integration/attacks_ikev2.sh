@@ -96,7 +96,10 @@ run() {	# run WHAT MAX_LINES ARGS...: one attack_ike2.py command, then healthy
 }
 
 run "invalid KE values (groups 19, 20, 14, 31) refused" 40 ke "$port"
+l0=$(wc -l <"$tmp/ks.log")
 run "Ni shorter than 16 or longer than 256 octets refused" 20 nonce "$port"
+check "the Ni drop is logged naming the payload (40) and its offset" \
+	eval 'since "$l0" | grep -q "dropped: .*payload 40 at [0-9]*"'
 
 l0=$(wc -l <"$tmp/ks.log")
 run "10,000 junk IKEv2 datagrams a second, drop offsets varying" 40 junk "$port" 10000 50
