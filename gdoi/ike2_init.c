@@ -545,7 +545,9 @@ static int responder_init(struct gdoi_ike2_responder *r, const uint8_t *msg, siz
 	if ((p = gdoi_ike2_chain_find(c, GDOI_IKE2_PL_NONCE, 0)) == NULL ||
 	    (rc = gdoi_ike2_nonce_parse(p, c->off[p - c->p], &ni, &e)) != GDOI_OK) {
 		init_notify(h, GDOI_IKE2_N_INVALID_SYNTAX, GDOI_BYTES_NONE, res);
-		rc = ike2_drop(res, GDOI_ERR_MISSING, "%s: Ni missing or malformed", __func__);
+		rc = p ? ike2_drop(res, GDOI_ERR_MISSING, "%s: payload %u at %zu: %s", __func__, e.payload,
+				   e.offset, e.what)
+		       : ike2_drop(res, GDOI_ERR_MISSING, "%s: Ni missing", __func__);
 		goto out;
 	}
 	rotate_secret(r, now);
@@ -572,7 +574,9 @@ static int responder_init(struct gdoi_ike2_responder *r, const uint8_t *msg, siz
 	    (p = gdoi_ike2_chain_find(c, GDOI_IKE2_PL_KE, 0)) == NULL ||
 	    (rc = gdoi_ike2_ke_parse(p, c->off[p - c->p], &ke, &e)) != GDOI_OK) {
 		init_notify(h, GDOI_IKE2_N_INVALID_SYNTAX, GDOI_BYTES_NONE, res);
-		rc = ike2_drop(res, GDOI_ERR_MISSING, "%s: SA or KE missing or malformed", __func__);
+		rc = p ? ike2_drop(res, GDOI_ERR_MISSING, "%s: payload %u at %zu: %s", __func__, e.payload,
+				   e.offset, e.what)
+		       : ike2_drop(res, GDOI_ERR_MISSING, "%s: SA or KE missing", __func__);
 		goto out;
 	}
 	if (select_proposal(cfg, sap, ke.group, &s, &num) != GDOI_OK) {

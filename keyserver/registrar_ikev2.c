@@ -216,9 +216,9 @@ static void ikev2_on_event(struct ks_ikev2 *x, const struct gike2_gcks_event *ev
 		ks_log(KS_WARN, "G-IKEv2 registration from %s (%s) refused, notify %u: %s", where, ev->id,
 		       ev->notify, ev->reason);
 		break;
-	case GIKE2_GCKS_EV_FAILED:
-		ks_log(KS_WARN, "G-IKEv2 from %s: IKE SA failed (notify %u): %s", where, ev->notify,
-		       ev->reason);
+	case GIKE2_GCKS_EV_FAILED:	/* an unauthenticated peer repeats these at will */
+		ks_log_limited(KS_WARN, ev->reason, "G-IKEv2 from %s: IKE SA failed (notify %u): %s "
+			       "(similar failures rate-limited)", where, ev->notify, ev->reason);
 		break;
 	case GIKE2_GCKS_EV_DELETED:
 		ks_log(KS_INFO, "G-IKEv2 member %s (%s) deleted its IKE SA", where, ev->id);
@@ -231,7 +231,8 @@ static void ikev2_on_event(struct ks_ikev2 *x, const struct gike2_gcks_event *ev
 		ks_log(KS_INFO, "G-IKEv2 member %s (%s): %s", where, ev->id, ev->reason);
 		break;
 	default:
-		ks_log(KS_DEBUG, "G-IKEv2 datagram from %s dropped: %s", where, ev->reason);
+		ks_log_limited(KS_WARN, ev->reason, "G-IKEv2 datagram from %s dropped: %s", where,
+			       ev->reason);
 		break;
 	}
 }
