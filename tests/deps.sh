@@ -3,7 +3,7 @@
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libssl-dev libsrtp2-dev libuv1-dev
 libinih-dev libjansson-dev libsqlite3-dev libpq-dev postgresql libpcap-dev libcmocka-dev ike-scan tshark valgrind
-iproute2 nftables util-linux python3 espeak-ng sox libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+iproute2 nftables util-linux python3 python3-cryptography espeak-ng sox libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad ffmpeg
 prometheus curl strongswan-charon strongswan-swanctl libstrongswan-standard-plugins tcpdump"
 missing=""
