@@ -248,7 +248,9 @@ static bool gike_has_keys(const struct gike2_member *g)
 }
 
 /* G-IKEv2: sends what the engine queued and ends the registration on its
- * outcome (REGISTERED with keys: done; FAILOVER: the attempt failed). */
+ * outcome (REGISTERED with keys: done; a failed attempt, whether a failover or
+ * a refusal of the group, which the engine backs off on without a failover:
+ * the attempt failed; the engine is new for each registration). */
 static void gike_drain(struct member *m)
 {
 	struct gdoi_out o;
@@ -262,6 +264,8 @@ static void gike_drain(struct member *m)
 		else if (ev.type == GDOI_MEMBER_EV_FAILOVER && !outcome)
 			outcome = -1;
 	}
+	if (!outcome && m->gike && gike2_member_stats(m->gike)->attempts_failed)
+		outcome = -1;
 	if (outcome)
 		finish(m, outcome > 0);
 }
@@ -730,6 +734,11 @@ int main(int argc, char **argv)
 				inflight++;
 				start(m, now);
 				started++;
+			}
+			if (m->busy && now > end && now - end > 30000000u) {
+				/* still in flight 30 s after the run: a failure, so the run ends */
+				finish(m, false);
+				continue;
 			}
 			if (m->busy) {
 				any = true;
