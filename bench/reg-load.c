@@ -604,7 +604,8 @@ int main(int argc, char **argv)
 	double seconds = 0, push_wait = 20, settle = 0;
 	bool seconds_set = false;
 	/* OpenSSL's allocator as gdoi-ks has it, also for --dh-baseline (the bound) */
-	gdoi_ossl_pool_install();
+	const char *om = getenv("GDOI_OSSL_MALLOC");
+	gdoi_ossl_pool_install(om && !strcmp(om, "system"));
 	static const struct option opts[] = {
 		{ "server", 1, 0, 's' }, { "psk", 1, 0, 'k' }, { "group", 1, 0, 'g' },
 		{ "group-dh", 1, 0, 'd' }, { "concurrency", 1, 0, 'c' }, { "seconds", 1, 0, 'S' },

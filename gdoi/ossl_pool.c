@@ -119,13 +119,13 @@ void *gdoi_ossl_pool_realloc(void *p, size_t n, const char *file, int line)
 #endif
 #endif
 
-int gdoi_ossl_pool_install(void)
+int gdoi_ossl_pool_install(bool system_malloc)
 {
 #ifdef POOL_SANITIZED
+	(void)system_malloc;
 	return 0;
 #else
-	const char *e = getenv("GDOI_OSSL_MALLOC");
-	if (e && !strcmp(e, "system"))
+	if (system_malloc)
 		return 0;
 	return CRYPTO_set_mem_functions(gdoi_ossl_pool_malloc, gdoi_ossl_pool_realloc, gdoi_ossl_pool_free) ? 0
 													    : -1;

@@ -13,13 +13,15 @@
 #ifndef GDOI_OSSL_POOL_H
 #define GDOI_OSSL_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Installs the pool as OpenSSL's allocator: call first thing in main, before
  * anything calls OpenSSL. 0, or -1 when OpenSSL had already allocated (then its
  * allocator stays malloc). Not installed in sanitizer builds (ASan, TSan must
- * see OpenSSL's blocks) or with GDOI_OSSL_MALLOC=system in the environment. */
-int gdoi_ossl_pool_install(void);
+ * see OpenSSL's blocks) or when the caller asks for the system's (the programs
+ * take that from GDOI_OSSL_MALLOC=system: gdoi/ reads no environment). */
+int gdoi_ossl_pool_install(bool system_malloc);
 
 /* The pool's own entry points (what OpenSSL is given), for tests. */
 void *gdoi_ossl_pool_malloc(size_t n, const char *file, int line);

@@ -284,7 +284,8 @@ int main(int argc, char **argv)
 	int verbose = 0, rc;
 
 	/* before anything calls OpenSSL (gdoi/ossl_pool.h) */
-	int pool = gdoi_ossl_pool_install();
+	const char *om = getenv("GDOI_OSSL_MALLOC");
+	int pool = gdoi_ossl_pool_install(om && !strcmp(om, "system"));
 	if ((rc = dm_opts_parse(&ks_prog, argc, argv, ks_opt, &ks, &verbose)))
 		return rc == 1 ? 0 : 2;
 	if (!ks.config_path) {

@@ -7,8 +7,11 @@
 # Delete of the first generation: it is gone after the DTD. `gdoictl evict` deletes the evicted
 # member's IKE SA (INFORMATIONAL Delete), and the next rekey reaches the other member only.
 # A configuration asking for multicast without a rekey address is refused with its line.
-# TAP output.
+# TAP output. In a private network namespace (lib/netns.sh), as every script whose
+# groups name a multicast destination.
 set -u
+. "$(dirname "$0")/lib/netns.sh"
+netns_mcast_lo
 . "$(dirname "$0")/lib/stack.sh"
 stack_need gdoi-ks gdoi-sidecar gdoictl
 CTL=$BIN/gdoictl

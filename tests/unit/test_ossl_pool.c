@@ -120,7 +120,7 @@ static void test_pool_runs_openssl_key_agreement(void **s)
 int main(void)
 {
 	/* first, as gdoi-ks does: nothing has called OpenSSL yet */
-	assert_int_equal(gdoi_ossl_pool_install(), 0);
+	assert_int_equal(gdoi_ossl_pool_install(false), 0);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pool_sizes_aligned_and_reused_by_class),
 		cmocka_unit_test(test_pool_realloc_keeps_contents),
