@@ -46,7 +46,6 @@ struct gike2_gcks_engine {
 	struct gdoi_ike2_sa *not_kept;	/* registered over max_kept: deleted after the answer */
 	struct gdoi_ike2_sa *answered;	/* a GSA_INBAND_REKEY answer came on it */
 	uint16_t answer_notify;
-	bool initial_contact;		/* the GSA_AUTH being answered carried INITIAL_CONTACT */
 	uint64_t now_ms;		/* of the call being served */
 };
 
@@ -195,10 +194,6 @@ static int answer(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa, uint8_t 
 			  : e->inner.request(&e->k, sa, exchange, in, nin, out, notify);
 	if (rc == 0)
 		keep(e, sa);
-	for (size_t i = 0; rc == 0 && auth && i < nin; i++)
-		if (in[i].type == GDOI_IKE2_PL_NOTIFY && in[i].body.len >= 4 &&
-		    (in[i].body.ptr[2] << 8 | in[i].body.ptr[3]) == GDOI_IKE2_N_INITIAL_CONTACT)
-			e->initial_contact = true;
 	struct gike2_gcks_event *ev =
 		queue_event(e, rc == 0 ? GIKE2_GCKS_EV_REGISTERED : GIKE2_GCKS_EV_REFUSED, sa);
 	if (rc == 0)
@@ -359,9 +354,6 @@ static void answered(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa, uint6
 	}
 }
 
-static size_t delete_by_id(struct gike2_gcks_engine *e, const struct gdoi_ike2_id *id,
-			   const struct gdoi_ike2_sa *except, const char *why, uint64_t now);
-
 int gike2_gcks_engine_input(struct gike2_gcks_engine *e, const uint8_t *dgram, size_t len,
 			    const struct gdoi_addr *from, struct gdoi_now now)
 {
@@ -373,7 +365,6 @@ int gike2_gcks_engine_input(struct gike2_gcks_engine *e, const uint8_t *dgram, s
 	e->refused = false;
 	e->not_kept = NULL;
 	e->answered = NULL;
-	e->initial_contact = false;
 	e->now_ms = now.mono_ms;
 	int rc = gdoi_ike2_responder_input(e->resp, dgram, len, from, now.mono_ms, &res, &sa);
 	queue_result(e, &res, from);
@@ -400,12 +391,9 @@ int gike2_gcks_engine_input(struct gike2_gcks_engine *e, const uint8_t *dgram, s
 		answered(e, sa, now.mono_ms);
 	if (e->not_kept && e->not_kept == sa && gdoi_ike2_established(sa))
 		delete_sa(e, sa, "IKE SA not kept: the limit of kept IKE SAs is reached", now.mono_ms);
-	/* RFC 7296 §2.4: this IKE SA is now the only one with that identity */
-	if (e->initial_contact && sa && gdoi_ike2_peer_id(sa))
-		delete_by_id(e, gdoi_ike2_peer_id(sa), sa,
-			     "INITIAL_CONTACT from a new IKE SA: the older one deleted", now.mono_ms);
+	/* INITIAL_CONTACT: the IKEv2 responder itself kills the peer's older SAs
+	 * (RFC 7296 §2.4), and the timer drops what was kept for them */
 	e->not_kept = e->answered = NULL;
-	e->initial_contact = false;
 	/* half-open SAs time out: the next timer call finds when */
 	if (gdoi_ike2_responder_sa_count(e->resp) && (!e->deadline || e->deadline > now.mono_ms + 1000))
 		e->deadline = now.mono_ms + 1000;
