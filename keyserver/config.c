@@ -256,6 +256,14 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		*(mm1 ? &c->mm1_burst : &c->junk_burst) = burst;
 		return 1;
 	}
+	if (!strcmp(k, "gikev2_cookie_threshold")) {
+		if (!strcmp(v, "never"))
+			c->gikev2_cookie_threshold = UINT32_MAX;
+		else if (!ks_parse_u32(v, 1, 1000000, &c->gikev2_cookie_threshold))
+			return ks_cfg_fail(p, "gikev2_cookie_threshold: expected 1..1000000 half-open IKE SAs "
+				    "or never, got '%s'", v);
+		return 1;
+	}
 	if (!strcmp(k, "metrics")) {
 		if (dm_metrics_listen_parse(v, &c->metrics))
 			return ks_cfg_fail(p, "metrics: " DM_METRICS_LISTEN_EXPECTED ", got '%s'", v);
@@ -263,7 +271,8 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		return 1;
 	}
 	return ks_cfg_fail(p, "unknown key '%s' in [server] (expected listen, workers, state, admin_socket, admin_allow, identity, "
-		    "phase1, phase1_lifetime, certificate, private_key, ca, metrics, flood_mm1, flood_junk)", k);
+		    "phase1, phase1_lifetime, certificate, private_key, ca, metrics, flood_mm1, flood_junk, "
+		    "gikev2_cookie_threshold)", k);
 }
 
 /* protocols = gdoi, g-ikev2: a comma-separated list, each at most once. */

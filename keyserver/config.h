@@ -160,6 +160,10 @@ struct ks_config {
 	bool metrics_set;		/* "metrics": the HTTP listener (loopback only), else none */
 	/* flood_mm1 / flood_junk = RATE[/BURST] per source address (0 = the engine's default) */
 	uint32_t mm1_per_s, mm1_burst, junk_per_s, junk_burst;
+	/* gikev2_cookie_threshold = N | never: half-open IKE SAs from which IKE_SA_INIT
+	 * is answered with a COOKIE (RFC 7296 §2.6); 0 = the IKEv2 engine's default,
+	 * UINT32_MAX = never */
+	uint32_t gikev2_cookie_threshold;
 	struct dm_addr metrics;
 	size_t ngroups;
 	struct ks_group_cfg *groups;

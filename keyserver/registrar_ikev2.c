@@ -176,7 +176,8 @@ int ks_ikev2_new(struct ks *ks, uv_udp_t *udp, uv_mutex_t *lock, struct ks_ikev2
 		.suites = x->suites,
 		.nsuites = gdoi_ike2_suites_default(x->suites, sizeof(x->suites) / sizeof(x->suites[0])),
 		.local_id = { c->local_id.type, GDOI_BYTES(c->local_id.data, c->local_id.len) },
-		.psks = x->psks, .npsks = np, .fragmentation = true };
+		.psks = x->psks, .npsks = np, .fragmentation = true,
+		.cookie_threshold = c->gikev2_cookie_threshold };
 	struct gike2_gcks_engine_cfg ec = { .ike = &x->ike, .lookup = ikev2_lookup,
 					    .assign_sids = ikev2_assign_sids, .ctx = x };
 	uv_update_time(ks->loop);

@@ -48,6 +48,7 @@ static const char good[] =
 	"admin_allow = uid:1000, gid:0\n"
 	"flood_mm1 = 50/70\n"
 	"flood_junk = 20\n"
+	"gikev2_cookie_threshold = 7\n"
 	"phase1 = aes128-sha256-ecp256, legacy\n"
 	"\n"
 	"[group media]\n"
@@ -97,6 +98,7 @@ static void test_ks_config_loads_every_section_and_override(void **s)
 	assert_int_equal(c->mm1_burst, 70);
 	assert_int_equal(c->junk_per_s, 20);
 	assert_int_equal(c->junk_burst, 0);	/* the engine's default: 4 x rate */
+	assert_int_equal(c->gikev2_cookie_threshold, 7);
 	assert_int_equal(c->nsuites, 2);
 	assert_int_equal(c->suites[1].enc, GDOI_IKE_ENC_3DES);
 	assert_int_equal(c->ngroups, 3);
@@ -251,6 +253,10 @@ static void test_ks_config_refuses_bad_lines_naming_line(void **s)
 	expect_error("[server]\nworkers = 65\n", 2, "workers: expected 1..64 or auto, got '65'");
 	expect_error("[server]\nworkers = many\n", 2, "workers: expected 1..64 or auto, got 'many'");
 	expect_error("[server]\nflood_mm1 = 0\n", 2, "flood_mm1: expected RATE[/BURST]");
+	expect_error("[server]\ngikev2_cookie_threshold = 0\n", 2,
+		     "gikev2_cookie_threshold: expected 1..1000000 half-open IKE SAs or never, got '0'");
+	expect_error("[server]\ngikev2_cookie_threshold = lots\n", 2,
+		     "gikev2_cookie_threshold: expected 1..1000000 half-open IKE SAs or never, got 'lots'");
 	expect_error("[server]\nflood_junk = 10/x\n", 2, "flood_junk: expected RATE[/BURST]");
 	expect_error("[server]\nadmin_allow = 1000\n", 2, "admin_allow: expected uid:USER or gid:GROUP, got '1000'");
 	expect_error("[server]\nadmin_allow = uid:0, gid:no-such-group-x\n", 2, "admin_allow: no group 'no-such-group-x'");
@@ -384,6 +390,26 @@ static void test_ks_config_workers(void **s)
 	}
 }
 
+/* gikev2_cookie_threshold: 0 (the IKEv2 engine's default, 100) when not set, a
+ * count, or never (no cookies whatever the load). */
+static void test_ks_config_gikev2_cookie_threshold(void **s)
+{
+	(void)s;
+	static const char *const text[] = { GROUP_G, "[server]\ngikev2_cookie_threshold = 250\n" GROUP_G,
+					    "[server]\ngikev2_cookie_threshold = never\n" GROUP_G };
+	const uint32_t want[] = { 0, 250, UINT32_MAX };
+	for (size_t i = 0; i < 3; i++) {
+		struct ks_config *c = NULL;
+		char err[600] = "";
+		write_file(text[i]);
+		if (ks_config_load(path, NULL, &c, err, sizeof(err)))
+			fail_msg("%s", err);
+		assert_int_equal(c->gikev2_cookie_threshold, want[i]);
+		ks_config_free(c);
+		unlink(path);
+	}
+}
+
 /* Errors found after the file was read still name a line. */
 static void test_ks_config_names_line_of_whole_file_errors(void **s)
 {
@@ -435,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_ks_config_refuses_key_or_section_given_twice),
 		cmocka_unit_test(test_ks_config_names_line_of_whole_file_errors),
 		cmocka_unit_test(test_ks_config_workers),
+		cmocka_unit_test(test_ks_config_gikev2_cookie_threshold),
 		cmocka_unit_test(test_ks_config_refuses_psk_file_open_to_others),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
