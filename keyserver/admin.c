@@ -167,6 +167,7 @@ static void member_json(void *ctx, const struct ks_member_rec *m)
 	json_object_set_new(o, "member", json_string(m->name));
 	json_object_set_new(o, "identity", json_string(m->identity));
 	json_object_set_new(o, "address", json_string(m->addr));
+	json_object_set_new(o, "protocol", json_string(m->gikev2 ? "g-ikev2" : "gdoi"));
 	json_object_set_new(o, "registered", json_integer(m->registered));
 	/* RFC 8263: the last push it acknowledged (null: none since it registered) */
 	json_object_set_new(o, "acked_seq", m->has_ack ? json_integer(m->ack_seq) : json_null());

@@ -212,7 +212,7 @@ static int admit_locked(struct ks_registrar *r, uint32_t group_id, const struct 
 		return GDOI_ERR_NOT_AUTHORIZED;
 	}
 	fmt_addr(addr, peer, sizeof(peer));
-	if (ks_state_member_seen(r->ks->st, g->id, m->name, ids, peer, ks_unix_now())) {
+	if (ks_state_member_seen(r->ks->st, g->id, m->name, ids, peer, false, ks_unix_now())) {
 		ks_log(KS_ERR, "group %s: member %s (%s) at %s: cannot record the registration (state storage "
 		       "failed): refused, since an unrecorded member would miss every rekey", g->cfg->name,
 		       m->name, ids, peer);

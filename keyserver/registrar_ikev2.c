@@ -85,7 +85,7 @@ static int ikev2_lookup_locked(struct ks_ikev2 *x, const struct gike2_idg *idg,
 	char ids[300], where[64];
 	ks_ident_format(id->type, id->data.ptr, id->data.len, ids, sizeof(ids));
 	dm_addr_format(peer->ip, peer->len, peer->port, where, sizeof(where));
-	if (ks_state_member_seen(x->ks->st, g->id, m->name, ids, where, ks_unix_now())) {
+	if (ks_state_member_seen(x->ks->st, g->id, m->name, ids, where, true, ks_unix_now())) {
 		ks_log(KS_ERR, "group %s: member %s (%s): cannot record the G-IKEv2 registration (state "
 		       "storage failed): refused", g->cfg->name, m->name, ids);
 		return GDOI_ERR_STATE;

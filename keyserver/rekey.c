@@ -113,7 +113,8 @@ static void add_member(void *ctx, const struct ks_member_rec *m)
 	struct dests *d = ctx;
 	struct ks_inet a;
 	const struct ks_member_cfg *mc = ks_config_member(d->g->ks->cfg, m->name);
-	if (!mc || ks_parse_inet(m->addr, &a, 0, true))
+	/* a G-IKEv2 member takes GSA_REKEY / GSA_INBAND_REKEY (rekey_ikev2.c, registrar_ikev2.c) */
+	if (!mc || m->gikev2 || ks_parse_inet(m->addr, &a, 0, true))
 		return;
 	if ((d->has_compat && mc->compat_gdoid) != d->compat_pass)
 		return;

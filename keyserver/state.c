@@ -62,9 +62,9 @@ int ks_state_ssrc_add(struct ks_state *st, uint32_t gid, const char *member, uin
 }
 
 int ks_state_member_seen(struct ks_state *st, uint32_t gid, const char *member,
-			 const char *identity, const char *addr, int64_t now)
+			 const char *identity, const char *addr, bool gikev2, int64_t now)
 {
-	return st->ops->member_seen(st, gid, member, identity, addr, now);
+	return st->ops->member_seen(st, gid, member, identity, addr, gikev2, now);
 }
 
 int ks_state_member_remove(struct ks_state *st, uint32_t gid, const char *member)

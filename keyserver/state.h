@@ -65,6 +65,8 @@ struct ks_member_rec {
 	char name[64];
 	char identity[300];
 	char addr[64];			/* "A.B.C.D:PORT" the member registered from */
+	bool gikev2;			/* registered by G-IKEv2: its rekeys are GSA_REKEY and
+					 * GSA_INBAND_REKEY, never a GDOI GROUPKEY-PUSH */
 	int64_t registered;		/* Unix seconds */
 	bool has_ack;			/* acknowledged a push since it registered (RFC 8263) */
 	uint32_t ack_seq;		/* the SEQ of the last push it acknowledged */
@@ -109,7 +111,7 @@ int ks_state_ssrc_add(struct ks_state *st, uint32_t gid, const char *member, uin
 
 /* Registered members: upsert on registration, removal on eviction. */
 int ks_state_member_seen(struct ks_state *st, uint32_t gid, const char *member,
-			 const char *identity, const char *addr, int64_t now);
+			 const char *identity, const char *addr, bool gikev2, int64_t now);
 int ks_state_member_remove(struct ks_state *st, uint32_t gid, const char *member);
 /* RFC 8263: member acknowledged push seq (its misses restart at 0); or missed one
  * (*misses: how many in a row now). A registration clears both. */

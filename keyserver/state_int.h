@@ -27,7 +27,7 @@ struct ks_state_ops {
 			 size_t *n);
 	int (*ssrc_add)(struct ks_state *st, uint32_t gid, const char *member, uint32_t ssrc);
 	int (*member_seen)(struct ks_state *st, uint32_t gid, const char *member, const char *identity,
-			   const char *addr, int64_t now);
+			   const char *addr, bool gikev2, int64_t now);
 	int (*member_remove)(struct ks_state *st, uint32_t gid, const char *member);
 	int (*member_acked)(struct ks_state *st, uint32_t gid, const char *member, uint32_t seq);
 	int (*member_missed)(struct ks_state *st, uint32_t gid, const char *member, unsigned *misses);

@@ -133,7 +133,8 @@ static const char pg_schema[] =
 	" PRIMARY KEY(gid, ssrc));"
 	"CREATE INDEX IF NOT EXISTS ssrcs_member ON ssrcs(gid, member);"
 	"CREATE TABLE IF NOT EXISTS members(gid BIGINT, member TEXT, identity TEXT, addr TEXT,"
-	" registered BIGINT, ack_seq BIGINT, ack_misses BIGINT, PRIMARY KEY(gid, member));"
+	" registered BIGINT, ack_seq BIGINT, ack_misses BIGINT, gikev2 BIGINT, PRIMARY KEY(gid, member));"
+	"ALTER TABLE members ADD COLUMN IF NOT EXISTS gikev2 BIGINT;"	/* tables from before 2026-12-03 */
 	"CREATE TABLE IF NOT EXISTS blocked(member TEXT PRIMARY KEY);"
 	"CREATE TABLE IF NOT EXISTS commands(id BIGSERIAL PRIMARY KEY, gid BIGINT, op TEXT, member TEXT,"
 	" origin TEXT, created BIGINT, done BIGINT, seq BIGINT, error TEXT);"
@@ -641,7 +642,7 @@ static int pgs_ssrc_add(struct ks_state *h, uint32_t gid, const char *member, ui
 }
 
 static int pgs_member_seen(struct ks_state *h, uint32_t gid, const char *member, const char *identity, const char *addr,
-		    int64_t now)
+		    bool gikev2, int64_t now)
 {
 	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
@@ -650,15 +651,16 @@ static int pgs_member_seen(struct ks_state *h, uint32_t gid, const char *member,
 	a_str(&a, identity);
 	a_str(&a, addr);
 	a_int(&a, now);
+	a_int(&a, gikev2);
 	/* bookkeeping, as in the SQLite backend (state_sqlite.c member_seen): committed
 	 * without waiting for the WAL flush, so a registration costs no fsync; the next
 	 * synchronous commit (SEQ, keys, SSRCs) flushes it along */
 	if (cmd(st, "BEGIN", NULL))
 		return -1;
 	if (cmd(st, "SET LOCAL synchronous_commit = off", NULL) ||
-	    cmd(st, "INSERT INTO members(gid, member, identity, addr, registered) VALUES($1,$2,$3,$4,$5)"
-		" ON CONFLICT(gid, member) DO UPDATE SET identity=$3, addr=$4, registered=$5, ack_seq=NULL,"
-		" ack_misses=NULL", &a) || cmd(st, "COMMIT", NULL)) {
+	    cmd(st, "INSERT INTO members(gid, member, identity, addr, registered, gikev2)"
+		" VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT(gid, member) DO UPDATE SET identity=$3, addr=$4,"
+		" registered=$5, gikev2=$6, ack_seq=NULL, ack_misses=NULL", &a) || cmd(st, "COMMIT", NULL)) {
 		PGresult *r = run(st, "ROLLBACK", NULL, PGRES_COMMAND_OK);
 		PQclear(r);
 		return -1;
@@ -707,7 +709,7 @@ static int pgs_members(struct ks_state *h, uint32_t gid, void (*cb)(void *ctx, c
 	a_int(&a, gid);
 	a_int(&a, GDOI_MAX_SIDS);
 	/* one statement: the members and each one's newest SSRCs, oldest first */
-	PGresult *r = run(st, "SELECT m.member, m.identity, m.addr, m.registered, m.ack_seq, m.ack_misses, x.ssrc"
+	PGresult *r = run(st, "SELECT m.member, m.identity, m.addr, m.registered, m.ack_seq, m.ack_misses, x.ssrc, m.gikev2"
 			  " FROM members m LEFT JOIN LATERAL (SELECT ssrc, seq FROM ssrcs s WHERE s.gid=m.gid AND"
 			  " s.member=m.member ORDER BY seq DESC LIMIT $2) x ON true WHERE m.gid=$1"
 			  " ORDER BY m.member, x.seq", &a, PGRES_TUPLES_OK);
@@ -724,6 +726,7 @@ static int pgs_members(struct ks_state *h, uint32_t gid, void (*cb)(void *ctx, c
 		m.has_ack = !PQgetisnull(r, i, 4);
 		m.ack_seq = (uint32_t)col_int(r, i, 4);
 		m.ack_misses = (unsigned)col_int(r, i, 5);
+		m.gikev2 = col_int(r, i, 7) != 0;
 		int j = i;
 		for (; j < rows && !strcmp(PQgetvalue(r, j, 0), PQgetvalue(r, i, 0)); j++)
 			if (!PQgetisnull(r, j, 6) && m.nssrcs < GDOI_MAX_SIDS)

@@ -67,7 +67,8 @@ static const char schema[] =
 	" PRIMARY KEY(gid, ssrc));"
 	"CREATE INDEX IF NOT EXISTS ssrcs_member ON ssrcs(gid, member);"
 	"CREATE TABLE IF NOT EXISTS members(gid INTEGER, member TEXT, identity TEXT, addr TEXT,"
-	" registered INTEGER, ack_seq INTEGER, ack_misses INTEGER, PRIMARY KEY(gid, member)) WITHOUT ROWID;"
+	" registered INTEGER, ack_seq INTEGER, ack_misses INTEGER, gikev2 INTEGER, PRIMARY KEY(gid, member))"
+	" WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS blocked(member TEXT PRIMARY KEY);";
 
 static int db_err(struct sqs *st, const char *what)
@@ -79,7 +80,8 @@ static int db_err(struct sqs *st, const char *what)
 /* Databases from before RFC 8263 acknowledgements lack the members' ACK columns;
  * older ones than 2026-12 have members as a rowid table with a separate index for its
  * key (two b-tree pages, two WAL frames, per registration record): rebuilt once as
- * WITHOUT ROWID. */
+ * WITHOUT ROWID; older ones than 2026-12-03 lack the gikev2 column (a NULL there
+ * reads as GDOI, as those key servers pushed to every member). */
 static int migrate(sqlite3 *db, char **msg)
 {
 	sqlite3_stmt *s = NULL;
@@ -97,9 +99,9 @@ static int migrate(sqlite3 *db, char **msg)
 				" AND name='members'", -1, &s, NULL);
 	bool without = rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
-	if (rc != SQLITE_OK || without)
+	if (rc != SQLITE_OK)
 		return rc;
-	return sqlite3_exec(db, "BEGIN IMMEDIATE;"
+	if (!without && (rc = sqlite3_exec(db, "BEGIN IMMEDIATE;"
 			    "CREATE TABLE members_new(gid INTEGER, member TEXT, identity TEXT, addr TEXT,"
 			    " registered INTEGER, ack_seq INTEGER, ack_misses INTEGER, PRIMARY KEY(gid, member))"
 			    " WITHOUT ROWID;"
@@ -107,7 +109,14 @@ static int migrate(sqlite3 *db, char **msg)
 			    " ack_misses FROM members;"
 			    "DROP TABLE members;"
 			    "ALTER TABLE members_new RENAME TO members;"
-			    "COMMIT;", NULL, NULL, msg);
+			    "COMMIT;", NULL, NULL, msg)) != SQLITE_OK)
+		return rc;
+	s = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT gikev2 FROM members LIMIT 0", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_finalize(s);
+		return SQLITE_OK;
+	}
+	return sqlite3_exec(db, "ALTER TABLE members ADD COLUMN gikev2 INTEGER;", NULL, NULL, msg);
 }
 
 /* PRAGMA quick_check: 0 ok, else err says what is wrong. */
@@ -207,8 +216,8 @@ static int load_mirror(struct sqs *st)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-static const char seen_sql[] = "INSERT OR REPLACE INTO members(gid, member, identity, addr, registered)"
-			       " VALUES(?,?,?,?,?)";
+static const char seen_sql[] = "INSERT OR REPLACE INTO members(gid, member, identity, addr, registered, gikev2)"
+			       " VALUES(?,?,?,?,?,?)";
 
 /* db_seen, after db made the file WAL and its tables. */
 static int open_seen(struct sqs *st, const char *path)
@@ -616,7 +625,7 @@ static int sqs_ssrc_add(struct ks_state *h, uint32_t gid, const char *member, ui
  * FULL commit of db (SEQ, keys, SSRCs) syncs the WAL it shares along.
  */
 static int sqs_member_seen(struct ks_state *h, uint32_t gid, const char *member,
-			 const char *identity, const char *addr, int64_t now)
+			 const char *identity, const char *addr, bool gikev2, int64_t now)
 {
 	struct sqs *st = (struct sqs *)h;
 	sqlite3_stmt *s = st->seen;
@@ -626,6 +635,7 @@ static int sqs_member_seen(struct ks_state *h, uint32_t gid, const char *member,
 	sqlite3_bind_text(s, 3, identity, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 4, addr, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 5, now);
+	sqlite3_bind_int(s, 6, gikev2);
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc == SQLITE_DONE)
@@ -683,7 +693,7 @@ static int sqs_members(struct ks_state *h, uint32_t gid,
 		     void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx)
 {
 	struct sqs *st = (struct sqs *)h;
-	sqlite3_stmt *s = prep(st, "SELECT member, identity, addr, registered, ack_seq, ack_misses FROM members"
+	sqlite3_stmt *s = prep(st, "SELECT member, identity, addr, registered, ack_seq, ack_misses, gikev2 FROM members"
 			       " WHERE gid=? ORDER BY member");
 	if (!s)
 		return -1;
@@ -698,6 +708,7 @@ static int sqs_members(struct ks_state *h, uint32_t gid,
 		m.has_ack = sqlite3_column_type(s, 4) != SQLITE_NULL;
 		m.ack_seq = (uint32_t)sqlite3_column_int64(s, 4);
 		m.ack_misses = (unsigned)sqlite3_column_int64(s, 5);
+		m.gikev2 = sqlite3_column_int(s, 6) != 0;
 		sqs_ssrc_list(h, gid, m.name, m.ssrcs, GDOI_MAX_SIDS, &m.nssrcs);
 		cb(ctx, &m);
 	}

@@ -140,7 +140,7 @@ static void rig_up(struct rig *r)
 	/* registered: recorded for unicast rekeys, holding the group's policy */
 	char addr[32];
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", r->member_port);
-	assert_int_equal(ks_state_member_seen(r->ks.st, r->g->id, "alice", "fqdn:alice.example", addr,
+	assert_int_equal(ks_state_member_seen(r->ks.st, r->g->id, "alice", "fqdn:alice.example", addr, false,
 					      ks_unix_now()), 0);
 	r->held = calloc(1, sizeof(*r->held));
 	assert_non_null(r->held);
@@ -275,11 +275,43 @@ static void test_compat_catch_up_under_replaced_kek(void **s)
 	assert_true(c > rot);
 	char addr[32];
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", r->member_port);
-	assert_int_equal(ks_state_member_seen(r->ks.st, r->g->id, "alice", "fqdn:alice.example", addr,
+	assert_int_equal(ks_state_member_seen(r->ks.st, r->g->id, "alice", "fqdn:alice.example", addr, false,
 					      ks_unix_now()), 0);
 	assert_int_equal(ks_rekey_teks(r->g, "test"), 0);
 	uint32_t next = member_takes_push(r);
 	assert_true(next > c);
+	rig_down(r);
+	free(r);
+}
+
+/* A member on record as registered by G-IKEv2 is sent no GROUPKEY-PUSH (it could
+ * not read one, and push_ack would count it as missing ACKs); registered by GDOI
+ * again, it takes the next push. */
+static void test_member_registered_by_gikev2_gets_no_groupkey_push(void **s)
+{
+	(void)s;
+	struct rig *r = calloc(1, sizeof(*r));
+	assert_non_null(r);
+	rig_up(r);
+	char addr[32];
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", r->member_port);
+	assert_int_equal(ks_state_member_seen(r->ks.st, r->g->id, "alice", "fqdn:alice.example", addr, true,
+					      ks_unix_now()), 0);
+	uint32_t before = r->g->rec.seq;
+	assert_int_equal(ks_rekey_teks(r->g, "test"), 0);
+	assert_true(r->g->rec.seq > before);	/* the push was made, to nobody */
+	struct timeval tv = { .tv_sec = 1 };
+	setsockopt(r->member_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	uint8_t buf[2048];
+	ssize_t n = recv(r->member_fd, buf, sizeof(buf), 0);
+	if (n >= 0)
+		fail_msg("a G-IKEv2 member was sent a %zd-octet GROUPKEY-PUSH", n);
+	tv.tv_sec = 5;
+	setsockopt(r->member_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(ks_state_member_seen(r->ks.st, r->g->id, "alice", "fqdn:alice.example", addr, false,
+					      ks_unix_now()), 0);
+	assert_int_equal(ks_rekey_teks(r->g, "test"), 0);
+	assert_int_equal(member_takes_push(r), r->g->rec.seq);
 	rig_down(r);
 	free(r);
 }
@@ -289,6 +321,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_compat_seq_continues_across_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compat_catch_up_under_replaced_kek, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_registered_by_gikev2_gets_no_groupkey_push, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,9 +169,10 @@ static void test_state_keeps_spis_unique_ssrcs_stable_members_blocked(void **s)
 	assert_int_equal(n, 2);
 	assert_int_equal(v[0], 7);	/* in assignment order */
 	assert_int_equal(v[1], 3);
-	assert_int_equal(ks_state_member_seen(st, 1, "alice", "fqdn:a", "127.0.0.1:1000", 5), 0);
-	assert_int_equal(ks_state_member_seen(st, 1, "alice", "fqdn:a", "127.0.0.1:2000", 6), 0);
-	assert_int_equal(ks_state_member_seen(st, 1, "bob", "fqdn:b", "127.0.0.1:3000", 7), 0);
+	assert_int_equal(ks_state_member_seen(st, 1, "alice", "fqdn:a", "127.0.0.1:1000", false, 5), 0);
+	assert_int_equal(ks_state_member_seen(st, 1, "alice", "fqdn:a", "127.0.0.1:2000", false, 6), 0);
+	assert_int_equal(ks_state_member_seen(st, 1, "bob", "fqdn:b", "127.0.0.1:3000", false, 7), 0);
+	assert_int_equal(ks_state_member_seen(st, 1, "gina", "fqdn:g", "127.0.0.1:4000", true, 8), 0);
 	assert_int_equal(ks_state_member_remove(st, 1, "bob"), 0);
 	assert_false(ks_state_blocked(st, "bob"));
 	assert_int_equal(ks_state_blocked_check(st, "bob"), 0);
@@ -239,10 +240,13 @@ static void test_state_lists_members_with_latest_address(void **s)
 	struct ks_state *st = open_state();
 	nseen = 0;
 	assert_int_equal(ks_state_members(st, 1, collect, NULL), 0);
-	assert_int_equal(nseen, 1);	/* bob was removed, alice registered twice */
+	assert_int_equal(nseen, 2);	/* bob was removed, alice registered twice */
 	assert_string_equal(seen[0].name, "alice");
 	assert_string_equal(seen[0].addr, "127.0.0.1:2000");	/* the latest address */
 	assert_int_equal(seen[0].nssrcs, 2);
+	assert_false(seen[0].gikev2);	/* by GDOI: it takes GROUPKEY-PUSH */
+	assert_string_equal(seen[1].name, "gina");
+	assert_true(seen[1].gikev2);	/* by G-IKEv2: never a GROUPKEY-PUSH */
 	ks_state_close(st);
 }
 
@@ -282,7 +286,7 @@ static enum ks_state_verdict reopen_verify(struct ks_state **st, uint32_t gid, s
 
 /* The SEQ mark catches a database that went back: rows, KEK or SEQ lost. */
 /* A database from before the members table was WITHOUT ROWID (and before the ACK
- * columns): opened, its member records are kept, the table is rebuilt as one b-tree
+ * and gikev2 columns): opened, its member records are kept, the table is rebuilt as one b-tree
  * (one WAL page a registration record instead of two), and records go on. */
 static void test_state_migrates_members_to_without_rowid(void **s)
 {
@@ -317,7 +321,8 @@ static void test_state_migrates_members_to_without_rowid(void **s)
 	assert_int_equal(seen[0].registered, 42);
 	assert_false(seen[0].has_ack);
 	assert_string_equal(seen[1].name, "frank");
-	assert_int_equal(ks_state_member_seen(st, 5, "erin", "fqdn:e", "127.0.0.9:848", 50), 0);
+	assert_false(seen[0].gikev2);	/* rows from before the column: GDOI */
+	assert_int_equal(ks_state_member_seen(st, 5, "erin", "fqdn:e", "127.0.0.9:848", true, 50), 0);
 	assert_int_equal(ks_state_member_acked(st, 5, "frank", 3), 0);
 	ks_state_close(st);
 	assert_int_equal(ks_state_open(odir, &st, err, sizeof(err)), 0);	/* once only */
@@ -325,6 +330,7 @@ static void test_state_migrates_members_to_without_rowid(void **s)
 	assert_int_equal(ks_state_members(st, 5, collect, NULL), 0);
 	assert_int_equal(nseen, 2);
 	assert_string_equal(seen[0].addr, "127.0.0.9:848");
+	assert_true(seen[0].gikev2);	/* the rebuilt table has the column */
 	assert_true(seen[1].has_ack);
 	assert_int_equal(seen[1].ack_seq, 3);
 	ks_state_close(st);
