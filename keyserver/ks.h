@@ -97,6 +97,7 @@ struct ks_worker {
 	struct gdoi_gcks_stats stats;
 	size_t sas;
 	uint64_t forwarded;
+	struct ks_job *jobs, **jobs_tail;	/* G-IKEv2 work for its engine (under ks->lock) */
 	char slab[KS_RECV_SLAB];	/* receive buffer */
 };
 
@@ -211,6 +212,10 @@ int ks_registrar_push(struct ks *ks, const struct gdoi_gcks_push_cfg *d, const s
 void ks_registrar_inband(struct ks *ks, struct ks_group *g, const struct gdoi_push_delete *dels,
 			 size_t ndels);
 void ks_registrar_evict(struct ks *ks, const struct ks_member_cfg *m);
+/* The same in a worker's engine (worker thread, lock not held; worker.c). */
+void ks_registrar_worker_inband(struct ks_registrar *r, uint32_t gid, const struct gdoi_push_delete *dels,
+				size_t ndels);
+void ks_registrar_worker_evict(struct ks_registrar *r, const char *member);
 /* The engine's counters (pushes sent, retransmitted, acknowledged; for metrics). */
 const struct gdoi_gcks_stats *ks_registrar_stats(const struct ks_registrar *r);
 
@@ -235,6 +240,11 @@ void ks_run(struct ks *ks);
 void ks_worker_publish(struct ks_worker *w, const struct gdoi_gcks_stats *st, size_t sas);
 void ks_worker_forward_registered(struct ks_worker *w, const struct gdoi_gcks_event *ev,
 				  const struct ks_pending *pe);
+/* Main thread (lock held): what only the engines holding the members' IKE SAs can
+ * do, queued to every worker: a GSA_INBAND_REKEY of group gid (by its wire id),
+ * the IKE SAs of an evicted member deleted. */
+void ks_workers_post_inband(struct ks *ks, uint32_t gid, const struct gdoi_push_delete *dels, size_t ndels);
+void ks_workers_post_evict(struct ks *ks, const char *member);
 /* Engine counters and SAs summed over the main thread and the workers. */
 void ks_engine_totals(struct ks *ks, struct gdoi_gcks_stats *out, size_t *sas);
 

@@ -409,16 +409,47 @@ void ks_registrar_inband(struct ks *ks, struct ks_group *g, const struct gdoi_pu
 {
 	if (!ks->reg || !ks->reg->ikev2)
 		return;
-	if (ks->nworkers && ks_group_speaks(g->cfg, KS_PROTO_GIKEV2) &&
-	    (ks_group_gikev2_rekey(g->cfg) & KS_GIKEV2_REKEY_INBAND))
-		ks_log(KS_WARN, "group %s: members registered by G-IKEv2 through a worker get no "
-		       "GSA_INBAND_REKEY (not done with workers > 1): they register again", g->cfg->name);
+	if (ks->nworkers) {	/* the IKE SAs are the workers' (the main engine only sends) */
+		ks_workers_post_inband(ks, g->id, dels, ndels);
+		return;
+	}
 	ks_ikev2_inband(ks->reg->ikev2, g, dels, ndels);
 	ks_registrar_arm(ks->reg);
 }
 
+/* A worker (its thread, the lock not held) runs what ks_workers_post_* queued.
+ * The group and member found stay valid until the worker parks: a reload, which
+ * frees them, first waits for every worker to park (ks_workers_pause). */
+void ks_registrar_worker_inband(struct ks_registrar *r, uint32_t gid, const struct gdoi_push_delete *dels,
+				size_t ndels)
+{
+	if (!r || !r->ikev2)
+		return;
+	uv_mutex_lock(&r->ks->lock);
+	struct ks_group *g = ks_find_group(r->ks, gid);
+	uv_mutex_unlock(&r->ks->lock);
+	if (g)
+		ks_ikev2_inband(r->ikev2, g, dels, ndels);
+	ks_registrar_arm(r);
+}
+
+void ks_registrar_worker_evict(struct ks_registrar *r, const char *member)
+{
+	if (!r || !r->ikev2)
+		return;
+	uv_mutex_lock(&r->ks->lock);
+	const struct ks_member_cfg *m = ks_config_member(r->ks->cfg, member);
+	uv_mutex_unlock(&r->ks->lock);
+	if (m && ks_ikev2_evict(r->ikev2, m))
+		ks_registrar_arm(r);
+}
+
 void ks_registrar_evict(struct ks *ks, const struct ks_member_cfg *m)
 {
+	if (ks->nworkers && m) {
+		ks_workers_post_evict(ks, m->name);
+		return;
+	}
 	if (ks->reg && ks->reg->ikev2 && ks_ikev2_evict(ks->reg->ikev2, m))
 		ks_registrar_arm(ks->reg);
 }

@@ -281,10 +281,11 @@ uint64_t ks_ikev2_deadline(const struct ks_ikev2 *x)
 	return x ? gike2_gcks_engine_deadline(x->engine) : 0;
 }
 
+/* The clock of the loop this engine runs on (a worker's own). */
 static struct gdoi_now ikev2_now(struct ks_ikev2 *x)
 {
-	uv_update_time(x->ks->loop);
-	return (struct gdoi_now){ uv_now(x->ks->loop), ks_unix_now() };
+	uv_update_time(x->udp->loop);
+	return (struct gdoi_now){ uv_now(x->udp->loop), ks_unix_now() };
 }
 
 int ks_ikev2_inband(struct ks_ikev2 *x, struct ks_group *g, const struct gdoi_push_delete *dels,
@@ -298,6 +299,8 @@ int ks_ikev2_inband(struct ks_ikev2 *x, struct ks_group *g, const struct gdoi_pu
 	for (size_t i = 0; i < ndels && nd < GDOI_PUSH_MAX_DELETES; i++)
 		if (!dels[i].all)
 			del[nd++] = dels[i].spi;
+	if (x->lock)	/* a worker's: the group's policy and keys are the main thread's */
+		uv_mutex_lock(x->lock);
 	gdoi_policy_clear(&x->scratch);
 	memcpy(&x->scratch, &g->pol, sizeof(x->scratch));
 	x->scratch.nsids = 0;	/* each member keeps its own Sender-IDs */
@@ -314,7 +317,9 @@ int ks_ikev2_inband(struct ks_ikev2 *x, struct ks_group *g, const struct gdoi_pu
 	else
 		ks_log(KS_INFO, "group %s: GSA_INBAND_REKEY (%zu TEK(s), %zu deleted%s) to %d member(s)",
 		       g->cfg->name, g->pol.nteks, nd, rekey ? ", Rekey SA" : "", n);
-	ikev2_flush(x);
+	if (x->lock)
+		uv_mutex_unlock(x->lock);
+	ikev2_flush(x);	/* takes the lock itself for the events */
 	return n;
 }
 

@@ -13,7 +13,10 @@
  * with a uv_async: RFC 8263 ACKs (exchange 35: verified by the engine that
  * pushed) and the REGISTERED outcomes that owe the member a push (a catch-up,
  * the new sender list), with a copy of what the member's message 1 got; the
- * worker records and logs a registration itself, under the lock.
+ * worker records and logs a registration itself, under the lock. The other way,
+ * what only the engine holding a member's IKE SA can do (a G-IKEv2
+ * GSA_INBAND_REKEY, the Delete of an evicted member's IKE SAs) goes to every
+ * worker on its job list, under the lock, with its wake-up async.
  *
  * Shared data: ks->lock. The main thread holds it whenever it runs (its loop is
  * driven by ks_run: uv_run(UV_RUN_NOWAIT), and the lock is let go only while it
@@ -25,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,6 +49,16 @@ struct ks_fwd {
 	struct sockaddr_storage from;
 	size_t len;
 	uint8_t dgram[];
+};
+
+/* G-IKEv2 work for one worker's engine (the main thread's engine holds no IKE SA). */
+struct ks_job {
+	struct ks_job *next;
+	bool evict;			/* else a GSA_INBAND_REKEY of gid */
+	uint32_t gid;
+	char member[64];
+	size_t ndels;
+	struct gdoi_push_delete dels[GDOI_PUSH_MAX_DELETES];
 };
 
 /* ---- the main thread's loop ------------------------------------------------------ */
@@ -139,6 +153,70 @@ static void on_fwd(uv_async_t *a)
 	}
 }
 
+/* ---- jobs for the workers' engines (main thread, lock held) ----------------------- */
+
+static void post_job(struct ks *ks, const struct ks_job *proto)
+{
+	for (unsigned i = 0; i < ks->nworkers; i++) {
+		struct ks_worker *w = ks->workers[i];
+		struct ks_job *j = malloc(sizeof(*j));
+		if (!j) {
+			ks_log(KS_ERR, "worker %u: out of memory: a G-IKEv2 %s is lost", w->index,
+			       proto->evict ? "eviction" : "GSA_INBAND_REKEY");
+			continue;
+		}
+		*j = *proto;
+		j->next = NULL;
+		*w->jobs_tail = j;
+		w->jobs_tail = &j->next;
+		uv_async_send(&w->wake);
+	}
+}
+
+void ks_workers_post_inband(struct ks *ks, uint32_t gid, const struct gdoi_push_delete *dels, size_t ndels)
+{
+	struct ks_job j = { .gid = gid };
+	j.ndels = ndels < GDOI_PUSH_MAX_DELETES ? ndels : GDOI_PUSH_MAX_DELETES;
+	memcpy(j.dels, dels, j.ndels * sizeof(*dels));
+	post_job(ks, &j);
+}
+
+void ks_workers_post_evict(struct ks *ks, const char *member)
+{
+	struct ks_job j = { .evict = true };
+	snprintf(j.member, sizeof(j.member), "%s", member);
+	post_job(ks, &j);
+}
+
+/* Worker thread, lock held: the list taken; run with the lock let go. */
+static void run_jobs(struct ks_worker *w)
+{
+	struct ks_job *j = w->jobs;
+	w->jobs = NULL;
+	w->jobs_tail = &w->jobs;
+	uv_mutex_unlock(&w->ks->lock);
+	while (j) {
+		struct ks_job *next = j->next;
+		if (j->evict)
+			ks_registrar_worker_evict(w->reg, j->member);
+		else
+			ks_registrar_worker_inband(w->reg, j->gid, j->dels, j->ndels);
+		free(j);
+		j = next;
+	}
+	uv_mutex_lock(&w->ks->lock);
+}
+
+static void free_jobs(struct ks_worker *w)
+{
+	while (w->jobs) {
+		struct ks_job *next = w->jobs->next;
+		free(w->jobs);
+		w->jobs = next;
+	}
+	w->jobs_tail = &w->jobs;
+}
+
 /* ---- a worker's thread ------------------------------------------------------------- */
 
 static void w_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -199,6 +277,8 @@ static void w_wake(uv_async_t *a)
 			uv_cond_wait(&ks->cond, &ks->lock);
 		w->paused = false;
 	}
+	if (!w->stop && w->jobs)
+		run_jobs(w);
 	bool stop = w->stop;
 	uv_mutex_unlock(&ks->lock);
 	if (stop)
@@ -328,6 +408,7 @@ int ks_workers_start(struct ks *ks)
 				return UV_ENOMEM;
 			w->ks = ks;
 			w->index = i;
+			w->jobs_tail = &w->jobs;
 			uv_mutex_init(&w->stats_lock);
 			ks->workers[ks->nworkers++] = w;
 			if ((rc = worker_open(ks, w)))
@@ -448,6 +529,7 @@ void ks_workers_stop(struct ks *ks)
 		uv_run(&w->loop, UV_RUN_DEFAULT);
 		retire(ks, w);
 		ks_registrar_free(w->next);
+		free_jobs(w);
 		uv_loop_close(&w->loop);
 		uv_mutex_destroy(&w->stats_lock);
 		free(w);

@@ -7,7 +7,8 @@
 # Delete of the first generation: it is gone after the DTD. `gdoictl evict` deletes the evicted
 # member's IKE SA (INFORMATIONAL Delete), and the next rekey reaches the other member only.
 # A configuration asking for multicast without a rekey address is refused with its line.
-# TAP output. In a private network namespace (lib/netns.sh), as every script whose
+# With KS_SERVER_EXTRA="workers = 2" (gikev2_inband_workers.sh) the same runs against
+# worker engines, which hold the IKE SAs there. TAP output. In a private network namespace (lib/netns.sh), as every script whose
 # groups name a multicast destination.
 set -u
 . "$(dirname "$0")/lib/netns.sh"
@@ -55,6 +56,13 @@ import json, sys
 print(" ".join(sorted(str(t.get("spi")) for t in json.load(sys.stdin).get("teks", []))))'
 }
 has() { spis "$1" | grep -qw -- "$2"; }
+# inband_sum FROM WHAT: the members the GSA_INBAND_REKEY lines after line FROM of the key
+# server's log sent WHAT to, summed (with workers = N each worker's engine logs its own)
+inband_sum() {
+	tail -n +$(($1 + 1)) "$tmp/ks.log" | grep "GSA_INBAND_REKEY ($2) to [0-9]* member(s)" |
+		sed 's/.* to \([0-9]*\) member(s).*/\1/' | awk '{ n += $1 } END { print n + 0 }'
+}
+inband_is() { [ "$(inband_sum "$1" "$2")" = "$3" ]; }
 hasnt() { local s; s=$(spis "$1"); [ -n "$s" ] && ! grep -qw -- "$2" <<<"$s"; }
 
 check "alice holds keys (GSA_AUTH)" stack_wait 15 "$CTL" --sidecar "$SC_SOCK" get media --format json
@@ -64,14 +72,15 @@ check "no Rekey SA without a multicast rekey address" \
 s0=$(spis "$SC_SOCK")
 check "both hold the same SPI ($s0)" test "$s0" = "$(spis "$SC2_SOCK")"
 
-t0=$(date +%s%N)
+t0=$(date +%s%N) l1=$(wc -l <"$tmp/ks.log")
 "$CTL" --socket "$KS_SOCK" rekey media >/dev/null
 newspi() { local s; s=$(spis "$1"); [ -n "$s" ] && [ "$s" != "$s0" ]; }
 check "alice shows the new SPI within 2 s" stack_wait 2 newspi "$SC_SOCK"
 t1=$(date +%s%N)
 check "bob too" stack_wait 2 newspi "$SC2_SOCK"
 echo "# rekey -> new SPI at alice: $(( (t1 - t0) / 1000000 )) ms"
-check "the key server sent GSA_INBAND_REKEY to 2 members" grep -q "GSA_INBAND_REKEY (.*) to 2 member(s)" "$tmp/ks.log"
+check "the key server sent GSA_INBAND_REKEY to 2 members" stack_wait 2 inband_is "$l1" ".*" 2
+echo "# the first rekey: $(tail -n +$((l1 + 1)) "$tmp/ks.log" | grep -c "GSA_INBAND_REKEY (") GSA_INBAND_REKEY line(s) (one per engine)"
 check "both answered it (empty SK{})" stack_wait 2 bash -c \
 	"grep -q 'alice.example) answered GSA_INBAND_REKEY\$' '$tmp/ks.log' && grep -q 'bob.example) answered GSA_INBAND_REKEY\$' '$tmp/ks.log'"
 s1=$(spis "$SC_SOCK")
@@ -79,18 +88,20 @@ check "both hold the same SPIs ($s1)" test "$s1" = "$(spis "$SC2_SOCK")"
 old=$s0
 check "the first SPI is still held after one rekey (until its generation is deleted)" has "$SC_SOCK" "$old"
 
+l2=$(wc -l <"$tmp/ks.log")
 "$CTL" --socket "$KS_SOCK" rekey media >/dev/null
 # within the DTD (5 s) of the first rekey, the second one deletes the first generation; the
 # Delete takes the SA out after the DTD, as a GSA_REKEY's does (RFC 9838 §2.4.1.4~)
 check "the second rekey's Delete removes the first SPI at alice after the DTD" stack_wait 7 hasnt "$SC_SOCK" "$old"
 check "and at bob" stack_wait 2 hasnt "$SC2_SOCK" "$old"
-check "the key server logged one Delete in it" grep -q "GSA_INBAND_REKEY (.* 1 deleted) to 2 member(s)" "$tmp/ks.log"
+check "the key server logged one Delete in it, to 2 members" inband_is "$l2" ".* 1 deleted" 2
 
+l3=$(wc -l <"$tmp/ks.log")
 "$CTL" --socket "$KS_SOCK" evict alice >/dev/null
 check "the key server deleted alice's IKE SA" \
 	stack_wait 3 grep -q "alice.example): member evicted: IKE SA deleted" "$tmp/ks.log"
 check "alice's sidecar got the Delete" stack_wait 3 grep -q "the GCKS deleted the IKE SA" "$tmp/sidecar.log"
-check "the eviction's rekey went to bob only" grep -q "GSA_INBAND_REKEY (.*) to 1 member(s)" "$tmp/ks.log"
+check "the eviction's rekey went to bob only" stack_wait 2 inband_is "$l3" ".*" 1
 a2=$(spis "$SC_SOCK")
 b2=$(spis "$SC2_SOCK")
 "$CTL" --socket "$KS_SOCK" rekey media >/dev/null
