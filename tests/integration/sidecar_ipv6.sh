@@ -137,7 +137,9 @@ send = yes
 rekey = [ff0e::4243]:$vport
 rekey_interface = fd00:848::2
 allow = uid:$me"
-in_ns "$BIN/gdoi-sidecar" -c "$tmp/sc-veth.conf" -v >"$tmp/sidecar-veth.log" 2>&1 &
+# nsenter itself, not in_ns: a function in the background is a subshell, whose pid is
+# not the sidecar's, and the teardown then left the sidecar running
+nsenter -t "$nspid" -n "$BIN/gdoi-sidecar" -c "$tmp/sc-veth.conf" -v >"$tmp/sidecar-veth.log" 2>&1 &
 stack_pids+=($!)
 check "the sidecar across the veth registers with [fd00:848::1]" \
 	stack_wait 15 grep -q "registered with \[fd00:848::1\]:$port" "$tmp/sidecar-veth.log"
