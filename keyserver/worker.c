@@ -177,7 +177,8 @@ void ks_workers_post_inband(struct ks *ks, uint32_t gid, const struct gdoi_push_
 {
 	struct ks_job j = { .gid = gid };
 	j.ndels = ndels < GDOI_PUSH_MAX_DELETES ? ndels : GDOI_PUSH_MAX_DELETES;
-	memcpy(j.dels, dels, j.ndels * sizeof(*dels));
+	if (j.ndels)
+		memcpy(j.dels, dels, j.ndels * sizeof(*dels));
 	post_job(ks, &j);
 }
 

@@ -370,6 +370,18 @@ static void test_ks_config_refuses_key_or_section_given_twice(void **s)
 	unlink(path);
 }
 
+/* text, which must load: its configuration (the file is gone again). */
+static struct ks_config *load_good(const char *text)
+{
+	struct ks_config *c = NULL;
+	char err[600] = "";
+	write_file(text);
+	if (ks_config_load(path, NULL, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	unlink(path);
+	return c;
+}
+
 /* workers: 1 by default, a count, or auto = the online CPUs. */
 static void test_ks_config_workers(void **s)
 {
@@ -379,14 +391,9 @@ static void test_ks_config_workers(void **s)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned want[] = { 1, 3, ncpu > 64 ? 64 : (unsigned)ncpu };
 	for (size_t i = 0; i < 3; i++) {
-		struct ks_config *c = NULL;
-		char err[600] = "";
-		write_file(text[i]);
-		if (ks_config_load(path, NULL, &c, err, sizeof(err)))
-			fail_msg("%s", err);
+		struct ks_config *c = load_good(text[i]);
 		assert_int_equal(c->workers, want[i]);
 		ks_config_free(c);
-		unlink(path);
 	}
 }
 
@@ -399,14 +406,9 @@ static void test_ks_config_gikev2_cookie_threshold(void **s)
 					    "[server]\ngikev2_cookie_threshold = never\n" GROUP_G };
 	const uint32_t want[] = { 0, 250, UINT32_MAX };
 	for (size_t i = 0; i < 3; i++) {
-		struct ks_config *c = NULL;
-		char err[600] = "";
-		write_file(text[i]);
-		if (ks_config_load(path, NULL, &c, err, sizeof(err)))
-			fail_msg("%s", err);
+		struct ks_config *c = load_good(text[i]);
 		assert_int_equal(c->gikev2_cookie_threshold, want[i]);
 		ks_config_free(c);
-		unlink(path);
 	}
 }
 
