@@ -130,8 +130,11 @@ static void keep(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa)
 	uint32_t life = e->cfg.sa_lifetime_s ? e->cfg.sa_lifetime_s : GCKS_SA_LIFETIME_DEFAULT;
 	if (!k && e->nkept < max) {
 		if (e->nkept == e->capkept) {
+			/* doubling, but never past the limit (a limit under 16 kept none) */
 			size_t cap = e->capkept ? e->capkept * 2 : 16;
-			struct kept *t = cap <= max * 2 ? realloc(e->kept, cap * sizeof(*t)) : NULL;
+			if (cap > max)
+				cap = max;
+			struct kept *t = realloc(e->kept, cap * sizeof(*t));
 			if (!t) {
 				e->not_kept = sa;
 				return;

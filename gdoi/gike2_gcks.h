@@ -14,7 +14,8 @@
  * REGISTRATION_FAILED); every registration comes out as an event.
  *
  * The IKE SA of each registered member is kept (at most max_kept, for at
- * most sa_lifetime_s; an older one is deleted with an INFORMATIONAL Delete)
+ * most sa_lifetime_s, then deleted with an INFORMATIONAL Delete; one
+ * registered over the limit is deleted right after its answer)
  * so that the GCKS can send it GSA_INBAND_REKEY (§2.4.2~) as the initiator
  * of that exchange: gike2_gcks_engine_inband_rekey, window 1 (a rekey that
  * finds the previous one unanswered waits for its answer; a newer one

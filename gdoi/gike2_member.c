@@ -30,6 +30,9 @@ struct gike2_member {
 	struct gdoi_ike2_sa *sa;
 	enum gdoi_member_group_state state;
 	uint64_t next_try, backoff_ms;
+	/* the IKE SA deleted by the GCKS soon after each registration (a GCKS
+	 * over its limit of kept SAs): registering again backs off */
+	uint64_t registered_ms, rejoin_backoff_ms;
 	struct gdoi_member_teks teks;
 	struct gdoi_member_stats stats;
 	struct gdoi_outq outq;
@@ -275,6 +278,7 @@ static void registered(struct gike2_member *m, struct gdoi_now now)
 	m->state = GDOI_MEMBER_GROUP_REGISTERED;
 	m->backoff_ms = 0;
 	m->rejoin = false;
+	m->registered_ms = now.mono_ms;
 	m->stats.registrations++;
 	struct gdoi_member_event *ev = event(m, GDOI_MEMBER_EV_REGISTERED, GDOI_MEMBER_INFO,
 					     "%s: registered by G-IKEv2 (%zu TEKs, %zu Sender-IDs%s)",
@@ -404,10 +408,19 @@ static void after_ike(struct gike2_member *m, struct gdoi_ike2_result *r, struct
 		/* without a Rekey SA the IKE SA was the only way rekeys came: register
 		 * again (backing off if refused); with one, GSA_REKEY still comes */
 		m->rejoin = m->state == GDOI_MEMBER_GROUP_REGISTERED && !m->gm.has_rekey;
+		if (m->rejoin) {
+			bool soon = now.mono_ms - m->registered_ms < m->cfg.retry_max_ms;
+			uint64_t b = soon && m->rejoin_backoff_ms ? m->rejoin_backoff_ms * 2 : m->cfg.retry_min_ms;
+			m->rejoin_backoff_ms = b < m->cfg.retry_max_ms ? b : m->cfg.retry_max_ms;
+			m->next_try = now.mono_ms + m->rejoin_backoff_ms;
+		}
 		if (m->rejoin)
-			m->next_try = now.mono_ms + m->cfg.retry_min_ms;
-		event(m, GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO, "%s: the GCKS deleted the IKE SA%s",
-		      m->cfg.name, m->rejoin ? ": registering again" : "");
+			event(m, GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO,
+			      "%s: the GCKS deleted the IKE SA: registering again in %llu ms", m->cfg.name,
+			      (unsigned long long)m->rejoin_backoff_ms);
+		else
+			event(m, GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO, "%s: the GCKS deleted the IKE SA",
+			      m->cfg.name);
 		break;
 	default:
 		break;

@@ -256,14 +256,9 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		*(mm1 ? &c->mm1_burst : &c->junk_burst) = burst;
 		return 1;
 	}
-	if (!strcmp(k, "gikev2_cookie_threshold")) {
-		if (!strcmp(v, "never"))
-			c->gikev2_cookie_threshold = UINT32_MAX;
-		else if (!ks_parse_u32(v, 1, 1000000, &c->gikev2_cookie_threshold))
-			return ks_cfg_fail(p, "gikev2_cookie_threshold: expected 1..1000000 half-open IKE SAs "
-				    "or never, got '%s'", v);
-		return 1;
-	}
+	int g = ks_cfg_gikev2_key(p, k, v);
+	if (g >= 0)
+		return g;
 	if (!strcmp(k, "metrics")) {
 		if (dm_metrics_listen_parse(v, &c->metrics))
 			return ks_cfg_fail(p, "metrics: " DM_METRICS_LISTEN_EXPECTED ", got '%s'", v);
@@ -272,7 +267,7 @@ static int server_key(struct parse *p, const char *k, const char *v)
 	}
 	return ks_cfg_fail(p, "unknown key '%s' in [server] (expected listen, workers, state, admin_socket, admin_allow, identity, "
 		    "phase1, phase1_lifetime, certificate, private_key, ca, metrics, flood_mm1, flood_junk, "
-		    "gikev2_cookie_threshold)", k);
+		    "gikev2_cookie_threshold, gikev2_max_sas, gikev2_sa_lifetime)", k);
 }
 
 /* protocols = gdoi, g-ikev2: a comma-separated list, each at most once. */

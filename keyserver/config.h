@@ -164,6 +164,10 @@ struct ks_config {
 	 * is answered with a COOKIE (RFC 7296 §2.6); 0 = the IKEv2 engine's default,
 	 * UINT32_MAX = never */
 	uint32_t gikev2_cookie_threshold;
+	/* gikev2_max_sas: IKE SAs of registered members each engine keeps (for
+	 * GSA_INBAND_REKEY); 0 = 4096 or the number of configured members if more.
+	 * gikev2_sa_lifetime: seconds a kept IKE SA lives; 0 = 86400. */
+	uint32_t gikev2_max_sas, gikev2_sa_lifetime;
 	struct dm_addr metrics;
 	size_t ngroups;
 	struct ks_group_cfg *groups;

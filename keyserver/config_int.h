@@ -41,6 +41,9 @@ struct parse {
 /* Records the first error (FILE:LINE is added by the caller); returns 0 so that a
  * key handler can return it. */
 int ks_cfg_fail(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The G-IKEv2 [server] keys (config_gikev2.c): 1, 0 after ks_cfg_fail, or -1
+ * when k is none of them. */
+int ks_cfg_gikev2_key(struct parse *p, const char *k, const char *v);
 /* The checks across sections: 1, or 0 after ks_cfg_fail. */
 int ks_config_validate(struct parse *p);
 

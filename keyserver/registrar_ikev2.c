@@ -27,6 +27,9 @@
 #include "keyserver/registrar_ikev2.h"
 #include "keyserver/rekey_ikev2.h"
 
+/* IKE SAs of registered members an engine keeps at least, by default */
+#define KS_IKEV2_KEPT_MIN 4096
+
 struct ks_ikev2 {
 	struct ks *ks;
 	uv_mutex_t *lock;		/* a worker's: the key server's lock; NULL on the main thread */
@@ -178,8 +181,13 @@ int ks_ikev2_new(struct ks *ks, uv_udp_t *udp, uv_mutex_t *lock, struct ks_ikev2
 		.local_id = { c->local_id.type, GDOI_BYTES(c->local_id.data, c->local_id.len) },
 		.psks = x->psks, .npsks = np, .fragmentation = true,
 		.cookie_threshold = c->gikev2_cookie_threshold };
+	/* every configured member can keep its IKE SA: an engine that kept fewer
+	 * would leave the rest without GSA_INBAND_REKEY */
+	size_t kept = c->gikev2_max_sas ? c->gikev2_max_sas
+					: (c->nmembers > KS_IKEV2_KEPT_MIN ? c->nmembers : KS_IKEV2_KEPT_MIN);
 	struct gike2_gcks_engine_cfg ec = { .ike = &x->ike, .lookup = ikev2_lookup,
-					    .assign_sids = ikev2_assign_sids, .ctx = x };
+					    .assign_sids = ikev2_assign_sids, .ctx = x,
+					    .max_kept = kept, .sa_lifetime_s = c->gikev2_sa_lifetime };
 	uv_update_time(ks->loop);
 	x->engine = gike2_gcks_engine_new(&ec, (struct gdoi_now){ uv_now(ks->loop), ks_unix_now() });
 	if (!x->engine) {

@@ -24,30 +24,11 @@ destination = 239.1.2.3:5004
 atd = 1
 dtd = 5
 protocols = g-ikev2
+$(stack_members media alice bob)" || { echo "1..1"; echo "not ok 1 - gdoi-ks did not start"; exit 1; }
 
-[member alice]
-id = fqdn:alice.example
-psk = $psk
-groups = media
-
-[member bob]
-id = fqdn:bob.example
-psk = $psk
-groups = media" || { echo "1..1"; echo "not ok 1 - gdoi-ks did not start"; exit 1; }
-
-stack_sidecar_start "identity = fqdn:alice.example
-psk = $psk
-
-[group media]
-id = 1234
-protocol = g-ikev2
-allow = uid:$(id -u)" || { echo "1..1"; echo "not ok 1 - the G-IKEv2 sidecar did not start"; exit 1; }
-SC2_SOCK=$tmp/run2/sidecar.sock
-(umask 077; printf '[sidecar]\nkeyserver = 127.0.0.1:%s\nsocket = %s\nidentity = fqdn:bob.example\npsk = %s\n
-[group media]\nid = 1234\nprotocol = g-ikev2\nallow = uid:%s\n' \
-	"$port" "$SC2_SOCK" "$psk" "$(id -u)" >"$tmp/sidecar2.conf")
-"$BIN/gdoi-sidecar" -c "$tmp/sidecar2.conf" -v >"$tmp/sidecar2.log" 2>&1 &
-stack_pids+=("$!")
+stack_sidecar_start "$(stack_gikev2_member alice)" ||
+	{ echo "1..1"; echo "not ok 1 - the G-IKEv2 sidecar did not start"; exit 1; }
+stack_sidecar2_start "$(stack_gikev2_member bob)"
 
 # spis SOCKET: the SPIs of the TEKs the sidecar hands out, sorted, one line
 spis() {

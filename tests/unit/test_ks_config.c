@@ -15,6 +15,7 @@
 #include "keyserver/config.c"
 #include "keyserver/config_check.c"
 #include "keyserver/config_index.c"
+#include "keyserver/config_gikev2.c"
 #include "keyserver/config_values.c"
 #include "keyserver/log.c"
 
@@ -257,6 +258,9 @@ static void test_ks_config_refuses_bad_lines_naming_line(void **s)
 		     "gikev2_cookie_threshold: expected 1..1000000 half-open IKE SAs or never, got '0'");
 	expect_error("[server]\ngikev2_cookie_threshold = lots\n", 2,
 		     "gikev2_cookie_threshold: expected 1..1000000 half-open IKE SAs or never, got 'lots'");
+	expect_error("[server]\ngikev2_max_sas = 0\n", 2, "gikev2_max_sas: expected 1..10000000 IKE SAs, got '0'");
+	expect_error("[server]\ngikev2_sa_lifetime = 59\n", 2,
+		     "gikev2_sa_lifetime: expected seconds in 60..604800, got '59'");
 	expect_error("[server]\nflood_junk = 10/x\n", 2, "flood_junk: expected RATE[/BURST]");
 	expect_error("[server]\nadmin_allow = 1000\n", 2, "admin_allow: expected uid:USER or gid:GROUP, got '1000'");
 	expect_error("[server]\nadmin_allow = uid:0, gid:no-such-group-x\n", 2, "admin_allow: no group 'no-such-group-x'");
@@ -397,17 +401,21 @@ static void test_ks_config_workers(void **s)
 	}
 }
 
-/* gikev2_cookie_threshold: 0 (the IKEv2 engine's default, 100) when not set, a
- * count, or never (no cookies whatever the load). */
-static void test_ks_config_gikev2_cookie_threshold(void **s)
+/* The G-IKEv2 [server] keys: 0 (the engine's defaults) when not set; a cookie
+ * threshold, never (no cookies whatever the load), a kept-SA cap and lifetime. */
+static void test_ks_config_gikev2_server_keys(void **s)
 {
 	(void)s;
-	static const char *const text[] = { GROUP_G, "[server]\ngikev2_cookie_threshold = 250\n" GROUP_G,
-					    "[server]\ngikev2_cookie_threshold = never\n" GROUP_G };
-	const uint32_t want[] = { 0, 250, UINT32_MAX };
+	static const char *const text[] = {
+		GROUP_G,
+		"[server]\ngikev2_cookie_threshold = 250\ngikev2_max_sas = 20000\ngikev2_sa_lifetime = 3600\n" GROUP_G,
+		"[server]\ngikev2_cookie_threshold = never\ngikev2_max_sas = 1\ngikev2_sa_lifetime = 60\n" GROUP_G };
+	const uint32_t cookie[] = { 0, 250, UINT32_MAX }, kept[] = { 0, 20000, 1 }, life[] = { 0, 3600, 60 };
 	for (size_t i = 0; i < 3; i++) {
 		struct ks_config *c = load_good(text[i]);
-		assert_int_equal(c->gikev2_cookie_threshold, want[i]);
+		assert_int_equal(c->gikev2_cookie_threshold, cookie[i]);
+		assert_int_equal(c->gikev2_max_sas, kept[i]);
+		assert_int_equal(c->gikev2_sa_lifetime, life[i]);
 		ks_config_free(c);
 	}
 }
@@ -463,7 +471,7 @@ int main(void)
 		cmocka_unit_test(test_ks_config_refuses_key_or_section_given_twice),
 		cmocka_unit_test(test_ks_config_names_line_of_whole_file_errors),
 		cmocka_unit_test(test_ks_config_workers),
-		cmocka_unit_test(test_ks_config_gikev2_cookie_threshold),
+		cmocka_unit_test(test_ks_config_gikev2_server_keys),
 		cmocka_unit_test(test_ks_config_refuses_psk_file_open_to_others),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

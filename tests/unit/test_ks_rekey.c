@@ -27,6 +27,7 @@
 #include "keyserver/cluster.c"
 #include "keyserver/config.c"
 #include "keyserver/config_check.c"
+#include "keyserver/config_gikev2.c"
 #include "keyserver/config_index.c"
 #include "keyserver/config_values.c"
 #include "keyserver/groups.c"

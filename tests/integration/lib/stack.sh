@@ -5,6 +5,10 @@
 #   stack_ks_start CONF_BODY      writes $tmp/ks.conf ([server] section added, with the
 #                                 lines of $KS_SERVER_EXTRA) and starts gdoi-ks
 #   stack_sidecar_start CONF_BODY writes $tmp/sidecar.conf ([sidecar] section added), starts it
+#   stack_sidecar2_start CONF_BODY the same for a second one: $SC2_SOCK, $tmp/sidecar2.log
+#   stack_members GROUPS NAME...  [member NAME] sections: id fqdn:NAME.example, the PSK, GROUPS
+#   stack_gikev2_member NAME      a sidecar's CONF_BODY: member NAME, group media (id 1234) by
+#                                 G-IKEv2, open to this uid
 #   stack_wait SECONDS CMD...     retries CMD every 0.1 s until it succeeds
 #
 # After sourcing: $tmp (removed on exit unless KEEP is set), $port, $psk, $KS_SOCK (admin),
@@ -72,6 +76,26 @@ stack_sidecar_start() {
 	SC_PID=$!
 	stack_pids+=("$SC_PID")
 	stack_wait 10 test -S "$SC_SOCK"
+}
+
+stack_sidecar2_start() {
+	SC2_SOCK=$tmp/run2/sidecar.sock
+	(umask 077; printf '[sidecar]\nkeyserver = 127.0.0.1:%s\nsocket = %s\n%s\n' "$port" "$SC2_SOCK" "$1" \
+		>"$tmp/sidecar2.conf")
+	"$BIN/gdoi-sidecar" -c "$tmp/sidecar2.conf" -v >"$tmp/sidecar2.log" 2>&1 &
+	SC2_PID=$!
+	stack_pids+=("$SC2_PID")
+}
+
+stack_members() {
+	local groups=$1 n
+	shift
+	for n; do printf '\n[member %s]\nid = fqdn:%s.example\npsk = %s\ngroups = %s\n' "$n" "$n" "$psk" "$groups"; done
+}
+
+stack_gikev2_member() {
+	printf 'identity = fqdn:%s.example\npsk = %s\n\n[group media]\nid = 1234\nprotocol = g-ikev2\nallow = uid:%s\n' \
+		"$1" "$psk" "$(id -u)"
 }
 
 # stack_logs: the daemons' last log lines as TAP comments
