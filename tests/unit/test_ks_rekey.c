@@ -40,6 +40,8 @@
 #include "keyserver/rekey.c"
 #include "keyserver/state_mark.c"
 #include "keyserver/state_pg.c"
+#include "keyserver/state_pg_cluster.c"
+#include "keyserver/state_pg_conn.c"
 #include "keyserver/state_sqlite.c"
 #include "keyserver/state.c"
 

@@ -23,6 +23,8 @@
 #include "keyserver/log.c"
 #include "keyserver/state_mark.c"
 #include "keyserver/state_pg.c"
+#include "keyserver/state_pg_cluster.c"
+#include "keyserver/state_pg_conn.c"
 #include "keyserver/state_sqlite.c"
 #include "keyserver/state.c"
 
@@ -611,7 +613,7 @@ static void test_pg_commands_reach_the_leader_and_outage_is_not_blocked(void **s
 	/* the state session gone, its reconnection not done yet: "cannot tell", at once */
 	PQfinish(((struct pgs *)f)->db);
 	((struct pgs *)f)->db = PQconnectdb("host=/nonexistent dbname=none");	/* a session that is down */
-	((struct pgs *)f)->db_try = now_ms();	/* the next attempt not before RETRY_MS */
+	((struct pgs *)f)->db_try = pgs_now_ms();	/* the next attempt not before RETRY_MS */
 	assert_int_equal(ks_state_blocked_check(f, "trudy"), -1);
 	assert_true(ks_state_blocked(f, "trudy"));	/* the boolean form stays closed */
 	assert_false(ks_state_connected(f));
