@@ -280,7 +280,7 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 # targets beyond the core link what they test: the IPC parsers, the daemons' address parser
 $(FUZZ_BUILD)/fuzz_ipc: $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out ipc/server.c ipc/client.c,$(IPC_SRC)))
 $(FUZZ_BUILD)/fuzz_daemon_addr: $(FUZZ_BUILD)/obj/daemon/addr.o
-$(FUZZ_BUILD)/fuzz_dump_ike2: $(patsubst %,$(FUZZ_BUILD)/obj/tools/gdoi-dump/%.o,ike2 ike2_keys ike2_payload print_json)
+$(FUZZ_BUILD)/fuzz_dump_ike2: $(patsubst %,$(FUZZ_BUILD)/obj/tools/gdoi-dump/%.o,ike2 ike2_keys ike2_names ike2_payload print_json)
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p $(dir $@)

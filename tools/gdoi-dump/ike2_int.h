@@ -32,6 +32,14 @@ static inline json_t *ike2_jhex(const uint8_t *p, size_t n)
 	return model_hex(GDOI_BYTES(p, n));
 }
 
+/* ike2_names.c: the name of number num of a kind (sub: the transform type of
+ * IKE2_NAME_XF_ID, where the attribute sits for IKE2_NAME_ATTR), or NULL. */
+enum ike2_name_kind {
+	IKE2_NAME_PROTO, IKE2_NAME_XF_TYPE, IKE2_NAME_XF_ID, IKE2_NAME_NOTIFY, IKE2_NAME_ID,
+	IKE2_NAME_AUTH, IKE2_NAME_ATTR,
+};
+const char *ike2_name(enum ike2_name_kind kind, uint8_t sub, uint16_t num);
+
 /* The parse error of a payload (message, code, offset) into po's "error". */
 void ike2_parse_error(json_t *po, int rc, const struct gdoi_parse_error *e);
 /* Appends the chain's payloads to arr; true when one of them has an error. */

@@ -25,155 +25,31 @@
 #include "gdoi/sign.h"
 #include "gdoi/srtp_profiles.h"
 
-/* ---- names ------------------------------------------------------------------ */
+/* ---- names (ike2_names.c) ------------------------------------------------------ */
+
+static const char *name_or_unknown(const char *n)
+{
+	return n ? n : "unknown";
+}
 
 static const char *proto_name(uint8_t p)
 {
-	switch (p) {
-	case 0: return "none";
-	case GIKE2_PROTO_IKE: return "IKE";
-	case GIKE2_PROTO_AH: return "AH";
-	case GIKE2_PROTO_ESP: return "ESP";
-	case GIKE2_PROTO_GIKE_UPDATE: return "GIKE_UPDATE";
-	case GIKE2_PROTO_SRTP: return "SRTP (private use)";
-	default: return "unknown";
-	}
-}
-
-static const char *xf_type_name(uint8_t t)
-{
-	switch (t) {
-	case GIKE2_XF_ENCR: return "ENCR";
-	case GIKE2_XF_PRF: return "PRF";
-	case GIKE2_XF_INTEG: return "INTEG";
-	case GIKE2_XF_KE: return "KE";
-	case GIKE2_XF_SN: return "SN";
-	case GIKE2_XF_KWA: return "KWA";
-	case GIKE2_XF_GCAUTH: return "GCAUTH";
-	case GIKE2_XF_SRTP_PROFILE: return "SRTP_PROFILE";
-	default: return NULL;
-	}
+	return name_or_unknown(ike2_name(IKE2_NAME_PROTO, 0, p));
 }
 
 static const char *xf_id_name(uint8_t type, uint16_t id)
 {
-	switch (type) {
-	case GIKE2_XF_ENCR:
-		return id == GDOI_IKE2_ENCR_AES_CBC ? "ENCR_AES_CBC"
-		     : id == GDOI_IKE2_ENCR_AES_GCM_8 ? "ENCR_AES_GCM_8"
-		     : id == GDOI_IKE2_ENCR_AES_GCM_12 ? "ENCR_AES_GCM_12"
-		     : id == GDOI_IKE2_ENCR_AES_GCM_16 ? "ENCR_AES_GCM_16" : NULL;
-	case GIKE2_XF_PRF:
-		return id == GDOI_IKE2_PRF_HMAC_SHA1 ? "PRF_HMAC_SHA1"
-		     : id == GDOI_IKE2_PRF_HMAC_SHA2_256 ? "PRF_HMAC_SHA2_256"
-		     : id == GDOI_IKE2_PRF_HMAC_SHA2_384 ? "PRF_HMAC_SHA2_384"
-		     : id == GDOI_IKE2_PRF_HMAC_SHA2_512 ? "PRF_HMAC_SHA2_512" : NULL;
-	case GIKE2_XF_INTEG:
-		return id == GDOI_IKE2_AUTH_NONE ? "NONE"
-		     : id == GDOI_IKE2_AUTH_HMAC_SHA2_256_128 ? "AUTH_HMAC_SHA2_256_128"
-		     : id == GDOI_IKE2_AUTH_HMAC_SHA2_384_192 ? "AUTH_HMAC_SHA2_384_192"
-		     : id == GDOI_IKE2_AUTH_HMAC_SHA2_512_256 ? "AUTH_HMAC_SHA2_512_256" : NULL;
-	case GIKE2_XF_KE:
-		return id == GDOI_IKE2_DH_MODP_2048 ? "MODP-2048"
-		     : id == GDOI_IKE2_DH_ECP_256 ? "ECP-256"
-		     : id == GDOI_IKE2_DH_ECP_384 ? "ECP-384"
-		     : id == GDOI_IKE2_DH_CURVE25519 ? "Curve25519" : NULL;
-	case GIKE2_XF_SN:
-		return id == 0 ? "No ESN" : id == 1 ? "ESN" : NULL;
-	case GIKE2_XF_KWA:
-		return id == GIKE2_KWA_5649_128 ? "KW_5649_128"
-		     : id == GIKE2_KWA_5649_192 ? "KW_5649_192"
-		     : id == GIKE2_KWA_5649_256 ? "KW_5649_256"
-		     : id == GIKE2_KWA_ARX ? "KW_ARX" : NULL;
-	case GIKE2_XF_GCAUTH:
-		return id == GIKE2_GCAUTH_IMPLICIT ? "IMPLICIT"
-		     : id == GIKE2_GCAUTH_DIGITAL_SIGNATURE ? "DIGITAL_SIGNATURE" : NULL;
-	case GIKE2_XF_SRTP_PROFILE:
-		return gdoi_srtp_profile_name(id);
-	}
-	return NULL;
+	return type == GIKE2_XF_SRTP_PROFILE ? gdoi_srtp_profile_name(id) : ike2_name(IKE2_NAME_XF_ID, type, id);
 }
 
 static const char *notify_name(uint16_t t)
 {
-	static const struct { uint16_t t; const char *n; } tab[] = {
-		{ 1, "UNSUPPORTED_CRITICAL_PAYLOAD" }, { 4, "INVALID_IKE_SPI" },
-		{ 5, "INVALID_MAJOR_VERSION" }, { 7, "INVALID_SYNTAX" },
-		{ 9, "INVALID_MESSAGE_ID" }, { 11, "INVALID_SPI" }, { 14, "NO_PROPOSAL_CHOSEN" },
-		{ 17, "INVALID_KE_PAYLOAD" }, { 24, "AUTHENTICATION_FAILED" },
-		{ 34, "SINGLE_PAIR_REQUIRED" }, { 35, "NO_ADDITIONAL_SAS" },
-		{ 36, "INTERNAL_ADDRESS_FAILURE" }, { 37, "FAILED_CP_REQUIRED" },
-		{ 38, "TS_UNACCEPTABLE" }, { 39, "INVALID_SELECTORS" },
-		{ 43, "TEMPORARY_FAILURE" }, { 44, "CHILD_SA_NOT_FOUND" },
-		{ GIKE2_N_INVALID_GROUP_ID, "INVALID_GROUP_ID" },
-		{ GIKE2_N_AUTHORIZATION_FAILED, "AUTHORIZATION_FAILED" },
-		{ GIKE2_N_REGISTRATION_FAILED, "REGISTRATION_FAILED" },
-		{ 16384, "INITIAL_CONTACT" }, { 16385, "SET_WINDOW_SIZE" },
-		{ 16388, "NAT_DETECTION_SOURCE_IP" }, { 16389, "NAT_DETECTION_DESTINATION_IP" },
-		{ 16390, "COOKIE" }, { 16391, "USE_TRANSPORT_MODE" }, { 16393, "REKEY_SA" },
-		{ 16418, "CHILDLESS_IKEV2_SUPPORTED" }, { GIKE2_N_SENDER, "SENDER" },
-		{ 16430, "IKEV2_FRAGMENTATION_SUPPORTED" }, { 16431, "SIGNATURE_HASH_ALGORITHMS" },
-	};
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (tab[i].t == t)
-			return tab[i].n;
-	return t < 16384 ? "error (unknown)" : "status (unknown)";
+	const char *n = ike2_name(IKE2_NAME_NOTIFY, 0, t);
+	return n ? n : t < 16384 ? "error (unknown)" : "status (unknown)";
 }
 
-static const char *id_type_name(uint8_t t)
-{
-	switch (t) {
-	case GDOI_IKE2_ID_IPV4_ADDR: return "ID_IPV4_ADDR";
-	case GDOI_IKE2_ID_FQDN: return "ID_FQDN";
-	case GDOI_IKE2_ID_RFC822_ADDR: return "ID_RFC822_ADDR";
-	case GDOI_IKE2_ID_IPV6_ADDR: return "ID_IPV6_ADDR";
-	case GDOI_IKE2_ID_DER_ASN1_DN: return "ID_DER_ASN1_DN";
-	case GDOI_IKE2_ID_DER_ASN1_GN: return "ID_DER_ASN1_GN";
-	case GDOI_IKE2_ID_KEY_ID: return "ID_KEY_ID";
-	default: return "unknown";
-	}
-}
-
-static const char *auth_method_name(uint8_t m)
-{
-	switch (m) {
-	case GDOI_IKE2_AUTH_RSA_SIG: return "RSA Digital Signature";
-	case GDOI_IKE2_AUTH_SHARED_KEY: return "Shared Key Message Integrity Code";
-	case GDOI_IKE2_AUTH_DSS_SIG: return "DSS Digital Signature";
-	case GDOI_IKE2_AUTH_DIGITAL_SIG: return "Digital Signature";
-	default: return "unknown";
-	}
-}
-
-/* Attribute names by where the attribute sits. */
+/* Attribute names by where the attribute sits (the sub-kind of IKE2_NAME_ATTR). */
 enum actx { AX_XFORM, AX_SRTP_XFORM, AX_GSA, AX_GWP, AX_GKB, AX_MKB };
-
-static const char *attr_name(enum actx c, uint16_t t)
-{
-	switch (c) {
-	case AX_XFORM:
-		return t == GIKE2_XATTR_KEY_LENGTH ? "Key Length"
-		     : t == GIKE2_XATTR_SIG_ALG_ID ? "Signature Algorithm Identifier" : NULL;
-	case AX_SRTP_XFORM:
-		return t == GIKE2_SRTP_XATTR_FLAGS ? "SRTP_FLAGS"
-		     : t == GIKE2_SRTP_XATTR_REPLAY_WINDOW ? "SRTP_REPLAY_WINDOW"
-		     : t == GIKE2_SRTP_XATTR_SSRC_ASSIGNED ? "SRTP_SSRC_ASSIGNED"
-		     : t == GIKE2_SRTP_XATTR_ALLOW_REPEAT_TX ? "SRTP_ALLOW_REPEAT_TX" : NULL;
-	case AX_GSA:
-		return t == GIKE2_GSA_KEY_LIFETIME ? "GSA_KEY_LIFETIME"
-		     : t == GIKE2_GSA_INITIAL_MESSAGE_ID ? "GSA_INITIAL_MESSAGE_ID"
-		     : t == GIKE2_GSA_NEXT_SPI ? "GSA_NEXT_SPI" : NULL;
-	case AX_GWP:
-		return t == GIKE2_GWP_ATD ? "GWP_ATD" : t == GIKE2_GWP_DTD ? "GWP_DTD"
-		     : t == GIKE2_GWP_SENDER_ID_BITS ? "GWP_SENDER_ID_BITS" : NULL;
-	case AX_GKB:
-		return t == GIKE2_GKB_SA_KEY ? "SA_KEY" : NULL;
-	case AX_MKB:
-		return t == GIKE2_MKB_WRAP_KEY ? "WRAP_KEY" : t == GIKE2_MKB_AUTH_KEY ? "AUTH_KEY"
-		     : t == GIKE2_MKB_GM_SENDER_ID ? "GM_SENDER_ID" : NULL;
-	}
-	return NULL;
-}
 
 static json_t *attrs_j(const struct gdoi_attr_list *l, enum actx c)
 {
@@ -182,7 +58,7 @@ static json_t *attrs_j(const struct gdoi_attr_list *l, enum actx c)
 		const struct gdoi_attr *at = &l->v[i];
 		json_t *o = json_object();
 		ike2_jset(o, "type", json_integer(at->type));
-		const char *n = attr_name(c, at->type);
+		const char *n = ike2_name(IKE2_NAME_ATTR, c, at->type);
 		if (n)
 			ike2_jset(o, "name", json_string(n));
 		if (at->tv)
@@ -234,7 +110,7 @@ static json_t *ts_j(const struct gike2_ts *t)
 static json_t *transform_j(uint8_t type, uint16_t id)
 {
 	json_t *to = json_object();
-	const char *tn = xf_type_name(type), *in = xf_id_name(type, id);
+	const char *tn = ike2_name(IKE2_NAME_XF_TYPE, 0, type), *in = xf_id_name(type, id);
 	ike2_jset(to, "type", json_string("Transform"));
 	ike2_jset(to, "transform_type", json_integer(type));
 	if (tn)
@@ -293,7 +169,7 @@ static void gsa_j(json_t *o, const struct gike2_gsa *g)
 static json_t *kd_attr_j(const struct pctx *c, const struct gdoi_attr *at, bool member, size_t off)
 {
 	json_t *o = json_object();
-	const char *n = attr_name(member ? AX_MKB : AX_GKB, at->type);
+	const char *n = ike2_name(IKE2_NAME_ATTR, member ? AX_MKB : AX_GKB, at->type);
 	ike2_jset(o, "type", json_string("attribute"));
 	ike2_jset(o, "attribute_type", json_integer(at->type));
 	if (n)
@@ -372,7 +248,7 @@ static void id_j(json_t *o, uint8_t type, gdoi_bytes d)
 {
 	char a[INET6_ADDRSTRLEN];
 	ike2_jset(o, "id_type", json_integer(type));
-	ike2_jset(o, "id_type_name", json_string(id_type_name(type)));
+	ike2_jset(o, "id_type_name", json_string(name_or_unknown(ike2_name(IKE2_NAME_ID, 0, type))));
 	ike2_jset(o, "data", model_hex(d));
 	bool printable = d.len > 0;
 	for (size_t i = 0; i < d.len; i++)
@@ -467,7 +343,7 @@ static void body_j(json_t *o, const struct pctx *c, const struct gdoi_ike2_paylo
 		if ((rc = gdoi_ike2_auth_parse(p, off, &a, &e)))
 			break;
 		ike2_jset(o, "method", json_integer(a.method));
-		ike2_jset(o, "method_name", json_string(auth_method_name(a.method)));
+		ike2_jset(o, "method_name", json_string(name_or_unknown(ike2_name(IKE2_NAME_AUTH, 0, a.method))));
 		ike2_jset(o, "data", model_hex(a.data));
 		return;
 	}
