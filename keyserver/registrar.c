@@ -337,7 +337,9 @@ int ks_registrar_new(struct ks *ks, struct ks_worker *w, struct ks_registrar **o
 		.limits = { .mm1_per_s = ks->cfg->mm1_per_s, .mm1_burst = ks->cfg->mm1_burst,
 			    .junk_per_s = ks->cfg->junk_per_s, .junk_burst = ks->cfg->junk_burst } };
 	r->engine = gdoi_gcks_new(&ec);
-	if (!r->engine || ks_ikev2_new(ks, r->udp, w ? &ks->lock : NULL, &r->ikev2)) {
+	/* G-IKEv2 signs and verifies with the same credentials (freed after it) */
+	struct ks_ikev2_cred ic = { .key = r->key, .cert = r->p1cfg.cert, .trust = r->trust };
+	if (!r->engine || ks_ikev2_new(ks, r->udp, w ? &ks->lock : NULL, &ic, &r->ikev2)) {
 		snprintf(err, errlen, "cannot create the key-server engine");
 		goto fail;
 	}
