@@ -27,36 +27,10 @@ charon_certs "$pki" ec ks alice carol dave >/dev/null || tap_bail "openssl made 
 charon_certs "$pki" rsa erin || tap_bail "openssl made the RSA-2048 leaf"
 charon_certs "$tmp/other" ec mallory || tap_bail "openssl made the other CA"
 
-members="[member alice]
-id = fqdn:alice.example
-auth = cert
-groups = media
-may_send = yes
-
-[member bob]
-id = fqdn:bob.example
-psk = $psk
-groups = media
-
-[member carol]
-id = fqdn:carol.example
-psk = $psk
-groups = media
-
-[member mallory]
-id = fqdn:mallory.example
-auth = cert
-groups = media
-
-[member erin]
-id = fqdn:erin.example
-auth = cert
-groups = media
-
-[member dave]
-id = fqdn:dave.example
-auth = cert
-groups = media"
+members="$(stack_member alice cert media "may_send = yes")
+$(stack_member bob psk)
+$(stack_member carol psk)
+$(for m in mallory erin dave; do stack_member "$m" cert; done)"
 group="[group media]
 id = 1234
 tek = AES128_CM_SHA1_80

@@ -43,25 +43,10 @@ tek = AES128_CM_SHA1_80
 destination = 239.1.2.3:5004
 protocols = g-ikev2
 
-[member alice]
-id = fqdn:alice.example
-psk = $kspsk
-groups = media
-
-[member alice2]
-id = fqdn:alice2.example
-auth = cert
-groups = media
-
-[member bob2]
-id = fqdn:bob2.example
-psk = $kspsk
-groups = media
-
-[member eve]
-id = fqdn:eve.example
-auth = cert
-groups = media" || tap_bail "gdoi-ks started with certificates"
+$(psk=$kspsk stack_member alice psk)
+$(stack_member alice2 cert)
+$(psk=$kspsk stack_member bob2 psk)
+$(stack_member eve cert)" || tap_bail "gdoi-ks started with certificates"
 
 charon_start c "$cport" || tap_bail "charon started"
 cp "$pki/ca.crt" "$tmp/c/x509ca/" && cp "$pki"/{alice2,bob2}.crt "$tmp/c/x509/" &&
