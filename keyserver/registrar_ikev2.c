@@ -64,11 +64,21 @@ static const char *ikev2_method_name(uint8_t method)
 	       : method == GDOI_IKE2_AUTH_SHARED_KEY ? "PSK" : "?";
 }
 
-/* The GDOI registrar's rule (registrar.c peer_allowed), and the method: a
- * member configured with a PSK only may not come with a certificate, even one
- * of our CA, nor an `auth = cert` member without a PSK by PSK (the core finds
- * no key for it). A blocked check that cannot be made now lets the IKE SA up:
- * the registration checks again and answers TEMPORARY_FAILURE. */
+/* Whether a member with `address` authenticates by PSK from one of them. */
+static bool ikev2_psk_addr_ok(const struct ks_member_cfg *m, const struct gdoi_addr *addr)
+{
+	for (size_t k = 0; k < m->naddrs; k++)
+		if (m->addrs[k].len == addr->len && !memcmp(m->addrs[k].ip, addr->ip, addr->len))
+			return true;
+	return m->naddrs == 0;
+}
+
+/* The GDOI registrar's rules (registrar.c peer_allowed, and its PSKs bound to
+ * a member's `address`), and the method: a member configured with a PSK only
+ * may not come with a certificate, even one of our CA, nor an `auth = cert`
+ * member without a PSK by PSK (the core finds no key for it). A blocked check
+ * that cannot be made now lets the IKE SA up: the registration checks again
+ * and answers TEMPORARY_FAILURE. */
 static bool ikev2_peer_allowed(void *ctx, const struct gdoi_ike2_id *id, uint8_t method,
 			       const struct gdoi_addr *addr)
 {
@@ -84,6 +94,8 @@ static bool ikev2_peer_allowed(void *ctx, const struct gdoi_ike2_id *id, uint8_t
 		why = method == GDOI_IKE2_AUTH_DIGITAL_SIG ? "authenticated by a certificate, but its member "
 							    "is not configured auth = cert"
 							  : "authenticated by PSK, but its member has no psk";
+	else if (method == GDOI_IKE2_AUTH_SHARED_KEY && !ikev2_psk_addr_ok(m, addr))
+		why = "authenticated by PSK from an address that is not its member's";
 	else if (ks_state_blocked_check(x->ks->st, m->name) == 1)
 		why = "evicted";
 	if (why) {

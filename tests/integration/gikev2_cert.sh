@@ -9,7 +9,8 @@
 #   - mallory (auth = cert) with a certificate of another CA is refused
 #     (AUTHENTICATION_FAILED, "does not verify" at gdoi-ks);
 #   - carol, configured psk only, with a valid certificate of our CA is refused
-#     (gdoi-ks names the reason); gdoi-ks keeps serving;
+#     (gdoi-ks names the reason), so is frank's PSK from 127.0.0.1 when his
+#     `address` is 127.0.0.9 (bob's, 127.0.0.1, is his); gdoi-ks keeps serving;
 #   - erin with an RSA-2048 certificate (PKCS#1 v1.5) registers;
 #   - after SIGHUP (credentials loaded again) dave registers by certificate;
 #   - a certificate file that is not one: gdoi-ks refuses to start, naming it.
@@ -28,7 +29,8 @@ charon_certs "$pki" rsa erin || tap_bail "openssl made the RSA-2048 leaf"
 charon_certs "$tmp/other" ec mallory || tap_bail "openssl made the other CA"
 
 members="$(stack_member alice cert media "may_send = yes")
-$(stack_member bob psk)
+$(stack_member bob psk media "address = 127.0.0.1")
+$(stack_member frank psk media "address = 127.0.0.9")
 $(stack_member carol psk)
 $(for m in mallory erin dave; do stack_member "$m" cert; done)"
 group="[group media]
@@ -79,6 +81,8 @@ psk = $psk"
 sc mallory "$(cert_of mallory "$tmp/other")"
 sc carol "$(cert_of carol)
 psk = $psk"
+sc frank "identity = fqdn:frank.example
+psk = $psk"
 
 check "alice (certificate, no PSK) holds the group's keys by G-IKEv2" stack_wait 20 get alice
 check "bob (PSK) holds the group's keys by G-IKEv2" stack_wait 20 get bob
@@ -100,10 +104,12 @@ check "gdoi-ks refuses mallory's certificate of another CA" \
 	stack_wait 15 grep -q "G-IKEv2 from 127.0.0.1:[0-9]*: IKE SA failed (notify 24): .*certificate does not verify" "$tmp/ks.log"
 check "gdoi-ks refuses carol (configured psk only) with a certificate of its CA, naming why" \
 	stack_wait 15 grep -q "G-IKEv2 from 127.0.0.1:[0-9]*: member carol (fqdn:carol.example) authenticated by a certificate, but its member is not configured auth = cert: refused with AUTHENTICATION_FAILED" "$tmp/ks.log"
-if get mallory >/dev/null 2>&1 || get carol >/dev/null 2>&1; then
-	notok "neither mallory nor carol holds keys"
+check "gdoi-ks refuses frank's PSK from an address not his (address = 127.0.0.9), naming why" \
+	stack_wait 15 grep -q "member frank (fqdn:frank.example) authenticated by PSK from an address that is not its member's" "$tmp/ks.log"
+if get mallory >/dev/null 2>&1 || get carol >/dev/null 2>&1 || get frank >/dev/null 2>&1; then
+	notok "neither mallory, carol nor frank holds keys"
 else
-	ok "neither mallory nor carol holds keys"
+	ok "neither mallory, carol nor frank holds keys"
 fi
 check "mallory's sidecar was answered AUTHENTICATION_FAILED" \
 	grep -qi "AUTHENTICATION_FAILED\|notify 24" "$tmp/mallory.log"
