@@ -19,8 +19,9 @@
  * PSK authentication with each member's configured key, signatures with the
  * registrar's certificate credentials ([server] certificate, private_key,
  * ca, loaded by registrar.c); each IKE SA is answered with the method its
- * initiator used (gdoi/ike2_auth.c). The IKE SA suites are the core's defaults. Groups with a KEK and a multicast rekey address
- * hand out their Rekey SA (rekey_ikev2.c) and its GSA_REKEY signing key.
+ * initiator used (gdoi/ike2_auth.c). The IKE SA suites are the core's
+ * defaults. Groups with a KEK and a multicast rekey address hand out their
+ * Rekey SA (rekey_ikev2.c) and its GSA_REKEY signing key.
  */
 #include <stdio.h>
 #include <stdlib.h>

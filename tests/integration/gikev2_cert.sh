@@ -10,7 +10,8 @@
 #     (AUTHENTICATION_FAILED, "does not verify" at gdoi-ks);
 #   - carol, configured psk only, with a valid certificate of our CA is refused
 #     (gdoi-ks names the reason), so is frank's PSK from 127.0.0.1 when his
-#     `address` is 127.0.0.9 (bob's, 127.0.0.1, is his); gdoi-ks keeps serving;
+#     `address` is 127.0.0.9 (bob's, 127.0.0.1, is his), and zed's valid
+#     certificate without a [member] section; gdoi-ks keeps serving;
 #   - erin with an RSA-2048 certificate (PKCS#1 v1.5) registers;
 #   - after SIGHUP (credentials loaded again) dave registers by certificate;
 #   - a certificate file that is not one: gdoi-ks refuses to start, naming it.
@@ -24,7 +25,7 @@ CTL=$BIN/gdoictl
 command -v openssl >/dev/null || tap_skip_all "openssl not installed"
 
 pki=$tmp/pki
-charon_certs "$pki" ec ks alice carol dave >/dev/null || tap_bail "openssl made the PKI"
+charon_certs "$pki" ec ks alice carol dave zed >/dev/null || tap_bail "openssl made the PKI"
 charon_certs "$pki" rsa erin || tap_bail "openssl made the RSA-2048 leaf"
 charon_certs "$tmp/other" ec mallory || tap_bail "openssl made the other CA"
 
@@ -83,6 +84,7 @@ sc carol "$(cert_of carol)
 psk = $psk"
 sc frank "identity = fqdn:frank.example
 psk = $psk"
+sc zed "$(cert_of zed)"
 
 check "alice (certificate, no PSK) holds the group's keys by G-IKEv2" stack_wait 20 get alice
 check "bob (PSK) holds the group's keys by G-IKEv2" stack_wait 20 get bob
@@ -106,10 +108,13 @@ check "gdoi-ks refuses carol (configured psk only) with a certificate of its CA,
 	stack_wait 15 grep -q "G-IKEv2 from 127.0.0.1:[0-9]*: member carol (fqdn:carol.example) authenticated by a certificate, but its member is not configured auth = cert: refused with AUTHENTICATION_FAILED" "$tmp/ks.log"
 check "gdoi-ks refuses frank's PSK from an address not his (address = 127.0.0.9), naming why" \
 	stack_wait 15 grep -q "member frank (fqdn:frank.example) authenticated by PSK from an address that is not its member's" "$tmp/ks.log"
-if get mallory >/dev/null 2>&1 || get carol >/dev/null 2>&1 || get frank >/dev/null 2>&1; then
-	notok "neither mallory, carol nor frank holds keys"
+check "gdoi-ks refuses zed, with a certificate of its CA but no [member]" \
+	stack_wait 15 grep -q "G-IKEv2 from 127.0.0.1:[0-9]*: (fqdn:zed.example) not a configured member: refused with AUTHENTICATION_FAILED" "$tmp/ks.log"
+if get mallory >/dev/null 2>&1 || get carol >/dev/null 2>&1 || get frank >/dev/null 2>&1 ||
+	get zed >/dev/null 2>&1; then
+	notok "none of mallory, carol, frank and zed holds keys"
 else
-	ok "neither mallory, carol nor frank holds keys"
+	ok "none of mallory, carol, frank and zed holds keys"
 fi
 check "mallory's sidecar was answered AUTHENTICATION_FAILED" \
 	grep -qi "AUTHENTICATION_FAILED\|notify 24" "$tmp/mallory.log"
