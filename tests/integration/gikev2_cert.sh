@@ -19,13 +19,12 @@
 # TAP output.
 set -u
 . "$(dirname "$0")/lib/stack.sh"
-. "$top/tests/integration/lib/charon.sh"	# charon_certs only
+. "$top/tests/integration/lib/stack_cert.sh"
 stack_need gdoi-ks gdoi-sidecar gdoictl
 CTL=$BIN/gdoictl
-command -v openssl >/dev/null || tap_skip_all "openssl not installed"
 
-pki=$tmp/pki
-charon_certs "$pki" ec ks alice carol dave zed >/dev/null || tap_bail "openssl made the PKI"
+extra=${KS_SERVER_EXTRA:-}
+stack_cert_pki alice carol dave zed
 charon_certs "$pki" rsa erin || tap_bail "openssl made the RSA-2048 leaf"
 charon_certs "$tmp/other" ec mallory || tap_bail "openssl made the other CA"
 
@@ -34,34 +33,16 @@ $(stack_member bob psk media "address = 127.0.0.1")
 $(stack_member frank psk media "address = 127.0.0.9")
 $(stack_member carol psk)
 $(for m in mallory erin dave; do stack_member "$m" cert; done)"
-group="[group media]
-id = 1234
-tek = AES128_CM_SHA1_80
-destination = 239.1.2.3:5004
-protocols = g-ikev2"
-extra=${KS_SERVER_EXTRA:-}
-export KS_SERVER_EXTRA="$extra
-identity = fqdn:ks.example
-certificate = $pki/ks.crt
-private_key = $pki/ks.key
-ca = $pki/ca.crt"
-stack_ks_start "$group
-
+stack_ks_start "$(stack_media_group g-ikev2)
 $members" || tap_bail "gdoi-ks started with certificates"
 nw=$(sed -n 's/^workers *= *\([0-9]*\).*/\1/p' <<<"$extra")
 [ -z "$nw" ] || check "gdoi-ks runs $nw workers" grep -q "($nw worker(s))" "$tmp/ks.log"
 
-# sc NAME BODY: a sidecar NAME (its socket $tmp/NAME/sidecar.sock, log $tmp/NAME.log)
-sc() {
-	(umask 077; printf '[sidecar]\nkeyserver = 127.0.0.1:%s\nsocket = %s/%s/sidecar.sock\n%s\n
-[group media]\nid = 1234\nprotocol = g-ikev2\nallow = uid:%s\n%s\n' "$port" "$tmp" "$1" "$2" \
-		"$(id -u)" "${3:-}" >"$tmp/$1.conf")
-	"$BIN/gdoi-sidecar" -c "$tmp/$1.conf" -v >"$tmp/$1.log" 2>&1 &
-	stack_pids+=("$!")
-}
-cert_of() { printf 'identity = fqdn:%s.example\ncertificate = %s/%s.crt\nprivate_key = %s/%s.key\nca = %s/ca.crt' \
-	"$1" "${2:-$pki}" "$1" "${2:-$pki}" "$1" "$pki"; }
-get() { "$CTL" --sidecar "$tmp/$1/sidecar.sock" get media --format json; }
+# sc NAME BODY [LINES]: a G-IKEv2 sidecar NAME (lib/stack_cert.sh)
+sc() { stack_sc "$1" "$2" "protocol = g-ikev2
+${3:-}"; }
+cert_of() { stack_cert_of "$@"; }
+get() { stack_sc_get "$@"; }
 # keys FILE: the TEKs' SPI, profile and key material, one line each
 keys() {
 	python3 - "$1" <<'PY'

@@ -18,10 +18,9 @@
 set -u
 . "$(dirname "$0")/lib/netns.sh"
 . "$(dirname "$0")/lib/stack.sh"
-. "$top/tests/integration/lib/charon.sh"
+. "$top/tests/integration/lib/stack_cert.sh"
 stack_need gdoi-ks
 charon_available || tap_skip_all "strongSwan charon/swanctl not installed (tests/deps.sh)"
-command -v openssl >/dev/null || tap_skip_all "openssl not installed"
 
 charon_tmp=$tmp
 trap 'charon_stop_all; stack_cleanup' EXIT
@@ -29,20 +28,9 @@ port=27100		# gdoi-ks
 cport=27110		# charon's IKE port (27111: its NAT-T port)
 kspsk="charon interop psk 0123456789"
 
-pki=$tmp/pki
-charon_certs "$pki" ec ks alice2 bob2 || tap_bail "openssl made the PKI"
+stack_cert_pki alice2 bob2
 charon_certs "$tmp/other" ec eve || tap_bail "openssl made the other CA"
-
-export KS_SERVER_EXTRA="identity = fqdn:ks.example
-certificate = $pki/ks.crt
-private_key = $pki/ks.key
-ca = $pki/ca.crt"
-stack_ks_start "[group media]
-id = 1234
-tek = AES128_CM_SHA1_80
-destination = 239.1.2.3:5004
-protocols = g-ikev2
-
+stack_ks_start "$(stack_media_group g-ikev2)
 $(psk=$kspsk stack_member alice psk)
 $(stack_member alice2 cert)
 $(psk=$kspsk stack_member bob2 psk)
