@@ -10,6 +10,7 @@
 #   - alice2 by certificate (RFC 7427, EC P-256; charon: auth = pubkey both
 #     ways, send_cert = always): gdoi-ks answers with its signature, charon
 #     verifies it against the test CA;
+#   - carl by an RSA-2048 certificate, charon signing RSASSA-PSS;
 #   - bob2, configured psk only, by certificate: refused with
 #     AUTHENTICATION_FAILED, gdoi-ks names the reason;
 #   - eve by certificate of another CA: refused;
@@ -29,16 +30,18 @@ cport=27110		# charon's IKE port (27111: its NAT-T port)
 kspsk="charon interop psk 0123456789"
 
 stack_cert_pki alice2 bob2
+charon_certs "$pki" rsa carl || tap_bail "openssl made the RSA-2048 leaf"
 charon_certs "$tmp/other" ec eve || tap_bail "openssl made the other CA"
 stack_ks_start "$(stack_media_group g-ikev2)
 $(psk=$kspsk stack_member alice psk)
 $(stack_member alice2 cert)
+$(stack_member carl cert)
 $(psk=$kspsk stack_member bob2 psk)
 $(stack_member eve cert)" || tap_bail "gdoi-ks started with certificates"
 
-charon_start c "$cport" || tap_bail "charon started"
-cp "$pki/ca.crt" "$tmp/c/x509ca/" && cp "$pki"/{alice2,bob2}.crt "$tmp/c/x509/" &&
-	cp "$pki"/{alice2,bob2}.key "$tmp/c/private/" && cp "$tmp/other/eve.crt" "$tmp/c/x509/" &&
+charon_start c "$cport" "rsa_pss = yes" || tap_bail "charon started"
+cp "$pki/ca.crt" "$tmp/c/x509ca/" && cp "$pki"/{alice2,bob2,carl}.crt "$tmp/c/x509/" &&
+	cp "$pki"/{alice2,bob2,carl}.key "$tmp/c/private/" && cp "$tmp/other/eve.crt" "$tmp/c/x509/" &&
 	cp "$tmp/other/eve.key" "$tmp/c/private/" || tap_bail "charon's certificates in place"
 
 # conn NAME ID AUTH [CERT]: charon's IKE-only connection to gdoi-ks as ID,
@@ -73,13 +76,14 @@ EOF
 	echo "connections {"
 	conn psk alice.example psk
 	conn cert alice2.example pubkey alice2.crt
+	conn cert-rsa carl.example pubkey carl.crt
 	conn psk-only bob2.example pubkey bob2.crt
 	conn other-ca eve.example pubkey eve.crt
 	echo "}"
 	printf 'secrets {\n\tike-1 {\n\t\tsecret = "%s"\n\t}\n}\n' "$kspsk"
 } >"$tmp/c/swanctl.conf"
-check "swanctl loads charon's 4 connections" \
-	eval 'charon_load c >"$tmp/load" 2>&1; grep -q "successfully loaded 4 connections" "$tmp/load"'
+check "swanctl loads charon's 5 connections" \
+	eval 'charon_load c >"$tmp/load" 2>&1; grep -q "successfully loaded 5 connections" "$tmp/load"'
 tap_diag() {
 	charon_log_tail c 10
 	tail -n 6 "$tmp/ks.log" | sed 's/^/# ks: /'
@@ -104,6 +108,12 @@ check "cert: charon verified gdoi-ks's RFC 7427 signature against the CA" \
 charon_swanctl c --terminate --ike cert --timeout 3 >"$tmp/cert.term" 2>&1
 check "cert: gdoi-ks answered charon's Delete" \
 	eval 'grep -q "terminate completed successfully" "$tmp/cert.term" && stack_wait 3 grep -q "(alice2.example) deleted its IKE SA" "$tmp/ks.log"'
+
+up cert-rsa
+check "cert-rsa: charon (RSA-2048, RSASSA-PSS) -> gdoi-ks: ESTABLISHED" charon_established c cert-rsa
+check "cert-rsa: gdoi-ks logged carl's IKE SA, authenticated by signature" \
+	grep -q "G-IKEv2 member 127.0.0.1:$cport (carl.example) authenticated by signature: IKE SA established by IKE_AUTH" "$tmp/ks.log"
+check "cert-rsa: charon signed RSASSA-PSS" grep -q "authentication of 'carl.example' (myself) with RSA_EMSA_PSS" "$tmp/c/charon.log"
 
 up psk-only
 if charon_established c psk-only; then notok "psk-only: no IKE SA"; else ok "psk-only: no IKE SA"; fi
