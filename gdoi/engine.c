@@ -15,11 +15,20 @@
 
 #define HDR_LEN	    28
 #define VERSION_OFF 17
+#define NONESP_MARKER_LEN 4
 
 enum gdoi_front_end gdoi_engine_classify(const uint8_t *dgram, size_t len)
 {
+	static const uint8_t marker[NONESP_MARKER_LEN];
 	if (!dgram || len < HDR_LEN)
 		return GDOI_FE_NONE;
+	/* The Non-ESP Marker (RFC 3948 §2.2, RFC 7296 §2.23): four zero octets,
+	 * where no SPI of ours starts, before an IKEv2 message from a peer that
+	 * marks every message to a port other than 500 (strongSwan's charon);
+	 * the IKEv2 core strips it. */
+	if (!memcmp(dgram, marker, sizeof(marker)))
+		return len >= sizeof(marker) + HDR_LEN && dgram[sizeof(marker) + VERSION_OFF] >> 4 == 2
+			       ? GDOI_FE_IKEV2 : GDOI_FE_NONE;
 	switch (dgram[VERSION_OFF] >> 4) {
 	case 1:
 		return GDOI_FE_IKEV1;

@@ -48,6 +48,8 @@ enum gdoi_front_end {
 	GDOI_FE_IKEV1,		/* ISAKMP version 1.0: Phase 1, GDOI PULL/PUSH */
 	GDOI_FE_IKEV2,		/* IKEv2 version 2.0: G-IKEv2 (not yet served) */
 };
+/* By the header's version; a Non-ESP Marker (four zero octets) before an
+ * IKEv2 header is IKEv2 too (the IKEv2 core strips it). */
 enum gdoi_front_end gdoi_engine_classify(const uint8_t *dgram, size_t len);
 
 #endif

@@ -27,10 +27,11 @@ static int64_t engine_unix_now(void *ctx)
 	return k->now.unix_s;
 }
 
-static bool engine_peer_allowed(void *ctx, const struct gdoi_id *id, const struct gdoi_addr *addr)
+static bool engine_peer_allowed(void *ctx, const struct gdoi_id *id, uint16_t auth,
+				const struct gdoi_addr *addr)
 {
 	const struct gdoi_gcks *k = ctx;
-	return !k->user_peer_allowed || k->user_peer_allowed(k->user_ctx, id, addr);
+	return !k->user_peer_allowed || k->user_peer_allowed(k->user_ctx, id, auth, addr);
 }
 
 struct gdoi_gcks *gdoi_gcks_new(const struct gdoi_gcks_cfg *cfg)

@@ -52,7 +52,8 @@ struct gcks_push {
 
 struct gdoi_gcks {
 	struct gdoi_p1_config p1cfg;
-	bool (*user_peer_allowed)(void *ctx, const struct gdoi_id *id, const struct gdoi_addr *addr);
+	bool (*user_peer_allowed)(void *ctx, const struct gdoi_id *id, uint16_t auth,
+				  const struct gdoi_addr *addr);
 	void *user_ctx;
 	struct gdoi_p1_responder *resp;
 	struct gdoi_pull_ks *pks;

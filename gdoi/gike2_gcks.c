@@ -33,6 +33,7 @@ struct gike2_gcks_engine {
 	struct gdoi_ike2_responder *resp;
 	struct gdoi_addr peer;		/* of the datagram being handled */
 	bool refused;			/* answer() reported a refusal for it */
+	bool asked;			/* answer() ran for it (a registration) */
 	const struct gike2_idg *idg;	/* of the request being answered */
 	const struct gdoi_ike2_id *member;
 	size_t nsids;			/* what it was given */
@@ -58,6 +59,7 @@ static struct gike2_gcks_event *queue_event(struct gike2_gcks_engine *e,
 	ev->type = t;
 	ev->peer = e->peer;
 	const struct gdoi_ike2_id *id = sa ? gdoi_ike2_peer_id(sa) : NULL;
+	ev->auth_method = gdoi_ike2_peer_auth_method(sa);
 	if (id && id->data.len) {
 		size_t n = id->data.len < sizeof(ev->id) - 1 ? id->data.len : sizeof(ev->id) - 1;
 		for (size_t i = 0; i < n; i++) {
@@ -166,6 +168,7 @@ static int answer(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa, uint8_t 
 	int rc = GDOI_ERR_MISSING;
 
 	memset(&e->k, 0, sizeof(e->k));
+	e->asked = true;
 	if (p) {
 		struct gdoi_reader r = gdoi_reader_init(p->body.ptr, p->body.len, 0);
 		rc = gike2_idg_parse(&r, &idg, &pe);
@@ -365,7 +368,7 @@ int gike2_gcks_engine_input(struct gike2_gcks_engine *e, const uint8_t *dgram, s
 
 	e->stats.datagrams++;
 	e->peer = *from;
-	e->refused = false;
+	e->refused = e->asked = false;
 	e->not_kept = NULL;
 	e->answered = NULL;
 	e->now_ms = now.mono_ms;
@@ -378,6 +381,8 @@ int gike2_gcks_engine_input(struct gike2_gcks_engine *e, const uint8_t *dgram, s
 		t = GIKE2_GCKS_EV_DELETED;
 	else if (rc < 0)
 		t = GIKE2_GCKS_EV_DROPPED;
+	else if (res.event == GDOI_IKE2_EV_ESTABLISHED && !e->asked)
+		t = GIKE2_GCKS_EV_ESTABLISHED;	/* IKE_AUTH: the registration may follow */
 	if (rc < 0)
 		e->stats.dropped++;
 	/* a refused registration is reported by answer() already */

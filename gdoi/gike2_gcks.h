@@ -60,6 +60,8 @@ enum gike2_gcks_event_type {
 	GIKE2_GCKS_EV_DROPPED,		/* datagram dropped: reason */
 	GIKE2_GCKS_EV_INBAND_ANSWERED,	/* a member answered GSA_INBAND_REKEY (notify: its error) */
 	GIKE2_GCKS_EV_SA_CLOSED,	/* the GCKS dropped a member's IKE SA: reason */
+	GIKE2_GCKS_EV_ESTABLISHED,	/* a plain IKE_AUTH set an IKE SA up: no group yet
+					 * (a GSA_REGISTRATION may follow) */
 };
 
 #define GIKE2_GCKS_MAX_SIDS 16
@@ -73,6 +75,7 @@ struct gike2_gcks_event {
 	uint8_t idg[64];		/* the group as the member named it */
 	size_t id_len;
 	char id[96];			/* the member's IKE identity, printable prefix */
+	uint8_t auth_method;		/* how it authenticated (GDOI_IKE2_AUTH_*); 0: not yet */
 	size_t nsids;
 	uint32_t sids[GIKE2_GCKS_MAX_SIDS];
 	uint16_t notify;

@@ -134,7 +134,9 @@ struct gdoi_ike2_config {
 	 * certificate chains to one of these CAs and vouches for its ID. Without
 	 * key, we authenticate with a PSK. sig_md: hash we sign with
 	 * (GDOI_MD_SHA256/384/512; 0 = SHA-256, or another the peer announced
-	 * in SIGNATURE_HASH_ALGORITHMS when it did not announce SHA-256). */
+	 * in SIGNATURE_HASH_ALGORITHMS when it did not announce SHA-256).
+	 * The initiator signs whenever it has a key; the responder answers with
+	 * the method the initiator used (a signature only when it has a key). */
 	const struct gdoi_key *key;
 	gdoi_bytes cert;
 	struct gdoi_trust *trust;
@@ -142,8 +144,11 @@ struct gdoi_ike2_config {
 	bool rsa_pss;		/* an RSA key signs RSASSA-PSS with SHA-256 (sig_md unused) */
 	/* Wall clock (Unix seconds) for certificate validity; the caller's clock. */
 	int64_t (*unix_now)(void *ctx);
-	/* Authorization of an authenticated peer; NULL accepts any. */
-	bool (*peer_allowed)(void *ctx, const struct gdoi_ike2_id *id, const struct gdoi_addr *addr);
+	/* Authorization of an authenticated peer, with the AUTH method it
+	 * authenticated by (GDOI_IKE2_AUTH_SHARED_KEY or _DIGITAL_SIG: a front
+	 * end may allow a peer one method only); NULL accepts any. */
+	bool (*peer_allowed)(void *ctx, const struct gdoi_ike2_id *id, uint8_t auth_method,
+			     const struct gdoi_addr *addr);
 	void *ctx;
 	struct gdoi_ike2_hooks hooks;
 	/* Exchange type of the authentication exchange the initiator sends: 0 =
@@ -241,6 +246,8 @@ bool gdoi_ike2_dead(const struct gdoi_ike2_sa *sa);
 bool gdoi_ike2_is_initiator(const struct gdoi_ike2_sa *sa);
 void gdoi_ike2_spis(const struct gdoi_ike2_sa *sa, uint8_t spi_i[8], uint8_t spi_r[8]);
 const struct gdoi_ike2_id *gdoi_ike2_peer_id(const struct gdoi_ike2_sa *sa);
+/* The AUTH method the peer authenticated with (0 before it did). */
+uint8_t gdoi_ike2_peer_auth_method(const struct gdoi_ike2_sa *sa);
 const struct gdoi_addr *gdoi_ike2_peer_addr(const struct gdoi_ike2_sa *sa);
 const struct gdoi_ike2_suite *gdoi_ike2_suite(const struct gdoi_ike2_sa *sa);
 /* Ni and Nr as sent (G-IKEv2 key derivation, RFC 9838 §2.4 uses them). */

@@ -130,7 +130,9 @@ static int verify_peer(struct gdoi_ike2_sa *sa, const struct gdoi_ike2_chain *c,
 	memcpy(sa->peer_id_buf, id.data.ptr, id.data.len);
 	sa->peer_id.type = id.type;
 	sa->peer_id.data = GDOI_BYTES(sa->peer_id_buf, id.data.len);
-	if (sa->cfg->peer_allowed && !sa->cfg->peer_allowed(sa->cfg->ctx, &sa->peer_id, &sa->peer))
+	sa->peer_auth = a.method;
+	if (sa->cfg->peer_allowed &&
+	    !sa->cfg->peer_allowed(sa->cfg->ctx, &sa->peer_id, a.method, &sa->peer))
 		return ike2_drop(res, GDOI_ERR_NOT_AUTHORIZED, "%s: peer not authorized", __func__);
 	return GDOI_OK;
 }
@@ -139,7 +141,13 @@ static int verify_peer(struct gdoi_ike2_sa *sa, const struct gdoi_ike2_chain *c,
 static int put_id_auth(struct gdoi_ike2_sa *sa, struct gdoi_ike2_builder *b)
 {
 	uint8_t idt = sa->initiator ? GDOI_IKE2_PL_IDI : GDOI_IKE2_PL_IDR;
-	bool sig = sa->cfg->key != NULL;
+	/* The initiator signs when it has a key. The responder answers with the
+	 * method the initiator used: RFC 7296 §2.15 lets each side pick its own,
+	 * but a PSK-only initiator (charon with remote auth = psk, a member
+	 * without a CA) cannot verify a signature, and a signing one expects one
+	 * back. */
+	bool sig = sa->cfg->key != NULL &&
+		   (sa->initiator || sa->peer_auth == GDOI_IKE2_AUTH_DIGITAL_SIG);
 	const struct gdoi_ike2_psk *psk = sig ? NULL : find_psk(sa->cfg, sa->initiator ? NULL : &sa->peer_id);
 	uint8_t auth[GDOI_MD_MAX_LEN];
 	size_t at, id_at;

@@ -74,6 +74,7 @@ struct gdoi_ike2_sa {
 	uint8_t peer_hashes;		/* bit n: the peer's SIGNATURE_HASH_ALGORITHMS has hash n */
 	struct gdoi_ike2_id peer_id;
 	uint8_t peer_id_buf[IKE2_MAX_ID];
+	uint8_t peer_auth;		/* the AUTH method the peer used (verified) */
 	bool initial_contact;		/* responder: the peer's IKE_AUTH had INITIAL_CONTACT */
 	/* our requests (window 1) */
 	uint32_t my_mid;

@@ -694,6 +694,7 @@ const struct gdoi_ike2_id *gdoi_ike2_peer_id(const struct gdoi_ike2_sa *sa)
 	return sa && sa->peer_id.type ? &sa->peer_id : NULL;
 }
 
+uint8_t gdoi_ike2_peer_auth_method(const struct gdoi_ike2_sa *sa) { return sa ? sa->peer_auth : 0; }
 const struct gdoi_addr *gdoi_ike2_peer_addr(const struct gdoi_ike2_sa *sa) { return sa ? &sa->peer : NULL; }
 const struct gdoi_ike2_suite *gdoi_ike2_suite(const struct gdoi_ike2_sa *sa) { return sa ? &sa->suite : NULL; }
 

@@ -73,8 +73,11 @@ struct gdoi_p1_config {
 	struct gdoi_trust *trust;
 	/* Wall clock (Unix seconds) for certificate validity; the caller's clock. */
 	int64_t (*unix_now)(void *ctx);
-	/* Authorization of an authenticated peer; NULL accepts any. */
-	bool (*peer_allowed)(void *ctx, const struct gdoi_id *id, const struct gdoi_addr *addr);
+	/* Authorization of an authenticated peer, with the Authentication
+	 * Method it authenticated by (GDOI_IKE_AUTH_PSK or a signature method:
+	 * a front end may allow a peer one kind only); NULL accepts any. */
+	bool (*peer_allowed)(void *ctx, const struct gdoi_id *id, uint16_t auth,
+			     const struct gdoi_addr *addr);
 	void *ctx;
 	size_t nonce_len;		/* 0 = 32 */
 	uint32_t retransmit_ms;		/* first retransmission; doubles; 0 = 1000 */

@@ -212,7 +212,8 @@ int p1_auth_check(struct gdoi_p1_sa *sa, const struct gdoi_msg *m, struct gdoi_p
 		if (rc)
 			return rc;
 	}
-	if (sa->cfg->peer_allowed && !sa->cfg->peer_allowed(sa->cfg->ctx, id, &sa->peer))
+	if (sa->cfg->peer_allowed &&
+	    !sa->cfg->peer_allowed(sa->cfg->ctx, id, sa->suite.auth, &sa->peer))
 		return p1_fail(res, GDOI_N_AUTHENTICATION_FAILED, GDOI_ERR_NOT_AUTHORIZED,
 			       "peer identity %s not authorized", gdoi_id_type_name(id->type));
 	rc = p1_set_peer_id(sa, id);

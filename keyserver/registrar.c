@@ -97,16 +97,26 @@ static void fmt_addr(const struct gdoi_addr *a, char *out, size_t cap)
 
 /* ---- callbacks --------------------------------------------------------------- */
 
-static bool peer_allowed(void *ctx, const struct gdoi_id *id, const struct gdoi_addr *addr)
+static bool peer_allowed(void *ctx, const struct gdoi_id *id, uint16_t auth, const struct gdoi_addr *addr)
 {
 	struct ks_registrar *r = ctx;
-	(void)addr;
 	guard(r);
 	const struct ks_member_cfg *m = member_of(r->ks, id);
+	/* a member configured psk only may not come with a certificate, even one of
+	 * our CA (the same rule as G-IKEv2's, registrar_ikev2.c) */
+	bool sig_refused = m && auth != GDOI_IKE_AUTH_PSK && !m->cert;
 	/* a blocked check that cannot be made now (the database is unreachable) lets
 	 * Phase 1 finish: the GROUPKEY-PULL checks again and refuses with UNAVAILABLE,
 	 * which the member reads as "try elsewhere or later", not as bad credentials */
-	bool ok = m && ks_state_blocked_check(r->ks->st, m->name) != 1;
+	bool ok = m && !sig_refused && ks_state_blocked_check(r->ks->st, m->name) != 1;
+	if (sig_refused) {
+		char ids[300], where[64];
+		fmt_id(id, ids, sizeof(ids));
+		fmt_addr(addr, where, sizeof(where));
+		ks_log_limited(KS_WARN, "gdoi-sig-not-cert", "Phase 1 from %s: member %s (%s) authenticated "
+			       "by a certificate, but its member is not configured auth = cert: refused "
+			       "(similar refusals rate-limited)", where, m->name, ids);
+	}
 	unguard(r);
 	return ok;
 }
@@ -337,7 +347,9 @@ int ks_registrar_new(struct ks *ks, struct ks_worker *w, struct ks_registrar **o
 		.limits = { .mm1_per_s = ks->cfg->mm1_per_s, .mm1_burst = ks->cfg->mm1_burst,
 			    .junk_per_s = ks->cfg->junk_per_s, .junk_burst = ks->cfg->junk_burst } };
 	r->engine = gdoi_gcks_new(&ec);
-	if (!r->engine || ks_ikev2_new(ks, r->udp, w ? &ks->lock : NULL, &r->ikev2)) {
+	/* G-IKEv2 signs and verifies with the same credentials (freed after it) */
+	struct ks_ikev2_cred ic = { .key = r->key, .cert = r->p1cfg.cert, .trust = r->trust };
+	if (!r->engine || ks_ikev2_new(ks, r->udp, w ? &ks->lock : NULL, &ic, &r->ikev2)) {
 		snprintf(err, errlen, "cannot create the key-server engine");
 		goto fail;
 	}

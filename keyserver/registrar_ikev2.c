@@ -11,9 +11,17 @@
  *                struct gdoi_policy GROUPKEY-PULL hands out;
  *   assign_sids  may_send members get fresh, stored SSRCs (ks_group_assign_ssrcs);
  * and the member is recorded (ks_state_member_seen) as for GDOI.
- * PSK authentication with each member's configured key; the IKE SA suites
- * are the core's defaults. Groups with a KEK and a multicast rekey address
- * hand out their Rekey SA (rekey_ikev2.c) and its GSA_REKEY signing key.
+ *   peer_allowed the authenticated IKE identity is a configured, non-evicted
+ *                member (as registrar.c's for GDOI) that may use the method
+ *                it authenticated by: a PSK its `psk`, a signature (RFC 7427,
+ *                AUTH method 14, its certificate chained to [server] ca) its
+ *                `auth = cert`;
+ * PSK authentication with each member's configured key, signatures with the
+ * registrar's certificate credentials ([server] certificate, private_key,
+ * ca, loaded by registrar.c); each IKE SA is answered with the method its
+ * initiator used (gdoi/ike2_auth.c). The IKE SA suites are the core's
+ * defaults. Groups with a KEK and a multicast rekey address hand out their
+ * Rekey SA (rekey_ikev2.c) and its GSA_REKEY signing key.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +30,7 @@
 #include "daemon/addr.h"
 #include "gdoi/err.h"
 #include "gdoi/gike2_gcks.h"
+#include "gdoi/ike2_numbers.h"
 #include "keyserver/ks.h"
 #include "keyserver/log.h"
 #include "keyserver/registrar_ikev2.h"
@@ -48,6 +57,64 @@ static const struct ks_member_cfg *ikev2_member_of(struct ks *ks, const struct g
 {
 	/* IKEv2 ID types 1, 2, 3, 5, 11 are ISAKMP's (RFC 7296 §3.5, RFC 2407 §4.6.2.1) */
 	return id ? ks_config_member_by_id(ks->cfg, id->type, id->data.ptr, id->data.len) : NULL;
+}
+
+static const char *ikev2_method_name(uint8_t method)
+{
+	return method == GDOI_IKE2_AUTH_DIGITAL_SIG ? "signature"
+	       : method == GDOI_IKE2_AUTH_SHARED_KEY ? "PSK" : "?";
+}
+
+/* Whether a member with `address` authenticates by PSK from one of them. */
+static bool ikev2_psk_addr_ok(const struct ks_member_cfg *m, const struct gdoi_addr *addr)
+{
+	for (size_t k = 0; k < m->naddrs; k++)
+		if (m->addrs[k].len == addr->len && !memcmp(m->addrs[k].ip, addr->ip, addr->len))
+			return true;
+	return m->naddrs == 0;
+}
+
+/* The GDOI registrar's rules (registrar.c peer_allowed, and its PSKs bound to
+ * a member's `address`), and the method: a member configured with a PSK only
+ * may not come with a certificate, even one of our CA, nor an `auth = cert`
+ * member without a PSK by PSK (the core finds no key for it). A blocked check
+ * that cannot be made now lets the IKE SA up: the registration checks again
+ * and answers TEMPORARY_FAILURE. */
+static bool ikev2_peer_allowed(void *ctx, const struct gdoi_ike2_id *id, uint8_t method,
+			       const struct gdoi_addr *addr)
+{
+	struct ks_ikev2 *x = ctx;
+	char ids[300], where[64];
+	const char *why = NULL;
+	if (x->lock)
+		uv_mutex_lock(x->lock);
+	const struct ks_member_cfg *m = ikev2_member_of(x->ks, id);
+	if (!m)
+		why = "not a configured member";
+	else if (method == GDOI_IKE2_AUTH_DIGITAL_SIG ? !m->cert : !m->psk)
+		why = method == GDOI_IKE2_AUTH_DIGITAL_SIG ? "authenticated by a certificate, but its member "
+							    "is not configured auth = cert"
+							  : "authenticated by PSK, but its member has no psk";
+	else if (method == GDOI_IKE2_AUTH_SHARED_KEY && !ikev2_psk_addr_ok(m, addr))
+		why = "authenticated by PSK from an address that is not its member's";
+	else if (ks_state_blocked_check(x->ks->st, m->name) == 1)
+		why = "evicted";
+	if (why) {
+		ks_ident_format(id->type, id->data.ptr, id->data.len, ids, sizeof(ids));
+		dm_addr_format(addr->ip, addr->len, addr->port, where, sizeof(where));
+		ks_log_limited(KS_WARN, why, "G-IKEv2 from %s: %s%s%s(%s) %s: refused with "
+			       "AUTHENTICATION_FAILED (similar refusals rate-limited)", where,
+			       m ? "member " : "", m ? m->name : "", m ? " " : "", ids, why);
+	}
+	if (x->lock)
+		uv_mutex_unlock(x->lock);
+	return why == NULL;
+}
+
+static int64_t ikev2_unix_now(void *ctx)
+{
+	(void)ctx;
+	return ks_unix_now();
 }
 
 static struct ks_group *ikev2_group_of(struct ks *ks, const struct gike2_idg *idg)
@@ -147,7 +214,8 @@ static int ikev2_assign_sids(void *ctx, const struct gike2_idg *idg, const struc
 	return rc;
 }
 
-int ks_ikev2_new(struct ks *ks, uv_udp_t *udp, uv_mutex_t *lock, struct ks_ikev2 **out)
+int ks_ikev2_new(struct ks *ks, uv_udp_t *udp, uv_mutex_t *lock, const struct ks_ikev2_cred *cred,
+		 struct ks_ikev2 **out)
 {
 	const struct ks_config *c = ks->cfg;
 	*out = NULL;
@@ -180,7 +248,13 @@ int ks_ikev2_new(struct ks *ks, uv_udp_t *udp, uv_mutex_t *lock, struct ks_ikev2
 		.nsuites = gdoi_ike2_suites_default(x->suites, sizeof(x->suites) / sizeof(x->suites[0])),
 		.local_id = { c->local_id.type, GDOI_BYTES(c->local_id.data, c->local_id.len) },
 		.psks = x->psks, .npsks = np, .fragmentation = true,
-		.cookie_threshold = c->gikev2_cookie_threshold };
+		.cookie_threshold = c->gikev2_cookie_threshold,
+		.peer_allowed = ikev2_peer_allowed, .unix_now = ikev2_unix_now, .ctx = x };
+	if (cred && cred->key && cred->cert.len) {	/* borrowed from the registrar */
+		x->ike.key = cred->key;
+		x->ike.cert = cred->cert;
+		x->ike.trust = cred->trust;
+	}
 	/* every configured member can keep its IKE SA: an engine that kept fewer
 	 * would leave the rest without GSA_INBAND_REKEY */
 	size_t kept = c->gikev2_max_sas ? c->gikev2_max_sas
@@ -217,9 +291,11 @@ static void ikev2_on_event(struct ks_ikev2 *x, const struct gike2_gcks_event *ev
 	case GIKE2_GCKS_EV_REGISTERED:
 		if (x->group)
 			x->ks->registrations++;
-		ks_log(KS_INFO, "group %s: member %s (%s) registered by G-IKEv2 %s, %zu SSRC(s)",
-		       x->group ? x->group->cfg->name : "?", x->member ? x->member->name : "?", where,
-		       ev->exchange == GIKE2_EXCH_GSA_AUTH ? "GSA_AUTH" : "GSA_REGISTRATION", ev->nsids);
+		ks_log(KS_INFO, "group %s: member %s (%s) registered by G-IKEv2 %s, %zu SSRC(s), "
+		       "authenticated by %s", x->group ? x->group->cfg->name : "?",
+		       x->member ? x->member->name : "?", where,
+		       ev->exchange == GIKE2_EXCH_GSA_AUTH ? "GSA_AUTH" : "GSA_REGISTRATION", ev->nsids,
+		       ikev2_method_name(ev->auth_method));
 		break;
 	case GIKE2_GCKS_EV_REFUSED:
 		ks_log(KS_WARN, "G-IKEv2 registration from %s (%s) refused, notify %u: %s", where, ev->id,
@@ -235,6 +311,10 @@ static void ikev2_on_event(struct ks_ikev2 *x, const struct gike2_gcks_event *ev
 	case GIKE2_GCKS_EV_INBAND_ANSWERED:
 		ks_log(ev->notify ? KS_WARN : KS_DEBUG, "G-IKEv2 member %s (%s) answered GSA_INBAND_REKEY%s%.0u",
 		       where, ev->id, ev->notify ? " with error notify " : "", ev->notify);
+		break;
+	case GIKE2_GCKS_EV_ESTABLISHED:
+		ks_log(KS_INFO, "G-IKEv2 member %s (%s) authenticated by %s: IKE SA established by "
+		       "IKE_AUTH, no group yet", where, ev->id, ikev2_method_name(ev->auth_method));
 		break;
 	case GIKE2_GCKS_EV_SA_CLOSED:
 		ks_log(KS_INFO, "G-IKEv2 member %s (%s): %s", where, ev->id, ev->reason);

@@ -7,14 +7,28 @@
 
 #include <uv.h>
 
+#include "gdoi/bytes.h"
 #include "gdoi/engine.h"
 
 struct ks;
 struct ks_ikev2;
 
+/* Certificate credentials for signature authentication (RFC 7427), the
+ * registrar's ([server] certificate, private_key, ca): borrowed, they must
+ * outlive the front end. */
+struct gdoi_key;
+struct gdoi_trust;
+struct ks_ikev2_cred {
+	const struct gdoi_key *key;
+	gdoi_bytes cert;		/* DER */
+	struct gdoi_trust *trust;
+};
+
 /* *out NULL (and 0) when no group's protocols include g-ikev2. lock: the key
- * server's, for a worker's registrar; NULL on the main thread. */
-int ks_ikev2_new(struct ks *ks, uv_udp_t *udp, uv_mutex_t *lock, struct ks_ikev2 **out);
+ * server's, for a worker's registrar; NULL on the main thread. cred: NULL or
+ * without a key: PSK authentication only. */
+int ks_ikev2_new(struct ks *ks, uv_udp_t *udp, uv_mutex_t *lock, const struct ks_ikev2_cred *cred,
+		 struct ks_ikev2 **out);
 void ks_ikev2_free(struct ks_ikev2 *x);
 /* One IKEv2 datagram (gdoi_engine_classify said GDOI_FE_IKEV2). */
 void ks_ikev2_input(struct ks_ikev2 *x, const uint8_t *msg, size_t len, const struct gdoi_addr *peer,

@@ -61,6 +61,13 @@ static void write_keys(void *ctx, const struct gdoi_ike2_sa *sa)
 	gdoi_wipe(skd, sizeof skd);
 }
 
+/* The wall clock for the key server's certificate validity. */
+static int64_t wall(void *ctx)
+{
+	(void)ctx;
+	return sc_wall();
+}
+
 /* Group i's G-IKEv2 engine, its first attempt with the key server of slot. */
 static int new_engine(struct sidecar *sc, size_t i, size_t slot)
 {
@@ -91,8 +98,9 @@ int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen)
 		any |= sc->cfg.groups[i].protocol != SC_PROTO_GDOI;
 	if (!any)
 		return 0;
-	if (!sc->cfg.psk || !sc->nslots) {
-		snprintf(err, errlen, "protocol = g-ikev2 or auto needs psk and a key-server address");
+	if ((!sc->cfg.psk && !sc->cred.key) || !sc->nslots) {
+		snprintf(err, errlen, "protocol = g-ikev2 or auto needs psk (or certificate) and a "
+			 "key-server address");
 		return -1;
 	}
 	ike_psk = (struct gdoi_ike2_psk){ { 0, GDOI_BYTES_NONE },
@@ -101,8 +109,17 @@ int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen)
 		.suites = ike_suites,
 		.nsuites = gdoi_ike2_suites_default(ike_suites, sizeof(ike_suites) / sizeof(ike_suites[0])),
 		.local_id = { sc->cfg.id_type, GDOI_BYTES(sc->cfg.id_data, sc->cfg.id_len) },
-		.psks = &ike_psk, .npsks = 1, .fragmentation = true,
+		.psks = &ike_psk, .npsks = sc->cfg.psk ? 1 : 0, .fragmentation = true,
 		.retransmit_ms = sc->cfg.exchange_ms, .max_transmits = 4, .initial_contact = true };
+	/* With a certificate (member.c loaded it for GDOI too): RFC 7427 signatures,
+	 * AUTH method 14; the key server's AUTH is then verified against ca, or,
+	 * if it answers by PSK, against psk. */
+	if (sc->cred.key) {
+		ike_cfg.key = sc->cred.key;
+		ike_cfg.cert = GDOI_BYTES(sc->cred.cert_der, sc->cred.cert_len);
+		ike_cfg.trust = sc->cred.trust;
+		ike_cfg.unix_now = wall;
+	}
 	if (sc->cfg.ike2_keys_log[0]) {
 		ike_cfg.keys_ready = write_keys;
 		ike_cfg.keys_ctx = sc->cfg.ike2_keys_log;

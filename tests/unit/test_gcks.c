@@ -30,14 +30,16 @@ static struct {
 	struct gdoi_p1_config gm_cfg, ks_cfg;
 	struct gdoi_policy policy;
 	unsigned allowed_calls, admitted;
+	uint16_t auth_seen;		/* the method peer_allowed was told */
 	int64_t unix_seen;
 } w;
 
-static bool peer_allowed(void *ctx, const struct gdoi_id *id, const struct gdoi_addr *a)
+static bool peer_allowed(void *ctx, const struct gdoi_id *id, uint16_t auth, const struct gdoi_addr *a)
 {
 	(void)id; (void)a;
 	assert_ptr_equal(ctx, &w);
 	w.allowed_calls++;
+	w.auth_seen = auth;
 	return true;
 }
 
@@ -166,6 +168,7 @@ static void test_gcks_registers_member_through_engine(void **s)
 	assert_int_equal(ev.id_type, GDOI_ID_IPV4_ADDR);
 	assert_memory_equal(ev.id_data, gm_ip, 4);
 	assert_int_equal(w.allowed_calls, 1);	/* the application's callback, through the engine */
+	assert_int_equal(w.auth_seen, GDOI_IKE_AUTH_PSK);	/* with the negotiated method */
 	assert_int_equal(gdoi_gcks_sa_count(k), 1);
 
 	struct gdoi_pull_member_cfg mc = { .group_id = GROUP };

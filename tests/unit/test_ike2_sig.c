@@ -6,7 +6,8 @@
  * the hash following SIGNATURE_HASH_ALGORITHMS; refused with
  * AUTHENTICATION_FAILED: a certificate of another CA (either role), a
  * signature over other octets, a key that is not the certificate's, and an
- * ID the certificate does not vouch for.
+ * ID the certificate does not vouch for; a responder with both a key and
+ * PSKs answers each initiator with that initiator's method.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -347,6 +348,82 @@ static void test_id_not_in_certificate_refused(void **state)
 	side_free(&sr);
 }
 
+/* peer_allowed sees the method the peer authenticated with. */
+struct allowed {
+	unsigned calls;
+	uint8_t method;
+	bool sig_ok;
+};
+
+static bool allow_by_method(void *ctx, const struct gdoi_ike2_id *id, uint8_t method,
+			    const struct gdoi_addr *addr)
+{
+	struct allowed *a = ctx;
+	(void)id;
+	(void)addr;
+	a->calls++;
+	a->method = method;
+	return method == GDOI_IKE2_AUTH_SHARED_KEY || a->sig_ok;
+}
+
+/* A responder with a key, a CA and PSKs answers each initiator with the
+ * method that initiator used (RFC 7296 lets each side pick its own; a
+ * PSK-only initiator such as charon with remote auth = psk, or one without a
+ * CA, could not verify a signature), and tells peer_allowed which it was. */
+static void test_responder_answers_with_the_initiators_method(void **state)
+{
+	struct pki *p = *state;
+	struct side si, sr;
+	struct net n;
+	struct allowed al = { 0 };
+	static const uint8_t key[] = "a shared key of the member, 32 o";
+	struct gdoi_ike2_psk psk_r = { { GDOI_IKE2_ID_FQDN, GDOI_BYTES("gm.example", 10) },
+				       GDOI_BYTES(key, sizeof(key) - 1) };
+	struct gdoi_ike2_psk psk_i = { { 0, GDOI_BYTES_NONE }, GDOI_BYTES(key, sizeof(key) - 1) };
+	side_init(&si, "p256", "gm.example", p->ca_key, p->ca, p->ca, false);
+	side_init(&sr, "p256", "ks.example", p->ca_key, p->ca, p->ca, false);
+	sr.cfg.psks = &psk_r;
+	sr.cfg.npsks = 1;
+	sr.cfg.peer_allowed = allow_by_method;
+	sr.cfg.ctx = &al;
+	/* the initiator by PSK, with neither key nor CA */
+	si.cfg.key = NULL;
+	si.cfg.cert = GDOI_BYTES_NONE;
+	si.cfg.trust = NULL;
+	si.cfg.psks = &psk_i;
+	si.cfg.npsks = 1;
+	run(&n, &si, &sr, false);
+	if (!n.i_est || !n.r_est)
+		fail_msg("PSK initiator: i %d r %d (%s / %s)", n.i_est, n.r_est, n.i_reason, n.r_reason);
+	assert_int_equal(gdoi_ike2_peer_auth_method(n.rsa), GDOI_IKE2_AUTH_SHARED_KEY);
+	assert_int_equal(gdoi_ike2_peer_auth_method(n.i), GDOI_IKE2_AUTH_SHARED_KEY);
+	assert_int_equal(al.calls, 1);
+	assert_int_equal(al.method, GDOI_IKE2_AUTH_SHARED_KEY);
+	done(&n);
+	/* the same initiator with its certificate: a signature both ways */
+	si.cfg.key = si.key;
+	si.cfg.cert = GDOI_BYTES(si.cert, si.cert_len);
+	si.cfg.trust = si.trust;
+	al = (struct allowed){ .sig_ok = true };
+	run(&n, &si, &sr, false);
+	assert_established(&n, &si, &sr);
+	assert_int_equal(gdoi_ike2_peer_auth_method(n.rsa), GDOI_IKE2_AUTH_DIGITAL_SIG);
+	assert_int_equal(gdoi_ike2_peer_auth_method(n.i), GDOI_IKE2_AUTH_DIGITAL_SIG);
+	assert_int_equal(al.method, GDOI_IKE2_AUTH_DIGITAL_SIG);
+	done(&n);
+	/* signatures not allowed for this peer: AUTHENTICATION_FAILED */
+	al = (struct allowed){ .sig_ok = false };
+	run(&n, &si, &sr, false);
+	assert_false(n.r_est);
+	assert_false(n.i_est);
+	assert_int_equal(n.r_notify, GDOI_IKE2_N_AUTHENTICATION_FAILED);
+	assert_int_equal(n.i_notify, GDOI_IKE2_N_AUTHENTICATION_FAILED);
+	assert_int_equal(al.method, GDOI_IKE2_AUTH_DIGITAL_SIG);
+	done(&n);
+	side_free(&si);
+	side_free(&sr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_other_ca_refused_in_either_role),
 		cmocka_unit_test(test_tampered_signature_and_foreign_key_refused),
 		cmocka_unit_test(test_id_not_in_certificate_refused),
+		cmocka_unit_test(test_responder_answers_with_the_initiators_method),
 	};
 	return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "gdoi/bytes.h"
+#include "gdoi/engine.h"
 #include "gdoi/err.h"
 #include "gdoi/ike2_numbers.h"
 #include "gdoi/ike2_wire.h"
@@ -313,10 +314,33 @@ static void test_builder_chains_next_payload(void **state)
 	gdoi_writer_free(&w);
 }
 
+/* The key server hands IKEv2 to its G-IKEv2 front end by the header's
+ * version; strongSwan's charon puts the Non-ESP Marker (RFC 3948 §2.2, four
+ * zero octets) before every message to a port other than 500, IKE_SA_INIT
+ * too, which moves the version octet. */
+static void test_classify_nonesp_marker(void **state)
+{
+	uint8_t d[4 + 28];
+	(void)state;
+	memset(d, 0, sizeof(d));
+	uint8_t *h = d + 4;
+	memset(h, 0xa5, 8);	/* SPIi; SPIr zero (IKE_SA_INIT) */
+	h[16] = 33;		/* SA */
+	h[17] = 0x20;
+	h[18] = GDOI_IKE2_EXCH_IKE_SA_INIT;
+	assert_int_equal(gdoi_engine_classify(h, 28), GDOI_FE_IKEV2);
+	assert_int_equal(gdoi_engine_classify(d, sizeof(d)), GDOI_FE_IKEV2);
+	assert_int_equal(gdoi_engine_classify(d, sizeof(d) - 1), GDOI_FE_NONE);	/* no whole header */
+	h[17] = 0x10;		/* a marker before an ISAKMP header: not ours */
+	assert_int_equal(gdoi_engine_classify(d, sizeof(d)), GDOI_FE_NONE);
+	assert_int_equal(gdoi_engine_classify(h, 28), GDOI_FE_IKEV1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_bounds),
+		cmocka_unit_test(test_classify_nonesp_marker),
 		cmocka_unit_test(test_chain_bounds),
 		cmocka_unit_test(test_unknown_payload_critical_bit),
 		cmocka_unit_test(test_sk_must_be_last_and_outer_only),

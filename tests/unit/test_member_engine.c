@@ -46,9 +46,9 @@ static struct {
 	uint32_t ks_acked_seq;
 } w;
 
-static bool peer_allowed(void *ctx, const struct gdoi_id *id, const struct gdoi_addr *a)
+static bool peer_allowed(void *ctx, const struct gdoi_id *id, uint16_t auth, const struct gdoi_addr *a)
 {
-	(void)ctx; (void)id; (void)a;
+	(void)ctx; (void)id; (void)auth; (void)a;
 	return true;
 }
 

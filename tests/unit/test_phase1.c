@@ -259,9 +259,9 @@ static void test_phase1_finds_psk_by_identity_alone(void **s)
 	run_free(&run);
 }
 
-static bool deny_all(void *ctx, const struct gdoi_id *id, const struct gdoi_addr *a)
+static bool deny_all(void *ctx, const struct gdoi_id *id, uint16_t auth, const struct gdoi_addr *a)
 {
-	(void)ctx; (void)id; (void)a;
+	(void)ctx; (void)id; (void)auth; (void)a;
 	return false;
 }
 

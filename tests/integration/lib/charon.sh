@@ -21,10 +21,13 @@
 #   charon_established NAME CONN  0 when --list-sas shows CONN ESTABLISHED
 #   charon_stop NAME           SIGTERM, waits for it
 #   charon_stop_all            stops every charon started (call from the trap)
-#   charon_certs DIR [rsa]     a CA (EC P-256) and leaf certificates for
-#                              a.example and b.example (dNSName SAN, CN), PEM:
-#                              DIR/ca.crt, DIR/{a,b}.crt, DIR/{a,b}.key; leaf
-#                              keys EC P-256, or RSA-2048 with "rsa"
+#   charon_certs DIR [rsa|ec] [NAME...]
+#                              a CA (EC P-256; DIR/ca.crt, kept when DIR has
+#                              one already) and leaf certificates for
+#                              NAME.example (default: a and b; dNSName SAN,
+#                              CN), PEM: DIR/ca.crt, DIR/NAME.crt,
+#                              DIR/NAME.key; leaf keys EC P-256, or RSA-2048
+#                              with "rsa"
 #   charon_keys NAME CONN|SPIi the SK keys charon NAME derived last, with the SPIs
 #                              of its IKE SA named CONN (or with initiator SPI
 #                              SPIi, hex): "SPIi SPIr SK_ei SK_er SK_ai
@@ -145,14 +148,19 @@ charon_stop_all() {
 }
 
 charon_certs() {
-	local dir=$1 n newkey=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
+	local dir=$1 n newkey=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) names
 	[ "${2:-}" = rsa ] && newkey=(-newkey rsa:2048)
+	shift
+	[ $# -gt 0 ] && shift
+	names=("$@")
+	[ ${#names[@]} -gt 0 ] || names=(a b)
 	mkdir -p "$dir"
+	[ -s "$dir/ca.crt" ] ||
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 		-subj "/O=gdoi-srtp test/CN=interop CA" -addext basicConstraints=critical,CA:TRUE \
 		-addext keyUsage=critical,keyCertSign,cRLSign \
 		-keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null || return 1
-	for n in a b; do
+	for n in "${names[@]}"; do
 		openssl req "${newkey[@]}" -nodes \
 			-subj "/O=gdoi-srtp test/CN=$n.example" -keyout "$dir/$n.key" \
 			-out "$dir/$n.csr" 2>/dev/null || return 1

@@ -10,6 +10,9 @@
 #   stack_gikev2_member NAME      a sidecar's CONF_BODY: member NAME, group media (id 1234) by
 #                                 G-IKEv2, open to this uid
 #   stack_wait SECONDS CMD...     retries CMD every 0.1 s until it succeeds
+#   stack_member NAME psk|cert [GROUPS [LINES]]  a [member NAME] section: id
+#                                 fqdn:NAME.example, psk = $psk or auth = cert,
+#                                 groups = GROUPS (default media), more LINES
 #
 # After sourcing: $tmp (removed on exit unless KEEP is set), $port, $psk, $KS_SOCK (admin),
 # $SC_SOCK (IPC, in $tmp/run), $BIN. TAP helpers (lib/tap.sh): ok, notok, check, skip, tap_plan_end.
@@ -58,6 +61,13 @@ stack_wait() {
 		sleep 0.1
 	done
 	return 1
+}
+
+stack_member() {
+	local auth="psk = $psk"
+	[ "$2" = cert ] && auth="auth = cert"
+	printf '[member %s]\nid = fqdn:%s.example\n%s\ngroups = %s\n%s\n' "$1" "$1" "$auth" \
+		"${3:-media}" "${4:-}"
 }
 
 stack_ks_start() {
