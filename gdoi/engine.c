@@ -25,10 +25,12 @@ enum gdoi_front_end gdoi_engine_classify(const uint8_t *dgram, size_t len)
 	/* The Non-ESP Marker (RFC 3948 §2.2, RFC 7296 §2.23): four zero octets,
 	 * where no SPI of ours starts, before an IKEv2 message from a peer that
 	 * marks every message to a port other than 500 (strongSwan's charon);
-	 * the IKEv2 core strips it. */
-	if (!memcmp(dgram, marker, sizeof(marker)))
-		return len >= sizeof(marker) + HDR_LEN && dgram[sizeof(marker) + VERSION_OFF] >> 4 == 2
-			       ? GDOI_FE_IKEV2 : GDOI_FE_NONE;
+	 * the IKEv2 core strips it.
+	 * An ISAKMP cookie may begin with four zero octets too: without an IKEv2
+	 * header behind them the datagram is classified by its own header. */
+	if (!memcmp(dgram, marker, sizeof(marker)) && len >= sizeof(marker) + HDR_LEN &&
+	    dgram[sizeof(marker) + VERSION_OFF] >> 4 == 2)
+		return GDOI_FE_IKEV2;
 	switch (dgram[VERSION_OFF] >> 4) {
 	case 1:
 		return GDOI_FE_IKEV1;

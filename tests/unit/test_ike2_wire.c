@@ -334,6 +334,12 @@ static void test_classify_nonesp_marker(void **state)
 	h[17] = 0x10;		/* a marker before an ISAKMP header: not ours */
 	assert_int_equal(gdoi_engine_classify(d, sizeof(d)), GDOI_FE_NONE);
 	assert_int_equal(gdoi_engine_classify(h, 28), GDOI_FE_IKEV1);
+	/* an ISAKMP message whose initiator cookie begins with four zero octets
+	 * is still GDOI's */
+	memset(d, 0, sizeof(d));
+	d[17] = 0x10;
+	d[18] = 32;		/* GROUPKEY-PULL */
+	assert_int_equal(gdoi_engine_classify(d, sizeof(d)), GDOI_FE_IKEV1);
 }
 
 int main(void)
