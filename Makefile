@@ -219,9 +219,11 @@ $(TOOL_BINS): $(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(LIBDAEMON) $(LIBS
 
 # reg-load --reuse-dh wraps the key pair calls of the Phase 1 and IKEv2 initiators (bench/reg-load.c).
 $(BUILD)/bench/reg-load: LDFLAGS_ALL += -Wl,--wrap=gdoi_dh_new -Wl,--wrap=gdoi_dh_free
+# reg-load's parts apart from its main file (bench/reg-load/*.c)
+$(BUILD)/bench/reg-load: $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard bench/reg-load/*.c)))
 $(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(PKG_LIBS)
 
 .PHONY: demo
 demo: deps

@@ -4,14 +4,7 @@
  * key, then GROUPKEY-PULL), closed loop: each finished registration starts
  * the next one. One process, one socket per simulated member, poll().
  *
- *   reg-load --server ADDR:PORT --psk KEY --group ID [--suite NAME] [--group-dh N]
- *            [--concurrency C] [--seconds S] [--count N] [--first-ip A.B.C.D]
- *            [--latency-out FILE] [--ssrcs N] [--reuse-dh] [--protocol gdoi|g-ikev2]
- *   reg-load --help
- *   reg-load --dh-baseline GROUP --seconds S
- *   reg-load ... --count N --hold [--mcast GROUP:PORT] [--rekeys R] [--push-wait S]
- *            [--settle T]
- *            -- TRIGGER-COMMAND ARGS...
+ * Options: reg-load --help (usage() below).
  *
  * --hold keeps the N registered members (each with its own policy and
  * socket), then runs the trigger command (e.g. gdoictl rekey) R times and
@@ -83,90 +76,12 @@
 #include "gdoi/push.h"
 #include "gdoi/push_ack.h"
 #include "gdoi/sign.h"
-
-static uint64_t wall_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
+#include "reg-load/dh_clock.h"
 
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
-}
-
-/* --reuse-dh: gdoi_dh_new / gdoi_dh_free of the Phase 1 and IKEv2 initiators are wrapped
- * at link time (-Wl,--wrap, Makefile); only this program is. */
-static bool reuse_dh;
-static struct gdoi_dh *reused_dh;
-int __real_gdoi_dh_new(uint16_t group, struct gdoi_dh **out);
-void __real_gdoi_dh_free(struct gdoi_dh *dh);
-int __wrap_gdoi_dh_new(uint16_t group, struct gdoi_dh **out);
-void __wrap_gdoi_dh_free(struct gdoi_dh *dh);
-
-int __wrap_gdoi_dh_new(uint16_t group, struct gdoi_dh **out)
-{
-	if (!reuse_dh)
-		return __real_gdoi_dh_new(group, out);
-	if (reused_dh && gdoi_dh_group(reused_dh) != group) {
-		__real_gdoi_dh_free(reused_dh);
-		reused_dh = NULL;
-	}
-	int rc = reused_dh ? 0 : __real_gdoi_dh_new(group, &reused_dh);
-	*out = rc ? NULL : reused_dh;
-	return rc;
-}
-
-void __wrap_gdoi_dh_free(struct gdoi_dh *dh)
-{
-	if (!dh || dh == reused_dh)
-		return;
-	__real_gdoi_dh_free(dh);
-}
-
-static double cpu_seconds(void)
-{
-	struct rusage ru;
-	if (getrusage(RUSAGE_SELF, &ru))
-		return 0;
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static int dh_baseline(uint16_t group, double seconds)
-{
-	struct gdoi_dh *peer = NULL;
-	if (gdoi_dh_new(group, &peer))
-		return 2;
-	gdoi_bytes peer_pub = gdoi_dh_public(peer);
-	uint8_t secret[GDOI_DH_MAX_SECRET_LEN];
-	size_t n, ops = 0;
-	uint64_t t0 = now_us(), end = t0 + (uint64_t)(seconds * 1e6);
-	double c0 = cpu_seconds();
-	while (now_us() < end) {
-		struct gdoi_dh *me = NULL;
-		if (gdoi_dh_new(group, &me) || gdoi_dh_derive(me, peer_pub, secret, sizeof(secret), &n))
-			return 2;
-		gdoi_dh_free(me);
-		ops++;
-	}
-	double dt = (double)(now_us() - t0) / 1e6, cpu = cpu_seconds() - c0;
-	/* per_cpu_second: the bound to set against registrations per key-server CPU
-	 * second when another process takes part of this core (per_second drops) */
-	printf("{\"group\":%u,\"pairs\":%zu,\"seconds\":%.3f,\"per_second\":%.1f,\"cpu_s\":%.3f,"
-	       "\"per_cpu_second\":%.1f}\n", group, ops, dt, (double)ops / dt, cpu,
-	       (double)ops / (cpu > 0 ? cpu : dt));
-	gdoi_dh_free(peer);
-	return 0;
 }
 
 struct member {
@@ -636,7 +551,7 @@ int main(int argc, char **argv)
 		case 'w': push_wait = strtod(optarg, NULL); break;
 		case 'T': settle = strtod(optarg, NULL); break;
 		case 'x': ssrcs = strtol(optarg, NULL, 10); break;
-		case 'R': reuse_dh = true; break;
+		case 'R': reg_load_reuse_dh = true; break;
 		case 'P': protocol = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -805,7 +720,7 @@ int main(int argc, char **argv)
 	       nlat, failures, dt, (double)nlat / dt, p50, p99, conc, suite.group,
 	       gikev2 ? (dh_group == 19 ? "gcm256-sha256-ecp256" : "aes128-sha256-modp2048") : suite_name,
 	       protocol,
-	       reuse_dh ? "true" : "false", cpu_seconds());
+	       reg_load_reuse_dh ? "true" : "false", cpu_seconds());
 	if (lat_out) {
 		FILE *f = fopen(lat_out, "w");
 		for (size_t i = 0; f && i < nlat; i++)
