@@ -105,7 +105,7 @@ struct member {
 	long taken_last;		/* --hold: the last of them */
 };
 
-static bool hold, gikev2;
+static bool hold, gikev2, initial_contact;
 static struct gdoi_ike2_suite ike_suite;
 static uint8_t idg[4];		/* G-IKEv2: ID_KEY_ID of the group id */
 
@@ -475,6 +475,8 @@ static void usage(FILE *f)
 		"                       (its own cost: one derivation per registration)\n"
 		"  --protocol P         gdoi (default) or g-ikev2: IKE_SA_INIT + GSA_AUTH (RFC 9838)\n"
 		"                       with the PSK, DH group --group-dh (19 or 14); not with --hold\n"
+		"  --initial-contact    GDOI: INITIAL-CONTACT in message 5, as gdoi-sidecar sends\n"
+		"                       (the key server drops the member's older Phase 1 SAs)\n"
 		"  --latency-out FILE   every registration time in microseconds, one per line\n"
 		"  --hold               keep N members registered, run the trigger, time the push\n"
 		"  --mcast GROUP:PORT   --hold: also join the rekey multicast group (netns only)\n"
@@ -529,7 +531,7 @@ int main(int argc, char **argv)
 		{ "suite", 1, 0, 'u' }, { "lifetime", 1, 0, 'L' }, { "rekeys", 1, 0, 'r' },
 		{ "push-wait", 1, 0, 'w' }, { "settle", 1, 0, 'T' }, { "help", 0, 0, 'h' },
 		{ "ssrcs", 1, 0, 'x' }, { "reuse-dh", 0, 0, 'R' }, { "protocol", 1, 0, 'P' },
-		{ 0, 0, 0, 0 } };
+		{ "initial-contact", 0, 0, 'I' }, { 0, 0, 0, 0 } };
 	const char *mcast = NULL, *protocol = "gdoi";
 	for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
 		switch (c) {
@@ -552,6 +554,7 @@ int main(int argc, char **argv)
 		case 'T': settle = strtod(optarg, NULL); break;
 		case 'x': ssrcs = strtol(optarg, NULL, 10); break;
 		case 'R': reg_load_reuse_dh = true; break;
+		case 'I': initial_contact = true; break;
 		case 'P': protocol = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -625,7 +628,8 @@ int main(int argc, char **argv)
 		m->psk = (struct gdoi_p1_psk){ .addr = server_addr,
 					       .key = GDOI_BYTES(psk_text, strlen(psk_text)) };
 		m->cfg = (struct gdoi_p1_config){ .suites = &suite, .nsuites = 1, .psks = &m->psk, .npsks = 1,
-			.local_id = { .type = GDOI_ID_IPV4_ADDR, .data = GDOI_BYTES(m->self.ip, 4) } };
+			.local_id = { .type = GDOI_ID_IPV4_ADDR, .data = GDOI_BYTES(m->self.ip, 4) },
+			.initial_contact = initial_contact };
 		m->ike_psk = (struct gdoi_ike2_psk){ { 0, GDOI_BYTES_NONE },
 						     GDOI_BYTES(psk_text, strlen(psk_text)) };
 		m->ike = (struct gdoi_ike2_config){ .suites = &ike_suite, .nsuites = 1,

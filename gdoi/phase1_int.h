@@ -48,7 +48,9 @@ struct p1_nego {
 
 struct gdoi_p1_sa {
 	const struct gdoi_p1_config *cfg;
-	struct gdoi_p1_sa *bucket_next;		/* responder table */
+	struct gdoi_p1_sa *bucket_next;		/* responder table, by initiator cookie */
+	struct gdoi_p1_sa *id_next;		/* responder table, by peer identity */
+	bool id_linked;				/* established and in that table */
 	bool initiator;
 	enum p1_state state;
 	uint8_t icookie[8], rcookie[8];
