@@ -465,35 +465,6 @@ static int select_proposal(const struct gdoi_ike2_config *cfg, const struct gdoi
 	return GDOI_ERR_NO_PROPOSAL;
 }
 
-static struct gdoi_ike2_sa **bucket_of(struct gdoi_ike2_responder *r, const uint8_t spi_i[8])
-{
-	uint64_t v;
-	memcpy(&v, spi_i, sizeof(v));
-	v = (v ^ r->bucket_key) * 0x9e3779b97f4a7c15ULL;
-	return &r->bucket[v >> (64 - IKE2_BUCKET_BITS)];
-}
-
-static void unlink_bucket(struct gdoi_ike2_responder *r, const struct gdoi_ike2_sa *sa)
-{
-	struct gdoi_ike2_sa **pp = bucket_of(r, sa->spi_i);
-	while (*pp && *pp != sa)
-		pp = &(*pp)->bnext;
-	if (*pp)
-		*pp = sa->bnext;
-}
-
-static void link_sa(struct gdoi_ike2_responder *r, struct gdoi_ike2_sa *sa)
-{
-	struct gdoi_ike2_sa **b = bucket_of(r, sa->spi_i);
-	sa->owner = r;
-	sa->next = r->head;
-	r->head = sa;
-	sa->bnext = *b;
-	*b = sa;
-	r->count++;
-	r->half_open++;
-}
-
 static uint32_t cfg_threshold(const struct gdoi_ike2_config *c)
 {
 	return c->cookie_threshold ? c->cookie_threshold : 100;
@@ -518,7 +489,7 @@ static int responder_init(struct gdoi_ike2_responder *r, const uint8_t *msg, siz
 	int rc;
 
 	/* A retransmitted request: the same answer again (§2.1). */
-	for (sa = *bucket_of(r, h->spi_i); sa; sa = sa->bnext)
+	for (sa = ike2_table_first(r, h->spi_i); sa; sa = sa->bnext)
 		if (sa->state == IKE2_S_HALF_OPEN && memcmp(sa->spi_i, h->spi_i, 8) == 0 &&
 		    sa->peer.len == peer->len && memcmp(sa->peer.ip, peer->ip, peer->len) == 0 &&
 		    sa->peer.port == peer->port) {
@@ -660,7 +631,7 @@ static int responder_init(struct gdoi_ike2_responder *r, const uint8_t *msg, siz
 	sa->dh = NULL;
 	sa->state = IKE2_S_HALF_OPEN;
 	sa->peer_mid = 1;
-	link_sa(r, sa);
+	ike2_table_link(r, sa);
 	*sa_out = sa;
 	rc = ike2_emit(res, &sa->resp);
 	snprintf(res->reason, sizeof(res->reason), "IKE_SA_INIT answered");
@@ -672,28 +643,6 @@ out:
 	free(sap);
 	free(c);
 	return rc;
-}
-
-struct gdoi_ike2_sa *gdoi_ike2_responder_find(struct gdoi_ike2_responder *r,
-					      const uint8_t spi_i[8], const uint8_t spi_r[8])
-{
-	for (struct gdoi_ike2_sa *sa = r ? *bucket_of(r, spi_i) : NULL; sa; sa = sa->bnext)
-		if (memcmp(sa->spi_i, spi_i, 8) == 0 && memcmp(sa->spi_r, spi_r, 8) == 0)
-			return sa;
-	return NULL;
-}
-
-/* RFC 7296 §2.4: fresh was set up with INITIAL_CONTACT, so the peer keeps no
- * other IKE SA with us: its older ones (same authenticated identity) are
- * dead, and the next expire frees them. */
-static void forget_peer(struct gdoi_ike2_responder *r, const struct gdoi_ike2_sa *fresh)
-{
-	const struct gdoi_ike2_id *id = &fresh->peer_id;
-	for (struct gdoi_ike2_sa *sa = r->head; sa; sa = sa->next)
-		if (sa != fresh && sa->state == IKE2_S_ESTABLISHED && sa->peer_id.type == id->type &&
-		    sa->peer_id.data.len == id->data.len &&
-		    memcmp(sa->peer_id.data.ptr, id->data.ptr, id->data.len) == 0)
-			ike2_sa_kill(sa);
 }
 
 static int responder_input(struct gdoi_ike2_responder *r, const uint8_t *msg, size_t len,
@@ -722,8 +671,8 @@ static int responder_input(struct gdoi_ike2_responder *r, const uint8_t *msg, si
 	rc = ike2_input(sa, msg, len, now, res);
 	if (was_half && sa->state != IKE2_S_HALF_OPEN && r->half_open)
 		r->half_open--;
-	if (rc >= 0 && res->event == GDOI_IKE2_EV_ESTABLISHED && sa->initial_contact)
-		forget_peer(r, sa);
+	if (rc >= 0 && res->event == GDOI_IKE2_EV_ESTABLISHED)
+		ike2_table_established(r, sa);
 	return rc;
 }
 
@@ -749,51 +698,4 @@ int gdoi_ike2_responder_input(struct gdoi_ike2_responder *r, const uint8_t *msg,
 	/* an SA's answers as its peer marks; stateless ones mirror the request */
 	ike2_mark(*sa_out != NULL ? (*sa_out)->marker : marked, res, from);
 	return rc;
-}
-
-uint64_t gdoi_ike2_responder_expire(struct gdoi_ike2_responder *r, uint64_t now,
-				    struct gdoi_ike2_result *res)
-{
-	struct gdoi_ike2_sa **pp, *sa;
-	uint64_t next = 0;
-
-	if (r == NULL)
-		return 0;
-	for (pp = &r->head; (sa = *pp) != NULL;) {
-		bool half = sa->state == IKE2_S_HALF_OPEN;
-		uint64_t t;
-		if (res) {
-			gdoi_ike2_timer(sa, now, res);
-		} else {
-			struct gdoi_ike2_result tmp = { 0 };
-			gdoi_ike2_timer(sa, now, &tmp);
-			gdoi_ike2_result_clear(&tmp);
-		}
-		if (half && sa->state != IKE2_S_HALF_OPEN && r->half_open)
-			r->half_open--;
-		if (sa->state == IKE2_S_DEAD) {
-			*pp = sa->next;
-			unlink_bucket(r, sa);
-			r->count--;
-			gdoi_ike2_free(sa);
-			continue;
-		}
-		t = gdoi_ike2_next_timer(sa);
-		if (t && (next == 0 || t < next))
-			next = t;
-		pp = &sa->next;
-	}
-	return next;
-}
-
-size_t gdoi_ike2_responder_sa_count(const struct gdoi_ike2_responder *r) { return r ? r->count : 0; }
-size_t gdoi_ike2_responder_half_open(const struct gdoi_ike2_responder *r) { return r ? r->half_open : 0; }
-
-struct gdoi_ike2_sa *gdoi_ike2_responder_next(struct gdoi_ike2_responder *r,
-					      struct gdoi_ike2_sa *prev)
-{
-	struct gdoi_ike2_sa *sa = prev ? prev->next : r ? r->head : NULL;
-	while (sa && sa->state != IKE2_S_ESTABLISHED)
-		sa = sa->next;
-	return sa;
 }

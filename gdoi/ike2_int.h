@@ -54,6 +54,8 @@ struct gdoi_ike2_sa {
 	struct gdoi_ike2_responder *owner;	/* NULL for an initiator's SA */
 	struct gdoi_ike2_sa *next;		/* the responder's list */
 	struct gdoi_ike2_sa *bnext;		/* its bucket (by SPIi) */
+	struct gdoi_ike2_sa *inext;		/* established: its bucket by peer identity */
+	bool id_linked;
 	bool initiator;
 	enum ike2_state state;
 	struct gdoi_addr peer;
@@ -96,7 +98,9 @@ struct gdoi_ike2_sa {
 };
 
 /* The responder finds an SA by SPIi in a table of buckets (SPIi is the
- * initiator's choice: mixed with a secret key first), not along its list. */
+ * initiator's choice: mixed with a secret key first), not along its list,
+ * and an established one by peer identity in a second table (INITIAL_CONTACT
+ * replaces the identity's older SAs without a walk over every SA). */
 #define IKE2_BUCKET_BITS 12
 #define IKE2_BUCKETS (1u << IKE2_BUCKET_BITS)
 
@@ -104,12 +108,20 @@ struct gdoi_ike2_responder {
 	const struct gdoi_ike2_config *cfg;
 	struct gdoi_ike2_sa *head;
 	struct gdoi_ike2_sa *bucket[IKE2_BUCKETS];
+	struct gdoi_ike2_sa *by_id[IKE2_BUCKETS];
 	uint64_t bucket_key;
 	size_t count, half_open;
 	uint8_t secret[32], old_secret[32];
 	uint8_t secret_ver;
 	uint64_t secret_born;
 };
+
+/* ike2_table.c: a new (half-open) SA into the list and the SPIi table; an
+ * SA just established into the identity table (INITIAL_CONTACT: the
+ * identity's older SAs killed); the first SA of spi_i's bucket (bnext on). */
+void ike2_table_link(struct gdoi_ike2_responder *r, struct gdoi_ike2_sa *sa);
+void ike2_table_established(struct gdoi_ike2_responder *r, struct gdoi_ike2_sa *fresh);
+struct gdoi_ike2_sa *ike2_table_first(struct gdoi_ike2_responder *r, const uint8_t spi_i[8]);
 
 /* config defaults */
 size_t ike2_nonce_len(const struct gdoi_ike2_config *c);
