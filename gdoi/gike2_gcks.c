@@ -23,6 +23,7 @@ struct kept {
 	bool inband;
 	uint64_t expires;			/* monotonic ms */
 	struct gdoi_ike2_plist *queued;		/* waiting for the window */
+	uint32_t hnext;				/* index + 1 of the next in its chain */
 };
 
 struct gike2_gcks_engine {
@@ -44,6 +45,9 @@ struct gike2_gcks_engine {
 	struct gike2_gcks_stats stats;
 	struct kept *kept;
 	size_t nkept, capkept;
+	/* kept found by SPIr (ours, random): chains of index + 1, nheads a power of two */
+	uint32_t *heads;
+	size_t nheads;
 	struct gdoi_ike2_sa *not_kept;	/* registered over max_kept: deleted after the answer */
 	struct gdoi_ike2_sa *answered;	/* a GSA_INBAND_REKEY answer came on it */
 	uint16_t answer_notify;
@@ -104,14 +108,58 @@ static int assign(void *ctx, uint32_t count, uint32_t *sids, size_t cap, size_t 
 	return rc;
 }
 
+static uint32_t *kept_chain(struct gike2_gcks_engine *e, const uint8_t spi_r[8])
+{
+	uint64_t v;
+	memcpy(&v, spi_r, sizeof(v));
+	return &e->heads[v & (e->nheads - 1)];
+}
+
 static struct kept *kept_find(struct gike2_gcks_engine *e, const struct gdoi_ike2_sa *sa)
 {
 	uint8_t si[8], sr[8];
+	if (!e->nheads)
+		return NULL;
 	gdoi_ike2_spis(sa, si, sr);
-	for (size_t i = 0; i < e->nkept; i++)
-		if (!memcmp(e->kept[i].spi_i, si, 8) && !memcmp(e->kept[i].spi_r, sr, 8))
-			return &e->kept[i];
+	for (uint32_t j = *kept_chain(e, sr); j; j = e->kept[j - 1].hnext)
+		if (!memcmp(e->kept[j - 1].spi_i, si, 8) && !memcmp(e->kept[j - 1].spi_r, sr, 8))
+			return &e->kept[j - 1];
 	return NULL;
+}
+
+static void chain_link(struct gike2_gcks_engine *e, size_t i)
+{
+	uint32_t *h = kept_chain(e, e->kept[i].spi_r);
+	e->kept[i].hnext = *h;
+	*h = (uint32_t)i + 1;
+}
+
+static void chain_unlink(struct gike2_gcks_engine *e, size_t i)
+{
+	uint32_t *pp = kept_chain(e, e->kept[i].spi_r);
+	while (*pp && *pp != i + 1)
+		pp = &e->kept[*pp - 1].hnext;
+	if (*pp)
+		*pp = e->kept[i].hnext;
+}
+
+/* At least as many chains as kept entries can be: 0, or -1 (the old stay). */
+static int chains_fit(struct gike2_gcks_engine *e, size_t cap)
+{
+	size_t n = e->nheads ? e->nheads : 16;
+	while (n < cap)
+		n *= 2;
+	if (n == e->nheads)
+		return 0;
+	uint32_t *h = calloc(n, sizeof(*h));
+	if (!h)
+		return -1;
+	free(e->heads);
+	e->heads = h;
+	e->nheads = n;
+	for (size_t i = 0; i < e->nkept; i++)
+		chain_link(e, i);
+	return 0;
 }
 
 static void kept_drop(struct gike2_gcks_engine *e, size_t i)
@@ -120,7 +168,13 @@ static void kept_drop(struct gike2_gcks_engine *e, size_t i)
 		gdoi_ike2_plist_free(e->kept[i].queued);
 		free(e->kept[i].queued);
 	}
-	e->kept[i] = e->kept[--e->nkept];
+	chain_unlink(e, i);
+	size_t last = --e->nkept;
+	if (i != last) {
+		chain_unlink(e, last);
+		e->kept[i] = e->kept[last];
+		chain_link(e, i);
+	}
 }
 
 /* A registration on sa succeeded: its IKE SA is kept (a GSA_REGISTRATION on
@@ -137,17 +191,19 @@ static void keep(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa)
 			if (cap > max)
 				cap = max;
 			struct kept *t = realloc(e->kept, cap * sizeof(*t));
-			if (!t) {
+			if (t)
+				e->kept = t;
+			if (!t || chains_fit(e, cap)) {
 				e->not_kept = sa;
 				return;
 			}
-			e->kept = t;
 			e->capkept = cap;
 		}
 		k = &e->kept[e->nkept++];
 		memset(k, 0, sizeof(*k));
 		gdoi_ike2_spis(sa, k->spi_i, k->spi_r);
 		k->expires = e->now_ms + (uint64_t)life * 1000u;
+		chain_link(e, e->nkept - 1);
 	}
 	if (!k) {
 		e->not_kept = sa;
@@ -295,6 +351,7 @@ void gike2_gcks_engine_free(struct gike2_gcks_engine *e)
 	while (e->nkept)
 		kept_drop(e, e->nkept - 1);
 	free(e->kept);
+	free(e->heads);
 	gdoi_ike2_responder_free(e->resp);
 	gdoi_outq_free(&e->outq);
 	gdoi_evq_free(&e->evq, sizeof(struct gike2_gcks_event));
