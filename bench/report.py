@@ -193,6 +193,20 @@ if glob.glob(os.path.join(parts, "pg1.*.json")):
     row("leader failover after kill -9, ms", "%.0f (%.0f..%.0f)" % (fo["median"], fo["min"], fo["max"]),
         "retry interval 500", "-", "<= 1000", fo["max"] <= 1000)
 
+# 8. registrations while many SAs are held (bench/held.sh)
+for what, many, few, label in (
+        ("GDOI registration with INITIAL-CONTACT, 10,000 Phase 1 SAs held", "held-gdoi-ic.*.json",
+         "held-gdoi-plain.*.json", "without INITIAL-CONTACT"),
+        ("G-IKEv2 registration, 4,000 members holding IKE SAs", "held-gikev2-4000.*.json",
+         "held-gikev2-256.*.json", "256 members")):
+    if not glob.glob(os.path.join(parts, many)):
+        continue
+    m, f = series(many, "us_per_registration"), series(few, "us_per_registration")
+    ratio = m["median"] / f["median"]
+    res["figures"][many.split(".")[0].replace("-", "_")] = {"us_per_registration": m, "baseline_us": f, "ratio": ratio}
+    row(what + ", key-server µs each", "%.0f (%.0f..%.0f)" % (m["median"], m["min"], m["max"]),
+        "%s %.0f" % (label, f["median"]), "%.2f" % ratio, "<= 1.2", ratio <= 1.2)
+
 res["repetitions"] = reps
 with open(out, "w") as f:
     json.dump(res, f, indent=2)

@@ -19,7 +19,7 @@ bin=$build/bin bb=$build/bench
 out=$bb/results.json work=$bb/work
 rm -rf "$work"; mkdir -p "$work"
 reps=${BENCH_REPS:-3}
-# BENCH_ONLY=reg|gike2|scale|fan|loss|lat|ipc|media|mem|pg: only that section (the table shows what ran).
+# BENCH_ONLY=reg|gike2|scale|fan|loss|lat|ipc|media|mem|pg|held: only that section (the table shows what ran).
 only=${BENCH_ONLY:-}
 run() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 pids=()
@@ -306,5 +306,8 @@ fi
 
 # ---- 7. several key servers on one PostgreSQL: 1 vs 2 processes, leader failover ----
 run pg && "$top/bench/pg.sh" "$results" "$build" "$reps" "$psk"
+
+# ---- 8. what a registration costs with many SAs held (INITIAL-CONTACT) ----
+run held && "$top/bench/held.sh" "$results" "$build" "$reps" "$psk"
 
 python3 "$top/bench/report.py" "$results" "$out" "$reps"
