@@ -246,6 +246,13 @@ static bool hand_over(struct gike2_member *m, struct gdoi_now now, teks_take_fn 
 	if (!p)
 		return false;
 	*p = m->gm.policy;	/* plain data: keys inline (policy.h) */
+	/* the snapshot's seq as a GDOI member of the group sees it: the group's
+	 * SEQ, by which the GCKS numbers its GSA_REKEYs (the Rekey SA's next
+	 * acceptable Message ID less one) */
+	if (m->gm.has_rekey && m->gm.rekey.msgid) {
+		p->has_seq = true;
+		p->seq = m->gm.rekey.msgid - 1;
+	}
 	bool ch = take(&m->teks, p, now.unix_s, &notes);
 	notes_out(m, &notes);
 	return ch;

@@ -381,6 +381,8 @@ bool gdoi_member_teks_rekeyed(struct gdoi_member_teks *t, struct gdoi_policy *p,
 			u->deletes[u->ndeletes++] = (struct gdoi_push_delete){
 				.proto = GDOI_TEK_PROTO_SRTP, .spi = t->pol->teks[i].spi };
 	bool ch = senders_differ(t->pol, p);
+	if (p->has_seq)
+		t->seq = p->seq;
 	gdoi_pull_policy_free(t->pol);
 	t->pol = p;
 	ch |= rekey_teks(t, u, now, notes);

@@ -93,6 +93,9 @@ check "the GDOI sidecar holds keys (GROUPKEY-PULL)" stack_wait 15 sc2 get media 
 check "the G-IKEv2 member got the Rekey SA" grep -q "registered with .*KEK (rekeys expected)" "$tmp/sidecar.log"
 k0=$(keys "$SC_SOCK")
 check "both start with the same keys" test "$k0" = "$(keys "$SC2_SOCK")"
+# seq SIDECAR: the snapshot's seq (the group's SEQ; G-IKEv2: its GSA_REKEY Message ID)
+seq() { "$CTL" --sidecar "$1" get media --format json 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin).get("seq"))'; }
+check "both report the same seq ($(seq "$SC2_SOCK"))" test "$(seq "$SC_SOCK")" = "$(seq "$SC2_SOCK")"
 
 "$CTL" --socket "$KS_SOCK" rekey media >/dev/null
 check "the key server sent a GSA_REKEY" stack_wait 5 grep -q "GSA_REKEY Message ID" "$tmp/ks.log"
@@ -102,6 +105,7 @@ check "the G-IKEv2 sidecar applied the GSA_REKEY" stack_wait 10 newkeys "$SC_SOC
 check "the GDOI sidecar applied the GROUPKEY-PUSH" stack_wait 10 newkeys "$SC2_SOCK"
 k1=$(keys "$SC_SOCK")
 check "both report the same new TEKs ($(printf '%s\n' "$k1" | wc -l) line(s))" test "$k1" = "$(keys "$SC2_SOCK")"
+check "and the same seq after the rekey ($(seq "$SC2_SOCK"))" test "$(seq "$SC_SOCK")" = "$(seq "$SC2_SOCK")"
 
 cap=$(ls "$tmp"/cap/*.ike 2>/dev/null | head -1)
 check "the GSA_REKEY was captured on the rekey group" test -n "$cap"
@@ -138,6 +142,8 @@ k0=$(keys "$SC_SOCK")
 "$CTL" --socket "$KS_SOCK" rekey media >/dev/null
 check "the next TEK rekey reaches the G-IKEv2 sidecar under the new Rekey SA" stack_wait 10 newkeys "$SC_SOCK"
 check "and both report the same TEKs" stack_wait 5 same
+sameseq() { [ "$(seq "$SC_SOCK")" = "$(seq "$SC2_SOCK")" ]; }
+check "and the same seq under the new Rekey SA ($(seq "$SC2_SOCK"))" stack_wait 5 sameseq
 check "the G-IKEv2 sidecar ignored the GDOI pushes beside the GSA_REKEYs (no warning)" \
 	bash -c "! grep -q 'push via multicast refused' '$tmp/sidecar.log'"
 check "the G-IKEv2 sidecar never registered again" test "$(grep -c 'registered with' "$tmp/sidecar.log")" = 1
