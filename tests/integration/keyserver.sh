@@ -281,7 +281,9 @@ import os, socket, struct, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 a = ("127.0.0.1", int(sys.argv[1]))
 s.sendto(b"junk", a)
-s.sendto(os.urandom(200), a)
+d = bytearray(os.urandom(200))                   # random, but ISAKMP version 1.0 with
+d[17], d[19] = 0x10, 0xe0                        # reserved flags set: never another case's reason
+s.sendto(bytes(d), a)                            # (a random one could repeat one, rate-limited)
 hdr = os.urandom(8) + bytes(8) + bytes([1, 0x10, 2, 0]) + bytes(4) + struct.pack(">I", 500)
 s.sendto(hdr + bytes(12), a)                     # Main Mode message 1 with a lying length
 hdr = os.urandom(16) + bytes([8, 0x10, 32, 1]) + struct.pack(">II", 7, 60)
