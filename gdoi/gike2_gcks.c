@@ -320,14 +320,9 @@ static void hook_response(void *ctx, struct gdoi_ike2_sa *sa, uint8_t exchange,
 	}
 }
 
-struct gike2_gcks_engine *gike2_gcks_engine_new(const struct gike2_gcks_engine_cfg *cfg,
-						struct gdoi_now now)
+/* cfg into e: e->ike, which the responder and every IKE SA read, in place */
+static void configure(struct gike2_gcks_engine *e, const struct gike2_gcks_engine_cfg *cfg)
 {
-	if (!cfg || !cfg->ike || !cfg->lookup)
-		return NULL;
-	struct gike2_gcks_engine *e = calloc(1, sizeof(*e));
-	if (!e)
-		return NULL;
 	e->cfg = *cfg;
 	e->ike = *cfg->ike;
 	gike2_gcks_attach(&e->k, &e->ike);
@@ -336,12 +331,31 @@ struct gike2_gcks_engine *gike2_gcks_engine_new(const struct gike2_gcks_engine_c
 	e->ike.hooks.request = hook_request;
 	e->ike.hooks.response = hook_response;
 	e->ike.hooks.ctx = e;
+}
+
+struct gike2_gcks_engine *gike2_gcks_engine_new(const struct gike2_gcks_engine_cfg *cfg,
+						struct gdoi_now now)
+{
+	if (!cfg || !cfg->ike || !cfg->lookup)
+		return NULL;
+	struct gike2_gcks_engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	configure(e, cfg);
 	e->resp = gdoi_ike2_responder_new(&e->ike, now.mono_ms);
 	if (!e->resp) {
 		free(e);
 		return NULL;
 	}
 	return e;
+}
+
+int gike2_gcks_engine_reconfigure(struct gike2_gcks_engine *e, const struct gike2_gcks_engine_cfg *cfg)
+{
+	if (!e || !cfg || !cfg->ike || !cfg->lookup)
+		return GDOI_ERR_INVALID_ARG;
+	configure(e, cfg);
+	return 0;
 }
 
 void gike2_gcks_engine_free(struct gike2_gcks_engine *e)

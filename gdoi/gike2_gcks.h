@@ -91,6 +91,10 @@ struct gike2_gcks_engine;
 
 struct gike2_gcks_engine *gike2_gcks_engine_new(const struct gike2_gcks_engine_cfg *cfg,
 						struct gdoi_now now);
+/* A new configuration for a running engine (a reload): its IKE SAs, kept ones
+ * and half-open ones, stay and go on under it; what cfg points to must outlive
+ * the engine as for _new. 0, or GDOI_ERR_INVALID_ARG. */
+int gike2_gcks_engine_reconfigure(struct gike2_gcks_engine *e, const struct gike2_gcks_engine_cfg *cfg);
 void gike2_gcks_engine_free(struct gike2_gcks_engine *e);
 /* One IKEv2 datagram from peer: 0, or a negative gdoi_err (dropped). */
 int gike2_gcks_engine_input(struct gike2_gcks_engine *e, const uint8_t *dgram, size_t len,

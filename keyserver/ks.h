@@ -190,6 +190,10 @@ void ks_mcast_open(struct ks_group *g);
 /* ---- registrar.c ---- */
 /* w: the worker it serves (its loop, socket, timer), NULL for the main thread's. */
 int ks_registrar_new(struct ks *ks, struct ks_worker *w, struct ks_registrar **out, char *err, size_t errlen);
+/* A reload: r, the new registrar, takes over old's G-IKEv2 IKE SAs (members
+ * keep receiving GSA_INBAND_REKEY without registering again). GDOI's Phase 1
+ * SAs go with old: a member makes a new one at its next registration. */
+void ks_registrar_adopt(struct ks_registrar *r, struct ks_registrar *old);
 void ks_registrar_free(struct ks_registrar *r);
 void ks_registrar_input(struct ks_registrar *r, const uint8_t *msg, size_t len, const struct sockaddr *from);
 void ks_registrar_expire(struct ks_registrar *r);

@@ -202,6 +202,7 @@ static void reload(struct ks *ks)
 	ks->gcks_base.mm1_limited += es->mm1_limited;
 	ks->gcks_base.junk_limited += es->junk_limited;
 	ks->gcks_base.registrations += es->registrations;
+	ks_registrar_adopt(nr, ks->reg);
 	ks_registrar_free(ks->reg);
 	ks->reg = nr;
 	ks_registrar_arm(nr);	/* the timer named the old one */

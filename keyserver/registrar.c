@@ -360,6 +360,12 @@ fail:
 	return -1;
 }
 
+void ks_registrar_adopt(struct ks_registrar *r, struct ks_registrar *old)
+{
+	if (r && old)
+		ks_ikev2_adopt(r->ikev2, old->ikev2);
+}
+
 void ks_registrar_free(struct ks_registrar *r)
 {
 	if (!r)

@@ -46,6 +46,7 @@ struct ks_ikev2 {
 	struct gdoi_ike2_suite suites[16];
 	struct gdoi_ike2_psk *psks;
 	struct gdoi_ike2_config ike;
+	struct gike2_gcks_engine_cfg ec;	/* the engine's, kept for a reload's adoption */
 	struct gike2_gcks_engine *engine;
 	struct gdoi_policy scratch;	/* the policy lent to the engine for one answer */
 	struct gike2_rekey_sa rekey;	/* and the group's Rekey SA (rekey_ikev2.c) */
@@ -259,17 +260,28 @@ int ks_ikev2_new(struct ks *ks, uv_udp_t *udp, uv_mutex_t *lock, const struct ks
 	 * would leave the rest without GSA_INBAND_REKEY */
 	size_t kept = c->gikev2_max_sas ? c->gikev2_max_sas
 					: (c->nmembers > KS_IKEV2_KEPT_MIN ? c->nmembers : KS_IKEV2_KEPT_MIN);
-	struct gike2_gcks_engine_cfg ec = { .ike = &x->ike, .lookup = ikev2_lookup,
-					    .assign_sids = ikev2_assign_sids, .ctx = x,
-					    .max_kept = kept, .sa_lifetime_s = c->gikev2_sa_lifetime };
+	x->ec = (struct gike2_gcks_engine_cfg){ .ike = &x->ike, .lookup = ikev2_lookup,
+						.assign_sids = ikev2_assign_sids, .ctx = x,
+						.max_kept = kept, .sa_lifetime_s = c->gikev2_sa_lifetime };
 	uv_update_time(ks->loop);
-	x->engine = gike2_gcks_engine_new(&ec, (struct gdoi_now){ uv_now(ks->loop), ks_unix_now() });
+	x->engine = gike2_gcks_engine_new(&x->ec, (struct gdoi_now){ uv_now(ks->loop), ks_unix_now() });
 	if (!x->engine) {
 		ks_ikev2_free(x);
 		return -1;
 	}
 	*out = x;
 	return 0;
+}
+
+void ks_ikev2_adopt(struct ks_ikev2 *x, struct ks_ikev2 *old)
+{
+	if (!x || !old || !old->engine || gike2_gcks_engine_reconfigure(old->engine, &x->ec))
+		return;	/* no G-IKEv2 any more: the old engine goes with old */
+	gike2_gcks_engine_free(x->engine);
+	x->engine = old->engine;
+	old->engine = NULL;
+	ks_log(KS_INFO, "reload: G-IKEv2 keeps its %zu IKE SA(s) (%zu kept for GSA_INBAND_REKEY)",
+	       gike2_gcks_engine_sa_count(x->engine), gike2_gcks_engine_kept(x->engine));
 }
 
 void ks_ikev2_free(struct ks_ikev2 *x)

@@ -29,6 +29,9 @@ struct ks_ikev2_cred {
  * without a key: PSK authentication only. */
 int ks_ikev2_new(struct ks *ks, uv_udp_t *udp, uv_mutex_t *lock, const struct ks_ikev2_cred *cred,
 		 struct ks_ikev2 **out);
+/* A reload: x (made from the new configuration) takes over old's engine, whose
+ * IKE SAs (kept ones: GSA_INBAND_REKEY) go on under x's configuration. */
+void ks_ikev2_adopt(struct ks_ikev2 *x, struct ks_ikev2 *old);
 void ks_ikev2_free(struct ks_ikev2 *x);
 /* One IKEv2 datagram (gdoi_engine_classify said GDOI_FE_IKEV2). */
 void ks_ikev2_input(struct ks_ikev2 *x, const uint8_t *msg, size_t len, const struct gdoi_addr *peer,

@@ -472,6 +472,7 @@ void ks_workers_commit(struct ks *ks)
 {
 	for (unsigned i = 0; i < ks->nworkers; i++) {
 		struct ks_worker *w = ks->workers[i];
+		ks_registrar_adopt(w->next, w->reg);	/* its members' IKE SAs stay */
 		retire(ks, w);
 		w->reg = w->next;
 		w->next = NULL;

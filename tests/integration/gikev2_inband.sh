@@ -6,6 +6,7 @@
 # answered (the key server logs no retransmission failure). A second rekey carries the
 # Delete of the first generation: it is gone after the DTD. `gdoictl evict` deletes the evicted
 # member's IKE SA (INFORMATIONAL Delete), and the next rekey reaches the other member only.
+# A SIGHUP before the first rekey keeps the IKE SAs (the new configuration takes them over).
 # A configuration asking for multicast without a rekey address is refused with its line.
 # With KS_SERVER_EXTRA="workers = 2" (gikev2_inband_workers.sh) the same runs against
 # worker engines, which hold the IKE SAs there. TAP output. In a private network namespace (lib/netns.sh), as every script whose
@@ -53,6 +54,9 @@ check "no Rekey SA without a multicast rekey address" \
 s0=$(spis "$SC_SOCK")
 check "both hold the same SPI ($s0)" test "$s0" = "$(spis "$SC2_SOCK")"
 
+# a reload (SIGHUP) keeps the members' IKE SAs: the rekeys below still reach them
+kill -HUP "$KS_PID"
+check "the key server reloaded, keeping the IKE SAs" stack_wait 5 grep -q "configuration reloaded" "$tmp/ks.log"
 t0=$(date +%s%N) l1=$(wc -l <"$tmp/ks.log")
 "$CTL" --socket "$KS_SOCK" rekey media >/dev/null
 newspi() { local s; s=$(spis "$1"); [ -n "$s" ] && [ "$s" != "$s0" ]; }
