@@ -597,6 +597,25 @@ size_t gike2_gcks_engine_delete_peer(struct gike2_gcks_engine *e, const struct g
 	return delete_by_id(e, id, NULL, "member evicted: IKE SA deleted", now.mono_ms);
 }
 
+size_t gike2_gcks_engine_prune(struct gike2_gcks_engine *e,
+			       bool (*allowed)(void *ctx, const struct gdoi_ike2_id *id, uint64_t tag),
+			       void *ctx, const char *why, struct gdoi_now now)
+{
+	size_t n = 0;
+	struct gdoi_ike2_sa *sa = NULL;
+	while ((sa = gdoi_ike2_responder_next(e->resp, sa)) != NULL) {
+		const struct gdoi_ike2_id *id = gdoi_ike2_peer_id(sa);
+		const struct kept *k = kept_find(e, sa);
+		if (!id || allowed(ctx, id, k ? k->tag : 0))
+			continue;
+		delete_sa(e, sa, why, now.mono_ms);
+		n++;
+	}
+	if (n && (!e->deadline || e->deadline > now.mono_ms))
+		e->deadline = now.mono_ms;	/* the timer frees them */
+	return n;
+}
+
 size_t gike2_gcks_engine_kept(const struct gike2_gcks_engine *e)
 {
 	return e->nkept;

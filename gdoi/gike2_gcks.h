@@ -124,6 +124,12 @@ int gike2_gcks_engine_inband_rekey(struct gike2_gcks_engine *e, const struct gik
  * id (an evicted member); the number deleted. */
 size_t gike2_gcks_engine_delete_peer(struct gike2_gcks_engine *e, const struct gdoi_ike2_id *id,
 				     struct gdoi_now now);
+/* After a reconfiguration: every established IKE SA whose peer allowed() refuses
+ * (tag: the group its kept registration named, 0 if not kept) is deleted with
+ * an INFORMATIONAL Delete, why in its SA_CLOSED event. The number deleted. */
+size_t gike2_gcks_engine_prune(struct gike2_gcks_engine *e,
+			       bool (*allowed)(void *ctx, const struct gdoi_ike2_id *id, uint64_t tag),
+			       void *ctx, const char *why, struct gdoi_now now);
 size_t gike2_gcks_engine_kept(const struct gike2_gcks_engine *e);
 
 #endif

@@ -54,6 +54,8 @@ struct ks_ikev2 {
 	const struct ks_member_cfg *member;
 };
 
+static struct gdoi_now ikev2_now(struct ks_ikev2 *x);
+
 static const struct ks_member_cfg *ikev2_member_of(struct ks *ks, const struct gdoi_ike2_id *id)
 {
 	/* IKEv2 ID types 1, 2, 3, 5, 11 are ISAKMP's (RFC 7296 §3.5, RFC 2407 §4.6.2.1) */
@@ -273,6 +275,17 @@ int ks_ikev2_new(struct ks *ks, uv_udp_t *udp, uv_mutex_t *lock, const struct ks
 	return 0;
 }
 
+/* A member's IKE SA survives a reload if the member is still configured, not
+ * evicted, and (for a kept registration) still in the group it registered for. */
+static bool ikev2_still_allowed(void *ctx, const struct gdoi_ike2_id *id, uint64_t tag)
+{
+	struct ks_ikev2 *x = ctx;
+	const struct ks_member_cfg *m = ikev2_member_of(x->ks, id);
+	if (!m || (tag && !ks_member_in_group(m, (uint32_t)tag)))
+		return false;
+	return ks_state_blocked_check(x->ks->st, m->name) != 1;
+}
+
 void ks_ikev2_adopt(struct ks_ikev2 *x, struct ks_ikev2 *old)
 {
 	if (!x || !old || !old->engine || gike2_gcks_engine_reconfigure(old->engine, &x->ec))
@@ -280,8 +293,12 @@ void ks_ikev2_adopt(struct ks_ikev2 *x, struct ks_ikev2 *old)
 	gike2_gcks_engine_free(x->engine);
 	x->engine = old->engine;
 	old->engine = NULL;
-	ks_log(KS_INFO, "reload: G-IKEv2 keeps its %zu IKE SA(s) (%zu kept for GSA_INBAND_REKEY)",
-	       gike2_gcks_engine_sa_count(x->engine), gike2_gcks_engine_kept(x->engine));
+	/* no GSA_INBAND_REKEY for a member the new configuration took out */
+	size_t gone = gike2_gcks_engine_prune(x->engine, ikev2_still_allowed, x,
+					      "member no longer in the configuration (reload): IKE SA deleted",
+					      ikev2_now(x));
+	ks_log(KS_INFO, "reload: G-IKEv2 keeps %zu IKE SA(s) (%zu kept for GSA_INBAND_REKEY), %zu deleted",
+	       gike2_gcks_engine_sa_count(x->engine) - gone, gike2_gcks_engine_kept(x->engine), gone);
 }
 
 void ks_ikev2_free(struct ks_ikev2 *x)

@@ -6,7 +6,8 @@
 # answered (the key server logs no retransmission failure). A second rekey carries the
 # Delete of the first generation: it is gone after the DTD. `gdoictl evict` deletes the evicted
 # member's IKE SA (INFORMATIONAL Delete), and the next rekey reaches the other member only.
-# A SIGHUP before the first rekey keeps the IKE SAs (the new configuration takes them over).
+# A SIGHUP before the first rekey keeps the IKE SAs (the new configuration takes them over);
+# one that takes bob out of the configuration deletes his.
 # A configuration asking for multicast without a rekey address is refused with its line.
 # With KS_SERVER_EXTRA="workers = 2" (gikev2_inband_workers.sh) the same runs against
 # worker engines, which hold the IKE SAs there. TAP output. In a private network namespace (lib/netns.sh), as every script whose
@@ -94,6 +95,20 @@ b3() { local s; s=$(spis "$SC2_SOCK"); [ -n "$s" ] && [ "$s" != "$b2" ]; }
 check "bob gets the next rekey" stack_wait 2 b3
 check "alice gets no further keys" test "$(spis "$SC_SOCK")" = "$a2"
 check "no member failed to answer" bash -c "! grep -q 'no answer to GSA_INBAND_REKEY' '$tmp/ks.log'"
+
+# a reload that takes bob out of the configuration deletes his IKE SA: no GSA_INBAND_REKEY
+# may bring him keys any more
+python3 - "$tmp/ks.conf" <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p).read()
+open(p, "w").write(re.sub(r"\[member bob\][^[]*", "", s))
+PY
+l4=$(wc -l <"$tmp/ks.log")
+kill -HUP "$KS_PID"
+check "a reload without bob deletes his IKE SA" stack_wait 5 bash -c \
+	"tail -n +$((l4 + 1)) '$tmp/ks.log' | grep -q 'bob.example): member no longer in the configuration (reload): IKE SA deleted'"
+check "bob's sidecar got the Delete" stack_wait 3 grep -q "the GCKS deleted the IKE SA" "$tmp/sidecar2.log"
 
 # gikev2_rekey = multicast needs a multicast rekey address: refused with file:line
 printf '[server]\nlisten = 127.0.0.1:%s\nstate = %s/bad-state\n\n[group g]\nid = 9\ntek = AES128_CM_SHA1_80\ndestination = 239.1.2.3:5004\nprotocols = g-ikev2\ngikev2_rekey = multicast\n' \
