@@ -29,6 +29,13 @@ static int64_t engine_unix_now(void *ctx)
 	return m->now.unix_s;
 }
 
+static bool engine_peer_allowed(void *ctx, const struct gdoi_id *id, uint16_t auth,
+				const struct gdoi_addr *addr)
+{
+	const struct gdoi_member *m = ctx;
+	return m->peer_allowed(m->peer_ctx, id, auth, addr);
+}
+
 static void addr_name(const struct gdoi_addr *a, bool port, char *buf, size_t len)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
@@ -53,6 +60,11 @@ struct gdoi_member *gdoi_member_new(const struct gdoi_member_cfg *cfg)
 		return NULL;
 	m->p1cfg = *cfg->p1;
 	m->p1cfg.unix_now = engine_unix_now;
+	if (cfg->p1->peer_allowed) {
+		m->peer_allowed = cfg->p1->peer_allowed;
+		m->peer_ctx = cfg->p1->ctx;
+		m->p1cfg.peer_allowed = engine_peer_allowed;
+	}
 	m->p1cfg.ctx = m;
 	m->nks = cfg->nks;
 	memcpy(m->ks, cfg->ks, sizeof m->ks);

@@ -41,7 +41,7 @@ struct gdoi_member_cfg {
 	/* Phase 1 initiator: suites, identity, credentials. Its unix_now is ignored
 	 * (the engine answers with the now of each call). Copied; what it points to
 	 * (keys, certificates) must outlive the engine. */
-	const struct gdoi_p1_config *p1;
+	const struct gdoi_p1_config *p1;	/* copied; its peer_allowed is called with its ctx */
 	size_t nks;			/* key servers, tried in order */
 	struct gdoi_addr ks[GDOI_MEMBER_MAX_KS];	/* len 0: no address yet (a failed attempt) */
 	size_t ngroups;

@@ -24,6 +24,10 @@ struct member_group {
 };
 
 struct gdoi_member {
+	/* the application's check of the key server's authenticated ID, called
+	 * with its own ctx (p1cfg.ctx is the engine's, for the clock) */
+	bool (*peer_allowed)(void *ctx, const struct gdoi_id *id, uint16_t auth, const struct gdoi_addr *addr);
+	void *peer_ctx;
 	struct gdoi_p1_config p1cfg;
 	size_t nks;
 	struct gdoi_addr ks[GDOI_MEMBER_MAX_KS];

@@ -147,7 +147,7 @@ static int parse_bool(const char *s, bool *out)
 }
 
 /* "ipv4:1.2.3.4", "ipv6:::1", "fqdn:host.example", "ufqdn:user@host.example". */
-static int parse_identity(struct sc_config *cfg, const char *s)
+static int parse_identity(const char *s, uint8_t *type, size_t *len, uint8_t data[SC_MAX_ID])
 {
 	const char *v = strchr(s, ':');
 	size_t tn;
@@ -157,21 +157,21 @@ static int parse_identity(struct sc_config *cfg, const char *s)
 	tn = (size_t)(v - s);
 	v++;
 	if (tn == 4 && !strncasecmp(s, "ipv4", 4)) {
-		cfg->id_type = GDOI_ID_IPV4_ADDR;
-		cfg->id_len = 4;
-		return inet_pton(AF_INET, v, cfg->id_data) == 1 ? 0 : -1;
+		*type = GDOI_ID_IPV4_ADDR;
+		*len = 4;
+		return inet_pton(AF_INET, v, data) == 1 ? 0 : -1;
 	}
 	if (tn == 4 && !strncasecmp(s, "ipv6", 4)) {
-		cfg->id_type = GDOI_ID_IPV6_ADDR;
-		cfg->id_len = 16;
-		return inet_pton(AF_INET6, v, cfg->id_data) == 1 ? 0 : -1;
+		*type = GDOI_ID_IPV6_ADDR;
+		*len = 16;
+		return inet_pton(AF_INET6, v, data) == 1 ? 0 : -1;
 	}
 	if ((tn == 4 && !strncasecmp(s, "fqdn", 4)) || (tn == 5 && !strncasecmp(s, "ufqdn", 5))) {
-		cfg->id_type = tn == 4 ? GDOI_ID_FQDN : GDOI_ID_USER_FQDN;
-		cfg->id_len = strlen(v);
-		if (!cfg->id_len || cfg->id_len > SC_MAX_ID)
+		*type = tn == 4 ? GDOI_ID_FQDN : GDOI_ID_USER_FQDN;
+		if (!*v || strlen(v) > SC_MAX_ID)
 			return -1;
-		memcpy(cfg->id_data, v, cfg->id_len);
+		*len = strlen(v);
+		memcpy(data, v, *len);
 		return 0;
 	}
 	return -1;
@@ -326,8 +326,13 @@ static int sidecar_key(struct ctx *x, const char *name, const char *value, int l
 		cfg->local_set = true;
 		x->local_line = line;
 	} else if (!strcmp(name, "identity")) {
-		if (parse_identity(cfg, value))
+		if (parse_identity(value, &cfg->id_type, &cfg->id_len, cfg->id_data))
 			return bad(x, line, "identity: expected ipv4:ADDR, ipv6:ADDR, fqdn:NAME or ufqdn:USER@NAME");
+	} else if (!strcmp(name, "keyserver_identity")) {
+		if (parse_identity(value, &cfg->ks_id_type, &cfg->ks_id_len, cfg->ks_id_data))
+			return bad(x, line, "keyserver_identity: expected ipv4:ADDR, ipv6:ADDR, fqdn:NAME or "
+				   "ufqdn:USER@NAME");
+		cfg->ks_id_set = true;
 	} else if (!strcmp(name, "psk")) {
 		x->psk_line = line;
 		if (!*value)

@@ -279,6 +279,30 @@ static int load_credentials(struct sidecar *sc, uint16_t *auth, char *err, size_
 	return 0;
 }
 
+bool sc_ks_identity_ok(const struct sidecar *sc, uint8_t type, const uint8_t *data, size_t len)
+{
+	const struct sc_config *c = &sc->cfg;
+	if (!c->ks_id_set || (type == c->ks_id_type && len == c->ks_id_len && !memcmp(data, c->ks_id_data, len)))
+		return true;
+	char got[SC_MAX_ID + 1];
+	size_t n = len < SC_MAX_ID ? len : SC_MAX_ID;
+	for (size_t i = 0; i < n; i++)
+		got[i] = data[i] >= 0x20 && data[i] < 0x7f ? (char)data[i] : '?';
+	got[n] = '\0';
+	sc_log_limited("ks-identity", "a key server authenticated as ID type %u \"%s\", not the "
+		       "keyserver_identity: refused (similar refusals rate-limited)", type,
+		       type == GDOI_ID_FQDN || type == GDOI_ID_USER_FQDN ? got : "(address)");
+	return false;
+}
+
+/* GDOI Phase 1: the key server's authenticated ID (message 6). */
+static bool p1_ks_allowed(void *ctx, const struct gdoi_id *id, uint16_t auth, const struct gdoi_addr *addr)
+{
+	(void)auth;
+	(void)addr;
+	return sc_ks_identity_ok(ctx, id->type, id->data.ptr, id->data.len);
+}
+
 /* The engine's configuration from the sidecar's. */
 static int start_engine(struct sidecar *sc, char *err, size_t errlen)
 {
@@ -385,8 +409,11 @@ static int start(struct sidecar *sc, char *err, size_t errlen)
 		.key = sc->cred.key, .cert = GDOI_BYTES(sc->cred.cert_der, sc->cred.cert_len),
 		.trust = sc->cred.trust,
 		.retransmit_ms = sc->cfg.exchange_ms, .max_transmits = 4,
-		.initial_contact = true,
+		.initial_contact = true, .peer_allowed = p1_ks_allowed, .ctx = sc,
 	};
+	if (sc->cred.key && !sc->cfg.ks_id_set)
+		dm_log(DM_WARN, "certificate authentication without keyserver_identity: any certificate "
+		       "of the CA (a member's too) passes for the key server's");
 	if (start_engine(sc, err, errlen))
 		return -1;
 	if (open_registration(sc, err, errlen) || sc_ikev2_start(sc, err, errlen))

@@ -68,6 +68,16 @@ static int64_t wall(void *ctx)
 	return sc_wall();
 }
 
+/* The key server's authenticated IKE ID (GSA_AUTH response). IKEv2 ID types
+ * 1, 2, 3 and 5 are ISAKMP's numbers, as the configuration holds them. */
+static bool ike2_ks_allowed(void *ctx, const struct gdoi_ike2_id *id, uint8_t method,
+			    const struct gdoi_addr *addr)
+{
+	(void)method;
+	(void)addr;
+	return sc_ks_identity_ok(ctx, id->type, id->data.ptr, id->data.len);
+}
+
 /* Group i's G-IKEv2 engine, its first attempt with the key server of slot. */
 static int new_engine(struct sidecar *sc, size_t i, size_t slot)
 {
@@ -110,7 +120,8 @@ int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen)
 		.nsuites = gdoi_ike2_suites_default(ike_suites, sizeof(ike_suites) / sizeof(ike_suites[0])),
 		.local_id = { sc->cfg.id_type, GDOI_BYTES(sc->cfg.id_data, sc->cfg.id_len) },
 		.psks = &ike_psk, .npsks = sc->cfg.psk ? 1 : 0, .fragmentation = true,
-		.retransmit_ms = sc->cfg.exchange_ms, .max_transmits = 4, .initial_contact = true };
+		.retransmit_ms = sc->cfg.exchange_ms, .max_transmits = 4, .initial_contact = true,
+		.peer_allowed = ike2_ks_allowed, .ctx = sc };
 	/* With a certificate (member.c loaded it for GDOI too): RFC 7427 signatures,
 	 * AUTH method 14; the key server's AUTH is then verified against ca, or,
 	 * if it answers by PSK, against psk. */

@@ -75,6 +75,12 @@ struct sc_config {
 	uint8_t id_type;
 	size_t id_len;
 	uint8_t id_data[SC_MAX_ID];
+	/* keyserver_identity: the ID every key server must authenticate as (its
+	 * certificate vouching for it); unset = any the PSK or the CA vouches for */
+	bool ks_id_set;
+	uint8_t ks_id_type;
+	size_t ks_id_len;
+	uint8_t ks_id_data[SC_MAX_ID];
 	uint8_t *psk;			/* wiped on free */
 	size_t psk_len;
 	char cert_file[512], key_file[512], ca_file[512];
@@ -221,6 +227,9 @@ void sc_service(struct sidecar *sc);
 /* member.c: one datagram to the key server; one engine event acted on. */
 void sc_member_send(struct sidecar *sc, const struct gdoi_out *o);
 void sc_member_event(struct sidecar *sc, const struct gdoi_member_event *ev);
+/* Whether an authenticated key server's ID is the configured keyserver_identity
+ * (any when none is set); a refusal is logged (rate-limited). Both protocols. */
+bool sc_ks_identity_ok(const struct sidecar *sc, uint8_t type, const uint8_t *data, size_t len);
 /* member_ikev2.c: the groups with protocol = g-ikev2. */
 struct gike2_member;
 int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen);
