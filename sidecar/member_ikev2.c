@@ -321,17 +321,35 @@ void sc_ikev2_ks_changed(struct sidecar *sc)
 	}
 }
 
+/* A GSA_REKEY goes to the group whose Rekey SA its SPIs name (another group's engine
+ * would refuse it as foreign); one no group holds is counted and logged once here. */
+static void rekey_input(struct sidecar *sc, const uint8_t *msg, size_t len, const struct gdoi_addr *from,
+			enum gdoi_member_via via, struct gdoi_now now)
+{
+	for (size_t i = 0; i < sc->cfg.ngroups; i++)
+		if (sc->groups[i].gike2 && gike2_member_rekey_owns(sc->groups[i].gike2, msg, len)) {
+			gike2_member_input(sc->groups[i].gike2, msg, len, from, via, now);
+			return;
+		}
+	sc->gike2_unknown_rekey++;
+	dm_log_limited(DM_DEBUG, "gike2 rekey unknown SA", "GSA_REKEY under a Rekey SA of no group of "
+		       "ours: Rekey SA SPIs at offset 0 (Message ID %u, %zu octets)",
+		       gdoi_get_u32(msg + 20), len);
+}
+
 bool sc_ikev2_input(struct sidecar *sc, const uint8_t *msg, size_t len, const struct gdoi_addr *from,
 		    enum gdoi_member_via via, struct gdoi_now now)
 {
 	if (gdoi_engine_classify(msg, len) != GDOI_FE_IKEV2)
 		return false;
-	for (size_t i = 0; i < sc->cfg.ngroups; i++)
-		if (sc->groups[i].gike2) {
-			int rc = gike2_member_input(sc->groups[i].gike2, msg, len, from, via, now);
-			if (rc == 0)
+	if (msg[18] == GIKE2_EXCH_GSA_REKEY) {	/* classified: 28 octets at least */
+		rekey_input(sc, msg, len, from, via, now);
+	} else {
+		for (size_t i = 0; i < sc->cfg.ngroups; i++)
+			if (sc->groups[i].gike2 &&
+			    gike2_member_input(sc->groups[i].gike2, msg, len, from, via, now) == 0)
 				break;
-		}
+	}
 	sc_ikev2_drain(sc);
 	return true;
 }
