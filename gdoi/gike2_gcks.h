@@ -116,6 +116,9 @@ int gike2_gcks_engine_inband_rekey(struct gike2_gcks_engine *e, const struct gik
  * id (an evicted member); the number deleted. */
 size_t gike2_gcks_engine_delete_peer(struct gike2_gcks_engine *e, const struct gdoi_ike2_id *id,
 				     struct gdoi_now now);
+/* Shutdown: an INFORMATIONAL Delete (RFC 7296 §1.4.1) of every established IKE
+ * SA queued, no answer awaited, nothing kept; the number of SAs (no events). */
+size_t gike2_gcks_engine_delete_all(struct gike2_gcks_engine *e, struct gdoi_now now);
 size_t gike2_gcks_engine_kept(const struct gike2_gcks_engine *e);
 
 #endif

@@ -389,6 +389,7 @@ static void start(struct gike2_member *m, struct gdoi_now now)
 
 static void after_ike(struct gike2_member *m, struct gdoi_ike2_result *r, struct gdoi_now now)
 {
+	struct gdoi_member_event *ev;
 	queue_result(m, r);
 	switch (r->event) {
 	case GDOI_IKE2_EV_ESTABLISHED:
@@ -406,13 +407,20 @@ static void after_ike(struct gike2_member *m, struct gdoi_ike2_result *r, struct
 	case GDOI_IKE2_EV_DELETED:
 		gdoi_ike2_free(m->sa);
 		m->sa = NULL;
-		/* without a Rekey SA the IKE SA was the only way rekeys came: register
-		 * again (backing off if refused); with one, GSA_REKEY still comes */
+		/* Without a Rekey SA the IKE SA was the only way rekeys came: register
+		 * again, with the next key server (a FAILOVER event: a GCKS deletes its
+		 * members' IKE SAs when it shuts down, so that they go elsewhere at once
+		 * rather than after their retransmissions to it time out). With one, the
+		 * keys stay and GSA_REKEY still comes (from any GCKS of the group). */
 		m->rejoin = m->state == GDOI_MEMBER_GROUP_REGISTERED && !m->gm.has_rekey;
 		if (m->rejoin)
 			m->next_try = now.mono_ms + m->cfg.retry_min_ms;
-		event(m, GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO, "%s: the GCKS deleted the IKE SA%s",
-		      m->cfg.name, m->rejoin ? ": registering again" : "");
+		ev = event(m, m->rejoin ? GDOI_MEMBER_EV_FAILOVER : GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO,
+			   "%s: the GCKS deleted the IKE SA%s", m->cfg.name,
+			   m->rejoin ? ": registering again, with the next key server" : ": keys kept, "
+			   "GSA_REKEY expected");
+		if (ev)
+			ev->ks = 0;
 		break;
 	default:
 		break;

@@ -18,7 +18,8 @@
 # reason, the TEKs on the IPC socket unchanged, the sidecar serving. Then the next
 # genuine GSA_REKEY from gdoi-ks is applied, and so is one the forger signs with the
 # key server's key under a higher Message ID (the forger's own control: its
-# datagrams were refused for their one flaw, not for a mistake of the forger).
+# datagrams were refused for their one flaw, not for a mistake of the forger). Last,
+# gdoi-ks stops and deletes the member's IKE SA: with a Rekey SA it keeps its keys.
 set -u
 . "$(dirname "$0")/lib/netns.sh"
 netns_mcast_lo
@@ -202,6 +203,18 @@ check "the forger's GSA_REKEY 103, signed with the key server's key, is applied"
 	stack_wait 5 grep -q "GSA_REKEY 103 applied" "$tmp/sidecar.log"
 check "gdoi_sidecar_pushes_applied_total counts both ($applied0 -> $((applied0 + 2)))" \
 	stack_wait 3 test "$(metric "$APPLIED")" = $((applied0 + 2))
+# gdoi-ks stops: it deletes the member's IKE SA (docs/keyserver.md); with a Rekey SA the
+# member keeps its keys and waits for GSA_REKEY rather than registering again
+k0=$(keys) l0=$(wc -l <"$tmp/sidecar.log")
+kill -TERM "$KS_PID"
+wait "$KS_PID" 2>/dev/null
+check "SIGTERM: gdoi-ks sent the Delete of the member's IKE SA" \
+	grep -q "shutdown: INFORMATIONAL Delete sent for 1 G-IKEv2 IKE SA(s)$" "$tmp/ks.log"
+check "the sidecar (with a Rekey SA) logged it and kept its keys" stack_wait 2 eval \
+	'tail -n +$((l0 + 1)) "$tmp/sidecar.log" | grep -q "the GCKS deleted the IKE SA: keys kept, GSA_REKEY expected"'
+sleep 1
+check "and neither registers again nor takes other keys (expired TEKs may leave)" \
+	eval 'no_new_tek && ! tail -n +$((l0 + 1)) "$tmp/sidecar.log" | grep -q "next try\|registration"'
 check "no sanitizer report" bash -c "! grep -q 'Sanitizer\|runtime error' '$tmp/sidecar.log' '$tmp/ks.log'"
 check "the sidecar never registered again" test "$(grep -c 'registered with' "$tmp/sidecar.log")" = 1
 echo "# log lines: gdoi-sidecar $(wc -l <"$tmp/sidecar.log")"
