@@ -49,20 +49,7 @@ psk = $psk
 groups = media" || tap_bail "gdoi-ks starts"
 
 # every datagram on the rekey group, numbered (the key server's are the captures)
-python3 - "$G" "$GP" "$tmp/cap" <<'PY' &
-import os, socket, struct, sys
-g, p, d = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-os.makedirs(d, exist_ok=True)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((g, p))
-s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, struct.pack("4s4s", socket.inet_aton(g), socket.inet_aton("127.0.0.1")))
-n = 0
-while True:
-    m = s.recv(65536)
-    open(f"{d}/{n:05d}", "wb").write(m)
-    n += 1
-PY
+python3 "$top/tests/tools/mcast_capture.py" "$G" "$GP" "$tmp/cap" &
 stack_pids+=("$!")
 
 stack_sidecar_start "identity = fqdn:alice.example
