@@ -79,7 +79,7 @@ static void dropped(struct gike2_member *m, enum gdoi_member_drop why, const cha
 					     "%s: %s%s", m->cfg.name, what, detail);
 	if (ev) {
 		ev->reason = why;
-		snprintf(ev->limit_key, sizeof(ev->limit_key), "gike2-drop-%d", (int)why);
+		snprintf(ev->limit_key, sizeof(ev->limit_key), "gike2 %.40s drop %d", m->cfg.name, (int)why);
 	}
 }
 

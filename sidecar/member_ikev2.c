@@ -86,9 +86,9 @@ static int new_engine(struct sidecar *sc, size_t i, size_t slot)
 
 int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen)
 {
-	bool any = false;
+	size_t any = 0;
 	for (size_t i = 0; i < sc->cfg.ngroups; i++)
-		any |= sc->cfg.groups[i].protocol != SC_PROTO_GDOI;
+		any += sc->cfg.groups[i].protocol != SC_PROTO_GDOI;
 	if (!any)
 		return 0;
 	if (!sc->cfg.psk || !sc->nslots) {
@@ -102,7 +102,12 @@ int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen)
 		.nsuites = gdoi_ike2_suites_default(ike_suites, sizeof(ike_suites) / sizeof(ike_suites[0])),
 		.local_id = { sc->cfg.id_type, GDOI_BYTES(sc->cfg.id_data, sc->cfg.id_len) },
 		.psks = &ike_psk, .npsks = 1, .fragmentation = true,
-		.retransmit_ms = sc->cfg.exchange_ms, .max_transmits = 4, .initial_contact = true };
+		.retransmit_ms = sc->cfg.exchange_ms, .max_transmits = 4,
+		/* INITIAL_CONTACT says this IKE SA is the only one between us (RFC 7296
+		 * §2.4): the key server drops the others. Each G-IKEv2 group has its own,
+		 * so with several groups each registration would drop the other groups'
+		 * IKE SAs (silently: their GSA_INBAND_REKEYs and Deletes never came). */
+		.initial_contact = any == 1 };
 	if (sc->cfg.ike2_keys_log[0]) {
 		ike_cfg.keys_ready = write_keys;
 		ike_cfg.keys_ctx = sc->cfg.ike2_keys_log;

@@ -18,7 +18,9 @@
 # reason, the TEKs on the IPC socket unchanged, the sidecar serving. Then the next
 # genuine GSA_REKEY from gdoi-ks is applied, and so is one the forger signs with the
 # key server's key under a higher Message ID (the forger's own control: its
-# datagrams were refused for their one flaw, not for a mistake of the forger). Last,
+# datagrams were refused for their one flaw, not for a mistake of the forger). A second
+# group on the same rekey address gets its own GSA_REKEY, and the first says nothing of
+# it. Last,
 # gdoi-ks stops and deletes the member's IKE SA: with a Rekey SA it keeps its keys.
 set -u
 . "$(dirname "$0")/lib/netns.sh"
@@ -43,10 +45,21 @@ rekey_ttl = 0
 rekey_unicast = no
 protocols = g-ikev2
 
+[group chat]
+id = 1235
+tek = AES128_CM_SHA1_80
+destination = 239.28.0.3:28006
+kek = aes256
+rekey_multicast = $G:$GP
+rekey_interface = 127.0.0.1
+rekey_ttl = 0
+rekey_unicast = no
+protocols = g-ikev2
+
 [member alice]
 id = fqdn:alice.example
 psk = $psk
-groups = media" || tap_bail "gdoi-ks starts"
+groups = media, chat" || tap_bail "gdoi-ks starts"
 
 # every datagram on the rekey group, numbered (the key server's are the captures)
 python3 "$top/tests/tools/mcast_capture.py" "$G" "$GP" "$tmp/cap" &
@@ -60,11 +73,17 @@ metrics = 127.0.0.1:$MP
 id = 1234
 protocol = g-ikev2
 rekey = $G:$GP
+allow = uid:$(id -u)
+
+[group chat]
+id = 1235
+protocol = g-ikev2
+rekey = $G:$GP
 allow = uid:$(id -u)" || tap_bail "the G-IKEv2 sidecar starts"
 
-# keys: the TEKs' SPI, profile and key material the IPC socket hands out, one line each
+# keys [GROUP]: the TEKs' SPI, profile and key material the IPC socket hands out, one line each
 keys() {
-	"$CTL" --sidecar "$SC_SOCK" get media --format json 2>/dev/null | python3 -c '
+	"$CTL" --sidecar "$SC_SOCK" get "${1:-media}" --format json 2>/dev/null | python3 -c '
 import json, sys
 for t in json.load(sys.stdin).get("teks", []):
     print(" ".join(str(t.get(k)) for k in sorted(t) if k not in ("not_before", "not_after")))'
@@ -94,8 +113,8 @@ newkeys() { local k; k=$(keys); [ -n "$k" ] && [ "$k" != "$k0" ]; }
 tap_diag() { tail -n 8 "$tmp/sidecar.log" | sed 's/^/#   /'; }
 
 check "in a private network namespace (no default route)" bash -c "! ip route show default | grep -q ."
-stack_wait 15 keys || { notok "the sidecar holds keys (GSA_AUTH)"; stack_logs; tap_plan_end; exit 1; }
-check "the member got the Rekey SA" grep -q "registered with .*KEK (rekeys expected)" "$tmp/sidecar.log"
+stack_wait 15 eval 'keys && keys chat' || { notok "the sidecar holds keys (GSA_AUTH)"; stack_logs; tap_plan_end; exit 1; }
+check "the member got the Rekey SA of each group" test "$(grep -c "registered with .*KEK (rekeys expected)" "$tmp/sidecar.log")" = 2
 # two real GSA_REKEYs (Message IDs 1 and 2), both applied and captured
 for i in 1 2; do
 	k0=$(keys) c0=$(last_cap)
@@ -108,7 +127,7 @@ ok "two GSA_REKEYs from gdoi-ks applied and captured"
 read -r spi kek bits der < <(python3 -c '
 import sqlite3, sys
 c = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
-r = c.execute("SELECT hex(kek_spi), hex(kek_key), kek_bits, hex(sign_der) FROM groups WHERE has_kek").fetchone()
+r = c.execute("SELECT hex(kek_spi), hex(kek_key), kek_bits, hex(sign_der) FROM groups WHERE has_kek AND gid = 1234").fetchone()
 print(r[0], r[1][:r[2] // 4], r[2], r[3])' "$tmp/ks-state/gdoi-ks.db")
 forge() {	# forge MODE CAPTURE OUT [--msgid N]
 	local m=$1 c=$2 o=$3
@@ -190,20 +209,29 @@ check "the forger's GSA_REKEY 103, signed with the key server's key, is applied"
 	stack_wait 5 grep -q "GSA_REKEY 103 applied" "$tmp/sidecar.log"
 check "gdoi_sidecar_pushes_applied_total counts both ($applied0 -> $((applied0 + 2)))" \
 	stack_wait 3 test "$(metric "$APPLIED")" = $((applied0 + 2))
+# a second group on the same rekey address: its GSA_REKEY goes to it alone (before, the
+# first group's engine refused it as another Rekey SA's, with a line, every time)
+l0=$(wc -l <"$tmp/sidecar.log") u0=$(metric "$UNK") c0=$(keys chat)
+"$CTL" --socket "$KS_SOCK" rekey chat >/dev/null
+chat_new() { local k; k=$(keys chat); [ -n "$k" ] && [ "$k" != "$c0" ]; }
+check "group chat applies its own GSA_REKEY on the shared rekey address" stack_wait 10 chat_new
+check "group media neither refused it nor counted it unknown (no GSA_REKEY line, unknown $u0)" \
+	eval '! tail -n +$((l0 + 1)) "$tmp/sidecar.log" | grep -q "media: GSA_REKEY\|no group of ours" &&
+		[ "$(metric "$UNK")" = "$u0" ]'
 # gdoi-ks stops: it deletes the member's IKE SA (docs/keyserver.md); with a Rekey SA the
 # member keeps its keys and waits for GSA_REKEY rather than registering again
 k0=$(keys) l0=$(wc -l <"$tmp/sidecar.log")
 kill -TERM "$KS_PID"
 wait "$KS_PID" 2>/dev/null
-check "SIGTERM: gdoi-ks sent the Delete of the member's IKE SA" \
-	grep -q "shutdown: INFORMATIONAL Delete sent for 1 G-IKEv2 IKE SA(s)$" "$tmp/ks.log"
+check "SIGTERM: gdoi-ks sent the Delete of the member's IKE SAs (one per group)" \
+	grep -q "shutdown: INFORMATIONAL Delete sent for 2 G-IKEv2 IKE SA(s)$" "$tmp/ks.log"
 check "the sidecar (with a Rekey SA) logged it and kept its keys" stack_wait 2 eval \
 	'tail -n +$((l0 + 1)) "$tmp/sidecar.log" | grep -q "the GCKS deleted the IKE SA: keys kept, GSA_REKEY expected"'
 sleep 1
 check "and neither registers again nor takes other keys (expired TEKs may leave)" \
 	eval 'no_new_tek && ! tail -n +$((l0 + 1)) "$tmp/sidecar.log" | grep -q "next try\|registration"'
 check "no sanitizer report" bash -c "! grep -q 'Sanitizer\|runtime error' '$tmp/sidecar.log' '$tmp/ks.log'"
-check "the sidecar never registered again" test "$(grep -c 'registered with' "$tmp/sidecar.log")" = 1
+check "the sidecar never registered again (once per group)" test "$(grep -c 'registered with' "$tmp/sidecar.log")" = 2
 echo "# log lines: gdoi-sidecar $(wc -l <"$tmp/sidecar.log")"
 [ "$tap_fail" -eq 0 ] || stack_logs
 tap_plan_end

@@ -24,7 +24,8 @@
  *   length       the capture with its IKE header Length 1000 past the datagram
  *   sk-length    the capture with its SK Payload Length 1000 past the datagram
  *   oversize     a 65507-octet GSA_REKEY (right SPIs), random ciphertext
- *   garbage      1000 random octets that claim to be IKEv2 (version 0x20)
+ *   garbage      1000 random octets that claim to be IKEv2 (version 0x20,
+ *                Exchange Type INFORMATIONAL)
  * Exit: 0 written, 1 failed (reason on stderr), 2 usage.
  */
 #include <getopt.h>
@@ -180,6 +181,7 @@ static int forge(const char *mode, struct gike2_rekey_sa *sa, const struct gike2
 		if (w->failed || gdoi_random(w->buf + at, len))
 			return fail("random octets", 0);
 		w->buf[17] = 0x20;
+		w->buf[18] = 37;	/* INFORMATIONAL: never GSA_REKEY by chance */
 		if (len == 65507) {	/* a GSA_REKEY header of the right Rekey SA */
 			memcpy(w->buf, cap, SK_AT + 4);
 			gdoi_put_u32(w->buf + 20, id);
