@@ -34,27 +34,13 @@ G=239.28.0.1
 GP=28661
 MP=28662	# the sidecar's metrics (in the namespace)
 
-stack_ks_start "[group media]
-id = 1234
-tek = AES128_CM_SHA1_80
-destination = 239.28.0.2:28004
-kek = aes256
-rekey_multicast = $G:$GP
-rekey_interface = 127.0.0.1
-rekey_ttl = 0
-rekey_unicast = no
-protocols = g-ikev2
-
-[group chat]
-id = 1235
-tek = AES128_CM_SHA1_80
-destination = 239.28.0.3:28006
-kek = aes256
-rekey_multicast = $G:$GP
-rekey_interface = 127.0.0.1
-rekey_ttl = 0
-rekey_unicast = no
-protocols = g-ikev2
+ks_group() {	# NAME ID DESTINATION: a g-ikev2 group with multicast rekeys to $G:$GP
+	printf '[group %s]\nid = %s\ntek = AES128_CM_SHA1_80\ndestination = %s\nkek = aes256\n' "$@"
+	printf 'rekey_multicast = %s:%s\nrekey_interface = 127.0.0.1\nrekey_ttl = 0\n' "$G" "$GP"
+	printf 'rekey_unicast = no\nprotocols = g-ikev2\n\n'
+}
+stack_ks_start "$(ks_group media 1234 239.28.0.2:28004)
+$(ks_group chat 1235 239.28.0.3:28006)
 
 [member alice]
 id = fqdn:alice.example
