@@ -350,9 +350,11 @@ bool sc_ikev2_input(struct sidecar *sc, const uint8_t *msg, size_t len, const st
 	if (msg[18] == GIKE2_EXCH_GSA_REKEY) {	/* classified: 28 octets at least */
 		rekey_input(sc, msg, len, from, via, now);
 	} else {
+		/* on a rekey group only GSA_REKEY is expected: one engine's refusal is enough */
 		for (size_t i = 0; i < sc->cfg.ngroups; i++)
 			if (sc->groups[i].gike2 &&
-			    gike2_member_input(sc->groups[i].gike2, msg, len, from, via, now) == 0)
+			    (gike2_member_input(sc->groups[i].gike2, msg, len, from, via, now) == 0 ||
+			     via == GDOI_MEMBER_VIA_MULTICAST))
 				break;
 	}
 	sc_ikev2_drain(sc);
