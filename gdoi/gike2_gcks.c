@@ -391,7 +391,8 @@ static struct gike2_gcks_event *closed(struct gike2_gcks_engine *e, const struct
 	return ev;
 }
 
-/* Our INFORMATIONAL Delete of sa (RFC 7296 §1.4.1): the SA is dead at once. */
+/* Our INFORMATIONAL Delete of sa (RFC 7296 §1.4.1): the SA is dead at once;
+ * an SA_CLOSED event says why (none when why is NULL). */
 static void delete_sa(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa, const char *why,
 		      uint64_t now)
 {
@@ -399,7 +400,8 @@ static void delete_sa(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa, cons
 	if (gdoi_ike2_send_delete(sa, now, &res) == 0)
 		queue_result(e, &res, gdoi_ike2_peer_addr(sa));
 	gdoi_ike2_result_clear(&res);
-	closed(e, sa, why);
+	if (why)
+		closed(e, sa, why);
 }
 
 static int send_inband(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa,
@@ -613,6 +615,21 @@ size_t gike2_gcks_engine_prune(struct gike2_gcks_engine *e,
 	}
 	if (n && (!e->deadline || e->deadline > now.mono_ms))
 		e->deadline = now.mono_ms;	/* the timer frees them */
+	return n;
+}
+
+size_t gike2_gcks_engine_delete_all(struct gike2_gcks_engine *e, struct gdoi_now now)
+{
+	size_t n = 0;
+	struct gdoi_ike2_sa *sa = NULL;
+	while ((sa = gdoi_ike2_responder_next(e->resp, sa)) != NULL) {
+		if (!gdoi_ike2_established(sa))
+			continue;
+		delete_sa(e, sa, NULL, now.mono_ms);	/* one line for all: the caller's */
+		n++;
+	}
+	while (e->nkept)	/* nothing more goes to them */
+		kept_drop(e, e->nkept - 1);
 	return n;
 }
 

@@ -130,6 +130,9 @@ size_t gike2_gcks_engine_delete_peer(struct gike2_gcks_engine *e, const struct g
 size_t gike2_gcks_engine_prune(struct gike2_gcks_engine *e,
 			       bool (*allowed)(void *ctx, const struct gdoi_ike2_id *id, uint64_t tag),
 			       void *ctx, const char *why, struct gdoi_now now);
+/* Shutdown: an INFORMATIONAL Delete (RFC 7296 §1.4.1) of every established IKE
+ * SA queued, no answer awaited, nothing kept; the number of SAs (no events). */
+size_t gike2_gcks_engine_delete_all(struct gike2_gcks_engine *e, struct gdoi_now now);
 size_t gike2_gcks_engine_kept(const struct gike2_gcks_engine *e);
 
 #endif

@@ -35,6 +35,7 @@ struct gike2_member {
 	uint64_t registered_ms, rejoin_backoff_ms;
 	struct gdoi_member_teks teks;
 	struct gdoi_member_stats stats;
+	struct gdoi_member_group_stats gstats;	/* the group's, as the GDOI engine counts them */
 	struct gdoi_outq outq;
 	struct gdoi_evq evq;
 	/* the GSA_INBAND_REKEY just answered (inband_request), for after_ike */
@@ -81,7 +82,7 @@ static void dropped(struct gike2_member *m, enum gdoi_member_drop why, const cha
 					     "%s: %s%s", m->cfg.name, what, detail);
 	if (ev) {
 		ev->reason = why;
-		snprintf(ev->limit_key, sizeof(ev->limit_key), "gike2-drop-%d", (int)why);
+		snprintf(ev->limit_key, sizeof(ev->limit_key), "gike2 %.40s drop %d", m->cfg.name, (int)why);
 	}
 }
 
@@ -160,10 +161,12 @@ static void inband_done(struct gike2_member *m, struct gdoi_now now)
 {
 	m->inband = false;
 	if (m->inband_why[0]) {
+		m->gstats.pushes_refused[gdoi_err_slot(GDOI_ERR_VALUE)]++;
 		dropped(m, GDOI_MEMBER_DROP_PUSH, "GSA_INBAND_REKEY refused: ", m->inband_why);
 		return;
 	}
 	m->stats.pushes++;
+	m->gstats.pushes_applied++;
 	if (m->inband_excluded) {
 		event(m, GDOI_MEMBER_EV_LOG, GDOI_MEMBER_WARN,
 		      "%s: GSA_INBAND_REKEY removed this member from the group", m->cfg.name);
@@ -287,6 +290,7 @@ static void registered(struct gike2_member *m, struct gdoi_now now)
 	m->rejoin = false;
 	m->registered_ms = now.mono_ms;
 	m->stats.registrations++;
+	m->gstats.registrations++;
 	struct gdoi_member_event *ev = event(m, GDOI_MEMBER_EV_REGISTERED, GDOI_MEMBER_INFO,
 					     "%s: registered by G-IKEv2 (%zu TEKs, %zu Sender-IDs%s)",
 					     m->cfg.name, m->gm.policy.nteks, m->gm.policy.nsids,
@@ -316,6 +320,7 @@ static void failed(struct gike2_member *m, struct gdoi_now now, const char *why,
 {
 	bool refused = group_refusal(notify);
 	m->stats.attempts_failed++;
+	m->gstats.refusals += refused;
 	m->last_notify = notify;
 	m->last_heard = m->heard;
 	gdoi_ike2_free(m->sa);
@@ -346,7 +351,11 @@ void gike2_member_set_ks(struct gike2_member *m, const struct gdoi_addr *ks, uin
 	}
 	if (m->sa)
 		return;
-	m->next_try = at_ms ? at_ms : 1;
+	/* not before the backoff of a member whose IKE SAs are deleted at once
+	 * (a key server over its limit of kept IKE SAs) */
+	bool backing_off = m->rejoin && m->rejoin_backoff_ms && m->next_try > at_ms;
+	if (!backing_off)
+		m->next_try = at_ms ? at_ms : 1;
 	/* registered: the keys it holds came from the key server that failed */
 	if (m->state == GDOI_MEMBER_GROUP_REGISTERED)
 		m->rejoin = true;
@@ -395,6 +404,7 @@ static void start(struct gike2_member *m, struct gdoi_now now)
 
 static void after_ike(struct gike2_member *m, struct gdoi_ike2_result *r, struct gdoi_now now)
 {
+	struct gdoi_member_event *ev;
 	queue_result(m, r);
 	switch (r->event) {
 	case GDOI_IKE2_EV_ESTABLISHED:
@@ -412,8 +422,11 @@ static void after_ike(struct gike2_member *m, struct gdoi_ike2_result *r, struct
 	case GDOI_IKE2_EV_DELETED:
 		gdoi_ike2_free(m->sa);
 		m->sa = NULL;
-		/* without a Rekey SA the IKE SA was the only way rekeys came: register
-		 * again (backing off if refused); with one, GSA_REKEY still comes */
+		/* Without a Rekey SA the IKE SA was the only way rekeys came: register
+		 * again, with the next key server (a FAILOVER event: a GCKS deletes its
+		 * members' IKE SAs when it shuts down, so that they go elsewhere at once
+		 * rather than after their retransmissions to it time out). With one, the
+		 * keys stay and GSA_REKEY still comes (from any GCKS of the group). */
 		m->rejoin = m->state == GDOI_MEMBER_GROUP_REGISTERED && !m->gm.has_rekey;
 		if (m->rejoin) {
 			bool soon = now.mono_ms - m->registered_ms < m->cfg.retry_max_ms;
@@ -422,15 +435,46 @@ static void after_ike(struct gike2_member *m, struct gdoi_ike2_result *r, struct
 			m->next_try = now.mono_ms + m->rejoin_backoff_ms;
 		}
 		if (m->rejoin)
-			event(m, GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO,
-			      "%s: the GCKS deleted the IKE SA: registering again in %llu ms", m->cfg.name,
-			      (unsigned long long)m->rejoin_backoff_ms);
+			ev = event(m, GDOI_MEMBER_EV_FAILOVER, GDOI_MEMBER_INFO, "%s: the GCKS deleted the "
+				   "IKE SA: registering again, with the next key server, in %llu ms", m->cfg.name,
+				   (unsigned long long)m->rejoin_backoff_ms);
 		else
-			event(m, GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO, "%s: the GCKS deleted the IKE SA",
-			      m->cfg.name);
+			ev = event(m, GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO, "%s: the GCKS deleted the IKE "
+				   "SA: keys kept, GSA_REKEY expected", m->cfg.name);
+		if (ev)
+			ev->ks = 0;
 		break;
 	default:
 		break;
+	}
+}
+
+/*
+ * A GSA_REKEY refused: counted as the GDOI engine counts a refused push (a replay
+ * as a duplicate, another Rekey SA's as an unknown KEK), and one line naming the
+ * field and its offset, rate-limited per group and field: one flood of a kind
+ * does not hide the next kind.
+ */
+static void rekey_refused(struct gike2_member *m, int rc, const struct gdoi_parse_error *pe,
+			  const uint8_t *msg, size_t len, const char *why)
+{
+	enum gdoi_member_drop d = rc == GDOI_ERR_NOT_FOUND ? GDOI_MEMBER_DROP_UNKNOWN_KEK
+							     : GDOI_MEMBER_DROP_PUSH;
+	uint32_t id = len >= GIKE2_HDR_LEN ? gdoi_get_u32(msg + 20) : 0;
+	if (rc == GDOI_ERR_REPLAY)
+		m->gstats.pushes_duplicate++;
+	else if (rc != GDOI_ERR_NOT_FOUND)
+		m->gstats.pushes_refused[gdoi_err_slot(rc)]++;
+	m->stats.dropped[d]++;
+	struct gdoi_member_event *ev =
+		event(m, GDOI_MEMBER_EV_DROPPED, GDOI_MEMBER_DEBUG, "%s: GSA_REKEY %s: %s%s%s at offset %zu "
+		      "(Message ID %u, %zu octets)", m->cfg.name,
+		      rc == GDOI_ERR_NOT_FOUND ? "under another Rekey SA" : "refused", why,
+		      pe->what[0] ? ": " : "", pe->what, pe->offset, id, len);
+	if (ev) {
+		ev->reason = d;
+		snprintf(ev->limit_key, sizeof(ev->limit_key), "gike2 %.40s rekey %.40s", m->cfg.name,
+			 pe->what[0] ? pe->what : why);
 	}
 }
 
@@ -445,7 +489,7 @@ static int rekey_input(struct gike2_member *m, const uint8_t *msg, size_t len, s
 	struct gike2_pl *pl = NULL;
 	size_t n = 0;
 	uint32_t msgid = 0;
-	struct gdoi_parse_error pe;
+	struct gdoi_parse_error pe = { 0 };
 	struct gike2_rekey_sa next;
 	bool has_next = false, excluded = false;
 	char why[160] = "";
@@ -461,10 +505,11 @@ static int rekey_input(struct gike2_member *m, const uint8_t *msg, size_t len, s
 	gdoi_arena_free(a);
 	if (rc) {
 		gike2_rekey_sa_clear(&next);
-		dropped(m, GDOI_MEMBER_DROP_PUSH, "GSA_REKEY refused: ", why);
+		rekey_refused(m, rc, &pe, msg, len, why);
 		return rc;
 	}
 	m->stats.pushes++;
+	m->gstats.pushes_applied++;
 	if (has_next) {
 		gike2_rekey_sa_clear(&m->gm.rekey);
 		m->gm.rekey = next;
@@ -497,6 +542,13 @@ int gike2_member_input(struct gike2_member *m, const uint8_t *msg, size_t len,
 	}
 	if (msg[IKE2_EXCH_OFF] == GIKE2_EXCH_GSA_REKEY)
 		return rekey_input(m, msg, len, now);
+	if (via == GDOI_MEMBER_VIA_MULTICAST) {	/* only GSA_REKEY comes to the group */
+		char d[80];
+		snprintf(d, sizeof(d), "Exchange Type %u at offset %d is not GSA_REKEY (%zu octets)",
+			 msg[IKE2_EXCH_OFF], IKE2_EXCH_OFF, len);
+		dropped(m, GDOI_MEMBER_DROP_HEADER, "ignored an IKEv2 datagram on the rekey group: ", d);
+		return GDOI_ERR_VALUE;
+	}
 	if (via != GDOI_MEMBER_VIA_UNICAST || from->len != m->cfg.ks.len ||
 	    memcmp(from->ip, m->cfg.ks.ip, from->len) != 0 || from->port != m->cfg.ks.port) {
 		dropped(m, GDOI_MEMBER_DROP_SOURCE, "", "not from the GCKS");
@@ -606,6 +658,17 @@ enum gdoi_member_group_state gike2_member_state(const struct gike2_member *m)
 const struct gdoi_member_stats *gike2_member_stats(const struct gike2_member *m)
 {
 	return &m->stats;
+}
+
+const struct gdoi_member_group_stats *gike2_member_group_stats(const struct gike2_member *m)
+{
+	return &m->gstats;
+}
+
+bool gike2_member_rekey_owns(const struct gike2_member *m, const uint8_t *msg, size_t len)
+{
+	return m->gm.registered && m->gm.has_rekey && len >= GIKE2_SPI_SIZE_REKEY &&
+	       memcmp(msg, m->gm.rekey.spi, GIKE2_SPI_SIZE_REKEY) == 0;
 }
 
 bool gike2_member_rekey_dst(const struct gike2_member *m, struct gdoi_addr *to)

@@ -55,9 +55,15 @@ int gike2_member_want_register(struct gike2_member *m, struct gdoi_now now);
 const struct gdoi_member_teks *gike2_member_teks(const struct gike2_member *m);
 enum gdoi_member_group_state gike2_member_state(const struct gike2_member *m);
 const struct gdoi_member_stats *gike2_member_stats(const struct gike2_member *m);
+/* The group's counters (GSA_REKEY applied, duplicate, refused by reason; registrations
+ * and refusals), what gdoi_member_group_stats gives of a GDOI group. */
+const struct gdoi_member_group_stats *gike2_member_group_stats(const struct gike2_member *m);
 /* The last failed attempt: its error notify (0: none, e.g. no answer) and whether
  * the key server answered that attempt in IKEv2 at all (protocol = auto). */
 uint16_t gike2_member_last_failure(const struct gike2_member *m, bool *heard);
+/* Whether a GSA_REKEY names (by its SPIs) the Rekey SA the member holds: with
+ * several groups, the one to hand it to. */
+bool gike2_member_rekey_owns(const struct gike2_member *m, const uint8_t *msg, size_t len);
 /* The Rekey SA's multicast destination (GSA_REKEY), when one was given. */
 bool gike2_member_rekey_dst(const struct gike2_member *m, struct gdoi_addr *to);
 

@@ -220,6 +220,9 @@ void ks_registrar_evict(struct ks *ks, const struct ks_member_cfg *m);
 void ks_registrar_worker_inband(struct ks_registrar *r, uint32_t gid, const struct gdoi_push_delete *dels,
 				size_t ndels);
 void ks_registrar_worker_evict(struct ks_registrar *r, const char *member);
+/* Shutdown, on the engine's own thread before its socket closes: the G-IKEv2 members
+ * are told with an INFORMATIONAL Delete of their IKE SA (ks_ikev2_shutdown). */
+void ks_registrar_shutdown(struct ks_registrar *r);
 /* The engine's counters (pushes sent, retransmitted, acknowledged; for metrics). */
 const struct gdoi_gcks_stats *ks_registrar_stats(const struct ks_registrar *r);
 

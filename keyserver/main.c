@@ -249,6 +249,7 @@ void ks_shutdown(struct ks *ks)
 	ks->stopping = true;
 	dm_notify("STOPPING=1");
 	ks_workers_stop(ks);	/* first: a worker may be in a callback that reads the groups */
+	ks_registrar_shutdown(ks->reg);	/* before the socket closes (with workers, it holds none) */
 	for (size_t i = 0; i < ks->ngroups; i++)
 		ks_group_close(ks->groups[i]);
 	ks->ngroups = 0;

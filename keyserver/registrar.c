@@ -462,6 +462,12 @@ void ks_registrar_worker_evict(struct ks_registrar *r, const char *member)
 		ks_registrar_arm(r);
 }
 
+void ks_registrar_shutdown(struct ks_registrar *r)
+{
+	if (r && r->ikev2)
+		ks_ikev2_shutdown(r->ikev2);
+}
+
 void ks_registrar_evict(struct ks *ks, const struct ks_member_cfg *m)
 {
 	if (ks->nworkers && m) {

@@ -23,6 +23,7 @@
  * defaults. Groups with a KEK and a multicast rekey address hand out their
  * Rekey SA (rekey_ikev2.c) and its GSA_REKEY signing key.
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -447,5 +448,39 @@ size_t ks_ikev2_evict(struct ks_ikev2 *x, const struct ks_member_cfg *m)
 	struct gdoi_ike2_id id = { m->id.type, GDOI_BYTES(m->id.data, m->id.len) };
 	size_t n = gike2_gcks_engine_delete_peer(x->engine, &id, ikev2_now(x));
 	ikev2_flush(x);
+	return n;
+}
+
+/* Shutdown (docs/keyserver.md): each established IKE SA's INFORMATIONAL Delete, sent
+ * once, best effort: a full socket buffer is waited for at most KS_IKEV2_DELETE_MS in
+ * all; no answer is awaited. One line for all, not one per member. */
+size_t ks_ikev2_shutdown(struct ks_ikev2 *x)
+{
+	if (!x)
+		return 0;
+	size_t n = gike2_gcks_engine_delete_all(x->engine, ikev2_now(x)), unsent = 0;
+	uint64_t until = uv_hrtime() / 1000000 + KS_IKEV2_DELETE_MS;
+	uv_os_fd_t fd = -1;
+	struct gdoi_out o;
+	uv_fileno((uv_handle_t *)x->udp, &fd);
+	while (gike2_gcks_engine_next_out(x->engine, &o)) {
+		struct sockaddr_storage sa;
+		uv_buf_t b = uv_buf_init((char *)o.buf, (unsigned)o.len);
+		int rc = dm_sockaddr_make(x->ks->udp_family, o.to.ip, o.to.len, o.to.port, &sa)
+				 ? UV_EAGAIN : UV_EAFNOSUPPORT;
+		for (;;) {
+			if (rc == UV_EAGAIN)
+				rc = uv_udp_try_send(x->udp, &b, 1, (const struct sockaddr *)&sa);
+			uint64_t now = uv_hrtime() / 1000000;
+			if (rc != UV_EAGAIN || now >= until)
+				break;
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			(void)poll(&p, 1, (int)(until - now));
+		}
+		unsent += rc < 0;
+	}
+	if (n)
+		ks_log(KS_INFO, "shutdown: INFORMATIONAL Delete sent for %zu G-IKEv2 IKE SA(s)%s%.0zu",
+		       n - unsent, unsent ? ", not sent (socket full): " : "", unsent);
 	return n;
 }

@@ -47,6 +47,10 @@ int ks_ikev2_inband(struct ks_ikev2 *x, struct ks_group *g, const struct gdoi_pu
 /* Deletes the IKE SAs of an evicted member (INFORMATIONAL Delete). */
 struct ks_member_cfg;
 size_t ks_ikev2_evict(struct ks_ikev2 *x, const struct ks_member_cfg *m);
+/* Shutdown: an INFORMATIONAL Delete of each established IKE SA, sent now (waiting for
+ * a full socket at most KS_IKEV2_DELETE_MS), no answer awaited; the number of SAs. */
+#define KS_IKEV2_DELETE_MS 250
+size_t ks_ikev2_shutdown(struct ks_ikev2 *x);
 /* Retransmissions and IKE SA lifetimes; the engine's next deadline (0 = none). */
 void ks_ikev2_timer(struct ks_ikev2 *x, struct gdoi_now now);
 uint64_t ks_ikev2_deadline(const struct ks_ikev2 *x);

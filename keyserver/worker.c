@@ -266,6 +266,7 @@ static void w_wake(uv_async_t *a)
 	if (w->stop) {
 		uv_mutex_unlock(&ks->lock);
 		w->stopping = true;
+		ks_registrar_shutdown(w->reg);	/* the IKE SAs of this worker's engine */
 		uv_close((uv_handle_t *)&w->udp, w_closed);
 		uv_close((uv_handle_t *)&w->timer, w_closed);
 		uv_close((uv_handle_t *)&w->wake, w_closed);

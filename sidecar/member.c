@@ -163,9 +163,15 @@ static void on_mcast(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct s
 
 	(void)flags;
 	/* a group served by both protocols multicasts GDOI pushes beside the GSA_REKEYs */
-	if (n > 0 && ikev2_only(g->sc) &&
-	    gdoi_engine_classify((const uint8_t *)buf->base, (size_t)n) != GDOI_FE_IKEV2)
+	const uint8_t *d = (const uint8_t *)buf->base;
+	enum gdoi_front_end fe = n > 0 ? gdoi_engine_classify(d, (size_t)n) : GDOI_FE_NONE;
+	if (n > 0 && ikev2_only(g->sc) && fe != GDOI_FE_IKEV2) {
+		if (fe != GDOI_FE_IKEV1 || d[18] != GDOI_EXCH_PUSH)	/* junk, not a GDOI push */
+			dm_log_limited(DM_DEBUG, "rekey group junk", "group %s: ignored a %zd-octet datagram "
+				       "on the rekey group: neither IKEv2 nor a GDOI push (header at "
+				       "offset 0, version at 17)", g->cfg->name, n);
 		return;
+	}
 	input(g->sc, buf, n, from, GDOI_MEMBER_VIA_MULTICAST);
 }
 

@@ -103,9 +103,9 @@ static int new_engine(struct sidecar *sc, size_t i, size_t slot)
 
 int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen)
 {
-	bool any = false;
+	size_t any = 0;
 	for (size_t i = 0; i < sc->cfg.ngroups; i++)
-		any |= sc->cfg.groups[i].protocol != SC_PROTO_GDOI;
+		any += sc->cfg.groups[i].protocol != SC_PROTO_GDOI;
 	if (!any)
 		return 0;
 	if ((!sc->cfg.psk && !sc->cred.key) || !sc->nslots) {
@@ -120,7 +120,12 @@ int sc_ikev2_start(struct sidecar *sc, char *err, size_t errlen)
 		.nsuites = gdoi_ike2_suites_default(ike_suites, sizeof(ike_suites) / sizeof(ike_suites[0])),
 		.local_id = { sc->cfg.id_type, GDOI_BYTES(sc->cfg.id_data, sc->cfg.id_len) },
 		.psks = &ike_psk, .npsks = sc->cfg.psk ? 1 : 0, .fragmentation = true,
-		.retransmit_ms = sc->cfg.exchange_ms, .max_transmits = 4, .initial_contact = true,
+		.retransmit_ms = sc->cfg.exchange_ms, .max_transmits = 4,
+		/* INITIAL_CONTACT says this IKE SA is the only one between us (RFC 7296
+		 * §2.4): the key server drops the others. Each G-IKEv2 group has its own,
+		 * so with several groups each registration would drop the other groups'
+		 * IKE SAs (silently: their GSA_INBAND_REKEYs and Deletes never came). */
+		.initial_contact = any == 1,
 		.peer_allowed = ike2_ks_allowed, .ctx = sc };
 	/* With a certificate (member.c loaded it for GDOI too): RFC 7427 signatures,
 	 * AUTH method 14; the key server's AUTH is then verified against ca, or,
@@ -349,17 +354,37 @@ void sc_ikev2_ks_changed(struct sidecar *sc)
 	}
 }
 
+/* A GSA_REKEY goes to the group whose Rekey SA its SPIs name (another group's engine
+ * would refuse it as foreign); one no group holds is counted and logged once here. */
+static void rekey_input(struct sidecar *sc, const uint8_t *msg, size_t len, const struct gdoi_addr *from,
+			enum gdoi_member_via via, struct gdoi_now now)
+{
+	for (size_t i = 0; i < sc->cfg.ngroups; i++)
+		if (sc->groups[i].gike2 && gike2_member_rekey_owns(sc->groups[i].gike2, msg, len)) {
+			gike2_member_input(sc->groups[i].gike2, msg, len, from, via, now);
+			return;
+		}
+	sc->gike2_unknown_rekey++;
+	dm_log_limited(DM_DEBUG, "gike2 rekey unknown SA", "GSA_REKEY under a Rekey SA of no group of "
+		       "ours: Rekey SA SPIs at offset 0 (Message ID %u, %zu octets)",
+		       gdoi_get_u32(msg + 20), len);
+}
+
 bool sc_ikev2_input(struct sidecar *sc, const uint8_t *msg, size_t len, const struct gdoi_addr *from,
 		    enum gdoi_member_via via, struct gdoi_now now)
 {
 	if (gdoi_engine_classify(msg, len) != GDOI_FE_IKEV2)
 		return false;
-	for (size_t i = 0; i < sc->cfg.ngroups; i++)
-		if (sc->groups[i].gike2) {
-			int rc = gike2_member_input(sc->groups[i].gike2, msg, len, from, via, now);
-			if (rc == 0)
+	if (msg[18] == GIKE2_EXCH_GSA_REKEY) {	/* classified: 28 octets at least */
+		rekey_input(sc, msg, len, from, via, now);
+	} else {
+		/* on a rekey group only GSA_REKEY is expected: one engine's refusal is enough */
+		for (size_t i = 0; i < sc->cfg.ngroups; i++)
+			if (sc->groups[i].gike2 &&
+			    (gike2_member_input(sc->groups[i].gike2, msg, len, from, via, now) == 0 ||
+			     via == GDOI_MEMBER_VIA_MULTICAST))
 				break;
-		}
+	}
 	sc_ikev2_drain(sc);
 	return true;
 }

@@ -8,6 +8,7 @@
 #include "sidecar.h"
 
 #include "daemon/metrics.h"
+#include "gdoi/gike2_member.h"
 
 #define C DM_METRIC_COUNTER
 #define G DM_METRIC_GAUGE
@@ -25,8 +26,12 @@ static void per_group(struct dm_metrics *m, const struct sidecar *sc, const char
 	}
 }
 
+/* A G-IKEv2 group's counters are its G-IKEv2 engine's (the GDOI engine leaves the
+ * group to it); protocol = auto: the chosen protocol's. */
 static const struct gdoi_member_group_stats *gstats(const struct sc_group *g)
 {
+	if (g->gike2 && !g->auto_gdoi)
+		return gike2_member_group_stats(g->gike2);
 	return gdoi_member_group_stats(g->sc->member, g->index);
 }
 
@@ -162,8 +167,9 @@ void sc_metrics_collect(void *ctx, struct dm_metrics *m)
 		}
 	}
 	dm_metrics_single(m, "gdoi_sidecar_pushes_unknown_kek_total", C,
-			  "Pushes naming a KEK of none of our groups (a missed KEK change, or not ours).",
-			  (int64_t)gdoi_member_stats(sc->member)->dropped[GDOI_MEMBER_DROP_UNKNOWN_KEK]);
+			  "Pushes (GSA_REKEYs) naming a KEK (Rekey SA) of none of our groups (a missed KEK change, or not ours).",
+			  (int64_t)(gdoi_member_stats(sc->member)->dropped[GDOI_MEMBER_DROP_UNKNOWN_KEK] +
+				    sc->gike2_unknown_rekey));
 	per_group(m, sc, "gdoi_sidecar_registered", G, "1 when the group holds keys from a registration.",
 		  registered, now);
 	per_group(m, sc, "gdoi_sidecar_seq", G, "Last GROUPKEY-PUSH SEQ applied, by group.", seq, now);

@@ -22,7 +22,7 @@
 #    GSA_INBAND_REKEY and INFORMATIONAL under unknown IKE SPIs, from the key server's
 #    address and another one: never answered, its keys unchanged, and the next real
 #    GSA_INBAND_REKEY still reaches it.
-# Not here yet: GSA_REKEY abuse on a multicast rekey group (replay, a foreign signature).
+# GSA_REKEY abuse on a multicast rekey group: attacks_gikev2_rekey.sh.
 set -u
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}:quarantine_size_mb=16"
 . "$(dirname "$0")/lib/stack.sh"

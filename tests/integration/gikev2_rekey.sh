@@ -38,24 +38,7 @@ psk = $psk
 groups = media" || { echo "1..1"; echo "not ok 1 - gdoi-ks did not start"; exit 1; }
 
 # a listener on the rekey group keeps every datagram (to replay the GSA_REKEY)
-python3 - "$G" "$GP" "$tmp/cap" <<'PY' &
-import socket, struct, sys, os
-g, p, d = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-os.makedirs(d, exist_ok=True)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((g, p))
-s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, struct.pack("4s4s", socket.inet_aton(g), socket.inet_aton("127.0.0.1")))
-s.settimeout(25)
-n = 0
-while True:
-    try:
-        m = s.recv(65536)
-    except socket.timeout:
-        break
-    open(f"{d}/{n}.{'ike' if len(m) > 17 and m[17] == 0x20 else 'gdoi'}", "wb").write(m)
-    n += 1
-PY
+python3 "$top/tests/tools/mcast_capture.py" "$G" "$GP" "$tmp/cap" &
 stack_pids+=("$!")
 
 stack_sidecar_start "identity = fqdn:alice.example

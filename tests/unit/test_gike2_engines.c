@@ -806,9 +806,10 @@ static void test_inband_delete_peer(void **state)
 	struct gdoi_ike2_id id = { GDOI_IKE2_ID_FQDN, GDOI_BYTES("gm.example", 10) };
 	assert_int_equal(gike2_gcks_engine_delete_peer(w->ks, &id, w->now), 1);
 	pump(w);
-	assert_true(member_event(w, GDOI_MEMBER_EV_LOG, &ev));
-	assert_non_null(strstr(ev.text, "deleted the IKE SA: registering again"));
-	/* no Rekey SA: the IKE SA was its only rekey path, so it registers again */
+	assert_true(member_event(w, GDOI_MEMBER_EV_FAILOVER, &ev));
+	assert_non_null(strstr(ev.text, "deleted the IKE SA: registering again, with the next key server"));
+	/* no Rekey SA: the IKE SA was its only rekey path, so it registers again (with the
+	 * next key server the application names; this one, unless it does) */
 	assert_int_equal(gike2_member_deadline(w->gm), w->now.mono_ms + 1000);
 	struct gike2_gcks_event kev;
 	assert_true(ks_event(w, GIKE2_GCKS_EV_SA_CLOSED, &kev));
@@ -944,8 +945,34 @@ static void test_inband_sa_lifetime(void **state)
 	assert_non_null(strstr(kev.reason, "lifetime"));
 	pump(w);	/* the Delete reaches the member */
 	struct gdoi_member_event ev;
-	assert_true(member_event(w, GDOI_MEMBER_EV_LOG, &ev));
+	assert_true(member_event(w, GDOI_MEMBER_EV_FAILOVER, &ev));
 	assert_int_equal(gike2_gcks_engine_kept(w->ks), 0);
+	gdoi_policy_clear(&next);
+	world_free(w);
+}
+
+/* Shutdown: every established IKE SA deleted at once, without SA_CLOSED events (the
+ * key server logs one line); the member is told and registers again elsewhere. */
+static void test_gcks_delete_all(void **state)
+{
+	(void)state;
+	struct gdoi_policy next;
+	struct world *w = inband_world(0, &next);
+	struct gdoi_member_event ev;
+	struct gike2_gcks_event kev;
+	while (gike2_member_next_event(w->gm, &ev))
+		;
+	while (gike2_gcks_engine_next_event(w->ks, &kev))
+		;
+	assert_int_equal(gike2_gcks_engine_kept(w->ks), 1);
+	assert_int_equal(gike2_gcks_engine_delete_all(w->ks, w->now), 1);
+	assert_int_equal(gike2_gcks_engine_kept(w->ks), 0);
+	assert_false(gike2_gcks_engine_next_event(w->ks, &kev));
+	pump(w);
+	assert_true(member_event(w, GDOI_MEMBER_EV_FAILOVER, &ev));
+	assert_non_null(strstr(ev.text, "the GCKS deleted the IKE SA"));
+	assert_int_equal(gike2_gcks_engine_delete_all(w->ks, w->now), 0);	/* none left */
+	assert_non_null(gike2_member_teks(w->gm)->pol);	/* its keys stay */
 	gdoi_policy_clear(&next);
 	world_free(w);
 }
@@ -968,6 +995,7 @@ int main(void)
 		cmocka_unit_test(test_inband_initial_contact),
 		cmocka_unit_test(test_deleted_with_rekey_sa_idle),
 		cmocka_unit_test(test_inband_new_rekey_sa),
+		cmocka_unit_test(test_gcks_delete_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
