@@ -665,6 +665,11 @@ const struct gdoi_member_group_stats *gike2_member_group_stats(const struct gike
 	return &m->gstats;
 }
 
+bool gike2_member_has_rekey_sa(const struct gike2_member *m)
+{
+	return m->gm.registered && m->gm.has_rekey;
+}
+
 bool gike2_member_rekey_owns(const struct gike2_member *m, const uint8_t *msg, size_t len)
 {
 	return m->gm.registered && m->gm.has_rekey && len >= GIKE2_SPI_SIZE_REKEY &&

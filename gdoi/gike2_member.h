@@ -64,6 +64,8 @@ uint16_t gike2_member_last_failure(const struct gike2_member *m, bool *heard);
 /* Whether a GSA_REKEY names (by its SPIs) the Rekey SA the member holds: with
  * several groups, the one to hand it to. */
 bool gike2_member_rekey_owns(const struct gike2_member *m, const uint8_t *msg, size_t len);
+/* Whether the member holds a Rekey SA (its group is rekeyed by GSA_REKEY). */
+bool gike2_member_has_rekey_sa(const struct gike2_member *m);
 /* The Rekey SA's multicast destination (GSA_REKEY), when one was given. */
 bool gike2_member_rekey_dst(const struct gike2_member *m, struct gdoi_addr *to);
 

@@ -368,6 +368,21 @@ static void rekey_input(struct sidecar *sc, const uint8_t *msg, size_t len, cons
 	dm_log_limited(DM_DEBUG, "gike2 rekey unknown SA", "GSA_REKEY under a Rekey SA of no group of "
 		       "ours: Rekey SA SPIs at offset 0 (Message ID %u, %zu octets)",
 		       gdoi_get_u32(msg + 20), len);
+	/* as a GDOI member on an unknown KEK: a missed Rekey SA change (its GSA_REKEY
+	 * lost) or a key server restart; every group rekeyed by GSA_REKEY registers
+	 * again, at most once per unknown_kek_reregister */
+	if (now.unix_s - sc->gike2_unknown_rereg_at < (int64_t)sc->cfg.unknown_kek_rereg_s)
+		return;
+	size_t n = 0;
+	for (size_t i = 0; i < sc->cfg.ngroups; i++)
+		if (sc->groups[i].gike2 && gike2_member_has_rekey_sa(sc->groups[i].gike2) &&
+		    gike2_member_want_register(sc->groups[i].gike2, now) == 0)
+			n++;
+	if (!n)
+		return;
+	sc->gike2_unknown_rereg_at = now.unix_s;
+	sc_log("re-registering %zu G-IKEv2 group(s): a GSA_REKEY under an unknown Rekey SA means a "
+	       "missed Rekey SA change or a key server restart", n);
 }
 
 bool sc_ikev2_input(struct sidecar *sc, const uint8_t *msg, size_t len, const struct gdoi_addr *from,

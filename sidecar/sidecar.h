@@ -213,6 +213,7 @@ struct sidecar {
 	bool serviced;			/* the first sc_service ran (after the names resolved) */
 	bool stopping;
 	uint64_t gike2_unknown_rekey;	/* GSA_REKEYs under a Rekey SA of no group (member_ikev2.c) */
+	int64_t gike2_unknown_rereg_at;	/* the last re-registration they caused (Unix s) */
 	/* resolve.c */
 	struct sc_ks_addrs ks_addrs[SC_MAX_KS];
 	size_t nslots;			/* the engine's list, as sc_ks_list last built it */

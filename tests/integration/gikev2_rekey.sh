@@ -130,5 +130,26 @@ check "and the same seq under the new Rekey SA ($(seq "$SC2_SOCK"))" stack_wait 
 check "the G-IKEv2 sidecar ignored the GDOI pushes beside the GSA_REKEYs (no warning)" \
 	bash -c "! grep -q 'push via multicast refused' '$tmp/sidecar.log'"
 check "the G-IKEv2 sidecar never registered again" test "$(grep -c 'registered with' "$tmp/sidecar.log")" = 1
+
+# a lost KEK rotation: its GSA_REKEY (the new Rekey SA) dropped on the rekey group
+# (nftables, in this namespace), the next rekey comes under a Rekey SA the member never
+# got: it registers again (as a GDOI member does on an unknown KEK) and holds the keys
+if command -v nft >/dev/null && nft add table inet gk2 2>/dev/null &&
+	nft add chain inet gk2 in '{ type filter hook input priority 0; }' &&
+	nft add rule inet gk2 in ip daddr "$G" udp dport "$GP" drop; then
+	"$CTL" --socket "$KS_SOCK" rekey media --kek >/dev/null
+	stack_wait 5 bash -c "[ \$(grep -c 'GSA_REKEY Message ID .*new Rekey SA' '$tmp/ks2.log') -ge 2 ]"
+	sleep 0.3
+	nft delete table inet gk2
+	l5=$(wc -l <"$tmp/sidecar.log")
+	k0=$(keys "$SC_SOCK")
+	"$CTL" --socket "$KS_SOCK" rekey media >/dev/null
+	check "after a lost Rekey SA change the G-IKEv2 sidecar registers again" stack_wait 10 bash -c \
+		"tail -n +$((l5 + 1)) '$tmp/sidecar.log' | grep -q 'registered with'"
+	check "and holds the new TEKs, as the GDOI member does" stack_wait 10 same
+else
+	skip "a lost Rekey SA change" "no nft, or no nftables in this namespace"
+	skip "and the new TEKs after it" "no nft"
+fi
 [ "$tap_fail" -eq 0 ] || { stack_logs; tail -n 20 "$tmp/sidecar2.log" | sed 's/^/# /'; }
 tap_plan_end
