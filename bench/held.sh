@@ -11,6 +11,7 @@
 # Key server on CPU 0, reg-load on CPU 1.
 set -u
 umask 077
+top=$(cd "$(dirname "$0")/.." && pwd)
 results=$1 build=$2 reps=$3 psk=$4
 bin=$build/bin bb=$build/bench work=$results/held
 mkdir -p "$work"
@@ -24,13 +25,7 @@ conf() {	# conf FILE PORT MEMBERS PROTOCOLS
 		printf '[server]\nlisten = 127.0.0.1:%s\nstate = %s.state\nadmin_socket = %s.sock\nphase1 = aes256-sha256-ecp256\n\n' \
 			"$2" "$1" "$1"
 		printf '[group bench]\nid = 4711\ntek = AES128_CM_SHA1_80\ndestination = 239.1.2.3:5004\nprotocols = %s\n\n' "$4"
-		python3 - "$3" "$psk" <<'PY'
-import sys
-n, psk = int(sys.argv[1]), sys.argv[2]
-for i in range(n):
-    ip = "127.1.%d.%d" % ((i + 1) // 256, (i + 1) % 256)
-    print("[member m%d]\nid = ipv4:%s\naddress = %s\npsk = %s\ngroups = bench\n" % (i, ip, ip, psk))
-PY
+		python3 "$top/bench/members.py" "$3" "$psk"
 	} >"$1"
 }
 start() {	# start CONF

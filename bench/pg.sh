@@ -24,12 +24,7 @@ conf() {	# conf FILE PORT STATE
 			"$2" "$3" "$1.sock"
 		printf '[group bench]\nid = 4711\ntek = AES128_CM_SHA1_80\ndestination = 239.1.2.3:5004\n'
 		printf 'tek_lifetime = 3600\nkek = aes256\nkek_lifetime = 86400\nrekey_unicast = yes\n\n'
-		python3 - "$psk" <<'PY'
-import sys
-for i in range(512):
-    ip = "127.1.%d.%d" % ((i + 1) // 256, (i + 1) % 256)
-    print("[member m%d]\nid = ipv4:%s\naddress = %s\npsk = %s\ngroups = bench\n" % (i, ip, ip, sys.argv[1]))
-PY
+		python3 "$top/bench/members.py" 512 "$psk"
 	} >"$1"
 }
 start() {	# start CONF -> $pid

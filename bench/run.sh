@@ -40,13 +40,7 @@ ks_conf() {	# ks_conf FILE PORT NMEMBERS DHGROUP
 			"$port" "$f.state" "$f.sock" "$suite"
 		printf '[group bench]\nid = 4711\ntek = AES128_CM_SHA1_80\ndestination = 239.1.2.3:5004\n'
 		printf 'tek_lifetime = 3600\nkek = aes256\nkek_lifetime = 86400\nrekey_unicast = yes\n\n'
-		python3 - "$n" "$psk" <<'PY'
-import sys
-n, psk = int(sys.argv[1]), sys.argv[2]
-for i in range(n):
-    ip = "127.1.%d.%d" % ((i + 1) // 256, (i + 1) % 256)
-    print("[member m%d]\nid = ipv4:%s\naddress = %s\npsk = %s\ngroups = bench\n" % (i, ip, ip, psk))
-PY
+		python3 "$top/bench/members.py" "$n" "$psk"
 	} >"$f"
 }
 start_ks() {	# start_ks CONF -> $ks_pid
