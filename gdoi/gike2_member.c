@@ -33,6 +33,7 @@ struct gike2_member {
 	/* the IKE SA deleted by the GCKS soon after each registration (a GCKS
 	 * over its limit of kept SAs): registering again backs off */
 	uint64_t registered_ms, rejoin_backoff_ms;
+	uint64_t rejoin_not_before;	/* that backoff's end (monotonic ms) */
 	struct gdoi_member_teks teks;
 	struct gdoi_member_stats stats;
 	struct gdoi_member_group_stats gstats;	/* the group's, as the GDOI engine counts them */
@@ -353,9 +354,9 @@ void gike2_member_set_ks(struct gike2_member *m, const struct gdoi_addr *ks, uin
 		return;
 	/* not before the backoff of a member whose IKE SAs are deleted at once
 	 * (a key server over its limit of kept IKE SAs) */
-	bool backing_off = m->rejoin && m->rejoin_backoff_ms && m->next_try > at_ms;
-	if (!backing_off)
-		m->next_try = at_ms ? at_ms : 1;
+	m->next_try = at_ms ? at_ms : 1;
+	if (m->next_try < m->rejoin_not_before)
+		m->next_try = m->rejoin_not_before;
 	/* registered: the keys it holds came from the key server that failed */
 	if (m->state == GDOI_MEMBER_GROUP_REGISTERED)
 		m->rejoin = true;
@@ -432,7 +433,7 @@ static void after_ike(struct gike2_member *m, struct gdoi_ike2_result *r, struct
 			bool soon = now.mono_ms - m->registered_ms < m->cfg.retry_max_ms;
 			uint64_t b = soon && m->rejoin_backoff_ms ? m->rejoin_backoff_ms * 2 : m->cfg.retry_min_ms;
 			m->rejoin_backoff_ms = b < m->cfg.retry_max_ms ? b : m->cfg.retry_max_ms;
-			m->next_try = now.mono_ms + m->rejoin_backoff_ms;
+			m->next_try = m->rejoin_not_before = now.mono_ms + m->rejoin_backoff_ms;
 		}
 		if (m->rejoin)
 			ev = event(m, GDOI_MEMBER_EV_FAILOVER, GDOI_MEMBER_INFO, "%s: the GCKS deleted the "

@@ -173,6 +173,41 @@ static void test_inband_delete_peer(void **state)
 	gw_world_free(w);
 }
 
+/* After a Delete the member registers again no sooner than its backoff, wherever
+ * the application points it; but once that attempt fails (its key server gone), the
+ * next key server is tried when the application says, not a backoff later. */
+static void test_backoff_after_delete_is_a_floor_not_a_delay(void **state)
+{
+	(void)state;
+	struct gdoi_policy next;
+	struct world *w = gw_inband_world(0, &next);
+	struct gdoi_member_event ev;
+	struct gdoi_out o;
+	struct gdoi_ike2_id id = { GDOI_IKE2_ID_FQDN, GDOI_BYTES("gm.example", 10) };
+	assert_int_equal(gike2_gcks_engine_delete_peer(w->ks, &id, w->now), 1);
+	gw_pump(w);
+	assert_true(gw_member_event(w, GDOI_MEMBER_EV_FAILOVER, &ev));
+	gike2_member_set_ks(w->gm, &GW_KS_ADDR, w->now.mono_ms);	/* "at once" */
+	assert_int_equal(gike2_member_deadline(w->gm), w->now.mono_ms + 1000);
+	w->now.mono_ms += 1000;
+	gike2_member_timer(w->gm, w->now);
+	bool failed = false;
+	for (int i = 0; i < 200 && !failed; i++) {	/* the key server answers no more */
+		while (gike2_member_next_out(w->gm, &o))
+			;
+		failed = gw_member_event(w, GDOI_MEMBER_EV_FAILOVER, &ev);
+		if (!failed) {
+			w->now.mono_ms += 100;
+			gike2_member_timer(w->gm, w->now);
+		}
+	}
+	assert_true(failed);
+	gike2_member_set_ks(w->gm, &GW_KS_ADDR, w->now.mono_ms);
+	assert_int_equal(gike2_member_deadline(w->gm), w->now.mono_ms);
+	gdoi_policy_clear(&next);
+	gw_world_free(w);
+}
+
 /* gikev2_rekey = both: a GSA_INBAND_REKEY hands over a new Rekey SA with its
  * AUTH_KEY (as a registration does), under which the next GSA_REKEY is
  * accepted; a multicast-only member gets no GSA_INBAND_REKEY at all. */
@@ -335,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_inband_retransmit_duplicate_wrong_mid),
 		cmocka_unit_test(test_inband_no_answer),
 		cmocka_unit_test(test_inband_delete_peer),
+		cmocka_unit_test(test_backoff_after_delete_is_a_floor_not_a_delay),
 		cmocka_unit_test(test_inband_sa_lifetime),
 		cmocka_unit_test(test_inband_initial_contact),
 		cmocka_unit_test(test_deleted_with_rekey_sa_idle),
