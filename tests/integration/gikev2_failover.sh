@@ -50,25 +50,8 @@ CONF
 }
 
 sc_start() {	# NAME ID: a sidecar (identity fqdn:ID.example) with both key servers, the first first
-	mkdir -p "$tmp/$1" && chmod 0755 "$tmp/$1"
-	(umask 077; cat >"$tmp/$1/sidecar.conf" <<CONF
-[sidecar]
-keyserver = 127.0.0.1:$kport, 127.0.0.2:$kport
-socket = $tmp/$1/run/sidecar.sock
-identity = fqdn:$2.example
-psk = $psk
-retransmit = 50
-retry_min = 500
-
-[group media]
-id = 1234
-protocol = g-ikev2
-allow = uid:$(id -u)
-CONF
-	)
-	"$BIN/gdoi-sidecar" -c "$tmp/$1/sidecar.conf" -v >"$tmp/$1/sidecar.log" 2>&1 &
-	eval "SC_$1_PID=$!"
-	stack_pids+=("$!")
+	stack_gikev2_sc_two "$1" "$2"
+	eval "SC_$1_PID=$SC_LAST_PID"
 }
 
 ks_start 1 || { echo "1..1"; echo "not ok 1 - the first gdoi-ks did not start"; exit 1; }

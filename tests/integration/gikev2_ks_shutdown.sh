@@ -57,24 +57,7 @@ since_stop() { python3 -c "import time; print('%.1f' % (time.time() - $t_stop))"
 
 ks_start 1 2 || tap_bail "the first gdoi-ks (workers = 2) starts"
 ks_start 2 1 || tap_bail "the second gdoi-ks starts"
-mkdir -p "$tmp/sc" && chmod 0755 "$tmp/sc"
-(umask 077; cat >"$tmp/sc/sidecar.conf" <<CONF
-[sidecar]
-keyserver = 127.0.0.1:$kport, 127.0.0.2:$kport
-socket = $tmp/sc/run/sidecar.sock
-identity = fqdn:b.example
-psk = $psk
-retransmit = 50
-retry_min = 500
-
-[group media]
-id = 1234
-protocol = g-ikev2
-allow = uid:$(id -u)
-CONF
-)
-"$BIN/gdoi-sidecar" -c "$tmp/sc/sidecar.conf" -v >"$tmp/sc/sidecar.log" 2>&1 &
-stack_pids+=("$!")
+stack_gikev2_sc_two sc b
 SCL=$tmp/sc/sidecar.log
 keys() { "$CTL" --sidecar "$tmp/sc/run/sidecar.sock" get media --format json 2>/dev/null | grep -q '"teks"'; }
 regs_with() { grep -c "registered with 127.0.0.$1:$kport" "$SCL"; }

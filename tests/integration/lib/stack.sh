@@ -9,6 +9,9 @@
 #   stack_members GROUPS NAME...  [member NAME] sections: id fqdn:NAME.example, the PSK, GROUPS
 #   stack_gikev2_member NAME      a sidecar's CONF_BODY: member NAME, group media (id 1234) by
 #                                 G-IKEv2, open to this uid
+#   stack_gikev2_sc_two DIR NAME  a G-IKEv2 sidecar for member NAME with two key servers,
+#                                 127.0.0.1 and 127.0.0.2 on $kport, fast retries; config,
+#                                 run/sidecar.sock and sidecar.log in $tmp/DIR, pid $SC_LAST_PID
 #   stack_wait SECONDS CMD...     retries CMD every 0.1 s until it succeeds
 #   stack_member NAME psk|cert [GROUPS [LINES]]  a [member NAME] section: id
 #                                 fqdn:NAME.example, psk = $psk or auth = cert,
@@ -106,6 +109,16 @@ stack_members() {
 stack_gikev2_member() {
 	printf 'identity = fqdn:%s.example\npsk = %s\n\n[group media]\nid = 1234\nprotocol = g-ikev2\nallow = uid:%s\n' \
 		"$1" "$psk" "$(id -u)"
+}
+
+stack_gikev2_sc_two() {
+	mkdir -p "$tmp/$1" && chmod 0755 "$tmp/$1"
+	(umask 077; printf '[sidecar]\nkeyserver = 127.0.0.1:%s, 127.0.0.2:%s\nsocket = %s/run/sidecar.sock
+retransmit = 50\nretry_min = 500\n%s\n' "$kport" "$kport" "$tmp/$1" "$(stack_gikev2_member "$2")" \
+		>"$tmp/$1/sidecar.conf")
+	"$BIN/gdoi-sidecar" -c "$tmp/$1/sidecar.conf" -v >"$tmp/$1/sidecar.log" 2>&1 &
+	SC_LAST_PID=$!
+	stack_pids+=("$SC_LAST_PID")
 }
 
 # stack_logs: the daemons' last log lines as TAP comments
