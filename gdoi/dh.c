@@ -177,7 +177,7 @@ static EVP_PKEY *generate(const struct group_info *g)
 static int export_public(struct gdoi_dh *dh)
 {
 	const struct group_info *g = dh->g;
-	BIGNUM *a = NULL, *b = NULL;
+	BIGNUM *a = NULL;
 	int ok;
 
 	if (g->x25519) {
@@ -189,14 +189,18 @@ static int export_public(struct gdoi_dh *dh)
 		     BN_bn2binpad(a, dh->pub, (int)g->len) == (int)g->len;
 		dh->pub_len = g->len;
 	} else {
-		ok = EVP_PKEY_get_bn_param(dh->pkey, OSSL_PKEY_PARAM_EC_PUB_X, &a) == 1 &&
-		     EVP_PKEY_get_bn_param(dh->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &b) == 1 &&
-		     BN_bn2binpad(a, dh->pub, (int)g->len) == (int)g->len &&
-		     BN_bn2binpad(b, dh->pub + g->len, (int)g->len) == (int)g->len;
+		/* SEC1 uncompressed 04 | X | Y, the form OpenSSL keeps: one copy,
+		 * where asking for X and Y built two BIGNUMs through OSSL_PARAMs. */
+		uint8_t pt[1 + 2 * 66];
+		size_t n = 0;
+		ok = EVP_PKEY_get_octet_string_param(dh->pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt,
+						     sizeof(pt), &n) == 1 &&
+		     n == 1 + 2 * g->len && pt[0] == POINT_CONVERSION_UNCOMPRESSED;
+		if (ok)
+			memcpy(dh->pub, pt + 1, 2 * g->len);
 		dh->pub_len = 2 * g->len;
 	}
 	BN_free(a);
-	BN_free(b);
 	return ok ? GDOI_OK : GDOI_ERR_CRYPTO;
 }
 
@@ -361,9 +365,16 @@ static int peer_pkey(const struct group_info *g, gdoi_bytes peer, EVP_PKEY **out
 	}
 	if (pkey == NULL)
 		goto out;
-	/* Full check: on the curve / in the prime-order subgroup, not infinity. */
+	/*
+	 * MODP: y^q = 1, the prime-order subgroup (stricter than RFC 6989 asks
+	 * of safe primes: an order-2q value would tell the peer our low bit).
+	 * ECP: on the curve and not infinity (RFC 6989 §2.3). P-256/384/521 have
+	 * cofactor 1, so every such point has the group's prime order: the full
+	 * check's n*Q = O would cost a second scalar multiplication and tell
+	 * nothing more.
+	 */
 	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||
-	    EVP_PKEY_public_check(ctx) != 1)
+	    (g->ecp ? EVP_PKEY_public_check_quick(ctx) : EVP_PKEY_public_check(ctx)) != 1)
 		goto out;
 	*out = pkey;
 	pkey = NULL;
@@ -417,7 +428,8 @@ int gdoi_dh_derive(const struct gdoi_dh *dh, gdoi_bytes peer, uint8_t *out, size
 		if (EVP_PKEY_CTX_set_params(ctx, params) != 1)
 			goto out;
 	}
-	if (EVP_PKEY_derive_set_peer(ctx, peer_key) != 1 ||
+	/* peer_pkey validated it: no second check (validate_peer = 0) */
+	if (EVP_PKEY_derive_set_peer_ex(ctx, peer_key, 0) != 1 ||
 	    EVP_PKEY_derive(ctx, NULL, &n) != 1 || n > cap)
 		goto out;
 	if (EVP_PKEY_derive(ctx, out, &n) != 1 || n != dh->g->len) {
