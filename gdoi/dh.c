@@ -1,6 +1,7 @@
 /* dh.c - MODP and ECP Diffie-Hellman over OpenSSL 3 EVP (see dh.h). */
 #include "dh.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,7 +144,68 @@ static EVP_PKEY *pkey_fromdata(const struct group_info *g, const BIGNUM *pub_bn,
 	return pkey;
 }
 
+static EVP_PKEY *generate_by_name(const struct group_info *g);
+
+/*
+ * One parameters-only EVP_PKEY per curve, made once: building a key from the
+ * group's name sets the curve up (EC_GROUP_new_by_curve_name, its Montgomery
+ * constants) each time, which cost about as much as the key generation it
+ * served. Keys made from a template copy its group. Read-only once made, so
+ * every thread shares them; kept for the life of the process.
+ */
+static EVP_PKEY *curve_params[3];	/* P-256, P-384, P-521 */
+static pthread_once_t curve_once = PTHREAD_ONCE_INIT;
+
+static size_t curve_index(const struct group_info *g)
+{
+	return g->id == 19 ? 0 : g->id == 20 ? 1 : 2;
+}
+
+static void curves_make(void)
+{
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		if (groups[i].ecp)
+			curve_params[curve_index(&groups[i])] =
+				pkey_fromdata(&groups[i], NULL, NULL, 0, NULL, EVP_PKEY_KEY_PARAMETERS);
+}
+
+/* The curve's template, or NULL if it could not be made (the caller then
+ * builds the key from the group's name). */
+static EVP_PKEY *curve_template(const struct group_info *g)
+{
+	pthread_once(&curve_once, curves_make);
+	return curve_params[curve_index(g)];
+}
+
+/* A peer's SEC1 point as a public key of the template's curve. */
+static EVP_PKEY *curve_public(EVP_PKEY *tmpl, const uint8_t *pt, size_t len)
+{
+	EVP_PKEY *pkey = EVP_PKEY_new();
+
+	if (pkey == NULL || EVP_PKEY_copy_parameters(pkey, tmpl) != 1 ||
+	    EVP_PKEY_set1_encoded_public_key(pkey, pt, len) != 1) {
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	return pkey;
+}
+
 static EVP_PKEY *generate(const struct group_info *g)
+{
+	EVP_PKEY *tmpl = g->ecp ? curve_template(g) : NULL;
+
+	if (tmpl != NULL) {
+		EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, tmpl, NULL);
+		EVP_PKEY *k = NULL;
+		if (c == NULL || EVP_PKEY_keygen_init(c) != 1 || EVP_PKEY_generate(c, &k) != 1)
+			k = NULL;
+		EVP_PKEY_CTX_free(c);
+		return k;
+	}
+	return generate_by_name(g);
+}
+
+static EVP_PKEY *generate_by_name(const struct group_info *g)
 {
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *params = NULL, *pkey = NULL;
@@ -359,9 +421,11 @@ static int peer_pkey(const struct group_info *g, gdoi_bytes peer, EVP_PKEY **out
 		pkey = pkey_fromdata(g, y, NULL, 0, NULL, EVP_PKEY_PUBLIC_KEY);
 	} else {
 		/* RFC 5903 x | y becomes SEC1 uncompressed; decoding checks it is on the curve. */
+		EVP_PKEY *tmpl = curve_template(g);
 		pt[0] = POINT_CONVERSION_UNCOMPRESSED;
 		memcpy(pt + 1, peer.ptr, peer.len);
-		pkey = pkey_fromdata(g, NULL, pt, 1 + peer.len, NULL, EVP_PKEY_PUBLIC_KEY);
+		pkey = tmpl != NULL ? curve_public(tmpl, pt, 1 + peer.len)
+				    : pkey_fromdata(g, NULL, pt, 1 + peer.len, NULL, EVP_PKEY_PUBLIC_KEY);
 	}
 	if (pkey == NULL)
 		goto out;
