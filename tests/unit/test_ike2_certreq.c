@@ -5,8 +5,9 @@
  *     once;
  *   - our responder's IKE_SA_INIT response carries CERTREQ (encoding 4)
  *     naming its anchors, every octet of the payload compared; none without
- *     a CA; the initiator's CERTREQ payload built by ike2_sig_put_certreq,
- *     every octet compared;
+ *     a CA; the initiator's IKE_AUTH request (decrypted here) carries it
+ *     between IDi and AUTH (§1.2), every octet compared, and the exchange
+ *     completes; none without a CA;
  *   - gdoi_ike2_certreq_parse: an empty body is truncated, an X.509 encoding's
  *     CA field must be whole 20-octet hashes (offset of the field named),
  *     other encodings are opaque;
@@ -32,6 +33,7 @@
 #include "gdoi/ike2.h"
 #include "gdoi/ike2_int.h"
 #include "gdoi/ike2_numbers.h"
+#include "gdoi/ike2_sk.h"
 #include "gdoi/ike2_wire.h"
 #include "tests/lib/certgen.h"
 
@@ -228,6 +230,74 @@ static void test_put_certreq_octets(void **state)
 	gdoi_writer_free(&w);
 }
 
+/* The initiator (trusting itrust) answers the IKE_SA_INIT response: its IKE_AUTH
+ * request decrypted, the inner chain in *c (payloads point into *pt). */
+static void auth_request(struct gdoi_trust *itrust, struct gdoi_ike2_chain *c, uint8_t **pt,
+			 size_t *pt_len, bool *established)
+{
+	struct gdoi_ike2_config ci, cr;
+	struct gdoi_ike2_psk ki, kr;
+	struct gdoi_ike2_responder *r;
+	struct gdoi_ike2_sa *i, *rsa = NULL;
+	struct gdoi_ike2_result rr, ri = { 0 }, r2 = { 0 }, ri2 = { 0 };
+	struct gdoi_ike2_hdr h;
+	struct gdoi_ike2_chain outer;
+	struct gdoi_parse_error e = { 0 };
+
+	init_exchange(NULL, &r, &i, &rr, &ci, &cr, &ki, &kr);
+	ci.trust = itrust;
+	gdoi_ike2_input(i, rr.out[0], rr.out_len[0], 1000, &ri);
+	assert_int_equal(ri.nout, 1);
+	assert_int_equal(gdoi_ike2_hdr_parse(ri.out[0], ri.out_len[0], &h, &e), GDOI_OK);
+	assert_int_equal(h.exchange, GDOI_IKE2_EXCH_IKE_AUTH);
+	assert_int_equal(gdoi_ike2_chain_parse(ri.out[0] + GDOI_IKE2_HDR_LEN, ri.out_len[0] - GDOI_IKE2_HDR_LEN,
+					       GDOI_IKE2_HDR_LEN, h.next, true, NULL, 0, &outer, &e), GDOI_OK);
+	assert_int_equal(gdoi_ike2_sk_open(gdoi_ike2_keys(i), true, ri.out[0], ri.out_len[0], outer.sk_off,
+					   false, pt, pt_len), GDOI_OK);
+	assert_int_equal(gdoi_ike2_chain_parse(*pt, *pt_len, 0, outer.sk_first, false, NULL, 0, c, &e), GDOI_OK);
+	/* the responder (PSK, no CA) still completes the exchange */
+	gdoi_ike2_responder_input(r, ri.out[0], ri.out_len[0], &ADDR_I, 1000, &r2, &rsa);
+	assert_int_equal(r2.nout, 1);
+	gdoi_ike2_input(i, r2.out[0], r2.out_len[0], 1000, &ri2);
+	*established = ri2.event == GDOI_IKE2_EV_ESTABLISHED;
+	gdoi_ike2_result_clear(&ri2);
+	gdoi_ike2_result_clear(&r2);
+	gdoi_ike2_result_clear(&ri);
+	gdoi_ike2_result_clear(&rr);
+	gdoi_ike2_free(i);
+	gdoi_ike2_responder_free(r);
+}
+
+static void test_initiator_sends_certreq(void **state)
+{
+	struct pki *p = *state;
+	struct gdoi_ike2_chain c;
+	uint8_t *pt, want[45] = { GDOI_IKE2_PL_AUTH, 0, 0, 45, GDOI_IKE2_CERT_X509_SIG };
+	size_t pt_len;
+	bool est = false;
+	int k = -1;
+
+	auth_request(p->trust, &c, &pt, &pt_len, &est);
+	assert_true(est);
+	for (size_t n = 0; n < c.n; n++)
+		if (c.p[n].type == GDOI_IKE2_PL_CERTREQ)
+			k = (int)n;
+	/* IDi, [CERT,] [CERTREQ,] [IDr,] AUTH: here IDi CERTREQ AUTH (PSK, no CERT) */
+	assert_int_equal(k, 1);
+	assert_int_equal(c.p[0].type, GDOI_IKE2_PL_IDI);
+	assert_int_equal(c.p[2].type, GDOI_IKE2_PL_AUTH);
+	memcpy(want + 5, p->h1, 20);
+	memcpy(want + 25, p->h2, 20);
+	assert_memory_equal(pt + c.off[k], want, sizeof(want));
+	free(pt);
+	/* without a CA: none */
+	auth_request(NULL, &c, &pt, &pt_len, &est);
+	assert_true(est);
+	for (size_t n = 0; n < c.n; n++)
+		assert_int_not_equal(c.p[n].type, GDOI_IKE2_PL_CERTREQ);
+	free(pt);
+}
+
 static int parse(uint8_t enc, size_t calen, struct gdoi_ike2_certreq *cr, struct gdoi_parse_error *e)
 {
 	static uint8_t body[1 + 64];
@@ -351,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_trust_hashes),
 		cmocka_unit_test(test_responder_sends_certreq),
 		cmocka_unit_test(test_put_certreq_octets),
+		cmocka_unit_test(test_initiator_sends_certreq),
 		cmocka_unit_test(test_parse_bounds),
 		cmocka_unit_test(test_initiator_drops_bad_certreq),
 		cmocka_unit_test(test_responder_refuses_bad_certreq),
