@@ -142,44 +142,53 @@ static int find_certreq(const uint8_t *msg, size_t len, struct gdoi_ike2_chain *
 	return -1;
 }
 
-/* Our IKE_SA_INIT request answered by a responder trusting trust. */
-static void init_exchange(struct gdoi_trust *trust, struct gdoi_ike2_responder **r,
-			  struct gdoi_ike2_sa **i, struct gdoi_ike2_result *rr,
-			  struct gdoi_ike2_config *ci, struct gdoi_ike2_config *cr,
-			  struct gdoi_ike2_psk *ki, struct gdoi_ike2_psk *kr)
-{
-	struct gdoi_ike2_result ri = { 0 };
-	struct gdoi_ike2_sa *rsa = NULL;
-	psk_cfg(ci, ki, "gm.example", NULL);
-	psk_cfg(cr, kr, "ks.example", trust);
-	assert_non_null(*r = gdoi_ike2_responder_new(cr, 1000));
-	assert_int_equal(gdoi_ike2_initiate(ci, &ADDR_R, 1000, i, &ri), GDOI_OK);
-	assert_int_equal(ri.nout, 1);
-	memset(rr, 0, sizeof(*rr));
-	assert_int_equal(gdoi_ike2_responder_input(*r, ri.out[0], ri.out_len[0], &ADDR_I, 1000, rr, &rsa),
-			 GDOI_OK);
-	assert_int_equal(rr->nout, 1);
-	gdoi_ike2_result_clear(&ri);
-}
-
-static void test_responder_sends_certreq(void **state)
-{
-	struct pki *p = *state;
+/* One exchange in memory: our IKE_SA_INIT request (PSK, no CA) answered by a
+ * responder trusting trust; rr holds the response. */
+struct xchg {
 	struct gdoi_ike2_config ci, cr;
 	struct gdoi_ike2_psk ki, kr;
 	struct gdoi_ike2_responder *r;
 	struct gdoi_ike2_sa *i;
 	struct gdoi_ike2_result rr;
+};
+
+static void init_exchange(struct gdoi_trust *trust, struct xchg *x)
+{
+	struct gdoi_ike2_result ri = { 0 };
+	struct gdoi_ike2_sa *rsa = NULL;
+	memset(x, 0, sizeof(*x));
+	psk_cfg(&x->ci, &x->ki, "gm.example", NULL);
+	psk_cfg(&x->cr, &x->kr, "ks.example", trust);
+	assert_non_null(x->r = gdoi_ike2_responder_new(&x->cr, 1000));
+	assert_int_equal(gdoi_ike2_initiate(&x->ci, &ADDR_R, 1000, &x->i, &ri), GDOI_OK);
+	assert_int_equal(ri.nout, 1);
+	assert_int_equal(gdoi_ike2_responder_input(x->r, ri.out[0], ri.out_len[0], &ADDR_I, 1000, &x->rr,
+						   &rsa), GDOI_OK);
+	assert_int_equal(x->rr.nout, 1);
+	gdoi_ike2_result_clear(&ri);
+}
+
+static void xchg_free(struct xchg *x)
+{
+	gdoi_ike2_result_clear(&x->rr);
+	gdoi_ike2_free(x->i);
+	gdoi_ike2_responder_free(x->r);
+}
+
+static void test_responder_sends_certreq(void **state)
+{
+	struct pki *p = *state;
+	struct xchg x;
 	struct gdoi_ike2_chain c;
 	int k;
 
-	init_exchange(p->trust, &r, &i, &rr, &ci, &cr, &ki, &kr);
-	assert_true((k = find_certreq(rr.out[0], rr.out_len[0], &c)) >= 0);
+	init_exchange(p->trust, &x);
+	assert_true((k = find_certreq(x.rr.out[0], x.rr.out_len[0], &c)) >= 0);
 	/* after Nr (§1.2: SAr1, KEr, Nr, [CERTREQ]) */
 	assert_true(k > 0);
 	assert_int_equal(c.p[k - 1].type, GDOI_IKE2_PL_NONCE);
 	{
-		const uint8_t *pl = rr.out[0] + c.off[k];
+		const uint8_t *pl = x.rr.out[0] + c.off[k];
 		uint8_t want[4 + 1 + 40];
 		want[0] = (size_t)k + 1 < c.n ? c.p[k + 1].type : 0;	/* Next Payload */
 		want[1] = 0;						/* C = 0, RESERVED */
@@ -191,16 +200,12 @@ static void test_responder_sends_certreq(void **state)
 		assert_int_equal(c.p[k].body.len, sizeof(want) - 4);
 		assert_memory_equal(pl, want, sizeof(want));
 	}
-	gdoi_ike2_result_clear(&rr);
-	gdoi_ike2_free(i);
-	gdoi_ike2_responder_free(r);
+	xchg_free(&x);
 
 	/* without a CA: no CERTREQ */
-	init_exchange(NULL, &r, &i, &rr, &ci, &cr, &ki, &kr);
-	assert_int_equal(find_certreq(rr.out[0], rr.out_len[0], &c), -1);
-	gdoi_ike2_result_clear(&rr);
-	gdoi_ike2_free(i);
-	gdoi_ike2_responder_free(r);
+	init_exchange(NULL, &x);
+	assert_int_equal(find_certreq(x.rr.out[0], x.rr.out_len[0], &c), -1);
+	xchg_free(&x);
 }
 
 static void test_put_certreq_octets(void **state)
@@ -235,37 +240,33 @@ static void test_put_certreq_octets(void **state)
 static void auth_request(struct gdoi_trust *itrust, struct gdoi_ike2_chain *c, uint8_t **pt,
 			 size_t *pt_len, bool *established)
 {
-	struct gdoi_ike2_config ci, cr;
-	struct gdoi_ike2_psk ki, kr;
-	struct gdoi_ike2_responder *r;
-	struct gdoi_ike2_sa *i, *rsa = NULL;
-	struct gdoi_ike2_result rr, ri = { 0 }, r2 = { 0 }, ri2 = { 0 };
+	struct xchg x;
+	struct gdoi_ike2_sa *rsa = NULL;
+	struct gdoi_ike2_result ri = { 0 }, r2 = { 0 }, ri2 = { 0 };
 	struct gdoi_ike2_hdr h;
 	struct gdoi_ike2_chain outer;
 	struct gdoi_parse_error e = { 0 };
 
-	init_exchange(NULL, &r, &i, &rr, &ci, &cr, &ki, &kr);
-	ci.trust = itrust;
-	gdoi_ike2_input(i, rr.out[0], rr.out_len[0], 1000, &ri);
+	init_exchange(NULL, &x);
+	x.ci.trust = itrust;
+	gdoi_ike2_input(x.i, x.rr.out[0], x.rr.out_len[0], 1000, &ri);
 	assert_int_equal(ri.nout, 1);
 	assert_int_equal(gdoi_ike2_hdr_parse(ri.out[0], ri.out_len[0], &h, &e), GDOI_OK);
 	assert_int_equal(h.exchange, GDOI_IKE2_EXCH_IKE_AUTH);
 	assert_int_equal(gdoi_ike2_chain_parse(ri.out[0] + GDOI_IKE2_HDR_LEN, ri.out_len[0] - GDOI_IKE2_HDR_LEN,
 					       GDOI_IKE2_HDR_LEN, h.next, true, NULL, 0, &outer, &e), GDOI_OK);
-	assert_int_equal(gdoi_ike2_sk_open(gdoi_ike2_keys(i), true, ri.out[0], ri.out_len[0], outer.sk_off,
+	assert_int_equal(gdoi_ike2_sk_open(gdoi_ike2_keys(x.i), true, ri.out[0], ri.out_len[0], outer.sk_off,
 					   false, pt, pt_len), GDOI_OK);
 	assert_int_equal(gdoi_ike2_chain_parse(*pt, *pt_len, 0, outer.sk_first, false, NULL, 0, c, &e), GDOI_OK);
 	/* the responder (PSK, no CA) still completes the exchange */
-	gdoi_ike2_responder_input(r, ri.out[0], ri.out_len[0], &ADDR_I, 1000, &r2, &rsa);
+	gdoi_ike2_responder_input(x.r, ri.out[0], ri.out_len[0], &ADDR_I, 1000, &r2, &rsa);
 	assert_int_equal(r2.nout, 1);
-	gdoi_ike2_input(i, r2.out[0], r2.out_len[0], 1000, &ri2);
+	gdoi_ike2_input(x.i, r2.out[0], r2.out_len[0], 1000, &ri2);
 	*established = ri2.event == GDOI_IKE2_EV_ESTABLISHED;
 	gdoi_ike2_result_clear(&ri2);
 	gdoi_ike2_result_clear(&r2);
 	gdoi_ike2_result_clear(&ri);
-	gdoi_ike2_result_clear(&rr);
-	gdoi_ike2_free(i);
-	gdoi_ike2_responder_free(r);
+	xchg_free(&x);
 }
 
 static void test_initiator_sends_certreq(void **state)
@@ -345,19 +346,16 @@ static void test_parse_bounds(void **state)
 static void test_initiator_drops_bad_certreq(void **state)
 {
 	struct pki *p = *state;
-	struct gdoi_ike2_config ci, cr;
-	struct gdoi_ike2_psk ki, kr;
-	struct gdoi_ike2_responder *r;
-	struct gdoi_ike2_sa *i;
-	struct gdoi_ike2_result rr, ri = { 0 };
+	struct xchg x;
+	struct gdoi_ike2_result ri = { 0 };
 	struct gdoi_ike2_chain c;
 	uint8_t *m;
 	size_t len;
 	int k;
 
-	init_exchange(p->trust, &r, &i, &rr, &ci, &cr, &ki, &kr);
-	m = rr.out[0];
-	len = rr.out_len[0];
+	init_exchange(p->trust, &x);
+	m = x.rr.out[0];
+	len = x.rr.out_len[0];
 	assert_true((k = find_certreq(m, len, &c)) >= 0);
 	{
 		size_t at = c.off[k], plen = gdoi_get_u16(m + at + 2);
@@ -366,15 +364,13 @@ static void test_initiator_drops_bad_certreq(void **state)
 		gdoi_put_u16(m + at + 2, (uint16_t)(plen - 1));
 		gdoi_put_u32(m + 24, (uint32_t)len);
 	}
-	gdoi_ike2_input(i, m, len, 1000, &ri);
+	gdoi_ike2_input(x.i, m, len, 1000, &ri);
 	assert_int_equal(ri.nout, 0);
 	assert_int_not_equal(ri.err, GDOI_OK);
 	assert_non_null(strstr(ri.reason, "CERTREQ"));
-	assert_false(gdoi_ike2_dead(i));	/* a forged answer does not end the attempt */
+	assert_false(gdoi_ike2_dead(x.i));	/* a forged answer does not end the attempt */
 	gdoi_ike2_result_clear(&ri);
-	gdoi_ike2_result_clear(&rr);
-	gdoi_ike2_free(i);
-	gdoi_ike2_responder_free(r);
+	xchg_free(&x);
 }
 
 /* The initiator's front end adds a CERTREQ of 1 + 19 octets to its IKE_AUTH. */
@@ -389,30 +385,26 @@ static int add_bad_certreq(void *ctx, struct gdoi_ike2_sa *sa, struct gdoi_ike2_
 static void test_responder_refuses_bad_certreq(void **state)
 {
 	struct pki *p = *state;
-	struct gdoi_ike2_config ci, cr;
-	struct gdoi_ike2_psk ki, kr;
-	struct gdoi_ike2_responder *r;
-	struct gdoi_ike2_sa *i, *rsa = NULL;
-	struct gdoi_ike2_result rr, ri = { 0 }, r2 = { 0 }, ri2 = { 0 };
+	struct xchg x;
+	struct gdoi_ike2_sa *rsa = NULL;
+	struct gdoi_ike2_result ri = { 0 }, r2 = { 0 }, ri2 = { 0 };
 
-	init_exchange(p->trust, &r, &i, &rr, &ci, &cr, &ki, &kr);
-	ci.hooks.auth_add = add_bad_certreq;
-	gdoi_ike2_input(i, rr.out[0], rr.out_len[0], 1000, &ri);
+	init_exchange(p->trust, &x);
+	x.ci.hooks.auth_add = add_bad_certreq;
+	gdoi_ike2_input(x.i, x.rr.out[0], x.rr.out_len[0], 1000, &ri);
 	assert_true(ri.nout >= 1);
-	gdoi_ike2_responder_input(r, ri.out[0], ri.out_len[0], &ADDR_I, 1000, &r2, &rsa);
+	gdoi_ike2_responder_input(x.r, ri.out[0], ri.out_len[0], &ADDR_I, 1000, &r2, &rsa);
 	assert_int_equal(r2.event, GDOI_IKE2_EV_FAILED);
 	assert_int_equal(r2.notify, GDOI_IKE2_N_INVALID_SYNTAX);
 	assert_non_null(strstr(r2.reason, "CERTREQ"));
 	assert_int_equal(r2.nout, 1);	/* the answer: N(INVALID_SYNTAX) */
-	gdoi_ike2_input(i, r2.out[0], r2.out_len[0], 1000, &ri2);
+	gdoi_ike2_input(x.i, r2.out[0], r2.out_len[0], 1000, &ri2);
 	assert_int_equal(ri2.event, GDOI_IKE2_EV_FAILED);
 	assert_int_equal(ri2.notify, GDOI_IKE2_N_INVALID_SYNTAX);
 	gdoi_ike2_result_clear(&ri2);
 	gdoi_ike2_result_clear(&r2);
 	gdoi_ike2_result_clear(&ri);
-	gdoi_ike2_result_clear(&rr);
-	gdoi_ike2_free(i);
-	gdoi_ike2_responder_free(r);
+	xchg_free(&x);
 }
 
 int main(void)
