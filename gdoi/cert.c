@@ -10,6 +10,7 @@
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -30,6 +31,10 @@ struct gdoi_cert {
 
 struct gdoi_trust {
 	X509_STORE *store;
+	/* RFC 7296 §3.7: SHA-1 of each anchor's SubjectPublicKeyInfo, kept as
+	 * anchors are added (the CERTREQ's Certification Authority field) */
+	uint8_t *ca_hashes;
+	size_t nca_hashes;
 };
 
 /* --- loading ---------------------------------------------------------------- */
@@ -328,7 +333,41 @@ void gdoi_trust_free(struct gdoi_trust *trust)
 	if (trust == NULL)
 		return;
 	X509_STORE_free(trust->store);
+	free(trust->ca_hashes);
 	free(trust);
+}
+
+/* SHA-1 over the DER SubjectPublicKeyInfo (not X509_pubkey_digest, which
+ * hashes only the subjectPublicKey BIT STRING); an anchor's second copy once. */
+static int add_ca_hash(struct gdoi_trust *t, X509 *x)
+{
+	unsigned char *der = NULL, md[GDOI_CERTREQ_HASH_LEN];
+	unsigned int mdlen = 0;
+	int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	uint8_t *grown;
+
+	if (len <= 0)
+		return GDOI_ERR_VALUE;
+	if (!EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha1(), NULL) || mdlen != sizeof(md)) {
+		OPENSSL_free(der);
+		return GDOI_ERR_CRYPTO;
+	}
+	OPENSSL_free(der);
+	for (size_t i = 0; i < t->nca_hashes; i++)
+		if (memcmp(t->ca_hashes + i * sizeof(md), md, sizeof(md)) == 0)
+			return GDOI_OK;
+	if ((grown = realloc(t->ca_hashes, (t->nca_hashes + 1) * sizeof(md))) == NULL)
+		return GDOI_ERR_NOMEM;
+	t->ca_hashes = grown;
+	memcpy(t->ca_hashes + t->nca_hashes++ * sizeof(md), md, sizeof(md));
+	return GDOI_OK;
+}
+
+gdoi_bytes gdoi_trust_ca_hashes(const struct gdoi_trust *trust)
+{
+	if (trust == NULL || trust->nca_hashes == 0)
+		return GDOI_BYTES_NONE;
+	return GDOI_BYTES(trust->ca_hashes, trust->nca_hashes * GDOI_CERTREQ_HASH_LEN);
 }
 
 int gdoi_trust_add(struct gdoi_trust *trust, gdoi_bytes pem_or_der)
@@ -342,6 +381,8 @@ int gdoi_trust_add(struct gdoi_trust *trust, gdoi_bytes pem_or_der)
 		X509 *x = parse_der(pem_or_der);
 		if (x == NULL || !X509_STORE_add_cert(trust->store, x))
 			rc = GDOI_ERR_VALUE;
+		else
+			rc = add_ca_hash(trust, x);
 		X509_free(x);	/* the store holds its own reference */
 		ERR_clear_error();
 		return rc;
@@ -353,6 +394,10 @@ int gdoi_trust_add(struct gdoi_trust *trust, gdoi_bytes pem_or_der)
 		if (!X509_STORE_add_cert(trust->store, x)) {
 			X509_free(x);
 			rc = GDOI_ERR_VALUE;
+			break;
+		}
+		if ((rc = add_ca_hash(trust, x)) != GDOI_OK) {
+			X509_free(x);
 			break;
 		}
 		added++;

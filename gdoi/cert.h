@@ -45,6 +45,12 @@ int gdoi_trust_new(struct gdoi_trust **out);
 /* Adds CA certificates: one DER certificate, or a PEM bundle of one or more. */
 int gdoi_trust_add(struct gdoi_trust *trust, gdoi_bytes pem_or_der);
 void gdoi_trust_free(struct gdoi_trust *trust);
+/* The trust anchors as an IKEv2 CERTREQ names them (RFC 7296 §3.7): the
+ * SHA-1 hash of each one's SubjectPublicKeyInfo, GDOI_CERTREQ_HASH_LEN
+ * octets each, concatenated in the order added (an anchor added twice once).
+ * Valid until the next gdoi_trust_add; empty without anchors. */
+#define GDOI_CERTREQ_HASH_LEN 20
+gdoi_bytes gdoi_trust_ca_hashes(const struct gdoi_trust *trust);
 
 /*
  * Verifies leaf (DER) with optional untrusted intermediates (DER) up to a

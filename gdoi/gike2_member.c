@@ -442,8 +442,10 @@ static void after_ike(struct gike2_member *m, struct gdoi_ike2_result *r, struct
 		else
 			ev = event(m, GDOI_MEMBER_EV_LOG, GDOI_MEMBER_INFO, "%s: the GCKS deleted the IKE "
 				   "SA: keys kept, GSA_REKEY expected", m->cfg.name);
-		if (ev)
+		if (ev) {
 			ev->ks = 0;
+			ev->ks_deleted = m->rejoin;
+		}
 		break;
 	default:
 		break;

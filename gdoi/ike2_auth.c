@@ -163,6 +163,8 @@ static int put_id_auth(struct gdoi_ike2_sa *sa, struct gdoi_ike2_builder *b)
 		return GDOI_ERR_NOMEM;
 	if (sig && (rc = ike2_sig_put_cert(sa, b)) != GDOI_OK)
 		return rc;
+	if (sa->initiator)	/* §1.2: IDi, [CERT,] [CERTREQ,] [IDr,] AUTH */
+		ike2_sig_put_certreq(sa->cfg, b);
 	if (sa->initiator && sa->cfg->initial_contact) {
 		at = gdoi_ike2_begin(b, GDOI_IKE2_PL_NOTIFY, false);
 		gdoi_ike2_notify_write(b->w, 0, GDOI_IKE2_N_INITIAL_CONTACT, GDOI_BYTES_NONE, GDOI_BYTES_NONE);
@@ -237,6 +239,16 @@ int ike2_auth_request(struct gdoi_ike2_sa *sa, uint8_t exch, const struct gdoi_i
 	gdoi_writer_init(&w);
 	gdoi_ike2_builder_init(&b, &w);
 	sa->peer_mid = 2;
+	{	/* a malformed CERTREQ (§3.7: whole 20-octet hashes): INVALID_SYNTAX */
+		struct gdoi_parse_error e = { 0 };
+		if ((rc = gdoi_ike2_certreqs_check(c, &e)) != GDOI_OK) {
+			gdoi_writer_free(&w);
+			ike2_answer_notify(sa, exch, 1, GDOI_IKE2_N_INVALID_SYNTAX, GDOI_BYTES_NONE, now, res);
+			ike2_sa_kill(sa);
+			return ike2_fail(res, GDOI_IKE2_N_INVALID_SYNTAX, rc, "%s: payload %u at %zu: %s",
+					 __func__, e.payload, e.offset, e.what);
+		}
+	}
 	if ((rc = verify_peer(sa, c, res)) != GDOI_OK) {
 		int err = rc;
 		char why[sizeof(res->reason)];

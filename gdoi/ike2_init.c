@@ -257,6 +257,12 @@ int ike2_init_response(struct gdoi_ike2_sa *sa, const uint8_t *msg, size_t len,
 			goto out;
 		}
 	}
+	/* A CERTREQ is only a hint (§3.7), but one that is not whole SHA-1
+	 * hashes is malformed: dropped like any malformed answer, named. */
+	if ((rc = gdoi_ike2_certreqs_check(c, &e)) != GDOI_OK) {
+		rc = ike2_drop(res, rc, "%s: payload %u at %zu: %s", __func__, e.payload, e.offset, e.what);
+		goto out;
+	}
 	if ((sap = malloc(sizeof(*sap))) == NULL) {
 		rc = GDOI_ERR_NOMEM;
 		goto out;
@@ -536,6 +542,12 @@ static int responder_init(struct gdoi_ike2_responder *r, const uint8_t *msg, siz
 			goto out;
 		}
 	}
+	/* A CERTREQ is only a hint (§3.7), but one that is not whole SHA-1
+	 * hashes is malformed: dropped like any malformed answer, named. */
+	if ((rc = gdoi_ike2_certreqs_check(c, &e)) != GDOI_OK) {
+		rc = ike2_drop(res, rc, "%s: payload %u at %zu: %s", __func__, e.payload, e.offset, e.what);
+		goto out;
+	}
 	if ((sap = malloc(sizeof(*sap))) == NULL) {
 		rc = GDOI_ERR_NOMEM;
 		goto out;
@@ -587,7 +599,7 @@ static int responder_init(struct gdoi_ike2_responder *r, const uint8_t *msg, siz
 	sa->peer_frag = gdoi_ike2_find_notify(c, GDOI_IKE2_N_IKEV2_FRAGMENTATION_SUPPORTED, &n);
 	sa->frag = cfg->fragmentation && sa->peer_frag;
 	sa->peer_hashes = ike2_sig_hashes_parse(c);
-	{	/* the answer: SA KE Nr [N(FRAGMENTATION_SUPPORTED)] [N(CHILDLESS)]
+	{	/* the answer: SA KE Nr [CERTREQ] [N(FRAGMENTATION_SUPPORTED)] [N(CHILDLESS)]
 		 * [N(SIGNATURE_HASH_ALGORITHMS)] */
 		struct gdoi_ike2_hdr rh;
 		struct gdoi_writer w;
@@ -604,6 +616,7 @@ static int responder_init(struct gdoi_ike2_responder *r, const uint8_t *msg, siz
 		gdoi_ike2_ke_write(&w, s.group, gdoi_dh_public(sa->dh));
 		gdoi_ike2_end(&b, at);
 		gdoi_ike2_put(&b, GDOI_IKE2_PL_NONCE, false, sa->nr, sa->nr_len);
+		ike2_sig_put_certreq(cfg, &b);	/* §1.2: SAr1, KEr, Nr, [CERTREQ] */
 		if (sa->frag)
 			put_notify(&b, GDOI_IKE2_N_IKEV2_FRAGMENTATION_SUPPORTED, GDOI_BYTES_NONE);
 		if (cfg->childless)

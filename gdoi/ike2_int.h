@@ -194,6 +194,10 @@ gdoi_bytes ike2_sig_hashes(void);
 uint8_t ike2_sig_hashes_parse(const struct gdoi_ike2_chain *c);
 /* Our CERT and AUTH (method 14) payloads; id_body is our ID payload body. */
 int ike2_sig_put_cert(struct gdoi_ike2_sa *sa, struct gdoi_ike2_builder *b);
+/* A CERTREQ (encoding 4) naming our trust anchors (RFC 7296 §3.7), when we
+ * verify certificates (cfg->trust with anchors): charon, send_cert = ifasked,
+ * sends its certificate only when asked. Nothing otherwise. */
+void ike2_sig_put_certreq(const struct gdoi_ike2_config *cfg, struct gdoi_ike2_builder *b);
 int ike2_sig_put_auth(struct gdoi_ike2_sa *sa, struct gdoi_ike2_builder *b, gdoi_bytes id_body);
 /* Verifies the peer's certificate chain, that it vouches for id, and the
  * signature in a (method 14) over the peer's signed octets. */

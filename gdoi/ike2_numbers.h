@@ -101,6 +101,9 @@
 
 /* Certificate encodings (RFC 7296 §3.6) */
 #define GDOI_IKE2_CERT_X509_SIG		4
+#define GDOI_IKE2_CERT_HASH_URL_X509	12	/* Hash and URL of X.509 certificate */
+#define GDOI_IKE2_CERT_HASH_URL_BUNDLE	13	/* Hash and URL of X.509 bundle */
+#define GDOI_IKE2_CERTREQ_HASH_LEN	20	/* §3.7: SHA-1 of a CA's SubjectPublicKeyInfo */
 
 /* Authentication methods (RFC 7296 §3.8; 14: RFC 7427 §3) */
 #define GDOI_IKE2_AUTH_RSA_SIG		1

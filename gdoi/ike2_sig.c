@@ -88,6 +88,19 @@ int ike2_sig_put_cert(struct gdoi_ike2_sa *sa, struct gdoi_ike2_builder *b)
 	return b->w->failed ? GDOI_ERR_NOMEM : GDOI_OK;
 }
 
+void ike2_sig_put_certreq(const struct gdoi_ike2_config *cfg, struct gdoi_ike2_builder *b)
+{
+	gdoi_bytes cas = gdoi_trust_ca_hashes(cfg->trust);
+	size_t at;
+
+	if (cas.len == 0)
+		return;
+	at = gdoi_ike2_begin(b, GDOI_IKE2_PL_CERTREQ, false);
+	gdoi_write_u8(b->w, GDOI_IKE2_CERT_X509_SIG);
+	gdoi_write_bytes(b->w, cas.ptr, cas.len);
+	gdoi_ike2_end(b, at);
+}
+
 int ike2_sig_put_auth(struct gdoi_ike2_sa *sa, struct gdoi_ike2_builder *b, gdoi_bytes id_body)
 {
 	uint8_t macid[GDOI_MD_MAX_LEN], data[1 + MAX_ALGID + GDOI_SIG_MAX_LEN];

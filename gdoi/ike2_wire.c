@@ -395,6 +395,41 @@ int gdoi_ike2_cert_parse(const struct gdoi_ike2_payload *p, size_t off,
 	return GDOI_OK;
 }
 
+static bool x509_encoding(uint8_t enc)
+{
+	return enc == GDOI_IKE2_CERT_X509_SIG || enc == GDOI_IKE2_CERT_HASH_URL_X509 ||
+	       enc == GDOI_IKE2_CERT_HASH_URL_BUNDLE;
+}
+
+int gdoi_ike2_certreq_parse(const struct gdoi_ike2_payload *p, size_t off,
+			    struct gdoi_ike2_certreq *cr, struct gdoi_parse_error *e)
+{
+	if (p->body.len < 1)
+		return perr(e, GDOI_ERR_TRUNCATED, GDOI_IKE2_PL_CERTREQ, off, "CERTREQ Cert Encoding");
+	cr->encoding = p->body.ptr[0];
+	cr->cas = GDOI_BYTES(p->body.ptr + 1, p->body.len - 1);
+	cr->ncas = 0;
+	if (!x509_encoding(cr->encoding))
+		return GDOI_OK;
+	if (cr->cas.len % GDOI_IKE2_CERTREQ_HASH_LEN != 0)
+		return perr(e, GDOI_ERR_LENGTH, GDOI_IKE2_PL_CERTREQ, off + 5,
+			    "CERTREQ Certification Authority (not whole 20-octet SHA-1 hashes)");
+	cr->ncas = cr->cas.len / GDOI_IKE2_CERTREQ_HASH_LEN;
+	return GDOI_OK;
+}
+
+int gdoi_ike2_certreqs_check(const struct gdoi_ike2_chain *c, struct gdoi_parse_error *e)
+{
+	struct gdoi_ike2_certreq cr;
+	int rc;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (c->p[i].type == GDOI_IKE2_PL_CERTREQ &&
+		    (rc = gdoi_ike2_certreq_parse(&c->p[i], c->off[i], &cr, e)) != GDOI_OK)
+			return rc;
+	return GDOI_OK;
+}
+
 int gdoi_ike2_skf_parse(gdoi_bytes body, size_t off, uint16_t *number, uint16_t *total,
 			struct gdoi_parse_error *e)
 {

@@ -127,6 +127,10 @@ struct gdoi_ike2_delete {
 	gdoi_bytes spis;
 };
 struct gdoi_ike2_cert { uint8_t encoding; gdoi_bytes data; };
+/* CERTREQ (RFC 7296 §3.7): Cert Encoding | Certification Authority. For the
+ * X.509 encodings (4, 12, 13) the field is ncas 20-octet SHA-1 hashes of
+ * trusted CAs' SubjectPublicKeyInfo; for others ncas is 0 and cas opaque. */
+struct gdoi_ike2_certreq { uint8_t encoding; gdoi_bytes cas; size_t ncas; };
 
 int gdoi_ike2_ke_parse(const struct gdoi_ike2_payload *p, size_t off, struct gdoi_ike2_ke *ke,
 		       struct gdoi_parse_error *e);
@@ -143,6 +147,12 @@ int gdoi_ike2_delete_parse(const struct gdoi_ike2_payload *p, size_t off,
 			   struct gdoi_ike2_delete *d, struct gdoi_parse_error *e);
 int gdoi_ike2_cert_parse(const struct gdoi_ike2_payload *p, size_t off,
 			 struct gdoi_ike2_cert *c, struct gdoi_parse_error *e);
+/* GDOI_ERR_TRUNCATED without the encoding octet; GDOI_ERR_LENGTH when an
+ * X.509 encoding's CA field is not whole 20-octet hashes. */
+int gdoi_ike2_certreq_parse(const struct gdoi_ike2_payload *p, size_t off,
+			    struct gdoi_ike2_certreq *cr, struct gdoi_parse_error *e);
+/* Each CERTREQ of the chain parses (the first refusal in *e). */
+int gdoi_ike2_certreqs_check(const struct gdoi_ike2_chain *c, struct gdoi_parse_error *e);
 /* SKF fields (RFC 7383 §2.5): 1 <= number <= total. */
 int gdoi_ike2_skf_parse(gdoi_bytes body, size_t off, uint16_t *number, uint16_t *total,
 			struct gdoi_parse_error *e);

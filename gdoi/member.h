@@ -93,6 +93,8 @@ struct gdoi_member_event {
 	unsigned nteks;			/* REGISTERED: SRTP TEKs delivered */
 	size_t nsids;			/* REGISTERED: SSRCs delivered */
 	uint32_t sids[GDOI_MEMBER_MAX_SIDS];
+	bool ks_deleted;		/* FAILOVER: not a failure, the key server deleted
+					 * the IKE SA (G-IKEv2 INFORMATIONAL Delete) */
 	char limit_key[96];		/* non-empty: log rate-limited under this key */
 	char text[320];			/* never holds keys */
 };

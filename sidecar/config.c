@@ -30,7 +30,7 @@ struct ctx {
 	struct sc_config *cfg;
 	struct sc_group_cfg *group;	/* inside a [group NAME] section */
 	char section[80];
-	char err[480];
+	char err[640];
 	FILE *f;
 	int line;			/* of the line inih is handling */
 	int section_line;		/* of the last [section] header */
@@ -40,7 +40,7 @@ struct ctx {
 	struct { char key[24], as[24]; int line; } seen[24];
 	size_t nseen;
 	/* lines of what is checked once the whole file is read */
-	int psk_line, cert_line, retry_min_line;
+	int psk_line, cert_line, ca_line, retry_min_line;
 	int group_line[SC_MAX_GROUPS], id_line[SC_MAX_GROUPS], rekey_if_line[SC_MAX_GROUPS];
 	int ks_line[SC_MAX_KS], local_line;
 };
@@ -65,7 +65,7 @@ static int bad(struct ctx *x, int line, const char *fmt, ...) __attribute__((for
 static int bad(struct ctx *x, int line, const char *fmt, ...)
 {
 	va_list ap;
-	char msg[300];
+	char msg[420];
 
 	if (x->err[0])
 		return 0;
@@ -74,7 +74,7 @@ static int bad(struct ctx *x, int line, const char *fmt, ...)
 	va_end(ap);
 	if (!line)
 		line = x->line > 0 ? x->line : 1;
-	snprintf(x->err, sizeof x->err, "%.180s:%d: %.280s", x->cfg->path, line, msg);
+	snprintf(x->err, sizeof x->err, "%.180s:%d: %.420s", x->cfg->path, line, msg);
 	return 0;
 }
 
@@ -328,10 +328,12 @@ static int sidecar_key(struct ctx *x, const char *name, const char *value, int l
 	} else if (!strcmp(name, "identity")) {
 		if (parse_identity(value, &cfg->id_type, &cfg->id_len, cfg->id_data))
 			return bad(x, line, "identity: expected ipv4:ADDR, ipv6:ADDR, fqdn:NAME or ufqdn:USER@NAME");
+	} else if (!strcmp(name, "keyserver_identity") && !strcmp(value, "any")) {
+		cfg->ks_id_any = true;
 	} else if (!strcmp(name, "keyserver_identity")) {
 		if (parse_identity(value, &cfg->ks_id_type, &cfg->ks_id_len, cfg->ks_id_data))
-			return bad(x, line, "keyserver_identity: expected ipv4:ADDR, ipv6:ADDR, fqdn:NAME or "
-				   "ufqdn:USER@NAME");
+			return bad(x, line, "keyserver_identity: expected ipv4:ADDR, ipv6:ADDR, fqdn:NAME, "
+				   "ufqdn:USER@NAME or any");
 		cfg->ks_id_set = true;
 	} else if (!strcmp(name, "psk")) {
 		x->psk_line = line;
@@ -348,6 +350,7 @@ static int sidecar_key(struct ctx *x, const char *name, const char *value, int l
 	} else if (!strcmp(name, "private_key")) {
 		snprintf(cfg->key_file, sizeof cfg->key_file, "%s", value);
 	} else if (!strcmp(name, "ca")) {
+		x->ca_line = line;
 		snprintf(cfg->ca_file, sizeof cfg->ca_file, "%s", value);
 	} else if (!strcmp(name, "proposals")) {
 		if (!strcmp(value, "modern"))
@@ -472,6 +475,13 @@ static int validate(struct ctx *x, mode_t mode)
 		return bad(x, 1, "expected psk, psk_file or certificate in [sidecar]");
 	if (cfg->cert_file[0] && (!cfg->key_file[0] || !cfg->ca_file[0]))
 		return bad(x, x->cert_line, "certificate: expected private_key and ca too");
+	/* A member's certificate is issued by the same CA as the key server's:
+	 * without the pin, any member could serve keys to the others. */
+	if (cfg->ca_file[0] && !cfg->ks_id_set && !cfg->ks_id_any)
+		return bad(x, x->ca_line, "ca: the key server is authenticated by certificate but [sidecar] "
+			   "sets no keyserver_identity: any certificate of this CA (a member's too) would pass "
+			   "for the key server's; expected keyserver_identity = TYPE:VALUE (the key server's "
+			   "ID, e.g. fqdn:ks.example), or keyserver_identity = any to accept any (dangerous)");
 	if (!cfg->id_type)
 		return bad(x, 1, "expected identity = TYPE:VALUE in [sidecar] (e.g. identity = ipv4:127.0.0.1)");
 	if (cfg->retry_min_ms > cfg->retry_max_ms)

@@ -65,7 +65,7 @@ static void stop(struct sidecar *sc, const char *why)
 static void reload(struct sidecar *sc)
 {
 	struct sc_config n;
-	char err[400];
+	char err[640];
 	size_t updated = 0;
 
 	if (sc_config_load(cfg_path, &n, err, sizeof err)) {
@@ -127,7 +127,7 @@ int main(int argc, char **argv)
 	static struct sidecar sc;
 	struct sc_args args = { NULL, NULL };
 	const char *server, *sock;
-	char err[400];
+	char err[640];
 	int rc, verbose = 0;
 
 	if ((rc = dm_opts_parse(&sc_prog, argc, argv, sc_opt, &args, &verbose)))

@@ -417,9 +417,9 @@ static int start(struct sidecar *sc, char *err, size_t errlen)
 		.retransmit_ms = sc->cfg.exchange_ms, .max_transmits = 4,
 		.initial_contact = true, .peer_allowed = p1_ks_allowed, .ctx = sc,
 	};
-	if (sc->cred.key && !sc->cfg.ks_id_set)
-		dm_log(DM_WARN, "certificate authentication without keyserver_identity: any certificate "
-		       "of the CA (a member's too) passes for the key server's");
+	if (sc->cfg.ks_id_any)
+		dm_log(DM_WARN, "keyserver_identity = any: any certificate of the CA (a member's too) "
+		       "passes for the key server's");
 	if (start_engine(sc, err, errlen))
 		return -1;
 	if (open_registration(sc, err, errlen) || sc_ikev2_start(sc, err, errlen))

@@ -276,12 +276,13 @@ void sc_ikev2_gdoi_event(struct sidecar *sc, const struct gdoi_member_event *ev)
 
 /*
  * A failed attempt of g's engine with its key server (no answer, the IKE SA failed,
- * TEMPORARY_FAILURE; refusals of the group stay with it): the next key server of the
+ * TEMPORARY_FAILURE; refusals of the group stay with it), or the key server's Delete
+ * of the IKE SA (deleted: logged as such, not as a failure): the next key server of the
  * list at once; after a whole round the first again after retry_min doubling to
  * retry_max, capped near expiry, +-25 % jitter: the GDOI engine's rules
  * (docs/sidecar.md, "Behaviour"), counted per group.
  */
-static void failover(struct sidecar *sc, struct sc_group *g)
+static void failover(struct sidecar *sc, struct sc_group *g, bool deleted)
 {
 	size_t was = g->gike2_slot, n = sc->nslots ? sc->nslots : 1;
 	uint64_t now = sc_mono(), delay = 0;
@@ -295,8 +296,12 @@ static void failover(struct sidecar *sc, struct sc_group *g)
 	gike2_member_set_ks(g->gike2, &g->gike2_addr, now + delay);
 	gdoi_member_ks_name(sc->member, was, a, sizeof a);
 	gdoi_member_ks_name(sc->member, g->gike2_slot, b, sizeof b);
-	sc_warn("group %s: G-IKEv2 registration with %s failed; next try with %s in %.1f s",
-		g->cfg->name, a, b, (double)delay / 1000);
+	if (deleted)	/* a key server shutting down or evicting us: no failure of ours */
+		sc_warn("group %s: G-IKEv2: key server %s deleted the IKE SA (INFORMATIONAL Delete); "
+		       "next try with %s in %.1f s", g->cfg->name, a, b, (double)delay / 1000);
+	else
+		sc_warn("group %s: G-IKEv2 registration with %s failed; next try with %s in %.1f s",
+			g->cfg->name, a, b, (double)delay / 1000);
 	if (g->cfg->protocol == SC_PROTO_AUTO && g->auto_gdoi_at[g->gike2_slot])
 		to_gdoi(sc, g, g->gike2_slot, "chose GDOI before");
 }
@@ -314,7 +319,7 @@ void sc_ikev2_drain(struct sidecar *sc)
 			sc_member_send(sc, &o);
 		while (gike2_member_next_event(m, &ev)) {
 			uint64_t failed = gike2_member_stats(m)->attempts_failed;
-			bool fo = ev.type == GDOI_MEMBER_EV_FAILOVER;
+			bool fo = ev.type == GDOI_MEMBER_EV_FAILOVER, deleted = fo && ev.ks_deleted;
 			ev.group = (int)i;
 			ev.ks = g->gike2_slot;
 			if (ev.type == GDOI_MEMBER_EV_REGISTERED) {
@@ -333,7 +338,7 @@ void sc_ikev2_drain(struct sidecar *sc)
 			    auto_fallback(sc, g))
 				break;	/* the engine is idle now; what it still queued, next time */
 			if (fo && !g->auto_gdoi)
-				failover(sc, g);
+				failover(sc, g, deleted);
 		}
 	}
 }

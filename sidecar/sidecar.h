@@ -76,8 +76,11 @@ struct sc_config {
 	size_t id_len;
 	uint8_t id_data[SC_MAX_ID];
 	/* keyserver_identity: the ID every key server must authenticate as (its
-	 * certificate vouching for it); unset = any the PSK or the CA vouches for */
+	 * certificate vouching for it); unset = any the PSK vouches for. With a CA
+	 * it is required, or ks_id_any: the operator's explicit "any" (any
+	 * certificate of the CA, a member's too, passes for the key server's). */
 	bool ks_id_set;
+	bool ks_id_any;
 	uint8_t ks_id_type;
 	size_t ks_id_len;
 	uint8_t ks_id_data[SC_MAX_ID];

@@ -36,7 +36,8 @@ sysfile=/sys/kernel/mm/transparent_hugepage/enabled
 if [ -r "$sysfile" ]; then
 	sc_try "private_key = $sysfile
 certificate = $tmp/a.crt
-ca = $tmp/a.crt"; rc=$?
+ca = $tmp/a.crt
+keyserver_identity = fqdn:ks.example"; rc=$?
 	check "a key file shorter than its reported size is refused with its path, no crash" \
 		refused $rc "$sysfile"
 else
@@ -45,22 +46,26 @@ fi
 mkfifo "$tmp/fifo.key"
 sc_try "private_key = $tmp/fifo.key
 certificate = $tmp/a.crt
-ca = $tmp/a.crt"; rc=$?
+ca = $tmp/a.crt
+keyserver_identity = fqdn:ks.example"; rc=$?
 check "a FIFO as private_key is refused at once (not a regular file)" refused $rc "not a regular file"
 ln -s "$tmp/a.key" "$tmp/link.key"
 sc_try "private_key = $tmp/link.key
 certificate = $tmp/a.crt
-ca = $tmp/a.crt"; rc=$?
+ca = $tmp/a.crt
+keyserver_identity = fqdn:ks.example"; rc=$?
 check "a symlinked private_key is refused" refused $rc "symbolic link"
 cp "$tmp/a.key" "$tmp/open.key"; chmod 644 "$tmp/open.key"
 sc_try "private_key = $tmp/open.key
 certificate = $tmp/a.crt
-ca = $tmp/a.crt"; rc=$?
+ca = $tmp/a.crt
+keyserver_identity = fqdn:ks.example"; rc=$?
 check "a private_key readable by others is refused" refused $rc "readable by group or others"
 head -c $((2 << 20)) /dev/zero >"$tmp/big.key"; chmod 600 "$tmp/big.key"
 sc_try "private_key = $tmp/big.key
 certificate = $tmp/a.crt
-ca = $tmp/a.crt"; rc=$?
+ca = $tmp/a.crt
+keyserver_identity = fqdn:ks.example"; rc=$?
 check "a 2 MiB private_key is refused as too large" refused $rc "larger than"
 printf '%s\n' "$psk" >"$tmp/psk.txt"; chmod 644 "$tmp/psk.txt"
 sc_try "psk_file = $tmp/psk.txt"; rc=$?

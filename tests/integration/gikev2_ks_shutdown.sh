@@ -77,6 +77,9 @@ check "SIGTERM: the first key server sent the Delete of 1 IKE SA and exited 0 in
 		[ "$ks_rc" -eq 0 ] && python3 -c "import sys; sys.exit(0 if $stop_s < 2 else 1)"'
 check "the sidecar logged the Delete of its IKE SA" \
 	stack_wait 2 eval 'tail -n +$((l0 + 1)) "$SCL" | grep -q "the GCKS deleted the IKE SA: registering again, with the next key server"'
+check "its failover line says why it moves (the key server deleted the IKE SA), not that registration failed" \
+	stack_wait 2 eval 'tail -n +$((l0 + 1)) "$SCL" | grep -q "group media: G-IKEv2: key server 127.0.0.1:$kport deleted the IKE SA (INFORMATIONAL Delete); next try with 127.0.0.2:$kport in " &&
+		! tail -n +$((l0 + 1)) "$SCL" | grep -q "registration with 127.0.0.1:$kport failed"'
 if stack_wait 2 grep -q "registered with 127.0.0.2:$kport" "$SCL"; then
 	ok "and registered with the second key server $(since_stop) s after the SIGTERM (<= 2 s)"
 else

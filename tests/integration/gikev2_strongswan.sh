@@ -8,8 +8,10 @@
 #   - alice by PSK (charon: local and remote auth = psk): gdoi-ks answers by
 #     PSK although it has a certificate;
 #   - alice2 by certificate (RFC 7427, EC P-256; charon: auth = pubkey both
-#     ways, send_cert = always): gdoi-ks answers with its signature, charon
-#     verifies it against the test CA;
+#     ways, send_cert left at its default, ifasked: charon sends its
+#     certificate only because gdoi-ks's IKE_SA_INIT response carries a
+#     CERTREQ, RFC 7296 §3.7, naming the test CA): gdoi-ks answers with its
+#     signature, charon verifies it against the test CA;
 #   - carl by an RSA-2048 certificate, charon signing RSASSA-PSS;
 #   - bob2, configured psk only, by certificate: refused with
 #     AUTHENTICATION_FAILED, gdoi-ks names the reason;
@@ -48,10 +50,9 @@ cp "$pki/ca.crt" "$tmp/c/x509ca/" && cp "$pki"/{alice2,bob2,carl}.crt "$tmp/c/x5
 # authenticating by AUTH (psk or pubkey, with CERT), expecting gdoi-ks's
 # ks.example by the same method
 conn() {
-	local certs= send=
+	local certs=
 	[ "$3" = pubkey ] && certs="
-			certs = $4" && send="
-		send_cert = always"
+			certs = $4"
 	cat <<EOF
 	$1 {
 		version = 2
@@ -60,7 +61,7 @@ conn() {
 		local_port = $cport
 		remote_port = $port
 		mobike = no
-		proposals = aes256gcm16-prfsha256-ecp256$send
+		proposals = aes256gcm16-prfsha256-ecp256
 		local {
 			auth = $3
 			id = $2$certs
@@ -101,6 +102,8 @@ check "psk: charon verified gdoi-ks's AUTH by PSK" \
 
 up cert
 check "cert: charon -> gdoi-ks: charon lists the IKE SA ESTABLISHED" charon_established c cert
+check "cert: charon received gdoi-ks's CERTREQ for the test CA and sent its certificate (send_cert = ifasked)" \
+	eval 'grep -q "received cert request for .*CN=interop CA" "$tmp/c/charon.log" && grep -q "sending end entity cert .*CN=alice2.example" "$tmp/c/charon.log"'
 check "cert: gdoi-ks logged alice2's IKE SA, authenticated by signature" \
 	grep -q "G-IKEv2 member 127.0.0.1:$cport (alice2.example) authenticated by signature: IKE SA established by IKE_AUTH" "$tmp/ks.log"
 check "cert: charon verified gdoi-ks's RFC 7427 signature against the CA" \

@@ -96,15 +96,16 @@ EOF
 }
 # cert_auth: a conn of charon's with EC P-256 certificates (RFC 7427) instead
 # of the PSK: charon is a.example, we are b.example (lib/charon.sh charon_certs);
-# charon sends its certificate unasked (we send no CERTREQ).
+# charon keeps its default send_cert = ifasked: it sends its certificate
+# because our CERTREQ (RFC 7296 §3.7) asks, in our responder's IKE_SA_INIT
+# response and in our initiator's IKE_AUTH request.
 cert_auth() {
 	sed -e '/local {/,/}/c\
 		local {\
 			auth = pubkey\
 			certs = '"${1:-a.crt}"'\
 			id = a.example\
-		}' -e '/mobike = no/a\
-		send_cert = always' -e '/remote {/,/}/c\
+		}' -e '/remote {/,/}/c\
 		remote {\
 			auth = pubkey\
 			id = b.example\
@@ -366,6 +367,8 @@ fi
 # ---- certificates (RFC 7427, AUTH method 14, EC P-256), both directions
 a_case resp-cert certr "" 500 "${certs[@]}"
 b_case init-cert 12:128:5:12:14 "${certs[@]}"
+check "certificates: charon (send_cert = ifasked) got our CERTREQ for the test CA in both roles and sent its certificate" \
+	eval '[ "$(grep -c "received cert request for .*CN=interop CA" "$tmp/c/charon.log")" -ge 2 ] && [ "$(grep -c "sending end entity cert .*CN=a.example" "$tmp/c/charon.log")" -ge 2 ]'
 check "certificates: charon verified our signatures (both roles) and signed its own" \
 	eval '[ "$(grep -c "authentication of .b.example. with .* successful" "$tmp/c/charon.log")" -eq 2 ] && grep -q "authentication of .a.example. (myself) with .* successful" "$tmp/c/charon.log"'
 # RSA-2048: charon's RSASSA-PSS to our responder (which signs PKCS#1 v1.5),
@@ -396,6 +399,8 @@ if [ "$have_cap" = 1 ]; then
 	done
 	check "tshark decrypts both IKE_AUTH messages of each of the ${#uats[@]} SAs (AUTH method 2, 14 with certificates)" \
 		eval '[ ${#uats[@]} -ge 10 ] && [ $bad -eq 0 ]'
+	check "tshark decodes our CERTREQ (X.509 Signature) in an IKE_SA_INIT response and a decrypted IKE_AUTH request" \
+		eval 'ts -Y "udp.srcport == 500 && isakmp.exchangetype == 34 && isakmp.flag_r == 1 && isakmp.certreq.type == 4" | grep -q . && ts "${uo[@]}" -Y "udp.srcport == 500 && isakmp.exchangetype == 35 && isakmp.flag_r == 0 && isakmp.certreq.type == 4" | grep -q .'
 	dspi=$(sed -n 's/^uat \([0-9a-f]*\),.*/\1/p' "$tmp/init-delete.out")
 	check "tshark decrypts our INFORMATIONAL Delete (protocol IKE)" \
 		eval '[ -n "$dspi" ] && ts "${uo[@]}" -Y "isakmp.ispi == $dspi && isakmp.exchangetype == 37 && isakmp.typepayload == 42" | grep -q .'

@@ -3,8 +3,10 @@
 # authenticated ID, by GDOI and by G-IKEv2, with certificates (lib/stack_cert.sh):
 # members' certificates come from the key server's CA, so without the pin a member
 # (here a rogue gdoi-ks holding alice's certificate) passes for the key server.
-#   - dave without keyserver_identity registers with the rogue (the threat; his
-#     sidecar warns at start);
+#   - dave's sidecar without keyserver_identity refuses to start, naming the
+#     file, line and what to write;
+#   - with the explicit keyserver_identity = any dave registers with the rogue
+#     (the threat; his sidecar warns at start);
 #   - with keyserver_identity = fqdn:ks.example the rogue is refused by G-IKEv2 and
 #     by GDOI, the sidecar logs why and holds no keys;
 #   - with it, both protocols register with the real key server (ks.example);
@@ -32,7 +34,7 @@ stack_wait 10 test -S "$tmp/rogue.sock" || tap_bail "the rogue gdoi-ks started"
 # dave NAME PORT PROTOCOL [KEYSERVER_IDENTITY]: a sidecar for dave against PORT
 dave() {
 	(umask 077; printf '[sidecar]\nkeyserver = 127.0.0.1:%s\nsocket = %s/%s/sidecar.sock\n%s\n%s\n
-[group media]\nid = 1234\nprotocol = %s\nallow = uid:%s\n' "$2" "$tmp" "$1" "$(stack_cert_of dave)" \
+[group media]\nid = 1234\nprotocol = %s\nallow = uid:%s\n' "$2" "$tmp" "$1" "$(stack_cert_of dave "" none)" \
 		"${4:+keyserver_identity = $4}" "$3" "$(id -u)" >"$tmp/$1.conf")
 	"$BIN/gdoi-sidecar" -c "$tmp/$1.conf" -v >"$tmp/$1.log" 2>&1 &
 	stack_pids+=("$!")
@@ -40,15 +42,15 @@ dave() {
 get() { stack_sc_get "$1" >/dev/null 2>&1; }
 tap_diag() { tail -n 6 "$tmp/rogue.log" | sed 's/^/# rogue: /'; }
 
-dave open "$rport" g-ikev2
+dave open "$rport" g-ikev2 any
 dave pinned2 "$rport" g-ikev2 fqdn:ks.example
 dave pinned1 "$rport" gdoi fqdn:ks.example
 dave real2 "$port" g-ikev2 fqdn:ks.example
 dave real1 "$port" gdoi fqdn:ks.example
 
-check "without keyserver_identity dave takes keys from the rogue (alice's certificate)" stack_wait 20 get open
+check "with keyserver_identity = any dave takes keys from the rogue (alice's certificate)" stack_wait 20 get open
 check "and his sidecar warned at start that any certificate of the CA would do" \
-	grep -q "certificate authentication without keyserver_identity" "$tmp/open.log"
+	grep -q "keyserver_identity = any: any certificate of the CA" "$tmp/open.log"
 check "with keyserver_identity the rogue is refused by G-IKEv2, the log says why" stack_wait 20 grep -q \
 	'a key server authenticated as ID type 2 "alice.example", not the keyserver_identity: refused' "$tmp/pinned2.log"
 check "and by GDOI" stack_wait 20 grep -q \
@@ -57,6 +59,14 @@ check "with keyserver_identity dave registers with ks.example by G-IKEv2" stack_
 check "and by GDOI" stack_wait 20 get real1
 check "the pinned sidecars hold no keys from the rogue" bash -c "! '$BIN/gdoictl' --sidecar '$tmp/pinned2/sidecar.sock' get media --format json 2>/dev/null | grep -q master_key && ! '$BIN/gdoictl' --sidecar '$tmp/pinned1/sidecar.sock' get media --format json 2>/dev/null | grep -q master_key"
 check "and do not warn" bash -c "! grep -q 'without keyserver_identity' '$tmp/pinned2.log' '$tmp/real1.log'"
+
+# no keyserver_identity: refused at the ca line (the 7th of dave's file)
+(umask 077; printf '[sidecar]\nkeyserver = 127.0.0.1:%s\nsocket = %s/nopin/s.sock\n%s\n\n[group media]\nid = 1234\n' \
+	"$port" "$tmp" "$(stack_cert_of dave "" none)" >"$tmp/nopin.conf")
+timeout 10 "$BIN/gdoi-sidecar" -c "$tmp/nopin.conf" >"$tmp/nopin.out" 2>&1; rc=$?
+check "without keyserver_identity the sidecar refuses to start, naming file, line and what to write (exit $rc)" \
+	bash -c "[ $rc != 0 ] && [ $rc -lt 124 ] && grep -q 'nopin.conf:7: ca: the key server is authenticated by certificate but \[sidecar\] sets no keyserver_identity: .* expected keyserver_identity = TYPE:VALUE .*, or keyserver_identity = any to accept any (dangerous)' '$tmp/nopin.out'"
+check "and it never opened its socket" test ! -e "$tmp/nopin/s.sock"
 
 printf '[sidecar]\nkeyserver = 127.0.0.1:%s\nsocket = %s/bad/s.sock\nkeyserver_identity = ks.example\npsk = x\n\n[group media]\nid = 1234\n' \
 	"$port" "$tmp" >"$tmp/bad.conf"

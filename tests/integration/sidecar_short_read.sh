@@ -22,6 +22,7 @@ identity = ipv4:127.0.0.1
 certificate = $short
 private_key = $short
 ca = $short
+keyserver_identity = fqdn:ks.example
 socket = $dir/run/sidecar.sock
 
 [group audio]

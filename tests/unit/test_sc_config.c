@@ -1,7 +1,8 @@
 /*
  * test_sc_config.c - gdoi-sidecar configuration: a valid file, and errors that
  * name FILE:LINE and what was expected, also for problems found after the whole
- * file was read; keys given twice; a file holding a PSK open to others.
+ * file was read; keys given twice; a file holding a PSK open to others; a CA
+ * without keyserver_identity (or its explicit opt-out, any).
  * (sidecar/config.c is compiled into this test: sidecar/ is not a library.)
  */
 #include "tests/lib/testutil.h"
@@ -201,6 +202,47 @@ static void test_sc_config_refuses_psk_file_open_to_others(void **s)
 	}
 }
 
+/* With a CA the key server is authenticated by certificate: keyserver_identity is
+ * required (any certificate of the CA, a member's too, would pass for the key
+ * server's), or the explicit, dangerous keyserver_identity = any. */
+static void test_sc_config_cert_requires_keyserver_identity(void **s)
+{
+	(void)s;
+	struct sc_config c;
+	char err[600] = "";
+#define CERTS "certificate = /c.pem\nprivate_key = /k.pem\nca = /ca.pem\n"
+	expect_error("[sidecar]\nkeyserver = 127.0.0.1\nidentity = fqdn:gm.example\n" CERTS GROUP, 6,
+		     "ca: the key server is authenticated by certificate but [sidecar] sets no keyserver_identity: "
+		     "any certificate of this CA (a member's too) would pass for the key server's; expected "
+		     "keyserver_identity = TYPE:VALUE (the key server's ID, e.g. fqdn:ks.example), or "
+		     "keyserver_identity = any to accept any (dangerous)");
+	/* a PSK as well does not change it: the key server may still sign */
+	expect_error(SIDECAR "ca = /ca.pem\n" GROUP, 5, "ca: the key server is authenticated by certificate");
+	write_file("[sidecar]\nkeyserver = 127.0.0.1\nidentity = fqdn:gm.example\n" CERTS
+		   "keyserver_identity = any\n" GROUP);
+	if (sc_config_load(path, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_true(c.ks_id_any);
+	assert_false(c.ks_id_set);
+	sc_config_free(&c);
+	unlink(path);
+	write_file("[sidecar]\nkeyserver = 127.0.0.1\nidentity = fqdn:gm.example\n" CERTS
+		   "keyserver_identity = fqdn:ks.example\n" GROUP);
+	if (sc_config_load(path, &c, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_true(c.ks_id_set);
+	assert_false(c.ks_id_any);
+	assert_int_equal(c.ks_id_len, 10);
+	sc_config_free(&c);
+	unlink(path);
+	/* a PSK alone needs no pin */
+	write_file(SIDECAR GROUP);
+	assert_int_equal(sc_config_load(path, &c, err, sizeof(err)), 0);
+	sc_config_free(&c);
+	unlink(path);
+#undef CERTS
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_sc_config_refuses_psk_file_open_to_others),
 		cmocka_unit_test(test_sc_config_takes_ipv6_and_refuses_mixed_families),
 		cmocka_unit_test(test_sc_config_keeps_key_server_host_names_refuses_bad_ones),
+		cmocka_unit_test(test_sc_config_cert_requires_keyserver_identity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

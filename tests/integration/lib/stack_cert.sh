@@ -7,9 +7,11 @@
 #                                   certificate, private_key and ca lines to
 #                                   $KS_SERVER_EXTRA
 #   stack_media_group [PROTOCOLS]   the [group media] section (protocols = PROTOCOLS)
-#   stack_cert_of NAME [DIR]        a sidecar's identity and credential lines
+#   stack_cert_of NAME [DIR] [KSID] a sidecar's identity and credential lines
 #                                   (NAME's certificate from DIR, default $pki;
-#                                   the CA of $pki)
+#                                   the CA of $pki) and keyserver_identity = KSID
+#                                   (default fqdn:ks.example; "none": no such
+#                                   line, the sidecar then refuses to start)
 #   stack_sc NAME BODY [LINES]      a gdoi-sidecar NAME for group media, more LINES
 #                                   in its group section; socket
 #                                   $tmp/NAME/sidecar.sock, log $tmp/NAME.log
@@ -34,8 +36,10 @@ stack_media_group() {
 }
 
 stack_cert_of() {
+	local ksid=${3:-fqdn:ks.example}
 	printf 'identity = fqdn:%s.example\ncertificate = %s/%s.crt\nprivate_key = %s/%s.key\nca = %s/ca.crt' \
 		"$1" "${2:-$pki}" "$1" "${2:-$pki}" "$1" "$pki"
+	[ "$ksid" = none ] || printf '\nkeyserver_identity = %s' "$ksid"
 }
 
 stack_sc() {
