@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <string.h>
 
 #include "gdoi/bytes.h"
@@ -327,6 +328,52 @@ static void test_x25519_matches_rfc7748_and_refuses_all_zero_output(void **state
 	gdoi_dh_free(db);
 }
 
+/*
+ * The curves' parameter templates are made once and shared by every thread
+ * (gdoi-ks's workers): agreements made at once on four threads, each side
+ * from a fresh key pair, all agree. A worker's failure is counted, not
+ * asserted, since cmocka's asserts belong to the main thread.
+ */
+struct pairs_job {
+	uint16_t group;
+	int failures;
+};
+
+static void *pairs_thread(void *arg)
+{
+	struct pairs_job *j = arg;
+
+	for (int i = 0; i < 50; i++) {
+		struct gdoi_dh *a = NULL, *b = NULL;
+		uint8_t s1[GDOI_DH_MAX_SECRET_LEN], s2[GDOI_DH_MAX_SECRET_LEN];
+		size_t n1 = 0, n2 = 0;
+		if (gdoi_dh_new(j->group, &a) != GDOI_OK || gdoi_dh_new(j->group, &b) != GDOI_OK ||
+		    gdoi_dh_derive(a, gdoi_dh_public(b), s1, sizeof(s1), &n1) != GDOI_OK ||
+		    gdoi_dh_derive(b, gdoi_dh_public(a), s2, sizeof(s2), &n2) != GDOI_OK ||
+		    n1 != gdoi_dh_secret_len(j->group) || n2 != n1 || memcmp(s1, s2, n1) != 0)
+			j->failures++;
+		gdoi_dh_free(a);
+		gdoi_dh_free(b);
+	}
+	return NULL;
+}
+
+static void test_ecp_agreements_on_several_threads_at_once_agree(void **state)
+{
+	pthread_t t[4];
+	struct pairs_job j[4];
+	(void)state;
+
+	for (size_t i = 0; i < 4; i++) {
+		j[i] = (struct pairs_job){ .group = ecp_groups[i % N(ecp_groups)] };
+		assert_int_equal(pthread_create(&t[i], NULL, pairs_thread, &j[i]), 0);
+	}
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(j[i].failures, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_modp_refuses_order_2q_values_beyond_modp1024),
 		cmocka_unit_test(test_ecp_refuses_off_curve_and_wrong_length_points),
 		cmocka_unit_test(test_ecp256_matches_rfc5903_vector),
+		cmocka_unit_test(test_ecp_agreements_on_several_threads_at_once_agree),
 		cmocka_unit_test(test_x25519_matches_rfc7748_and_refuses_all_zero_output),
 		cmocka_unit_test(test_modp_pads_short_secret_on_left),
 		cmocka_unit_test(test_modp1024_is_rfc2409_prime_and_takes_reference_values),
