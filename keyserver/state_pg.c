@@ -298,8 +298,7 @@ static int pgs_ssrc_add(struct ks_state *h, uint32_t gid, const char *member, ui
 	PGconn *c = pgs_conn(st, false);
 	if (!c)
 		return -1;
-	PGresult *r = PQexecParams(c, "INSERT INTO ssrcs(gid, ssrc, member) VALUES($1,$2,$3)", a.n, NULL, a.v,
-				   a.len, a.fmt, 1);
+	PGresult *r = pgs_send(c, "INSERT INTO ssrcs(gid, ssrc, member) VALUES($1,$2,$3)", &a);
 	int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pgs_unique_violation(r) ? 1 : -1;
 	if (rc < 0)
 		ks_log(KS_ERR, "state: postgresql: add SSRC: %s", PQerrorMessage(c));

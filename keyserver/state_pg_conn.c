@@ -7,8 +7,11 @@
  */
 #include "keyserver/state_pg_int.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,10 +48,14 @@ static int session_setup(struct pgs *st, PGconn *c, bool lk)
 {
 	PQsetNoticeProcessor(c, quiet, NULL);
 	/* the server notices a vanished key server as fast (TCP only; ignored on a socket) */
+	/* and a slow statement ends in an error before the key server's deadline
+	 * (STATEMENT_MS) would give the whole session up */
 	const char *sql = lk ? "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 1;"
-			       " SET tcp_keepalives_count = 3; SET tcp_user_timeout = 8000; LISTEN gdoi_ks"
+			       " SET tcp_keepalives_count = 3; SET tcp_user_timeout = 8000;"
+			       " SET statement_timeout = 2500; LISTEN gdoi_ks"
 			     : "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 1;"
-			       " SET tcp_keepalives_count = 3; SET tcp_user_timeout = 8000";
+			       " SET tcp_keepalives_count = 3; SET tcp_user_timeout = 8000;"
+			       " SET statement_timeout = 2500";
 	(void)st;
 	PGresult *r = PQexec(c, sql);
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -195,16 +202,81 @@ bool pgs_unique_violation(const PGresult *r)
 	return s && !strcmp(s, "23505");
 }
 
+/* c's socket ready for ev before deadline (ms): 1, 0 when late, -1 on error. */
+static int wait_socket(PGconn *c, short ev, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - pgs_now_ms();
+		if (left <= 0)
+			return 0;
+		struct pollfd p = { .fd = PQsocket(c), .events = ev };
+		int n = poll(&p, 1, (int)left);
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/*
+ * One statement, waited for at most STATEMENT_MS. A server that stopped
+ * answering with its session up (stuck on a disk, a stopped backend: the
+ * kernel still acknowledges, so no TCP timeout fires) would otherwise hold
+ * the loop for ever. When late, the session is given up: its socket shut
+ * down, so that libpq sees it closed and pgs_conn makes a new one in the
+ * background (the server rolls its transaction back when it notices).
+ */
+PGresult *pgs_send(PGconn *c, const char *sql, const struct args *a)
+{
+	int64_t deadline = pgs_now_ms() + STATEMENT_MS;
+	PGresult *first = NULL, *r;
+	int f;
+
+	PQsetnonblocking(c, 1);	/* PQexec, used at set-up only, ignores it */
+	if (!PQsendQueryParams(c, sql, a ? a->n : 0, NULL, a ? a->v : NULL, a ? a->len : NULL,
+			       a ? a->fmt : NULL, 1))
+		return NULL;
+	while ((f = PQflush(c)) == 1)
+		if (wait_socket(c, POLLOUT | POLLIN, deadline) <= 0 || !PQconsumeInput(c))
+			goto late;
+	if (f < 0)
+		return NULL;
+	for (;;) {
+		while (PQisBusy(c)) {
+			int w = wait_socket(c, POLLIN, deadline);
+			if (w == 0)
+				goto late;
+			if (w < 0 || !PQconsumeInput(c)) {
+				PQclear(first);
+				return NULL;
+			}
+		}
+		if ((r = PQgetResult(c)) == NULL)
+			return first;
+		if (first == NULL)
+			first = r;
+		else
+			PQclear(r);
+	}
+late:
+	PQclear(first);
+	ks_log(KS_ERR, "state: postgresql: %.60s: no answer within %d ms: the session is given up "
+	       "(a new one is made in the background)", sql, STATEMENT_MS);
+	shutdown(PQsocket(c), SHUT_RDWR);
+	while (PQstatus(c) == CONNECTION_OK && PQconsumeInput(c))
+		;	/* reads the end of the stream: CONNECTION_BAD */
+	return NULL;
+}
+
 /* Runs sql with args (binary results); NULL (logged) unless its status is want. */
 PGresult *pgs_run_on(PGconn *c, const char *sql, const struct args *a, ExecStatusType want, bool quiet)
 {
 	if (!c)
 		return NULL;
-	PGresult *r = PQexecParams(c, sql, a ? a->n : 0, NULL, a ? a->v : NULL, a ? a->len : NULL,
-				   a ? a->fmt : NULL, 1);
+	PGresult *r = pgs_send(c, sql, a);
 	if (PQresultStatus(r) == want)
 		return r;
-	if (!quiet)
+	if (!quiet && PQstatus(c) == CONNECTION_OK)
 		ks_log(KS_ERR, "state: postgresql: %.60s: %s", sql, PQerrorMessage(c));
 	PQclear(r);
 	return NULL;

@@ -17,6 +17,7 @@
 #include "keyserver/state_int.h"
 
 #define RETRY_MS 200
+#define STATEMENT_MS 3000	/* a statement's answer waited for at most (pgs_send) */
 #define OUTAGE_LOG_MS 30000
 #define CMD_KEEP_S 3600		/* carried-out commands are kept this long (gdoictl asks) */
 #define LOCK_CLASS 0x67646f69u	/* "gdoi": the first key of every leadership lock */
@@ -89,6 +90,7 @@ bool pgs_connected(struct ks_state *h);
 PGconn *pgs_conn_now(struct pgs *st, bool lk, char *err, size_t errlen);
 void pgs_sessions_close(struct pgs *st);
 bool pgs_unique_violation(const PGresult *r);
+PGresult *pgs_send(PGconn *c, const char *sql, const struct args *a);
 PGresult *pgs_run_on(PGconn *c, const char *sql, const struct args *a, ExecStatusType want, bool quiet);
 PGresult *pgs_run(struct pgs *st, const char *sql, const struct args *a, ExecStatusType want);
 int pgs_exec(struct pgs *st, const char *sql, const struct args *a);
