@@ -101,7 +101,7 @@ static void groups(struct dm_metrics *m, struct ks *ks)
 	dm_metrics_family(m, "gdoi_ks_members", G, "Members on record (registered, not evicted), by group.");
 	for (size_t i = 0; i < ks->ngroups; i++) {
 		int64_t n = 0;
-		ks_state_members(ks->st, ks->groups[i]->id, count_member, &n);
+		ks_state_members_nossrc(ks->st, ks->groups[i]->id, count_member, &n);
 		l[0] = (struct dm_label){ "group", ks->groups[i]->cfg->name };
 		dm_metrics_i64(m, l, 1, n);
 	}
