@@ -156,8 +156,12 @@ done
 # ---- 3. rekey fan-out: one push to 1000 and 10,000 members (multicast and unicast) ----
 # 10,000 members: reg-load holds 20,000 sockets (one per member, one joined to the
 # multicast group each) and raises its descriptor limit; the key server one socket.
-run fan && for mode in multicast unicast; do
-	for n in 1 1000 10000; do
+# The key server's CPU for the push: its main thread's run time (/proc/PID/schedstat, ns)
+# read by the trigger just before gdoictl and again once reg-load has seen every member take
+# it (nothing else runs then: the members are registered). BENCH_FAN_MODES / BENCH_FAN_SIZES
+# run some of the cases (the 1-member baseline of a mode is needed for its ratios).
+run fan && for mode in ${BENCH_FAN_MODES:-multicast unicast}; do
+	for n in ${BENCH_FAN_SIZES:-1 1000 10000}; do
 		ks_conf "$work/ks-fan.conf" 18483 "$(( n > 1000 ? n : 1000 ))" 19
 		if [ $mode = multicast ]; then
 			sed -i 's/^rekey_unicast = yes/rekey_unicast = no\nrekey_multicast = 239.1.2.4:1849\nrekey_interface = 127.0.0.1\nrekey_ttl = 0/' "$work/ks-fan.conf"
@@ -168,7 +172,23 @@ run fan && for mode in multicast unicast; do
 		start_ks "$work/ks-fan.conf" || exit 1
 		"${cpu1[@]}" "$bb/reg-load" --server 127.0.0.1:18483 --psk "$psk" --group 4711 --group-dh 19 \
 			--concurrency "$(( n > 1000 ? 64 : 32 ))" --count $n --first-ip 127.1.0.1 --seconds 120 --hold "${extra[@]}" -- \
-			"$bin/gdoictl" --socket "$work/ks-fan.conf.sock" rekey bench >"$results/fan-$mode-$n.json"
+			sh -c 'read -r t _ <"/proc/$1/schedstat"; read -r s <"/proc/$1/stat"; echo "$t $s" >"$2"; shift 2; exec "$@"' \
+			sh "$ks_pid" "$work/fan.t0" \
+			"$bin/gdoictl" --socket "$work/ks-fan.conf.sock" rekey bench >"$results/fan-$mode-$n.raw"
+		read -r t1 _ <"/proc/$ks_pid/schedstat"
+		read -r s1 <"/proc/$ks_pid/stat"
+		python3 - "$results/fan-$mode-$n.raw" "$(cat "$work/fan.t0")" "$t1 $s1" "$(getconf CLK_TCK)" \
+			>"$results/fan-$mode-$n.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+a, b, hz = sys.argv[2].split(), sys.argv[3].split(), int(sys.argv[4])
+# schedstat's run time (ns), then /proc/PID/stat: utime and stime are its fields 14 and 15
+# (the command in parentheses has no spaces here)
+d["ks_cpu_ms"] = (int(b[0]) - int(a[0])) / 1e6
+d["ks_utime_ms"] = (int(b[14]) - int(a[14])) * 1000 / hz
+d["ks_stime_ms"] = (int(b[15]) - int(a[15])) * 1000 / hz
+print(json.dumps(d))
+PY
 		kill "$ks_pid"; wait "$ks_pid" 2>/dev/null
 	done
 done

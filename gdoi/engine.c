@@ -7,6 +7,7 @@
 #include "engine.h"
 #include "engine_queue.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,26 @@ enum gdoi_front_end gdoi_engine_classify(const uint8_t *dgram, size_t len)
 	}
 }
 
+int gdoi_outq_reserve(struct gdoi_outq *q, size_t n)
+{
+	if (q->head == q->n)
+		q->head = q->n = 0;
+	if (q->cap - q->n >= n)
+		return 0;
+	size_t cap = q->cap ? q->cap : 4;
+	while (cap - q->n < n) {
+		if (cap > SIZE_MAX / 2 / sizeof(*q->v))
+			return GDOI_ERR_NOMEM;
+		cap *= 2;
+	}
+	struct gdoi_outq_item *v = realloc(q->v, cap * sizeof(*v));
+	if (!v)
+		return GDOI_ERR_NOMEM;
+	q->v = v;
+	q->cap = cap;
+	return 0;
+}
+
 int gdoi_outq_push(struct gdoi_outq *q, uint8_t **buf, size_t len, const struct gdoi_addr *to)
 {
 	if (!*buf || !len) {
@@ -48,42 +69,58 @@ int gdoi_outq_push(struct gdoi_outq *q, uint8_t **buf, size_t len, const struct 
 		*buf = NULL;
 		return 1;
 	}
-	if (q->head == q->n)
-		q->head = q->n = 0;
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 4;
-		struct gdoi_outq_item *v = realloc(q->v, cap * sizeof(*v));
-		if (!v) {
-			free(*buf);
-			*buf = NULL;
-			return GDOI_ERR_NOMEM;
-		}
-		q->v = v;
-		q->cap = cap;
+	if (gdoi_outq_reserve(q, 1)) {
+		free(*buf);
+		*buf = NULL;
+		return GDOI_ERR_NOMEM;
 	}
-	q->v[q->n++] = (struct gdoi_outq_item){ .to = *to, .buf = *buf, .len = len };
+	q->v[q->n++] = (struct gdoi_outq_item){ .to = *to, .buf = *buf, .len = len, .owns = true };
 	*buf = NULL;
 	return 0;
 }
 
+void gdoi_outq_push_ref(struct gdoi_outq *q, uint8_t *buf, size_t len, const struct gdoi_addr *to)
+{
+	if (q->head == q->n)
+		q->head = q->n = 0;
+	if (q->n < q->cap)	/* reserved */
+		q->v[q->n++] = (struct gdoi_outq_item){ .to = *to, .buf = buf, .len = len };
+}
+
+static void free_lent(struct gdoi_outq *q)
+{
+	for (size_t i = 0; i < q->nlent; i++)
+		free(q->lent[i]);
+	q->nlent = 0;
+}
+
+size_t gdoi_outq_next_batch(struct gdoi_outq *q, struct gdoi_out *out, size_t max)
+{
+	free_lent(q);
+	if (max > GDOI_OUT_BATCH)
+		max = GDOI_OUT_BATCH;
+	size_t k = 0;
+	for (; k < max && q->head < q->n; k++) {
+		struct gdoi_outq_item *o = &q->v[q->head++];
+		if (o->owns)
+			q->lent[q->nlent++] = o->buf;
+		out[k] = (struct gdoi_out){ .to = o->to, .buf = o->buf, .len = o->len };
+	}
+	return k;
+}
+
 bool gdoi_outq_next(struct gdoi_outq *q, struct gdoi_out *out)
 {
-	free(q->lent);
-	q->lent = NULL;
-	if (q->head == q->n)
-		return false;
-	struct gdoi_outq_item *o = &q->v[q->head++];
-	q->lent = o->buf;
-	*out = (struct gdoi_out){ .to = o->to, .buf = o->buf, .len = o->len };
-	return true;
+	return gdoi_outq_next_batch(q, out, 1) == 1;
 }
 
 void gdoi_outq_free(struct gdoi_outq *q)
 {
 	for (size_t i = q->head; i < q->n; i++)
-		free(q->v[i].buf);
+		if (q->v[i].owns)
+			free(q->v[i].buf);
 	free(q->v);
-	free(q->lent);
+	free_lent(q);
 	*q = (struct gdoi_outq){ 0 };
 }
 

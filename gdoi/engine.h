@@ -35,12 +35,16 @@ struct gdoi_now {
 };
 
 /* One datagram to send. buf is owned by the engine until the next call to
- * gdoi_*_next_out or the engine's free. */
+ * gdoi_*_next_out(s) or the engine's free. Consecutive datagrams with the same
+ * bytes for many destinations (a push) may share one buf. */
 struct gdoi_out {
 	struct gdoi_addr to;
 	const uint8_t *buf;
 	size_t len;
 };
+
+/* The most datagrams one gdoi_*_next_outs call returns (one sendmmsg batch). */
+#define GDOI_OUT_BATCH 64
 
 /* Which front end a datagram is for, from its header alone (no state). */
 enum gdoi_front_end {

@@ -97,20 +97,14 @@ struct gdoi_gcks_event *gcks_queue_event(struct gdoi_gcks *k, enum gdoi_gcks_eve
 	return ev;
 }
 
-void gcks_queue_copy(struct gdoi_gcks *k, const uint8_t *buf, size_t len, const struct gdoi_addr *to)
-{
-	uint8_t *copy = malloc(len);
-	if (!copy) {
-		k->stats.dropped++;	/* a retransmission or re-registration recovers it */
-		return;
-	}
-	memcpy(copy, buf, len);
-	queue_out(k, &copy, len, to);
-}
-
 bool gdoi_gcks_next_out(struct gdoi_gcks *k, struct gdoi_out *out)
 {
 	return gdoi_outq_next(&k->out, out);
+}
+
+size_t gdoi_gcks_next_outs(struct gdoi_gcks *k, struct gdoi_out *out, size_t max)
+{
+	return gdoi_outq_next_batch(&k->out, out, max);
 }
 
 bool gdoi_gcks_next_event(struct gdoi_gcks *k, struct gdoi_gcks_event *ev)

@@ -149,6 +149,9 @@ uint64_t gdoi_gcks_deadline(const struct gdoi_gcks *k);
 
 /* The next datagram to send (true), valid until the next call or free. */
 bool gdoi_gcks_next_out(struct gdoi_gcks *k, struct gdoi_out *out);
+/* Up to max (at most GDOI_OUT_BATCH) datagrams at once, in order; their buffers
+ * stay valid together until the next call of either. */
+size_t gdoi_gcks_next_outs(struct gdoi_gcks *k, struct gdoi_out *out, size_t max);
 /* The next event (true); copied into ev. */
 bool gdoi_gcks_next_event(struct gdoi_gcks *k, struct gdoi_gcks_event *ev);
 

@@ -68,7 +68,6 @@ struct gdoi_gcks {
 };
 
 /* Queues a copy of buf for to (gcks.c). */
-void gcks_queue_copy(struct gdoi_gcks *k, const uint8_t *buf, size_t len, const struct gdoi_addr *to);
 struct gdoi_gcks_event *gcks_queue_event(struct gdoi_gcks *k, enum gdoi_gcks_event_type type,
 					 const struct gdoi_addr *peer, const struct gdoi_id *id);
 void gcks_dropped(struct gdoi_gcks *k, const struct gdoi_addr *from, const struct gdoi_id *id, int rc,

@@ -51,18 +51,38 @@ static bool waits_ack(const struct gcks_push *p, const struct gcks_dest *d)
 	return p->cfg.ack_method && d->member && !d->acked;
 }
 
+static bool skips(const struct gcks_push *p, const struct gcks_dest *d, bool again)
+{
+	return again && p->cfg.ack_method && d->member && d->acked;
+}
+
+/* The same bytes go to every destination: one copy of the push (p->buf lives
+ * on for the retransmissions) queued for all of them, owned by the last. */
 static void send_all(struct gdoi_gcks *k, struct gcks_push *p, bool again)
 {
-	for (size_t i = 0; i < p->ndests; i++) {
-		struct gcks_dest *d = &p->dests[i];
-		if (again && p->cfg.ack_method && d->member && d->acked)
-			continue;
-		gcks_queue_copy(k, p->buf, p->len, &d->to);
-		if (again)
-			k->stats.push_retransmitted++;
-		else
-			k->stats.push_sent++;
+	size_t n = 0, last = 0;
+	for (size_t i = 0; i < p->ndests; i++)
+		if (!skips(p, &p->dests[i], again)) {
+			n++;
+			last = i;
+		}
+	if (again)
+		k->stats.push_retransmitted += n;
+	else
+		k->stats.push_sent += n;
+	if (!n)
+		return;
+	uint8_t *copy = malloc(p->len);
+	if (!copy || gdoi_outq_reserve(&k->out, n)) {
+		free(copy);
+		k->stats.dropped += n;	/* a retransmission or re-registration recovers them */
+		return;
 	}
+	memcpy(copy, p->buf, p->len);
+	for (size_t i = 0; i < last; i++)
+		if (!skips(p, &p->dests[i], again))
+			gdoi_outq_push_ref(&k->out, copy, p->len, &p->dests[i].to);
+	gdoi_outq_push(&k->out, &copy, p->len, &p->dests[last].to);
 }
 
 static struct gdoi_id dest_id(const struct gcks_dest *d)

@@ -648,6 +648,11 @@ bool gike2_gcks_engine_next_out(struct gike2_gcks_engine *e, struct gdoi_out *ou
 	return gdoi_outq_next(&e->outq, out);
 }
 
+size_t gike2_gcks_engine_next_outs(struct gike2_gcks_engine *e, struct gdoi_out *out, size_t max)
+{
+	return gdoi_outq_next_batch(&e->outq, out, max);
+}
+
 bool gike2_gcks_engine_next_event(struct gike2_gcks_engine *e, struct gike2_gcks_event *ev)
 {
 	return gdoi_evq_next(&e->evq, sizeof(*ev), ev);

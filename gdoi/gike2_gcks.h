@@ -102,6 +102,8 @@ int gike2_gcks_engine_input(struct gike2_gcks_engine *e, const uint8_t *dgram, s
 void gike2_gcks_engine_timer(struct gike2_gcks_engine *e, struct gdoi_now now);
 uint64_t gike2_gcks_engine_deadline(const struct gike2_gcks_engine *e);	/* 0 = none */
 bool gike2_gcks_engine_next_out(struct gike2_gcks_engine *e, struct gdoi_out *out);
+/* Up to max (at most GDOI_OUT_BATCH) at once, valid together until the next call. */
+size_t gike2_gcks_engine_next_outs(struct gike2_gcks_engine *e, struct gdoi_out *out, size_t max);
 bool gike2_gcks_engine_next_event(struct gike2_gcks_engine *e, struct gike2_gcks_event *ev);
 const struct gike2_gcks_stats *gike2_gcks_engine_stats(const struct gike2_gcks_engine *e);
 size_t gike2_gcks_engine_sa_count(const struct gike2_gcks_engine *e);

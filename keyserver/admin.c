@@ -152,7 +152,7 @@ json_t *ks_status_json(struct ks *ks)
 	for (size_t i = 0; i < ks->ngroups; i++) {
 		json_t *g = group_json(ks->groups[i]);
 		int n = 0;
-		ks_state_members(ks->st, ks->groups[i]->id, count_member, &n);
+		ks_state_members_nossrc(ks->st, ks->groups[i]->id, count_member, &n);
 		json_object_set_new(g, "members", json_integer(n));
 		json_array_append_new(gs, g);
 	}

@@ -215,6 +215,12 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		}
 		return 1;
 	}
+	if (!strcmp(k, "send_buffer")) {
+		if (!ks_parse_u32(v, 4096, 64 << 20, &u))
+			return ks_cfg_fail(p, "send_buffer: expected octets in 4096..67108864, got '%s'", v);
+		c->send_buffer = u;
+		return 1;
+	}
 	if (!strcmp(k, "state"))
 		return set_path(p, c->state_dir, sizeof(c->state_dir), v, k);
 	if (!strcmp(k, "admin_socket"))
@@ -265,7 +271,7 @@ static int server_key(struct parse *p, const char *k, const char *v)
 		c->metrics_set = true;
 		return 1;
 	}
-	return ks_cfg_fail(p, "unknown key '%s' in [server] (expected listen, workers, state, admin_socket, admin_allow, identity, "
+	return ks_cfg_fail(p, "unknown key '%s' in [server] (expected listen, workers, send_buffer, state, admin_socket, admin_allow, identity, "
 		    "phase1, phase1_lifetime, certificate, private_key, ca, metrics, flood_mm1, flood_junk, "
 		    "gikev2_cookie_threshold, gikev2_max_sas, gikev2_sa_lifetime)", k);
 }

@@ -147,6 +147,8 @@ struct ks_config {
 	/* [server] workers = N | auto: registration threads on SO_REUSEPORT sockets
 	 * (docs/keyserver.md, "Workers"); 1 = the main thread alone. */
 	unsigned workers;
+	/* [server] send_buffer: SO_SNDBUF of the UDP sockets (0: the kernel's default) */
+	uint32_t send_buffer;
 	char state_dir[512];
 	char admin_socket[512];
 	size_t nadmin_allow;

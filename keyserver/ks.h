@@ -18,6 +18,7 @@
 #include "gdoi/push.h"
 #include "keyserver/config.h"
 #include "keyserver/state.h"
+#include "keyserver/udp_batch.h"
 
 #include "version.h"
 
@@ -86,6 +87,7 @@ struct ks_worker {
 	uv_thread_t thread;
 	uv_loop_t loop;
 	uv_udp_t udp;
+	struct ks_udpb udpb;		/* udp's sender (this worker's thread) */
 	uv_timer_t timer;
 	uv_async_t wake;		/* stop or pause (reload), from the main thread */
 	struct ks_registrar *reg;
@@ -95,6 +97,7 @@ struct ks_worker {
 	bool stop, pause, paused;	/* under ks->lock */
 	uv_mutex_t stats_lock;		/* what the main thread reads of it */
 	struct gdoi_gcks_stats stats;
+	struct ks_udpb_stats send;	/* udpb's */
 	size_t sas;
 	uint64_t forwarded;
 	struct ks_job *jobs, **jobs_tail;	/* G-IKEv2 work for its engine (under ks->lock) */
@@ -113,6 +116,7 @@ struct ks {
 	struct ipc_server *admin;	/* the admin socket (admin.c) */
 	uv_udp_t udp;
 	int udp_family;			/* AF_INET, or AF_INET6 (dual-stack on [::]) */
+	struct ks_udpb udpb;		/* udp's sender (main thread) */
 	uv_timer_t expire_timer;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	struct dm_metrics_http *metrics;	/* the metrics listener, when configured */
@@ -245,6 +249,8 @@ void ks_workers_resume(struct ks *ks);
 void ks_run(struct ks *ks);
 /* Worker side. */
 void ks_worker_publish(struct ks_worker *w, const struct gdoi_gcks_stats *st, size_t sas);
+/* The send counters of every socket (main thread). */
+void ks_send_totals(struct ks *ks, struct ks_udpb_stats *out);
 void ks_worker_forward_registered(struct ks_worker *w, const struct gdoi_gcks_event *ev,
 				  const struct ks_pending *pe);
 /* Main thread (lock held): what only the engines holding the members' IKE SAs can

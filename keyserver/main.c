@@ -321,6 +321,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ks.udp_family = ks.cfg->listen.len == 4 ? AF_INET : AF_INET6;
+	ks_udpb_init(&ks.udpb, &ks.udp, ks.udp_family);
 	uv_timer_init(ks.loop, &ks.expire_timer);
 	ks.expire_timer.data = &ks;
 	uv_signal_init(ks.loop, &ks.sig_term);
@@ -379,6 +380,7 @@ fail_loop:
 	ks_run(&ks);
 out:
 	ks_registrar_free(ks.reg);
+	ks_udpb_free(&ks.udpb);
 	free(ks.groups);
 	ks_state_close(ks.st);
 	uv_loop_close(ks.loop);

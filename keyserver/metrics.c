@@ -59,6 +59,14 @@ static void engine(struct dm_metrics *m, struct ks *ks)
 	dm_metrics_u64(m, &l, 1, t.mm1_limited);
 	l.value = "junk";
 	dm_metrics_u64(m, &l, 1, t.junk_limited);
+	struct ks_udpb_stats s;
+	ks_send_totals(ks, &s);
+	dm_metrics_single(m, "gdoi_ks_udp_sent_total", C, "Unicast datagrams the kernel took (sendmmsg).",
+			  (int64_t)s.sent);
+	dm_metrics_single(m, "gdoi_ks_udp_send_deferred_total", C,
+			  "Unicast datagrams that waited for room in the socket's send buffer.", (int64_t)s.deferred);
+	dm_metrics_single(m, "gdoi_ks_udp_send_failed_total", C,
+			  "Unicast datagrams not sent: refused by the kernel, or no room for 2 s.", (int64_t)s.failed);
 	dm_metrics_single(m, "gdoi_ks_phase1_sas", G, "Phase 1 SAs established and not expired.",
 			  (int64_t)sas);
 	dm_metrics_single(m, "gdoi_ks_phase1_established_total", C, "Phase 1 exchanges completed.",
@@ -93,7 +101,7 @@ static void groups(struct dm_metrics *m, struct ks *ks)
 	dm_metrics_family(m, "gdoi_ks_members", G, "Members on record (registered, not evicted), by group.");
 	for (size_t i = 0; i < ks->ngroups; i++) {
 		int64_t n = 0;
-		ks_state_members(ks->st, ks->groups[i]->id, count_member, &n);
+		ks_state_members_nossrc(ks->st, ks->groups[i]->id, count_member, &n);
 		l[0] = (struct dm_label){ "group", ks->groups[i]->cfg->name };
 		dm_metrics_i64(m, l, 1, n);
 	}

@@ -38,6 +38,7 @@ struct ks_registrar {
 	struct ks_worker *w;		/* NULL: the main thread's (pushes, ACKs) */
 	uv_loop_t *loop;		/* where its socket and timer live */
 	uv_udp_t *udp;
+	struct ks_udpb *udpb;		/* udp's sender: sendmmsg batches, backlog */
 	uv_timer_t *timer;
 	bool *stopping;
 	bool held;			/* a worker's: the lock kept from admit() to drain() */
@@ -287,6 +288,7 @@ int ks_registrar_new(struct ks *ks, struct ks_worker *w, struct ks_registrar **o
 	r->w = w;
 	r->loop = w ? &w->loop : ks->loop;
 	r->udp = w ? &w->udp : &ks->udp;
+	r->udpb = w ? &w->udpb : &ks->udpb;
 	r->timer = w ? &w->timer : &ks->expire_timer;
 	r->stopping = w ? &w->stopping : &ks->stopping;
 	bool any_psk = false, any_cert = false;
@@ -349,7 +351,7 @@ int ks_registrar_new(struct ks *ks, struct ks_worker *w, struct ks_registrar **o
 	r->engine = gdoi_gcks_new(&ec);
 	/* G-IKEv2 signs and verifies with the same credentials (freed after it) */
 	struct ks_ikev2_cred ic = { .key = r->key, .cert = r->p1cfg.cert, .trust = r->trust };
-	if (!r->engine || ks_ikev2_new(ks, r->udp, w ? &ks->lock : NULL, &ic, &r->ikev2)) {
+	if (!r->engine || ks_ikev2_new(ks, r->udp, r->udpb, w ? &ks->lock : NULL, &ic, &r->ikev2)) {
 		snprintf(err, errlen, "cannot create the key-server engine");
 		goto fail;
 	}
@@ -408,6 +410,9 @@ void ks_registrar_arm(struct ks_registrar *r)
 	uint64_t at2 = ks_ikev2_deadline(r->ikev2);	/* GSA_INBAND_REKEY retransmissions */
 	if (at2 && (!at || at2 < at))
 		at = at2;
+	uint64_t at3 = ks_udpb_deadline(r->udpb);	/* datagrams waiting for room */
+	if (at3 && (!at || at3 < at))
+		at = at3;
 	if (at)
 		ms = at <= now ? 0 : at - now < ms ? at - now : ms;
 	r->timer->data = r;
@@ -417,6 +422,9 @@ void ks_registrar_arm(struct ks_registrar *r)
 void ks_registrar_expire(struct ks_registrar *r)
 {
 	struct gdoi_now now = now_of(r);
+	uint64_t due = ks_udpb_deadline(r->udpb);
+	if (due && due <= now.mono_ms)
+		ks_udpb_flush(r->udpb, now.mono_ms);	/* first: they are older than what the timers send */
 	gdoi_gcks_timer(r->engine, now);
 	ks_ikev2_timer(r->ikev2, now);
 	drain(r, 0);
@@ -698,18 +706,22 @@ static void drain(struct ks_registrar *r, size_t len)
 {
 	struct ks *ks = r->ks;
 	struct gdoi_gcks *e = r->engine;
-	struct gdoi_out o;
-	while (gdoi_gcks_next_out(e, &o)) {
-		/* a worker's engine never pushes: unicast replies only */
-		struct ks_group *g = !r->w && dm_addr_is_multicast(o.to.ip, o.to.len) ? mcast_group(ks, &o.to) :
-				     NULL;
-		if (g) {
-			send_mcast(g, o.buf, o.len, &o.to);
-		} else {
-			struct ks_inet to = { .len = o.to.len, .port = o.to.port };
-			memcpy(to.ip, o.to.ip, sizeof to.ip);
-			ks_udp_send(r->udp, ks->udp_family, o.buf, o.len, &to);
+	struct gdoi_out o[GDOI_OUT_BATCH];
+	size_t n;
+	/* unicast by sendmmsg batches (a push to every member: one buffer for all) */
+	while ((n = gdoi_gcks_next_outs(e, o, GDOI_OUT_BATCH))) {
+		size_t from = 0;
+		for (size_t i = 0; i < n; i++) {
+			/* a worker's engine never pushes: unicast replies only */
+			struct ks_group *g = !r->w && dm_addr_is_multicast(o[i].to.ip, o[i].to.len) ?
+					     mcast_group(ks, &o[i].to) : NULL;
+			if (!g)
+				continue;
+			ks_udpb_send(r->udpb, o + from, i - from, uv_now(r->loop));
+			send_mcast(g, o[i].buf, o[i].len, &o[i].to);
+			from = i + 1;
 		}
+		ks_udpb_send(r->udpb, o + from, n - from, uv_now(r->loop));
 	}
 	struct gdoi_gcks_event ev;
 	while (gdoi_gcks_next_event(e, &ev))
@@ -736,6 +748,8 @@ void ks_registrar_input(struct ks_registrar *r, const uint8_t *msg, size_t len, 
 		return;
 	if (r->ikev2 && gdoi_engine_classify(msg, len) == GDOI_FE_IKEV2) {
 		ks_ikev2_input(r->ikev2, msg, len, &peer, now_of(r));
+		if (ks_udpb_deadline(r->udpb))
+			ks_registrar_arm(r);	/* some wait for room in the send buffer */
 		return;
 	}
 	gdoi_gcks_input(r->engine, msg, len, &peer, now_of(r));

@@ -44,6 +44,7 @@ struct ks_ikev2 {
 	struct ks *ks;
 	uv_mutex_t *lock;		/* a worker's: the key server's lock; NULL on the main thread */
 	uv_udp_t *udp;
+	struct ks_udpb *udpb;		/* udp's sender (the registrar's) */
 	struct gdoi_ike2_suite suites[16];
 	struct gdoi_ike2_psk *psks;
 	struct gdoi_ike2_config ike;
@@ -218,8 +219,8 @@ static int ikev2_assign_sids(void *ctx, const struct gike2_idg *idg, const struc
 	return rc;
 }
 
-int ks_ikev2_new(struct ks *ks, uv_udp_t *udp, uv_mutex_t *lock, const struct ks_ikev2_cred *cred,
-		 struct ks_ikev2 **out)
+int ks_ikev2_new(struct ks *ks, uv_udp_t *udp, struct ks_udpb *udpb, uv_mutex_t *lock,
+		 const struct ks_ikev2_cred *cred, struct ks_ikev2 **out)
 {
 	const struct ks_config *c = ks->cfg;
 	*out = NULL;
@@ -234,6 +235,7 @@ int ks_ikev2_new(struct ks *ks, uv_udp_t *udp, uv_mutex_t *lock, const struct ks
 	x->ks = ks;
 	x->lock = lock;
 	x->udp = udp;
+	x->udpb = udpb;
 	x->psks = calloc(c->nmembers ? c->nmembers : 1, sizeof(*x->psks));
 	if (!x->psks) {
 		free(x);
@@ -359,12 +361,12 @@ static void ikev2_on_event(struct ks_ikev2 *x, const struct gike2_gcks_event *ev
 /* What the engine queued: datagrams out, then its events. */
 static void ikev2_flush(struct ks_ikev2 *x)
 {
-	struct gdoi_out o;
-	while (gike2_gcks_engine_next_out(x->engine, &o)) {
-		struct ks_inet to = { .len = o.to.len, .port = o.to.port };
-		memcpy(to.ip, o.to.ip, sizeof to.ip);
-		ks_udp_send(x->udp, x->ks->udp_family, o.buf, o.len, &to);
-	}
+	/* GSA_INBAND_REKEY to every member is one datagram an IKE SA (each its own
+	 * encryption): sendmmsg batches of them */
+	struct gdoi_out o[GDOI_OUT_BATCH];
+	size_t n;
+	while ((n = gike2_gcks_engine_next_outs(x->engine, o, GDOI_OUT_BATCH)))
+		ks_udpb_send(x->udpb, o, n, uv_now(x->udp->loop));
 	struct gike2_gcks_event ev;
 	if (x->lock)
 		uv_mutex_lock(x->lock);

@@ -10,6 +10,8 @@
 #include "gdoi/bytes.h"
 #include "gdoi/engine.h"
 
+struct ks_udpb;
+
 struct ks;
 struct ks_ikev2;
 
@@ -24,11 +26,11 @@ struct ks_ikev2_cred {
 	struct gdoi_trust *trust;
 };
 
-/* *out NULL (and 0) when no group's protocols include g-ikev2. lock: the key
- * server's, for a worker's registrar; NULL on the main thread. cred: NULL or
- * without a key: PSK authentication only. */
-int ks_ikev2_new(struct ks *ks, uv_udp_t *udp, uv_mutex_t *lock, const struct ks_ikev2_cred *cred,
-		 struct ks_ikev2 **out);
+/* *out NULL (and 0) when no group's protocols include g-ikev2. udpb: udp's
+ * sender. lock: the key server's, for a worker's registrar; NULL on the main
+ * thread. cred: NULL or without a key: PSK authentication only. */
+int ks_ikev2_new(struct ks *ks, uv_udp_t *udp, struct ks_udpb *udpb, uv_mutex_t *lock,
+		 const struct ks_ikev2_cred *cred, struct ks_ikev2 **out);
 /* A reload: x (made from the new configuration) takes over old's engine, whose
  * IKE SAs (kept ones: GSA_INBAND_REKEY) go on under x's configuration. */
 void ks_ikev2_adopt(struct ks_ikev2 *x, struct ks_ikev2 *old);

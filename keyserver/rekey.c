@@ -99,10 +99,10 @@ static bool dests_room(struct dests *d)
 
 static void add_member(void *ctx, const struct ks_member_rec *m);
 
-/* ks_state_members fills d; the ids no longer move once it returns. */
+/* ks_state_members_nossrc fills d; the ids no longer move once it returns. */
 static void list_members(struct dests *d)
 {
-	ks_state_members(d->g->ks->st, d->g->id, add_member, d);
+	ks_state_members_nossrc(d->g->ks->st, d->g->id, add_member, d);
 	for (size_t i = 0; i < d->n; i++)
 		if (d->v[i].member)
 			d->v[i].member = &d->ids[i];
@@ -603,7 +603,7 @@ int ks_evict(struct ks *ks, const char *member, struct ks_forwarded *fw)
 	for (size_t i = 0; i < ks->ngroups; i++) {
 		struct ks_group *g = ks->groups[i];
 		struct find_ctx f = { member, false };
-		ks_state_members(ks->st, g->id, find_member, &f);
+		ks_state_members_nossrc(ks->st, g->id, find_member, &f);
 		if (!f.found)
 			continue;
 		n++;

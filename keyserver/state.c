@@ -85,7 +85,13 @@ int ks_state_member_missed(struct ks_state *st, uint32_t gid, const char *member
 int ks_state_members(struct ks_state *st, uint32_t gid,
 		     void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx)
 {
-	return st->ops->members(st, gid, cb, ctx);
+	return st->ops->members(st, gid, true, cb, ctx);
+}
+
+int ks_state_members_nossrc(struct ks_state *st, uint32_t gid,
+			    void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx)
+{
+	return st->ops->members(st, gid, false, cb, ctx);
 }
 
 int ks_state_set_blocked(struct ks_state *st, const char *member, bool blocked)

@@ -120,6 +120,10 @@ int ks_state_member_missed(struct ks_state *st, uint32_t gid, const char *member
 /* Calls cb for each registered member of gid (SSRCs filled in). */
 int ks_state_members(struct ks_state *st, uint32_t gid,
 		     void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx);
+/* The same without the SSRCs (nssrcs 0): a push's destinations need none, and
+ * SQLite would look them up member by member (10,000 queries for 10,000). */
+int ks_state_members_nossrc(struct ks_state *st, uint32_t gid,
+			    void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx);
 
 /* Evicted members stay out until admitted again. */
 int ks_state_set_blocked(struct ks_state *st, const char *member, bool blocked);

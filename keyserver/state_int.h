@@ -31,8 +31,8 @@ struct ks_state_ops {
 	int (*member_remove)(struct ks_state *st, uint32_t gid, const char *member);
 	int (*member_acked)(struct ks_state *st, uint32_t gid, const char *member, uint32_t seq);
 	int (*member_missed)(struct ks_state *st, uint32_t gid, const char *member, unsigned *misses);
-	int (*members)(struct ks_state *st, uint32_t gid, void (*cb)(void *ctx, const struct ks_member_rec *m),
-		       void *ctx);
+	int (*members)(struct ks_state *st, uint32_t gid, bool ssrcs,
+		       void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx);
 	int (*set_blocked)(struct ks_state *st, const char *member, bool blocked);
 	int (*blocked_check)(struct ks_state *st, const char *member);
 	/* several key servers on one database (NULL: alone) */

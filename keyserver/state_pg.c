@@ -367,8 +367,11 @@ static int pgs_member_missed(struct ks_state *h, uint32_t gid, const char *membe
 	return 0;
 }
 
-static int pgs_members(struct ks_state *h, uint32_t gid, void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx)
+/* ssrcs: one statement either way (the join costs little next to the round trip) */
+static int pgs_members(struct ks_state *h, uint32_t gid, bool ssrcs,
+		       void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx)
 {
+	(void)ssrcs;
 	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	pgs_arg_int(&a, gid);

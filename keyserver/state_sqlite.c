@@ -689,7 +689,7 @@ static int sqs_member_missed(struct ks_state *h, uint32_t gid, const char *membe
 	return rc == SQLITE_DONE ? 0 : db_err(st, "member missed an acknowledgement");
 }
 
-static int sqs_members(struct ks_state *h, uint32_t gid,
+static int sqs_members(struct ks_state *h, uint32_t gid, bool ssrcs,
 		     void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx)
 {
 	struct sqs *st = (struct sqs *)h;
@@ -709,7 +709,8 @@ static int sqs_members(struct ks_state *h, uint32_t gid,
 		m.ack_seq = (uint32_t)sqlite3_column_int64(s, 4);
 		m.ack_misses = (unsigned)sqlite3_column_int64(s, 5);
 		m.gikev2 = sqlite3_column_int(s, 6) != 0;
-		sqs_ssrc_list(h, gid, m.name, m.ssrcs, GDOI_MAX_SIDS, &m.nssrcs);
+		if (ssrcs)
+			sqs_ssrc_list(h, gid, m.name, m.ssrcs, GDOI_MAX_SIDS, &m.nssrcs);
 		cb(ctx, &m);
 	}
 	done(st, s);

@@ -300,8 +300,23 @@ void ks_worker_publish(struct ks_worker *w, const struct gdoi_gcks_stats *st, si
 {
 	uv_mutex_lock(&w->stats_lock);
 	w->stats = *st;
+	w->send = w->udpb.stats;
 	w->sas = sas;
 	uv_mutex_unlock(&w->stats_lock);
+}
+
+void ks_send_totals(struct ks *ks, struct ks_udpb_stats *out)
+{
+	*out = ks->udpb.stats;
+	for (unsigned i = 0; i < ks->nworkers; i++) {
+		struct ks_worker *w = ks->workers[i];
+		uv_mutex_lock(&w->stats_lock);
+		out->sent += w->send.sent;
+		out->calls += w->send.calls;
+		out->deferred += w->send.deferred;
+		out->failed += w->send.failed;
+		uv_mutex_unlock(&w->stats_lock);
+	}
 }
 
 static void stats_add(struct gdoi_gcks_stats *t, const struct gdoi_gcks_stats *s)
@@ -332,6 +347,14 @@ void ks_engine_totals(struct ks *ks, struct gdoi_gcks_stats *out, size_t *sas)
 
 /* ---- start, reload, stop (main thread) ------------------------------------------------ */
 
+/* [server] send_buffer: room for a fan-out's datagrams in the kernel (udp_batch.h
+ * waits for it when there is none). */
+static int send_buffer(struct ks *ks, uv_udp_t *u)
+{
+	int v = (int)ks->cfg->send_buffer;
+	return v ? uv_send_buffer_size((uv_handle_t *)u, &v) : 0;
+}
+
 static int worker_open(struct ks *ks, struct ks_worker *w)
 {
 	const struct ks_inet *l = &ks->cfg->listen;
@@ -344,7 +367,9 @@ static int worker_open(struct ks *ks, struct ks_worker *w)
 	if ((rc = uv_udp_init_ex(&w->loop, &w->udp, (unsigned)ks->udp_family | UV_UDP_RECVMMSG)))
 		return rc;
 	w->udp.data = w;
-	if ((rc = dm_udp_reuseport(&w->udp)) || (rc = dm_udp_bind(&w->udp, ks->udp_family, l->ip, l->port, 0)))
+	ks_udpb_init(&w->udpb, &w->udp, ks->udp_family);
+	if ((rc = dm_udp_reuseport(&w->udp)) || (rc = dm_udp_bind(&w->udp, ks->udp_family, l->ip, l->port, 0)) ||
+	    (rc = send_buffer(ks, &w->udp)))
 		return rc;
 	uv_timer_init(&w->loop, &w->timer);
 	uv_async_init(&w->loop, &w->wake, w_wake);
@@ -367,7 +392,9 @@ static int main_socket(struct ks *ks)
 		ks->udp.data = ks;
 		/* One socket: an IPv6 listen address serves IPv6 only, except [::], which is
 		 * dual-stack whatever net.ipv6.bindv6only says (docs/keyserver.md). */
-		return dm_udp_bind(&ks->udp, ks->udp_family, l->ip, l->port, 0);
+		if ((rc = dm_udp_bind(&ks->udp, ks->udp_family, l->ip, l->port, 0)))
+			return rc;
+		return send_buffer(ks, &ks->udp);
 	}
 	uv_os_fd_t fd;
 	uv_udp_init(ks->loop, &ks->udp);
@@ -532,6 +559,7 @@ void ks_workers_stop(struct ks *ks)
 		uv_run(&w->loop, UV_RUN_DEFAULT);
 		retire(ks, w);
 		ks_registrar_free(w->next);
+		ks_udpb_free(&w->udpb);
 		free_jobs(w);
 		uv_loop_close(&w->loop);
 		uv_mutex_destroy(&w->stats_lock);

@@ -5,7 +5,8 @@
  * as the member would; RFC 8263 acknowledgements built with the codec: a good
  * one stops the resends to that member and is reported once; a bad HASH, a
  * wrong SEQ and an unknown member are dropped with their reason; a member
- * that never answers is reported once every send is done.
+ * that never answers is reported once every send is done; many destinations
+ * taken in batches from one shared copy.
  */
 #include "tests/lib/testutil.h"
 
@@ -162,6 +163,58 @@ static void test_gcks_retransmits_push_at_deadline(void **s)
 	group_free(&g);
 }
 
+/* 1000 destinations, taken GDOI_OUT_BATCH at a time: each exactly once, in
+ * order, one shared copy of the bytes (ASan: every buffer of a batch still
+ * readable when the batch is read, none leaked when the engine is freed with
+ * a retransmission half taken). */
+static void test_gcks_push_batches_share_one_copy(void **s)
+{
+	(void)s;
+	enum { N = 1000 };
+	struct group g;
+	group_init(&g, "p256", GDOI_SIG_ALG_ECDSA_256, GDOI_SIG_HASH_SHA256);
+	struct gdoi_gcks *k = engine();
+	struct gdoi_gcks_push_dest *dests = calloc(N, sizeof(*dests));
+	assert_non_null(dests);
+	for (size_t i = 0; i < N; i++)
+		dests[i].to = (struct gdoi_addr){ 4, { 127, 2, (uint8_t)(i >> 8), (uint8_t)i }, 1848 };
+	struct gdoi_gcks_push_cfg d = { .group_id = GROUP, .retransmits = 1, .interval_ms = 500 };
+	assert_int_equal(push_to(k, &g, &d, 1, dests, N, 1000), N);
+	struct gdoi_out o[GDOI_OUT_BATCH + 1];
+	uint8_t *first = NULL;
+	size_t first_len = 0, seen = 0, n, batches = 0;
+	while ((n = gdoi_gcks_next_outs(k, o, GDOI_OUT_BATCH + 1))) {
+		assert_true(n <= GDOI_OUT_BATCH);
+		batches++;
+		for (size_t i = 0; i < n; i++, seen++) {
+			assert_true(seen < N);
+			assert_true(same_addr(&o[i].to, &dests[seen].to));
+			if (!first) {
+				first = malloc(o[i].len);
+				assert_non_null(first);
+				memcpy(first, o[i].buf, o[i].len);
+				first_len = o[i].len;
+			}
+			assert_bytes_equal(o[i].buf, o[i].len, first, first_len);
+			assert_ptr_equal(o[i].buf, o[0].buf);	/* the same copy */
+		}
+	}
+	assert_int_equal(seen, N);
+	assert_int_equal(batches, (N + GDOI_OUT_BATCH - 1) / GDOI_OUT_BATCH);
+	assert_int_equal(gdoi_gcks_stats(k)->push_sent, N);
+	/* the retransmission, taken in part: the rest is freed with the engine */
+	gdoi_gcks_timer(k, at(1500));
+	assert_int_equal(gdoi_gcks_next_outs(k, o, 3), 3);
+	assert_bytes_equal(o[2].buf, o[2].len, first, first_len);
+	struct gdoi_out one;
+	assert_true(gdoi_gcks_next_out(k, &one));
+	assert_true(same_addr(&one.to, &dests[3].to));
+	free(first);
+	free(dests);
+	gdoi_gcks_free(k);
+	group_free(&g);
+}
+
 static void feed_ack(struct gdoi_gcks *k, const struct gdoi_kek_policy *kek, uint32_t seq,
 		     const struct gdoi_id *id, const struct gdoi_addr *from, uint64_t now, int want)
 {
@@ -283,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_gcks_retransmits_push_at_deadline),
 		cmocka_unit_test(test_gcks_resends_only_to_members_without_ack),
 		cmocka_unit_test(test_gcks_push_refuses_bad_calls),
+		cmocka_unit_test(test_gcks_push_batches_share_one_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,6 +44,7 @@
 #include "keyserver/state_pg_conn.c"
 #include "keyserver/state_sqlite.c"
 #include "keyserver/state.c"
+#include "keyserver/udp_batch.c"
 
 static char dir[64];
 
@@ -134,6 +135,7 @@ static void rig_up(struct rig *r)
 	struct sockaddr_in ka = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	assert_int_equal(uv_udp_init(r->ks.loop, &r->ks.udp), 0);
 	r->ks.udp_family = AF_INET;
+	ks_udpb_init(&r->ks.udpb, &r->ks.udp, AF_INET);
 	assert_int_equal(uv_udp_bind(&r->ks.udp, (const struct sockaddr *)&ka, 0), 0);
 	assert_int_equal(uv_timer_init(r->ks.loop, &r->ks.expire_timer), 0);
 	r->ks.expire_timer.data = &r->ks;
@@ -157,6 +159,7 @@ static void rig_down(struct rig *r)
 	close_group(r);
 	ks_registrar_free(r->ks.reg);
 	r->ks.reg = NULL;
+	ks_udpb_free(&r->ks.udpb);
 	uv_close((uv_handle_t *)&r->ks.expire_timer, NULL);
 	uv_close((uv_handle_t *)&r->ks.udp, NULL);
 	uv_run(r->ks.loop, UV_RUN_DEFAULT);

@@ -249,6 +249,14 @@ static void test_state_lists_members_with_latest_address(void **s)
 	assert_false(seen[0].gikev2);	/* by GDOI: it takes GROUPKEY-PUSH */
 	assert_string_equal(seen[1].name, "gina");
 	assert_true(seen[1].gikev2);	/* by G-IKEv2: never a GROUPKEY-PUSH */
+	/* a push's listing: the same members and addresses, no SSRC lookups */
+	nseen = 0;
+	assert_int_equal(ks_state_members_nossrc(st, 1, collect, NULL), 0);
+	assert_int_equal(nseen, 2);
+	assert_string_equal(seen[0].name, "alice");
+	assert_string_equal(seen[0].addr, "127.0.0.1:2000");
+	assert_int_equal(seen[0].nssrcs, 0);
+	assert_true(seen[1].gikev2);
 	ks_state_close(st);
 }
 
