@@ -371,16 +371,19 @@ static int pgs_member_missed(struct ks_state *h, uint32_t gid, const char *membe
 static int pgs_members(struct ks_state *h, uint32_t gid, bool ssrcs,
 		       void (*cb)(void *ctx, const struct ks_member_rec *m), void *ctx)
 {
-	(void)ssrcs;
 	struct pgs *st = (struct pgs *)h;
 	struct args a = { 0 };
 	pgs_arg_int(&a, gid);
-	pgs_arg_int(&a, GDOI_MAX_SIDS);
-	/* one statement: the members and each one's newest SSRCs, oldest first */
-	PGresult *r = pgs_run(st, "SELECT m.member, m.identity, m.addr, m.registered, m.ack_seq, m.ack_misses, x.ssrc, m.gikev2"
-			  " FROM members m LEFT JOIN LATERAL (SELECT ssrc, seq FROM ssrcs s WHERE s.gid=m.gid AND"
-			  " s.member=m.member ORDER BY seq DESC LIMIT $2) x ON true WHERE m.gid=$1"
-			  " ORDER BY m.member, x.seq", &a, PGRES_TUPLES_OK);
+	if (ssrcs)
+		pgs_arg_int(&a, GDOI_MAX_SIDS);
+	/* one statement: the members and (asked for) each one's newest SSRCs, oldest first */
+	PGresult *r = ssrcs ? pgs_run(st, "SELECT m.member, m.identity, m.addr, m.registered, m.ack_seq, m.ack_misses, x.ssrc, m.gikev2"
+				      " FROM members m LEFT JOIN LATERAL (SELECT ssrc, seq FROM ssrcs s WHERE s.gid=m.gid AND"
+				      " s.member=m.member ORDER BY seq DESC LIMIT $2) x ON true WHERE m.gid=$1"
+				      " ORDER BY m.member, x.seq", &a, PGRES_TUPLES_OK)
+			    : pgs_run(st, "SELECT m.member, m.identity, m.addr, m.registered, m.ack_seq, m.ack_misses,"
+				      " NULL::int8, m.gikev2 FROM members m WHERE m.gid=$1 ORDER BY m.member",
+				      &a, PGRES_TUPLES_OK);
 	if (!r)
 		return -1;
 	struct ks_member_rec m;
