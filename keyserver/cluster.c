@@ -1,6 +1,6 @@
 /*
- * cluster.c - several gdoi-ks on one PostgreSQL state (docs/keyserver.md,
- * "Several key servers on PostgreSQL"): per group, exactly one of them is the
+ * cluster.c - several gdoi-ks on one PostgreSQL state
+ * (docs/keyserver-postgresql.md): per group, exactly one of them is the
  * rekey leader (the state's session lock, state.h ks_state_lead), and only the
  * leader runs the rekey scheduler and sends pushes; the others serve
  * registrations from the shared state.

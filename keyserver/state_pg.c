@@ -1,7 +1,6 @@
 /*
  * state_pg.c - state.h on PostgreSQL (libpq), for several gdoi-ks processes
- * serving the same groups from one database (docs/keyserver.md, "Several key
- * servers on PostgreSQL").
+ * serving the same groups from one database (docs/keyserver-postgresql.md).
  *
  * Two sessions per process: one for the state (every call is one statement in
  * autocommit, or one transaction for a group record), and one that holds the

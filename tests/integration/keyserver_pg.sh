@@ -40,22 +40,7 @@ tap_diag() { :; }
 pg_psql -c "CREATE DATABASE ks" || notok "CREATE DATABASE ks"
 PG_CONNINFO=${PG_CONNINFO/dbname=postgres/dbname=ks}
 pA=$(free_port); pB=$(free_port)
-write_conf() {	# write_conf PORT FILE
-	cat >"$2" <<CONF
-[server]
-listen = 127.0.0.1:$1
-state = postgresql:$PG_CONNINFO
-
-[group media]
-id = 1234
-tek = AES128_CM_SHA1_80
-destination = 239.1.2.3:5004
-kek = aes128
-rekey_unicast = yes
-
-CONF
-	members_alice_bob >>"$2"
-}
+write_conf() { pg_ks_conf "$@"; }
 write_conf "$pA" "$tmp/a.conf"
 write_conf "$pB" "$tmp/b.conf"
 pidA= pidB= pidC= pidD= scp= blackp=

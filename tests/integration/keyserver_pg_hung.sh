@@ -23,20 +23,7 @@ trap 'resume; [ -n "$ks" ] && { kill -TERM $ks; wait $ks; }; pg_stop; cleanup' E
 pg_start -c fsync=off || tap_bail "PostgreSQL 15 starts in a temporary directory"
 
 port=$(free_port)
-cat >"$tmp/ks.conf" <<CONF
-[server]
-listen = 127.0.0.1:$port
-state = postgresql:$PG_CONNINFO
-
-[group media]
-id = 1234
-tek = AES128_CM_SHA1_80
-destination = 239.1.2.3:5004
-kek = aes128
-rekey_unicast = yes
-
-CONF
-members_alice_bob >>"$tmp/ks.conf"
+pg_ks_conf "$port" "$tmp/ks.conf"
 A_=(--id fqdn:alice.example --psk alice-secret)
 "$KS" -c "$tmp/ks.conf" --admin-socket "$tmp/ks.sock" -v 2>>"$tmp/ks.log" &
 ks=$!

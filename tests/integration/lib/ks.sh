@@ -66,3 +66,22 @@ members_alice_bob() {
 	printf '%s\n' '[member alice]' 'id = fqdn:alice.example' 'psk = alice-secret' 'groups = media' \
 		'may_send = yes' '' '[member bob]' 'id = fqdn:bob.example' 'psk = bob-secret' 'groups = media'
 }
+
+# pg_ks_conf PORT FILE: a gdoi-ks on $PG_CONNINFO serving group media (1234) to
+# alice and bob on 127.0.0.1:PORT
+pg_ks_conf() {
+	cat >"$2" <<CONF
+[server]
+listen = 127.0.0.1:$1
+state = postgresql:$PG_CONNINFO
+
+[group media]
+id = 1234
+tek = AES128_CM_SHA1_80
+destination = 239.1.2.3:5004
+kek = aes128
+rekey_unicast = yes
+
+CONF
+	members_alice_bob >>"$2"
+}
