@@ -291,7 +291,6 @@ int ks_rekey_catch_up(struct ks_group *g, const struct ks_member_cfg *m, const s
 		      const struct ks_inet *to);
 /* One datagram from the listening socket (IPv4 destinations reach IPv4 peers of a
  * dual-stack socket as ::ffff:A.B.C.D). */
-int ks_send_to(struct ks *ks, const uint8_t *msg, size_t len, const struct ks_inet *to);
 int ks_udp_send(uv_udp_t *u, int family, const uint8_t *msg, size_t len, const struct ks_inet *to);
 
 /* ---- admin.c ---- */

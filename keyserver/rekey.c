@@ -39,11 +39,6 @@
 #include "keyserver/rekey_ikev2.h"
 #include "keyserver/log.h"
 
-int ks_send_to(struct ks *ks, const uint8_t *msg, size_t len, const struct ks_inet *to)
-{
-	return ks_udp_send(&ks->udp, ks->udp_family, msg, len, to);
-}
-
 int ks_udp_send(uv_udp_t *u, int family, const uint8_t *msg, size_t len, const struct ks_inet *to)
 {
 	struct sockaddr_storage sa;

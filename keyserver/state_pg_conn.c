@@ -236,9 +236,13 @@ PGresult *pgs_send(PGconn *c, const char *sql, const struct args *a)
 	if (!PQsendQueryParams(c, sql, a ? a->n : 0, NULL, a ? a->v : NULL, a ? a->len : NULL,
 			       a ? a->fmt : NULL, 1))
 		return NULL;
-	while ((f = PQflush(c)) == 1)
-		if (wait_socket(c, POLLOUT | POLLIN, deadline) <= 0 || !PQconsumeInput(c))
+	while ((f = PQflush(c)) == 1) {
+		int w = wait_socket(c, POLLOUT | POLLIN, deadline);
+		if (w == 0)
 			goto late;
+		if (w < 0 || !PQconsumeInput(c))
+			return NULL;
+	}
 	if (f < 0)
 		return NULL;
 	for (;;) {
@@ -263,8 +267,9 @@ late:
 	ks_log(KS_ERR, "state: postgresql: %.60s: no answer within %d ms: the session is given up "
 	       "(a new one is made in the background)", sql, STATEMENT_MS);
 	shutdown(PQsocket(c), SHUT_RDWR);
-	while (PQstatus(c) == CONNECTION_OK && PQconsumeInput(c))
-		;	/* reads the end of the stream: CONNECTION_BAD */
+	/* reads the end of the stream: CONNECTION_BAD (bounded: what was queued first) */
+	for (int i = 0; i < 64 && PQstatus(c) == CONNECTION_OK && PQconsumeInput(c); i++)
+		;
 	return NULL;
 }
 
