@@ -243,7 +243,7 @@ test-bins: all $(UNIT_BINS) $(TOOL_BINS) $(BUILD)/bench/reg-load
 # Unit tests that also run under valgrind (a plain build: valgrind cannot run ASan binaries).
 # The plain daemons there are what daemon_hardening.sh takes core dumps of (GDOI_PLAIN_BUILD).
 VALGRIND_TESTS := test_wire_vectors test_wire_malformed test_wire_roundtrip test_crypto \
-	test_ike_keys test_phase1 test_pull test_pull_vectors test_push test_policy \
+	test_ike_keys test_phase1 test_phase1_sig test_pull test_pull_vectors test_push test_policy \
 	test_ipc_snapshot test_ipc_proto test_bridge_policy test_ks_state test_ks_config test_sc_config \
 	test_compat_gdoid test_member_teks test_member_route test_member_engine test_daemon_opts \
 	test_daemon_metrics test_daemon_log test_push_ack test_gcks_push \
