@@ -481,12 +481,15 @@ static int candidates(gdoisrtp_session *s, const uint8_t *p, int len, bool rtcp,
  * already matched, is taken out and the context's only key used, so libsrtp2
  * need not find it (2.5 looks for an SRTCP MKI with the SRTP tag length,
  * which fails with the _32 profiles). The MKI is not authenticated (RFC 3711
- * section 3.1), so this changes nothing else.
+ * section 3.1), so this changes nothing else. *dirty: buf may differ from the
+ * original (a try ran on it); the first try needs no copy back.
  */
 static srtp_err_status_t attempt(gdoisrtp_session *s, struct slot *k, uint8_t *buf, int len0,
-				 int *len, bool rtcp)
+				 int *len, bool rtcp, bool *dirty)
 {
-	memcpy(buf, s->scratch, (size_t)len0);
+	if (*dirty)
+		memcpy(buf, s->scratch, (size_t)len0);
+	*dirty = true;
 	*len = len0;
 	if (k->tek.mki) {
 		int tag = rtcp ? k->tag_rtcp : k->tag_rtp;
@@ -499,7 +502,7 @@ static srtp_err_status_t attempt(gdoisrtp_session *s, struct slot *k, uint8_t *b
 
 /* Trial of ROC = 1..roc_max on a stream never authenticated (late joiner). */
 static int roc_recover(gdoisrtp_session *s, int slot, uint8_t *buf, int len0, int *len,
-		       uint32_t ssrc)
+		       uint32_t ssrc, bool *dirty)
 {
 	struct slot *k = &s->slots[slot];
 	int rc = add_specific(k, ssrc);
@@ -509,7 +512,7 @@ static int roc_recover(gdoisrtp_session *s, int slot, uint8_t *buf, int len0, in
 		s->st.roc_trials++;
 		if (srtp_set_stream_roc(k->ctx, ssrc, roc) != srtp_err_status_ok)
 			break;
-		if (attempt(s, k, buf, len0, len, false) == srtp_err_status_ok) {
+		if (attempt(s, k, buf, len0, len, false, dirty) == srtp_err_status_ok) {
 			s->st.roc_recoveries++;
 			return 0;
 		}
@@ -561,6 +564,7 @@ static int unprotect(gdoisrtp_session *s, void *vbuf, int *len, int64_t now_ms, 
 	struct stream *e = rtcp ? NULL : stream_find(s, ssrc);
 	bool known = e && e->state == ST_KNOWN;
 	memcpy(s->scratch, buf, (size_t)len0);	/* each try starts from the original */
+	bool dirty = false;
 
 	int rc = GDOISRTP_ERR_AUTH, other = 0;
 	bool any_replay = false, any_auth = false;
@@ -574,7 +578,7 @@ static int unprotect(gdoisrtp_session *s, void *vbuf, int *len, int64_t now_ms, 
 			    srtp_set_stream_roc(k->ctx, ssrc, v) == srtp_err_status_ok)
 				s->st.roc_seeded++;
 		}
-		rc = gdoisrtp_err_from_srtp(attempt(s, k, buf, len0, len, rtcp));
+		rc = gdoisrtp_err_from_srtp(attempt(s, k, buf, len0, len, rtcp, &dirty));
 		if (rc == 0)
 			break;
 		if (rc == GDOISRTP_ERR_REPLAY)
@@ -590,7 +594,7 @@ static int unprotect(gdoisrtp_session *s, void *vbuf, int *len, int64_t now_ms, 
 		if (e->recovery_ms == INT64_MIN || now_ms - e->recovery_ms >= s->cfg.roc_retry_ms) {
 			e->recovery_ms = now_ms;
 			for (c = 0; c < n && rc != 0; c++)
-				rc = roc_recover(s, cand[c], buf, len0, len, ssrc);
+				rc = roc_recover(s, cand[c], buf, len0, len, ssrc, &dirty);
 			if (rc == 0)
 				c--;
 		}
