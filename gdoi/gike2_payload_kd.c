@@ -19,6 +19,8 @@ int gike2_wrapped_key_parse(gdoi_bytes v, size_t off, struct gike2_wrapped_key *
 	struct codec_ctx c = { NULL, err, 0 };
 	struct gdoi_reader r = gdoi_reader_init(v.ptr, v.len, off);
 
+	if (err)
+		memset(err, 0, sizeof(*err));	/* called on its own too (gdoi-dump) */
 	if (!gdoi_read_u32(&r, &out->key_id) || !gdoi_read_u32(&r, &out->kwk_id))
 		return codec_fail(&c, GDOI_ERR_TRUNCATED, PL, off, "Wrapped Key IDs");
 	size_t n = gdoi_reader_left(&r);

@@ -618,6 +618,30 @@ static void test_fuzz_findings(void **s)
 	gdoi_arena_free(a);
 }
 
+/* gdoi-dump parses a Wrapped Key on its own with an uninitialised error struct:
+ * the parser must record its error whatever the struct held (failed before:
+ * code stayed 0x5a5a5a5a and what was left unterminated). */
+static void test_wrapped_key_parse_reports_its_error_whatever_err_held(void **s)
+{
+	(void)s;
+	uint8_t b[16];
+	size_t n = hex("00000001 000000", b, sizeof(b));
+	struct gike2_wrapped_key wk;
+	struct gdoi_parse_error e;
+	memset(&e, 0x5a, sizeof(e));
+	assert_int_equal(gike2_wrapped_key_parse(GDOI_BYTES(b, n), 40, &wk, &e), GDOI_ERR_TRUNCATED);
+	assert_int_equal(e.code, GDOI_ERR_TRUNCATED);
+	assert_int_equal(e.offset, 40);
+	assert_string_equal(e.what, "Wrapped Key IDs");
+
+	n = hex("00000001 00000002 0011223344", b, sizeof(b));	/* 5 octets: not a KWP output */
+	memset(&e, 0x5a, sizeof(e));
+	assert_int_equal(gike2_wrapped_key_parse(GDOI_BYTES(b, n), 40, &wk, &e), GDOI_ERR_LENGTH);
+	assert_int_equal(e.code, GDOI_ERR_LENGTH);
+	assert_int_equal(e.offset, 48);
+	assert_string_equal(e.what, "Wrapped Key length");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -632,6 +656,7 @@ int main(void)
 		cmocka_unit_test_setup(test_doc_example, setup),
 		cmocka_unit_test_setup(test_delete, setup),
 		cmocka_unit_test(test_fuzz_findings),
+		cmocka_unit_test(test_wrapped_key_parse_reports_its_error_whatever_err_held),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
