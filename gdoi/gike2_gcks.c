@@ -98,6 +98,8 @@ static uint16_t refusal_notify(int rc)
 static int assign(void *ctx, uint32_t count, uint32_t *sids, size_t cap, size_t *n)
 {
 	struct gike2_gcks_engine *e = ctx;
+	if (!e->idg)
+		return GDOI_ERR_STATE;	/* only while answer() handles a request */
 	if (count > cap)
 		count = (uint32_t)cap;
 	int rc = e->cfg.assign_sids(e->cfg.ctx, e->idg, e->member, count, sids, cap, n);
@@ -278,6 +280,8 @@ static int answer(struct gike2_gcks_engine *e, struct gdoi_ike2_sa *sa, uint8_t 
 		ev->err = rc;
 		snprintf(ev->reason, sizeof(ev->reason), "%s", e->k.why);
 	}
+	e->idg = NULL;	/* it pointed at this call's IDg */
+	e->member = NULL;
 	return rc;
 }
 

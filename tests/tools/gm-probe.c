@@ -140,9 +140,9 @@ static void print_policy(const char *event, const struct gdoi_policy *p, const c
 		       "\"key_len\":%zu,\"integrity_len\":%zu,\"integrity_fp\":\"%s\",\"dst\":\"%s\",\"dst_type\":%u}",
 		       i ? "," : "", t->spi,
 		       kinds[t->kind],
-		       t->kind == GDOI_TEK_ESP || t->kind == GDOI_TEK_AH ? 0 : t->u.srtp.profile,
+		       t->kind == GDOI_TEK_ESP || t->kind == GDOI_TEK_AH ? 0u : (unsigned)t->u.srtp.profile,
 		       t->kind == GDOI_TEK_ESP || t->kind == GDOI_TEK_AH ? t->u.ipsec.lifetime : t->u.srtp.lifetime,
-		       f, t->key_len, t->integrity_len, fi, dst, t->dst.id_type);
+		       f, t->key_len, t->integrity_len, fi, dst, (unsigned)t->dst.id_type);
 	}
 	printf("],\"ssrcs\":[");
 	for (size_t i = 0; i < p->nsids; i++)

@@ -122,7 +122,7 @@ static void print_sa(const struct gdoi_ike2_sa *sa)
 	putchar(' ');
 	put_hex(spi_r, 8);
 	printf(" %u %u %u %u %u %u:%.*s\n", s->encr, s->key_bits, s->prf, s->integ, s->group,
-	       id ? id->type : 0, id ? (int)id->data.len : 0,
+	       id ? (unsigned)id->type : 0u, id ? (int)id->data.len : 0,
 	       id && id->data.len ? (const char *)id->data.ptr : "");
 	char uat[512];
 	if (!k || gdoi_ike2_uat_format(spi_i, spi_r, k, uat, sizeof(uat)) != 0)

@@ -156,6 +156,7 @@ static void *serve(void *arg)
 static void fake_start(struct fake *f)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	memset(f, 0, sizeof(*f));
 	snprintf(f->dir, sizeof(f->dir), "/tmp/keywipe.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/s", f->dir);

@@ -169,16 +169,22 @@ struct pki {
 	X509 *ca, *other;
 };
 
+static int pki_teardown(void **state);
+
 static int pki_setup(void **state)
 {
 	struct pki *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -1;
 	p->ca_key = certgen_key("p256");
 	p->other_key = certgen_key("p256");
 	p->ca = certgen_cert(p->ca_key, p->ca_key, NULL, "IKE CA", NULL, true);
 	p->other = certgen_cert(p->other_key, p->other_key, NULL, "IKE CA", NULL, true);
-	if (!p->ca || !p->other)
-		return -1;
 	*state = p;
+	if (!p->ca || !p->other) {
+		pki_teardown(state);	/* cmocka does not tear down a group whose set-up failed */
+		return -1;
+	}
 	return 0;
 }
 

@@ -151,6 +151,7 @@ static void pump(struct gdoi_member *m, struct gdoi_gcks *k)
 			}
 			assert_true(same(&o.to, &ks_addr));
 			w.to_ks++;
+			assert_non_null(k);	/* a test without a key server expects nothing for it */
 			uint8_t *copy = malloc(o.len);
 			assert_non_null(copy);
 			memcpy(copy, o.buf, o.len);
