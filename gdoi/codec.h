@@ -10,15 +10,27 @@
 #include "payload.h"
 #include "wire.h"
 
+#include <stdio.h>
+
 struct codec_ctx {
 	struct gdoi_arena *arena;
 	struct gdoi_parse_error *err;
 	uint8_t exchange;	/* decides the SA form */
 };
 
-/* Records the first error and returns code. */
-int codec_fail(struct codec_ctx *c, int code, uint8_t payload, size_t offset,
-	       const char *what);
+/* Records the first error and returns code. Inline so that static analysers
+ * see it never returns 0 for an error (it ends most parse paths). */
+static inline int codec_fail(struct codec_ctx *c, int code, uint8_t payload, size_t offset,
+			     const char *what)
+{
+	if (c->err && c->err->code == 0) {
+		c->err->code = code;
+		c->err->payload = payload;
+		c->err->offset = offset;
+		snprintf(c->err->what, sizeof(c->err->what), "%s", what);
+	}
+	return code;
+}
 
 /* Attributes: parse until the reader is exhausted. */
 int codec_parse_attrs(struct codec_ctx *c, struct gdoi_reader *r, uint8_t payload,

@@ -281,7 +281,7 @@ int ike2_init_response(struct gdoi_ike2_sa *sa, const uint8_t *msg, size_t len,
 		rc = ike2_drop(res, rc, "%s: %s at %zu", __func__, e.what, e.offset);
 		goto out;
 	}
-	if ((rc = chosen_suite(cfg, sap, &sa->suite)) != GDOI_OK || sa->suite.group != sa->group ||
+	if (chosen_suite(cfg, sap, &sa->suite) != GDOI_OK || sa->suite.group != sa->group ||
 	    ke.group != sa->group) {
 		ike2_sa_kill(sa);
 		rc = ike2_fail(res, GDOI_IKE2_N_NO_PROPOSAL_CHOSEN, GDOI_ERR_NO_PROPOSAL,
@@ -520,7 +520,7 @@ static int responder_init(struct gdoi_ike2_responder *r, const uint8_t *msg, siz
 		goto out;
 	}
 	if ((p = gdoi_ike2_chain_find(c, GDOI_IKE2_PL_NONCE, 0)) == NULL ||
-	    (rc = gdoi_ike2_nonce_parse(p, c->off[p - c->p], &ni, &e)) != GDOI_OK) {
+	    gdoi_ike2_nonce_parse(p, c->off[p - c->p], &ni, &e) != GDOI_OK) {
 		init_notify(h, GDOI_IKE2_N_INVALID_SYNTAX, GDOI_BYTES_NONE, res);
 		rc = p ? ike2_drop(res, GDOI_ERR_MISSING, "%s: payload %u at %zu: %s", __func__, e.payload,
 				   e.offset, e.what)

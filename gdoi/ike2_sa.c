@@ -548,7 +548,7 @@ int ike2_input(struct gdoi_ike2_sa *sa, const uint8_t *msg, size_t len, uint64_t
 			return ike2_drop(res, GDOI_ERR_STATE, "%s: exchange %u before IKE_AUTH", __func__,
 					 h.exchange);
 	}
-	if ((c = malloc(sizeof(*c))) == NULL)
+	if ((c = calloc(1, sizeof(*c))) == NULL)	/* read after a failed open too */
 		return GDOI_ERR_NOMEM;
 	rc = ike2_open(sa, msg, len, &h, &outer, c, &pt, &pt_len, res);
 	if (rc == 1) {

@@ -10,17 +10,6 @@
 
 #define MAX_CBC_PADDING 255
 
-int codec_fail(struct codec_ctx *c, int code, uint8_t payload, size_t offset, const char *what)
-{
-	if (c->err && c->err->code == 0) {
-		c->err->code = code;
-		c->err->payload = payload;
-		c->err->offset = offset;
-		snprintf(c->err->what, sizeof(c->err->what), "%s", what);
-	}
-	return code;
-}
-
 bool codec_is_ike_sa_exchange(uint8_t exchange)
 {
 	return exchange != GDOI_EXCH_PULL && exchange != GDOI_EXCH_PUSH;

@@ -206,6 +206,7 @@ static json_t *group_arg(struct ks *ks, const struct ipc_message *m, struct ks_g
 	char ref[32];
 	const char *gs = json_string_value(gv);
 
+	*g = NULL;	/* also when the error reply cannot be made (no memory) */
 	if (json_is_integer(gv)) {
 		snprintf(ref, sizeof(ref), "%lld", (long long)json_integer_value(gv));
 		gs = ref;
@@ -229,7 +230,7 @@ static json_t *op_members(struct ks *ks, const struct ipc_message *m)
 	struct ks_group *g;
 	json_t *e = group_arg(ks, m, &g);
 
-	return e ? e : ks_members_json(ks, g);
+	return g ? ks_members_json(ks, g) : e;
 }
 
 static json_t *op_rekey(struct ks *ks, const struct ipc_message *m)
@@ -238,7 +239,7 @@ static json_t *op_rekey(struct ks *ks, const struct ipc_message *m)
 	json_t *e = group_arg(ks, m, &g);
 	bool kek = json_is_true(json_object_get(m->root, "kek"));
 
-	if (e)
+	if (!g)
 		return e;
 	ks_log(KS_INFO, "group %s: %s rekey requested on the admin socket", g->cfg->name, kek ? "KEK" : "TEK");
 	if (!g->leader && ks_state_shared(ks->st)) {

@@ -70,21 +70,27 @@ static void trust_add(struct gdoi_trust *t, X509 *x)
 	free(der);
 }
 
+static int pki_teardown(void **state);
+
 static int pki_setup(void **state)
 {
 	struct pki *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -1;
+	*state = p;
 	p->k1 = certgen_key("p256");
 	p->k2 = certgen_key("p256");
 	p->ca1 = certgen_cert(p->k1, p->k1, NULL, "CA one", NULL, true);
 	p->ca2 = certgen_cert(p->k2, p->k2, NULL, "CA two", NULL, true);
-	if (!p->ca1 || !p->ca2 || gdoi_trust_new(&p->trust) != GDOI_OK)
+	if (!p->ca1 || !p->ca2 || gdoi_trust_new(&p->trust) != GDOI_OK) {
+		pki_teardown(state);	/* cmocka does not tear down a group whose set-up failed */
 		return -1;
+	}
 	spki_sha1(p->ca1, p->h1);
 	spki_sha1(p->ca2, p->h2);
 	trust_add(p->trust, p->ca1);
 	trust_add(p->trust, p->ca2);
 	trust_add(p->trust, p->ca1);
-	*state = p;
 	return 0;
 }
 
