@@ -553,9 +553,9 @@ static int responder_init(struct gdoi_ike2_responder *r, const uint8_t *msg, siz
 		goto out;
 	}
 	if ((p = gdoi_ike2_chain_find(c, GDOI_IKE2_PL_SA, 0)) == NULL ||
-	    (rc = gdoi_ike2_sa_parse(p, c->off[p - c->p], sap, &e)) != GDOI_OK ||
+	    gdoi_ike2_sa_parse(p, c->off[p - c->p], sap, &e) != GDOI_OK ||
 	    (p = gdoi_ike2_chain_find(c, GDOI_IKE2_PL_KE, 0)) == NULL ||
-	    (rc = gdoi_ike2_ke_parse(p, c->off[p - c->p], &ke, &e)) != GDOI_OK) {
+	    gdoi_ike2_ke_parse(p, c->off[p - c->p], &ke, &e) != GDOI_OK) {
 		init_notify(h, GDOI_IKE2_N_INVALID_SYNTAX, GDOI_BYTES_NONE, res);
 		rc = p ? ike2_drop(res, GDOI_ERR_MISSING, "%s: payload %u at %zu: %s", __func__, e.payload,
 				   e.offset, e.what)
