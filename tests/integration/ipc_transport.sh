@@ -4,7 +4,8 @@
 # gdoi-sidecar's key socket. Duplicate member names and a NUL in a line get an error and
 # the connection stays usable; 2000 pipelined requests (460 KB) are all answered;
 # 300 and 3000 requests then EOF get every reply; 100 connects while the daemon is
-# stopped all get in; a client that never reads does not grow the daemon (RSS measured)
+# stopped all get in; 100 clients at once, then gone, leave the daemon under 2 MiB larger
+# (RSS); a client that never reads does not grow the daemon (RSS measured)
 # and is answered in full once it reads; on the admin socket only the daemon's uid, root
 # and [server] admin_allow may talk (a real other uid, 65534, after chmod 0666). TAP.
 set -u
@@ -43,6 +44,12 @@ probe() { # DESCRIPTION CHECK SOCKET ARGS...
 
 for side in ks sidecar; do
 	if [ $side = ks ]; then sock=$KS_SOCK pid=$KS_PID; else sock=$SC_SOCK pid=$SC_PID; fi
+	# first: the checks below leave the heap grown by their own connections
+	# (the sidecar's clients subscribe: what a subscriber gets is allocated while they stay)
+	req='{"op":"status"}'
+	[ $side = sidecar ] && req='{"op":"subscribe","group":"media"}'
+	probe "$side: 100 clients connected at once, then gone, leave the daemon under 2 MiB larger" \
+		clients "$sock" "$req" "$pid" 100 2048
 	probe "$side: duplicate member names are bad_json, nothing done" duplicate "$sock"
 	probe "$side: a NUL inside a line is bad_json, the connection stays usable" nul "$sock"
 	probe "$side: 2000 pipelined requests are all answered, in order" pipeline "$sock" 2000
