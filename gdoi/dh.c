@@ -150,31 +150,39 @@ static EVP_PKEY *generate_by_name(const struct group_info *g);
  * One parameters-only EVP_PKEY per curve, made once: building a key from the
  * group's name sets the curve up (EC_GROUP_new_by_curve_name, its Montgomery
  * constants) each time, which cost about as much as the key generation it
- * served. Keys made from a template copy its group. Read-only once made, so
- * every thread shares them; kept for the life of the process.
+ * served. Keys made from a template copy its group. Each curve is made on its
+ * first use: a member uses one, and making all three cost its start-up about
+ * 0.1 ms. Read-only once made, so every thread shares them; kept for the life
+ * of the process.
  */
 static EVP_PKEY *curve_params[3];	/* P-256, P-384, P-521 */
-static pthread_once_t curve_once = PTHREAD_ONCE_INIT;
+static pthread_once_t curve_once[3] = { PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT };
 
 static size_t curve_index(const struct group_info *g)
 {
 	return g->id == 19 ? 0 : g->id == 20 ? 1 : 2;
 }
 
-static void curves_make(void)
+static void curve_make(size_t index)
 {
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
-		if (groups[i].ecp)
-			curve_params[curve_index(&groups[i])] =
-				pkey_fromdata(&groups[i], NULL, NULL, 0, NULL, EVP_PKEY_KEY_PARAMETERS);
+		if (groups[i].ecp && curve_index(&groups[i]) == index)
+			curve_params[index] = pkey_fromdata(&groups[i], NULL, NULL, 0, NULL, EVP_PKEY_KEY_PARAMETERS);
 }
+
+static void curve_make_p256(void) { curve_make(0); }
+static void curve_make_p384(void) { curve_make(1); }
+static void curve_make_p521(void) { curve_make(2); }
 
 /* The curve's template, or NULL if it could not be made (the caller then
  * builds the key from the group's name). */
 static EVP_PKEY *curve_template(const struct group_info *g)
 {
-	pthread_once(&curve_once, curves_make);
-	return curve_params[curve_index(g)];
+	static void (*const make[3])(void) = { curve_make_p256, curve_make_p384, curve_make_p521 };
+	size_t i = curve_index(g);
+
+	pthread_once(&curve_once[i], make[i]);
+	return curve_params[i];
 }
 
 /* A peer's SEC1 point as a public key of the template's curve. */

@@ -16,6 +16,14 @@
 #include "ipc/snapshot.h"
 
 #define READ_CHUNK 16384
+/*
+ * A connection's input buffer starts at one page and doubles while a line being
+ * received needs more, up to a whole line and one read; it is freed whenever it
+ * holds nothing unparsed. Requests are a few hundred octets: 100 subscribers
+ * held 8 MiB when each connection carried the worst case (docs/performance.md).
+ */
+#define IN_FIRST 4096
+#define IN_MAX (IPC_MAX_LINE + READ_CHUNK)
 
 struct ipc_conn {
 	uv_pipe_t pipe;			/* first: the handle's address is the conn's */
@@ -30,7 +38,8 @@ struct ipc_conn {
 	bool eof;			/* the peer sent EOF: answer what is buffered, then close */
 	bool draining;			/* uv_shutdown issued: no more writes */
 	size_t inoff, inlen;		/* unparsed input: in[inoff..inlen) */
-	char in[IPC_MAX_LINE + READ_CHUNK];
+	size_t incap;			/* octets at in; 0: none allocated */
+	char *in;
 	size_t nsubs;
 	uint32_t subs[IPC_MAX_SUBSCRIPTIONS];
 	unsigned long id;
@@ -95,11 +104,43 @@ uint64_t ipc_conn_id(const struct ipc_conn *c)
 
 /* ---- connections ---------------------------------------------------------- */
 
+/* Wipes and frees the input buffer (requests may name what a client asks for). */
+static void in_release(struct ipc_conn *c)
+{
+	if (c->in) {
+		explicit_bzero(c->in, c->incap);
+		free(c->in);
+	}
+	c->in = NULL;
+	c->incap = 0;
+}
+
+/* Makes room to read into: a first page, or twice the buffer when less than a
+ * quarter is free. Failing leaves the buffer as it was (full: ENOBUFS closes). */
+static void in_grow(struct ipc_conn *c)
+{
+	size_t cap;
+	char *n;
+
+	if (c->incap && (c->incap == IN_MAX || c->incap - c->inlen >= c->incap / 4))
+		return;
+	cap = c->incap ? c->incap * 2 : IN_FIRST;
+	if (cap > IN_MAX)
+		cap = IN_MAX;
+	if (c->inlen > cap || (n = malloc(cap)) == NULL)
+		return;
+	if (c->inlen)
+		memcpy(n, c->in, c->inlen);
+	in_release(c);
+	c->in = n;
+	c->incap = cap;
+}
+
 static void conn_closed(uv_handle_t *h)
 {
 	struct ipc_conn *c = (struct ipc_conn *)h;
 
-	explicit_bzero(c->in, sizeof c->in);
+	in_release(c);
 	free(c);
 }
 
@@ -309,6 +350,8 @@ static void conn_process(struct ipc_conn *c)
 		c->inlen -= c->inoff;
 		c->inoff = 0;
 	}
+	if (!c->inlen)
+		in_release(c);
 	if (c->eof && !c->paused)
 		conn_finish(c);
 }
@@ -318,7 +361,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	struct ipc_conn *c = (struct ipc_conn *)h;
 
 	(void)suggested;
-	*buf = uv_buf_init(c->in + c->inlen, (unsigned)(sizeof c->in - c->inlen));
+	in_grow(c);
+	*buf = c->in ? uv_buf_init(c->in + c->inlen, (unsigned)(c->incap - c->inlen)) : uv_buf_init(NULL, 0);
 }
 
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)

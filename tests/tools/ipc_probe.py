@@ -238,6 +238,28 @@ def check_noread(path, pid, seconds, limit_kib):
     return grew < limit_kib and got == total
 
 
+def check_clients(path, pid, n, limit_kib):
+    """n clients connected at once, each answered, then all gone: the daemon's RSS
+    must not keep what a connection cost at its largest (a buffer for the longest
+    line) for each of them."""
+    before = rss_kib(pid)
+    socks = [connect(path) for _ in range(n)]
+    answered = 0
+    for i, s in enumerate(socks):
+        s.sendall(line(dict(REQ, id=i)))
+    for i, s in enumerate(socks):
+        if Reader(s).one().get("id") == i:
+            answered += 1
+    for s in socks:
+        s.close()
+    time.sleep(0.5)     # the daemon sees every EOF and frees the connections
+    after = rss_kib(pid)
+    grew = after - before
+    print("%d clients at once: %d answered, RSS %d -> %d KiB (+%d, limit %d)"
+          % (n, answered, before, after, grew, limit_kib))
+    return answered == n and grew < limit_kib
+
+
 def check_uid(path, uid, expect):
     """Connects as uid (a forked child) and sends REQ; expect "ok" or an error code."""
     rd, wr = os.pipe()
@@ -281,6 +303,7 @@ def main():
         "halfclose": lambda: check_halfclose(path, int(args[0])),
         "backlog": lambda: check_backlog(path, int(args[0]), int(args[1])),
         "noread": lambda: check_noread(path, int(args[0]), float(args[1]), int(args[2])),
+        "clients": lambda: check_clients(path, int(args[0]), int(args[1]), int(args[2])),
         "uid": lambda: check_uid(path, int(args[0]), args[1]),
     }[check]
     try:
