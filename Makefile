@@ -249,7 +249,7 @@ VALGRIND_TESTS := test_wire_vectors test_wire_malformed test_wire_roundtrip test
 	test_daemon_metrics test_daemon_log test_push_ack test_gcks_push \
 	test_ike2_wire test_ike2_keys test_ike2_sk test_gike2_payload test_gike2_keywrap test_gike2_rekey \
 	test_ike2_exchange test_ike2_sig test_ike2_certreq test_gike2_msg test_gike2_auth test_gike2_engines test_gike2_inband test_gcks \
-	test_dh test_ossl_pool
+	test_dh test_ossl_pool test_sign_spki
 
 check: deps
 	$(MAKE) BUILD=build/asan SAN=1 test-bins
