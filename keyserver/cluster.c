@@ -20,6 +20,7 @@
  *
  * With SQLite the process is alone and leads every group; nothing here runs.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "keyserver/ks.h"
@@ -128,6 +129,11 @@ void ks_cluster_tick(struct ks *ks)
 		return;
 	if (ks->watch_fd >= 0 && ks_state_poll(ks->st, on_notice, ks))
 		watch_stop(ks);
+	/* the groups still led: their open commands are looked for in one statement */
+	uint32_t *led = calloc(ks->ngroups ? ks->ngroups : 1, sizeof(*led));
+	bool *pending = calloc(ks->ngroups ? ks->ngroups : 1, sizeof(*pending));
+	struct ks_group **ledg = calloc(ks->ngroups ? ks->ngroups : 1, sizeof(*ledg));
+	size_t nled = 0;
 	for (size_t i = 0; i < ks->ngroups; i++) {
 		struct ks_group *g = ks->groups[i];
 		int rc = ks_state_lead(ks->st, g->id);
@@ -142,8 +148,11 @@ void ks_cluster_tick(struct ks *ks)
 			       g->rec.seq);
 			ks_rekey_schedule(g);
 			ks_cluster_commands(g);
+		} else if (rc == 1 && led && pending && ledg) {
+			led[nled] = g->id;
+			ledg[nled++] = g;
 		} else if (rc == 1) {
-			ks_cluster_commands(g);
+			ks_cluster_commands(g);	/* no memory for the list: one statement each */
 		} else if (rc < 1 && g->leader) {
 			g->leader = false;
 			uv_timer_stop(&g->timer);
@@ -151,6 +160,13 @@ void ks_cluster_tick(struct ks *ks)
 			       rc < 0 ? "the database cannot be reached" : "another key server holds it");
 		}
 	}
+	if (nled && ks_state_cmd_pending(ks->st, led, nled, pending) == 0)
+		for (size_t i = 0; i < nled; i++)
+			if (pending[i])
+				ks_cluster_commands(ledg[i]);
+	free(led);
+	free(pending);
+	free(ledg);
 	watch_start(ks);
 	/* a session is coming back in the background: look again soon, so leadership and
 	 * notices resume as soon as it is up, not a whole LEAD_MS later */

@@ -156,6 +156,13 @@ int ks_state_cmd_next(struct ks_state *st, uint32_t gid, struct ks_cmd *out)
 	return st->ops->cmd_next ? st->ops->cmd_next(st, gid, out) : 1;
 }
 
+int ks_state_cmd_pending(struct ks_state *st, const uint32_t *gids, size_t n, bool *pending)
+{
+	for (size_t i = 0; i < n; i++)
+		pending[i] = false;
+	return st->ops->cmd_pending && n ? st->ops->cmd_pending(st, gids, n, pending) : 0;
+}
+
 int ks_state_cmd_get(struct ks_state *st, int64_t id, struct ks_cmd *out)
 {
 	return st->ops->cmd_get ? st->ops->cmd_get(st, id, out) : 1;

@@ -170,6 +170,9 @@ int ks_state_cmd_add(struct ks_state *st, uint32_t gid, const char *op, const ch
 		     int64_t *id);
 /* The oldest command of gid not carried out yet: 0, 1 none, -1 error. */
 int ks_state_cmd_next(struct ks_state *st, uint32_t gid, struct ks_cmd *out);
+/* Which of gids[0..n) have a command not carried out yet (pending[i]), in one
+ * statement for all the groups a leader leads: 0, -1 error. */
+int ks_state_cmd_pending(struct ks_state *st, const uint32_t *gids, size_t n, bool *pending);
 /* 0, 1 no such command (never, or carried out over an hour ago), -1 error. */
 int ks_state_cmd_get(struct ks_state *st, int64_t id, struct ks_cmd *out);
 int ks_state_cmd_done(struct ks_state *st, int64_t id, bool has_seq, uint32_t seq, const char *error,

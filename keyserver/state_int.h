@@ -44,6 +44,7 @@ struct ks_state_ops {
 	int (*cmd_add)(struct ks_state *st, uint32_t gid, const char *op, const char *member, int64_t now,
 		       int64_t *id);
 	int (*cmd_next)(struct ks_state *st, uint32_t gid, struct ks_cmd *out);
+	int (*cmd_pending)(struct ks_state *st, const uint32_t *gids, size_t n, bool *pending);
 	int (*cmd_get)(struct ks_state *st, int64_t id, struct ks_cmd *out);
 	int (*cmd_done)(struct ks_state *st, int64_t id, bool has_seq, uint32_t seq, const char *error,
 			int64_t now);

@@ -454,6 +454,7 @@ static const struct ks_state_ops pgs_ops = {
 	.connected = pgs_connected,
 	.cmd_add = pgs_cmd_add,
 	.cmd_next = pgs_cmd_next,
+	.cmd_pending = pgs_cmd_pending,
 	.cmd_get = pgs_cmd_get,
 	.cmd_done = pgs_cmd_done,
 };

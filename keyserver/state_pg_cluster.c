@@ -108,6 +108,35 @@ int pgs_cmd_next(struct ks_state *h, uint32_t gid, struct ks_cmd *out)
 	return cmd_query(st, "gid = $1 AND done IS NULL ORDER BY id LIMIT 1", gid, out);
 }
 
+int pgs_cmd_pending(struct ks_state *h, const uint32_t *gids, size_t n, bool *pending)
+{
+	struct pgs *st = (struct pgs *)h;
+	/* the groups as one array literal, '{1,2,3}': a group id is at most 10 digits */
+	size_t cap = n * 11 + 3, len = 0;
+	char *list = malloc(cap);
+	if (!list)
+		return -1;
+	list[len++] = '{';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(list + len, cap - len, "%s%u", i ? "," : "", gids[i]);
+	snprintf(list + len, cap - len, "}");
+	struct args a = { 0 };
+	pgs_arg_str(&a, list);
+	PGresult *r = pgs_run(st, "SELECT DISTINCT gid FROM commands WHERE done IS NULL AND gid = ANY($1::bigint[])",
+			      &a, PGRES_TUPLES_OK);
+	free(list);
+	if (!r)
+		return -1;
+	for (int row = 0; row < PQntuples(r); row++) {
+		uint32_t gid = (uint32_t)pgs_col_int(r, row, 0);
+		for (size_t i = 0; i < n; i++)
+			if (gids[i] == gid)
+				pending[i] = true;
+	}
+	PQclear(r);
+	return 0;
+}
+
 int pgs_cmd_get(struct ks_state *h, int64_t id, struct ks_cmd *out)
 {
 	struct pgs *st = (struct pgs *)h;

@@ -107,6 +107,7 @@ int pgs_watch_fd(struct ks_state *h);
 int pgs_poll(struct ks_state *h, void (*cb)(void *ctx, uint32_t gid), void *ctx);
 int pgs_cmd_add(struct ks_state *h, uint32_t gid, const char *op, const char *member, int64_t now, int64_t *id);
 int pgs_cmd_next(struct ks_state *h, uint32_t gid, struct ks_cmd *out);
+int pgs_cmd_pending(struct ks_state *h, const uint32_t *gids, size_t n, bool *pending);
 int pgs_cmd_get(struct ks_state *h, int64_t id, struct ks_cmd *out);
 int pgs_cmd_done(struct ks_state *h, int64_t id, bool has_seq, uint32_t seq, const char *error, int64_t now);
 

@@ -98,6 +98,18 @@ ka=$(keys "${ra:-null}"); kb=$(keys "${rb2:-null}")
 seqa=$(jget "$(st A)" 'd["groups"][0]["seq"]')
 check "after a rekey on A, bob through B gets A's new TEKs at once (and A's SEQ $seqa)" \
 	bash -c '[ -n "$2" ] && [ "$1" != "$2" ] && [ "$3" = "$4" ]' _ "$ka" "$kb" "$(jget "${rb2:-null}" 'd["seq"]')" "$seqa"
+# a command whose notice is lost (queued by hand, no NOTIFY): the leader finds it at its
+# next leadership check, in the one statement that looks for all its groups' open commands
+seq0=$(pg_psql -c "SELECT seq FROM groups WHERE gid=1234")
+cid=$(pg_psql -c "INSERT INTO commands(gid, op, origin, created) VALUES(1234, 'rekey', 'keyserver_pg.sh', $(date +%s)) RETURNING id")
+cdone=""
+for _ in $(seq 1 40); do
+	cdone=$(pg_psql -c "SELECT seq FROM commands WHERE id=${cid:-0} AND done IS NOT NULL")
+	[ -n "$cdone" ] && break
+	sleep 0.1
+done
+check "a command queued without a notice is carried out by the leader within 4 s (SEQ $seq0 -> ${cdone:-none})" \
+	bash -c '[ -n "$2" ] && [ "$2" -gt "$1" ]' _ "${seq0:-0}" "$cdone"
 
 # --- kill -9 of the leader during a rekey burst
 rport=$(free_port)

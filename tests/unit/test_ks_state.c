@@ -471,6 +471,21 @@ static void test_state_fails_listing_on_row_error_midway(void **s)
 
 /* ---- several key servers on one PostgreSQL ---------------------------------- */
 
+/* One key server alone leads every group and has no commands queued for it. */
+static void test_state_alone_leads_every_group_with_no_commands(void **s)
+{
+	(void)s;
+	SQLITE_ONLY();
+	struct ks_state *st = open_state();
+	assert_int_equal(ks_state_lead(st, 700), 1);
+	const uint32_t gids[2] = { 700, 701 };
+	bool pending[2] = { true, true };
+	assert_int_equal(ks_state_cmd_pending(st, gids, 2, pending), 0);
+	assert_false(pending[0]);
+	assert_false(pending[1]);
+	ks_state_close(st);
+}
+
 #define PG_ONLY() do { if (!pg_spec[0]) skip(); } while (0)
 
 static void test_pg_two_servers_share_ssrcs_seq_and_keys(void **s)
@@ -595,6 +610,14 @@ static void test_pg_commands_reach_the_leader_and_outage_is_not_blocked(void **s
 	}
 	assert_true(nnoticed >= 1);
 	assert_int_equal(noticed[0], 700);
+	/* the leader's tick asks for all its groups at once */
+	const uint32_t gids[4] = { 701, 700, 4294967295u, 700 };
+	bool pending[4] = { true, false, true, false };
+	assert_int_equal(ks_state_cmd_pending(l, gids, 4, pending), 0);
+	assert_false(pending[0]);
+	assert_true(pending[1]);
+	assert_false(pending[2]);
+	assert_true(pending[3]);
 	assert_int_equal(ks_state_cmd_next(l, 701, &c), 1);	/* per group */
 	assert_int_equal(ks_state_cmd_next(l, 700, &c), 0);
 	assert_int_equal(c.id, id1);
@@ -651,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_state_detects_seq_kek_or_rows_lost),
 		cmocka_unit_test(test_state_refuses_damaged_database_naming_it),
 		cmocka_unit_test(test_state_fails_listing_on_row_error_midway),
+		cmocka_unit_test(test_state_alone_leads_every_group_with_no_commands),
 		cmocka_unit_test(test_state_migrates_members_to_without_rowid),
 	};
 	const struct CMUnitTest pg_tests[] = {
