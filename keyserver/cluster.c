@@ -89,11 +89,17 @@ static void on_notice(void *ctx, uint32_t gid)
 	}
 }
 
+static void on_watch_closed(uv_handle_t *h)
+{
+	((struct ks *)h->data)->watch_closing = false;
+}
+
 static void watch_stop(struct ks *ks)
 {
 	if (ks->watch_fd >= 0) {
 		uv_poll_stop(&ks->watch);
-		uv_close((uv_handle_t *)&ks->watch, NULL);
+		ks->watch_closing = true;
+		uv_close((uv_handle_t *)&ks->watch, on_watch_closed);
 		ks->watch_fd = -1;
 	}
 }
@@ -107,14 +113,16 @@ static void on_watch(uv_poll_t *p, int status, int events)
 }
 
 /* uv_close of the poll handle completes later: the handle lives in ks and is reused
- * only for a new descriptor after the loop has run (one tick later at least). */
+ * only once its close callback has run (one tick later at least). Not uv_is_closing(),
+ * which stays true once the handle is closed: the watch was never made again after
+ * the first session lost, and notices waited for the next tick. */
 static void watch_start(struct ks *ks)
 {
 	int fd = ks_state_watch_fd(ks->st);
-	if (fd < 0 || fd == ks->watch_fd || uv_is_closing((uv_handle_t *)&ks->watch))
+	if (fd < 0 || fd == ks->watch_fd || ks->watch_closing)
 		return;
 	watch_stop(ks);
-	if (uv_is_closing((uv_handle_t *)&ks->watch) || uv_poll_init(ks->loop, &ks->watch, fd))
+	if (ks->watch_closing || uv_poll_init(ks->loop, &ks->watch, fd))
 		return;
 	ks->watch.data = ks;
 	ks->watch_fd = fd;

@@ -147,6 +147,7 @@ struct ks {
 	bool lead_started;
 	uv_poll_t watch;		/* the state's change notices */
 	int watch_fd;
+	bool watch_closing;		/* uv_close of watch not completed yet */
 };
 
 /* ---- groups.c ---- */

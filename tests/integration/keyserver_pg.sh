@@ -98,6 +98,9 @@ ka=$(keys "${ra:-null}"); kb=$(keys "${rb2:-null}")
 seqa=$(jget "$(st A)" 'd["groups"][0]["seq"]')
 check "after a rekey on A, bob through B gets A's new TEKs at once (and A's SEQ $seqa)" \
 	bash -c '[ -n "$2" ] && [ "$1" != "$2" ] && [ "$3" = "$4" ]' _ "$ka" "$kb" "$(jget "${rb2:-null}" 'd["seq"]')" "$seqa"
+for _ in $(seq 1 20); do grep -q "new keys from the rekey leader, SEQ $seqa\b" "$tmp/B.log" && break; sleep 0.1; done
+check "follower B reloads the group on A's notice (SEQ $seqa within 2 s)" \
+	grep -q "new keys from the rekey leader, SEQ $seqa\b" "$tmp/B.log"
 # a command whose notice is lost (queued by hand, no NOTIFY): the leader finds it at its
 # next leadership check, in the one statement that looks for all its groups' open commands
 seq0=$(pg_psql -c "SELECT seq FROM groups WHERE gid=1234")
@@ -170,6 +173,11 @@ before=$(pg_psql -c "SELECT seq FROM groups WHERE gid=1234")
 s1=$(jget "$("$CTL" --socket "$tmp/$L.sock" --json rekey media)" 'd["seq"]')
 s2=$(pg_psql -c "SELECT seq FROM groups WHERE gid=1234")
 check "the leader's next rekey takes a new SEQ ($s1 > $before, stored $s2)" bash -c '[ "$1" -gt "$2" ] && [ "$1" = "$3" ]' _ "$s1" "$before" "$s2"
+# the follower's sessions were remade too: it still hears the leader's commits at once
+F=A; [ $L = A ] && F=B
+for _ in $(seq 1 20); do grep -q "new keys from the rekey leader, SEQ $s1\b" "$tmp/$F.log" && break; sleep 0.1; done
+check "after the restarts the follower $F still reloads on the leader's notice (SEQ $s1 within 2 s)" \
+	grep -q "new keys from the rekey leader, SEQ $s1\b" "$tmp/$F.log"
 
 # --- the database unreachable: registrations refused (nothing is handed out that the
 # state does not record) with Notify UNAVAILABLE (not AUTHENTICATION-FAILED: the member's
