@@ -147,6 +147,8 @@ json_t *ipc_request_from_message(const struct ipc_message *msg, struct ipc_reque
 
 	memset(req, 0, sizeof *req);
 	req->protocol = -1;
+	if (!msg->op)	/* a parse that could not make its error reply leaves no op */
+		return ipc_reply_error(msg->id, IPC_E_BAD_REQUEST, "\"op\" missing");
 	for (i = 1; i < sizeof op_names / sizeof op_names[0]; i++)
 		if (op_names[i] && strcmp(op_names[i], msg->op) == 0)
 			break;

@@ -254,6 +254,10 @@ static void handle_line(struct ipc_conn *c, const char *line, size_t len)
 
 	if (blank)
 		return;
+	if (!reply && !msg.op) {	/* refused, but no reply could be made (no memory) */
+		conn_close(c, "out of memory");
+		return;
+	}
 	if (!reply) {
 		reply = s->cfg.handle(s->cfg.ctx, c, &msg);
 		if (!reply)

@@ -126,6 +126,20 @@ static void test_request_from_message_refuses_unknown_op_keeping_id(void **state
 	json_decref(e);
 }
 
+/* A message without an op (a parse whose error reply could not be made leaves one)
+ * is refused, not read: failed before (strcmp of NULL, SEGV). */
+static void test_request_from_message_refuses_a_message_without_op(void **state)
+{
+	struct ipc_message m = { 0 };
+	struct ipc_request r;
+	(void)state;
+	json_t *e = ipc_request_from_message(&m, &r);
+	assert_non_null(e);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(e, "error"), "code")),
+			    "bad_request");
+	json_decref(e);
+}
+
 static void test_encode_line_escapes_newlines_and_refuses_over_limit(void **state)
 {
 	size_t len;
@@ -152,6 +166,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_parse_accepts_every_op_and_blank_line),
 		cmocka_unit_test(test_request_from_message_refuses_unknown_op_keeping_id),
+		cmocka_unit_test(test_request_from_message_refuses_a_message_without_op),
 		cmocka_unit_test(test_request_parse_refuses_bad_json_and_fields_with_error_code),
 		cmocka_unit_test(test_encode_line_escapes_newlines_and_refuses_over_limit),
 	};
