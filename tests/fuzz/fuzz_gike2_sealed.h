@@ -19,16 +19,9 @@
 
 #include "gdoi/gike2_msg.h"
 #include "gdoi/sign.h"
+#include "tests/fuzz/fuzz_signer.h"
 
 static void rekey_sa(struct gike2_rekey_sa *sa, uint16_t gcauth);
-
-/* Test material only: the GCKS key of the signed case. */
-static const char sealed_gcks_pem[] =
-	"-----BEGIN PRIVATE KEY-----\n"
-	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgxwd8egEbTdXJvtY1\n"
-	"TQ7NwuJnvxqpCn48l1K3lb98coChRANCAARvEpq1FQIes9B7lrOiid2/BjBcUa4D\n"
-	"/j/Og3nz5IcS/eDC8gBbFsGBjN420m+eMNQQFnoUO6idlbvUeOYK8BYX\n"
-	"-----END PRIVATE KEY-----\n";
 
 static struct gdoi_key *sealed_signer;
 static struct gdoi_policy sealed_held, sealed_pol;
@@ -36,9 +29,7 @@ static struct gdoi_policy sealed_held, sealed_pol;
 /* What the GM holds before the GSA_REKEY: SRTP SA 0x5000 and one Sender-ID. */
 static void sealed_init(void)
 {
-	if (gdoi_key_load_private(GDOI_BYTES(sealed_gcks_pem, sizeof(sealed_gcks_pem) - 1),
-				  &sealed_signer))
-		abort();
+	sealed_signer = fuzz_signer();
 	struct gdoi_policy *p = &sealed_held;
 	p->nteks = 1;
 	p->sid_bits = 32;

@@ -4,6 +4,7 @@
 # fuzz_dump_ike2: gdoi-dump's IKEv2 path: GSA + KD sealed as a GSA_AUTH response / GSA_REKEY, and
 #   a raw IKE_SA_INIT-like datagram.
 # fuzz_push, fuzz_member: pushes the target writes itself (tests/fuzz/push_wrap.h).
+# fuzz_gike2_insider: scripts of its own format (tests/fuzz/fuzz_gike2_insider.c).
 # fuzz_gcks: scripts of its own format (tests/fuzz/fuzz_gcks.c); fuzz_ipc: request lines
 #   and snapshots; fuzz_daemon_addr: addresses.
 # fuzz_ike2: scripts in its own format (tests/fuzz/fuzz_ike2.c): clean exchanges for each
@@ -164,6 +165,38 @@ texts = ["127.0.0.1", "127.0.0.1:848", "0.0.0.0:0", "[::1]:848", "::1", "[fe80::
 for i, t in enumerate(texts):
     for f in (0, 1):
         open(os.path.join(dst, "addr-%02d-%d" % (i, f)), "wb").write(bytes([f, 3, 80]) + t.encode())
+PY
+	;;
+fuzz_gike2_insider)
+	# configuration + messages in the target's format (tests/fuzz/fuzz_gike2_insider.c):
+	# exchange, flags (1: built), mutations, own payloads; a malicious member (octet 0
+	# even) and a malicious key server (odd), clean, then mutated, with payloads of
+	# its own, and with requests on the IKE SA afterwards.
+	python3 - "$dir" <<'PY'
+import os, struct, sys
+dst = sys.argv[1]
+def msg(exch, built=True, muts=(), pls=()):
+    b = bytes([exch, 1 if built else 0, len(muts)])
+    b += b"".join(bytes([i]) + struct.pack(">H", o) + bytes([x]) for i, o, x in muts)
+    return b + bytes([len(pls)]) + b"".join(bytes([t]) + struct.pack(">H", len(d)) + d for t, d in pls)
+AUTH, REG, REKEY, INBAND, INFO = 0, 40, 41, 42, 37
+idg = bytes.fromhex("0b000000") + b"audio"
+seeds = {
+    "member-clean": b"\x00" + msg(AUTH),
+    "member-registration": b"\x00" + msg(AUTH) + msg(REG) + msg(INFO, False),
+    "member-inband": b"\x02" + msg(AUTH) + msg(INFO, False),
+    "member-mutated": b"\x00" + msg(AUTH, muts=((0, 0, 0x40), (1, 3, 1))) + msg(REG, muts=((0, 6, 2),)),
+    "member-own": b"\x00" + msg(AUTH, False, pls=((50, idg), (50 | 0x80, idg), (41, bytes.fromhex("00004000") + b"x"))),
+    "gcks-clean": b"\x01" + msg(AUTH),
+    "gcks-rekey-sa": b"\x03" + msg(AUTH) + msg(INBAND) + msg(INFO, False),
+    "gcks-rekey": b"\x03" + msg(AUTH) + msg(REKEY) + msg(REKEY, muts=((0, 20, 1),)) + msg(REKEY, False),
+    "gcks-inband": b"\x01" + msg(AUTH) + msg(INBAND, muts=((1, 40, 0x80),)),
+    "gcks-mutated": b"\x03" + msg(AUTH, muts=((0, 16, 1), (1, 32, 0x80), (1, 64, 2), (0, 90, 4))),
+    "gcks-own": b"\x01" + msg(AUTH, pls=((51, bytes(12)), (52, bytes(8)), (42, bytes.fromhex("f50400010000700d")))),
+}
+for name, body in seeds.items():
+    with open(os.path.join(dst, name), "wb") as f:
+        f.write(body)
 PY
 	;;
 fuzz_gike2)
