@@ -93,7 +93,8 @@ PY
 	;;
 fuzz_gcks)
 	# scripts in the target's format (tests/fuzz/fuzz_gcks.c): a clean registration
-	# under each limit set, then with floods, junk, cookie injections and mutations
+	# under each limit set, then with floods, junk, cookie injections and mutations, and
+	# an insider's own GROUPKEY-PULL messages after it
 	python3 - "$dir" <<'PY'
 import os, random, struct, sys
 dst = sys.argv[1]
@@ -114,6 +115,14 @@ seeds["cookies"] = bytes([1]) + b"".join(STEP + op(3, junk(16) + bytes([8, 0x10,
 seeds["pull-cookies"] = bytes([1]) + clean[:12] + op(3, junk(16) + bytes([8, 0x10, 32, 1]) + junk(80)) + STEP * 2
 seeds["mutate"] = bytes([1]) + b"".join(op(4, bytes([rnd.randrange(256), 1 << rnd.randrange(8)])) + STEP for _ in range(6)) + clean
 seeds["timers"] = bytes([1]) + STEP * 3 + op(1, b"\x03\xe8") + STEP * 3 + op(1, b"\xff\xff") + STEP
+# ops 6 / 7: GROUPKEY-PULL messages 1 and 3 that the registered member's SA protects
+# around payloads of the script's own: Nonce + ID(KEY_ID group), then HASH(3) alone or a GAP.
+nonce = bytes(range(16))
+msg1 = bytes([5, 0, 0, 20]) + nonce + bytes([0, 0, 0, 12, 11, 0, 0, 0]) + struct.pack(">I", 0x04d2)
+gap = bytes([0, 0, 0, 8, 0x80, 3, 0, 1])
+seeds["insider"] = bytes([1]) + clean + op(6, struct.pack(">I", 0x01020304) + b"\x0a" + msg1) + op(7, b"\x16" + gap)
+seeds["insider-hash-only"] = bytes([1]) + clean + op(6, struct.pack(">I", 7) + b"\x0a" + msg1) + op(7, b"\x00")
+seeds["insider-junk"] = bytes([1]) + clean + op(6, struct.pack(">I", 9) + b"\x0a" + junk(60)) + op(7, b"\x05" + junk(30))
 for name, body in seeds.items():
     with open(os.path.join(dst, name), "wb") as f:
         f.write(body)
