@@ -365,6 +365,7 @@ static size_t parse(struct run *r, const uint8_t *d, size_t size)
 			m->nmut = (size - off) / 4;
 		m->mut = d + off;
 		off += 4 * m->nmut;
+		m->pl = d + off;	/* npl 0 when the input ends here */
 		if (off >= size)
 			break;
 		m->npl = d[off++];
