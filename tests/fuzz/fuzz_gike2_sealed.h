@@ -7,7 +7,8 @@
  *
  * Input after the selector: flags (bit 0: signed, the chain parsed and rebuilt
  * by gike2_rekey_build with the target's P-256 key; bit 1: the last octet is
- * the Pad Length as given, otherwise 0 is appended), the first payload type,
+ * the Pad Length as given, otherwise 0 is appended; bit 2: a signature SA, the
+ * chain sealed as given, its AUTH the attacker's), the first payload type,
  * then the plaintext chain.
  * Invariants (abort()): on a refusal the policy is unchanged and no new Rekey
  * SA or GCKS key comes out; an accepted new Rekey SA has usable keys.
@@ -144,7 +145,7 @@ static void sealed_rekey(const uint8_t *p, size_t n)
 	}
 	if (n < 2)
 		return;
-	bool sign = p[0] & 1, pad_given = p[0] & 2;
+	bool sign = p[0] & 5, pad_given = p[0] & 2, build = p[0] & 1;
 	uint8_t first = p[1];
 	struct gdoi_arena *a = gdoi_arena_new();
 	struct gdoi_writer w;
@@ -154,7 +155,7 @@ static void sealed_rekey(const uint8_t *p, size_t n)
 	sealed_sa(&gcks, sign);
 	sealed_sa(&gm, sign);
 	gcks.msgid = 1;
-	if (sign) {
+	if (build) {
 		struct gdoi_reader r = gdoi_reader_init(p + 2, n - 2, 0);
 		if (gike2_chain_parse(&r, first, a, &pl, &npl, &e) ||
 		    gike2_rekey_build(&gcks, pl, npl, sealed_signer, &w))
@@ -173,7 +174,7 @@ static void sealed_rekey(const uint8_t *p, size_t n)
 	}
 	int rc = gike2_rekey_open(&gm, w.buf, w.len, sign ? sealed_signer : NULL, a, &pl, &npl, &id,
 				  &e);
-	if (sign && rc == GDOI_ERR_AUTH)
+	if (build && rc == GDOI_ERR_AUTH)
 		abort();	/* what the GCKS signed and sealed must open */
 	if (rc == 0)
 		sealed_apply(pl, npl, &gm, a);

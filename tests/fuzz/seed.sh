@@ -267,6 +267,9 @@ seeds = {
     "sealed-delete": bytes.fromhex("07002a" "00000010" "f5040002" "00005000" "0a0b0c0d"),
 }
 seeds["sealed-padded"] = b"\x07\x02" + seeds["sealed-rollover"][2:] + bytes(3) + b"\x03"
+# a signature Rekey SA and the attacker's own AUTH (ecdsa-with-SHA256, a signature of junk)
+auth = bytes.fromhex("0e000000" "0c" "300a06082a8648ce3d040302") + bytes(range(64))
+seeds["sealed-auth-raw"] = b"\x07\x04\x27" + bytes([0, 0]) + (4 + len(auth)).to_bytes(2, "big") + auth
 for name, body in seeds.items():
     open("%s/%s" % (d, name), "wb").write(body)
 PY
