@@ -322,9 +322,10 @@ static void send_rekey(struct run *r)
 	struct gike2_pl pl[GDOI_IKE2_PLIST_MAX];
 	struct gdoi_writer w;
 	fill(r, NULL, GIKE2_EXCH_GSA_REKEY, &l);
-	for (size_t i = 0; i < l.n; i++)
+	for (size_t i = 0; i < l.n; i++)	/* empty bodies only: no buffer at all */
 		pl[i] = (struct gike2_pl){ l.p[i].type, l.p[i].critical,
-					   GDOI_BYTES(l.buf.buf + l.p[i].off, l.p[i].len) };
+					   l.p[i].len ? GDOI_BYTES(l.buf.buf + l.p[i].off, l.p[i].len)
+						      : GDOI_BYTES_NONE };
 	gdoi_writer_init(&w);
 	if (gike2_rekey_build(&r->rk, pl, l.n, fuzz_signer(), &w) == 0)
 		gike2_member_input(r->gm, w.buf, w.len, &KS, GDOI_MEMBER_VIA_MULTICAST, r->now);
