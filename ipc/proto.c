@@ -49,6 +49,37 @@ json_t *ipc_reply_ok(const json_t *id)
 	return o;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629 §4: no overlongs, no
+ * surrogates, nothing past U+10FFFF), 0 if there is none. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+		 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+	unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+	unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+
+	for (size_t i = 1; i < n; i++, lo = 0x80, hi = 0xbf)
+		if (s[i] < lo || s[i] > hi)
+			return 0;	/* also stops at the terminating NUL */
+	return n;
+}
+
+/* A message is text that came partly from the peer or from jansson's error, cut by
+ * a precision or by the buffer: an octet that is not part of a whole character
+ * becomes '?', or json_string would refuse the message and the reply with it. */
+static void utf8_repair(char *s)
+{
+	while (*s) {
+		size_t n = utf8_seq((const unsigned char *)s);
+		if (n == 0) {
+			*s++ = '?';
+			continue;
+		}
+		s += n;
+	}
+}
+
 json_t *ipc_reply_error(const json_t *id, const char *code, const char *fmt, ...)
 {
 	char msg[256];
@@ -58,6 +89,7 @@ json_t *ipc_reply_error(const json_t *id, const char *code, const char *fmt, ...
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	utf8_repair(msg);
 	if (!o || !e || json_object_set_new(o, "ok", json_false()) ||
 	    (id && json_object_set(o, "id", (json_t *)id)) ||
 	    json_object_set_new(e, "code", json_string(code)) ||

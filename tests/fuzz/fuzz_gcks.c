@@ -14,6 +14,9 @@
  *   3 as 0 from the member, data[0..16] overwritten by the member's cookies
  *   4 flips octet data[0] of the member's pending datagram (data[1] xor)
  *   5 the member's first Main Mode message, again, from source (op >> 4)
+ *   6 GROUPKEY-PULL message 1 under the member's Phase 1 SA (fuzz_gcks_insider.h):
+ *     Message ID data[0..4], first payload type data[4], the payload chain after
+ *   7 message 3 of that exchange: first payload type data[0], the chain after
  * Invariants (abort()): every reply goes to the datagram's sender, has an
  * ISAKMP header whose Length is its size, one input queues at most 2 replies
  * and 3 events; Main Mode message 1 from one source is answered at most
@@ -31,6 +34,7 @@
 #include "gdoi/policy.h"
 #include "gdoi/pull.h"
 #include "gdoi/wire.h"
+#include "tests/fuzz/fuzz_gcks_insider.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -115,6 +119,13 @@ struct run {
 	size_t pending_len, mm1_len;
 	uint64_t mm1_answers[NSRC];
 	bool only_steps;
+	/* ops 6 and 7: the insider's exchange, its nonces, the answer to message 1 */
+	uint32_t in_msgid;
+	uint8_t ni[INSIDER_NONCE_MAX], nr[INSIDER_NONCE_MAX];
+	size_t ni_len, nr_len;
+	bool capture;
+	uint8_t *answer;
+	size_t answer_len;
 };
 
 static void set_pending(uint8_t **slot, size_t *slot_len, const uint8_t *b, size_t len)
@@ -199,7 +210,9 @@ static void deliver(struct run *r, const uint8_t *m, size_t len, unsigned src)
 			abort();
 	}
 	for (unsigned i = 0; i < nout; i++) {
-		if (src % NSRC == 0)
+		if (r->capture && i == 0)
+			set_pending(&r->answer, &r->answer_len, replies[i], rlen[i]);
+		else if (src % NSRC == 0)
 			member_take(r, replies[i], rlen[i]);
 		free(replies[i]);
 	}
@@ -223,6 +236,39 @@ static void member_step(struct run *r)
 	r->pending_len = 0;
 	deliver(r, m, len, 0);
 	free(m);
+}
+
+/* Ops 6 and 7: the member's Phase 1 SA protects the attacker's payloads. */
+static void insider(struct run *r, bool third, const uint8_t *d, size_t n)
+{
+	struct gdoi_writer w;
+	int rc;
+
+	if (!r->gm || !gdoi_p1_established(r->gm) || n < (third ? 1u : 5u))
+		return;
+	if (third && (!r->in_msgid || !r->answer ||
+		      !insider_nr(r->gm, r->in_msgid, r->answer, r->answer_len, r->nr, &r->nr_len)))
+		return;
+	if (!third) {
+		if (!(r->in_msgid = gdoi_get_u32(d)))
+			return;
+		d += 4;
+		n -= 4;
+		r->ni_len = 0;
+		insider_nonce(d[0], d + 1, n - 1, r->ni, &r->ni_len);
+	}
+	gdoi_writer_init(&w);
+	rc = third ? insider_seal(r->gm, r->in_msgid, GDOI_BYTES(r->ni, r->ni_len),
+				  GDOI_BYTES(r->nr, r->nr_len), d[0], d + 1, n - 1, &w)
+		   : insider_seal(r->gm, r->in_msgid, GDOI_BYTES_NONE, GDOI_BYTES_NONE, d[0], d + 1,
+				  n - 1, &w);
+	if (rc == 0) {
+		set_pending(&r->answer, &r->answer_len, NULL, 0);
+		r->capture = true;
+		deliver(r, w.buf, w.len, 0);
+		r->capture = false;
+	}
+	gdoi_writer_free(&w);
 }
 
 static void run_op(struct run *r, uint8_t op, const uint8_t *d, size_t n)
@@ -270,6 +316,10 @@ static void run_op(struct run *r, uint8_t op, const uint8_t *d, size_t n)
 			free(m);
 		}
 		break;
+	case 6:
+	case 7:
+		insider(r, (op & 7) == 7, d, n);
+		break;
 	default:
 		break;
 	}
@@ -316,6 +366,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gdoi_p1_free(r.gm);
 	free(r.pending);
 	free(r.mm1);
+	free(r.answer);
 	gdoi_gcks_free(r.k);
 	return 0;
 }

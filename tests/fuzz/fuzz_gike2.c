@@ -5,7 +5,7 @@
  *   and the policy converters must not crash on it), 2 IDg, 3 SENDER data,
  *   4 a GSA_REKEY datagram under fixed Rekey SA keys (signed and implicit),
  *   5 a registration response's inner payload chain, 6 a Delete body (rebuilt to
- *   the same octets).
+ *   the same octets), 7 a GSA_REKEY's plaintext sealed here (fuzz_gike2_sealed.h).
  * Errors must name an offset inside the input.
  */
 #include <stdint.h>
@@ -17,6 +17,7 @@
 #include "gdoi/gike2_msg.h"
 #include "gdoi/gike2_policy.h"
 #include "gdoi/gike2_rekey.h"
+#include "tests/fuzz/fuzz_gike2_sealed.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -102,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	uint8_t sel = data[0] % 7;
+	uint8_t sel = data[0] % 8;
 	const uint8_t *p = data + 1;
 	size_t n = size - 1;
 	struct gdoi_parse_error e;
@@ -179,6 +180,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		gdoi_arena_free(a);
 		break;
 	}
+	case 7:
+		sealed_rekey(p, n);
+		break;
 	}
 	return 0;
 }

@@ -4,6 +4,7 @@
 # fuzz_dump_ike2: gdoi-dump's IKEv2 path: GSA + KD sealed as a GSA_AUTH response / GSA_REKEY, and
 #   a raw IKE_SA_INIT-like datagram.
 # fuzz_push, fuzz_member: pushes the target writes itself (tests/fuzz/push_wrap.h).
+# fuzz_gike2_insider: scripts of its own format (tests/fuzz/fuzz_gike2_insider.c).
 # fuzz_gcks: scripts of its own format (tests/fuzz/fuzz_gcks.c); fuzz_ipc: request lines
 #   and snapshots; fuzz_daemon_addr: addresses.
 # fuzz_ike2: scripts in its own format (tests/fuzz/fuzz_ike2.c): clean exchanges for each
@@ -92,7 +93,8 @@ PY
 	;;
 fuzz_gcks)
 	# scripts in the target's format (tests/fuzz/fuzz_gcks.c): a clean registration
-	# under each limit set, then with floods, junk, cookie injections and mutations
+	# under each limit set, then with floods, junk, cookie injections and mutations, and
+	# an insider's own GROUPKEY-PULL messages after it
 	python3 - "$dir" <<'PY'
 import os, random, struct, sys
 dst = sys.argv[1]
@@ -113,6 +115,14 @@ seeds["cookies"] = bytes([1]) + b"".join(STEP + op(3, junk(16) + bytes([8, 0x10,
 seeds["pull-cookies"] = bytes([1]) + clean[:12] + op(3, junk(16) + bytes([8, 0x10, 32, 1]) + junk(80)) + STEP * 2
 seeds["mutate"] = bytes([1]) + b"".join(op(4, bytes([rnd.randrange(256), 1 << rnd.randrange(8)])) + STEP for _ in range(6)) + clean
 seeds["timers"] = bytes([1]) + STEP * 3 + op(1, b"\x03\xe8") + STEP * 3 + op(1, b"\xff\xff") + STEP
+# ops 6 / 7: GROUPKEY-PULL messages 1 and 3 that the registered member's SA protects
+# around payloads of the script's own: Nonce + ID(KEY_ID group), then HASH(3) alone or a GAP.
+nonce = bytes(range(16))
+msg1 = bytes([5, 0, 0, 20]) + nonce + bytes([0, 0, 0, 12, 11, 0, 0, 0]) + struct.pack(">I", 0x04d2)
+gap = bytes([0, 0, 0, 8, 0x80, 3, 0, 1])
+seeds["insider"] = bytes([1]) + clean + op(6, struct.pack(">I", 0x01020304) + b"\x0a" + msg1) + op(7, b"\x16" + gap)
+seeds["insider-hash-only"] = bytes([1]) + clean + op(6, struct.pack(">I", 7) + b"\x0a" + msg1) + op(7, b"\x00")
+seeds["insider-junk"] = bytes([1]) + clean + op(6, struct.pack(">I", 9) + b"\x0a" + junk(60)) + op(7, b"\x05" + junk(30))
 for name, body in seeds.items():
     with open(os.path.join(dst, name), "wb") as f:
         f.write(body)
@@ -166,6 +176,38 @@ for i, t in enumerate(texts):
         open(os.path.join(dst, "addr-%02d-%d" % (i, f)), "wb").write(bytes([f, 3, 80]) + t.encode())
 PY
 	;;
+fuzz_gike2_insider)
+	# configuration + messages in the target's format (tests/fuzz/fuzz_gike2_insider.c):
+	# exchange, flags (1: built), mutations, own payloads; a malicious member (octet 0
+	# even) and a malicious key server (odd), clean, then mutated, with payloads of
+	# its own, and with requests on the IKE SA afterwards.
+	python3 - "$dir" <<'PY'
+import os, struct, sys
+dst = sys.argv[1]
+def msg(exch, built=True, muts=(), pls=()):
+    b = bytes([exch, 1 if built else 0, len(muts)])
+    b += b"".join(bytes([i]) + struct.pack(">H", o) + bytes([x]) for i, o, x in muts)
+    return b + bytes([len(pls)]) + b"".join(bytes([t]) + struct.pack(">H", len(d)) + d for t, d in pls)
+AUTH, REG, REKEY, INBAND, INFO = 0, 40, 41, 42, 37
+idg = bytes.fromhex("0b000000") + b"audio"
+seeds = {
+    "member-clean": b"\x00" + msg(AUTH),
+    "member-registration": b"\x00" + msg(AUTH) + msg(REG) + msg(INFO, False),
+    "member-inband": b"\x02" + msg(AUTH) + msg(INFO, False),
+    "member-mutated": b"\x00" + msg(AUTH, muts=((0, 0, 0x40), (1, 3, 1))) + msg(REG, muts=((0, 6, 2),)),
+    "member-own": b"\x00" + msg(AUTH, False, pls=((50, idg), (50 | 0x80, idg), (41, bytes.fromhex("00004000") + b"x"))),
+    "gcks-clean": b"\x01" + msg(AUTH),
+    "gcks-rekey-sa": b"\x03" + msg(AUTH) + msg(INBAND) + msg(INFO, False),
+    "gcks-rekey": b"\x03" + msg(AUTH) + msg(REKEY) + msg(REKEY, muts=((0, 20, 1),)) + msg(REKEY, False),
+    "gcks-inband": b"\x01" + msg(AUTH) + msg(INBAND, muts=((1, 40, 0x80),)),
+    "gcks-mutated": b"\x03" + msg(AUTH, muts=((0, 16, 1), (1, 32, 0x80), (1, 64, 2), (0, 90, 4))),
+    "gcks-own": b"\x01" + msg(AUTH, pls=((51, bytes(12)), (52, bytes(8)), (42, bytes.fromhex("f50400010000700d")))),
+}
+for name, body in seeds.items():
+    with open(os.path.join(dst, name), "wb") as f:
+        f.write(body)
+PY
+	;;
 fuzz_gike2)
 	# selector octet + body: the GSA and KD of tests/unit/test_gike2_payload.c, an IDg,
 	# SENDER data, a GSA_REKEY header, a GSA | KD inner chain.
@@ -185,7 +227,49 @@ seeds = {
     "delete": bytes.fromhex("06" "f5040002" "0a0b0c0d" "00000000"),
     "chain": b"\x05" + bytes([52, 0]) + (4 + len(gsa)).to_bytes(2, "big") + gsa
         + bytes([0, 0]) + (4 + len(kd)).to_bytes(2, "big") + kd,
+    # selector 7 (tests/fuzz/fuzz_gike2_sealed.h): flags, first payload, a plaintext chain
+    # made by gike2_rekey_content_build / gike2_inband_content_build under the target's
+    # fixed Rekey SA, so that its wrapped keys open: a rollover to a new Rekey SA with
+    # SRTP SA 0x5002 and a Delete of 0x5000; a new key for 0x5000; the rollover signed;
+    # an in-band rekey with AUTH_KEY; a Delete alone; the rollover with a given Pad Length.
+    "sealed-rollover": bytes.fromhex(
+        "070033340000a4061000585b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b0711001003500350c0000201c00002010711001003"
+        "500350ef010101ef0101010300000c01000014800e0080030000080d000001000000080e0000010001000400000e10f5"
+        "04004000005002071100100000ffff00000000ffffffff07110010138c138cef090909ef09090900000010f1000001c0"
+        "000003c0020000000100040000012c00000008800300202a000090061000505b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b00"
+        "01003800000000000000001fcb9b78a519609042ba36b369453a80183e19b55b7a960f69db6c767b16e0bf3a04e526ec"
+        "2bef84a7376991f7b6dd85f504003c00005002000100300000000000000000c809a8ae0cf56a0d5fcfe0d527d8495300"
+        "1957d0ae7589cf9f6565df8edfbb139888f699747aad0b0000000cf504000100005000"),
+    "sealed-replace": bytes.fromhex(
+        "0700333400004cf504004000005000071100100000ffff00000000ffffffff07110010138c138cef090909ef09090900"
+        "000010f1000001c0000003c0020000000100040000012c000000088003002000000040f504003c000050000001003000"
+        "0000000000000085110b6adc230cd344bf97e0d5377f2965f4d34efa0b9dedb63c3a4171509d03fe4d6ee40362e18d"),
+    "sealed-signed": bytes.fromhex(
+        "070133340000b4061000685b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b0711001003500350c0000201c00002010711001003"
+        "500350ef010101ef0101010300000c01000014800e0080030000080d000001000000180e0000020012000c300a06082a"
+        "8648ce3d0403020001000400000e10f504004000005002071100100000ffff00000000ffffffff07110010138c138cef"
+        "090909ef09090900000010f1000001c0000003c0020000000100040000012c00000008800300202a000090061000505b"
+        "5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b0001003800000000000000001fcb9b78a519609042ba36b369453a80183e19b55b"
+        "7a960f69db6c767b16e0bf3a04e526ec2bef84a7376991f7b6dd85f504003c00005002000100300000000000000000c8"
+        "09a8ae0cf56a0d5fcfe0d527d84953001957d0ae7589cf9f6565df8edfbb139888f699747aad0b0000000cf504000100"
+        "005000"),
+    "sealed-inband": bytes.fromhex(
+        "070033340000b4061000685b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b0711001003500350c0000201c00002010711001003"
+        "500350ef010101ef0101010300000c01000014800e0080030000080d000001000000180e0000020012000c300a06082a"
+        "8648ce3d0403020001000400000e10f504004000005002071100100000ffff00000000ffffffff07110010138c138cef"
+        "090909ef09090900000010f1000001c0000003c0020000000100040000012c00000008800300202a0000f3061000505b"
+        "5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b0001003800000000000000001fcb9b78a519609042ba36b369453a80183e19b55b"
+        "7a960f69db6c767b16e0bf3a04e526ec2bef84a7376991f7b6dd85000000630002005b3059301306072a8648ce3d0201"
+        "06082a8648ce3d030107034200046f129ab515021eb3d07b96b3a289ddbf06305c51ae03fe3fce8379f3e48712fde0c2"
+        "f2005b16c1818cde36d26f9e30d410167a143ba89d95bbd478e60af01617f504003c0000500200010030000000000000"
+        "0000c809a8ae0cf56a0d5fcfe0d527d84953001957d0ae7589cf9f6565df8edfbb139888f699747aad0b0000000cf504"
+        "000100005000"),
+    "sealed-delete": bytes.fromhex("07002a" "00000010" "f5040002" "00005000" "0a0b0c0d"),
 }
+seeds["sealed-padded"] = b"\x07\x02" + seeds["sealed-rollover"][2:] + bytes(3) + b"\x03"
+# a signature Rekey SA and the attacker's own AUTH (ecdsa-with-SHA256, a signature of junk)
+auth = bytes.fromhex("0e000000" "0c" "300a06082a8648ce3d040302") + bytes(range(64))
+seeds["sealed-auth-raw"] = b"\x07\x04\x27" + bytes([0, 0]) + (4 + len(auth)).to_bytes(2, "big") + auth
 for name, body in seeds.items():
     open("%s/%s" % (d, name), "wb").write(body)
 PY

@@ -5,6 +5,7 @@
  */
 #include "tests/lib/testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,6 +162,59 @@ static void test_encode_line_escapes_newlines_and_refuses_over_limit(void **stat
 	free(big);
 }
 
+/* The reply's code and a message that is a JSON string (jansson refuses invalid UTF-8). */
+static void assert_error_reply(json_t *e, const char *code)
+{
+	assert_non_null(e);
+	json_t *err = json_object_get(e, "error");
+	assert_string_equal(json_string_value(json_object_get(err, "code")), code);
+	assert_non_null(json_string_value(json_object_get(err, "message")));
+	json_decref(e);
+}
+
+/* What fuzz_ipc found (tests/fuzz/regressions/fuzz_ipc-bad-escape-cut-character): jansson
+ * names the bad escape in "\ U+0575 (d5 b5) by its first octet alone, the error reply
+ * could not hold that text, and the line came back as a message without root or op. */
+static void test_parse_error_that_cuts_a_character_is_still_an_error_reply(void **state)
+{
+	struct ipc_message m;
+	bool blank;
+	(void)state;
+	json_t *e = ipc_message_parse("\"\\\xd5\xb5", 4, &m, &blank);
+	assert_false(blank);
+	assert_null(m.root);
+	assert_error_reply(e, "bad_json");
+}
+
+/* An unknown op is named in the reply cut to 64 octets: the cut falls inside a character. */
+static void test_unknown_op_named_up_to_a_cut_character_is_still_refused(void **state)
+{
+	struct ipc_message m;
+	struct ipc_request r;
+	bool blank;
+	char line[128];
+	(void)state;
+	snprintf(line, sizeof(line), "{\"op\":\"%s\xc3\xa9\"}",
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	assert_null(ipc_message_parse(line, strlen(line), &m, &blank));
+	assert_error_reply(ipc_request_from_message(&m, &r), "unknown_op");
+	assert_null(r.root);
+	ipc_message_free(&m);
+}
+
+/* Whole characters of 2, 3 and 4 octets stay; an overlong NUL, a surrogate, a lone
+ * continuation octet and a cut character become '?' octet by octet. */
+static void test_error_message_keeps_whole_characters_and_marks_the_rest(void **state)
+{
+	(void)state;
+	json_t *e = ipc_reply_error(NULL, IPC_E_BAD_JSON, "%s", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x8e\xb5"
+				    "|\xc0\x80|\xed\xa0\x80|\x80|\xe2\x82");
+	assert_non_null(e);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(e, "error"), "message")),
+			    "\xc3\xa9\xe2\x82\xac\xf0\x9f\x8e\xb5|??|???|?|??");
+	json_decref(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +223,9 @@ int main(void)
 		cmocka_unit_test(test_request_from_message_refuses_a_message_without_op),
 		cmocka_unit_test(test_request_parse_refuses_bad_json_and_fields_with_error_code),
 		cmocka_unit_test(test_encode_line_escapes_newlines_and_refuses_over_limit),
+		cmocka_unit_test(test_parse_error_that_cuts_a_character_is_still_an_error_reply),
+		cmocka_unit_test(test_unknown_op_named_up_to_a_cut_character_is_still_refused),
+		cmocka_unit_test(test_error_message_keeps_whole_characters_and_marks_the_rest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
