@@ -18,8 +18,9 @@
 #define READ_CHUNK 16384
 /*
  * A connection's input buffer starts at one page and doubles while a line being
- * received needs more, up to a whole line and one read; it is freed whenever it
- * holds nothing unparsed. Requests are a few hundred octets: 100 subscribers
+ * received needs more, up to a whole line and one read; a grown buffer is freed
+ * once it holds nothing unparsed, the first page is kept until the connection
+ * closes (no allocation per request). Requests are a few hundred octets: 100 subscribers
  * held 8 MiB when each connection carried the worst case (docs/performance.md).
  */
 #define IN_FIRST 4096
@@ -354,8 +355,8 @@ static void conn_process(struct ipc_conn *c)
 		c->inlen -= c->inoff;
 		c->inoff = 0;
 	}
-	if (!c->inlen)
-		in_release(c);
+	if (!c->inlen && c->incap > IN_FIRST)
+		in_release(c);	/* a long line grew it: back to a page at the next read */
 	if (c->eof && !c->paused)
 		conn_finish(c);
 }
