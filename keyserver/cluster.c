@@ -137,11 +137,11 @@ void ks_cluster_tick(struct ks *ks)
 		return;
 	if (ks->watch_fd >= 0 && ks_state_poll(ks->st, on_notice, ks))
 		watch_stop(ks);
-	/* the groups still led: their open commands are looked for in one statement */
-	uint32_t *led = calloc(ks->ngroups ? ks->ngroups : 1, sizeof(*led));
-	bool *pending = calloc(ks->ngroups ? ks->ngroups : 1, sizeof(*pending));
-	struct ks_group **ledg = calloc(ks->ngroups ? ks->ngroups : 1, sizeof(*ledg));
-	size_t nled = 0;
+	/* the groups still led, in the order of ks->groups: their open commands are looked
+	 * for in one statement */
+	size_t cap = ks->ngroups ? ks->ngroups : 1, nled = 0;
+	uint32_t *led = calloc(cap, sizeof(*led));
+	bool *pending = calloc(cap, sizeof(*pending));
 	for (size_t i = 0; i < ks->ngroups; i++) {
 		struct ks_group *g = ks->groups[i];
 		int rc = ks_state_lead(ks->st, g->id);
@@ -156,9 +156,8 @@ void ks_cluster_tick(struct ks *ks)
 			       g->rec.seq);
 			ks_rekey_schedule(g);
 			ks_cluster_commands(g);
-		} else if (rc == 1 && led && pending && ledg) {
-			led[nled] = g->id;
-			ledg[nled++] = g;
+		} else if (rc == 1 && led && pending) {
+			led[nled++] = g->id;
 		} else if (rc == 1) {
 			ks_cluster_commands(g);	/* no memory for the list: one statement each */
 		} else if (rc < 1 && g->leader) {
@@ -169,12 +168,11 @@ void ks_cluster_tick(struct ks *ks)
 		}
 	}
 	if (nled && ks_state_cmd_pending(ks->st, led, nled, pending) == 0)
-		for (size_t i = 0; i < nled; i++)
-			if (pending[i])
-				ks_cluster_commands(ledg[i]);
+		for (size_t i = 0, j = 0; i < ks->ngroups && j < nled; i++)
+			if (ks->groups[i]->id == led[j] && pending[j++])
+				ks_cluster_commands(ks->groups[i]);
 	free(led);
 	free(pending);
-	free(ledg);
 	watch_start(ks);
 	/* a session is coming back in the background: look again soon, so leadership and
 	 * notices resume as soon as it is up, not a whole LEAD_MS later */
